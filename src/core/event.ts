@@ -1,0 +1,140 @@
+/**
+ * The normalized event: one record of any log, in OCSF-aligned field names, with the way back to
+ * its original bytes. Unknown values are `null`, never missing, so every event has the same shape
+ * and maps one-to-one onto the `events` table.
+ */
+
+/** The log categories an intrusion leaves traces in. */
+export const CATEGORIES = [
+  'audit',
+  'network',
+  'compute',
+  'secrets',
+  'storage',
+  'database',
+  'kubernetes',
+  'identity',
+] as const;
+
+export type Category = (typeof CATEGORIES)[number];
+
+export type Status = 'success' | 'failure' | 'unknown';
+
+/** Who acted: the principal behind the request. */
+export interface Actor {
+  /** Stable identifier: an ARN, a principal id or an email address. */
+  uid: string | null;
+  /** Short human name, such as the IAM user name or the role session name. */
+  name: string | null;
+  /** Provider identity type, such as `IAMUser`, `AssumedRole`, `Root`, `AWSService`. */
+  type: string | null;
+  /** Session identifier for temporary credentials (for AWS, the assumed-role session ARN). */
+  session: string | null;
+  /** Access key id used to sign the request. */
+  access_key: string | null;
+  /** Whether the session was authenticated with MFA; `null` when the log does not say. */
+  mfa: boolean | null;
+  /** Account the principal belongs to. */
+  account: string | null;
+  /** Service that acted on the principal's behalf (CloudTrail `invokedBy`). */
+  invoked_by: string | null;
+}
+
+/** A network endpoint; flow fields are set only by flow-like sources. */
+export interface Endpoint {
+  ip: string | null;
+  port: number | null;
+  /** Hostname or domain, when the log names one instead of or beside an address. */
+  domain: string | null;
+  bytes: number | null;
+  packets: number | null;
+}
+
+export interface Cloud {
+  provider: 'aws' | 'gcp' | 'azure' | 'kubernetes' | 'other';
+  account: string | null;
+  region: string | null;
+}
+
+export interface Api {
+  /** Service endpoint, such as `iam.amazonaws.com`. */
+  service: string | null;
+  /** Operation name, such as `CreateAccessKey`. */
+  operation: string | null;
+  request_id: string | null;
+  /** Whether the operation only reads; `null` when the log does not say. */
+  read_only: boolean | null;
+}
+
+export interface Resource {
+  uid: string;
+  type: string | null;
+}
+
+/** Where an event came from: enough to find and re-verify its original bytes. */
+export interface EvidenceRef {
+  /** SHA-256 of the evidence item (the file as acquired, before any decompression). */
+  sha256: string;
+  /** Member inside the item, such as a zip entry name; `null` for a plain or gz file. */
+  member: string | null;
+  /** Zero-based index of the record within the member. */
+  record: number;
+  /** Byte offset of the record's first byte in the decompressed stream. */
+  offset: number;
+}
+
+export interface Event {
+  /** Evidence hash prefix, member and record index: stable across re-ingests. */
+  uid: string;
+  /** UTC instant of the activity, ISO 8601 with milliseconds and a `Z` suffix. */
+  time: string;
+  /** Format id, such as `aws.cloudtrail`. */
+  source: string;
+  category: Category;
+  /** OCSF class id, such as 6003 for API Activity. */
+  class_uid: number;
+  class_name: string;
+  /** OCSF activity name within the class, such as `Create`, `Read`, `Logon`. */
+  activity: string;
+  status: Status;
+  /** The provider's error code, such as `AccessDenied`. */
+  status_detail: string | null;
+  actor: Actor;
+  src: Endpoint;
+  dst: Endpoint;
+  user_agent: string | null;
+  cloud: Cloud;
+  api: Api;
+  resources: Resource[];
+  /** One-line human summary. */
+  message: string;
+  tags: string[];
+  evidence: EvidenceRef;
+  /** The original record, unmodified, as parsed from the log. */
+  raw: Record<string, unknown>;
+}
+
+/** Builds the stable event uid from its evidence reference. */
+export function eventUid(ref: EvidenceRef): string {
+  const member = ref.member === null ? '' : `${ref.member}#`;
+  return `${ref.sha256.slice(0, 16)}:${member}${ref.record}`;
+}
+
+/** An endpoint with every field unknown. */
+export function emptyEndpoint(): Endpoint {
+  return { ip: null, port: null, domain: null, bytes: null, packets: null };
+}
+
+/** An actor with every field unknown. */
+export function emptyActor(): Actor {
+  return {
+    uid: null,
+    name: null,
+    type: null,
+    session: null,
+    access_key: null,
+    mfa: null,
+    account: null,
+    invoked_by: null,
+  };
+}

@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import type { Event, EvidenceRef } from '../core/event.ts';
+
+/** One record read from a log stream, before normalization. */
+export interface RecordRead {
+  kind: 'record';
+  /** Zero-based index of the record within the stream. */
+  index: number;
+  /** Byte offset of the record's first byte in the decompressed stream. */
+  offset: number;
+  /** One-based line number of the record's first byte. */
+  line: number;
+  value: unknown;
+}
+
+/** A record that could not be read or normalized, kept with its location. */
+export interface RecordRejected {
+  kind: 'rejected';
+  index: number;
+  offset: number;
+  line: number;
+  /** Stable reason code, such as `invalid_json` or `missing_time`. */
+  code: string;
+  /** What is wrong, in words; never contains log content. */
+  reason: string;
+  /** The first bytes of the offending record, for the analyst; may be empty. */
+  sample: string;
+}
+
+export type RecordResult = RecordRead | RecordRejected;
+
+/** Why a parsed record could not become an event. */
+export interface NormalizeError {
+  code: string;
+  reason: string;
+}
+
+/**
+ * A log format: how to recognise it, how to stream its records and how to map one to an `Event`.
+ * Each format lives in its own module under `src/sources/`.
+ */
+export interface SourceFormat {
+  /** Format id, such as `aws.cloudtrail`; becomes `Event.source`. */
+  id: string;
+  /** One line for `cloudcase sources`. */
+  description: string;
+  /** Example file name a responder would meet. */
+  example: string;
+  /**
+   * Scores how likely the stream is of this format, from 0 (not at all) to 1 (certain), given
+   * the first bytes of the decompressed stream (up to 64 KiB, possibly cut mid-record).
+   */
+  sniff(head: Buffer, name: string): number;
+  /** Streams the records of a decompressed input; never buffers the whole input. */
+  records(input: Readable): AsyncIterable<RecordResult>;
+  /** Maps one parsed record to an event, or says why it cannot. */
+  normalize(value: unknown, ref: EvidenceRef): Event | NormalizeError;
+}
+
+/** Tells a normalize result apart from an event. */
+export function isNormalizeError(result: Event | NormalizeError): result is NormalizeError {
+  return 'code' in result && !('uid' in result);
+}
