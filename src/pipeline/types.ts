@@ -1,0 +1,51 @@
+import type { RecordRejected } from '../sources/types.ts';
+
+/** Record counts that must reconcile: `read = stored + rejected`. */
+export interface RecordCounts {
+  read: number;
+  stored: number;
+  rejected: number;
+}
+
+/** What happened to one log stream (a file, or one member of an archive). */
+export interface StreamSummary extends RecordCounts {
+  /** Original path as given by the analyst, with `!member` appended for archive members. */
+  path: string;
+  sha256: string;
+  member: string | null;
+  /** Format id, or `null` when the format was not recognised. */
+  format: string | null;
+  /** Set when the whole stream failed, such as an unrecognised format or a truncated gzip. */
+  error: { code: string; reason: string } | null;
+}
+
+/** A rejected record with the stream it came from, as listed in reports. */
+export interface RejectedRecord extends Omit<RecordRejected, 'kind'> {
+  path: string;
+  sha256: string;
+  member: string | null;
+}
+
+/** An input path that could not be acquired at all, such as an unreadable file. */
+export interface AcquireFailure {
+  path: string;
+  code: string;
+  reason: string;
+}
+
+/** The outcome of one `investigate` run, printed as the terminal summary and as `--json`. */
+export interface RunSummary {
+  case_dir: string;
+  started_at: string;
+  finished_at: string;
+  records: RecordCounts;
+  /** Counts per format id. */
+  sources: Record<string, RecordCounts>;
+  streams: StreamSummary[];
+  evidence: { new: number; already_present: number; failed: AcquireFailure[] };
+  /** Rejected records of this run, in input order, capped; `records.rejected` has the total. */
+  rejected: RejectedRecord[];
+  detections: { events_matched: number; correlation_hits: number };
+  /** Peak resident set size of the process, in bytes. */
+  max_rss_bytes: number;
+}
