@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
+
+/** Incident-handling phases of NIST SP 800-61. */
+export type CasePhase =
+  | 'preparation'
+  | 'detection-and-analysis'
+  | 'containment'
+  | 'eradication'
+  | 'recovery'
+  | 'post-incident';
+
+/** The contents of `case.json`. */
+export interface CaseInfo {
+  id: string;
+  title: string;
+  /** IANA zone used to display times and to read logs that carry no zone. */
+  timezone: string;
+  created_at: string;
+  /** When the organisation discovered the incident; starts the reporting clocks. */
+  discovered_at: string;
+  phase: CasePhase;
+}
+
+/** Paths of the parts of a case folder. */
+export function casePaths(caseDir: string) {
+  return {
+    root: caseDir,
+    info: path.join(caseDir, 'case.json'),
+    evidence: path.join(caseDir, 'evidence'),
+    reports: path.join(caseDir, 'reports'),
+    database: path.join(caseDir, 'case.duckdb'),
+  };
+}
+
+/**
+ * Opens the case in `caseDir`, creating the folder and `case.json` when they do not exist yet.
+ * The discovery time defaults to the moment the case is created.
+ */
+export async function ensureCase(caseDir: string, title?: string): Promise<CaseInfo> {
+  const paths = casePaths(caseDir);
+  const existing = await readCaseInfo(caseDir).catch((error: unknown) => {
+    if (error instanceof CloudcaseError && error.code === 'case_not_found') return null;
+    throw error;
+  });
+  if (existing) return existing;
+
+  await mkdir(paths.evidence, { recursive: true });
+  await mkdir(paths.reports, { recursive: true });
+  const now = new Date().toISOString();
+  const info: CaseInfo = {
+    id: randomUUID(),
+    title: title ?? path.basename(path.resolve(caseDir)),
+    timezone: 'UTC',
+    created_at: now,
+    discovered_at: now,
+    phase: 'detection-and-analysis',
+  };
+  await writeFile(paths.info, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' });
+
+  return info;
+}
+
+/** Reads `case.json`; fails with `case_not_found` when the folder is not a case. */
+export async function readCaseInfo(caseDir: string): Promise<CaseInfo> {
+  const file = casePaths(caseDir).info;
+  const exists = await stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    throw new CloudcaseError(
+      'case_not_found',
+      `${caseDir} is not a case folder (no case.json); run cloudcase investigate with --case ${caseDir} first`,
+      EXIT.case,
+    );
+  }
+
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as CaseInfo;
+  } catch (error) {
+    throw new CloudcaseError(
+      'case_invalid',
+      `${file} is not valid JSON; restore it from a copy`,
+      EXIT.case,
+      {
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { EXIT } from '../../core/errors.ts';
+import { Logger } from '../../core/logger.ts';
+import { runInvestigate } from '../../pipeline/investigate.ts';
+import type { RunSummary } from '../../pipeline/types.ts';
+import { printRunResult } from '../run-output.ts';
+import type { CommandContext } from '../main.ts';
+import { terminalProgress } from '../progress-bar.ts';
+
+interface InvestigateFlags {
+  case: string;
+  rules?: string[];
+  builtinRules: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** `cloudcase investigate PATH... --case DIR`: the main job. */
+export function registerInvestigate(program: Command, context: CommandContext): void {
+  program
+    .command('investigate')
+    .description(
+      'acquire logs as evidence, parse and normalize them, run the rules, store and report',
+    )
+    .argument('<paths...>', 'log files, folders (read recursively), .gz files and .zip archives')
+    .requiredOption('-c, --case <dir>', 'case folder; created when it does not exist')
+    .option('-r, --rules <dir...>', 'extra Sigma rule folders, added to the built-in pack')
+    .option('--no-builtin-rules', 'leave out the built-in rule pack')
+    .option('--json', 'print the run summary as JSON on stdout instead of the text summary')
+    .option('-v, --verbose', 'log debug details to stderr')
+    .action(async (paths: string[], flags: InvestigateFlags) => {
+      const summary = await investigate(paths, flags, context);
+      context.exitCode = exitCodeOf(summary);
+    });
+}
+
+async function investigate(
+  paths: string[],
+  flags: InvestigateFlags,
+  context: CommandContext,
+): Promise<RunSummary> {
+  const { io } = context;
+  const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
+  const caseDir = path.resolve(io.cwd, flags.case);
+  const result = await runInvestigate({
+    paths: paths.map((p) => path.resolve(io.cwd, p)),
+    caseDir,
+    rulesDirs: (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir)),
+    noBuiltinRules: !flags.builtinRules,
+    logger,
+    ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
+    ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
+  });
+  printRunResult(result, Boolean(flags.json), io);
+
+  return result.summary;
+}
+
+/** Exit code of a finished run: partial when any record or input was rejected. */
+export function exitCodeOf(summary: RunSummary): number {
+  if (summary.records.rejected > 0 || summary.evidence.failed.length > 0) return EXIT.partial;
+  return EXIT.ok;
+}

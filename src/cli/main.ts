@@ -1,0 +1,63 @@
+import { Command, CommanderError } from 'commander';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { sanitizeTerminal } from '../core/escape.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerInvestigate } from './commands/investigate.ts';
+import { registerTimeline } from './commands/timeline.ts';
+import { registerVerify } from './commands/verify.ts';
+import { type CliIo, processIo } from './io.ts';
+
+/** State a command action fills in for `main` to return. */
+export interface CommandContext {
+  io: CliIo;
+  exitCode: number;
+}
+
+/** Builds the command tree; exported so argument parsing can be tested without running. */
+export function buildProgram(context: CommandContext): Command {
+  const program = new Command('cloudcase')
+    .description('Investigate intrusions into cloud accounts from their logs.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+    });
+
+  registerInvestigate(program, context);
+  registerTimeline(program, context);
+  registerDemo(program, context);
+  registerVerify(program, context);
+  for (const command of program.commands) command.exitOverride();
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without the node and script paths) and returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const context: CommandContext = { io, exitCode: EXIT.ok };
+  const program = buildProgram(context);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return context.exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version output end with a CommanderError whose exit code is 0.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof CloudcaseError) {
+    io.stderr.write(`error: ${sanitizeTerminal(error.message)} [${error.code}]\n`);
+    return error.exitCode;
+  }
+
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`internal error: ${sanitizeTerminal(detail)}\n`);
+  return EXIT.internal;
+}

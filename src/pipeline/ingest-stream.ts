@@ -1,0 +1,151 @@
+import type { Readable } from 'node:stream';
+import type { Event, EvidenceRef } from '../core/event.ts';
+import type { RuleSet } from '../detect/sigma/index.ts';
+import type { EventMatch } from '../detect/types.ts';
+import { detectFormat, FORMATS } from '../sources/index.ts';
+import { isNormalizeError, type RecordRejected, type SourceFormat } from '../sources/types.ts';
+import type { EventWriter } from '../store/index.ts';
+import { peekStream } from './peek.ts';
+import type { RejectedRecord, StreamSummary } from './types.ts';
+
+/** Bytes a format sees to recognise a stream. */
+const SNIFF_BYTES = 64 * 1024;
+/** Matches are written in batches of this many to keep inserts cheap. */
+const MATCH_BATCH = 5_000;
+
+/** Where a stream's events, matches and rejections go. */
+export interface StreamSinks {
+  writer: EventWriter;
+  rules: RuleSet;
+  onMatches(matches: EventMatch[]): Promise<void>;
+  onRejected(record: RejectedRecord): Promise<void>;
+  onRecord(): void;
+  /** Makes everything of the stream so far durable in the case database. */
+  flush(): Promise<void>;
+}
+
+/** One decompressed log stream of an evidence item, with where it came from. */
+export interface StreamInput {
+  path: string;
+  sha256: string;
+  member: string | null;
+  stream: Readable;
+}
+
+/**
+ * Recognises the format of one log stream, parses it record by record, normalizes, matches and
+ * stores each event. A stream whose format is not recognised counts as one rejected record, so
+ * that records read always equal stored plus rejected and nothing is dropped without a trace.
+ */
+export async function ingestStream(input: StreamInput, sinks: StreamSinks): Promise<StreamSummary> {
+  const summary: StreamSummary = {
+    path: input.path,
+    sha256: input.sha256,
+    member: input.member,
+    format: null,
+    read: 0,
+    stored: 0,
+    rejected: 0,
+    error: null,
+  };
+  const { head, stream } = await peekStream(input.stream, SNIFF_BYTES);
+  if (head.length === 0) {
+    stream.destroy();
+    return summary;
+  }
+
+  const format = detectFormat(head, input.member ?? input.path);
+  if (!format) {
+    stream.destroy();
+    const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;
+    summary.error = { code: 'unknown_format', reason };
+    summary.read = 1;
+    summary.rejected = 1;
+    await sinks.onRejected(rejectedRow(input, unknownFormatRecord(head, reason)));
+    return summary;
+  }
+
+  summary.format = format.id;
+  await parseRecords(format, stream, input, summary, sinks);
+
+  return summary;
+}
+
+async function parseRecords(
+  format: SourceFormat,
+  stream: Readable,
+  input: StreamInput,
+  summary: StreamSummary,
+  sinks: StreamSinks,
+): Promise<void> {
+  let pending: EventMatch[] = [];
+
+  for await (const result of format.records(stream)) {
+    summary.read++;
+    sinks.onRecord();
+    if (result.kind === 'rejected') {
+      summary.rejected++;
+      await sinks.onRejected(rejectedRow(input, result));
+      continue;
+    }
+
+    const ref: EvidenceRef = {
+      sha256: input.sha256,
+      member: input.member,
+      record: result.index,
+      offset: result.offset,
+    };
+    const event = format.normalize(result.value, ref);
+    if (isNormalizeError(event)) {
+      summary.rejected++;
+      await sinks.onRejected(
+        rejectedRow(input, {
+          ...result,
+          kind: 'rejected',
+          ...event,
+          sample: sampleOf(result.value),
+        }),
+      );
+      continue;
+    }
+
+    summary.stored++;
+    sinks.writer.append(event);
+    pending = collectMatches(pending, sinks.rules, event);
+    if (pending.length >= MATCH_BATCH) {
+      await sinks.onMatches(pending);
+      pending = [];
+    }
+  }
+
+  if (pending.length > 0) await sinks.onMatches(pending);
+}
+
+function collectMatches(pending: EventMatch[], rules: RuleSet, event: Event): EventMatch[] {
+  const matches = rules.match(event);
+  for (const match of matches) pending.push(match);
+  return pending;
+}
+
+function rejectedRow(input: StreamInput, record: RecordRejected): RejectedRecord {
+  const { kind: _kind, ...rest } = record;
+  return { ...rest, path: input.path, sha256: input.sha256, member: input.member };
+}
+
+function unknownFormatRecord(head: Buffer, reason: string): RecordRejected {
+  return {
+    kind: 'rejected',
+    index: 0,
+    offset: 0,
+    line: 1,
+    code: 'unknown_format',
+    reason,
+    sample: head.subarray(0, 120).toString('utf8'),
+  };
+}
+
+/** The first characters of a parsed record, for the analyst's list of rejections. */
+function sampleOf(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.slice(0, 200);
+}
