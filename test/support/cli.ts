@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The repository root. */
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Real public logs and rules beside the repository. */
+export const SHARED_DATA = path.resolve(ROOT, '../shared/data');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `cloudcase` bin as a child process, the way a user does. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/cloudcase.mjs'), ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A fresh temporary folder for one test. */
+export function tempDir(prefix = 'cloudcase-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
