@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { custodyPath, evidenceDir } from './case-layout.ts';
+import { appendCustody } from './custody.ts';
+import { walkInputs } from './input-walk.ts';
+import { readJsonLines } from './jsonl.ts';
+import { appendManifest, type ManifestEntry, readManifest } from './manifest.ts';
+import { type StoredFile, storeFile } from './store-file.ts';
+import type { AcquireOptions, AcquireResult, EvidenceItem } from './types.ts';
+
+/** What the case already records, so re-adding the same bytes adds nothing. */
+interface KnownEvidence {
+  manifest: Map<string, ManifestEntry>;
+  /** Digests that already have an `acquire` custody entry. */
+  custody: Set<string>;
+}
+
+/**
+ * Acquires files and folders into the case: each regular file is copied into the evidence
+ * store, listed in `manifest.jsonl` and recorded in `custody.jsonl`. Content the case already
+ * holds yields an item with `isNew: false` and appends nothing. An input that cannot be read
+ * yields an error result and the run goes on. Results come in walk order (see `walkInputs`).
+ * Raises `CloudcaseError` only when the case folder itself cannot be written.
+ */
+export async function* acquire(
+  paths: string[],
+  caseDir: string,
+  opts: AcquireOptions,
+): AsyncIterable<AcquireResult> {
+  await fs.mkdir(evidenceDir(caseDir), { recursive: true });
+  const known = await loadKnownEvidence(caseDir);
+
+  for await (const input of walkInputs(paths, caseDir)) {
+    if (input.kind === 'error') {
+      // Debug only: the caller reports error results, and would log them twice.
+      opts.logger.debug('input not acquired', { path: input.path, code: input.code });
+      yield input;
+      continue;
+    }
+
+    const stored = await storeFile(input.path, caseDir);
+    if (stored.kind === 'error') {
+      opts.logger.debug('input not acquired', { path: stored.path, code: stored.code });
+      yield stored;
+      continue;
+    }
+    yield { kind: 'item', item: await record(stored, input.path, caseDir, known, opts) };
+  }
+}
+
+async function record(
+  stored: StoredFile,
+  source: string,
+  caseDir: string,
+  known: KnownEvidence,
+  opts: AcquireOptions,
+): Promise<EvidenceItem> {
+  const existing = known.manifest.get(stored.sha256);
+  const entry = existing ?? manifestEntry(stored, source, opts.analyst);
+  if (existing === undefined) {
+    await appendManifest(caseDir, entry);
+    known.manifest.set(entry.sha256, entry);
+  }
+
+  // A run interrupted between the manifest and the custody append resumes here.
+  if (!known.custody.has(entry.sha256)) {
+    await appendCustody(caseDir, {
+      actor: opts.analyst,
+      action: 'acquire',
+      sha256: entry.sha256,
+      details: {
+        original_path: entry.original_path,
+        size: entry.size,
+        kind: entry.kind,
+        host: entry.host,
+      },
+    });
+    known.custody.add(entry.sha256);
+  }
+  opts.logger.debug('evidence acquired', { path: source, sha256: entry.sha256, new: !existing });
+
+  return {
+    sha256: entry.sha256,
+    size: entry.size,
+    kind: entry.kind,
+    originalPath: source,
+    storedPath: entry.stored_path,
+    acquiredAt: entry.acquired_at,
+    isNew: existing === undefined,
+  };
+}
+
+function manifestEntry(stored: StoredFile, source: string, analyst: string): ManifestEntry {
+  return {
+    sha256: stored.sha256,
+    size: stored.size,
+    kind: stored.evidenceKind,
+    original_path: source,
+    stored_path: stored.storedPath,
+    acquired_at: new Date().toISOString(),
+    acquired_by: analyst,
+    host: hostname(),
+  };
+}
+
+async function loadKnownEvidence(caseDir: string): Promise<KnownEvidence> {
+  const known: KnownEvidence = { manifest: new Map(), custody: new Set() };
+  for await (const line of readManifest(caseDir)) {
+    if (line.ok && !known.manifest.has(line.entry.sha256)) {
+      known.manifest.set(line.entry.sha256, line.entry);
+    }
+  }
+
+  for await (const line of readJsonLines(custodyPath(caseDir))) {
+    if (!line.ok) continue;
+    const { action, sha256 } = (line.value ?? {}) as { action?: unknown; sha256?: unknown };
+    if (action === 'acquire' && typeof sha256 === 'string') known.custody.add(sha256);
+  }
+
+  return known;
+}
