@@ -208,4 +208,26 @@ describe('acquire', () => {
     expect(second?.seq).toBe(2);
     expect(second?.prev_hash).toBe(first?.hash);
   });
+
+  it('resumes after a missing custody append', async () => {
+    await fs.writeFile(path.join(work, 'a.log'), 'a\n');
+    await run([path.join(work, 'a.log')]);
+    await fs.rm(path.join(caseDir, 'custody.jsonl'));
+
+    const [item] = items(await run([path.join(work, 'a.log')]));
+
+    expect(item?.isNew).toBe(false);
+    expect(await lines('manifest.jsonl')).toHaveLength(1);
+    expect(await lines('custody.jsonl')).toHaveLength(1);
+  });
+
+  it('restores a deleted stored copy', async () => {
+    await fs.writeFile(path.join(work, 'a.log'), 'a\n');
+    const [first] = items(await run([path.join(work, 'a.log')]));
+    await fs.rm(path.join(caseDir, first?.storedPath ?? ''));
+
+    await run([path.join(work, 'a.log')]);
+
+    expect(await fs.readFile(path.join(caseDir, first?.storedPath ?? ''), 'utf8')).toBe('a\n');
+  });
 });

@@ -8,7 +8,7 @@ import { appendManifest, type ManifestEntry, readManifest } from './manifest.ts'
 import { type StoredFile, storeFile } from './store-file.ts';
 import type { AcquireOptions, AcquireResult, EvidenceItem } from './types.ts';
 
-/** What the case already records, so re-adding the same bytes adds nothing. */
+/** Digests the case already records, so re-adding the same bytes adds nothing. */
 interface KnownEvidence {
   manifest: Map<string, ManifestEntry>;
   /** Digests that already have an `acquire` custody entry. */
@@ -18,7 +18,7 @@ interface KnownEvidence {
 /**
  * Acquires files and folders into the case: each regular file is copied into the evidence
  * store, listed in `manifest.jsonl` and recorded in `custody.jsonl`. Content the case already
- * holds yields an item with `isNew: false` and appends nothing. An input that cannot be read
+ * contains yields an item with `isNew: false` and appends nothing. An input that cannot be read
  * yields an error result and the run goes on. Results come in walk order (see `walkInputs`).
  * Raises `CloudcaseError` only when the case folder itself cannot be written.
  */

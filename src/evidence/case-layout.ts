@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** Folder under the case that holds the content-addressed evidence. */
+/** Folder under the case that contains the content-addressed evidence. */
 export const EVIDENCE_DIR = 'evidence';
 
 /** Folder under `evidence/` for copies still being written; a file left there is a crash. */

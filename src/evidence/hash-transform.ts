@@ -5,7 +5,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 /** Bytes kept from the start of a stream, enough for every magic number checked here. */
 const HEAD_BYTES = 8;
 
-/** What the stream is checked against when it ends. */
+/** Digest a stream is checked against when it ends. */
 export interface ExpectedDigest {
   sha256: string;
   /** Names the item in the error message. */
@@ -59,7 +59,7 @@ export class HashTransform extends Transform {
   }
 }
 
-/** The error for stored bytes that no longer match their recorded digest. */
+/** Builds the error for stored bytes that no longer match their recorded digest. */
 export function modifiedError(expected: ExpectedDigest): CloudcaseError {
   return new CloudcaseError(
     'evidence_modified',

@@ -19,7 +19,7 @@ export function inputError(file: string, error: unknown): AcquireError {
   return { kind: 'error', path: file, code, reason: `${file} cannot be read (${errno}).` };
 }
 
-/** The error result for a path that is neither a regular file nor a folder. */
+/** Builds the error result for a path that is neither a regular file nor a folder. */
 export function notRegularFile(file: string, type: string): AcquireError {
   return {
     kind: 'error',

@@ -16,8 +16,8 @@ export type InputFile = { kind: 'file'; path: string } | AcquireError;
 export async function* walkInputs(paths: string[], exclude: string): AsyncIterable<InputFile> {
   const excluded = path.resolve(exclude);
 
-  for (const given of paths) {
-    const absolute = path.resolve(given);
+  for (const input of paths) {
+    const absolute = path.resolve(input);
     let stats: Stats;
     try {
       stats = await fs.stat(absolute);

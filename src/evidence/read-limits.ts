@@ -14,7 +14,7 @@ export interface ExpansionBudget {
   expanded: number;
 }
 
-/** What a limit check needs to know about the stream it guards. */
+/** Description of the stream a limit check guards. */
 export interface LimitedStream {
   /** Names the stream in the error message. */
   label: string;
@@ -61,10 +61,10 @@ export class LimitTransform extends Transform {
   }
 }
 
-function limitError(what: string): CloudcaseError {
+function limitError(problem: string): CloudcaseError {
   return new CloudcaseError(
     'archive_limit',
-    `${what}; it may be a decompression bomb. Inspect it by hand, or raise the read limit if ` +
+    `${problem}; it may be a decompression bomb. Inspect it by hand, or raise the read limit if ` +
       'the input is genuine.',
     EXIT.partial,
   );

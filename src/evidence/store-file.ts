@@ -22,7 +22,7 @@ export interface StoredFile {
 /**
  * Copies one input file into `evidence/<sha[0:2]>/<sha>` while hashing it, streaming through a
  * temporary file that is renamed into place, and makes the copy read-only. When the store
- * already holds the digest, the copy is discarded and the stored file is left untouched.
+ * already contains the digest, the copy is discarded and the stored file is left untouched.
  * Problems reading the input become an error result; problems writing the case raise.
  */
 export async function storeFile(

@@ -3,7 +3,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 
 /**
  * Connects a source through transforms and returns the decompressed output. When any stage
- * fails, the output is destroyed with `toError(failure)`, so the consumer sees one coded
+ * fails, the output is destroyed with `toError(failure)`, so the consumer receives one coded
  * error. When the consumer destroys the output early, every stage is torn down and the file
  * is closed.
  */
@@ -45,7 +45,7 @@ export function readFailure(label: string, failure: unknown): CloudcaseError {
   if (code?.startsWith('Z_')) {
     return new CloudcaseError(
       'gzip_invalid',
-      `${label} holds invalid gzip data; the data before it was delivered. Inspect the file.`,
+      `${label} contains invalid gzip data; the data before it was delivered. Inspect the file.`,
       EXIT.partial,
     );
   }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../core/logger.ts';
 
-/** How an evidence item is stored, told apart by its magic bytes, never by its extension. */
+/** Storage format of an evidence item, detected from its magic bytes, never from its extension. */
 export type EvidenceKind = 'plain' | 'gzip' | 'zip';
 
 /** Options for `acquire`. */
@@ -78,7 +78,7 @@ export interface MemberError {
 
 export type MemberResult = { kind: 'stream'; log: LogStream } | MemberError;
 
-/** What a caller passes to `appendCustody`. */
+/** Request to `appendCustody`. */
 export interface CustodyRequest {
   actor: string;
   action: string;

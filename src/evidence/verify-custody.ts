@@ -3,7 +3,7 @@ import { custodyHash, GENESIS_HASH } from './custody.ts';
 import { readJsonLines } from './jsonl.ts';
 import type { VerifyProblem } from './types.ts';
 
-/** What the custody walk found, beyond its problems. */
+/** Counts and digests collected by the custody walk, beside its problems. */
 export interface CustodySummary {
   entries: number;
   headHash: string | null;

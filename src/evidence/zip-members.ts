@@ -11,7 +11,7 @@ import { chainStreams, readFailure } from './stream-chain.ts';
 import type { EvidenceItem, MemberError, MemberResult, ReadLimits } from './types.ts';
 import { zipNameProblem } from './zip-names.ts';
 
-/** What every member of one archive shares. */
+/** State shared by every member of one archive. */
 interface ArchiveContext {
   zip: ZipFile;
   item: EvidenceItem;
