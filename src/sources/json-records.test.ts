@@ -1,0 +1,154 @@
+import { Readable } from 'node:stream';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type JsonRecordOptions, scanJsonRecords } from './json-records.ts';
+import type { RecordResult } from './types.ts';
+
+function chunked(bytes: Buffer, size: number): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
+  return parts;
+}
+
+async function scan(
+  input: string | Buffer | Buffer[],
+  options: JsonRecordOptions = { recordKeys: ['Records'] },
+): Promise<RecordResult[]> {
+  const parts = Array.isArray(input) ? input : [Buffer.from(input)];
+  const results: RecordResult[] = [];
+  for await (const result of scanJsonRecords(Readable.from(parts), options)) results.push(result);
+  return results;
+}
+
+function codes(results: RecordResult[]): string[] {
+  return results.map((result) => (result.kind === 'record' ? 'record' : result.code));
+}
+
+describe('scanJsonRecords', () => {
+  it('reads json lines with offsets and lines', async () => {
+    const results = await scan('{"a":1}\n\n  {"b":"x\\"}"}\n');
+
+    expect(results).toEqual([
+      { kind: 'record', index: 0, offset: 0, line: 1, value: { a: 1 } },
+      { kind: 'record', index: 1, offset: 11, line: 3, value: { b: 'x"}' } },
+    ]);
+  });
+
+  it('reads records under a key', async () => {
+    const text = '{"x":{"Records":[9]},"Records":[{"a":1},\n {"b":2}],"n":"t"}';
+    const results = await scan(text);
+
+    expect(codes(results)).toEqual(['record', 'record']);
+    expect(results[1]).toMatchObject({ offset: text.indexOf('{"b"'), line: 2, value: { b: 2 } });
+  });
+
+  it('reads a top-level array', async () => {
+    const results = await scan('[{"a":1}, 2, "s"]');
+
+    expect(results.map((result) => (result.kind === 'record' ? result.value : null))).toEqual([
+      { a: 1 },
+      2,
+      's',
+    ]);
+  });
+
+  it('resyncs after malformed lines', async () => {
+    const results = await scan('{"a":1}\n{"b":\n{"c":"unterminated\n{"d":[1}\nhello\n{"e":2}\n');
+
+    expect(codes(results)).toEqual([
+      'record',
+      'invalid_json',
+      'invalid_json',
+      'invalid_json',
+      'invalid_json',
+      'record',
+    ]);
+    expect(results[5]).toMatchObject({ line: 6, value: { e: 2 } });
+    expect(results[1]).toMatchObject({ line: 2, sample: '{"b":' });
+  });
+
+  it('skips a malformed array element', async () => {
+    const results = await scan('{"Records":[{"a":1},{"b":},{"c":3}]}');
+
+    expect(codes(results)).toEqual(['record', 'invalid_json', 'record']);
+  });
+
+  it('rejects the rest after a broken bracket', async () => {
+    const results = await scan('[{"a":1},\n{"b":[}, {"c":3}]');
+
+    expect(codes(results)).toEqual(['record', 'json_structure_broken']);
+    expect(results[1]).toMatchObject({ offset: 10, line: 2 });
+  });
+
+  it('rejects an oversized record and continues', async () => {
+    const big = `{"a":"${'x'.repeat(1000)}"}`;
+    const results = await scan(`${big}\n{"b":1}\n`, { maxRecordBytes: 100 });
+
+    expect(codes(results)).toEqual(['record_too_large', 'record']);
+    expect(results[1]).toMatchObject({ offset: big.length + 1, line: 2 });
+  });
+
+  it('gives identical results in small chunks', async () => {
+    const text =
+      '{"Records":[{"a":"b\\\\"},{"c":[1,{"d":"\\""}]},{"bad":}]}\n{"e":1}\n[1,2]\nxx\n' +
+      `{"big":"${'y'.repeat(300)}"}\n{"Rec":1}`;
+    const whole = await scan(text, { recordKeys: ['Records'], maxRecordBytes: 200 });
+
+    for (const size of [1, 2, 3, 5, 7]) {
+      const parts = await scan(chunked(Buffer.from(text), size), {
+        recordKeys: ['Records'],
+        maxRecordBytes: 200,
+      });
+      expect(parts).toEqual(whole);
+    }
+    expect(codes(whole)).toEqual([
+      'record',
+      'record',
+      'invalid_json',
+      'record',
+      'record',
+      'record',
+      'invalid_json',
+      'record_too_large',
+      'record',
+    ]);
+  });
+
+  it('yields nothing for empty input', async () => {
+    expect(await scan('')).toEqual([]);
+    expect(await scan(' \n\n')).toEqual([]);
+  });
+
+  it('rejects binary garbage', async () => {
+    const bytes = Buffer.alloc(100_000);
+    let seed = 7;
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      bytes[i] = seed >> 16;
+    }
+    const results = await scan([bytes]);
+
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.every((result) => result.kind === 'rejected')).toBe(true);
+  });
+
+  it('reports a truncated gzip stream', async () => {
+    const gz = gzipSync(Buffer.from('{"a":1}\n{"b":2}\n'.repeat(1000)));
+    const gunzip = Readable.from([gz.subarray(0, gz.length - 20)]).pipe(createGunzip());
+    const results: RecordResult[] = [];
+    for await (const result of scanJsonRecords(gunzip)) results.push(result);
+
+    expect(results.at(-1)).toMatchObject({ kind: 'rejected', code: 'gzip_truncated' });
+    expect(results.filter((result) => result.kind === 'record').length).toBeGreaterThan(1000);
+  });
+
+  it('reads a 50 MB single line quickly', async () => {
+    const value = 'z'.repeat(50 * 1024 * 1024);
+    const line = Buffer.from(`{"eventName":"x","big":"${value}"}\n{"next":1}\n`);
+    const started = performance.now();
+    const results = await scan(chunked(line, 65536));
+
+    expect(codes(results)).toEqual(['record', 'record']);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
