@@ -1,0 +1,85 @@
+/**
+ * Field lookup in raw log records. A dotted Sigma field name is tried first as a literal key
+ * (some logs have keys with dots), then as a path into nested objects. Arrays on the way fan
+ * out, so `a.b` finds `b` in every element of an array `a`.
+ */
+
+/** The values a field has in one record, or `present: false` when the record lacks it. */
+export interface FieldValues {
+  present: boolean;
+  values: unknown[];
+}
+
+const MISSING: FieldValues = { present: false, values: [] };
+
+/** A compiled lookup of one field name. */
+export type FieldAccessor = (record: Record<string, unknown>) => FieldValues;
+
+/** Compiles the lookup of a field name, splitting its path once. */
+export function compileAccessor(field: string): FieldAccessor {
+  const path = field.split('.');
+  if (path.length === 1) {
+    return (record) =>
+      Object.hasOwn(record, field) ? { present: true, values: [record[field]] } : MISSING;
+  }
+
+  return (record) => {
+    if (Object.hasOwn(record, field)) return { present: true, values: [record[field]] };
+    const values: unknown[] = [];
+    const present = walk(record, path, 0, values);
+    return present ? { present, values } : MISSING;
+  };
+}
+
+function walk(node: unknown, path: string[], depth: number, out: unknown[]): boolean {
+  if (depth === path.length) {
+    out.push(node);
+    return true;
+  }
+  if (Array.isArray(node)) {
+    let found = false;
+    for (const element of node) found = walk(element, path, depth, out) || found;
+    return found;
+  }
+  if (typeof node !== 'object' || node === null) return false;
+
+  const record = node as Record<string, unknown>;
+  const key = path[depth]!;
+  if (!Object.hasOwn(record, key)) return false;
+  return walk(record[key], path, depth + 1, out);
+}
+
+// Bounds recursion into attacker-shaped records for keyword searches.
+const MAX_DEPTH = 32;
+
+/** Every scalar value (string, number, boolean) anywhere in a record, for keyword searches. */
+export function scalarLeaves(node: unknown, out: unknown[] = [], depth = 0): unknown[] {
+  if (depth > MAX_DEPTH) return out;
+  if (Array.isArray(node)) {
+    for (const element of node) scalarLeaves(element, out, depth + 1);
+  } else if (typeof node === 'object' && node !== null) {
+    for (const value of Object.values(node)) scalarLeaves(value, out, depth + 1);
+  } else if (node !== null && node !== undefined) {
+    out.push(node);
+  }
+  return out;
+}
+
+/**
+ * Text a string matcher sees: strings as they are, numbers and booleans as written, objects as
+ * JSON text (cloud rules match `requestParameters` this way); `null` for null or missing.
+ */
+export function valueText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return null;
+}
+
+/** Array elements stand for themselves: a matcher against an array matches any element. */
+export function flattenValues(values: unknown[]): unknown[] {
+  if (!values.some(Array.isArray)) return values;
+  return values.flatMap((value) => (Array.isArray(value) ? flattenValues(value) : [value]));
+}

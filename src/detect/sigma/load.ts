@@ -1,0 +1,69 @@
+/** Loads Sigma rule files from folders. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { RuleIssue } from './issues.ts';
+import type { SigmaRule } from './model.ts';
+import { parseRuleText } from './parse.ts';
+
+/** The rules of every file under the given roots, and every issue found. */
+export interface LoadResult {
+  /** Single-event and correlation rules that passed validation. */
+  rules: SigmaRule[];
+  issues: RuleIssue[];
+  filesRead: number;
+}
+
+/**
+ * Reads every `*.yml` and `*.yaml` file under the roots (recursively, in sorted order; other
+ * files are ignored). Rule content never makes it throw: a bad file becomes issues. A root that
+ * is a file is read as one rule file. File names in rules and issues are relative to their root.
+ */
+export async function loadRules(roots: string[]): Promise<LoadResult> {
+  const result: LoadResult = { rules: [], issues: [], filesRead: 0 };
+
+  for (const root of roots) {
+    const files = await ruleFiles(root, result.issues);
+    for (const path of files) {
+      const name = relative(root, path).split(sep).join('/') || path;
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        result.issues.push(readIssue(name, error));
+        continue;
+      }
+      result.filesRead++;
+      const parsed = parseRuleText(text, name);
+      result.rules.push(...parsed.rules);
+      result.issues.push(...parsed.issues);
+    }
+  }
+
+  return result;
+}
+
+async function ruleFiles(root: string, issues: RuleIssue[]): Promise<string[]> {
+  try {
+    const entries = await readdir(root, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile() && /\.ya?ml$/i.test(entry.name))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return [root];
+    issues.push(readIssue(root, error));
+    return [];
+  }
+}
+
+function readIssue(file: string, error: unknown): RuleIssue {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  return {
+    code: 'unreadable_file',
+    severity: 'error',
+    file,
+    line: null,
+    field: null,
+    message: `The rule file or folder could not be read (${code}).`,
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * A compiled set of Sigma rules for one stream of events: single-event rules are routed by
+ * logsource, prefiltered and evaluated on `event.raw`; their matches feed the correlation rules,
+ * which are evaluated when the stream ends.
+ */
+import type { Event } from '../../core/event.ts';
+import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
+import { type CompileOptions, compileRule, type RecordPredicate } from './compile.ts';
+import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
+import type { RuleIssue } from './issues.ts';
+import { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
+import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
+import { PrefilterIndex, ruleRequirement } from './prefilter.ts';
+import { attackFromTags } from './tags.ts';
+
+/** Options of a rule set. */
+export interface RuleSetOptions {
+  /** Source ids that events may have; a rule routed to another source gets an issue. */
+  sources?: string[];
+  /** Values of `%name%` placeholders for rules that use the `expand` modifier. */
+  placeholders?: Record<string, string[]>;
+  /** Logsource routing table; `LOGSOURCE_ROUTES` when absent. */
+  routes?: readonly LogSourceRoute[];
+  /** Whether to index rules by required field values; on by default, results are the same. */
+  prefilter?: boolean;
+}
+
+interface CompiledRule {
+  rule: DetectionRule;
+  /** Position in the rule set, so matches come out in rule order. */
+  order: number;
+  predicate: RecordPredicate;
+  /** Whether matches are reported on their own (false for correlation-only base rules). */
+  emit: boolean;
+  feeds: boolean;
+}
+
+/** Compiled rules, ready to match a stream of events. */
+export class RuleSet {
+  /** Problems found while building the set, such as rules routed to no known source. */
+  readonly issues: RuleIssue[] = [];
+  readonly #rules: SigmaRule[] = [];
+  readonly #bySource = new Map<string, PrefilterIndex<CompiledRule>>();
+  readonly #engine: CorrelationEngine;
+
+  constructor(rules: SigmaRule[], options: RuleSetOptions = {}) {
+    const unique = this.#dedupe(rules);
+    const byReference = referenceMap(unique);
+    const resolve = (reference: string) => byReference.get(reference.toLowerCase());
+    const correlations = this.#checkCorrelations(unique, resolve);
+    this.#engine = new CorrelationEngine(correlations, resolve);
+
+    const generated = generatedRules(correlations, resolve);
+    const compileOptions: CompileOptions = options.placeholders
+      ? { placeholders: options.placeholders }
+      : {};
+    let order = 0;
+    for (const rule of unique) {
+      if (rule.kind === 'correlation') {
+        if (correlations.includes(rule)) this.#rules.push(rule);
+        continue;
+      }
+      const feeds = this.#engine.feeds(rule.id);
+      const emit = !feeds || generated.has(rule.id);
+      const compiled = this.#compile(rule, options, compileOptions, order++, emit, feeds);
+      if (compiled) this.#rules.push(rule);
+    }
+  }
+
+  /** Matches one event against the rules of its source and feeds correlation state. */
+  match(event: Event): EventMatch[] {
+    const index = this.#bySource.get(event.source);
+    if (index === undefined) return [];
+
+    const candidates = [...index.candidates(event.raw)].sort((a, b) => a.order - b.order);
+    const matches: EventMatch[] = [];
+    for (const compiled of candidates) {
+      if (!compiled.predicate(event.raw)) continue;
+      if (compiled.emit)
+        matches.push({ rule_id: compiled.rule.id, event_uid: event.uid, time: event.time });
+      if (compiled.feeds) this.#engine.add(compiled.rule.id, event);
+    }
+    return matches;
+  }
+
+  /** Ends the stream: evaluates correlation rules over what was matched, returns their hits. */
+  finish(): CorrelationHit[] {
+    return this.#engine.finish();
+  }
+
+  /** Metadata of every rule in the set, single-event and correlation. */
+  meta(): RuleMeta[] {
+    return this.#rules.map(ruleMeta);
+  }
+
+  #compile(
+    rule: DetectionRule,
+    options: RuleSetOptions,
+    compileOptions: CompileOptions,
+    order: number,
+    emit: boolean,
+    feeds: boolean,
+  ): boolean {
+    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+    if (route === null) {
+      this.#issue(
+        rule,
+        'unknown_logsource',
+        'warning',
+        `No source is known for logsource ${describe(rule)}; the rule is routed nowhere.`,
+      );
+      return false;
+    }
+    if (options.sources !== undefined && !options.sources.includes(route.source)) {
+      this.#issue(
+        rule,
+        'source_unavailable',
+        'warning',
+        `Source ${route.source} is not among this run's sources; the rule is routed nowhere.`,
+      );
+      return false;
+    }
+
+    const mapField = route.mapField;
+    const predicate = compileRule(
+      rule,
+      mapField ? { ...compileOptions, mapField } : compileOptions,
+    );
+    if (typeof predicate !== 'function') {
+      this.#issue(rule, predicate.code, 'error', predicate.message);
+      return false;
+    }
+
+    let index = this.#bySource.get(route.source);
+    if (index === undefined) {
+      index = new PrefilterIndex();
+      this.#bySource.set(route.source, index);
+    }
+    const requirement = options.prefilter === false ? null : ruleRequirement(rule, mapField);
+    index.add({ rule, order, predicate, emit, feeds }, requirement);
+    return true;
+  }
+
+  #dedupe(rules: SigmaRule[]): SigmaRule[] {
+    const seen = new Set<string>();
+    return rules.filter((rule) => {
+      if (!seen.has(rule.id)) {
+        seen.add(rule.id);
+        return true;
+      }
+      this.#issue(
+        rule,
+        'duplicate_id',
+        'warning',
+        `Another rule already has id ${rule.id}; this one is skipped.`,
+      );
+      return false;
+    });
+  }
+
+  /** Keeps the correlations whose references resolve, ordered so references come first. */
+  #checkCorrelations(rules: SigmaRule[], resolve: (reference: string) => SigmaRule | undefined) {
+    const valid = new Map<string, CorrelationRule>();
+    const candidates = rules.filter((rule): rule is CorrelationRule => rule.kind === 'correlation');
+    for (const rule of candidates) {
+      if (this.#correlationProblem(rule, resolve)) continue;
+      valid.set(rule.id, rule);
+    }
+    return orderCorrelations([...valid.values()], resolve, (rule, message) => {
+      this.#issue(rule, 'correlation_cycle', 'error', message);
+    });
+  }
+
+  #correlationProblem(
+    rule: CorrelationRule,
+    resolve: (reference: string) => SigmaRule | undefined,
+  ) {
+    if (rule.type === 'value_percentile') {
+      this.#issue(
+        rule,
+        'unsupported_correlation',
+        'error',
+        'The in-memory backend does not evaluate value_percentile correlations.',
+      );
+      return true;
+    }
+    for (const reference of rule.rules) {
+      const target = resolve(reference);
+      if (target === undefined) {
+        this.#issue(
+          rule,
+          'unknown_rule_reference',
+          'error',
+          `Correlation refers to rule "${reference}", which is not loaded.`,
+        );
+        return true;
+      }
+      if (target.kind === 'correlation' && !chainable(rule, target)) {
+        this.#issue(
+          rule,
+          'unsupported_correlation_chain',
+          'error',
+          `Correlation over "${reference}" groups by fields that correlation does not group by.`,
+        );
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #issue(rule: SigmaRule, code: string, severity: RuleIssue['severity'], message: string): void {
+    this.issues.push({ code, severity, file: rule.file, line: rule.line, field: null, message });
+  }
+}
+
+/** A chained correlation can group only by fields the inner correlation's hits carry. */
+function chainable(outer: CorrelationRule, inner: CorrelationRule): boolean {
+  return outer.groupBy.every((name) => inner.groupBy.includes(aliasedField(outer, name, inner)));
+}
+
+function referenceMap(rules: SigmaRule[]): Map<string, SigmaRule> {
+  const map = new Map<string, SigmaRule>();
+  for (const rule of rules) {
+    map.set(rule.id.toLowerCase(), rule);
+    if (rule.name !== null && !map.has(rule.name.toLowerCase()))
+      map.set(rule.name.toLowerCase(), rule);
+  }
+  return map;
+}
+
+function generatedRules(
+  correlations: CorrelationRule[],
+  resolve: (reference: string) => SigmaRule | undefined,
+) {
+  const ids = new Set<string>();
+  for (const rule of correlations.filter((correlation) => correlation.generate)) {
+    for (const reference of rule.rules) {
+      const target = resolve(reference);
+      if (target !== undefined) ids.add(target.id);
+    }
+  }
+  return ids;
+}
+
+function orderCorrelations(
+  rules: CorrelationRule[],
+  resolve: (reference: string) => SigmaRule | undefined,
+  onCycle: (rule: CorrelationRule, message: string) => void,
+): CorrelationRule[] {
+  const ordered: CorrelationRule[] = [];
+  const state = new Map<string, 'visiting' | 'done' | 'failed'>();
+  const ids = new Set(rules.map((rule) => rule.id));
+
+  const visit = (rule: CorrelationRule): boolean => {
+    const seen = state.get(rule.id);
+    if (seen === 'done') return true;
+    if (seen !== undefined) return false;
+    state.set(rule.id, 'visiting');
+    for (const reference of rule.rules) {
+      const target = resolve(reference);
+      if (target?.kind !== 'correlation') continue;
+      if (!ids.has(target.id) || !visit(target)) {
+        state.set(rule.id, 'failed');
+        onCycle(rule, `Correlation depends on "${reference}", which is cyclic or not loaded.`);
+        return false;
+      }
+    }
+    state.set(rule.id, 'done');
+    ordered.push(rule);
+    return true;
+  };
+
+  for (const rule of rules) visit(rule);
+  return ordered;
+}
+
+function describe(rule: DetectionRule): string {
+  const { product, service, category } = rule.logsource;
+  const parts = Object.entries({ product, service, category }).filter(
+    ([, value]) => value !== null,
+  );
+  return parts.map(([key, value]) => `${key}=${value}`).join(' ');
+}
+
+function ruleMeta(rule: SigmaRule): RuleMeta {
+  const { tactics, techniques } = attackFromTags(rule.tags);
+  return {
+    id: rule.id,
+    title: rule.title,
+    level: rule.level,
+    description: rule.description,
+    tactics,
+    techniques,
+    tags: rule.tags,
+    falsepositives: rule.falsepositives,
+    file: rule.file,
+  };
+}
