@@ -1,16 +1,9 @@
 /**
  * API calls people make in the benign background: console sign-ins with MFA, console reads,
- * the occasional AccessDenied, a developer's CLI use and a root billing check.
+ * the occasional AccessDenied, and a developer's CLI use.
  */
 import { ACCOUNT_ID, HOME_REGIONS, type HumanUser } from './environment.ts';
-import {
-  iamUserConsole,
-  iamUserSignIn,
-  iamUserWithKey,
-  rootConsole,
-  rootSignIn,
-  type UserIdentity,
-} from './identity.ts';
+import { iamUserConsole, iamUserSignIn, iamUserWithKey, type UserIdentity } from './identity.ts';
 import { KEY_ALPHABET, type Random } from './random.ts';
 import { type ApiCall, cloudTrailTime } from './record.ts';
 
@@ -160,39 +153,4 @@ export function developerCliRead(rng: Random, user: HumanUser, time: number): Ap
     readOnly: true,
     request,
   };
-}
-
-/** Builds the root user's monthly billing check: an MFA sign-in and a cost read. */
-export function rootBillingCheck(rng: Random, ip: string, time: number): ApiCall[] {
-  const signIn: ApiCall = {
-    time,
-    identity: rootSignIn(),
-    source: 'signin.amazonaws.com',
-    name: 'ConsoleLogin',
-    region: 'us-east-1',
-    ip,
-    userAgent: BROWSER_AGENT,
-    readOnly: false,
-    response: { ConsoleLogin: 'Success' },
-    additional: {
-      LoginTo: 'https://console.aws.amazon.com/billing/home',
-      MobileVersion: 'No',
-      MFAUsed: 'Yes',
-    },
-    eventType: 'AwsConsoleSignIn',
-  };
-  const identity = rootConsole(sessionKey(rng), cloudTrailTime(time));
-  const read: ApiCall = {
-    time: time + 40_000,
-    identity,
-    source: 'ce.amazonaws.com',
-    name: 'GetCostAndUsage',
-    region: 'us-east-1',
-    ip,
-    userAgent: BROWSER_AGENT,
-    readOnly: true,
-    request: { granularity: 'MONTHLY', metrics: ['UnblendedCost'] },
-    fromConsole: true,
-  };
-  return [signIn, read];
 }

@@ -107,30 +107,3 @@ export function webIdentityUser(subject: string): UserIdentity {
     identityProvider: OIDC_PROVIDER,
   };
 }
-
-/** The account root user in a console session. */
-export function rootConsole(sessionKey: string, created: string): UserIdentity {
-  return {
-    type: 'Root',
-    principalId: ACCOUNT_ID,
-    arn: `arn:aws:iam::${ACCOUNT_ID}:root`,
-    accountId: ACCOUNT_ID,
-    accessKeyId: sessionKey,
-    sessionContext: {
-      sessionIssuer: {},
-      webIdFederationData: {},
-      attributes: { creationDate: created, mfaAuthenticated: 'true' },
-    },
-  };
-}
-
-/** The root user before authentication completes, as in its `ConsoleLogin` record. */
-export function rootSignIn(): UserIdentity {
-  return {
-    type: 'Root',
-    principalId: ACCOUNT_ID,
-    arn: `arn:aws:iam::${ACCOUNT_ID}:root`,
-    accountId: ACCOUNT_ID,
-    accessKeyId: '',
-  };
-}

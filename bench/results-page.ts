@@ -1,0 +1,68 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** One benchmark run as stored in `bench/results/investigate-<date>.json`. */
+export interface BenchResult {
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; memory_bytes: number; platform: string; release: string };
+  node: string;
+  events: number;
+  generation: { seconds: number; files: number; bytes: number };
+  investigate: {
+    exit_code: number | null;
+    wall_seconds: number;
+    events_per_second: number;
+    records_read: number;
+    records_stored: number;
+    /** Peak RSS the child reported in its run summary. */
+    max_rss_bytes: number | null;
+    /** Peak RSS the parent sampled from `/proc/<pid>/status` VmHWM. */
+    vmhwm_bytes: number;
+  };
+}
+
+const MIB = 1024 * 1024;
+
+/** Rewrites the human results page from every stored result, newest first. */
+export async function writeResultsPage(resultsDir: string, page: string): Promise<void> {
+  const names = (await readdir(resultsDir)).filter((name) => name.endsWith('.json')).sort();
+  const results: BenchResult[] = [];
+  for (const name of names)
+    results.push(JSON.parse(await readFile(join(resultsDir, name), 'utf8')));
+  results.sort((a, b) => b.date.localeCompare(a.date));
+
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Throughput of `cloudcase investigate` on generated benign CloudTrail delivery files',
+    '(`src/demo/benign-stream.ts`), measured by `npm run bench` (`bench/run.ts`). Events per',
+    'second is records read divided by the wall-clock time of the investigate child process,',
+    'including its start-up. Generation time is reported separately and not included.',
+    '',
+    '| date | events | events/s | investigate s | peak RSS (summary) | peak RSS (VmHWM) | generation s | node | machine |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) lines.push(row(r));
+  lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
+  await writeFile(page, lines.join('\n'));
+}
+
+function row(r: BenchResult): string {
+  const run = r.investigate;
+  const summaryRss =
+    run.max_rss_bytes === null ? 'n/a' : `${(run.max_rss_bytes / MIB).toFixed(0)} MiB`;
+  const machine = `${r.machine.cpu} × ${r.machine.cores}, ${(r.machine.memory_bytes / 1024 ** 3).toFixed(0)} GiB, ${r.machine.platform} ${r.machine.release}`;
+  const cells = [
+    r.date,
+    r.events.toLocaleString('en-US'),
+    Math.round(run.events_per_second).toLocaleString('en-US'),
+    run.wall_seconds.toFixed(1),
+    summaryRss,
+    `${(run.vmhwm_bytes / MIB).toFixed(0)} MiB`,
+    r.generation.seconds.toFixed(1),
+    r.node,
+    machine,
+  ];
+  return `| ${cells.join(' | ')} |`;
+}

@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: generates N benign CloudTrail events as delivery files, runs the real CLI
+ * `investigate --json` on them as a child process, and records throughput and peak memory in
+ * `bench/results/investigate-<date>.json` and `bench/RESULTS.md`.
+ *
+ * Flags: `--events N` (default 1,000,000), `--seed N` (default 1), `--keep` to leave the
+ * generated logs and case in the temporary folder.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeBenignDeliveryFiles } from '../src/demo/index.ts';
+import { PeakRssSampler } from './peak-rss.ts';
+import { type BenchResult, writeResultsPage } from './results-page.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'bin', 'cloudcase.mjs');
+
+interface ChildRun {
+  exitCode: number | null;
+  wallSeconds: number;
+  stdout: string;
+  vmhwmBytes: number;
+}
+
+function parseFlags(): { events: number; seed: number; keep: boolean } {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '1' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const events = Number(values.events);
+  if (!Number.isInteger(events) || events < 1) {
+    throw new Error(`invalid --events value: ${values.events}; expected a positive integer`);
+  }
+  return { events, seed: Number(values.seed), keep: values.keep };
+}
+
+/** Runs the CLI and samples its peak RSS until it exits. */
+function runInvestigate(args: string[]): Promise<ChildRun> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sampler = new PeakRssSampler(child.pid ?? 0);
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (exitCode) => {
+      sampler.stop();
+      done({
+        exitCode,
+        wallSeconds: (performance.now() - started) / 1000,
+        stdout: Buffer.concat(chunks).toString('utf8'),
+        vmhwmBytes: sampler.peakBytes,
+      });
+    });
+  });
+}
+
+function machine(): BenchResult['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memory_bytes: os.totalmem(),
+    platform: os.platform(),
+    release: os.release(),
+  };
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags();
+  const work = await mkdtemp(join(os.tmpdir(), 'cloudcase-bench-'));
+  const logs = join(work, 'logs');
+  const caseDir = join(work, 'case');
+  try {
+    console.log(`generating ${flags.events.toLocaleString('en-US')} events in ${logs}`);
+    const genStart = performance.now();
+    const written = await writeBenignDeliveryFiles(logs, { count: flags.events, seed: flags.seed });
+    const genSeconds = (performance.now() - genStart) / 1000;
+    console.log(`generated ${written.files.length} files in ${genSeconds.toFixed(1)} s`);
+
+    const args = ['investigate', logs, '--case', caseDir, '--json'];
+    const run = await runInvestigate(args);
+    const summary = parseSummary(run.stdout);
+    const result = toResult(flags.events, written, genSeconds, run, summary, args);
+    await save(result);
+    console.log(JSON.stringify(result.investigate, null, 2));
+    if (summary === null) process.exitCode = 1;
+  } finally {
+    if (flags.keep) console.log(`kept ${work}`);
+    else await rm(work, { recursive: true, force: true });
+  }
+}
+
+function parseSummary(stdout: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    console.error('investigate printed no JSON summary; see its stderr above');
+    return null;
+  }
+}
+
+function toResult(
+  events: number,
+  written: { files: unknown[]; bytes: number },
+  genSeconds: number,
+  run: ChildRun,
+  summary: Record<string, unknown> | null,
+  args: string[],
+): BenchResult {
+  const records = (summary?.records ?? {}) as { read?: number; stored?: number };
+  const read = records.read ?? 0;
+  return {
+    date: new Date().toISOString(),
+    command: `node bin/cloudcase.mjs ${args.join(' ')} (logs from npm run bench -- --events ${events})`,
+    machine: machine(),
+    node: process.version,
+    events,
+    generation: { seconds: genSeconds, files: written.files.length, bytes: written.bytes },
+    investigate: {
+      exit_code: run.exitCode,
+      wall_seconds: run.wallSeconds,
+      events_per_second: read / run.wallSeconds,
+      records_read: read,
+      records_stored: records.stored ?? 0,
+      max_rss_bytes: typeof summary?.max_rss_bytes === 'number' ? summary.max_rss_bytes : null,
+      vmhwm_bytes: run.vmhwmBytes,
+    },
+  };
+}
+
+async function save(result: BenchResult): Promise<void> {
+  const dir = join(ROOT, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `investigate-${result.date.slice(0, 10)}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResultsPage(dir, join(ROOT, 'bench', 'RESULTS.md'));
+  console.log(`wrote ${file} and bench/RESULTS.md`);
+}
+
+await main();
