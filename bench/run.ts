@@ -88,10 +88,14 @@ async function main(): Promise<void> {
     const args = ['investigate', logs, '--case', caseDir, '--json'];
     const run = await runInvestigate(args);
     const summary = parseSummary(run.stdout);
+    // A run that printed no summary measured nothing, so it must not land in the results.
+    if (summary === null) {
+      process.exitCode = 1;
+      return;
+    }
     const result = toResult(flags.events, written, genSeconds, run, summary, args);
     await save(result);
     console.log(JSON.stringify(result.investigate, null, 2));
-    if (summary === null) process.exitCode = 1;
   } finally {
     if (flags.keep) console.log(`kept ${work}`);
     else await rm(work, { recursive: true, force: true });
@@ -112,10 +116,10 @@ function toResult(
   written: { files: unknown[]; bytes: number },
   genSeconds: number,
   run: ChildRun,
-  summary: Record<string, unknown> | null,
+  summary: Record<string, unknown>,
   args: string[],
 ): BenchResult {
-  const records = (summary?.records ?? {}) as { read?: number; stored?: number };
+  const records = (summary.records ?? {}) as { read?: number; stored?: number };
   const read = records.read ?? 0;
   return {
     date: new Date().toISOString(),
@@ -130,7 +134,7 @@ function toResult(
       events_per_second: read / run.wallSeconds,
       records_read: read,
       records_stored: records.stored ?? 0,
-      max_rss_bytes: typeof summary?.max_rss_bytes === 'number' ? summary.max_rss_bytes : null,
+      max_rss_bytes: typeof summary.max_rss_bytes === 'number' ? summary.max_rss_bytes : null,
       vmhwm_bytes: run.vmhwmBytes,
     },
   };
