@@ -1,0 +1,321 @@
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import type { Event } from '../core/event.ts';
+import { cloudTrail } from './cloudtrail.ts';
+import { detectFormat } from './index.ts';
+import { isNormalizeError, type NormalizeError, type RecordRejected } from './types.ts';
+
+const LOGS = path.resolve(import.meta.dirname, '../../../shared/data/logs');
+const SHA = 'ab'.repeat(32);
+
+interface Outcome {
+  events: Event[];
+  rejected: (RecordRejected | NormalizeError)[];
+}
+
+async function ingest(input: Readable): Promise<Outcome> {
+  const outcome: Outcome = { events: [], rejected: [] };
+  for await (const result of cloudTrail.records(input)) {
+    if (result.kind === 'rejected') {
+      outcome.rejected.push(result);
+      continue;
+    }
+    const ref = { sha256: SHA, member: null, record: result.index, offset: result.offset };
+    const event = cloudTrail.normalize(result.value, ref);
+    if (isNormalizeError(event)) outcome.rejected.push(event);
+    else outcome.events.push(event);
+  }
+  return outcome;
+}
+
+function ingestFile(relative: string): Promise<Outcome> {
+  return ingest(createReadStream(path.join(LOGS, relative)));
+}
+
+function ingestText(text: string | Buffer, chunkSize = 0): Promise<Outcome> {
+  const bytes = Buffer.from(text);
+  const parts: Buffer[] = [];
+  const size = chunkSize || bytes.length || 1;
+  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
+  return ingest(Readable.from(parts));
+}
+
+function rejectedCodes(outcome: Outcome): string[] {
+  return outcome.rejected.map((rejected) => rejected.code);
+}
+
+describe('cloudtrail lookup-events', () => {
+  it('normalizes the plaso jsonl sample', async () => {
+    const { events, rejected } = await ingestFile(
+      'plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl',
+    );
+
+    expect(rejected).toEqual([]);
+    expect(events.map((event) => event.time)).toEqual([
+      '2022-02-07T22:23:37.000Z',
+      '2022-02-07T22:23:18.000Z',
+      '2022-02-07T22:23:03.000Z',
+      '2022-02-07T22:19:07.000Z',
+      '2022-02-07T22:19:05.000Z',
+      '2022-02-07T22:19:04.000Z',
+    ]);
+    const user = 'arn:aws:iam::012345678901:user/fakeusername';
+    for (const index of [0, 1, 2, 4, 5]) {
+      const event = events[index] as Event;
+      expect(event.actor.uid).toBe(user);
+      expect(event.actor.name).toBe('fakeusername');
+      expect(event.actor.access_key).toBe('0123456789ABCDEFGHIJ');
+      expect(event.src.ip).toBe('1.2.3.4');
+    }
+    expect(events[3]?.src).toMatchObject({ ip: null, domain: 'ec2.amazonaws.com' });
+    expect(events[0]?.raw.eventName).toBe('DescribeInstances');
+    expect(events[0]?.uid).toBe(`${SHA.slice(0, 16)}:0`);
+    expect(events[1]?.resources).toEqual([
+      { uid: 'i-01234567890123456', type: 'AWS::EC2::Instance' },
+    ]);
+    expect(events[5]?.category).toBe('network');
+    expect(events[1]?.activity).toBe('Delete');
+  });
+
+  it('reads an Events document', async () => {
+    const lines = readFileSync(
+      path.join(LOGS, 'plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
+      'utf8',
+    );
+    const events = lines
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const { events: read, rejected } = await ingestText(
+      JSON.stringify({ Events: events }, null, 2),
+    );
+
+    expect(rejected).toEqual([]);
+    expect(read).toHaveLength(6);
+  });
+
+  it('rejects a CloudTrailEvent that is not JSON', async () => {
+    const outcome = await ingestText('{"EventId":"1","CloudTrailEvent":"{not json"}\n');
+
+    expect(rejectedCodes(outcome)).toEqual(['invalid_cloudtrail_event']);
+  });
+});
+
+describe('cloudtrail otrf exfiltration', () => {
+  it('reads shipper and Records shapes alike', async () => {
+    const shipped = await ingestFile(
+      'otrf-aws-ec2-proxy-s3-exfiltration/ec2_proxy_s3_exfiltration_2020-09-14011940.json',
+    );
+    const delivered = await ingestFile(
+      'otrf-aws-ec2-proxy-s3-exfiltration/derived_cloudtrail_records.json',
+    );
+
+    expect(shipped.rejected).toEqual([]);
+    expect(delivered.rejected).toEqual([]);
+    expect(shipped.events).toHaveLength(103);
+    expect(delivered.events).toHaveLength(103);
+    const ids = (outcome: Outcome) => outcome.events.map((event) => event.raw.eventID).sort();
+    expect(ids(shipped)).toEqual(ids(delivered));
+    expect(shipped.events[0]?.raw['@timestamp']).toBe('2020-09-14T00:44:23.000Z');
+    expect(shipped.events[0]?.time).toBe('2020-09-14T00:44:23.000Z');
+  });
+
+  it('stitches assumed-role sessions', async () => {
+    const { events } = await ingestFile(
+      'otrf-aws-ec2-proxy-s3-exfiltration/derived_cloudtrail_records.json',
+    );
+    const assumed = events.filter((event) => event.actor.type === 'AssumedRole');
+
+    expect(assumed.length).toBeGreaterThan(0);
+    for (const event of assumed) {
+      expect(event.actor.session).toBe(event.actor.uid);
+      expect(event.actor.uid).toMatch(/^arn:aws:sts::\d+:assumed-role\//);
+      expect(event.actor.name).not.toBeNull();
+    }
+  });
+});
+
+describe('cloudtrail elastic console login', () => {
+  it('maps sign-ins to authentication', async () => {
+    const { events, rejected } = await ingestFile(
+      'elastic-integrations-pipeline-samples/packages/aws/data_stream/cloudtrail/_dev/test/pipeline/test-console-login-json.log',
+    );
+
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(3);
+    expect(events.map((event) => event.status)).toEqual(['success', 'failure', 'failure']);
+    for (const event of events) {
+      expect(event.class_uid).toBe(3002);
+      expect(event.activity).toBe('Logon');
+      expect(event.category).toBe('identity');
+      expect(event.actor.mfa).toBe(false);
+    }
+    expect(events[1]?.message).toBe(
+      'arn:aws:iam::111122223333:user/JaneDoe called signin:ConsoleLogin from 89.160.20.156 (Failed authentication)',
+    );
+    expect(events[2]?.actor.name).toBe('MySessionName');
+  });
+
+  it('unwraps message lines', async () => {
+    const line = readFileSync(
+      path.join(
+        LOGS,
+        'elastic-integrations-pipeline-samples/packages/aws/data_stream/cloudtrail/_dev/test/pipeline/test-console-login-json.log',
+      ),
+      'utf8',
+    ).split('\n')[0] as string;
+    const wrapped = JSON.stringify({ '@timestamp': '2014-07-16T15:49:27.000Z', message: line });
+    const { events } = await ingestText(`${wrapped}\n`);
+
+    expect(events[0]?.actor.name).toBe('JohnDoe');
+    expect(events[0]?.raw.eventName).toBe('ConsoleLogin');
+  });
+});
+
+describe('cloudtrail panther tests', () => {
+  function pantherTests(): unknown[] {
+    const root = path.join(LOGS, 'panther-analysis-rule-tests/rules_yml');
+    const logs: unknown[] = [];
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' });
+    for (const file of files.filter((name) => name.endsWith('.yml'))) {
+      const rule = parseYaml(readFileSync(path.join(root, file), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const types = [rule.LogTypes, rule.LogType].flat().filter(Boolean);
+      if (!types.includes('AWS.CloudTrail')) continue;
+      for (const test of (rule.Tests ?? []) as { Log?: Record<string, unknown> }[]) {
+        const logType = test.Log?.p_log_type;
+        if (test.Log === undefined) continue;
+        if (types.length > 1 && logType !== 'AWS.CloudTrail') continue;
+        logs.push(test.Log);
+      }
+    }
+    return logs;
+  }
+
+  it('normalizes or rejects every rule test event', async () => {
+    const logs = pantherTests();
+    const outcome = await ingestText(logs.map((log) => JSON.stringify(log)).join('\n'));
+    const counts: Record<string, number> = {};
+    for (const code of rejectedCodes(outcome)) counts[code] = (counts[code] ?? 0) + 1;
+
+    expect(logs.length).toBe(COUNTS.tests);
+    expect(outcome.events.length + outcome.rejected.length).toBe(logs.length);
+    expect(outcome.events.length).toBe(COUNTS.events);
+    expect(counts).toEqual(COUNTS.rejected);
+  });
+
+  it('reads the compromised-root scenario', async () => {
+    const attacker = await ingestFile(
+      'panther-test-scenarios/compromised-root-creds/native/attacker_cloudtrail.json',
+    );
+    const victim = await ingestFile(
+      'panther-test-scenarios/compromised-root-creds/native/victim_cloudtrail.json',
+    );
+
+    expect(attacker.rejected).toEqual([]);
+    expect(victim.rejected).toEqual([]);
+    expect(attacker.events.length + victim.events.length).toBe(16);
+    const issued = attacker.events.flatMap((event) => event.resources);
+    expect(issued).toContainEqual({ uid: 'AKIASWJJJ66ZZZII4IYY', type: 'AWS::IAM::AccessKey' });
+    const ips = new Set(attacker.events.map((event) => event.src.ip));
+    expect(ips).toContain('92.55.146.245');
+  });
+});
+
+// Panther's test events are hand-edited: some lack eventTime or eventName on purpose.
+const COUNTS = {
+  tests: 475,
+  events: 448,
+  rejected: { not_cloudtrail: 11, missing_time: 14, invalid_time: 2 },
+};
+
+describe('cloudtrail synthetic input', () => {
+  const record = (name: string, extra: Record<string, unknown> = {}) => ({
+    eventVersion: '1.08',
+    eventTime: '2024-03-01T10:00:00Z',
+    eventSource: 'iam.amazonaws.com',
+    eventName: name,
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::1:user/bob', userName: 'bob' },
+    sourceIPAddress: '198.51.100.7',
+    ...extra,
+  });
+
+  it('streams gz Records in tiny chunks alike', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => record(`CreateAccessKey${i}`));
+    const gz = gzipSync(JSON.stringify({ Records: records }, null, 1));
+    const whole = await ingest(Readable.from([gz]).pipe(createGunzip()));
+
+    for (const size of [1, 3, 7]) {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < gz.length; i += size) parts.push(gz.subarray(i, i + size));
+      expect(await ingest(Readable.from(parts).pipe(createGunzip()))).toEqual(whole);
+    }
+    expect(whole.events).toHaveLength(40);
+  });
+
+  it('builds the summary message', async () => {
+    const { events } = await ingestText(
+      JSON.stringify(record('CreateAccessKey', { errorCode: 'AccessDenied' })),
+    );
+
+    expect(events[0]?.message).toBe(
+      'arn:aws:iam::1:user/bob called iam:CreateAccessKey from 198.51.100.7 (AccessDenied)',
+    );
+    expect(events[0]?.status).toBe('failure');
+    expect(events[0]?.status_detail).toBe('AccessDenied');
+    expect(events[0]?.activity).toBe('Create');
+  });
+
+  it('unwraps EventBridge events', async () => {
+    const bridge = {
+      version: '0',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.iam',
+      time: '2024-03-01T10:00:00Z',
+      detail: record('DeleteUser', { eventTime: undefined }),
+    };
+    const { events } = await ingestText(JSON.stringify(bridge));
+
+    expect(events[0]?.api.operation).toBe('DeleteUser');
+    expect(events[0]?.time).toBe('2024-03-01T10:00:00.000Z');
+  });
+
+  it('rejects records with reasons', async () => {
+    const lines = [
+      JSON.stringify(record('GetUser', { eventTime: undefined })),
+      JSON.stringify(record('GetUser', { eventTime: 'yesterday' })),
+      JSON.stringify({ hello: 'world' }),
+      '{"broken":',
+      '42',
+    ];
+    const outcome = await ingestText(lines.join('\n'));
+
+    expect(rejectedCodes(outcome)).toEqual([
+      'missing_time',
+      'invalid_time',
+      'not_cloudtrail',
+      'invalid_json',
+      'not_cloudtrail',
+    ]);
+  });
+
+  it('sniffs cloudtrail shapes', () => {
+    const sniff = (text: string) => cloudTrail.sniff(Buffer.from(text), 'x.json');
+
+    expect(sniff('{"Records":[{"eventVersion":"1.08","eventSource":"s3"')).toBeGreaterThan(0.9);
+    expect(sniff('{"EventId":"1","CloudTrailEvent":"{}"}')).toBeGreaterThan(0.8);
+    expect(sniff('{"detail-type":"AWS API Call via CloudTrail"}')).toBeGreaterThan(0.8);
+    expect(sniff('Jan 1 sshd[1]: eventSource')).toBe(0);
+    expect(sniff('{"foo":1}')).toBe(0);
+    expect(detectFormat(Buffer.from('{"eventVersion":"1","eventSource":"x"}'), 'a')?.id).toBe(
+      'aws.cloudtrail',
+    );
+    expect(detectFormat(Buffer.from('\x00\x01binary'), 'a')).toBeNull();
+  });
+});
