@@ -1,0 +1,429 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CloudcaseError } from '../core/errors.ts';
+import type { Event } from '../core/event.ts';
+import type { RuleMeta } from '../detect/types.ts';
+import { CaseDb } from './case-db.ts';
+import { TEST_SHA, testEvent } from './test-events.ts';
+import type { TimelineFilter } from './types.ts';
+
+let caseDir: string;
+
+beforeEach(async () => {
+  caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-store-'));
+});
+
+afterEach(async () => {
+  await rm(caseDir, { recursive: true, force: true });
+});
+
+async function withDb<T>(work: (db: CaseDb) => Promise<T>): Promise<T> {
+  const db = await CaseDb.open(caseDir);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function store(db: CaseDb, events: Event[], batchSize?: number): Promise<void> {
+  const writer = await db.eventWriter(batchSize);
+  for (const event of events) writer.append(event);
+  await writer.close();
+}
+
+async function collect(db: CaseDb, filter: TimelineFilter = {}): Promise<Event[]> {
+  const events: Event[] = [];
+  for await (const event of db.timeline(filter)) events.push(event);
+  return events;
+}
+
+function rule(id: string, level: RuleMeta['level'], tactics: string[]): RuleMeta {
+  return {
+    id,
+    title: `Rule ${id}`,
+    level,
+    description: 'test rule',
+    tactics,
+    techniques: ['T1098.001'],
+    tags: tactics.map((tactic) => `attack.${tactic}`),
+    falsepositives: [],
+    file: `${id}.yml`,
+  };
+}
+
+describe('CaseDb events', () => {
+  it('round-trips every event field', async () => {
+    const flow = testEvent(1, {
+      source: 'aws.vpcflow',
+      category: 'network',
+      src: { ip: '10.0.0.5', port: 51000, domain: null, bytes: 9_007_199_254_740_991, packets: 12 },
+      dst: { ip: '198.51.100.9', port: 22, domain: 'ssh.example', bytes: 0.5, packets: 1 },
+      actor: { ...testEvent(1).actor, mfa: null, session: 'arn:aws:sts::1:assumed-role/r/s' },
+      api: { service: null, operation: null, request_id: null, read_only: null },
+      evidence: { sha256: TEST_SHA, member: 'logs/2024/05/01.json', record: 1, offset: 0 },
+      tags: [],
+      resources: [],
+      raw: { deep: { a: [1, 2.5, true, null, { b: '<script>' }] }, 'odd key': '\u001b[31m' },
+    });
+    const events = [testEvent(0), flow, testEvent(2, { user_agent: null, message: '' })];
+
+    const stored = await withDb(async (db) => {
+      await store(db, events);
+      return collect(db);
+    });
+
+    expect(stored).toEqual(events);
+  });
+
+  it('stores nothing twice for the same uid', async () => {
+    const events = [testEvent(0), testEvent(1), testEvent(1)];
+
+    const stored = await withDb(async (db) => {
+      await store(db, events);
+      await store(db, events);
+      return collect(db);
+    });
+
+    expect(stored.map((event) => event.uid)).toEqual([events[0]?.uid, events[1]?.uid]);
+  });
+
+  it('writes every batch when the batch size is small', async () => {
+    const events = Array.from({ length: 100 }, (_, record) => testEvent(record));
+
+    const stored = await withDb(async (db) => {
+      await store(db, events, 7);
+      return collect(db);
+    });
+
+    expect(stored).toHaveLength(100);
+    expect(stored.at(-1)).toEqual(events.at(-1));
+  });
+
+  it('replaces a lone surrogate instead of failing the batch', async () => {
+    const event = testEvent(0, { message: 'bad \ud800 text', raw: { v: '\udc00' } });
+
+    const [stored] = await withDb(async (db) => {
+      await store(db, [event]);
+      return collect(db);
+    });
+
+    expect(stored?.message).toBe('bad \ufffd text');
+    expect(stored?.raw).toEqual({ v: '\ufffd' });
+  });
+
+  it('rejects an event whose time is invalid', async () => {
+    await withDb(async (db) => {
+      const writer = await db.eventWriter();
+      expect(() => writer.append(testEvent(0, { time: 'yesterday' }))).toThrow(/invalid time/);
+      await writer.close();
+    });
+  });
+});
+
+describe('CaseDb timeline filters', () => {
+  const events = [
+    testEvent(0),
+    testEvent(1, {
+      actor: { ...testEvent(1).actor, uid: 'arn:aws:iam::111122223333:user/Mallory', name: 'm' },
+      src: { ...testEvent(1).src, ip: '198.51.100.20' },
+      api: { ...testEvent(1).api, operation: 'ListBuckets' },
+    }),
+    testEvent(2, { source: 'gcp.audit', src: { ...testEvent(2).src, ip: '2001:db8::1' } }),
+    testEvent(3, { src: { ...testEvent(3).src, ip: null } }),
+  ];
+
+  const cases: [string, TimelineFilter, number[]][] = [
+    ['no filter', {}, [0, 1, 2, 3]],
+    ['since', { since: '2024-05-01T12:00:01Z' }, [1, 2, 3]],
+    ['until', { until: '2024-05-01T12:00:01.000Z' }, [0, 1]],
+    ['actor substring, any case', { actor: 'mALLory' }, [1]],
+    ['actor name', { actor: 'ALICE' }, [0, 2, 3]],
+    ['ip exact', { ip: '2001:db8::1' }, [2]],
+    ['ip CIDR', { ip: '198.51.100.0/24' }, [1]],
+    ['ip CIDR /0 skips IPv6 and null', { ip: '0.0.0.0/0' }, [0, 1]],
+    ['operation, any case', { operation: 'listbuckets' }, [1]],
+    ['source', { source: 'gcp.audit' }, [2]],
+    ['limit', { limit: 2 }, [0, 1]],
+    ['combined', { source: 'aws.cloudtrail', operation: 'createaccesskey' }, [0, 3]],
+  ];
+
+  it.each(cases)('timeline filter %s', async (_name, filter, expected) => {
+    const stored = await withDb(async (db) => {
+      await store(db, events);
+      return collect(db, filter);
+    });
+
+    expect(stored.map((event) => event.evidence.record)).toEqual(expected);
+  });
+
+  it('timeline filter rejects invalid values', async () => {
+    await withDb(async (db) => {
+      await expect(collect(db, { since: 'last week' })).rejects.toThrow(/ISO 8601/);
+      await expect(collect(db, { ip: '2001:db8::/32' })).rejects.toThrow(/IPv4 CIDR/);
+      await expect(collect(db, { limit: -1 })).rejects.toThrow(/whole number/);
+    });
+  });
+
+  it('timeline treats filter values as data', async () => {
+    const stored = await withDb(async (db) => {
+      await store(db, events);
+      return collect(db, { actor: "' OR 1=1 --" });
+    });
+
+    expect(stored).toEqual([]);
+  });
+});
+
+describe('CaseDb ingest state', () => {
+  const otherSha = 'b'.repeat(64);
+  const other = testEvent(9, {
+    uid: `${otherSha.slice(0, 16)}:9`,
+    evidence: { sha256: otherSha, member: null, record: 9, offset: 0 },
+  });
+  const rejectedRow = {
+    path: 'trail.json',
+    sha256: TEST_SHA,
+    member: null,
+    index: 5,
+    offset: 500,
+    line: 6,
+    code: 'invalid_json',
+    reason: 'record is not valid JSON',
+    sample: '{"eventName": ',
+  };
+
+  it('resumes a partial ingest without duplicates', async () => {
+    await withDb(async (db) => {
+      expect(await db.ingestState(TEST_SHA, null)).toBeNull();
+      await db.beginIngest(otherSha, null, 'other.json', 'aws.cloudtrail');
+      await store(db, [other]);
+      await db.completeIngest(otherSha, null, { read: 1, stored: 1, rejected: 0 });
+
+      await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+      await store(db, [testEvent(0), testEvent(1)]);
+      await db.insertRejected([rejectedRow]);
+      await db.insertMatches([
+        { rule_id: 'r1', event_uid: testEvent(0).uid, time: testEvent(0).time },
+      ]);
+      await db.insertMatches([{ rule_id: 'r1', event_uid: other.uid, time: other.time }]);
+      await db.insertCorrelationHits([
+        {
+          rule_id: 'c1',
+          event_uids: [testEvent(1).uid, other.uid],
+          first_seen: testEvent(1).time,
+          last_seen: other.time,
+          group: { actor: 'alice' },
+        },
+      ]);
+    });
+
+    await withDb(async (db) => {
+      expect(await db.ingestState(TEST_SHA, null)).toBe('partial');
+      await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+
+      expect((await collect(db)).map((event) => event.uid)).toEqual([other.uid]);
+      expect(await db.rejected()).toEqual([]);
+      const findings = await db.findings();
+      expect(findings.map((finding) => [finding.rule_id, finding.event_uids])).toEqual([
+        ['r1', [other.uid]],
+      ]);
+
+      await store(db, [testEvent(0), testEvent(1), testEvent(2)]);
+      await db.insertRejected([rejectedRow, rejectedRow]);
+      await db.completeIngest(TEST_SHA, null, { read: 4, stored: 3, rejected: 1 });
+
+      expect(await db.ingestState(TEST_SHA, null)).toBe('complete');
+      expect(await collect(db)).toHaveLength(4);
+      expect(await db.rejected()).toEqual([rejectedRow]);
+    });
+  });
+
+  it('keeps members of one archive apart', async () => {
+    await withDb(async (db) => {
+      await db.beginIngest(TEST_SHA, 'a.json', 'logs.zip!a.json', 'aws.cloudtrail');
+      await db.completeIngest(TEST_SHA, 'a.json', { read: 0, stored: 0, rejected: 0 });
+      await db.beginIngest(TEST_SHA, 'b.json', 'logs.zip!b.json', 'aws.cloudtrail');
+
+      expect(await db.ingestState(TEST_SHA, 'a.json')).toBe('complete');
+      expect(await db.ingestState(TEST_SHA, 'b.json')).toBe('partial');
+      expect(await db.ingestState(TEST_SHA, null)).toBeNull();
+      expect((await db.ingests()).map((ingest) => ingest.path)).toEqual([
+        'logs.zip!a.json',
+        'logs.zip!b.json',
+      ]);
+    });
+  });
+});
+
+describe('CaseDb findings and counts', () => {
+  it('aggregates matches and correlation hits per rule', async () => {
+    const bob = testEvent(3, { actor: { ...testEvent(3).actor, uid: 'arn:aws:iam::1:user/bob' } });
+    const events = [testEvent(0), testEvent(1), testEvent(2), bob];
+
+    const findings = await withDb(async (db) => {
+      await store(db, events);
+      await db.upsertRules([rule('low-rule', 'low', ['discovery'])]);
+      await db.upsertRules([
+        rule('low-rule', 'medium', ['discovery']),
+        rule('corr', 'high', ['persistence']),
+      ]);
+      const matches = [events[2], events[0], events[0]].map((event) => ({
+        rule_id: 'low-rule',
+        event_uid: event?.uid ?? '',
+        time: event?.time ?? '',
+      }));
+      await db.insertMatches(matches);
+      await db.insertMatches(matches);
+      const hit = {
+        rule_id: 'corr',
+        event_uids: [bob.uid, events[1]?.uid ?? ''],
+        first_seen: events[1]?.time ?? '',
+        last_seen: bob.time,
+        group: { 'actor.uid': 'x' },
+      };
+      await db.insertCorrelationHits([hit, hit]);
+      await db.insertMatches([{ rule_id: 'unknown', event_uid: bob.uid, time: bob.time }]);
+      return db.findings();
+    });
+
+    expect(findings).toEqual([
+      {
+        rule_id: 'corr',
+        title: 'Rule corr',
+        severity: 'high',
+        tactics: ['persistence'],
+        techniques: ['T1098.001'],
+        event_uids: [events[1]?.uid, bob.uid],
+        first_seen: events[1]?.time,
+        last_seen: bob.time,
+        actors: ['arn:aws:iam::111122223333:user/alice', 'arn:aws:iam::1:user/bob'],
+        correlation_hits: 1,
+      },
+      {
+        rule_id: 'low-rule',
+        title: 'Rule low-rule',
+        severity: 'medium',
+        tactics: ['discovery'],
+        techniques: ['T1098.001'],
+        event_uids: [events[0]?.uid, events[2]?.uid],
+        first_seen: events[0]?.time,
+        last_seen: events[2]?.time,
+        actors: ['arn:aws:iam::111122223333:user/alice'],
+        correlation_hits: 0,
+      },
+      {
+        rule_id: 'unknown',
+        title: 'unknown',
+        severity: 'informational',
+        tactics: [],
+        techniques: [],
+        event_uids: [bob.uid],
+        first_seen: bob.time,
+        last_seen: bob.time,
+        actors: ['arn:aws:iam::1:user/bob'],
+        correlation_hits: 0,
+      },
+    ]);
+  });
+
+  it('counts events per source and rejected records per code', async () => {
+    const counts = await withDb(async (db) => {
+      await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+      await store(db, [testEvent(0), testEvent(1), testEvent(2, { source: 'gcp.audit' })]);
+      await db.insertRejected(
+        [3, 4, 5].map((index) => ({
+          path: 'trail.json',
+          sha256: TEST_SHA,
+          member: null,
+          index,
+          offset: index * 10,
+          line: index + 1,
+          code: index === 5 ? 'missing_time' : 'invalid_json',
+          reason: 'test',
+          sample: '',
+        })),
+      );
+      await db.completeIngest(TEST_SHA, null, { read: 6, stored: 3, rejected: 3 });
+      await db.recordAudit('analyst', 'investigate', { paths: ['trail.json'] });
+      return db.counts();
+    });
+
+    expect(counts).toEqual({
+      events: 3,
+      sources: [
+        {
+          source: 'aws.cloudtrail',
+          events: 2,
+          first_time: testEvent(0).time,
+          last_time: testEvent(1).time,
+        },
+        {
+          source: 'gcp.audit',
+          events: 1,
+          first_time: testEvent(2).time,
+          last_time: testEvent(2).time,
+        },
+      ],
+      ingests: [{ format: 'aws.cloudtrail', read: 6, stored: 3, rejected: 3, streams: 1 }],
+      rejected: [
+        { code: 'invalid_json', count: 2 },
+        { code: 'missing_time', count: 1 },
+      ],
+      rejected_total: 3,
+    });
+  });
+});
+
+describe('CaseDb locking', () => {
+  function holdInChild(path: string): Promise<ChildProcess> {
+    const script = `import { DuckDBInstance } from '@duckdb/node-api';
+      await DuckDBInstance.create(${JSON.stringify(path)});
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+
+    return new Promise((resolve, reject) => {
+      child.stdout?.once('data', () => resolve(child));
+      child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+    });
+  }
+
+  it('raises case_locked when another process holds the file', async () => {
+    await (await CaseDb.open(caseDir)).close();
+    const child = await holdInChild(join(caseDir, 'case.duckdb'));
+    try {
+      const error = await CaseDb.open(caseDir).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(CloudcaseError);
+      expect((error as CloudcaseError).code).toBe('case_locked');
+      expect((error as CloudcaseError).exitCode).toBe(4);
+      expect((error as CloudcaseError).message).toMatch(/open in another process/);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('raises case_locked on a second open in this process', async () => {
+    await withDb(async () => {
+      await expect(CaseDb.open(caseDir)).rejects.toMatchObject({ code: 'case_locked' });
+      await expect(CaseDb.openReadOnly(caseDir)).rejects.toMatchObject({ code: 'case_locked' });
+    });
+
+    const reader = await CaseDb.openReadOnly(caseDir);
+    await reader.close();
+  });
+
+  it('raises case_not_found for a missing case', async () => {
+    await expect(CaseDb.openReadOnly(caseDir)).rejects.toMatchObject({ code: 'case_not_found' });
+    await expect(CaseDb.open(join(caseDir, 'missing'))).rejects.toMatchObject({
+      code: 'case_not_found',
+    });
+  });
+});

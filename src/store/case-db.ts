@@ -1,0 +1,218 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Event } from '../core/event.ts';
+import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import type { RecordCounts, RejectedRecord } from '../pipeline/types.ts';
+import {
+  insertCorrelationRows,
+  insertMatchRows,
+  insertRejectedRows,
+  upsertRuleRows,
+} from './detection-rows.ts';
+import { type EventRow, rowToEvent } from './event-row.ts';
+import { DuckDbEventWriter, type EventWriter } from './event-writer.ts';
+import {
+  listIngests,
+  markIngestComplete,
+  markIngestStarted,
+  nowTimestamp,
+  readIngestState,
+} from './ingest-state.ts';
+import { openDatabase, releaseDatabase } from './open-database.ts';
+import { SCHEMA } from './schema.ts';
+import {
+  queryCounts,
+  queryDetectedEvents,
+  queryFindings,
+  queryRejected,
+} from './summary-queries.ts';
+import { timelineQuery } from './timeline-query.ts';
+import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter } from './types.ts';
+
+/**
+ * The case database, `case.duckdb`: events, rejected records, detections, rule metadata, ingest
+ * state and the audit trail. One process owns the file at a time; calls on one `CaseDb` run one
+ * after another on its main connection, while event writers and timelines get connections of
+ * their own.
+ */
+export class CaseDb {
+  readonly caseDir: string;
+  readonly readOnly: boolean;
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    caseDir: string,
+    readOnly: boolean,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+  ) {
+    this.caseDir = caseDir;
+    this.readOnly = readOnly;
+    this.#instance = instance;
+    this.#connection = connection;
+  }
+
+  /**
+   * Opens the case database for writing, creating the file and its tables when missing.
+   * Raises `case_locked` (exit code 4) when another process or this one holds the file.
+   */
+  static async open(caseDir: string): Promise<CaseDb> {
+    const instance = await openDatabase(caseDir, false);
+    const connection = await instance.connect();
+    const db = new CaseDb(caseDir, false, instance, connection);
+    await db.#transaction(async () => {
+      for (const statement of SCHEMA) await connection.run(statement);
+    });
+
+    return db;
+  }
+
+  /** Opens an existing case database for reading; writes raise a DuckDB error. */
+  static async openReadOnly(caseDir: string): Promise<CaseDb> {
+    const instance = await openDatabase(caseDir, true);
+    const connection = await instance.connect();
+
+    return new CaseDb(caseDir, true, instance, connection);
+  }
+
+  /** Creates a batching writer for the `events` table on a connection of its own. */
+  async eventWriter(batchSize?: number): Promise<EventWriter> {
+    return DuckDbEventWriter.create(await this.#instance.connect(), batchSize);
+  }
+
+  /** Returns whether a stream was ingested completely, partly, or never (`null`). */
+  ingestState(sha256: string, member: string | null): Promise<'complete' | 'partial' | null> {
+    return this.#serial(() => readIngestState(this.#connection, sha256, member));
+  }
+
+  /**
+   * Records that a stream's ingest starts (state `partial`). When an earlier ingest of it was
+   * interrupted, its events, rejected records and detections are deleted first, so the new
+   * ingest stores each record exactly once.
+   */
+  beginIngest(
+    sha256: string,
+    member: string | null,
+    path: string,
+    format: string | null,
+  ): Promise<void> {
+    return this.#transaction(() =>
+      markIngestStarted(this.#connection, { sha256, member, path, format }),
+    );
+  }
+
+  /** Records that a stream's ingest finished, with its record counts. */
+  completeIngest(sha256: string, member: string | null, counts: RecordCounts): Promise<void> {
+    return this.#serial(() => markIngestComplete(this.#connection, sha256, member, counts));
+  }
+
+  /** Lists every ingested stream with its evidence hash and original path. */
+  ingests(): Promise<IngestRecord[]> {
+    return this.#serial(() => listIngests(this.#connection));
+  }
+
+  /** Stores rejected records; re-storing the same record (stream and index) adds nothing. */
+  insertRejected(rows: RejectedRecord[]): Promise<void> {
+    return this.#transaction(() => insertRejectedRows(this.#connection, rows));
+  }
+
+  /** Stores single-event rule matches; re-storing a match adds nothing. */
+  insertMatches(rows: EventMatch[]): Promise<void> {
+    return this.#transaction(() => insertMatchRows(this.#connection, rows));
+  }
+
+  /** Stores correlation hits with their member events; re-storing a hit adds nothing. */
+  insertCorrelationHits(rows: CorrelationHit[]): Promise<void> {
+    return this.#transaction(() => insertCorrelationRows(this.#connection, rows));
+  }
+
+  /** Stores the metadata of the rules a run used, replacing older versions by rule id. */
+  upsertRules(meta: RuleMeta[]): Promise<void> {
+    return this.#transaction(() => upsertRuleRows(this.#connection, meta));
+  }
+
+  /** Appends one entry to the analyst audit trail. */
+  recordAudit(actor: string, command: string, details: Record<string, unknown>): Promise<void> {
+    return this.#serial(async () => {
+      await this.#connection.run('INSERT INTO audit VALUES ($time, $actor, $command, $details)', {
+        time: nowTimestamp(),
+        actor,
+        command,
+        details: JSON.stringify(details),
+      });
+    });
+  }
+
+  /**
+   * Streams events in time order, chunk by chunk from DuckDB, so memory does not grow with the
+   * number of events. Each call uses its own connection, closed when iteration ends.
+   */
+  async *timeline(filter: TimelineFilter = {}): AsyncIterable<Event> {
+    const query = timelineQuery(filter);
+    const connection = await this.#instance.connect();
+    try {
+      const result = await connection.stream(query.sql, query.params);
+      for await (const rows of result.yieldRowObjectJs()) {
+        for (const row of rows) yield rowToEvent(row as EventRow);
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Aggregates detections per rule, most severe first. */
+  findings(): Promise<Finding[]> {
+    return this.#serial(() => queryFindings(this.#connection));
+  }
+
+  /** Lists detected events for the attack timeline; see `queryDetectedEvents` for the order. */
+  detectedEvents(limit = 1000): Promise<DetectedEvent[]> {
+    return this.#serial(() => queryDetectedEvents(this.#connection, limit));
+  }
+
+  /** Lists up to `limit` rejected records, by file and record index. */
+  rejected(limit = 1000): Promise<RejectedRecord[]> {
+    return this.#serial(() => queryRejected(this.#connection, limit));
+  }
+
+  /** Counts events per source, records per format and rejected records per code. */
+  counts(): Promise<CaseCounts> {
+    return this.#serial(() => queryCounts(this.#connection));
+  }
+
+  /** Closes the database; open writers and timelines must be closed first. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+
+    this.#closed = true;
+    await this.#queue.catch(() => undefined);
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+    releaseDatabase(this.caseDir);
+  }
+
+  // One statement or transaction at a time on the main connection: DuckDB connections are not
+  // meant for overlapping queries, and a transaction must not interleave with another call.
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+
+    return next;
+  }
+
+  #transaction<T>(work: () => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      await this.#connection.run('BEGIN TRANSACTION');
+      try {
+        const result = await work();
+        await this.#connection.run('COMMIT');
+        return result;
+      } catch (error) {
+        await this.#connection.run('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+}

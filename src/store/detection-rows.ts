@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import type { RejectedRecord } from '../pipeline/types.ts';
+import { insertStaged, stagedRows } from './staged-rows.ts';
+
+const REJECTED = stagedRows({
+  path: 'VARCHAR',
+  sha256: 'VARCHAR',
+  member: 'VARCHAR',
+  record: 'BIGINT',
+  offset: 'BIGINT',
+  line: 'BIGINT',
+  code: 'VARCHAR',
+  reason: 'VARCHAR',
+  sample: 'VARCHAR',
+});
+
+/** Stores rejected records; a record already stored (same stream and index) is skipped. */
+export async function insertRejectedRows(
+  connection: DuckDBConnection,
+  rows: readonly RejectedRecord[],
+): Promise<void> {
+  const staged = rows.map((row) => ({ ...row, record: row.index }));
+  await insertStaged(
+    connection,
+    staged,
+    `INSERT INTO rejected
+     SELECT DISTINCT ON (r.sha256, r.member, r.record) r.path, r.sha256, r.member, r.record,
+       r.offset, r.line, r.code, r.reason, r.sample
+     FROM ${REJECTED}
+     WHERE NOT EXISTS (SELECT 1 FROM rejected x WHERE x.sha256 = r.sha256
+       AND x.member IS NOT DISTINCT FROM r.member AND x.record = r.record)`,
+  );
+}
+
+const DETECTIONS = stagedRows({
+  rule_id: 'VARCHAR',
+  event_uid: 'VARCHAR',
+  time: 'BIGINT',
+  hit_id: 'VARCHAR',
+});
+
+// Times are staged as epoch milliseconds, which converts without depending on the session
+// time zone. The time of a correlation member is the event's own time; the hit's first_seen stands in
+// only when the event is not stored.
+const INSERT_DETECTIONS = `INSERT INTO detections
+  SELECT DISTINCT s.rule_id, s.event_uid, coalesce(e.time, make_timestamp(s.time * 1000)), s.hit_id
+  FROM (SELECT r.* FROM ${DETECTIONS}) s LEFT JOIN events e ON e.uid = s.event_uid
+  WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE d.rule_id = s.rule_id
+    AND d.event_uid = s.event_uid AND d.hit_id IS NOT DISTINCT FROM s.hit_id)`;
+
+/** Stores single-event matches; a match already stored is skipped. */
+export async function insertMatchRows(
+  connection: DuckDBConnection,
+  rows: readonly EventMatch[],
+): Promise<void> {
+  const staged = rows.map((row) => ({ ...row, time: Date.parse(row.time), hit_id: null }));
+  await insertStaged(connection, staged, INSERT_DETECTIONS);
+}
+
+const HITS = stagedRows({
+  hit_id: 'VARCHAR',
+  rule_id: 'VARCHAR',
+  first_seen: 'BIGINT',
+  last_seen: 'BIGINT',
+  group_by: 'JSON',
+  event_count: 'INTEGER',
+});
+
+/**
+ * Returns the id of a correlation hit: a hash of the rule and its sorted event uids, so the
+ * same hit found again gets the same id.
+ */
+export function correlationHitId(hit: CorrelationHit): string {
+  const hash = createHash('sha256').update(hit.rule_id);
+  for (const uid of [...hit.event_uids].sort()) hash.update(`\n${uid}`);
+
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Stores correlation hits and one detection row per member event; known hits are skipped. */
+export async function insertCorrelationRows(
+  connection: DuckDBConnection,
+  hits: readonly CorrelationHit[],
+): Promise<void> {
+  const withIds = hits.map((hit) => ({ hit, hit_id: correlationHitId(hit) }));
+  const hitRows = withIds.map(({ hit, hit_id }) => ({
+    hit_id,
+    rule_id: hit.rule_id,
+    first_seen: Date.parse(hit.first_seen),
+    last_seen: Date.parse(hit.last_seen),
+    group_by: hit.group,
+    event_count: hit.event_uids.length,
+  }));
+  await insertStaged(
+    connection,
+    hitRows,
+    `INSERT OR IGNORE INTO correlation_hits SELECT r.hit_id, r.rule_id,
+       make_timestamp(r.first_seen * 1000), make_timestamp(r.last_seen * 1000), r.group_by,
+       r.event_count
+     FROM ${HITS}`,
+  );
+
+  const members = withIds.flatMap(({ hit, hit_id }) =>
+    hit.event_uids.map((uid) => ({
+      rule_id: hit.rule_id,
+      event_uid: uid,
+      time: Date.parse(hit.first_seen),
+      hit_id,
+    })),
+  );
+  await insertStaged(connection, members, INSERT_DETECTIONS);
+}
+
+const RULES = stagedRows({
+  id: 'VARCHAR',
+  title: 'VARCHAR',
+  level: 'VARCHAR',
+  description: 'VARCHAR',
+  tactics: 'VARCHAR[]',
+  techniques: 'VARCHAR[]',
+  tags: 'VARCHAR[]',
+  falsepositives: 'VARCHAR[]',
+  file: 'VARCHAR',
+});
+
+/** Stores rule metadata, replacing what an earlier run stored for the same rule id. */
+export async function upsertRuleRows(
+  connection: DuckDBConnection,
+  rules: readonly RuleMeta[],
+): Promise<void> {
+  const unique = [...new Map(rules.map((rule) => [rule.id, rule])).values()];
+  await insertStaged(
+    connection,
+    unique,
+    `INSERT OR REPLACE INTO rules SELECT r.id, r.title, r.level, r.description, r.tactics,
+       r.techniques, r.tags, r.falsepositives, r.file
+     FROM ${RULES}`,
+  );
+}

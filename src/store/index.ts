@@ -1,0 +1,6 @@
+/** The case store: `case.duckdb` and the types its queries return. */
+export { CaseDb } from './case-db.ts';
+export { correlationHitId } from './detection-rows.ts';
+export type { EventWriter } from './event-writer.ts';
+export { CASE_DB_FILE } from './open-database.ts';
+export type * from './types.ts';

@@ -1,0 +1,103 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RecordCounts } from '../pipeline/types.ts';
+import { isoTime, timestampValue } from './event-row.ts';
+import type { IngestRecord } from './types.ts';
+
+// `member IS NOT DISTINCT FROM ?` matches NULL to NULL, which plain `=` does not.
+const STREAM = 'sha256 = $sha256 AND member IS NOT DISTINCT FROM $member';
+const EVENT_STREAM = 'evidence_sha256 = $sha256 AND evidence_member IS NOT DISTINCT FROM $member';
+
+// The current time as a UTC TIMESTAMP; DuckDB's now() is a TIMESTAMPTZ whose cast to TIMESTAMP
+// depends on the session time zone.
+export function nowTimestamp() {
+  return timestampValue(new Date().toISOString());
+}
+
+/** Returns the recorded state of one evidence stream, or `null` when it was never ingested. */
+export async function readIngestState(
+  connection: DuckDBConnection,
+  sha256: string,
+  member: string | null,
+): Promise<'complete' | 'partial' | null> {
+  const reader = await connection.runAndReadAll(`SELECT state FROM ingests WHERE ${STREAM}`, {
+    sha256,
+    member,
+  });
+  const state = reader.getRowsJS()[0]?.[0];
+
+  return state === 'complete' || state === 'partial' ? state : null;
+}
+
+/**
+ * Marks a stream `partial`. A stream that was partial before loses its events, rejected records
+ * and detections first, because an interrupted ingest may have stored any prefix of them.
+ * The caller runs this inside a transaction.
+ */
+export async function markIngestStarted(
+  connection: DuckDBConnection,
+  stream: { sha256: string; member: string | null; path: string; format: string | null },
+): Promise<void> {
+  const key = { sha256: stream.sha256, member: stream.member };
+  if ((await readIngestState(connection, stream.sha256, stream.member)) === 'partial') {
+    await deleteStreamRows(connection, key);
+  }
+
+  await connection.run(`DELETE FROM ingests WHERE ${STREAM}`, key);
+  await connection.run(
+    `INSERT INTO ingests (sha256, member, path, format, state, started_at)
+     VALUES ($sha256, $member, $path, $format, 'partial', $now)`,
+    { ...key, path: stream.path, format: stream.format, now: nowTimestamp() },
+  );
+}
+
+async function deleteStreamRows(
+  connection: DuckDBConnection,
+  key: { sha256: string; member: string | null },
+): Promise<void> {
+  const streamEvents = `SELECT uid FROM events WHERE ${EVENT_STREAM}`;
+  // A correlation hit that includes any event of the stream is removed whole: it will be found
+  // again, with the same id, when the stream is re-ingested and correlations run.
+  const staleHits = `SELECT DISTINCT hit_id FROM detections
+    WHERE hit_id IS NOT NULL AND event_uid IN (${streamEvents})`;
+
+  await connection.run(`DELETE FROM correlation_hits WHERE hit_id IN (${staleHits})`, key);
+  await connection.run(
+    `DELETE FROM detections WHERE hit_id IN (${staleHits}) OR event_uid IN (${streamEvents})`,
+    key,
+  );
+  await connection.run(`DELETE FROM events WHERE ${EVENT_STREAM}`, key);
+  await connection.run(`DELETE FROM rejected WHERE ${STREAM}`, key);
+}
+
+/** Marks a stream `complete` with its reconciled record counts. */
+export async function markIngestComplete(
+  connection: DuckDBConnection,
+  sha256: string,
+  member: string | null,
+  counts: RecordCounts,
+): Promise<void> {
+  await connection.run(
+    `UPDATE ingests SET state = 'complete', finished_at = $now,
+       records_read = $read, records_stored = $stored, records_rejected = $rejected
+     WHERE ${STREAM}`,
+    { sha256, member, now: nowTimestamp(), ...counts },
+  );
+}
+
+/** Lists every ingested stream, by path then member. */
+export async function listIngests(connection: DuckDBConnection): Promise<IngestRecord[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT sha256, member, path, format, state, started_at, finished_at
+     FROM ingests ORDER BY path, member NULLS FIRST`,
+  );
+
+  return reader.getRowObjectsJS().map((row) => ({
+    sha256: String(row.sha256),
+    member: row.member === null ? null : String(row.member),
+    path: String(row.path),
+    format: row.format === null ? null : String(row.format),
+    state: row.state === 'complete' ? 'complete' : 'partial',
+    started_at: isoTime(row.started_at),
+    finished_at: row.finished_at === null ? null : isoTime(row.finished_at),
+  }));
+}

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
+
+/** File name of the case database inside a case folder. */
+export const CASE_DB_FILE = 'case.duckdb';
+
+// DuckDB's file lock is per process, so a second instance in this process would open the file
+// without error and the two would corrupt each other. This registry closes that gap.
+const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: number }>();
+
+/** Opens `case.duckdb` of a case folder, mapping DuckDB's lock error to `case_locked`. */
+export async function openDatabase(caseDir: string, readOnly: boolean): Promise<DuckDBInstance> {
+  const path = resolve(join(caseDir, CASE_DB_FILE));
+  checkCaseFolder(caseDir, path, readOnly);
+  claim(path, readOnly ? 'read' : 'write', caseDir);
+
+  try {
+    return await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+  } catch (error) {
+    release(path);
+    throw translateOpenError(error, caseDir);
+  }
+}
+
+/** Releases the in-process claim on a database file after its instance is closed. */
+export function releaseDatabase(caseDir: string): void {
+  release(resolve(join(caseDir, CASE_DB_FILE)));
+}
+
+function release(path: string): void {
+  const held = openInThisProcess.get(path);
+  if (held === undefined) return;
+
+  held.count -= 1;
+  if (held.count === 0) openInThisProcess.delete(path);
+}
+
+function checkCaseFolder(caseDir: string, path: string, readOnly: boolean): void {
+  if (!existsSync(caseDir)) {
+    throw new CloudcaseError(
+      'case_not_found',
+      `case folder ${caseDir} does not exist; create it with cloudcase investigate`,
+      EXIT.case,
+    );
+  }
+  if (readOnly && !existsSync(path)) {
+    throw new CloudcaseError(
+      'case_not_found',
+      `case folder ${caseDir} has no ${CASE_DB_FILE}; run cloudcase investigate on it first`,
+      EXIT.case,
+    );
+  }
+}
+
+function claim(path: string, mode: 'read' | 'write', caseDir: string): void {
+  const held = openInThisProcess.get(path);
+  if (held !== undefined && (held.mode === 'write' || mode === 'write')) {
+    throw new CloudcaseError(
+      'case_locked',
+      `case ${caseDir} is already open in this process; close it before opening it again`,
+      EXIT.case,
+    );
+  }
+  if (held === undefined) openInThisProcess.set(path, { mode, count: 1 });
+  else held.count += 1;
+}
+
+// DuckDB 1.5 reports another process's lock as an IO Error "Could not set lock on file ...:
+// Conflicting lock is held in <program> (PID n)".
+function translateOpenError(error: unknown, caseDir: string): CloudcaseError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/could not set lock|conflicting lock/i.test(message)) {
+    return new CloudcaseError(
+      'case_locked',
+      `case ${caseDir} is open in another process (for example cloudcase serve); stop it or ` +
+        'send the command to that process, then retry',
+      EXIT.case,
+      { cause: error },
+    );
+  }
+
+  return new CloudcaseError(
+    'case_open_failed',
+    `opening ${CASE_DB_FILE} in case ${caseDir} failed; check that the file is a cloudcase database and readable`,
+    EXIT.case,
+    { cause: error },
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * The DDL of `case.duckdb`. Every statement is idempotent, so opening an existing case runs them
+ * all again without harm; a later schema change adds statements here rather than editing one.
+ */
+import { EVENT_COLUMNS } from './event-row.ts';
+
+const eventColumns = EVENT_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  ');
+
+/** The statements that create every table and index a case uses. */
+export const SCHEMA: readonly string[] = [
+  // The primary key is what makes re-adding the same evidence add nothing: the writer inserts
+  // with INSERT OR IGNORE, so a second write of a uid is dropped.
+  `CREATE TABLE IF NOT EXISTS events (
+  ${eventColumns},
+  PRIMARY KEY (uid)
+)`,
+  `CREATE TABLE IF NOT EXISTS rejected (
+  path VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  member VARCHAR,
+  record BIGINT NOT NULL,
+  "offset" BIGINT NOT NULL,
+  line BIGINT NOT NULL,
+  code VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  sample VARCHAR NOT NULL
+)`,
+  // hit_id is NULL for a single-event match and names the correlation hit otherwise.
+  `CREATE TABLE IF NOT EXISTS detections (
+  rule_id VARCHAR NOT NULL,
+  event_uid VARCHAR NOT NULL,
+  time TIMESTAMP NOT NULL,
+  hit_id VARCHAR
+)`,
+  'CREATE INDEX IF NOT EXISTS detections_event ON detections (event_uid)',
+  `CREATE TABLE IF NOT EXISTS correlation_hits (
+  hit_id VARCHAR PRIMARY KEY,
+  rule_id VARCHAR NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL,
+  group_by JSON NOT NULL,
+  event_count INTEGER NOT NULL
+)`,
+  `CREATE TABLE IF NOT EXISTS rules (
+  id VARCHAR PRIMARY KEY,
+  title VARCHAR NOT NULL,
+  level VARCHAR NOT NULL,
+  description VARCHAR NOT NULL,
+  tactics VARCHAR[] NOT NULL,
+  techniques VARCHAR[] NOT NULL,
+  tags VARCHAR[] NOT NULL,
+  falsepositives VARCHAR[] NOT NULL,
+  file VARCHAR NOT NULL
+)`,
+  `CREATE TABLE IF NOT EXISTS ingests (
+  sha256 VARCHAR NOT NULL,
+  member VARCHAR,
+  path VARCHAR NOT NULL,
+  format VARCHAR,
+  state VARCHAR NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP,
+  records_read BIGINT,
+  records_stored BIGINT,
+  records_rejected BIGINT
+)`,
+  `CREATE TABLE IF NOT EXISTS audit (
+  time TIMESTAMP NOT NULL,
+  actor VARCHAR NOT NULL,
+  command VARCHAR NOT NULL,
+  details JSON NOT NULL
+)`,
+];

@@ -1,0 +1,39 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { jsonLine } from './json-line.ts';
+
+const STAGE = 'line_stage';
+
+/**
+ * Returns the subquery that exposes the staged JSON lines as a struct `r` typed by `structure`.
+ * `structure` must be a constant of this module's callers, never text from a log.
+ */
+export function stagedRows(structure: Record<string, string>): string {
+  return `(SELECT json_transform(line, '${JSON.stringify(structure)}') AS r FROM temp.${STAGE})`;
+}
+
+/**
+ * Stages one JSON line per row in a connection-local temporary table, runs `insertSql` (which
+ * reads them through `stagedRows`) and empties the stage. Values reach DuckDB as appended data,
+ * never as SQL text, so rows of any size and content are bound safely in one statement.
+ */
+export async function insertStaged(
+  connection: DuckDBConnection,
+  rows: readonly object[],
+  insertSql: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+
+  await connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (line VARCHAR)`);
+  const appender = await connection.createAppender(STAGE, 'main', 'temp');
+  for (const row of rows) {
+    appender.appendVarchar(jsonLine(row));
+    appender.endRow();
+  }
+  appender.closeSync();
+
+  try {
+    await connection.run(insertSql);
+  } finally {
+    await connection.run(`DELETE FROM temp.${STAGE}`);
+  }
+}

@@ -1,0 +1,139 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { LEVELS, type Level } from '../detect/types.ts';
+import type { RejectedRecord } from '../pipeline/types.ts';
+import { EVENT_COLUMNS, type EventRow, isoTime, rowToEvent } from './event-row.ts';
+import type { CaseCounts, DetectedEvent, Finding } from './types.ts';
+
+const toLevel = (value: unknown): Level =>
+  LEVELS.includes(value as Level) ? (value as Level) : 'informational';
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map((item) => String(item)) : [];
+
+// Severity as a number for ORDER BY, highest first; rules without metadata rank lowest.
+const SEVERITY_RANK = `CASE r.level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
+  WHEN 'low' THEN 1 ELSE 0 END`;
+
+const FINDINGS_SQL = `WITH d AS (SELECT DISTINCT rule_id, event_uid, time FROM detections),
+agg AS (
+  SELECT d.rule_id,
+    list(d.event_uid ORDER BY d.time, d.event_uid) AS event_uids,
+    min(d.time) AS first_seen, max(d.time) AS last_seen,
+    list_sort(list_distinct(list(e.actor_uid))) AS actors
+  FROM d LEFT JOIN events e ON e.uid = d.event_uid
+  GROUP BY d.rule_id
+)
+SELECT agg.*, r.title, r.level, r.tactics, r.techniques,
+  (SELECT count(*) FROM correlation_hits h WHERE h.rule_id = agg.rule_id) AS hits
+FROM agg LEFT JOIN rules r ON r.id = agg.rule_id
+ORDER BY ${SEVERITY_RANK} DESC, agg.first_seen, agg.rule_id`;
+
+/** Aggregates detections per rule, most severe first, then by first detection time. */
+export async function queryFindings(connection: DuckDBConnection): Promise<Finding[]> {
+  const reader = await connection.runAndReadAll(FINDINGS_SQL);
+
+  return reader.getRowObjectsJS().map((row) => ({
+    rule_id: String(row.rule_id),
+    title: row.title === null ? String(row.rule_id) : String(row.title),
+    severity: toLevel(row.level),
+    tactics: strings(row.tactics),
+    techniques: strings(row.techniques),
+    event_uids: strings(row.event_uids),
+    first_seen: isoTime(row.first_seen),
+    last_seen: isoTime(row.last_seen),
+    actors: strings(row.actors),
+    correlation_hits: Number(row.hits),
+  }));
+}
+
+/** Counts events per source, completed ingests per format and rejected records per code. */
+export async function queryCounts(connection: DuckDBConnection): Promise<CaseCounts> {
+  const sources = await connection.runAndReadAll(
+    `SELECT source, count(*) AS events, min(time) AS first_time, max(time) AS last_time
+     FROM events GROUP BY source ORDER BY source`,
+  );
+  const ingests = await connection.runAndReadAll(
+    `SELECT format, sum(records_read) AS read, sum(records_stored) AS stored,
+       sum(records_rejected) AS rejected, count(*) AS streams
+     FROM ingests WHERE state = 'complete' GROUP BY format ORDER BY format NULLS LAST`,
+  );
+  const rejected = await connection.runAndReadAll(
+    'SELECT code, count(*) AS count FROM rejected GROUP BY code ORDER BY count DESC, code',
+  );
+
+  const sourceRows = sources.getRowObjectsJS().map((row) => ({
+    source: String(row.source),
+    events: Number(row.events),
+    first_time: isoTime(row.first_time),
+    last_time: isoTime(row.last_time),
+  }));
+  const rejectedRows = rejected.getRowObjectsJS().map((row) => ({
+    code: String(row.code),
+    count: Number(row.count),
+  }));
+
+  return {
+    events: sourceRows.reduce((sum, row) => sum + row.events, 0),
+    sources: sourceRows,
+    ingests: ingests.getRowObjectsJS().map((row) => ({
+      format: row.format === null ? null : String(row.format),
+      read: Number(row.read),
+      stored: Number(row.stored),
+      rejected: Number(row.rejected),
+      streams: Number(row.streams),
+    })),
+    rejected: rejectedRows,
+    rejected_total: rejectedRows.reduce((sum, row) => sum + row.count, 0),
+  };
+}
+
+const DETECTED_SQL = `SELECT d.rule_id, d.hit_id, r.title, r.level, r.tactics,
+  ${EVENT_COLUMNS.map((c) => `e.${c.name}`).join(', ')}
+FROM (SELECT DISTINCT rule_id, event_uid, hit_id FROM detections) d
+JOIN events e ON e.uid = d.event_uid
+LEFT JOIN rules r ON r.id = d.rule_id
+ORDER BY e.time, ${SEVERITY_RANK} DESC, e.uid, d.rule_id
+LIMIT $limit`;
+
+/**
+ * Lists detected events in time order, the most severe rule first among events at the same
+ * instant; an event matched by several rules appears once per rule.
+ */
+export async function queryDetectedEvents(
+  connection: DuckDBConnection,
+  limit: number,
+): Promise<DetectedEvent[]> {
+  const reader = await connection.runAndReadAll(DETECTED_SQL, { limit });
+
+  return reader.getRowObjectsJS().map((row) => ({
+    rule_id: String(row.rule_id),
+    title: row.title === null ? String(row.rule_id) : String(row.title),
+    severity: toLevel(row.level),
+    tactics: strings(row.tactics),
+    hit_id: row.hit_id === null ? null : String(row.hit_id),
+    event: rowToEvent(row as EventRow),
+  }));
+}
+
+/** Lists rejected records by file and record index, at most `limit` of them. */
+export async function queryRejected(
+  connection: DuckDBConnection,
+  limit: number,
+): Promise<RejectedRecord[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT * FROM rejected ORDER BY path, member NULLS FIRST, record LIMIT $limit`,
+    { limit },
+  );
+
+  return reader.getRowObjectsJS().map((row) => ({
+    path: String(row.path),
+    sha256: String(row.sha256),
+    member: row.member === null ? null : String(row.member),
+    index: Number(row.record),
+    offset: Number(row.offset),
+    line: Number(row.line),
+    code: String(row.code),
+    reason: String(row.reason),
+    sample: String(row.sample),
+  }));
+}

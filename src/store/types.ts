@@ -1,0 +1,87 @@
+import type { Event } from '../core/event.ts';
+import type { Level } from '../detect/types.ts';
+
+/** Which events `CaseDb.timeline` returns. Every field is optional and they combine with AND. */
+export interface TimelineFilter {
+  /** Earliest event time, inclusive, as an ISO 8601 instant. */
+  since?: string;
+  /** Latest event time, inclusive, as an ISO 8601 instant. */
+  until?: string;
+  /** Case-insensitive substring of `actor.uid` or `actor.name`. */
+  actor?: string;
+  /** `src.ip` exactly, or an IPv4 CIDR block such as `203.0.113.0/24`. */
+  ip?: string;
+  /** `api.operation`, compared case-insensitively. */
+  operation?: string;
+  /** Format id (`Event.source`), such as `aws.cloudtrail`. */
+  source?: string;
+  /** Maximum number of events. */
+  limit?: number;
+}
+
+/** One rule's detections, single-event matches and correlation hits together. */
+export interface Finding {
+  rule_id: string;
+  /** The rule's title, or its id when the rule's metadata was never stored. */
+  title: string;
+  /** The rule's level; `informational` when the rule's metadata was never stored. */
+  severity: Level;
+  tactics: string[];
+  techniques: string[];
+  /** Matched events in time order. */
+  event_uids: string[];
+  first_seen: string;
+  last_seen: string;
+  /** Distinct `actor.uid` values of the matched events, sorted. */
+  actors: string[];
+  /** Number of correlation hits of the rule; 0 for a single-event rule. */
+  correlation_hits: number;
+}
+
+/** Events stored per source format. */
+export interface SourceCount {
+  source: string;
+  events: number;
+  first_time: string;
+  last_time: string;
+}
+
+/** Records read, stored and rejected per format, as recorded by completed ingests. */
+export interface IngestCount {
+  format: string | null;
+  read: number;
+  stored: number;
+  rejected: number;
+  streams: number;
+}
+
+/** What a case holds, for summaries and reports. */
+export interface CaseCounts {
+  events: number;
+  sources: SourceCount[];
+  ingests: IngestCount[];
+  rejected: { code: string; count: number }[];
+  rejected_total: number;
+}
+
+/** One evidence stream the case has ingested. */
+export interface IngestRecord {
+  sha256: string;
+  member: string | null;
+  path: string;
+  format: string | null;
+  state: 'complete' | 'partial';
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** A detected event with the rule that matched it, for the attack timeline. */
+export interface DetectedEvent {
+  rule_id: string;
+  title: string;
+  severity: Level;
+  tactics: string[];
+  /** Set when the event is part of a correlation hit. */
+  hit_id: string | null;
+  event: Event;
+}
