@@ -98,7 +98,7 @@ function unwrapLakeEvent(value: JsonObject): UnwrappedRecord | NormalizeError {
   return checked(record, value, value.eventTime ?? data.eventTime);
 }
 
-// NOTE: Lake query results carry every column as text, so nested fields such as userIdentity
+// NOTE: Lake query results return every column as text, so nested fields such as userIdentity
 // arrive as strings and actor details beyond what the query selected stay unknown.
 function unwrapLakeRow(row: unknown[]): UnwrappedRecord | NormalizeError {
   const record: JsonObject = {};

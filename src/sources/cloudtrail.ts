@@ -15,7 +15,7 @@ import { scanJsonRecords } from './json-records.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
-/** Keys whose array holds the records: S3 delivery, lookup-events, Lake query results. */
+/** Keys whose array contains the records: S3 delivery, lookup-events, Lake query results. */
 const RECORD_KEYS = ['Records', 'Events', 'QueryResultRows'];
 
 // Markers in the first bytes, with the score each gives; the best one wins.

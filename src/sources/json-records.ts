@@ -8,7 +8,7 @@ export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 /** Settings of `scanJsonRecords`. */
 export interface JsonRecordOptions {
   /**
-   * Keys of a top-level object whose array value holds the records, such as `Records` (CloudTrail
+   * Keys of a top-level object whose array value contains the records, such as `Records` (CloudTrail
    * S3 delivery) or `Events` (`aws cloudtrail lookup-events`). Default: none.
    */
   recordKeys?: readonly string[];

@@ -21,14 +21,14 @@ const SHORT_STRING_BYTES = 32;
 
 /**
  * What the current top-level value is: nothing yet, one record (an object on its own), a
- * document whose array under a record key holds the records, a top-level array whose elements
+ * document whose array under a record key contains the records, a top-level array whose elements
  * are records, or a line that is not JSON.
  */
 type TopLevel = 'none' | 'record' | 'wrapper' | 'array' | 'garbage';
 
 /** Settings of a `JsonScanner`. */
 export interface JsonScannerOptions {
-  /** Keys of a top-level object whose array value holds the records, such as `Records`. */
+  /** Keys of a top-level object whose array value contains the records, such as `Records`. */
   recordKeys: readonly string[];
   /** Largest record, in bytes, that is parsed; larger records are rejected unbuffered. */
   maxRecordBytes: number;
@@ -180,8 +180,8 @@ export class JsonScanner {
     return newline + 1;
   }
 
-  // Finds the closing quote with indexOf, which is much faster than a byte loop on long strings;
-  // a quote preceded by an odd run of backslashes is escaped.
+  // Finds the closing quote with indexOf, which is faster than a byte loop on long strings. A
+  // quote preceded by an odd run of backslashes is escaped.
   #scanString(chunk: Buffer, from: number): number {
     const length = chunk.length;
     let i = from;
@@ -190,7 +190,7 @@ export class JsonScanner {
       i++;
     }
 
-    // Most strings in logs are short, and a byte loop beats indexOf's call cost on those.
+    // Most strings in logs are short, and on those a byte loop costs less than calling indexOf.
     const shortEnd = Math.min(length, i + SHORT_STRING_BYTES);
     for (let j = i; j < shortEnd; j++) {
       const byte = chunk[j];
