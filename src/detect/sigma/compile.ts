@@ -28,7 +28,7 @@ import { mapPatternText } from './pattern.ts';
 /** A compiled predicate over a raw record. */
 export type RecordPredicate = (record: Record<string, unknown>) => boolean;
 
-/** A typed refusal: the in-memory backend cannot compile this rule as it stands. */
+/** A typed refusal: the in-memory backend cannot compile this rule as written. */
 export interface CompileRefusal {
   code: string;
   message: string;
@@ -168,17 +168,17 @@ function compileMatcher(matcher: ValueMatcher, options: CompileOptions): ValuesP
   if (test.kind === 'exists') return (found) => found.present === test.present;
   if (test.kind === 'fieldref') return compileFieldRef(test, matcher.negate, options);
 
-  const one = compileValueTest(test);
+  const testValue = compileValueTest(test);
   if (matcher.negate) {
     // `neq` needs a value to compare: a missing or null field is not "different".
     return (found) => {
       const values = flattenValues(found.values).filter(
         (value) => value !== null && value !== undefined,
       );
-      return values.length > 0 && !values.some(one);
+      return values.length > 0 && !values.some(testValue);
     };
   }
-  return (found) => found.present && flattenValues(found.values).some(one);
+  return (found) => found.present && flattenValues(found.values).some(testValue);
 }
 
 function compileFieldRef(
@@ -273,7 +273,7 @@ function compareNumber(actual: number | null, op: CompareOp, expected: number): 
   return actual === expected;
 }
 
-/** A UTC date part of an ISO 8601 text or epoch milliseconds; null when it is no date. */
+/** Extracts a UTC date part from ISO 8601 text or epoch milliseconds; null for non-dates. */
 function datePart(value: unknown, part: TimePart): number | null {
   if (typeof value !== 'string' && typeof value !== 'number') return null;
   const date = new Date(value);

@@ -16,7 +16,7 @@ import type { CorrelationRule, SigmaRule } from './model.ts';
 /** Event uids kept per correlation hit; the first ones in time order. */
 export const MAX_HIT_UIDS = 100;
 
-/** How one referenced rule feeds a correlation. */
+/** The link from one referenced rule to a correlation it feeds. */
 interface Feed {
   correlation: CorrelationState;
   /** Index of the rule in the correlation's `rules` list. */
@@ -113,7 +113,7 @@ function feedFor(state: CorrelationState, target: SigmaRule, index: number): Fee
   };
 }
 
-/** The field a group-by name stands for in the events of one referenced rule. */
+/** Resolves a group-by name (possibly an alias) to a field of one referenced rule's events. */
 export function aliasedField(rule: CorrelationRule, name: string, target: SigmaRule): string {
   const alias = rule.aliases[name];
   if (alias === undefined) return name;

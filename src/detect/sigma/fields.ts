@@ -52,7 +52,7 @@ function walk(node: unknown, path: string[], depth: number, out: unknown[]): boo
 // Bounds recursion into attacker-shaped records for keyword searches.
 const MAX_DEPTH = 32;
 
-/** Every scalar value (string, number, boolean) anywhere in a record, for keyword searches. */
+/** Collects every scalar value (string, number, boolean) in a record, for keyword searches. */
 export function scalarLeaves(node: unknown, out: unknown[] = [], depth = 0): unknown[] {
   if (depth > MAX_DEPTH) return out;
   if (Array.isArray(node)) {
@@ -66,7 +66,7 @@ export function scalarLeaves(node: unknown, out: unknown[] = [], depth = 0): unk
 }
 
 /**
- * Text a string matcher sees: strings as they are, numbers and booleans as written, objects as
+ * Returns the text a string matcher compares: strings as they are, numbers and booleans as written, objects as
  * JSON text (cloud rules match `requestParameters` this way); `null` for null or missing.
  */
 export function valueText(value: unknown): string | null {

@@ -17,7 +17,7 @@ import {
 import type { CompareOp, FieldItem, TimePart, ValueMatcher, ValueTest } from './model.ts';
 import { literalPattern, parsePattern, widenPattern } from './pattern.ts';
 
-/** Every modifier this engine knows. */
+/** Every modifier this engine supports. */
 export const KNOWN_MODIFIERS = new Set([
   'contains',
   'startswith',

@@ -166,7 +166,8 @@ ${cloudtrailRule('s:\n  a: x\ncondition: s', 'base')}name: base
     expect(issues).toEqual([]);
     expect(rules.map((rule) => rule.kind)).toEqual(['correlation', 'detection']);
     const correlation = rules[0]!;
-    expect(correlation.kind === 'correlation' && correlation.timespanMs).toBe(900_000);
+    expect(correlation.kind).toBe('correlation');
+    expect(correlation.kind === 'correlation' ? correlation.timespanMs : null).toBe(900_000);
   });
 
   test('correlation problems reported', () => {

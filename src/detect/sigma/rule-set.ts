@@ -1,6 +1,6 @@
 /**
- * A compiled set of Sigma rules for one stream of events: single-event rules are routed by
- * logsource, prefiltered and evaluated on `event.raw`; their matches feed the correlation rules,
+ * A compiled set of Sigma rules for one stream of events. Single-event rules are routed by
+ * logsource, prefiltered and evaluated on `event.raw`. Their matches feed the correlation rules,
  * which are evaluated when the stream ends.
  */
 import type { Event } from '../../core/event.ts';
@@ -213,7 +213,7 @@ export class RuleSet {
   }
 }
 
-/** A chained correlation can group only by fields the inner correlation's hits carry. */
+/** Checks that an outer correlation groups only by fields the inner correlation's hits carry. */
 function chainable(outer: CorrelationRule, inner: CorrelationRule): boolean {
   return outer.groupBy.every((name) => inner.groupBy.includes(aliasedField(outer, name, inner)));
 }

@@ -120,6 +120,8 @@ function withoutAction(value: Record<string, unknown>): Record<string, unknown> 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>) {
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
+    // A `__proto__` key from the YAML would replace the merged object's prototype.
+    if (key === '__proto__') continue;
     const current = result[key];
     result[key] = isMap(current) && isMap(value) ? deepMerge(current, value) : value;
   }
