@@ -1,0 +1,94 @@
+import { LEVELS, type Level } from '../detect/types.ts';
+import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
+import type { CaseDb } from '../store/case-db.ts';
+import type { CaseCounts, DetectedEvent } from '../store/types.ts';
+import type { ReportData, SourceRow, TimelineHighlight } from './types.ts';
+
+/** Maximum detected events in the attack timeline of a report. */
+export const ATTACK_TIMELINE_LIMIT = 500;
+
+/** Maximum rejected records listed in a report; `rejected_total` has the full count. */
+export const REJECTED_LIMIT = 1000;
+
+/** Gathers the report contents from the case store and, when given, the run just finished. */
+export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<ReportData> {
+  const counts = await db.counts();
+  const findings = await db.findings();
+  const detected = await db.detectedEvents(ATTACK_TIMELINE_LIMIT);
+  const rejected = await db.rejected(REJECTED_LIMIT);
+  const evidence = await db.ingests();
+
+  const severityCounts = Object.fromEntries(LEVELS.map((level) => [level, 0])) as Record<
+    Level,
+    number
+  >;
+  for (const finding of findings) severityCounts[finding.severity] += 1;
+
+  return {
+    generated_at: new Date().toISOString(),
+    case_dir: db.caseDir,
+    run,
+    totals: run?.records ?? sumCounts(counts.ingests),
+    sources: sourceRows(counts, run),
+    findings,
+    severity_counts: severityCounts,
+    attack_timeline: detected.map(toHighlight),
+    rejected,
+    rejected_total: counts.rejected_total,
+    rejected_by_code: counts.rejected,
+    evidence,
+  };
+}
+
+function sumCounts(rows: readonly RecordCounts[]): RecordCounts {
+  const total = { read: 0, stored: 0, rejected: 0 };
+  for (const row of rows) {
+    total.read += row.read;
+    total.stored += row.stored;
+    total.rejected += row.rejected;
+  }
+
+  return total;
+}
+
+// Sources appear when the run read them or the case holds events of them; a run's counts take
+// precedence over the cumulative counts of completed ingests.
+function sourceRows(counts: CaseCounts, run: RunSummary | null): SourceRow[] {
+  const names = new Set<string>([
+    ...Object.keys(run?.sources ?? {}),
+    ...counts.sources.map((row) => row.source),
+    ...counts.ingests.map((row) => row.format ?? 'unrecognised'),
+  ]);
+
+  return [...names].sort().map((source) => {
+    const stored = counts.sources.find((row) => row.source === source);
+    const ingested = counts.ingests.filter((row) => (row.format ?? 'unrecognised') === source);
+
+    return {
+      source,
+      records: run?.sources[source] ?? sumCounts(ingested),
+      events: stored?.events ?? 0,
+      first_time: stored?.first_time ?? null,
+      last_time: stored?.last_time ?? null,
+    };
+  });
+}
+
+function toHighlight(detected: DetectedEvent): TimelineHighlight {
+  const { event } = detected;
+
+  return {
+    time: event.time,
+    tactic: detected.tactics[0] ?? null,
+    tactics: detected.tactics,
+    rule_id: detected.rule_id,
+    title: detected.title,
+    severity: detected.severity,
+    actor: event.actor.uid ?? event.actor.name,
+    src_ip: event.src.ip,
+    operation: event.api.operation,
+    source: event.source,
+    event_uid: event.uid,
+    message: event.message,
+  };
+}

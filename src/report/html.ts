@@ -1,0 +1,119 @@
+import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
+import type { ReportData } from './types.ts';
+
+// No script, no external resource: the policy blocks everything except the inline style, so
+// even markup that escaped escaping could not load or run anything.
+const CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:0 0 1.5rem}th,td{border:1px solid #ccc;padding:2px 6px;
+text-align:left;vertical-align:top}th{background:#f0f0f0}td{word-break:break-word}
+.critical{color:#a00;font-weight:bold}.high{color:#c00}.medium{color:#b60}.low{color:#058}
+.informational{color:#666}code{font-size:12px}`;
+
+// Control characters become visible `\xNN` text too, so the file stays safe to `cat` or `less`.
+const escapeHtml = (text: string): string => escapeMarkup(sanitizeTerminal(text));
+
+const cell = (value: string | number | null): string =>
+  `<td>${value === null ? '-' : escapeHtml(String(value))}</td>`;
+
+function table(header: string[], rows: (string | number | null)[][]): string {
+  const head = header.map((name) => `<th>${escapeHtml(name)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('\n');
+
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Renders the self-contained `report.html`; every value is escaped with `escapeHtml`. */
+export function renderHtml(data: ReportData): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<title>cloudcase report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>cloudcase report</h1>
+<p>Case: <code>${escapeHtml(data.case_dir)}</code><br>Generated: ${escapeHtml(data.generated_at)}</p>
+<h2>Summary</h2>
+<p>Records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
+Findings: ${data.findings.length}.</p>
+${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
+<h2>Sources</h2>
+${table(
+  ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],
+  data.sources.map((s) => [
+    s.source,
+    s.records.read,
+    s.records.stored,
+    s.records.rejected,
+    s.events,
+    s.first_time,
+    s.last_time,
+  ]),
+)}
+<h2>Findings</h2>
+${findingsTable(data)}
+<h2>Attack timeline</h2>
+${table(
+  ['time', 'tactic', 'severity', 'rule', 'actor', 'source IP', 'operation', 'event'],
+  data.attack_timeline.map((h) => [
+    h.time,
+    h.tactic,
+    h.severity,
+    h.title,
+    h.actor,
+    h.src_ip,
+    h.operation,
+    h.event_uid,
+  ]),
+)}
+<h2>Rejected records</h2>
+<p>Total: ${data.rejected_total}${data.rejected_total > data.rejected.length ? `; the first ${data.rejected.length} are listed` : ''}.</p>
+${table(
+  ['file', 'record', 'line', 'offset', 'code', 'reason', 'sample'],
+  data.rejected.map((r) => [
+    r.member === null ? r.path : `${r.path}!${r.member}`,
+    r.index,
+    r.line,
+    r.offset,
+    r.code,
+    r.reason,
+    r.sample.slice(0, 80),
+  ]),
+)}
+<h2>Evidence</h2>
+${table(
+  ['sha256', 'path', 'format', 'ingest'],
+  data.evidence.map((e) => [e.sha256, e.path, e.format, e.state]),
+)}
+</body>
+</html>
+`;
+}
+
+function findingsTable(data: ReportData): string {
+  const rows = data.findings.map((f) => {
+    const severity = `<td class="${f.severity}">${escapeHtml(f.severity)}</td>`;
+    const rest = [
+      f.title,
+      f.rule_id,
+      f.tactics.join(', '),
+      f.techniques.join(', '),
+      f.event_uids.length,
+      f.first_seen,
+      f.last_seen,
+      f.actors.join(', '),
+    ];
+
+    return `<tr>${severity}${rest.map(cell).join('')}</tr>`;
+  });
+  const head = ['severity', 'title', 'rule', 'tactics', 'techniques', 'events', 'first seen']
+    .concat(['last seen', 'actors'])
+    .map((name) => `<th>${name}</th>`)
+    .join('');
+
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+}

@@ -1,0 +1,131 @@
+import { escapeHtml, sanitizeTerminalLine } from '../core/escape.ts';
+import type { ReportData } from './types.ts';
+
+// Markdown viewers render inline HTML, so log text is HTML-escaped, kept on one line and has
+// its table pipes and code backticks escaped.
+function md(text: string | number | null): string {
+  if (text === null) return '-';
+
+  return escapeHtml(sanitizeTerminalLine(String(text)))
+    .replace(/\|/g, '\\|')
+    .replace(/`/g, '\\`');
+}
+
+function table(header: string[], rows: (string | number | null)[][]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => ' --- ').join('|')}|`,
+    ...rows.map((row) => `| ${row.map(md).join(' | ')} |`),
+  ];
+}
+
+/** Renders `report.md`: counts, sources, findings, attack timeline, rejected records, evidence. */
+export function renderMarkdown(data: ReportData): string {
+  const lines = [
+    '# cloudcase report',
+    '',
+    `Case: ${md(data.case_dir)}  `,
+    `Generated: ${data.generated_at}`,
+    '',
+    '## Summary',
+    '',
+    `Records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}. ` +
+      `Findings: ${data.findings.length}.`,
+    '',
+    ...table(
+      ['severity', 'findings'],
+      Object.entries(data.severity_counts)
+        .reverse()
+        .map(([level, count]) => [level, count]),
+    ),
+    '',
+    '## Sources',
+    '',
+    ...table(
+      ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],
+      data.sources.map((s) => [
+        s.source,
+        s.records.read,
+        s.records.stored,
+        s.records.rejected,
+        s.events,
+        s.first_time,
+        s.last_time,
+      ]),
+    ),
+    '',
+    '## Findings',
+    '',
+    ...findingSections(data),
+    '## Attack timeline',
+    '',
+    ...table(
+      ['time', 'tactic', 'severity', 'rule', 'actor', 'source IP', 'operation', 'event'],
+      data.attack_timeline.map((h) => [
+        h.time,
+        h.tactic,
+        h.severity,
+        h.title,
+        h.actor,
+        h.src_ip,
+        h.operation,
+        h.event_uid,
+      ]),
+    ),
+    '',
+    ...rejectedSection(data),
+    '## Evidence',
+    '',
+    ...table(
+      ['sha256', 'path', 'format', 'ingest'],
+      data.evidence.map((e) => [e.sha256, e.path, e.format, e.state]),
+    ),
+    '',
+  ];
+
+  return lines.join('\n');
+}
+
+function findingSections(data: ReportData): string[] {
+  if (data.findings.length === 0) return ['No rule matched.', ''];
+
+  return data.findings.flatMap((f) => [
+    `### ${md(f.severity.toUpperCase())}: ${md(f.title)}`,
+    '',
+    `- Rule: ${md(f.rule_id)}`,
+    `- Tactics: ${md(f.tactics.join(', ') || null)}; techniques: ${md(f.techniques.join(', ') || null)}`,
+    `- Events: ${f.event_uids.length}, from ${f.first_seen} to ${f.last_seen}`,
+    `- Actors: ${md(f.actors.join(', ') || null)}`,
+    ...(f.correlation_hits > 0 ? [`- Correlation hits: ${f.correlation_hits}`] : []),
+    '',
+  ]);
+}
+
+function rejectedSection(data: ReportData): string[] {
+  const shown = data.rejected.length;
+  const note =
+    data.rejected_total > shown
+      ? [`Listed: the first ${shown} of ${data.rejected_total}.`, '']
+      : [];
+
+  return [
+    '## Rejected records',
+    '',
+    `Total: ${data.rejected_total}.`,
+    '',
+    ...note,
+    ...table(
+      ['file', 'record', 'line', 'offset', 'code', 'reason', 'sample'],
+      data.rejected.map((r) => [
+        r.member === null ? r.path : `${r.path}!${r.member}`,
+        r.index,
+        r.line,
+        r.offset,
+        r.code,
+        r.reason,
+        r.sample.slice(0, 80),
+      ]),
+    ),
+    '',
+  ];
+}

@@ -1,0 +1,266 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Event } from '../core/event.ts';
+import { CaseDb } from '../store/case-db.ts';
+import { TEST_SHA, testEvent } from '../store/test-events.ts';
+import { buildReport } from './build-report.ts';
+import { renderSummary } from './summary.ts';
+import { formatTimeline, type TimelineFormat } from './timeline-format.ts';
+import type { ReportData } from './types.ts';
+import { writeReports } from './write-reports.ts';
+
+const SCRIPT = '<script>alert(1)</script>';
+const IMG = '"><img src=x onerror=alert(1)>';
+const ANSI = '\u001b[31mred\u001b[0m';
+const FORMULA = "=cmd|' /C calc'!A0";
+
+let caseDir: string;
+
+beforeEach(async () => {
+  caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-report-'));
+});
+
+afterEach(async () => {
+  await rm(caseDir, { recursive: true, force: true });
+});
+
+function hostileEvent(): Event {
+  const base = testEvent(1);
+
+  return testEvent(1, {
+    actor: { ...base.actor, uid: `${IMG}${ANSI}`, name: ANSI },
+    user_agent: SCRIPT,
+    api: { ...base.api, operation: `${FORMULA}${ANSI}` },
+    message: `${SCRIPT} ${ANSI}\u009b31m`,
+    cloud: { ...base.cloud, region: FORMULA },
+    raw: { userAgent: SCRIPT, c1: '\u009b2J' },
+  });
+}
+
+const events = [testEvent(0), hostileEvent(), testEvent(2, { source: 'gcp.audit' })];
+
+// Builds a case with three events, two findings (one with a hostile title) and rejected
+// records whose file name, reason and sample are hostile too.
+async function buildCase(db: CaseDb, rejectedCount = 3): Promise<void> {
+  await db.beginIngest(TEST_SHA, null, `trail${SCRIPT}.json`, 'aws.cloudtrail');
+  const writer = await db.eventWriter();
+  for (const event of events) writer.append(event);
+  await writer.close();
+  await db.upsertRules([
+    {
+      id: 'key-created',
+      title: `Access key created ${IMG}`,
+      level: 'high',
+      description: '',
+      tactics: ['persistence'],
+      techniques: ['T1098.001'],
+      tags: [],
+      falsepositives: [],
+      file: 'k.yml',
+    },
+    {
+      id: 'recon',
+      title: 'Discovery burst',
+      level: 'low',
+      description: '',
+      tactics: ['discovery'],
+      techniques: [],
+      tags: [],
+      falsepositives: [],
+      file: 'r.yml',
+    },
+  ]);
+  await db.insertMatches([
+    { rule_id: 'recon', event_uid: events[1]?.uid ?? '', time: events[1]?.time ?? '' },
+    { rule_id: 'key-created', event_uid: events[1]?.uid ?? '', time: events[1]?.time ?? '' },
+    { rule_id: 'key-created', event_uid: events[0]?.uid ?? '', time: events[0]?.time ?? '' },
+  ]);
+  await db.insertRejected(
+    Array.from({ length: rejectedCount }, (_, i) => ({
+      path: `trail${SCRIPT}.json`,
+      sha256: TEST_SHA,
+      member: null,
+      index: 10 + i,
+      offset: 1000 + i,
+      line: 11 + i,
+      code: 'invalid_json',
+      reason: `bad ${ANSI}`,
+      sample: `${FORMULA}${SCRIPT}`,
+    })),
+  );
+  await db.completeIngest(TEST_SHA, null, {
+    read: 3 + rejectedCount,
+    stored: 3,
+    rejected: rejectedCount,
+  });
+}
+
+async function withCase<T>(work: (db: CaseDb, data: ReportData) => Promise<T>, rejected = 3) {
+  const db = await CaseDb.open(caseDir);
+  try {
+    await buildCase(db, rejected);
+    return await work(db, await buildReport(db, null));
+  } finally {
+    await db.close();
+  }
+}
+
+async function timelineText(db: CaseDb, format: TimelineFormat): Promise<[string, number]> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const count = await formatTimeline(db.timeline(), format, out);
+  out.end();
+
+  return [Buffer.concat(chunks).toString('utf8'), count];
+}
+
+function expectNoRawControls(text: string): void {
+  expect(text).not.toContain('\u001b');
+  expect(text).not.toContain('\u009b');
+}
+
+describe('buildReport', () => {
+  it('orders findings and the attack timeline', async () => {
+    const data = await withCase(async (_db, report) => report);
+
+    expect(data.totals).toEqual({ read: 6, stored: 3, rejected: 3 });
+    expect(data.findings.map((f) => [f.rule_id, f.severity, f.event_uids.length])).toEqual([
+      ['key-created', 'high', 2],
+      ['recon', 'low', 1],
+    ]);
+    expect(data.severity_counts).toMatchObject({ high: 1, low: 1, critical: 0 });
+    expect(data.attack_timeline.map((h) => [h.event_uid, h.rule_id, h.tactic])).toEqual([
+      [events[0]?.uid, 'key-created', 'persistence'],
+      [events[1]?.uid, 'key-created', 'persistence'],
+      [events[1]?.uid, 'recon', 'discovery'],
+    ]);
+    expect(data.sources.map((s) => [s.source, s.events])).toEqual([
+      ['aws.cloudtrail', 2],
+      ['gcp.audit', 1],
+    ]);
+    expect(data.rejected_total).toBe(3);
+    expect(data.evidence.map((e) => e.sha256)).toEqual([TEST_SHA]);
+  });
+});
+
+describe('renderSummary', () => {
+  it('shows counts, findings, timeline and rejects', async () => {
+    const text = await withCase(async (_db, data) => renderSummary(data, { color: false }));
+
+    expect(text).toMatch(/aws\.cloudtrail +6 +3 +3/);
+    expect(text).toMatch(/HIGH +Access key created/);
+    expect(text).toContain('[persistence]');
+    expect(text).toContain(`:11 (offset 1000)  invalid_json`);
+    expect(text).not.toContain('and ');
+    expectNoRawControls(text);
+    expect(text).toContain('\\x1b[31m');
+  });
+
+  it('lists 20 rejects then points to the report', async () => {
+    const text = await withCase(async (_db, data) => renderSummary(data, { color: false }), 25);
+
+    expect(text.match(/invalid_json/g)).toHaveLength(20);
+    expect(text).toContain('and 5 more, see reports/report.md');
+  });
+
+  it('adds color only when asked', async () => {
+    const [plain, colored] = await withCase(async (_db, data) => [
+      renderSummary(data, { color: false }),
+      renderSummary(data, { color: true, width: 60 }),
+    ]);
+
+    expect(plain).not.toContain('\u001b');
+    expect(colored).toContain('\u001b[31mHIGH');
+    const colorCodes = new RegExp(`${'\u001b'}\\[[0-9;]*m`, 'g');
+    expect(colored.replace(colorCodes, '')).not.toContain('\u001b');
+  });
+});
+
+describe('formatTimeline', () => {
+  it('writes a sanitized aligned table', async () => {
+    const [text, count] = await withCase(async (db) => timelineText(db, 'table'));
+    const lines = text.trimEnd().split('\n');
+
+    expect(count).toBe(3);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^TIME +SOURCE +ACTOR/);
+    expect(lines[1]?.indexOf('aws.cloudtrail')).toBe(lines[0]?.indexOf('SOURCE'));
+    expectNoRawControls(text);
+  });
+
+  it('writes CSV with formulas neutralized', async () => {
+    const [text] = await withCase(async (db) => timelineText(db, 'csv'));
+    const lines = text.split('\r\n');
+
+    expect(lines[0]).toMatch(/^time,source,category,actor_uid/);
+    expect(text).toContain(`,'${FORMULA},`);
+    expect(text).not.toMatch(/(^|,)=cmd/m);
+    expect(text).toContain(`'=cmd|`);
+    expect(lines).toHaveLength(5);
+  });
+
+  it('writes JSON lines with nested names and raw', async () => {
+    const [text] = await withCase(async (db) => timelineText(db, 'jsonl'));
+    const parsed = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Event);
+
+    expect(parsed).toEqual(events);
+    expect(parsed[1]?.actor.uid).toBe(`${IMG}${ANSI}`);
+    expect(parsed[1]?.raw).toEqual({ userAgent: SCRIPT, c1: '\u009b2J' });
+    expectNoRawControls(text);
+  });
+});
+
+describe('writeReports', () => {
+  it('writes four files with hostile text inert', async () => {
+    const files = await withCase(async (db, data) => (await writeReports(caseDir, data, db)).files);
+    const read = (name: string) => readFile(join(caseDir, 'reports', name), 'utf8');
+
+    expect(files.map((file) => file.slice(caseDir.length))).toEqual([
+      '/reports/report.md',
+      '/reports/report.html',
+      '/reports/findings.json',
+      '/reports/timeline.csv',
+    ]);
+
+    const html = await read('report.html');
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    );
+    expect(html).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).not.toMatch(/\b(src|href)=["']?https?:/i);
+    expectNoRawControls(html);
+
+    const markdown = await read('report.md');
+    expect(markdown).not.toMatch(/<script|<img/i);
+    expect(markdown).toContain('## Attack timeline');
+    expect(markdown).toContain(TEST_SHA);
+    expectNoRawControls(markdown);
+
+    const findings = JSON.parse(await read('findings.json')) as Record<string, unknown>[];
+    expect(Object.keys(findings[0] ?? {})).toEqual(
+      expect.arrayContaining([
+        'rule_id',
+        'title',
+        'severity',
+        'tactics',
+        'techniques',
+        'event_uids',
+        'first_seen',
+        'last_seen',
+        'actors',
+      ]),
+    );
+
+    const csv = await read('timeline.csv');
+    expect(csv.split('\r\n')).toHaveLength(5);
+    expect(csv).not.toMatch(/(^|,)"?=cmd/m);
+  });
+});

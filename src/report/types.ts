@@ -1,0 +1,51 @@
+import type { Level } from '../detect/types.ts';
+import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
+import type { Finding, IngestRecord } from '../store/types.ts';
+
+/** One source format in the report: record counts and the time range of its stored events. */
+export interface SourceRow {
+  source: string;
+  /** Records read, stored and rejected: this run's counts, or all completed ingests without a run. */
+  records: RecordCounts;
+  /** Events of this source in the case, from every run. */
+  events: number;
+  first_time: string | null;
+  last_time: string | null;
+}
+
+/** One detected event in the attack timeline. */
+export interface TimelineHighlight {
+  time: string;
+  /** First ATT&CK tactic of the rule, or `null` when the rule has none. */
+  tactic: string | null;
+  tactics: string[];
+  rule_id: string;
+  title: string;
+  severity: Level;
+  actor: string | null;
+  src_ip: string | null;
+  operation: string | null;
+  source: string;
+  event_uid: string;
+  message: string;
+}
+
+/** Everything the reports show, gathered once by `buildReport` and rendered by each format. */
+export interface ReportData {
+  generated_at: string;
+  case_dir: string;
+  run: RunSummary | null;
+  totals: RecordCounts;
+  sources: SourceRow[];
+  findings: Finding[];
+  /** Number of findings per severity. */
+  severity_counts: Record<Level, number>;
+  /** Detected events in time order, capped at `ATTACK_TIMELINE_LIMIT`. */
+  attack_timeline: TimelineHighlight[];
+  /** Rejected records by file and index, capped at `REJECTED_LIMIT`. */
+  rejected: RejectedRecord[];
+  rejected_total: number;
+  rejected_by_code: { code: string; count: number }[];
+  /** Ingested evidence streams with their SHA-256 and original path. */
+  evidence: IngestRecord[];
+}

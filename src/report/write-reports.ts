@@ -1,0 +1,39 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { CaseDb } from '../store/case-db.ts';
+import { renderHtml } from './html.ts';
+import { renderMarkdown } from './markdown.ts';
+import { formatTimeline } from './timeline-format.ts';
+import type { ReportData } from './types.ts';
+
+/**
+ * Writes `reports/report.md`, `report.html`, `findings.json` and `timeline.csv` (every event,
+ * streamed from the store) into the case folder. Returns the paths written.
+ */
+export async function writeReports(
+  caseDir: string,
+  data: ReportData,
+  db: CaseDb,
+): Promise<{ files: string[] }> {
+  const dir = join(caseDir, 'reports');
+  await mkdir(dir, { recursive: true });
+
+  const files = {
+    markdown: join(dir, 'report.md'),
+    html: join(dir, 'report.html'),
+    findings: join(dir, 'findings.json'),
+    timeline: join(dir, 'timeline.csv'),
+  };
+  await writeFile(files.markdown, renderMarkdown(data));
+  await writeFile(files.html, renderHtml(data));
+  await writeFile(files.findings, `${JSON.stringify(data.findings, null, 2)}\n`);
+
+  const out = createWriteStream(files.timeline);
+  await formatTimeline(db.timeline(), 'csv', out);
+  out.end();
+  await finished(out);
+
+  return { files: Object.values(files) };
+}
