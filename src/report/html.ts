@@ -1,8 +1,8 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import type { ReportData } from './types.ts';
 
-// No script, no external resource: the policy blocks everything except the inline style, so
-// even markup that escaped escaping could not load or run anything.
+// The report has no script and no external resource. The policy blocks everything except the
+// inline style, so markup that slipped past escaping still could not load or run anything.
 const CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
@@ -24,7 +24,7 @@ function table(header: string[], rows: (string | number | null)[][]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** Renders the self-contained `report.html`; every value is escaped with `escapeHtml`. */
+/** Renders the self-contained `report.html`. Every value passes through `escapeHtml`. */
 export function renderHtml(data: ReportData): string {
   return `<!DOCTYPE html>
 <html lang="en">
