@@ -159,7 +159,8 @@ async function ingestItem(
       sinks,
     );
     await sinks.flush();
-    await db.completeIngest(item.sha256, log.member, summary);
+    const { read, stored, rejected } = summary;
+    await db.completeIngest(item.sha256, log.member, { read, stored, rejected });
     addStream(run, summary);
   }
 }
