@@ -50,7 +50,15 @@ describe('investigate on bad input', () => {
     caseDir = path.join(dir, 'case');
     await mkdir(input);
 
-    const good = [record(), record({ eventID: 'e2', userAgent: HOSTILE_AGENT })];
+    const hostileIdentity = {
+      type: 'IAMUser',
+      arn: `arn:aws:iam::111122223333:user/${HOSTILE_AGENT}`,
+      userName: HOSTILE_AGENT,
+    };
+    const good = [
+      record(),
+      record({ eventID: 'e2', userAgent: HOSTILE_AGENT, userIdentity: hostileIdentity }),
+    ];
     const lines = [
       JSON.stringify(good[0]),
       '{"eventVersion": "1.08", "eventName": ',

@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream';
+import { CloudcaseError } from '../core/errors.ts';
 import type { Event, EvidenceRef } from '../core/event.ts';
 import type { RuleSet } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { detectFormat, FORMATS } from '../sources/index.ts';
+import { streamErrorCode } from '../sources/json-records.ts';
 import { isNormalizeError, type RecordRejected, type SourceFormat } from '../sources/types.ts';
 import type { EventWriter } from '../store/index.ts';
 import { peekStream } from './peek.ts';
@@ -48,9 +50,10 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
     rejected: 0,
     error: null,
   };
-  const { head, stream } = await peekStream(input.stream, SNIFF_BYTES);
+  const { head, stream, error } = await peekStream(input.stream, SNIFF_BYTES);
   if (head.length === 0) {
     stream.destroy();
+    if (error !== null) await rejectWholeStream(input, summary, sinks, streamFailure(error));
     return summary;
   }
 
@@ -58,10 +61,7 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
   if (!format) {
     stream.destroy();
     const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;
-    summary.error = { code: 'unknown_format', reason };
-    summary.read = 1;
-    summary.rejected = 1;
-    await sinks.onRejected(rejectedRow(input, unknownFormatRecord(head, reason)));
+    await rejectWholeStream(input, summary, sinks, { code: 'unknown_format', reason }, head);
     return summary;
   }
 
@@ -132,16 +132,34 @@ function rejectedRow(input: StreamInput, record: RecordRejected): RejectedRecord
   return { ...rest, path: input.path, sha256: input.sha256, member: input.member };
 }
 
-function unknownFormatRecord(head: Buffer, reason: string): RecordRejected {
-  return {
-    kind: 'rejected',
-    index: 0,
-    offset: 0,
-    line: 1,
-    code: 'unknown_format',
-    reason,
-    sample: head.subarray(0, 120).toString('utf8'),
-  };
+/** Counts a stream that yields no record at all as one rejected record, so it is not lost. */
+async function rejectWholeStream(
+  input: StreamInput,
+  summary: StreamSummary,
+  sinks: StreamSinks,
+  failure: { code: string; reason: string },
+  head: Buffer = Buffer.alloc(0),
+): Promise<void> {
+  summary.error = failure;
+  summary.read = 1;
+  summary.rejected = 1;
+  await sinks.onRejected(
+    rejectedRow(input, {
+      kind: 'rejected',
+      index: 0,
+      offset: 0,
+      line: 1,
+      ...failure,
+      sample: head.subarray(0, 120).toString('utf8'),
+    }),
+  );
+}
+
+function streamFailure(error: unknown): { code: string; reason: string } {
+  const code = streamErrorCode(error);
+  const reason =
+    error instanceof CloudcaseError ? error.message : `reading the stream failed (${code})`;
+  return { code, reason };
 }
 
 /** The first characters of a parsed record, for the analyst's list of rejections. */

@@ -146,6 +146,10 @@ async function ingestItem(
     }
 
     const { log } = member;
+    // Evidence streams start decompressing at once; an error raised while the ingest state is
+    // looked up would otherwise be unhandled. The parser still sees it: iterating an errored
+    // stream throws its error.
+    log.stream.on('error', () => {});
     const state = await db.ingestState(item.sha256, log.member);
     if (state === 'complete') {
       log.stream.destroy();
