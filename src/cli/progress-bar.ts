@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '../pipeline/progress.ts';
 import { sanitizeTerminalLine } from '../core/escape.ts';
+import type { Progress } from '../pipeline/progress.ts';
 import type { OutputStream } from './io.ts';
 
 /** Redraws at most this often, so that drawing never slows ingestion. */

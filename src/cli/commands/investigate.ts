@@ -4,9 +4,9 @@ import { EXIT } from '../../core/errors.ts';
 import { Logger } from '../../core/logger.ts';
 import { runInvestigate } from '../../pipeline/investigate.ts';
 import type { RunSummary } from '../../pipeline/types.ts';
-import { printRunResult } from '../run-output.ts';
 import type { CommandContext } from '../main.ts';
 import { terminalProgress } from '../progress-bar.ts';
+import { printRunResult } from '../run-output.ts';
 
 interface InvestigateFlags {
   case: string;
