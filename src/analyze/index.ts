@@ -1,5 +1,10 @@
 /** Behaviour analytics that run over the whole case after ingest. */
 export {
+  BURST_AT_NEW_HOUR_ID,
+  type BurstAtNewHourOptions,
+  burstAtNewHour,
+} from './burst-at-new-hour.ts';
+export {
   CONSOLE_MFA_ID,
   type ConsoleMfaOptions,
   consoleLoginWithoutUsualMfa,

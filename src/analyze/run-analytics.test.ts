@@ -6,11 +6,13 @@ import { silentLogger } from '../core/logger.ts';
 import { generateScenario } from '../demo/index.ts';
 import { runInvestigate } from '../pipeline/investigate.ts';
 import { CaseDb } from '../store/index.ts';
+import { BURST_AT_NEW_HOUR_ID } from './burst-at-new-hour.ts';
 import { KEY_NEW_SOURCE_ID } from './long-term-key-new-source.ts';
 import { type AnalyticsResult, runAnalytics, storeAnalyticsResult } from './run-analytics.ts';
 import { withConnection } from './test-case.ts';
 
 const DANA_KEY = 'AKIAQ3EGV7KAMD4NAK3Y';
+const DANA_ARN = 'arn:aws:iam::111122223333:user/dana.kim';
 const ATTACKER_IP = '203.0.113.77';
 
 let root: string;
@@ -71,6 +73,22 @@ describe('runAnalytics on the demo scenario', () => {
 
     expect(attackerCalls.length).toBeGreaterThan(1);
     for (const [uid] of attackerCalls) expect(hitUids.has(uid)).toBe(true);
+  });
+
+  it('flags the night burst of the leaked key', () => {
+    const bursts = result.hits.filter((hit) => hit.rule_id === BURST_AT_NEW_HOUR_ID);
+
+    expect(bursts).toHaveLength(1);
+    expect(bursts[0]?.group.actor_uid).toBe(DANA_ARN);
+    for (const uid of bursts[0]?.event_uids ?? []) {
+      expect(events.get(uid)?.ip).toBe(ATTACKER_IP);
+    }
+  });
+
+  it('flags no benign identity', () => {
+    const actors = new Set(result.hits.map((hit) => hit.group.actor_uid));
+
+    expect([...actors]).toEqual([DANA_ARN]);
   });
 
   it('flags no single event', () => {

@@ -1,11 +1,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import { burstAtNewHour } from './burst-at-new-hour.ts';
 import { consoleLoginWithoutUsualMfa } from './console-login-without-usual-mfa.ts';
 import { longTermKeyNewSource } from './long-term-key-new-source.ts';
 import type { Analytic } from './types.ts';
 
 /** The built-in analytics, with their default thresholds. */
-export const ANALYTICS: Analytic[] = [longTermKeyNewSource(), consoleLoginWithoutUsualMfa()];
+export const ANALYTICS: Analytic[] = [
+  longTermKeyNewSource(),
+  consoleLoginWithoutUsualMfa(),
+  burstAtNewHour(),
+];
 
 /** Results of `runAnalytics`, split into the two kinds of rows the case store takes. */
 export interface AnalyticsResult {
