@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Event } from '../core/event.ts';
 import { CaseDb } from '../store/index.ts';
-import { openDatabase, releaseDatabase } from '../store/open-database.ts';
 import { testEvent } from '../store/test-events.ts';
 
 /** Creates a case folder, stores `events` with `CaseDb` and returns the folder's path. */
@@ -23,22 +22,18 @@ export async function caseWithEvents(events: readonly Event[]): Promise<string> 
   return caseDir;
 }
 
-/**
- * Runs `work` on a connection of its own to the case database of `caseDir`. The case must not
- * be open in this process, because `CaseDb` offers no connection to share.
- */
+/** Runs `work` on a connection of its own to the case database of `caseDir`, read-only. */
 export async function withConnection<T>(
   caseDir: string,
   work: (connection: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
-  const instance = await openDatabase(caseDir, true);
-  const connection = await instance.connect();
+  const db = await CaseDb.openReadOnly(caseDir);
+  const connection = await db.connect();
   try {
     return await work(connection);
   } finally {
     connection.closeSync();
-    instance.closeSync();
-    releaseDatabase(caseDir);
+    await db.close();
   }
 }
 

@@ -108,7 +108,7 @@ export function attackSteps(rng: Random, start: number): PlannedStep[] {
   clock.now += rng.int(300_000, 500_000);
   steps.push({
     step: 'logging and detection disabled',
-    tactic: 'defense-evasion',
+    tactic: 'defense-impairment',
     calls: defenseImpairmentCalls(backdoor),
   });
   clock.now += rng.int(200_000, 400_000);

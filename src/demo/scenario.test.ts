@@ -131,7 +131,7 @@ describe('generateScenario', () => {
       'discovery',
       'persistence',
       'privilege-escalation',
-      'defense-evasion',
+      'defense-impairment',
       'credential-access',
       'collection',
       'exfiltration',

@@ -22,8 +22,6 @@ export interface StreamSinks {
   onMatches(matches: EventMatch[]): Promise<void>;
   onRejected(record: RejectedRecord): Promise<void>;
   onRecord(): void;
-  /** Makes everything of the stream so far durable in the case database. */
-  flush(): Promise<void>;
 }
 
 /** One decompressed log stream of an evidence item, with where it came from. */
@@ -85,6 +83,9 @@ async function parseRecords(
     sinks.onRecord();
     if (result.kind === 'rejected') {
       summary.rejected++;
+      if (result.code === 'evidence_modified') {
+        summary.error = { code: result.code, reason: result.reason };
+      }
       await sinks.onRejected(rejectedRow(input, result));
       continue;
     }
@@ -110,7 +111,7 @@ async function parseRecords(
     }
 
     summary.stored++;
-    sinks.writer.append(event);
+    if (!sinks.writer.append(event)) await sinks.writer.drain();
     pending = collectMatches(pending, sinks.rules, event);
     if (pending.length >= MATCH_BATCH) {
       await sinks.onMatches(pending);

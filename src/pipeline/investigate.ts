@@ -1,19 +1,16 @@
 import os from 'node:os';
 import path from 'node:path';
+import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
-import { CaseDb } from '../store/index.ts';
+import { CaseDb, ingestKey } from '../store/index.ts';
+import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { noProgress, type Progress } from './progress.ts';
-import type { RecordCounts, RejectedRecord, RunSummary, StreamSummary } from './types.ts';
-
-/** Rejected records kept in the run summary; the case database keeps all of them. */
-const SUMMARY_REJECTED_CAP = 1_000;
-/** Rejected records are written to the case database in batches of this many. */
-const REJECTED_BATCH = 1_000;
+import type { RecordCounts, RunSummary, StreamSummary } from './types.ts';
 
 /** The built-in rule pack shipped with cloudcase. */
 export const BUILTIN_RULES = path.resolve(import.meta.dirname, '../../rules');
@@ -57,17 +54,23 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await db.upsertRules(rules.meta());
     await db.recordAudit(analyst, 'investigate', { paths: options.paths });
     const run = newSummary(options.caseDir, startedAt);
+    const timer = phaseTimer(logger);
     await ingestAll(options, analyst, db, rules, run, progress);
+    timer('ingest');
 
     const hits = rules.finish();
     await db.insertCorrelationHits(hits);
     run.detections.correlation_hits = hits.length;
-    run.finished_at = new Date().toISOString();
-    run.max_rss_bytes = process.resourceUsage().maxRSS * 1024;
+    timer('correlations');
+    await runCaseAnalytics(db, run);
+    timer('analytics');
     progress.stop();
 
     const report = await buildReport(db, run);
     const { files } = await writeReports(options.caseDir, report, db);
+    timer('reports');
+    run.finished_at = new Date().toISOString();
+    run.max_rss_bytes = process.resourceUsage().maxRSS * 1024;
     return { summary: run, report, reportFiles: files };
   } finally {
     progress.stop();
@@ -95,22 +98,16 @@ async function ingestAll(
   run: RunSummary,
   progress: Progress,
 ): Promise<void> {
-  const writer = await db.eventWriter();
-  const rejected = new RejectedSink(db, run);
+  const states = await db.ingestStates();
+  const sink = new CaseSink(db, await db.eventWriter(), run);
   const sinks: StreamSinks = {
-    writer,
+    writer: sink.writer,
     rules,
-    onMatches: async (matches) => {
-      run.detections.events_matched += matches.length;
-      await db.insertMatches(matches);
-    },
-    onRejected: (record) => rejected.add(record),
+    onMatches: (matches) => sink.addMatches(matches),
+    onRejected: (record) => sink.addRejected(record),
     onRecord: () => progress.tick(),
-    flush: async () => {
-      await rejected.flush();
-      await writer.flush();
-    },
   };
+  const context: ItemContext = { options, db, states, sink, sinks, run, progress };
 
   try {
     for await (const result of acquire(options.paths, options.caseDir, {
@@ -124,54 +121,99 @@ async function ingestAll(
       }
       if (result.item.isNew) run.evidence.new++;
       else run.evidence.already_present++;
-      await ingestItem(result.item, options, db, sinks, run);
+      await ingestItem(result.item, context);
     }
+    await sink.durable();
   } finally {
-    await sinks.flush();
-    await writer.close();
+    await sink.writer.close();
   }
 }
 
-async function ingestItem(
-  item: EvidenceItem,
-  options: InvestigateOptions,
-  db: CaseDb,
-  sinks: StreamSinks,
-  run: RunSummary,
-): Promise<void> {
-  for await (const member of openEvidence(options.caseDir, item)) {
+/** What ingesting one evidence item needs from the run. */
+interface ItemContext {
+  options: InvestigateOptions;
+  db: CaseDb;
+  states: Map<string, 'complete' | 'partial'>;
+  sink: CaseSink;
+  sinks: StreamSinks;
+  run: RunSummary;
+  progress: Progress;
+}
+
+async function ingestItem(item: EvidenceItem, context: ItemContext): Promise<void> {
+  for await (const member of openEvidence(context.options.caseDir, item)) {
     if (member.kind === 'error') {
-      await recordStreamFailure(run, sinks, item, member.member, member.displayName, member);
+      await recordStreamFailure(context, item, member.member, member.displayName, member);
       continue;
     }
 
     const { log } = member;
-    // Evidence streams start decompressing at once; an error raised while the ingest state is
-    // looked up would otherwise be unhandled. The parser still sees it: iterating an errored
-    // stream throws its error.
+    // Evidence streams start decompressing at once; an error raised before the parser reads
+    // would otherwise be unhandled. The parser still sees it: iterating an errored stream
+    // throws its error.
     log.stream.on('error', () => {});
-    const state = await db.ingestState(item.sha256, log.member);
+    const state = context.states.get(ingestKey(item.sha256, log.member));
     if (state === 'complete') {
       log.stream.destroy();
       continue;
     }
+    // Streams left partial by an older run lose what that run stored before they are re-read.
+    if (state === 'partial')
+      await context.db.beginIngest(item.sha256, log.member, log.displayName, null);
 
-    (options.progress ?? noProgress).phase(path.basename(log.displayName));
-    await db.beginIngest(item.sha256, log.member, log.displayName, null);
+    context.progress.phase(path.basename(log.displayName));
     const summary = await ingestStream(
       { path: log.displayName, sha256: item.sha256, member: log.member, stream: log.stream },
-      sinks,
+      context.sinks,
     );
-    await sinks.flush();
-    const { read, stored, rejected } = summary;
-    await db.completeIngest(item.sha256, log.member, { read, stored, rejected });
-    addStream(run, summary);
+    if (summary.error?.code === 'evidence_modified') {
+      await discardModifiedStream(context, summary);
+      continue;
+    }
+    await finishStream(context, summary);
   }
 }
 
+/**
+ * A hash mismatch is known only at the end of a stream, after its records were stored. Those
+ * records no longer match the acquired evidence, so they are removed and counted as rejected.
+ */
+async function discardModifiedStream(context: ItemContext, summary: StreamSummary): Promise<void> {
+  context.options.logger.error('evidence failed its hash check; its records were discarded', {
+    path: summary.path,
+    sha256: summary.sha256,
+  });
+  await context.sink.durable();
+  await context.db.discardStream(summary.sha256, summary.member);
+  await context.sink.addRejected({
+    path: summary.path,
+    sha256: summary.sha256,
+    member: summary.member,
+    index: 0,
+    offset: 0,
+    line: 1,
+    code: 'evidence_modified',
+    reason: 'the stored evidence no longer matches its SHA-256; run cloudcase verify',
+    sample: '',
+  });
+  addStream(context.run, { ...summary, stored: 0, rejected: summary.read });
+}
+
+async function finishStream(context: ItemContext, summary: StreamSummary): Promise<void> {
+  const { read, stored, rejected } = summary;
+  context.states.set(ingestKey(summary.sha256, summary.member), 'complete');
+  addStream(context.run, summary);
+  await context.sink.complete({
+    sha256: summary.sha256,
+    member: summary.member,
+    path: summary.path,
+    format: summary.format,
+    counts: { read, stored, rejected },
+  });
+}
+
 async function recordStreamFailure(
-  run: RunSummary,
-  sinks: StreamSinks,
+  context: ItemContext,
   item: EvidenceItem,
   member: string | null,
   displayName: string,
@@ -187,7 +229,8 @@ async function recordStreamFailure(
     rejected: 1,
     error: { code: failure.code, reason: failure.reason },
   };
-  await sinks.onRejected({
+  // Not marked complete: a missing or unreadable stored copy may be restored before a re-run.
+  await context.sink.addRejected({
     path: displayName,
     sha256: item.sha256,
     member,
@@ -198,7 +241,7 @@ async function recordStreamFailure(
     reason: failure.reason,
     sample: '',
   });
-  addStream(run, summary);
+  addStream(context.run, summary);
 }
 
 function addStream(run: RunSummary, summary: StreamSummary): void {
@@ -215,31 +258,6 @@ function addCounts(total: RecordCounts, part: RecordCounts): void {
   total.rejected += part.rejected;
 }
 
-/** Keeps every rejected record in the case database and the first ones in the run summary. */
-class RejectedSink {
-  readonly #db: CaseDb;
-  readonly #run: RunSummary;
-  #batch: RejectedRecord[] = [];
-
-  constructor(db: CaseDb, run: RunSummary) {
-    this.#db = db;
-    this.#run = run;
-  }
-
-  async add(record: RejectedRecord): Promise<void> {
-    if (this.#run.rejected.length < SUMMARY_REJECTED_CAP) this.#run.rejected.push(record);
-    this.#batch.push(record);
-    if (this.#batch.length >= REJECTED_BATCH) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.#batch.length === 0) return;
-    const batch = this.#batch;
-    this.#batch = [];
-    await this.#db.insertRejected(batch);
-  }
-}
-
 function newSummary(caseDir: string, startedAt: string): RunSummary {
   return {
     case_dir: caseDir,
@@ -252,6 +270,25 @@ function newSummary(caseDir: string, startedAt: string): RunSummary {
     rejected: [],
     detections: { events_matched: 0, correlation_hits: 0 },
     max_rss_bytes: 0,
+  };
+}
+
+/** Runs the behaviour analytics over the whole case and stores what they find. */
+async function runCaseAnalytics(db: CaseDb, run: RunSummary): Promise<void> {
+  const connection = await db.connect();
+  const analytics = await runAnalytics(connection).finally(() => connection.closeSync());
+  await storeAnalyticsResult(db, analytics);
+  run.detections.events_matched += analytics.matches.length;
+  run.detections.correlation_hits += analytics.hits.length;
+}
+
+/** Logs, at debug level, the seconds each phase took since the previous call. */
+function phaseTimer(logger: Logger): (phase: string) => void {
+  let last = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    logger.debug('phase finished', { phase, seconds: Math.round(now - last) / 1000 });
+    last = now;
   };
 }
 

@@ -1,11 +1,8 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import type { CaseDb } from '../store/case-db.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { formatTimeline } from './timeline-format.ts';
 import type { ReportData } from './types.ts';
 
 /**
@@ -30,10 +27,7 @@ export async function writeReports(
   await writeFile(files.html, renderHtml(data));
   await writeFile(files.findings, `${JSON.stringify(data.findings, null, 2)}\n`);
 
-  const out = createWriteStream(files.timeline);
-  await formatTimeline(db.timeline(), 'csv', out);
-  out.end();
-  await finished(out);
+  await db.exportTimelineCsv(files.timeline);
 
   return { files: Object.values(files) };
 }

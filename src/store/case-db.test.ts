@@ -7,6 +7,7 @@ import { CloudcaseError } from '../core/errors.ts';
 import type { Event } from '../core/event.ts';
 import type { RuleMeta } from '../detect/types.ts';
 import { CaseDb } from './case-db.ts';
+import { ingestKey } from './ingest-state.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 import type { TimelineFilter } from './types.ts';
 
@@ -79,12 +80,34 @@ describe('CaseDb events', () => {
     expect(stored).toEqual(events);
   });
 
-  it('stores nothing twice for the same uid', async () => {
-    const events = [testEvent(0), testEvent(1), testEvent(1)];
+  it('reports events without an ingest row as partial', async () => {
+    const events = [testEvent(0), testEvent(1)];
+
+    const states = await withDb(async (db) => {
+      await store(db, events);
+      return db.ingestStates();
+    });
+
+    expect(states.get(ingestKey(TEST_SHA, null))).toBe('partial');
+  });
+
+  it('reads a partial stream again without duplicates', async () => {
+    const events = [testEvent(0), testEvent(1)];
 
     const stored = await withDb(async (db) => {
+      await store(db, events.slice(0, 1));
+      await db.beginIngest(TEST_SHA, null, '/logs/a.json', 'aws.cloudtrail');
       await store(db, events);
-      await store(db, events);
+      await db.completeIngests([
+        {
+          sha256: TEST_SHA,
+          member: null,
+          path: '/logs/a.json',
+          format: 'aws.cloudtrail',
+          counts: { read: 2, stored: 2, rejected: 0 },
+        },
+      ]);
+      expect((await db.ingestStates()).get(ingestKey(TEST_SHA, null))).toBe('complete');
       return collect(db);
     });
 

@@ -11,11 +11,15 @@ import {
 import { type EventRow, rowToEvent } from './event-row.ts';
 import { DuckDbEventWriter, type EventWriter } from './event-writer.ts';
 import {
+  type CompletedStream,
+  deleteStreamRows,
   listIngests,
   markIngestComplete,
   markIngestStarted,
+  markIngestsComplete,
   nowTimestamp,
   readIngestState,
+  readIngestStates,
 } from './ingest-state.ts';
 import { openDatabase, releaseDatabase } from './open-database.ts';
 import { SCHEMA } from './schema.ts';
@@ -25,6 +29,7 @@ import {
   queryFindings,
   queryRejected,
 } from './summary-queries.ts';
+import { exportTimelineCsv } from './timeline-csv.ts';
 import { timelineQuery } from './timeline-query.ts';
 import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter } from './types.ts';
 
@@ -108,6 +113,34 @@ export class CaseDb {
     return this.#serial(() => markIngestComplete(this.#connection, sha256, member, counts));
   }
 
+  /** Returns the state of every stream ever ingested, keyed by `ingestKey(sha256, member)`. */
+  ingestStates(): Promise<Map<string, 'complete' | 'partial'>> {
+    return this.#serial(() => readIngestStates(this.#connection));
+  }
+
+  /**
+   * Records that many streams finished, in one transaction. Call it only once their events,
+   * rejected records and matches are flushed: a stream marked complete is never read again.
+   */
+  completeIngests(streams: readonly CompletedStream[]): Promise<void> {
+    if (streams.length === 0) return Promise.resolve();
+    return this.#transaction(() => markIngestsComplete(this.#connection, streams));
+  }
+
+  /**
+   * Deletes everything stored from one stream and forgets its ingest, for a stream whose
+   * evidence failed its hash check after its records were read.
+   */
+  discardStream(sha256: string, member: string | null): Promise<void> {
+    return this.#transaction(async () => {
+      await deleteStreamRows(this.#connection, { sha256, member });
+      await this.#connection.run(
+        'DELETE FROM ingests WHERE sha256 = $sha256 AND member IS NOT DISTINCT FROM $member',
+        { sha256, member },
+      );
+    });
+  }
+
   /** Lists every ingested stream with its evidence hash and original path. */
   ingests(): Promise<IngestRecord[]> {
     return this.#serial(() => listIngests(this.#connection));
@@ -160,6 +193,16 @@ export class CaseDb {
     } finally {
       connection.closeSync();
     }
+  }
+
+  /** Writes every event in time order as the timeline CSV (see `exportTimelineCsv`). */
+  exportTimelineCsv(file: string): Promise<void> {
+    return this.#serial(() => exportTimelineCsv(this.#connection, file));
+  }
+
+  /** Opens a connection of its own, for read-only analyses; the caller closes it. */
+  connect(): Promise<DuckDBConnection> {
+    return this.#instance.connect();
   }
 
   /** Aggregates detections per rule, most severe first. */

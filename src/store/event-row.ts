@@ -76,20 +76,29 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
 /** The column list for SELECTs that `rowToEvent` reads, in table order. */
 export const EVENT_SELECT = EVENT_COLUMNS.map((c) => c.name).join(', ');
 
+// `raw` is staged in a column of its own, as JSON text, so that the line stays small and DuckDB
+// does not parse and re-serialize the largest field of every event.
+const LINE_COLUMNS = EVENT_COLUMNS.filter((c) => c.name !== 'raw');
+
 /** The `json_transform` structure that types one staged line (see `eventLine`). */
 export const EVENT_LINE_STRUCTURE = JSON.stringify(
   Object.fromEntries(
-    EVENT_COLUMNS.map((c) => [
+    LINE_COLUMNS.map((c) => [
       c.name,
       c.name === 'time' ? 'BIGINT' : c.sql.replace(' NOT NULL', ''),
     ]),
   ),
 );
 
-/** The SELECT list that turns a transformed line `r` into an `events` row. */
-export const EVENT_LINE_SELECT = EVENT_COLUMNS.map((c) =>
-  c.name === 'time' ? 'make_timestamp(r.time * 1000) AS time' : `r.${c.name} AS ${c.name}`,
-).join(', ');
+/**
+ * The SELECT list that turns a transformed line `r` and the staged `raw` text into an `events`
+ * row, in table order.
+ */
+export const EVENT_LINE_SELECT = EVENT_COLUMNS.map((c) => {
+  if (c.name === 'time') return 'make_timestamp(r.time * 1000) AS time';
+  if (c.name === 'raw') return 'CAST(raw AS JSON) AS raw';
+  return `r.${c.name} AS ${c.name}`;
+}).join(', ');
 
 /** Converts an ISO 8601 instant to a DuckDB TIMESTAMP (microseconds since the epoch, UTC). */
 export function timestampValue(iso: string): DuckDBTimestampValue {
@@ -106,8 +115,8 @@ function epochMillis(event: Event): number {
 }
 
 /**
- * Serializes one event as the JSON line that the writer stages and DuckDB types with
- * `EVENT_LINE_STRUCTURE`. Staging one string per event took about half the time of one
+ * Serializes one event, all but `raw`, as the JSON line that the writer stages and DuckDB types
+ * with `EVENT_LINE_STRUCTURE`. Staging one string per event took about half the time of one
  * appender call per column when measured with `event-writer.bench.ts`.
  *
  * NOTE: a lone surrogate in any string becomes U+FFFD (see `jsonLine`), the one case where
@@ -115,9 +124,14 @@ function epochMillis(event: Event): number {
  */
 export function eventLine(event: Event): string {
   const row: Record<string, unknown> = {};
-  for (const c of EVENT_COLUMNS) row[c.name] = c.value(event);
+  for (const c of LINE_COLUMNS) row[c.name] = c.value(event);
 
   return jsonLine(row);
+}
+
+/** Serializes an event's original record for the `raw` column (see `jsonLine`). */
+export function rawText(event: Event): string {
+  return jsonLine(event.raw);
 }
 
 /** A row as returned by `getRowObjectsJS` for a SELECT of `EVENT_SELECT`. */

@@ -2,5 +2,6 @@
 export { CaseDb } from './case-db.ts';
 export { correlationHitId } from './detection-rows.ts';
 export type { EventWriter } from './event-writer.ts';
+export { type CompletedStream, ingestKey } from './ingest-state.ts';
 export { CASE_DB_FILE } from './open-database.ts';
 export type * from './types.ts';

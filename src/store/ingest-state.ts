@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RecordCounts } from '../pipeline/types.ts';
 import { isoTime, timestampValue } from './event-row.ts';
+import { insertStaged, stagedRows } from './staged-rows.ts';
 import type { IngestRecord } from './types.ts';
 
 // `member IS NOT DISTINCT FROM ?` matches NULL to NULL, which plain `=` does not.
@@ -38,7 +39,9 @@ export async function markIngestStarted(
   stream: { sha256: string; member: string | null; path: string; format: string | null },
 ): Promise<void> {
   const key = { sha256: stream.sha256, member: stream.member };
-  if ((await readIngestState(connection, stream.sha256, stream.member)) === 'partial') {
+  // A stream with no ingest row may still have rows of an interrupted run (see INGEST_STATES),
+  // so whatever is not complete loses its rows.
+  if ((await readIngestState(connection, stream.sha256, stream.member)) !== 'complete') {
     await deleteStreamRows(connection, key);
   }
 
@@ -50,7 +53,8 @@ export async function markIngestStarted(
   );
 }
 
-async function deleteStreamRows(
+/** Deletes a stream's events, rejected records and detections, with the hits they are part of. */
+export async function deleteStreamRows(
   connection: DuckDBConnection,
   key: { sha256: string; member: string | null },
 ): Promise<void> {
@@ -100,4 +104,85 @@ export async function listIngests(connection: DuckDBConnection): Promise<IngestR
     started_at: isoTime(row.started_at),
     finished_at: row.finished_at === null ? null : isoTime(row.finished_at),
   }));
+}
+
+/** A stream whose records are all stored, with its counts, as `markIngestsComplete` takes it. */
+export interface CompletedStream {
+  sha256: string;
+  member: string | null;
+  path: string;
+  format: string | null;
+  counts: RecordCounts;
+}
+
+// Streams marked complete are batched, so an interrupted run can leave events of streams that
+// have no ingest row at all; those count as partial, like streams marked partial.
+const INGEST_STATES = `SELECT sha256, member, state FROM ingests
+UNION ALL
+SELECT DISTINCT evidence_sha256, evidence_member, 'partial' FROM events e
+WHERE NOT EXISTS (SELECT 1 FROM ingests i WHERE i.sha256 = e.evidence_sha256
+  AND i.member IS NOT DISTINCT FROM e.evidence_member)`;
+
+/** Returns the state of every stream ever ingested, even in part, keyed by `ingestKey`. */
+export async function readIngestStates(
+  connection: DuckDBConnection,
+): Promise<Map<string, 'complete' | 'partial'>> {
+  const reader = await connection.runAndReadAll(INGEST_STATES);
+  const states = new Map<string, 'complete' | 'partial'>();
+  for (const [sha256, member, state] of reader.getRowsJS()) {
+    const key = ingestKey(String(sha256), member === null ? null : String(member));
+    states.set(key, state === 'complete' ? 'complete' : 'partial');
+  }
+
+  return states;
+}
+
+/** The key of one stream in `readIngestStates`. */
+export function ingestKey(sha256: string, member: string | null): string {
+  return member === null ? sha256 : `${sha256}!${member}`;
+}
+
+/**
+ * Marks many streams `complete` in one staged statement, replacing any earlier row of theirs.
+ * The caller runs this inside a transaction, after the streams' rows are durable.
+ */
+export async function markIngestsComplete(
+  connection: DuckDBConnection,
+  streams: readonly CompletedStream[],
+): Promise<void> {
+  const now = new Date().toISOString();
+  const rows = streams.map((stream) => ({
+    sha256: stream.sha256,
+    member: stream.member,
+    path: stream.path,
+    format: stream.format,
+    now,
+    ...stream.counts,
+  }));
+  const staged = stagedRows({
+    sha256: 'VARCHAR',
+    member: 'VARCHAR',
+    path: 'VARCHAR',
+    format: 'VARCHAR',
+    now: 'VARCHAR',
+    read: 'BIGINT',
+    stored: 'BIGINT',
+    rejected: 'BIGINT',
+  });
+
+  await insertStaged(
+    connection,
+    rows,
+    `DELETE FROM ingests WHERE (sha256, coalesce(member, '')) IN
+       (SELECT (r.sha256, coalesce(r.member, '')) FROM ${staged})`,
+  );
+  await insertStaged(
+    connection,
+    rows,
+    `INSERT INTO ingests
+       SELECT r.sha256, r.member, r.path, r.format, 'complete',
+         CAST(r.now AS TIMESTAMPTZ) AT TIME ZONE 'UTC', CAST(r.now AS TIMESTAMPTZ) AT TIME ZONE 'UTC',
+         r.read, r.stored, r.rejected
+       FROM ${staged}`,
+  );
 }

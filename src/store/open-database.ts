@@ -3,6 +3,10 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 
+// DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
+// laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
+const LIMITS = { memory_limit: '512MB' };
+
 /** File name of the case database inside a case folder. */
 export const CASE_DB_FILE = 'case.duckdb';
 
@@ -17,7 +21,10 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
   claim(path, readOnly ? 'read' : 'write', caseDir);
 
   try {
-    return await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    return await DuckDBInstance.create(
+      path,
+      readOnly ? { ...LIMITS, access_mode: 'READ_ONLY' } : LIMITS,
+    );
   } catch (error) {
     release(path);
     throw translateOpenError(error, caseDir);

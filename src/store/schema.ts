@@ -8,11 +8,11 @@ const eventColumns = EVENT_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  '
 
 /** The statements that create every table and index a case uses. */
 export const SCHEMA: readonly string[] = [
-  // The primary key is what makes re-adding the same evidence add nothing: the writer inserts
-  // with INSERT OR IGNORE, so a second write of a uid is dropped.
+  // No primary key: maintaining a unique index over millions of uids halved the insert rate.
+  // Ingest state makes each stream's events be stored once instead: a complete stream is never
+  // read again, and a stream left partial loses its rows before it is read again.
   `CREATE TABLE IF NOT EXISTS events (
-  ${eventColumns},
-  PRIMARY KEY (uid)
+  ${eventColumns}
 )`,
   `CREATE TABLE IF NOT EXISTS rejected (
   path VARCHAR NOT NULL,

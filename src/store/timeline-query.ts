@@ -49,7 +49,8 @@ export function timelineQuery(filter: TimelineFilter): BoundQuery {
     params.source = filter.source;
   }
 
-  let sql = `SELECT ${EVENT_SELECT} FROM events`;
+  const columns = filter.withoutRaw ? EVENT_SELECT.replace(/\braw$/, `'{}' AS raw`) : EVENT_SELECT;
+  let sql = `SELECT ${columns} FROM events`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ` ORDER BY ${TIMELINE_ORDER}`;
   if (filter.limit !== undefined) {

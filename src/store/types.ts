@@ -17,6 +17,8 @@ export interface TimelineFilter {
   source?: string;
   /** Maximum number of events. */
   limit?: number;
+  /** Leaves out the original records (`raw` becomes `{}`), for outputs that do not show them. */
+  withoutRaw?: boolean;
 }
 
 /** One rule's detections, single-event matches and correlation hits together. */

@@ -66,6 +66,7 @@ function filterOf(flags: TimelineFlags): TimelineFilter {
   if (flags.operation) filter.operation = flags.operation;
   if (flags.source) filter.source = flags.source;
   if (flags.limit !== undefined) filter.limit = flags.limit;
+  if (flags.format !== 'jsonl') filter.withoutRaw = true;
   return filter;
 }
 
