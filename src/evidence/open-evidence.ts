@@ -7,6 +7,7 @@ import { CloudcaseError } from '../core/errors.ts';
 import { isSha256, storedPathFor } from './case-layout.ts';
 import { HashTransform } from './hash-transform.ts';
 import { DEFAULT_READ_LIMITS, LimitTransform } from './read-limits.ts';
+import { GUNZIP_CHUNK_BYTES, READ_CHUNK_BYTES } from './read-sizes.ts';
 import { chainStreams, readFailure } from './stream-chain.ts';
 import type { EvidenceItem, MemberResult, ReadLimits } from './types.ts';
 import { openZipMembers } from './zip-members.ts';
@@ -64,11 +65,15 @@ function openFile(file: string, item: EvidenceItem, limits: ReadLimits): Readabl
   const hasher = new HashTransform({ sha256: item.sha256, label });
   const stages: Transform[] = [hasher];
   if (item.kind === 'gzip') {
-    stages.push(createGunzip());
+    stages.push(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
     stages.push(
       new LimitTransform(limits, { expanded: 0 }, { label, compressedBytes: () => hasher.bytes }),
     );
   }
 
-  return chainStreams(createReadStream(file), stages, (failure) => readFailure(label, failure));
+  return chainStreams(
+    createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
+    stages,
+    (failure) => readFailure(label, failure),
+  );
 }

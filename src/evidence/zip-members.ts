@@ -7,6 +7,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { modifiedError } from './hash-transform.ts';
 import { isGzip, isZip } from './magic.ts';
 import { type ExpansionBudget, LimitTransform } from './read-limits.ts';
+import { GUNZIP_CHUNK_BYTES } from './read-sizes.ts';
 import { chainStreams, readFailure } from './stream-chain.ts';
 import type { EvidenceItem, MemberError, MemberResult, ReadLimits } from './types.ts';
 import { zipNameProblem } from './zip-names.ts';
@@ -138,7 +139,7 @@ async function openEntryStream(
   gzipped: boolean,
 ): Promise<Readable> {
   const label = entryLabel(context.item, name);
-  const stages: Transform[] = gzipped ? [createGunzip()] : [];
+  const stages: Transform[] = gzipped ? [createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES })] : [];
   stages.push(
     new LimitTransform(context.limits, context.budget, {
       label,

@@ -111,7 +111,9 @@ async function parseRecords(
     }
 
     summary.stored++;
-    if (!sinks.writer.append(event)) await sinks.writer.drain();
+    // The record's own text is stored when the event keeps the record itself as `raw`.
+    const rawJson = event.raw === result.value ? result.text : undefined;
+    if (!sinks.writer.append(event, rawJson)) await sinks.writer.drain();
     pending = collectMatches(pending, sinks.rules, event);
     if (pending.length >= MATCH_BATCH) {
       await sinks.onMatches(pending);

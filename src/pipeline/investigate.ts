@@ -287,7 +287,13 @@ function phaseTimer(logger: Logger): (phase: string) => void {
   let last = performance.now();
   return (phase) => {
     const now = performance.now();
-    logger.debug('phase finished', { phase, seconds: Math.round(now - last) / 1000 });
+    const { heapUsed, rss } = process.memoryUsage();
+    logger.debug('phase finished', {
+      phase,
+      seconds: Math.round(now - last) / 1000,
+      heap_mb: Math.round(heapUsed / 1e6),
+      rss_mb: Math.round(rss / 1e6),
+    });
     last = now;
   };
 }

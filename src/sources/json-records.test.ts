@@ -29,8 +29,8 @@ describe('scanJsonRecords', () => {
     const results = await scan('{"a":1}\n\n  {"b":"x\\"}"}\n');
 
     expect(results).toEqual([
-      { kind: 'record', index: 0, offset: 0, line: 1, value: { a: 1 } },
-      { kind: 'record', index: 1, offset: 11, line: 3, value: { b: 'x"}' } },
+      { kind: 'record', index: 0, offset: 0, line: 1, value: { a: 1 }, text: '{"a":1}' },
+      { kind: 'record', index: 1, offset: 11, line: 3, value: { b: 'x"}' }, text: '{"b":"x\\"}"}' },
     ]);
   });
 

@@ -426,13 +426,8 @@ export class JsonScanner {
     }
 
     try {
-      this.#out.push({
-        kind: 'record',
-        index,
-        offset,
-        line,
-        value: JSON.parse(bytes.toString('utf8')),
-      });
+      const text = bytes.toString('utf8');
+      this.#out.push({ kind: 'record', index, offset, line, value: JSON.parse(text), text });
     } catch {
       // The parser's message quotes the input, so it is not passed on.
       const reason = 'the record is not valid JSON';

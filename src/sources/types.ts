@@ -11,6 +11,8 @@ export interface RecordRead {
   /** One-based line number of the record's first byte. */
   line: number;
   value: unknown;
+  /** The record's JSON text as read, when the format is JSON; lets the store keep it verbatim. */
+  text?: string;
 }
 
 /** A record that could not be read or normalized, kept with its location. */

@@ -5,7 +5,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
-const LIMITS = { memory_limit: '512MB' };
+const LIMITS = { memory_limit: '256MB' };
 
 /** File name of the case database inside a case folder. */
 export const CASE_DB_FILE = 'case.duckdb';
