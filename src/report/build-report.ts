@@ -1,11 +1,15 @@
 import { LEVELS, type Level } from '../detect/types.ts';
 import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
 import type { CaseDb } from '../store/case-db.ts';
-import type { CaseCounts, DetectedEvent } from '../store/types.ts';
-import type { ReportData, SourceRow, TimelineHighlight } from './types.ts';
+import type { CaseCounts } from '../store/types.ts';
+import { condenseAttackTimeline } from './attack-timeline.ts';
+import type { ReportData, SourceRow } from './types.ts';
 
-/** Maximum detected events in the attack timeline of a report. */
+/** Maximum entries in the attack timeline of a report. */
 export const ATTACK_TIMELINE_LIMIT = 500;
+
+/** Detected events read to build the attack timeline, before condensing. */
+const DETECTED_EVENTS_READ = 10_000;
 
 /** Maximum rejected records listed in a report; `rejected_total` has the full count. */
 export const REJECTED_LIMIT = 1000;
@@ -14,7 +18,7 @@ export const REJECTED_LIMIT = 1000;
 export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<ReportData> {
   const counts = await db.counts();
   const findings = await db.findings();
-  const detected = await db.detectedEvents(ATTACK_TIMELINE_LIMIT);
+  const detected = await db.detectedEvents(DETECTED_EVENTS_READ);
   const rejected = await db.rejected(REJECTED_LIMIT);
   const evidence = await db.ingests();
 
@@ -32,7 +36,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     sources: sourceRows(counts, run),
     findings,
     severity_counts: severityCounts,
-    attack_timeline: detected.map(toHighlight),
+    attack_timeline: condenseAttackTimeline(detected, ATTACK_TIMELINE_LIMIT),
     rejected,
     rejected_total: counts.rejected_total,
     rejected_by_code: counts.rejected,
@@ -72,23 +76,4 @@ function sourceRows(counts: CaseCounts, run: RunSummary | null): SourceRow[] {
       last_time: stored?.last_time ?? null,
     };
   });
-}
-
-function toHighlight(detected: DetectedEvent): TimelineHighlight {
-  const { event } = detected;
-
-  return {
-    time: event.time,
-    tactic: detected.tactics[0] ?? null,
-    tactics: detected.tactics,
-    rule_id: detected.rule_id,
-    title: detected.title,
-    severity: detected.severity,
-    actor: event.actor.uid ?? event.actor.name,
-    src_ip: event.src.ip,
-    operation: event.api.operation,
-    source: event.source,
-    event_uid: event.uid,
-    message: event.message,
-  };
 }

@@ -58,9 +58,22 @@ ${table(
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
 ${table(
-  ['time', 'tactic', 'severity', 'rule', 'actor', 'source IP', 'operation', 'event'],
+  [
+    'time',
+    'last',
+    'events',
+    'tactic',
+    'severity',
+    'rule',
+    'actor',
+    'source IP',
+    'operation',
+    'first event',
+  ],
   data.attack_timeline.map((h) => [
     h.time,
+    h.count > 1 ? h.last_time : '',
+    h.count,
     h.tactic,
     h.severity,
     h.title,

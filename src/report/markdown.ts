@@ -60,9 +60,22 @@ export function renderMarkdown(data: ReportData): string {
     '## Attack timeline',
     '',
     ...table(
-      ['time', 'tactic', 'severity', 'rule', 'actor', 'source IP', 'operation', 'event'],
+      [
+        'time',
+        'last',
+        'events',
+        'tactic',
+        'severity',
+        'rule',
+        'actor',
+        'source IP',
+        'operation',
+        'first event',
+      ],
       data.attack_timeline.map((h) => [
         h.time,
+        h.count > 1 ? h.last_time : '',
+        h.count,
         h.tactic,
         h.severity,
         h.title,

@@ -94,8 +94,9 @@ function timelineLines(data: ReportData, paint: (level: Level, text: string) => 
   const lines = ['Attack timeline'];
   for (const entry of shown) {
     const tactic = `[${safe(entry.tactic ?? 'no tactic')}]`.padEnd(24);
+    const count = entry.count > 1 ? ` (${entry.count} events to ${entry.last_time})` : '';
     lines.push(
-      `  ${entry.time}  ${tactic} ${paint(entry.severity, entry.severity.padEnd(13))} ${safe(entry.title)}  actor=${safe(entry.actor)} ip=${safe(entry.src_ip)} op=${safe(entry.operation)}`,
+      `  ${entry.time}  ${tactic} ${paint(entry.severity, entry.severity.padEnd(13))} ${safe(entry.title)}${count}  actor=${safe(entry.actor)} ip=${safe(entry.src_ip)} op=${safe(entry.operation)}`,
     );
   }
   const more = data.attack_timeline.length - shown.length;

@@ -15,7 +15,12 @@ export interface SourceRow {
 
 /** One detected event in the attack timeline. */
 export interface TimelineHighlight {
+  /** Time of the first event of the entry. */
   time: string;
+  /** Time of the last event of the entry; equals `time` for a single event. */
+  last_time: string;
+  /** Detected events the entry stands for. */
+  count: number;
   /** First ATT&CK tactic of the rule, or `null` when the rule has none. */
   tactic: string | null;
   tactics: string[];
@@ -26,6 +31,7 @@ export interface TimelineHighlight {
   src_ip: string | null;
   operation: string | null;
   source: string;
+  /** Uid of the entry's first event. */
   event_uid: string;
   message: string;
 }
