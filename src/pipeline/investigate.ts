@@ -10,7 +10,7 @@ import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { noProgress, type Progress } from './progress.ts';
-import type { RecordCounts, RunSummary, StreamSummary } from './types.ts';
+import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
 
 /** The built-in rule pack shipped with cloudcase. */
 export const BUILTIN_RULES = path.resolve(import.meta.dirname, '../../rules');
@@ -48,12 +48,13 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const { logger } = options;
   await ensureCase(options.caseDir);
 
-  const rules = await loadRuleSet(options, logger);
+  const { rules, loaded, problems } = await loadRuleSet(options, logger);
   const db = await CaseDb.open(options.caseDir);
   try {
     await db.upsertRules(rules.meta());
     await db.recordAudit(analyst, 'investigate', { paths: options.paths });
     const run = newSummary(options.caseDir, startedAt);
+    run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
     await ingestAll(options, analyst, db, rules, run, progress);
     timer('ingest');
@@ -78,16 +79,26 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   }
 }
 
-async function loadRuleSet(options: InvestigateOptions, logger: Logger): Promise<RuleSet> {
+/** The rule set of a run, with what the summary says about loading it. */
+interface LoadedRuleSet {
+  rules: RuleSet;
+  loaded: number;
+  problems: RuleProblem[];
+}
+
+async function loadRuleSet(options: InvestigateOptions, logger: Logger): Promise<LoadedRuleSet> {
   const roots = [...(options.noBuiltinRules ? [] : [BUILTIN_RULES]), ...(options.rulesDirs ?? [])];
   const loaded = await loadRules(roots);
+  const problems: RuleProblem[] = [];
   for (const issue of loaded.issues) {
     if (issue.severity !== 'error') continue;
     logger.warn('rule not loaded', { file: issue.file, line: issue.line, code: issue.code });
+    const { file, line, code, severity, message } = issue;
+    problems.push({ file, line, code, severity, message });
   }
   logger.debug('rules loaded', { rules: loaded.rules.length, files: loaded.filesRead });
 
-  return new RuleSet(loaded.rules);
+  return { rules: new RuleSet(loaded.rules), loaded: loaded.rules.length, problems };
 }
 
 async function ingestAll(
@@ -269,6 +280,7 @@ function newSummary(caseDir: string, startedAt: string): RunSummary {
     evidence: { new: 0, already_present: 0, failed: [] },
     rejected: [],
     detections: { events_matched: 0, correlation_hits: 0 },
+    rules: { loaded: 0, problems: [] },
     max_rss_bytes: 0,
   };
 }

@@ -33,6 +33,15 @@ export interface AcquireFailure {
   reason: string;
 }
 
+/** A rule file or rule that could not be loaded, or loaded with a warning. */
+export interface RuleProblem {
+  file: string;
+  line: number | null;
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
 /** The outcome of one `investigate` run, printed as the terminal summary and as `--json`. */
 export interface RunSummary {
   case_dir: string;
@@ -46,6 +55,8 @@ export interface RunSummary {
   /** Rejected records of this run, in input order, capped; `records.rejected` has the total. */
   rejected: RejectedRecord[];
   detections: { events_matched: number; correlation_hits: number };
+  /** Rules the run used, and every rule that failed to load (errors only; warnings are dropped). */
+  rules: { loaded: number; problems: RuleProblem[] };
   /** Peak resident set size of the process, in bytes. */
   max_rss_bytes: number;
 }

@@ -57,8 +57,9 @@ async function investigate(
   return result.summary;
 }
 
-/** Exit code of a finished run: partial when any record or input was rejected. */
+/** Exit code of a finished run: partial when any record, input or rule was rejected. */
 export function exitCodeOf(summary: RunSummary): number {
-  if (summary.records.rejected > 0 || summary.evidence.failed.length > 0) return EXIT.partial;
+  const rejectedInput = summary.evidence.failed.length > 0 || summary.rules.problems.length > 0;
+  if (summary.records.rejected > 0 || rejectedInput) return EXIT.partial;
   return EXIT.ok;
 }
