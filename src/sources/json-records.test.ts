@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type JsonRecordOptions, scanJsonRecords } from './json-records.ts';
+import { MAX_RECORD_DEPTH } from './json-scanner.ts';
 import type { RecordResult } from './types.ts';
 
 function chunked(bytes: Buffer, size: number): Buffer[] {
@@ -86,6 +87,34 @@ describe('scanJsonRecords', () => {
 
     expect(codes(results)).toEqual(['record_too_large', 'record']);
     expect(results[1]).toMatchObject({ offset: big.length + 1, line: 2 });
+  });
+
+  it('rejects a too deep record and continues', async () => {
+    const deep = `{"requestParameters":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const results = await scan(`${deep}\n{"b":1}\n`);
+
+    expect(codes(results)).toEqual(['record_too_deep', 'record']);
+    expect(results[0]).toMatchObject({ offset: 0, line: 1, sample: deep.slice(0, 64) });
+    expect(results[1]).toMatchObject({ offset: deep.length + 1, line: 2, value: { b: 1 } });
+  });
+
+  it('rejects a too deep array element', async () => {
+    const deep = `{"a":${'['.repeat(MAX_RECORD_DEPTH)}${']'.repeat(MAX_RECORD_DEPTH)}}`;
+    const text = `{"Records":[{"a":1},${deep},{"c":3}]}`;
+    const whole = await scan(text);
+
+    expect(codes(whole)).toEqual(['record', 'record_too_deep', 'record']);
+    expect(whole[1]).toMatchObject({ offset: text.indexOf('{"a":['), sample: deep.slice(0, 64) });
+    expect(await scan(chunked(Buffer.from(text), 7))).toEqual(whole);
+  });
+
+  it('reads a record at the maximum depth', async () => {
+    const levels = MAX_RECORD_DEPTH - 1;
+    const deep = `{"a":${'['.repeat(levels)}1${']'.repeat(levels)}}`;
+    const results = await scan(`${deep}\n`);
+
+    expect(codes(results)).toEqual(['record']);
+    expect(results[0]).toMatchObject({ text: deep });
   });
 
   it('gives identical results in small chunks', async () => {

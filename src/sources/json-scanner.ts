@@ -18,6 +18,12 @@ const SAMPLE_BYTES = 64;
 const MAX_KEY_BYTES = 64;
 const NO_DEPTH = -1;
 const SHORT_STRING_BYTES = 32;
+/**
+ * Maximum nesting depth of one record, counting its own brackets. Deeper records are rejected,
+ * because later code that recurses over parsed values (JSON.stringify, Sigma field matching) can
+ * overflow the call stack. CloudTrail records seen so far nest fewer than 32 levels.
+ */
+export const MAX_RECORD_DEPTH = 256;
 
 /**
  * What the current top-level value is: nothing yet, one record (an object on its own), a
@@ -52,6 +58,9 @@ export class JsonScanner {
   // Structure state.
   #top: TopLevel = 'none';
   #closers: number[] = [];
+  // Brackets opened beyond the depth bound: counted, not pushed to `#closers`, so a deep input
+  // costs no memory. Their matching is not checked, because the record is rejected anyway.
+  #excessDepth = 0;
   #recordDepth = NO_DEPTH;
   #inString = false;
   #escape = false;
@@ -70,6 +79,7 @@ export class JsonScanner {
   #recordParts: Buffer[] = [];
   #recordSize = 0;
   #oversized = false;
+  #tooDeep = false;
   #recordHasNewline = false;
 
   // Key tracking at depth 1, to recognise `{"Records": [`.
@@ -246,11 +256,13 @@ export class JsonScanner {
     switch (byte) {
       case OPEN_BRACE:
       case OPEN_BRACKET:
-        this.#open(i, byte, depth);
+        if (this.#isTooDeep(depth)) this.#openTooDeep(chunk, i);
+        else this.#open(i, byte, depth);
         return;
       case CLOSE_BRACE:
       case CLOSE_BRACKET:
-        this.#close(chunk, i, byte, depth);
+        if (this.#excessDepth > 0) this.#excessDepth--;
+        else this.#close(chunk, i, byte, depth);
         return;
       case LF:
         this.#line++;
@@ -297,6 +309,27 @@ export class JsonScanner {
     if (depth === 1) this.#lastKey = null;
 
     this.#closers.push(closer);
+  }
+
+  // Depth is counted from the record's own first bracket, or from the top level outside records.
+  #isTooDeep(depth: number): boolean {
+    if (this.#excessDepth > 0) return true;
+    const base = this.#inRecord ? Math.max(this.#recordDepth, 0) : 0;
+    return depth - base >= MAX_RECORD_DEPTH;
+  }
+
+  // Keeps only the sample of a record that is too deep, as for an oversized record, so the rest
+  // of it is scanned unbuffered and the record is rejected when it ends.
+  #openTooDeep(chunk: Buffer, i: number): void {
+    this.#excessDepth++;
+    if (!this.#inRecord || this.#tooDeep) return;
+
+    this.#tooDeep = true;
+    if (!this.#oversized) {
+      const parts = [...this.#recordParts, chunk.subarray(this.#recordStart, i + 1)];
+      this.#recordParts = [Buffer.from(headOf(parts))];
+      this.#oversized = true;
+    }
   }
 
   #close(chunk: Buffer, i: number, byte: number, depth: number): void {
@@ -369,6 +402,7 @@ export class JsonScanner {
 
   #resetToNextLine(atNewline: boolean): void {
     this.#closers = [];
+    this.#excessDepth = 0;
     this.#top = 'none';
     this.#recordDepth = NO_DEPTH;
     this.#inString = false;
@@ -385,6 +419,7 @@ export class JsonScanner {
     this.#recordParts = [];
     this.#recordSize = 0;
     this.#oversized = false;
+    this.#tooDeep = false;
     this.#recordHasNewline = false;
   }
 
@@ -393,6 +428,7 @@ export class JsonScanner {
     this.#recordParts = [];
     this.#recordSize = 0;
     this.#oversized = false;
+    this.#tooDeep = false;
   }
 
   #endRecord(chunk: Buffer, end: number): void {
@@ -410,6 +446,19 @@ export class JsonScanner {
     const index = this.#index++;
     this.#inRecord = false;
 
+    if (this.#tooDeep) {
+      const reason = `the record nests deeper than the maximum of ${MAX_RECORD_DEPTH} levels`;
+      this.#out.push({
+        kind: 'rejected',
+        index,
+        offset,
+        line,
+        code: 'record_too_deep',
+        reason,
+        sample: sampleOf(headOf([bytes])),
+      });
+      return;
+    }
     if (this.#oversized || endOffset - offset > this.#maxRecordBytes) {
       if (chunk !== undefined && this.#oversized) bytes = headOf([bytes, chunk.subarray(0, end)]);
       const reason = `the record is larger than the maximum of ${this.#maxRecordBytes} bytes`;
