@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { type JsonRecordOptions, scanJsonRecords } from './json-records.ts';
 import { MAX_RECORD_DEPTH } from './json-scanner.ts';
 import type { RecordResult } from './types.ts';
@@ -169,6 +170,33 @@ describe('scanJsonRecords', () => {
 
     expect(results.at(-1)).toMatchObject({ kind: 'rejected', code: 'gzip_truncated' });
     expect(results.filter((result) => result.kind === 'record').length).toBeGreaterThan(1000);
+  });
+
+  it('keeps the code and message of a coded stream error', async () => {
+    const message = 'logs.json.gz expands more than 200 times its size; inspect it by hand.';
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n{"b":');
+      throw new CloudcaseError('archive_limit', message, EXIT.partial);
+    }
+    const results: RecordResult[] = [];
+    for await (const result of scanJsonRecords(failing())) results.push(result);
+
+    expect(codes(results)).toEqual(['record', 'archive_limit']);
+    expect(results[1]).toMatchObject({ offset: 8, line: 2, reason: message, sample: '{"b":' });
+  });
+
+  it('hides the message of an uncoded stream error', async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n');
+      throw new Error('secret token AKIA0000');
+    }
+    const results: RecordResult[] = [];
+    for await (const result of scanJsonRecords(failing())) results.push(result);
+
+    expect(codes(results)).toEqual(['record', 'read_failed']);
+    expect(results[1]).toMatchObject({
+      reason: 'reading the input failed, so the rest was not read',
+    });
   });
 
   it('reads a 50 MB single line quickly', async () => {

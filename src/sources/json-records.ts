@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { CloudcaseError } from '../core/errors.ts';
 import { JsonScanner } from './json-scanner.ts';
 import type { RecordResult } from './types.ts';
 
@@ -61,10 +62,12 @@ function withoutByteOrderMark(bytes: Buffer): Buffer {
 }
 
 /**
- * Maps a stream error to a rejection code. zlib reports a gzip member cut short as
+ * Maps a stream error to a rejection code. A `CloudcaseError` keeps its own code. zlib reports a gzip member cut short as
  * `Z_BUF_ERROR` ("unexpected end of file") and corrupt data as `Z_DATA_ERROR`.
  */
 export function streamErrorCode(error: unknown): string {
+  if (error instanceof CloudcaseError) return error.code;
+
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'Z_BUF_ERROR') return 'gzip_truncated';
   if (code === 'Z_DATA_ERROR') return 'gzip_invalid';
@@ -73,7 +76,11 @@ export function streamErrorCode(error: unknown): string {
   return 'read_failed';
 }
 
+// A CloudcaseError's message is written by cloudcase and never quotes log content, so it is
+// kept. Other errors may quote the input, so only a fixed reason is given for them.
 function streamErrorReason(error: unknown): string {
+  if (error instanceof CloudcaseError) return error.message;
+
   const code = streamErrorCode(error);
   if (code === 'gzip_truncated') return 'the gzip stream ends early, so the rest was not read';
   if (code === 'gzip_invalid') return 'the gzip stream is corrupt, so the rest was not read';
