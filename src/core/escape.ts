@@ -16,19 +16,36 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
-// C0 controls except tab and newline, DEL, and C1 controls (0x80-0x9f, which include the
-// single-byte CSI that some terminals honour).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/**
+ * Inclusive code point ranges of the characters that `sanitizeTerminal` escapes: C0 controls
+ * except tab and newline, DEL, and C1 controls (0x80-0x9f, which include the single-byte CSI
+ * that some terminals honour). The SQL writer of the timeline CSV builds its escaping from the
+ * same list.
+ */
+export const CONTROL_CHARACTER_RANGES: readonly (readonly [number, number])[] = [
+  [0x00, 0x08],
+  [0x0b, 0x1f],
+  [0x7f, 0x9f],
+];
+
+const hex2 = (code: number): string => code.toString(16).padStart(2, '0');
+
+const TERMINAL_CONTROLS = new RegExp(
+  `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `\\x${hex2(first)}-\\x${hex2(last)}`).join('')}]`,
+  'g',
+);
+
+/** Returns the visible `\xNN` escape that replaces the control character `code`. */
+export function controlEscape(code: number): string {
+  return `\\x${hex2(code)}`;
+}
 
 /**
  * Makes text safe for a terminal: every control character, including the ESC that starts ANSI
  * sequences, becomes a visible `\xNN` escape. Tab and newline are kept.
  */
 export function sanitizeTerminal(text: string): string {
-  return text.replace(TERMINAL_CONTROLS, (char) => {
-    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
+  return text.replace(TERMINAL_CONTROLS, (char) => controlEscape(char.charCodeAt(0)));
 }
 
 /** Like `sanitizeTerminal`, but also escapes tab and newline, for one-line table cells. */
@@ -36,15 +53,20 @@ export function sanitizeTerminalLine(text: string): string {
   return sanitizeTerminal(text).replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/** First characters that make a spreadsheet read a cell as a formula. */
+export const FORMULA_START = /^[=+\-@\t\r]/;
+
 /**
- * Formats one CSV cell (RFC 4180 quoting). A cell that a spreadsheet would run as a formula
- * (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading apostrophe.
+ * Formats one CSV cell (RFC 4180 quoting). Control characters become `\xNN` escapes as in
+ * `sanitizeTerminal`, so printing the file cannot drive the terminal. A text cell that a
+ * spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return)
+ * gets a leading apostrophe. An empty string and `null` both give an empty cell.
  */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
 
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  let text = sanitizeTerminal(String(value));
+  if (typeof value === 'string' && FORMULA_START.test(value)) text = `'${text}`;
   if (/[",\r\n]/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
 
   return text;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sanitizeTerminal } from '../core/escape.ts';
 import type { Event } from '../core/event.ts';
 import { CaseDb } from '../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../store/test-events.ts';
@@ -262,5 +263,58 @@ describe('writeReports', () => {
     const csv = await read('timeline.csv');
     expect(csv.split('\r\n')).toHaveLength(5);
     expect(csv).not.toMatch(/(^|,)"?=cmd/m);
+  });
+});
+
+describe('timeline CSV writers', () => {
+  // Every kind of hostile cell content: terminal controls (ESC, BEL, C1 CSI, DEL, NUL, CR),
+  // formula starts, quotes, delimiters, line breaks and empty text.
+  function controlEvents(): Event[] {
+    const base = testEvent(0);
+
+    return [
+      testEvent(0, {
+        actor: { ...base.actor, uid: '\u001b]0;owned\u0007', name: 'alice\u001b[2J' },
+        user_agent: `\u009b31m agent, "quoted"\nsecond line\u007f`,
+        message: `${FORMULA} \u0000 nul`,
+        status_detail: '',
+      }),
+      testEvent(1, {
+        api: { ...base.api, operation: '+SUM(A1)', service: '@svc\r\nnext' },
+        cloud: { ...base.cloud, region: '-1', account: '\ttabbed' },
+        message: '\rcarriage',
+        user_agent: 'plain',
+      }),
+    ];
+  }
+
+  it('JS and DuckDB COPY output match', async () => {
+    const db = await CaseDb.open(caseDir);
+    try {
+      await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+      const writer = await db.eventWriter();
+      for (const event of controlEvents()) writer.append(event);
+      await writer.close();
+      await db.completeIngest(TEST_SHA, null, { read: 2, stored: 2, rejected: 0 });
+
+      const [fromJs] = await timelineText(db, 'csv');
+      const file = join(caseDir, 'timeline.csv');
+      await db.exportTimelineCsv(file);
+      const fromCopy = await readFile(file, 'utf8');
+
+      expect(fromCopy).toBe(fromJs);
+      for (const text of [fromJs, fromCopy]) {
+        const lines = text.replaceAll('\r\n', '\n');
+        expect(sanitizeTerminal(lines)).toBe(lines);
+        expect(text).toContain('\\x1b]0;owned\\x07');
+        expect(text).toContain('"\\x9b31m agent, ""quoted""\nsecond line\\x7f"');
+        expect(text).toContain(`'${FORMULA} \\x00 nul`);
+        expect(text).toContain(",'+SUM(A1),");
+        expect(text).toContain(",'-1,");
+        expect(text).toContain(",'\\x0dcarriage,");
+      }
+    } finally {
+      await db.close();
+    }
   });
 });

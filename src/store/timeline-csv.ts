@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { CONTROL_CHARACTER_RANGES, controlEscape, FORMULA_START } from '../core/escape.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
 /** Columns of the timeline CSV, as `TIMELINE_CSV_HEADER` names them, each an SQL expression. */
@@ -23,10 +24,28 @@ const CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ['record', 'evidence_record'],
 ];
 
-// The same rule as `csvCell`: a text cell that a spreadsheet would run as a formula gets a
-// leading apostrophe. The time and record columns are not text from the log.
-function neutralized(expression: string): string {
-  return `CASE WHEN regexp_matches(${expression}, '^[=+\\-@\\t\\r]') THEN '''' || ${expression} ELSE ${expression} END`;
+// Every code point that `sanitizeTerminal` escapes, in ascending order.
+const CONTROL_CODES = CONTROL_CHARACTER_RANGES.flatMap(([first, last]) =>
+  Array.from({ length: last - first + 1 }, (_, i) => first + i),
+);
+
+// The character class of `sanitizeTerminal`, in RE2 syntax.
+const CONTROL_PATTERN = `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
+
+// The rules of `csvCell`, so that both writers produce the same bytes: control characters become
+// `\xNN` escapes, a cell whose original text a spreadsheet would run as a formula gets a leading
+// apostrophe, and an empty string becomes NULL, because COPY writes '' as `""` but NULL as an
+// empty cell. The nested replace() calls run only on values that contain a control character.
+// The time and record columns are not text from the log.
+function csvText(expression: string): string {
+  let escaped = expression;
+  for (const code of CONTROL_CODES) {
+    escaped = `replace(${escaped}, chr(${code}), '${controlEscape(code)}')`;
+  }
+  const visible = `CASE WHEN regexp_matches(${expression}, '${CONTROL_PATTERN}') THEN ${escaped} ELSE ${expression} END`;
+  const neutralized = `CASE WHEN regexp_matches(${expression}, '${FORMULA_START.source}') THEN '''' || (${visible}) ELSE ${visible} END`;
+
+  return `NULLIF(${neutralized}, '')`;
 }
 
 /**
@@ -36,7 +55,7 @@ function neutralized(expression: string): string {
  */
 export async function exportTimelineCsv(connection: DuckDBConnection, file: string): Promise<void> {
   const select = CSV_COLUMNS.map(([name, expression]) => {
-    const text = name === 'time' || name === 'record' ? expression : neutralized(expression);
+    const text = name === 'time' || name === 'record' ? expression : csvText(expression);
     return `${text} AS ${name}`;
   }).join(', ');
   const literal = `'${file.replace(/'/g, "''")}'`;
