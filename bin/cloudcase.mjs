@@ -3,5 +3,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A closed pipe on stdout (for example `| head`) ends the output, not the process with a crash.
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -47,8 +47,7 @@ export async function ensureCase(caseDir: string, title?: string): Promise<CaseI
   });
   if (existing) return existing;
 
-  await mkdir(paths.evidence, { recursive: true });
-  await mkdir(paths.reports, { recursive: true });
+  await createCaseFolders(caseDir);
   const now = new Date().toISOString();
   const info: CaseInfo = {
     id: randomUUID(),
@@ -58,9 +57,51 @@ export async function ensureCase(caseDir: string, title?: string): Promise<CaseI
     discovered_at: now,
     phase: 'detection-and-analysis',
   };
-  await writeFile(paths.info, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' });
+  await writeFile(paths.info, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' }).catch(
+    (error: unknown) => {
+      throw caseFolderError(caseDir, error);
+    },
+  );
 
   return info;
+}
+
+/**
+ * Creates the case folder and its `evidence/` and `reports/` folders. Only the case folder's
+ * own path is created recursively: recursive creation inside special file systems such as
+ * /proc can retry forever.
+ */
+async function createCaseFolders(caseDir: string): Promise<void> {
+  const paths = casePaths(caseDir);
+  try {
+    await mkdir(caseDir, { recursive: true });
+    await mkdir(paths.evidence).catch(ignoreExisting);
+    await mkdir(paths.reports).catch(ignoreExisting);
+  } catch (error) {
+    throw caseFolderError(caseDir, error);
+  }
+}
+
+function ignoreExisting(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+}
+
+function caseFolderError(caseDir: string, error: unknown): CloudcaseError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+  const cause: Record<string, string> = {
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    EEXIST: 'a file of that name exists',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOENT: 'the folder cannot be created there',
+  };
+  return new CloudcaseError(
+    'case_folder_invalid',
+    `cannot create the case folder ${caseDir}: ${cause[code] ?? code}; choose another --case folder`,
+    EXIT.case,
+    { cause: error },
+  );
 }
 
 /** Reads `case.json`; fails with `case_not_found` when the folder is not a case. */

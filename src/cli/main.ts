@@ -43,6 +43,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return context.exitCode;
   } catch (error) {
+    // The reader of stdout went away (for example `| head`): the output was cut on purpose,
+    // so the command's own exit code stands.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return context.exitCode;
     return reportError(error, io);
   }
 }

@@ -1,6 +1,7 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { EXIT } from '../../core/errors.ts';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { Logger } from '../../core/logger.ts';
 import { runInvestigate } from '../../pipeline/investigate.ts';
 import type { RunSummary } from '../../pipeline/types.ts';
@@ -43,10 +44,14 @@ async function investigate(
   const { io } = context;
   const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
   const caseDir = path.resolve(io.cwd, flags.case);
+  const inputs = paths.map((p) => path.resolve(io.cwd, p));
+  const rulesDirs = (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir));
+  await requireExisting(inputs, 'input');
+  await requireExisting(rulesDirs, 'rule folder');
   const result = await runInvestigate({
-    paths: paths.map((p) => path.resolve(io.cwd, p)),
+    paths: inputs,
     caseDir,
-    rulesDirs: (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir)),
+    rulesDirs,
     noBuiltinRules: !flags.builtinRules,
     logger,
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
@@ -55,6 +60,26 @@ async function investigate(
   printRunResult(result, Boolean(flags.json), io);
 
   return result.summary;
+}
+
+/**
+ * Rejects a command line that names a path that does not exist, before a case is created: a
+ * mistyped path is a usage error, not a partial investigation.
+ */
+export async function requireExisting(paths: readonly string[], what: string): Promise<void> {
+  for (const target of paths) {
+    const exists = await lstat(target).then(
+      () => true,
+      () => false,
+    );
+    if (exists) continue;
+
+    throw new CloudcaseError(
+      'path_not_found',
+      `${what} ${target} does not exist; check the path`,
+      EXIT.usage,
+    );
+  }
 }
 
 /** Exit code of a finished run: partial when any record, input or rule was rejected. */

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
 
 import { formatTimeline } from '../../report/index.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
@@ -34,12 +36,20 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       parseTime,
     )
     .option('--actor <text>', 'only events whose actor ARN or name contains this text (any case)')
-    .option('--ip <address>', 'only events from this source IP address')
+    .option(
+      '--ip <address>',
+      'only events from this source IP address or IPv4 CIDR block',
+      parseAddress,
+    )
     .option(
       '--operation <name>',
       'only events of this API operation, such as CreateAccessKey (any case)',
     )
-    .option('--source <id>', 'only events of this format, such as aws.cloudtrail')
+    .option(
+      '--source <id>',
+      'only events of this format, such as aws.cloudtrail (any case)',
+      (id: string) => id.toLowerCase(),
+    )
     .option('--limit <n>', 'print at most this many events', parseCount)
     .addOption(
       new Option('-f, --format <format>', 'output format')
@@ -47,6 +57,13 @@ export function registerTimeline(program: Command, context: CommandContext): voi
         .default('table'),
     )
     .action(async (flags: TimelineFlags) => {
+      if (flags.since && flags.until && flags.since > flags.until) {
+        throw new CloudcaseError(
+          'invalid_filter',
+          '--since is later than --until; swap them',
+          EXIT.usage,
+        );
+      }
       const caseDir = path.resolve(context.io.cwd, flags.case);
       const db = await CaseDb.openReadOnly(caseDir);
       try {
@@ -70,21 +87,44 @@ function filterOf(flags: TimelineFlags): TimelineFilter {
   return filter;
 }
 
-/** Parses an ISO 8601 time; a time without a zone is taken as UTC. */
+/**
+ * Parses an ISO 8601 time; a time without a zone is taken as UTC. A calendar date that does
+ * not exist, such as February 30, is rejected instead of rolling over into March.
+ */
 export function parseTime(value: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/.exec(value);
   const withZone =
     /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
   const time = new Date(withZone);
-  if (Number.isNaN(time.getTime())) {
+  if (match === null || Number.isNaN(time.getTime()) || !isCalendarDate(match)) {
     throw new InvalidArgumentError('expected an ISO 8601 time such as 2024-05-01T13:00:00Z');
   }
   return time.toISOString();
 }
 
+function isCalendarDate([, year, month, day]: RegExpExecArray): boolean {
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
+}
+
+/** Accepts an IPv4 or IPv6 address, or an IPv4 CIDR block. */
+export function parseAddress(value: string): string {
+  const [address = '', prefix, extra] = value.split('/');
+  const family = isIP(address);
+  const prefixOk =
+    prefix === undefined || (family === 4 && /^\d{1,2}$/.test(prefix) && Number(prefix) <= 32);
+  if (family === 0 || !prefixOk || extra !== undefined) {
+    throw new InvalidArgumentError(
+      'expected an IP address such as 203.0.113.7, or a block such as 203.0.113.0/24',
+    );
+  }
+  return value;
+}
+
 function parseCount(value: string): number {
   const count = Number(value);
-  if (!Number.isInteger(count) || count < 0) {
-    throw new InvalidArgumentError('expected a whole number of events, 0 or more');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(count)) {
+    throw new InvalidArgumentError('expected a whole number of events, from 0 to 2^53 - 1');
   }
   return count;
 }
