@@ -32,8 +32,8 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     generated_at: new Date().toISOString(),
     case_dir: db.caseDir,
     run,
-    totals: run?.records ?? sumCounts(counts.ingests),
-    sources: sourceRows(counts, run),
+    totals: sumCounts(counts.ingests),
+    sources: sourceRows(counts),
     findings,
     severity_counts: severityCounts,
     attack_timeline: condenseAttackTimeline(detected, ATTACK_TIMELINE_LIMIT),
@@ -55,11 +55,9 @@ function sumCounts(rows: readonly RecordCounts[]): RecordCounts {
   return total;
 }
 
-// Sources appear when the run read them or the case holds events of them; a run's counts take
-// precedence over the cumulative counts of completed ingests.
-function sourceRows(counts: CaseCounts, run: RunSummary | null): SourceRow[] {
+// Sources appear when completed ingests recorded them or the case holds events of them.
+function sourceRows(counts: CaseCounts): SourceRow[] {
   const names = new Set<string>([
-    ...Object.keys(run?.sources ?? {}),
     ...counts.sources.map((row) => row.source),
     ...counts.ingests.map((row) => row.format ?? 'unrecognised'),
   ]);
@@ -70,7 +68,7 @@ function sourceRows(counts: CaseCounts, run: RunSummary | null): SourceRow[] {
 
     return {
       source,
-      records: run?.sources[source] ?? sumCounts(ingested),
+      records: sumCounts(ingested),
       events: stored?.events ?? 0,
       first_time: stored?.first_time ?? null,
       last_time: stored?.last_time ?? null,

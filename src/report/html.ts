@@ -1,4 +1,5 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
+import { runFigures } from './run-figures.ts';
 import type { ReportData } from './types.ts';
 
 // The report has no script and no external resource. The policy blocks everything except the
@@ -38,9 +39,9 @@ export function renderHtml(data: ReportData): string {
 <h1>cloudcase report</h1>
 <p>Case: <code>${escapeHtml(data.case_dir)}</code><br>Generated: ${escapeHtml(data.generated_at)}</p>
 <h2>Summary</h2>
-<p>Records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
+<p>Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
 Findings: ${data.findings.length}.</p>
-${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
+${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
 <h2>Sources</h2>
 ${table(
   ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],

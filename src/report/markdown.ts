@@ -1,4 +1,5 @@
 import { escapeHtml, sanitizeTerminalLine } from '../core/escape.ts';
+import { runFigures } from './run-figures.ts';
 import type { ReportData } from './types.ts';
 
 // Markdown viewers render inline HTML, so log text is HTML-escaped, kept on one line and has
@@ -29,9 +30,10 @@ export function renderMarkdown(data: ReportData): string {
     '',
     '## Summary',
     '',
-    `Records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}. ` +
-      `Findings: ${data.findings.length}.`,
+    `Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, ` +
+      `rejected ${data.totals.rejected}. Findings: ${data.findings.length}.`,
     '',
+    ...(data.run === null ? [] : [`This run: ${runFigures(data.run)}.`, '']),
     ...table(
       ['severity', 'findings'],
       Object.entries(data.severity_counts)

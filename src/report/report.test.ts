@@ -5,9 +5,12 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sanitizeTerminal } from '../core/escape.ts';
 import type { Event } from '../core/event.ts';
+import type { RunSummary } from '../pipeline/types.ts';
 import { CaseDb } from '../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../store/test-events.ts';
 import { buildReport } from './build-report.ts';
+import { renderHtml } from './html.ts';
+import { renderMarkdown } from './markdown.ts';
 import { renderSummary } from './summary.ts';
 import { formatTimeline, type TimelineFormat } from './timeline-format.ts';
 import type { ReportData } from './types.ts';
@@ -119,6 +122,24 @@ async function timelineText(db: CaseDb, format: TimelineFormat): Promise<[string
   return [Buffer.concat(chunks).toString('utf8'), count];
 }
 
+// A second run that read one new file of one record, beside a file already in the case.
+function secondRun(overrides: Partial<RunSummary> = {}): RunSummary {
+  return {
+    case_dir: caseDir,
+    started_at: '2024-05-02T00:00:00.000Z',
+    finished_at: '2024-05-02T00:00:01.000Z',
+    records: { read: 1, stored: 1, rejected: 0 },
+    sources: { 'aws.cloudtrail': { read: 1, stored: 1, rejected: 0 } },
+    streams: [],
+    evidence: { new: 1, already_present: 1, failed: [] },
+    rejected: [],
+    detections: { events_matched: 0, correlation_hits: 0 },
+    rules: { loaded: 2, problems: [] },
+    max_rss_bytes: 0,
+    ...overrides,
+  };
+}
+
 function expectNoRawControls(text: string): void {
   expect(text).not.toContain('\u001b');
   expect(text).not.toContain('\u009b');
@@ -145,6 +166,51 @@ describe('buildReport', () => {
     ]);
     expect(data.rejected_total).toBe(3);
     expect(data.evidence.map((e) => e.sha256)).toEqual([TEST_SHA]);
+  });
+});
+
+describe('report figures', () => {
+  const RUN_LINE = 'This run: read 1, stored 1, rejected 0; evidence 1 new, 1 already present';
+
+  it('shows case totals beside the run', async () => {
+    const data = await withCase(async (db) => buildReport(db, secondRun()));
+    const markdown = renderMarkdown(data);
+    const html = renderHtml(data);
+    const summary = renderSummary(data, { color: false });
+
+    expect(data.totals).toEqual({ read: 6, stored: 3, rejected: 3 });
+    expect(data.sources[0]?.records).toEqual({ read: 6, stored: 3, rejected: 3 });
+    expect(markdown).toContain('Case totals: records read 6, stored 3, rejected 3.');
+    expect(markdown).toContain(`${RUN_LINE}.`);
+    expect(markdown).toContain('Total: 3.');
+    expect(html).toContain('Case totals: records read 6, stored 3, rejected 3.');
+    expect(html).toContain(`<p>${RUN_LINE}.</p>`);
+    expect(summary).toMatch(/case total +6 +3 +3/);
+    expect(summary).toContain(RUN_LINE);
+  });
+
+  it('keeps case totals on a no-op run', async () => {
+    const noOp = secondRun({
+      records: { read: 0, stored: 0, rejected: 0 },
+      sources: {},
+      evidence: { new: 0, already_present: 1, failed: [] },
+    });
+    const data = await withCase(async (db) => buildReport(db, noOp));
+
+    expect(data.totals).toEqual({ read: 6, stored: 3, rejected: 3 });
+    expect(data.sources.map((s) => [s.source, s.records.read])).toEqual([
+      ['aws.cloudtrail', 6],
+      ['gcp.audit', 0],
+    ]);
+    expect(renderMarkdown(data)).toContain('This run: read 0, stored 0, rejected 0;');
+  });
+
+  it('omits the run line without a run', async () => {
+    const data = await withCase(async (_db, report) => report);
+
+    expect(renderMarkdown(data)).not.toContain('This run');
+    expect(renderHtml(data)).not.toContain('This run');
+    expect(renderSummary(data, { color: false })).not.toContain('This run');
   });
 });
 

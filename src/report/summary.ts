@@ -1,5 +1,6 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { runFigures } from './run-figures.ts';
 import type { ReportData } from './types.ts';
 
 /** Rejected records listed in the terminal summary before "and N more". */
@@ -67,7 +68,8 @@ function recordLines(data: ReportData): string[] {
     lines.push(recordRow(safe(source.source), [read, stored, rejected], range));
   }
   const { read, stored, rejected } = data.totals;
-  lines.push(recordRow('total', [read, stored, rejected], ''));
+  lines.push(recordRow('case total', [read, stored, rejected], ''));
+  if (data.run !== null) lines.push(`  This run: ${runFigures(data.run)}`);
 
   return lines;
 }

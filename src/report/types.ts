@@ -5,7 +5,7 @@ import type { Finding, IngestRecord } from '../store/types.ts';
 /** One source format in the report: record counts and the time range of its stored events. */
 export interface SourceRow {
   source: string;
-  /** Records read, stored and rejected: this run's counts, or all completed ingests without a run. */
+  /** Records read, stored and rejected by all completed ingests of the case. */
   records: RecordCounts;
   /** Events of this source in the case, from every run. */
   events: number;
@@ -40,7 +40,9 @@ export interface TimelineHighlight {
 export interface ReportData {
   generated_at: string;
   case_dir: string;
+  /** The run that produced the report; its own counts are shown apart from the case totals. */
   run: RunSummary | null;
+  /** Records read, stored and rejected by all completed ingests of the case. */
   totals: RecordCounts;
   sources: SourceRow[];
   findings: Finding[];
