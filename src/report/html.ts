@@ -42,7 +42,7 @@ export function renderHtml(data: ReportData): string {
 <p>Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
 Findings: ${data.findings.length}.</p>
 ${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
-<h2>Sources</h2>
+${runProblemSections(data)}<h2>Sources</h2>
 ${table(
   ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],
   data.sources.map((s) => [
@@ -130,4 +130,21 @@ function findingsTable(data: ReportData): string {
     .join('');
 
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+}
+
+// Inputs and rules that the run could not use; a report without a run cannot know them.
+function runProblemSections(data: ReportData): string {
+  const failed = data.run?.evidence.failed ?? [];
+  const problems = data.run?.rules.problems ?? [];
+  let html = '';
+  if (failed.length > 0) {
+    const rows = failed.map((f) => [f.path, f.code, f.reason]);
+    html += `<h2>Inputs that could not be acquired</h2>\n${table(['path', 'code', 'reason'], rows)}\n`;
+  }
+  if (problems.length > 0) {
+    const rows = problems.map((p) => [p.file, p.line, p.code, p.message]);
+    html += `<h2>Rules that failed to load</h2>\n${table(['file', 'line', 'code', 'message'], rows)}\n`;
+  }
+
+  return html;
 }

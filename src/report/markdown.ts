@@ -41,6 +41,7 @@ export function renderMarkdown(data: ReportData): string {
         .map(([level, count]) => [level, count]),
     ),
     '',
+    ...runProblemSections(data),
     '## Sources',
     '',
     ...table(
@@ -143,4 +144,35 @@ function rejectedSection(data: ReportData): string[] {
     ),
     '',
   ];
+}
+
+// Inputs and rules that the run could not use; a report without a run cannot know them.
+function runProblemSections(data: ReportData): string[] {
+  const failed = data.run?.evidence.failed ?? [];
+  const problems = data.run?.rules.problems ?? [];
+  const lines: string[] = [];
+  if (failed.length > 0) {
+    lines.push(
+      '## Inputs that could not be acquired',
+      '',
+      ...table(
+        ['path', 'code', 'reason'],
+        failed.map((f) => [f.path, f.code, f.reason]),
+      ),
+      '',
+    );
+  }
+  if (problems.length > 0) {
+    lines.push(
+      '## Rules that failed to load',
+      '',
+      ...table(
+        ['file', 'line', 'code', 'message'],
+        problems.map((p) => [p.file, p.line, p.code, p.message]),
+      ),
+      '',
+    );
+  }
+
+  return lines;
 }

@@ -214,6 +214,66 @@ describe('report figures', () => {
   });
 });
 
+describe('run problems in reports', () => {
+  const run = secondRun({
+    evidence: {
+      new: 0,
+      already_present: 0,
+      failed: [{ path: `in${SCRIPT}.json`, code: 'unreadable', reason: `denied ${ANSI}` }],
+    },
+    rules: {
+      loaded: 1,
+      problems: [
+        {
+          file: `r${IMG}.yml`,
+          line: 3,
+          code: 'invalid_yaml',
+          severity: 'error',
+          message: `bad ${SCRIPT}`,
+        },
+        { file: 'empty.yml', line: null, code: 'no_rules', severity: 'error', message: 'empty' },
+      ],
+    },
+  });
+
+  it('lists failed inputs and rules', async () => {
+    const data = await withCase(async (db) => buildReport(db, run));
+    const markdown = renderMarkdown(data);
+    const html = renderHtml(data);
+    const summary = renderSummary(data, { color: false });
+
+    expect(markdown).toContain('## Inputs that could not be acquired');
+    expect(markdown).toContain('| in&lt;script&gt;alert(1)&lt;/script&gt;.json | unreadable |');
+    expect(markdown).toContain('## Rules that failed to load');
+    expect(markdown).toContain('| 3 | invalid_yaml | bad &lt;script&gt;');
+    expect(markdown).toContain('| empty.yml | - | no_rules | empty |');
+    expect(markdown).not.toMatch(/<script|<img/i);
+    expectNoRawControls(markdown);
+
+    expect(html).toContain('<h2>Inputs that could not be acquired</h2>');
+    expect(html).toContain('<td>in&lt;script&gt;alert(1)&lt;/script&gt;.json</td>');
+    expect(html).toContain('<h2>Rules that failed to load</h2>');
+    expect(html).toContain('<td>invalid_yaml</td>');
+    expect(html).not.toMatch(/<script|<img/i);
+    expectNoRawControls(html);
+
+    expect(summary).toContain('Inputs that could not be acquired (1)');
+    expect(summary).toContain(`in${SCRIPT}.json  unreadable  denied \\x1b[31mred`);
+    expect(summary).toContain('Rules that failed to load (2)');
+    expect(summary).toContain(`r${IMG}.yml:3  invalid_yaml  bad ${SCRIPT}`);
+    expect(summary).toContain('  empty.yml  no_rules  empty');
+    expectNoRawControls(summary);
+  });
+
+  it('omits the sections when nothing failed', async () => {
+    const data = await withCase(async (db) => buildReport(db, secondRun()));
+
+    expect(renderMarkdown(data)).not.toContain('could not be acquired');
+    expect(renderHtml(data)).not.toContain('failed to load');
+    expect(renderSummary(data, { color: false })).not.toContain('failed to load');
+  });
+});
+
 describe('renderSummary', () => {
   it('shows counts, findings, timeline and rejects', async () => {
     const text = await withCase(async (_db, data) => renderSummary(data, { color: false }));

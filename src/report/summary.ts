@@ -40,6 +40,7 @@ export function renderSummary(data: ReportData, opts: SummaryOptions): string {
     '',
     ...recordLines(data),
     '',
+    ...runProblemLines(data),
     ...findingLines(data, paint),
     '',
     ...timelineLines(data, paint),
@@ -70,6 +71,31 @@ function recordLines(data: ReportData): string[] {
   const { read, stored, rejected } = data.totals;
   lines.push(recordRow('case total', [read, stored, rejected], ''));
   if (data.run !== null) lines.push(`  This run: ${runFigures(data.run)}`);
+
+  return lines;
+}
+
+// Inputs and rules that the run could not use, each list followed by a blank line.
+function runProblemLines(data: ReportData): string[] {
+  const failed = data.run?.evidence.failed ?? [];
+  const problems = data.run?.rules.problems ?? [];
+  const lines: string[] = [];
+  if (failed.length > 0) {
+    lines.push(`Inputs that could not be acquired (${failed.length})`);
+    for (const input of failed) {
+      lines.push(`  ${safe(input.path)}  ${safe(input.code)}  ${safe(input.reason)}`);
+    }
+    lines.push('');
+  }
+  if (problems.length > 0) {
+    lines.push(`Rules that failed to load (${problems.length})`);
+    for (const problem of problems) {
+      const place =
+        problem.line === null ? safe(problem.file) : `${safe(problem.file)}:${problem.line}`;
+      lines.push(`  ${place}  ${safe(problem.code)}  ${safe(problem.message)}`);
+    }
+    lines.push('');
+  }
 
   return lines;
 }
