@@ -14,6 +14,9 @@ const DETECTED_EVENTS_READ = 10_000;
 /** Maximum rejected records listed in a report; `rejected_total` has the full count. */
 export const REJECTED_LIMIT = 1000;
 
+// Source name of the row for ingests whose format was not recognised.
+const UNRECOGNISED = 'unrecognised';
+
 /** Gathers the report contents from the case store and, when given, the run just finished. */
 export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<ReportData> {
   const counts = await db.counts();
@@ -55,16 +58,23 @@ function sumCounts(rows: readonly RecordCounts[]): RecordCounts {
   return total;
 }
 
-// Sources appear when completed ingests recorded them or the case holds events of them.
+// Sources appear when completed ingests recorded them or the case holds events of them. Ingests
+// without a format get an "unrecognised" row only when they rejected records, because cases from
+// versions that did not record the format at completion have NULL for well-formed streams too.
 function sourceRows(counts: CaseCounts): SourceRow[] {
+  const unrecognised = counts.ingests.filter((row) => row.format === null && row.rejected > 0);
   const names = new Set<string>([
     ...counts.sources.map((row) => row.source),
-    ...counts.ingests.map((row) => row.format ?? 'unrecognised'),
+    ...counts.ingests.flatMap((row) => (row.format === null ? [] : [row.format])),
+    ...(unrecognised.length > 0 ? [UNRECOGNISED] : []),
   ]);
 
   return [...names].sort().map((source) => {
     const stored = counts.sources.find((row) => row.source === source);
-    const ingested = counts.ingests.filter((row) => (row.format ?? 'unrecognised') === source);
+    const ingested =
+      source === UNRECOGNISED
+        ? unrecognised
+        : counts.ingests.filter((row) => row.format === source);
 
     return {
       source,

@@ -169,6 +169,64 @@ describe('buildReport', () => {
   });
 });
 
+describe('report sources', () => {
+  const SECOND_SHA = 'b'.repeat(64);
+  const THIRD_SHA = 'c'.repeat(64);
+
+  async function sourcesOf(
+    streams: { sha256: string; format: string | null; rejected: number }[],
+  ): Promise<[string, number, number][]> {
+    const db = await CaseDb.open(caseDir);
+    try {
+      const writer = await db.eventWriter();
+      writer.append(testEvent(0));
+      await writer.close();
+      await db.completeIngests(
+        streams.map(({ sha256, format, rejected }) => ({
+          sha256,
+          member: null,
+          path: `${sha256.slice(0, 4)}.json`,
+          format,
+          counts: { read: 1 + rejected, stored: 1, rejected },
+        })),
+      );
+      const data = await buildReport(db, null);
+
+      return data.sources.map((s) => [s.source, s.records.read, s.events]);
+    } finally {
+      await db.close();
+    }
+  }
+
+  it('shows one row per recorded format', async () => {
+    const rows = await sourcesOf([{ sha256: TEST_SHA, format: 'aws.cloudtrail', rejected: 0 }]);
+
+    expect(rows).toEqual([['aws.cloudtrail', 1, 1]]);
+  });
+
+  it('skips formatless ingests without rejects', async () => {
+    const rows = await sourcesOf([
+      { sha256: TEST_SHA, format: 'aws.cloudtrail', rejected: 0 },
+      { sha256: SECOND_SHA, format: null, rejected: 0 },
+    ]);
+
+    expect(rows).toEqual([['aws.cloudtrail', 1, 1]]);
+  });
+
+  it('keeps unrecognised streams with rejects', async () => {
+    const rows = await sourcesOf([
+      { sha256: TEST_SHA, format: 'aws.cloudtrail', rejected: 0 },
+      { sha256: SECOND_SHA, format: null, rejected: 0 },
+      { sha256: THIRD_SHA, format: null, rejected: 4 },
+    ]);
+
+    expect(rows).toEqual([
+      ['aws.cloudtrail', 1, 1],
+      ['unrecognised', 5, 0],
+    ]);
+  });
+});
+
 describe('report figures', () => {
   const RUN_LINE = 'This run: read 1, stored 1, rejected 0; evidence 1 new, 1 already present';
 

@@ -46,7 +46,10 @@ export async function queryFindings(connection: DuckDBConnection): Promise<Findi
   }));
 }
 
-/** Counts events per source, completed ingests per format and rejected records per code. */
+/**
+ * Counts events per source, rejected records per code, and the records of completed ingests per
+ * format, split by whether the streams rejected any record.
+ */
 export async function queryCounts(connection: DuckDBConnection): Promise<CaseCounts> {
   const sources = await connection.runAndReadAll(
     `SELECT source, count(*) AS events, min(time) AS first_time, max(time) AS last_time
@@ -55,7 +58,9 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
   const ingests = await connection.runAndReadAll(
     `SELECT format, sum(records_read) AS read, sum(records_stored) AS stored,
        sum(records_rejected) AS rejected, count(*) AS streams
-     FROM ingests WHERE state = 'complete' GROUP BY format ORDER BY format NULLS LAST`,
+     FROM ingests WHERE state = 'complete'
+     GROUP BY format, records_rejected > 0
+     ORDER BY format NULLS LAST, records_rejected > 0`,
   );
   const rejected = await connection.runAndReadAll(
     'SELECT code, count(*) AS count FROM rejected GROUP BY code ORDER BY count DESC, code',

@@ -48,7 +48,10 @@ export interface SourceCount {
   last_time: string;
 }
 
-/** Records read, stored and rejected per format, as recorded by completed ingests. */
+/**
+ * Records read, stored and rejected by the completed ingests of one format, either all with
+ * rejected records or all without.
+ */
 export interface IngestCount {
   format: string | null;
   read: number;
