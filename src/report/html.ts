@@ -1,5 +1,6 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import { runFigures } from './run-figures.ts';
+import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
 // The report has no script and no external resource. The policy blocks everything except the
@@ -89,7 +90,7 @@ ${table(
 ${table(
   ['file', 'record', 'line', 'offset', 'code', 'reason', 'sample'],
   data.rejected.map((r) => [
-    r.member === null ? r.path : `${r.path}!${r.member}`,
+    streamLabel(r),
     r.index,
     r.line,
     r.offset,
@@ -132,7 +133,7 @@ function findingsTable(data: ReportData): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
-// Inputs and rules that the run could not use; a report without a run cannot know them.
+// Inputs and rules that the run could not use. A report built without a run has none to list.
 function runProblemSections(data: ReportData): string {
   const failed = data.run?.evidence.failed ?? [];
   const problems = data.run?.rules.problems ?? [];

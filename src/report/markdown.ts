@@ -1,5 +1,6 @@
 import { escapeHtml, sanitizeTerminalLine } from '../core/escape.ts';
 import { runFigures } from './run-figures.ts';
+import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
 // Markdown viewers render inline HTML, so log text is HTML-escaped, kept on one line and has
@@ -133,7 +134,7 @@ function rejectedSection(data: ReportData): string[] {
     ...table(
       ['file', 'record', 'line', 'offset', 'code', 'reason', 'sample'],
       data.rejected.map((r) => [
-        r.member === null ? r.path : `${r.path}!${r.member}`,
+        streamLabel(r),
         r.index,
         r.line,
         r.offset,
@@ -146,7 +147,7 @@ function rejectedSection(data: ReportData): string[] {
   ];
 }
 
-// Inputs and rules that the run could not use; a report without a run cannot know them.
+// Inputs and rules that the run could not use. A report built without a run has none to list.
 function runProblemSections(data: ReportData): string[] {
   const failed = data.run?.evidence.failed ?? [];
   const problems = data.run?.rules.problems ?? [];

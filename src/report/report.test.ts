@@ -365,6 +365,109 @@ describe('renderSummary', () => {
   });
 });
 
+describe('renderSummary fitting', () => {
+  const LONG_ACTOR = `arn:aws:iam::111122223333:assumed-role/${'Admin'.repeat(12)}/session`;
+  const LONG_CODE = 'unknown_format_with_a_long_code';
+  const LONG_RULE = 'aws-iam-access-key-created-for-another-user';
+
+  // One finding, one timeline entry and one rejected zip member, all with long values.
+  async function longData(): Promise<ReportData> {
+    const data = await withCase(async (_db, report) => report, 1);
+    const finding = data.findings[0];
+    const entry = data.attack_timeline[0];
+    const rejected = data.rejected[0];
+    if (finding === undefined || entry === undefined || rejected === undefined) {
+      throw new Error('the test case has no finding, timeline entry or rejected record');
+    }
+
+    return {
+      ...data,
+      findings: [
+        {
+          ...finding,
+          rule_id: LONG_RULE,
+          title: `Access key created ${'for another user '.repeat(5)}`,
+          event_uids: ['e1'],
+          actors: [LONG_ACTOR],
+        },
+      ],
+      attack_timeline: [{ ...entry, actor: LONG_ACTOR, title: 'Key created '.repeat(8) }],
+      rejected: [
+        {
+          ...rejected,
+          path: `logs/${'nested/'.repeat(10)}x.zip!m.json`,
+          member: 'm.json',
+          line: 1,
+          code: LONG_CODE,
+          reason: 'the format of this member is not one cloudcase reads '.repeat(2),
+        },
+      ],
+      rejected_total: 1,
+    };
+  }
+
+  it('never shortens without a width', async () => {
+    const text = renderSummary(await longData(), { color: false });
+
+    expect(text).not.toContain('…');
+    expect(text).toContain(LONG_ACTOR);
+    expect(text).toContain(LONG_CODE);
+  });
+
+  it('shortens text but never codes', async () => {
+    const text = renderSummary(await longData(), { color: false, width: 80 });
+
+    expect(text).toContain('…');
+    expect(text).toContain(`  ${LONG_CODE}  `);
+    expect(text).toContain(`[${LONG_RULE}]`);
+    expect(text).toContain('ip=203.0.113.7 op=CreateAccessKey');
+    expect(text).not.toContain(LONG_ACTOR);
+  });
+
+  it('fits colored lines without cutting escapes', async () => {
+    const text = renderSummary(await longData(), { color: true, width: 80 });
+    const colorCodes = new RegExp(`${'\u001b'}\\[[0-9;]*m`, 'g');
+
+    expect(text).toContain('\u001b[31mHIGH');
+    expect(text).toContain('…');
+    expect(text.replace(colorCodes, '')).not.toContain('\u001b');
+  });
+
+  it('names a zip member once', async () => {
+    const text = renderSummary(await longData(), { color: false });
+
+    expect(text).toContain('x.zip!m.json:1 (offset');
+    expect(text).not.toContain('m.json!m.json');
+  });
+
+  it('uses singular forms for one', async () => {
+    const text = renderSummary(await longData(), { color: false });
+
+    expect(text).toContain('Detections (1 rule)');
+    expect(text).toMatch(/^ {6}1 event, /m);
+  });
+
+  it('shows the source IP in the timeline', async () => {
+    const text = renderSummary(await longData(), { color: false, width: 60 });
+    const line = text.split('\n').find((l) => l.includes('[persistence]'));
+
+    expect(line).toContain('ip=203.0.113.7');
+  });
+});
+
+describe('report stream labels', () => {
+  it('names a zip member once', async () => {
+    const data = await withCase(async (_db, report) => report, 1);
+    const rejected = data.rejected.map((r) => ({ ...r, path: 'x.zip!m.json', member: 'm.json' }));
+    const withMember = { ...data, rejected };
+
+    expect(renderMarkdown(withMember)).toContain('| x.zip!m.json | 10 |');
+    expect(renderHtml(withMember)).toContain('<td>x.zip!m.json</td>');
+    expect(renderMarkdown(withMember)).not.toContain('m.json!m.json');
+    expect(renderHtml(withMember)).not.toContain('m.json!m.json');
+  });
+});
+
 describe('formatTimeline', () => {
   it('writes a sanitized aligned table', async () => {
     const [text, count] = await withCase(async (db) => timelineText(db, 'table'));

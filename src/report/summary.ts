@@ -1,6 +1,8 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { fitLine, type LinePart } from './fit-line.ts';
 import { runFigures } from './run-figures.ts';
+import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
 /** Rejected records listed in the terminal summary before "and N more". */
@@ -20,38 +22,50 @@ const RESET = '\u001b[0m';
 
 interface SummaryOptions {
   color: boolean;
-  /** Terminal width in columns; longer lines are cut. Unlimited when not given. */
+  /**
+   * Terminal width in columns. Longer lines have their titles, names, paths and reasons
+   * shortened, never their codes. Nothing is shortened when not given, as for a pipe.
+   */
   width?: number;
 }
+
+/** One line of the summary: its parts, or plain text that is never shortened. */
+type Line = string | LinePart[];
 
 /** Sanitizes log-derived or user-given text for one terminal line. */
 const safe = (text: string | null): string => sanitizeTerminalLine(text ?? '-');
 
+/** A part that may be shortened to fit the terminal. */
+const flexible = (text: string | null): LinePart => ({ text: safe(text), shrink: true });
+
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /**
- * Renders the terminal summary of a report: records per source, findings by severity, the
- * attack timeline and the first rejected records. Every value from a log passes through
- * `sanitizeTerminalLine`; ANSI colors are added only when `color` is set.
+ * Renders the terminal summary of a report: records per source with this run's counts, inputs
+ * and rules that failed, findings by severity, the attack timeline and the first rejected
+ * records. Every value from a log passes through `sanitizeTerminalLine`; ANSI colors are added
+ * only when `color` is set.
  */
 export function renderSummary(data: ReportData, opts: SummaryOptions): string {
   const paint = (level: Level, text: string): string =>
     opts.color ? `${SEVERITY_COLORS[level]}${text}${RESET}` : text;
-  const lines = [
-    `Case ${safe(data.case_dir)}`,
+  const lines: Line[] = [
+    [{ text: 'Case ' }, flexible(data.case_dir)],
     '',
     ...recordLines(data),
     '',
     ...runProblemLines(data),
-    ...findingLines(data, paint),
+    ...findingLines(data),
     '',
-    ...timelineLines(data, paint),
+    ...timelineLines(data),
     '',
     ...rejectedLines(data),
   ];
+  const text = lines.map((line) =>
+    typeof line === 'string' ? line : fitLine(line, opts.width, paint),
+  );
 
-  const width = opts.width;
-  const fitted = width === undefined ? lines : lines.map((line) => cut(line, width, opts.color));
-
-  return `${fitted.join('\n')}\n`;
+  return `${text.join('\n')}\n`;
 }
 
 function recordRow(name: string, counts: (number | string)[], range: string): string {
@@ -60,7 +74,7 @@ function recordRow(name: string, counts: (number | string)[], range: string): st
   return `  ${name.padEnd(20)} ${cells}  ${range}`.trimEnd();
 }
 
-function recordLines(data: ReportData): string[] {
+function recordLines(data: ReportData): Line[] {
   const lines = ['Records', recordRow('source', ['read', 'stored', 'rejected'], 'time range')];
   for (const source of data.sources) {
     const range =
@@ -76,23 +90,32 @@ function recordLines(data: ReportData): string[] {
 }
 
 // Inputs and rules that the run could not use, each list followed by a blank line.
-function runProblemLines(data: ReportData): string[] {
+function runProblemLines(data: ReportData): Line[] {
   const failed = data.run?.evidence.failed ?? [];
   const problems = data.run?.rules.problems ?? [];
-  const lines: string[] = [];
+  const lines: Line[] = [];
   if (failed.length > 0) {
     lines.push(`Inputs that could not be acquired (${failed.length})`);
     for (const input of failed) {
-      lines.push(`  ${safe(input.path)}  ${safe(input.code)}  ${safe(input.reason)}`);
+      lines.push([
+        { text: '  ' },
+        flexible(input.path),
+        { text: `  ${safe(input.code)}  ` },
+        flexible(input.reason),
+      ]);
     }
     lines.push('');
   }
   if (problems.length > 0) {
     lines.push(`Rules that failed to load (${problems.length})`);
     for (const problem of problems) {
-      const place =
-        problem.line === null ? safe(problem.file) : `${safe(problem.file)}:${problem.line}`;
-      lines.push(`  ${place}  ${safe(problem.code)}  ${safe(problem.message)}`);
+      const line = problem.line === null ? '' : `:${problem.line}`;
+      lines.push([
+        { text: '  ' },
+        flexible(problem.file),
+        { text: `${line}  ${safe(problem.code)}  ` },
+        flexible(problem.message),
+      ]);
     }
     lines.push('');
   }
@@ -100,32 +123,47 @@ function runProblemLines(data: ReportData): string[] {
   return lines;
 }
 
-function findingLines(data: ReportData, paint: (level: Level, text: string) => string): string[] {
+function findingLines(data: ReportData): Line[] {
   if (data.findings.length === 0) return ['Detections: none'];
 
-  const lines = [`Detections (${data.findings.length} rules)`];
+  const lines: Line[] = [`Detections (${plural(data.findings.length, 'rule')})`];
   for (const finding of data.findings) {
-    const actors = finding.actors.length === 0 ? '-' : finding.actors.map(safe).join(', ');
+    const actors = finding.actors.length === 0 ? null : finding.actors.join(', ');
+    const events = plural(finding.event_uids.length, 'event');
     lines.push(
-      `  ${paint(finding.severity, finding.severity.toUpperCase().padEnd(13))} ${safe(finding.title)} [${safe(finding.rule_id)}]`,
-      `      ${finding.event_uids.length} events, ${finding.first_seen} .. ${finding.last_seen}; actors: ${actors}`,
+      [
+        { text: '  ' },
+        { text: finding.severity.toUpperCase().padEnd(13), level: finding.severity },
+        { text: ' ' },
+        flexible(finding.title),
+        { text: ` [${safe(finding.rule_id)}]` },
+      ],
+      [
+        { text: `      ${events}, ${finding.first_seen} .. ${finding.last_seen}; actors: ` },
+        flexible(actors),
+      ],
     );
   }
 
   return lines;
 }
 
-function timelineLines(data: ReportData, paint: (level: Level, text: string) => string): string[] {
+function timelineLines(data: ReportData): Line[] {
   if (data.attack_timeline.length === 0) return ['Attack timeline: no detected events'];
 
   const shown = data.attack_timeline.slice(0, SUMMARY_TIMELINE_LIMIT);
-  const lines = ['Attack timeline'];
+  const lines: Line[] = ['Attack timeline'];
   for (const entry of shown) {
     const tactic = `[${safe(entry.tactic ?? 'no tactic')}]`.padEnd(24);
     const count = entry.count > 1 ? ` (${entry.count} events to ${entry.last_time})` : '';
-    lines.push(
-      `  ${entry.time}  ${tactic} ${paint(entry.severity, entry.severity.padEnd(13))} ${safe(entry.title)}${count}  actor=${safe(entry.actor)} ip=${safe(entry.src_ip)} op=${safe(entry.operation)}`,
-    );
+    lines.push([
+      { text: `  ${entry.time}  ${tactic} ` },
+      { text: entry.severity.padEnd(13), level: entry.severity },
+      { text: ` ip=${safe(entry.src_ip)} op=${safe(entry.operation)}  ` },
+      flexible(entry.title),
+      { text: `${count}  actor=` },
+      flexible(entry.actor),
+    ]);
   }
   const more = data.attack_timeline.length - shown.length;
   if (more > 0) lines.push(`  and ${more} more, see reports/report.md`);
@@ -133,27 +171,21 @@ function timelineLines(data: ReportData, paint: (level: Level, text: string) => 
   return lines;
 }
 
-function rejectedLines(data: ReportData): string[] {
+function rejectedLines(data: ReportData): Line[] {
   if (data.rejected_total === 0) return ['Rejected records: none'];
 
   const shown = data.rejected.slice(0, SUMMARY_REJECTED_LIMIT);
-  const lines = [`Rejected records (${data.rejected_total})`];
+  const lines: Line[] = [`Rejected records (${data.rejected_total})`];
   for (const record of shown) {
-    const file = record.member === null ? record.path : `${record.path}!${record.member}`;
-    lines.push(
-      `  ${safe(file)}:${record.line} (offset ${record.offset})  ${safe(record.code)}  ${safe(record.reason)}`,
-    );
+    lines.push([
+      { text: '  ' },
+      flexible(streamLabel(record)),
+      { text: `:${record.line} (offset ${record.offset})  ${safe(record.code)}  ` },
+      flexible(record.reason),
+    ]);
   }
   const more = data.rejected_total - shown.length;
   if (more > 0) lines.push(`  and ${more} more, see reports/report.md`);
 
   return lines;
-}
-
-// Cuts a line to the terminal width. Colored lines are left whole, because cutting inside an
-// escape sequence would leave the terminal colored.
-function cut(line: string, width: number, color: boolean): string {
-  if (line.length <= width || (color && line.includes('\u001b'))) return line;
-
-  return `${line.slice(0, Math.max(width - 1, 1))}…`;
 }
