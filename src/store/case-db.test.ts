@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { Event } from '../core/event.ts';
 import type { RuleMeta } from '../detect/types.ts';
 import { CaseDb } from './case-db.ts';
 import { ingestKey } from './ingest-state.ts';
+import { translateOpenError } from './open-database.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 import type { TimelineFilter } from './types.ts';
 
@@ -427,7 +428,9 @@ describe('CaseDb locking', () => {
       expect(error).toBeInstanceOf(CloudcaseError);
       expect((error as CloudcaseError).code).toBe('case_locked');
       expect((error as CloudcaseError).exitCode).toBe(4);
-      expect((error as CloudcaseError).message).toMatch(/open in another process/);
+      expect((error as CloudcaseError).message).toMatch(
+        /another cloudcase command is using this case .*; wait for it to finish/,
+      );
     } finally {
       child.kill();
     }
@@ -443,10 +446,58 @@ describe('CaseDb locking', () => {
     await reader.close();
   });
 
+  it.skipIf(process.getuid?.() === 0)('raises case_not_writable for a read-only file', async () => {
+    await (await CaseDb.open(caseDir)).close();
+    await chmod(join(caseDir, 'case.duckdb'), 0o444);
+
+    await expect(CaseDb.open(caseDir)).rejects.toMatchObject({ code: 'case_not_writable' });
+  });
+
   it('raises case_not_found for a missing case', async () => {
     await expect(CaseDb.openReadOnly(caseDir)).rejects.toMatchObject({ code: 'case_not_found' });
     await expect(CaseDb.open(join(caseDir, 'missing'))).rejects.toMatchObject({
       code: 'case_not_found',
     });
+  });
+});
+
+describe('translateOpenError', () => {
+  // Messages of DuckDB 1.5.
+  const LOCKED =
+    'IO Error: Could not set lock on file "/c/case.duckdb": Conflicting lock is held in node (PID 7)';
+  const DENIED = 'IO Error: Cannot open file "/c/case.duckdb": Permission denied';
+  const READ_ONLY_FS = 'IO Error: Cannot open file "/c/case.duckdb": Read-only file system';
+
+  async function translated(message: string, readOnly: boolean): Promise<CloudcaseError> {
+    const path = join(caseDir, 'case.duckdb');
+    await writeFile(path, '');
+
+    return translateOpenError(new Error(message), caseDir, path, readOnly);
+  }
+
+  it('maps each cause to its code', async () => {
+    const cases: [string, boolean, string][] = [
+      [LOCKED, false, 'case_locked'],
+      [READ_ONLY_FS, false, 'case_not_writable'],
+      [DENIED, false, 'case_not_writable'],
+      [DENIED, true, 'case_not_readable'],
+      ['Serialization Error: not a DuckDB file', false, 'case_open_failed'],
+    ];
+    for (const [message, readOnly, code] of cases) {
+      const error = await translated(message, readOnly);
+
+      expect(error.code, message).toBe(code);
+      expect(error.exitCode, message).toBe(4);
+      expect(error.message, message).not.toContain('serve');
+    }
+  });
+
+  it('says what to do next', async () => {
+    expect((await translated(LOCKED, false)).message).toBe(
+      `another cloudcase command is using this case (${caseDir}); wait for it to finish`,
+    );
+    expect((await translated(DENIED, false)).message).toMatch(/is not writable .*write access/);
+    expect((await translated(READ_ONLY_FS, false)).message).toMatch(/read-only file system/);
+    expect((await translated(DENIED, true)).message).toMatch(/is not readable .*read access/);
   });
 });

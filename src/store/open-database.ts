@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
@@ -14,7 +14,7 @@ export const CASE_DB_FILE = 'case.duckdb';
 // without error and the two would corrupt each other. This registry closes that gap.
 const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: number }>();
 
-/** Opens `case.duckdb` of a case folder, mapping DuckDB's lock error to `case_locked`. */
+/** Opens `case.duckdb` of a case folder, mapping DuckDB's errors with `translateOpenError`. */
 export async function openDatabase(caseDir: string, readOnly: boolean): Promise<DuckDBInstance> {
   const path = resolve(join(caseDir, CASE_DB_FILE));
   checkCaseFolder(caseDir, path, readOnly);
@@ -27,7 +27,7 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
     );
   } catch (error) {
     release(path);
-    throw translateOpenError(error, caseDir);
+    throw translateOpenError(error, caseDir, path, readOnly);
   }
 }
 
@@ -74,24 +74,64 @@ function claim(path: string, mode: 'read' | 'write', caseDir: string): void {
   else held.count += 1;
 }
 
-// DuckDB 1.5 reports another process's lock as an IO Error "Could not set lock on file ...:
-// Conflicting lock is held in <program> (PID n)".
-function translateOpenError(error: unknown, caseDir: string): CloudcaseError {
+/**
+ * Maps DuckDB's error on opening `case.duckdb` to `case_locked`, `case_not_writable`,
+ * `case_not_readable`, or `case_open_failed` for anything else. DuckDB 1.5 reports another
+ * process's lock as an IO Error "Could not set lock on file ...: Conflicting lock is held in
+ * <program> (PID n)". A file it cannot open gives "Cannot open file ...: " followed by the
+ * system's error text, such as "Permission denied" or "Read-only file system".
+ */
+export function translateOpenError(
+  error: unknown,
+  caseDir: string,
+  path: string,
+  readOnly: boolean,
+): CloudcaseError {
   const message = error instanceof Error ? error.message : String(error);
+  const fail = (code: string, text: string) =>
+    new CloudcaseError(code, text, EXIT.case, { cause: error });
+
   if (/could not set lock|conflicting lock/i.test(message)) {
-    return new CloudcaseError(
+    return fail(
       'case_locked',
-      `case ${caseDir} is open in another process (for example cloudcase serve); stop it or ` +
-        'send the command to that process, then retry',
-      EXIT.case,
-      { cause: error },
+      `another cloudcase command is using this case (${caseDir}); wait for it to finish`,
     );
   }
+  if (/read-only file system/i.test(message)) {
+    return fail(
+      'case_not_writable',
+      `case ${caseDir} is on a read-only file system; copy the case folder to a writable disk ` +
+        'and run the command on the copy',
+    );
+  }
+  if (/permission denied/i.test(message)) {
+    return readOnly || !isReadable(path)
+      ? fail(
+          'case_not_readable',
+          `${CASE_DB_FILE} in case ${caseDir} is not readable (permission denied); give your ` +
+            'user read access to the file, then retry',
+        )
+      : fail(
+          'case_not_writable',
+          `${CASE_DB_FILE} in case ${caseDir} is not writable (permission denied); give your ` +
+            'user write access to the case folder and the file, then retry',
+        );
+  }
 
-  return new CloudcaseError(
+  return fail(
     'case_open_failed',
-    `opening ${CASE_DB_FILE} in case ${caseDir} failed; check that the file is a cloudcase database and readable`,
-    EXIT.case,
-    { cause: error },
+    `opening ${CASE_DB_FILE} in case ${caseDir} failed; check that the file is a cloudcase database`,
   );
+}
+
+// A missing file counts as readable, because the write open that failed was creating it.
+function isReadable(path: string): boolean {
+  if (!existsSync(path)) return true;
+
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
