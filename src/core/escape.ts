@@ -1,6 +1,6 @@
 /**
- * Escaping for attacker-controlled log content at each place it is shown: HTML, terminals and
- * CSV. Every renderer calls these; none writes log content raw.
+ * Escaping for attacker-controlled log content at each place it is shown: HTML, Markdown,
+ * terminals and CSV. Every renderer calls these; none writes log content raw.
  */
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -14,6 +14,22 @@ const HTML_ESCAPES: Record<string, string> = {
 /** Escapes text for an HTML element body or a quoted attribute value. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
+}
+
+const MARKDOWN_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * Escapes text for a Markdown line or table cell so that it renders as the same text and adds
+ * no markup. `&`, `<` and `>` become entities, which stops inline HTML and autolinks. A
+ * backslash goes before `|` (cell break), a backtick (code span), `[` and `]` (links and remote
+ * images), and before a backslash, so that a backslash in the text cannot cancel the escape of
+ * the character after it.
+ * Quotes are left as they are, because Markdown gives them no meaning outside HTML.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[&<>]/g, (char) => MARKDOWN_ENTITIES[char] ?? char)
+    .replace(/[\\|`[\]]/g, '\\$&');
 }
 
 /**

@@ -1,16 +1,14 @@
-import { escapeHtml, sanitizeTerminalLine } from '../core/escape.ts';
+import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
-// Markdown viewers render inline HTML, so log text is HTML-escaped, kept on one line and has
-// its table pipes and code backticks escaped.
+// Log text is kept on one line, with control characters shown as `\xNN`, and escaped so that
+// it adds no Markdown or inline HTML.
 function md(text: string | number | null): string {
   if (text === null) return '-';
 
-  return escapeHtml(sanitizeTerminalLine(String(text)))
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, '\\`');
+  return escapeMarkdown(sanitizeTerminalLine(String(text)));
 }
 
 function table(header: string[], rows: (string | number | null)[][]): string[] {

@@ -528,6 +528,8 @@ describe('writeReports', () => {
 
     const markdown = await read('report.md');
     expect(markdown).not.toMatch(/<script|<img/i);
+    expect(markdown).not.toContain('&quot;');
+    expect(markdown).toContain('Access key created "&gt;&lt;img src=x onerror=alert(1)&gt;');
     expect(markdown).toContain('## Attack timeline');
     expect(markdown).toContain(TEST_SHA);
     expectNoRawControls(markdown);

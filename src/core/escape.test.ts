@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, escapeMarkdown } from './escape.ts';
+
+describe('escapeMarkdown', () => {
+  it('keeps quotes as they are', () => {
+    expect(escapeMarkdown(`say "hi" it's`)).toBe(`say "hi" it's`);
+  });
+
+  it('stops inline HTML', () => {
+    expect(escapeMarkdown('<img src=x onerror=alert(1)> & co')).toBe(
+      '&lt;img src=x onerror=alert(1)&gt; &amp; co',
+    );
+  });
+
+  it('stops cell breaks and code spans', () => {
+    expect(escapeMarkdown('a|b `c`')).toBe('a\\|b \\`c\\`');
+  });
+
+  it('keeps an escaped pipe escaped', () => {
+    expect(escapeMarkdown('a\\|b')).toBe('a\\\\\\|b');
+  });
+
+  it('stops links and remote images', () => {
+    expect(escapeMarkdown('![t](https://example.com/x.png)')).toBe(
+      '!\\[t\\](https://example.com/x.png)',
+    );
+  });
+});
+
+describe('csvCell', () => {
+  it('shows control characters as escapes', () => {
+    expect(csvCell('\u001b[31mred\u0007\u009b')).toBe('\\x1b[31mred\\x07\\x9b');
+  });
+
+  it('neutralizes formulas after escaping', () => {
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell('\r=1')).toBe("'\\x0d=1");
+    expect(csvCell('\tx')).toBe("'\tx");
+  });
+
+  it('quotes delimiters, quotes and newlines', () => {
+    expect(csvCell('a,"b"\nc')).toBe('"a,""b""\nc"');
+  });
+
+  it('writes empty and null alike', () => {
+    expect(csvCell('')).toBe('');
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(-5)).toBe('-5');
+  });
+});
