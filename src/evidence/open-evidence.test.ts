@@ -2,11 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { setTimeout } from 'node:timers/promises';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { CloudcaseError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
+import { scanJsonRecords } from '../sources/json-records.ts';
+import type { RecordResult } from '../sources/types.ts';
 import { acquire } from './acquire.ts';
 import { openEvidence } from './open-evidence.ts';
 import type { EvidenceItem, MemberResult, ReadLimits } from './types.ts';
@@ -50,15 +53,43 @@ async function members(item: EvidenceItem, limits?: Partial<ReadLimits>): Promis
   return results;
 }
 
-/** Reads a stream to its end, returning what arrived and the error it ended with, if any. */
-async function drain(stream: Readable): Promise<{ data: Buffer; error: CloudcaseError | null }> {
+/**
+ * Reads a stream to its end, returning what arrived and the error it ended with, if any. A
+ * `pauseMs` wait after each chunk makes the consumer slower than the decompression.
+ */
+async function drain(
+  stream: Readable,
+  pauseMs = 0,
+): Promise<{ data: Buffer; error: CloudcaseError | null }> {
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      if (pauseMs > 0) await setTimeout(pauseMs);
+    }
     return { data: Buffer.concat(chunks), error: null };
   } catch (error) {
     return { data: Buffer.concat(chunks), error: error as CloudcaseError };
   }
+}
+
+/** Builds a CloudTrail-shaped delivery of `count` records and its gzip cut in half. */
+function truncatedDelivery(count: number): { text: string; cut: Buffer } {
+  const records = Array.from({ length: count }, (_, i) => ({
+    eventTime: '2024-05-13T01:24:00Z',
+    eventName: 'GetObject',
+    eventID: `event-${i}`,
+    requestParameters: { bucketName: 'logs', key: `k/${(i * 7919).toString(36).repeat(20)}` },
+  }));
+  const text = JSON.stringify({ Records: records });
+  const full = gzipSync(text);
+
+  return { text, cut: full.subarray(0, Math.floor(full.length / 2)) };
+}
+
+/** Decompresses what zlib can recover from a truncated gzip. */
+function recoverable(cut: Buffer): Buffer {
+  return gunzipSync(cut, { finishFlush: constants.Z_SYNC_FLUSH });
 }
 
 async function onlyStream(item: EvidenceItem, limits?: Partial<ReadLimits>): Promise<Readable> {
@@ -158,6 +189,55 @@ describe('openEvidence', () => {
     expect(error?.code).toBe('gzip_truncated');
     expect(data.length).toBeGreaterThan(0);
     expect(text.startsWith(data.toString())).toBe(true);
+  });
+
+  it('delivers all of a small truncated gzip', async () => {
+    const { text, cut } = truncatedDelivery(200);
+    const item = await writeInput('small-cut.json.gz', cut);
+    const stream = await onlyStream(item);
+    // A consumer that starts late, as one does while the store is busy, must still get the data.
+    await setTimeout(50);
+
+    const { data, error } = await drain(stream);
+
+    expect(error?.code).toBe('gzip_truncated');
+    expect(data.length).toBe(recoverable(cut).length);
+    expect(text.startsWith(data.toString())).toBe(true);
+  });
+
+  it('delivers all of a large truncated gzip', async () => {
+    const { text, cut } = truncatedDelivery(20_000);
+    const item = await writeInput('large-cut.json.gz', cut);
+    const stream = await onlyStream(item);
+    await setTimeout(50);
+
+    const { data, error } = await drain(stream, 5);
+
+    expect(error?.code).toBe('gzip_truncated');
+    expect(data.length).toBe(recoverable(cut).length);
+    expect(text.startsWith(data.toString())).toBe(true);
+  });
+
+  it('stores the records before a gzip cut', async () => {
+    const { text, cut } = truncatedDelivery(200);
+    const item = await writeInput('records-cut.json.gz', cut);
+    const stream = await onlyStream(item);
+    await setTimeout(50);
+
+    const results: RecordResult[] = [];
+    for await (const result of scanJsonRecords(stream, { recordKeys: ['Records'] })) {
+      results.push(result);
+    }
+    const prefix = recoverable(cut).length;
+    const complete = JSON.parse(text).Records.filter(
+      (record: unknown) =>
+        text.indexOf(JSON.stringify(record)) + JSON.stringify(record).length <= prefix,
+    ).length;
+
+    expect(complete).toBeGreaterThan(50);
+    expect(results.filter((result) => result.kind === 'record').length).toBe(complete);
+    expect(results.at(-1)).toMatchObject({ kind: 'rejected', code: 'gzip_truncated' });
+    expect(results.length).toBe(complete + 1);
   });
 
   it('errors on modified plain evidence', async () => {

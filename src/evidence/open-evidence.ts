@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CloudcaseError } from '../core/errors.ts';
 import { isSha256, storedPathFor } from './case-layout.ts';
+import { GunzipStage } from './gunzip-stage.ts';
 import { HashTransform } from './hash-transform.ts';
 import { DEFAULT_READ_LIMITS, LimitTransform } from './read-limits.ts';
 import { GUNZIP_CHUNK_BYTES, READ_CHUNK_BYTES } from './read-sizes.ts';
@@ -65,7 +65,7 @@ function openFile(file: string, item: EvidenceItem, limits: ReadLimits): Readabl
   const hasher = new HashTransform({ sha256: item.sha256, label });
   const stages: Transform[] = [hasher];
   if (item.kind === 'gzip') {
-    stages.push(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
+    stages.push(new GunzipStage(GUNZIP_CHUNK_BYTES));
     stages.push(
       new LimitTransform(limits, { expanded: 0 }, { label, compressedBytes: () => hasher.bytes }),
     );

@@ -1,29 +1,52 @@
-import { PassThrough, pipeline, type Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 
 /**
+ * A stage that, when it fails, ends its output cleanly and keeps the error here, so the bytes it
+ * produced before the failure still reach the consumer.
+ */
+export interface DeferredFailure {
+  readonly failure: unknown;
+}
+
+/**
  * Connects a source through transforms and returns the decompressed output. When any stage
- * fails, the output is destroyed with `toError(failure)`, so the consumer receives one coded
- * error. When the consumer destroys the output early, every stage is torn down and the file
- * is closed.
+ * fails, the output delivers the bytes that already passed the failing stage and then fails with
+ * `toError(failure)`, so the consumer receives one coded error after all the data. When the
+ * consumer destroys the output early, every stage is torn down and the file is closed.
  */
 export function chainStreams(
   source: Readable,
   stages: Transform[],
   toError: (failure: unknown) => Error,
 ): Readable {
-  const output = new PassThrough();
   const last = stages.at(-1) ?? source;
-
-  pipeline([source, ...stages], (failure) => {
-    if (failure) output.destroy(toError(failure));
-  });
-  last.pipe(output);
-  output.once('close', () => {
-    if (!output.readableEnded) source.destroy();
+  const finished = new Promise<unknown>((resolve) => {
+    pipeline([source, ...stages], (failure) => resolve(failure ?? null));
   });
 
-  return output;
+  async function* relay(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of last) yield chunk as Buffer;
+    } catch (error) {
+      throw toError((await finished) ?? error);
+    }
+
+    const failure = (await finished) ?? deferredFailure(stages);
+    if (failure !== null) throw toError(failure);
+  }
+
+  // With a high-water mark of 0 the relay resumes only once the consumer has taken every chunk,
+  // so a failure raised at the end never discards output still buffered for the consumer.
+  return Readable.from(relay(), { objectMode: false, highWaterMark: 0 });
+}
+
+function deferredFailure(stages: Transform[]): unknown {
+  for (const stage of stages) {
+    const failure = (stage as Partial<DeferredFailure>).failure;
+    if (failure !== undefined && failure !== null) return failure;
+  }
+  return null;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { GunzipStage } from './gunzip-stage.ts';
 import { modifiedError } from './hash-transform.ts';
 import { isGzip, isZip } from './magic.ts';
 import { type ExpansionBudget, LimitTransform } from './read-limits.ts';
@@ -139,7 +139,7 @@ async function openEntryStream(
   gzipped: boolean,
 ): Promise<Readable> {
   const label = entryLabel(context.item, name);
-  const stages: Transform[] = gzipped ? [createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES })] : [];
+  const stages: Transform[] = gzipped ? [new GunzipStage(GUNZIP_CHUNK_BYTES)] : [];
   stages.push(
     new LimitTransform(context.limits, context.budget, {
       label,
