@@ -16,10 +16,15 @@ export function printRunResult(result: InvestigateResult, json: boolean, io: Cli
   }
 
   const color = Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-  const width = io.stdout.columns ?? 120;
-  io.stdout.write(renderSummary(result.report, { color, width }));
+  // On a pipe nothing is shortened; on a terminal lines fit its width.
+  const width = io.stdout.isTTY ? io.stdout.columns : undefined;
+  io.stdout.write(renderSummary(result.report, width === undefined ? { color } : { color, width }));
   io.stdout.write('\nReports:\n');
-  for (const file of result.reportFiles) {
-    io.stdout.write(`  ${path.relative(io.cwd, file) || file}\n`);
-  }
+  for (const file of result.reportFiles) io.stdout.write(`  ${shownPath(file, io.cwd)}\n`);
+}
+
+/** A path relative to the working folder when it lies inside it, else the absolute path. */
+function shownPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === '' || relative.startsWith('..') ? file : relative;
 }
