@@ -61,7 +61,8 @@ export class CaseDb {
 
   /**
    * Opens the case database for writing, creating the file and its tables when missing.
-   * Raises `case_locked` (exit code 4) when another process or this one holds the file.
+   * Raises `case_locked` (exit code 4) when another process or this one holds the file, and
+   * `case_not_writable` or `case_not_readable` when file permissions stand in the way.
    */
   static async open(caseDir: string): Promise<CaseDb> {
     const instance = await openDatabase(caseDir, false);
@@ -220,7 +221,10 @@ export class CaseDb {
     return this.#serial(() => queryRejected(this.#connection, limit));
   }
 
-  /** Counts events per source, records per format and rejected records per code. */
+  /**
+   * Counts events per source, records per format (split by whether an ingest rejected records)
+   * and rejected records per code.
+   */
   counts(): Promise<CaseCounts> {
     return this.#serial(() => queryCounts(this.#connection));
   }
