@@ -162,17 +162,76 @@ describe('acquire', () => {
     ]);
   });
 
-  it('follows symlinked files', async () => {
-    const target = path.join(work, 'target.log');
-    await fs.writeFile(target, 'target\n');
+  it('follows symlinked files inside the input', async () => {
     const input = path.join(work, 'input');
-    await fs.mkdir(input);
+    await fs.mkdir(path.join(input, 'data'), { recursive: true });
+    const target = path.join(input, 'data', 'target.log');
+    await fs.writeFile(target, 'target\n');
     await fs.symlink(target, path.join(input, 'link.log'));
 
-    const [item] = items(await run([input]));
+    const results = await run([input]);
+    const [entry] = await lines('manifest.jsonl');
 
-    expect(item?.originalPath).toBe(path.join(input, 'link.log'));
+    expect(results.map((result) => result.kind)).toEqual(['item', 'item']);
+    expect(items(results)[1]?.originalPath).toBe(path.join(input, 'link.log'));
+    expect(items(results)[1]?.size).toBe(7);
+    expect(entry?.original_path).toBe(target);
+    expect(entry?.resolved_path).toBeUndefined();
+  });
+
+  it('records the target of a symlinked file', async () => {
+    const input = path.join(work, 'input');
+    await fs.mkdir(path.join(input, 'data'), { recursive: true });
+    const target = path.join(input, 'data', 'target.log');
+    await fs.writeFile(target, 'target\n');
+    await fs.symlink('data/target.log', path.join(input, 'a-link.log'));
+
+    await run([input]);
+    const [entry] = await lines('manifest.jsonl');
+    const [custody] = await lines('custody.jsonl');
+
+    expect(entry?.original_path).toBe(path.join(input, 'a-link.log'));
+    expect(entry?.resolved_path).toBe(await fs.realpath(target));
+    expect((custody?.details as Record<string, unknown>).resolved_path).toBe(
+      await fs.realpath(target),
+    );
+  });
+
+  it('rejects symlinks that leave the input folder', async () => {
+    const outside = path.join(work, 'secret.log');
+    await fs.writeFile(outside, 'secret\n');
+    const input = path.join(work, 'input');
+    await fs.mkdir(input);
+    await fs.symlink(outside, path.join(input, 'passwd.json'));
+    await fs.symlink('../secret.log', path.join(input, 'relative.json'));
+    await fs.writeFile(path.join(input, 'z.log'), 'z\n');
+
+    const results = await run([input]);
+    const errors = results.flatMap((result) => (result.kind === 'error' ? [result] : []));
+
+    expect(results.map((result) => result.kind)).toEqual(['error', 'error', 'item']);
+    expect(errors.map((error) => error.code)).toEqual([
+      'symlink_outside_input',
+      'symlink_outside_input',
+    ]);
+    expect(errors[0]?.path).toBe(path.join(input, 'passwd.json'));
+    expect(errors[0]?.reason).toContain('give the target path');
+    expect(await lines('manifest.jsonl')).toHaveLength(1);
+  });
+
+  it('follows a symlink given directly', async () => {
+    const outside = path.join(work, 'secret.log');
+    await fs.writeFile(outside, 'secret\n');
+    const link = path.join(work, 'given.log');
+    await fs.symlink(outside, link);
+
+    const [item] = items(await run([link]));
+    const [entry] = await lines('manifest.jsonl');
+
+    expect(item?.originalPath).toBe(link);
     expect(item?.size).toBe(7);
+    expect(entry?.original_path).toBe(link);
+    expect(entry?.resolved_path).toBe(await fs.realpath(outside));
   });
 
   it('skips the case folder inside an input', async () => {

@@ -38,19 +38,27 @@ export async function* acquire(
       continue;
     }
 
-    const stored = await storeFile(input.path, caseDir);
+    // The bytes come from the resolved target, the path the walk checked, not from the link.
+    const stored = await storeFile(input.resolvedPath ?? input.path, caseDir);
     if (stored.kind === 'error') {
       opts.logger.debug('input not acquired', { path: stored.path, code: stored.code });
       yield stored;
       continue;
     }
-    yield { kind: 'item', item: await record(stored, input.path, caseDir, known, opts) };
+    const source: Source = { path: input.path, resolvedPath: input.resolvedPath };
+    yield { kind: 'item', item: await record(stored, source, caseDir, known, opts) };
   }
+}
+
+/** Input path of an item, and the real path read when that input is a symlink. */
+interface Source {
+  path: string;
+  resolvedPath: string | undefined;
 }
 
 async function record(
   stored: StoredFile,
-  source: string,
+  source: Source,
   caseDir: string,
   known: KnownEvidence,
   opts: AcquireOptions,
@@ -73,34 +81,42 @@ async function record(
         size: entry.size,
         kind: entry.kind,
         host: entry.host,
+        ...(entry.resolved_path === undefined ? {} : { resolved_path: entry.resolved_path }),
       },
     });
     known.custody.add(entry.sha256);
   }
-  opts.logger.debug('evidence acquired', { path: source, sha256: entry.sha256, new: !existing });
+  opts.logger.debug('evidence acquired', {
+    path: source.path,
+    sha256: entry.sha256,
+    new: !existing,
+  });
 
   return {
     sha256: entry.sha256,
     size: entry.size,
     kind: entry.kind,
-    originalPath: source,
+    originalPath: source.path,
     storedPath: entry.stored_path,
     acquiredAt: entry.acquired_at,
     isNew: existing === undefined,
   };
 }
 
-function manifestEntry(stored: StoredFile, source: string, analyst: string): ManifestEntry {
-  return {
+function manifestEntry(stored: StoredFile, source: Source, analyst: string): ManifestEntry {
+  const entry: ManifestEntry = {
     sha256: stored.sha256,
     size: stored.size,
     kind: stored.evidenceKind,
-    original_path: source,
+    original_path: source.path,
     stored_path: stored.storedPath,
     acquired_at: new Date().toISOString(),
     acquired_by: analyst,
     host: hostname(),
   };
+  if (source.resolvedPath !== undefined) entry.resolved_path = source.resolvedPath;
+
+  return entry;
 }
 
 async function loadKnownEvidence(caseDir: string): Promise<KnownEvidence> {

@@ -10,6 +10,8 @@ export interface ManifestEntry {
   kind: EvidenceKind;
   /** Absolute path the item was first read from. */
   original_path: string;
+  /** Real path of the file that `original_path` links to, present only when it is a symlink. */
+  resolved_path?: string;
   /** `evidence/<sha[0:2]>/<sha>`, relative to the case folder. */
   stored_path: string;
   acquired_at: string;
