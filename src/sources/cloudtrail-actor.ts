@@ -46,6 +46,13 @@ export function actorOf(record: JsonObject): Actor {
   actor.uid = arn ?? text(identity.principalId) ?? text(identity.userName);
   actor.name = nameOf(type, identity, arn);
   if (type === 'AssumedRole' || type === 'FederatedUser') actor.session = arn;
+  // Some service events, such as SharedSnapshotVolumeCreated, carry only `accountId` and
+  // `invokedBy`, so the invoking service is the only principal named.
+  if (actor.uid === null && invokedBy !== null) {
+    actor.uid = invokedBy;
+    actor.name = invokedBy;
+    actor.type = type ?? 'AWSService';
+  }
 
   return actor;
 }

@@ -49,6 +49,20 @@ function rejectedCodes(outcome: Outcome): string[] {
 }
 
 describe('cloudtrail lookup-events', () => {
+  it('names the invoking service as actor', async () => {
+    const { events } = await ingestFile('plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl');
+    const event = events.find(
+      (candidate) => candidate.api.operation === 'SharedSnapshotVolumeCreated',
+    );
+
+    expect(event?.actor.uid).toBe('ec2.amazonaws.com');
+    expect(event?.actor.name).toBe('ec2.amazonaws.com');
+    expect(event?.actor.type).toBe('AWSService');
+    expect(event?.actor.account).toBe('012345678901');
+    expect(event?.message).not.toContain('unknown principal');
+    expect(event?.message.startsWith('ec2.amazonaws.com called ')).toBe(true);
+  });
+
   it('normalizes the plaso jsonl sample', async () => {
     const { events, rejected } = await ingestFile(
       'plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl',
