@@ -40,7 +40,9 @@ export async function peekStream(input: Readable, size: number): Promise<Peeked>
     if (failure !== null) throw failure;
     if (!ended) yield* input;
   }
-  const stream = Readable.from(replay(), { objectMode: false });
+  // With no read-ahead, the generator's error is raised only after the consumer has taken
+  // every chunk before it; a buffered chunk would be discarded when the stream is destroyed.
+  const stream = Readable.from(replay(), { objectMode: false, highWaterMark: 0 });
   stream.on('close', () => {
     if (!input.destroyed) input.destroy();
   });
