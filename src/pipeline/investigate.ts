@@ -10,7 +10,15 @@ import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { noProgress, type Progress } from './progress.ts';
+import { readAhead } from './read-ahead.ts';
 import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
+
+/**
+ * Evidence items acquired ahead of the one being parsed. Copying and hashing a file is mostly
+ * waiting for the disk, which a folder of thousands of small delivery files makes the larger
+ * part of a run; acquiring ahead overlaps it with parsing.
+ */
+const ACQUIRE_AHEAD = 8;
 
 /** The built-in rule pack shipped with cloudcase. */
 export const BUILTIN_RULES = path.resolve(import.meta.dirname, '../../rules');
@@ -121,10 +129,8 @@ async function ingestAll(
   const context: ItemContext = { options, db, states, sink, sinks, run, progress };
 
   try {
-    for await (const result of acquire(options.paths, options.caseDir, {
-      logger: options.logger,
-      analyst,
-    })) {
+    const acquired = acquire(options.paths, options.caseDir, { logger: options.logger, analyst });
+    for await (const result of readAhead(acquired, ACQUIRE_AHEAD)) {
       if (result.kind === 'error') {
         options.logger.warn('input not acquired', { path: result.path, code: result.code });
         run.evidence.failed.push({ path: result.path, code: result.code, reason: result.reason });
