@@ -23,7 +23,7 @@ export function printRunResult(result: InvestigateResult, json: boolean, io: Cli
   for (const file of result.reportFiles) io.stdout.write(`  ${shownPath(file, io.cwd)}\n`);
 }
 
-/** A path relative to the working folder when it lies inside it, else the absolute path. */
+/** Shortens a path to one relative to the working folder when it lies inside it. */
 function shownPath(file: string, cwd: string): string {
   const relative = path.relative(cwd, file);
   return relative === '' || relative.startsWith('..') ? file : relative;

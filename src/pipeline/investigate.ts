@@ -15,8 +15,8 @@ import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './typ
 
 /**
  * Evidence items acquired ahead of the one being parsed. Copying and hashing a file is mostly
- * waiting for the disk, which a folder of thousands of small delivery files makes the larger
- * part of a run; acquiring ahead overlaps it with parsing.
+ * waiting for the disk, and in a folder of thousands of small delivery files that waiting is
+ * most of a run, so acquiring ahead overlaps it with parsing.
  */
 const ACQUIRE_AHEAD = 8;
 
@@ -31,12 +31,12 @@ export interface InvestigateOptions {
   /** Leaves out the built-in rule pack. */
   noBuiltinRules?: boolean;
   logger: Logger;
-  /** Who runs the investigation, recorded in the manifest, custody ledger and audit trail. */
+  /** Analyst running the investigation, recorded in the manifest, ledger and audit trail. */
   analyst?: string;
   progress?: Progress;
 }
 
-/** What `runInvestigate` returns: the run's counts and the report built from the whole case. */
+/** Result of `runInvestigate`: the run's counts and the report built from the whole case. */
 export interface InvestigateResult {
   summary: RunSummary;
   report: ReportData;
@@ -87,7 +87,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   }
 }
 
-/** The rule set of a run, with what the summary says about loading it. */
+/** The rule set of a run, with the counts and problems of loading it for the summary. */
 interface LoadedRuleSet {
   rules: RuleSet;
   loaded: number;
@@ -146,7 +146,7 @@ async function ingestAll(
   }
 }
 
-/** What ingesting one evidence item needs from the run. */
+/** Run state that ingesting one evidence item uses. */
 interface ItemContext {
   options: InvestigateOptions;
   db: CaseDb;
@@ -165,9 +165,9 @@ async function ingestItem(item: EvidenceItem, context: ItemContext): Promise<voi
     }
 
     const { log } = member;
-    // Evidence streams start decompressing at once; an error raised before the parser reads
-    // would otherwise be unhandled. The parser still sees it: iterating an errored stream
-    // throws its error.
+    // Evidence streams start decompressing at once, so an error raised before the parser reads
+    // would otherwise be unhandled. The parser still receives it, because iterating an errored
+    // stream throws its error.
     log.stream.on('error', () => {});
     const state = context.states.get(ingestKey(item.sha256, log.member));
     if (state === 'complete') {
