@@ -26,9 +26,25 @@ export function ruleRequirement(
   const candidates = conditionRequirements(rule.condition, rule.searches, mapField);
   let best: Requirement | null = null;
   for (const candidate of candidates) {
-    if (best === null || candidate.values.size < best.values.size) best = candidate;
+    if (best === null || narrower(candidate, best)) best = candidate;
   }
   return best;
+}
+
+// Fields whose values are shared by many events of a log (every EC2 call has the same
+// eventSource), so indexing by them leaves many rules to evaluate per event. A coarse field
+// counts as this many values when requirements are compared.
+const COARSE_FIELDS = new Set(['eventSource', 'eventType', 'userIdentity.type', 'awsRegion']);
+const COARSE_WEIGHT = 20;
+
+/** Whether `candidate` is expected to admit fewer events than `best`. */
+function narrower(candidate: Requirement, best: Requirement): boolean {
+  return weight(candidate) < weight(best);
+}
+
+function weight(requirement: Requirement): number {
+  const factor = COARSE_FIELDS.has(requirement.field) ? COARSE_WEIGHT : 1;
+  return requirement.values.size * factor;
 }
 
 /** Every requirement that each match of the node must meet. */
