@@ -2,51 +2,74 @@
 // date and time as `aws cloudtrail lookup-events` prints it.
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s?(Z|[+-]\d{2}:?\d{2})?$/i;
+const EPOCH_DIGITS = /^\d{1,16}$/;
 const MAX_TIMESTAMP_CHARS = 40;
+// UTC offsets in use range from -12:00 to +14:00, so ±14:00 bounds any real zone.
+const MAX_OFFSET_MINUTES = 14 * 60;
 
 /**
  * Parses a log timestamp to UTC ISO 8601 with milliseconds. Accepts RFC 3339 text (a missing zone
- * means UTC, as in CloudTrail Lake), and epoch seconds or milliseconds as numbers.
+ * means UTC, as in CloudTrail Lake), and epoch seconds or milliseconds as numbers or digit-only
+ * strings. Negative epoch numbers are rejected, because CloudTrail records no time before 1970.
  * Returns `null` when the value is no valid instant.
  */
 export function parseTimestamp(value: unknown): string | null {
   if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string' || value.length > MAX_TIMESTAMP_CHARS) return null;
 
-  const match = TIMESTAMP.exec(value.trim());
+  const trimmed = value.trim();
+  if (EPOCH_DIGITS.test(trimmed)) return fromEpoch(Number(trimmed));
+
+  return fromIsoText(trimmed);
+}
+
+function fromIsoText(text: string): string | null {
+  const match = TIMESTAMP.exec(text);
   if (match === null) return null;
 
   const [, year, month, day, hour, minute, second, fraction, zone] = match;
   const fields = [year, month, day, hour, minute, second].map(Number) as number[];
   const [y, mo, d, h, mi, s] = fields as [number, number, number, number, number, number];
   const ms = fraction === undefined ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const offset = zoneOffsetMinutes(zone);
+  if (offset === null) return null;
 
-  // Date.UTC rolls over out-of-range fields (month 13, day 32); a round trip detects that.
-  const check = new Date(utc);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 60) {
-    return null;
-  }
+  // Date.UTC maps years 0-99 to 1900-1999, but setUTCFullYear keeps them.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, ms);
 
-  return fromEpoch(utc - zoneOffsetMs(zone));
+  // The setters roll over out-of-range fields (month 13, day 32), and a round trip detects that.
+  // A leap second (second 60) is accepted and rolls over into the next minute.
+  const rolledOver =
+    date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d;
+  if (rolledOver || h > 23 || mi > 59 || s > 60) return null;
+
+  const utc = new Date(date.getTime() - offset * 60_000);
+  if (Number.isNaN(utc.getTime())) return null;
+
+  return utc.toISOString();
 }
 
-function zoneOffsetMs(zone: string | undefined): number {
+/** Returns the zone offset east of UTC in minutes, or `null` for an impossible offset. */
+function zoneOffsetMinutes(zone: string | undefined): number | null {
   if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
 
   const digits = zone.replace(':', '');
   const sign = digits.startsWith('-') ? -1 : 1;
   const hours = Number(digits.slice(1, 3));
   const minutes = Number(digits.slice(3, 5));
+  const total = hours * 60 + minutes;
+  if (minutes >= 60 || total > MAX_OFFSET_MINUTES) return null;
 
-  return sign * (hours * 60 + minutes) * 60_000;
+  return sign * total;
 }
 
 // Numbers above 1e11 are taken as milliseconds: as seconds they would be past the year 5000.
 function fromEpoch(value: number): string | null {
-  if (!Number.isFinite(value)) return null;
+  if (!Number.isFinite(value) || value < 0) return null;
 
-  const ms = Math.abs(value) > 1e11 ? value : value * 1000;
+  const ms = value > 1e11 ? value : value * 1000;
   const date = new Date(ms);
   if (Number.isNaN(date.getTime())) return null;
 
