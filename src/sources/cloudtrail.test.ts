@@ -332,4 +332,15 @@ describe('cloudtrail synthetic input', () => {
     );
     expect(detectFormat(Buffer.from('\x00\x01binary'), 'a')).toBeNull();
   });
+
+  it.each([64, 1_000, 60_000])('sniffs after %i whitespace characters', (count) => {
+    const record = '{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}]}';
+    const padding = ' \n'.repeat(count / 2);
+
+    expect(cloudTrail.sniff(Buffer.from(padding + record), 'x.json')).toBeGreaterThan(0.9);
+    expect(cloudTrail.sniff(Buffer.from(`\uFEFF${padding}${record}`), 'x.json')).toBeGreaterThan(
+      0.9,
+    );
+    expect(detectFormat(Buffer.from(padding + record), 'a')?.id).toBe('aws.cloudtrail');
+  });
 });

@@ -53,14 +53,12 @@ export const cloudTrail: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like CloudTrail in any carrier. */
 export function sniffCloudTrail(head: Buffer, name: string): number {
-  const start = head
-    .subarray(0, 64)
-    .toString('latin1')
-    .replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '');
-  const first = start.trimStart()[0];
+  // Whitespace is skipped across the whole head, because a fixed window would let padding hide
+  // the opening bracket.
+  const textHead = head.toString('latin1');
+  const first = textHead.replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '').trimStart()[0];
   if (first !== '{' && first !== '[') return 0;
 
-  const textHead = head.toString('latin1');
   let score = 0;
   for (const [pattern, value] of MARKERS) {
     if (value > score && pattern.test(textHead)) score = value;
