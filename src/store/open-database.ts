@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
@@ -6,6 +7,14 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
 const LIMITS = { memory_limit: '256MB' };
+
+// Reads sort the whole timeline, raw records included, which DuckDB could not fit in 256 MB on
+// half a million events. A read-only database also cannot create its spill folder beside the
+// file, so it spills to the system's temporary folder.
+function readOnlyOptions(): Record<string, string> {
+  const spill = join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
+  return { memory_limit: '2GB', access_mode: 'READ_ONLY', temp_directory: spill };
+}
 
 /** File name of the case database inside a case folder. */
 export const CASE_DB_FILE = 'case.duckdb';
@@ -21,10 +30,7 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
   claim(path, readOnly ? 'read' : 'write', caseDir);
 
   try {
-    return await DuckDBInstance.create(
-      path,
-      readOnly ? { ...LIMITS, access_mode: 'READ_ONLY' } : LIMITS,
-    );
+    return await DuckDBInstance.create(path, readOnly ? readOnlyOptions() : LIMITS);
   } catch (error) {
     release(path);
     throw translateOpenError(error, caseDir, path, readOnly);
