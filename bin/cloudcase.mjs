@@ -3,9 +3,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
-// A closed pipe on stdout (for example `| head`) ends the output, not the process with a crash.
-process.stdout.on('error', (error) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A closed pipe (for example `| head`) ends the output, not the process with a crash, and the
+// command's own exit code stands.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

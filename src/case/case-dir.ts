@@ -67,19 +67,40 @@ export async function ensureCase(caseDir: string, title?: string): Promise<CaseI
 }
 
 /**
- * Creates the case folder and its `evidence/` and `reports/` folders. Only the case folder's
- * own path is created recursively: recursive creation inside special file systems such as
- * /proc can retry forever.
+ * Creates the case folder and its `evidence/` and `reports/` folders.
  */
 async function createCaseFolders(caseDir: string): Promise<void> {
   const paths = casePaths(caseDir);
   try {
-    await mkdir(caseDir, { recursive: true });
+    await makeFolders(path.resolve(caseDir));
     await mkdir(paths.evidence).catch(ignoreExisting);
     await mkdir(paths.reports).catch(ignoreExisting);
   } catch (error) {
     throw caseFolderError(caseDir, error);
   }
+}
+
+/**
+ * Creates a folder and its missing parents one level at a time. Node's recursive mkdir retries
+ * forever inside /proc, where creating a folder fails with ENOENT under a folder that exists.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const missing: string[] = [];
+  let current = folder;
+  while (!(await exists(current))) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const each of missing) await mkdir(each).catch(ignoreExisting);
+}
+
+async function exists(target: string): Promise<boolean> {
+  return stat(target).then(
+    () => true,
+    () => false,
+  );
 }
 
 function ignoreExisting(error: unknown): void {

@@ -289,4 +289,15 @@ describe('acquire', () => {
 
     expect(await fs.readFile(path.join(caseDir, first?.storedPath ?? ''), 'utf8')).toBe('a\n');
   });
+
+  it('removes copies left by an interrupted run', async () => {
+    await fs.writeFile(path.join(work, 'a.log'), 'a\n');
+    await run([path.join(work, 'a.log')]);
+    const leftover = path.join(caseDir, 'evidence', '.partial', 'interrupted-copy');
+    await fs.writeFile(leftover, 'half');
+
+    await run([path.join(work, 'a.log')]);
+
+    await expect(fs.stat(leftover)).rejects.toThrow();
+  });
 });

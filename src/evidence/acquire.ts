@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { custodyPath, evidenceDir } from './case-layout.ts';
+import path from 'node:path';
+import { custodyPath, evidenceDir, partialDir } from './case-layout.ts';
 import { appendCustody } from './custody.ts';
 import { walkInputs } from './input-walk.ts';
 import { readJsonLines } from './jsonl.ts';
@@ -28,6 +29,7 @@ export async function* acquire(
   opts: AcquireOptions,
 ): AsyncIterable<AcquireResult> {
   await fs.mkdir(evidenceDir(caseDir), { recursive: true });
+  await removeInterruptedCopies(caseDir);
   const known = await loadKnownEvidence(caseDir);
 
   for await (const input of walkInputs(paths, caseDir)) {
@@ -48,6 +50,17 @@ export async function* acquire(
     const source: Source = { path: input.path, resolvedPath: input.resolvedPath };
     yield { kind: 'item', item: await record(stored, source, caseDir, known, opts) };
   }
+}
+
+/**
+ * Deletes copies that an interrupted run left half-written in `evidence/.partial/`. They are not
+ * evidence: the manifest never lists them, and their input is copied again when it is given.
+ * Callers must hold the case database, so that no other process is copying into the store.
+ */
+async function removeInterruptedCopies(caseDir: string): Promise<void> {
+  const folder = partialDir(caseDir);
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  for (const name of names) await fs.rm(path.join(folder, name), { force: true });
 }
 
 /** Input path of an item, and the real path read when that input is a symlink. */
