@@ -41,6 +41,8 @@ const INVALID: unknown[] = [
   Number.NaN,
   Number.POSITIVE_INFINITY,
   'yesterday',
+  '2022',
+  '123456789',
   '',
   null,
   undefined,

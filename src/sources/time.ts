@@ -2,7 +2,9 @@
 // date and time as `aws cloudtrail lookup-events` prints it.
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s?(Z|[+-]\d{2}:?\d{2})?$/i;
-const EPOCH_DIGITS = /^\d{1,16}$/;
+// Ten digits or more: epoch seconds from September 2001 on, or milliseconds; a shorter digit
+// string, such as a bare year, is not taken for a time.
+const EPOCH_DIGITS = /^\d{10,16}$/;
 const MAX_TIMESTAMP_CHARS = 40;
 // UTC offsets in use range from -12:00 to +14:00, so ±14:00 bounds any real zone.
 const MAX_OFFSET_MINUTES = 14 * 60;
