@@ -333,6 +333,13 @@ describe('cloudtrail synthetic input', () => {
     expect(detectFormat(Buffer.from('\x00\x01binary'), 'a')).toBeNull();
   });
 
+  it('sniffs a delivery file padded past the head', () => {
+    const head = Buffer.from(`{"Records":[${' '.repeat(64 * 1024 - 12)}`);
+
+    expect(detectFormat(head, 'x.json')?.id).toBe('aws.cloudtrail');
+    expect(detectFormat(Buffer.from('{"Records":[] , "x": 1}'), 'x.json')).toBeNull();
+  });
+
   it.each([64, 1_000, 60_000])('sniffs after %i whitespace characters', (count) => {
     const record = '{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}]}';
     const padding = ' \n'.repeat(count / 2);

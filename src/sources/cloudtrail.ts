@@ -28,6 +28,8 @@ const MARKERS: [RegExp, number][] = [
   [/"eventName"\s*:[\s\S]*"eventSource"|"eventSource"\s*:[\s\S]*"eventName"/, 0.8],
   [/\\"eventSource\\"\s*:\s*\\"[\w.-]+\.amazonaws\.com\\"/, 0.7],
   [/"QueryResultRows"[\s\S]*"event(name|source|time)"/i, 0.7],
+  // An S3 delivery file whose first record lies beyond the head, for example after padding.
+  [/^\s*\{\s*"Records"\s*:\s*\[\s*$/, 0.6],
 ];
 
 // Longest value of one part of the summary line; log fields can be megabytes long.
@@ -55,8 +57,8 @@ export const cloudTrail: SourceFormat = {
 export function sniffCloudTrail(head: Buffer, name: string): number {
   // Whitespace is skipped across the whole head, because a fixed window would let padding hide
   // the opening bracket.
-  const textHead = head.toString('latin1');
-  const first = textHead.replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '').trimStart()[0];
+  const textHead = head.toString('latin1').replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '');
+  const first = textHead.trimStart()[0];
   if (first !== '{' && first !== '[') return 0;
 
   let score = 0;
