@@ -64,3 +64,33 @@ function toHighlight(detected: DetectedEvent): TimelineHighlight {
     message: event.message,
   };
 }
+
+/** Column headings of the attack timeline table in report.md and report.html. */
+export const ATTACK_TIMELINE_COLUMNS = [
+  'time',
+  'last',
+  'events',
+  'tactic',
+  'severity',
+  'rule',
+  'actor',
+  'source IP',
+  'operation',
+  'first event',
+];
+
+/** One attack timeline entry as table cells, in `ATTACK_TIMELINE_COLUMNS` order. */
+export function attackTimelineCells(entry: TimelineHighlight): (string | number | null)[] {
+  return [
+    entry.time,
+    entry.count > 1 ? entry.last_time : '',
+    entry.count,
+    entry.tactic,
+    entry.severity,
+    entry.title,
+    entry.actor,
+    entry.src_ip,
+    entry.operation,
+    entry.event_uid,
+  ];
+}

@@ -1,4 +1,5 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
+import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -59,32 +60,7 @@ ${table(
 <h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
-${table(
-  [
-    'time',
-    'last',
-    'events',
-    'tactic',
-    'severity',
-    'rule',
-    'actor',
-    'source IP',
-    'operation',
-    'first event',
-  ],
-  data.attack_timeline.map((h) => [
-    h.time,
-    h.count > 1 ? h.last_time : '',
-    h.count,
-    h.tactic,
-    h.severity,
-    h.title,
-    h.actor,
-    h.src_ip,
-    h.operation,
-    h.event_uid,
-  ]),
-)}
+${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}
 <h2>Rejected records</h2>
 <p>Total: ${data.rejected_total}${data.rejected_total > data.rejected.length ? `; the first ${data.rejected.length} are listed` : ''}.</p>
 ${table(

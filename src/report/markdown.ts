@@ -1,4 +1,5 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
+import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -61,32 +62,7 @@ export function renderMarkdown(data: ReportData): string {
     ...findingSections(data),
     '## Attack timeline',
     '',
-    ...table(
-      [
-        'time',
-        'last',
-        'events',
-        'tactic',
-        'severity',
-        'rule',
-        'actor',
-        'source IP',
-        'operation',
-        'first event',
-      ],
-      data.attack_timeline.map((h) => [
-        h.time,
-        h.count > 1 ? h.last_time : '',
-        h.count,
-        h.tactic,
-        h.severity,
-        h.title,
-        h.actor,
-        h.src_ip,
-        h.operation,
-        h.event_uid,
-      ]),
-    ),
+    ...table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells)),
     '',
     ...rejectedSection(data),
     '## Evidence',
