@@ -192,9 +192,8 @@ describe('acquire', () => {
 
     expect(entry?.original_path).toBe(path.join(input, 'a-link.log'));
     expect(entry?.resolved_path).toBe(await fs.realpath(target));
-    expect((custody?.details as Record<string, unknown>).resolved_path).toBe(
-      await fs.realpath(target),
-    );
+    const details = custody?.details as Record<string, unknown> | undefined;
+    expect(details?.resolved_path).toBe(await fs.realpath(target));
   });
 
   it('rejects symlinks that leave the input folder', async () => {
