@@ -25,7 +25,7 @@ export function registerInvestigate(program: Command, context: CommandContext): 
       'acquire logs as evidence, parse and normalize them, run the rules, store and report',
     )
     .argument('<paths...>', 'log files, folders (read recursively), .gz files and .zip archives')
-    .requiredOption('-c, --case <dir>', 'case folder; created when it does not exist')
+    .requiredOption('-c, --case <dir>', 'case folder, created when it does not exist (required)')
     .option('-r, --rules <dir...>', 'extra Sigma rule folders, added to the built-in pack')
     .option('--no-builtin-rules', 'leave out the built-in rule pack')
     .option('--json', 'print the run summary as JSON on stdout instead of the text summary')

@@ -24,7 +24,7 @@ export function registerTimeline(program: Command, context: CommandContext): voi
   program
     .command('timeline')
     .description('print the events of a case in time order')
-    .requiredOption('-c, --case <dir>', 'case folder')
+    .requiredOption('-c, --case <dir>', 'case folder (required)')
     .option(
       '--since <time>',
       'only events at or after this ISO 8601 time (UTC unless it has a zone)',
@@ -32,7 +32,7 @@ export function registerTimeline(program: Command, context: CommandContext): voi
     )
     .option(
       '--until <time>',
-      'only events before this ISO 8601 time (UTC unless it has a zone)',
+      'only events at or before this ISO 8601 time (UTC unless it has a zone)',
       parseTime,
     )
     .option('--actor <text>', 'only events whose actor ARN or name contains this text (any case)')

@@ -10,7 +10,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
   program
     .command('verify')
     .description('re-hash every evidence item and check the hash chain of the custody ledger')
-    .requiredOption('-c, --case <dir>', 'case folder')
+    .requiredOption('-c, --case <dir>', 'case folder (required)')
     .option('--json', 'print the verification report as JSON')
     .action(async (flags: { case: string; json?: boolean }) => {
       const { io } = context;
