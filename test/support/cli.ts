@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +37,16 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   });
 }
 
-/** A fresh temporary folder for one test. */
-export function tempDir(prefix = 'cloudcase-test-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+const created: string[] = [];
+
+/** Deletes every folder `tempDir` made; the test setup calls it after each test file. */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A fresh temporary folder for one test, deleted after its test file. */
+export async function tempDir(prefix = 'cloudcase-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
