@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so no build step stands between install and use.
+// Runs the TypeScript sources through tsx, so no build step is needed between install and use.
 import { register } from 'tsx/esm/api';
 
 register();
-// A closed pipe (for example `| head`) ends the output, not the process with a crash, and the
-// command's own exit code stands.
+// A closed pipe (for example `| head`) ends the output without crashing the process, and the
+// command's own exit code is kept.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {
     if (error.code !== 'EPIPE') throw error;

@@ -10,12 +10,12 @@ import type { EventWriter } from '../store/index.ts';
 import { peekStream } from './peek.ts';
 import type { RejectedRecord, StreamSummary } from './types.ts';
 
-/** Bytes a format sees to recognise a stream. */
+/** Bytes given to each format's sniff to recognise a stream. */
 const SNIFF_BYTES = 64 * 1024;
 /** Matches are written in batches of this many to keep inserts cheap. */
 const MATCH_BATCH = 5_000;
 
-/** Where a stream's events, matches and rejections go. */
+/** Destinations of a stream's events, matches and rejections. */
 export interface StreamSinks {
   writer: EventWriter;
   rules: RuleSet;

@@ -98,6 +98,21 @@ function tableHeader(): string {
     .trimEnd();
 }
 
+/** Per format: the header line (or none), one event's line, and the line end. */
+const LAYOUTS: Record<
+  TimelineFormat,
+  { header: (() => string) | null; line: (event: Event) => string; newline: string }
+> = {
+  table: { header: () => tableHeader(), line: (event) => timelineTableRow(event), newline: '\n' },
+  // RFC 4180 ends CSV lines with CRLF.
+  csv: {
+    header: () => TIMELINE_CSV_HEADER,
+    line: (event) => timelineCsvRow(event),
+    newline: '\r\n',
+  },
+  jsonl: { header: null, line: (event) => timelineJsonLine(event), newline: '\n' },
+};
+
 /**
  * Streams events to `out` as an aligned table, CSV (the columns of `timeline.csv`) or JSON
  * lines, honouring back-pressure. Returns the number of events written.
@@ -107,13 +122,9 @@ export async function formatTimeline(
   format: TimelineFormat,
   out: Writable,
 ): Promise<number> {
-  // RFC 4180 ends CSV lines with CRLF.
-  const newline = format === 'csv' ? '\r\n' : '\n';
-  const header = format === 'table' ? tableHeader() : format === 'csv' ? TIMELINE_CSV_HEADER : null;
-  if (header !== null) await write(out, `${header}${newline}`);
+  const { header, line, newline } = LAYOUTS[format];
+  if (header !== null) await write(out, `${header()}${newline}`);
 
-  const line =
-    format === 'table' ? timelineTableRow : format === 'csv' ? timelineCsvRow : timelineJsonLine;
   let count = 0;
   for await (const event of events) {
     await write(out, `${line(event)}${newline}`);

@@ -32,7 +32,7 @@ const MARKERS: [RegExp, number][] = [
   [/^\s*\{\s*"Records"\s*:\s*\[\s*$/, 0.6],
 ];
 
-// Longest value of one part of the summary line; log fields can be megabytes long.
+// Maximum length of one part of the summary line; log fields can be megabytes long.
 const MAX_MESSAGE_PART = 200;
 
 /**
@@ -122,7 +122,7 @@ export function normalizeCloudTrail(value: unknown, ref: EvidenceRef): Event | N
   };
 }
 
-// A failed console sign-in has no errorCode; it says `Failure` in its response instead.
+// A failed console sign-in has no errorCode; its response contains `Failure` instead.
 function statusOf(record: JsonObject, eventName: string | null) {
   const errorCode = text(record.errorCode);
   if (errorCode !== null) return { status: 'failure' as const, detail: errorCode };
@@ -136,7 +136,7 @@ function statusOf(record: JsonObject, eventName: string | null) {
   return { status: 'success' as const, detail: null };
 }
 
-// sourceIPAddress holds a service name such as `ec2.amazonaws.com` when a service acted.
+// sourceIPAddress contains a service name such as `ec2.amazonaws.com` when a service acted.
 function sourceOf(record: JsonObject): Endpoint {
   const endpoint = emptyEndpoint();
   const address = text(record.sourceIPAddress);

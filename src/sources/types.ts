@@ -55,7 +55,7 @@ export interface SourceFormat {
   sniff(head: Buffer, name: string): number;
   /** Streams the records of a decompressed input; never buffers the whole input. */
   records(input: Readable): AsyncIterable<RecordResult>;
-  /** Maps one parsed record to an event, or says why it cannot. */
+  /** Maps one parsed record to an event, or returns the reason it cannot. */
   normalize(value: unknown, ref: EvidenceRef): Event | NormalizeError;
 }
 

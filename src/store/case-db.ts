@@ -61,8 +61,8 @@ export class CaseDb {
 
   /**
    * Opens the case database for writing, creating the file and its tables when missing.
-   * Raises `case_locked` (exit code 4) when another process or this one holds the file, and
-   * `case_not_writable` or `case_not_readable` when file permissions stand in the way.
+   * Raises `case_locked` (exit code 4) when another process or this one has the file open, and
+   * `case_not_writable` or `case_not_readable` when file permissions prevent opening it.
    */
   static async open(caseDir: string): Promise<CaseDb> {
     const instance = await openDatabase(caseDir, false);
@@ -129,7 +129,7 @@ export class CaseDb {
   }
 
   /**
-   * Deletes everything stored from one stream and forgets its ingest, for a stream whose
+   * Deletes everything stored from one stream and its ingest row, for a stream whose
    * evidence failed its hash check after its records were read.
    */
   discardStream(sha256: string, member: string | null): Promise<void> {

@@ -41,10 +41,9 @@ const MERGE_SQL = `INSERT INTO events SELECT ${EVENT_LINE_SELECT}
 FROM (SELECT json_transform(line, '${EVENT_LINE_STRUCTURE}') AS r, raw_json FROM temp.${STAGE})`;
 
 /**
- * The DuckDB-backed writer. Events are staged as JSON lines, with their raw record as a second
- * column, in a connection-local temporary table through an appender, then moved into `events`
- * by one INSERT per batch, which DuckDB runs on its own threads while the caller keeps
- * appending to the next batch.
+ * The DuckDB-backed writer. Batches of events are appended to a connection-local temporary
+ * table as JSON lines, with each raw record in a second column. Once a row group has been
+ * staged, one INSERT moves it into `events`, and the caller waits for that merge at `drain`.
  */
 export class DuckDbEventWriter implements EventWriter {
   readonly #connection: DuckDBConnection;
