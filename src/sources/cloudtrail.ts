@@ -12,6 +12,7 @@ import { categoryOf, ocsfClassOf, serviceName } from './cloudtrail-classify.ts';
 import { resourcesOf } from './cloudtrail-resources.ts';
 import { isObject, type JsonObject, unwrapCloudTrail } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { clipPart as clip } from './message.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
@@ -31,9 +32,6 @@ const MARKERS: [RegExp, number][] = [
   // An S3 delivery file whose first record lies beyond the head, for example after padding.
   [/^\s*\{\s*"Records"\s*:\s*\[\s*$/, 0.6],
 ];
-
-// Maximum length of one part of the summary line; log fields can be megabytes long.
-const MAX_MESSAGE_PART = 200;
 
 /**
  * AWS CloudTrail records (record contents as of eventVersion 1.11), in every carrier a responder
@@ -162,8 +160,4 @@ function summaryOf(
   const outcome = detail === null ? '' : ` (${clip(detail)})`;
 
   return `${who} called ${what}${where}${outcome}`;
-}
-
-function clip(value: string): string {
-  return value.length > MAX_MESSAGE_PART ? `${value.slice(0, MAX_MESSAGE_PART)}…` : value;
 }

@@ -1,8 +1,14 @@
 import { cloudTrail } from './cloudtrail.ts';
+import { gcpAudit } from './gcp-audit.ts';
+import { k8sAudit } from './k8s-audit.ts';
 import type { SourceFormat } from './types.ts';
 
-/** Every log format cloudcase reads, in the order `cloudcase sources` lists them. */
-export const FORMATS: SourceFormat[] = [cloudTrail];
+/**
+ * Every log format cloudcase reads, in the order `cloudcase sources` lists them. On a tie in
+ * sniff scores the earlier format wins: Kubernetes comes before GCP because a Kubernetes audit
+ * file may also carry GKE's entries, which the Kubernetes format hands to the GCP one.
+ */
+export const FORMATS: SourceFormat[] = [cloudTrail, k8sAudit, gcpAudit];
 
 /** Lowest sniff score that counts as recognised. */
 export const SNIFF_THRESHOLD = 0.5;

@@ -21,15 +21,41 @@ export interface LogSourceRoute {
 }
 
 /**
- * The routing table. To route a new source, add its entry here, such as product `gcp` with
- * service `gcp.audit` to `gcp.audit`, product `kubernetes` with service `audit` to `k8s.audit`,
- * product `azure` with service `activitylogs` or `signinlogs`, product `okta`, `github` or
- * `m365`.
+ * The routing table. To route a new source, add its entry here, such as product `azure` with
+ * service `activitylogs` or `signinlogs`, product `okta`, `github` or `m365`.
  */
 export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // CloudTrail records carry the field names SigmaHQ's AWS rules use, so no field map is needed.
   { product: 'aws', service: 'cloudtrail', category: null, source: 'aws.cloudtrail' },
+  // Kubernetes audit rules name the audit event's own fields (`verb`, `objectRef.resource`).
+  // SigmaHQ writes them with and without `category: application`.
+  { product: 'kubernetes', service: 'audit', category: null, source: 'k8s.audit' },
+  { product: 'kubernetes', service: 'audit', category: 'application', source: 'k8s.audit' },
+  {
+    product: 'gcp',
+    service: 'gcp.audit',
+    category: null,
+    source: 'gcp.audit',
+    mapField: gcpAuditField,
+  },
 ];
+
+/**
+ * GCP audit rules use Elastic's field names (`gcp.audit.method_name`) or a shipper's `data.`
+ * prefix (`data.protoPayload.methodName`); the raw `LogEntry` has `protoPayload.methodName`.
+ * Each snake_case segment after `gcp.audit.` becomes the camelCase key of `protoPayload`.
+ */
+export function gcpAuditField(field: string): string {
+  if (field.startsWith('gcp.audit.')) {
+    const segments = field.slice('gcp.audit.'.length).split('.');
+    const keys = segments.map((segment) =>
+      segment.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase()),
+    );
+    return ['protoPayload', ...keys].join('.');
+  }
+  if (field.startsWith('data.protoPayload.')) return field.slice('data.'.length);
+  return field;
+}
 
 /** Finds the route of a rule's logsource, comparing case-insensitively; null when none. */
 export function routeLogSource(

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gcpAudit } from './gcp-audit.ts';
+import { detectFormat } from './index.ts';
+import { ingestLogFile, ingestText, LOGS, pantherLogs } from './test-ingest.ts';
+
+const PLASO = 'plaso-cloud-test-data/test_data/gcp_logging.jsonl';
+const ELASTIC =
+  'elastic-integrations-pipeline-samples/packages/gcp/data_stream/audit/_dev/test/pipeline/test-iamcredentials-googleapis-com.log';
+
+function lines(relative: string): Record<string, unknown>[] {
+  const text = readFileSync(path.join(LOGS, relative), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('Google Cloud Audit Logs', () => {
+  it('reads every entry of a real export at the time the entry states', async () => {
+    const { events, rejected } = await ingestLogFile(gcpAudit, PLASO);
+    const entries = lines(PLASO);
+
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(entries.length);
+    // Two entries are application logs rather than audit logs; they keep their text.
+    expect(events.filter((event) => event.source === 'gcp.logging')).toHaveLength(2);
+    expect(events[7]?.message).toBe('testlog: This is a json payload');
+    events.forEach((event, index) => {
+      const stated = new Date(String(entries[index]?.timestamp)).toISOString();
+      expect(event.time).toBe(stated);
+    });
+    expect(events[0]).toMatchObject({
+      source: 'gcp.audit',
+      category: 'network',
+      activity: 'Create',
+      status: 'success',
+      actor: { uid: 'fakeemailxyz@gmail.com', type: 'User' },
+      src: { ip: '1.1.1.1' },
+      user_agent: 'UserAgent',
+      cloud: { provider: 'gcp', account: 'fake-project' },
+      api: { service: 'compute.googleapis.com', operation: 'beta.compute.networks.insert' },
+      resources: [{ uid: 'projects/fake-project/global/networks/test', type: 'gce_network' }],
+    });
+  });
+
+  it('reads a workload identity token request as identity activity of a federated principal', async () => {
+    const { events, rejected } = await ingestLogFile(gcpAudit, ELASTIC);
+
+    expect(rejected).toEqual([]);
+    expect(events[0]).toMatchObject({
+      category: 'identity',
+      actor: { type: 'FederatedIdentity' },
+      src: { ip: '175.16.199.45' },
+      api: { operation: 'GenerateAccessToken', read_only: true },
+      cloud: { account: 'project-id' },
+    });
+  });
+
+  it('is recognised from its first bytes, apart from CloudTrail and Kubernetes', () => {
+    for (const relative of [PLASO, ELASTIC]) {
+      const head = readFileSync(path.join(LOGS, relative));
+      expect(detectFormat(head, path.basename(relative))?.id).toBe('gcp.audit');
+    }
+  });
+
+  it('reads a failed call with the name of its status code', async () => {
+    const entry = {
+      logName: 'projects/p1/logs/cloudaudit.googleapis.com%2Factivity',
+      timestamp: '2024-05-01T12:00:00.5Z',
+      resource: { type: 'gcs_bucket', labels: { project_id: 'p1', location: 'us' } },
+      protoPayload: {
+        '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+        serviceName: 'storage.googleapis.com',
+        methodName: 'storage.setIamPermissions',
+        resourceName: 'projects/_/buckets/b1',
+        status: { code: 7, message: 'denied' },
+        authenticationInfo: {
+          principalEmail: 'ci@p1.iam.gserviceaccount.com',
+          serviceAccountKeyName: '//iam.googleapis.com/projects/p1/serviceAccounts/ci/keys/abc123',
+        },
+        requestMetadata: { callerIp: 'private' },
+      },
+    };
+    const { events } = await ingestText(gcpAudit, JSON.stringify([entry]));
+
+    expect(events[0]).toMatchObject({
+      category: 'storage',
+      status: 'failure',
+      status_detail: 'PERMISSION_DENIED',
+      activity: 'Update',
+      actor: { type: 'ServiceAccount', access_key: 'abc123', name: 'ci' },
+      src: { ip: null, domain: 'private' },
+      cloud: { account: 'p1', region: 'us' },
+      api: { read_only: false },
+    });
+  });
+
+  it('reads every Panther test entry that is a whole log entry and rejects the rest with reasons', async () => {
+    const { events, rejected } = await ingestText(gcpAudit, pantherLogs('GCP.AuditLog'));
+
+    expect(events.length + rejected.length).toBe(168);
+    expect(events.length).toBeGreaterThan(130);
+    for (const entry of rejected) {
+      expect(['not_gcp_audit', 'missing_time', 'invalid_time']).toContain(entry.code);
+      expect(entry.reason).not.toBe('');
+    }
+  });
+});
