@@ -120,6 +120,27 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     ]);
   });
 
+  it('states in the report which log categories the case holds and which it lacks', async () => {
+    const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
+    const section = report.slice(report.indexOf('## Log coverage'), report.indexOf('## Findings'));
+
+    expect(section).toMatch(/\| audit \| yes \| 8 \| aws\.cloudtrail, gcp\.audit \|/);
+    expect(section).toMatch(/\| kubernetes \| yes \| 2 \| k8s\.audit \|/);
+    expect(section).toMatch(/\| identity \| yes \| 2 \| gcp\.audit \|/);
+    // The CloudTrail file holds EC2 network and instance API calls, which show no flows.
+    expect(section).toMatch(/\| network \| MISSING \| 0 \|/);
+    expect(section).toMatch(/\| compute \| MISSING \| 0 \|/);
+    expect(section).toContain('No network, compute, secrets, storage, database logs');
+
+    const summary = await runCli([
+      'investigate',
+      '--case',
+      caseDir,
+      path.join(caseDir, '..', 'activity.json'),
+    ]);
+    expect(summary.stdout).toMatch(/Missing, so not visible: network, /);
+  });
+
   it('filters the timeline by source', async () => {
     const run = await runCli([
       'timeline',

@@ -3,6 +3,7 @@ import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import type { CaseCounts } from '../store/types.ts';
 import { condenseAttackTimeline } from './attack-timeline.ts';
+import { logCoverage } from './coverage.ts';
 import type { ReportData, SourceRow } from './types.ts';
 
 /** Maximum entries in the attack timeline of a report. */
@@ -37,6 +38,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     run,
     totals: sumCounts(counts.ingests),
     sources: sourceRows(counts),
+    coverage: logCoverage(counts.categories),
     findings,
     severity_counts: severityCounts,
     attack_timeline: condenseAttackTimeline(detected, ATTACK_TIMELINE_LIMIT),

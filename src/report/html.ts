@@ -1,5 +1,6 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -57,6 +58,8 @@ ${table(
     s.last_time,
   ]),
 )}
+<h2>Log coverage</h2>
+${coverageHtml(data)}
 <h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
@@ -124,4 +127,10 @@ function runProblemSections(data: ReportData): string {
   }
 
   return html;
+}
+
+function coverageHtml(data: ReportData): string {
+  const missing = missingSentence(data.coverage);
+  const sentence = missing === null ? '' : `<p><strong>${escapeHtml(missing)}</strong></p>\n`;
+  return `${sentence}${table(COVERAGE_COLUMNS, data.coverage.map(coverageCells))}`;
 }

@@ -1,5 +1,6 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -57,6 +58,7 @@ export function renderMarkdown(data: ReportData): string {
       ]),
     ),
     '',
+    ...coverageSection(data),
     '## Findings',
     '',
     ...findingSections(data),
@@ -75,6 +77,17 @@ export function renderMarkdown(data: ReportData): string {
   ];
 
   return lines.join('\n');
+}
+
+function coverageSection(data: ReportData): string[] {
+  const missing = missingSentence(data.coverage);
+  return [
+    '## Log coverage',
+    '',
+    ...(missing === null ? [] : [missing, '']),
+    ...table(COVERAGE_COLUMNS, data.coverage.map(coverageCells)),
+    '',
+  ];
 }
 
 function findingSections(data: ReportData): string[] {

@@ -85,7 +85,21 @@ function recordLines(data: ReportData): Line[] {
   const { read, stored, rejected } = data.totals;
   lines.push(recordRow('case total', [read, stored, rejected], ''));
   if (data.run !== null) lines.push(`  This run: ${runFigures(data.run)}`);
+  lines.push(...coverageLines(data));
 
+  return lines;
+}
+
+// Categories come from a fixed list, so only source ids need sanitizing.
+function coverageLines(data: ReportData): string[] {
+  const present = data.coverage.filter((row) => row.present);
+  const missing = data.coverage.filter((row) => !row.present);
+  const lines: string[] = [];
+  const names = present.map((row) => `${row.category} (${row.sources.map(safe).join(', ')})`);
+  lines.push(`  Log categories present: ${names.length === 0 ? 'none' : names.join(', ')}`);
+  if (missing.length > 0) {
+    lines.push(`  Missing, so not visible: ${missing.map((row) => row.category).join(', ')}`);
+  }
   return lines;
 }
 

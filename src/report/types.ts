@@ -1,6 +1,7 @@
 import type { Level } from '../detect/types.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
+import type { CoverageRow } from './coverage.ts';
 
 /** One source format in the report: record counts and the time range of its stored events. */
 export interface SourceRow {
@@ -45,6 +46,8 @@ export interface ReportData {
   /** Records read, stored and rejected by all completed ingests of the case. */
   totals: RecordCounts;
   sources: SourceRow[];
+  /** Every log category, present with its time range or missing with what it would show. */
+  coverage: CoverageRow[];
   findings: Finding[];
   /** Number of findings per severity. */
   severity_counts: Record<Level, number>;

@@ -44,6 +44,8 @@ export const cloudTrail: SourceFormat = {
   description:
     'AWS CloudTrail management and data events (S3 delivery, lookup-events, EventBridge)',
   example: '123456789012_CloudTrail_us-east-1_20240101T0000Z_abc.json.gz',
+  logCategory: 'audit',
+  alsoCovers: ['identity', 'secrets', 'storage'],
   sniff: sniffCloudTrail,
   records: (input: Readable): AsyncIterable<RecordResult> => {
     return scanJsonRecords(input, { recordKeys: RECORD_KEYS });

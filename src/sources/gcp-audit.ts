@@ -96,6 +96,9 @@ export const gcpAudit: SourceFormat = {
   id: 'gcp.audit',
   description: 'Google Cloud Audit Logs (admin activity, data access, system event, GKE)',
   example: 'cloudaudit.googleapis.com%2Factivity.json',
+  logCategory: 'audit',
+  // GKE's audit entries show what happened inside clusters.
+  alsoCovers: ['identity', 'secrets', 'storage', 'kubernetes'],
   sniff: sniffGcpAudit,
   records: (input: Readable): AsyncIterable<RecordResult> =>
     scanJsonRecords(input, { recordKeys: RECORD_KEYS }),

@@ -58,6 +58,7 @@ export const k8sAudit: SourceFormat = {
   id: 'k8s.audit',
   description: 'Kubernetes API server audit events, also from EKS (CloudWatch) and AKS exports',
   example: 'kube-apiserver-audit.log',
+  logCategory: 'kubernetes',
   sniff: sniffK8sAudit,
   records: (input: Readable): AsyncIterable<RecordResult> =>
     scanJsonRecords(input, { recordKeys: RECORD_KEYS }),

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Event, EvidenceRef } from '../core/event.ts';
+import type { Category, Event, EvidenceRef } from '../core/event.ts';
 
 /** One record read from a log stream, before normalization. */
 export interface RecordRead {
@@ -48,6 +48,17 @@ export interface SourceFormat {
   description: string;
   /** Example file name a responder would meet. */
   example: string;
+  /**
+   * The log category the format's files are, such as `audit` for an API audit log; the case's
+   * log coverage counts the whole time range of its events for it. When absent, each event
+   * counts for its own category.
+   */
+  logCategory?: Category;
+  /**
+   * Event categories that this format's events evidence on their own, besides `logCategory`:
+   * an audit log's secret reads show secret access, while its network API calls show no flows.
+   */
+  alsoCovers?: readonly Category[];
   /**
    * Scores how likely the stream is of this format, from 0 (not at all) to 1 (certain), given
    * the first bytes of the decompressed stream (up to 64 KiB, possibly cut mid-record).

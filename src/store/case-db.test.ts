@@ -392,6 +392,22 @@ describe('CaseDb findings and counts', () => {
           last_time: testEvent(2).time,
         },
       ],
+      categories: [
+        {
+          source: 'aws.cloudtrail',
+          category: 'audit',
+          events: 2,
+          first_time: testEvent(0).time,
+          last_time: testEvent(1).time,
+        },
+        {
+          source: 'gcp.audit',
+          category: 'audit',
+          events: 1,
+          first_time: testEvent(2).time,
+          last_time: testEvent(2).time,
+        },
+      ],
       ingests: [{ format: 'aws.cloudtrail', read: 6, stored: 3, rejected: 3, streams: 1 }],
       rejected: [
         { code: 'invalid_json', count: 2 },

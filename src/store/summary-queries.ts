@@ -55,6 +55,10 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
     `SELECT source, count(*) AS events, min(time) AS first_time, max(time) AS last_time
      FROM events GROUP BY source ORDER BY source`,
   );
+  const categories = await connection.runAndReadAll(
+    `SELECT source, category, count(*) AS events, min(time) AS first_time, max(time) AS last_time
+     FROM events GROUP BY source, category ORDER BY source, category`,
+  );
   const ingests = await connection.runAndReadAll(
     `SELECT format, sum(records_read) AS read, sum(records_stored) AS stored,
        sum(records_rejected) AS rejected, count(*) AS streams
@@ -80,6 +84,13 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
   return {
     events: sourceRows.reduce((sum, row) => sum + row.events, 0),
     sources: sourceRows,
+    categories: categories.getRowObjectsJS().map((row) => ({
+      source: String(row.source),
+      category: String(row.category),
+      events: Number(row.events),
+      first_time: isoTime(row.first_time),
+      last_time: isoTime(row.last_time),
+    })),
     ingests: ingests.getRowObjectsJS().map((row) => ({
       format: row.format === null ? null : String(row.format),
       read: Number(row.read),

@@ -61,9 +61,19 @@ export interface IngestCount {
 }
 
 /** What a case holds, for summaries and reports. */
+/** Stored events of one source and category. */
+export interface CategoryCount {
+  source: string;
+  category: string;
+  events: number;
+  first_time: string;
+  last_time: string;
+}
+
 export interface CaseCounts {
   events: number;
   sources: SourceCount[];
+  categories: CategoryCount[];
   ingests: IngestCount[];
   rejected: { code: string; count: number }[];
   rejected_total: number;
