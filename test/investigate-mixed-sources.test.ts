@@ -80,6 +80,8 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
       k8s,
       gcp,
       path.join(SHARED_DATA, 'logs/plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
+      path.join(SHARED_DATA, 'logs/otrf-goldensaml-adfs-mail-access/AADAuditEvents.json'),
+      path.join(SHARED_DATA, 'logs/otrf-goldensaml-adfs-mail-access/OfficeActivityEvents.json'),
       '--case',
       caseDir,
       '--rules',
@@ -101,9 +103,9 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
   }, 120_000);
 
   it('recognises each file by itself and puts every record on one timeline', () => {
-    expect(summary.records).toEqual({ read: 10, stored: 10, rejected: 0 });
+    expect(summary.records).toEqual({ read: 15, stored: 15, rejected: 0 });
     expect(new Set(events.map((event) => event.source))).toEqual(
-      new Set(['aws.cloudtrail', 'k8s.audit', 'gcp.audit']),
+      new Set(['aws.cloudtrail', 'k8s.audit', 'gcp.audit', 'azure.audit', 'm365.audit']),
     );
     const times = events.map((event) => event.time);
     expect(times).toEqual([...times].sort());
@@ -124,13 +126,17 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
     const section = report.slice(report.indexOf('## Log coverage'), report.indexOf('## Findings'));
 
-    expect(section).toMatch(/\| audit \| yes \| 8 \| aws\.cloudtrail, gcp\.audit \|/);
+    expect(section).toMatch(
+      /\| audit \| yes \| 13 \| aws\.cloudtrail, azure\.audit, gcp\.audit, m365\.audit \|/,
+    );
     expect(section).toMatch(/\| kubernetes \| yes \| 2 \| k8s\.audit \|/);
-    expect(section).toMatch(/\| identity \| yes \| 2 \| gcp\.audit \|/);
+    expect(section).toMatch(/\| identity \| yes \| 6 \| azure\.audit, gcp\.audit \|/);
+    // The mailbox access in the Microsoft 365 audit log shows data read.
+    expect(section).toMatch(/\| storage \| yes \| 1 \| m365\.audit \|/);
     // The CloudTrail file holds EC2 network and instance API calls, which show no flows.
     expect(section).toMatch(/\| network \| MISSING \| 0 \|/);
     expect(section).toMatch(/\| compute \| MISSING \| 0 \|/);
-    expect(section).toContain('No network, compute, secrets, storage, database logs');
+    expect(section).toContain('No network, compute, secrets, database logs');
 
     const summary = await runCli([
       'investigate',
@@ -165,7 +171,18 @@ describe('cloudcase sources', () => {
     expect(run.code).toBe(0);
     const listing = JSON.parse(run.stdout) as { id: string; example: string; sigma: string[] }[];
 
-    expect(listing.map((entry) => entry.id)).toEqual(['aws.cloudtrail', 'k8s.audit', 'gcp.audit']);
+    expect(listing.map((entry) => entry.id)).toEqual([
+      'aws.cloudtrail',
+      'k8s.audit',
+      'gcp.audit',
+      'azure.monitor',
+      'm365.audit',
+    ]);
+    expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
+      'azure/activitylogs',
+      'azure/signinlogs',
+      'azure/auditlogs',
+    ]);
     expect(listing.find((entry) => entry.id === 'k8s.audit')?.sigma).toEqual(['kubernetes/audit']);
     for (const entry of listing) expect(entry.example).not.toBe('');
 

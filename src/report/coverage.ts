@@ -3,7 +3,7 @@
  * which times, and what the evidence cannot show for each category it lacks.
  */
 import { CATEGORIES, type Category } from '../core/event.ts';
-import { FORMATS } from '../sources/index.ts';
+import { formatOfSource } from '../sources/index.ts';
 import type { CategoryCount } from '../store/types.ts';
 
 /** One log category in the report, present or missing. */
@@ -35,10 +35,6 @@ export interface SourceCoverage {
   alsoCovers?: readonly Category[];
 }
 
-function formatCoverage(source: string): SourceCoverage | undefined {
-  return FORMATS.find((format) => format.id === source);
-}
-
 // The categories a group of events counts for: the whole log category of its format, and its
 // own category when the format evidences that category too.
 function countedCategories(row: CategoryCount, coverage: SourceCoverage | undefined): string[] {
@@ -55,7 +51,7 @@ function countedCategories(row: CategoryCount, coverage: SourceCoverage | undefi
  */
 export function logCoverage(
   counts: readonly CategoryCount[],
-  coverageOf: (source: string) => SourceCoverage | undefined = formatCoverage,
+  coverageOf: (source: string) => SourceCoverage | undefined = formatOfSource,
 ): CoverageRow[] {
   const rows = new Map<string, CoverageRow>(
     CATEGORIES.map((category) => [

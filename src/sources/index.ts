@@ -1,6 +1,8 @@
+import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { k8sAudit } from './k8s-audit.ts';
+import { m365Audit } from './m365-audit.ts';
 import type { SourceFormat } from './types.ts';
 
 /**
@@ -8,7 +10,7 @@ import type { SourceFormat } from './types.ts';
  * sniff scores the earlier format wins: Kubernetes comes before GCP because a Kubernetes audit
  * file may also carry GKE's entries, which the Kubernetes format hands to the GCP one.
  */
-export const FORMATS: SourceFormat[] = [cloudTrail, k8sAudit, gcpAudit];
+export const FORMATS: SourceFormat[] = [cloudTrail, k8sAudit, gcpAudit, azureMonitor, m365Audit];
 
 /** Lowest sniff score that counts as recognised. */
 export const SNIFF_THRESHOLD = 0.5;
@@ -28,4 +30,9 @@ export function detectFormat(head: Buffer, name: string): SourceFormat | null {
     }
   }
   return best;
+}
+
+/** The format whose events carry this `Event.source`, or `undefined` for none. */
+export function formatOfSource(source: string): SourceFormat | undefined {
+  return FORMATS.find((format) => (format.eventSources ?? [format.id]).includes(source));
 }

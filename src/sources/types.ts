@@ -49,6 +49,11 @@ export interface SourceFormat {
   /** Example file name a responder would meet. */
   example: string;
   /**
+   * The `Event.source` values its events carry, when they differ from `id`: one Azure Monitor
+   * export yields `azure.activity`, `azure.signin` and `azure.audit` events.
+   */
+  eventSources?: readonly string[];
+  /**
    * The log category the format's files are, such as `audit` for an API audit log; the case's
    * log coverage counts the whole time range of its events for it. When absent, each event
    * counts for its own category.

@@ -8,6 +8,8 @@ export interface SourceListing {
   id: string;
   description: string;
   example: string;
+  /** The `source` values of its events, which `timeline --source` takes. */
+  event_sources: string[];
   /** Sigma logsources whose rules run on the format's events, as `product/service`. */
   sigma: string[];
 }
@@ -15,7 +17,8 @@ export interface SourceListing {
 /** The supported formats, with the Sigma logsources routed to each. */
 export function listSources(): SourceListing[] {
   return FORMATS.map((format) => {
-    const routes = LOGSOURCE_ROUTES.filter((route) => route.source === format.id);
+    const sources = format.eventSources ?? [format.id];
+    const routes = LOGSOURCE_ROUTES.filter((route) => sources.includes(route.source));
     const sigma = routes.map((route) =>
       [route.product, route.service].filter((part) => part !== null).join('/'),
     );
@@ -23,6 +26,7 @@ export function listSources(): SourceListing[] {
       id: format.id,
       description: format.description,
       example: format.example,
+      event_sources: [...sources],
       sigma: [...new Set(sigma)],
     };
   });

@@ -21,8 +21,8 @@ export interface LogSourceRoute {
 }
 
 /**
- * The routing table. To route a new source, add its entry here, such as product `azure` with
- * service `activitylogs` or `signinlogs`, product `okta`, `github` or `m365`.
+ * The routing table. To route a new source, add its entry here, such as product `okta` or
+ * `github`.
  */
 export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // CloudTrail records carry the field names SigmaHQ's AWS rules use, so no field map is needed.
@@ -38,6 +38,10 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
     source: 'gcp.audit',
     mapField: gcpAuditField,
   },
+  { product: 'azure', service: 'activitylogs', category: null, source: 'azure.activity' },
+  { product: 'azure', service: 'signinlogs', category: null, source: 'azure.signin' },
+  { product: 'azure', service: 'auditlogs', category: null, source: 'azure.audit' },
+  { product: 'm365', service: 'audit', category: null, source: 'm365.audit' },
 ];
 
 /**

@@ -1,0 +1,409 @@
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import {
+  type Actor,
+  type Category,
+  type Endpoint,
+  type Event,
+  type EvidenceRef,
+  emptyActor,
+  emptyEndpoint,
+  eventUid,
+  type Resource,
+  type Status,
+} from '../core/event.ts';
+import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { scanJsonRecords } from './json-records.ts';
+import { clipPart } from './message.ts';
+import { arrayField, bareAddress, field, objectField, stringField } from './record-fields.ts';
+import { parseTimestamp } from './time.ts';
+import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
+
+/** Diagnostic exports wrap records in `records`; Graph and REST responses in `value`. */
+const RECORD_KEYS = ['records', 'value'];
+
+const MARKERS: [RegExp, number][] = [
+  [
+    /"category"\s*:\s*"(SignInLogs|NonInteractiveUserSignInLogs|ServicePrincipalSignInLogs|ManagedIdentitySignInLogs|AuditLogs)"/i,
+    0.9,
+  ],
+  [
+    /"category"\s*:\s*"(Administrative|Security|Policy|ServiceHealth|Alert|Recommendation|Autoscale|ResourceHealth)"[\s\S]*"operationName"|"operationName"[\s\S]*"category"\s*:\s*"(Administrative|Security|Policy)"/,
+    0.9,
+  ],
+  [/"eventTimestamp"\s*:[\s\S]*"operationName"|"event_timestamp"\s*:[\s\S]*"operation_name"/, 0.9],
+  [/"SourceSystem"\s*:\s*"Azure AD"|"OperationNameValue"\s*:/, 0.9],
+  [
+    /"createdDateTime"\s*:[\s\S]*"userPrincipalName"|"activityDateTime"\s*:[\s\S]*"initiatedBy"/,
+    0.85,
+  ],
+  [/"resourceId"\s*:\s*"\/(subscriptions|tenants)\//i, 0.7],
+];
+
+const SIGN_IN_CATEGORIES =
+  /^(SignInLogs|NonInteractiveUserSignInLogs|ServicePrincipalSignInLogs|ManagedIdentitySignInLogs|SigninLogs|AADNonInteractiveUserSignInLogs|AADServicePrincipalSignInLogs|AADManagedIdentitySignInLogs)$/i;
+
+const PROVIDER_CATEGORIES: [RegExp, Category][] = [
+  [/^microsoft\.keyvault\//i, 'secrets'],
+  [/^microsoft\.storage\//i, 'storage'],
+  [/^microsoft\.(compute|web|classiccompute|batch|automation)\//i, 'compute'],
+  [/^microsoft\.(network|cdn|classicnetwork)\//i, 'network'],
+  [/^microsoft\.(sql|documentdb|dbfor\w+|cache|synapse)\//i, 'database'],
+  [/^microsoft\.containerservice\//i, 'kubernetes'],
+  [/^microsoft\.(authorization|managedidentity|aadiam)\//i, 'identity'],
+];
+
+type Kind = 'activity' | 'signin' | 'audit';
+
+/**
+ * Azure Monitor logs: the Activity Log (the `az monitor activity-log list` shape, the SDK's
+ * snake_case shape, diagnostic-settings exports and the `AzureActivity` Log Analytics table) and
+ * Entra ID sign-in and audit logs (Microsoft Graph `signIns` and `directoryAudits`, diagnostic
+ * exports and the `SigninLogs` / `AuditLogs` tables). Events are `azure.activity`,
+ * `azure.signin` or `azure.audit` by what each record is.
+ */
+export const azureMonitor: SourceFormat = {
+  id: 'azure.monitor',
+  description: 'Azure Activity Log and Entra ID sign-in and audit logs (CLI, Graph, exports)',
+  example: 'insights-activity-logs/PT1H.json',
+  eventSources: ['azure.activity', 'azure.signin', 'azure.audit'],
+  logCategory: 'audit',
+  alsoCovers: ['identity', 'secrets', 'storage'],
+  sniff: sniffAzureMonitor,
+  records: (input: Readable): AsyncIterable<RecordResult> =>
+    scanJsonRecords(input, { recordKeys: RECORD_KEYS }),
+  normalize: normalizeAzureMonitor,
+};
+
+/** Scores how much the first bytes of a stream look like Azure Monitor records. */
+export function sniffAzureMonitor(head: Buffer, _name: string): number {
+  const textHead = head.toString('latin1');
+  const first = textHead.trimStart()[0];
+  if (first !== '{' && first !== '[') return 0;
+
+  let score = 0;
+  for (const [pattern, value] of MARKERS) {
+    if (value > score && pattern.test(textHead)) score = value;
+  }
+  return score;
+}
+
+/** Maps one Azure Activity Log or Entra ID record to an event. */
+export function normalizeAzureMonitor(value: unknown, ref: EvidenceRef): Event | NormalizeError {
+  if (!isObject(value)) return notAzure('the record is not a JSON object');
+  const kind = kindOf(value);
+  if (kind === null) return notAzure('the record is no Azure activity, sign-in or audit record');
+
+  // Diagnostic exports and Panther keep the Entra fields under `properties`.
+  const properties = objectField(value, 'properties') ?? {};
+  const time = timeOf(value, properties, kind);
+  if (typeof time !== 'string') return time;
+
+  if (kind === 'signin') return signIn(value, properties, time, ref);
+  if (kind === 'audit') return directoryAudit(value, properties, time, ref);
+  return activity(value, properties, time, ref);
+}
+
+function notAzure(reason: string): NormalizeError {
+  return { code: 'not_azure_monitor', reason };
+}
+
+function kindOf(record: JsonObject): Kind | null {
+  const category = stringField(record, 'category', 'Category', 'Type');
+  if (category !== null && SIGN_IN_CATEGORIES.test(category)) return 'signin';
+  if (category !== null && /^AuditLogs$/i.test(category)) return 'audit';
+
+  const properties = objectField(record, 'properties') ?? {};
+  const either = (...names: string[]) =>
+    field(record, ...names) !== undefined || field(properties, ...names) !== undefined;
+  if (either('activityDateTime', 'loggedByService', 'initiatedBy')) return 'audit';
+  if (either('createdDateTime') && either('userPrincipalName', 'appDisplayName')) return 'signin';
+  if (either('AuthenticationRequirement') && either('UserPrincipalName')) return 'signin';
+  if (either('operationName', 'operation_name', 'OperationNameValue', 'authorization')) {
+    return 'activity';
+  }
+  return null;
+}
+
+function timeOf(record: JsonObject, properties: JsonObject, kind: Kind): string | NormalizeError {
+  const own =
+    kind === 'signin'
+      ? field(properties, 'createdDateTime')
+      : kind === 'audit'
+        ? field(properties, 'activityDateTime')
+        : undefined;
+  const found =
+    field(record, 'eventTimestamp', 'event_timestamp', 'createdDateTime', 'activityDateTime') ??
+    own ??
+    field(record, 'time', 'TimeGenerated', 'p_event_time');
+  if (found === undefined || found === null) {
+    return { code: 'missing_time', reason: 'the record has no event time' };
+  }
+  const time = parseTimestamp(found);
+  if (time === null)
+    return { code: 'invalid_time', reason: 'the record time is not a valid timestamp' };
+  return time;
+}
+
+function endpoint(address: string | null): Endpoint {
+  const found = emptyEndpoint();
+  if (address === null) return found;
+  const bare = bareAddress(address);
+  if (isIP(bare) !== 0) found.ip = bare;
+  else found.domain = bare;
+  return found;
+}
+
+function subscriptionOf(resourceId: string | null): string | null {
+  return resourceId === null ? null : (/^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1] ?? null);
+}
+
+function providerCategory(operation: string | null): Category {
+  if (operation === null) return 'audit';
+  return PROVIDER_CATEGORIES.find(([pattern]) => pattern.test(operation))?.[1] ?? 'audit';
+}
+
+function operationActivity(operation: string | null): string {
+  const verb = operation?.split('/').pop()?.toLowerCase();
+  if (verb === 'read' || verb === 'list' || verb === 'listkeys') return 'Read';
+  if (verb === 'write') return 'Update';
+  if (verb === 'delete') return 'Delete';
+  return 'Other';
+}
+
+function activityStatus(value: string | null): { status: Status; detail: string | null } {
+  if (value === null) return { status: 'unknown', detail: null };
+  if (/^(success|succeeded)$/i.test(value)) return { status: 'success', detail: null };
+  if (/^(fail|failure|failed)$/i.test(value)) return { status: 'failure', detail: value };
+  return { status: 'unknown', detail: value };
+}
+
+// The caller is an email address or object id; claims name the user when it is an app id.
+function activityActor(record: JsonObject): Actor {
+  const actor = emptyActor();
+  const identity = objectField(record, 'identity') ?? {};
+  const claims = objectField(identity, 'claims') ?? objectField(record, 'claims') ?? {};
+  const upn =
+    stringField(claims, 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn') ??
+    stringField(claims, 'name');
+  const caller = stringField(record, 'caller', 'Caller');
+  actor.uid = caller ?? upn;
+  actor.name = upn ?? caller;
+  const appId = stringField(claims, 'appid');
+  actor.type =
+    stringField(claims, 'idtyp') === 'app' || (appId !== null && caller === appId)
+      ? 'Application'
+      : actor.uid === null
+        ? null
+        : 'User';
+  actor.account =
+    stringField(claims, 'http://schemas.microsoft.com/identity/claims/tenantid') ??
+    stringField(record, 'tenantId', 'tenant_id', 'TenantId');
+  return actor;
+}
+
+function activity(
+  record: JsonObject,
+  properties: JsonObject,
+  time: string,
+  ref: EvidenceRef,
+): Event {
+  const operation = stringField(record, 'operationName', 'operation_name', 'OperationNameValue');
+  const resourceId = stringField(record, 'resourceId', 'resource_id', '_ResourceId');
+  const http = objectField(record, 'httpRequest', 'http_request') ?? {};
+  const address =
+    stringField(record, 'callerIpAddress', 'CallerIpAddress') ??
+    stringField(http, 'clientIpAddress', 'client_ip_address');
+  const { status, detail } = activityStatus(
+    stringField(record, 'resultType', 'status', 'ActivityStatusValue', 'ActivityStatus'),
+  );
+  const actor = activityActor(record);
+  const src = endpoint(address);
+  const subscription =
+    stringField(record, 'subscriptionId', 'subscription_id', 'SubscriptionId') ??
+    subscriptionOf(resourceId);
+  const resourceType = stringField(
+    record,
+    'resourceType',
+    'resource_type',
+    'ResourceProviderValue',
+  );
+
+  return base(ref, time, 'azure.activity', {
+    category: providerCategory(operation),
+    class_uid: 6003,
+    class_name: 'API Activity',
+    activity: operationActivity(operation),
+    status,
+    status_detail: detail ?? stringField(properties, 'statusCode'),
+    actor,
+    src,
+    user_agent: null,
+    cloud: { provider: 'azure', account: subscription, region: stringField(record, 'location') },
+    api: {
+      service: operation?.split('/')[0] ?? null,
+      operation,
+      request_id: stringField(record, 'correlationId', 'correlation_id', 'CorrelationId'),
+      read_only: operationActivity(operation) === 'Read',
+    },
+    resources: resourceId === null ? [] : [{ uid: resourceId, type: resourceType }],
+    message: summary(actor.uid, operation, src, detail),
+    raw: record,
+  });
+}
+
+function signIn(record: JsonObject, properties: JsonObject, time: string, ref: EvidenceRef): Event {
+  const get = (...names: string[]) =>
+    stringField(properties, ...names) ?? stringField(record, ...names);
+  const statusObject =
+    objectField(properties, 'status') ?? objectField(record, 'status', 'Status') ?? {};
+  const errorCode = stringField(statusObject, 'errorCode') ?? get('ResultType', 'resultType');
+  const failed = errorCode !== null && !/^(0|success)$/i.test(errorCode);
+  const requirement = get('authenticationRequirement', 'AuthenticationRequirement');
+
+  const actor = emptyActor();
+  actor.uid = get(
+    'userPrincipalName',
+    'UserPrincipalName',
+    'servicePrincipalName',
+    'ServicePrincipalName',
+  );
+  actor.name = get('userDisplayName', 'UserDisplayName') ?? actor.uid;
+  actor.type =
+    get('servicePrincipalId', 'ServicePrincipalId') !== null &&
+    get('userPrincipalName', 'UserPrincipalName') === null
+      ? 'ServicePrincipal'
+      : 'User';
+  actor.session = get('sessionId', 'SessionId') ?? get('correlationId', 'CorrelationId');
+  actor.account = get('tenantId', 'TenantId', 'homeTenantId');
+  actor.mfa = requirement === null ? null : /multiFactor/i.test(requirement);
+  const src = endpoint(get('ipAddress', 'IPAddress', 'callerIpAddress'));
+  const app = get('appDisplayName', 'AppDisplayName');
+  const detail = failed
+    ? (stringField(statusObject, 'failureReason') ?? get('ResultDescription') ?? errorCode)
+    : null;
+
+  return base(ref, time, 'azure.signin', {
+    category: 'identity',
+    class_uid: 3002,
+    class_name: 'Authentication',
+    activity: 'Logon',
+    status: errorCode === null ? 'unknown' : failed ? 'failure' : 'success',
+    status_detail: failed ? errorCode : null,
+    actor,
+    src,
+    user_agent: get('userAgent', 'UserAgent'),
+    cloud: { provider: 'azure', account: actor.account, region: null },
+    api: {
+      service: get('resourceDisplayName', 'ResourceDisplayName'),
+      operation: 'Sign-in',
+      request_id: get('id', 'Id') ?? get('correlationId', 'CorrelationId'),
+      read_only: null,
+    },
+    resources: app === null ? [] : [{ uid: get('appId', 'AppId') ?? app, type: 'Application' }],
+    message: `${clipPart(actor.uid ?? 'unknown user')} signed in to ${clipPart(app ?? 'an application')}${src.ip === null ? '' : ` from ${clipPart(src.ip)}`}${detail === null ? '' : ` (${clipPart(detail)})`}`,
+    raw: record,
+  });
+}
+
+function directoryAudit(
+  record: JsonObject,
+  properties: JsonObject,
+  time: string,
+  ref: EvidenceRef,
+): Event {
+  const get = (...names: string[]) =>
+    stringField(properties, ...names) ?? stringField(record, ...names);
+  const operation = get(
+    'activityDisplayName',
+    'ActivityDisplayName',
+    'OperationName',
+    'operationName',
+  );
+  const initiatedBy =
+    objectField(properties, 'initiatedBy') ??
+    objectField(record, 'initiatedBy', 'InitiatedBy') ??
+    {};
+  const user = objectField(initiatedBy, 'user');
+  const app = objectField(initiatedBy, 'app');
+  const result = get('result', 'Result', 'resultType');
+  const { status, detail } = activityStatus(result);
+
+  const actor = emptyActor();
+  actor.uid =
+    (user === null ? null : stringField(user, 'userPrincipalName', 'id')) ??
+    (app === null ? null : stringField(app, 'servicePrincipalName', 'displayName', 'appId'));
+  actor.name =
+    (user === null ? null : stringField(user, 'displayName', 'userPrincipalName')) ??
+    (app === null ? null : stringField(app, 'displayName'));
+  actor.type = user !== null && actor.uid !== null ? 'User' : app !== null ? 'Application' : null;
+  actor.account = get('tenantId', 'TenantId', 'AADTenantId');
+  const src = endpoint(user === null ? null : stringField(user, 'ipAddress'));
+  const targets = arrayField(properties, 'targetResources');
+  const resources: Resource[] = (
+    targets.length > 0 ? targets : arrayField(record, 'targetResources', 'TargetResources')
+  )
+    .filter(isObject)
+    .flatMap((target) => {
+      const uid =
+        stringField(target, 'id') ?? stringField(target, 'userPrincipalName', 'displayName');
+      return uid === null ? [] : [{ uid, type: stringField(target, 'type') }];
+    });
+  const lowered = operation?.toLowerCase() ?? '';
+
+  return base(ref, time, 'azure.audit', {
+    category: 'identity',
+    class_uid: 6003,
+    class_name: 'API Activity',
+    activity: /^(add|create|register)/.test(lowered)
+      ? 'Create'
+      : /^(delete|remove)/.test(lowered)
+        ? 'Delete'
+        : /^(update|set|reset|change|enable|disable)/.test(lowered)
+          ? 'Update'
+          : 'Other',
+    status,
+    status_detail: detail ?? get('resultReason', 'ResultReason'),
+    actor,
+    src,
+    user_agent: null,
+    cloud: { provider: 'azure', account: actor.account, region: null },
+    api: {
+      service: get('loggedByService', 'LoggedByService'),
+      operation: operation?.trim() ?? null,
+      request_id: get('id', 'Id') ?? get('correlationId', 'CorrelationId'),
+      read_only: false,
+    },
+    resources,
+    message: summary(actor.uid, operation?.trim() ?? null, src, detail),
+    raw: record,
+  });
+}
+
+type EventBody = Omit<Event, 'uid' | 'time' | 'source' | 'dst' | 'tags' | 'evidence'>;
+
+function base(ref: EvidenceRef, time: string, source: string, body: EventBody): Event {
+  return {
+    uid: eventUid(ref),
+    time,
+    source,
+    ...body,
+    dst: emptyEndpoint(),
+    tags: [],
+    evidence: ref,
+  };
+}
+
+function summary(
+  actor: string | null,
+  operation: string | null,
+  src: Endpoint,
+  detail: string | null,
+): string {
+  const who = clipPart(actor ?? 'unknown caller');
+  const what = clipPart(operation ?? 'unknown operation');
+  const from = src.ip ?? src.domain;
+  const where = from === null ? '' : ` from ${clipPart(from)}`;
+  const outcome = detail === null ? '' : ` (${clipPart(detail)})`;
+  return `${who} called ${what}${where}${outcome}`;
+}

@@ -1,0 +1,74 @@
+/**
+ * Field access for records that exports spell in more than one way: Azure and Microsoft 365 logs
+ * name the same field `operationName`, `OperationName` or `operation_name` depending on whether
+ * they come from a diagnostic export, a Log Analytics table or an SDK.
+ */
+import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+
+// Records with more keys than this are searched by exact name only, to bound the work per field.
+const MAX_KEYS_SCANNED = 256;
+
+const fold = (name: string): string => name.replace(/_/g, '').toLowerCase();
+
+/**
+ * The value of the first of `names` the record has and holds a value other than null, compared
+ * exactly first and then ignoring case and underscores.
+ */
+export function field(record: JsonObject, ...names: string[]): unknown {
+  for (const name of names) {
+    if (record[name] !== undefined && record[name] !== null) return record[name];
+  }
+  const keys = Object.keys(record);
+  if (keys.length > MAX_KEYS_SCANNED) return undefined;
+  for (const name of names) {
+    const wanted = fold(name);
+    const key = keys.find((candidate) => fold(candidate) === wanted && record[candidate] !== null);
+    if (key !== undefined) return record[key];
+  }
+  return undefined;
+}
+
+/** A string field, reading `{ value }` wrappers (Azure's localizable strings) too. */
+export function stringField(record: JsonObject, ...names: string[]): string | null {
+  const found = field(record, ...names);
+  if (typeof found === 'string') return found === '' ? null : found;
+  if (typeof found === 'number') return String(found);
+  if (isObject(found) && typeof found.value === 'string') return found.value;
+  return null;
+}
+
+/** An object field, parsing it when an export stored it as JSON text (Log Analytics does). */
+export function objectField(record: JsonObject, ...names: string[]): JsonObject | null {
+  const found = field(record, ...names);
+  if (isObject(found)) return found;
+  const parsed = parseJsonText(found);
+  return isObject(parsed) ? parsed : null;
+}
+
+/** An array field, parsing it when an export stored it as JSON text. */
+export function arrayField(record: JsonObject, ...names: string[]): unknown[] {
+  const found = field(record, ...names);
+  if (Array.isArray(found)) return found;
+  const parsed = parseJsonText(found);
+  return Array.isArray(parsed) ? parsed : [];
+}
+
+// JSON text inside a record is bounded by the record's own size limit; parsing it again is safe.
+function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return undefined;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An IP address without the port or brackets some logs add (`1.2.3.4:5678`, `[::1]:443`). */
+export function bareAddress(value: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
+  if (bracketed?.[1] !== undefined) return bracketed[1];
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(value);
+  return v4WithPort?.[1] ?? value;
+}
