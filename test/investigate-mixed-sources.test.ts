@@ -18,6 +18,7 @@ interface TimelineEvent {
 
 const EXEC_RULE = 'a1b0ca4e-7835-413e-8471-3ff2b8a66be6';
 const SERVICE_ACCOUNT_DELETED_RULE = '13f81a90-a69c-4fab-8f07-b5bb55416a9f';
+const OKTA_FACTOR_RESET_RULE = '50e068d7-1e6b-4054-87e5-0a592c40c7e0';
 
 function auditEvent(verb: string, subresource: string | null, time: string) {
   return {
@@ -72,6 +73,17 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
       gcpEntry('google.iam.admin.v1.serviceAccounts.delete', '2021-01-01T00:06:00Z'),
     ];
     await writeFile(gcp, JSON.stringify(entries));
+    const okta = path.join(dir, 'okta.json');
+    const factorReset = {
+      uuid: 'okta-1',
+      published: '2021-01-01T00:07:00.000Z',
+      eventType: 'user.mfa.factor.deactivate',
+      displayMessage: 'Reset factor for user',
+      actor: { id: '00u1', type: 'User', alternateId: 'mallory@example.com' },
+      client: { ipAddress: '198.51.100.7' },
+      outcome: { result: 'SUCCESS' },
+    };
+    await writeFile(okta, JSON.stringify([factorReset]));
 
     caseDir = path.join(dir, 'case');
     const rules = path.join(SHARED_DATA, 'sigma/rules-cloud/rules');
@@ -79,6 +91,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
       'investigate',
       k8s,
       gcp,
+      okta,
       path.join(SHARED_DATA, 'logs/plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
       path.join(SHARED_DATA, 'logs/otrf-goldensaml-adfs-mail-access/AADAuditEvents.json'),
       path.join(SHARED_DATA, 'logs/otrf-goldensaml-adfs-mail-access/OfficeActivityEvents.json'),
@@ -87,6 +100,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
       '--rules',
       path.join(rules, 'application/kubernetes'),
       path.join(rules, 'cloud/gcp/audit'),
+      path.join(rules, 'identity/okta'),
       '--json',
     ]);
     expect(run.stderr).toBe('');
@@ -103,9 +117,16 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
   }, 120_000);
 
   it('recognises each file by itself and puts every record on one timeline', () => {
-    expect(summary.records).toEqual({ read: 15, stored: 15, rejected: 0 });
+    expect(summary.records).toEqual({ read: 16, stored: 16, rejected: 0 });
     expect(new Set(events.map((event) => event.source))).toEqual(
-      new Set(['aws.cloudtrail', 'k8s.audit', 'gcp.audit', 'azure.audit', 'm365.audit']),
+      new Set([
+        'aws.cloudtrail',
+        'k8s.audit',
+        'gcp.audit',
+        'azure.audit',
+        'm365.audit',
+        'okta.system',
+      ]),
     );
     const times = events.map((event) => event.time);
     expect(times).toEqual([...times].sort());
@@ -120,6 +141,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     expect(byRule(SERVICE_ACCOUNT_DELETED_RULE)).toEqual([
       'google.iam.admin.v1.serviceAccounts.delete',
     ]);
+    expect(byRule(OKTA_FACTOR_RESET_RULE)).toEqual(['user.mfa.factor.deactivate']);
   });
 
   it('states in the report which log categories the case holds and which it lacks', async () => {
@@ -130,7 +152,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
       /\| audit \| yes \| 13 \| aws\.cloudtrail, azure\.audit, gcp\.audit, m365\.audit \|/,
     );
     expect(section).toMatch(/\| kubernetes \| yes \| 2 \| k8s\.audit \|/);
-    expect(section).toMatch(/\| identity \| yes \| 6 \| azure\.audit, gcp\.audit \|/);
+    expect(section).toMatch(/\| identity \| yes \| 7 \| azure\.audit, gcp\.audit, okta\.system \|/);
     // The mailbox access in the Microsoft 365 audit log shows data read.
     expect(section).toMatch(/\| storage \| yes \| 1 \| m365\.audit \|/);
     // The CloudTrail file holds EC2 network and instance API calls, which show no flows.
@@ -177,6 +199,8 @@ describe('cloudcase sources', () => {
       'gcp.audit',
       'azure.monitor',
       'm365.audit',
+      'okta.system',
+      'github.audit',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

@@ -1,8 +1,10 @@
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
 import { gcpAudit } from './gcp-audit.ts';
+import { githubAudit } from './github-audit.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
+import { oktaSystemLog } from './okta.ts';
 import type { SourceFormat } from './types.ts';
 
 /**
@@ -10,7 +12,15 @@ import type { SourceFormat } from './types.ts';
  * sniff scores the earlier format wins: Kubernetes comes before GCP because a Kubernetes audit
  * file may also carry GKE's entries, which the Kubernetes format hands to the GCP one.
  */
-export const FORMATS: SourceFormat[] = [cloudTrail, k8sAudit, gcpAudit, azureMonitor, m365Audit];
+export const FORMATS: SourceFormat[] = [
+  cloudTrail,
+  k8sAudit,
+  gcpAudit,
+  azureMonitor,
+  m365Audit,
+  oktaSystemLog,
+  githubAudit,
+];
 
 /** Lowest sniff score that counts as recognised. */
 export const SNIFF_THRESHOLD = 0.5;

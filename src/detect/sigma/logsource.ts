@@ -21,8 +21,7 @@ export interface LogSourceRoute {
 }
 
 /**
- * The routing table. To route a new source, add its entry here, such as product `okta` or
- * `github`.
+ * The routing table. To route a new source, add its entry here.
  */
 export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // CloudTrail records carry the field names SigmaHQ's AWS rules use, so no field map is needed.
@@ -42,6 +41,8 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   { product: 'azure', service: 'signinlogs', category: null, source: 'azure.signin' },
   { product: 'azure', service: 'auditlogs', category: null, source: 'azure.audit' },
   { product: 'm365', service: 'audit', category: null, source: 'm365.audit' },
+  { product: 'okta', service: 'okta', category: null, source: 'okta.system' },
+  { product: 'github', service: 'audit', category: null, source: 'github.audit' },
 ];
 
 /**
