@@ -144,7 +144,14 @@ describe('cloudcase sources', () => {
     expect(run.code).toBe(0);
     const listing = JSON.parse(run.stdout) as { id: string; example: string; sigma: string[] }[];
 
-    expect(listing.map((entry) => entry.id)).toEqual(['aws.cloudtrail', 'k8s.audit', 'gcp.audit']);
+    expect(listing.map((entry) => entry.id)).toEqual([
+      'aws.cloudtrail',
+      'k8s.audit',
+      'gcp.audit',
+      'aws.vpcflow',
+      'aws.s3access',
+      'aws.elb',
+    ]);
     expect(listing.find((entry) => entry.id === 'k8s.audit')?.sigma).toEqual(['kubernetes/audit']);
     for (const entry of listing) expect(entry.example).not.toBe('');
 
