@@ -9,7 +9,7 @@ import { splitFields } from './text-fields.ts';
 import { type LineParse, type LineParser, RAW_LINE_KEY } from './text-lines.ts';
 import { parseTimestamp } from './time.ts';
 
-/** Which kind of load balancer log a line belongs to. */
+/** Kind of load balancer log that a line belongs to. */
 export type ElbLayout = 'alb' | 'nlb' | 'classic' | 'connection';
 
 const ALB_FIELDS = [
@@ -104,8 +104,9 @@ const CONNECTION_FIELDS = [
 ];
 
 /**
- * Each layout with its field names and the fewest fields a line of it has: early Classic and
- * HTTP-only lines end after the user agent, and connection logs before 2024 had no trace id.
+ * Field names of each layout, with the fewest fields a line must have to be read.
+ * NOTE: the minimums are estimates of the shortest lines AWS has written: the fields through
+ * the user agent for HTTP logs, and a connection log line without its trace id.
  */
 const LAYOUTS: Record<ElbLayout, { fields: string[]; min: number }> = {
   alb: { fields: ALB_FIELDS, min: 14 },

@@ -12,7 +12,7 @@ import {
 import { type ElbLayout, ElbLineParser, layoutOf, layoutOfRecord } from './elb-layouts.ts';
 import { clipPart } from './message.ts';
 import { integerField, present, splitEndpoint, splitFields } from './text-fields.ts';
-import { headLines, scanTextRecords } from './text-lines.ts';
+import { headLines, scanTextRecords, scoreLines } from './text-lines.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
@@ -50,10 +50,7 @@ export const elb: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like load balancer log lines. */
 export function sniffElb(head: Buffer, _name: string): number {
-  const lines = headLines(head, SNIFF_LINES);
-  if (lines.length === 0) return 0;
-
-  const elbLike = lines.every((line) => {
+  const elbLike = (line: string): boolean => {
     const fields = splitFields(line);
     if (!Array.isArray(fields) || fields.length < 11) return false;
 
@@ -62,8 +59,8 @@ export function sniffElb(head: Buffer, _name: string): number {
     // A Classic line names its load balancer, then the client and backend as address:port.
     if (layout === 'classic') return splitEndpoint(fields[2]).port !== null;
     return true;
-  });
-  return elbLike ? 0.85 : 0;
+  };
+  return scoreLines(headLines(head, SNIFF_LINES), elbLike, 0.85);
 }
 
 type Fields = Record<string, unknown>;
@@ -113,7 +110,7 @@ type EventPart = Omit<
   'uid' | 'time' | 'source' | 'category' | 'actor' | 'tags' | 'evidence' | 'raw'
 >;
 
-/** An HTTP request through an Application or Classic Load Balancer. */
+/** Maps an HTTP request through an Application or Classic Load Balancer to event fields. */
 function httpAccessOf(record: Fields, layout: ElbLayout): EventPart {
   const request = parseRequest(field(record, 'request'));
   const src = endpointOf(field(record, 'client:port'));
@@ -150,7 +147,7 @@ function httpAccessOf(record: Fields, layout: ElbLayout): EventPart {
   };
 }
 
-/** A TLS connection through a Network Load Balancer's TLS listener. */
+/** Maps a TLS connection through a Network Load Balancer's TLS listener to event fields. */
 function tlsAccessOf(record: Fields): EventPart {
   const src = endpointOf(field(record, 'client:port'));
   src.bytes = count(record, 'received_bytes');
@@ -178,7 +175,7 @@ function tlsAccessOf(record: Fields): EventPart {
   };
 }
 
-/** A TLS handshake that an Application Load Balancer's connection log records. */
+/** Maps a TLS handshake from an Application Load Balancer's connection log to event fields. */
 function connectionOf(record: Fields): EventPart {
   const src = emptyEndpoint();
   src.ip = field(record, 'client_ip');
@@ -222,8 +219,9 @@ function endpointOf(value: string | null): Endpoint {
 }
 
 /**
- * Splits `"GET http://host:80/path HTTP/1.1"`. The URL runs to the protocol, because ELB logs a
- * URL with spaces as sent; a request ELB could not parse, such as `"- - - "`, gives nulls.
+ * Splits `"GET http://host:80/path HTTP/1.1"`. The URL runs up to the protocol, because ELB logs
+ * a URL that contains spaces as the client sent it. A request that ELB could not parse, such as
+ * `"- - - "`, gives nulls.
  */
 function parseRequest(request: string | null): {
   method: string | null;
@@ -242,7 +240,8 @@ function parseRequest(request: string | null): {
   return { method, url: url === '' ? null : url, host };
 }
 
-// The load balancer's own status decides: a target may answer 200 while ELB times out (504).
+// The load balancer's own status decides, because a target may return 200 while ELB times out
+// with 504.
 function httpStatusOf(record: Fields): { status: Status; detail: string | null } {
   const code = count(record, 'elb_status_code');
   const reason = field(record, 'error_reason');

@@ -18,13 +18,14 @@ import {
   type LineParser,
   RAW_LINE_KEY,
   scanTextRecords,
+  scoreLines,
 } from './text-lines.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
 /**
- * Fields of an S3 server access log record in the order AWS writes them ("Amazon S3 server
- * access log format"), named as Elastic's `aws.s3access` fields. Older records end earlier;
- * fields AWS adds later are kept as `field_<n>`, numbered from 1.
+ * Fields of an S3 server access log record in the order the AWS documentation ("Amazon S3
+ * server access log format") lists them, in snake_case. Older records end earlier, and fields
+ * that AWS adds later are kept as `field_<n>`, numbered from 1.
  */
 const FIELDS = [
   'bucket_owner',
@@ -55,7 +56,8 @@ const FIELDS = [
   'acl_required',
 ] as const;
 
-/** Records before 2017 end after the user agent; fewer fields than that is no record. */
+// NOTE: 17 fields, through the user agent, is an estimate of the shortest record S3 has written.
+// AWS has appended fields since 2006.
 const MIN_FIELDS = 17;
 const CANONICAL_ID = /^[0-9a-f]{64}$/;
 const OPERATION = /^(REST|SOAP|WEBSITE|BATCH|S3)\.[A-Z_]+(\.[A-Z_]+)?$/;
@@ -104,10 +106,7 @@ class AccessLineParser implements LineParser {
 
 /** Scores how much the first bytes of a stream look like S3 server access log lines. */
 export function sniffS3Access(head: Buffer, _name: string): number {
-  const lines = headLines(head, SNIFF_LINES);
-  if (lines.length === 0) return 0;
-
-  const accessLike = lines.every((line) => {
+  const accessLike = (line: string): boolean => {
     const fields = splitFields(line, { brackets: true });
     if (!Array.isArray(fields) || fields.length < MIN_FIELDS) return false;
     return (
@@ -115,8 +114,8 @@ export function sniffS3Access(head: Buffer, _name: string): number {
       BRACKET_TIME.test(fields[2] ?? '') &&
       OPERATION.test(fields[6] ?? '')
     );
-  });
-  return accessLike ? 0.9 : 0;
+  };
+  return scoreLines(headLines(head, SNIFF_LINES), accessLike, 0.9);
 }
 
 /** Parses the bracketed access log time to UTC ISO 8601, or `null`. */
@@ -170,9 +169,11 @@ export function normalizeS3Access(value: unknown, ref: EvidenceRef): Event | Nor
   const src = emptyEndpoint();
   const remote = field(record, 'remote_ip');
   if (remote !== null && isIP(remote) !== 0) src.ip = remote;
-  // S3 sent these bytes, so they count on the destination side.
+  // S3 sent these bytes, so they count on the destination side. S3 writes `-` for zero bytes,
+  // so a request with an HTTP status and `-` sent none.
   const dst = emptyEndpoint();
-  dst.bytes = integerField(field(record, 'bytes_sent') ?? undefined);
+  const hasStatus = field(record, 'http_status') !== null;
+  dst.bytes = integerField(field(record, 'bytes_sent') ?? (hasStatus ? '0' : undefined));
   const host = field(record, 'host_header');
   dst.domain = host;
   const resources = resourcesOf(field(record, 'bucket'), field(record, 'key'));
@@ -230,7 +231,7 @@ function readOnlyOf(operation: string | null): boolean | null {
   return verb === 'GET' || verb === 'HEAD';
 }
 
-// A status of 400 or more is a failure; lifecycle actions carry no status.
+// A status of 400 or more is a failure. Lifecycle actions carry no status.
 function statusOf(record: Fields): { status: Status; detail: string | null } {
   const code = integerField(field(record, 'http_status') ?? undefined);
   const errorCode = field(record, 'error_code');
@@ -241,10 +242,11 @@ function statusOf(record: Fields): { status: Status; detail: string | null } {
 }
 
 // The requester is an IAM ARN, a canonical user id, `svc:<service principal>` for an AWS
-// service, `AmazonS3` for S3's own lifecycle actions, or `-` for an anonymous request.
+// service, `AmazonS3` for S3's own lifecycle actions, or `-` (`Anonymous` in early logs) for an
+// unauthenticated request.
 function actorOf(requester: string | null): Actor {
   const actor = emptyActor();
-  if (requester === null) {
+  if (requester === null || requester === 'Anonymous') {
     actor.type = 'Anonymous';
     return actor;
   }

@@ -4,7 +4,7 @@ export interface SplitOptions {
   brackets?: boolean;
 }
 
-/** Why a line could not be cut into fields. */
+/** Reason a line could not be cut into fields. */
 export interface SplitError {
   code: 'unterminated_quote' | 'unterminated_bracket';
   reason: string;
@@ -14,7 +14,7 @@ export interface SplitError {
  * Cuts a space-separated log line into fields, the layout AWS uses for S3 server access and
  * Elastic Load Balancing logs. A field that starts with `"` runs to the next `"` followed by a
  * space or the end of the line, so a quote inside a field, as in `"h2","http/1.1"`, does not end
- * it; the quotes are removed. With `brackets`, a field that starts with `[` runs to the next `]`
+ * it. The enclosing quotes are removed. With `brackets`, a field that starts with `[` runs to the next `]`
  * and its brackets are removed too. Runs of spaces between fields count as one separator.
  */
 export function splitFields(line: string, options: SplitOptions = {}): string[] | SplitError {

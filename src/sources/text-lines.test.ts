@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { splitEndpoint, splitFields } from './text-fields.ts';
-import { headLines, type LineParser, scanTextRecords } from './text-lines.ts';
+import { headLines, type LineParser, scanTextRecords, scoreLines } from './text-lines.ts';
 import type { RecordResult } from './types.ts';
 
 // Takes each line as one field; rejects lines that start with `!` and skips lines that start
@@ -107,6 +107,21 @@ describe('headLines', () => {
   it('leaves out a line cut by the end of the head', () => {
     expect(headLines(Buffer.from('a b\r\n\nc d\ne f'), 5)).toEqual(['a b', 'c d']);
     expect(headLines(Buffer.from('only line'), 5)).toEqual(['only line']);
+  });
+});
+
+describe('scoreLines', () => {
+  const isDigits = (line: string) => /^\d+$/.test(line);
+
+  it('lowers the score for a few damaged lines', () => {
+    expect(scoreLines(['1', '2', '3'], isDigits, 0.9)).toBe(0.9);
+    expect(scoreLines(['1', 'x', '3'], isDigits, 0.9)).toBeCloseTo(0.7);
+  });
+
+  it('scores zero when the first line or most lines fail', () => {
+    expect(scoreLines(['x', '2', '3'], isDigits, 0.9)).toBe(0);
+    expect(scoreLines(['1', 'x', 'y'], isDigits, 0.9)).toBe(0);
+    expect(scoreLines([], isDigits, 0.9)).toBe(0);
   });
 });
 

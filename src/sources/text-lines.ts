@@ -8,7 +8,7 @@ export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 /**
  * Key under which a text format keeps the original line in a record's `raw` object, beside the
- * named fields; no AWS text log has a field of that name.
+ * named fields. No AWS text log has a field of that name.
  */
 export const RAW_LINE_KEY = 'original';
 
@@ -17,7 +17,7 @@ const SAMPLE_CHARS = 200;
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** What a line parser makes of one line of text. */
+/** Result of parsing one line of text. */
 export type LineParse =
   | { kind: 'record'; value: Record<string, unknown> }
   /** A line that is no record, such as a header naming the fields; it is not counted. */
@@ -229,4 +229,21 @@ export function headLines(head: Buffer, max: number): string[] {
     if (found.length >= max) break;
   }
   return found;
+}
+
+/**
+ * Scores sniffed lines against a line test: `full` when every line passes, `full - 0.2` when the
+ * first line and at least half of them pass (a file may hold a few damaged lines), otherwise 0.
+ */
+export function scoreLines(
+  lines: string[],
+  passes: (line: string) => boolean,
+  full: number,
+): number {
+  const [first] = lines;
+  if (first === undefined || !passes(first)) return 0;
+
+  const passed = lines.filter(passes).length;
+  if (passed === lines.length) return full;
+  return passed * 2 >= lines.length ? full - 0.2 : 0;
 }

@@ -87,7 +87,7 @@ const TRANSIT_GATEWAY_FIELDS = [
   'pkt-dst-aws-service',
 ];
 
-/** Every field of versions 2 to 5 in the documented order, as the console's "all fields" lists them. */
+/** Every field of versions 2 to 5 in the documented order. */
 const ALL_FIELDS_V5 = [...DEFAULT_FIELDS, ...VERSION_3, ...VERSION_4, ...VERSION_5];
 /** Every field of versions 2 to 8 in the documented order. */
 const ALL_FIELDS_V8 = [...ALL_FIELDS_V5, ...VERSION_7, ...VERSION_8];

@@ -17,6 +17,7 @@ import {
   type LineParser,
   RAW_LINE_KEY,
   scanTextRecords,
+  scoreLines,
 } from './text-lines.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
@@ -44,12 +45,12 @@ const RESOURCE_FIELDS: [string, string][] = [
 ];
 
 /**
- * Amazon VPC Flow Logs and Transit Gateway Flow Logs as text (flow log record versions 2 to 8):
- * S3 delivery files (`…_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz`), whose header
- * line names the fields of a custom format in any order, and header-less lines as CloudWatch
- * Logs exports them, read with the default format or with every field in the documented order.
- * Each record's `raw` maps the field names to their text as written (`-` for missing), with the
- * line itself under `original`.
+ * Amazon VPC Flow Logs and Transit Gateway Flow Logs as text, flow log record versions 2 to 8.
+ * S3 delivery files (`…_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz`) start with a
+ * header line that names the fields of a custom format in any order. Lines without a header, as
+ * CloudWatch Logs exports them, are read with the default format or with every field in the
+ * documented order. Each record's `raw` maps the field names to their text as written (`-` for
+ * missing), with the line itself under `original`.
  */
 export const vpcFlow: SourceFormat = {
   id: 'aws.vpcflow',
@@ -61,7 +62,7 @@ export const vpcFlow: SourceFormat = {
   normalize: normalizeVpcFlow,
 };
 
-/** Tells a header line, which names the fields, from a record line. */
+/** Returns the field names when the tokens form a header line, or `null` for a record line. */
 function headerFields(tokens: string[]): string[] | null {
   if (!tokens.every((token) => FIELD_NAME.test(token))) return null;
 
@@ -113,12 +114,12 @@ export function sniffVpcFlow(head: Buffer, _name: string): number {
     return hasFlow && header.some((name) => name === 'start' || name === 'end') ? 0.95 : 0;
   }
 
-  const flowLike = lines.every((line) => {
+  const flowLike = (line: string): boolean => {
     const tokens = line.trim().split(/ +/);
     if (!LAYOUTS_BY_COUNT.has(tokens.length) || !/^[2-8]$/.test(tokens[0] ?? '')) return false;
     return tokens.some((token) => LOG_STATUSES.has(token));
-  });
-  return flowLike ? 0.9 : 0;
+  };
+  return scoreLines(lines, flowLike, 0.9);
 }
 
 type Fields = Record<string, unknown>;
@@ -194,7 +195,7 @@ function activityOf(action: string | null): string {
   return 'Other';
 }
 
-// A record with no data (`NODATA`, `SKIPDATA`) says nothing about success.
+// A record with no data (`NODATA`, `SKIPDATA`) has no action, so its status is unknown.
 function statusOf(
   action: string | null,
   logStatus: string | null,
