@@ -201,6 +201,9 @@ describe('cloudcase sources', () => {
       'm365.audit',
       'okta.system',
       'github.audit',
+      'aws.vpcflow',
+      'aws.s3access',
+      'aws.elb',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

@@ -1,11 +1,14 @@
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
+import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
 import { oktaSystemLog } from './okta.ts';
+import { s3Access } from './s3-access.ts';
 import type { SourceFormat } from './types.ts';
+import { vpcFlow } from './vpc-flow.ts';
 
 /**
  * Every log format cloudcase reads, in the order `cloudcase sources` lists them. On a tie in
@@ -20,6 +23,9 @@ export const FORMATS: SourceFormat[] = [
   m365Audit,
   oktaSystemLog,
   githubAudit,
+  vpcFlow,
+  s3Access,
+  elb,
 ];
 
 /** Lowest sniff score that counts as recognised. */

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectFormat, FORMATS, SNIFF_THRESHOLD } from './index.ts';
+import { LOGS } from './test-ingest.ts';
+
+const AWS = 'elastic-integrations-pipeline-samples/packages/aws/data_stream';
+
+const TEXT_FORMATS = new Set(['aws.vpcflow', 'aws.s3access', 'aws.elb']);
+
+// Real files of every format, each with the one format that must recognise it.
+const FILES: [string, string][] = [
+  ['plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl', 'aws.cloudtrail'],
+  [`${AWS}/cloudtrail/_dev/test/pipeline/test-console-login-json.log`, 'aws.cloudtrail'],
+  [
+    'elastic-integrations-pipeline-samples/packages/kubernetes/data_stream/audit_logs/_dev/test/pipeline/test-audit.log',
+    'k8s.audit',
+  ],
+  ['plaso-cloud-test-data/test_data/gcp_logging.jsonl', 'gcp.audit'],
+  [`${AWS}/vpcflow/_dev/test/pipeline/test-extra-samples.log`, 'aws.vpcflow'],
+  [`${AWS}/vpcflow/_dev/test/pipeline/test-tgw-samples.log`, 'aws.vpcflow'],
+  [`${AWS}/vpcflow/_dev/test/pipeline/test-v5-all-fields.log`, 'aws.vpcflow'],
+  [`${AWS}/vpcflow/_dev/test/pipeline/test-v8-samples.log`, 'aws.vpcflow'],
+  [`${AWS}/s3access/_dev/test/pipeline/test-s3-server-access.log`, 'aws.s3access'],
+  [`${AWS}/elb_logs/_dev/test/pipeline/test-alb.log`, 'aws.elb'],
+  ['plaso-cloud-test-data/test_data/aws_elb_access.log', 'aws.elb'],
+];
+
+// Text logs of other kinds that no format may claim.
+const FOREIGN = [
+  'plaso-cloud-test-data/test_data/syslog_ssh.log',
+  'plaso-cloud-test-data/test_data/selinux.log',
+];
+
+describe('format sniffing', () => {
+  it('picks the right format for each real file, and text formats claim no other', () => {
+    for (const [file, id] of FILES) {
+      const head = readFileSync(path.join(LOGS, file)).subarray(0, 64 * 1024);
+      expect(detectFormat(head, path.basename(file))?.id, file).toBe(id);
+
+      const recognised = FORMATS.filter(
+        (format) => format.sniff(head, path.basename(file)) >= SNIFF_THRESHOLD,
+      ).map((format) => format.id);
+      // A Kubernetes audit file with GKE entries is also GCP audit, so JSON formats may overlap.
+      const claimedByText = recognised.filter((found) => TEXT_FORMATS.has(found));
+      expect(claimedByText, file).toEqual(TEXT_FORMATS.has(id) ? [id] : []);
+      if (TEXT_FORMATS.has(id)) expect(recognised, file).toEqual([id]);
+    }
+  });
+
+  it('recognises no format in host logs', () => {
+    for (const file of FOREIGN) {
+      const head = readFileSync(path.join(LOGS, file)).subarray(0, 64 * 1024);
+      const recognised = FORMATS.filter((format) => format.sniff(head, file) >= SNIFF_THRESHOLD);
+      expect(
+        recognised.map((format) => format.id),
+        file,
+      ).toEqual([]);
+    }
+  });
+});
