@@ -204,6 +204,7 @@ describe('cloudcase sources', () => {
       'aws.vpcflow',
       'aws.s3access',
       'aws.elb',
+      'host.syslog',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

@@ -7,6 +7,7 @@ import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
 import { oktaSystemLog } from './okta.ts';
 import { s3Access } from './s3-access.ts';
+import { syslog } from './syslog.ts';
 import type { SourceFormat } from './types.ts';
 import { vpcFlow } from './vpc-flow.ts';
 
@@ -26,6 +27,7 @@ export const FORMATS: SourceFormat[] = [
   vpcFlow,
   s3Access,
   elb,
+  syslog,
 ];
 
 /** Lowest sniff score that counts as recognised. */

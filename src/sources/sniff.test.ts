@@ -6,7 +6,7 @@ import { LOGS } from './test-ingest.ts';
 
 const AWS = 'elastic-integrations-pipeline-samples/packages/aws/data_stream';
 
-const TEXT_FORMATS = new Set(['aws.vpcflow', 'aws.s3access', 'aws.elb']);
+const TEXT_FORMATS = new Set(['aws.vpcflow', 'aws.s3access', 'aws.elb', 'host.syslog']);
 
 // Real files of every format, each with the one format that must recognise it.
 const FILES: [string, string][] = [
@@ -24,12 +24,19 @@ const FILES: [string, string][] = [
   [`${AWS}/s3access/_dev/test/pipeline/test-s3-server-access.log`, 'aws.s3access'],
   [`${AWS}/elb_logs/_dev/test/pipeline/test-alb.log`, 'aws.elb'],
   ['plaso-cloud-test-data/test_data/aws_elb_access.log', 'aws.elb'],
+  ['plaso-cloud-test-data/test_data/azure_activity_log.jsonl', 'azure.monitor'],
+  ['otrf-goldensaml-adfs-mail-access/AADAuditEvents.json', 'azure.monitor'],
+  ['otrf-goldensaml-adfs-mail-access/OfficeActivityEvents.json', 'm365.audit'],
+  ['plaso-cloud-test-data/test_data/microsoft_audit_log.jsonl', 'm365.audit'],
+  ['plaso-cloud-test-data/test_data/syslog_ssh.log', 'host.syslog'],
+  ['loghub-openssh-linux/OpenSSH/OpenSSH_2k.log', 'host.syslog'],
+  ['loghub-openssh-linux/Linux/Linux_2k.log', 'host.syslog'],
 ];
 
 // Text logs of other kinds that no format may claim.
 const FOREIGN = [
-  'plaso-cloud-test-data/test_data/syslog_ssh.log',
   'plaso-cloud-test-data/test_data/selinux.log',
+  'otrf-goldensaml-adfs-mail-access/WindowsEvents.json',
 ];
 
 describe('format sniffing', () => {
@@ -48,7 +55,7 @@ describe('format sniffing', () => {
     }
   });
 
-  it('recognises no format in host logs', () => {
+  it('recognises no format in unsupported logs', () => {
     for (const file of FOREIGN) {
       const head = readFileSync(path.join(LOGS, file)).subarray(0, 64 * 1024);
       const recognised = FORMATS.filter((format) => format.sniff(head, file) >= SNIFF_THRESHOLD);

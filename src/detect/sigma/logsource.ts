@@ -43,6 +43,11 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   { product: 'm365', service: 'audit', category: null, source: 'm365.audit' },
   { product: 'okta', service: 'okta', category: null, source: 'okta.system' },
   { product: 'github', service: 'audit', category: null, source: 'github.audit' },
+  // Linux auth and sshd rules search the message text with keywords.
+  { product: 'linux', service: 'auth', category: null, source: 'host.syslog' },
+  { product: 'linux', service: 'sshd', category: null, source: 'host.syslog' },
+  { product: 'linux', service: 'sudo', category: null, source: 'host.syslog' },
+  { product: 'linux', service: 'syslog', category: null, source: 'host.syslog' },
 ];
 
 /**
