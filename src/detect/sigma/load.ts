@@ -5,12 +5,27 @@ import type { RuleIssue } from './issues.ts';
 import type { SigmaRule } from './model.ts';
 import { parseRuleText } from './parse.ts';
 
+/** One rule file that was read, with what parsing it gave. */
+export interface LoadedFile {
+  /** The root it was found under, as given to `loadRules`. */
+  root: string;
+  /** Path relative to the root, as rules and issues name it. */
+  file: string;
+  /** Rules of the file that passed validation. */
+  rules: number;
+  /** Issues found while parsing the file, by severity. */
+  errors: number;
+  warnings: number;
+}
+
 /** The rules of every file under the given roots, and every issue found. */
 export interface LoadResult {
   /** Single-event and correlation rules that passed validation. */
   rules: SigmaRule[];
   issues: RuleIssue[];
   filesRead: number;
+  /** Every file read, in the order read. */
+  files: LoadedFile[];
 }
 
 /**
@@ -19,7 +34,7 @@ export interface LoadResult {
  * is a file is read as one rule file. File names in rules and issues are relative to their root.
  */
 export async function loadRules(roots: string[]): Promise<LoadResult> {
-  const result: LoadResult = { rules: [], issues: [], filesRead: 0 };
+  const result: LoadResult = { rules: [], issues: [], filesRead: 0, files: [] };
 
   for (const root of roots) {
     const files = await ruleFiles(root, result.issues);
@@ -30,12 +45,14 @@ export async function loadRules(roots: string[]): Promise<LoadResult> {
         text = await readFile(path, 'utf8');
       } catch (error) {
         result.issues.push(readIssue(name, error));
+        result.files.push({ root, file: name, rules: 0, errors: 1, warnings: 0 });
         continue;
       }
       result.filesRead++;
       const parsed = parseRuleText(text, name);
       result.rules.push(...parsed.rules);
       result.issues.push(...parsed.issues);
+      result.files.push({ root, file: name, rules: parsed.rules.length, ...counts(parsed.issues) });
     }
   }
 
@@ -66,4 +83,9 @@ function readIssue(file: string, error: unknown): RuleIssue {
     field: null,
     message: `The rule file or folder could not be read (${code}).`,
   };
+}
+
+function counts(issues: RuleIssue[]): { errors: number; warnings: number } {
+  const errors = issues.filter((issue) => issue.severity === 'error').length;
+  return { errors, warnings: issues.length - errors };
 }
