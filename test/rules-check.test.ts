@@ -16,6 +16,8 @@ const FILES: Record<string, string> = {
     'title: Windows\nlogsource:\n  product: windows\n  service: security\ndetection:\n  s:\n    EventID: 4625\n  condition: s\n',
   // The modifier name carries an escape sequence that would recolour a terminal.
   'hostile.yml': `title: Hostile\n${CLOUDTRAIL}detection:\n  s:\n    "eventName|\\e[31mred": x\n  condition: s\n`,
+  'filters/mf_good.yml':
+    'title: Automation\nlogsource:\n  product: aws\nfilter:\n  rules: [good]\n  s:\n    userIdentity.type: AWSService\n  condition: s\n',
   'notes.txt': 'not a rule',
 };
 
@@ -57,7 +59,7 @@ describe('rules check', () => {
     expect(lineOf('unknown_rule_reference')).toContain('nested/correlation.yml');
     expect(lineOf('unknown_logsource')).toMatch(/^warning /);
     expect(run.stdout).toContain(
-      'checked 7 files (2 loaded, 0 partly loaded, 5 failed): 2 rules, 5 errors, 1 warning',
+      'checked 8 files (3 loaded, 0 partly loaded, 5 failed): 2 rules, 5 errors, 1 warning',
     );
   });
 
@@ -77,11 +79,12 @@ describe('rules check', () => {
     expect(run.code).toBe(3);
     expect(report.ok).toBe(false);
     expect(report.totals).toEqual({
-      files: 7,
-      loaded: 2,
+      files: 8,
+      loaded: 3,
       partial: 0,
       failed: 5,
       rules: 2,
+      filters: 1,
       errors: 5,
       warnings: 1,
     });
@@ -91,6 +94,7 @@ describe('rules check', () => {
     expect(status).toEqual({
       'aggregation.yml': 'failed',
       'broken.yml': 'failed',
+      'filters/mf_good.yml': 'loaded',
       'good.yml': 'loaded',
       'hostile.yml': 'failed',
       'modifier.yml': 'failed',

@@ -1,6 +1,6 @@
 /**
- * Validation of rule trees as a run would load them: every file is parsed and the rules are
- * built into a rule set, so the report lists the problems of both steps.
+ * Validation of rule trees as a run would load them: every file is parsed, filters are applied
+ * and the rules are built into a rule set, so the report lists the problems of all three steps.
  */
 import type { RuleIssue } from './issues.ts';
 import { loadRules } from './load.ts';
@@ -17,6 +17,8 @@ export interface FileCheck {
   status: FileStatus;
   /** Rules of the file that would run, or be routed nowhere with a warning. */
   rules: number;
+  /** Sigma filters of the file that loaded. */
+  filters: number;
   errors: number;
   warnings: number;
 }
@@ -28,6 +30,7 @@ export interface CheckTotals {
   partial: number;
   failed: number;
   rules: number;
+  filters: number;
   errors: number;
   warnings: number;
 }
@@ -43,7 +46,7 @@ export interface RuleCheckReport {
 }
 
 /**
- * Loads the rule files under the roots, builds the rule set a run would
+ * Loads the rule files under the roots, applies filters, builds the rule set a run would
  * build (without placeholder values), and reports every issue with the status of each file.
  * Rule content never makes it throw.
  */
@@ -74,13 +77,15 @@ export async function checkRules(roots: string[]): Promise<RuleCheckReport> {
     const own = byFile.get(entry.file) ?? [];
     const errors = own.filter((issue) => issue.severity === 'error').length;
     const rules = running.get(entry.file) ?? 0;
+    const usable = rules + entry.filters;
     let status: FileStatus = 'loaded';
-    if (errors > 0) status = rules > 0 ? 'partial' : 'failed';
+    if (errors > 0) status = usable > 0 ? 'partial' : 'failed';
     return {
       root: entry.root,
       file: entry.file,
       status,
       rules,
+      filters: entry.filters,
       errors,
       warnings: own.length - errors,
     };
@@ -108,6 +113,7 @@ function totalsOf(files: FileCheck[], issues: RuleIssue[]): CheckTotals {
     partial: count('partial'),
     failed: count('failed'),
     rules: files.reduce((sum, file) => sum + file.rules, 0),
+    filters: files.reduce((sum, file) => sum + file.filters, 0),
     errors,
     warnings: issues.length - errors,
   };

@@ -9,6 +9,7 @@ export {
 export type { CompileOptions, CompileRefusal, RecordPredicate } from './compile.ts';
 export { compileRule } from './compile.ts';
 export { MAX_HIT_UIDS } from './correlation-engine.ts';
+export { applyFilters, type FilterResult } from './filter.ts';
 export type { RuleIssue } from './issues.ts';
 export { type LoadedFile, type LoadResult, loadRules } from './load.ts';
 export { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
