@@ -1,8 +1,9 @@
 /**
  * Evaluation of one correlation group: occurrences of the referenced rules, sorted by time, are
- * scanned with a window of `timespan` anchored at each occurrence. A window whose aggregate
- * meets the condition becomes a hit; hits whose windows overlap are merged, so one burst gives
- * one hit.
+ * scanned with a window of `timespan` anchored at each occurrence. The window is closed: it
+ * holds the occurrences at most `timespan` after the anchor, the one exactly `timespan` later
+ * included. A window whose aggregate meets the condition becomes a hit; hits whose windows
+ * overlap are merged, so one burst gives one hit.
  *
  * NOTE: windows are anchored at occurrences, so for `lt`/`lte`/`eq` conditions a hit means
  * "some window starting at a matching event held that few", not a count over fixed buckets as
@@ -47,13 +48,14 @@ interface Aggregate {
 
 /** Finds the hits of one group; `sorted` must be in time order. */
 export function evaluateGroup(
-  type: Exclude<CorrelationType, 'value_percentile'>,
+  type: CorrelationType,
   sorted: Occurrence[],
   timespanMs: number,
   condition: CountCondition,
   ruleCount: number,
 ): WindowHit[] {
   if (type === 'temporal_ordered') return orderedHits(sorted, timespanMs, ruleCount);
+  if (type === 'value_percentile') return percentileHits(sorted, timespanMs, condition);
   return windowHits(sorted, timespanMs, condition, aggregateFor(type));
 }
 
@@ -176,4 +178,57 @@ function orderedChain(sorted: Occurrence[], anchor: number, timespanMs: number, 
     chain.push(position++);
   }
   return chain;
+}
+
+/**
+ * `value_percentile`: the share, in percent, that one value of the field has among the window's
+ * occurrences that have the field. Each value whose share meets the condition gives hits made of
+ * the occurrences with that value, so a rare value is reported with its own events. Windows of
+ * one value that overlap are merged, as for the other types.
+ */
+function percentileHits(
+  sorted: Occurrence[],
+  timespanMs: number,
+  condition: CountCondition,
+): WindowHit[] {
+  const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
+  const counts = new Map<string, number>();
+  const spans = new Map<string, { start: number; end: number }[]>();
+  let withField = 0;
+  let end = 0;
+
+  const adjust = (index: number, step: 1 | -1) => {
+    const values = distinct[index]!;
+    if (values.length > 0) withField += step;
+    for (const value of values) {
+      const count = (counts.get(value) ?? 0) + step;
+      if (count === 0) counts.delete(value);
+      else counts.set(value, count);
+    }
+  };
+
+  for (let start = 0; start < sorted.length; start++) {
+    const limit = sorted[start]!.time + timespanMs;
+    while (end < sorted.length && sorted[end]!.time <= limit) adjust(end++, 1);
+    for (const [value, count] of counts) {
+      if (!meetsCondition((100 * count) / withField, condition)) continue;
+      const list = spans.get(value) ?? [];
+      const previous = list.at(-1);
+      if (previous !== undefined && previous.end > start) previous.end = end;
+      else list.push({ start, end });
+      spans.set(value, list);
+    }
+    adjust(start, -1);
+  }
+
+  const hits: WindowHit[] = [];
+  for (const [value, list] of spans) {
+    for (const span of list) {
+      const members = sorted
+        .slice(span.start, span.end)
+        .filter((_, offset) => distinct[span.start + offset]!.includes(value));
+      hits.push(toHit(members));
+    }
+  }
+  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
 }

@@ -175,15 +175,6 @@ export class RuleSet {
     rule: CorrelationRule,
     resolve: (reference: string) => SigmaRule | undefined,
   ) {
-    if (rule.type === 'value_percentile') {
-      this.#issue(
-        rule,
-        'unsupported_correlation',
-        'error',
-        'The in-memory backend does not evaluate value_percentile correlations.',
-      );
-      return true;
-    }
     for (const reference of rule.rules) {
       const target = resolve(reference);
       if (target === undefined) {
