@@ -9,6 +9,13 @@ export {
 export type { CompileOptions, CompileRefusal, RecordPredicate } from './compile.ts';
 export { compileRule } from './compile.ts';
 export { MAX_HIT_UIDS } from './correlation-engine.ts';
+export {
+  compileExplainer,
+  explainMatch,
+  type MatchExplainer,
+  type MatchExplanation,
+  type MatchReason,
+} from './explain.ts';
 export { applyFilters, type FilterResult } from './filter.ts';
 export type { RuleIssue } from './issues.ts';
 export { type LoadedFile, type LoadResult, loadRules } from './load.ts';
