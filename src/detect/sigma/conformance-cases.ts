@@ -863,9 +863,9 @@ correlation:
     gte: 75
 `,
     events: [login('alice', 0), login('bob', 1), login('carol', 2), login('dave', 3, '6.6.6.6')],
-    // The window anchored at the first event holds all four, 1.1.1.1 being 75% of them. The
-    // window anchored at the last event holds 6.6.6.6 alone, so near the end of a stream few
-    // events make a window and a gt or gte share there is easy to reach.
+    // 1.1.1.1 is every event of the windows that end at its events. The window that starts at
+    // the last event holds 6.6.6.6 alone: near either end of a stream few events make a window,
+    // so a gt or gte share there is easy to reach.
     expected: [
       { title: 'usual address', events: [0, 1, 2], group: {} },
       { title: 'usual address', events: [3], group: {} },

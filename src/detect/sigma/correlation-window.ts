@@ -181,10 +181,13 @@ function orderedChain(sorted: Occurrence[], anchor: number, timespanMs: number, 
 }
 
 /**
- * `value_percentile`: the share, in percent, that one value of the field has among the window's
- * occurrences that have the field. Each value whose share meets the condition gives hits made of
- * the occurrences with that value, so a rare value is reported with its own events. Windows of
- * one value that overlap are merged, as for the other types.
+ * `value_percentile`: the share, in percent, that an occurrence's value of the field has among
+ * the group's occurrences with the field in a window of `timespan` that ends at the occurrence
+ * or starts at it (both closed). An occurrence whose value meets the condition in either window
+ * is flagged, so a value rare over the whole timespan is found wherever in the window it falls.
+ * Flagged occurrences of one value at most `timespan` apart form one hit. Each occurrence is
+ * weighed against two windows only, so the cost grows with the number of occurrences, not with
+ * occurrences times distinct values.
  */
 function percentileHits(
   sorted: Occurrence[],
@@ -192,11 +195,50 @@ function percentileHits(
   condition: CountCondition,
 ): WindowHit[] {
   const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
-  const counts = new Map<string, number>();
-  const spans = new Map<string, { start: number; end: number }[]>();
-  let withField = 0;
-  let end = 0;
+  const flagged = new Map<string, Set<number>>();
+  const flag = (index: number, value: string) => {
+    const set = flagged.get(value) ?? new Set<number>();
+    set.add(index);
+    flagged.set(value, set);
+  };
 
+  const forward = sorted.map((_, index) => index);
+  shareScan(forward, sorted, distinct, timespanMs, condition, flag);
+  shareScan(forward.toReversed(), sorted, distinct, timespanMs, condition, flag);
+
+  const hits: WindowHit[] = [];
+  for (const indexes of flagged.values()) {
+    let members: Occurrence[] = [];
+    for (const index of [...indexes].sort((a, b) => a - b)) {
+      const occurrence = sorted[index]!;
+      const last = members.at(-1);
+      if (last !== undefined && occurrence.time - last.time > timespanMs) {
+        hits.push(toHit(members));
+        members = [];
+      }
+      members.push(occurrence);
+    }
+    if (members.length > 0) hits.push(toHit(members));
+  }
+  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
+}
+
+/**
+ * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
+ * visited occurrences at most `timespan` away from the current one, and flags each value of the
+ * current occurrence whose share in that window meets the condition.
+ */
+function shareScan(
+  order: number[],
+  sorted: Occurrence[],
+  distinct: string[][],
+  timespanMs: number,
+  condition: CountCondition,
+  flag: (index: number, value: string) => void,
+): void {
+  const counts = new Map<string, number>();
+  let withField = 0;
+  let oldest = 0;
   const adjust = (index: number, step: 1 | -1) => {
     const values = distinct[index]!;
     if (values.length > 0) withField += step;
@@ -207,28 +249,13 @@ function percentileHits(
     }
   };
 
-  for (let start = 0; start < sorted.length; start++) {
-    const limit = sorted[start]!.time + timespanMs;
-    while (end < sorted.length && sorted[end]!.time <= limit) adjust(end++, 1);
-    for (const [value, count] of counts) {
-      if (!meetsCondition((100 * count) / withField, condition)) continue;
-      const list = spans.get(value) ?? [];
-      const previous = list.at(-1);
-      if (previous !== undefined && previous.end > start) previous.end = end;
-      else list.push({ start, end });
-      spans.set(value, list);
-    }
-    adjust(start, -1);
-  }
+  for (const index of order) {
+    adjust(index, 1);
+    const time = sorted[index]!.time;
+    while (Math.abs(time - sorted[order[oldest]!]!.time) > timespanMs) adjust(order[oldest++]!, -1);
 
-  const hits: WindowHit[] = [];
-  for (const [value, list] of spans) {
-    for (const span of list) {
-      const members = sorted
-        .slice(span.start, span.end)
-        .filter((_, offset) => distinct[span.start + offset]!.includes(value));
-      hits.push(toHit(members));
+    for (const value of distinct[index]!) {
+      if (meetsCondition((100 * counts.get(value)!) / withField, condition)) flag(index, value);
     }
   }
-  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
 }
