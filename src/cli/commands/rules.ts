@@ -17,6 +17,11 @@ export function registerRules(program: Command, context: CommandContext): void {
     )
     .argument('<paths...>', 'rule folders (read recursively for *.yml and *.yaml) or rule files')
     .option('--json', 'print one JSON document: totals, the status of each file, and the issues')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 when no rule has an error, 3 when some rules have errors, ' +
+        '2 when a path does not exist.\n',
+    )
     .action(async (paths: string[], flags: { json?: boolean }) => {
       const { io } = context;
       const roots = paths.map((p) => path.resolve(io.cwd, p));
