@@ -66,6 +66,8 @@ export async function checkRules(roots: string[]): Promise<RuleCheckReport> {
     running.set(rule.file, (running.get(rule.file) ?? 0) + 1);
   }
 
+  // NOTE: issues name files relative to their root, so two roots with the same relative path
+  // share their issues and rule counts here.
   const issues = [...loaded.issues, ...set.issues].sort(byLocation);
   const byFile = new Map<string, RuleIssue[]>();
   for (const issue of issues) {
