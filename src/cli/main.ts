@@ -3,6 +3,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInvestigate } from './commands/investigate.ts';
+import { registerRules } from './commands/rules.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTimeline } from './commands/timeline.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -31,6 +32,7 @@ export function buildProgram(context: CommandContext): Command {
   registerDemo(program, context);
   registerVerify(program, context);
   registerSources(program, context);
+  registerRules(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

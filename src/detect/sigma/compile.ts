@@ -56,12 +56,19 @@ export function compileRule(
   rule: DetectionRule,
   options: CompileOptions = {},
 ): RecordPredicate | CompileRefusal {
-  try {
+  return refusalOf(() => {
     const searches = new Map<string, RecordPredicate>();
     for (const [name, node] of Object.entries(rule.searches)) {
       searches.set(name, compileSearch(node, options));
     }
     return compileCondition(rule.condition, searches);
+  });
+}
+
+/** Runs a compile step, returning the refusal it raises instead of throwing it. */
+export function refusalOf<T>(compile: () => T): T | CompileRefusal {
+  try {
+    return compile();
   } catch (error) {
     if (error instanceof Refusal) return error.refusal;
     throw error;
@@ -119,7 +126,7 @@ function compileSearch(node: SearchNode, options: CompileOptions): RecordPredica
 }
 
 /** A predicate over the values found for one field (or every leaf, for keywords). */
-type ValuesPredicate = (
+export type ValuesPredicate = (
   found: { present: boolean; values: unknown[] },
   record: Record<string, unknown>,
 ) => boolean;
@@ -135,12 +142,14 @@ function compileItem(item: FieldItem, options: CompileOptions): RecordPredicate 
   };
 }
 
-function itemAccessor(item: FieldItem, options: CompileOptions): FieldAccessor {
+/** Compiles the lookup of an item's field, or of every scalar in the record for a keyword. */
+export function itemAccessor(item: FieldItem, options: CompileOptions): FieldAccessor {
   if (item.field === null) return (record) => ({ present: true, values: scalarLeaves(record) });
   return compileAccessor(options.mapField?.(item.field) ?? item.field);
 }
 
-function expandPlaceholders(item: FieldItem, options: CompileOptions): FieldItem {
+/** Replaces `%name%` placeholder values with the values the options give for them. */
+export function expandPlaceholders(item: FieldItem, options: CompileOptions): FieldItem {
   if (!item.values.some((matcher) => matcher.test.kind === 'placeholder')) return item;
 
   const values = item.values.flatMap((matcher): ValueMatcher[] => {
@@ -161,7 +170,8 @@ function expandPlaceholders(item: FieldItem, options: CompileOptions): FieldItem
   return { ...item, values };
 }
 
-function compileMatcher(matcher: ValueMatcher, options: CompileOptions): ValuesPredicate {
+/** Compiles one value matcher of an item into a predicate over the values found. */
+export function compileMatcher(matcher: ValueMatcher, options: CompileOptions): ValuesPredicate {
   const test = matcher.test;
   if (test.kind === 'null')
     return (found) => found.values.every((value) => value === null || value === undefined);

@@ -749,6 +749,28 @@ correlation:
     expected: [{ title: 'some logins', events: [0, 1], group: {} }],
   },
   {
+    name: 'event_count window includes its end',
+    rules: `${BASE('login', LOGIN_ID, 'ConsoleLogin')}---
+title: two logins
+correlation:
+  type: event_count
+  rules: [login]
+  group-by: [userIdentity.userName]
+  timespan: 1h
+  condition:
+    gte: 2
+`,
+    events: [
+      { ...login('alice', 0), time: '2024-05-01T10:00:00.000Z' },
+      { ...login('bob', 0), time: '2024-05-01T10:00:00.000Z' },
+      { ...login('alice', 0), time: '2024-05-01T11:00:00.000Z' },
+      { ...login('bob', 0), time: '2024-05-01T11:00:00.001Z' },
+    ],
+    expected: [
+      { title: 'two logins', events: [0, 2], group: { 'userIdentity.userName': 'alice' } },
+    ],
+  },
+  {
     name: 'value_count distinct values',
     rules: `${BASE('login', LOGIN_ID, 'ConsoleLogin')}---
 title: many addresses
@@ -806,6 +828,48 @@ correlation:
 `,
     events: [create('alice', 0, 40), create('bob', 1, 60)],
     expected: [{ title: 'big average', events: [0, 1], group: {} }],
+  },
+  {
+    name: 'value_percentile rare value',
+    rules: `${BASE('login', LOGIN_ID, 'ConsoleLogin')}---
+title: rare address
+correlation:
+  type: value_percentile
+  rules: [login]
+  group-by: [userIdentity.userName]
+  timespan: 1h
+  condition:
+    field: sourceIPAddress
+    lte: 10
+`,
+    events: [
+      ...Array.from({ length: 9 }, (_, minute) => login('alice', minute)),
+      login('alice', 9, '6.6.6.6'),
+      ...Array.from({ length: 3 }, (_, minute) => login('bob', minute)),
+      login('bob', 3, '6.6.6.6'),
+    ],
+    expected: [{ title: 'rare address', events: [9], group: { 'userIdentity.userName': 'alice' } }],
+  },
+  {
+    name: 'value_percentile common value',
+    rules: `${BASE('login', LOGIN_ID, 'ConsoleLogin')}---
+title: usual address
+correlation:
+  type: value_percentile
+  rules: [login]
+  timespan: 1h
+  condition:
+    field: sourceIPAddress
+    gte: 75
+`,
+    events: [login('alice', 0), login('bob', 1), login('carol', 2), login('dave', 3, '6.6.6.6')],
+    // 1.1.1.1 is every event of the windows that end at its events. The window that starts at
+    // the last event holds 6.6.6.6 alone: near either end of a stream few events make a window,
+    // so a gt or gte share there is easy to reach.
+    expected: [
+      { title: 'usual address', events: [0, 1, 2], group: {} },
+      { title: 'usual address', events: [3], group: {} },
+    ],
   },
   {
     name: 'temporal in any order',

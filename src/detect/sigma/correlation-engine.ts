@@ -143,8 +143,6 @@ function allTexts(found: { values: unknown[] }): string[] {
 
 function evaluate(state: CorrelationState): CorrelationHit[] {
   const rule = state.rule;
-  if (rule.type === 'value_percentile') return [];
-
   const hits: CorrelationHit[] = [];
   for (const [key, occurrences] of [...state.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const sorted = [...occurrences].sort((a, b) => a.time - b.time);

@@ -1,8 +1,9 @@
 /**
  * Evaluation of one correlation group: occurrences of the referenced rules, sorted by time, are
- * scanned with a window of `timespan` anchored at each occurrence. A window whose aggregate
- * meets the condition becomes a hit; hits whose windows overlap are merged, so one burst gives
- * one hit.
+ * scanned with a window of `timespan` anchored at each occurrence. The window is closed: it
+ * holds the occurrences at most `timespan` after the anchor, the one exactly `timespan` later
+ * included. A window whose aggregate meets the condition becomes a hit; hits whose windows
+ * overlap are merged, so one burst gives one hit.
  *
  * NOTE: windows are anchored at occurrences, so for `lt`/`lte`/`eq` conditions a hit means
  * "some window starting at a matching event held that few", not a count over fixed buckets as
@@ -47,13 +48,14 @@ interface Aggregate {
 
 /** Finds the hits of one group; `sorted` must be in time order. */
 export function evaluateGroup(
-  type: Exclude<CorrelationType, 'value_percentile'>,
+  type: CorrelationType,
   sorted: Occurrence[],
   timespanMs: number,
   condition: CountCondition,
   ruleCount: number,
 ): WindowHit[] {
   if (type === 'temporal_ordered') return orderedHits(sorted, timespanMs, ruleCount);
+  if (type === 'value_percentile') return percentileHits(sorted, timespanMs, condition);
   return windowHits(sorted, timespanMs, condition, aggregateFor(type));
 }
 
@@ -176,4 +178,84 @@ function orderedChain(sorted: Occurrence[], anchor: number, timespanMs: number, 
     chain.push(position++);
   }
   return chain;
+}
+
+/**
+ * `value_percentile`: the share, in percent, that an occurrence's value of the field has among
+ * the group's occurrences with the field in a window of `timespan` that ends at the occurrence
+ * or starts at it (both closed). An occurrence whose value meets the condition in either window
+ * is flagged, so a value rare over the whole timespan is found wherever in the window it falls.
+ * Flagged occurrences of one value at most `timespan` apart form one hit. Each occurrence is
+ * weighed against two windows only, so the cost grows with the number of occurrences, not with
+ * occurrences times distinct values.
+ */
+function percentileHits(
+  sorted: Occurrence[],
+  timespanMs: number,
+  condition: CountCondition,
+): WindowHit[] {
+  const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
+  const flagged = new Map<string, Set<number>>();
+  const flag = (index: number, value: string) => {
+    const set = flagged.get(value) ?? new Set<number>();
+    set.add(index);
+    flagged.set(value, set);
+  };
+
+  const forward = sorted.map((_, index) => index);
+  shareScan(forward, sorted, distinct, timespanMs, condition, flag);
+  shareScan(forward.toReversed(), sorted, distinct, timespanMs, condition, flag);
+
+  const hits: WindowHit[] = [];
+  for (const indexes of flagged.values()) {
+    let members: Occurrence[] = [];
+    for (const index of [...indexes].sort((a, b) => a - b)) {
+      const occurrence = sorted[index]!;
+      const last = members.at(-1);
+      if (last !== undefined && occurrence.time - last.time > timespanMs) {
+        hits.push(toHit(members));
+        members = [];
+      }
+      members.push(occurrence);
+    }
+    if (members.length > 0) hits.push(toHit(members));
+  }
+  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
+}
+
+/**
+ * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
+ * visited occurrences at most `timespan` away from the current one, and flags each value of the
+ * current occurrence whose share in that window meets the condition.
+ */
+function shareScan(
+  order: number[],
+  sorted: Occurrence[],
+  distinct: string[][],
+  timespanMs: number,
+  condition: CountCondition,
+  flag: (index: number, value: string) => void,
+): void {
+  const counts = new Map<string, number>();
+  let withField = 0;
+  let oldest = 0;
+  const adjust = (index: number, step: 1 | -1) => {
+    const values = distinct[index]!;
+    if (values.length > 0) withField += step;
+    for (const value of values) {
+      const count = (counts.get(value) ?? 0) + step;
+      if (count === 0) counts.delete(value);
+      else counts.set(value, count);
+    }
+  };
+
+  for (const index of order) {
+    adjust(index, 1);
+    const time = sorted[index]!.time;
+    while (Math.abs(time - sorted[order[oldest]!]!.time) > timespanMs) adjust(order[oldest++]!, -1);
+
+    for (const value of distinct[index]!) {
+      if (meetsCondition((100 * counts.get(value)!) / withField, condition)) flag(index, value);
+    }
+  }
 }

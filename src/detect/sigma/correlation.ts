@@ -139,7 +139,16 @@ function countCondition(
   }
 
   const field = typeof value.field === 'string' ? value.field : null;
-  if (type !== null && NEEDS_FIELD.has(type) && field === null) {
+  if (Array.isArray(value.field)) {
+    // TODO: Sigma 2.1 lets value_count name several fields, joined by AND. Counting distinct
+    // tuples is not implemented, so the rule is rejected instead of counted on one field.
+    sink.error(
+      'unsupported_correlation_field',
+      [...path, 'field'],
+      'Correlation "field" lists several fields; give one field name.',
+    );
+    valid = false;
+  } else if (type !== null && NEEDS_FIELD.has(type) && field === null) {
     sink.error('missing_correlation_field', [...path, 'field'], `"${type}" needs "field".`);
     valid = false;
   }

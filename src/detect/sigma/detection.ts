@@ -23,8 +23,15 @@ function isScalar(value: unknown): value is RawValue {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
-/** Parses a detection section, reporting every problem to the sink. */
-export function parseDetection(detection: unknown, sink: IssueSink): ParsedDetection {
+/**
+ * Parses a detection section, reporting every problem to the sink. `section` is the key the
+ * searches sit under in the document (`filter` for Sigma filters), for the issue paths.
+ */
+export function parseDetection(
+  detection: unknown,
+  sink: IssueSink,
+  section = 'detection',
+): ParsedDetection {
   const searches: Record<string, SearchNode> = {};
   if (!isMap(detection)) {
     sink.error('missing_detection', ['detection'], 'The rule needs a "detection" map.');
@@ -36,24 +43,26 @@ export function parseDetection(detection: unknown, sink: IssueSink): ParsedDetec
     if (name === 'timeframe') {
       sink.warning(
         'obsolete_timeframe',
-        ['detection', name],
+        [section, name],
         '"timeframe" is Sigma 1.x syntax and is ignored; use a correlation rule with "timespan".',
       );
       continue;
     }
-    const node = parseSearch(body, ['detection', name], sink);
+    const node = parseSearch(body, [section, name], sink);
     if (node !== null) searches[name] = node;
   }
 
-  return { searches, condition: parseConditionField(detection.condition, searches, sink) };
+  const condition = parseConditionField(detection.condition, searches, sink, section);
+  return { searches, condition };
 }
 
 function parseConditionField(
   raw: unknown,
   searches: Record<string, SearchNode>,
   sink: IssueSink,
+  section: string,
 ): ConditionNode | null {
-  const path = ['detection', 'condition'];
+  const path = [section, 'condition'];
   if (raw === undefined || raw === null || raw === '') {
     sink.error('missing_condition', path, 'The detection section needs a "condition".');
     return null;

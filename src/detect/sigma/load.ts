@@ -1,25 +1,46 @@
 /** Loads Sigma rule files from folders. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { applyFilters } from './filter.ts';
 import type { RuleIssue } from './issues.ts';
-import type { SigmaRule } from './model.ts';
+import type { SigmaFilter, SigmaRule } from './model.ts';
 import { parseRuleText } from './parse.ts';
+
+/** One rule file that was read, with what parsing it gave. */
+export interface LoadedFile {
+  /** The root it was found under, as given to `loadRules`. */
+  root: string;
+  /** Path relative to the root, as rules and issues name it. */
+  file: string;
+  /** Rules of the file that passed validation. */
+  rules: number;
+  /** Sigma filters of the file that passed validation. */
+  filters: number;
+  /** Issues found while parsing the file, by severity. */
+  errors: number;
+  warnings: number;
+}
 
 /** The rules of every file under the given roots, and every issue found. */
 export interface LoadResult {
-  /** Single-event and correlation rules that passed validation. */
+  /** Single-event and correlation rules that passed validation, with filters applied. */
   rules: SigmaRule[];
+  /** Sigma filters that passed validation; they are already applied to `rules`. */
+  filters: SigmaFilter[];
   issues: RuleIssue[];
   filesRead: number;
+  /** Every file read, in the order read. */
+  files: LoadedFile[];
 }
 
 /**
  * Reads every `*.yml` and `*.yaml` file under the roots (recursively, in sorted order; other
- * files are ignored). Rule content never makes it throw: a bad file becomes issues. A root that
- * is a file is read as one rule file. File names in rules and issues are relative to their root.
+ * files are ignored), then applies the Sigma filters found under any root to the rules they
+ * name. Rule content never makes it throw: a bad file becomes issues. A root that is a file is
+ * read as one rule file. File names in rules and issues are relative to their root.
  */
 export async function loadRules(roots: string[]): Promise<LoadResult> {
-  const result: LoadResult = { rules: [], issues: [], filesRead: 0 };
+  const result: LoadResult = { rules: [], filters: [], issues: [], filesRead: 0, files: [] };
 
   for (const root of roots) {
     const files = await ruleFiles(root, result.issues);
@@ -30,15 +51,22 @@ export async function loadRules(roots: string[]): Promise<LoadResult> {
         text = await readFile(path, 'utf8');
       } catch (error) {
         result.issues.push(readIssue(name, error));
+        result.files.push({ root, file: name, rules: 0, filters: 0, errors: 1, warnings: 0 });
         continue;
       }
       result.filesRead++;
       const parsed = parseRuleText(text, name);
       result.rules.push(...parsed.rules);
+      result.filters.push(...parsed.filters);
       result.issues.push(...parsed.issues);
+      const found = { rules: parsed.rules.length, filters: parsed.filters.length };
+      result.files.push({ root, file: name, ...found, ...counts(parsed.issues) });
     }
   }
 
+  const filtered = applyFilters(result.rules, result.filters);
+  result.rules = filtered.rules;
+  result.issues.push(...filtered.issues);
   return result;
 }
 
@@ -66,4 +94,9 @@ function readIssue(file: string, error: unknown): RuleIssue {
     field: null,
     message: `The rule file or folder could not be read (${code}).`,
   };
+}
+
+function counts(issues: RuleIssue[]): { errors: number; warnings: number } {
+  const errors = issues.filter((issue) => issue.severity === 'error').length;
+  return { errors, warnings: issues.length - errors };
 }

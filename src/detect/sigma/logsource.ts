@@ -3,6 +3,7 @@
  * evaluated only on events of the source its logsource maps to; a logsource with no entry here
  * is routed nowhere rather than guessed.
  */
+import type { IssueSink } from './issues.ts';
 import type { LogSource } from './model.ts';
 
 /** One routing entry: a Sigma logsource and the source id whose events it describes. */
@@ -80,4 +81,29 @@ export function routeLogSource(
       same(logsource.category, entry.category),
   );
   return route ?? null;
+}
+
+/** Parses the `logsource` section of a rule or filter: at least one of its three keys. */
+export function parseLogSource(value: unknown, sink: IssueSink): LogSource | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    sink.error('missing_logsource', ['logsource'], 'The rule needs a "logsource" map.');
+    return null;
+  }
+
+  const map = value as Record<string, unknown>;
+  const pick = (key: string) => (typeof map[key] === 'string' ? (map[key] as string) : null);
+  const logsource = {
+    product: pick('product'),
+    service: pick('service'),
+    category: pick('category'),
+  };
+  if (logsource.product === null && logsource.service === null && logsource.category === null) {
+    sink.error(
+      'missing_logsource',
+      ['logsource'],
+      '"logsource" needs at least one of product, service or category.',
+    );
+    return null;
+  }
+  return logsource;
 }

@@ -119,6 +119,27 @@ export interface DetectionRule extends RuleHeader {
   /** Search identifiers by name. */
   searches: Record<string, SearchNode>;
   condition: ConditionNode;
+  /**
+   * Ids of the Sigma filters applied to the rule, in the order applied. Each one added its
+   * searches under `filter.<filter id>.<search name>` and turned the condition into
+   * `(condition) and not (filter condition)`. Absent when no filter applies.
+   */
+  filters?: string[];
+}
+
+/**
+ * A Sigma filter (Sigma 2.1 filters specification): searches and a condition that suppress
+ * matches of the rules it names. Filters are applied to the model by `applyFilters`, so a
+ * backend sees only the filtered rules.
+ */
+export interface SigmaFilter extends RuleHeader {
+  kind: 'filter';
+  logsource: LogSource;
+  /** Ids or names of the rules it applies to, as written. */
+  rules: string[];
+  searches: Record<string, SearchNode>;
+  /** The events to suppress. */
+  condition: ConditionNode;
 }
 
 export type CorrelationType =

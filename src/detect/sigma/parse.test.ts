@@ -170,6 +170,20 @@ ${cloudtrailRule('s:\n  a: x\ncondition: s', 'base')}name: base
     expect(correlation.kind === 'correlation' ? correlation.timespanMs : null).toBe(900_000);
   });
 
+  test('value_count over several fields rejected', () => {
+    const text = `title: c
+correlation:
+  type: value_count
+  rules: [base]
+  timespan: 1h
+  condition: { field: [User, Host], gte: 2 }
+`;
+    const { rules, issues } = parseRuleText(text, 'c.yml');
+    expect(rules).toEqual([]);
+    expect(issues.map((issue) => issue.code)).toEqual(['unsupported_correlation_field']);
+    expect(issues[0]!.field).toBe('correlation.condition.field');
+  });
+
   test('correlation problems reported', () => {
     const text = `title: c
 correlation:

@@ -4,14 +4,18 @@
  */
 import { parseCorrelation } from './correlation.ts';
 import { parseDetection } from './detection.ts';
+import { parseFilter } from './filter.ts';
 import { parseHeader } from './header.ts';
 import { IssueSink, type RuleIssue } from './issues.ts';
-import type { DetectionRule, LogSource, SigmaRule } from './model.ts';
+import { parseLogSource } from './logsource.ts';
+import type { DetectionRule, SigmaFilter, SigmaRule } from './model.ts';
 import { type RuleDocument, readRuleDocuments } from './yaml-documents.ts';
 
-/** Rules and issues of one rule file. */
+/** Rules, filters and issues of one rule file. */
 export interface ParseResult {
   rules: SigmaRule[];
+  /** Sigma filter documents of the file, not yet applied (see `applyFilters`). */
+  filters: SigmaFilter[];
   issues: RuleIssue[];
 }
 
@@ -31,24 +35,31 @@ export function parseRuleText(text: string, file: string): ParseResult {
   }));
 
   const rules: SigmaRule[] = [];
+  const filters: SigmaFilter[] = [];
   for (const document of documents) {
     const sink = new IssueSink(file, document.lineOf);
     const rule = parseDocument(document, file, sink);
     issues.push(...sink.issues);
-    if (rule !== null && !sink.hasErrorSince(0)) rules.push(rule);
+    if (rule === null || sink.hasErrorSince(0)) continue;
+    if (rule.kind === 'filter') filters.push(rule);
+    else rules.push(rule);
   }
   if (documents.length === 0 && problems.length === 0) {
     issues.push(issue(file, 'empty_file', 'The file holds no rule.'));
   }
 
-  return { rules, issues };
+  return { rules, filters, issues };
 }
 
 function issue(file: string, code: string, message: string): RuleIssue {
   return { code, severity: 'error', file, line: null, field: null, message };
 }
 
-function parseDocument(document: RuleDocument, file: string, sink: IssueSink): SigmaRule | null {
+function parseDocument(
+  document: RuleDocument,
+  file: string,
+  sink: IssueSink,
+): SigmaRule | SigmaFilter | null {
   const doc = document.value;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     sink.error('invalid_document', [], 'A rule document must be a YAML map.');
@@ -58,11 +69,7 @@ function parseDocument(document: RuleDocument, file: string, sink: IssueSink): S
   const map = doc as Record<string, unknown>;
   const header = parseHeader(map, file, document.line, sink);
   if ('correlation' in map) return parseCorrelation(map, header, sink);
-  if ('filter' in map && !('detection' in map)) {
-    // TODO: Sigma filters (rules that add exclusions to other rules) are not applied yet.
-    sink.error('unsupported_filter', ['filter'], 'Sigma filter documents are not supported yet.');
-    return null;
-  }
+  if ('filter' in map && !('detection' in map)) return parseFilter(map, header, sink);
 
   const logsource = parseLogSource(map.logsource, sink);
   const { searches, condition } = parseDetection(map.detection, sink);
@@ -70,28 +77,4 @@ function parseDocument(document: RuleDocument, file: string, sink: IssueSink): S
 
   const rule: DetectionRule = { ...header, kind: 'detection', logsource, searches, condition };
   return rule;
-}
-
-function parseLogSource(value: unknown, sink: IssueSink): LogSource | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    sink.error('missing_logsource', ['logsource'], 'The rule needs a "logsource" map.');
-    return null;
-  }
-
-  const map = value as Record<string, unknown>;
-  const pick = (key: string) => (typeof map[key] === 'string' ? (map[key] as string) : null);
-  const logsource = {
-    product: pick('product'),
-    service: pick('service'),
-    category: pick('category'),
-  };
-  if (logsource.product === null && logsource.service === null && logsource.category === null) {
-    sink.error(
-      'missing_logsource',
-      ['logsource'],
-      '"logsource" needs at least one of product, service or category.',
-    );
-    return null;
-  }
-  return logsource;
 }

@@ -97,7 +97,7 @@ correlation:
     expect(set.issues.map((issue) => issue.code)).toEqual(['unknown_rule_reference']);
   });
 
-  test('value_percentile refused', () => {
+  test('value_percentile accepted', () => {
     const text = `title: c
 correlation:
   type: value_percentile
@@ -108,7 +108,8 @@ correlation:
 ${cloudtrailRule('s:\n  a: x\ncondition: s', 'base')}name: base
 `;
     const set = new RuleSet(rulesOf(text));
-    expect(set.issues.map((issue) => issue.code)).toEqual(['unsupported_correlation']);
+    expect(set.issues).toEqual([]);
+    expect(set.meta().map((meta) => meta.title)).toEqual(['c', 'base']);
   });
 
   test('catastrophic regex finishes quickly', () => {

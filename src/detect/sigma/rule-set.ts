@@ -7,6 +7,7 @@ import type { Event } from '../../core/event.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
 import { type CompileOptions, compileRule, type RecordPredicate } from './compile.ts';
 import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
+import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
 import { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
@@ -27,6 +28,8 @@ export interface RuleSetOptions {
 
 interface CompiledRule {
   rule: DetectionRule;
+  /** The options the predicate was compiled with, for explanations. */
+  options: CompileOptions;
   /** Position in the rule set, so matches come out in rule order. */
   order: number;
   predicate: RecordPredicate;
@@ -41,6 +44,8 @@ export class RuleSet {
   readonly issues: RuleIssue[] = [];
   readonly #rules: SigmaRule[] = [];
   readonly #bySource = new Map<string, PrefilterIndex<CompiledRule>>();
+  readonly #byId = new Map<string, CompiledRule>();
+  readonly #explainers = new Map<string, MatchExplainer | null>();
   readonly #engine: CorrelationEngine;
 
   constructor(rules: SigmaRule[], options: RuleSetOptions = {}) {
@@ -83,6 +88,24 @@ export class RuleSet {
     return matches;
   }
 
+  /**
+   * Explains why a single-event rule of the set matched an event: the searches, fields and
+   * values that satisfied it. Returns `null` when the set has no such rule or the rule does not
+   * match the event. Matching computes no explanation, so call this for matches only.
+   */
+  explain(ruleId: string, event: Event): MatchExplanation | null {
+    const compiled = this.#byId.get(ruleId);
+    if (compiled === undefined) return null;
+
+    let explainer = this.#explainers.get(ruleId);
+    if (explainer === undefined) {
+      const built = compileExplainer(compiled.rule, compiled.options);
+      explainer = typeof built === 'function' ? built : null;
+      this.#explainers.set(ruleId, explainer);
+    }
+    return explainer === null ? null : explainer(event.raw);
+  }
+
   /** Ends the stream: evaluates correlation rules over what was matched, returns their hits. */
   finish(): CorrelationHit[] {
     return this.#engine.finish();
@@ -122,10 +145,8 @@ export class RuleSet {
     }
 
     const mapField = route.mapField;
-    const predicate = compileRule(
-      rule,
-      mapField ? { ...compileOptions, mapField } : compileOptions,
-    );
+    const ruleOptions = mapField ? { ...compileOptions, mapField } : compileOptions;
+    const predicate = compileRule(rule, ruleOptions);
     if (typeof predicate !== 'function') {
       this.#issue(rule, predicate.code, 'error', predicate.message);
       return false;
@@ -137,7 +158,9 @@ export class RuleSet {
       this.#bySource.set(route.source, index);
     }
     const requirement = options.prefilter === false ? null : ruleRequirement(rule, mapField);
-    index.add({ rule, order, predicate, emit, feeds }, requirement);
+    const compiled: CompiledRule = { rule, options: ruleOptions, order, predicate, emit, feeds };
+    index.add(compiled, requirement);
+    this.#byId.set(rule.id, compiled);
     return true;
   }
 
@@ -175,15 +198,6 @@ export class RuleSet {
     rule: CorrelationRule,
     resolve: (reference: string) => SigmaRule | undefined,
   ) {
-    if (rule.type === 'value_percentile') {
-      this.#issue(
-        rule,
-        'unsupported_correlation',
-        'error',
-        'The in-memory backend does not evaluate value_percentile correlations.',
-      );
-      return true;
-    }
     for (const reference of rule.rules) {
       const target = resolve(reference);
       if (target === undefined) {
