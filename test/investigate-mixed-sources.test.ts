@@ -205,6 +205,7 @@ describe('cloudcase sources', () => {
       'aws.s3access',
       'aws.elb',
       'host.syslog',
+      'host.auditd',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

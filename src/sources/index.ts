@@ -1,3 +1,4 @@
+import { auditd } from './auditd.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
 import { elb } from './elb.ts';
@@ -28,6 +29,7 @@ export const FORMATS: SourceFormat[] = [
   s3Access,
   elb,
   syslog,
+  auditd,
 ];
 
 /** Lowest sniff score that counts as recognised. */

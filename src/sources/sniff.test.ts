@@ -6,7 +6,13 @@ import { LOGS } from './test-ingest.ts';
 
 const AWS = 'elastic-integrations-pipeline-samples/packages/aws/data_stream';
 
-const TEXT_FORMATS = new Set(['aws.vpcflow', 'aws.s3access', 'aws.elb', 'host.syslog']);
+const TEXT_FORMATS = new Set([
+  'aws.vpcflow',
+  'aws.s3access',
+  'aws.elb',
+  'host.syslog',
+  'host.auditd',
+]);
 
 // Real files of every format, each with the one format that must recognise it.
 const FILES: [string, string][] = [
@@ -31,13 +37,12 @@ const FILES: [string, string][] = [
   ['plaso-cloud-test-data/test_data/syslog_ssh.log', 'host.syslog'],
   ['loghub-openssh-linux/OpenSSH/OpenSSH_2k.log', 'host.syslog'],
   ['loghub-openssh-linux/Linux/Linux_2k.log', 'host.syslog'],
+  ['plaso-cloud-test-data/test_data/audit_enriched.log', 'host.auditd'],
+  ['plaso-cloud-test-data/test_data/selinux.log', 'host.auditd'],
 ];
 
 // Text logs of other kinds that no format may claim.
-const FOREIGN = [
-  'plaso-cloud-test-data/test_data/selinux.log',
-  'otrf-goldensaml-adfs-mail-access/WindowsEvents.json',
-];
+const FOREIGN = ['otrf-goldensaml-adfs-mail-access/WindowsEvents.json'];
 
 describe('format sniffing', () => {
   it('picks the right format for each real file, and text formats claim no other', () => {

@@ -49,6 +49,8 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   { product: 'linux', service: 'sshd', category: null, source: 'host.syslog' },
   { product: 'linux', service: 'sudo', category: null, source: 'host.syslog' },
   { product: 'linux', service: 'syslog', category: null, source: 'host.syslog' },
+  // Linux auditd rules name auditd's own fields (`type`, `exe`, `key`, `a0`).
+  { product: 'linux', service: 'auditd', category: null, source: 'host.auditd' },
 ];
 
 /**
