@@ -206,6 +206,7 @@ describe('cloudcase sources', () => {
       'aws.elb',
       'host.syslog',
       'host.auditd',
+      'host.journald',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

@@ -4,6 +4,7 @@ import { cloudTrail } from './cloudtrail.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
+import { journald } from './journald.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
 import { oktaSystemLog } from './okta.ts';
@@ -30,6 +31,7 @@ export const FORMATS: SourceFormat[] = [
   elb,
   syslog,
   auditd,
+  journald,
 ];
 
 /** Lowest sniff score that counts as recognised. */
