@@ -55,7 +55,37 @@ const ELB_LINE =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123 "Root=1-abc" ' +
   '"shop.example.com" "-" 0 2021-01-01T00:19:59.000000Z "forward" "-" "-" "10.0.0.5:443" "200" "-" "-"';
 
-describe('a case mixing CloudTrail with flow, S3 access and load balancer logs', () => {
+const FINDING = {
+  'detail-type': 'GuardDuty Finding',
+  source: 'aws.guardduty',
+  detail: {
+    schemaVersion: '2.0',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    id: 'f00d',
+    arn: 'arn:aws:guardduty:us-east-1:123456789012:detector/abc/finding/f00d',
+    type: 'UnauthorizedAccess:EC2/SSHBruteForce',
+    resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0123' } },
+    service: {
+      serviceName: 'guardduty',
+      detectorId: 'abc',
+      eventFirstSeen: '2021-01-01T00:11:00Z',
+      action: {
+        actionType: 'NETWORK_CONNECTION',
+        networkConnectionAction: {
+          connectionDirection: 'INBOUND',
+          remoteIpDetails: { ipAddressV4: ATTACKER },
+          localPortDetails: { port: 22 },
+        },
+      },
+    },
+    severity: 5,
+    createdAt: '2021-01-01T00:16:00Z',
+    title: 'SSH brute force',
+  },
+};
+
+describe('a case mixing CloudTrail with flow, S3 access, load balancer and GuardDuty logs', () => {
   let summary: Summary;
   let code: number;
   let events: TimelineEvent[];
@@ -72,6 +102,7 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
     ];
     await writeFile(path.join(folder, '2021-01-01-00-15-00-ABCDEF0123456789'), access.join('\r\n'));
     await writeFile(path.join(folder, 'elb-access.log'), `${ELB_LINE}\n`);
+    await writeFile(path.join(folder, 'guardduty-finding.json'), JSON.stringify(FINDING));
     await copyFile(
       path.join(SHARED_DATA, 'logs/plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
       path.join(folder, 'cloudtrail.jsonl'),
@@ -93,10 +124,11 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
   it('recognises each file by itself and reconciles the counts', () => {
     // The flow log's cut-short line is rejected, so the run ends as partial.
     expect(code).toBe(3);
-    expect(summary.records).toEqual({ read: 12, stored: 11, rejected: 1 });
+    expect(summary.records).toEqual({ read: 13, stored: 12, rejected: 1 });
     expect(summary.sources['aws.vpcflow']).toEqual({ read: 3, stored: 2, rejected: 1 });
     expect(summary.sources['aws.s3access']).toEqual({ read: 2, stored: 2, rejected: 0 });
     expect(summary.sources['aws.elb']).toEqual({ read: 1, stored: 1, rejected: 0 });
+    expect(summary.sources['aws.guardduty']).toEqual({ read: 1, stored: 1, rejected: 0 });
     expect(summary.sources['aws.cloudtrail']).toEqual({ read: 6, stored: 6, rejected: 0 });
     for (const counts of Object.values(summary.sources)) {
       expect(counts.read).toBe(counts.stored + counts.rejected);
@@ -106,9 +138,9 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
   });
 
   it('puts every source on one timeline in time order', () => {
-    expect(events).toHaveLength(11);
+    expect(events).toHaveLength(12);
     expect(new Set(events.map((event) => event.source))).toEqual(
-      new Set(['aws.cloudtrail', 'aws.vpcflow', 'aws.s3access', 'aws.elb']),
+      new Set(['aws.cloudtrail', 'aws.vpcflow', 'aws.s3access', 'aws.elb', 'aws.guardduty']),
     );
     const times = events.map((event) => event.time);
     expect(times).toEqual([...times].sort());

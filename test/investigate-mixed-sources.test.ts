@@ -151,6 +151,7 @@ describe('cloudcase sources', () => {
       'aws.vpcflow',
       'aws.s3access',
       'aws.elb',
+      'aws.guardduty',
     ]);
     expect(listing.find((entry) => entry.id === 'k8s.audit')?.sigma).toEqual(['kubernetes/audit']);
     for (const entry of listing) expect(entry.example).not.toBe('');

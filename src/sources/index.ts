@@ -1,6 +1,7 @@
 import { cloudTrail } from './cloudtrail.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
+import { guardDuty } from './guardduty.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { s3Access } from './s3-access.ts';
 import type { SourceFormat } from './types.ts';
@@ -11,7 +12,15 @@ import { vpcFlow } from './vpc-flow.ts';
  * sniff scores the earlier format wins: Kubernetes comes before GCP because a Kubernetes audit
  * file may also carry GKE's entries, which the Kubernetes format hands to the GCP one.
  */
-export const FORMATS: SourceFormat[] = [cloudTrail, k8sAudit, gcpAudit, vpcFlow, s3Access, elb];
+export const FORMATS: SourceFormat[] = [
+  cloudTrail,
+  k8sAudit,
+  gcpAudit,
+  vpcFlow,
+  s3Access,
+  elb,
+  guardDuty,
+];
 
 /** Lowest sniff score that counts as recognised. */
 export const SNIFF_THRESHOLD = 0.5;
