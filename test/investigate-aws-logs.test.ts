@@ -85,7 +85,22 @@ const FINDING = {
   },
 };
 
-describe('a case mixing CloudTrail with flow, S3 access, load balancer and GuardDuty logs', () => {
+const DNS_QUERY = {
+  version: '1.100000',
+  account_id: '123456789012',
+  region: 'us-east-1',
+  vpc_id: 'vpc-0abc',
+  query_timestamp: '2021-01-01T00:09:00Z',
+  query_name: 'pool.miner.example.',
+  query_type: 'A',
+  rcode: 'NOERROR',
+  answers: [{ Rdata: ATTACKER, Type: 'A', Class: 'IN' }],
+  srcaddr: '10.0.0.5',
+  srcport: '53211',
+  srcids: { instance: 'i-0123' },
+};
+
+describe('a case mixing CloudTrail with flow, S3, load balancer, DNS and GuardDuty logs', () => {
   let summary: Summary;
   let code: number;
   let events: TimelineEvent[];
@@ -103,6 +118,8 @@ describe('a case mixing CloudTrail with flow, S3 access, load balancer and Guard
     await writeFile(path.join(folder, '2021-01-01-00-15-00-ABCDEF0123456789'), access.join('\r\n'));
     await writeFile(path.join(folder, 'elb-access.log'), `${ELB_LINE}\n`);
     await writeFile(path.join(folder, 'guardduty-finding.json'), JSON.stringify(FINDING));
+    const dnsName = '123456789012_vpcdnsquerylogs_vpc-0abc_20210101T0005Z_c3d4.log.gz';
+    await writeFile(path.join(folder, dnsName), gzipSync(`${JSON.stringify(DNS_QUERY)}\n`));
     await copyFile(
       path.join(SHARED_DATA, 'logs/plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
       path.join(folder, 'cloudtrail.jsonl'),
@@ -124,10 +141,11 @@ describe('a case mixing CloudTrail with flow, S3 access, load balancer and Guard
   it('recognises each file by itself and reconciles the counts', () => {
     // The flow log's cut-short line is rejected, so the run ends as partial.
     expect(code).toBe(3);
-    expect(summary.records).toEqual({ read: 13, stored: 12, rejected: 1 });
+    expect(summary.records).toEqual({ read: 14, stored: 13, rejected: 1 });
     expect(summary.sources['aws.vpcflow']).toEqual({ read: 3, stored: 2, rejected: 1 });
     expect(summary.sources['aws.s3access']).toEqual({ read: 2, stored: 2, rejected: 0 });
     expect(summary.sources['aws.elb']).toEqual({ read: 1, stored: 1, rejected: 0 });
+    expect(summary.sources['aws.route53resolver']).toEqual({ read: 1, stored: 1, rejected: 0 });
     expect(summary.sources['aws.guardduty']).toEqual({ read: 1, stored: 1, rejected: 0 });
     expect(summary.sources['aws.cloudtrail']).toEqual({ read: 6, stored: 6, rejected: 0 });
     for (const counts of Object.values(summary.sources)) {
@@ -138,9 +156,16 @@ describe('a case mixing CloudTrail with flow, S3 access, load balancer and Guard
   });
 
   it('puts every source on one timeline in time order', () => {
-    expect(events).toHaveLength(12);
+    expect(events).toHaveLength(13);
     expect(new Set(events.map((event) => event.source))).toEqual(
-      new Set(['aws.cloudtrail', 'aws.vpcflow', 'aws.s3access', 'aws.elb', 'aws.guardduty']),
+      new Set([
+        'aws.cloudtrail',
+        'aws.vpcflow',
+        'aws.s3access',
+        'aws.elb',
+        'aws.guardduty',
+        'aws.route53resolver',
+      ]),
     );
     const times = events.map((event) => event.time);
     expect(times).toEqual([...times].sort());

@@ -152,6 +152,7 @@ describe('cloudcase sources', () => {
       'aws.s3access',
       'aws.elb',
       'aws.guardduty',
+      'aws.route53resolver',
     ]);
     expect(listing.find((entry) => entry.id === 'k8s.audit')?.sigma).toEqual(['kubernetes/audit']);
     for (const entry of listing) expect(entry.example).not.toBe('');

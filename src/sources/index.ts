@@ -3,6 +3,7 @@ import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { guardDuty } from './guardduty.ts';
 import { k8sAudit } from './k8s-audit.ts';
+import { route53Resolver } from './route53-resolver.ts';
 import { s3Access } from './s3-access.ts';
 import type { SourceFormat } from './types.ts';
 import { vpcFlow } from './vpc-flow.ts';
@@ -20,6 +21,7 @@ export const FORMATS: SourceFormat[] = [
   s3Access,
   elb,
   guardDuty,
+  route53Resolver,
 ];
 
 /** Lowest sniff score that counts as recognised. */
