@@ -23,7 +23,7 @@ const MARKERS: [RegExp, number][] = [
   ],
 ];
 
-/** Resource fields of a query log record, with the resource type each names. */
+/** Keys of a record's `srcids`, with the resource type each names. */
 const SOURCE_IDS: [string, string][] = [
   ['instance', 'AWS::EC2::Instance'],
   ['resolver_endpoint', 'AWS::Route53Resolver::ResolverEndpoint'],
@@ -139,7 +139,7 @@ function resourcesOf(record: JsonObject): Resource[] {
   return resources;
 }
 
-// `answers` is a list of `{Rdata, Type, Class}`; some copies flatten a single answer to an object.
+// `answers` is a list of `{Rdata, Type, Class}`, which some copies flatten to one object.
 function firstAnswer(record: JsonObject): string | null {
   const answers = Array.isArray(record.answers) ? record.answers : [record.answers];
   const first = answers[0];
