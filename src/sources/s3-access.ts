@@ -18,7 +18,6 @@ import {
   type LineParse,
   type LineParser,
   RAW_LINE_KEY,
-  scanTextRecords,
   scoreLines,
 } from './text-lines.ts';
 import { scanTextOrJsonRecords } from './text-or-json.ts';
