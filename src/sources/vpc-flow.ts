@@ -16,12 +16,13 @@ import {
   type LineParse,
   type LineParser,
   RAW_LINE_KEY,
-  scanTextRecords,
   scoreLines,
 } from './text-lines.ts';
+import { scanTextOrJsonRecords } from './text-or-json.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 import { KNOWN_FIELDS, LAYOUTS_BY_COUNT, PROTOCOL_NAMES } from './vpc-flow-fields.ts';
+import { CLOUDWATCH_RECORD_KEYS, flowLineOf, sniffFlowJson } from './vpc-flow-json.ts';
 
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
 const LOG_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
@@ -58,7 +59,7 @@ export const vpcFlow: SourceFormat = {
   example: '123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20240101T0000Z_a1b2c3d4.log.gz',
   sniff: sniffVpcFlow,
   records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextRecords(input, new FlowLineParser()),
+    scanTextOrJsonRecords(input, new FlowLineParser(), { recordKeys: CLOUDWATCH_RECORD_KEYS }),
   normalize: normalizeVpcFlow,
 };
 
@@ -103,9 +104,12 @@ class FlowLineParser implements LineParser {
 
 /** Scores how much the first bytes of a stream look like flow log lines. */
 export function sniffVpcFlow(head: Buffer, _name: string): number {
+  const textHead = head.toString('latin1').trimStart();
+  if (textHead.startsWith('{') || textHead.startsWith('[')) return sniffFlowJson(textHead);
+
   const lines = headLines(head, SNIFF_LINES);
   const first = lines[0];
-  if (first === undefined || first.startsWith('{') || first.startsWith('[')) return 0;
+  if (first === undefined) return 0;
 
   const firstTokens = first.trim().split(/ +/);
   const header = headerFields(firstTokens);
@@ -139,7 +143,9 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { code: 'not_vpc_flow', reason: 'the record is not an object of flow log fields' };
   }
-  const record = value as Fields;
+  const found = fieldsOf(value as Fields);
+  if ('error' in found) return found.error;
+  const record = found.fields;
 
   // The end of the capture window is the event time, as in Elastic's AWS integration: a record
   // is written once its window closes, and `start` alone is a fallback.
@@ -184,8 +190,25 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
     message: summaryOf(record, action, logStatus, src, dst, resources),
     tags: [],
     evidence: ref,
-    raw: record,
+    raw: value as Fields,
   };
+}
+
+// A record read from a text line carries the line. A CloudWatch Logs event carries it as its
+// message, which is read with the layouts of lines without a header.
+function fieldsOf(value: Fields): { fields: Fields } | { error: NormalizeError } {
+  if (typeof value[RAW_LINE_KEY] === 'string') return { fields: value };
+
+  const line = flowLineOf(value);
+  if (line === null) {
+    return { error: { code: 'not_vpc_flow', reason: 'the log event has no message' } };
+  }
+  const parsed = new FlowLineParser().parse(line);
+  if (parsed.kind === 'record') return { fields: parsed.value };
+  if (parsed.kind === 'rejected') return { error: { code: parsed.code, reason: parsed.reason } };
+
+  const reason = 'the log event contains a header line, not a record';
+  return { error: { code: 'not_vpc_flow', reason } };
 }
 
 // OCSF Network Activity: traffic that a security group or network ACL refused is `Refuse`.
