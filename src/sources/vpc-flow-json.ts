@@ -1,7 +1,7 @@
 /**
  * Flow log lines inside CloudWatch Logs JSON: `aws logs filter-log-events` output (`events`),
- * subscription filter payloads (`logEvents`) and Logs Insights exports
- * (`@message`). Each log event carries one flow log line, without the header.
+ * subscription filter payloads (`logEvents`) and Logs Insights exports (`@message`). Each log
+ * event carries one flow log line, without the header.
  */
 
 /** Keys of a top-level object whose array contains the log events. */
