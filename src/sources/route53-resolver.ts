@@ -32,8 +32,9 @@ const SOURCE_IDS: [string, string][] = [
 
 /**
  * Amazon Route 53 Resolver query logs (record version 1.1), one JSON object per query, as S3
- * delivery files (JSON lines, usually gz) and CloudWatch Logs exports write them. The record as
- * read is kept as `raw`.
+ * delivery files contain them (JSON lines, usually gz). The record as read is kept as `raw`.
+ * NOTE: query logs sent to CloudWatch Logs and exported from there, with each record as the
+ * text of a log event's `message`, are not read.
  */
 export const route53Resolver: SourceFormat = {
   id: 'aws.route53resolver',
