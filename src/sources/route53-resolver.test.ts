@@ -100,3 +100,23 @@ describe('Route 53 Resolver query logs', () => {
     expect(detectFormat(Buffer.from(pantherDnsLogs()), 'dns.log')?.id).toBe('aws.route53resolver');
   });
 });
+
+describe('Route 53 Resolver query logs from CloudWatch Logs', () => {
+  it('reads records inside log event messages and rejects the rest', async () => {
+    const output = {
+      events: [
+        { logStreamName: 'vpc-0abc', timestamp: 1714557600000, message: JSON.stringify(BLOCKED) },
+        { logStreamName: 'vpc-0abc', timestamp: 1714557600000, message: '{"query_name": ' },
+        { logStreamName: 'vpc-0abc', timestamp: 1714557600000, message: '{"hello": "world"}' },
+      ],
+    };
+    const text = JSON.stringify(output);
+    const { events, rejected } = await ingestText(route53Resolver, text);
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ time: '2024-05-01T10:00:00.000Z', status: 'failure' });
+    expect(events[0]?.raw).toEqual(BLOCKED);
+    expect(rejected.map((entry) => entry.code)).toEqual(['invalid_json', 'not_dns_query']);
+    expect(detectFormat(Buffer.from(text), 'dns.json')?.id).toBe('aws.route53resolver');
+  });
+});

@@ -21,7 +21,17 @@ const MARKERS: [RegExp, number][] = [
     /"query_timestamp"\s*:[\s\S]*"query_name"\s*:|"query_name"\s*:[\s\S]*"query_timestamp"\s*:/,
     0.9,
   ],
+  // A record as the text of a CloudWatch Logs event, with its quotes escaped.
+  [
+    /\\"query_timestamp\\"\s*:[\s\S]*\\"query_name\\"|\\"query_name\\"\s*:[\s\S]*\\"query_timestamp\\"/,
+    0.85,
+  ],
 ];
+
+/** `aws logs filter-log-events` output (`events`) and subscription payloads (`logEvents`). */
+const RECORD_KEYS = ['events', 'logEvents'];
+/** Maximum length, in characters, of a log event message that is parsed as a query record. */
+const MAX_MESSAGE_CHARS = 1024 * 1024;
 
 /** Keys of a record's `srcids`, with the resource type each names. */
 const SOURCE_IDS: [string, string][] = [
@@ -32,16 +42,16 @@ const SOURCE_IDS: [string, string][] = [
 
 /**
  * Amazon Route 53 Resolver query logs (record version 1.1), one JSON object per query, as S3
- * delivery files contain them (JSON lines, usually gz). The record as read is kept as `raw`.
- * NOTE: query logs sent to CloudWatch Logs and exported from there, with each record as the
- * text of a log event's `message`, are not read.
+ * delivery files contain them (JSON lines, usually gz) and inside CloudWatch Logs JSON, where
+ * each log event's `message` is a record as text. The query record is kept as `raw`.
  */
 export const route53Resolver: SourceFormat = {
   id: 'aws.route53resolver',
   description: 'Amazon Route 53 Resolver DNS query logs from VPCs',
   example: '123456789012_vpcdnsquerylogs_vpc-0123456789abcdef0_20240101T0000Z_a1b2c3d4.log.gz',
   sniff: sniffRoute53Resolver,
-  records: (input: Readable): AsyncIterable<RecordResult> => scanJsonRecords(input),
+  records: (input: Readable): AsyncIterable<RecordResult> =>
+    scanJsonRecords(input, { recordKeys: RECORD_KEYS }),
   normalize: normalizeRoute53Resolver,
 };
 
@@ -59,10 +69,13 @@ export function sniffRoute53Resolver(head: Buffer, _name: string): number {
 }
 
 /** Maps one Resolver query log record to an event. */
-export function normalizeRoute53Resolver(value: unknown, ref: EvidenceRef): Event | NormalizeError {
-  if (!isObject(value) || typeof value.query_name !== 'string') {
-    return { code: 'not_dns_query', reason: 'the record is no Resolver query log record' };
-  }
+export function normalizeRoute53Resolver(
+  record: unknown,
+  ref: EvidenceRef,
+): Event | NormalizeError {
+  const unwrapped = unwrap(record);
+  if ('error' in unwrapped) return unwrapped.error;
+  const value = unwrapped.query;
   if (value.query_timestamp === undefined || value.query_timestamp === null) {
     return { code: 'missing_time', reason: 'the record has no query_timestamp' };
   }
@@ -105,7 +118,40 @@ export function normalizeRoute53Resolver(value: unknown, ref: EvidenceRef): Even
   };
 }
 
-// The log writes the port as a string; some copies write a number.
+type Query = JsonObject & { query_name: string };
+
+function isQuery(value: unknown): value is Query {
+  return isObject(value) && typeof value.query_name === 'string';
+}
+
+// A CloudWatch Logs event carries the record as the text of `message` or `@message`.
+function unwrap(value: unknown): { query: Query } | { error: NormalizeError } {
+  if (isQuery(value)) return { query: value };
+
+  const message = isObject(value) ? (value['@message'] ?? value.message) : undefined;
+  if (typeof message !== 'string') {
+    return { error: notQuery('the record is no Resolver query log record') };
+  }
+  if (message.length > MAX_MESSAGE_CHARS) {
+    const reason = 'the log event message is larger than 1 MiB';
+    return { error: { code: 'record_too_large', reason } };
+  }
+  let inner: unknown;
+  try {
+    inner = JSON.parse(message);
+  } catch {
+    return { error: { code: 'invalid_json', reason: 'the log event message is not valid JSON' } };
+  }
+  if (!isQuery(inner)) return { error: notQuery('the log event message is no query log record') };
+
+  return { query: inner };
+}
+
+function notQuery(reason: string): NormalizeError {
+  return { code: 'not_dns_query', reason };
+}
+
+// The log writes the port as a string, and some copies write a number.
 function portOf(value: unknown): number | null {
   const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
   return typeof port === 'number' && Number.isInteger(port) && port <= 65535 ? port : null;
