@@ -49,9 +49,10 @@ const RESOURCE_FIELDS: [string, string][] = [
  * Amazon VPC Flow Logs and Transit Gateway Flow Logs as text, flow log record versions 2 to 8.
  * S3 delivery files (`…_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz`) start with a
  * header line that names the fields of a custom format in any order. Lines without a header, as
- * CloudWatch Logs exports them, are read with the default format or with every field in the
- * documented order. Each record's `raw` maps the field names to their text as written (`-` for
- * missing), with the line itself under `original`.
+ * CloudWatch Logs exports them as text or as the `message` of JSON log events, are read with the
+ * default format or with every field in the documented order. A text record's `raw` maps the
+ * field names to their text as written (`-` for missing), with the line itself under
+ * `original`. A JSON log event is kept as read.
  */
 export const vpcFlow: SourceFormat = {
   id: 'aws.vpcflow',
