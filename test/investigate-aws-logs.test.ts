@@ -55,7 +55,52 @@ const ELB_LINE =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123 "Root=1-abc" ' +
   '"shop.example.com" "-" 0 2021-01-01T00:19:59.000000Z "forward" "-" "-" "10.0.0.5:443" "200" "-" "-"';
 
-describe('a case mixing CloudTrail with flow, S3 access and load balancer logs', () => {
+const FINDING = {
+  'detail-type': 'GuardDuty Finding',
+  source: 'aws.guardduty',
+  detail: {
+    schemaVersion: '2.0',
+    accountId: '123456789012',
+    region: 'us-east-1',
+    id: 'f00d',
+    arn: 'arn:aws:guardduty:us-east-1:123456789012:detector/abc/finding/f00d',
+    type: 'UnauthorizedAccess:EC2/SSHBruteForce',
+    resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0123' } },
+    service: {
+      serviceName: 'guardduty',
+      detectorId: 'abc',
+      eventFirstSeen: '2021-01-01T00:11:00Z',
+      action: {
+        actionType: 'NETWORK_CONNECTION',
+        networkConnectionAction: {
+          connectionDirection: 'INBOUND',
+          remoteIpDetails: { ipAddressV4: ATTACKER },
+          localPortDetails: { port: 22 },
+        },
+      },
+    },
+    severity: 5,
+    createdAt: '2021-01-01T00:16:00Z',
+    title: 'SSH brute force',
+  },
+};
+
+const DNS_QUERY = {
+  version: '1.100000',
+  account_id: '123456789012',
+  region: 'us-east-1',
+  vpc_id: 'vpc-0abc',
+  query_timestamp: '2021-01-01T00:09:00Z',
+  query_name: 'pool.miner.example.',
+  query_type: 'A',
+  rcode: 'NOERROR',
+  answers: [{ Rdata: ATTACKER, Type: 'A', Class: 'IN' }],
+  srcaddr: '10.0.0.5',
+  srcport: '53211',
+  srcids: { instance: 'i-0123' },
+};
+
+describe('a case mixing CloudTrail with flow, S3, load balancer, DNS and GuardDuty logs', () => {
   let summary: Summary;
   let code: number;
   let events: TimelineEvent[];
@@ -72,6 +117,9 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
     ];
     await writeFile(path.join(folder, '2021-01-01-00-15-00-ABCDEF0123456789'), access.join('\r\n'));
     await writeFile(path.join(folder, 'elb-access.log'), `${ELB_LINE}\n`);
+    await writeFile(path.join(folder, 'guardduty-finding.json'), JSON.stringify(FINDING));
+    const dnsName = '123456789012_vpcdnsquerylogs_vpc-0abc_20210101T0005Z_c3d4.log.gz';
+    await writeFile(path.join(folder, dnsName), gzipSync(`${JSON.stringify(DNS_QUERY)}\n`));
     await copyFile(
       path.join(SHARED_DATA, 'logs/plaso-cloud-test-data/test_data/aws_cloudtrail.jsonl'),
       path.join(folder, 'cloudtrail.jsonl'),
@@ -93,10 +141,12 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
   it('recognises each file by itself and reconciles the counts', () => {
     // The flow log's cut-short line is rejected, so the run ends as partial.
     expect(code).toBe(3);
-    expect(summary.records).toEqual({ read: 12, stored: 11, rejected: 1 });
+    expect(summary.records).toEqual({ read: 14, stored: 13, rejected: 1 });
     expect(summary.sources['aws.vpcflow']).toEqual({ read: 3, stored: 2, rejected: 1 });
     expect(summary.sources['aws.s3access']).toEqual({ read: 2, stored: 2, rejected: 0 });
     expect(summary.sources['aws.elb']).toEqual({ read: 1, stored: 1, rejected: 0 });
+    expect(summary.sources['aws.route53resolver']).toEqual({ read: 1, stored: 1, rejected: 0 });
+    expect(summary.sources['aws.guardduty']).toEqual({ read: 1, stored: 1, rejected: 0 });
     expect(summary.sources['aws.cloudtrail']).toEqual({ read: 6, stored: 6, rejected: 0 });
     for (const counts of Object.values(summary.sources)) {
       expect(counts.read).toBe(counts.stored + counts.rejected);
@@ -106,9 +156,16 @@ describe('a case mixing CloudTrail with flow, S3 access and load balancer logs',
   });
 
   it('puts every source on one timeline in time order', () => {
-    expect(events).toHaveLength(11);
+    expect(events).toHaveLength(13);
     expect(new Set(events.map((event) => event.source))).toEqual(
-      new Set(['aws.cloudtrail', 'aws.vpcflow', 'aws.s3access', 'aws.elb']),
+      new Set([
+        'aws.cloudtrail',
+        'aws.vpcflow',
+        'aws.s3access',
+        'aws.elb',
+        'aws.guardduty',
+        'aws.route53resolver',
+      ]),
     );
     const times = events.map((event) => event.time);
     expect(times).toEqual([...times].sort());

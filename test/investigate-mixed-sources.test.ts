@@ -204,6 +204,8 @@ describe('cloudcase sources', () => {
       'aws.vpcflow',
       'aws.s3access',
       'aws.elb',
+      'aws.guardduty',
+      'aws.route53resolver',
       'host.syslog',
       'host.auditd',
       'host.journald',

@@ -90,20 +90,35 @@ export function normalizeElb(value: unknown, ref: EvidenceRef): Event | Normaliz
   }
 
   const layout = layoutOfRecord(record);
-  const base = {
+  let part: EventPart;
+  if (layout === 'connection') part = connectionOf(record);
+  else if (layout === 'nlb') part = tlsAccessOf(record);
+  else part = httpAccessOf(record, layout);
+
+  // Fields are copied one by one, because spreading two objects into the event cost more than
+  // the rest of normalizing together (measured on Node 20.20 under tsx, 2 cores).
+  return {
     uid: eventUid(ref),
     time,
     source: 'aws.elb',
-    category: 'network' as const,
+    category: 'network',
+    class_uid: part.class_uid,
+    class_name: part.class_name,
+    activity: part.activity,
+    status: part.status,
+    status_detail: part.status_detail,
     actor: emptyActor(),
+    src: part.src,
+    dst: part.dst,
+    user_agent: part.user_agent,
+    cloud: part.cloud,
+    api: part.api,
+    resources: part.resources,
+    message: part.message,
     tags: [],
     evidence: ref,
     raw: record,
   };
-  if (layout === 'connection') return { ...base, ...connectionOf(record) };
-  if (layout === 'nlb') return { ...base, ...tlsAccessOf(record) };
-
-  return { ...base, ...httpAccessOf(record, layout) };
 }
 
 type EventPart = Omit<

@@ -4,10 +4,12 @@ import { cloudTrail } from './cloudtrail.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
+import { guardDuty } from './guardduty.ts';
 import { journald } from './journald.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
 import { oktaSystemLog } from './okta.ts';
+import { route53Resolver } from './route53-resolver.ts';
 import { s3Access } from './s3-access.ts';
 import { syslog } from './syslog.ts';
 import type { SourceFormat } from './types.ts';
@@ -29,6 +31,8 @@ export const FORMATS: SourceFormat[] = [
   vpcFlow,
   s3Access,
   elb,
+  guardDuty,
+  route53Resolver,
   syslog,
   auditd,
   journald,

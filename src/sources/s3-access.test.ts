@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from './index.ts';
 import { parseBracketTime, s3Access } from './s3-access.ts';
-import { ingestLogFile, ingestText, LOGS } from './test-ingest.ts';
+import { ingestLogFile, ingestText, LOGS, pantherLogs } from './test-ingest.ts';
 
 const SAMPLE =
   'elastic-integrations-pipeline-samples/packages/aws/data_stream/s3access/_dev/test/pipeline/test-s3-server-access.log';
@@ -106,5 +106,36 @@ describe('S3 server access logs', () => {
   it('is recognised among the other formats from its first bytes', () => {
     const head = readFileSync(path.join(LOGS, SAMPLE));
     expect(detectFormat(head, 'test-s3-server-access.log')?.id).toBe('aws.s3access');
+  });
+});
+
+describe('S3 server access logs as JSON', () => {
+  it('reads Panther test events and rejects those without a time', async () => {
+    const { events, rejected } = await ingestText(s3Access, pantherLogs('AWS.S3ServerAccess'));
+
+    // Five of the sixteen test events were cut down to a few fields and carry no time.
+    expect(events).toHaveLength(11);
+    expect(rejected.map((entry) => entry.code)).toEqual(Array(5).fill('missing_time'));
+    expect(events[0]).toMatchObject({
+      time: '2020-02-14T00:53:48.000Z',
+      source: 'aws.s3access',
+      status: 'success',
+      api: { operation: 'REST.PUT.OBJECT' },
+      actor: { type: 'AssumedRole', account: '123456789012' },
+    });
+    expect(events[3]).toMatchObject({
+      time: '2020-06-21T20:41:25.000Z',
+      status: 'failure',
+      status_detail: 'SignatureDoesNotMatch',
+      src: { ip: '54.159.198.108' },
+      actor: { type: 'Anonymous' },
+    });
+    // The JSON record is kept as read, with Panther's own field names.
+    expect(events[3]?.raw.remoteip).toBe('54.159.198.108');
+  });
+
+  it('is recognised from its first bytes', () => {
+    const head = Buffer.from(pantherLogs('AWS.S3ServerAccess'));
+    expect(detectFormat(head, 'access.json')?.id).toBe('aws.s3access');
   });
 });

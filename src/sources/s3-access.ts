@@ -11,15 +11,17 @@ import {
   type Status,
 } from '../core/event.ts';
 import { clipPart } from './message.ts';
+import { fieldsOfJson, sniffS3AccessJson } from './s3-access-json.ts';
 import { integerField, present, splitFields } from './text-fields.ts';
 import {
   headLines,
   type LineParse,
   type LineParser,
   RAW_LINE_KEY,
-  scanTextRecords,
   scoreLines,
 } from './text-lines.ts';
+import { scanTextOrJsonRecords } from './text-or-json.ts';
+import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
 /**
@@ -83,7 +85,7 @@ export const s3Access: SourceFormat = {
   logCategory: 'storage',
   sniff: sniffS3Access,
   records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextRecords(input, new AccessLineParser()),
+    scanTextOrJsonRecords(input, new AccessLineParser()),
   normalize: normalizeS3Access,
 };
 
@@ -107,6 +109,9 @@ class AccessLineParser implements LineParser {
 
 /** Scores how much the first bytes of a stream look like S3 server access log lines. */
 export function sniffS3Access(head: Buffer, _name: string): number {
+  const textHead = head.toString('latin1').trimStart();
+  if (textHead.startsWith('{') || textHead.startsWith('[')) return sniffS3AccessJson(textHead);
+
   const accessLike = (line: string): boolean => {
     const fields = splitFields(line, { brackets: true });
     if (!Array.isArray(fields) || fields.length < MIN_FIELDS) return false;
@@ -155,13 +160,18 @@ export function normalizeS3Access(value: unknown, ref: EvidenceRef): Event | Nor
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { code: 'not_s3_access', reason: 'the record is not an object of access log fields' };
   }
-  const record = value as Fields;
+  // A record read from a text line carries the line; any other is a JSON rendering.
+  const fromText = typeof (value as Fields)[RAW_LINE_KEY] === 'string';
+  const record = fromText ? (value as Fields) : fieldsOfJson(value as Fields);
+  if (record === null) {
+    return { code: 'not_s3_access', reason: 'the record has no access log fields' };
+  }
 
   const written = field(record, 'time');
   if (written === null) return { code: 'missing_time', reason: 'the record has no time' };
-  const time = parseBracketTime(written);
+  const time = fromText ? parseBracketTime(written) : parseTimestamp(written);
   if (time === null) {
-    return { code: 'invalid_time', reason: 'the record time is not a valid [dd/Mon/yyyy:…] time' };
+    return { code: 'invalid_time', reason: 'the record time is not a valid timestamp' };
   }
 
   const operation = field(record, 'operation');
@@ -173,8 +183,8 @@ export function normalizeS3Access(value: unknown, ref: EvidenceRef): Event | Nor
   // S3 sent these bytes, so they count on the destination side. S3 writes `-` for zero bytes,
   // so a request with an HTTP status and `-` sent none.
   const dst = emptyEndpoint();
-  const hasStatus = field(record, 'http_status') !== null;
-  dst.bytes = integerField(field(record, 'bytes_sent') ?? (hasStatus ? '0' : undefined));
+  const noBytes = record.bytes_sent === '-' && field(record, 'http_status') !== null;
+  dst.bytes = noBytes ? 0 : integerField(field(record, 'bytes_sent') ?? undefined);
   const host = field(record, 'host_header');
   dst.domain = host;
   const resources = resourcesOf(field(record, 'bucket'), field(record, 'key'));
@@ -204,7 +214,7 @@ export function normalizeS3Access(value: unknown, ref: EvidenceRef): Event | Nor
     message: summaryOf(actor, operation, resources, src, detail),
     tags: [],
     evidence: ref,
-    raw: record,
+    raw: value as Fields,
   };
 }
 

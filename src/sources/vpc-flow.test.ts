@@ -182,3 +182,46 @@ describe('VPC flow logs', () => {
     expect(detectFormat(Buffer.from(`${HEADER}\n`), 'flow.log')?.id).toBe('aws.vpcflow');
   });
 });
+
+describe('VPC flow logs from CloudWatch Logs', () => {
+  const line =
+    '2 123456789012 eni-0a1b 198.51.100.7 10.0.0.5 50041 22 6 10 840 1700000000 1700000060 REJECT OK';
+
+  it('reads the flow lines of filter-log-events output', async () => {
+    const output = {
+      events: [
+        { logStreamName: 'eni-0a1b-all', timestamp: 1700000060000, message: line, eventId: '1' },
+        { logStreamName: 'eni-0a1b-all', timestamp: 1700000060000, message: '2 1 eni-0a1b x' },
+        { logStreamName: 'eni-0a1b-all', timestamp: 1700000060000 },
+      ],
+      searchedLogStreams: [],
+    };
+    const { events, rejected } = await ingestText(vpcFlow, JSON.stringify(output));
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      time: '2023-11-14T22:14:20.000Z',
+      status: 'failure',
+      src: { ip: '198.51.100.7', port: 50041, bytes: 840 },
+      dst: { ip: '10.0.0.5', port: 22 },
+    });
+    // The log event is kept as read.
+    expect(events[0]?.raw.logStreamName).toBe('eni-0a1b-all');
+    expect(rejected.map((entry) => entry.code)).toEqual(['unknown_layout', 'not_vpc_flow']);
+  });
+
+  it('reads a subscription payload and is recognised from its first bytes', async () => {
+    const payload = JSON.stringify({
+      messageType: 'DATA_MESSAGE',
+      owner: '123456789012',
+      logGroup: 'vpc-flow-logs',
+      logStream: 'eni-0a1b-all',
+      logEvents: [{ id: '1', timestamp: 1700000060000, message: line }],
+    });
+    const { events, rejected } = await ingestText(vpcFlow, payload);
+
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(detectFormat(Buffer.from(payload), 'flow.json')?.id).toBe('aws.vpcflow');
+  });
+});

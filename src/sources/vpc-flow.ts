@@ -16,12 +16,13 @@ import {
   type LineParse,
   type LineParser,
   RAW_LINE_KEY,
-  scanTextRecords,
   scoreLines,
 } from './text-lines.ts';
+import { scanTextOrJsonRecords } from './text-or-json.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 import { KNOWN_FIELDS, LAYOUTS_BY_COUNT, PROTOCOL_NAMES } from './vpc-flow-fields.ts';
+import { CLOUDWATCH_RECORD_KEYS, flowLineOf, sniffFlowJson } from './vpc-flow-json.ts';
 
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
 const LOG_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
@@ -48,9 +49,10 @@ const RESOURCE_FIELDS: [string, string][] = [
  * Amazon VPC Flow Logs and Transit Gateway Flow Logs as text, flow log record versions 2 to 8.
  * S3 delivery files (`…_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz`) start with a
  * header line that names the fields of a custom format in any order. Lines without a header, as
- * CloudWatch Logs exports them, are read with the default format or with every field in the
- * documented order. Each record's `raw` maps the field names to their text as written (`-` for
- * missing), with the line itself under `original`.
+ * CloudWatch Logs exports them as text or as the `message` of JSON log events, are read with the
+ * default format or with every field in the documented order. A text record's `raw` maps the
+ * field names to their text as written (`-` for missing), with the line itself under
+ * `original`. A JSON log event is kept as read.
  */
 export const vpcFlow: SourceFormat = {
   id: 'aws.vpcflow',
@@ -59,7 +61,7 @@ export const vpcFlow: SourceFormat = {
   logCategory: 'network',
   sniff: sniffVpcFlow,
   records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextRecords(input, new FlowLineParser()),
+    scanTextOrJsonRecords(input, new FlowLineParser(), { recordKeys: CLOUDWATCH_RECORD_KEYS }),
   normalize: normalizeVpcFlow,
 };
 
@@ -104,9 +106,12 @@ class FlowLineParser implements LineParser {
 
 /** Scores how much the first bytes of a stream look like flow log lines. */
 export function sniffVpcFlow(head: Buffer, _name: string): number {
+  const textHead = head.toString('latin1').trimStart();
+  if (textHead.startsWith('{') || textHead.startsWith('[')) return sniffFlowJson(textHead);
+
   const lines = headLines(head, SNIFF_LINES);
   const first = lines[0];
-  if (first === undefined || first.startsWith('{') || first.startsWith('[')) return 0;
+  if (first === undefined) return 0;
 
   const firstTokens = first.trim().split(/ +/);
   const header = headerFields(firstTokens);
@@ -140,7 +145,9 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { code: 'not_vpc_flow', reason: 'the record is not an object of flow log fields' };
   }
-  const record = value as Fields;
+  const found = fieldsOf(value as Fields);
+  if ('error' in found) return found.error;
+  const record = found.fields;
 
   // The end of the capture window is the event time, as in Elastic's AWS integration: a record
   // is written once its window closes, and `start` alone is a fallback.
@@ -185,8 +192,25 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
     message: summaryOf(record, action, logStatus, src, dst, resources),
     tags: [],
     evidence: ref,
-    raw: record,
+    raw: value as Fields,
   };
+}
+
+// A record read from a text line carries the line. A CloudWatch Logs event carries it as its
+// message, which is read with the layouts of lines without a header.
+function fieldsOf(value: Fields): { fields: Fields } | { error: NormalizeError } {
+  if (typeof value[RAW_LINE_KEY] === 'string') return { fields: value };
+
+  const line = flowLineOf(value);
+  if (line === null) {
+    return { error: { code: 'not_vpc_flow', reason: 'the log event has no message' } };
+  }
+  const parsed = new FlowLineParser().parse(line);
+  if (parsed.kind === 'record') return { fields: parsed.value };
+  if (parsed.kind === 'rejected') return { error: { code: parsed.code, reason: parsed.reason } };
+
+  const reason = 'the log event contains a header line, not a record';
+  return { error: { code: 'not_vpc_flow', reason } };
 }
 
 // OCSF Network Activity: traffic that a security group or network ACL refused is `Refuse`.
