@@ -52,4 +52,15 @@ describe('log coverage', () => {
     }));
     expect(missingSentence(logCoverage(all))).toBeNull();
   });
+
+  it('counts flow entries of an audit export for network only', () => {
+    const at = '2024-01-01T00:00:00.000Z';
+    const rows = logCoverage([
+      { source: 'gcp.vpcflow', category: 'network', events: 2, first_time: at, last_time: at },
+    ]);
+    const byName = new Map(rows.map((row) => [row.category, row]));
+
+    expect(byName.get('network')).toMatchObject({ present: true, sources: ['gcp.vpcflow'] });
+    expect(byName.get('audit')?.present).toBe(false);
+  });
 });

@@ -3,7 +3,7 @@
  * which times, and what the evidence cannot show for each category it lacks.
  */
 import { CATEGORIES, type Category } from '../core/event.ts';
-import { formatOfSource } from '../sources/index.ts';
+import { coverageOfSource } from '../sources/index.ts';
 import type { CategoryCount } from '../store/types.ts';
 
 /** One log category in the report, present or missing. */
@@ -51,7 +51,7 @@ function countedCategories(row: CategoryCount, coverage: SourceCoverage | undefi
  */
 export function logCoverage(
   counts: readonly CategoryCount[],
-  coverageOf: (source: string) => SourceCoverage | undefined = formatOfSource,
+  coverageOf: (source: string) => SourceCoverage | undefined = coverageOfSource,
 ): CoverageRow[] {
   const rows = new Map<string, CoverageRow>(
     CATEGORIES.map((category) => [

@@ -163,4 +163,28 @@ describe('Azure Activity Log and Entra ID logs', () => {
     expect(events).toEqual([]);
     expect(rejected.map((entry) => entry.code)).toEqual(['not_azure_monitor', 'invalid_time']);
   });
+
+  it('reads a Key Vault secret read from its diagnostic export as secret access', async () => {
+    const record = {
+      time: '2024-03-01T09:00:00.000Z',
+      category: 'AuditEvent',
+      operationName: 'SecretGet',
+      resourceId:
+        '/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/PAYMENTS',
+      resultType: 'Success',
+      callerIpAddress: '203.0.113.5',
+      identity: { claim: { upn: 'eve@contoso.com', appid: 'app-1' } },
+    };
+    const { events } = await ingestText(azureMonitor, JSON.stringify({ records: [record] }));
+
+    expect(events[0]).toMatchObject({
+      source: 'azure.activity',
+      category: 'secrets',
+      status: 'success',
+      actor: { uid: 'eve@contoso.com' },
+      src: { ip: '203.0.113.5' },
+      api: { operation: 'SecretGet' },
+      cloud: { account: 'S1' },
+    });
+  });
 });

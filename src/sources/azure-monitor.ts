@@ -158,9 +158,16 @@ function subscriptionOf(resourceId: string | null): string | null {
   return resourceId === null ? null : (/^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1] ?? null);
 }
 
-function providerCategory(operation: string | null): Category {
-  if (operation === null) return 'audit';
-  return PROVIDER_CATEGORIES.find(([pattern]) => pattern.test(operation))?.[1] ?? 'audit';
+// Resource logs such as Key Vault's `AuditEvent` name the operation alone (`SecretGet`); their
+// resource id names the provider.
+function providerCategory(operation: string | null, resourceId: string | null): Category {
+  const provider = /\/providers\/(microsoft\.\w+)\//i.exec(resourceId ?? '')?.[1];
+  for (const candidate of [operation, provider === undefined ? null : `${provider}/`]) {
+    if (candidate === null) continue;
+    const found = PROVIDER_CATEGORIES.find(([pattern]) => pattern.test(candidate))?.[1];
+    if (found !== undefined) return found;
+  }
+  return 'audit';
 }
 
 function operationActivity(operation: string | null): string {
@@ -182,9 +189,15 @@ function activityStatus(value: string | null): { status: Status; detail: string 
 function activityActor(record: JsonObject): Actor {
   const actor = emptyActor();
   const identity = objectField(record, 'identity') ?? {};
-  const claims = objectField(identity, 'claims') ?? objectField(record, 'claims') ?? {};
+  // Activity Log records say `claims`; Key Vault's AuditEvent says `claim`.
+  const claims =
+    objectField(identity, 'claims') ??
+    objectField(identity, 'claim') ??
+    objectField(record, 'claims') ??
+    {};
   const upn =
     stringField(claims, 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn') ??
+    stringField(claims, 'upn') ??
     stringField(claims, 'name');
   const caller = stringField(record, 'caller', 'Caller');
   actor.uid = caller ?? upn;
@@ -230,7 +243,7 @@ function activity(
   );
 
   return base(ref, time, 'azure.activity', {
-    category: providerCategory(operation),
+    category: providerCategory(operation, resourceId),
     class_uid: 6003,
     class_name: 'API Activity',
     activity: operationActivity(operation),

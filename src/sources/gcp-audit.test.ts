@@ -107,4 +107,43 @@ describe('Google Cloud Audit Logs', () => {
       expect(entry.reason).not.toBe('');
     }
   });
+
+  it('reads a VPC flow log entry as a network flow with bytes and packets', async () => {
+    const entry = {
+      insertId: 'f1',
+      logName: 'projects/shop/logs/compute.googleapis.com%2Fvpc_flows',
+      timestamp: '2024-05-01T12:00:05Z',
+      resource: {
+        type: 'gce_subnetwork',
+        labels: { project_id: 'shop', location: 'europe-west1-b' },
+      },
+      jsonPayload: {
+        connection: {
+          src_ip: '10.0.0.5',
+          src_port: 44022,
+          dest_ip: '198.51.100.9',
+          dest_port: 443,
+          protocol: 6,
+        },
+        bytes_sent: '5242880',
+        packets_sent: '3600',
+        reporter: 'SRC',
+        src_instance: { vm_name: 'web-1', project_id: 'shop' },
+      },
+    };
+    const text = JSON.stringify(entry);
+    expect(detectFormat(Buffer.from(text), 'vpc_flows.json')?.id).toBe('gcp.audit');
+
+    const { events } = await ingestText(gcpAudit, text);
+    expect(events[0]).toMatchObject({
+      source: 'gcp.vpcflow',
+      category: 'network',
+      class_name: 'Network Activity',
+      src: { ip: '10.0.0.5', port: 44022, bytes: 5242880, packets: 3600 },
+      dst: { ip: '198.51.100.9', port: 443 },
+      cloud: { provider: 'gcp', account: 'shop' },
+      resources: [{ uid: 'web-1', type: 'gce_instance' }],
+      message: 'TCP 10.0.0.5:44022 -> 198.51.100.9:443, 5242880 bytes',
+    });
+  });
 });

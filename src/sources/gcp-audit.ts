@@ -14,6 +14,7 @@ import {
 } from '../core/event.ts';
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { isGcpFlowEntry, normalizeGcpFlow } from './gcp-vpc-flow.ts';
 import { scanJsonRecords } from './json-records.ts';
 import { clipPart } from './message.ts';
 import { parseTimestamp } from './time.ts';
@@ -26,6 +27,7 @@ const MARKERS: [RegExp, number][] = [
   [/"(@type|at_sign_type)"\s*:\s*"type\.googleapis\.com\/google\.cloud\.audit\.AuditLog"/, 0.95],
   [/"logName"\s*:\s*"[^"]*cloudaudit\.googleapis\.com/, 0.95],
   [/"protoPayload"\s*:[\s\S]*"methodName"\s*:/, 0.85],
+  [/"logName"\s*:\s*"[^"]*\/logs\/compute\.googleapis\.com(%2F|\/)vpc_flows"/, 0.9],
 ];
 
 // Canonical gRPC status codes (google.rpc.Code), which `protoPayload.status.code` carries.
@@ -94,7 +96,10 @@ const VERBS: [RegExp, string][] = [
  */
 export const gcpAudit: SourceFormat = {
   id: 'gcp.audit',
-  description: 'Google Cloud Audit Logs (admin activity, data access, system event, GKE)',
+  description:
+    'Google Cloud Audit Logs (admin activity, data access, system event, GKE) and VPC Flow Logs',
+  eventSources: ['gcp.audit', 'gcp.vpcflow'],
+  sourceCoverage: { 'gcp.vpcflow': { logCategory: 'network' } },
   example: 'cloudaudit.googleapis.com%2Factivity.json',
   logCategory: 'audit',
   // GKE's audit entries show what happened inside clusters.
@@ -126,6 +131,7 @@ export function normalizeGcpAudit(value: unknown, ref: EvidenceRef): Event | Nor
 
   const payload = value.protoPayload;
   if (!isObject(payload)) {
+    if (isGcpFlowEntry(value)) return normalizeGcpFlow(value, time, ref, projectOf(value));
     if (isLogEntry(value)) return normalizeLogEntry(value, time, ref);
     return notAudit('the log entry has no protoPayload');
   }

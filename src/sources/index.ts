@@ -1,3 +1,4 @@
+import type { Category } from '../core/event.ts';
 import { auditd } from './auditd.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
@@ -61,4 +62,12 @@ export function detectFormat(head: Buffer, name: string): SourceFormat | null {
 /** The format whose events carry this `Event.source`, or `undefined` for none. */
 export function formatOfSource(source: string): SourceFormat | undefined {
   return FORMATS.find((format) => (format.eventSources ?? [format.id]).includes(source));
+}
+
+/** How events of one `Event.source` count for log coverage, or `undefined` when unknown. */
+export function coverageOfSource(
+  source: string,
+): { logCategory?: Category; alsoCovers?: readonly Category[] } | undefined {
+  const format = formatOfSource(source);
+  return format?.sourceCoverage?.[source] ?? format;
 }

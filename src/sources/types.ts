@@ -65,6 +65,13 @@ export interface SourceFormat {
    */
   alsoCovers?: readonly Category[];
   /**
+   * Coverage of event sources that differ in kind from the format's own, by `Event.source`: the
+   * VPC flow entries among Cloud Logging exports are network logs, not audit logs.
+   */
+  sourceCoverage?: Readonly<
+    Record<string, { logCategory: Category; alsoCovers?: readonly Category[] }>
+  >;
+  /**
    * Scores how likely the stream is of this format, from 0 (not at all) to 1 (certain), given
    * the first bytes of the decompressed stream (up to 64 KiB, possibly cut mid-record).
    */
