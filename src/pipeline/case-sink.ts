@@ -31,6 +31,9 @@ export class CaseSink {
   #rejected: RejectedRecord[] = [];
   #completed: CompletedStream[] = [];
   #recordsSinceDurable = 0;
+  // The durable point that `complete` started and that runs while ingest goes on.
+  #background: Promise<void> | null = null;
+  #backgroundFailure: unknown = null;
 
   constructor(db: CaseDb, writer: EventWriter, run: RunSummary) {
     this.#db = db;
@@ -50,25 +53,53 @@ export class CaseSink {
     if (this.#rejected.length >= ROW_BATCH) await this.#flushRejected();
   }
 
-  /** Queues a finished stream; reaches a durable point when enough work is pending. */
+  /**
+   * Queues a finished stream. When enough work is pending, starts a durable point that runs
+   * while the next streams are read, because a commit takes seconds; its failure is raised by
+   * the next call.
+   */
   async complete(stream: CompletedStream): Promise<void> {
+    this.#throwIfBackgroundFailed();
     this.#completed.push(stream);
     this.#recordsSinceDurable += stream.counts.read;
     const due =
       this.#recordsSinceDurable >= DURABLE_EVERY_RECORDS ||
       this.#completed.length >= DURABLE_EVERY_STREAMS;
-    if (due) await this.durable();
+    if (!due || this.#background !== null) return;
+
+    this.#background = this.#durablePoint()
+      .catch((error: unknown) => {
+        this.#backgroundFailure = error;
+      })
+      .finally(() => {
+        this.#background = null;
+      });
   }
 
   /** Flushes everything buffered, then marks the finished streams complete. */
   async durable(): Promise<void> {
-    await this.#flushMatches();
-    await this.#flushRejected();
-    await this.writer.flush();
+    await this.#background;
+    this.#throwIfBackgroundFailed();
+    await this.#durablePoint();
+  }
+
+  // Marks complete only the streams finished before it started, once their rows are committed.
+  // Rows of later streams that the flushes also store are deleted if their stream is re-read.
+  async #durablePoint(): Promise<void> {
     const completed = this.#completed;
     this.#completed = [];
     this.#recordsSinceDurable = 0;
+    await this.#flushMatches();
+    await this.#flushRejected();
+    await this.writer.flush();
     await this.#db.completeIngests(completed);
+  }
+
+  #throwIfBackgroundFailed(): void {
+    if (this.#backgroundFailure === null) return;
+    const failure = this.#backgroundFailure;
+    this.#backgroundFailure = null;
+    throw failure;
   }
 
   async #flushMatches(): Promise<void> {

@@ -70,7 +70,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await ingestAll(options, analyst, db, parser, run, progress);
     timer('ingest');
 
-    const hits = await parser.finish();
+    const { hits, heapBytes } = await parser.finish();
+    logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
     await parser.close();
     parser = null;
     await db.insertCorrelationHits(hits);

@@ -57,5 +57,5 @@ export type FromParser =
       rejected: number;
       error: { code: string; reason: string } | null;
     }
-  | { type: 'hits'; hits: CorrelationHit[] }
+  | { type: 'hits'; hits: CorrelationHit[]; heapBytes: number }
   | { type: 'crashed'; message: string };

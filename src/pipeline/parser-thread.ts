@@ -82,12 +82,15 @@ export class ParserThread {
     return { read: done.read, stored: done.stored, rejected: done.rejected, error: done.error };
   }
 
-  /** Ends the run's matching and returns its correlation hits. */
-  async finish(): Promise<CorrelationHit[]> {
+  /**
+   * Ends the run's matching and returns its correlation hits, with the thread's heap size in
+   * bytes, most of which is correlation state after a long run.
+   */
+  async finish(): Promise<{ hits: CorrelationHit[]; heapBytes: number }> {
     this.#send({ type: 'finish' });
     const message = await this.#next('hits');
 
-    return message.hits;
+    return { hits: message.hits, heapBytes: message.heapBytes };
   }
 
   /** Stops the thread. */

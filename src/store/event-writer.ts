@@ -19,14 +19,18 @@ export interface EventWriter {
   /**
    * Queues one event. `rawJson`, when given, is the original JSON text of `event.raw`, stored
    * verbatim instead of serializing `raw` again. Returns `false` when the caller should await
-   * `drain()` before appending more, so memory stays bounded.
+   * `drain()` before appending more, so memory stays bounded: events appended while `flush`
+   * commits wait in memory for the next transaction.
    */
   append(event: Event, rawJson?: string): boolean;
   /** Queues one row converted by `eventRowValues`; returns as `append` does. */
   appendRow(values: EventRowValues): boolean;
   /** Waits until the writer can take more events. */
   drain(): Promise<void>;
-  /** Stores every queued event durably and waits until that is done. */
+  /**
+   * Stores every event queued so far durably and waits until that is done. Events may be
+   * appended meanwhile; they belong to the next flush.
+   */
   flush(): Promise<void>;
   /** Flushes, then releases the writer's connection. */
   close(): Promise<void>;
@@ -37,10 +41,13 @@ export interface EventWriter {
  * memory outside DuckDB's buffer pool, so this bounds that memory (about 2 KB per CloudTrail
  * event, raw record included) while keeping the per-flush overhead small.
  */
-export const DEFAULT_BATCH_SIZE = 20_480;
+export const DEFAULT_BATCH_SIZE = 8_192;
 
 /** Rows of one data chunk: DuckDB's vector size (`duckdb_vector_size()`, 2048 in 1.5). */
 const CHUNK_ROWS = 2_048;
+
+/** Chunks that may wait in memory while a commit runs before `append` asks the caller to wait. */
+const MAX_WAITING_CHUNKS = 4;
 
 /**
  * The DuckDB-backed writer. Events are converted to column values, appended to `events` in
@@ -60,6 +67,9 @@ export class DuckDbEventWriter implements EventWriter {
   #appender: DuckDBAppender | null;
   #columns: DuckDBValue[][];
   #rows = 0;
+  // Chunks queued while a commit runs, appended once the next transaction is open.
+  #waiting: DuckDBValue[][][] = [];
+  #commits: Promise<void> = Promise.resolve();
   #unflushed = 0;
   #failure: unknown = null;
   // Set once an append or commit failed: the transaction is rolled back and nothing more is stored.
@@ -97,7 +107,7 @@ export class DuckDbEventWriter implements EventWriter {
 
     if (this.#rows >= this.#chunkRows) this.#guard(() => this.#appendChunk());
     if (this.#unflushed >= this.#batchSize) this.#guard(() => this.#appenderFlush());
-    return true;
+    return this.#waiting.length < MAX_WAITING_CHUNKS;
   }
 
   #throwIfUnusable(): void {
@@ -107,11 +117,12 @@ export class DuckDbEventWriter implements EventWriter {
   }
 
   async drain(): Promise<void> {
+    await this.#commits;
     this.#throwIfFailed();
   }
 
-  async flush(): Promise<void> {
-    await this.#commit(true);
+  flush(): Promise<void> {
+    return this.#serial(() => this.#commit(true));
   }
 
   async close(): Promise<void> {
@@ -119,7 +130,7 @@ export class DuckDbEventWriter implements EventWriter {
 
     try {
       await this.#rollback;
-      await this.#commit(false);
+      await this.#serial(() => this.#commit(false));
     } finally {
       this.#closed = true;
       this.#connection.closeSync();
@@ -137,25 +148,43 @@ export class DuckDbEventWriter implements EventWriter {
       this.#appender = null;
       this.#unflushed = 0;
       await this.#connection.run('COMMIT');
-      if (reopen) this.#appender = await openTransaction(this.#connection);
+      if (!reopen) return;
+      this.#appender = await openTransaction(this.#connection);
+      const waiting = this.#waiting;
+      this.#waiting = [];
+      for (const columns of waiting) this.#appendColumns(columns);
     } catch (error) {
       await this.#abort();
       throw storeFailed(error);
     }
   }
 
+  // Appends the queued rows as one data chunk, or sets them aside while a commit runs.
   #appendChunk(): void {
-    if (this.#rows === 0 || this.#appender === null) return;
+    if (this.#rows === 0) return;
 
-    const chunk = DuckDBDataChunk.create(this.#types, this.#rows);
     const columns = this.#columns;
     this.#columns = emptyColumns();
+    this.#rows = 0;
+    if (this.#appender === null) this.#waiting.push(columns);
+    else this.#appendColumns(columns);
+  }
+
+  #appendColumns(columns: DuckDBValue[][]): void {
+    const rows = columns[0]!.length;
+    const chunk = DuckDBDataChunk.create(this.#types, rows);
     for (let index = 0; index < columns.length; index++) {
       chunk.setColumnValues(index, columns[index]!);
     }
-    this.#unflushed += this.#rows;
-    this.#rows = 0;
-    this.#appender.appendDataChunk(chunk);
+    this.#unflushed += rows;
+    this.#appender!.appendDataChunk(chunk);
+  }
+
+  // One commit at a time: a flush may still run when the next one, or `close`, is requested.
+  #serial(work: () => Promise<void>): Promise<void> {
+    const next = this.#commits.then(work);
+    this.#commits = next.catch(() => undefined);
+    return next;
   }
 
   #appenderFlush(): void {
@@ -180,6 +209,7 @@ export class DuckDbEventWriter implements EventWriter {
     this.#rows = 0;
     this.#unflushed = 0;
     this.#columns = emptyColumns();
+    this.#waiting = [];
     await this.#connection.run('ROLLBACK').catch(() => undefined);
   }
 
