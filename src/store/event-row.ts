@@ -163,11 +163,15 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
   ];
 }
 
+// Shared by every row without tags, which is every row at ingest, to spare an object per row.
+const NO_TAGS = new DuckDBListValue([]);
+
 /** Converts row values, in place, to the types that DuckDB's appender takes for the columns. */
 export function toAppenderValues(values: EventRowValues): DuckDBValue[] {
   const row = values as DuckDBValue[];
+  const tags = values[TAGS] as string[];
   row[TIME] = new DuckDBTimestampValue(BigInt(values[TIME] as number) * 1000n);
-  row[TAGS] = new DuckDBListValue(values[TAGS] as string[]);
+  row[TAGS] = tags.length === 0 ? NO_TAGS : new DuckDBListValue(tags);
   row[RECORD] = BigInt(values[RECORD] as number);
   row[OFFSET] = BigInt(values[OFFSET] as number);
   return row;
