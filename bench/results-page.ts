@@ -19,6 +19,10 @@ export interface BenchResult {
     max_rss_bytes: number | null;
     /** Peak RSS the parent sampled from `/proc/<pid>/status` VmHWM. */
     vmhwm_bytes: number;
+    /** CPU time of the child, all threads, sampled from `/proc/<pid>/stat`; absent in older runs. */
+    cpu_seconds?: number;
+    /** One-minute load average of the machine at the child's start and exit; absent in older runs. */
+    load_average?: [number, number];
   };
 }
 
@@ -64,8 +68,13 @@ export async function writeResultsPage(resultsDir: string, page: string): Promis
     'second is records read divided by the wall-clock time of the investigate child process,',
     'including its start-up. Generation time is reported separately and not included.',
     '',
-    '| date | events | events/s | investigate s | peak RSS (summary) | peak RSS (VmHWM) | generation s | node | machine |',
-    '|---|---|---|---|---|---|---|---|---|',
+    'CPU s is the CPU time of the investigate process, all threads together; load is the',
+    "machine's one-minute load average at its start and exit. Other work shares the machine,",
+    'so a load well above the 2 cores means the wall-clock figures are slower than an idle',
+    'machine would give.',
+    '',
+    '| date | events | events/s | investigate s | CPU s | load | peak RSS (summary) | peak RSS (VmHWM) | generation s | node | machine |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) lines.push(row(r));
   lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
@@ -83,6 +92,10 @@ function row(r: BenchResult): string {
     r.events.toLocaleString('en-US'),
     Math.round(run.events_per_second).toLocaleString('en-US'),
     run.wall_seconds.toFixed(1),
+    run.cpu_seconds === undefined ? 'n/a' : run.cpu_seconds.toFixed(1),
+    run.load_average === undefined
+      ? 'n/a'
+      : run.load_average.map((load) => load.toFixed(1)).join(' → '),
     summaryRss,
     `${(run.vmhwm_bytes / MIB).toFixed(0)} MiB`,
     r.generation.seconds.toFixed(1),
