@@ -7,21 +7,24 @@ const SUMMARY_REJECTED_CAP = 1_000;
 /** Matches and rejected records are inserted in batches of this many. */
 const ROW_BATCH = 5_000;
 /**
- * Records stored since the last durable point that trigger the next one: one DuckDB row group
- * (122,880 rows). A commit of at least a row group writes its rows straight to the database
- * file; a smaller one also writes them to the write-ahead log, which doubled the cost of a
- * commit when measured with `npm run bench`.
+ * Finished streams waiting to be marked complete that make the sink commit the events written
+ * so far, for folders of many small files, whose events take long to fill a row group.
  */
-const DURABLE_EVERY_RECORDS = 122_880;
-/** Finished streams waiting to be marked complete that trigger the next durable point. */
 const DURABLE_EVERY_STREAMS = 2_000;
+
+/** A finished stream, with the writer's row count once its events were appended. */
+interface FinishedStream {
+  stream: CompletedStream;
+  rowsEnd: number;
+}
 
 /**
  * Buffers what the streams of a run produce and writes it to the case database in batches.
- * Streams are marked complete only at a durable point, after their events, matches and
- * rejected records are flushed, so an interrupted run re-reads them; the inserts ignore rows
- * already stored, so re-reading adds no duplicates. Batching keeps the cost of a small file
- * (one of thousands in a CloudTrail delivery folder) far below one database commit.
+ * A finished stream is marked complete only after its events are committed, which the writer
+ * does by itself for each row group of events, and its matches and rejected records are
+ * flushed, so an interrupted run re-reads it; the inserts ignore rows already stored, so
+ * re-reading adds no duplicates. Batching keeps the cost of a small file (one of thousands in a
+ * CloudTrail delivery folder) far below one database commit.
  */
 export class CaseSink {
   readonly writer: EventWriter;
@@ -29,16 +32,17 @@ export class CaseSink {
   readonly #run: RunSummary;
   #matches: EventMatch[] = [];
   #rejected: RejectedRecord[] = [];
-  #completed: CompletedStream[] = [];
-  #recordsSinceDurable = 0;
-  // The durable point that `complete` started and that runs while ingest goes on.
-  #background: Promise<void> | null = null;
-  #backgroundFailure: unknown = null;
+  #finished: FinishedStream[] = [];
+  // Marking streams complete runs after each commit, one at a time, while ingest goes on.
+  #marking: Promise<void> = Promise.resolve();
+  #forcing = false;
+  #failure: unknown = null;
 
   constructor(db: CaseDb, writer: EventWriter, run: RunSummary) {
     this.#db = db;
     this.writer = writer;
     this.#run = run;
+    writer.onCommit((committedRows) => this.#markCommitted(committedRows));
   }
 
   async addMatches(matches: readonly EventMatch[]): Promise<void> {
@@ -54,51 +58,57 @@ export class CaseSink {
   }
 
   /**
-   * Queues a finished stream. When enough work is pending, starts a durable point that runs
-   * while the next streams are read, because a commit takes seconds; its failure is raised by
-   * the next call.
+   * Queues a finished stream, to be marked complete after the commit that stores its last
+   * event. Past `DURABLE_EVERY_STREAMS` waiting streams, it starts a commit in the background;
+   * a failure of background work is raised by the next call.
    */
   async complete(stream: CompletedStream): Promise<void> {
-    this.#throwIfBackgroundFailed();
-    this.#completed.push(stream);
-    this.#recordsSinceDurable += stream.counts.read;
-    const due =
-      this.#recordsSinceDurable >= DURABLE_EVERY_RECORDS ||
-      this.#completed.length >= DURABLE_EVERY_STREAMS;
-    if (!due || this.#background !== null) return;
+    this.#throwIfFailed();
+    this.#finished.push({ stream, rowsEnd: this.writer.appendedRows });
+    if (this.#finished.length < DURABLE_EVERY_STREAMS || this.#forcing) return;
 
-    this.#background = this.#durablePoint()
+    this.#forcing = true;
+    this.writer
+      .flush()
       .catch((error: unknown) => {
-        this.#backgroundFailure = error;
+        this.#failure ??= error;
       })
       .finally(() => {
-        this.#background = null;
+        this.#forcing = false;
       });
   }
 
-  /** Flushes everything buffered, then marks the finished streams complete. */
+  /** Commits everything buffered, then marks every finished stream complete. */
   async durable(): Promise<void> {
-    await this.#background;
-    this.#throwIfBackgroundFailed();
-    await this.#durablePoint();
-  }
-
-  // Marks complete only the streams finished before it started, once their rows are committed.
-  // Rows of later streams that the flushes also store are deleted if their stream is re-read.
-  async #durablePoint(): Promise<void> {
-    const completed = this.#completed;
-    this.#completed = [];
-    this.#recordsSinceDurable = 0;
+    await this.writer.flush();
+    await this.#marking;
     await this.#flushMatches();
     await this.#flushRejected();
-    await this.writer.flush();
-    await this.#db.completeIngests(completed);
+    this.#throwIfFailed();
   }
 
-  #throwIfBackgroundFailed(): void {
-    if (this.#backgroundFailure === null) return;
-    const failure = this.#backgroundFailure;
-    this.#backgroundFailure = null;
+  // Streams finish in order of their last event, so the ones ready form a prefix of the queue.
+  #markCommitted(committedRows: number): void {
+    this.#marking = this.#marking
+      .then(async () => {
+        const ready = this.#finished.findIndex((finished) => finished.rowsEnd > committedRows);
+        const count = ready === -1 ? this.#finished.length : ready;
+        if (count === 0) return;
+
+        const streams = this.#finished.splice(0, count).map((finished) => finished.stream);
+        await this.#flushMatches();
+        await this.#flushRejected();
+        await this.#db.completeIngests(streams);
+      })
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure === null) return;
+    const failure = this.#failure;
+    this.#failure = null;
     throw failure;
   }
 
