@@ -20,9 +20,9 @@ interface FinishedStream {
 
 /**
  * Buffers what the streams of a run produce and writes it to the case database in batches.
- * A finished stream is marked complete only after its events are committed, which the writer
- * does by itself for each row group of events, and its matches and rejected records are
- * flushed, so an interrupted run re-reads it; the inserts ignore rows already stored, so
+ * A finished stream is marked complete only after its events are committed (the writer commits
+ * by itself for each row group of events) and its matches and rejected records are flushed.
+ * An interrupted run therefore re-reads it, and the inserts ignore rows already stored, so
  * re-reading adds no duplicates. Batching keeps the cost of a small file (one of thousands in a
  * CloudTrail delivery folder) far below one database commit.
  */

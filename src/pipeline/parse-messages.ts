@@ -35,7 +35,7 @@ export type ToParser =
   | { type: 'end' }
   | { type: 'finish' };
 
-/** What the records of some input chunks produced, in input order within each list. */
+/** Results of the records of some input chunks, in input order within each list. */
 export interface ParsedBatch {
   type: 'batch';
   /** Input chunks fully taken by the parser since the previous batch. */

@@ -13,10 +13,11 @@ const MESSAGE_BYTES = 256 * 1024;
  */
 const IN_FLIGHT = 4;
 
-// A bootstrap in plain JavaScript, because a worker thread does not inherit tsx's loader.
+// A bootstrap in plain JavaScript loads the worker's TypeScript through tsx's `tsImport`, so the
+// worker does not depend on the main thread's loader reaching worker threads.
 const BOOTSTRAP = new URL('./parse-worker.mjs', import.meta.url);
 
-/** Where the parsed results of one stream go, in input order. */
+/** Destination of the parsed results of one stream, in input order. */
 export interface ParsedSink {
   /** Stores one batch; the next batch is handed over only after this resolves. */
   onBatch(batch: ParsedBatch): Promise<void>;
@@ -27,7 +28,7 @@ type Done = Extract<FromParser, { type: 'done' }>;
 /**
  * The main thread's side of the parser thread (`parse-worker.ts`): sends it the bytes of one
  * stream at a time and hands its batches, in order, to a sink. Input is sent only while fewer
- * than `IN_FLIGHT` messages of it are unstored, so a slow store holds the parser back.
+ * than `IN_FLIGHT` messages of it are unstored, so a slow store slows the parser down.
  */
 export class ParserThread {
   readonly #worker: Worker;

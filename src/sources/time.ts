@@ -30,10 +30,10 @@ export function parseTimestamp(value: unknown): string | null {
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
- * Converts the form every CloudTrail log file uses, `YYYY-MM-DDTHH:MM:SSZ`, without a regex or
- * a Date, which cost about a tenth of the time of `fromIsoText` per record. Returns `null` for
- * any other text, and for a value out of range (such as a leap second), which `fromIsoText`
- * then decides.
+ * Converts the form every CloudTrail log file uses, `YYYY-MM-DDTHH:MM:SSZ`, without the regex
+ * and Date round trip of `fromIsoText`, which cost about 1 s per 200,000 records in profiles.
+ * Returns `null` for any other text, and for a value out of range (such as a leap second),
+ * which `fromIsoText` then decides.
  */
 function fromPlainUtc(text: string): string | null {
   if (text.length !== 20 || text[19] !== 'Z' || text[10] !== 'T') return null;

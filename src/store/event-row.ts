@@ -28,7 +28,7 @@ function endpointColumns(side: 'src' | 'dst'): EventColumn[] {
   ];
 }
 
-/** Every column of the `events` table, in table order; `eventValues` follows the same order. */
+/** Every column of the `events` table, in table order; `eventRowValues` follows the same order. */
 export const EVENT_COLUMNS: readonly EventColumn[] = [
   column('uid', 'VARCHAR NOT NULL'),
   column('time', 'TIMESTAMP NOT NULL'),

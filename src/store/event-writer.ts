@@ -53,7 +53,7 @@ export const DEFAULT_BATCH_SIZE = 8_192;
 /** Rows of one data chunk: DuckDB's vector size (`duckdb_vector_size()`, 2048 in 1.5). */
 const CHUNK_ROWS = 2_048;
 
-/** Chunks that may wait in memory while a commit runs before `append` asks the caller to wait. */
+/** Chunks that may wait in memory while a commit runs before `append` returns `false`. */
 const MAX_WAITING_CHUNKS = 4;
 
 /** Rows of one DuckDB row group (`ROW_GROUP_SIZE`, 122,880 by default in 1.5). */
@@ -66,7 +66,7 @@ const ROW_GROUP_ROWS = 122_880;
  * Appends run in a transaction of the writer's connection, so other connections see them only
  * once it commits, and an interrupted run leaves none of them behind. Within the transaction
  * DuckDB writes each full row group straight to the database file, instead of through the
- * write-ahead log. The writer commits by itself each time a transaction holds exactly one row
+ * write-ahead log. The writer commits by itself each time a transaction contains exactly one row
  * group, in the background while appends wait in memory, because a commit whose rows end in a
  * partial row group leaves the table's last row group partial, and DuckDB then wrote the next
  * commit's row groups a second time: a million events took 1.8 GB on disk instead of 0.9 GB.
