@@ -63,7 +63,7 @@ const LIMITS_SECTION = [
   "Memory: DuckDB's buffer pool is capped at 256 MB; the appender holds up to 8,192 rows, the",
   'parser thread is sent at most four 256 KB pieces of input ahead of what is stored, and rows',
   'appended while a commit runs wait in at most four chunks of 2,048. What grows with input is',
-  "the correlation state in the parser thread (time, uid and group values of every event that",
+  'the correlation state in the parser thread (time, uid and group values of every event that',
   "matches a correlation's base rule, kept until the run ends): the parser thread's heap was",
   '63 MB after 200,000 events and 177 MB after a million. Peak RSS also varied by 100 to 200 MB',
   'between runs of the same input, which these measurements do not explain.',

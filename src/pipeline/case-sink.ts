@@ -87,6 +87,13 @@ export class CaseSink {
     this.#throwIfFailed();
   }
 
+  /** Waits until the commits started so far, and the marking of streams after them, are done. */
+  async settled(): Promise<void> {
+    await this.writer.drain();
+    await this.#marking;
+    this.#throwIfFailed();
+  }
+
   // Streams finish in order of their last event, so the ones ready form a prefix of the queue.
   #markCommitted(committedRows: number): void {
     this.#marking = this.#marking
