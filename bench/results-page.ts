@@ -19,32 +19,58 @@ export interface BenchResult {
     max_rss_bytes: number | null;
     /** Peak RSS the parent sampled from `/proc/<pid>/status` VmHWM. */
     vmhwm_bytes: number;
+    /** CPU time of the child, all threads, sampled from `/proc/<pid>/stat`; absent in older runs. */
+    cpu_seconds?: number;
+    /** One-minute load average of the machine at the child's start and exit; absent in older runs. */
+    load_average?: [number, number];
   };
 }
 
 const MIB = 1024 * 1024;
 
-// Written from CPU profiles (`node --cpu-prof`) and phase timings (`investigate -v`) of a
-// 200,000-event run on the 2-core machine of the table, on 2026-12-04.
+// Written from CPU profiles (`node --cpu-prof`, both threads) and phase timings
+// (`investigate -v`) of 200,000-event runs, and from the million-event runs of the table, on
+// the 2-core machine of the table, on 2026-12-04, while other work kept its load average near 8.
 const LIMITS_SECTION = [
   '## What limits it',
   '',
   'The targets are 50,000 events/s and a peak RSS under 1 GiB for any input; neither is met.',
-  'Profile of a 200,000-event run (about 26 s of ingest):',
+  'The machine was shared during these runs (see the load column), so wall-clock times are',
+  'slower than an idle machine gives. At the same load, a million events took the code of the',
+  'older row 341 s and 144 CPU seconds (peak RSS 1469 MiB), and that of the newer row 176 s',
+  'and 106 CPU seconds.',
   '',
-  '- Storing: DuckDB spends about 7 s merging the staged rows (JSON lines of the normalized',
-  '  fields plus the raw record text, about 2.7 KB per event) into `events`, and the main thread',
-  '  waits for it, because both share two cores and the stage is merged on one connection.',
-  '- Parsing, normalizing and matching: about 9 s on the main thread (streaming JSON scan and',
-  '  `JSON.parse` about 3.5 s, normalization 2 s, Sigma matching 2.5 s).',
-  '- Serializing each event for the stage: about 3 s (`JSON.stringify` of the normalized fields).',
-  '- Small files: each file costs several fsync calls in the evidence store and ledger, so',
-  '  thousands of tiny delivery files add tens of milliseconds each.',
+  'Ingest runs on two threads: a parser thread scans, parses, normalizes and matches, and the',
+  'main thread stores rows in DuckDB. Profile of a 200,000-event run (about 21 s of ingest):',
   '',
-  "Memory: DuckDB's buffer pool is capped at 256 MB, and the JavaScript heap holds one batch",
-  'of 5,000 events. What still grows with input is the correlation state (time, uid and group',
-  "values of every event that matches a correlation's base rule, kept until the run ends) and",
-  'memory DuckDB allocates outside its buffer pool while merging.',
+  '- Parser thread, about 13 s busy: streaming JSON scan and `JSON.parse` about 4.5 s, Sigma',
+  '  matching 2.3 s, normalization 1.5 s, building row values 0.7 s, and posting rows to the',
+  '  main thread (structured clone) about 1.8 s.',
+  '- Main thread, about 12 s busy: filling DuckDB data chunks about 3.5 s, most of it one call',
+  "  into DuckDB's C API per string value (about 0.3 µs for a short string, 2 µs for a raw",
+  '  record of 1.7 KB), garbage collection 2.8 s, and appender flushes 0.8 s. Commits run on',
+  "  DuckDB's threads.",
+  "- DuckDB's own cost of storing a row with its raw record: copying the 200,000 stored events",
+  '  into a new table took 3.5 to 6 CPU seconds here, 17 to 30 µs per event, where 50,000',
+  '  events/s on 2 cores leaves 40 µs of CPU per event for everything.',
+  '- Each thread is idle about 40% of the ingest, waiting for the other or for a core.',
+  '- Reports: the timeline CSV sorts every event with 256 MB of memory and spills to disk, about',
+  '  4 to 6 s at 200,000 events and about 24 s at a million.',
+  '- Small files: each evidence file costs three fsync calls (the stored copy, the manifest and',
+  '  the custody ledger). Acquisition runs ahead of parsing, and the ingest loop waited for it',
+  '  about 1 s per 135 files.',
+  '',
+  "Memory: DuckDB's buffer pool is capped at 256 MB; the appender holds up to 8,192 rows, the",
+  'parser thread is sent at most four 256 KB pieces of input ahead of what is stored, and rows',
+  'appended while a commit runs wait in at most four chunks of 2,048. What grows with input is',
+  'the correlation state in the parser thread (time, uid and group values of every event that',
+  "matches a correlation's base rule, kept until the run ends): the parser thread's heap was",
+  '63 MB after 200,000 events and 177 MB after a million. The largest transient appears to be the',
+  'row group being filled, which DuckDB keeps uncompressed until the commit writes it (an',
+  'estimated 270 MB for 122,880 rows of about 2.2 KB): sampled RSS rose to about 880 MB just',
+  'before the first commit of a 200,000-event run and fell to about 620 MB after it. A smaller',
+  "row group (`ROW_GROUP_SIZE` of DuckDB's ATTACH) should lower that peak; it is not tried here.",
+  'Peak RSS also varied by 100 to 200 MB between runs of the same input.',
   '',
 ];
 
@@ -64,8 +90,13 @@ export async function writeResultsPage(resultsDir: string, page: string): Promis
     'second is records read divided by the wall-clock time of the investigate child process,',
     'including its start-up. Generation time is reported separately and not included.',
     '',
-    '| date | events | events/s | investigate s | peak RSS (summary) | peak RSS (VmHWM) | generation s | node | machine |',
-    '|---|---|---|---|---|---|---|---|---|',
+    'CPU s is the CPU time of the investigate process, all threads together; load is the',
+    "machine's one-minute load average at its start and exit. Other work shares the machine,",
+    'so a load well above the 2 cores means the wall-clock figures are slower than an idle',
+    'machine would give.',
+    '',
+    '| date | events | events/s | investigate s | CPU s | load | peak RSS (summary) | peak RSS (VmHWM) | generation s | node | machine |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) lines.push(row(r));
   lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
@@ -83,6 +114,10 @@ function row(r: BenchResult): string {
     r.events.toLocaleString('en-US'),
     Math.round(run.events_per_second).toLocaleString('en-US'),
     run.wall_seconds.toFixed(1),
+    run.cpu_seconds === undefined ? 'n/a' : run.cpu_seconds.toFixed(1),
+    run.load_average === undefined
+      ? 'n/a'
+      : run.load_average.map((load) => load.toFixed(1)).join(' → '),
     summaryRss,
     `${(run.vmhwm_bytes / MIB).toFixed(0)} MiB`,
     r.generation.seconds.toFixed(1),

@@ -23,6 +23,9 @@ interface ChildRun {
   wallSeconds: number;
   stdout: string;
   vmhwmBytes: number;
+  cpuSeconds: number;
+  /** One-minute load averages of the machine when the child started and when it exited. */
+  loadAverage: [number, number];
 }
 
 function parseFlags(): { events: number; seed: number; keep: boolean } {
@@ -43,6 +46,7 @@ function parseFlags(): { events: number; seed: number; keep: boolean } {
 /** Runs the CLI and samples its peak RSS until it exits. */
 function runInvestigate(args: string[]): Promise<ChildRun> {
   const started = performance.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const sampler = new PeakRssSampler(child.pid ?? 0);
   const chunks: Buffer[] = [];
@@ -57,6 +61,8 @@ function runInvestigate(args: string[]): Promise<ChildRun> {
         wallSeconds: (performance.now() - started) / 1000,
         stdout: Buffer.concat(chunks).toString('utf8'),
         vmhwmBytes: sampler.peakBytes,
+        cpuSeconds: sampler.cpuSeconds,
+        loadAverage: [loadAtStart, os.loadavg()[0] ?? 0],
       });
     });
   });
@@ -136,6 +142,8 @@ function toResult(
       records_stored: records.stored ?? 0,
       max_rss_bytes: typeof summary.max_rss_bytes === 'number' ? summary.max_rss_bytes : null,
       vmhwm_bytes: run.vmhwmBytes,
+      cpu_seconds: run.cpuSeconds,
+      load_average: run.loadAverage,
     },
   };
 }
@@ -143,7 +151,9 @@ function toResult(
 async function save(result: BenchResult): Promise<void> {
   const dir = join(ROOT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `investigate-${result.date.slice(0, 10)}.json`);
+  // Date and time to the second, so that several runs of one day keep their own files.
+  const stamp = result.date.slice(0, 19).replace(/:/g, '-');
+  const file = join(dir, `investigate-${stamp}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   await writeResultsPage(dir, join(ROOT, 'bench', 'RESULTS.md'));
   console.log(`wrote ${file} and bench/RESULTS.md`);

@@ -6,17 +6,25 @@ import type { RejectedRecord, RunSummary } from './types.ts';
 const SUMMARY_REJECTED_CAP = 1_000;
 /** Matches and rejected records are inserted in batches of this many. */
 const ROW_BATCH = 5_000;
-/** Records stored since the last durable point that trigger the next one. */
-const DURABLE_EVERY_RECORDS = 100_000;
-/** Finished streams waiting to be marked complete that trigger the next durable point. */
+/**
+ * Finished streams waiting to be marked complete that make the sink commit the events written
+ * so far, for folders of many small files, whose events take long to fill a row group.
+ */
 const DURABLE_EVERY_STREAMS = 2_000;
+
+/** A finished stream, with the writer's row count once its events were appended. */
+interface FinishedStream {
+  stream: CompletedStream;
+  rowsEnd: number;
+}
 
 /**
  * Buffers what the streams of a run produce and writes it to the case database in batches.
- * Streams are marked complete only at a durable point, after their events, matches and
- * rejected records are flushed, so an interrupted run re-reads them; the inserts ignore rows
- * already stored, so re-reading adds no duplicates. Batching keeps the cost of a small file
- * (one of thousands in a CloudTrail delivery folder) far below one database commit.
+ * A finished stream is marked complete only after its events are committed (the writer commits
+ * by itself for each row group of events) and its matches and rejected records are flushed.
+ * An interrupted run therefore re-reads it, and the inserts ignore rows already stored, so
+ * re-reading adds no duplicates. Batching keeps the cost of a small file (one of thousands in a
+ * CloudTrail delivery folder) far below one database commit.
  */
 export class CaseSink {
   readonly writer: EventWriter;
@@ -24,13 +32,17 @@ export class CaseSink {
   readonly #run: RunSummary;
   #matches: EventMatch[] = [];
   #rejected: RejectedRecord[] = [];
-  #completed: CompletedStream[] = [];
-  #recordsSinceDurable = 0;
+  #finished: FinishedStream[] = [];
+  // Marking streams complete runs after each commit, one at a time, while ingest goes on.
+  #marking: Promise<void> = Promise.resolve();
+  #forcing = false;
+  #failure: unknown = null;
 
   constructor(db: CaseDb, writer: EventWriter, run: RunSummary) {
     this.#db = db;
     this.writer = writer;
     this.#run = run;
+    writer.onCommit((committedRows) => this.#markCommitted(committedRows));
   }
 
   async addMatches(matches: readonly EventMatch[]): Promise<void> {
@@ -45,25 +57,66 @@ export class CaseSink {
     if (this.#rejected.length >= ROW_BATCH) await this.#flushRejected();
   }
 
-  /** Queues a finished stream; reaches a durable point when enough work is pending. */
+  /**
+   * Queues a finished stream, to be marked complete after the commit that stores its last
+   * event. Past `DURABLE_EVERY_STREAMS` waiting streams, it starts a commit in the background;
+   * a failure of background work is raised by the next call.
+   */
   async complete(stream: CompletedStream): Promise<void> {
-    this.#completed.push(stream);
-    this.#recordsSinceDurable += stream.counts.read;
-    const due =
-      this.#recordsSinceDurable >= DURABLE_EVERY_RECORDS ||
-      this.#completed.length >= DURABLE_EVERY_STREAMS;
-    if (due) await this.durable();
+    this.#throwIfFailed();
+    this.#finished.push({ stream, rowsEnd: this.writer.appendedRows });
+    if (this.#finished.length < DURABLE_EVERY_STREAMS || this.#forcing) return;
+
+    this.#forcing = true;
+    this.writer
+      .flush()
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      })
+      .finally(() => {
+        this.#forcing = false;
+      });
   }
 
-  /** Flushes everything buffered, then marks the finished streams complete. */
+  /** Commits everything buffered, then marks every finished stream complete. */
   async durable(): Promise<void> {
+    await this.writer.flush();
+    await this.#marking;
     await this.#flushMatches();
     await this.#flushRejected();
-    await this.writer.flush();
-    const completed = this.#completed;
-    this.#completed = [];
-    this.#recordsSinceDurable = 0;
-    await this.#db.completeIngests(completed);
+    this.#throwIfFailed();
+  }
+
+  /** Waits until the commits started so far, and the marking of streams after them, are done. */
+  async settled(): Promise<void> {
+    await this.writer.drain();
+    await this.#marking;
+    this.#throwIfFailed();
+  }
+
+  // Streams finish in order of their last event, so the ones ready form a prefix of the queue.
+  #markCommitted(committedRows: number): void {
+    this.#marking = this.#marking
+      .then(async () => {
+        const ready = this.#finished.findIndex((finished) => finished.rowsEnd > committedRows);
+        const count = ready === -1 ? this.#finished.length : ready;
+        if (count === 0) return;
+
+        const streams = this.#finished.splice(0, count).map((finished) => finished.stream);
+        await this.#flushMatches();
+        await this.#flushRejected();
+        await this.#db.completeIngests(streams);
+      })
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure === null) return;
+    const failure = this.#failure;
+    this.#failure = null;
+    throw failure;
   }
 
   async #flushMatches(): Promise<void> {

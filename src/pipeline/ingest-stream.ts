@@ -1,24 +1,23 @@
 import type { Readable } from 'node:stream';
 import { CloudcaseError } from '../core/errors.ts';
-import type { Event, EvidenceRef } from '../core/event.ts';
-import type { RuleSet } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { detectFormat, FORMATS } from '../sources/index.ts';
 import { streamErrorCode } from '../sources/json-records.ts';
-import { isNormalizeError, type RecordRejected, type SourceFormat } from '../sources/types.ts';
+import type { RecordRejected, SourceFormat } from '../sources/types.ts';
 import type { EventWriter } from '../store/index.ts';
+import type { ParsedBatch } from './parse-messages.ts';
+import type { ParserThread } from './parser-thread.ts';
 import { peekStream } from './peek.ts';
 import type { RejectedRecord, StreamSummary } from './types.ts';
 
 /** Bytes given to each format's sniff to recognise a stream. */
 const SNIFF_BYTES = 64 * 1024;
-/** Matches are written in batches of this many to keep inserts cheap. */
-const MATCH_BATCH = 5_000;
 
 /** Destinations of a stream's events, matches and rejections. */
 export interface StreamSinks {
   writer: EventWriter;
-  rules: RuleSet;
+  /** Parses, normalizes and matches the records, on a thread of its own. */
+  parser: ParserThread;
   onMatches(matches: EventMatch[]): Promise<void>;
   onRejected(record: RejectedRecord): Promise<void>;
   onRecord(): void;
@@ -76,58 +75,23 @@ async function parseRecords(
   summary: StreamSummary,
   sinks: StreamSinks,
 ): Promise<void> {
-  let pending: EventMatch[] = [];
-
-  for await (const result of format.records(stream)) {
-    summary.read++;
-    sinks.onRecord();
-    if (result.kind === 'rejected') {
-      summary.rejected++;
-      if (result.code === 'evidence_modified') {
-        summary.error = { code: result.code, reason: result.reason };
-      }
-      await sinks.onRejected(rejectedRow(input, result));
-      continue;
-    }
-
-    const ref: EvidenceRef = {
-      sha256: input.sha256,
-      member: input.member,
-      record: result.index,
-      offset: result.offset,
-    };
-    const event = format.normalize(result.value, ref);
-    if (isNormalizeError(event)) {
-      summary.rejected++;
-      await sinks.onRejected(
-        rejectedRow(input, {
-          ...result,
-          kind: 'rejected',
-          ...event,
-          sample: sampleOf(result.value),
-        }),
-      );
-      continue;
-    }
-
-    summary.stored++;
-    // The record's own text is stored when the event keeps the record itself as `raw`.
-    const rawJson = event.raw === result.value ? result.text : undefined;
-    if (!sinks.writer.append(event, rawJson)) await sinks.writer.drain();
-    pending = collectMatches(pending, sinks.rules, event);
-    if (pending.length >= MATCH_BATCH) {
-      await sinks.onMatches(pending);
-      pending = [];
-    }
-  }
-
-  if (pending.length > 0) await sinks.onMatches(pending);
+  const source = { path: input.path, sha256: input.sha256, member: input.member };
+  const result = await sinks.parser.parse(format.id, stream, source, {
+    onBatch: (batch) => storeBatch(batch, sinks),
+  });
+  summary.read = result.read;
+  summary.stored = result.stored;
+  summary.rejected = result.rejected;
+  summary.error = result.error;
 }
 
-function collectMatches(pending: EventMatch[], rules: RuleSet, event: Event): EventMatch[] {
-  const matches = rules.match(event);
-  for (const match of matches) pending.push(match);
-  return pending;
+async function storeBatch(batch: ParsedBatch, sinks: StreamSinks): Promise<void> {
+  for (let i = 0; i < batch.read; i++) sinks.onRecord();
+  for (const record of batch.rejected) await sinks.onRejected(record);
+  for (const row of batch.rows) {
+    if (!sinks.writer.appendRow(row)) await sinks.writer.drain();
+  }
+  if (batch.matches.length > 0) await sinks.onMatches(batch.matches);
 }
 
 function rejectedRow(input: StreamInput, record: RecordRejected): RejectedRecord {
@@ -163,10 +127,4 @@ function streamFailure(error: unknown): { code: string; reason: string } {
   const reason =
     error instanceof CloudcaseError ? error.message : `reading the stream failed (${code})`;
   return { code, reason };
-}
-
-/** The first characters of a parsed record, for the analyst's list of rejections. */
-function sampleOf(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.slice(0, 200);
 }

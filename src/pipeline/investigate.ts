@@ -9,6 +9,7 @@ import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
+import { ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
 import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
@@ -56,18 +57,23 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const { logger } = options;
   await ensureCase(options.caseDir);
 
-  const { rules, loaded, problems } = await loadRuleSet(options, logger);
+  const { rules, roots, loaded, problems } = await loadRuleSet(options, logger);
   const db = await CaseDb.open(options.caseDir);
+  let parser: ParserThread | null = null;
   try {
     await db.upsertRules(rules.meta());
     await db.recordAudit(analyst, 'investigate', { paths: options.paths });
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
-    await ingestAll(options, analyst, db, rules, run, progress);
+    parser = await ParserThread.start(roots);
+    await ingestAll(options, analyst, db, parser, run, progress);
     timer('ingest');
 
-    const hits = rules.finish();
+    const { hits, heapBytes } = await parser.finish();
+    logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
+    await parser.close();
+    parser = null;
     await db.insertCorrelationHits(hits);
     run.detections.correlation_hits = hits.length;
     timer('correlations');
@@ -83,13 +89,18 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     return { summary: run, report, reportFiles: files };
   } finally {
     progress.stop();
+    await parser?.close();
     await db.close();
   }
 }
 
-/** The rule set of a run, with the counts and problems of loading it for the summary. */
+/**
+ * The rule set of a run, with the counts and problems of loading it for the summary. The
+ * parser thread loads the same `roots` again for matching; this copy supplies the metadata.
+ */
 interface LoadedRuleSet {
   rules: RuleSet;
+  roots: string[];
   loaded: number;
   problems: RuleProblem[];
 }
@@ -106,14 +117,14 @@ async function loadRuleSet(options: InvestigateOptions, logger: Logger): Promise
   }
   logger.debug('rules loaded', { rules: loaded.rules.length, files: loaded.filesRead });
 
-  return { rules: new RuleSet(loaded.rules), loaded: loaded.rules.length, problems };
+  return { rules: new RuleSet(loaded.rules), roots, loaded: loaded.rules.length, problems };
 }
 
 async function ingestAll(
   options: InvestigateOptions,
   analyst: string,
   db: CaseDb,
-  rules: RuleSet,
+  parser: ParserThread,
   run: RunSummary,
   progress: Progress,
 ): Promise<void> {
@@ -121,7 +132,7 @@ async function ingestAll(
   const sink = new CaseSink(db, await db.eventWriter(), run);
   const sinks: StreamSinks = {
     writer: sink.writer,
-    rules,
+    parser,
     onMatches: (matches) => sink.addMatches(matches),
     onRejected: (record) => sink.addRejected(record),
     onRecord: () => progress.tick(),

@@ -49,7 +49,26 @@ const INVALID: unknown[] = [
   {},
 ];
 
+// Forms close to `YYYY-MM-DDTHH:MM:SSZ` that the regex path must still decide.
+const NEAR_PLAIN: [input: string, expected: string | null][] = [
+  ['2024-02-29T12:00:00Z', '2024-02-29T12:00:00.000Z'],
+  ['2000-02-29T12:00:00Z', '2000-02-29T12:00:00.000Z'],
+  ['1900-02-29T12:00:00Z', null],
+  ['2023-02-29T12:00:00Z', null],
+  ['2023-04-31T12:00:00Z', null],
+  ['2023-06-30T12:59:60Z', '2023-06-30T13:00:00.000Z'],
+  ['2023-12-31t23:59:59z', '2023-12-31T23:59:59.000Z'],
+  ['2023-12-31T23:59:5xZ', null],
+  ['2023-00-10T10:00:00Z', null],
+  ['2023-01-00T10:00:00Z', null],
+  ['2023-01-10T10:60:00Z', null],
+];
+
 describe('parseTimestamp', () => {
+  it.each(NEAR_PLAIN)('decides %j like the regex path', (input, expected) => {
+    expect(parseTimestamp(input)).toBe(expected);
+  });
+
   it.each(VALID)('parses %j', (input, expected) => {
     expect(parseTimestamp(input)).toBe(expected);
   });

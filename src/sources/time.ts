@@ -20,9 +20,54 @@ export function parseTimestamp(value: unknown): string | null {
   if (typeof value !== 'string' || value.length > MAX_TIMESTAMP_CHARS) return null;
 
   const trimmed = value.trim();
+  const plain = fromPlainUtc(trimmed);
+  if (plain !== null) return plain;
   if (EPOCH_DIGITS.test(trimmed)) return fromEpoch(Number(trimmed));
 
   return fromIsoText(trimmed);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Converts the form every CloudTrail log file uses, `YYYY-MM-DDTHH:MM:SSZ`, without the regex
+ * and Date round trip of `fromIsoText`, which cost about 1 s per 200,000 records in profiles.
+ * Returns `null` for any other text, and for a value out of range (such as a leap second),
+ * which `fromIsoText` then decides.
+ */
+function fromPlainUtc(text: string): string | null {
+  if (text.length !== 20 || text[19] !== 'Z' || text[10] !== 'T') return null;
+  if (text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':') return null;
+
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return null;
+  }
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+
+  return `${text.slice(0, 19)}.000Z`;
+}
+
+// The decimal value of `length` ASCII digits at `start`, or -1 when one is not a digit.
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// Days of a month in the proleptic Gregorian calendar, which JavaScript's Date also uses.
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
 }
 
 function fromIsoText(text: string): string | null {

@@ -3,111 +3,85 @@
  * columns (`actor.uid` is `actor_uid`), so analysts and the Sigma SQL backend can query them
  * directly; `raw` and `resources` are JSON text and `tags` is a `VARCHAR[]`.
  */
-import { DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBListValue, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError } from '../core/errors.ts';
 import type { Category, Event, Resource, Status } from '../core/event.ts';
 import { jsonLine } from './json-line.ts';
 
-/** One column of the `events` table: its SQL type and the value an event puts in it. */
+/** One column of the `events` table: its name and SQL type. */
 interface EventColumn {
   name: string;
   sql: string;
-  value: (event: Event) => unknown;
 }
 
-const column = (name: string, sql: string, value: (event: Event) => unknown): EventColumn => ({
-  name,
-  sql,
-  value,
-});
+const column = (name: string, sql: string): EventColumn => ({ name, sql });
 
 // Flow byte and packet counts are DOUBLE so that every JS number round-trips unchanged;
 // integers stay exact up to 2^53.
 function endpointColumns(side: 'src' | 'dst'): EventColumn[] {
   return [
-    column(`${side}_ip`, 'VARCHAR', (e) => e[side].ip),
-    column(`${side}_port`, 'INTEGER', (e) => e[side].port),
-    column(`${side}_domain`, 'VARCHAR', (e) => e[side].domain),
-    column(`${side}_bytes`, 'DOUBLE', (e) => e[side].bytes),
-    column(`${side}_packets`, 'DOUBLE', (e) => e[side].packets),
+    column(`${side}_ip`, 'VARCHAR'),
+    column(`${side}_port`, 'INTEGER'),
+    column(`${side}_domain`, 'VARCHAR'),
+    column(`${side}_bytes`, 'DOUBLE'),
+    column(`${side}_packets`, 'DOUBLE'),
   ];
 }
 
-/** Every column of the `events` table, in table order. */
+/** Every column of the `events` table, in table order; `eventRowValues` follows the same order. */
 export const EVENT_COLUMNS: readonly EventColumn[] = [
-  column('uid', 'VARCHAR NOT NULL', (e) => e.uid),
-  // Staged as epoch milliseconds and converted in SQL: cheaper than parsing ISO text there.
-  column('time', 'TIMESTAMP NOT NULL', (e) => epochMillis(e)),
-  column('source', 'VARCHAR NOT NULL', (e) => e.source),
-  column('category', 'VARCHAR NOT NULL', (e) => e.category),
-  column('class_uid', 'INTEGER', (e) => e.class_uid),
-  column('class_name', 'VARCHAR', (e) => e.class_name),
-  column('activity', 'VARCHAR', (e) => e.activity),
-  column('status', 'VARCHAR', (e) => e.status),
-  column('status_detail', 'VARCHAR', (e) => e.status_detail),
-  column('actor_uid', 'VARCHAR', (e) => e.actor.uid),
-  column('actor_name', 'VARCHAR', (e) => e.actor.name),
-  column('actor_type', 'VARCHAR', (e) => e.actor.type),
-  column('actor_session', 'VARCHAR', (e) => e.actor.session),
-  column('actor_access_key', 'VARCHAR', (e) => e.actor.access_key),
-  column('actor_mfa', 'BOOLEAN', (e) => e.actor.mfa),
-  column('actor_account', 'VARCHAR', (e) => e.actor.account),
-  column('actor_invoked_by', 'VARCHAR', (e) => e.actor.invoked_by),
+  column('uid', 'VARCHAR NOT NULL'),
+  column('time', 'TIMESTAMP NOT NULL'),
+  column('source', 'VARCHAR NOT NULL'),
+  column('category', 'VARCHAR NOT NULL'),
+  column('class_uid', 'INTEGER'),
+  column('class_name', 'VARCHAR'),
+  column('activity', 'VARCHAR'),
+  column('status', 'VARCHAR'),
+  column('status_detail', 'VARCHAR'),
+  column('actor_uid', 'VARCHAR'),
+  column('actor_name', 'VARCHAR'),
+  column('actor_type', 'VARCHAR'),
+  column('actor_session', 'VARCHAR'),
+  column('actor_access_key', 'VARCHAR'),
+  column('actor_mfa', 'BOOLEAN'),
+  column('actor_account', 'VARCHAR'),
+  column('actor_invoked_by', 'VARCHAR'),
   ...endpointColumns('src'),
   ...endpointColumns('dst'),
-  column('user_agent', 'VARCHAR', (e) => e.user_agent),
-  column('cloud_provider', 'VARCHAR', (e) => e.cloud.provider),
-  column('cloud_account', 'VARCHAR', (e) => e.cloud.account),
-  column('cloud_region', 'VARCHAR', (e) => e.cloud.region),
-  column('api_service', 'VARCHAR', (e) => e.api.service),
-  column('api_operation', 'VARCHAR', (e) => e.api.operation),
-  column('api_request_id', 'VARCHAR', (e) => e.api.request_id),
-  column('api_read_only', 'BOOLEAN', (e) => e.api.read_only),
-  column('resources', 'JSON', (e) => e.resources),
-  column('message', 'VARCHAR', (e) => e.message),
-  column('tags', 'VARCHAR[]', (e) => e.tags),
-  column('evidence_sha256', 'VARCHAR NOT NULL', (e) => e.evidence.sha256),
-  column('evidence_member', 'VARCHAR', (e) => e.evidence.member),
-  column('evidence_record', 'BIGINT NOT NULL', (e) => e.evidence.record),
-  column('evidence_offset', 'BIGINT', (e) => e.evidence.offset),
+  column('user_agent', 'VARCHAR'),
+  column('cloud_provider', 'VARCHAR'),
+  column('cloud_account', 'VARCHAR'),
+  column('cloud_region', 'VARCHAR'),
+  column('api_service', 'VARCHAR'),
+  column('api_operation', 'VARCHAR'),
+  column('api_request_id', 'VARCHAR'),
+  column('api_read_only', 'BOOLEAN'),
+  column('resources', 'JSON'),
+  column('message', 'VARCHAR'),
+  column('tags', 'VARCHAR[]'),
+  column('evidence_sha256', 'VARCHAR NOT NULL'),
+  column('evidence_member', 'VARCHAR'),
+  column('evidence_record', 'BIGINT NOT NULL'),
+  column('evidence_offset', 'BIGINT'),
   // VARCHAR, not JSON: DuckDB would parse every record again to validate it, which cost as much
   // as the rest of the insert; its JSON functions read VARCHAR all the same.
-  column('raw', 'VARCHAR', (e) => e.raw),
+  column('raw', 'VARCHAR'),
 ];
 
 /** The column list for SELECTs that `rowToEvent` reads, in table order. */
 export const EVENT_SELECT = EVENT_COLUMNS.map((c) => c.name).join(', ');
-
-// `raw` is staged in a column of its own, as JSON text, so that the line stays small and DuckDB
-// does not parse and re-serialize the largest field of every event.
-const LINE_COLUMNS = EVENT_COLUMNS.filter((c) => c.name !== 'raw');
-
-/** The `json_transform` structure that types one staged line (see `eventLine`). */
-export const EVENT_LINE_STRUCTURE = JSON.stringify(
-  Object.fromEntries(
-    LINE_COLUMNS.map((c) => [
-      c.name,
-      c.name === 'time' ? 'BIGINT' : c.sql.replace(' NOT NULL', ''),
-    ]),
-  ),
-);
-
-/**
- * The SELECT list that turns a transformed line `r` and the staged `raw` text into an `events`
- * row, in table order.
- */
-export const EVENT_LINE_SELECT = EVENT_COLUMNS.map((c) => {
-  if (c.name === 'time') return 'make_timestamp(r.time * 1000) AS time';
-  if (c.name === 'raw') return 'raw_json AS raw';
-  return `r.${c.name} AS ${c.name}`;
-}).join(', ');
 
 /** Converts an ISO 8601 instant to a DuckDB TIMESTAMP (microseconds since the epoch, UTC). */
 export function timestampValue(iso: string): DuckDBTimestampValue {
   return new DuckDBTimestampValue(BigInt(Date.parse(iso)) * 1000n);
 }
 
-function epochMillis(event: Event): number {
+/**
+ * Returns the event's time as epoch milliseconds; raises `invalid_event` when it is no valid
+ * instant, so that an event is rejected when it is appended rather than when its batch is stored.
+ */
+export function epochMillis(event: Event): number {
   const millis = Date.parse(event.time);
   if (Number.isNaN(millis)) {
     throw new CloudcaseError('invalid_event', `event ${event.uid} has an invalid time`);
@@ -117,22 +91,90 @@ function epochMillis(event: Event): number {
 }
 
 /**
- * Serializes one event, all but `raw`, as the JSON line that the writer stages and DuckDB types
- * with `EVENT_LINE_STRUCTURE`. Staging one string per event took about half the time of one
- * appender call per column when measured with `event-writer.bench.ts`.
- *
- * NOTE: a lone surrogate in any string becomes U+FFFD (see `jsonLine`), the one case where
- * `rowToEvent` does not return the event that was written.
+ * The values of one `events` row, in table order, as plain data that can be posted between
+ * threads: `time` as epoch milliseconds, `resources` and `raw` as JSON text, `tags` as an array.
  */
-export function eventLine(event: Event): string {
-  const row: Record<string, unknown> = {};
-  // A key left out reads as NULL in `json_transform`, and shorter lines parse faster.
-  for (const c of LINE_COLUMNS) {
-    const value = c.value(event);
-    if (value !== null) row[c.name] = value;
-  }
+export type EventRowValues = (string | number | boolean | string[] | null)[];
 
-  return jsonLine(row);
+/** Indexes in `EventRowValues` of the values that the appender takes in another form. */
+const TIME = 1;
+const TAGS = EVENT_COLUMNS.findIndex((c) => c.name === 'tags');
+const RECORD = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_record');
+const OFFSET = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_offset');
+
+/**
+ * Converts one event to the values of its `events` row. `rawJson`, when given, is the original
+ * JSON text of `event.raw`, stored verbatim instead of serializing `raw` again. Raises
+ * `invalid_event` when the event's time is no valid instant.
+ *
+ * NOTE: DuckDB receives strings as UTF-8, so a lone surrogate in any string becomes U+FFFD, the
+ * one case where `rowToEvent` does not return the event that was written.
+ */
+export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
+  const { actor, src, dst, cloud, api, evidence } = event;
+  // JSON text with the `\udXXX` escape of a lone surrogate would fail DuckDB's JSON functions
+  // on the `raw` column, so such a record is serialized again by `rawText`, which replaces it.
+  const verbatim = rawJson !== undefined && !rawJson.includes('\\ud');
+
+  return [
+    event.uid,
+    epochMillis(event),
+    event.source,
+    event.category,
+    event.class_uid,
+    event.class_name,
+    event.activity,
+    event.status,
+    event.status_detail,
+    actor.uid,
+    actor.name,
+    actor.type,
+    actor.session,
+    actor.access_key,
+    actor.mfa,
+    actor.account,
+    actor.invoked_by,
+    src.ip,
+    src.port,
+    src.domain,
+    src.bytes,
+    src.packets,
+    dst.ip,
+    dst.port,
+    dst.domain,
+    dst.bytes,
+    dst.packets,
+    event.user_agent,
+    cloud.provider,
+    cloud.account,
+    cloud.region,
+    api.service,
+    api.operation,
+    api.request_id,
+    api.read_only,
+    jsonLine(event.resources),
+    event.message,
+    event.tags,
+    evidence.sha256,
+    evidence.member,
+    evidence.record,
+    evidence.offset,
+    verbatim ? rawJson : rawText(event),
+  ];
+}
+
+// Shared by every row without tags, which is every row at ingest, to spare an object per row.
+const NO_TAGS = new DuckDBListValue([]);
+
+/** Converts row values, in place, to the types that DuckDB's appender takes for the columns. */
+export function toAppenderValues(values: EventRowValues): DuckDBValue[] {
+  const row = values as DuckDBValue[];
+  const tags = values[TAGS] as string[];
+  row[TIME] = new DuckDBTimestampValue(BigInt(values[TIME] as number) * 1000n);
+  row[TAGS] = tags.length === 0 ? NO_TAGS : new DuckDBListValue(tags);
+  row[RECORD] = BigInt(values[RECORD] as number);
+  row[OFFSET] = BigInt(values[OFFSET] as number);
+  return row;
 }
 
 /** Serializes an event's original record for the `raw` column (see `jsonLine`). */
