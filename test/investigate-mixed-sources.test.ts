@@ -160,6 +160,13 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     expect(section).toMatch(/\| compute \| MISSING \| 0 \|/);
     expect(section).toContain('No network, compute, secrets, database logs');
 
+    // The Sources table counts events under the format that read them.
+    const sources = report.slice(report.indexOf('## Sources'), report.indexOf('## Log coverage'));
+    expect(sources).toMatch(
+      /\| azure\.monitor \| 4 \| 4 \| 0 \| 4 \| 2021-08-02T13:25:12\.246Z \|/,
+    );
+    expect(sources).not.toContain('azure.audit');
+
     const summary = await runCli([
       'investigate',
       '--case',
@@ -220,5 +227,28 @@ describe('cloudcase sources', () => {
 
     const text = await runCli(['sources']);
     expect(text.stdout).toContain('example: kube-apiserver-audit.log');
+  });
+});
+
+describe('implausible event times', () => {
+  it('rejects times before 1990 or far in the future, with their line', async () => {
+    const dir = await tempDir();
+    const log = path.join(dir, 'syslog.log');
+    await writeFile(
+      log,
+      [
+        '<38>1 9999-12-31T23:59:59Z web1 sshd 1 - - far future',
+        '<38>1 2024-05-01T10:00:00Z web1 sshd 1 - - fine',
+        '<38>1 1970-01-01T00:00:01Z web1 sshd 1 - - epoch slip',
+      ].join('\n'),
+    );
+    const caseDir = path.join(dir, 'case');
+    const run = await runCli(['investigate', log, '--case', caseDir, '--json']);
+    const summary = JSON.parse(run.stdout) as { records: Record<string, number> };
+
+    expect(run.code).toBe(3);
+    expect(summary.records).toEqual({ read: 3, stored: 1, rejected: 2 });
+    const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
+    expect(report.match(/implausible_time/g)?.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, escapeMarkdown } from './escape.ts';
+import { csvCell, escapeMarkdown, sanitizeTerminal } from './escape.ts';
 
 describe('escapeMarkdown', () => {
   it('keeps quotes as they are', () => {
@@ -46,5 +46,17 @@ describe('csvCell', () => {
     expect(csvCell('')).toBe('');
     expect(csvCell(null)).toBe('');
     expect(csvCell(-5)).toBe('-5');
+  });
+});
+
+describe('sanitizeTerminal', () => {
+  it('escapes bidirectional overrides and line separators', () => {
+    expect(sanitizeTerminal('admin\u202egnp.exe')).toBe('admin\\u{202e}gnp.exe');
+    expect(sanitizeTerminal('a\u2028b\u2066c\u200fd')).toBe('a\\u{2028}b\\u{2066}c\\u{200f}d');
+  });
+
+  it('keeps other text and escapes controls', () => {
+    expect(sanitizeTerminal('caf\u00e9 \u65e5\u672c\tok\n')).toBe('caf\u00e9 \u65e5\u672c\tok\n');
+    expect(sanitizeTerminal('\u001b[31mred')).toBe('\\x1b[31mred');
   });
 });

@@ -56,12 +56,26 @@ export function controlEscape(code: number): string {
   return `\\x${hex2(code)}`;
 }
 
+// Characters that reorder or break the displayed text without being controls: bidirectional
+// overrides, embeddings and isolates, directional marks, and the Unicode line separators.
+const LAYOUT_CHARACTERS = /[\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Replaces the C0 and C1 control characters with visible `\xNN` escapes. */
+function escapeControls(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (char) => controlEscape(char.charCodeAt(0)));
+}
+
 /**
  * Makes text safe for a terminal: every control character, including the ESC that starts ANSI
- * sequences, becomes a visible `\xNN` escape. Tab and newline are kept.
+ * sequences, becomes a visible `\xNN` escape, and every character that reorders or breaks the
+ * displayed line (a right-to-left override, U+2028) a visible `\u{NNNN}` escape. Tab and
+ * newline are kept.
  */
 export function sanitizeTerminal(text: string): string {
-  return text.replace(TERMINAL_CONTROLS, (char) => controlEscape(char.charCodeAt(0)));
+  return escapeControls(text).replace(
+    LAYOUT_CHARACTERS,
+    (char) => `\\u{${char.charCodeAt(0).toString(16)}}`,
+  );
 }
 
 /** Like `sanitizeTerminal`, but also escapes tab and newline, for one-line table cells. */
@@ -81,7 +95,7 @@ export const FORMULA_START = /^[=+\-@\t\r]/;
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
 
-  let text = sanitizeTerminal(String(value));
+  let text = escapeControls(String(value));
   if (typeof value === 'string' && FORMULA_START.test(value)) text = `'${text}`;
   if (/[",\r\n]/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
 

@@ -12,6 +12,7 @@ import type { EvidenceRef } from '../core/event.ts';
 import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { FORMATS } from '../sources/index.ts';
+import { implausibleTime } from '../sources/plausible-time.ts';
 import { isNormalizeError, type RecordRejected, type SourceFormat } from '../sources/types.ts';
 import { type EventRowValues, eventRowValues } from '../store/index.ts';
 import type { FromParser, ParserInit, StreamErrorData, ToParser } from './parse-messages.ts';
@@ -177,10 +178,13 @@ function parseRecord(
     offset: location.offset,
   };
   const event = format.normalize(value, ref);
-  if (isNormalizeError(event)) {
-    addRejected(current, { ...location, kind: 'rejected', ...event, sample: sampleOf(value) });
+  const problem = isNormalizeError(event) ? event : implausibleTime(event.time);
+  if (problem !== null) {
+    addRejected(current, { ...location, kind: 'rejected', ...problem, sample: sampleOf(value) });
     return;
   }
+  // A normalize error always leaves a problem, so what reaches here is an event.
+  if (isNormalizeError(event)) return;
 
   current.stored++;
   // The record's own text is stored when the event keeps the record itself as `raw`.

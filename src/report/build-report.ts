@@ -1,7 +1,8 @@
 import { LEVELS, type Level } from '../detect/types.ts';
 import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
+import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
-import type { CaseCounts } from '../store/types.ts';
+import type { CaseCounts, SourceCount } from '../store/types.ts';
 import { condenseAttackTimeline } from './attack-timeline.ts';
 import { logCoverage } from './coverage.ts';
 import type { ReportData, SourceRow } from './types.ts';
@@ -65,14 +66,15 @@ function sumCounts(rows: readonly RecordCounts[]): RecordCounts {
 // versions that did not record the format at completion have NULL for well-formed streams too.
 function sourceRows(counts: CaseCounts): SourceRow[] {
   const unrecognised = counts.ingests.filter((row) => row.format === null && row.rejected > 0);
+  const stored = storedByFormat(counts.sources);
   const names = new Set<string>([
-    ...counts.sources.map((row) => row.source),
+    ...stored.keys(),
     ...counts.ingests.flatMap((row) => (row.format === null ? [] : [row.format])),
     ...(unrecognised.length > 0 ? [UNRECOGNISED] : []),
   ]);
 
   return [...names].sort().map((source) => {
-    const stored = counts.sources.find((row) => row.source === source);
+    const events = stored.get(source);
     const ingested =
       source === UNRECOGNISED
         ? unrecognised
@@ -81,9 +83,27 @@ function sourceRows(counts: CaseCounts): SourceRow[] {
     return {
       source,
       records: sumCounts(ingested),
-      events: stored?.events ?? 0,
-      first_time: stored?.first_time ?? null,
-      last_time: stored?.last_time ?? null,
+      events: events?.events ?? 0,
+      first_time: events?.first_time ?? null,
+      last_time: events?.last_time ?? null,
     };
   });
+}
+
+// Events are counted under the format that read them, so one Azure Monitor export is one row
+// though its events are `azure.activity`, `azure.signin` and `azure.audit`.
+function storedByFormat(rows: readonly SourceCount[]): Map<string, SourceCount> {
+  const byFormat = new Map<string, SourceCount>();
+  for (const row of rows) {
+    const name = formatOfSource(row.source)?.id ?? row.source;
+    const found = byFormat.get(name);
+    if (found === undefined) {
+      byFormat.set(name, { ...row, source: name });
+      continue;
+    }
+    found.events += row.events;
+    if (row.first_time < found.first_time) found.first_time = row.first_time;
+    if (row.last_time > found.last_time) found.last_time = row.last_time;
+  }
+  return byFormat;
 }

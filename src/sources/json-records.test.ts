@@ -36,6 +36,14 @@ describe('scanJsonRecords', () => {
     ]);
   });
 
+  it('counts top-level string lines as records', async () => {
+    const results = await scan('{"a":1}\n"hello"\n"cut\n{"b":2}\n');
+
+    expect(codes(results)).toEqual(['record', 'record', 'invalid_json', 'record']);
+    expect(results[1]).toMatchObject({ kind: 'record', line: 2, value: 'hello' });
+    expect(results[3]).toMatchObject({ kind: 'record', line: 4, value: { b: 2 } });
+  });
+
   it('reads records under a key', async () => {
     const text = '{"x":{"Records":[9]},"Records":[{"a":1},\n {"b":2}],"n":"t"}';
     const results = await scan(text);

@@ -160,7 +160,7 @@ export class JsonScanner {
       const byte = chunk[i] as number;
       if (byte === QUOTE && !this.#inScalar) {
         this.#openString(i);
-        i = this.#scanString(chunk, i + 1);
+        if (this.#inString) i = this.#scanString(chunk, i + 1);
         continue;
       }
       if (this.#inScalar && isDelimiter(byte)) {
@@ -286,6 +286,13 @@ export class JsonScanner {
 
   #openString(i: number): void {
     const depth = this.#closers.length;
+    // A top-level string, such as a JSON line that is a quoted record, is read like any other
+    // top-level value: its whole line is one record, counted and handed to the format.
+    if (depth === 0 && !this.#inRecord) {
+      this.#top = 'garbage';
+      this.#startRecord(i);
+      return;
+    }
     this.#inString = true;
     if (depth === 1) this.#openKey(i);
     if (!this.#inRecord && depth === this.#recordDepth) this.#startRecord(i);

@@ -143,4 +143,12 @@ describe('Kubernetes audit events', () => {
       'not_k8s_audit',
     ]);
   });
+
+  it('reads an event written as a JSON string of its text', async () => {
+    const text = [JSON.stringify(JSON.stringify(EXEC)), JSON.stringify('hello')].join('\n');
+    const { events, rejected } = await ingestText(k8sAudit, text);
+
+    expect(events.map((event) => event.api.operation)).toEqual(['create pods/exec']);
+    expect(rejected.map((entry) => entry.code)).toEqual(['invalid_json']);
+  });
 });

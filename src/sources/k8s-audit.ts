@@ -145,6 +145,8 @@ function isAuditEvent(value: JsonObject): boolean {
 }
 
 function unwrap(value: unknown): Unwrapped | NormalizeError {
+  // Some shippers write each event as a JSON string holding the event's JSON text.
+  if (typeof value === 'string') return fromText(value, undefined);
   if (!isObject(value)) return notAudit('the record is not a JSON object');
   if (isAuditEvent(value)) return { record: value, wrapperTime: undefined };
 

@@ -77,6 +77,18 @@ describe('syslog and auth logs', () => {
       '2024-01-01T00:00:01.000Z',
     ]);
     expect(events[0]?.raw.year_inferred).toBe(2023);
+
+    // An impossible date is rejected without moving the inferred year on.
+    const withBad = [
+      'May 16 01:00:00 h a: x',
+      'Feb 30 01:00:00 h a: bad',
+      'Dec 31 23:59:59 h a: y',
+    ];
+    const years = new SyslogLineParser(new YearInference(reference));
+    const results = withBad.map((line) => years.parse(line));
+    expect(results.map((result) => result.kind)).toEqual(['record', 'rejected', 'record']);
+    const last = results[2];
+    expect(last?.kind === 'record' ? last.value.time : null).toBe('2024-12-31T23:59:59.000Z');
     expect(events[0]?.tags).toEqual(['year_inferred']);
   });
 

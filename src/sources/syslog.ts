@@ -124,6 +124,17 @@ export function parseSyslogLine(line: string, years: YearInference): SyslogField
   const [, pri, monthName, day, hour, minute, second, host, rest] = bsd;
   const month = MONTHS.indexOf(monthName ?? '');
   if (month < 0) return null;
+  // Checked against a leap year before the year is inferred, so that an impossible date such
+  // as Feb 30 leaves the inference untouched.
+  const leap = new Date(Date.UTC(2000, month, Number(day)));
+  if (
+    leap.getUTCMonth() !== month ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 60
+  ) {
+    return null;
+  }
   const year = years.yearOf(month, Number(day), Number(hour));
   const date = new Date(
     Date.UTC(year, month, Number(day), Number(hour), Number(minute), Number(second)),

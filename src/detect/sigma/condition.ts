@@ -8,7 +8,7 @@ import type { ConditionNode } from './model.ts';
 
 /** A condition problem; the caller adds the file, line and field path. */
 export interface ConditionProblem {
-  code: 'condition_syntax' | 'unknown_identifier' | 'obsolete_aggregation';
+  code: 'condition_syntax' | 'unknown_identifier' | 'obsolete_aggregation' | 'condition_too_deep';
   message: string;
 }
 
@@ -47,12 +47,19 @@ export function parseCondition(
   }
 }
 
+/**
+ * Deepest nesting of parentheses and `not` a condition may have. Real rules nest a few levels;
+ * the bound keeps the parser and every backend that walks the tree within the call stack.
+ */
+export const MAX_CONDITION_DEPTH = 64;
+
 function tokenize(text: string): string[] {
   return text.match(/[()]|[^\s()]+/g) ?? [];
 }
 
 class Parser {
   #position = 0;
+  #depth = 0;
   readonly #tokens: string[];
   readonly #identifiers: readonly string[];
   readonly #problems: ConditionProblem[];
@@ -97,8 +104,21 @@ class Parser {
   }
 
   #not(): ConditionNode {
-    if (this.#keyword('not')) return { kind: 'not', child: this.#not() };
+    if (this.#keyword('not')) {
+      this.#enter();
+      const child = this.#not();
+      this.#depth--;
+      return { kind: 'not', child };
+    }
     return this.#primary();
+  }
+
+  #enter(): void {
+    this.#depth++;
+    if (this.#depth > MAX_CONDITION_DEPTH) {
+      const message = `The condition nests deeper than ${MAX_CONDITION_DEPTH} levels.`;
+      throw new ConditionError('condition_too_deep', message);
+    }
   }
 
   #primary(): ConditionNode {
@@ -107,7 +127,9 @@ class Parser {
       throw new ConditionError('condition_syntax', 'Condition ends where a term is expected.');
     }
     if (token === '(') {
+      this.#enter();
       const inner = this.#or();
+      this.#depth--;
       if (this.#tokens[this.#position++] !== ')') {
         throw new ConditionError('condition_syntax', 'Missing ")" in condition.');
       }

@@ -103,6 +103,18 @@ detection:
     expect(codes(cloudtrailRule('a:\n  x: 1\ncondition: 1 of b*'))).toEqual(['unknown_identifier']);
   });
 
+  test('deep nesting rejected with a code', () => {
+    const parens = `${'('.repeat(3000)}a${')'.repeat(3000)}`;
+    const nots = `${'not '.repeat(50_000)}a`;
+    const fine = `${'('.repeat(60)}a${')'.repeat(60)}`;
+
+    expect(codes(cloudtrailRule(`a:\n  x: 1\ncondition: ${parens}`))).toEqual([
+      'condition_too_deep',
+    ]);
+    expect(codes(cloudtrailRule(`a:\n  x: 1\ncondition: ${nots}`))).toEqual(['condition_too_deep']);
+    expect(codes(cloudtrailRule(`a:\n  x: 1\ncondition: ${fine}`))).toEqual([]);
+  });
+
   test('modifier combinations checked', () => {
     expect(codes(cloudtrailRule('s:\n  a|contains|startswith: x\ncondition: s'))).toEqual([
       'invalid_modifier_combination',
