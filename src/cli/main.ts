@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerTimeline } from './commands/timeline.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -29,6 +30,7 @@ export function buildProgram(context: CommandContext): Command {
   registerTimeline(program, context);
   registerDemo(program, context);
   registerVerify(program, context);
+  registerHunt(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

@@ -1,10 +1,13 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MATCH_CASES } from '../sigma/conformance-cases.ts';
+import { CORRELATION_CASES, MATCH_CASES } from '../sigma/conformance-cases.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
-import { cloudtrailRule } from '../sigma/test-events.ts';
+import { RuleSet } from '../sigma/rule-set.ts';
+import { cloudtrailEvent, cloudtrailRule } from '../sigma/test-events.ts';
 import { duckdb } from './duckdb.ts';
+import { huntRules } from './hunt-rules.ts';
+import { RAW_TEXT_CASES } from './raw-text-cases.ts';
 import { compileRuleSql } from './scan.ts';
 
 /** Cases the SQL backend refuses to compile, with the refusal code it must give. */
@@ -21,7 +24,8 @@ beforeAll(async () => {
   connection = await instance.connect();
   for (const statement of duckdb.prelude()) await connection.run(statement);
   await connection.run(
-    'CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR)',
+    `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
+      evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT)`,
   );
 });
 
@@ -30,11 +34,12 @@ afterAll(() => {
   instance.closeSync();
 });
 
-async function matches(sql: string, record: Record<string, unknown>): Promise<boolean> {
+async function matches(sql: string, record: Record<string, unknown> | string): Promise<boolean> {
   await connection.run('DELETE FROM events');
   await connection.run(
-    `INSERT INTO events VALUES ('e0', TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw)`,
-    { raw: JSON.stringify(record) },
+    `INSERT INTO events VALUES ('e0', TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw,
+      'hash', NULL, 0)`,
+    { raw: typeof record === 'string' ? record : JSON.stringify(record) },
   );
   const reader = await connection.runAndReadAll(`SELECT ${sql} AS hit FROM events`);
   return reader.getRowObjectsJS()[0]?.hit === true;
@@ -53,5 +58,48 @@ describe('DuckDB backend conformance', () => {
     }
     if ('code' in compiled) throw new Error(`refused: ${compiled.code} ${compiled.message}`);
     expect(await matches(compiled.sql, record)).toBe(expected);
+  });
+});
+
+describe('DuckDB backend on stored JSON text', () => {
+  test.each(RAW_TEXT_CASES)('$name', async ({ detection, raw }) => {
+    const parsed = parseRuleText(cloudtrailRule(detection), 'case.yml');
+    const rule = parsed.rules[0] as DetectionRule;
+    const compiled = compileRuleSql(rule);
+    if ('code' in compiled) throw new Error(`refused: ${compiled.code} ${compiled.message}`);
+
+    const record = JSON.parse(raw) as Record<string, unknown>;
+    const expected = new RuleSet([rule]).match(cloudtrailEvent(record)).length === 1;
+    expect(await matches(compiled.sql, raw)).toBe(expected);
+  });
+});
+
+describe('DuckDB correlation conformance', () => {
+  test.each(CORRELATION_CASES)('$name', async ({ rules, events, expected, emitted }) => {
+    const parsed = parseRuleText(rules, 'case.yml');
+    await connection.run('DELETE FROM events');
+    for (const [index, { time, record }] of events.entries()) {
+      await connection.run(
+        `INSERT INTO events VALUES ($uid, CAST($time AS TIMESTAMPTZ), 'aws.cloudtrail', $raw,
+          'hash', NULL, $index)`,
+        { uid: `e${index}`, time, raw: JSON.stringify(record), index },
+      );
+    }
+    const outcome = await huntRules(connection, parsed.rules);
+    expect(outcome.problems).toEqual([]);
+
+    const titles = new Map(parsed.rules.map((rule) => [rule.id, rule.title]));
+    const hits = outcome.hits.map((hit) => ({
+      title: titles.get(hit.rule_id),
+      events: hit.event_uids.map((uid) => Number(uid.slice(1))).sort((a, b) => a - b),
+      group: hit.group,
+    }));
+    expect(hits).toEqual(expected);
+    if (emitted === undefined) return;
+    const reported = outcome.matches.map((match) => ({
+      title: titles.get(match.rule_id) ?? '?',
+      event: Number(match.event_uid.slice(1)),
+    }));
+    expect(reported).toEqual(emitted);
   });
 });

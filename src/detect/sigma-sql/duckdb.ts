@@ -12,9 +12,12 @@ const JS_SPACE = '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{FEFF}\\x{2028}\\x{2029}\\p{Zs}
 const JS_DECIMAL = '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?';
 // Node's `isIPv4`: four decimal octets without leading zeros.
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
-// ISO 8601 UTC instants that every JavaScript engine parses the same way.
-const ISO_UTC =
-  '([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\\.[0-9]{1,3})?Z';
+// ISO 8601 instants with a zone, a form every JavaScript engine parses the same way.
+//
+// NOTE: JavaScript's Date also reads other forms (local times, more fraction digits, a day past
+// the month's end, which it rolls over); the SQL backend reads those as no date.
+const ISO_ZONED =
+  '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})';
 // The control characters whose \\u escape has a hex letter.
 const UPPER_ESCAPES = ['000B', '000E', '000F', '001A', '001B', '001C', '001D', '001E', '001F'];
 const NUMBER_STARTS = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
@@ -24,21 +27,37 @@ const NUMBER_STARTS = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
  * comment above each for where DuckDB's own output differs and how the macro corrects it.
  */
 const MACROS: readonly string[] = [
-  // yyjson writes a positive exponent without its sign (1e21); JavaScript writes 1e+21.
-  `cc_number_text(t) AS regexp_replace(t, 'e([0-9])', 'e+\\1')`,
+  // ECMAScript Number::toString from the digits d and decimal exponent e of DuckDB's scientific
+  // form: exponent form from 1e21 and below 1e-6, plain digits between.
+  `cc_js_scientific(negative, d, e) AS (CASE WHEN negative THEN '-' ELSE '' END) || CASE
+     WHEN e >= 21 OR e <= -7 THEN
+       (CASE WHEN length(d) > 1 THEN left(d, 1) || '.' || substr(d, 2) ELSE d END)
+       || 'e' || (CASE WHEN e > 0 THEN '+' ELSE '-' END) || CAST(abs(e) AS VARCHAR)
+     WHEN e >= 0 THEN (CASE WHEN length(d) <= e + 1 THEN d || repeat('0', e + 1 - length(d))
+       ELSE left(d, e + 1) || '.' || substr(d, e + 2) END)
+     ELSE '0.' || repeat('0', -e - 1) || d END`,
+  // DuckDB writes a DOUBLE with its shortest round-trip digits, as plain digits with ".0" for
+  // whole numbers or in scientific form (1e+16, 1e-06).
+  `cc_js_double(s) AS CASE
+     WHEN s = '-0.0' THEN '0'
+     WHEN NOT contains(s, 'e') THEN (CASE WHEN ends_with(s, '.0') THEN left(s, -2) ELSE s END)
+     ELSE cc_js_scientific(starts_with(s, '-'), replace(split_part(ltrim(s, '-'), 'e', 1), '.', ''),
+       CAST(split_part(s, 'e', 2) AS INTEGER)) END`,
+  // A JSON number's text as JavaScript's `String` writes the number: the record may spell it
+  // another way (1.0, 1E3), and yyjson keeps integers that JavaScript rounds (2^53 and above).
+  `cc_number_text(t) AS cc_js_double(CAST(CAST(t AS DOUBLE) AS VARCHAR))`,
   // yyjson writes control characters as \\u001F; JSON.stringify writes \\u001f. Raw control
   // characters never occur in JSON text, so chr(1) can stand for escaped backslashes meanwhile.
   `cc_string_escapes(t) AS CASE WHEN NOT contains(t, '\\u00') THEN t ELSE replace(${UPPER_ESCAPES.reduce(
     (sql, code) => `replace(${sql}, '\\u${code}', '\\u${code.toLowerCase()}')`,
     "replace(t, '\\\\', chr(1))",
   )}, chr(1), '\\\\') END`,
-  // Splits JSON text into string tokens and the runs between them, to fix exponents outside
-  // strings only.
-  `cc_stringify(t) AS CASE WHEN NOT regexp_matches(t, '[0-9]e[0-9]') THEN cc_string_escapes(t)
+  // Splits JSON text into strings, numbers and the rest, to rewrite the numbers only; text with
+  // no fraction, exponent or long integer needs no rewriting.
+  `cc_stringify(t) AS CASE WHEN NOT regexp_matches(t, '[0-9][.eE]|[0-9]{16}') THEN cc_string_escapes(t)
      ELSE array_to_string(list_transform(
-       regexp_extract_all(cc_string_escapes(t), '"(?:[^"\\\\]|\\\\.)*"|[^"]+'),
-       lambda p: CASE WHEN starts_with(p, '"') THEN p
-         ELSE regexp_replace(p, 'e([0-9])', 'e+\\1', 'g') END), '') END`,
+       regexp_extract_all(cc_string_escapes(t), '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+'),
+       lambda p: CASE WHEN regexp_full_match(p, '-?[0-9].*') THEN cc_number_text(p) ELSE p END), '') END`,
   // JSON values are told apart by their first character, because every call of a DuckDB JSON
   // function holds about a megabyte of working memory per thread, and rules make hundreds.
   `cc_text_of(t, s) AS CASE left(t, 1)
@@ -52,10 +71,14 @@ const MACROS: readonly string[] = [
   // JavaScript lower-cases U+0130 to "i" and a combining dot above; DuckDB drops the dot.
   `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
   `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
+  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
+  // JavaScript's Number reads, are no number here.
   `cc_trimmed_number(t) AS CASE
      WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN TRY_CAST(t AS DOUBLE)
-     WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,31}') THEN CAST(TRY_CAST(t AS HUGEINT) AS DOUBLE)
-     WHEN regexp_full_match(t, '0[bB][01]{1,127}') THEN CAST(TRY_CAST(t AS HUGEINT) AS DOUBLE)
+     WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
+       THEN CAST(TRY_CAST('0x' || substr(t, 3) AS UBIGINT) AS DOUBLE)
+     WHEN regexp_full_match(t, '0[bB][01]{1,64}')
+       THEN CAST(TRY_CAST('0b' || substr(t, 3) AS UBIGINT) AS DOUBLE)
      ELSE NULL END`,
   `cc_number_of(t, s) AS CASE
      WHEN left(t, 1) IN ${NUMBER_STARTS} THEN TRY_CAST(t AS DOUBLE)
@@ -66,8 +89,12 @@ const MACROS: readonly string[] = [
        lambda a, b: a * 256 + b) ELSE NULL END`,
   `cc_ipv4(t) AS cc_ipv4_digits(regexp_replace(cc_js_trim(t), '%[^\\n\\r\\x{2028}\\x{2029}]*$', ''))`,
   // Epoch milliseconds (truncated, within JavaScript's date range) or an ISO UTC instant.
-  `cc_iso_instant(s) AS CASE WHEN regexp_full_match(s, '${ISO_UTC}') THEN
-     TRY_CAST(replace(replace(s, 'T', ' '), 'Z', '') AS TIMESTAMP) ELSE NULL END`,
+  `cc_iso_instant(s) AS CASE WHEN regexp_full_match(s, '${ISO_ZONED}') THEN
+     CASE WHEN ends_with(s, 'Z') THEN TRY_CAST(replace(left(s, -1), 'T', ' ') AS TIMESTAMP)
+     ELSE TRY_CAST(replace(left(s, -6), 'T', ' ') AS TIMESTAMP) - to_minutes(
+       (CASE WHEN substr(s, -6, 1) = '-' THEN -1 ELSE 1 END)
+       * (CAST(substr(s, -5, 2) AS INTEGER) * 60 + CAST(substr(s, -2, 2) AS INTEGER))) END
+     ELSE NULL END`,
   `cc_instant_of(t, s) AS CASE
      WHEN left(t, 1) IN ${NUMBER_STARTS} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
        THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
