@@ -8,7 +8,7 @@ import { cloudtrailEvent, cloudtrailRule } from '../sigma/test-events.ts';
 import { duckdb } from './duckdb.ts';
 import { huntRules } from './hunt-rules.ts';
 import { RAW_TEXT_CASES } from './raw-text-cases.ts';
-import { compileRuleSql } from './scan.ts';
+import { compileRuleSql, SqlScan } from './scan.ts';
 
 /** Cases the SQL backend refuses to compile, with the refusal code it must give. */
 const REFUSED: Record<string, string> = {
@@ -45,6 +45,12 @@ async function matches(sql: string, record: Record<string, unknown> | string): P
   return reader.getRowObjectsJS()[0]?.hit === true;
 }
 
+/** Whether the shared scan (scalar shape where it applies) matches the stored event. */
+async function scanMatches(rule: DetectionRule): Promise<boolean> {
+  const found = await new SqlScan([rule]).run(connection);
+  return found.length === 1;
+}
+
 describe('DuckDB backend conformance', () => {
   test.each(MATCH_CASES)('$name', async ({ name, detection, record, expected }) => {
     const parsed = parseRuleText(cloudtrailRule(detection), 'case.yml');
@@ -58,6 +64,7 @@ describe('DuckDB backend conformance', () => {
     }
     if ('code' in compiled) throw new Error(`refused: ${compiled.code} ${compiled.message}`);
     expect(await matches(compiled.sql, record)).toBe(expected);
+    expect(await scanMatches(parsed.rules[0] as DetectionRule)).toBe(expected);
   });
 });
 
@@ -71,6 +78,7 @@ describe('DuckDB backend on stored JSON text', () => {
     const record = JSON.parse(raw) as Record<string, unknown>;
     const expected = new RuleSet([rule]).match(cloudtrailEvent(record)).length === 1;
     expect(await matches(compiled.sql, raw)).toBe(expected);
+    expect(await scanMatches(rule)).toBe(expected);
   });
 });
 

@@ -54,8 +54,10 @@ export interface SqlDialect {
   jsonPathMembers(json: string, paths: string[][]): string;
   /** Like `jsonPathMembers`, with JSON strings as their string values (others as JSON text). */
   stringPathMembers(json: string, paths: string[][]): string;
-  /** The first character of a JSON value's text, which tells its kind. */
-  jsonKindChar(json: string): string;
+  /** Like `jsonPathMembers`, with the JSON type name of each value (NULL when missing). */
+  jsonPathTypes(json: string, paths: string[][]): string;
+  /** Whether a type name from `jsonPathTypes` is that of an array. */
+  typeIsArray(type: string): string;
   /** Element `index` (zero-based) of a list. */
   listElement(list: string, index: number): string;
   /** Whether a JSON object has the member `key` (even when its value is null). */
@@ -78,6 +80,14 @@ export interface SqlDialect {
   numberOf(json: string, string: string): string;
   /** The value as a UTC instant: epoch milliseconds, or ISO 8601 UTC text; else NULL. */
   instantOf(json: string, string: string): string;
+  /** Whether a type name from `jsonPathTypes` is of the kind given. */
+  typeIs(type: string, kind: 'array' | 'object' | 'null' | 'string'): string;
+  /** `textOf` from a value's type name and its `stringPathMembers` text. */
+  typedText(type: string, text: string): string;
+  /** `numberOf` from a value's type name and its `stringPathMembers` text. */
+  typedNumber(type: string, text: string): string;
+  /** `instantOf` from a value's type name and its `stringPathMembers` text. */
+  typedInstant(type: string, text: string): string;
   /** A UTC date part of an instant. */
   datePart(instant: string, part: TimePart): string;
 

@@ -20,6 +20,7 @@ const ISO_ZONED =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})';
 // The control characters whose \\u escape has a hex letter.
 const UPPER_ESCAPES = ['000B', '000E', '000F', '001A', '001B', '001C', '001D', '001E', '001F'];
+const JSON_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
 const NUMBER_STARTS = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
 
 /**
@@ -84,6 +85,18 @@ const MACROS: readonly string[] = [
      WHEN left(t, 1) IN ${NUMBER_STARTS} THEN TRY_CAST(t AS DOUBLE)
      WHEN left(t, 1) = '"' THEN cc_trimmed_number(cc_js_trim(s))
      ELSE NULL END`,
+  // The same three over a value's JSON type name and its text from json_extract_string.
+  `cc_typed_text(ty, t) AS CASE ty
+     WHEN 'VARCHAR' THEN t
+     WHEN 'NULL' THEN NULL
+     WHEN 'OBJECT' THEN cc_stringify(t)
+     WHEN 'ARRAY' THEN cc_stringify(t)
+     WHEN 'BOOLEAN' THEN t
+     ELSE cc_number_text(t) END`,
+  `cc_typed_number(ty, t) AS CASE
+     WHEN ty IN ${JSON_NUMBER_TYPES} THEN TRY_CAST(t AS DOUBLE)
+     WHEN ty = 'VARCHAR' THEN cc_trimmed_number(cc_js_trim(t))
+     ELSE NULL END`,
   `cc_ipv4_digits(t) AS CASE WHEN regexp_full_match(t, '${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}')
      THEN list_reduce(list_transform(string_split(t, '.'), lambda x: CAST(x AS BIGINT)),
        lambda a, b: a * 256 + b) ELSE NULL END`,
@@ -99,6 +112,11 @@ const MACROS: readonly string[] = [
      WHEN left(t, 1) IN ${NUMBER_STARTS} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
        THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
      WHEN left(t, 1) = '"' THEN cc_iso_instant(s)
+     ELSE NULL END`,
+  `cc_typed_instant(ty, t) AS CASE
+     WHEN ty IN ${JSON_NUMBER_TYPES} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
+       THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
+     WHEN ty = 'VARCHAR' THEN cc_iso_instant(t)
      ELSE NULL END`,
 ];
 
@@ -165,7 +183,9 @@ export const duckdb: SqlDialect = {
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
   stringPathMembers: (json, paths) =>
     `json_extract_string(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
-  jsonKindChar: (json) => `left(CAST(${json} AS VARCHAR), 1)`,
+  jsonPathTypes: (json, paths) =>
+    `json_type(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  typeIsArray: (type) => `(${type} = 'ARRAY')`,
   listElement: (list, index) => `${list}[${index + 1}]`,
   jsonHasMember: (json, key) =>
     `(${duckdb.jsonIs(json, 'object')} AND json_exists(${json}, ${duckdb.stringLiteral(pointer(key))}))`,
@@ -185,6 +205,13 @@ export const duckdb: SqlDialect = {
   textOf: (json, string) => `cc_text_of(CAST(${json} AS VARCHAR), ${string})`,
   numberOf: (json, string) => `cc_number_of(CAST(${json} AS VARCHAR), ${string})`,
   instantOf: (json, string) => `cc_instant_of(CAST(${json} AS VARCHAR), ${string})`,
+  typeIs(type, kind) {
+    const name = { array: 'ARRAY', object: 'OBJECT', null: 'NULL', string: 'VARCHAR' }[kind];
+    return `(${type} = '${name}')`;
+  },
+  typedText: (type, text) => `cc_typed_text(${type}, ${text})`,
+  typedNumber: (type, text) => `cc_typed_number(${type}, ${text})`,
+  typedInstant: (type, text) => `cc_typed_instant(${type}, ${text})`,
   datePart: (instant, part) => `${DATE_PART_SQL[part]}(${instant})`,
 
   list: (items) => `[${items.join(', ')}]`,

@@ -10,10 +10,9 @@ import {
   type FieldSource,
   fieldKindSql,
   listOperations,
-  scalarKindSql,
-  scalarStringSql,
   scalarValueSql,
   simpleSql,
+  typedKindSql,
   type ValueKind,
 } from './fields.ts';
 
@@ -174,15 +173,20 @@ export class ListScanFields extends TrackedFields {
 }
 
 /**
- * The scalar shape as scan columns: each field is one JSON value (SQL NULL when missing), and
- * `simple` says where that shape is exact. Keyword searches have no scalar shape.
+ * The scalar shape as scan columns: each field is one JSON type name (SQL NULL when missing)
+ * and one text (a string's value, or the JSON text of other values), and `simple` says where
+ * that shape is exact. Keyword searches have no scalar shape.
  */
 export class ScalarScanFields extends TrackedFields {
   readonly #d: SqlDialect;
   readonly #record: string;
   readonly #columns: ScanColumns;
-  readonly #paths = new Map<string, number>();
-  readonly #pathsColumn: string;
+  // Every member path is read from two lists extracted per row (types of every path, texts of
+  // the paths whose values are tested), so the record is parsed twice whatever the rules.
+  readonly #typePaths = new Map<string, number>();
+  readonly #textPaths = new Map<string, number>();
+  readonly #typesColumn: string;
+  readonly #textsColumn: string;
 
   /** `record` is the column holding the JSON record; `prefix` keeps column names apart. */
   constructor(dialect: SqlDialect, record: string, prefix = 's') {
@@ -190,37 +194,15 @@ export class ScalarScanFields extends TrackedFields {
     this.#d = dialect;
     this.#record = record;
     this.#columns = new ScanColumns(prefix);
-    this.#pathsColumn = `${prefix}_paths`;
+    this.#typesColumn = `${prefix}_types`;
+    this.#textsColumn = `${prefix}_texts`;
   }
 
-  // Every member path is read from one list extracted per row, so the record is parsed once.
-  #member = (keys: string[]): string => {
-    const key = JSON.stringify(keys);
-    let index = this.#paths.get(key);
-    if (index === undefined) {
-      index = this.#paths.size;
-      this.#paths.set(key, index);
-    }
-    return this.#d.listElement(this.#pathsColumn, index);
-  };
+  #typeMember = (keys: string[]): string =>
+    this.#d.listElement(this.#typesColumn, indexOf(this.#typePaths, keys));
 
-  #stringMember = (keys: string[]): string => {
-    this.#member(keys);
-    return this.#d.listElement(
-      `${this.#pathsColumn}_strings`,
-      this.#paths.get(JSON.stringify(keys))!,
-    );
-  };
-
-  // First characters of the JSON texts, a list of short strings: cheap to read many times,
-  // where reading a list of large JSON texts again for each path copies them.
-  #kindMember = (keys: string[]): string => {
-    this.#member(keys);
-    return this.#d.listElement(
-      `${this.#pathsColumn}_kinds`,
-      this.#paths.get(JSON.stringify(keys))!,
-    );
-  };
+  #textMember = (keys: string[]): string =>
+    this.#d.listElement(this.#textsColumn, indexOf(this.#textPaths, keys));
 
   /** Characters of SQL in the columns registered so far. */
   get sqlSize(): number {
@@ -229,25 +211,28 @@ export class ScalarScanFields extends TrackedFields {
 
   /** Names of every column registered so far. */
   names(): string[] {
-    if (this.#paths.size === 0) return this.#columns.names();
-    const lists = ['', '_strings', '_kinds'].map((suffix) => `${this.#pathsColumn}${suffix}`);
+    const lists = [
+      ...(this.#typePaths.size > 0 ? [this.#typesColumn] : []),
+      ...(this.#textPaths.size > 0 ? [this.#textsColumn] : []),
+    ];
     return [...lists, ...this.#columns.names()];
   }
 
   /** The `expression AS name` items of one projection layer (0 is the innermost). */
   layer(index: number): string[] {
-    if (index > 1) return this.#columns.layer(index - 1);
-    if (index === 1) {
-      const kinds = this.#d.listMap(this.#pathsColumn, (v) => this.#d.jsonKindChar(v));
-      const items = this.#paths.size === 0 ? [] : [`${kinds} AS ${this.#pathsColumn}_kinds`];
-      return [...items, ...this.#columns.layer(0)];
+    if (index > 0) return this.#columns.layer(index - 1);
+    const paths = (map: Map<string, number>) =>
+      [...map.keys()].map((key) => JSON.parse(key) as string[]);
+    const items: string[] = [];
+    if (this.#typePaths.size > 0) {
+      const types = this.#d.jsonPathTypes(this.#record, paths(this.#typePaths));
+      items.push(`${types} AS ${this.#typesColumn}`);
     }
-    if (this.#paths.size === 0) return [];
-    const paths = [...this.#paths.keys()].map((key) => JSON.parse(key) as string[]);
-    return [
-      `${this.#d.jsonPathMembers(this.#record, paths)} AS ${this.#pathsColumn}`,
-      `${this.#d.stringPathMembers(this.#record, paths)} AS ${this.#pathsColumn}_strings`,
-    ];
+    if (this.#textPaths.size > 0) {
+      const texts = this.#d.stringPathMembers(this.#record, paths(this.#textPaths));
+      items.push(`${texts} AS ${this.#textsColumn}`);
+    }
+    return items;
   }
 
   /** The column saying whether the field has the scalar shape in the row. */
@@ -255,56 +240,58 @@ export class ScalarScanFields extends TrackedFields {
     const name = this.#columns.name(field, 'simple');
     if (!this.#columns.has(name)) {
       this.touched.add(field);
-      this.#columns.define(name, 1, simpleSql(field, this.#kindMember));
+      const isArray = (keys: string[]) => this.#d.typeIsArray(this.#typeMember(keys));
+      const present = (keys: string[]) => `${this.#typeMember(keys)} IS NOT NULL`;
+      this.#columns.define(name, 1, simpleSql(field, isArray, present));
     }
     return name;
   }
 
-  #value(field: string | null): string {
+  /** The column with the JSON type name of the field's value, NULL when missing. */
+  #type(field: string | null): string {
     if (field === null) throw new Error('keyword searches have no scalar shape');
     this.touched.add(field);
-    const name = this.#columns.name(field, 'value');
+    const name = this.#columns.name(field, 'type');
     if (!this.#columns.has(name)) {
-      this.#columns.define(name, 0, scalarValueSql(field, this.#member));
+      this.#columns.define(name, 0, scalarValueSql(field, this.#typeMember, this.#typeMember));
     }
     return name;
   }
 
-  #string(field: string): string {
-    const name = this.#columns.name(field, 'string');
+  #text(field: string): string {
+    const name = this.#columns.name(field, 'text');
     if (!this.#columns.has(name)) {
-      this.#columns.define(name, 0, scalarStringSql(field, this.#member, this.#stringMember));
+      this.#columns.define(name, 0, scalarValueSql(field, this.#typeMember, this.#textMember));
     }
     return name;
   }
 
   #kind(field: string | null, kind: ValueKind): string {
-    const value = this.#value(field);
-    if (kind === 'flat') return value;
+    const type = this.#type(field);
     const name = this.#columns.name(field, kind);
     if (this.#columns.has(name)) return name;
     if (kind === 'lowers') {
       this.#columns.define(name, 2, this.#d.lowerText(this.#kind(field, 'texts')));
     } else {
-      const string = this.#string(field as string);
-      this.#columns.define(name, 1, scalarKindSql(this.#d, kind, value, string));
+      const text = this.#text(field as string);
+      this.#columns.define(name, 1, typedKindSql(this.#d, kind, type, text));
     }
     return name;
   }
 
   present(field: string | null): string {
     if (field === null) return 'TRUE';
-    return `(${this.#value(field)} IS NOT NULL)`;
+    return `(${this.#type(field)} IS NOT NULL)`;
   }
 
   allNull(field: string | null): string {
-    const value = this.#value(field);
-    return `(${value} IS NULL OR ${this.#d.jsonIs(value, 'null')})`;
+    const type = this.#type(field);
+    return `(${type} IS NULL OR ${this.#d.typeIs(type, 'null')})`;
   }
 
   nonnull(field: string | null): string {
-    const value = this.#value(field);
-    return `(${value} IS NOT NULL AND NOT ${this.#d.jsonIs(value, 'null')})`;
+    const type = this.#type(field);
+    return `(${type} IS NOT NULL AND NOT ${this.#d.typeIs(type, 'null')})`;
   }
 
   any(field: string | null, kind: ValueKind, predicate: Lambda): string {
@@ -319,4 +306,14 @@ export class ScalarScanFields extends TrackedFields {
       equal: `${mine} = ${theirs}`,
     };
   }
+}
+
+function indexOf(map: Map<string, number>, keys: string[]): number {
+  const key = JSON.stringify(keys);
+  let index = map.get(key);
+  if (index === undefined) {
+    index = map.size;
+    map.set(key, index);
+  }
+  return index;
 }

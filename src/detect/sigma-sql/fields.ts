@@ -175,37 +175,56 @@ function flattenSql(d: SqlDialect, list: string, depth: number): string {
 }
 
 /**
- * The single value of a field in the scalar shape: the JSON value, or SQL NULL when missing.
- * Valid only where `simpleSql` holds. `member` returns the value at a path of object members.
+ * A field's value in the scalar shape, read through `member` (which returns a per-path value
+ * such as its type or text); `present` tells whether a path has a value. Valid only where
+ * `simpleSql` holds. The literal dotted key wins over the path.
  */
-export function scalarValueSql(field: string, member: (keys: string[]) => string): string {
+export function scalarValueSql(
+  field: string,
+  present: (keys: string[]) => string,
+  member: (keys: string[]) => string,
+): string {
   if (!field.includes('.')) return member([field]);
-  const literal = member([field]);
-  return `CASE WHEN ${literal} IS NOT NULL THEN ${literal} ELSE ${member(field.split('.'))} END`;
+  return `CASE WHEN ${present([field])} IS NOT NULL THEN ${member([field])} ELSE ${member(field.split('.'))} END`;
 }
 
-/** The string value of the same field, from string members (`member` of `scalarValueSql`). */
-export function scalarStringSql(
-  field: string,
-  member: (keys: string[]) => string,
-  stringMember: (keys: string[]) => string,
-): string {
-  if (!field.includes('.')) return stringMember([field]);
-  const literal = member([field]);
-  const path = field.split('.');
-  return `CASE WHEN ${literal} IS NOT NULL THEN ${stringMember([field])} ELSE ${stringMember(path)} END`;
+/** The SQL of one value kind from a value's JSON type name and its text. */
+export function typedKindSql(d: SqlDialect, kind: ValueKind, type: string, text: string): string {
+  switch (kind) {
+    case 'flat':
+      throw new Error('the scalar shape has no JSON values');
+    case 'texts':
+      return d.typedText(type, text);
+    case 'lowers':
+      return d.lowerText(d.typedText(type, text));
+    case 'literals':
+      return (
+        `CASE WHEN ${d.typeIs(type, 'object')} OR ${d.typeIs(type, 'array')} THEN NULL ` +
+        `ELSE ${d.lowerText(d.typedText(type, text))} END`
+      );
+    case 'strings':
+      return `CASE WHEN ${d.typeIs(type, 'string')} THEN ${text} ELSE NULL END`;
+    case 'numbers':
+      return d.typedNumber(type, text);
+    case 'instants':
+      return d.typedInstant(type, text);
+  }
 }
 
 /**
  * Whether a field has the scalar shape in a record: it is missing or has one value that is not
- * an array, and no array lies on its path. `kind` returns the first character of the JSON text
- * at a path of object members (NULL when missing), which tells an array by `[`.
+ * an array, and no array lies on its path. `isArray` and `present` tell, for a path of object
+ * members, whether the value there is an array and whether there is one.
  */
-export function simpleSql(field: string, kind: (keys: string[]) => string): string {
-  const notArray = (keys: string[]) => `coalesce(${kind(keys)} <> '[', TRUE)`;
+export function simpleSql(
+  field: string,
+  isArray: (keys: string[]) => string,
+  present: (keys: string[]) => string,
+): string {
+  const notArray = (keys: string[]) => `coalesce(NOT ${isArray(keys)}, TRUE)`;
   if (!field.includes('.')) return notArray([field]);
 
   const keys = field.split('.');
   const steps = keys.map((_, index) => notArray(keys.slice(0, index + 1)));
-  return `CASE WHEN ${kind([field])} IS NOT NULL THEN ${notArray([field])} ELSE (${steps.join(' AND ')}) END`;
+  return `CASE WHEN ${present([field])} THEN ${notArray([field])} ELSE (${steps.join(' AND ')}) END`;
 }

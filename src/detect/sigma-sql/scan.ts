@@ -1,13 +1,14 @@
 /**
- * Runs many compiled detection rules over the `events` table in one scan: every field a rule
- * reads is extracted once per event into a column of stacked projections, and each event comes
- * back with the ids of the rules it matched.
+ * Runs many compiled detection rules over the `events` table in few scans: in each, every field
+ * its rules read is extracted once per event into a column of stacked projections, and each
+ * event comes back with the ids of the rules it matched.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routeLogSource } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
+import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
 import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
 import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
@@ -81,6 +82,13 @@ const COMPLEX_TABLE = 'temp.sigma_complex_events';
 
 interface Batch<Fields> {
   fields: Fields;
+  /** For scalar-shape batches: SQL true where some field of the batch is not in that shape. */
+  complex: string[];
+  /**
+   * For scalar-shape batches: per rule, the top-level field and case-folded literals one of
+   * which every match has there; null when some rule of the batch has none.
+   */
+  requirements: Requirement[] | null;
   rules: { compiled: SqlRule; guard: string }[];
   /** Characters of condition SQL. */
   size: number;
@@ -89,11 +97,12 @@ interface Batch<Fields> {
 }
 
 /**
- * Rules compiled into scans over `events`. A first scan decides, for every rule, the events
- * whose fields it reads all have the scalar shape. The remaining events (an array on a path,
- * a field holding an array) are copied to a temporary table and decided by list-shape scans,
- * which are exact everywhere but cost far more in DuckDB. Rules with keyword searches always
- * use the list shape.
+ * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
+ * events whose fields it reads all have the scalar shape; rules that need one of a few literals
+ * in a top-level field skip the events that hold none of them. The remaining events (an array
+ * on a path, a field holding an array) are copied to a temporary table and decided by
+ * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
+ * searches always use the list shape, over every event.
  */
 export class SqlScan {
   readonly rules: SqlRule[] = [];
@@ -102,7 +111,6 @@ export class SqlScan {
   readonly #scalar: Batch<ScalarScanFields>[] = [];
   readonly #list: Batch<ListScanFields>[] = [];
   readonly #keyword: Batch<ListScanFields>[] = [];
-  readonly #complex = new Set<string>();
 
   constructor(rules: readonly DetectionRule[], options: SqlRulesOptions = {}) {
     this.#dialect = options.dialect ?? duckdb;
@@ -132,13 +140,18 @@ export class SqlScan {
       return;
     }
 
-    const scalarBatch = this.#scalarBatch();
+    const mapField = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES)?.mapField;
+    const requirement = ruleRequirement(rule, mapField);
+    const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
+    const scalarBatch = this.#scalarBatch(usable !== null);
+    if (usable !== null) scalarBatch.requirements?.push(usable);
     scalarBatch.fields.startRule();
     const scalar = compileOne(rule, d, scalarBatch.fields, options) as SqlRule;
     const fields = [...scalarBatch.fields.touched].filter((field) => field !== null);
-    for (const field of fields) this.#complex.add(field);
-    const simple = joinAnd(fields.map((field) => scalarBatch.fields.simple(field)));
-    addToBatch(scalarBatch, scalar, simple);
+    const simples = fields.map((field) => scalarBatch.fields.simple(field));
+    for (const simple of simples)
+      if (!scalarBatch.complex.includes(simple)) scalarBatch.complex.push(simple);
+    addToBatch(scalarBatch, scalar, joinAnd(simples));
 
     // The list scan reads the same rule's simple-shape test inline, as a guard.
     const guardFields = new ScalarScanFields(d, 'j', 'g');
@@ -153,15 +166,26 @@ export class SqlScan {
   ): Batch<ListScanFields> {
     const last = batches.at(-1);
     if (last !== undefined && last.cost + cost <= this.#dialect.scanBudget) return last;
-    const batch = { fields: create(), rules: [], size: 0, cost: 0 };
+    const batch = {
+      fields: create(),
+      complex: [],
+      requirements: null,
+      rules: [],
+      size: 0,
+      cost: 0,
+    };
     batches.push(batch);
     return batch;
   }
 
-  #scalarBatch(): Batch<ScalarScanFields> {
-    const last = this.#scalar.at(-1);
+  // Rules with a requirement share batches that skip events meeting none of them; the others
+  // share batches that read every event.
+  #scalarBatch(prefiltered: boolean): Batch<ScalarScanFields> {
+    const last = this.#scalar.findLast((batch) => (batch.requirements !== null) === prefiltered);
     if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
-    const batch = { fields: new ScalarScanFields(this.#dialect, 'j'), rules: [], size: 0, cost: 0 };
+    const fields = new ScalarScanFields(this.#dialect, 'j');
+    const requirements = prefiltered ? [] : null;
+    const batch = { fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
     this.#scalar.push(batch);
     return batch;
   }
@@ -195,18 +219,27 @@ export class SqlScan {
 
   async #runScans(connection: DuckDBConnection, withRaw: ReadonlySet<string>) {
     const byUid = new Map<string, ScanMatch & { order: unknown[] }>();
-    const collect = async (sql: string) => {
+    const collect = async (sql: string, complex?: Set<string>) => {
       const reader = await connection.runAndReadAll(sql);
-      for (const row of reader.getRowObjectsJS()) addRow(byUid, row);
+      for (const row of reader.getRowObjectsJS()) {
+        if (row.complex === true) complex?.add(String(row.uid));
+        if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row);
+      }
     };
-    for (const batch of this.#scalar.filter((b) => b.rules.length > 0))
-      await collect(this.#query(batch, 'events', withRaw));
-    await connection.run(this.#complexTable());
-    try {
-      for (const batch of this.#list.filter((b) => b.rules.length > 0))
-        await collect(this.#query(batch, COMPLEX_TABLE, withRaw));
-    } finally {
-      await connection.run(`DROP TABLE IF EXISTS ${COMPLEX_TABLE}`);
+    // The scalar scans also return the events some field of theirs is not scalar in; only those
+    // are copied for the list-shape scans.
+    const complex = new Set<string>();
+    for (const batch of this.#scalar.filter((b) => b.rules.length > 0)) {
+      await collect(this.#query(batch, 'events', withRaw), complex);
+    }
+    const lists = this.#list.filter((b) => b.rules.length > 0);
+    if (complex.size > 0 && lists.length > 0) {
+      await this.#copyEvents(connection, complex);
+      try {
+        for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE, withRaw));
+      } finally {
+        await connection.run(`DROP TABLE IF EXISTS ${COMPLEX_TABLE}`);
+      }
     }
     for (const batch of this.#keyword.filter((b) => b.rules.length > 0))
       await collect(this.#query(batch, 'events', withRaw));
@@ -215,17 +248,44 @@ export class SqlScan {
     return ordered.map(({ order: _, ...match }) => match);
   }
 
-  /** The statement copying events whose fields are not all in the scalar shape. */
-  #complexTable(): string {
+  /** Copies the events with the given uids to a temporary table. */
+  async #copyEvents(connection: DuckDBConnection, uids: Set<string>): Promise<void> {
+    const stage = `${COMPLEX_TABLE}_uids`;
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage.slice(5)} (uid VARCHAR)`);
+    const appender = await connection.createAppender(stage.slice(5), 'main', 'temp');
+    for (const uid of uids) {
+      appender.appendVarchar(uid);
+      appender.endRow();
+    }
+    appender.closeSync();
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
+      SELECT * FROM events WHERE uid IN (SELECT uid FROM ${stage})`);
+    await connection.run(`DROP TABLE ${stage}`);
+  }
+
+  /**
+   * A condition every event that some rule of the batch matches meets: the rule's requirement
+   * field holds one of its literals. Values that are not JSON strings (numbers, booleans,
+   * arrays, objects, whose text a matcher rewrites) always pass, so the condition only drops
+   * events no rule could match.
+   */
+  #prefilter(requirements: Requirement[], table: string): string {
     const d = this.#dialect;
-    const fields = new ScalarScanFields(d, 'j', 'c');
-    const simple = joinAnd([...this.#complex].map((field) => fields.simple(field)));
-    const sources = this.#sources(this.rules);
-    let from = `(SELECT *, raw AS j FROM events WHERE source IN (${sources}))`;
-    from = stackLayers(from, fields);
-    const helpers = ['j', ...fields.names()].join(', ');
-    return `CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
-      SELECT * EXCLUDE (${helpers}) FROM ${from} WHERE NOT ${simple}`;
+    const fields = [...new Set(requirements.map((requirement) => requirement.field))];
+    const values = d.jsonPathMembers(
+      'raw',
+      fields.map((field) => [field]),
+    );
+    const alternatives = requirements.map((requirement) => {
+      const value = d.listElement('p_values', fields.indexOf(requirement.field));
+      const literals = [...requirement.values].map((literal) => d.stringLiteral(literal));
+      const text = d.lowerText(d.jsonString(value));
+      return (
+        `CASE WHEN ${d.jsonIs(value, 'string')} THEN ${text} IN (${literals.join(', ')}) ` +
+        `ELSE ${value} IS NOT NULL AND NOT ${d.jsonIs(value, 'null')} END`
+      );
+    });
+    return `(SELECT * FROM (SELECT *, ${values} AS p_values FROM ${table}) WHERE ${alternatives.join(' OR ')})`;
   }
 
   #sources(rules: readonly SqlRule[]): string {
@@ -249,8 +309,9 @@ export class SqlScan {
     const sources = this.#sources(batch.rules.map((rule) => rule.compiled));
     // JSON functions read VARCHAR as JSON; the list shape needs JSON-typed list elements.
     const record = batch.fields instanceof ListScanFields ? d.parseJson('raw') : 'raw';
+    const input = batch.requirements === null ? table : this.#prefilter(batch.requirements, table);
     const from = stackLayers(
-      `(SELECT *, ${record} AS j FROM ${table} WHERE source IN (${sources}))`,
+      `(SELECT *, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
       batch.fields,
     );
 
@@ -265,11 +326,12 @@ export class SqlScan {
       withRaw.size === 0
         ? 'NULL'
         : `CASE WHEN ${d.listOverlaps('rule_ids', rawWanted)} THEN raw END`;
+    const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
     return `SELECT uid, source, time_ms, evidence_sha256, evidence_member, evidence_record,
-        rule_ids, ${raw} AS raw
+        rule_ids, ${raw} AS raw, complex
       FROM (SELECT uid, source, epoch_ms(time) AS time_ms, raw, evidence_sha256, evidence_member,
-        evidence_record, ${ids} AS rule_ids FROM ${from})
-      WHERE ${d.listLength('rule_ids')} > 0`;
+        evidence_record, ${ids} AS rule_ids, ${complex} AS complex FROM ${from})
+      WHERE ${d.listLength('rule_ids')} > 0 OR complex`;
   }
 }
 
