@@ -32,7 +32,7 @@ const LIST_LAYER: Record<FieldKind, number> = {
   lowers: 3,
 };
 
-/** Records which fields a rule reads, so a scan knows which shape decides each rule. */
+/** Records which fields a rule reads, from which a scan builds the shape test of each rule. */
 abstract class TrackedFields implements FieldSource {
   /** Fields read since the last `startRule`. */
   touched = new Set<string | null>();
