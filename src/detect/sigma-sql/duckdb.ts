@@ -70,6 +70,8 @@ const MACROS: readonly string[] = [
      WHEN 'f' THEN t
      ELSE cc_number_text(t) END`,
   // JavaScript lower-cases U+0130 to "i" and a combining dot above; DuckDB drops the dot.
+  // NOTE: JavaScript also writes a word-final capital sigma as ς where DuckDB writes σ, so
+  // case-insensitive matches of Greek text ending in Σ can differ between the backends.
   `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
   `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
   // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which

@@ -7,6 +7,9 @@
  * values, tested with list functions. The scalar shape handles a field that is missing or has
  * one value that is not an array, with no lists at all; it is much cheaper in DuckDB, and a
  * scan uses it for every event whose fields all have that shape (see `simple`).
+ *
+ * NOTE: a stored record with a key twice in one object is read with the first value here and
+ * with the last by `JSON.parse`, so the backends can differ on such records.
  */
 import type { Lambda, SqlDialect } from './dialect.ts';
 
