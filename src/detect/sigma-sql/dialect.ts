@@ -43,11 +43,6 @@ export interface SqlDialect {
   /** The member `key` of a JSON object, or NULL when `json` is not an object or lacks it. */
   jsonMember(json: string, key: string): string;
   /**
-   * The value at a path of object members, or NULL when a step is missing or not an object.
-   * Only valid where no step is an array (an engine may read a key as an array index).
-   */
-  jsonPathMember(json: string, keys: string[]): string;
-  /**
    * The values at many member paths of one JSON object, parsed once, as a list whose element
    * `i` (zero-based) holds the value at `paths[i]` or NULL; see `listElement`.
    */

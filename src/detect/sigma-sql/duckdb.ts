@@ -179,8 +179,6 @@ export const duckdb: SqlDialect = {
 
   parseJson: (column) => `CAST(${column} AS JSON)`,
   jsonMember: (json, key) => `json_extract(${json}, ${duckdb.stringLiteral(pointer(key))})`,
-  jsonPathMember: (json, keys) =>
-    `json_extract(${json}, ${duckdb.stringLiteral(pointer(...keys))})`,
   jsonPathMembers: (json, paths) =>
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
   stringPathMembers: (json, paths) =>
