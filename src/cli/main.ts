@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerSources } from './commands/sources.ts';
@@ -33,6 +34,7 @@ export function buildProgram(context: CommandContext): Command {
   registerVerify(program, context);
   registerSources(program, context);
   registerRules(program, context);
+  registerHunt(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

@@ -162,6 +162,23 @@ export class CaseDb {
     return this.#transaction(() => insertCorrelationRows(this.#connection, rows));
   }
 
+  /**
+   * Replaces every stored hit of the given correlation rules (and their detection rows) with
+   * `hits`, so evaluating a correlation over the whole case again leaves one set of its hits.
+   */
+  replaceCorrelationHits(ruleIds: readonly string[], hits: CorrelationHit[]): Promise<void> {
+    return this.#transaction(async () => {
+      for (const rule of ruleIds) {
+        await this.#connection.run(
+          'DELETE FROM detections WHERE rule_id = $rule AND hit_id IS NOT NULL',
+          { rule },
+        );
+        await this.#connection.run('DELETE FROM correlation_hits WHERE rule_id = $rule', { rule });
+      }
+      await insertCorrelationRows(this.#connection, hits);
+    });
+  }
+
   /** Stores the metadata of the rules a run used, replacing older versions by rule id. */
   upsertRules(meta: RuleMeta[]): Promise<void> {
     return this.#transaction(() => upsertRuleRows(this.#connection, meta));

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { EXIT } from '../../core/errors.ts';
+import { sanitizeTerminalLine } from '../../core/escape.ts';
+import { Logger } from '../../core/logger.ts';
+import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
+import type { CommandContext } from '../main.ts';
+import { requireExisting } from './investigate.ts';
+
+interface HuntFlags {
+  case: string;
+  rules: string[];
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** `cloudcase hunt --case DIR --rules DIR...`: runs Sigma rules over an ingested case in SQL. */
+export function registerHunt(program: Command, context: CommandContext): void {
+  program
+    .command('hunt')
+    .description('run Sigma rules over every event of an ingested case and add what they find')
+    .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
+    .requiredOption(
+      '-r, --rules <dir...>',
+      'Sigma rule folders or files, read recursively (required)',
+    )
+    .option('--json', 'print the hunt result as JSON on stdout instead of the text summary')
+    .option('-v, --verbose', 'log debug details to stderr')
+    .action(async (flags: HuntFlags) => {
+      const { io } = context;
+      const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
+      const rulesDirs = flags.rules.map((dir) => path.resolve(io.cwd, dir));
+      await requireExisting(rulesDirs, 'rule folder');
+      const result = await runHunt({
+        caseDir: path.resolve(io.cwd, flags.case),
+        rulesDirs,
+        logger,
+        ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
+      });
+      context.exitCode = result.problems.length > 0 ? EXIT.partial : EXIT.ok;
+      io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderHunt(result));
+    });
+}
+
+/** The text summary of a hunt: counts per rule, then the rules that did not run. */
+export function renderHunt(result: HuntResult): string {
+  const lines = [
+    `${result.rules.length} rules ran over ${result.events} events in ${result.seconds} s; ` +
+      `${result.detections_added} new detections.`,
+  ];
+  const ran = [...result.rules].sort(
+    (a, b) => b.matches - a.matches || a.file.localeCompare(b.file),
+  );
+  for (const rule of ran) {
+    const unit = rule.kind === 'correlation' ? 'hits' : 'events';
+    const added = rule.added > 0 ? ` (${rule.added} new)` : '';
+    lines.push(
+      `  ${String(rule.matches).padStart(6)} ${unit.padEnd(6)} ${sanitizeTerminalLine(rule.title)}${added}`,
+    );
+  }
+  if (result.problems.length > 0) {
+    lines.push('', `${result.problems.length} rules did not run:`);
+    for (const problem of result.problems) {
+      const where = problem.line === null ? problem.file : `${problem.file}:${problem.line}`;
+      lines.push(
+        `  ${sanitizeTerminalLine(where)}  ${problem.code}  ${sanitizeTerminalLine(problem.message)}`,
+      );
+    }
+  }
+  lines.push('', 'Reports:', ...result.reports.map((file) => `  ${file}`));
+  return `${lines.join('\n')}\n`;
+}

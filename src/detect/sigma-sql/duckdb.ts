@@ -1,0 +1,264 @@
+/**
+ * The DuckDB dialect (DuckDB 1.5, JSON extension built in, RE2 regexes). Helpers that the
+ * compiled expressions share are temporary macros created by `prelude()` on each connection.
+ */
+import type { TimePart } from '../sigma/model.ts';
+import type { SqlDialect } from './dialect.ts';
+
+// The characters JavaScript's `String.prototype.trim` and `Number` strip: WhiteSpace and
+// LineTerminator of ECMAScript, as an RE2 class.
+const JS_SPACE = '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{FEFF}\\x{2028}\\x{2029}\\p{Zs}]';
+// JavaScript's StrDecimalLiteral without Infinity, which `Number` reads but never as finite.
+const JS_DECIMAL = '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?';
+// Node's `isIPv4`: four decimal octets without leading zeros.
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+// ISO 8601 instants with a zone, a form every JavaScript engine parses the same way.
+//
+// NOTE: JavaScript's Date also reads other forms (local times, more fraction digits, a day past
+// the month's end, which it rolls over); the SQL backend reads those as no date.
+const ISO_ZONED =
+  '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})';
+// The control characters whose \\u escape has a hex letter.
+const UPPER_ESCAPES = ['000B', '000E', '000F', '001A', '001B', '001C', '001D', '001E', '001F'];
+const JSON_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
+const NUMBER_STARTS = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
+
+/**
+ * Macros over JSON values and text. Each mirrors one function of the in-memory matcher; see the
+ * comment above each for where DuckDB's own output differs and how the macro corrects it.
+ */
+const MACROS: readonly string[] = [
+  // ECMAScript Number::toString from the digits d and decimal exponent e of DuckDB's scientific
+  // form: exponent form from 1e21 and below 1e-6, plain digits between.
+  `cc_js_scientific(negative, d, e) AS (CASE WHEN negative THEN '-' ELSE '' END) || CASE
+     WHEN e >= 21 OR e <= -7 THEN
+       (CASE WHEN length(d) > 1 THEN left(d, 1) || '.' || substr(d, 2) ELSE d END)
+       || 'e' || (CASE WHEN e > 0 THEN '+' ELSE '-' END) || CAST(abs(e) AS VARCHAR)
+     WHEN e >= 0 THEN (CASE WHEN length(d) <= e + 1 THEN d || repeat('0', e + 1 - length(d))
+       ELSE left(d, e + 1) || '.' || substr(d, e + 2) END)
+     ELSE '0.' || repeat('0', -e - 1) || d END`,
+  // DuckDB writes a DOUBLE with its shortest round-trip digits, as plain digits with ".0" for
+  // whole numbers or in scientific form (1e+16, 1e-06).
+  `cc_js_double(s) AS CASE
+     WHEN s = '-0.0' THEN '0'
+     WHEN NOT contains(s, 'e') THEN (CASE WHEN ends_with(s, '.0') THEN left(s, -2) ELSE s END)
+     ELSE cc_js_scientific(starts_with(s, '-'), replace(split_part(ltrim(s, '-'), 'e', 1), '.', ''),
+       CAST(split_part(s, 'e', 2) AS INTEGER)) END`,
+  // A JSON number's text as JavaScript's `String` writes the number: the record may spell it
+  // another way (1.0, 1E3), and yyjson keeps integers that JavaScript rounds (2^53 and above).
+  `cc_number_text(t) AS cc_js_double(CAST(CAST(t AS DOUBLE) AS VARCHAR))`,
+  // yyjson writes control characters as \\u001F; JSON.stringify writes \\u001f. Raw control
+  // characters never occur in JSON text, so chr(1) can stand for escaped backslashes meanwhile.
+  `cc_string_escapes(t) AS CASE WHEN NOT contains(t, '\\u00') THEN t ELSE replace(${UPPER_ESCAPES.reduce(
+    (sql, code) => `replace(${sql}, '\\u${code}', '\\u${code.toLowerCase()}')`,
+    "replace(t, '\\\\', chr(1))",
+  )}, chr(1), '\\\\') END`,
+  // Splits JSON text into strings, numbers and the rest, to rewrite the numbers only; text with
+  // no fraction, exponent or long integer needs no rewriting.
+  `cc_stringify(t) AS CASE WHEN NOT regexp_matches(t, '[0-9][.eE]|[0-9]{16}') THEN cc_string_escapes(t)
+     ELSE array_to_string(list_transform(
+       regexp_extract_all(cc_string_escapes(t), '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+'),
+       lambda p: CASE WHEN regexp_full_match(p, '-?[0-9].*') THEN cc_number_text(p) ELSE p END), '') END`,
+  // JSON values are told apart by their first character, because every call of a DuckDB JSON
+  // function holds about a megabyte of working memory per thread, and rules make hundreds.
+  `cc_text_of(t, s) AS CASE left(t, 1)
+     WHEN '"' THEN s
+     WHEN 'n' THEN NULL
+     WHEN '{' THEN cc_stringify(t)
+     WHEN '[' THEN cc_stringify(t)
+     WHEN 't' THEN t
+     WHEN 'f' THEN t
+     ELSE cc_number_text(t) END`,
+  // JavaScript lower-cases U+0130 to "i" and a combining dot above; DuckDB drops the dot.
+  // NOTE: JavaScript also writes a word-final capital sigma as ς where DuckDB writes σ, so
+  // case-insensitive matches of Greek text ending in Σ can differ between the backends.
+  `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
+  `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
+  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
+  // JavaScript's Number reads, are no number here.
+  `cc_trimmed_number(t) AS CASE
+     WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN TRY_CAST(t AS DOUBLE)
+     WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
+       THEN CAST(TRY_CAST('0x' || substr(t, 3) AS UBIGINT) AS DOUBLE)
+     WHEN regexp_full_match(t, '0[bB][01]{1,64}')
+       THEN CAST(TRY_CAST('0b' || substr(t, 3) AS UBIGINT) AS DOUBLE)
+     ELSE NULL END`,
+  `cc_number_of(t, s) AS CASE
+     WHEN left(t, 1) IN ${NUMBER_STARTS} THEN TRY_CAST(t AS DOUBLE)
+     WHEN left(t, 1) = '"' THEN cc_trimmed_number(cc_js_trim(s))
+     ELSE NULL END`,
+  // The same three over a value's JSON type name and its text from json_extract_string.
+  `cc_typed_text(ty, t) AS CASE ty
+     WHEN 'VARCHAR' THEN t
+     WHEN 'NULL' THEN NULL
+     WHEN 'OBJECT' THEN cc_stringify(t)
+     WHEN 'ARRAY' THEN cc_stringify(t)
+     WHEN 'BOOLEAN' THEN t
+     ELSE cc_number_text(t) END`,
+  `cc_typed_number(ty, t) AS CASE
+     WHEN ty IN ${JSON_NUMBER_TYPES} THEN TRY_CAST(t AS DOUBLE)
+     WHEN ty = 'VARCHAR' THEN cc_trimmed_number(cc_js_trim(t))
+     ELSE NULL END`,
+  `cc_ipv4_digits(t) AS CASE WHEN regexp_full_match(t, '${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}')
+     THEN list_reduce(list_transform(string_split(t, '.'), lambda x: CAST(x AS BIGINT)),
+       lambda a, b: a * 256 + b) ELSE NULL END`,
+  `cc_ipv4(t) AS cc_ipv4_digits(regexp_replace(cc_js_trim(t), '%[^\\n\\r\\x{2028}\\x{2029}]*$', ''))`,
+  // Epoch milliseconds (truncated, within JavaScript's date range) or an ISO UTC instant.
+  `cc_iso_instant(s) AS CASE WHEN regexp_full_match(s, '${ISO_ZONED}') THEN
+     CASE WHEN ends_with(s, 'Z') THEN TRY_CAST(replace(left(s, -1), 'T', ' ') AS TIMESTAMP)
+     ELSE TRY_CAST(replace(left(s, -6), 'T', ' ') AS TIMESTAMP) - to_minutes(
+       (CASE WHEN substr(s, -6, 1) = '-' THEN -1 ELSE 1 END)
+       * (CAST(substr(s, -5, 2) AS INTEGER) * 60 + CAST(substr(s, -2, 2) AS INTEGER))) END
+     ELSE NULL END`,
+  `cc_instant_of(t, s) AS CASE
+     WHEN left(t, 1) IN ${NUMBER_STARTS} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
+       THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
+     WHEN left(t, 1) = '"' THEN cc_iso_instant(s)
+     ELSE NULL END`,
+  `cc_typed_instant(ty, t) AS CASE
+     WHEN ty IN ${JSON_NUMBER_TYPES} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
+       THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
+     WHEN ty = 'VARCHAR' THEN cc_iso_instant(t)
+     ELSE NULL END`,
+];
+
+const DATE_PART_SQL: Record<TimePart, string> = {
+  minute: 'minute',
+  hour: 'hour',
+  day: 'day',
+  week: 'week',
+  month: 'month',
+  year: 'year',
+};
+
+/** JSON Pointer (RFC 6901) of object members: `~` and `/` are escaped in each key. */
+function pointer(...keys: string[]): string {
+  return keys.map((key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+let lambdaCount = 0;
+
+// Every lambda gets its own variable, so nested lambdas never shadow one another.
+function lambdaVariable(): string {
+  lambdaCount = (lambdaCount + 1) % 1_000_000;
+  return `v${lambdaCount}`;
+}
+
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/** The DuckDB dialect. */
+export const duckdb: SqlDialect = {
+  name: 'duckdb',
+
+  prelude: () => MACROS.map((macro) => `CREATE OR REPLACE TEMP MACRO ${macro}`),
+
+  // Each call site of a DuckDB 1.5 JSON function holds working memory of about one to two
+  // megabytes per thread for the whole query, whatever the number of rows, so scans count JSON
+  // calls and run with 1 GB.
+  memoryCost: (sql) => (sql.match(/\bjson_[a-z_]+\(/g) ?? []).length,
+  scanBudget: 160,
+  // Filter pushdown copies a projection's expressions into every filter that reads its
+  // columns, so a field extracted once would be extracted again in each rule's condition.
+  scanSettings: [
+    ['memory_limit', "'1GB'"],
+    ['disabled_optimizers', "'filter_pushdown'"],
+  ],
+
+  stringLiteral(text) {
+    // DuckDB string literals take every character but NUL as it is once quotes are doubled.
+    const pieces = text.split('\u0000').map((piece) => `'${piece.replaceAll("'", "''")}'`);
+    return pieces.length === 1 ? pieces[0]! : `(${pieces.join(' || chr(0) || ')})`;
+  },
+
+  numberLiteral(value) {
+    if (!Number.isFinite(value)) throw new Error('numberLiteral needs a finite number');
+    return `CAST('${String(value)}' AS DOUBLE)`;
+  },
+
+  parseJson: (column) => `CAST(${column} AS JSON)`,
+  jsonMember: (json, key) => `json_extract(${json}, ${duckdb.stringLiteral(pointer(key))})`,
+  jsonPathMembers: (json, paths) =>
+    `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  stringPathMembers: (json, paths) =>
+    `json_extract_string(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  jsonPathTypes: (json, paths) =>
+    `json_type(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  typeIsArray: (type) => `(${type} = 'ARRAY')`,
+  listElement: (list, index) => `${list}[${index + 1}]`,
+  jsonHasMember: (json, key) =>
+    `(${duckdb.jsonIs(json, 'object')} AND json_exists(${json}, ${duckdb.stringLiteral(pointer(key))}))`,
+  jsonIs(json, kind) {
+    const first = `left(CAST(${json} AS VARCHAR), 1)`;
+    if (kind === 'number') return `(${first} IN ${NUMBER_STARTS})`;
+    if (kind === 'boolean') return `(${first} IN ('t', 'f'))`;
+    const char = { array: '[', object: '{', null: 'n', string: '"' }[kind];
+    return `(${first} = '${char}')`;
+  },
+  jsonElements: (json) =>
+    `(CASE WHEN ${duckdb.jsonIs(json, 'array')} THEN json_extract(${json}, '$[*]') ELSE CAST([] AS JSON[]) END)`,
+  jsonScalarLeaves: (json) =>
+    `(SELECT coalesce(list(t.value), CAST([] AS JSON[])) FROM json_tree(${json}) AS t
+      WHERE t.type NOT IN ('OBJECT', 'ARRAY', 'NULL'))`,
+  jsonString: (json) => `json_extract_string(${json}, '$')`,
+  textOf: (json, string) => `cc_text_of(CAST(${json} AS VARCHAR), ${string})`,
+  numberOf: (json, string) => `cc_number_of(CAST(${json} AS VARCHAR), ${string})`,
+  instantOf: (json, string) => `cc_instant_of(CAST(${json} AS VARCHAR), ${string})`,
+  typeIs(type, kind) {
+    const name = { array: 'ARRAY', object: 'OBJECT', null: 'NULL', string: 'VARCHAR' }[kind];
+    return `(${type} = '${name}')`;
+  },
+  typedText: (type, text) => `cc_typed_text(${type}, ${text})`,
+  typedNumber: (type, text) => `cc_typed_number(${type}, ${text})`,
+  typedInstant: (type, text) => `cc_typed_instant(${type}, ${text})`,
+  datePart: (instant, part) => `${DATE_PART_SQL[part]}(${instant})`,
+
+  list: (items) => `[${items.join(', ')}]`,
+  listMap(list, map) {
+    const variable = lambdaVariable();
+    return `list_transform(${list}, lambda ${variable}: ${map(variable)})`;
+  },
+  listFilter(list, predicate) {
+    const variable = lambdaVariable();
+    return `list_filter(${list}, lambda ${variable}: ${predicate(variable)})`;
+  },
+  listConcat: (lists) => `flatten(${lists})`,
+  listLength: (list) => `len(${list})`,
+  listOverlaps: (a, b) => `list_has_any(${a}, ${b})`,
+
+  lowerText: (text) => `cc_lower(${text})`,
+
+  matchPattern(text, pattern) {
+    const parts = pattern.parts;
+    const literal = (value: string) => duckdb.stringLiteral(value);
+    const [first, second, third] = parts;
+    if (parts.length === 0) return `(${text} = '')`;
+    if (parts.length === 1 && first?.kind === 'text') return `(${text} = ${literal(first.text)})`;
+    if (parts.length === 1 && first?.kind === 'any') return `(${text} IS NOT NULL)`;
+    if (parts.length === 3 && first?.kind === 'any' && third?.kind === 'any') {
+      if (second?.kind === 'text') return `contains(${text}, ${literal(second.text)})`;
+    }
+    if (parts.length === 2 && first?.kind === 'text' && second?.kind === 'any') {
+      return `starts_with(${text}, ${literal(first.text)})`;
+    }
+    if (parts.length === 2 && first?.kind === 'any' && second?.kind === 'text') {
+      return `ends_with(${text}, ${literal(second.text)})`;
+    }
+
+    const like = parts
+      .map((part) =>
+        part.kind === 'any' ? '%' : part.kind === 'one' ? '_' : likeEscape(part.text),
+      )
+      .join('');
+    return `(${text} LIKE ${literal(like)} ESCAPE '\\')`;
+  },
+
+  regexSearch(text, source, flags) {
+    const on = `${flags.i ? 'i' : ''}${flags.m ? 'm' : ''}${flags.s ? 's' : ''}`;
+    const prefix = on === '' ? '' : `(?${on})`;
+    return `regexp_matches(${text}, ${duckdb.stringLiteral(prefix + source)})`;
+  },
+
+  ipv4Number: (text) => `cc_ipv4(${text})`,
+};

@@ -1,0 +1,151 @@
+/**
+ * Runs a rule set over a whole case in SQL: single-event rules through `SqlScan`, and
+ * correlation rules over the scan's base-rule matches. Correlation windows are evaluated by the
+ * in-memory engine's own window code (`correlation-engine.ts`), fed with the matches in
+ * timeline order, so both backends give the same hits for the same events.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CorrelationEngine } from '../sigma/correlation-engine.ts';
+import type { RuleIssue } from '../sigma/issues.ts';
+import type { CorrelationRule, DetectionRule, SigmaRule } from '../sigma/model.ts';
+import { RuleSet } from '../sigma/rule-set.ts';
+import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
+import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './scan.ts';
+
+/** What a hunt found, with every rule that did not run and why. */
+export interface HuntOutcome {
+  /** Matches of single-event rules that are reported on their own. */
+  matches: EventMatch[];
+  hits: CorrelationHit[];
+  /** Metadata of every rule that ran, single-event and correlation. */
+  rules: RuleMeta[];
+  /** Rules that were not run: routing, validation and SQL compile problems. */
+  problems: RuleIssue[];
+}
+
+/**
+ * Runs the rules over the `events` table on `connection`. Rules are checked the way a rule set
+ * for streaming checks them (duplicate ids, routing, correlation references), then compiled to
+ * SQL; a rule either backend cannot compile is reported, not run.
+ */
+export async function huntRules(
+  connection: DuckDBConnection,
+  rules: readonly SigmaRule[],
+  options: SqlRulesOptions = {},
+): Promise<HuntOutcome> {
+  const checked = new RuleSet([...rules], {
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.placeholders ? { placeholders: toMutable(options.placeholders) } : {}),
+  });
+  const problems: RuleIssue[] = [...checked.issues];
+  const kept = new Set(checked.meta().map((meta) => meta.id));
+  const byId = new Map(rules.map((rule) => [rule.id, rule]));
+  const detections = [...kept]
+    .map((id) => byId.get(id))
+    .filter((rule): rule is DetectionRule => rule?.kind === 'detection');
+  const correlations = [...kept]
+    .map((id) => byId.get(id))
+    .filter((rule): rule is CorrelationRule => rule?.kind === 'correlation');
+
+  const scan = new SqlScan(detections, options);
+  for (const problem of scan.problems) problems.push(issueOf(problem.rule, problem));
+  const compiled = new Set(scan.rules.map((rule) => rule.rule.id));
+
+  const resolve = resolver(rules);
+  const engine = new CorrelationEngine(dependencyOrder(correlations, resolve), resolve);
+  const feeding = new Set([...compiled].filter((id) => engine.feeds(id)));
+  const generated = generatedRules(correlations, resolve);
+
+  const found = await scan.run(connection, feeding);
+  const order = new Map(detections.map((rule, index) => [rule.id, index]));
+  const matches: EventMatch[] = [];
+  for (const match of found) feed(match, order, engine, feeding, generated, matches);
+
+  const hits = engine.finish();
+  const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
+  const meta = checked.meta().filter((rule) => ran.has(rule.id));
+  return { matches, hits, rules: meta, problems };
+}
+
+function feed(
+  match: ScanMatch,
+  order: Map<string, number>,
+  engine: CorrelationEngine,
+  feeding: Set<string>,
+  generated: Set<string>,
+  matches: EventMatch[],
+): void {
+  // The in-memory rule set reports and feeds an event's rules in rule order.
+  const ids = [...match.ruleIds].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  const event = matchEvent(match);
+  for (const id of ids) {
+    const feeds = feeding.has(id);
+    if (!feeds || generated.has(id)) {
+      matches.push({ rule_id: id, event_uid: match.uid, time: match.time });
+    }
+    if (feeds) engine.add(id, event);
+  }
+}
+
+/** Orders correlations so that each comes after the correlations it refers to. */
+function dependencyOrder(
+  correlations: readonly CorrelationRule[],
+  resolve: (reference: string) => SigmaRule | undefined,
+): CorrelationRule[] {
+  const ordered: CorrelationRule[] = [];
+  const done = new Set<string>();
+  const visit = (rule: CorrelationRule) => {
+    if (done.has(rule.id)) return;
+    done.add(rule.id);
+    for (const reference of rule.rules) {
+      const target = resolve(reference);
+      if (target?.kind === 'correlation' && correlations.includes(target)) visit(target);
+    }
+    ordered.push(rule);
+  };
+  for (const rule of correlations) visit(rule);
+  return ordered;
+}
+
+function resolver(rules: readonly SigmaRule[]): (reference: string) => SigmaRule | undefined {
+  const map = new Map<string, SigmaRule>();
+  for (const rule of rules) {
+    if (!map.has(rule.id.toLowerCase())) map.set(rule.id.toLowerCase(), rule);
+  }
+  for (const rule of rules) {
+    if (rule.name !== null && !map.has(rule.name.toLowerCase())) {
+      map.set(rule.name.toLowerCase(), rule);
+    }
+  }
+  return (reference) => map.get(reference.toLowerCase());
+}
+
+/** Ids of the rules that correlations with `generate` report on their own. */
+function generatedRules(
+  correlations: readonly CorrelationRule[],
+  resolve: (reference: string) => SigmaRule | undefined,
+): Set<string> {
+  const ids = new Set<string>();
+  for (const rule of correlations.filter((correlation) => correlation.generate)) {
+    for (const reference of rule.rules) {
+      const target = resolve(reference);
+      if (target !== undefined) ids.add(target.id);
+    }
+  }
+  return ids;
+}
+
+function issueOf(rule: SigmaRule, problem: { code: string; message: string }): RuleIssue {
+  return {
+    code: problem.code,
+    severity: 'error',
+    file: rule.file,
+    line: rule.line,
+    field: null,
+    message: `The SQL backend cannot run this rule: ${problem.message}`,
+  };
+}
+
+function toMutable(values: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(values).map(([name, list]) => [name, [...list]]));
+}

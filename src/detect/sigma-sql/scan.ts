@@ -1,0 +1,449 @@
+/**
+ * Runs many compiled detection rules over the `events` table in few scans: in each, every field
+ * its rules read is extracted once per event into a column of stacked projections, and each
+ * event comes back with the ids of the rules it matched.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
+import type { LogSourceRoute } from '../sigma/logsource.ts';
+import { LOGSOURCE_ROUTES, routeLogSource } from '../sigma/logsource.ts';
+import type { DetectionRule, SearchNode } from '../sigma/model.ts';
+import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
+import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
+import type { SqlDialect } from './dialect.ts';
+import { duckdb } from './duckdb.ts';
+import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
+import type { FieldSource } from './fields.ts';
+
+/** Options for compiling rules to SQL. */
+export interface SqlRulesOptions {
+  dialect?: SqlDialect;
+  /** Logsource routing table; `LOGSOURCE_ROUTES` when absent. */
+  routes?: readonly LogSourceRoute[];
+  /** Values of `%name%` placeholders for rules that use the `expand` modifier. */
+  placeholders?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A rule compiled for one source. */
+export interface SqlRule {
+  rule: DetectionRule;
+  source: string;
+  /** Boolean SQL over the scan's field columns (or the inline lookups, for `compileRuleSql`). */
+  condition: string;
+}
+
+/** A rule the SQL backend did not compile, with the reason code. */
+export interface SqlRuleProblem {
+  rule: DetectionRule;
+  code: string;
+  message: string;
+}
+
+/**
+ * Compiles one rule into a standalone boolean expression over a row of `events` (its `source`
+ * and `raw` columns), or returns why it cannot.
+ */
+export function compileRuleSql(
+  rule: DetectionRule,
+  options: SqlRulesOptions = {},
+): { source: string; sql: string } | SqlRefusal {
+  const dialect = options.dialect ?? duckdb;
+  const fields = new InlineFields(dialect, dialect.parseJson('raw'));
+  const compiled = compileOne(rule, dialect, fields, options);
+  if ('code' in compiled) return compiled;
+
+  const sql = `(source = ${dialect.stringLiteral(compiled.source)} AND ${compiled.condition})`;
+  return { source: compiled.source, sql };
+}
+
+function compileOne(
+  rule: DetectionRule,
+  dialect: SqlDialect,
+  fields: FieldSource,
+  options: SqlRulesOptions,
+): SqlRule | SqlRefusal {
+  const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+  if (route === null) {
+    return { code: 'unknown_logsource', message: 'No source is known for the rule logsource.' };
+  }
+  const condition = compileConditionSql(rule, dialect, fields, {
+    ...(route.mapField ? { mapField: route.mapField } : {}),
+    ...(options.placeholders ? { placeholders: options.placeholders } : {}),
+  });
+  if (typeof condition !== 'string') return condition;
+  return { rule, source: route.source, condition };
+}
+
+// Characters of field and condition SQL per scalar-shape scan, which keeps plans small.
+const MAX_SCALAR_SQL = 40_000;
+
+// Events for which a field some rule reads is not in the scalar shape.
+const COMPLEX_TABLE = 'temp.sigma_complex_events';
+
+interface Batch<Fields> {
+  fields: Fields;
+  /** For scalar-shape batches: SQL true where some field of the batch is not in that shape. */
+  complex: string[];
+  /**
+   * For scalar-shape batches: per rule, the top-level field and case-folded literals one of
+   * which every match has there; null when some rule of the batch has none.
+   */
+  requirements: Requirement[] | null;
+  rules: { compiled: SqlRule; guard: string }[];
+  /** Characters of condition SQL. */
+  size: number;
+  /** Memory cost of the list-shape fields and conditions, in the dialect's units. */
+  cost: number;
+}
+
+/**
+ * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
+ * events whose fields it reads all have the scalar shape; rules that need one of a few literals
+ * in a top-level field skip the events that hold none of them. The remaining events (an array
+ * on a path, a field holding an array) are copied to a temporary table and decided by
+ * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
+ * searches always use the list shape, over every event.
+ */
+export class SqlScan {
+  readonly rules: SqlRule[] = [];
+  readonly problems: SqlRuleProblem[] = [];
+  readonly #dialect: SqlDialect;
+  readonly #scalar: Batch<ScalarScanFields>[] = [];
+  readonly #list: Batch<ListScanFields>[] = [];
+  readonly #keyword: Batch<ListScanFields>[] = [];
+
+  constructor(rules: readonly DetectionRule[], options: SqlRulesOptions = {}) {
+    this.#dialect = options.dialect ?? duckdb;
+    for (const rule of rules) this.#add(rule, options);
+  }
+
+  #add(rule: DetectionRule, options: SqlRulesOptions): void {
+    const d = this.#dialect;
+    const keywords = hasKeywords(rule);
+    // A rule's own memory cost, measured on fields of its own, decides whether it still fits.
+    const alone = new ListScanFields(d, 'j');
+    const trial = compileOne(rule, d, alone, options);
+    const cost = 'code' in trial ? 0 : d.memoryCost(alone.sql() + trial.condition) + 2;
+    const listBatch = this.#batch(keywords ? this.#keyword : this.#list, cost, () => {
+      return new ListScanFields(d, 'j');
+    });
+    listBatch.fields.startRule();
+    const listed = compileOne(rule, d, listBatch.fields, options);
+    if ('code' in listed) {
+      this.problems.push({ rule, ...listed });
+      return;
+    }
+    this.rules.push(listed);
+    listBatch.cost += cost;
+    if (keywords) {
+      addToBatch(listBatch, listed, 'TRUE');
+      return;
+    }
+
+    const mapField = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES)?.mapField;
+    const requirement = ruleRequirement(rule, mapField);
+    const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
+    const scalarBatch = this.#scalarBatch(usable !== null);
+    if (usable !== null) scalarBatch.requirements?.push(usable);
+    scalarBatch.fields.startRule();
+    const scalar = compileOne(rule, d, scalarBatch.fields, options) as SqlRule;
+    const fields = [...scalarBatch.fields.touched].filter((field) => field !== null);
+    const simples = fields.map((field) => scalarBatch.fields.simple(field));
+    for (const simple of simples)
+      if (!scalarBatch.complex.includes(simple)) scalarBatch.complex.push(simple);
+    addToBatch(scalarBatch, scalar, joinAnd(simples));
+
+    // The list scan reads the same rule's simple-shape test inline, as a guard.
+    const guardFields = new ScalarScanFields(d, 'j', 'g');
+    const guard = joinAnd(fields.map((field) => guardFields.simple(field)));
+    addToBatch(listBatch, listed, `NOT ${inlineSimple(guardFields, guard)}`);
+  }
+
+  #batch(
+    batches: Batch<ListScanFields>[],
+    cost: number,
+    create: () => ListScanFields,
+  ): Batch<ListScanFields> {
+    const last = batches.at(-1);
+    if (last !== undefined && last.cost + cost <= this.#dialect.scanBudget) return last;
+    const batch = {
+      fields: create(),
+      complex: [],
+      requirements: null,
+      rules: [],
+      size: 0,
+      cost: 0,
+    };
+    batches.push(batch);
+    return batch;
+  }
+
+  // Rules with a requirement share batches that skip events meeting none of them; the others
+  // share batches that read every event.
+  #scalarBatch(prefiltered: boolean): Batch<ScalarScanFields> {
+    const last = this.#scalar.findLast((batch) => (batch.requirements !== null) === prefiltered);
+    if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
+    const fields = new ScalarScanFields(this.#dialect, 'j');
+    const requirements = prefiltered ? [] : null;
+    const batch = { fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
+    this.#scalar.push(batch);
+    return batch;
+  }
+
+  /**
+   * Runs the scans on a connection and returns each matched event once, with the ids of every
+   * rule it matched, in timeline order. `withRaw` names rules whose matches carry the raw
+   * record. Creates and drops a temporary table on the connection.
+   */
+  async run(
+    connection: DuckDBConnection,
+    withRaw: ReadonlySet<string> = new Set(),
+  ): Promise<ScanMatch[]> {
+    if (this.rules.length === 0) return [];
+    for (const statement of this.#dialect.prelude()) await connection.run(statement);
+    const saved: [string, string][] = [];
+    for (const [name, value] of this.#dialect.scanSettings) {
+      const literal = this.#dialect.stringLiteral(name);
+      const reader = await connection.runAndReadAll(`SELECT current_setting(${literal}) AS value`);
+      saved.push([name, String(reader.getRowObjectsJS()[0]?.value ?? '')]);
+      await connection.run(`SET ${name} = ${value}`);
+    }
+    try {
+      return await this.#runScans(connection, withRaw);
+    } finally {
+      for (const [name, value] of saved) {
+        await connection.run(`SET ${name} = ${this.#dialect.stringLiteral(value)}`);
+      }
+    }
+  }
+
+  async #runScans(connection: DuckDBConnection, withRaw: ReadonlySet<string>) {
+    const byUid = new Map<string, ScanMatch & { order: unknown[] }>();
+    const collect = async (sql: string, complex?: Set<string>) => {
+      const reader = await connection.runAndReadAll(sql);
+      for (const row of reader.getRowObjectsJS()) {
+        if (row.complex === true) complex?.add(String(row.uid));
+        if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row);
+      }
+    };
+    // The scalar scans also return the events some field of theirs is not scalar in; only those
+    // are copied for the list-shape scans.
+    const complex = new Set<string>();
+    for (const batch of this.#scalar.filter((b) => b.rules.length > 0)) {
+      await collect(this.#query(batch, 'events', withRaw), complex);
+    }
+    const lists = this.#list.filter((b) => b.rules.length > 0);
+    if (complex.size > 0 && lists.length > 0) {
+      await this.#copyEvents(connection, complex);
+      try {
+        for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE, withRaw));
+      } finally {
+        await connection.run(`DROP TABLE IF EXISTS ${COMPLEX_TABLE}`);
+      }
+    }
+    for (const batch of this.#keyword.filter((b) => b.rules.length > 0))
+      await collect(this.#query(batch, 'events', withRaw));
+
+    const ordered = [...byUid.values()].sort((a, b) => compareOrder(a.order, b.order));
+    return ordered.map(({ order: _, ...match }) => match);
+  }
+
+  /** Copies the events with the given uids to a temporary table. */
+  async #copyEvents(connection: DuckDBConnection, uids: Set<string>): Promise<void> {
+    const stage = `${COMPLEX_TABLE}_uids`;
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage.slice(5)} (uid VARCHAR)`);
+    const appender = await connection.createAppender(stage.slice(5), 'main', 'temp');
+    for (const uid of uids) {
+      appender.appendVarchar(uid);
+      appender.endRow();
+    }
+    appender.closeSync();
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
+      SELECT * FROM events WHERE uid IN (SELECT uid FROM ${stage})`);
+    await connection.run(`DROP TABLE ${stage}`);
+  }
+
+  /**
+   * A condition every event that some rule of the batch matches meets: the rule's requirement
+   * field holds one of its literals. Values that are not JSON strings (numbers, booleans,
+   * arrays, objects, whose text a matcher rewrites) always pass, so the condition only drops
+   * events no rule could match.
+   */
+  #prefilter(requirements: Requirement[], table: string): string {
+    const d = this.#dialect;
+    const fields = [...new Set(requirements.map((requirement) => requirement.field))];
+    const values = d.jsonPathMembers(
+      'raw',
+      fields.map((field) => [field]),
+    );
+    const alternatives = requirements.map((requirement) => {
+      const value = d.listElement('p_values', fields.indexOf(requirement.field));
+      const literals = [...requirement.values].map((literal) => d.stringLiteral(literal));
+      const text = d.lowerText(d.jsonString(value));
+      return (
+        `CASE WHEN ${d.jsonIs(value, 'string')} THEN ${text} IN (${literals.join(', ')}) ` +
+        `ELSE ${value} IS NOT NULL AND NOT ${d.jsonIs(value, 'null')} END`
+      );
+    });
+    return `(SELECT * FROM (SELECT *, ${values} AS p_values FROM ${table}) WHERE ${alternatives.join(' OR ')})`;
+  }
+
+  #sources(rules: readonly SqlRule[]): string {
+    return [...new Set(rules.map((rule) => rule.source))]
+      .map((source) => this.#dialect.stringLiteral(source))
+      .join(', ');
+  }
+
+  /**
+   * The SELECT of one scan, returning for each event that matched a rule: `uid`, `source`,
+   * `time_ms` (epoch milliseconds), the evidence location, `rule_ids` (the ids of the rules it
+   * matched) and `raw` (only when one of `withRaw` matched).
+   */
+  #query(
+    batch: Batch<ScalarScanFields | ListScanFields>,
+    table: string,
+    withRaw: ReadonlySet<string>,
+  ): string {
+    const d = this.#dialect;
+    const literal = (text: string) => d.stringLiteral(text);
+    const sources = this.#sources(batch.rules.map((rule) => rule.compiled));
+    // JSON functions read VARCHAR as JSON; the list shape needs JSON-typed list elements.
+    const record = batch.fields instanceof ListScanFields ? d.parseJson('raw') : 'raw';
+    const input = batch.requirements === null ? table : this.#prefilter(batch.requirements, table);
+    const from = stackLayers(
+      `(SELECT *, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
+      batch.fields,
+    );
+
+    const cases = batch.rules.map(
+      ({ compiled, guard }) =>
+        `CASE WHEN source = ${literal(compiled.source)} AND ${guard} ` +
+        `AND coalesce(${compiled.condition}, FALSE) THEN ${literal(compiled.rule.id)} END`,
+    );
+    const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);
+    const rawWanted = d.list([...withRaw].map(literal));
+    const raw =
+      withRaw.size === 0
+        ? 'NULL'
+        : `CASE WHEN ${d.listOverlaps('rule_ids', rawWanted)} THEN raw END`;
+    const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
+    return `SELECT uid, source, time_ms, evidence_sha256, evidence_member, evidence_record,
+        rule_ids, ${raw} AS raw, complex
+      FROM (SELECT uid, source, epoch_ms(time) AS time_ms, raw, evidence_sha256, evidence_member,
+        evidence_record, ${ids} AS rule_ids, ${complex} AS complex FROM ${from})
+      WHERE ${d.listLength('rule_ids')} > 0 OR complex`;
+  }
+}
+
+function addToBatch<Fields>(batch: Batch<Fields>, compiled: SqlRule, guard: string): void {
+  batch.rules.push({ compiled, guard });
+  batch.size += compiled.condition.length + guard.length;
+}
+
+function stackLayers(from: string, fields: { layer(index: number): string[] }): string {
+  let result = from;
+  for (let layer = 0; layer < SCAN_LAYERS; layer++) {
+    const columns = fields.layer(layer);
+    if (columns.length > 0) result = `(SELECT *, ${columns.join(', ')} FROM ${result})`;
+  }
+  return result;
+}
+
+/** Replaces the column names of a scalar guard by their expressions, innermost last. */
+function inlineSimple(fields: ScalarScanFields, guard: string): string {
+  let sql = guard;
+  for (let layer = SCAN_LAYERS - 1; layer >= 0; layer--) {
+    for (const item of fields.layer(layer)) {
+      const split = item.lastIndexOf(' AS ');
+      const name = item.slice(split + 4);
+      sql = sql.replace(new RegExp(`\\b${name}\\b`, 'g'), () => `(${item.slice(0, split)})`);
+    }
+  }
+  return sql;
+}
+
+function joinAnd(parts: string[]): string {
+  return parts.length === 0 ? 'TRUE' : `(${parts.join(' AND ')})`;
+}
+
+function hasKeywords(rule: DetectionRule): boolean {
+  const visit = (node: SearchNode): boolean =>
+    node.kind === 'field' ? node.field === null : node.children.some(visit);
+  return Object.values(rule.searches).some(visit);
+}
+
+function addRow(
+  byUid: Map<string, ScanMatch & { order: unknown[] }>,
+  row: Record<string, unknown>,
+) {
+  const uid = String(row.uid);
+  const ruleIds = (row.rule_ids as unknown[]).map(String);
+  const raw = row.raw === null ? null : (JSON.parse(String(row.raw)) as Record<string, unknown>);
+  const known = byUid.get(uid);
+  if (known !== undefined) {
+    known.ruleIds.push(...ruleIds);
+    known.raw ??= raw;
+    return;
+  }
+  const order = [
+    Number(row.time_ms),
+    row.evidence_sha256,
+    row.evidence_member,
+    row.evidence_record,
+  ];
+  const time = new Date(Number(row.time_ms)).toISOString();
+  byUid.set(uid, { uid, time, source: String(row.source), ruleIds, raw, order });
+}
+
+// The timeline order: time, then evidence hash, archive member (none first) and record index.
+function compareOrder(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    return (x as number | string) < (y as number | string) ? -1 : 1;
+  }
+  return 0;
+}
+
+/** One event a scan matched. */
+export interface ScanMatch {
+  uid: string;
+  source: string;
+  /** Event time, ISO 8601 UTC. */
+  time: string;
+  ruleIds: string[];
+  /** The raw record, present when a rule asked for with `withRaw` matched. */
+  raw: Record<string, unknown> | null;
+}
+
+/**
+ * An event carrying only what correlation state reads (uid, time, source and raw record); the
+ * normalized fields are left unknown.
+ */
+export function matchEvent(match: ScanMatch): Event {
+  return {
+    uid: match.uid,
+    time: match.time,
+    source: match.source,
+    category: 'audit',
+    class_uid: null,
+    class_name: null,
+    activity: null,
+    status: 'unknown',
+    status_detail: null,
+    actor: emptyActor(),
+    src: emptyEndpoint(),
+    dst: emptyEndpoint(),
+    user_agent: null,
+    cloud: { provider: null, account: null, region: null },
+    api: { service: null, operation: null, request_id: null, read_only: null },
+    resources: [],
+    message: '',
+    tags: [],
+    evidence: { sha256: '', member: null, record: 0, offset: 0 },
+    raw: match.raw ?? {},
+  } as unknown as Event;
+}

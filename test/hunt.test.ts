@@ -1,0 +1,123 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, SHARED_DATA, tempDir } from './support/cli.ts';
+
+const RECORDS = path.join(
+  SHARED_DATA,
+  'logs/otrf-aws-ec2-proxy-s3-exfiltration/derived_cloudtrail_records.json',
+);
+
+interface HuntJson {
+  events: number;
+  rules: { id: string; title: string; matches: number; added: number; kind: string }[];
+  problems: { file: string; code: string }[];
+  detections_added: number;
+}
+
+const BAD_RULE = `title: Routed nowhere
+logsource:
+  product: windows
+detection:
+  selection:
+    EventID: 1
+  condition: selection
+`;
+
+async function auditCommands(caseDir: string): Promise<string[]> {
+  const instance = await DuckDBInstance.create(path.join(caseDir, 'case.duckdb'), {
+    access_mode: 'READ_ONLY',
+  });
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll('SELECT command FROM audit ORDER BY time');
+  const commands = reader.getRowObjectsJS().map((row) => String(row.command));
+  connection.closeSync();
+  instance.closeSync();
+  return commands;
+}
+
+describe('cloudcase hunt', () => {
+  let caseDir: string;
+  let first: { code: number; result: HuntJson };
+  let second: { code: number; result: HuntJson };
+
+  beforeAll(async () => {
+    caseDir = path.join(await tempDir(), 'case');
+    const ingest = await runCli(['investigate', RECORDS, '--case', caseDir, '--no-builtin-rules']);
+    expect(ingest.code).toBe(0);
+
+    const hunt = async () => {
+      const run = await runCli([
+        'hunt',
+        '--case',
+        caseDir,
+        '--rules',
+        path.join(ROOT, 'rules'),
+        '--json',
+      ]);
+      return { code: run.code, result: JSON.parse(run.stdout) as HuntJson };
+    };
+    first = await hunt();
+    second = await hunt();
+  }, 120_000);
+
+  it('runs every built-in rule over the case', () => {
+    expect(first.code).toBe(0);
+    expect(first.result.problems).toEqual([]);
+    expect(first.result.events).toBe(103);
+    expect(first.result.rules.length).toBeGreaterThan(40);
+  });
+
+  it('adds the detections it finds', () => {
+    expect(first.result.detections_added).toBeGreaterThan(0);
+    const matched = first.result.rules.filter((rule) => rule.matches > 0);
+    expect(matched.every((rule) => rule.added === rule.matches)).toBe(true);
+  });
+
+  it('adds nothing when run again', () => {
+    expect(second.code).toBe(0);
+    expect(second.result.detections_added).toBe(0);
+    expect(second.result.rules.map((rule) => rule.matches)).toEqual(
+      first.result.rules.map((rule) => rule.matches),
+    );
+  });
+
+  it('writes the findings into the reports', async () => {
+    const findings = JSON.parse(
+      await readFile(path.join(caseDir, 'reports/findings.json'), 'utf8'),
+    ) as { rule_id: string; event_uids: string[] }[];
+    const matched = first.result.rules.filter(
+      (rule) => rule.matches > 0 && rule.kind === 'detection',
+    );
+    for (const rule of matched) {
+      const finding = findings.find((entry) => entry.rule_id === rule.id);
+      expect(finding?.event_uids.length).toBe(rule.matches);
+    }
+  });
+
+  it('records each run in the audit trail', async () => {
+    expect(await auditCommands(caseDir)).toEqual(['investigate', 'hunt', 'hunt']);
+  });
+
+  it('lists rules that did not run and exits 3', async () => {
+    const folder = path.join(await tempDir(), 'rules');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'nowhere.yml'), BAD_RULE);
+    const run = await runCli(['hunt', '--case', caseDir, '--rules', folder]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('nowhere.yml:1  unknown_logsource');
+  });
+
+  it('exits 4 on a folder that is not a case', async () => {
+    const run = await runCli([
+      'hunt',
+      '--case',
+      await tempDir(),
+      '--rules',
+      path.join(ROOT, 'rules'),
+    ]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('case_not_found');
+  });
+});
