@@ -65,6 +65,7 @@ detection:
     const text = `${cloudtrailRule('s:\n  a: x\ncondition: s')}id: 0e95725d-7320-415d-80f7-004da920fc11\n`;
     const set = new RuleSet([...rulesOf(text), ...rulesOf(text)]);
     expect(set.issues.map((issue) => issue.code)).toEqual(['duplicate_id']);
+    expect(set.issues[0]?.severity).toBe('error');
     expect(set.meta()).toHaveLength(1);
   });
 

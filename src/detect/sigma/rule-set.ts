@@ -174,7 +174,8 @@ export class RuleSet {
       this.#issue(
         rule,
         'duplicate_id',
-        'warning',
+        // The rule does not load, so the issue is an error like any other that stops a rule.
+        'error',
         `Another rule already has id ${rule.id}; this one is skipped.`,
       );
       return false;
