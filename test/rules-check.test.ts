@@ -123,6 +123,27 @@ describe('rules check', () => {
     expect(JSON.parse(run.stdout).issues).toEqual([]);
   });
 
+  it('rejects oversized and UTF-16 rule files', async () => {
+    const dir = await tempDir();
+    const good = FILES['good.yml']!;
+    await writeFile(
+      path.join(dir, 'utf16.yml'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(good, 'utf16le')]),
+    );
+    await writeFile(
+      path.join(dir, 'huge.yml'),
+      `${good}falsepositives:\n${'  - x\n'.repeat(300_000)}`,
+    );
+    const run = await runCli(['rules', 'check', dir, '--json']);
+    const issues = (JSON.parse(run.stdout) as { issues: Issue[] }).issues;
+
+    expect(run.code).toBe(3);
+    expect(issues.map((issue) => [issue.file, issue.code])).toEqual([
+      ['huge.yml', 'rule_file_too_large'],
+      ['utf16.yml', 'unsupported_encoding'],
+    ]);
+  });
+
   it('rejects a missing path with the usage code', async () => {
     const dir = await tempDir();
     const run = await runCli(['rules', 'check', path.join(dir, 'nothing')]);

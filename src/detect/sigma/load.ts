@@ -46,14 +46,21 @@ export async function loadRules(roots: string[]): Promise<LoadResult> {
     const files = await ruleFiles(root, result.issues);
     for (const path of files) {
       const name = relative(root, path).split(sep).join('/') || path;
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await readFile(path, 'utf8');
+        bytes = await readFile(path);
       } catch (error) {
         result.issues.push(readIssue(name, error));
         result.files.push({ root, file: name, rules: 0, filters: 0, errors: 1, warnings: 0 });
         continue;
       }
+      const unusable = unusableFile(name, bytes);
+      if (unusable !== null) {
+        result.issues.push(unusable);
+        result.files.push({ root, file: name, rules: 0, filters: 0, errors: 1, warnings: 0 });
+        continue;
+      }
+      const text = bytes.toString('utf8');
       result.filesRead++;
       const parsed = parseRuleText(text, name);
       result.rules.push(...parsed.rules);
@@ -82,6 +89,41 @@ async function ruleFiles(root: string, issues: RuleIssue[]): Promise<string[]> {
     issues.push(readIssue(root, error));
     return [];
   }
+}
+
+/**
+ * Largest rule file read: 1 MiB. SigmaHQ's largest rules are a few tens of kilobytes, and a
+ * hostile file of megabytes of values would take minutes and gigabytes to load.
+ */
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+
+// A file too large to be a rule, or one in UTF-16, which YAML parsing would only report as
+// "not a map".
+function unusableFile(file: string, bytes: Buffer): RuleIssue | null {
+  const issue = (code: string, message: string): RuleIssue => ({
+    code,
+    severity: 'error',
+    file,
+    line: null,
+    field: null,
+    message,
+  });
+  if (bytes.length > MAX_RULE_FILE_BYTES) {
+    return issue(
+      'rule_file_too_large',
+      `The rule file is larger than ${MAX_RULE_FILE_BYTES} bytes.`,
+    );
+  }
+  const utf16Mark =
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  if (utf16Mark || bytes.subarray(0, 4096).includes(0)) {
+    return issue(
+      'unsupported_encoding',
+      'The rule file is not UTF-8 text; it looks like UTF-16 or binary.',
+    );
+  }
+  return null;
 }
 
 function readIssue(file: string, error: unknown): RuleIssue {
