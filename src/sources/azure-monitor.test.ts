@@ -187,4 +187,21 @@ describe('Azure Activity Log and Entra ID logs', () => {
       cloud: { account: 'S1' },
     });
   });
+
+  it('reads Application Gateway access logs with their client', async () => {
+    const file = 'plaso-cloud-test-data/test_data/azure_application_gateway_access.json';
+    const { events, rejected } = await ingestLogFile(azureMonitor, file);
+
+    expect(rejected).toEqual([]);
+    expect(events.map((event) => event.time)).toEqual([
+      '2021-10-14T22:17:11.000Z',
+      '2021-10-14T22:17:12.000Z',
+    ]);
+    expect(events[0]).toMatchObject({
+      category: 'network',
+      src: { ip: '185.42.129.24' },
+      api: { operation: 'ApplicationGatewayAccess' },
+    });
+    expect(events[0]?.user_agent).toContain('Mozilla/5.0');
+  });
 });

@@ -135,7 +135,7 @@ function timeOf(record: JsonObject, properties: JsonObject, kind: Kind): string 
   const found =
     field(record, 'eventTimestamp', 'event_timestamp', 'createdDateTime', 'activityDateTime') ??
     own ??
-    field(record, 'time', 'TimeGenerated', 'p_event_time');
+    field(record, 'time', 'timeStamp', 'TimeGenerated', 'p_event_time');
   if (found === undefined || found === null) {
     return { code: 'missing_time', reason: 'the record has no event time' };
   }
@@ -224,9 +224,11 @@ function activity(
   const operation = stringField(record, 'operationName', 'operation_name', 'OperationNameValue');
   const resourceId = stringField(record, 'resourceId', 'resource_id', '_ResourceId');
   const http = objectField(record, 'httpRequest', 'http_request') ?? {};
+  // Application Gateway access logs name the client `properties.clientIP`.
   const address =
     stringField(record, 'callerIpAddress', 'CallerIpAddress') ??
-    stringField(http, 'clientIpAddress', 'client_ip_address');
+    stringField(http, 'clientIpAddress', 'client_ip_address') ??
+    stringField(properties, 'clientIP');
   const { status, detail } = activityStatus(
     stringField(record, 'resultType', 'status', 'ActivityStatusValue', 'ActivityStatus'),
   );
@@ -251,7 +253,7 @@ function activity(
     status_detail: detail ?? stringField(properties, 'statusCode'),
     actor,
     src,
-    user_agent: null,
+    user_agent: stringField(properties, 'userAgent'),
     cloud: { provider: 'azure', account: subscription, region: stringField(record, 'location') },
     api: {
       service: operation?.split('/')[0] ?? null,

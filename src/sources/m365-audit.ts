@@ -50,11 +50,28 @@ export const m365Audit: SourceFormat = {
   normalize: normalizeM365Audit,
 };
 
-/** Scores how much the first bytes of a stream look like unified audit log records. */
+// Top-level keys a unified audit log record has, compared ignoring case.
+const KEY_GROUPS = [
+  ['operation'],
+  ['creationtime', 'timegenerated'],
+  ['workload', 'officeworkload', 'recordtype'],
+];
+
+/**
+ * Scores how much the first bytes of a stream look like unified audit log records. When the
+ * first line is a whole JSON object its own keys decide, because other Microsoft exports (such
+ * as Defender's) carry audit records inside their fields.
+ */
 export function sniffM365Audit(head: Buffer, _name: string): number {
   const textHead = head.toString('latin1');
   const first = textHead.trimStart()[0];
   if (first !== '{' && first !== '[') return 0;
+
+  const record = firstLineObject(head);
+  if (record !== null) {
+    const keys = new Set(Object.keys(record).map((key) => key.toLowerCase()));
+    return KEY_GROUPS.every((group) => group.some((key) => keys.has(key))) ? 0.9 : 0;
+  }
 
   let score = 0;
   for (const [pattern, value] of MARKERS) {
@@ -177,4 +194,20 @@ function extendedProperty(record: JsonObject, name: string): string | null {
       return entry.Value;
   }
   return null;
+}
+
+// The first line of a JSON-lines head as an object, or null when it is no complete object.
+function firstLineObject(head: Buffer): JsonObject | null {
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  const end = text.indexOf('\n');
+  if (!text.startsWith('{') || end === -1) return null;
+  try {
+    const value: unknown = JSON.parse(text.slice(0, end));
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
 }

@@ -31,6 +31,7 @@ const FILES: [string, string][] = [
   [`${AWS}/elb_logs/_dev/test/pipeline/test-alb.log`, 'aws.elb'],
   ['plaso-cloud-test-data/test_data/aws_elb_access.log', 'aws.elb'],
   ['plaso-cloud-test-data/test_data/azure_activity_log.jsonl', 'azure.monitor'],
+  ['plaso-cloud-test-data/test_data/azure_application_gateway_access.json', 'azure.monitor'],
   ['otrf-goldensaml-adfs-mail-access/AADAuditEvents.json', 'azure.monitor'],
   ['otrf-goldensaml-adfs-mail-access/OfficeActivityEvents.json', 'm365.audit'],
   ['plaso-cloud-test-data/test_data/microsoft_audit_log.jsonl', 'm365.audit'],
@@ -42,7 +43,10 @@ const FILES: [string, string][] = [
 ];
 
 // Text logs of other kinds that no format may claim.
-const FOREIGN = ['otrf-goldensaml-adfs-mail-access/WindowsEvents.json'];
+const FOREIGN = [
+  'otrf-goldensaml-adfs-mail-access/WindowsEvents.json',
+  'otrf-goldensaml-adfs-mail-access/Microsoft365DefenderEvents.json',
+];
 
 describe('format sniffing', () => {
   it('picks the right format for each real file, and text formats claim no other', () => {
