@@ -56,7 +56,7 @@ async function readLogs(set: RuleSet, counts: Map<string, number>): Promise<LogF
 
   const logs: LogFile[] = [];
   for (const path of paths) {
-    const format = detectFormat(await head(path), path);
+    const format = detectFormat(unwrapHead(await head(path)), path);
     if (format === null) continue;
 
     const log: LogFile = { path, format, events: 0, rejected: 0 };
@@ -89,6 +89,25 @@ function unwrapTestCase(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const { log, log_types: logTypes } = value as Record<string, unknown>;
   return Array.isArray(logTypes) && typeof log === 'object' && log !== null ? log : value;
+}
+
+/**
+ * The head with each whole line that is a Panther rule test case replaced by its record, so a
+ * format sniffs the records themselves rather than the test cases around them.
+ */
+function unwrapHead(bytes: Buffer): Buffer {
+  const lines = bytes.toString('utf8').split('\n');
+  const complete = lines.slice(0, -1);
+  const unwrapped = complete.map((line) => {
+    try {
+      const value: unknown = JSON.parse(line);
+      const record = unwrapTestCase(value);
+      return record === value ? line : JSON.stringify(record);
+    } catch {
+      return line;
+    }
+  });
+  return Buffer.from([...unwrapped, lines.at(-1) ?? ''].join('\n'));
 }
 
 function openLog(path: string): Readable {
