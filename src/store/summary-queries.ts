@@ -103,13 +103,21 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
   };
 }
 
-const DETECTED_SQL = `SELECT d.rule_id, d.hit_id, r.title, r.level, r.tactics,
+// The first detections are picked on narrow columns, and only they are joined with the whole
+// event rows: sorting every detection with its raw record ran out of DuckDB's 256 MB.
+const DETECTED_SQL = `WITH top AS (
+  SELECT d.rule_id, d.hit_id, d.event_uid, e.time, r.title, r.level, r.tactics,
+    ${SEVERITY_RANK} AS rank
+  FROM (SELECT DISTINCT rule_id, event_uid, hit_id FROM detections) d
+  JOIN events e ON e.uid = d.event_uid
+  LEFT JOIN rules r ON r.id = d.rule_id
+  ORDER BY e.time, rank DESC, d.event_uid, d.rule_id
+  LIMIT $limit
+)
+SELECT top.rule_id, top.hit_id, top.title, top.level, top.tactics,
   ${EVENT_COLUMNS.map((c) => `e.${c.name}`).join(', ')}
-FROM (SELECT DISTINCT rule_id, event_uid, hit_id FROM detections) d
-JOIN events e ON e.uid = d.event_uid
-LEFT JOIN rules r ON r.id = d.rule_id
-ORDER BY e.time, ${SEVERITY_RANK} DESC, e.uid, d.rule_id
-LIMIT $limit`;
+FROM top JOIN events e ON e.uid = top.event_uid
+ORDER BY top.time, top.rank DESC, top.event_uid, top.rule_id`;
 
 /**
  * Lists detected events in time order, the most severe rule first among events at the same
