@@ -109,6 +109,15 @@ describe('cloudcase hunt', () => {
     expect(run.stdout).toContain('nowhere.yml:1  unknown_logsource');
   });
 
+  it('rejects a rules folder without rules', async () => {
+    const folder = path.join(await tempDir(), 'empty');
+    await mkdir(folder);
+    const run = await runCli(['hunt', '--case', caseDir, '--rules', folder]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no_rule_files');
+  });
+
   it('exits 4 on a folder that is not a case', async () => {
     const run = await runCli([
       'hunt',

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readCaseInfo } from '../case/case-dir.ts';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules } from '../detect/sigma/index.ts';
 import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
@@ -55,6 +56,11 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
   const started = performance.now();
   await readCaseInfo(options.caseDir);
   const loaded = await loadRules(options.rulesDirs);
+  // A folder with no rule file is a mistyped path, not a hunt that found nothing.
+  if (loaded.filesRead === 0) {
+    const message = `no *.yml or *.yaml rule file under ${options.rulesDirs.join(', ')}`;
+    throw new CloudcaseError('no_rule_files', message, EXIT.usage);
+  }
 
   const db = await CaseDb.open(options.caseDir);
   try {
