@@ -14,6 +14,7 @@ import {
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { arrayField, bareAddress, field, objectField, stringField } from './record-fields.ts';
 import { parseTimestamp } from './time.ts';
@@ -77,15 +78,7 @@ export const azureMonitor: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like Azure Monitor records. */
 export function sniffAzureMonitor(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 /** Maps one Azure Activity Log or Entra ID record to an event. */

@@ -16,6 +16,7 @@ import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { isGcpFlowEntry, normalizeGcpFlow } from './gcp-vpc-flow.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
@@ -112,15 +113,7 @@ export const gcpAudit: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like Cloud Audit Logs entries. */
 export function sniffGcpAudit(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 /** Maps one parsed `LogEntry` with an `AuditLog` payload to an event. */

@@ -14,6 +14,7 @@ import {
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
@@ -61,15 +62,7 @@ export const guardDuty: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like GuardDuty findings. */
 export function sniffGuardDuty(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 function findingOf(value: unknown): JsonObject | null {

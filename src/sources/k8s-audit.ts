@@ -15,6 +15,7 @@ import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { normalizeGcpAudit } from './gcp-audit.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
@@ -67,15 +68,7 @@ export const k8sAudit: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like Kubernetes audit events. */
 export function sniffK8sAudit(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 /** Maps one parsed audit event, bare or wrapped, to an event. */

@@ -11,6 +11,7 @@ import {
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { arrayField, bareAddress, field, stringField } from './record-fields.ts';
 import { parseTimestamp } from './time.ts';
@@ -63,21 +64,12 @@ const KEY_GROUPS = [
  * as Defender's) carry audit records inside their fields.
  */
 export function sniffM365Audit(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
   const record = firstLineObject(head);
   if (record !== null) {
     const keys = new Set(Object.keys(record).map((key) => key.toLowerCase()));
     return KEY_GROUPS.every((group) => group.some((key) => keys.has(key))) ? 0.9 : 0;
   }
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 /** Maps one unified audit log record to an event. */

@@ -11,6 +11,7 @@ import {
 } from '../core/event.ts';
 import { isObject } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { arrayField, field, objectField, stringField } from './record-fields.ts';
 import { parseTimestamp } from './time.ts';
@@ -35,14 +36,7 @@ export const oktaSystemLog: SourceFormat = {
   description: 'Okta System Log events (API, log streaming, SIEM exports)',
   example: 'okta-system-log-2024-05-01.json',
   logCategory: 'identity',
-  sniff: (head: Buffer): number => {
-    const text = head.toString('latin1');
-    const first = text.trimStart()[0];
-    if (first !== '{' && first !== '[') return 0;
-    let score = 0;
-    for (const [pattern, value] of MARKERS) if (value > score && pattern.test(text)) score = value;
-    return score;
-  },
+  sniff: (head: Buffer): number => jsonMarkerScore(head, MARKERS),
   records: (input: Readable): AsyncIterable<RecordResult> => scanJsonRecords(input),
   normalize: normalizeOkta,
 };

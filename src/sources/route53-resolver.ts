@@ -12,6 +12,7 @@ import {
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
@@ -58,15 +59,7 @@ export const route53Resolver: SourceFormat = {
 
 /** Scores how much the first bytes of a stream look like Resolver query log records. */
 export function sniffRoute53Resolver(head: Buffer, _name: string): number {
-  const textHead = head.toString('latin1');
-  const first = textHead.trimStart()[0];
-  if (first !== '{' && first !== '[') return 0;
-
-  let score = 0;
-  for (const [pattern, value] of MARKERS) {
-    if (value > score && pattern.test(textHead)) score = value;
-  }
-  return score;
+  return jsonMarkerScore(head, MARKERS);
 }
 
 /** Maps one Resolver query log record to an event. */
