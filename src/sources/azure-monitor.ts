@@ -182,7 +182,7 @@ function activityStatus(value: string | null): { status: Status; detail: string 
 function activityActor(record: JsonObject): Actor {
   const actor = emptyActor();
   const identity = objectField(record, 'identity') ?? {};
-  // Activity Log records say `claims`; Key Vault's AuditEvent says `claim`.
+  // Activity Log records name the object `claims`, and Key Vault's AuditEvent names it `claim`.
   const claims =
     objectField(identity, 'claims') ??
     objectField(identity, 'claim') ??
@@ -291,12 +291,15 @@ function signIn(record: JsonObject, properties: JsonObject, time: string, ref: E
     ? (stringField(statusObject, 'failureReason') ?? get('ResultDescription') ?? errorCode)
     : null;
 
+  let status: Status = 'unknown';
+  if (errorCode !== null) status = failed ? 'failure' : 'success';
+
   return base(ref, time, 'azure.signin', {
     category: 'identity',
     class_uid: 3002,
     class_name: 'Authentication',
     activity: 'Logon',
-    status: errorCode === null ? 'unknown' : failed ? 'failure' : 'success',
+    status,
     status_detail: failed ? errorCode : null,
     actor,
     src,
@@ -344,7 +347,8 @@ function directoryAudit(
   actor.name =
     (user === null ? null : stringField(user, 'displayName', 'userPrincipalName')) ??
     (app === null ? null : stringField(app, 'displayName'));
-  actor.type = user !== null && actor.uid !== null ? 'User' : app !== null ? 'Application' : null;
+  if (user !== null && actor.uid !== null) actor.type = 'User';
+  else if (app !== null) actor.type = 'Application';
   actor.account = get('tenantId', 'TenantId', 'AADTenantId');
   const src = endpoint(user === null ? null : stringField(user, 'ipAddress'));
   const targets = arrayField(properties, 'targetResources');

@@ -190,8 +190,8 @@ function isLogEntry(value: JsonObject): boolean {
 }
 
 /**
- * A Cloud Logging entry that is no audit log, such as an application's `textPayload` or
- * `jsonPayload`: kept on the timeline as `gcp.logging`, with its log name as the operation.
+ * Maps a Cloud Logging entry that is no audit log, such as an application's `textPayload` or
+ * `jsonPayload`, to a `gcp.logging` event whose operation is the log name.
  */
 function normalizeLogEntry(value: JsonObject, time: string, ref: EvidenceRef): Event {
   const resource = isObject(value.resource) ? value.resource : {};
@@ -293,7 +293,7 @@ function principalType(principal: string | null): string | null {
   return 'User';
 }
 
-// callerIp holds an address, or words such as `private` or `gce-internal-ip`.
+// callerIp is an address, or a word such as `private` or `gce-internal-ip`.
 function sourceOf(payload: JsonObject): Endpoint {
   const endpoint = emptyEndpoint();
   const metadata = isObject(payload.requestMetadata) ? payload.requestMetadata : {};

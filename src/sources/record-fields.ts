@@ -1,7 +1,6 @@
 /**
- * Field access for records that exports spell in more than one way: Azure and Microsoft 365 logs
- * name the same field `operationName`, `OperationName` or `operation_name` depending on whether
- * they come from a diagnostic export, a Log Analytics table or an SDK.
+ * Field access for records that exports spell in more than one way. Azure and Microsoft 365 logs
+ * name one field `operationName`, `OperationName` or `operation_name`, by the export they come from.
  */
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 
@@ -11,8 +10,8 @@ const MAX_KEYS_SCANNED = 256;
 const fold = (name: string): string => name.replace(/_/g, '').toLowerCase();
 
 /**
- * The value of the first of `names` the record has and holds a value other than null, compared
- * exactly first and then ignoring case and underscores.
+ * Returns the value of the first of `names` that the record has with a value other than null.
+ * Names are compared exactly first, then ignoring case and underscores.
  */
 export function field(record: JsonObject, ...names: string[]): unknown {
   for (const name of names) {
@@ -28,7 +27,7 @@ export function field(record: JsonObject, ...names: string[]): unknown {
   return undefined;
 }
 
-/** A string field, reading `{ value }` wrappers (Azure's localizable strings) too. */
+/** Returns a string field, reading `{ value }` wrappers (Azure's localizable strings) too. */
 export function stringField(record: JsonObject, ...names: string[]): string | null {
   const found = field(record, ...names);
   if (typeof found === 'string') return found === '' ? null : found;
@@ -37,7 +36,7 @@ export function stringField(record: JsonObject, ...names: string[]): string | nu
   return null;
 }
 
-/** An object field, parsing it when an export stored it as JSON text (Log Analytics does). */
+/** Returns an object field, parsed when an export stored it as JSON text (Log Analytics does). */
 export function objectField(record: JsonObject, ...names: string[]): JsonObject | null {
   const found = field(record, ...names);
   if (isObject(found)) return found;
@@ -45,7 +44,7 @@ export function objectField(record: JsonObject, ...names: string[]): JsonObject 
   return isObject(parsed) ? parsed : null;
 }
 
-/** An array field, parsing it when an export stored it as JSON text. */
+/** Returns an array field, parsed when an export stored it as JSON text. */
 export function arrayField(record: JsonObject, ...names: string[]): unknown[] {
   const found = field(record, ...names);
   if (Array.isArray(found)) return found;
@@ -65,7 +64,7 @@ function parseJsonText(value: unknown): unknown {
   }
 }
 
-/** An IP address without the port or brackets some logs add (`1.2.3.4:5678`, `[::1]:443`). */
+/** Strips the port or brackets some logs add to an address (`1.2.3.4:5678`, `[::1]:443`). */
 export function bareAddress(value: string): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
   if (bracketed?.[1] !== undefined) return bracketed[1];
