@@ -144,7 +144,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     expect(byRule(OKTA_FACTOR_RESET_RULE)).toEqual(['user.mfa.factor.deactivate']);
   });
 
-  it('states in the report which log categories the case holds and which it lacks', async () => {
+  it('reports present and missing categories', async () => {
     const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
     const section = report.slice(report.indexOf('## Log coverage'), report.indexOf('## Findings'));
 
@@ -155,7 +155,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
     expect(section).toMatch(/\| identity \| yes \| 7 \| azure\.audit, gcp\.audit, okta\.system \|/);
     // The mailbox access in the Microsoft 365 audit log shows data read.
     expect(section).toMatch(/\| storage \| yes \| 1 \| m365\.audit \|/);
-    // The CloudTrail file holds EC2 network and instance API calls, which show no flows.
+    // The CloudTrail file contains EC2 network and instance API calls, which show no flows.
     expect(section).toMatch(/\| network \| MISSING \| 0 \|/);
     expect(section).toMatch(/\| compute \| MISSING \| 0 \|/);
     expect(section).toContain('No network, compute, secrets, database logs');
@@ -195,7 +195,7 @@ describe('a case mixing CloudTrail, Kubernetes and GCP audit logs', () => {
 });
 
 describe('cloudcase sources', () => {
-  it('lists every format with an example file name and the Sigma logsource routed to it', async () => {
+  it('lists formats with examples and logsources', async () => {
     const run = await runCli(['sources', '--json']);
     expect(run.code).toBe(0);
     const listing = JSON.parse(run.stdout) as { id: string; example: string; sigma: string[] }[];

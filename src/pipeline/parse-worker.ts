@@ -13,7 +13,12 @@ import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { FORMATS } from '../sources/index.ts';
 import { implausibleTime } from '../sources/plausible-time.ts';
-import { isNormalizeError, type RecordRejected, type SourceFormat } from '../sources/types.ts';
+import {
+  isNormalizeError,
+  type NormalizeError,
+  type RecordRejected,
+  type SourceFormat,
+} from '../sources/types.ts';
 import { type EventRowValues, eventRowValues } from '../store/index.ts';
 import type { FromParser, ParserInit, StreamErrorData, ToParser } from './parse-messages.ts';
 import type { RejectedRecord } from './types.ts';
@@ -178,18 +183,29 @@ function parseRecord(
     offset: location.offset,
   };
   const event = format.normalize(value, ref);
-  const problem = isNormalizeError(event) ? event : implausibleTime(event.time);
-  if (problem !== null) {
-    addRejected(current, { ...location, kind: 'rejected', ...problem, sample: sampleOf(value) });
+  if (isNormalizeError(event)) {
+    rejectRecord(current, location, value, event);
     return;
   }
-  // A normalize error always leaves a problem, so what reaches here is an event.
-  if (isNormalizeError(event)) return;
+  const implausible = implausibleTime(event.time);
+  if (implausible !== null) {
+    rejectRecord(current, location, value, implausible);
+    return;
+  }
 
   current.stored++;
   // The record's own text is stored when the event keeps the record itself as `raw`.
   current.rows.push(eventRowValues(event, event.raw === value ? text : undefined));
   for (const match of rules.match(event)) current.matches.push(match);
+}
+
+function rejectRecord(
+  current: StreamJob,
+  location: { index: number; offset: number; line: number },
+  value: unknown,
+  problem: NormalizeError,
+): void {
+  addRejected(current, { ...location, kind: 'rejected', ...problem, sample: sampleOf(value) });
 }
 
 function addRejected(current: StreamJob, record: RecordRejected): void {

@@ -14,7 +14,7 @@ export interface CoverageRow {
   sources: string[];
   first_time: string | null;
   last_time: string | null;
-  /** What a responder cannot answer while the category is missing. */
+  /** The question a responder cannot settle while the category is missing. */
   blind_spot: string;
 }
 
@@ -29,7 +29,7 @@ const BLIND_SPOTS: Record<Category, string> = {
   identity: 'sign-ins, tokens and changes to users, roles and keys',
 };
 
-/** How one source's events count for coverage: see `SourceFormat.logCategory`. */
+/** The coverage rule of one source's events; see `SourceFormat.logCategory`. */
 export interface SourceCoverage {
   logCategory?: Category;
   alsoCovers?: readonly Category[];
@@ -46,8 +46,8 @@ function countedCategories(row: CategoryCount, coverage: SourceCoverage | undefi
 }
 
 /**
- * Every category in a fixed order, with the case's events that evidence it or marked missing.
- * `coverageOf` tells how a source counts; by default the source's format says.
+ * Lists every category in a fixed order, with the case's events that evidence it, or marked
+ * missing. `coverageOf` gives each source's coverage rule, by default from its format.
  */
 export function logCoverage(
   counts: readonly CategoryCount[],
@@ -85,7 +85,7 @@ export function logCoverage(
   return [...rows.values()];
 }
 
-/** The missing categories as one sentence, or `null` when every category is present. */
+/** Names the missing categories in one sentence, or returns `null` when none is missing. */
 export function missingSentence(rows: readonly CoverageRow[]): string | null {
   const missing = rows.filter((row) => !row.present).map((row) => row.category);
   if (missing.length === 0) return null;
@@ -103,7 +103,7 @@ export const COVERAGE_COLUMNS = [
   'without it, no view of',
 ];
 
-/** The cells of one coverage row, in `COVERAGE_COLUMNS` order. */
+/** Returns the cells of one coverage row, in `COVERAGE_COLUMNS` order. */
 export function coverageCells(row: CoverageRow): (string | number | null)[] {
   return [
     row.category,

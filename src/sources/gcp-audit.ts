@@ -317,7 +317,7 @@ function activityOf(method: string | null): string {
   return VERBS.find(([pattern]) => pattern.test(method))?.[1] ?? 'Other';
 }
 
-// Data Access entries of reads say so in their permission type; the log name tells the rest.
+// A Data Access entry gives a read in its permission type, and the log name marks admin writes.
 function readOnlyOf(payload: JsonObject, logName: string | null): boolean | null {
   const authorization = Array.isArray(payload.authorizationInfo)
     ? payload.authorizationInfo[0]

@@ -59,12 +59,12 @@ export function detectFormat(head: Buffer, name: string): SourceFormat | null {
   return best;
 }
 
-/** The format whose events carry this `Event.source`, or `undefined` for none. */
+/** Finds the format whose events carry this `Event.source`, or `undefined` for none. */
 export function formatOfSource(source: string): SourceFormat | undefined {
   return FORMATS.find((format) => (format.eventSources ?? [format.id]).includes(source));
 }
 
-/** How events of one `Event.source` count for log coverage, or `undefined` when unknown. */
+/** Returns the coverage rule of one `Event.source`, or `undefined` when it is unknown. */
 export function coverageOfSource(
   source: string,
 ): { logCategory?: Category; alsoCovers?: readonly Category[] } | undefined {

@@ -33,7 +33,7 @@ const MARKERS: [RegExp, number][] = [
   [/"auditID"\s*:[\s\S]*"verb"\s*:|"verb"\s*:[\s\S]*"auditID"\s*:/, 0.8],
 ];
 
-// Longest text, in characters, of a wrapped audit event: AKS and CloudWatch carry it as a string.
+// Maximum length, in characters, of a wrapped audit event, which AKS and CloudWatch carry as text.
 const MAX_WRAPPED_CHARS = 8 * 1024 * 1024;
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);

@@ -51,7 +51,7 @@ interface SyslogFields {
 
 /**
  * Infers the year of BSD syslog lines, which carry none. The first line gets the latest year
- * that does not put it more than two days after the reference time (the ingest time); each
+ * that does not put it more than two days after the reference time (the ingest time). Each
  * later line whose month falls before the previous line's starts the next year, as at New Year.
  * Lines without a zone are read as UTC.
  */
@@ -194,7 +194,7 @@ export const syslog: SourceFormat = {
   normalize: normalizeSyslog,
 };
 
-/** What an sshd, sudo or su message says, when it says something a responder needs. */
+/** The security meaning of an sshd, sudo or su message: a sign-in, a command or an su. */
 interface Activity {
   category: Category;
   class_uid: number;
@@ -211,7 +211,7 @@ interface Activity {
 
 const SSH_RESULT =
   /^(Accepted|Failed) (password|publickey|keyboard-interactive\/pam|gssapi-with-mic|none|hostbased) for (invalid user )?(.*?) from (\S+) port (\d+)/;
-// A user name may hold spaces: sshd logs whatever name the client sent.
+// A user name may contain spaces, because sshd logs whatever name the client sent.
 const SSH_INVALID = /^Invalid user (.*?) from (\S+)(?: port (\d+))?/;
 const PAM_FAILURE = /authentication failure;.*?rhost=(\S*)(?:\s+user=(\S+))?/;
 const SSH_CLOSED =
@@ -220,7 +220,7 @@ const SSH_REVERSE = /^reverse mapping checking getaddrinfo for \S+ \[(\S+)\] fai
 const SUDO = /^\s*(\S+) : (?:(.*?) ; )?TTY=\S+ ; PWD=.*? ; USER=(\S+) ; COMMAND=(.*)$/;
 const SU_OK = /^(?:Successful su for (\S+) by (\S+)|\(to (\S+)\) (\S+) on)/;
 const SU_FAILED = /^FAILED SU \(to (\S+)\) (\S+) on/;
-// Longest message searched for sshd, sudo and su activity; real ones are far shorter.
+// Maximum length of a message searched for sshd, sudo and su activity. Real ones are far shorter.
 const MAX_ACTIVITY_CHARS = 2048;
 const REPEATED = /^message repeated \d+ times: \[\s*(.*)\]$/;
 const SESSION_OPENED = /session opened for user (\S+?)(?:\(uid=\d+\))? by (\S*?)(?:\(uid=\d+\))?$/;
@@ -255,111 +255,104 @@ export function activityOf(app: string | null, text: string): Activity | null {
   const program = app?.replace(/\(.*\)$/, '') ?? '';
   // rsyslog folds repeats into `message repeated 5 times: [ <message>]`.
   const message = REPEATED.exec(text)?.[1] ?? text;
-  if (program === 'sshd') {
-    const result = SSH_RESULT.exec(message);
-    if (result !== null) {
-      const [, outcome, method, invalid, user, address, port] = result;
-      const failed = outcome === 'Failed';
-      const detail = failed ? (invalid === undefined ? `failed ${method}` : 'invalid user') : null;
-      return logon(
-        failed ? 'failure' : 'success',
-        detail,
-        user ?? null,
-        address ?? null,
-        Number(port),
-        `ssh ${method}`,
-      );
+
+  const own =
+    (program === 'sshd' ? sshdActivity(message) : null) ??
+    pamFailure(program, message) ??
+    (program === 'sudo' ? sudoActivity(message) : null) ??
+    (program === 'su' ? suActivity(message) : null);
+  return own ?? sessionOpened(program, message);
+}
+
+function sshdActivity(message: string): Activity | null {
+  const result = SSH_RESULT.exec(message);
+  if (result !== null) {
+    const [, outcome, method, invalid, user, address, port] = result;
+    if (outcome !== 'Failed') {
+      return logon('success', null, user ?? null, address ?? null, Number(port), `ssh ${method}`);
     }
-    const invalid = SSH_INVALID.exec(message);
-    if (invalid !== null) {
-      const port = invalid[3] === undefined ? null : Number(invalid[3]);
-      return logon(
-        'failure',
-        'invalid user',
-        invalid[1] || null,
-        invalid[2] ?? null,
-        port,
-        'ssh login',
-      );
-    }
-    const closed = SSH_CLOSED.exec(message);
-    if (closed !== null) {
-      return {
-        ...logon(
-          'unknown',
-          null,
-          closed[1] ?? null,
-          closed[2] ?? null,
-          Number(closed[3]),
-          'ssh disconnect',
-        ),
-        activity: 'Logoff',
-      };
-    }
-    const reverse = SSH_REVERSE.exec(message);
-    if (reverse !== null)
-      return {
-        ...logon('unknown', 'reverse lookup failed', null, reverse[1] ?? null, null, 'ssh connect'),
-        activity: 'Other',
-      };
+    const detail = invalid === undefined ? `failed ${method}` : 'invalid user';
+    return logon('failure', detail, user ?? null, address ?? null, Number(port), `ssh ${method}`);
   }
+
+  const invalid = SSH_INVALID.exec(message);
+  if (invalid !== null) {
+    const port = invalid[3] === undefined ? null : Number(invalid[3]);
+    const [user, address] = [invalid[1] || null, invalid[2] ?? null];
+    return logon('failure', 'invalid user', user, address, port, 'ssh login');
+  }
+
+  const closed = SSH_CLOSED.exec(message);
+  if (closed !== null) {
+    const [user, address] = [closed[1] ?? null, closed[2] ?? null];
+    const found = logon('unknown', null, user, address, Number(closed[3]), 'ssh disconnect');
+    return { ...found, activity: 'Logoff' };
+  }
+
+  const reverse = SSH_REVERSE.exec(message);
+  if (reverse === null) return null;
+  const address = reverse[1] ?? null;
+  const found = logon('unknown', 'reverse lookup failed', null, address, null, 'ssh connect');
+  return { ...found, activity: 'Other' };
+}
+
+function pamFailure(program: string, message: string): Activity | null {
   const pam = PAM_FAILURE.exec(message);
-  if (pam !== null) {
-    return logon(
-      'failure',
-      'authentication failure',
-      pam[2] ?? null,
-      pam[1] || null,
-      null,
-      `${program || 'pam'} login`,
-    );
+  if (pam === null) return null;
+  const [user, address] = [pam[2] ?? null, pam[1] || null];
+  return logon(
+    'failure',
+    'authentication failure',
+    user,
+    address,
+    null,
+    `${program || 'pam'} login`,
+  );
+}
+
+function sudoActivity(message: string): Activity | null {
+  const sudo = SUDO.exec(message);
+  if (sudo === null) return null;
+  const [, user, problem, target, command] = sudo;
+  const failed =
+    problem !== undefined && /incorrect password|not in sudoers|not allowed/i.test(problem);
+
+  return {
+    category: 'compute',
+    class_uid: 1007,
+    class_name: 'Process Activity',
+    activity: 'Launch',
+    status: failed ? 'failure' : 'success',
+    detail: failed ? (problem ?? null) : null,
+    user: user ?? null,
+    src: null,
+    port: null,
+    operation: `sudo ${clipPart(command ?? '')}`,
+    target: target ?? null,
+  };
+}
+
+function suActivity(message: string): Activity | null {
+  const failed = SU_FAILED.exec(message);
+  if (failed !== null) {
+    const found = logon('failure', 'su failed', failed[2] ?? null, null, null, 'su');
+    return { ...found, target: failed[1] ?? null };
   }
-  if (program === 'sudo') {
-    const sudo = SUDO.exec(message);
-    if (sudo !== null) {
-      const [, user, problem, target, command] = sudo;
-      const failed =
-        problem !== undefined && /incorrect password|not in sudoers|not allowed/i.test(problem);
-      return {
-        category: 'compute',
-        class_uid: 1007,
-        class_name: 'Process Activity',
-        activity: 'Launch',
-        status: failed ? 'failure' : 'success',
-        detail: failed ? (problem ?? null) : null,
-        user: user ?? null,
-        src: null,
-        port: null,
-        operation: `sudo ${clipPart(command ?? '')}`,
-        target: target ?? null,
-      };
-    }
-  }
-  if (program === 'su') {
-    const failed = SU_FAILED.exec(message);
-    if (failed !== null)
-      return {
-        ...logon('failure', 'su failed', failed[2] ?? null, null, null, 'su'),
-        target: failed[1] ?? null,
-      };
-    const ok = SU_OK.exec(message);
-    if (ok !== null)
-      return {
-        ...logon('success', null, ok[2] ?? ok[4] ?? null, null, null, 'su'),
-        target: ok[1] ?? ok[3] ?? null,
-      };
-  }
+
+  const ok = SU_OK.exec(message);
+  if (ok === null) return null;
+  const found = logon('success', null, ok[2] ?? ok[4] ?? null, null, null, 'su');
+  return { ...found, target: ok[1] ?? ok[3] ?? null };
+}
+
+const SESSION_PROGRAMS = new Set(['su', 'sudo', 'sshd', 'login']);
+
+function sessionOpened(program: string, message: string): Activity | null {
   const session = SESSION_OPENED.exec(message);
-  if (
-    session !== null &&
-    (program === 'su' || program === 'sudo' || program === 'sshd' || program === 'login')
-  ) {
-    return {
-      ...logon('success', null, session[2] || session[1] || null, null, null, `${program} session`),
-      target: session[1] ?? null,
-    };
-  }
-  return null;
+  if (session === null || !SESSION_PROGRAMS.has(program)) return null;
+  const user = session[2] || session[1] || null;
+  const found = logon('success', null, user, null, null, `${program} session`);
+  return { ...found, target: session[1] ?? null };
 }
 
 function endpoint(address: string | null, port: number | null): Endpoint {
