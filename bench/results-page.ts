@@ -30,15 +30,17 @@ const MIB = 1024 * 1024;
 
 // Written from CPU profiles (`node --cpu-prof`, both threads) and phase timings
 // (`investigate -v`) of 200,000-event runs, and from the million-event runs of the table, on
-// the 2-core machine of the table, on 2026-12-04, while other work kept its load average near 8.
+// the 2-core machine of the table, on 2026-12-04; the profiles ran while other work kept its
+// load average near 8.
 const LIMITS_SECTION = [
   '## What limits it',
   '',
   'The targets are 50,000 events/s and a peak RSS under 1 GiB for any input; neither is met.',
-  'The machine was shared during these runs (see the load column), so wall-clock times are',
-  'slower than an idle machine gives. At the same load, a million events took the code of the',
-  'older row 341 s and 144 CPU seconds (peak RSS 1469 MiB), and that of the newer row 176 s',
-  'and 106 CPU seconds.',
+  'The two 17:50 and 16:22 rows ran while other work shared the machine (see the load column).',
+  'At that load, a million events took the single-thread code 341 s and 144 CPU seconds (peak',
+  'RSS 1469 MiB), and the two-thread code 176 s and 106 CPU seconds. On a quiet machine (the',
+  '19:04 row) the two-thread code reads a million events in 64 s, 15,600 events/s, with a',
+  'peak RSS of 1196 MiB.',
   '',
   'Ingest runs on two threads: a parser thread scans, parses, normalizes and matches, and the',
   'main thread stores rows in DuckDB. Profile of a 200,000-event run (about 21 s of ingest):',
