@@ -3,7 +3,6 @@ import path from 'node:path';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
 import type { Logger } from '../core/logger.ts';
-import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
@@ -57,16 +56,17 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const { logger } = options;
   await ensureCase(options.caseDir);
 
-  const { rules, roots, loaded, problems } = await loadRuleSet(options, logger);
   const db = await CaseDb.open(options.caseDir);
   let parser: ParserThread | null = null;
   try {
-    await db.upsertRules(rules.meta());
+    parser = await ParserThread.start(ruleRoots(options));
+    const { meta, loaded, problems } = parser.rules;
+    logRuleProblems(problems, logger);
+    await db.upsertRules(meta);
     await db.recordAudit(analyst, 'investigate', { paths: options.paths });
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
-    parser = await ParserThread.start(roots);
     await ingestAll(options, analyst, db, parser, run, progress);
     timer('ingest');
 
@@ -94,30 +94,13 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   }
 }
 
-/**
- * The rule set of a run, with the counts and problems of loading it for the summary. The
- * parser thread loads the same `roots` again for matching; this copy supplies the metadata.
- */
-interface LoadedRuleSet {
-  rules: RuleSet;
-  roots: string[];
-  loaded: number;
-  problems: RuleProblem[];
+/** Rule folders of a run: the built-in pack unless disabled, then the user's folders. */
+function ruleRoots(options: InvestigateOptions): string[] {
+  return [...(options.noBuiltinRules ? [] : [BUILTIN_RULES]), ...(options.rulesDirs ?? [])];
 }
 
-async function loadRuleSet(options: InvestigateOptions, logger: Logger): Promise<LoadedRuleSet> {
-  const roots = [...(options.noBuiltinRules ? [] : [BUILTIN_RULES]), ...(options.rulesDirs ?? [])];
-  const loaded = await loadRules(roots);
-  const problems: RuleProblem[] = [];
-  for (const issue of loaded.issues) {
-    if (issue.severity !== 'error') continue;
-    logger.warn('rule not loaded', { file: issue.file, line: issue.line, code: issue.code });
-    const { file, line, code, severity, message } = issue;
-    problems.push({ file, line, code, severity, message });
-  }
-  logger.debug('rules loaded', { rules: loaded.rules.length, files: loaded.filesRead });
-
-  return { rules: new RuleSet(loaded.rules), roots, loaded: loaded.rules.length, problems };
+function logRuleProblems(problems: RuleProblem[], logger: Logger): void {
+  for (const { file, line, code } of problems) logger.warn('rule not loaded', { file, line, code });
 }
 
 async function ingestAll(

@@ -2,14 +2,23 @@
  * Messages between the ingest loop and the parser thread (`parse-worker.ts`). Everything in them
  * is plain data, because `postMessage` copies it with the structured clone algorithm.
  */
-import type { CorrelationHit, EventMatch } from '../detect/types.ts';
+import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
 import type { EventRowValues } from '../store/index.ts';
-import type { RejectedRecord } from './types.ts';
+import type { RejectedRecord, RuleProblem } from './types.ts';
 
 /** Settings the parser thread starts with. */
 export interface ParserInit {
-  /** Rule folders to load, the same the run loaded for its summary and rule metadata. */
+  /** Rule folders to load; the thread reports what it loaded in its `ready` message. */
   ruleRoots: string[];
+}
+
+/** What the parser thread loaded from its rule folders, for the run's summary and rules table. */
+export interface RuleLoad {
+  meta: RuleMeta[];
+  /** Rules that loaded. */
+  loaded: number;
+  /** Loading errors: rules that were not loaded, with their file and line. */
+  problems: RuleProblem[];
 }
 
 /** A stream error, rebuilt in the parser thread so that the scanner maps it to the same code. */
@@ -48,7 +57,7 @@ export interface ParsedBatch {
 
 /** Messages from the parser thread. */
 export type FromParser =
-  | { type: 'ready' }
+  | { type: 'ready'; rules: RuleLoad }
   | ParsedBatch
   | {
       type: 'done';

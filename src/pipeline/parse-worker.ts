@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CloudcaseError } from '../core/errors.ts';
 import type { EvidenceRef } from '../core/event.ts';
-import { loadRules, RuleSet } from '../detect/sigma/index.ts';
+import { type LoadResult, loadRules, RuleSet } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { FORMATS } from '../sources/index.ts';
 import { implausibleTime } from '../sources/plausible-time.ts';
@@ -20,8 +20,14 @@ import {
   type SourceFormat,
 } from '../sources/types.ts';
 import { type EventRowValues, eventRowValues } from '../store/index.ts';
-import type { FromParser, ParserInit, StreamErrorData, ToParser } from './parse-messages.ts';
-import type { RejectedRecord } from './types.ts';
+import type {
+  FromParser,
+  ParserInit,
+  RuleLoad,
+  StreamErrorData,
+  ToParser,
+} from './parse-messages.ts';
+import type { RejectedRecord, RuleProblem } from './types.ts';
 
 type StreamStart = Extract<ToParser, { type: 'start' }>;
 
@@ -113,7 +119,8 @@ function send(message: FromParser): void {
 }
 
 const { ruleRoots } = workerData as ParserInit;
-const rules = new RuleSet((await loadRules(ruleRoots)).rules);
+const loadedRules = await loadRules(ruleRoots);
+const rules = new RuleSet(loadedRules.rules);
 let job: StreamJob | null = null;
 
 port.on('message', (message: ToParser) => {
@@ -137,7 +144,7 @@ port.on('message', (message: ToParser) => {
       return;
   }
 });
-send({ type: 'ready' });
+send({ type: 'ready', rules: ruleLoad(loadedRules, rules) });
 
 function crash(error: unknown): void {
   send({ type: 'crashed', message: error instanceof Error ? error.message : String(error) });
@@ -229,4 +236,13 @@ function streamError(data: StreamErrorData): Error {
 function sampleOf(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.slice(0, 200);
+}
+
+/** The summary of the rule load that the main thread records and reports. */
+function ruleLoad(loaded: LoadResult, ruleSet: RuleSet): RuleLoad {
+  const problems: RuleProblem[] = [];
+  for (const { file, line, code, severity, message } of loaded.issues) {
+    if (severity === 'error') problems.push({ file, line, code, severity, message });
+  }
+  return { meta: ruleSet.meta(), loaded: loaded.rules.length, problems };
 }

@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { CorrelationHit } from '../detect/types.ts';
-import type { FromParser, ParsedBatch, StreamErrorData, ToParser } from './parse-messages.ts';
+import type {
+  FromParser,
+  ParsedBatch,
+  RuleLoad,
+  StreamErrorData,
+  ToParser,
+} from './parse-messages.ts';
 import type { StreamSummary } from './types.ts';
 
 /** Decompressed bytes sent to the parser thread in one message, at least (except the last). */
@@ -35,6 +41,8 @@ export class ParserThread {
   #inbox: FromParser[] = [];
   #wake: (() => void) | null = null;
   #failure: Error | null = null;
+  /** The rules the thread loaded and matches with; set once it is ready. */
+  rules: RuleLoad = { meta: [], loaded: 0, problems: [] };
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -46,7 +54,8 @@ export class ParserThread {
   /** Starts the thread, which loads the rules of `ruleRoots`, and waits until it is ready. */
   static async start(ruleRoots: string[]): Promise<ParserThread> {
     const thread = new ParserThread(new Worker(BOOTSTRAP, { workerData: { ruleRoots } }));
-    await thread.#next('ready');
+    const ready = await thread.#next('ready');
+    thread.rules = ready.rules;
 
     return thread;
   }
