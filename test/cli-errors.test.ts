@@ -128,4 +128,25 @@ describe('timeline command line', () => {
 
     expect(run.stdout.trim().split('\n')).toHaveLength(3);
   });
+
+  it('warns when an interrupted run left a stream partly stored', async () => {
+    const dir = await tempDir();
+    const caseDir = path.join(dir, 'case');
+    await runCli(['investigate', await logFile(dir), '--case', caseDir]);
+    const complete = await runCli(['timeline', '--case', caseDir]);
+    expect(complete.stderr).toBe('');
+
+    const db = await CaseDb.open(caseDir);
+    try {
+      const [ingest] = await db.ingests();
+      if (ingest === undefined) throw new Error('the case has no ingest');
+      await db.beginIngest(ingest.sha256, ingest.member, ingest.path, ingest.format);
+    } finally {
+      await db.close();
+    }
+    const partial = await runCli(['timeline', '--case', caseDir]);
+
+    expect(partial.code).toBe(0);
+    expect(partial.stderr).toMatch(/did not finish.*may be missing/s);
+  });
 });

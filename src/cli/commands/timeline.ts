@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
+import { sanitizeTerminal } from '../../core/escape.ts';
 
 import { formatTimeline } from '../../report/index.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
@@ -67,11 +68,29 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       const caseDir = path.resolve(context.io.cwd, flags.case);
       const db = await CaseDb.openReadOnly(caseDir);
       try {
+        await warnOfPartialIngest(db, context);
         await formatTimeline(db.timeline(filterOf(flags)), flags.format, context.io.stdout);
       } finally {
         await db.close();
       }
     });
+}
+
+/**
+ * Tells the reader on stderr when an interrupted `investigate` left streams partly stored, so a
+ * timeline with missing events is not taken for the whole evidence.
+ */
+async function warnOfPartialIngest(db: CaseDb, context: CommandContext): Promise<void> {
+  const partial = (await db.ingests()).filter((ingest) => ingest.state === 'partial');
+  const first = partial[0];
+  if (first === undefined) return;
+  const name = first.member === null ? first.path : `${first.path} (${first.member})`;
+  const others = partial.length > 1 ? ` and ${partial.length - 1} more` : '';
+  context.io.stderr.write(
+    `warning: an investigate run on this case did not finish, so events of ` +
+      `${sanitizeTerminal(name)}${others} may be missing; run cloudcase investigate again ` +
+      'with the same inputs to complete them.\n',
+  );
 }
 
 function filterOf(flags: TimelineFlags): TimelineFilter {
