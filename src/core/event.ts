@@ -112,6 +112,17 @@ export interface Event {
   evidence: EvidenceRef;
   /** The original record, unmodified, as parsed from the log. */
   raw: Record<string, unknown>;
+  /**
+   * The provider's own id of this record (OCSF `metadata.uid`), where the format has one that
+   * is unique per record: CloudTrail `eventID`, Okta `uuid`. Two records with the same source and
+   * id are one activity read from two files, and only the first is kept on the timeline.
+   */
+  metadata_uid?: string;
+}
+
+/** The `metadata_uid` part of an event, empty when the record carries no id. */
+export function metadataUid(id: string | null): Pick<Event, 'metadata_uid'> {
+  return id === null || id === '' ? {} : { metadata_uid: id };
 }
 
 /** Builds the stable event uid from its evidence reference. */

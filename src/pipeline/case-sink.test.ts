@@ -34,6 +34,7 @@ function run(): RunSummary {
     streams: [],
     evidence: { new: 0, already_present: 0, failed: [] },
     rejected: [],
+    duplicates: 0,
     detections: { events_matched: 0, correlation_hits: 0 },
     rules: { loaded: 0, problems: [] },
     max_rss_bytes: 0,

@@ -69,6 +69,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const timer = phaseTimer(logger);
     await ingestAll(options, analyst, db, parser, run, progress);
     timer('ingest');
+    run.duplicates = await db.setAsideDuplicates();
 
     const { hits, heapBytes } = await parser.finish();
     logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
@@ -279,6 +280,7 @@ function newSummary(caseDir: string, startedAt: string): RunSummary {
     streams: [],
     evidence: { new: 0, already_present: 0, failed: [] },
     rejected: [],
+    duplicates: 0,
     detections: { events_matched: 0, correlation_hits: 0 },
     rules: { loaded: 0, problems: [] },
     max_rss_bytes: 0,

@@ -54,6 +54,11 @@ export interface RunSummary {
   evidence: { new: number; already_present: number; failed: AcquireFailure[] };
   /** Rejected records of this run, in input order, capped; `records.rejected` has the total. */
   rejected: RejectedRecord[];
+  /**
+   * Stored events of the case that repeat an event read from another file (same source and
+   * provider record id), set aside from the timeline after this run; counted in `stored`.
+   */
+  duplicates: number;
   detections: { events_matched: number; correlation_hits: number };
   /** Rules the run used, and every rule that failed to load (errors only; warnings are dropped). */
   rules: { loaded: number; problems: RuleProblem[] };

@@ -133,6 +133,7 @@ function secondRun(overrides: Partial<RunSummary> = {}): RunSummary {
     streams: [],
     evidence: { new: 1, already_present: 1, failed: [] },
     rejected: [],
+    duplicates: 0,
     detections: { events_matched: 0, correlation_hits: 0 },
     rules: { loaded: 2, problems: [] },
     max_rss_bytes: 0,

@@ -8,8 +8,10 @@ export function runFigures(run: RunSummary): string {
   const { read, stored, rejected } = run.records;
   const evidence = run.evidence;
 
+  const duplicates = run.duplicates > 0 ? ` (${run.duplicates} repeated from other files)` : '';
+
   return (
-    `read ${read}, stored ${stored}, rejected ${rejected}; ` +
+    `read ${read}, stored ${stored}${duplicates}, rejected ${rejected}; ` +
     `evidence ${evidence.new} new, ${evidence.already_present} already present`
   );
 }

@@ -6,6 +6,7 @@ import {
   type EvidenceRef,
   emptyEndpoint,
   eventUid,
+  metadataUid,
 } from '../core/event.ts';
 import { actorOf, flag, text } from './cloudtrail-actor.ts';
 import { categoryOf, ocsfClassOf, serviceName } from './cloudtrail-classify.ts';
@@ -119,6 +120,7 @@ export function normalizeCloudTrail(value: unknown, ref: EvidenceRef): Event | N
     tags: [],
     evidence: ref,
     raw,
+    ...metadataUid(text(record.eventID)),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Resource,
   type Status,
 } from '../core/event.ts';
@@ -117,6 +118,7 @@ export function normalizeOkta(value: unknown, ref: EvidenceRef): Event | Normali
     tags: [],
     evidence: ref,
     raw: value,
+    ...metadataUid(stringField(value, 'uuid')),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   insertRejectedRows,
   upsertRuleRows,
 } from './detection-rows.ts';
+import { setAsideDuplicates } from './duplicates.ts';
 import { type EventRow, rowToEvent } from './event-row.ts';
 import { DuckDbEventWriter, type EventWriter } from './event-writer.ts';
 import {
@@ -140,6 +141,14 @@ export class CaseDb {
         { sha256, member },
       );
     });
+  }
+
+  /**
+   * Sets aside later copies of events that two evidence files both hold (same source and
+   * provider record id) and returns how many; see `setAsideDuplicates`.
+   */
+  setAsideDuplicates(): Promise<number> {
+    return this.#transaction(() => setAsideDuplicates(this.#connection));
   }
 
   /** Lists every ingested stream with its evidence hash and original path. */

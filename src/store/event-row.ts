@@ -67,6 +67,8 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   // VARCHAR, not JSON: DuckDB would parse every record again to validate it, which cost as much
   // as the rest of the insert; its JSON functions read VARCHAR all the same.
   column('raw', 'VARCHAR'),
+  // Last, because cases made before it gained the column by ALTER TABLE, which appends it.
+  column('metadata_uid', 'VARCHAR'),
 ];
 
 /** The column list for SELECTs that `rowToEvent` reads, in table order. */
@@ -160,6 +162,7 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
     evidence.record,
     evidence.offset,
     verbatim ? rawJson : rawText(event),
+    event.metadata_uid ?? null,
   ];
 }
 
@@ -245,6 +248,9 @@ export function rowToEvent(row: EventRow): Event {
       offset: Number(row.evidence_offset),
     },
     raw: JSON.parse(String(row.raw)) as Record<string, unknown>,
+    ...(row.metadata_uid === null || row.metadata_uid === undefined
+      ? {}
+      : { metadata_uid: String(row.metadata_uid) }),
   };
 }
 

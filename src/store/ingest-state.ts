@@ -70,6 +70,7 @@ export async function deleteStreamRows(
     key,
   );
   await connection.run(`DELETE FROM events WHERE ${EVENT_STREAM}`, key);
+  await connection.run(`DELETE FROM duplicate_events WHERE ${EVENT_STREAM}`, key);
   await connection.run(`DELETE FROM rejected WHERE ${STREAM}`, key);
 }
 

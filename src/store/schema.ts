@@ -14,6 +14,14 @@ export const SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
   ${eventColumns}
 )`,
+  // Cases created before the provider's record id was stored gain it as the last column, where
+  // EVENT_COLUMNS puts it for new cases, so the appender's column order holds for both.
+  'ALTER TABLE events ADD COLUMN IF NOT EXISTS metadata_uid VARCHAR',
+  // Later copies of events read from two files (see duplicates.ts).
+  `CREATE TABLE IF NOT EXISTS duplicate_events (
+  duplicate_of VARCHAR NOT NULL,
+  ${eventColumns}
+)`,
   `CREATE TABLE IF NOT EXISTS rejected (
   path VARCHAR NOT NULL,
   sha256 VARCHAR NOT NULL,

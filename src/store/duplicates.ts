@@ -1,0 +1,47 @@
+/**
+ * Events read twice: the same provider record (same source and `metadata_uid`) delivered in two
+ * evidence files, such as a CloudTrail S3 delivery file and a `lookup-events` export covering the
+ * same hour. The first copy, in evidence order, stays on the timeline; later copies move to
+ * `duplicate_events` with the uid of the copy they repeat, so nothing read is lost and every
+ * count of activity counts the activity once.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EVENT_COLUMNS } from './event-row.ts';
+
+const COLUMNS = EVENT_COLUMNS.map((c) => c.name).join(', ');
+
+/**
+ * Moves every later copy of an event to `duplicate_events`, with its detections removed, and
+ * returns how many moved. The caller runs this inside a transaction.
+ */
+export async function setAsideDuplicates(connection: DuckDBConnection): Promise<number> {
+  // Grouping first keeps the sort to the few events that have copies.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE duplicate_moves AS
+    WITH repeated AS (
+      SELECT source, metadata_uid FROM events
+      WHERE metadata_uid IS NOT NULL
+      GROUP BY source, metadata_uid HAVING count(*) > 1
+    ),
+    copies AS (
+      SELECT uid, first_value(uid) OVER (
+        PARTITION BY source, metadata_uid
+        ORDER BY evidence_sha256, evidence_member NULLS FIRST, evidence_record
+      ) AS kept
+      FROM events JOIN repeated USING (source, metadata_uid)
+    )
+    SELECT uid, kept FROM copies WHERE uid <> kept`);
+  const reader = await connection.runAndReadAll('SELECT count(*) FROM duplicate_moves');
+  const moved = Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  if (moved > 0) {
+    await connection.run(`INSERT INTO duplicate_events (duplicate_of, ${COLUMNS})
+      SELECT m.kept, ${EVENT_COLUMNS.map((c) => `e.${c.name}`).join(', ')}
+      FROM events e JOIN duplicate_moves m USING (uid)`);
+    await connection.run(
+      'DELETE FROM detections WHERE event_uid IN (SELECT uid FROM duplicate_moves)',
+    );
+    await connection.run('DELETE FROM events WHERE uid IN (SELECT uid FROM duplicate_moves)');
+  }
+  await connection.run('DROP TABLE duplicate_moves');
+
+  return moved;
+}

@@ -1,0 +1,63 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CaseDb } from '../src/store/index.ts';
+import { runCli, tempDir } from './support/cli.ts';
+
+function event(id: number): Record<string, unknown> {
+  return {
+    eventVersion: '1.08',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' },
+    eventTime: `2024-03-01T10:00:0${id}Z`,
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateAccessKey',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.10',
+    eventID: `00000000-0000-4000-8000-00000000000${id}`,
+    recipientAccountId: '111122223333',
+  };
+}
+
+describe('one CloudTrail event read from two files', () => {
+  it('keeps one copy on the timeline and the other set aside', async () => {
+    const dir = await tempDir();
+    const caseDir = path.join(dir, 'case');
+    // The S3 delivery file holds events 1 and 2; a lookup-events export repeats event 2.
+    const delivery = path.join(dir, 'delivery.json');
+    await writeFile(delivery, JSON.stringify({ Records: [event(1), event(2)] }));
+    const lookup = path.join(dir, 'lookup.json');
+    const exported = { EventId: event(2).eventID, CloudTrailEvent: JSON.stringify(event(2)) };
+    await writeFile(lookup, JSON.stringify({ Events: [exported] }));
+
+    const run = await runCli(['investigate', delivery, lookup, '--case', caseDir, '--json']);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.records).toEqual({ read: 3, stored: 3, rejected: 0 });
+    expect(summary.duplicates).toBe(1);
+
+    const timeline = await runCli(['timeline', '--case', caseDir, '-f', 'jsonl']);
+    const ids = timeline.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).raw.eventID);
+    expect(ids).toEqual([event(1).eventID, event(2).eventID]);
+
+    // Both copies stay in the case, so the second can still be traced to its file.
+    const db = await CaseDb.openReadOnly(caseDir);
+    try {
+      const connection = await db.connect();
+      const reader = await connection.runAndReadAll(
+        'SELECT count(*) FROM duplicate_events d JOIN events e ON d.duplicate_of = e.uid',
+      );
+      expect(Number(reader.getRowsJS()[0]?.[0])).toBe(1);
+      connection.closeSync();
+    } finally {
+      await db.close();
+    }
+
+    const rerun = await runCli(['investigate', delivery, lookup, '--case', caseDir, '--json']);
+    expect(rerun.stderr).toBe('');
+    const again = JSON.parse(rerun.stdout);
+    expect(again.records.stored).toBe(0);
+    expect(again.duplicates).toBe(0);
+  });
+});
