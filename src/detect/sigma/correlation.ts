@@ -137,6 +137,15 @@ function countCondition(
     sink.error('invalid_correlation_condition', path, 'Correlation "condition" needs a bound.');
     valid = false;
   }
+  const impossible = valid && type !== null ? unreachable(condition, type, ruleCount) : null;
+  if (impossible !== null) {
+    sink.error(
+      'impossible_correlation_condition',
+      path,
+      `Correlation "condition" can never be met: ${impossible}.`,
+    );
+    valid = false;
+  }
 
   const field = typeof value.field === 'string' ? value.field : null;
   if (Array.isArray(value.field)) {
@@ -153,6 +162,49 @@ function countCondition(
     valid = false;
   }
   return { condition: valid ? condition : null, field };
+}
+
+/** Types whose condition bounds a count: a whole number of events, values or rules, from 1. */
+const COUNTS = new Set<CorrelationType>([
+  'event_count',
+  'value_count',
+  'temporal',
+  'temporal_ordered',
+]);
+
+/**
+ * Says why no value can satisfy a condition, or returns null when some value can. Counts are
+ * whole numbers of at least 1 (a group exists only once an event is in it), and a temporal
+ * correlation counts at most as many distinct rules as it references.
+ */
+function unreachable(
+  condition: CountCondition,
+  type: CorrelationType,
+  ruleCount: number,
+): string | null {
+  const { gt, gte, lt, lte, eq, neq } = condition;
+  const lows = [gt, gte, eq].filter((n) => n !== undefined);
+  const highs = [lt, lte, eq].filter((n) => n !== undefined);
+  const low = lows.length === 0 ? -Infinity : Math.max(...lows);
+  const high = highs.length === 0 ? Infinity : Math.min(...highs);
+  const lowOpen = gt !== undefined && gt === low && (gte === undefined || gte <= gt);
+  const highOpen = lt !== undefined && lt === high && (lte === undefined || lte >= lt);
+  if (eq !== undefined && neq === eq) return `it requires ${eq} and excludes it`;
+  if (!COUNTS.has(type)) {
+    if (low > high || (low === high && (lowOpen || highOpen))) return 'its bounds leave no value';
+    return null;
+  }
+
+  const most = type === 'temporal' || type === 'temporal_ordered' ? ruleCount : Infinity;
+  const first = Math.max(1, lowOpen ? Math.floor(low) + 1 : Math.ceil(low));
+  const last = Math.min(most, highOpen ? Math.ceil(high) - 1 : Math.floor(high));
+  if (first > last) {
+    return most === Infinity
+      ? 'a count is a whole number of at least 1 and these bounds admit none'
+      : `the correlation counts 1 to ${most} rules and these bounds admit none`;
+  }
+  if (first === last && neq === first) return `the only count these bounds admit is ${first}`;
+  return null;
 }
 
 function aliases(value: unknown, sink: IssueSink): Record<string, Record<string, string>> {

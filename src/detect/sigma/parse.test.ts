@@ -212,6 +212,39 @@ correlation:
     ]);
   });
 
+  test('conditions no count can meet rejected', () => {
+    const rule = (type: string, condition: string, rules = '[a, b]') => `title: c
+correlation:
+  type: ${type}
+  rules: ${rules}
+  group-by: [User]
+  timespan: 1h
+  condition: ${condition}
+`;
+    const impossible = [
+      rule('event_count', '{ gt: 5, lt: 3 }'),
+      rule('event_count', '{ lt: 1 }'),
+      rule('event_count', '{ gt: 2, lt: 3 }'),
+      rule('event_count', '{ eq: 2.5 }'),
+      rule('event_count', '{ eq: 4, neq: 4 }'),
+      rule('value_count', '{ field: Ip, lte: 0 }'),
+      rule('temporal', '{ gte: 3 }'),
+      rule('value_sum', '{ field: Bytes, gte: 10, lt: 10 }'),
+    ];
+    for (const text of impossible) {
+      expect(codes(text), text).toEqual(['impossible_correlation_condition']);
+    }
+
+    const possible = [
+      rule('event_count', '{ gt: 2, lt: 4 }'),
+      rule('event_count', '{ lte: 1 }'),
+      rule('temporal', '{ gte: 2 }'),
+      rule('value_sum', '{ field: Bytes, gt: -1.5, lt: -1 }'),
+      rule('value_avg', '{ field: Bytes, lt: 0.5 }'),
+    ];
+    for (const text of possible) expect(codes(text), text).toEqual([]);
+  });
+
   test('global action merged into documents', () => {
     const text = `action: global
 title: shared
