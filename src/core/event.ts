@@ -114,8 +114,8 @@ export interface Event {
   raw: Record<string, unknown>;
   /**
    * The provider's own id of this record (OCSF `metadata.uid`), where the format has one that
-   * is unique per record: CloudTrail `eventID`, Okta `uuid`. Two records with the same source and
-   * id are one activity read from two files, and only the first is kept on the timeline.
+   * is unique per record: CloudTrail `eventID`, Okta `uuid`. Two records with the same source, id,
+   * time and operation are one activity read from two files; only the first stays on the timeline.
    */
   metadata_uid?: string;
 }

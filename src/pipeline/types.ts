@@ -55,8 +55,9 @@ export interface RunSummary {
   /** Rejected records of this run, in input order, capped; `records.rejected` has the total. */
   rejected: RejectedRecord[];
   /**
-   * Stored events of the case that repeat an event read from another file (same source and
-   * provider record id), set aside from the timeline after this run; counted in `stored`.
+   * Stored events of the case that repeat an event read from another file (same source,
+   * provider record id, time and operation), set aside from the timeline after this run; they
+   * are counted in `stored`.
    */
   duplicates: number;
   detections: { events_matched: number; correlation_hits: number };

@@ -145,7 +145,7 @@ export class CaseDb {
 
   /**
    * Sets aside later copies of events that two evidence files both hold (same source and
-   * provider record id) and returns how many; see `setAsideDuplicates`.
+   * provider record id, time and operation) and returns how many; see `setAsideDuplicates`.
    */
   setAsideDuplicates(): Promise<number> {
     return this.#transaction(() => setAsideDuplicates(this.#connection));

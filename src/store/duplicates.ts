@@ -1,9 +1,10 @@
 /**
- * Events read twice: the same provider record (same source and `metadata_uid`) delivered in two
- * evidence files, such as a CloudTrail S3 delivery file and a `lookup-events` export covering the
- * same hour. The first copy, in evidence order, stays on the timeline; later copies move to
- * `duplicate_events` with the uid of the copy they repeat, so nothing read is lost and every
- * count of activity counts the activity once.
+ * Events read twice: the same provider record (same source, `metadata_uid`, time and operation)
+ * delivered in two evidence files, such as a CloudTrail S3 delivery file and a `lookup-events`
+ * export covering the same hour. The id alone is not enough: test data and hand-made logs reuse
+ * ids such as "1" for different activity. The first copy, in evidence order, stays on the
+ * timeline; later copies move to `duplicate_events` with the uid of the copy they repeat, so
+ * nothing read is lost and every count of activity counts the activity once.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS } from './event-row.ts';
@@ -18,16 +19,18 @@ export async function setAsideDuplicates(connection: DuckDBConnection): Promise<
   // Grouping first keeps the sort to the few events that have copies.
   await connection.run(`CREATE OR REPLACE TEMP TABLE duplicate_moves AS
     WITH repeated AS (
-      SELECT source, metadata_uid FROM events
+      SELECT source, metadata_uid, time, api_operation FROM events
       WHERE metadata_uid IS NOT NULL
-      GROUP BY source, metadata_uid HAVING count(*) > 1
+      GROUP BY ALL HAVING count(*) > 1
     ),
     copies AS (
       SELECT uid, first_value(uid) OVER (
-        PARTITION BY source, metadata_uid
+        PARTITION BY source, metadata_uid, time, events.api_operation
         ORDER BY evidence_sha256, evidence_member NULLS FIRST, evidence_record
       ) AS kept
-      FROM events JOIN repeated USING (source, metadata_uid)
+      FROM events
+      JOIN repeated USING (source, metadata_uid, time)
+      WHERE events.api_operation IS NOT DISTINCT FROM repeated.api_operation
     )
     SELECT uid, kept FROM copies WHERE uid <> kept`);
   const reader = await connection.runAndReadAll('SELECT count(*) FROM duplicate_moves');
