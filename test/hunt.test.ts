@@ -16,6 +16,8 @@ interface HuntJson {
   detections_added: number;
 }
 
+const BUILTIN_RULE_FILE = 'cloudtrail-destination-changed.yml';
+
 const BAD_RULE = `title: Routed nowhere
 logsource:
   product: windows
@@ -107,6 +109,22 @@ describe('cloudcase hunt', () => {
     const run = await runCli(['hunt', '--case', caseDir, '--rules', folder]);
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('nowhere.yml:1  unknown_logsource');
+  });
+
+  it('skips a user rule that reuses a built-in rule id', async () => {
+    const builtin = path.join(ROOT, 'rules/aws', BUILTIN_RULE_FILE);
+    const text = await readFile(builtin, 'utf8');
+    const folder = path.join(await tempDir(), 'rules');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'copy.yml'), text.replace(/^title: .*$/m, 'title: Mine'));
+    const run = await runCli(['hunt', '--case', caseDir, '--rules', folder, '--json']);
+    const result = JSON.parse(run.stdout) as HuntJson;
+
+    expect(run.code).toBe(3);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ file: 'copy.yml', code: 'duplicate_id' }),
+    ]);
+    expect(result.rules).toEqual([]);
   });
 
   it('rejects a rules folder without rules', async () => {

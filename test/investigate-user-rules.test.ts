@@ -46,6 +46,10 @@ describe('investigate with a folder of user rules', () => {
     await mkdir(rules);
     await writeFile(path.join(rules, 'good.yml'), GOOD_RULE);
     await writeFile(path.join(rules, 'broken.yml'), BROKEN_RULE);
+    await writeFile(
+      path.join(rules, 'z-copy.yml'),
+      GOOD_RULE.replace('title: Caller', 'title: Copied'),
+    );
     const logs = path.join(dir, 'trail.json');
     await writeFile(logs, JSON.stringify({ Records: [EVENT] }));
 
@@ -64,6 +68,7 @@ describe('investigate with a folder of user rules', () => {
     expect(summary.rules.loaded).toBe(1);
     expect(summary.rules.problems).toEqual([
       expect.objectContaining({ file: 'broken.yml', code: 'unknown_identifier', line: 9 }),
+      expect.objectContaining({ file: 'z-copy.yml', code: 'duplicate_id' }),
     ]);
     expect(summary.detections.events_matched).toBe(1);
   });

@@ -3,14 +3,16 @@
  * rules to the case, records the run in the audit trail and writes the reports again.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readCaseInfo } from '../case/case-dir.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { loadRules } from '../detect/sigma/index.ts';
+import { loadRules, type RuleIssue, type SigmaRule } from '../detect/sigma/index.ts';
 import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
 import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
+import { BUILTIN_RULES } from './investigate.ts';
 import type { RuleProblem } from './types.ts';
 
 export interface HuntOptions {
@@ -61,6 +63,10 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const message = `no *.yml or *.yaml rule file under ${options.rulesDirs.join(', ')}`;
     throw new CloudcaseError('no_rule_files', message, EXIT.usage);
   }
+
+  const { rules: huntable, taken } = await withoutBuiltinIds(loaded.rules, options.rulesDirs);
+  loaded.rules = huntable;
+  loaded.issues.push(...taken);
 
   const db = await CaseDb.open(options.caseDir);
   try {
@@ -157,6 +163,34 @@ function ruleResults(
       added,
     };
   });
+}
+
+/**
+ * Leaves out user rules whose id a built-in rule already has: the case's detections of the
+ * built-in rule would otherwise be shown under the user rule's title and level. Hunting with
+ * the built-in folder itself keeps every rule.
+ */
+async function withoutBuiltinIds(
+  rules: SigmaRule[],
+  rulesDirs: string[],
+): Promise<{ rules: SigmaRule[]; taken: RuleIssue[] }> {
+  if (rulesDirs.some((dir) => path.resolve(dir) === BUILTIN_RULES)) return { rules, taken: [] };
+  const builtin = new Map((await loadRules([BUILTIN_RULES])).rules.map((r) => [r.id, r.file]));
+  const taken: RuleIssue[] = [];
+  const kept = rules.filter((rule) => {
+    const file = builtin.get(rule.id);
+    if (file === undefined) return true;
+    taken.push({
+      code: 'duplicate_id',
+      severity: 'error',
+      file: rule.file,
+      line: rule.line,
+      field: 'id',
+      message: `The built-in rule ${file} already has id ${rule.id}; this one is skipped.`,
+    });
+    return false;
+  });
+  return { rules: kept, taken };
 }
 
 function ruleProblems(

@@ -241,8 +241,11 @@ function sampleOf(value: unknown): string {
 /** The summary of the rule load that the main thread records and reports. */
 function ruleLoad(loaded: LoadResult, ruleSet: RuleSet): RuleLoad {
   const problems: RuleProblem[] = [];
-  for (const { file, line, code, severity, message } of loaded.issues) {
+  // Loading reports what could not be read; the rule set what could not be compiled, routed or
+  // resolved, such as a second rule with an id already taken.
+  for (const { file, line, code, severity, message } of [...loaded.issues, ...ruleSet.issues]) {
     if (severity === 'error') problems.push({ file, line, code, severity, message });
   }
-  return { meta: ruleSet.meta(), loaded: loaded.rules.length, problems };
+  const meta = ruleSet.meta();
+  return { meta, loaded: meta.length, problems };
 }

@@ -165,18 +165,20 @@ export class RuleSet {
   }
 
   #dedupe(rules: SigmaRule[]): SigmaRule[] {
-    const seen = new Set<string>();
+    const seen = new Map<string, SigmaRule>();
     return rules.filter((rule) => {
-      if (!seen.has(rule.id)) {
-        seen.add(rule.id);
+      const first = seen.get(rule.id);
+      if (first === undefined) {
+        seen.set(rule.id, rule);
         return true;
       }
+      const where = first.line === null ? first.file : `${first.file}:${first.line}`;
       this.#issue(
         rule,
         'duplicate_id',
         // The rule does not load, so the issue is an error like any other that stops a rule.
         'error',
-        `Another rule already has id ${rule.id}; this one is skipped.`,
+        `The rule in ${where} already has id ${rule.id}; this one is skipped.`,
       );
       return false;
     });
