@@ -2,9 +2,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { sanitizeTerminal } from '../core/escape.ts';
 import type { Logger } from '../core/logger.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
+import { isTimeZone, type RecordContext } from '../sources/local-time.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
@@ -54,12 +57,13 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const analyst = options.analyst ?? defaultAnalyst();
   const progress = options.progress ?? noProgress;
   const { logger } = options;
-  await ensureCase(options.caseDir);
+  const info = await ensureCase(options.caseDir);
+  const context = recordContext(info.timezone, options.caseDir);
 
   const db = await CaseDb.open(options.caseDir);
   let parser: ParserThread | null = null;
   try {
-    parser = await ParserThread.start(ruleRoots(options));
+    parser = await ParserThread.start(ruleRoots(options), context);
     const { meta, loaded, problems } = parser.rules;
     logRuleProblems(problems, logger);
     await db.upsertRules(meta);
@@ -93,6 +97,17 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await parser?.close();
     await db.close();
   }
+}
+
+/** The case settings formats read with; a zone this runtime does not know stops the run. */
+function recordContext(timezone: string, caseDir: string): RecordContext {
+  if (isTimeZone(timezone)) return { timezone };
+  throw new CloudcaseError(
+    'invalid_timezone',
+    `case.json of ${caseDir} names the time zone "${sanitizeTerminal(timezone)}", which is no ` +
+      'IANA zone name such as UTC or Europe/Berlin; correct it and run again.',
+    EXIT.case,
+  );
 }
 
 /** Rule folders of a run: the built-in pack unless disabled, then the user's folders. */

@@ -3,6 +3,7 @@
  * is plain data, because `postMessage` copies it with the structured clone algorithm.
  */
 import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import type { RecordContext } from '../sources/local-time.ts';
 import type { EventRowValues } from '../store/index.ts';
 import type { RejectedRecord, RuleProblem } from './types.ts';
 
@@ -10,6 +11,8 @@ import type { RejectedRecord, RuleProblem } from './types.ts';
 export interface ParserInit {
   /** Rule folders to load; the thread reports what it loaded in its `ready` message. */
   ruleRoots: string[];
+  /** Case settings the formats read with, such as the zone of times written without one. */
+  context: RecordContext;
 }
 
 /** What the parser thread loaded from its rule folders, for the run's summary and rules table. */

@@ -118,7 +118,7 @@ function send(message: FromParser): void {
   port!.postMessage(message);
 }
 
-const { ruleRoots } = workerData as ParserInit;
+const { ruleRoots, context } = workerData as ParserInit;
 const loadedRules = await loadRules(ruleRoots);
 const rules = new RuleSet(loadedRules.rules);
 let job: StreamJob | null = null;
@@ -156,7 +156,7 @@ async function parseStream(current: StreamJob): Promise<void> {
   if (format === undefined) throw new Error(`unknown format ${start.formatId}`);
 
   const input = Readable.from(current.chunks(), { objectMode: false, highWaterMark: 0 });
-  for await (const result of format.records(input)) {
+  for await (const result of format.records(input, context)) {
     current.read++;
     if (result.kind === 'rejected') {
       addRejected(current, result);

@@ -2,9 +2,11 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { CorrelationHit } from '../detect/types.ts';
+import type { RecordContext } from '../sources/local-time.ts';
 import type {
   FromParser,
   ParsedBatch,
+  ParserInit,
   RuleLoad,
   StreamErrorData,
   ToParser,
@@ -52,8 +54,9 @@ export class ParserThread {
   }
 
   /** Starts the thread, which loads the rules of `ruleRoots`, and waits until it is ready. */
-  static async start(ruleRoots: string[]): Promise<ParserThread> {
-    const thread = new ParserThread(new Worker(BOOTSTRAP, { workerData: { ruleRoots } }));
+  static async start(ruleRoots: string[], context: RecordContext): Promise<ParserThread> {
+    const init: ParserInit = { ruleRoots, context };
+    const thread = new ParserThread(new Worker(BOOTSTRAP, { workerData: init }));
     const ready = await thread.#next('ready');
     thread.rules = ready.rules;
 

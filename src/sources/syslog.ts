@@ -11,6 +11,7 @@ import {
   eventUid,
   type Status,
 } from '../core/event.ts';
+import { UTC_CONTEXT, ZonedClock } from './local-time.ts';
 import { clipPart } from './message.ts';
 import {
   headLines,
@@ -42,6 +43,8 @@ interface SyslogFields {
   time: string;
   /** Set when the line had no year and the year was inferred. */
   year_inferred?: number;
+  /** Set when the line had no zone: the IANA zone its time was read in, the case's. */
+  zone_assumed?: string;
   priority: number | null;
   host: string;
   app: string | null;
@@ -53,7 +56,6 @@ interface SyslogFields {
  * Infers the year of BSD syslog lines, which carry none. The first line gets the latest year
  * that does not put it more than two days after the reference time (the ingest time). Each
  * later line whose month falls before the previous line's starts the next year, as at New Year.
- * Lines without a zone are read as UTC.
  */
 export class YearInference {
   readonly #reference: number;
@@ -80,13 +82,16 @@ export class YearInference {
 /** Parses syslog lines of one stream, keeping the year inference between lines. */
 export class SyslogLineParser implements LineParser {
   readonly #years: YearInference;
+  readonly #clock: ZonedClock;
 
-  constructor(years: YearInference = new YearInference()) {
+  /** `clock` reads the times of lines that carry no zone; UTC unless the case has another. */
+  constructor(years: YearInference = new YearInference(), clock = new ZonedClock('UTC')) {
     this.#years = years;
+    this.#clock = clock;
   }
 
   parse(line: string): LineParse {
-    const fields = parseSyslogLine(line, this.#years);
+    const fields = parseSyslogLine(line, this.#years, this.#clock);
     if (fields === null) {
       return { kind: 'rejected', code: 'not_syslog', reason: 'the line is no syslog line' };
     }
@@ -95,7 +100,11 @@ export class SyslogLineParser implements LineParser {
 }
 
 /** Parses one line in any of the three layouts, or returns null. */
-export function parseSyslogLine(line: string, years: YearInference): SyslogFields | null {
+export function parseSyslogLine(
+  line: string,
+  years: YearInference,
+  clock: ZonedClock,
+): SyslogFields | null {
   const ietf = IETF.exec(line);
   if (ietf !== null) {
     const [, pri, stamp, host, app, pid, , , message] = ietf;
@@ -136,20 +145,20 @@ export function parseSyslogLine(line: string, years: YearInference): SyslogField
     return null;
   }
   const year = years.yearOf(month, Number(day), Number(hour));
-  const date = new Date(
-    Date.UTC(year, month, Number(day), Number(hour), Number(minute), Number(second)),
+  // Feb 29 passes the leap-year check above and fails here in other years.
+  if (new Date(Date.UTC(year, month, Number(day))).getUTCMonth() !== month) return null;
+  const instant = clock.toUtc(
+    year,
+    month,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
   );
-  if (
-    date.getUTCMonth() !== month ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 60
-  ) {
-    return null;
-  }
   return {
-    time: date.toISOString(),
+    time: new Date(instant).toISOString(),
     year_inferred: year,
+    zone_assumed: clock.zone,
     priority: pri === undefined ? null : Number(pri),
     host: host ?? '-',
     ...tagged(rest ?? ''),
@@ -175,7 +184,8 @@ function looksLikeSyslog(line: string): boolean {
  * hold them, RFC 5424 lines, and rsyslog's RFC 3339 layout. sshd, sudo and su messages become
  * sign-ins and commands with their user and source address; other lines are kept as host
  * events. BSD lines carry no year and no zone: the year is inferred (see `YearInference`) and
- * kept in `raw.year_inferred`, and the time is read as UTC.
+ * kept in `raw.year_inferred`, and the time is read in the case's time zone, kept in
+ * `raw.zone_assumed`.
  */
 export const syslog: SourceFormat = {
   id: 'host.syslog',
@@ -189,8 +199,11 @@ export const syslog: SourceFormat = {
       return score + 0.1;
     return score;
   },
-  records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextRecords(input, new SyslogLineParser()),
+  records: (input: Readable, context = UTC_CONTEXT): AsyncIterable<RecordResult> =>
+    scanTextRecords(
+      input,
+      new SyslogLineParser(new YearInference(), new ZonedClock(context.timezone)),
+    ),
   normalize: normalizeSyslog,
 };
 

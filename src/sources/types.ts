@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Category, Event, EvidenceRef } from '../core/event.ts';
+import type { RecordContext } from './local-time.ts';
 
 /** One record read from a log stream, before normalization. */
 export interface RecordRead {
@@ -76,8 +77,11 @@ export interface SourceFormat {
    * the first bytes of the decompressed stream (up to 64 KiB, possibly cut mid-record).
    */
   sniff(head: Buffer, name: string): number;
-  /** Streams the records of a decompressed input; never buffers the whole input. */
-  records(input: Readable): AsyncIterable<RecordResult>;
+  /**
+   * Streams the records of a decompressed input; never buffers the whole input. `context` holds
+   * the case's settings that reading needs, such as the zone of times written without one.
+   */
+  records(input: Readable, context?: RecordContext): AsyncIterable<RecordResult>;
   /** Maps one parsed record to an event, or returns the reason it cannot. */
   normalize(value: unknown, ref: EvidenceRef): Event | NormalizeError;
 }
