@@ -42,6 +42,17 @@ describe('log coverage', () => {
     );
   });
 
+  it('counts Kubernetes reads of Secret objects for secrets and kubernetes', () => {
+    const time = '2024-01-01T00:00:00.000Z';
+    const rows = logCoverage([
+      { source: 'k8s.audit', category: 'secrets', events: 2, first_time: time, last_time: time },
+    ]);
+    const byName = new Map(rows.map((row) => [row.category, row]));
+
+    expect(byName.get('secrets')).toMatchObject({ present: true, sources: ['k8s.audit'] });
+    expect(byName.get('kubernetes')).toMatchObject({ present: true, events: 2 });
+  });
+
   it('says nothing is missing when every category has events', () => {
     const all = CATEGORIES.map((category) => ({
       source: 'x',

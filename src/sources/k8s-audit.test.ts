@@ -93,6 +93,22 @@ describe('Kubernetes audit events', () => {
     expect(events[0]?.raw).toEqual(EXEC);
   });
 
+  it('puts reads of Secret objects in the secrets category', async () => {
+    const read = {
+      ...EXEC,
+      requestURI: '/api/v1/namespaces/prod/secrets/db-password',
+      verb: 'get',
+      objectRef: { resource: 'secrets', namespace: 'prod', name: 'db-password' },
+      responseStatus: { code: 200 },
+    };
+    const { events } = await ingestText(
+      k8sAudit,
+      `${JSON.stringify(read)}\n${JSON.stringify(EXEC)}`,
+    );
+
+    expect(events.map((event) => event.category)).toEqual(['secrets', 'kubernetes']);
+  });
+
   it('unwraps events carried as text by CloudWatch Logs and by AKS diagnostic exports', async () => {
     const cloudWatch = JSON.stringify({
       events: [{ timestamp: 1738404000123, message: JSON.stringify(EXEC), logStreamName: 'a' }],

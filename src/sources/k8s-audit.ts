@@ -60,6 +60,8 @@ export const k8sAudit: SourceFormat = {
   description: 'Kubernetes API server audit events, also from EKS (CloudWatch) and AKS exports',
   example: 'kube-apiserver-audit.log',
   logCategory: 'kubernetes',
+  // Reads and writes of Secret objects show secret access.
+  alsoCovers: ['secrets'],
   sniff: sniffK8sAudit,
   records: (input: Readable): AsyncIterable<RecordResult> =>
     scanJsonRecords(input, { recordKeys: RECORD_KEYS }),
@@ -101,7 +103,7 @@ export function normalizeK8sAudit(value: unknown, ref: EvidenceRef): Event | Nor
     uid: eventUid(ref),
     time,
     source: 'k8s.audit',
-    category: 'kubernetes',
+    category: objectRef?.resource === 'secrets' ? 'secrets' : 'kubernetes',
     class_uid: 6003,
     class_name: 'API Activity',
     activity: (verb === null ? undefined : ACTIVITIES.get(verb)) ?? 'Other',
