@@ -31,6 +31,18 @@ const WORKLOAD_CATEGORIES = new Map<string, Category>([
   ['microsoftteams', 'storage'],
 ]);
 
+// PowerShell cmdlet names, such as Set-Mailbox and New-InboxRule.
+const CMDLET = /^[A-Z][a-z]+-[A-Za-z]+$/;
+
+/**
+ * Whether a record is an administrator's cmdlet (record type 1, ExchangeAdmin): a change to the
+ * tenant's configuration, such as a mailbox permission or a forwarding rule, not data access.
+ */
+function adminCmdlet(value: Record<string, unknown>, operation: string): boolean {
+  const type = field(value, 'RecordType');
+  return type === 1 || type === 'ExchangeAdmin' || CMDLET.test(operation);
+}
+
 // Operations whose names say they only read.
 const READS =
   /^(MailItemsAccessed|FileAccessed|FileDownloaded|FilePreviewed|Search\w*|Get-|View\w*|PageViewed|FileSyncDownloaded\w*)/i;
@@ -111,7 +123,9 @@ export function normalizeM365Audit(value: unknown, ref: EvidenceRef): Event | No
   }
   const { status, detail } = statusOf(stringField(value, 'ResultStatus'));
   const objectId = stringField(value, 'ObjectId');
-  const category = WORKLOAD_CATEGORIES.get(workload?.toLowerCase() ?? '') ?? 'audit';
+  const category = adminCmdlet(value, operation)
+    ? 'audit'
+    : (WORKLOAD_CATEGORIES.get(workload?.toLowerCase() ?? '') ?? 'audit');
 
   return {
     uid: eventUid(ref),
