@@ -205,6 +205,7 @@ describe('cloudcase sources', () => {
       'k8s.audit',
       'gcp.audit',
       'azure.monitor',
+      'azure.flow',
       'm365.audit',
       'okta.system',
       'github.audit',

@@ -1,5 +1,6 @@
 import type { Category } from '../core/event.ts';
 import { auditd } from './auditd.ts';
+import { azureFlow } from './azure-flow.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
 import { elb } from './elb.ts';
@@ -26,6 +27,7 @@ export const FORMATS: SourceFormat[] = [
   k8sAudit,
   gcpAudit,
   azureMonitor,
+  azureFlow,
   m365Audit,
   oktaSystemLog,
   githubAudit,
