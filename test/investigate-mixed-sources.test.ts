@@ -214,6 +214,7 @@ describe('cloudcase sources', () => {
       'aws.elb',
       'aws.guardduty',
       'aws.route53resolver',
+      'aws.rds',
       'host.syslog',
       'host.auditd',
       'host.journald',

@@ -11,6 +11,7 @@ import { journald } from './journald.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
 import { oktaSystemLog } from './okta.ts';
+import { rds } from './rds.ts';
 import { route53Resolver } from './route53-resolver.ts';
 import { s3Access } from './s3-access.ts';
 import { syslog } from './syslog.ts';
@@ -36,6 +37,7 @@ export const FORMATS: SourceFormat[] = [
   elb,
   guardDuty,
   route53Resolver,
+  rds,
   syslog,
   auditd,
   journald,
