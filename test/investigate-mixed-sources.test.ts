@@ -218,6 +218,7 @@ describe('cloudcase sources', () => {
       'host.syslog',
       'host.auditd',
       'host.journald',
+      'aws.cloudwatch',
     ]);
     expect(listing.find((entry) => entry.id === 'azure.monitor')?.sigma).toEqual([
       'azure/activitylogs',

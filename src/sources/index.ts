@@ -3,6 +3,7 @@ import { auditd } from './auditd.ts';
 import { azureFlow } from './azure-flow.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
+import { cloudWatchLogs } from './cloudwatch-logs.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
@@ -41,6 +42,7 @@ export const FORMATS: SourceFormat[] = [
   syslog,
   auditd,
   journald,
+  cloudWatchLogs,
 ];
 
 /** Lowest sniff score that counts as recognised. */

@@ -1,0 +1,126 @@
+/**
+ * CloudWatch Logs exports of logs that no other format claims: `aws logs filter-log-events` and
+ * `get-log-events` output (`events`), subscription filter payloads (`logEvents`, with the log
+ * group and stream beside them) and Logs Insights results (`@message`, `@timestamp`). Flow,
+ * Resolver, CloudTrail and Kubernetes audit messages are read by their own formats, whose sniffs
+ * score such files higher.
+ *
+ * A message that is a syslog line, as the CloudWatch agent ships `/var/log/secure` or
+ * `auth.log`, is read as one, so sshd and sudo lines become sign-ins and commands (`host.syslog`
+ * events). Any other message becomes an `aws.cloudwatch` event with its log group and stream.
+ * The event time is the log event's `timestamp`, which CloudWatch sets in UTC. `raw` keeps the
+ * log event.
+ */
+import type { Readable } from 'node:stream';
+import {
+  type Event,
+  type EvidenceRef,
+  emptyActor,
+  emptyEndpoint,
+  eventUid,
+} from '../core/event.ts';
+import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { scanJsonRecords } from './json-records.ts';
+import { jsonMarkerScore } from './json-sniff.ts';
+import { ZonedClock } from './local-time.ts';
+import { clipPart } from './message.ts';
+import { normalizeSyslog, parseSyslogLine, YearInference } from './syslog.ts';
+import { parseTimestamp } from './time.ts';
+import {
+  isNormalizeError,
+  type NormalizeError,
+  type RecordResult,
+  type SourceFormat,
+} from './types.ts';
+
+const RECORD_KEYS = ['events', 'logEvents', 'results'];
+
+const MARKERS: [RegExp, number][] = [
+  [/"logStreamName"\s*:[\s\S]*"message"\s*:|"message"\s*:[\s\S]*"logStreamName"\s*:/, 0.6],
+  [/"messageType"\s*:\s*"DATA_MESSAGE"[\s\S]*"logEvents"\s*:/, 0.6],
+  [/"@message"\s*:[\s\S]*"@timestamp"\s*:|"@timestamp"\s*:[\s\S]*"@message"\s*:/, 0.6],
+  [/"logEvents"\s*:\s*\[\s*\{\s*"id"\s*:/, 0.6],
+];
+
+/** Longest message, in characters, read as a syslog line; longer ones stay plain text. */
+const MAX_SYSLOG_CHARS = 64 * 1024;
+const UTC = new ZonedClock('UTC');
+
+export const cloudWatchLogs: SourceFormat = {
+  id: 'aws.cloudwatch',
+  description: 'CloudWatch Logs exports of other logs: syslog lines from the agent, or any text',
+  example: 'filter-log-events.json',
+  eventSources: ['aws.cloudwatch', 'host.syslog'],
+  logCategory: 'compute',
+  alsoCovers: ['identity'],
+  sniff: (head: Buffer, _name: string): number => jsonMarkerScore(head, MARKERS),
+  records: (input: Readable): AsyncIterable<RecordResult> =>
+    scanJsonRecords(input, { recordKeys: RECORD_KEYS }),
+  normalize: normalizeCloudWatchEvent,
+};
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** Maps one log event to a syslog event when its message is a syslog line, else to a log line. */
+export function normalizeCloudWatchEvent(value: unknown, ref: EvidenceRef): Event | NormalizeError {
+  if (!isObject(value)) {
+    return { code: 'not_cloudwatch_event', reason: 'the record is not a JSON object' };
+  }
+  const message = text(value.message) ?? text(value['@message']);
+  if (message === null) {
+    return { code: 'missing_message', reason: 'the log event has no message' };
+  }
+  const stamp = value.timestamp ?? value['@timestamp'];
+  if (stamp === undefined || stamp === null) {
+    return { code: 'missing_time', reason: 'the log event has no timestamp' };
+  }
+  const time = parseTimestamp(stamp);
+  if (time === null) {
+    return { code: 'invalid_time', reason: 'the log event timestamp is not a valid instant' };
+  }
+
+  const line = message.replace(/\r?\n$/, '');
+  if (line.length <= MAX_SYSLOG_CHARS) {
+    const fields = parseSyslogLine(line, new YearInference(Date.parse(time)), UTC);
+    if (fields !== null) {
+      const event = normalizeSyslog({ ...fields, time }, ref);
+      return isNormalizeError(event) ? event : { ...event, raw: value };
+    }
+  }
+  return logLine(value, line, time, ref);
+}
+
+function logLine(value: JsonObject, line: string, time: string, ref: EvidenceRef): Event {
+  const group = text(value.logGroup) ?? text(value['@log']);
+  const stream = text(value.logStreamName) ?? text(value.logStream) ?? text(value['@logStream']);
+  const resources = [
+    ...(group === null ? [] : [{ uid: group, type: 'log_group' }]),
+    ...(stream === null ? [] : [{ uid: stream, type: 'log_stream' }]),
+  ];
+  const where = group ?? stream ?? 'log';
+
+  return {
+    uid: eventUid(ref),
+    time,
+    source: 'aws.cloudwatch',
+    category: 'compute',
+    class_uid: 0,
+    class_name: 'Base Event',
+    activity: 'Other',
+    status: 'unknown',
+    status_detail: null,
+    actor: emptyActor(),
+    src: emptyEndpoint(),
+    dst: emptyEndpoint(),
+    user_agent: null,
+    cloud: { provider: 'aws', account: text(value.owner), region: null },
+    api: { service: 'logs', operation: null, request_id: null, read_only: null },
+    resources,
+    message: `${clipPart(where)}: ${clipPart(line.replace(/\s+/g, ' '))}`,
+    tags: [],
+    evidence: ref,
+    raw: value,
+  };
+}
