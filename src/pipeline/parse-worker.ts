@@ -5,6 +5,7 @@
  * DuckDB, lets an ingest use two cores. Correlation state lives here too, so the run's
  * correlation hits come from the `finish` message.
  */
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CloudcaseError } from '../core/errors.ts';
@@ -156,7 +157,8 @@ async function parseStream(current: StreamJob): Promise<void> {
   if (format === undefined) throw new Error(`unknown format ${start.formatId}`);
 
   const input = Readable.from(current.chunks(), { objectMode: false, highWaterMark: 0 });
-  for await (const result of format.records(input, context)) {
+  const fileName = path.basename(start.member ?? start.path);
+  for await (const result of format.records(input, { ...context, fileName })) {
     current.read++;
     if (result.kind === 'rejected') {
       addRejected(current, result);

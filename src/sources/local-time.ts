@@ -8,6 +8,11 @@
 export interface RecordContext {
   /** IANA zone for times written without one, such as `Europe/Berlin`; `UTC` by default. */
   timezone: string;
+  /**
+   * Base name of the file or archive member read, when known. Some logs name their account or
+   * region only there, such as VPC flow log files delivered to S3.
+   */
+  fileName?: string;
 }
 
 /** The context of a stream read outside a case: times without a zone are UTC. */

@@ -3,6 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Event } from '../core/event.ts';
+import type { RecordContext } from './local-time.ts';
 import {
   isNormalizeError,
   type NormalizeError,
@@ -19,9 +20,13 @@ export interface Outcome {
   rejected: (RecordRejected | NormalizeError)[];
 }
 
-export async function ingestWith(format: SourceFormat, input: Readable): Promise<Outcome> {
+export async function ingestWith(
+  format: SourceFormat,
+  input: Readable,
+  context?: RecordContext,
+): Promise<Outcome> {
   const outcome: Outcome = { events: [], rejected: [] };
-  for await (const result of format.records(input)) {
+  for await (const result of format.records(input, context)) {
     if (result.kind === 'rejected') {
       outcome.rejected.push(result);
       continue;
@@ -34,8 +39,12 @@ export async function ingestWith(format: SourceFormat, input: Readable): Promise
   return outcome;
 }
 
-export function ingestText(format: SourceFormat, text: string): Promise<Outcome> {
-  return ingestWith(format, Readable.from([Buffer.from(text)]));
+export function ingestText(
+  format: SourceFormat,
+  text: string,
+  context?: RecordContext,
+): Promise<Outcome> {
+  return ingestWith(format, Readable.from([Buffer.from(text)]), context);
 }
 
 export function ingestLogFile(format: SourceFormat, relative: string): Promise<Outcome> {

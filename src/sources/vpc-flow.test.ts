@@ -92,6 +92,23 @@ describe('VPC flow logs', () => {
     expect(events[4]?.raw.original).toContain('49761 3389 6 20 4249');
   });
 
+  it('takes the region, and an account the line lacks, from an S3 delivery file name', async () => {
+    const lines = [
+      'version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
+      '2 eni-0a1b2c3d 198.51.100.7 10.0.1.5 50122 22 6 3 180 1712052000 1712052060 REJECT OK',
+    ].join('\n');
+    const fileName = '123456789012_vpcflowlogs_eu-west-1_fl-0abc123_20240402T1000Z_1a2b3c4d.log.gz';
+    const named = await ingestText(vpcFlow, lines, { timezone: 'UTC', fileName });
+    expect(named.events[0]?.cloud).toEqual({
+      provider: 'aws',
+      account: '123456789012',
+      region: 'eu-west-1',
+    });
+
+    const unnamed = await ingestText(vpcFlow, lines, { timezone: 'UTC', fileName: 'flows.log' });
+    expect(unnamed.events[0]?.cloud).toMatchObject({ account: null, region: null });
+  });
+
   it('reads Transit Gateway flow logs with their gateway and attachments', async () => {
     const { events, rejected } = await ingestLogFile(vpcFlow, `${SAMPLES}/test-tgw-samples.log`);
 

@@ -9,6 +9,7 @@ import {
   type Resource,
   type Status,
 } from '../core/event.ts';
+import type { RecordContext } from './local-time.ts';
 import { clipPart } from './message.ts';
 import { integerField, present } from './text-fields.ts';
 import {
@@ -60,8 +61,10 @@ export const vpcFlow: SourceFormat = {
   example: '123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20240101T0000Z_a1b2c3d4.log.gz',
   logCategory: 'network',
   sniff: sniffVpcFlow,
-  records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextOrJsonRecords(input, new FlowLineParser(), { recordKeys: CLOUDWATCH_RECORD_KEYS }),
+  records: (input: Readable, context?: RecordContext): AsyncIterable<RecordResult> =>
+    scanTextOrJsonRecords(input, new FlowLineParser(deliveryOf(context?.fileName)), {
+      recordKeys: CLOUDWATCH_RECORD_KEYS,
+    }),
   normalize: normalizeVpcFlow,
 };
 
@@ -74,8 +77,30 @@ function headerFields(tokens: string[]): string[] | null {
 }
 
 /** Reads flow log lines, taking the field names from the latest header line seen. */
+/**
+ * Key under which a record read from an S3 delivery file keeps the account and region that the
+ * file's name gives, for lines whose fields lack them (the default format has no region).
+ */
+export const FILE_NAME_KEY = 'from_file_name';
+
+// `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`, as S3 holds them.
+const DELIVERY_NAME = /^(\d{12})_vpcflowlogs_([a-z]{2}(?:-[a-z]+)+-\d)_/;
+
+/** The account and region an S3 delivery file's name gives, or null for another name. */
+export function deliveryOf(
+  fileName: string | undefined,
+): { account: string; region: string } | null {
+  const found = DELIVERY_NAME.exec(fileName ?? '');
+  return found === null ? null : { account: found[1] ?? '', region: found[2] ?? '' };
+}
+
 class FlowLineParser implements LineParser {
   #fields: string[] | null = null;
+  readonly #delivery: { account: string; region: string } | null;
+
+  constructor(delivery: { account: string; region: string } | null = null) {
+    this.#delivery = delivery;
+  }
 
   parse(line: string): LineParse {
     const tokens = line.trim().split(/ +/);
@@ -100,6 +125,7 @@ class FlowLineParser implements LineParser {
       value[name] = tokens[i];
     });
     value[RAW_LINE_KEY] = line;
+    if (this.#delivery !== null) value[FILE_NAME_KEY] = this.#delivery;
     return { kind: 'record', value };
   }
 }
@@ -186,7 +212,11 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
     src,
     dst,
     user_agent: null,
-    cloud: { provider: 'aws', account: field(record, 'account-id'), region: regionOf(record) },
+    cloud: {
+      provider: 'aws',
+      account: field(record, 'account-id') ?? fromFileName(record, 'account'),
+      region: regionOf(record),
+    },
     api: { service: null, operation: null, request_id: null, read_only: null },
     resources,
     message: summaryOf(record, action, logStatus, src, dst, resources),
@@ -239,7 +269,15 @@ function regionOf(record: Fields): string | null {
   if (region !== null) return region;
 
   const arn = field(record, 'ecs-cluster-arn') ?? field(record, 'ecs-task-arn');
-  return arn === null ? null : (/^arn:aws[\w-]*:ecs:([a-z0-9-]+):/.exec(arn)?.[1] ?? null);
+  const fromArn = arn === null ? null : (/^arn:aws[\w-]*:ecs:([a-z0-9-]+):/.exec(arn)?.[1] ?? null);
+  return fromArn ?? fromFileName(record, 'region');
+}
+
+function fromFileName(record: Fields, key: 'account' | 'region'): string | null {
+  const delivery = record[FILE_NAME_KEY];
+  if (typeof delivery !== 'object' || delivery === null) return null;
+  const value = (delivery as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : null;
 }
 
 function endpointOf(record: Fields, side: 'src' | 'dst'): Endpoint {
