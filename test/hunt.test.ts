@@ -14,6 +14,7 @@ interface HuntJson {
   rules: { id: string; title: string; matches: number; added: number; kind: string }[];
   problems: { file: string; code: string }[];
   detections_added: number;
+  correlation_hits_added: number;
 }
 
 const BUILTIN_RULE_FILE = 'cloudtrail-destination-changed.yml';
@@ -75,11 +76,14 @@ describe('cloudcase hunt', () => {
     expect(first.result.detections_added).toBeGreaterThan(0);
     const matched = first.result.rules.filter((rule) => rule.matches > 0);
     expect(matched.every((rule) => rule.added === rule.matches)).toBe(true);
+    const hits = first.result.rules.filter((rule) => rule.kind === 'correlation');
+    expect(first.result.correlation_hits_added).toBe(hits.reduce((n, rule) => n + rule.added, 0));
   });
 
   it('adds nothing when run again', () => {
     expect(second.code).toBe(0);
     expect(second.result.detections_added).toBe(0);
+    expect(second.result.correlation_hits_added).toBe(0);
     expect(second.result.rules.map((rule) => rule.matches)).toEqual(
       first.result.rules.map((rule) => rule.matches),
     );

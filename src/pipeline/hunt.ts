@@ -44,7 +44,10 @@ export interface HuntResult {
   rules: HuntRuleResult[];
   /** Rules that did not load, route or compile, with their reason codes. */
   problems: RuleProblem[];
+  /** Single-event matches the case did not hold before. */
   detections_added: number;
+  /** Correlation hits the case did not hold before, after each rule's hits were replaced. */
+  correlation_hits_added: number;
   seconds: number;
   reports: string[];
 }
@@ -95,21 +98,22 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
         code: problem.code,
       });
     }
-    const added = rules.reduce(
-      (sum, rule) => sum + (rule.kind === 'detection' ? rule.added : 0),
-      0,
-    );
+    const added = addedOf(rules, 'detection');
+    const hitsAdded = addedOf(rules, 'correlation');
     const counts = await db.counts();
     const events = counts.sources.reduce((sum, row) => sum + row.events, 0);
 
+    const report = await buildReport(db, null);
+    const { files } = await writeReports(options.caseDir, report, db);
+    // Recorded once the reports are written, so the trail lists only hunts that completed.
     await db.recordAudit(options.analyst ?? defaultAnalyst(), 'hunt', {
       rules_dirs: options.rulesDirs,
       rules_run: rules.length,
       rules_not_run: problems.length,
       detections_added: added,
+      correlation_hits_added: hitsAdded,
+      reports: files,
     });
-    const report = await buildReport(db, null);
-    const { files } = await writeReports(options.caseDir, report, db);
     const seconds = Math.round(performance.now() - started) / 1000;
     return {
       case_dir: options.caseDir,
@@ -117,12 +121,18 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       rules,
       problems,
       detections_added: added,
+      correlation_hits_added: hitsAdded,
       seconds,
       reports: files,
     };
   } finally {
     await db.close();
   }
+}
+
+/** New stored rows of the rules of one kind: matches of detections, hits of correlations. */
+function addedOf(rules: HuntRuleResult[], kind: HuntRuleResult['kind']): number {
+  return rules.reduce((sum, rule) => sum + (rule.kind === kind ? rule.added : 0), 0);
 }
 
 /** Counts of stored single-event matches and correlation hits, by rule id. */

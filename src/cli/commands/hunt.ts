@@ -46,7 +46,7 @@ export function registerHunt(program: Command, context: CommandContext): void {
 export function renderHunt(result: HuntResult): string {
   const lines = [
     `${result.rules.length} rules ran over ${result.events} events in ${result.seconds} s; ` +
-      `${result.detections_added} new detections.`,
+      `${result.detections_added} new detections, ${result.correlation_hits_added} new correlation hits.`,
   ];
   const ran = [...result.rules].sort(
     (a, b) => b.matches - a.matches || a.file.localeCompare(b.file),
