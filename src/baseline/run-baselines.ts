@@ -56,9 +56,22 @@ export async function runBaselines(
   options: RunBaselinesOptions = {},
 ): Promise<BaselineResult> {
   const thresholds = { ...BASELINE_DEFAULTS, ...options.thresholds };
+
+  const restore = await raiseMemoryLimit(connection);
+  try {
+    return await computeBaselines(connection, options, thresholds);
+  } finally {
+    await restore();
+  }
+}
+
+async function computeBaselines(
+  connection: DuckDBConnection,
+  options: RunBaselinesOptions,
+  thresholds: BaselineOptions,
+): Promise<BaselineResult> {
   const timings: Record<string, number> = {};
   const time = timer(timings);
-
   const enriched = await enrichAddresses(connection, options.geoip ?? shippedGeoIp);
   time('geoip');
   await createBaselineEvents(connection);
@@ -172,6 +185,25 @@ function countByKind(anomalies: readonly Anomaly[]): BaselineSummary['by_kind'] 
   for (const anomaly of anomalies) counts[anomaly.kind] = (counts[anomaly.kind] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * The window queries sort every identity event; within the 256 MB that a writable case gets,
+ * DuckDB would spill most of a million events to disk. Sets the limit to `BASELINE_MEMORY`
+ * and returns a function that restores the previous one.
+ */
+async function raiseMemoryLimit(connection: DuckDBConnection): Promise<() => Promise<void>> {
+  const reader = await connection.runAndReadAll("SELECT current_setting('memory_limit') AS value");
+  const previous = String(reader.getRowObjectsJS()[0]?.value ?? '');
+  await connection.run(`SET memory_limit = '${BASELINE_MEMORY}'`);
+
+  return async () => {
+    if (previous !== '')
+      await connection.run(`SET memory_limit = '${previous.replaceAll("'", "''")}'`);
+  };
+}
+
+/** DuckDB memory limit while the baselines run. */
+export const BASELINE_MEMORY = '1GB';
 
 function timer(timings: Record<string, number>): (step: string) => void {
   let last = performance.now();
