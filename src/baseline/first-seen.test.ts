@@ -13,8 +13,9 @@ import {
 } from './test-case.ts';
 import type { Anomaly, AnomalyKind } from './types.ts';
 
-async function anomaliesOf(list: Call[]): Promise<Anomaly[]> {
-  const result = await baselinesOf(calls(list), { detectors: FIRST_SEEN_DETECTORS });
+async function anomaliesOf(list: Call[], minBaselineEvents?: number): Promise<Anomaly[]> {
+  const thresholds = minBaselineEvents === undefined ? {} : { minBaselineEvents };
+  const result = await baselinesOf(calls(list), { detectors: FIRST_SEEN_DETECTORS, thresholds });
   return result.anomalies;
 }
 
@@ -61,7 +62,19 @@ describe('first-seen baselines', () => {
   it('needs enough earlier events', async () => {
     const sparse = [0, 24, 48].map((hour) => ({ time: at(hour + 10) }));
 
-    expect(await anomaliesOf([...sparse, { time: at(73), ip: FAR }])).toEqual([]);
+    expect(await anomaliesOf([...sparse, { time: at(73), ip: FAR }], 5)).toEqual([]);
+  });
+
+  it('flags a new country after one earlier event', async () => {
+    const anomalies = await anomaliesOf([{ time: at(10) }, { time: at(400), ip: FAR }]);
+
+    expect(anomalies.find((a) => a.kind === 'new_country')?.usual).toEqual([
+      { value: 'GB', count: 1 },
+    ]);
+  });
+
+  it('needs a day of history', async () => {
+    expect(await anomaliesOf([{ time: at(10) }, { time: at(20), ip: FAR }])).toEqual([]);
   });
 
   it('flags a new region, user agent and API', async () => {

@@ -2,7 +2,7 @@
 export interface BaselineOptions {
   /** Length of an identity's baseline window from its first event, in ms. Default 24 h. */
   baselineMs: number;
-  /** Earlier events an identity must have before a value counts as new. Default 10. */
+  /** Earlier events an identity must have before a value counts as new. Default 1. */
   minBaselineEvents: number;
   /** Time after a new value's first event in which its later events join the anomaly, in ms. Default 24 h. */
   followUpMs: number;
@@ -47,7 +47,7 @@ const HOUR_MS = 3_600_000;
 /** The default thresholds. */
 export const BASELINE_DEFAULTS: Readonly<BaselineOptions> = {
   baselineMs: 24 * HOUR_MS,
-  minBaselineEvents: 10,
+  minBaselineEvents: 1,
   followUpMs: 24 * HOUR_MS,
   maxEventsPerAnomaly: 100,
   maxAnomaliesPerKind: 1000,
