@@ -63,9 +63,20 @@ function countSentence(report: BaselineReport): string {
 }
 
 const INTRO =
-  'Each identity is compared with its own history in this case: a value is new when the ' +
-  'identity had not used it since its first event, after a baseline window of its first ' +
-  '24 hours. Private, loopback and cloud-provider addresses are never placed in a country.';
+  'Each identity is compared with its own history in this case. A value is new when the ' +
+  'identity had not used it since its first event and appears after its baseline window, the ' +
+  'first 24 hours of its events (the default). Volume spikes compare an hour with the median ' +
+  "and MAD of the identity's events per active hour. Private, loopback and cloud-provider " +
+  'addresses are never placed in a country.';
+
+/** Renders the one line of the terminal summary; anomaly kinds are fixed names, safe to print. */
+export function baselineSummaryLine(report: BaselineReport): string {
+  if (report.total === 0) return 'Baseline anomalies: none';
+  const parts = ANOMALY_KINDS.filter((kind) => (report.counts[kind] ?? 0) > 0).map(
+    (kind) => `${kind} ${report.counts[kind]}`,
+  );
+  return `Baseline anomalies (${report.total}): ${parts.join(', ')}; see reports/report.md`;
+}
 
 /** Renders the section as Markdown lines, ending with a blank line. */
 export function baselineMarkdown(report: BaselineReport): string[] {
