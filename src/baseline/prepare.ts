@@ -62,7 +62,7 @@ export async function enrichAddresses(
 
 /**
  * Creates the temporary `baseline_events` table on `connection`. `seq` counts the identity's
- * earlier events (ties in time ordered by uid) and `identity_first` is its first event's time,
+ * events strictly before this one's time and `identity_first` is its first event's time,
  * so each query reads how much history an identity had at any event without another window.
  * `travel_ok` marks public, non-cloud addresses with coordinates: the only ones that say where
  * a person was.
@@ -77,8 +77,9 @@ SELECT e.uid, e.time, e.actor_uid AS identity, e.actor_access_key AS access_key,
   CASE WHEN e.api_operation IS NULL THEN NULL
     ELSE coalesce(e.api_service || ':', '') || e.api_operation END AS api,
   e.status, e.status_detail,
-  row_number() OVER (PARTITION BY e.actor_uid ORDER BY e.time, e.uid) - 1 AS seq,
-  min(e.time) OVER (PARTITION BY e.actor_uid) AS identity_first
+  rank() OVER by_time - 1 AS seq,
+  first_value(e.time) OVER by_time AS identity_first
 FROM events e LEFT JOIN ip_info i ON i.ip = e.src_ip
-WHERE ${identityEvents('e.')}`);
+WHERE ${identityEvents('e.')}
+WINDOW by_time AS (PARTITION BY e.actor_uid ORDER BY e.time)`);
 }
