@@ -50,6 +50,11 @@ export function duration(ms: number): string {
   return minutes < 60 ? `${round(minutes)} min` : `${round(minutes / 60)} h`;
 }
 
+/** Writes a count with its noun, adding `s` unless the count is 1: `1 event`, `3 events`. */
+export function count(value: string | number, noun: string): string {
+  return `${value} ${noun}${Number(value) === 1 ? '' : 's'}`;
+}
+
 /** Rounds to at most one decimal. */
 export function round(value: number): number {
   return Math.round(value * 10) / 10;

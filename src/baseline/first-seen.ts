@@ -6,6 +6,7 @@
 import type { Level } from '../detect/types.ts';
 import {
   type AnomalyRow,
+  count,
   type Detector,
   duration,
   MEMBER_COLUMNS,
@@ -154,9 +155,10 @@ function firstSeenDetector(dimension: Dimension): Detector {
     }),
     explain: (row: AnomalyRow, options: BaselineOptions) =>
       `First use of ${dimension.noun} ${row.value} at ${minute(row.first_ms)}, after ` +
-      `${row.details.prior_events} earlier events of this identity. In its baseline window, ` +
+      `${count(row.details.prior_events ?? 0, 'earlier event')} of this identity. In its baseline ` +
+      `window, ` +
       `the first ${duration(options.baselineMs)} of its events (${minute(row.baseline_from_ms)} ` +
-      `to ${minute(row.baseline_to_ms)}, ${row.baseline_events} events), it used: ` +
+      `to ${minute(row.baseline_to_ms)}, ${count(row.baseline_events, 'event')}), it used: ` +
       `${usualList(row.usual)}.`,
   };
 }

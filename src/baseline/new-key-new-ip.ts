@@ -4,7 +4,7 @@
  * identity had not used up to the creation. An attacker who creates a key for persistence
  * usually tries it at once from their own machine.
  */
-import { type Detector, duration, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
+import { count, type Detector, duration, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
 
 // The created key's id is only in the raw record (`responseElements.accessKey.accessKeyId`),
 // so it is read from the few CreateAccessKey events alone.
@@ -73,5 +73,5 @@ export const NEW_KEY_DETECTOR: Detector = {
     `${minute(row.first_ms)} and used ${row.details.minutes_to_first_use} min later from ` +
     `${row.value}, within ${duration(options.newKeyWindowMs)}. Up to the creation ` +
     `(${minute(row.baseline_from_ms)} to ${minute(row.baseline_to_ms)}, ` +
-    `${row.baseline_events} events) the creator used: ${usualList(row.usual)}.`,
+    `${count(row.baseline_events, 'event')}) the creator used: ${usualList(row.usual)}.`,
 };

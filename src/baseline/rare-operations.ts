@@ -2,7 +2,7 @@
  * Rare operations: API operations that an identity with a long history in the case called only
  * once or twice, such as a `PutBucketPolicy` among thousands of `GetObject` calls.
  */
-import { type Detector, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
+import { count, type Detector, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
 
 const SQL = `WITH totals AS (
   SELECT identity, count(*) AS total, min(time) AS from_time, max(time) AS to_time
@@ -57,7 +57,7 @@ export const RARE_OPERATION_DETECTOR: Detector = {
     max_anomalies: options.maxAnomaliesPerKind,
   }),
   explain: (row) =>
-    `${row.value} was called ${row.details.calls} time(s) by this identity, first at ` +
+    `${row.value} was called ${count(row.details.calls ?? 0, 'time')} by this identity, first at ` +
     `${minute(row.first_ms)}, among its ${row.baseline_events} events in the case ` +
     `(${minute(row.baseline_from_ms)} to ${minute(row.baseline_to_ms)}). Its usual ` +
     `operations: ${usualList(row.usual)}.`,
