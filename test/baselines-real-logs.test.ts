@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnomalyBrief } from '../src/baseline/index.ts';
@@ -12,6 +13,7 @@ describe('baselines on compromised root credentials', () => {
   );
   let top: AnomalyBrief[];
   let byKind: Record<string, number>;
+  let reportMd: string;
 
   beforeAll(async () => {
     const caseDir = path.join(await tempDir(), 'case');
@@ -21,6 +23,7 @@ describe('baselines on compromised root credentials', () => {
     };
     top = summary.baselines.top;
     byKind = summary.baselines.by_kind;
+    reportMd = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
   });
 
   it('flags the attacker country for root', () => {
@@ -40,5 +43,10 @@ describe('baselines on compromised root credentials', () => {
 
   it('reports one new country', () => {
     expect(byKind.new_country).toBe(1);
+  });
+
+  it('lists the anomalies in the report', () => {
+    expect(reportMd).toContain('## Behaviour baselines');
+    expect(reportMd).toMatch(/\| medium \| new_country \| arn:aws:iam::493859302102:root \|/);
   });
 });
