@@ -1,10 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Anomaly } from '../baseline/index.ts';
+import { CaseDb } from '../store/index.ts';
 import {
   type BaselineReport,
   baselineHtml,
   baselineMarkdown,
   baselineSummaryLine,
+  loadBaselineReport,
 } from './baselines.ts';
 
 const anomaly: Anomaly = {
@@ -60,5 +65,23 @@ describe('baseline report section', () => {
     expect(baselineSummaryLine({ counts: {}, total: 0, anomalies: [] })).toBe(
       'Baseline anomalies: none',
     );
+  });
+
+  it('reads a case without the anomalies table', async () => {
+    const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-report-'));
+    try {
+      const writable = await CaseDb.open(caseDir);
+      const connection = await writable.connect();
+      await connection.run('DROP TABLE anomalies');
+      connection.closeSync();
+      await writable.close();
+
+      const db = await CaseDb.openReadOnly(caseDir);
+      const loaded = await loadBaselineReport(db).finally(() => db.close());
+
+      expect(loaded).toEqual({ counts: {}, total: 0, anomalies: [] });
+    } finally {
+      await rm(caseDir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,13 @@ const COLUMNS = ['severity', 'kind', 'identity', 'first seen', 'value', 'explana
 export async function loadBaselineReport(db: CaseDb): Promise<BaselineReport> {
   const connection = await db.connect();
   try {
+    // A case opened read-only that an older version created has no `anomalies` table.
+    const found = await connection.runAndReadAll(
+      "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'anomalies' AND NOT temporary",
+    );
+    if (Number(found.getRowsJS()[0]?.[0] ?? 0) === 0)
+      return { counts: {}, total: 0, anomalies: [] };
+
     const counts = await countAnomalies(connection);
     const anomalies = await readAnomalies(connection, REPORT_ANOMALY_LIMIT);
     const total = Object.values(counts).reduce((sum, count) => sum + (count ?? 0), 0);
