@@ -95,6 +95,14 @@ describe('first-seen baselines', () => {
     expect(anomalies.find((a) => a.kind === 'new_api')?.value).toBe('s3.amazonaws.com:ListUsers');
   });
 
+  it('ignores the region of global services', async () => {
+    const iam = { time: at(60), region: 'us-east-1', service: 'iam.amazonaws.com' };
+
+    const anomalies = await anomaliesOf([...officeDays(2), { ...iam, operation: 'ListBuckets' }]);
+
+    expect(kinds(anomalies)).toEqual(['new_api']);
+  });
+
   it('keeps identities apart', async () => {
     const list = [...officeDays(3), ...officeDays(3, { user: 'bob', ip: HOME })];
     list.push({ time: at(73), user: 'bob', ip: OFFICE });

@@ -28,6 +28,25 @@ interface Dimension {
   filter: string;
 }
 
+// AWS services with one global endpoint, whose calls CloudTrail records in us-east-1 wherever
+// the caller works; a region seen only through them says nothing about where resources are.
+const GLOBAL_SERVICES = [
+  'iam',
+  'organizations',
+  'cloudfront',
+  'route53',
+  'support',
+  'account',
+  'ce',
+  'budgets',
+  'health',
+  'globalaccelerator',
+  'shield',
+  'waf',
+]
+  .map((name) => `'${name}.amazonaws.com'`)
+  .join(', ');
+
 const DIMENSIONS: Dimension[] = [
   {
     kind: 'new_source_ip',
@@ -68,7 +87,7 @@ const DIMENSIONS: Dimension[] = [
     title: 'New cloud region for an identity',
     noun: 'region',
     value: 'region',
-    filter: 'region IS NOT NULL',
+    filter: `region IS NOT NULL AND coalesce(service, '') NOT IN (${GLOBAL_SERVICES})`,
   },
   {
     kind: 'new_api',

@@ -73,7 +73,7 @@ SELECT e.uid, e.time, e.actor_uid AS identity, e.actor_access_key AS access_key,
   e.src_ip AS ip, i.scope, i.asn, i.as_org, i.country, i.city, i.latitude, i.longitude, i.cloud,
   i.scope = 'public' AND i.cloud IS NULL AND i.latitude IS NOT NULL AS travel_ok,
   nullif(lower(regexp_extract(ltrim(e.user_agent, '['), '^[^/ (;,\\]]+')), '') AS agent_family,
-  e.cloud_region AS region,
+  e.cloud_region AS region, e.api_service AS service,
   CASE WHEN e.api_operation IS NULL THEN NULL
     ELSE coalesce(e.api_service || ':', '') || e.api_operation END AS api,
   e.status, e.status_detail,

@@ -15,6 +15,8 @@ export interface Call {
   user?: string;
   ip?: string | null;
   operation?: string;
+  /** API service; default `s3.amazonaws.com`. */
+  service?: string;
   region?: string;
   agent?: string;
   status?: Status;
@@ -43,7 +45,7 @@ export function calls(list: readonly Call[]): Event[] {
       src: { ...base.src, ip: call.ip === undefined ? OFFICE : call.ip },
       user_agent: call.agent ?? 'aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0',
       cloud: { ...base.cloud, region: call.region ?? 'eu-west-2' },
-      api: { ...base.api, operation, service: 's3.amazonaws.com' },
+      api: { ...base.api, operation, service: call.service ?? 's3.amazonaws.com' },
       raw: call.raw ?? { eventName: operation },
     };
   });
