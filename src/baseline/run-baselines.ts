@@ -78,6 +78,7 @@ async function computeBaselines(
   time('prepare');
 
   const anomalies: Anomaly[] = [];
+  const seen = new Set<string>();
   const truncated: BaselineSummary['truncated'] = [];
   try {
     for (const detector of options.detectors ?? DETECTORS) {
@@ -86,7 +87,13 @@ async function computeBaselines(
         truncated.push(detector.kind);
         rows.length = thresholds.maxAnomaliesPerKind;
       }
-      anomalies.push(...rows.map((row) => toAnomaly(detector, row, thresholds)));
+      for (const row of rows) {
+        const anomaly = toAnomaly(detector, row, thresholds);
+        // The id is the table's primary key; a repeat would abort the whole insert.
+        if (seen.has(anomaly.id)) continue;
+        seen.add(anomaly.id);
+        anomalies.push(anomaly);
+      }
       time(detector.kind);
     }
   } finally {
@@ -139,7 +146,7 @@ async function runDetector(
 function toAnomaly(detector: Detector, row: AnomalyRow, thresholds: BaselineOptions): Anomaly {
   const first = new Date(row.first_ms).toISOString();
   const id = createHash('sha256')
-    .update(JSON.stringify([detector.kind, row.identity, row.value, first]))
+    .update(JSON.stringify([detector.kind, row.identity, row.value, first, row.uids[0] ?? null]))
     .digest('hex')
     .slice(0, 32);
 

@@ -29,7 +29,7 @@ export interface UsualValue {
  * was compared against, so that it explains itself.
  */
 export interface Anomaly {
-  /** Stable id: a hash of kind, identity, value and first time. */
+  /** Stable id: a hash of kind, identity, value, first time and first event uid. */
   id: string;
   kind: AnomalyKind;
   severity: Level;
