@@ -59,6 +59,21 @@ describe('access-denied bursts', () => {
     expect(anomalies[0]?.event_count).toBe(12);
   });
 
+  it.each(['PERMISSION_DENIED', '403 Forbidden', 'AuthorizationFailed'])(
+    'counts %s as denied',
+    async (detail) => {
+      const burst = Array.from({ length: 12 }, (_, i) => ({
+        status: 'failure' as const,
+        detail,
+        time: at(74 + i / 120),
+      }));
+
+      const anomalies = await anomaliesOf(ACCESS_DENIED_DETECTOR, [...officeDays(3), ...burst]);
+
+      expect(anomalies.map((a) => a.value)).toEqual(['12 denied calls']);
+    },
+  );
+
   it('ignores automation that always fails', async () => {
     // Every active bucket of this identity holds 12 denied calls, so 12 is its usual count.
     const always = Array.from({ length: 30 }, (_, day) =>
