@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
+import { runCaseBaselines } from '../baseline/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
@@ -84,6 +85,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('correlations');
     await runCaseAnalytics(db, run);
     timer('analytics');
+    run.baselines = await runCaseBaselines(db);
+    timer('baselines');
     progress.stop();
 
     const report = await buildReport(db, run);

@@ -1,3 +1,4 @@
+import type { BaselineSummary } from '../baseline/types.ts';
 import type { RecordRejected } from '../sources/types.ts';
 
 /** Record counts that must reconcile: `read = stored + rejected`. */
@@ -65,4 +66,6 @@ export interface RunSummary {
   rules: { loaded: number; problems: RuleProblem[] };
   /** Peak resident set size of the process, in bytes. */
   max_rss_bytes: number;
+  /** Anomalies of the behaviour baselines over the whole case, when they ran. */
+  baselines?: BaselineSummary;
 }

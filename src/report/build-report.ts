@@ -4,6 +4,7 @@ import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import type { CaseCounts, SourceCount } from '../store/types.ts';
 import { condenseAttackTimeline } from './attack-timeline.ts';
+import { loadBaselineReport } from './baselines.ts';
 import { logCoverage } from './coverage.ts';
 import type { ReportData, SourceRow } from './types.ts';
 
@@ -47,6 +48,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     rejected_total: counts.rejected_total,
     rejected_by_code: counts.rejected,
     evidence,
+    baselines: await loadBaselineReport(db),
   };
 }
 

@@ -1,5 +1,6 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { baselineMarkdown } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
@@ -66,6 +67,7 @@ export function renderMarkdown(data: ReportData): string {
     '',
     ...table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells)),
     '',
+    ...baselineMarkdown(data.baselines),
     ...rejectedSection(data),
     '## Evidence',
     '',

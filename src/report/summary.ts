@@ -1,5 +1,6 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { baselineSummaryLine } from './baselines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
@@ -56,6 +57,7 @@ export function renderSummary(data: ReportData, opts: SummaryOptions): string {
     '',
     ...runProblemLines(data),
     ...findingLines(data),
+    baselineSummaryLine(data.baselines),
     '',
     ...timelineLines(data),
     '',

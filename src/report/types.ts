@@ -1,6 +1,7 @@
 import type { Level } from '../detect/types.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
+import type { BaselineReport } from './baselines.ts';
 import type { CoverageRow } from './coverage.ts';
 
 /** One source format in the report: record counts and the time range of its stored events. */
@@ -59,4 +60,6 @@ export interface ReportData {
   rejected_by_code: { code: string; count: number }[];
   /** Ingested evidence streams with their SHA-256 and original path. */
   evidence: IngestRecord[];
+  /** Anomalies of the behaviour baselines. */
+  baselines: BaselineReport;
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { NEW_KEY_DETECTOR } from './new-key-new-ip.ts';
+import { at, baselinesOf, type Call, calls, FAR, OFFICE, officeDays } from './test-case.ts';
+import type { Anomaly } from './types.ts';
+
+const NEW_KEY = 'AKIAQ3EGV7KANEWKEY01';
+
+const create: Call = {
+  time: at(40),
+  operation: 'CreateAccessKey',
+  raw: {
+    eventName: 'CreateAccessKey',
+    responseElements: { accessKey: { accessKeyId: NEW_KEY, userName: 'backdoor' } },
+  },
+};
+
+async function anomaliesOf(list: Call[]): Promise<Anomaly[]> {
+  return (await baselinesOf(calls(list), { detectors: [NEW_KEY_DETECTOR] })).anomalies;
+}
+
+describe('new key used from a new address', () => {
+  it('flags a key used from elsewhere soon after creation', async () => {
+    const use = { time: at(40.25), user: 'backdoor', key: NEW_KEY, ip: FAR };
+
+    const anomalies = await anomaliesOf([...officeDays(2), create, use]);
+
+    expect(anomalies).toHaveLength(1);
+    expect(anomalies[0]?.identity).toBe('arn:aws:iam::111122223333:user/backdoor');
+    expect(anomalies[0]?.value).toBe(FAR);
+    expect(anomalies[0]?.usual).toEqual([{ value: OFFICE, count: 17 }]);
+    expect(anomalies[0]?.details.minutes_to_first_use).toBe(15);
+    expect(anomalies[0]?.event_uids).toHaveLength(2);
+  });
+
+  it('ignores a key used from the creator address', async () => {
+    const use = { time: at(40.25), user: 'backdoor', key: NEW_KEY, ip: OFFICE };
+
+    expect(await anomaliesOf([...officeDays(2), create, use])).toEqual([]);
+  });
+
+  it('ignores a first use after the window', async () => {
+    const use = { time: at(42), user: 'backdoor', key: NEW_KEY, ip: FAR };
+
+    expect(await anomaliesOf([...officeDays(2), create, use])).toEqual([]);
+  });
+});
