@@ -5,8 +5,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Name of the cookie that carries the token. */
-export const TOKEN_COOKIE = 'cloudcase_token';
+/**
+ * Name of the cookie that carries the token of the server on `port`. Browsers keep cookies per
+ * host, not per port, so two workbenches on one machine need cookies of their own.
+ */
+export function tokenCookieName(port: number): string {
+  return `cloudcase_token_${port}`;
+}
 
 /** Creates a random token of 256 bits, URL-safe. */
 export function createToken(): string {
@@ -24,19 +29,19 @@ export function tokenMatches(presented: string | undefined, token: string): bool
   return timingSafeEqual(expected, actual);
 }
 
-/** Returns the value of the token cookie of a request, if any. */
-export function cookieToken(request: IncomingMessage): string | undefined {
+/** Returns the value of the cookie `name` of a request, if any. */
+export function cookieToken(request: IncomingMessage, name: string): string | undefined {
   const header = request.headers.cookie;
   if (header === undefined) return undefined;
 
   for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return rest.join('=');
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
   }
   return undefined;
 }
 
 /** The Set-Cookie value that stores the token for this origin only. */
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function tokenCookie(name: string, token: string): string {
+  return `${name}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }

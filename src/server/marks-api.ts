@@ -14,7 +14,7 @@ import { MAX_QUERY_LENGTH, QueryError } from './query-parse.ts';
 export const MARK_KINDS = ['tag', 'star', 'comment'] as const;
 type MarkKind = (typeof MARK_KINDS)[number];
 
-const MAX_TAG_LENGTH = 100;
+const MAX_TAG_LENGTH = 256;
 const MAX_COMMENT_LENGTH = 4000;
 const MAX_NAME_LENGTH = 200;
 

@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import { CaseDb } from '../store/index.ts';
 import { removeServeLock, writeServeLock } from '../store/serve-lock.ts';
 import { type Asset, buildAssets } from './assets.ts';
-import { cookieToken, createToken, tokenCookie, tokenMatches } from './auth.ts';
+import { cookieToken, createToken, tokenCookie, tokenCookieName, tokenMatches } from './auth.ts';
 import { CaseReader } from './case-reader.ts';
 import { type EntityGraphSource, EventEntityGraph } from './entities-api.ts';
 import { HttpError, MAX_URL_LENGTH, sendBytes, sendJson, setSecurityHeaders } from './http.ts';
@@ -37,6 +37,8 @@ export interface Workbench {
   origin: string;
   port: number;
   token: string;
+  /** Name of the cookie that carries the token. */
+  cookieName: string;
   /** Stops listening, closes the database and removes the lock file. */
   close(): Promise<void>;
 }
@@ -61,11 +63,13 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     });
   });
   let allowedHosts = new Set<string>();
+  let cookieName = '';
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const status = await answer(request, response, {
       assets,
       context,
       token,
+      cookieName,
       allowedHosts,
       logger,
     });
@@ -81,6 +85,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
   });
   const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
   const origin = `http://${hostPart}:${port}`;
+  cookieName = tokenCookieName(port);
   allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
   writeServeLock(caseDir, {
     pid: process.pid,
@@ -96,6 +101,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     origin,
     port,
     token,
+    cookieName,
     async close() {
       if (closed) return;
       closed = true;
@@ -134,6 +140,7 @@ interface AnswerState {
   assets: Map<string, Asset>;
   context: RouteContext;
   token: string;
+  cookieName: string;
   allowedHosts: Set<string>;
   logger: Logger;
 }
@@ -149,8 +156,8 @@ async function answer(
     const url = checkRequest(request, state);
     const method = request.method ?? 'GET';
     const presented = url.pathname === '/' ? url.searchParams.get('token') : null;
-    if (presented !== null) return login(response, presented, state.token);
-    if (!tokenMatches(cookieToken(request), state.token)) {
+    if (presented !== null) return login(response, presented, state);
+    if (!tokenMatches(cookieToken(request, state.cookieName), state.token)) {
       throw new HttpError(401, 'unauthorized', 'open the URL that cloudcase serve printed');
     }
     if (method === 'POST') checkOrigin(request);
@@ -196,15 +203,18 @@ function checkOrigin(request: IncomingMessage): void {
   }
 }
 
-function login(response: ServerResponse, presented: string, token: string): number {
-  if (!tokenMatches(presented, token)) {
+function login(response: ServerResponse, presented: string, state: AnswerState): number {
+  if (!tokenMatches(presented, state.token)) {
     throw new HttpError(
       401,
       'unauthorized',
       'the token is wrong; open the URL that cloudcase serve printed',
     );
   }
-  response.writeHead(303, { Location: '/', 'Set-Cookie': tokenCookie(token) });
+  response.writeHead(303, {
+    Location: '/',
+    'Set-Cookie': tokenCookie(state.cookieName, state.token),
+  });
   response.end();
   return 303;
 }

@@ -4,6 +4,7 @@
  * `setAttribute` from a fixed set of names, so log content can never become markup: nothing in
  * the app assigns `innerHTML`.
  */
+import { sanitizeTerminal } from '../core/escape.ts';
 
 /** A child of an element: text, another node, or nothing. */
 export type Child = Node | string | number | null | undefined | false;
@@ -47,12 +48,22 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** Appends children to an element; text children become text nodes. */
+/**
+ * Appends children to an element. Text children become text nodes, with control characters
+ * (such as the ESC of ANSI sequences) and characters that reorder text (bidirectional
+ * overrides) shown as visible escapes, as in the terminal.
+ */
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    const node = child instanceof Node ? child : document.createTextNode(visible(String(child)));
+    parent.appendChild(node);
   }
+}
+
+/** Returns text as the app shows it: control and reordering characters as visible escapes. */
+export function visible(text: string): string {
+  return sanitizeTerminal(text);
 }
 
 /** Replaces every child of an element. */

@@ -5,7 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import { getJson } from './api.ts';
-import { button, h, replace } from './dom.ts';
+import { button, h, replace, visible } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { GraphData } from './types.ts';
 
@@ -18,7 +18,8 @@ const COLORS: Record<string, string> = {
 
 // Canvas labels are drawn as text, never parsed, so any label is inert; long ones are cut.
 function label(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+  const shown = visible(text);
+  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
 }
 
 export async function showEntities(root: HTMLElement, _place: Place) {
