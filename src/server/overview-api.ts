@@ -42,6 +42,9 @@ export async function overview(db: CaseDb) {
 /**
  * Findings per rule, most severe first, without their event lists, and a tactic × technique
  * matrix of matched events.
+ *
+ * NOTE: a rule's tags do not say which of its techniques belongs to which of its tactics, so a
+ * rule with two tactics counts its events under each of its techniques for both.
  */
 export async function detections(db: CaseDb) {
   const findings = await db.findings();

@@ -14,6 +14,9 @@ import { getJson } from './api.ts';
 import { formatTime, h, on, replace } from './dom.ts';
 import type { TimelinePage, TimelineRow } from './types.ts';
 
+// NOTE: the table is one element of count × ROW_HEIGHT pixels, and Chromium caps an element's
+// height near 33.5 million pixels, so past about 1.2 million events the last rows cannot be
+// scrolled to; narrow the selection with a query or the histogram first.
 const ROW_HEIGHT = 28;
 const PAGE_SIZE = 200;
 const COLUMNS = [

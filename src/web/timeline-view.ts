@@ -5,6 +5,7 @@
  * from another view lands on the same selection.
  */
 import { getJson } from './api.ts';
+import { ruleQuery } from './detections-view.ts';
 import { button, formatTime, h, replace } from './dom.ts';
 import { errorText } from './errors.ts';
 import { renderDetail } from './event-detail.ts';
@@ -58,8 +59,7 @@ export async function showTimeline(root: HTMLElement, place: Place) {
           until: new Date(at + minutes * 60_000).toISOString(),
         });
       },
-      rule: (ruleId) =>
-        move({ q: `rule:"${ruleId.replace(/["\\]/g, '\\$&')}"`, since: '', until: '', uid: '' }),
+      rule: (ruleId) => move({ q: ruleQuery(ruleId), since: '', until: '', uid: '' }),
       changed: () => table.refresh(),
     }).catch((err: unknown) => replace(panel, h('p', { class: 'error' }, errorText(err))));
   };
