@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { CaseDb } from '../store/index.ts';
@@ -86,7 +87,11 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
   const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
   const origin = `http://${hostPart}:${port}`;
   cookieName = tokenCookieName(port);
-  allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+  allowedHosts = new Set(
+    [hostPart, 'localhost', '127.0.0.1', ...interfaceHosts(options.host)].map(
+      (name) => `${name}:${port}`,
+    ),
+  );
   writeServeLock(caseDir, {
     pid: process.pid,
     port,
@@ -113,6 +118,16 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
       logger.info('workbench stopped', { case: caseDir });
     },
   };
+}
+
+// On the unspecified address (0.0.0.0 or ::) the server answers on every address of the
+// machine, so requests may name any of them.
+function interfaceHosts(host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [];
+
+  return Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .map((entry) => (entry.family === 'IPv6' ? `[${entry.address}]` : entry.address));
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
