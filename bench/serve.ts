@@ -73,11 +73,11 @@ export async function benchServe(caseDir: string, runs = 5): Promise<ServeBenchR
 
     return {
       case: caseDir,
-      events: first.total,
+      events: first.total ?? 0,
       first_page: await time(runs, () => timelinePage(reader, whole, 0, PAGE)),
       filtered_page: {
         ...(await time(runs, () => timelinePage(reader, filtered, 0, PAGE))),
-        events: filteredPage.total,
+        events: filteredPage.total ?? 0,
       },
       histogram: {
         ...(await time(runs, () => histogram(reader, whole))),

@@ -95,7 +95,10 @@ function textCondition(column: string, term: Term, bind: Bind, contains: boolean
   return `${column} ILIKE ${bind(likePattern(term, contains))} ESCAPE '\\'`;
 }
 
+// An address without wildcards or letters is compared exactly, which is several times cheaper
+// than ILIKE over millions of rows; IPv6 addresses with hex letters still ignore case.
 function ipCondition(target: QueryField, term: Term, bind: Bind): string {
+  if (!term.quoted && /^[\d.:]+$/.test(term.value)) return `${target.sql} = ${bind(term.value)}`;
   if (term.quoted || !term.value.includes('/')) return textCondition(target.sql, term, bind, false);
 
   let range: [number, number];
@@ -104,7 +107,24 @@ function ipCondition(target: QueryField, term: Term, bind: Bind): string {
   } catch {
     throw new QueryError(`${target.name} must be an address or an IPv4 CIDR block`, term.at);
   }
-  return `(${ipv4Number(target.sql)}) BETWEEN ${bind(range[0])} AND ${bind(range[1])}`;
+  // The addresses are parsed once per distinct value, and only those that start with the
+  // block's whole octets: parsing the address of every event of a million took seconds.
+  const prefix = octetPrefix(range[0], Number(term.value.split('/')[1]));
+  const candidates = prefix === '' ? '' : ` WHERE starts_with(${target.sql}, ${bind(prefix)})`;
+  // HAVING tests an aggregate, which DuckDB cannot push below the grouping, so the parse runs
+  // on the groups rather than on every row as a WHERE on the grouped column would.
+  return `${target.sql} IN (SELECT ${target.sql} FROM events${candidates} GROUP BY ${target.sql}
+    HAVING (${ipv4Number(`min(${target.sql})`)}) BETWEEN ${bind(range[0])} AND ${bind(range[1])})`;
+}
+
+/** The dotted text of the octets that every address of a block shares, such as `10.1.`. */
+export function octetPrefix(low: number, bits: number): string {
+  const octets = [low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255];
+  const whole = Math.min(Math.floor(bits / 8), 3);
+  return octets
+    .slice(0, whole)
+    .map((octet) => `${octet}.`)
+    .join('');
 }
 
 // The dotted-quad value of an address column, NULL when it is not IPv4.

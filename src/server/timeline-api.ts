@@ -61,18 +61,22 @@ export function selectionCondition(selection: TimelineSelection): {
   return { sql: parts.join(' AND '), params };
 }
 
-/** One page of the timeline in time order, with the total number of events selected. */
+/**
+ * One page of the timeline in time order. The first page (offset 0) also counts the events
+ * selected; later pages return `total: null`, because the count costs another pass over the
+ * selection and the table already has it.
+ */
 export async function timelinePage(
   reader: CaseReader,
   selection: TimelineSelection,
   offset: number,
   limit: number,
-): Promise<{ total: number; offset: number; events: Row[] }> {
+): Promise<{ total: number | null; offset: number; events: Row[] }> {
   const where = selectionCondition(selection);
-  const [count] = await reader.all(
-    `SELECT count(*) AS total FROM events WHERE ${where.sql}`,
-    where.params,
-  );
+  const count =
+    offset === 0
+      ? await reader.all(`SELECT count(*) AS total FROM events WHERE ${where.sql}`, where.params)
+      : null;
   const rows = await reader.all(
     `SELECT ${PAGE_COLUMNS} FROM events WHERE ${where.sql}
      ORDER BY ${TIMELINE_ORDER} LIMIT $limit OFFSET $offset`,
@@ -89,7 +93,7 @@ export async function timelinePage(
     tags: [...(row.tags as string[]), ...(marks.get(String(row.uid))?.tags ?? [])],
     starred: marks.get(String(row.uid))?.starred ?? false,
   }));
-  return { total: Number(count?.total ?? 0), offset, events };
+  return { total: count === null ? null : Number(count[0]?.total ?? 0), offset, events };
 }
 
 async function marksOf(

@@ -144,13 +144,14 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
         limit: PAGE_SIZE,
       });
       pages.set(0, first.events);
-      replace(status, `${first.total.toLocaleString('en')} events`);
-      status.dataset.total = String(first.total);
-      virtualizer.setOptions({ ...virtualizer.options, count: first.total });
+      const total = first.total ?? 0;
+      replace(status, `${total.toLocaleString('en')} events`);
+      status.dataset.total = String(total);
+      virtualizer.setOptions({ ...virtualizer.options, count: total });
       virtualizer.scrollToOffset(0);
       virtualizer._willUpdate();
       render();
-      return first.total;
+      return total;
     },
     select(uid: string) {
       selected = uid;

@@ -17,7 +17,8 @@ export interface TimelineRow {
 }
 
 export interface TimelinePage {
-  total: number;
+  /** Events selected; sent with the first page only. */
+  total: number | null;
   offset: number;
   events: TimelineRow[];
 }
