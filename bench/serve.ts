@@ -28,7 +28,7 @@ export interface ReadTiming {
   cpu_ms: number;
 }
 
-/** What `benchServe` returns. */
+/** Timings of the three reads, as `benchServe` returns them. */
 export interface ServeBenchResult {
   case: string;
   events: number;

@@ -19,7 +19,7 @@ export function createToken(): string {
 }
 
 // Both sides are hashed first so that timingSafeEqual compares equal lengths and the time
-// taken says nothing about the length of the guess either.
+// taken reveals nothing about the length of the guess either.
 /** Compares a presented token with the server's in constant time. */
 export function tokenMatches(presented: string | undefined, token: string): boolean {
   if (presented === undefined) return false;
@@ -41,7 +41,7 @@ export function cookieToken(request: IncomingMessage, name: string): string | un
   return undefined;
 }
 
-/** The Set-Cookie value that stores the token for this origin only. */
+/** Returns the Set-Cookie value that stores the token for this origin only. */
 export function tokenCookie(name: string, token: string): string {
   return `${name}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }

@@ -18,7 +18,7 @@ const MAX_TAG_LENGTH = 256;
 const MAX_COMMENT_LENGTH = 4000;
 const MAX_NAME_LENGTH = 200;
 
-/** Who marks, and where the marks and the audit entries go. */
+/** The analyst who marks, and the stores for the marks and the audit entries. */
 export interface MarkStore {
   db: CaseDb;
   reader: CaseReader;

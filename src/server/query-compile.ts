@@ -167,8 +167,8 @@ function boolValue(target: QueryField, text: string, at: number): boolean {
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const TO_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 
-// A date alone means that UTC day and a time to the minute that minute, so `time:2024-05-01`
-// finds the whole day; a full instant matches to the millisecond.
+// A date alone selects that UTC day, so `time:2024-05-01` finds the whole day. A time to the
+// minute selects that minute, and a full instant matches to the millisecond.
 function timeCondition(target: QueryField, term: Term, bind: Bind): string {
   const instant = (text: string) => timestampValue(parseInstant(target, text, term.at));
   if (term.op !== ':' || term.value.includes('..')) {

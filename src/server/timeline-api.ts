@@ -8,7 +8,7 @@ import { compileQuery, parseInstant } from './query-compile.ts';
 import { queryField } from './query-fields.ts';
 import { QueryError } from './query-parse.ts';
 
-/** What a timeline request selects: a query and an optional time window (ISO 8601). */
+/** The selection of a timeline request: a query and an optional time window (ISO 8601). */
 export interface TimelineSelection {
   query: string;
   since?: string;
@@ -19,7 +19,7 @@ export interface TimelineSelection {
 const PAGE_COLUMNS = `uid, time, source, category, activity, status, actor_uid, actor_name,
   src_ip, api_operation, message, tags`;
 
-/** The most buckets a histogram has. */
+/** Maximum number of buckets of a histogram. */
 export const MAX_BUCKETS = 240;
 
 // Bucket widths a histogram picks from, in milliseconds: round units from a second to 30 days.
@@ -149,7 +149,7 @@ export async function histogram(
   };
 }
 
-/** One event with its raw record, evidence, marks and the rules that detected it. */
+/** Reads one event with its raw record, evidence, marks and the rules that detected it. */
 export async function eventDetail(reader: CaseReader, uid: string): Promise<Row> {
   const [event] = await reader.all(
     `SELECT e.*, i.path AS evidence_path FROM events e

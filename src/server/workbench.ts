@@ -1,5 +1,5 @@
 /**
- * The workbench server: one process that owns the case database and answers the browser app.
+ * The workbench server: one process that owns the case database and serves the browser app.
  * Every request but the first (which brings the token in the URL) must carry the token cookie.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,10 +23,10 @@ export interface WorkbenchOptions {
   host: string;
   /** Port to listen on; 0 picks a free one. */
   port: number;
-  /** Who the marks and audit entries name. */
+  /** Analyst name recorded with marks and audit entries. */
   analyst: string;
   logger: Logger;
-  /** Where the entity graph comes from; the events table by default. */
+  /** Source of the entity graph; the events table by default. */
   entities?: EntityGraphSource;
 }
 
@@ -120,7 +120,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
   };
 }
 
-// On the unspecified address (0.0.0.0 or ::) the server answers on every address of the
+// On the unspecified address (0.0.0.0 or ::) the server accepts connections on every address of the
 // machine, so requests may name any of them.
 function interfaceHosts(host: string): string[] {
   if (host !== '0.0.0.0' && host !== '::') return [];
@@ -160,7 +160,7 @@ interface AnswerState {
   logger: Logger;
 }
 
-// Answers one request and returns its status.
+// Handles one request and returns its status.
 async function answer(
   request: IncomingMessage,
   response: ServerResponse,
@@ -247,7 +247,7 @@ function answerError(response: ServerResponse, error: unknown): number {
   return status;
 }
 
-// Only the path is logged: the query string holds search terms, which may quote evidence.
+// Only the path is logged: the query string contains search terms, which may quote evidence.
 function pathOf(request: IncomingMessage): string {
   return (request.url ?? '/').split('?')[0] ?? '/';
 }

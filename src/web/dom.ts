@@ -40,7 +40,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
-    // Links and frames only ever point into this app, whatever a value derived from data says.
+    // Links and frames only ever point into this app, whatever value the data gives.
     if ((name === 'href' || name === 'src') && !SAFE_URL.test(value)) continue;
     element.setAttribute(name, value);
   }
@@ -82,7 +82,7 @@ export function on<E extends HTMLElement>(
   return element;
 }
 
-/** A button that runs `action` when clicked. */
+/** Creates a button that runs `action` when clicked. */
 export function button(label: string, action: () => void, attributes: Attributes = {}) {
   return on(h('button', { type: 'button', ...attributes }, label), 'click', action);
 }

@@ -15,8 +15,8 @@ import { formatTime, h, on, replace } from './dom.ts';
 import type { TimelinePage, TimelineRow } from './types.ts';
 
 // NOTE: the table is one element of count × ROW_HEIGHT pixels, and Chromium caps an element's
-// height near 33.5 million pixels, so past about 1.2 million events the last rows cannot be
-// scrolled to; narrow the selection with a query or the histogram first.
+// height near 33.5 million pixels. Past about 1.2 million events the last rows cannot be
+// scrolled to, so narrow the selection with a query or the histogram first.
 const ROW_HEIGHT = 28;
 const PAGE_SIZE = 200;
 const COLUMNS = [
@@ -31,7 +31,7 @@ const COLUMNS = [
   'tags',
 ];
 
-/** What the table shows: a query and an optional time window. */
+/** The table's selection: a query and an optional time window. */
 export interface TableSelection {
   q: string;
   since: string;

@@ -31,6 +31,7 @@ export function createHistogram(
       {
         label: 'events',
         fill: 'rgba(40, 100, 180, 0.6)',
+        points: { show: false },
         stroke: 'rgb(40, 100, 180)',
         ...(bars ? { paths: bars } : {}),
       },

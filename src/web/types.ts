@@ -1,4 +1,4 @@
-/** Shapes of the server's answers, as the app reads them. */
+/** Shapes of the server's responses, as the app reads them. */
 
 export interface TimelineRow {
   uid: string;

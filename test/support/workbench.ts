@@ -9,7 +9,7 @@ import { CaseDb } from '../../src/store/index.ts';
 import { testEvent } from '../../src/store/test-events.ts';
 import { ROOT } from './cli.ts';
 
-/** An HTTP answer: status, headers and body text. */
+/** An HTTP response: status, headers and body text. */
 export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -41,7 +41,7 @@ export function send(
   });
 }
 
-/** GETs an API path with a `Cookie` header and parses the JSON answer. */
+/** GETs an API path with a `Cookie` header and parses the JSON response. */
 export async function api<T>(cookie: string, origin: string, target: string): Promise<T> {
   const answer = await send(origin, target, { headers: { cookie } });
   if (answer.status !== 200) throw new Error(`${target} answered ${answer.status}: ${answer.body}`);
@@ -64,7 +64,7 @@ export const HOSTILE =
   '<img src=x onerror="window.__pwned=1;alert(1)" id=pwned><script>window.__pwned=2;alert(2)</script>' +
   '<b id=bold>bold</b>\u001b[31mRED\u001b[0m\u001b]0;title\u0007';
 
-/** A case whose title, events, rule, detection and reports all carry `HOSTILE`. */
+/** Builds a case whose title, events, rule, detection and reports all carry `HOSTILE`. */
 export async function buildHostileCase(caseDir: string): Promise<void> {
   const info = await ensureCase(caseDir);
   await writeFile(
