@@ -193,10 +193,12 @@ describe('workbench in the browser', () => {
 
   it('opens an event, tags it and finds the tag after a reload', async () => {
     await page.goto(`${bench.origin}/#timeline`);
+    await waitForTotal(await total({}));
     const first = page.locator('[data-uid]').first();
     await first.waitFor();
     const uid = (await first.getAttribute('data-uid')) ?? '';
     await first.click();
+    await page.locator(`[data-uid="${uid}"].selected`).waitFor();
     await page.getByTestId('raw').waitFor();
     expect(await page.getByTestId('evidence').textContent()).toMatch(/[0-9a-f]{64}/);
     expect(await page.getByTestId('raw').textContent()).toContain('eventName');

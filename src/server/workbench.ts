@@ -14,6 +14,7 @@ import { cookieToken, createToken, tokenCookie, tokenCookieName, tokenMatches } 
 import { CaseReader } from './case-reader.ts';
 import { type EntityGraphSource, EventEntityGraph } from './entities-api.ts';
 import { HttpError, MAX_URL_LENGTH, sendBytes, sendJson, setSecurityHeaders } from './http.ts';
+import { LogLimiter } from './log-limiter.ts';
 import { ROUTES, type RouteContext } from './routes.ts';
 
 /** How to start the workbench. */
@@ -63,6 +64,8 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
       logger.error('request handler failed', { error: errorName(error) });
     });
   });
+  // At most 50 failed requests are logged per minute; the rest are counted.
+  const failureLog = new LogLimiter(50, 60_000);
   let allowedHosts = new Set<string>();
   let cookieName = '';
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -74,7 +77,11 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
       allowedHosts,
       logger,
     });
-    if (status >= 400) {
+    if (status < 400) return;
+
+    const { write, dropped } = failureLog.admit();
+    if (dropped > 0) logger.warn('failed requests not logged', { count: dropped });
+    if (write) {
       logger.warn('request failed', { method: request.method, path: pathOf(request), status });
     }
   };
