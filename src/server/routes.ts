@@ -22,6 +22,7 @@ import {
   saveSearch,
 } from './marks-api.ts';
 import { detections, overview } from './overview-api.ts';
+import type { PageIndexCache } from './page-index.ts';
 import { QUERY_FIELDS } from './query-fields.ts';
 import { MAX_QUERY_LENGTH } from './query-parse.ts';
 import { listReports, readReport } from './reports-api.ts';
@@ -33,6 +34,7 @@ export interface RouteContext {
   reader: CaseReader;
   analyst: string;
   entities: EntityGraphSource;
+  pages: PageIndexCache;
 }
 
 type Handler = (
@@ -66,6 +68,8 @@ const write =
   (change: (context: RouteContext, body: Record<string, unknown>) => Promise<void>): Handler =>
   async (context, request, response) => {
     await change(context, await readJsonBody(request));
+    // A mark can change what a tag: or star: selection contains.
+    await context.pages.clear(context.reader);
     sendJson(response, 200, { ok: true });
   };
 
@@ -114,6 +118,7 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
         selection(url),
         intParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
         intParam(url, 'limit', 100, 1, MAX_PAGE),
+        context.pages,
       ),
     ),
   ],

@@ -4,6 +4,7 @@ import { isoTime, timestampValue } from '../store/event-row.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
 import type { CaseReader, Row } from './case-reader.ts';
 import { HttpError } from './http.ts';
+import { INDEX_FROM_OFFSET, type PageIndexCache } from './page-index.ts';
 import { compileQuery, parseInstant } from './query-compile.ts';
 import { queryField } from './query-fields.ts';
 import { QueryError } from './query-parse.ts';
@@ -64,24 +65,29 @@ export function selectionCondition(selection: TimelineSelection): {
 /**
  * One page of the timeline in time order. The first page (offset 0) also counts the events
  * selected; later pages return `total: null`, because the count costs another pass over the
- * selection and the table already has it.
+ * selection and the table already has it. Pages from `INDEX_FROM_OFFSET` on are read through
+ * `pages`, when given, instead of sorting every event before them again.
  */
 export async function timelinePage(
   reader: CaseReader,
   selection: TimelineSelection,
   offset: number,
   limit: number,
+  pages?: PageIndexCache,
 ): Promise<{ total: number | null; offset: number; events: Row[] }> {
   const where = selectionCondition(selection);
   const count =
     offset === 0
       ? await reader.all(`SELECT count(*) AS total FROM events WHERE ${where.sql}`, where.params)
       : null;
-  const rows = await reader.all(
-    `SELECT ${PAGE_COLUMNS} FROM events WHERE ${where.sql}
-     ORDER BY ${TIMELINE_ORDER} LIMIT $limit OFFSET $offset`,
-    { ...where.params, limit, offset },
-  );
+  const rows =
+    pages !== undefined && offset >= INDEX_FROM_OFFSET
+      ? await pages.page(reader, where, PAGE_COLUMNS, offset, limit)
+      : await reader.all(
+          `SELECT ${PAGE_COLUMNS} FROM events WHERE ${where.sql}
+           ORDER BY ${TIMELINE_ORDER} LIMIT $limit OFFSET $offset`,
+          { ...where.params, limit, offset },
+        );
 
   const marks = await marksOf(
     reader,

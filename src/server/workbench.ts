@@ -15,6 +15,7 @@ import { CaseReader } from './case-reader.ts';
 import { type EntityGraphSource, EventEntityGraph } from './entities-api.ts';
 import { HttpError, MAX_URL_LENGTH, sendBytes, sendJson, setSecurityHeaders } from './http.ts';
 import { LogLimiter } from './log-limiter.ts';
+import { PageIndexCache } from './page-index.ts';
 import { ROUTES, type RouteContext } from './routes.ts';
 
 /** How to start the workbench. */
@@ -57,6 +58,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     reader,
     analyst: options.analyst,
     entities: options.entities ?? EventEntityGraph,
+    pages: new PageIndexCache(),
   };
 
   const server = createServer((request, response) => {
