@@ -37,11 +37,11 @@ function deadPid(): number {
   return Number(run.stdout);
 }
 
-const lockOf = (pid: number) => ({
+const lockOf = (pid: number, startedAt = new Date().toISOString()) => ({
   pid,
   port: 7420,
   url: 'http://127.0.0.1:7420',
-  started_at: '2024-05-01T00:00:00.000Z',
+  started_at: startedAt,
 });
 
 async function openError(open: () => Promise<CaseDb>): Promise<CloudcaseError> {
@@ -72,6 +72,14 @@ describe('serve lock', () => {
     expect(readServeLock(caseDir)).toBeNull();
     const db = await CaseDb.openReadOnly(caseDir);
     await db.close();
+  });
+
+  it('ignores a lock whose pid another process reuses', async () => {
+    const pid = liveProcess();
+    writeServeLock(caseDir, lockOf(pid, new Date(Date.now() - 3_600_000).toISOString()));
+    expect(readServeLock(caseDir)).toBeNull();
+    writeServeLock(caseDir, lockOf(pid));
+    expect(readServeLock(caseDir)?.pid).toBe(pid);
   });
 
   it('ignores an unreadable lock file', async () => {

@@ -38,9 +38,40 @@ export function readServeLock(caseDir: string): ServeLock | null {
   } catch {
     return null;
   }
-  if (!Number.isSafeInteger(lock.pid) || lock.pid <= 0) return null;
+  if (!Number.isSafeInteger(lock.pid) || lock.pid <= 0 || !isAlive(lock.pid)) return null;
 
-  return isAlive(lock.pid) ? lock : null;
+  // A process that started after the lock was written only reuses the pid of the server that
+  // wrote it (after a reboot, say), so the lock is stale.
+  const started = processStartMillis(lock.pid);
+  const written = Date.parse(lock.started_at);
+  if (started !== null && !Number.isNaN(written) && started > written + START_TOLERANCE_MS) {
+    return null;
+  }
+  return lock;
+}
+
+// Start times from /proc are in clock ticks, and the lock's time is taken after the server
+// started, so only a start well after it counts as another process.
+const START_TOLERANCE_MS = 2000;
+
+/**
+ * Returns when a process started, in epoch milliseconds, from Linux's /proc, or `null` where
+ * /proc is not available.
+ * NOTE: this assumes 100 clock ticks a second, the value of USER_HZ on Linux's common
+ * architectures.
+ */
+function processStartMillis(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    // The process name (field 2) is in parentheses and may hold spaces, so fields are counted
+    // from the last ')': the start time is field 22, the 20th after it.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    if (boot === undefined || !Number.isFinite(ticks)) return null;
+    return Number(boot) * 1000 + ticks * 10;
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {
