@@ -1,6 +1,6 @@
 /**
- * Server-side time of the workbench's three heaviest reads on an investigated case: the first
- * timeline page, a filtered page, and the histogram. Each read runs through the same functions
+ * Server-side time of the workbench's heaviest reads on an investigated case: the first
+ * timeline page, a filtered page, the histogram, and a page from the middle of the timeline. Each read runs through the same functions
  * the HTTP handlers call, on the server's own kind of connection, so HTTP and the browser are
  * left out.
  *
@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenignDeliveryFiles } from '../src/demo/index.ts';
 import { CaseReader } from '../src/server/case-reader.ts';
+import { INDEX_FROM_OFFSET, PageIndexCache } from '../src/server/page-index.ts';
 import { histogram, type TimelineSelection, timelinePage } from '../src/server/timeline-api.ts';
 import { CaseDb } from '../src/store/index.ts';
 
@@ -35,6 +36,8 @@ export interface ServeBenchResult {
   first_page: ReadTiming;
   filtered_page: ReadTiming & { events: number };
   histogram: ReadTiming & { buckets: number };
+  /** A page from the middle of the case: the first read builds the position index. */
+  deep_page: ReadTiming & { offset: number; index_build_ms: number };
 }
 
 const PAGE = 200;
@@ -71,6 +74,10 @@ export async function benchServe(caseDir: string, runs = 5): Promise<ServeBenchR
     const filteredPage = await timelinePage(reader, filtered, 0, PAGE);
     const buckets = await histogram(reader, whole);
 
+    const pages = new PageIndexCache();
+    const middle = Math.max(INDEX_FROM_OFFSET, Math.floor((first.total ?? 0) / 2));
+    const build = await time(1, () => timelinePage(reader, whole, middle, PAGE, pages));
+
     return {
       case: caseDir,
       events: first.total ?? 0,
@@ -82,6 +89,11 @@ export async function benchServe(caseDir: string, runs = 5): Promise<ServeBenchR
       histogram: {
         ...(await time(runs, () => histogram(reader, whole))),
         buckets: buckets.buckets.length,
+      },
+      deep_page: {
+        ...(await time(runs, () => timelinePage(reader, whole, middle + PAGE, PAGE, pages))),
+        offset: middle + PAGE,
+        index_build_ms: build.median_ms,
       },
     };
   } finally {
