@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTimeline } from './commands/timeline.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -35,6 +36,7 @@ export function buildProgram(context: CommandContext): Command {
   registerSources(program, context);
   registerRules(program, context);
   registerHunt(program, context);
+  registerServe(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

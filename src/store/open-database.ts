@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { caseServedError, checkServeLock, readServeLock } from './serve-lock.ts';
 
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
@@ -27,6 +28,7 @@ const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: numbe
 export async function openDatabase(caseDir: string, readOnly: boolean): Promise<DuckDBInstance> {
   const path = resolve(join(caseDir, CASE_DB_FILE));
   checkCaseFolder(caseDir, path, readOnly);
+  checkServeLock(caseDir);
   claim(path, readOnly ? 'read' : 'write', caseDir);
 
   try {
@@ -81,7 +83,8 @@ function claim(path: string, mode: 'read' | 'write', caseDir: string): void {
 }
 
 /**
- * Maps DuckDB's error on opening `case.duckdb` to `case_locked`, `case_not_writable`,
+ * Maps DuckDB's error on opening `case.duckdb` to `case_open_in_server` (another process's
+ * lock, held by a running `cloudcase serve`), `case_locked`, `case_not_writable`,
  * `case_not_readable`, or `case_open_failed` for anything else. DuckDB 1.5 reports another
  * process's lock as an IO Error "Could not set lock on file ...: Conflicting lock is held in
  * <program> (PID n)". A file it cannot open gives "Cannot open file ...: " followed by the
@@ -98,6 +101,8 @@ export function translateOpenError(
     new CloudcaseError(code, text, EXIT.case, { cause: error });
 
   if (/could not set lock|conflicting lock/i.test(message)) {
+    const served = readServeLock(caseDir);
+    if (served !== null) return caseServedError(caseDir, served, error);
     return fail(
       'case_locked',
       `another cloudcase command is using this case (${caseDir}); wait for it to finish`,

@@ -80,4 +80,19 @@ export const SCHEMA: readonly string[] = [
   details JSON NOT NULL
 )`,
   ...BASELINE_SCHEMA,
+  // Analyst marks from the workbench: kind is 'tag', 'star' or 'comment'; a star's value is ''.
+  `CREATE TABLE IF NOT EXISTS event_marks (
+  event_uid VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  actor VARCHAR NOT NULL,
+  time TIMESTAMP NOT NULL
+)`,
+  'CREATE INDEX IF NOT EXISTS event_marks_event ON event_marks (event_uid)',
+  `CREATE TABLE IF NOT EXISTS saved_searches (
+  name VARCHAR PRIMARY KEY,
+  query VARCHAR NOT NULL,
+  actor VARCHAR NOT NULL,
+  time TIMESTAMP NOT NULL
+)`,
 ];

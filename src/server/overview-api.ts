@@ -1,0 +1,69 @@
+/** The Overview and Detections views' data: coverage, counts, findings and the ATT&CK matrix. */
+import { readCaseInfo } from '../case/case-dir.ts';
+import { LEVELS } from '../detect/types.ts';
+import { logCoverage } from '../report/coverage.ts';
+import type { CaseDb } from '../store/index.ts';
+
+/** Hours from discovery to the reporting deadline the Overview counts down to. */
+export const REPORTING_HOURS = 72;
+
+/** Case, coverage, counts, time range and detections per severity. */
+export async function overview(db: CaseDb) {
+  const info = await readCaseInfo(db.caseDir);
+  const counts = await db.counts();
+  const findings = await db.findings();
+
+  const bySeverity = Object.fromEntries(LEVELS.map((level) => [level, 0]));
+  for (const finding of findings) {
+    bySeverity[finding.severity] = (bySeverity[finding.severity] ?? 0) + finding.event_uids.length;
+  }
+  const firsts = counts.sources.map((row) => row.first_time).sort();
+  const lasts = counts.sources.map((row) => row.last_time).sort();
+  const discovered = Date.parse(info.discovered_at);
+
+  return {
+    case: { id: info.id, title: info.title, phase: info.phase, discovered_at: info.discovered_at },
+    reporting: {
+      hours: REPORTING_HOURS,
+      deadline: Number.isNaN(discovered)
+        ? null
+        : new Date(discovered + REPORTING_HOURS * 3_600_000).toISOString(),
+    },
+    events: counts.events,
+    time_range: { first: firsts[0] ?? null, last: lasts.at(-1) ?? null },
+    sources: counts.sources,
+    coverage: logCoverage(counts.categories),
+    rejected_total: counts.rejected_total,
+    detections_by_severity: bySeverity,
+    rules_matched: findings.length,
+  };
+}
+
+/**
+ * Findings per rule, most severe first, without their event lists, and a tactic × technique
+ * matrix of matched events.
+ *
+ * NOTE: a rule's tags do not say which of its techniques belongs to which of its tactics, so a
+ * rule with two tactics counts its events under each of its techniques for both.
+ */
+export async function detections(db: CaseDb) {
+  const findings = await db.findings();
+  const cells = new Map<string, { tactic: string; technique: string; events: number }>();
+  for (const finding of findings) {
+    const tactics = finding.tactics.length > 0 ? finding.tactics : ['(no tactic)'];
+    const techniques = finding.techniques.length > 0 ? finding.techniques : ['(no technique)'];
+    for (const tactic of tactics) {
+      for (const technique of techniques) {
+        const key = `${tactic}\u0000${technique}`;
+        const cell = cells.get(key) ?? { tactic, technique, events: 0 };
+        cell.events += finding.event_uids.length;
+        cells.set(key, cell);
+      }
+    }
+  }
+
+  return {
+    rules: findings.map(({ event_uids, ...rest }) => ({ ...rest, events: event_uids.length })),
+    matrix: [...cells.values()],
+  };
+}

@@ -1,0 +1,63 @@
+/** Lists and serves the generated report files of `<case>/reports/`. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { casePaths } from '../case/case-dir.ts';
+import { HttpError } from './http.ts';
+
+/** Largest report file the preview shows as text, in bytes; larger files are download only. */
+export const MAX_PREVIEW_BYTES = 2 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.pdf': 'application/pdf',
+};
+
+/** One report file. */
+export interface ReportFile {
+  name: string;
+  bytes: number;
+  modified: string;
+  /** How the workbench previews it: as text, as a sandboxed page, or not at all. */
+  preview: 'text' | 'html' | 'none';
+}
+
+/** Lists the regular files directly inside the case's `reports/` folder. */
+export async function listReports(caseDir: string): Promise<ReportFile[]> {
+  const folder = casePaths(caseDir).reports;
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  const files: ReportFile[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const info = await stat(path.join(folder, entry.name));
+    const extension = path.extname(entry.name).toLowerCase();
+    const previewable = info.size <= MAX_PREVIEW_BYTES && extension in CONTENT_TYPES;
+    files.push({
+      name: entry.name,
+      bytes: info.size,
+      modified: info.mtime.toISOString(),
+      preview:
+        !previewable || extension === '.pdf' ? 'none' : extension === '.html' ? 'html' : 'text',
+    });
+  }
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Reads one report by name. The name must be one that `listReports` returns, so no path from
+ * a request reaches the file system.
+ */
+export async function readReport(
+  caseDir: string,
+  name: string,
+): Promise<{ file: ReportFile; type: string; body: Buffer }> {
+  const file = (await listReports(caseDir)).find((report) => report.name === name);
+  if (file === undefined) throw new HttpError(404, 'report_not_found', 'no report has this name');
+
+  const extension = path.extname(file.name).toLowerCase();
+  const body = await readFile(path.join(casePaths(caseDir).reports, file.name));
+  return { file, type: CONTENT_TYPES[extension] ?? 'application/octet-stream', body };
+}

@@ -1,0 +1,147 @@
+/** The workbench's HTTP API: one handler per method and path, each calling a read or a mark. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CaseDb } from '../store/index.ts';
+import type { CaseReader } from './case-reader.ts';
+import type { EntityGraphSource } from './entities-api.ts';
+import {
+  HttpError,
+  intParam,
+  queryParam,
+  REPORT_PREVIEW_POLICY,
+  readJsonBody,
+  sendBytes,
+  sendJson,
+  setSecurityHeaders,
+} from './http.ts';
+import {
+  addMark,
+  deleteSearch,
+  listMarks,
+  removeMark,
+  savedSearches,
+  saveSearch,
+} from './marks-api.ts';
+import { detections, overview } from './overview-api.ts';
+import type { PageIndexCache } from './page-index.ts';
+import { QUERY_FIELDS } from './query-fields.ts';
+import { MAX_QUERY_LENGTH } from './query-parse.ts';
+import { listReports, readReport } from './reports-api.ts';
+import { eventDetail, histogram, type TimelineSelection, timelinePage } from './timeline-api.ts';
+
+/** What every handler can reach. */
+export interface RouteContext {
+  db: CaseDb;
+  reader: CaseReader;
+  analyst: string;
+  entities: EntityGraphSource;
+  pages: PageIndexCache;
+}
+
+type Handler = (
+  context: RouteContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+) => Promise<void>;
+
+/** The largest timeline page a request may ask for. */
+export const MAX_PAGE = 500;
+/** The most links the entity graph returns. */
+export const MAX_GRAPH_EDGES = 150;
+
+function selection(url: URL): TimelineSelection {
+  const result: TimelineSelection = { query: queryParam(url, 'q', MAX_QUERY_LENGTH) };
+  const since = queryParam(url, 'since', 40);
+  const until = queryParam(url, 'until', 40);
+  if (since !== '') result.since = since;
+  if (until !== '') result.until = until;
+  return result;
+}
+
+const json =
+  (read: (context: RouteContext, url: URL) => Promise<unknown>): Handler =>
+  async (context, _request, response, url) => {
+    sendJson(response, 200, await read(context, url));
+  };
+
+const write =
+  (change: (context: RouteContext, body: Record<string, unknown>) => Promise<void>): Handler =>
+  async (context, request, response) => {
+    await change(context, await readJsonBody(request));
+    // A mark can change what a tag: or star: selection contains.
+    await context.pages.clear(context.reader);
+    sendJson(response, 200, { ok: true });
+  };
+
+const markStore = (context: RouteContext) => ({
+  db: context.db,
+  reader: context.reader,
+  analyst: context.analyst,
+});
+
+async function sendReport(
+  context: RouteContext,
+  response: ServerResponse,
+  url: URL,
+  download: boolean,
+): Promise<void> {
+  const name = queryParam(url, 'name', 255);
+  const report = await readReport(context.db.caseDir, name);
+  if (download) {
+    const safeName = report.file.name.replace(/[^\w.-]/g, '_');
+    sendBytes(response, 200, report.type, report.body, {
+      'Content-Disposition': `attachment; filename="${safeName}"`,
+    });
+    return;
+  }
+  if (report.file.preview === 'none') {
+    throw new HttpError(415, 'no_preview', 'this report has no preview; download it');
+  }
+  // An HTML report is shown in a sandboxed frame without scripts; any other report as text.
+  if (report.file.preview === 'html') setSecurityHeaders(response, REPORT_PREVIEW_POLICY);
+  const type = report.file.preview === 'html' ? report.type : 'text/plain; charset=utf-8';
+  sendBytes(response, 200, type, report.body);
+}
+
+/** Handlers keyed by `METHOD path`. */
+export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ['GET /api/overview', json((context) => overview(context.db))],
+  [
+    'GET /api/fields',
+    json(async () => QUERY_FIELDS.map(({ name, kind, help }) => ({ name, kind, help }))),
+  ],
+  [
+    'GET /api/timeline',
+    json((context, url) =>
+      timelinePage(
+        context.reader,
+        selection(url),
+        intParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+        intParam(url, 'limit', 100, 1, MAX_PAGE),
+        context.pages,
+      ),
+    ),
+  ],
+  ['GET /api/histogram', json((context, url) => histogram(context.reader, selection(url)))],
+  [
+    'GET /api/event',
+    json((context, url) => eventDetail(context.reader, queryParam(url, 'uid', 200))),
+  ],
+  ['GET /api/detections', json((context) => detections(context.db))],
+  ['GET /api/entities', json((context) => context.entities.graph(context.reader, MAX_GRAPH_EDGES))],
+  ['GET /api/reports', json((context) => listReports(context.db.caseDir))],
+  ['GET /api/searches', json((context) => savedSearches(context.reader))],
+  ['GET /api/marks', json((context) => listMarks(context.reader))],
+  [
+    'GET /reports/view',
+    async (context, _request, response, url) => sendReport(context, response, url, false),
+  ],
+  [
+    'GET /reports/download',
+    async (context, _request, response, url) => sendReport(context, response, url, true),
+  ],
+  ['POST /api/marks', write((context, body) => addMark(markStore(context), body))],
+  ['POST /api/marks/remove', write((context, body) => removeMark(markStore(context), body))],
+  ['POST /api/searches', write((context, body) => saveSearch(markStore(context), body))],
+  ['POST /api/searches/remove', write((context, body) => deleteSearch(markStore(context), body))],
+]);

@@ -1,0 +1,184 @@
+/** Timeline pages, the histogram and event detail, read for the workbench. */
+import { type DuckDBValue, listValue } from '@duckdb/node-api';
+import { isoTime, timestampValue } from '../store/event-row.ts';
+import { TIMELINE_ORDER } from '../store/timeline-query.ts';
+import type { CaseReader, Row } from './case-reader.ts';
+import { HttpError } from './http.ts';
+import { INDEX_FROM_OFFSET, type PageIndexCache } from './page-index.ts';
+import { compileQuery, parseInstant } from './query-compile.ts';
+import { queryField } from './query-fields.ts';
+import { QueryError } from './query-parse.ts';
+
+/** The selection of a timeline request: a query and an optional time window (ISO 8601). */
+export interface TimelineSelection {
+  query: string;
+  since?: string;
+  until?: string;
+}
+
+/** The narrow columns a timeline row shows; the raw record comes only with the detail. */
+const PAGE_COLUMNS = `uid, time, source, category, activity, status, actor_uid, actor_name,
+  src_ip, api_operation, message, tags`;
+
+/** Maximum number of buckets of a histogram. */
+export const MAX_BUCKETS = 240;
+
+// Bucket widths a histogram picks from, in milliseconds: round units from a second to 30 days.
+const BUCKET_WIDTHS = [
+  1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800, 2_592_000,
+].map((seconds) => seconds * 1000);
+
+/** Compiles a selection to a WHERE condition; raises `HttpError` 400 for a bad query. */
+export function selectionCondition(selection: TimelineSelection): {
+  sql: string;
+  params: Record<string, DuckDBValue>;
+} {
+  let compiled: ReturnType<typeof compileQuery>;
+  try {
+    compiled = compileQuery(selection.query);
+  } catch (error) {
+    if (error instanceof QueryError) {
+      throw new HttpError(400, error.code, `${error.message} (at character ${error.position + 1})`);
+    }
+    throw error;
+  }
+
+  const parts = [compiled.sql];
+  const params = compiled.params;
+  const timeField = queryField('time');
+  for (const [name, op] of [
+    ['since', '>='],
+    ['until', '<='],
+  ] as const) {
+    const value = selection[name];
+    if (value === undefined || value === '' || timeField === undefined) continue;
+    try {
+      params[name] = timestampValue(parseInstant(timeField, value, 0));
+    } catch {
+      throw new HttpError(400, 'invalid_request', `parameter ${name} must be an ISO 8601 time`);
+    }
+    parts.push(`time ${op} $${name}`);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+/**
+ * One page of the timeline in time order. The first page (offset 0) also counts the events
+ * selected; later pages return `total: null`, because the count costs another pass over the
+ * selection and the table already has it. Pages from `INDEX_FROM_OFFSET` on are read through
+ * `pages`, when given, instead of sorting every event before them again.
+ */
+export async function timelinePage(
+  reader: CaseReader,
+  selection: TimelineSelection,
+  offset: number,
+  limit: number,
+  pages?: PageIndexCache,
+): Promise<{ total: number | null; offset: number; events: Row[] }> {
+  const where = selectionCondition(selection);
+  const count =
+    offset === 0
+      ? await reader.all(`SELECT count(*) AS total FROM events WHERE ${where.sql}`, where.params)
+      : null;
+  const rows =
+    pages !== undefined && offset >= INDEX_FROM_OFFSET
+      ? await pages.page(reader, where, PAGE_COLUMNS, offset, limit)
+      : await reader.all(
+          `SELECT ${PAGE_COLUMNS} FROM events WHERE ${where.sql}
+           ORDER BY ${TIMELINE_ORDER} LIMIT $limit OFFSET $offset`,
+          { ...where.params, limit, offset },
+        );
+
+  const marks = await marksOf(
+    reader,
+    rows.map((row) => String(row.uid)),
+  );
+  const events = rows.map((row) => ({
+    ...row,
+    time: isoTime(row.time),
+    tags: [...(row.tags as string[]), ...(marks.get(String(row.uid))?.tags ?? [])],
+    starred: marks.get(String(row.uid))?.starred ?? false,
+  }));
+  return { total: count === null ? null : Number(count[0]?.total ?? 0), offset, events };
+}
+
+async function marksOf(
+  reader: CaseReader,
+  uids: string[],
+): Promise<Map<string, { tags: string[]; starred: boolean }>> {
+  const marks = new Map<string, { tags: string[]; starred: boolean }>();
+  if (uids.length === 0) return marks;
+
+  const rows = await reader.all(
+    `SELECT event_uid, kind, value FROM event_marks
+     WHERE kind IN ('tag', 'star') AND list_contains($uids, event_uid) ORDER BY time`,
+    { uids: listValue(uids) },
+  );
+  for (const row of rows) {
+    const uid = String(row.event_uid);
+    const mark = marks.get(uid) ?? { tags: [], starred: false };
+    if (row.kind === 'star') mark.starred = true;
+    else mark.tags.push(String(row.value));
+    marks.set(uid, mark);
+  }
+  return marks;
+}
+
+/**
+ * Counts the selected events per time bucket. The bucket width is the smallest round unit that
+ * keeps the range within `MAX_BUCKETS` buckets.
+ */
+export async function histogram(
+  reader: CaseReader,
+  selection: TimelineSelection,
+): Promise<{ bucket_ms: number; buckets: [number, number][] }> {
+  const where = selectionCondition(selection);
+  const [range] = await reader.all(
+    `SELECT epoch_ms(min(time)) AS first, epoch_ms(max(time)) AS last FROM events
+     WHERE ${where.sql}`,
+    where.params,
+  );
+  if (range === undefined || range.first === null) return { bucket_ms: 1000, buckets: [] };
+
+  const span = Number(range.last) - Number(range.first);
+  const width =
+    BUCKET_WIDTHS.find((candidate) => span / candidate < MAX_BUCKETS) ??
+    Math.ceil(span / MAX_BUCKETS);
+  const rows = await reader.all(
+    `SELECT (epoch_ms(time) // $width) * $width AS bucket, count(*) AS events FROM events
+     WHERE ${where.sql} GROUP BY bucket ORDER BY bucket`,
+    { ...where.params, width },
+  );
+  return {
+    bucket_ms: width,
+    buckets: rows.map((row) => [Number(row.bucket), Number(row.events)]),
+  };
+}
+
+/** Reads one event with its raw record, evidence, marks and the rules that detected it. */
+export async function eventDetail(reader: CaseReader, uid: string): Promise<Row> {
+  const [event] = await reader.all(
+    `SELECT e.*, i.path AS evidence_path FROM events e
+     LEFT JOIN ingests i ON i.sha256 = e.evidence_sha256
+       AND i.member IS NOT DISTINCT FROM e.evidence_member
+     WHERE e.uid = $uid LIMIT 1`,
+    { uid },
+  );
+  if (event === undefined) throw new HttpError(404, 'event_not_found', 'no event has this uid');
+
+  const marks = await reader.all(
+    'SELECT kind, value, actor, time FROM event_marks WHERE event_uid = $uid ORDER BY time',
+    { uid },
+  );
+  const detections = await reader.all(
+    `SELECT DISTINCT d.rule_id, r.title, r.level FROM detections d
+     LEFT JOIN rules r ON r.id = d.rule_id WHERE d.event_uid = $uid ORDER BY d.rule_id`,
+    { uid },
+  );
+  return {
+    ...event,
+    time: isoTime(event.time),
+    marks: marks.map((mark) => ({ ...mark, time: isoTime(mark.time) })),
+    detections,
+  };
+}

@@ -1,0 +1,119 @@
+/// <reference lib="dom" />
+/**
+ * Detections: rules grouped by severity, each opening its events in the timeline, and an
+ * ATT&CK tactic × technique heat map of the detected events.
+ */
+import { getJson } from './api.ts';
+import { formatTime, h, on, replace } from './dom.ts';
+import { go, type Place } from './router.ts';
+import type { Detections, RuleFinding } from './types.ts';
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'];
+const HEAT_LEVELS = 5;
+
+/** The timeline query that selects a rule's events. */
+export function ruleQuery(ruleId: string): string {
+  return `rule:"${ruleId.replace(/["\\]/g, '\\$&')}"`;
+}
+
+function ruleRow(rule: RuleFinding): HTMLElement {
+  return on(
+    h(
+      'tr',
+      { class: 'clickable', 'data-testid': 'rule', title: 'open its events in the timeline' },
+      h('td', {}, rule.title),
+      h('td', {}, rule.rule_id),
+      h('td', {}, rule.events),
+      h('td', {}, formatTime(rule.first_seen)),
+      h('td', {}, formatTime(rule.last_seen)),
+      h('td', {}, rule.tactics.join(', ')),
+      h('td', {}, rule.actors.slice(0, 5).join(', ')),
+    ),
+    'click',
+    () => go('timeline', { q: ruleQuery(rule.rule_id) }),
+  );
+}
+
+function heatMap(data: Detections): HTMLElement {
+  const tactics = [...new Set(data.matrix.map((cell) => cell.tactic))].sort();
+  const techniques = [...new Set(data.matrix.map((cell) => cell.technique))].sort();
+  const max = Math.max(1, ...data.matrix.map((cell) => cell.events));
+  const count = new Map(
+    data.matrix.map((cell) => [`${cell.tactic}\u0000${cell.technique}`, cell.events]),
+  );
+
+  return h(
+    'table',
+    { class: 'heat-map', 'data-testid': 'heat-map' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'technique \\ tactic'),
+        ...tactics.map((tactic) => h('th', {}, tactic)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...techniques.map((technique) =>
+        h(
+          'tr',
+          {},
+          h('th', {}, technique),
+          ...tactics.map((tactic) => {
+            const events = count.get(`${tactic}\u0000${technique}`) ?? 0;
+            const level = events === 0 ? 0 : Math.ceil((events / max) * HEAT_LEVELS);
+            return h(
+              'td',
+              { class: `heat-${level}`, title: `${tactic} × ${technique}: ${events} events` },
+              events || '',
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+export async function showDetections(root: HTMLElement, _place: Place) {
+  const data = await getJson<Detections>('/api/detections');
+  const sections = SEVERITIES.map((severity) => {
+    const rules = data.rules.filter((rule) => rule.severity === severity);
+    if (rules.length === 0) return null;
+    return h(
+      'section',
+      { class: `severity-${severity}` },
+      h('h3', {}, `${severity} (${rules.length} rules)`),
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['rule', 'id', 'events', 'first', 'last', 'tactics', 'actors'].map((name) =>
+              h('th', {}, name),
+            ),
+          ),
+        ),
+        h('tbody', {}, ...rules.map(ruleRow)),
+      ),
+    );
+  });
+
+  replace(
+    root,
+    h('h1', {}, 'Detections'),
+    data.rules.length === 0 ? h('p', {}, 'No rule matched an event of this case.') : null,
+    h('h2', {}, 'ATT&CK tactics × techniques'),
+    heatMap(data),
+    h('h2', {}, 'Rules by severity'),
+    ...sections,
+  );
+  return undefined;
+}

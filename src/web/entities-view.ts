@@ -1,0 +1,94 @@
+/// <reference lib="dom" />
+/**
+ * Entities: identities linked to the access keys, source IPs and resources they used, drawn
+ * with Cytoscape. A node opens its events in the timeline.
+ */
+import cytoscape from 'cytoscape';
+import { getJson } from './api.ts';
+import { button, h, replace, visible } from './dom.ts';
+import { go, type Place } from './router.ts';
+import type { GraphData } from './types.ts';
+
+const COLORS: Record<string, string> = {
+  identity: '#2864b4',
+  access_key: '#b47a28',
+  ip: '#2a9d5c',
+  resource: '#8a4fb4',
+};
+
+// Canvas labels are drawn as text, never parsed, so any label is inert; long ones are cut.
+function label(text: string): string {
+  const shown = visible(text);
+  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
+}
+
+export async function showEntities(root: HTMLElement, _place: Place) {
+  const data = await getJson<GraphData>('/api/entities');
+  const box = h('div', { class: 'graph', 'data-testid': 'graph' });
+  const info = h(
+    'div',
+    { class: 'node-info', 'data-testid': 'node-info' },
+    'Choose a node to see its events.',
+  );
+  replace(
+    root,
+    h('h1', {}, 'Entities'),
+    h(
+      'p',
+      { class: 'legend' },
+      ...Object.entries(COLORS).map(([kind]) => h('span', { class: `legend-${kind}` }, kind)),
+    ),
+    h('div', { class: 'graph-layout' }, box, info),
+  );
+  if (data.nodes.length === 0) {
+    replace(box, h('p', {}, 'No identities in the events of this case.'));
+    return undefined;
+  }
+
+  const graph = cytoscape({
+    container: box,
+    elements: [
+      ...data.nodes.map((node) => ({
+        data: {
+          id: node.id,
+          label: label(node.label),
+          kind: node.kind,
+          color: COLORS[node.kind] ?? '#666',
+        },
+      })),
+      ...data.edges.map((edge, index) => ({
+        data: { id: `e${index}`, source: edge.source, target: edge.target, events: edge.events },
+      })),
+    ],
+    style: [
+      {
+        selector: 'node',
+        style: {
+          label: 'data(label)',
+          'background-color': 'data(color)',
+          'font-size': 9,
+          color: '#222',
+        },
+      },
+      { selector: 'edge', style: { width: 1, 'line-color': '#bbb' } },
+      { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#000' } },
+    ],
+    layout: { name: 'cose', animate: false, randomize: false },
+  });
+  const byId = new Map(data.nodes.map((node) => [node.id, node]));
+  graph.on('tap', 'node', (event) => {
+    const node = byId.get(event.target.id());
+    if (node === undefined) return;
+    replace(
+      info,
+      h('h3', {}, node.kind),
+      h('p', { class: 'node-label' }, node.label),
+      h('p', {}, `${node.events} events on its links`),
+      button('Open its events', () => go('timeline', { q: node.query }), {
+        'data-testid': 'node-events',
+      }),
+    );
+  });
+  box.dataset.nodes = String(data.nodes.length);
+  return () => graph.destroy();
+}

@@ -1,0 +1,80 @@
+/// <reference lib="dom" />
+/** Marks: every tag, star and comment on events, and the saved searches, with who and when. */
+import { getJson } from './api.ts';
+import { formatTime, h, on, replace } from './dom.ts';
+import { go, type Place } from './router.ts';
+import type { MarkedEvent, SavedSearch } from './types.ts';
+
+export async function showMarks(root: HTMLElement, _place: Place) {
+  const [marks, searches] = await Promise.all([
+    getJson<MarkedEvent[]>('/api/marks'),
+    getJson<SavedSearch[]>('/api/searches'),
+  ]);
+  replace(
+    root,
+    h('h1', {}, 'Marks'),
+    h('h2', {}, 'Marked events'),
+    h(
+      'table',
+      { 'data-testid': 'marked-events' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['kind', 'mark', 'event time', 'event', 'by', 'when'].map((name) => h('th', {}, name)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...marks.map((mark) =>
+          on(
+            h(
+              'tr',
+              { class: 'clickable' },
+              h('td', {}, mark.kind),
+              h('td', {}, mark.value),
+              h('td', {}, formatTime(mark.event_time)),
+              h('td', {}, mark.message ?? mark.event_uid),
+              h('td', {}, mark.actor),
+              h('td', {}, formatTime(mark.time)),
+            ),
+            'click',
+            () => go('timeline', { q: `uid:"${mark.event_uid}"`, uid: mark.event_uid }),
+          ),
+        ),
+      ),
+    ),
+    h('h2', {}, 'Saved searches'),
+    h(
+      'table',
+      { 'data-testid': 'saved-search-list' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['name', 'query', 'by', 'when'].map((name) => h('th', {}, name))),
+      ),
+      h(
+        'tbody',
+        {},
+        ...searches.map((search) =>
+          on(
+            h(
+              'tr',
+              { class: 'clickable' },
+              h('td', {}, search.name),
+              h('td', {}, search.query),
+              h('td', {}, search.actor),
+              h('td', {}, formatTime(search.time)),
+            ),
+            'click',
+            () => go('timeline', { q: search.query }),
+          ),
+        ),
+      ),
+    ),
+  );
+  return undefined;
+}

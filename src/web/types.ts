@@ -1,0 +1,124 @@
+/** Shapes of the server's responses, as the app reads them. */
+
+export interface TimelineRow {
+  uid: string;
+  time: string;
+  source: string;
+  category: string;
+  activity: string | null;
+  status: string | null;
+  actor_uid: string | null;
+  actor_name: string | null;
+  src_ip: string | null;
+  api_operation: string | null;
+  message: string | null;
+  tags: string[];
+  starred: boolean;
+}
+
+export interface TimelinePage {
+  /** Events selected; sent with the first page only. */
+  total: number | null;
+  offset: number;
+  events: TimelineRow[];
+}
+
+export interface Histogram {
+  bucket_ms: number;
+  buckets: [number, number][];
+}
+
+export interface Mark {
+  kind: 'tag' | 'star' | 'comment';
+  value: string;
+  actor: string;
+  time: string;
+}
+
+export interface EventDetail extends Record<string, unknown> {
+  uid: string;
+  time: string;
+  raw: string;
+  evidence_sha256: string;
+  evidence_member: string | null;
+  evidence_record: number;
+  evidence_offset: number | null;
+  evidence_path: string | null;
+  marks: Mark[];
+  detections: { rule_id: string; title: string | null; level: string | null }[];
+}
+
+export interface FieldHelp {
+  name: string;
+  kind: string;
+  help: string;
+}
+
+export interface CoverageRow {
+  category: string;
+  present: boolean;
+  events: number;
+  sources: string[];
+  first_time: string | null;
+  last_time: string | null;
+  blind_spot: string;
+}
+
+export interface Overview {
+  case: { id: string; title: string; phase: string; discovered_at: string };
+  reporting: { hours: number; deadline: string | null };
+  events: number;
+  time_range: { first: string | null; last: string | null };
+  sources: { source: string; events: number; first_time: string; last_time: string }[];
+  coverage: CoverageRow[];
+  rejected_total: number;
+  detections_by_severity: Record<string, number>;
+  rules_matched: number;
+}
+
+export interface RuleFinding {
+  rule_id: string;
+  title: string;
+  severity: string;
+  tactics: string[];
+  techniques: string[];
+  events: number;
+  first_seen: string;
+  last_seen: string;
+  actors: string[];
+  correlation_hits: number;
+}
+
+export interface Detections {
+  rules: RuleFinding[];
+  matrix: { tactic: string; technique: string; events: number }[];
+}
+
+export interface GraphData {
+  nodes: { id: string; kind: string; label: string; events: number; query: string }[];
+  edges: { source: string; target: string; events: number }[];
+}
+
+export interface ReportFile {
+  name: string;
+  bytes: number;
+  modified: string;
+  preview: 'text' | 'html' | 'none';
+}
+
+export interface SavedSearch {
+  name: string;
+  query: string;
+  actor: string;
+  time: string;
+}
+
+export interface MarkedEvent {
+  event_uid: string;
+  kind: string;
+  value: string;
+  actor: string;
+  time: string;
+  event_time: string | null;
+  message: string | null;
+}
