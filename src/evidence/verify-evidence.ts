@@ -6,15 +6,21 @@ import { EVIDENCE_DIR, evidenceDir, isSha256, PARTIAL_DIR, storedPathFor } from 
 import { type ManifestEntry, readManifest } from './manifest.ts';
 import type { VerifyProblem } from './types.ts';
 
+/** A valid manifest line and where it is. */
+export interface ListedItem {
+  entry: ManifestEntry;
+  line: number;
+}
+
 /**
- * Re-hashes every item the manifest lists and returns the valid entries by digest. Invalid
- * lines, duplicates, missing and modified files are added to `problems`.
+ * Re-hashes every item the manifest lists and returns the valid entries by digest, in manifest
+ * order. Invalid lines, duplicates, missing and modified files are added to `problems`.
  */
 export async function checkManifestItems(
   caseDir: string,
   problems: VerifyProblem[],
-): Promise<Map<string, ManifestEntry>> {
-  const items = new Map<string, ManifestEntry>();
+): Promise<Map<string, ListedItem>> {
+  const items = new Map<string, ListedItem>();
 
   for await (const line of readManifest(caseDir)) {
     if (!line.ok) {
@@ -35,7 +41,7 @@ export async function checkManifestItems(
       });
       continue;
     }
-    items.set(entry.sha256, entry);
+    items.set(entry.sha256, { entry, line: line.line });
     await checkStoredFile(caseDir, entry, problems);
   }
 
