@@ -18,6 +18,13 @@ export const HEAD_FILE = 'custody.head.json';
 /** The action of the entry that seals a case; no entry may follow it. */
 export const SEAL_ACTION = 'seal';
 
+/**
+ * Actions still accepted once a case is sealed: a legal hold can be placed on a closed case
+ * and lifted. Each such entry carries `details.sealed: true`, so the ledger's last line alone
+ * tells whether the case is sealed.
+ */
+export const AFTER_SEAL_ACTIONS: readonly string[] = ['legal_hold', 'legal_hold_released'];
+
 /** Custody lines are small; a longer last line means the file was damaged. */
 const MAX_CUSTODY_LINE_BYTES = 1024 * 1024;
 
@@ -60,15 +67,17 @@ export function appendCustody(
   return serialize(file, async () => {
     const signer = await caseSigner(caseDir, options.keyFile);
     const previous = await readTail(file);
-    if (previous?.action === SEAL_ACTION) throw sealedError(caseDir);
+    const sealed = previous?.sealed === true;
+    if (sealed && !AFTER_SEAL_ACTIONS.includes(request.action)) throw sealedError(caseDir);
 
+    const details = { ...(request.details ?? {}), ...(sealed ? { sealed: true } : {}) };
     const body: Omit<CustodyEntry, 'hash' | 'sig'> = {
       seq: previous === null ? 1 : previous.seq + 1,
       time: new Date().toISOString(),
       actor: request.actor,
       action: request.action,
       sha256: request.sha256 ?? null,
-      details: request.details ?? {},
+      details,
       prev_hash: previous === null ? GENESIS_HASH : previous.hash,
     };
     const hash = custodyHash(body);
@@ -83,7 +92,7 @@ export function appendCustody(
 /** Tells whether the ledger's last entry seals the case. */
 export async function isSealed(caseDir: string): Promise<boolean> {
   const tail = await readTail(custodyPath(caseDir));
-  return tail?.action === SEAL_ACTION;
+  return tail?.sealed === true;
 }
 
 /** The error for a write to a sealed case. */
@@ -112,7 +121,8 @@ async function writeHead(caseDir: string, signer: Signer, entry: CustodyEntry): 
 interface Tail {
   seq: number;
   hash: string;
-  action: unknown;
+  /** Whether this entry seals the case or follows the seal. */
+  sealed: boolean;
 }
 
 async function readTail(file: string): Promise<Tail | null> {
@@ -125,14 +135,11 @@ async function readTail(file: string): Promise<Tail | null> {
   } catch {
     throw invalidTail(file);
   }
-  const { seq, hash, action } = (value ?? {}) as {
-    seq?: unknown;
-    hash?: unknown;
-    action?: unknown;
-  };
+  const { seq, hash, action, details } = (value ?? {}) as Record<string, unknown>;
   if (!Number.isSafeInteger(seq) || typeof hash !== 'string') throw invalidTail(file);
+  const afterSeal = (details as { sealed?: unknown } | null)?.sealed === true;
 
-  return { seq: seq as number, hash, action };
+  return { seq: seq as number, hash, sealed: action === SEAL_ACTION || afterSeal };
 }
 
 function invalidTail(file: string): CloudcaseError {

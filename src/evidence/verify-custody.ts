@@ -1,6 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { custodyPath } from './case-layout.ts';
-import { custodyHash, entrySignedText, GENESIS_HASH, SEAL_ACTION } from './custody.ts';
+import {
+  AFTER_SEAL_ACTIONS,
+  custodyHash,
+  entrySignedText,
+  GENESIS_HASH,
+  SEAL_ACTION,
+} from './custody.ts';
 import { readJsonLines } from './jsonl.ts';
 import { verifyText } from './signing-key.ts';
 import type { VerifyProblem } from './types.ts';
@@ -62,7 +68,9 @@ export async function checkCustody(
 
     problems.push(...linkProblems(entry, previous, line.line));
     if (publicKey !== null) problems.push(...signatureProblems(entry, publicKey, line.line));
-    if (summary.sealed) problems.push(afterSealProblem(entry, line.line));
+    if (summary.sealed && !AFTER_SEAL_ACTIONS.includes(String(entry.action))) {
+      problems.push(afterSealProblem(entry, line.line));
+    }
     previous = { seq: entry.seq as number, hash: entry.hash as string };
     summary.lastSeq = previous.seq;
     summary.headHash = previous.hash;

@@ -5,6 +5,7 @@ import { CloudcaseError, EXIT } from '../../core/errors.ts';
 
 import { formatTimeline } from '../../report/index.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
+import { countResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface TimelineFlags {
@@ -67,7 +68,8 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       const caseDir = path.resolve(context.io.cwd, flags.case);
       const db = await CaseDb.openReadOnly(caseDir);
       try {
-        await formatTimeline(db.timeline(filterOf(flags)), flags.format, context.io.stdout);
+        const events = countResults(context, db.timeline(filterOf(flags)));
+        await formatTimeline(events, flags.format, context.io.stdout);
       } finally {
         await db.close();
       }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type VerifyOptions, type VerifyReport, verifyCase } from '../../evidence/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface VerifyFlags {
@@ -33,6 +34,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
         options.publicKeyFile = path.resolve(io.cwd, flags.publicKey);
       if (flags.head !== undefined) options.expectedHead = flags.head.toLowerCase();
       const report = await verifyCase(path.resolve(io.cwd, flags.case), options);
+      noteResults(context, report.problems.length);
       context.exitCode = report.ok ? EXIT.ok : EXIT.verification;
       io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
     });
