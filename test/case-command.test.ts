@@ -191,3 +191,35 @@ describe('case command', () => {
     expect(verify.stdout).toContain('verified');
   });
 });
+
+describe('encrypted case', () => {
+  it('investigates with the key and is unreadable without it', async () => {
+    const dir = await tempDir();
+    const log = path.join(dir, 'trail.jsonl');
+    await writeFile(log, `${JSON.stringify(RECORD)}\n`);
+    const keygen = await cli(dir, ['case', 'keygen', '--case-key', '--out', 'case.key']);
+    const noKey = await cli(dir, ['case', 'init', '-c', 'c', '--encrypt']);
+    process.env.CLOUDCASE_CASE_KEY_FILE = path.join(dir, 'case.key');
+    try {
+      const init = await cli(dir, ['case', 'init', '-c', 'c', '--encrypt'], {
+        CLOUDCASE_CASE_KEY_FILE: path.join(dir, 'case.key'),
+      });
+      const investigate = await cli(dir, ['investigate', log, '-c', 'c', '--json']);
+      const verify = await cli(dir, ['verify', '-c', 'c']);
+
+      expect(keygen.code).toBe(0);
+      expect(init.code).toBe(0);
+      expect(investigate.code).toBe(0);
+      expect(JSON.parse(investigate.stdout).records.stored).toBe(1);
+      expect(verify.code).toBe(0);
+    } finally {
+      delete process.env.CLOUDCASE_CASE_KEY_FILE;
+    }
+    const shredded = await cli(dir, ['verify', '-c', 'c']);
+
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('case_key_missing');
+    expect(shredded.code).toBe(5);
+    expect(shredded.stdout).toContain('case_key_missing');
+  });
+});

@@ -1,18 +1,26 @@
 import { CloudcaseError, EXIT } from '../core/errors.ts';
-import { appendCustody, isSealed, SEAL_ACTION, sealedError } from '../evidence/index.ts';
+import {
+  appendCustody,
+  enableEncryption,
+  isSealed,
+  SEAL_ACTION,
+  sealedError,
+} from '../evidence/index.ts';
 import { type CaseInfo, ensureCase, readCaseInfo, writeCaseInfo } from './case-dir.ts';
 import { applyEdit, type CaseEdit } from './case-edit.ts';
 import { MIN_RETENTION_DAYS } from './case-fields.ts';
-import { type ChangeAuthor, updateCase } from './case-update.ts';
+import { type ChangeAuthor, type FieldChange, updateCase } from './case-update.ts';
 
 /**
- * Creates a case with the fields given, its signing key and a first signed entry. Raises
- * `case_exists` when the folder already holds a case.
+ * Creates a case with the fields given, its signing key and a first signed entry. With
+ * `encryptionKey`, the case stores its evidence encrypted under that key from the start.
+ * Raises `case_exists` when the folder already holds a case.
  */
 export async function initCase(
   caseDir: string,
   author: ChangeAuthor,
   edit: CaseEdit,
+  encryptionKey?: Buffer,
 ): Promise<CaseInfo> {
   const existing = await readCaseInfo(caseDir).then(
     () => true,
@@ -29,9 +37,11 @@ export async function initCase(
   const created = await ensureCase(caseDir, edit.title);
   created.retention = { evidence_days: MIN_RETENTION_DAYS, legal_hold: null };
   await writeCaseInfo(caseDir, created);
+  if (encryptionKey !== undefined) await enableEncryption(caseDir, encryptionKey);
   const { info } = await updateCase(caseDir, author, { action: 'case_init' }, (info) => [
     ['id', info.id],
     ['title', info.title],
+    ...(encryptionKey === undefined ? [] : [['encryption', 'aes-256-gcm'] as FieldChange]),
     ...applyEdit(info, edit, author.analyst, new Date().toISOString()),
   ]);
 

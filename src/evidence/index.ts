@@ -1,6 +1,15 @@
 /** The acquire stage: evidence store, manifest, custody chain, verified reads, case checks. */
 export { acquire } from './acquire.ts';
 export {
+  CASE_KEY_ENV,
+  CASE_KEY_FILE_ENV,
+  caseCipher,
+  enableEncryption,
+  isEncrypted,
+  newKeyText,
+  readGivenKey,
+} from './case-cipher.ts';
+export {
   AFTER_SEAL_ACTIONS,
   appendCustody,
   custodyHash,

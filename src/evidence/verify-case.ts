@@ -2,12 +2,13 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { caseCipher } from './case-cipher.ts';
 import { evidenceDir, manifestPath } from './case-layout.ts';
 import { fingerprintOf, PUBLIC_KEY_FILE, readPublicKey, readPublicKeyFile } from './signing-key.ts';
 import type { VerifyOptions, VerifyProblem, VerifyReport } from './types.ts';
 import { checkBinding } from './verify-binding.ts';
 import { checkCustody } from './verify-custody.ts';
-import { checkEvidenceFiles, checkManifestItems } from './verify-evidence.ts';
+import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
 import { checkHead } from './verify-head.ts';
 
 /**
@@ -25,7 +26,7 @@ export async function verifyCase(
 
   const problems: VerifyProblem[] = [];
   const publicKey = await trustedKey(caseDir, options, problems);
-  const items = await checkManifestItems(caseDir, problems);
+  const items = await checkManifestItems(caseDir, problems, await storedReader(caseDir, problems));
   await checkEvidenceFiles(caseDir, new Set(items.keys()), problems);
   const custody = await checkCustody(caseDir, publicKey, problems);
   if (publicKey === null && custody.entries > 0) {
@@ -75,6 +76,23 @@ async function trustedKey(
   }
 
   return given;
+}
+
+/**
+ * How to read the stored files. Without the key of an encrypted case the contents cannot be
+ * re-hashed: that is one problem, and the files are only checked to exist.
+ */
+async function storedReader(caseDir: string, problems: VerifyProblem[]): Promise<StoredReader> {
+  try {
+    return { cipher: await caseCipher(caseDir) };
+  } catch (error) {
+    if (!(error instanceof CloudcaseError)) throw error;
+    problems.push({
+      code: error.code,
+      message: `${error.message}; the evidence contents were not re-hashed.`,
+    });
+    return { cipher: null, locked: true };
+  }
 }
 
 async function assertCaseFolder(caseDir: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readAudit } from '../../case/audit-trail.ts';
@@ -7,7 +8,7 @@ import { parseText } from '../../case/case-fields.ts';
 import { placeHold, releaseHold } from '../../case/case-lifecycle.ts';
 import { purgeCase } from '../../case/retention.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
-import { createKeyFile, fingerprintOf } from '../../evidence/index.ts';
+import { createKeyFile, fingerprintOf, newKeyText } from '../../evidence/index.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { type AuthorFlags, authorOf, authorOptions, caseDirOf } from './case-options.ts';
@@ -76,10 +77,19 @@ export function registerCaseRecords(group: Command, context: CommandContext): vo
 
   group
     .command('keygen')
-    .description('write a new Ed25519 signing key (PEM, mode 0600) to keep outside the case')
+    .description(
+      'write a new Ed25519 signing key (PEM), or with --case-key a case encryption key, to ' +
+        'keep outside the case (mode 0600)',
+    )
     .requiredOption('--out <file>', 'file to write; it must not exist (required)')
-    .action(async (flags: { out: string }) => {
+    .option('--case-key', 'write a 256-bit case encryption key (64 hex digits) instead')
+    .action(async (flags: { out: string; caseKey?: boolean }) => {
       const file = path.resolve(context.io.cwd, flags.out);
+      if (flags.caseKey) {
+        await writeFile(file, newKeyText(), { mode: 0o600, flag: 'wx' });
+        context.io.stdout.write(`wrote ${file}\n`);
+        return;
+      }
       const key = createPublicKey(createPrivateKey(await createKeyFile(file)));
       context.io.stdout.write(`wrote ${file}\nfingerprint ${fingerprintOf(key)}\n`);
     });

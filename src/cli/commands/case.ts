@@ -1,7 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { readCaseInfo } from '../../case/case-dir.ts';
 import { closeCase, initCase, setCase } from '../../case/case-lifecycle.ts';
 import { retentionStatus } from '../../case/retention.ts';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
+import { CASE_KEY_FILE_ENV, readGivenKey } from '../../evidence/index.ts';
 import type { CommandContext } from '../main.ts';
 import {
   authorOf,
@@ -24,9 +27,15 @@ export function registerCase(program: Command, context: CommandContext): void {
 
   fieldOptions(authorOptions(group.command('init')))
     .description('create a case folder with its fields and signing key')
-    .action(async (flags: FieldFlags) => {
+    .option('--encrypt', 'store the evidence encrypted (AES-256-GCM) under the case key')
+    .option(
+      '--case-key-file <file>',
+      'file with the case key, 64 hex digits (default $CLOUDCASE_CASE_KEY_FILE)',
+    )
+    .action(async (flags: InitFlags) => {
       const caseDir = caseDirOf(flags, context);
-      await initCase(caseDir, authorOf(flags, context), editOf(flags));
+      const key = flags.encrypt ? await encryptionKeyOf(flags, context) : undefined;
+      await initCase(caseDir, authorOf(flags, context), editOf(flags), key);
       await printCase(caseDir, flags, context);
     });
 
@@ -59,6 +68,24 @@ export function registerCase(program: Command, context: CommandContext): void {
     });
 
   registerCaseRecords(group, context);
+}
+
+interface InitFlags extends FieldFlags {
+  encrypt?: boolean;
+  caseKeyFile?: string;
+}
+
+async function encryptionKeyOf(flags: InitFlags, context: CommandContext): Promise<Buffer> {
+  const file = flags.caseKeyFile ?? context.io.env[CASE_KEY_FILE_ENV];
+  const key = file === undefined ? null : await readGivenKey(path.resolve(context.io.cwd, file));
+  if (key !== null) return key;
+
+  throw new CloudcaseError(
+    'case_key_missing',
+    '--encrypt needs the case key: pass --case-key-file or set CLOUDCASE_CASE_KEY_FILE ' +
+      '(cloudcase case keygen --case-key --out FILE writes one)',
+    EXIT.usage,
+  );
 }
 
 async function printCase(
