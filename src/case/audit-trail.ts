@@ -7,7 +7,7 @@ import { serialize } from '../evidence/serialize.ts';
 /** File of the audit trail inside a case folder. */
 export const AUDIT_FILE = 'audit.jsonl';
 
-/** What a command reports about itself to the audit trail. */
+/** The record a command gives the audit trail about itself. */
 export interface AuditRecord {
   actor: string;
   /** The command as typed after `cloudcase`, such as `case set` or `timeline`. */

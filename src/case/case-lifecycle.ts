@@ -14,7 +14,7 @@ import { type ChangeAuthor, type FieldChange, updateCase } from './case-update.t
 /**
  * Creates a case with the fields given, its signing key and a first signed entry. With
  * `encryptionKey`, the case stores its evidence encrypted under that key from the start.
- * Raises `case_exists` when the folder already holds a case.
+ * Raises `case_exists` when the folder already contains a case.
  */
 export async function initCase(
   caseDir: string,

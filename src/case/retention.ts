@@ -7,7 +7,7 @@ import { MIN_RETENTION_DAYS } from './case-fields.ts';
 
 const DAY_MS = 86_400_000;
 
-/** Where a case stands against its retention policy. */
+/** The state of a case under its retention policy. */
 export interface RetentionStatus {
   evidence_days: number;
   /** When the signed `seal` entry closed the case, or `null` while it is open. */

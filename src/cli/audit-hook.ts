@@ -73,7 +73,7 @@ export async function recordInvocation(
       options: invocation.options,
       exit_code: exitCode,
       results: invocation.results,
-      error: error instanceof CloudcaseError ? error.code : error === null ? null : 'internal',
+      error: errorCode(error),
       started_at: invocation.startedAt,
     });
   } catch (failure) {
@@ -82,6 +82,12 @@ export async function recordInvocation(
       `warning: the audit trail of ${invocation.caseDir} was not written: ${sanitizeTerminalLine(reason)}\n`,
     );
   }
+}
+
+function errorCode(error: unknown): string | null {
+  if (error === null) return null;
+  if (error instanceof CloudcaseError) return error.code;
+  return 'internal';
 }
 
 function commandPath(command: Command): string {
@@ -93,8 +99,8 @@ function commandPath(command: Command): string {
 }
 
 /**
- * The options given on the command line or through the environment, not their defaults, by
- * their long name without the dashes.
+ * Collects the options given on the command line or through the environment, not their
+ * defaults, by their long name without the dashes.
  */
 function givenOptions(command: Command, options: Record<string, unknown>): Record<string, unknown> {
   const given: Record<string, unknown> = {};

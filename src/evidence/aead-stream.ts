@@ -16,8 +16,8 @@ import {
  * The layout of an encrypted evidence file: `CCAEAD01`, a 32-byte random salt, then the
  * plaintext in records of 64 KiB, each AES-256-GCM encrypted under a key derived from the case
  * key and the salt, followed by its 16-byte tag. The last record is shorter than 64 KiB (empty
- * when the plaintext fills whole records) and is marked final in its additional data, so a file
- * cut at a record boundary fails to authenticate, as does a record moved to another place.
+ * when the plaintext fills whole records) and is marked final in its additional data. A file
+ * cut at a record boundary thus fails to authenticate, as does a record moved to another place.
  */
 const FULL_RECORD = RECORD_BYTES + TAG_BYTES;
 
@@ -148,7 +148,7 @@ export function openRecord(
   }
 }
 
-/** The error for an encrypted evidence file that does not authenticate. */
+/** Builds the error for an encrypted evidence file that does not authenticate. */
 export function damagedError(label: string): CloudcaseError {
   return new CloudcaseError(
     'evidence_modified',

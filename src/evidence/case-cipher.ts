@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 
-/** Environment variable naming a file that holds the case key. */
+/** Environment variable naming a file that contains the case key. */
 export const CASE_KEY_FILE_ENV = 'CLOUDCASE_CASE_KEY_FILE';
 
-/** Environment variable that holds the case key itself, as 64 hex digits. */
+/** Environment variable that contains the case key itself, as 64 hex digits. */
 export const CASE_KEY_ENV = 'CLOUDCASE_CASE_KEY';
 
 /** Marks a case whose evidence is encrypted, and records how. Holds no key. */
@@ -26,7 +26,7 @@ export const HEADER_BYTES = MAGIC.length + 32;
 interface EncryptionInfo {
   algorithm: 'aes-256-gcm';
   record_bytes: number;
-  /** HMAC-SHA256 of a fixed text under the key: tells a wrong key from damaged data. */
+  /** HMAC-SHA256 of a fixed text under the key, which separates a wrong key from damaged data. */
   key_check: string;
 }
 
@@ -39,8 +39,8 @@ const KEY_CHECK_TEXT = 'cloudcase case key check v1';
 
 /**
  * Reads the case key given by `keyFile`, else by `CLOUDCASE_CASE_KEY_FILE`, else by
- * `CLOUDCASE_CASE_KEY`, or `null` when none is given. The file holds 64 hex digits or 32 raw
- * bytes. Raises `case_key_invalid` for anything else.
+ * `CLOUDCASE_CASE_KEY`, or `null` when none is given. The file contains 64 hex digits or 32
+ * raw bytes. Raises `case_key_invalid` for anything else.
  */
 export async function readGivenKey(keyFile?: string): Promise<Buffer | null> {
   const file = keyFile ?? process.env[CASE_KEY_FILE_ENV];
@@ -66,7 +66,7 @@ function parseKey(bytes: Buffer, what: string): Buffer {
   throw keyError('case_key_invalid', `${what} must hold 64 hex digits (a 256-bit key)`);
 }
 
-/** A new random 256-bit case key as 64 hex digits and a newline, for a key file. */
+/** Generates a random 256-bit case key as 64 hex digits and a newline, for a key file. */
 export function newKeyText(): string {
   return `${randomBytes(32).toString('hex')}\n`;
 }
@@ -84,7 +84,7 @@ export async function enableEncryption(caseDir: string, key: Buffer): Promise<vo
 }
 
 /**
- * The cipher of a case, or `null` when its evidence is not encrypted. Raises `case_key_missing`
+ * Loads the cipher of a case, or returns `null` when its evidence is not encrypted. Raises `case_key_missing`
  * when the case is encrypted and no key is given, and `case_key_wrong` when the key given is
  * not the case's. The key is read again on every call, so a key removed takes effect at once.
  */
@@ -130,14 +130,14 @@ export function fileKey(cipher: CaseCipher, salt: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', cipher.key, salt, 'cloudcase evidence v1', 32));
 }
 
-/** The GCM nonce of record `index`: unique per file key, so never reused. */
+/** Builds the GCM nonce of record `index`, unique per file key, so never reused. */
 export function recordNonce(index: number): Buffer {
   const nonce = Buffer.alloc(12);
   nonce.writeBigUInt64BE(BigInt(index), 4);
   return nonce;
 }
 
-/** The additional data of record `index`: its position and whether it ends the file. */
+/** Builds the additional data of record `index`: its position and whether it ends the file. */
 export function recordAad(index: number, final: boolean): Buffer {
   const aad = Buffer.alloc(9);
   aad.writeBigUInt64BE(BigInt(index), 0);

@@ -79,8 +79,8 @@ async function trustedKey(
 }
 
 /**
- * How to read the stored files. Without the key of an encrypted case the contents cannot be
- * re-hashed: that is one problem, and the files are only checked to exist.
+ * Chooses how to read the stored files. Without the key of an encrypted case the contents
+ * cannot be re-hashed, which is one problem, and the files are only checked to exist.
  */
 async function storedReader(caseDir: string, problems: VerifyProblem[]): Promise<StoredReader> {
   try {

@@ -51,8 +51,8 @@ export async function checkManifestItems(
 }
 
 /**
- * How stored files are read: plainly, decrypted with the case key, or, for an encrypted case
- * whose key is not given, only checked to exist.
+ * The reading mode of stored files: plain, decrypted with the case key, or, for an encrypted
+ * case whose key is not given, only a check that they exist.
  */
 export interface StoredReader {
   cipher: CaseCipher | null;

@@ -91,7 +91,7 @@ export function setOptions(command: Command): Command {
     .option('--retention-days <days>', 'days to keep the evidence after closing (at least 90)');
 }
 
-/** The author of a change, from the flags and the environment. */
+/** Finds the author of a change from the flags and the environment. */
 export function authorOf(flags: AuthorFlags, context: CommandContext): ChangeAuthor {
   const analyst = resolveAnalyst(flags.analyst, context.io.env);
   const keyFile = flags.signingKey ?? context.io.env.CLOUDCASE_SIGNING_KEY;
@@ -100,7 +100,7 @@ export function authorOf(flags: AuthorFlags, context: CommandContext): ChangeAut
     : { analyst, keyFile: path.resolve(context.io.cwd, keyFile) };
 }
 
-/** The case folder named by `--case`, absolute. */
+/** Resolves the case folder named by `--case`. */
 export function caseDirOf(flags: { case: string }, context: CommandContext): string {
   return path.resolve(context.io.cwd, flags.case);
 }
@@ -118,6 +118,7 @@ export function editOf(flags: FieldFlags): CaseEdit {
   }
   if (flags.lead !== undefined) edit.lead = parseText(flags.lead, '--lead');
   if (flags.phase !== undefined) edit.phase = parsePhase(flags.phase);
+
   const texts = (values: string[] | undefined, flag: string) =>
     (values ?? []).map((value) => parseText(value, flag));
   const lists: [keyof CaseEdit, string[] | undefined, string][] = [
@@ -131,6 +132,7 @@ export function editOf(flags: FieldFlags): CaseEdit {
       (edit as Record<string, unknown>)[key] = texts(values, flag);
     }
   }
+
   if (flags.doneTask !== undefined && flags.doneTask.length > 0) edit.done_tasks = flags.doneTask;
   if (flags.lessons !== undefined) edit.lessons_learned = parseText(flags.lessons, '--lessons');
   if (flags.retentionDays !== undefined) {
@@ -139,7 +141,7 @@ export function editOf(flags: FieldFlags): CaseEdit {
   return edit;
 }
 
-/** Raised by `case set` when no flag asks for a change. */
+/** Builds the error of a `case set` that names no change. */
 export function nothingToSet(): CloudcaseError {
   return new CloudcaseError(
     'nothing_to_set',

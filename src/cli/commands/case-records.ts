@@ -14,7 +14,7 @@ import type { CommandContext } from '../main.ts';
 import { type AuthorFlags, authorOf, authorOptions, caseDirOf } from './case-options.ts';
 import { renderAudit } from './case-render.ts';
 
-/** The `case` subcommands for the audit trail, the legal hold, purging and signing keys. */
+/** Registers the `case` subcommands for the audit trail, legal hold, purge and keys. */
 export function registerCaseRecords(group: Command, context: CommandContext): void {
   group
     .command('audit')

@@ -5,7 +5,7 @@ import { sanitizeTerminalLine } from '../../core/escape.ts';
 
 const safe = (value: unknown) => sanitizeTerminalLine(String(value ?? ''));
 
-/** A UTC time with the same moment in the case's zone beside it, when that zone is not UTC. */
+/** Formats a UTC time with the same moment in the case's zone beside it, unless that is UTC. */
 export function withZone(iso: string, timezone: string): string {
   if (timezone === 'UTC') return iso;
   const local = new Intl.DateTimeFormat('sv-SE', {
@@ -16,7 +16,7 @@ export function withZone(iso: string, timezone: string): string {
   return `${iso} (${local} ${timezone})`;
 }
 
-/** The text of `case show`. */
+/** Renders the text of `case show`. */
 export function renderCase(info: CaseInfo, retention: RetentionStatus): string {
   const zone = info.timezone;
   const status =
@@ -73,7 +73,7 @@ function section(title: string, lines: string[]): string[] {
   return ['', `${title}:`, ...lines.map((line) => `  ${line}`)];
 }
 
-/** The text of `case audit`: one line per command. */
+/** Renders the text of `case audit`, one line per command. */
 export function renderAudit(entries: AuditEntry[], broken: number[]): string {
   const lines = entries.map((entry) => {
     const results = entry.results === null ? '' : `  ${entry.results} results`;
