@@ -86,7 +86,15 @@ export function registerCaseRecords(group: Command, context: CommandContext): vo
     .action(async (flags: { out: string; caseKey?: boolean }) => {
       const file = path.resolve(context.io.cwd, flags.out);
       if (flags.caseKey) {
-        await writeFile(file, newKeyText(), { mode: 0o600, flag: 'wx' });
+        await writeFile(file, newKeyText(), { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+          const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+          throw new CloudcaseError(
+            exists ? 'key_file_exists' : 'key_file_unwritable',
+            `${file} ${exists ? 'exists already' : 'cannot be written'}; choose another --out file`,
+            EXIT.usage,
+            { cause: error },
+          );
+        });
         context.io.stdout.write(`wrote ${file}\n`);
         return;
       }
