@@ -125,7 +125,8 @@ export interface VerifyProblem {
    * `custody_key_missing`, `custody_key_unexpected`, `custody_head_missing`,
    * `custody_head_signature`, `custody_truncated`, `custody_head_behind`,
    * `custody_head_mismatch`, `custody_head_unexpected`, `custody_after_seal`,
-   * `custody_missing_acquire`.
+   * `custody_missing_acquire`, `case_field_changed`, `case_info_missing`, `case_key_missing`,
+   * `case_key_wrong`.
    */
   code: string;
   sha256?: string;

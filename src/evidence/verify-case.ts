@@ -7,6 +7,7 @@ import { evidenceDir, manifestPath } from './case-layout.ts';
 import { fingerprintOf, PUBLIC_KEY_FILE, readPublicKey, readPublicKeyFile } from './signing-key.ts';
 import type { VerifyOptions, VerifyProblem, VerifyReport } from './types.ts';
 import { checkBinding } from './verify-binding.ts';
+import { checkCaseFields } from './verify-case-fields.ts';
 import { checkCustody } from './verify-custody.ts';
 import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
 import { checkHead } from './verify-head.ts';
@@ -14,8 +15,9 @@ import { checkHead } from './verify-head.ts';
 /**
  * Verifies a case: re-hashes every manifest item, lists files in `evidence/` that the manifest
  * does not name, walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519 signature),
- * compares its end with the signed head, and checks that every item has an `acquire` entry
- * recording its manifest line, in the same order. Every problem is listed, not only the
+ * compares its end with the signed head, checks that every item has an `acquire` entry
+ * recording its manifest line, in the same order, and that `case.json` still has the field
+ * values the ledger recorded. Every problem is listed, not only the
  * first. Raises `case_not_found` when the folder has neither evidence nor manifest.
  */
 export async function verifyCase(
@@ -37,6 +39,7 @@ export async function verifyCase(
   }
   await checkHead(caseDir, publicKey, custody, problems);
   checkBinding(items, custody.acquired, problems);
+  await checkCaseFields(caseDir, problems);
   if (options.expectedHead !== undefined && options.expectedHead !== custody.headHash) {
     problems.push({
       code: 'custody_head_unexpected',
