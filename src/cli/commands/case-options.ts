@@ -29,23 +29,23 @@ export interface FieldFlags extends AuthorFlags {
   discoveredAt?: string;
   lead?: string;
   phase?: string;
-  addAnalyst: string[];
-  removeAnalyst: string[];
-  addTask: string[];
-  doneTask: number[];
-  note: string[];
+  addAnalyst?: string[];
+  removeAnalyst?: string[];
+  addTask?: string[];
+  doneTask?: number[];
+  note?: string[];
   lessons?: string;
   retentionDays?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-function collectId(value: string, previous: number[]): number[] {
+function collectId(value: string, previous: number[] | undefined): number[] {
   const id = Number(value);
   if (!Number.isSafeInteger(id) || id < 1) {
     throw new InvalidArgumentError('a task number is a whole number from 1');
   }
-  return [...previous, id];
+  return [...(previous ?? []), id];
 }
 
 /** Adds `--case`, `--analyst`, `--signing-key` and `--json`. */
@@ -77,16 +77,16 @@ export function fieldOptions(command: Command): Command {
       'NIST SP 800-61 phase: preparation, detection-and-analysis, ' +
         'containment, eradication, recovery or post-incident',
     )
-    .option('--add-analyst <name>', 'add an analyst to the case (repeatable)', collect, []);
+    .option('--add-analyst <name>', 'add an analyst to the case (repeatable)', collect);
 }
 
 /** Adds the flags only `case set` has. */
 export function setOptions(command: Command): Command {
   return command
-    .option('--remove-analyst <name>', 'remove an analyst from the case (repeatable)', collect, [])
-    .option('--add-task <text>', 'add a task (repeatable)', collect, [])
-    .option('--done-task <n>', 'mark task number n done (repeatable)', collectId, [])
-    .option('--note <text>', 'add a dated note (repeatable)', collect, [])
+    .option('--remove-analyst <name>', 'remove an analyst from the case (repeatable)', collect)
+    .option('--add-task <text>', 'add a task (repeatable)', collect)
+    .option('--done-task <n>', 'mark task number n done (repeatable)', collectId)
+    .option('--note <text>', 'add a dated note (repeatable)', collect)
     .option('--lessons <text>', 'lessons learned, replacing the earlier text')
     .option('--retention-days <days>', 'days to keep the evidence after closing (at least 90)');
 }
