@@ -25,7 +25,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-/** A fresh copy of the investigated demo case, for one kind of tampering. */
+/** Copies the demo case afresh for one kind of tampering. */
 async function copyCase(name: string): Promise<string> {
   const copy = path.join(work, name);
   await cp(demoCase, copy, { recursive: true });

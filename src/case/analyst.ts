@@ -1,8 +1,8 @@
 import os from 'node:os';
 
 /**
- * Who runs a command: the `--analyst` flag, else `CLOUDCASE_ANALYST`, else the operating
- * system's `user@host`.
+ * Resolves who runs a command: the `--analyst` flag, else `CLOUDCASE_ANALYST`, else the
+ * operating system's `user@host`.
  */
 export function resolveAnalyst(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const given = flag?.trim() || env.CLOUDCASE_ANALYST?.trim();

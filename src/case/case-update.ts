@@ -3,7 +3,7 @@ import { appendCustody, isSealed, sealedError } from '../evidence/index.ts';
 import { type CaseInfo, readCaseInfo, writeCaseInfo } from './case-dir.ts';
 import type { CaseChange } from './case-fields.ts';
 
-/** Who makes a change, and with which signing key. */
+/** The author of a change and the signing key of the entry. */
 export interface ChangeAuthor {
   analyst: string;
   /** Private key file that signs the ledger entry; by default the case's own key. */
@@ -53,7 +53,7 @@ export async function updateCase(
   return { info, changes };
 }
 
-/** The error for a `case set` that names a task the case does not have. */
+/** Builds the error for a `case set` that names a task the case does not have. */
 export function unknownTask(id: number): CloudcaseError {
   return new CloudcaseError(
     'task_not_found',

@@ -13,11 +13,11 @@ import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './ver
 import { checkHead } from './verify-head.ts';
 
 /**
- * Verifies a case: re-hashes every manifest item, lists files in `evidence/` that the manifest
- * does not name, walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519 signature),
- * compares its end with the signed head, checks that every item has an `acquire` entry
- * recording its manifest line, in the same order, and that `case.json` still has the field
- * values the ledger recorded. Every problem is listed, not only the
+ * Verifies a case. It re-hashes every manifest item, lists files in `evidence/` that the
+ * manifest does not name, and walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519
+ * signature) up to the signed head. It checks that every item has an `acquire` entry that
+ * records its manifest line, in the same order, and that `case.json` has the field values the
+ * ledger recorded. Every problem is listed, not only the
  * first. Raises `case_not_found` when the folder has neither evidence nor manifest.
  */
 export async function verifyCase(
