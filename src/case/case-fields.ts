@@ -14,8 +14,8 @@ export const CASE_PHASES: readonly CasePhase[] = [
 /**
  * Shortest retention of evidence and images, in days. DFARS 252.204-7012 (e) has defence
  * contractors keep images of affected systems and the monitoring data for at least 90 days
- * after they submit the incident report. The period here starts when the case is closed, which
- * comes after the report, so it covers that rule.
+ * after they submit the incident report. The period here starts when the case is closed, so it
+ * covers that rule as long as the report is submitted before the case is closed.
  */
 export const MIN_RETENTION_DAYS = 90;
 
