@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { isSealed, sealedError } from '../evidence/index.ts';
+import type { CaseChange, CaseNote, CaseTask, RetentionPolicy } from './case-fields.ts';
 
 /** Incident-handling phases of NIST SP 800-61. */
 export type CasePhase =
@@ -22,6 +24,20 @@ export interface CaseInfo {
   /** When the organisation discovered the incident; starts the reporting clocks. */
   discovered_at: string;
   phase: CasePhase;
+  /** Organisation the incident happened to; the point of contact of the report. */
+  organisation?: string;
+  /** Analyst who leads the response. */
+  lead?: string;
+  analysts?: string[];
+  tasks?: CaseTask[];
+  notes?: CaseNote[];
+  lessons_learned?: string;
+  retention?: RetentionPolicy;
+  /** When `case close` sealed the case, and who closed it. */
+  closed_at?: string;
+  closed_by?: string;
+  /** Every change made by `case init`, `case set`, `case close` and the hold commands. */
+  history?: CaseChange[];
 }
 
 /** Paths of the parts of a case folder. */
@@ -36,8 +52,9 @@ export function casePaths(caseDir: string) {
 }
 
 /**
- * Opens the case in `caseDir`, creating the folder and `case.json` when they do not exist yet.
- * The discovery time defaults to the moment the case is created.
+ * Opens the case in `caseDir` for writing, creating the folder and `case.json` when they do
+ * not exist yet. The discovery time defaults to the moment the case is created. Raises
+ * `case_sealed` when `case close` has sealed the case.
  */
 export async function ensureCase(caseDir: string, title?: string): Promise<CaseInfo> {
   const paths = casePaths(caseDir);
@@ -45,7 +62,10 @@ export async function ensureCase(caseDir: string, title?: string): Promise<CaseI
     if (error instanceof CloudcaseError && error.code === 'case_not_found') return null;
     throw error;
   });
-  if (existing) return existing;
+  if (existing) {
+    if (await isSealed(caseDir)) throw sealedError(caseDir);
+    return existing;
+  }
 
   await createCaseFolders(caseDir);
   const now = new Date().toISOString();
@@ -123,6 +143,17 @@ function caseFolderError(caseDir: string, error: unknown): CloudcaseError {
     EXIT.case,
     { cause: error },
   );
+}
+
+/**
+ * Writes `case.json` whole, through a temporary file renamed into place, so a reader never sees
+ * half a file and a crash leaves the old one.
+ */
+export async function writeCaseInfo(caseDir: string, info: CaseInfo): Promise<void> {
+  const file = casePaths(caseDir).info;
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { flush: true });
+  await rename(temp, file);
 }
 
 /** Reads `case.json`; fails with `case_not_found` when the folder is not a case. */

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
+import { auditCommands, recordInvocation } from './audit-hook.ts';
+import { registerCase } from './commands/case.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
@@ -37,6 +39,8 @@ export function buildProgram(context: CommandContext): Command {
   registerRules(program, context);
   registerHunt(program, context);
   registerServe(program, context);
+  registerCase(program, context);
+  auditCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;
@@ -47,15 +51,21 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const context: CommandContext = { io, exitCode: EXIT.ok };
   const program = buildProgram(context);
 
+  let exitCode: number;
+  let failure: unknown = null;
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return context.exitCode;
+    exitCode = context.exitCode;
   } catch (error) {
     // The reader of stdout went away (for example `| head`): the output was cut on purpose,
     // so the command's own exit code stands.
-    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return context.exitCode;
-    return reportError(error, io);
+    const cut = (error as NodeJS.ErrnoException).code === 'EPIPE';
+    failure = cut ? null : error;
+    exitCode = cut ? context.exitCode : reportError(error, io);
   }
+  await recordInvocation(context, exitCode, failure);
+
+  return exitCode;
 }
 
 function reportError(error: unknown, io: CliIo): number {

@@ -2,12 +2,13 @@ import fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { custodyPath, evidenceDir, partialDir } from './case-layout.ts';
-import { appendCustody } from './custody.ts';
+import { appendCustody, isSealed, sealedError } from './custody.ts';
 import { walkInputs } from './input-walk.ts';
 import { readJsonLines } from './jsonl.ts';
 import { appendManifest, type ManifestEntry, readManifest } from './manifest.ts';
 import { type StoredFile, storeFile } from './store-file.ts';
 import type { AcquireOptions, AcquireResult, EvidenceItem } from './types.ts';
+import { manifestEntryHash } from './verify-binding.ts';
 
 /** Digests the case already records, so re-adding the same bytes adds nothing. */
 interface KnownEvidence {
@@ -28,6 +29,7 @@ export async function* acquire(
   caseDir: string,
   opts: AcquireOptions,
 ): AsyncIterable<AcquireResult> {
+  if (await isSealed(caseDir)) throw sealedError(caseDir);
   await fs.mkdir(evidenceDir(caseDir), { recursive: true });
   await removeInterruptedCopies(caseDir);
   const known = await loadKnownEvidence(caseDir);
@@ -95,6 +97,7 @@ async function record(
         kind: entry.kind,
         host: entry.host,
         ...(entry.resolved_path === undefined ? {} : { resolved_path: entry.resolved_path }),
+        manifest_sha256: manifestEntryHash(entry),
       },
     });
     known.custody.add(entry.sha256);

@@ -1,51 +1,131 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { custodyPath } from './case-layout.ts';
 import { appendLine, readLastLine } from './jsonl.ts';
 import { serialize } from './serialize.ts';
-import type { CustodyEntry, CustodyRequest } from './types.ts';
+import { caseSigner, type Signer, signText } from './signing-key.ts';
+import type { CustodyEntry, CustodyHead, CustodyRequest } from './types.ts';
 
 /** `prev_hash` of the first entry in a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The signed record of the chain's last entry, kept outside the ledger. */
+export const HEAD_FILE = 'custody.head.json';
+
+/** The action of the entry that seals a case; no entry may follow it. */
+export const SEAL_ACTION = 'seal';
+
+/**
+ * Actions still accepted once a case is sealed: a legal hold can be placed on a closed case
+ * and lifted. Each such entry carries `details.sealed: true`, so the ledger's last line alone
+ * tells whether the case is sealed.
+ */
+export const AFTER_SEAL_ACTIONS: readonly string[] = ['legal_hold', 'legal_hold_released'];
+
 /** Custody lines are small; a longer last line means the file was damaged. */
 const MAX_CUSTODY_LINE_BYTES = 1024 * 1024;
 
-/** Computes an entry's hash: SHA-256 over the canonical JSON of every field except `hash`. */
+/** Computes an entry's hash: SHA-256 over the canonical JSON of every field but `hash`, `sig`. */
 export function custodyHash(entry: Omit<CustodyEntry, 'hash'> | Record<string, unknown>): string {
-  const { hash: _ignored, ...body } = entry as Record<string, unknown>;
+  const { hash: _hash, sig: _sig, ...body } = entry as Record<string, unknown>;
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
+/** The text an entry's signature covers: its hash, which covers every other field. */
+export function entrySignedText(hash: string): string {
+  return `cloudcase custody entry ${hash}`;
+}
+
+/** The text a head's signature covers. */
+export function headSignedText(head: Omit<CustodyHead, 'sig'>): string {
+  return `cloudcase custody head ${canonicalJson(head)}`;
+}
+
+/** Options for `appendCustody`. */
+export interface AppendCustodyOptions {
+  /** Private key file; by default `caseSigner` finds the case's key. */
+  keyFile?: string;
+}
+
 /**
- * Appends one entry to the case's `custody.jsonl`, chained to the last entry by its hash.
+ * Appends one entry to the case's `custody.jsonl`, chained to the last entry by its hash and
+ * signed with the case's Ed25519 key, then rewrites the signed head (`custody.head.json`).
  * Appends within this process are serialized; the line is flushed to disk before the promise
  * resolves. Raises `custody_invalid` when the last line cannot be parsed, because a new entry
- * could not be chained to it.
+ * could not be chained to it, and `case_sealed` when the last entry seals the case.
  */
-export function appendCustody(caseDir: string, request: CustodyRequest): Promise<CustodyEntry> {
+export function appendCustody(
+  caseDir: string,
+  request: CustodyRequest,
+  options: AppendCustodyOptions = {},
+): Promise<CustodyEntry> {
   const file = custodyPath(caseDir);
 
   return serialize(file, async () => {
+    const signer = await caseSigner(caseDir, options.keyFile);
     const previous = await readTail(file);
-    const body: Omit<CustodyEntry, 'hash'> = {
+    const sealed = previous?.sealed === true;
+    if (sealed && !AFTER_SEAL_ACTIONS.includes(request.action)) throw sealedError(caseDir);
+
+    const details = { ...(request.details ?? {}), ...(sealed ? { sealed: true } : {}) };
+    const body: Omit<CustodyEntry, 'hash' | 'sig'> = {
       seq: previous === null ? 1 : previous.seq + 1,
       time: new Date().toISOString(),
       actor: request.actor,
       action: request.action,
       sha256: request.sha256 ?? null,
-      details: request.details ?? {},
+      details,
       prev_hash: previous === null ? GENESIS_HASH : previous.hash,
     };
-    const entry: CustodyEntry = { ...body, hash: custodyHash(body) };
+    const hash = custodyHash(body);
+    const entry: CustodyEntry = { ...body, hash, sig: signText(signer, entrySignedText(hash)) };
     await appendLine(file, JSON.stringify(entry));
+    await writeHead(caseDir, signer, entry);
 
     return entry;
   });
 }
 
-async function readTail(file: string): Promise<{ seq: number; hash: string } | null> {
+/** Tells whether the ledger's last entry seals the case. */
+export async function isSealed(caseDir: string): Promise<boolean> {
+  const tail = await readTail(custodyPath(caseDir));
+  return tail?.sealed === true;
+}
+
+/** The error for a write to a sealed case. */
+export function sealedError(caseDir: string): CloudcaseError {
+  return new CloudcaseError(
+    'case_sealed',
+    `case ${caseDir} is closed and sealed; nothing more can be added to it`,
+    EXIT.case,
+  );
+}
+
+async function writeHead(caseDir: string, signer: Signer, entry: CustodyEntry): Promise<void> {
+  const body: Omit<CustodyHead, 'sig'> = {
+    seq: entry.seq,
+    hash: entry.hash,
+    time: entry.time,
+    key: signer.fingerprint,
+  };
+  const head: CustodyHead = { ...body, sig: signText(signer, headSignedText(body)) };
+  const target = path.join(caseDir, HEAD_FILE);
+  const temp = `${target}.tmp`;
+  await fs.writeFile(temp, `${JSON.stringify(head, null, 2)}\n`, { flush: true });
+  await fs.rename(temp, target);
+}
+
+interface Tail {
+  seq: number;
+  hash: string;
+  /** Whether this entry seals the case or follows the seal. */
+  sealed: boolean;
+}
+
+async function readTail(file: string): Promise<Tail | null> {
   const text = await readLastLine(file, MAX_CUSTODY_LINE_BYTES);
   if (text === null) return null;
 
@@ -55,10 +135,11 @@ async function readTail(file: string): Promise<{ seq: number; hash: string } | n
   } catch {
     throw invalidTail(file);
   }
-  const { seq, hash } = (value ?? {}) as { seq?: unknown; hash?: unknown };
+  const { seq, hash, action, details } = (value ?? {}) as Record<string, unknown>;
   if (!Number.isSafeInteger(seq) || typeof hash !== 'string') throw invalidTail(file);
+  const afterSeal = (details as { sealed?: unknown } | null)?.sealed === true;
 
-  return { seq: seq as number, hash };
+  return { seq: seq as number, hash, sealed: action === SEAL_ACTION || afterSeal };
 }
 
 function invalidTail(file: string): CloudcaseError {

@@ -1,8 +1,27 @@
 /** The acquire stage: evidence store, manifest, custody chain, verified reads, case checks. */
 export { acquire } from './acquire.ts';
-export { appendCustody, custodyHash, GENESIS_HASH } from './custody.ts';
+export {
+  CASE_KEY_ENV,
+  CASE_KEY_FILE_ENV,
+  caseCipher,
+  enableEncryption,
+  isEncrypted,
+  newKeyText,
+  readGivenKey,
+} from './case-cipher.ts';
+export {
+  AFTER_SEAL_ACTIONS,
+  appendCustody,
+  custodyHash,
+  GENESIS_HASH,
+  isSealed,
+  SEAL_ACTION,
+  sealedError,
+} from './custody.ts';
+export { readJsonLines } from './jsonl.ts';
 export { type ManifestEntry, type ManifestLine, readManifest } from './manifest.ts';
 export { openEvidence } from './open-evidence.ts';
 export { DEFAULT_READ_LIMITS } from './read-limits.ts';
+export { caseSigner, createKeyFile, fingerprintOf, SIGNING_KEY_ENV } from './signing-key.ts';
 export type * from './types.ts';
 export { verifyCase } from './verify-case.ts';

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { EncryptTransform } from './aead-stream.ts';
+import { caseCipher } from './case-cipher.ts';
 import { partialDir, storedPathFor } from './case-layout.ts';
 import { HashTransform } from './hash-transform.ts';
 import { fileType, inputError, notRegularFile } from './input-errors.ts';
@@ -20,7 +23,8 @@ export interface StoredFile {
 }
 
 /**
- * Copies one input file into `evidence/<sha[0:2]>/<sha>` while hashing it, streaming through a
+ * Copies one input file into `evidence/<sha[0:2]>/<sha>` while hashing it (and encrypting it,
+ * when the case is encrypted), streaming through a
  * temporary file that is renamed into place, and makes the copy read-only. When the store
  * already contains the digest, the copy is discarded and the stored file is left untouched.
  * Problems reading the input become an error result; problems writing the case raise.
@@ -56,6 +60,9 @@ async function copyIntoStore(
   await fs.mkdir(partialDir(caseDir), { recursive: true });
   const temp = path.join(partialDir(caseDir), randomUUID());
   const hasher = new HashTransform();
+  // The digest is of the original bytes; an encrypted case stores only their ciphertext.
+  const cipher = await caseCipher(caseDir);
+  const stages: Transform[] = cipher === null ? [hasher] : [hasher, new EncryptTransform(cipher)];
   const reader = handle.createReadStream({ autoClose: false });
   let readError: unknown;
   reader.once('error', (error) => {
@@ -63,11 +70,11 @@ async function copyIntoStore(
   });
 
   try {
-    await pipeline(
+    await pipeline([
       reader,
-      hasher,
+      ...stages,
       createWriteStream(temp, { flags: 'wx', mode: 0o444, flush: true }),
-    );
+    ]);
   } catch (error) {
     await fs.rm(temp, { force: true });
     if (readError !== undefined) return inputError(source, readError);

@@ -99,8 +99,20 @@ export interface CustodyEntry {
   details: Record<string, unknown>;
   /** `hash` of the previous entry; 64 zeros for the first. */
   prev_hash: string;
-  /** SHA-256 over the canonical JSON of every other field of this entry. */
+  /** SHA-256 over the canonical JSON of every other field of this entry but `sig`. */
   hash: string;
+  /** Ed25519 signature (base64) by the case key over `hash`; absent in unsigned ledgers. */
+  sig?: string;
+}
+
+/** `custody.head.json`: the last entry of the ledger, signed, so a cut-off tail shows. */
+export interface CustodyHead {
+  seq: number;
+  hash: string;
+  time: string;
+  /** Fingerprint of the public key that signed it (see `fingerprintOf`). */
+  key: string;
+  sig: string;
 }
 
 /** One problem found by `verifyCase`. */
@@ -108,8 +120,13 @@ export interface VerifyProblem {
   /**
    * Stable code: `evidence_modified`, `evidence_missing`, `evidence_extra`, `evidence_partial`,
    * `manifest_invalid_line`, `manifest_duplicate`, `manifest_missing_item`,
-   * `custody_invalid_line`, `custody_seq`, `custody_prev_hash`, `custody_hash`,
-   * `custody_missing_acquire`.
+   * `manifest_changed`, `manifest_order`, `custody_invalid_line`, `custody_seq`,
+   * `custody_prev_hash`, `custody_hash`, `custody_unsigned`, `custody_signature`,
+   * `custody_key_missing`, `custody_key_unexpected`, `custody_head_missing`,
+   * `custody_head_signature`, `custody_truncated`, `custody_head_behind`,
+   * `custody_head_mismatch`, `custody_head_unexpected`, `custody_after_seal`,
+   * `custody_missing_acquire`, `case_field_changed`, `case_info_missing`, `case_key_missing`,
+   * `case_key_wrong`.
    */
   code: string;
   sha256?: string;
@@ -132,5 +149,17 @@ export interface VerifyReport {
    * compare this value with one recorded outside the case (such as in a report).
    */
   head_hash: string | null;
+  /** Fingerprint of the public key the signatures were checked with, or `null`. */
+  key_fingerprint: string | null;
+  /** Whether the case is sealed by `case close`. */
+  sealed: boolean;
   problems: VerifyProblem[];
+}
+
+/** Options for `verifyCase`. */
+export interface VerifyOptions {
+  /** Public key to check signatures with, in place of the case's own `custody.pub`. */
+  publicKeyFile?: string;
+  /** Head hash recorded elsewhere (such as in a report) that the ledger must still end with. */
+  expectedHead?: string;
 }

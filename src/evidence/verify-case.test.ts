@@ -120,6 +120,7 @@ describe('verifyCase', () => {
     const report = await verifyCase(caseDir);
 
     expect(report.problems).toEqual([
+      expect.objectContaining({ code: 'custody_truncated', seq: 4 }),
       expect.objectContaining({ code: 'custody_missing_acquire', sha256: acquired[3]!.sha256 }),
     ]);
   });

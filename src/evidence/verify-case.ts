@@ -1,40 +1,49 @@
+import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { caseCipher } from './case-cipher.ts';
 import { evidenceDir, manifestPath } from './case-layout.ts';
-import type { VerifyProblem, VerifyReport } from './types.ts';
+import { fingerprintOf, PUBLIC_KEY_FILE, readPublicKey, readPublicKeyFile } from './signing-key.ts';
+import type { VerifyOptions, VerifyProblem, VerifyReport } from './types.ts';
+import { checkBinding } from './verify-binding.ts';
+import { checkCaseFields } from './verify-case-fields.ts';
 import { checkCustody } from './verify-custody.ts';
-import { checkEvidenceFiles, checkManifestItems } from './verify-evidence.ts';
+import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
+import { checkHead } from './verify-head.ts';
 
 /**
- * Verifies a case: re-hashes every manifest item, lists files in `evidence/` that the manifest
- * does not name, walks the custody chain (sequence, `prev_hash`, `hash`) and checks that every
- * item has an `acquire` entry and every `acquire` entry an item. Every problem is listed, not
- * only the first. Raises `case_not_found` when the folder has neither evidence nor manifest.
+ * Verifies a case. It re-hashes every manifest item, lists files in `evidence/` that the
+ * manifest does not name, and walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519
+ * signature) up to the signed head. It checks that every item has an `acquire` entry that
+ * records its manifest line, in the same order, and that `case.json` has the field values the
+ * ledger recorded. Every problem is listed, not only the
+ * first. Raises `case_not_found` when the folder has neither evidence nor manifest.
  */
-export async function verifyCase(caseDir: string): Promise<VerifyReport> {
+export async function verifyCase(
+  caseDir: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   await assertCaseFolder(caseDir);
 
   const problems: VerifyProblem[] = [];
-  const items = await checkManifestItems(caseDir, problems);
+  const publicKey = await trustedKey(caseDir, options, problems);
+  const items = await checkManifestItems(caseDir, problems, await storedReader(caseDir, problems));
   await checkEvidenceFiles(caseDir, new Set(items.keys()), problems);
-  const custody = await checkCustody(caseDir, problems);
-
-  for (const sha256 of items.keys()) {
-    if (custody.acquired.has(sha256)) continue;
+  const custody = await checkCustody(caseDir, publicKey, problems);
+  if (publicKey === null && custody.entries > 0) {
     problems.push({
-      code: 'custody_missing_acquire',
-      sha256,
-      message: `Evidence ${sha256} has no acquire entry in custody.jsonl.`,
+      code: 'custody_key_missing',
+      message: `${PUBLIC_KEY_FILE} is missing, so no signature can be checked; pass --public-key.`,
     });
   }
-  for (const [sha256, seq] of custody.acquired) {
-    if (items.has(sha256)) continue;
+  await checkHead(caseDir, publicKey, custody, problems);
+  checkBinding(items, custody.acquired, problems);
+  await checkCaseFields(caseDir, problems);
+  if (options.expectedHead !== undefined && options.expectedHead !== custody.headHash) {
     problems.push({
-      code: 'manifest_missing_item',
-      sha256,
-      seq,
-      message: `Custody entry ${seq} acquired ${sha256}, which manifest.jsonl does not list.`,
+      code: 'custody_head_unexpected',
+      message: `The ledger ends with ${custody.headHash ?? 'no entry'}, not the head ${options.expectedHead} given.`,
     });
   }
 
@@ -43,8 +52,50 @@ export async function verifyCase(caseDir: string): Promise<VerifyReport> {
     items_checked: items.size,
     entries_checked: custody.entries,
     head_hash: custody.headHash,
+    key_fingerprint: publicKey === null ? null : fingerprintOf(publicKey),
+    sealed: custody.sealed,
     problems,
   };
+}
+
+/**
+ * The key signatures are checked with: the one given, which the case's own `custody.pub` must
+ * then match, or else the case's own.
+ */
+async function trustedKey(
+  caseDir: string,
+  options: VerifyOptions,
+  problems: VerifyProblem[],
+): Promise<KeyObject | null> {
+  const own = await readPublicKey(caseDir).catch(() => null);
+  if (options.publicKeyFile === undefined) return own;
+
+  const given = await readPublicKeyFile(options.publicKeyFile, true);
+  if (given !== null && (own === null || fingerprintOf(own) !== fingerprintOf(given))) {
+    problems.push({
+      code: 'custody_key_unexpected',
+      message: `${PUBLIC_KEY_FILE} is not the public key given; the case key was replaced.`,
+    });
+  }
+
+  return given;
+}
+
+/**
+ * Chooses how to read the stored files. Without the key of an encrypted case the contents
+ * cannot be re-hashed, which is one problem, and the files are only checked to exist.
+ */
+async function storedReader(caseDir: string, problems: VerifyProblem[]): Promise<StoredReader> {
+  try {
+    return { cipher: await caseCipher(caseDir) };
+  } catch (error) {
+    if (!(error instanceof CloudcaseError)) throw error;
+    problems.push({
+      code: error.code,
+      message: `${error.message}; the evidence contents were not re-hashed.`,
+    });
+    return { cipher: null, locked: true };
+  }
 }
 
 async function assertCaseFolder(caseDir: string): Promise<void> {

@@ -1,14 +1,31 @@
+import type { KeyObject } from 'node:crypto';
 import { custodyPath } from './case-layout.ts';
-import { custodyHash, GENESIS_HASH } from './custody.ts';
+import {
+  AFTER_SEAL_ACTIONS,
+  custodyHash,
+  entrySignedText,
+  GENESIS_HASH,
+  SEAL_ACTION,
+} from './custody.ts';
 import { readJsonLines } from './jsonl.ts';
+import { verifyText } from './signing-key.ts';
 import type { VerifyProblem } from './types.ts';
+
+/** An `acquire` entry as verify needs it. */
+export interface AcquireRecord {
+  seq: number;
+  /** Hash of the manifest line the entry recorded, when the entry has one. */
+  manifestSha256: string | null;
+}
 
 /** Counts and digests collected by the custody walk, beside its problems. */
 export interface CustodySummary {
   entries: number;
+  lastSeq: number;
   headHash: string | null;
-  /** Digests with an `acquire` entry, each with the sequence number of its first one. */
-  acquired: Map<string, number>;
+  /** Digests with an `acquire` entry, in ledger order, each with its first entry. */
+  acquired: Map<string, AcquireRecord>;
+  sealed: boolean;
 }
 
 interface ChainState {
@@ -18,15 +35,23 @@ interface ChainState {
 
 /**
  * Walks `custody.jsonl` and adds a problem for every line that does not parse, breaks the
- * sequence, does not carry the previous line's hash, or whose own hash does not match its
- * content. After a break the walk goes on from the line as written, so one edited line
- * yields one problem, not one per following line.
+ * sequence, does not carry the previous line's hash, whose own hash does not match its
+ * content, or whose signature does not verify with `publicKey` (not checked when `null`).
+ * After a break the walk goes on from the line as written, so one edited line yields one
+ * problem, not one per following line.
  */
 export async function checkCustody(
   caseDir: string,
+  publicKey: KeyObject | null,
   problems: VerifyProblem[],
 ): Promise<CustodySummary> {
-  const summary: CustodySummary = { entries: 0, headHash: null, acquired: new Map() };
+  const summary: CustodySummary = {
+    entries: 0,
+    lastSeq: 0,
+    headHash: null,
+    acquired: new Map(),
+    sealed: false,
+  };
   let previous: ChainState = { seq: 0, hash: GENESIS_HASH };
 
   for await (const line of readJsonLines(custodyPath(caseDir))) {
@@ -42,14 +67,28 @@ export async function checkCustody(
     }
 
     problems.push(...linkProblems(entry, previous, line.line));
-    previous = { seq: entry.seq as number, hash: entry.hash as string };
-    summary.headHash = previous.hash;
-    if (entry.action === 'acquire' && typeof entry.sha256 === 'string') {
-      if (!summary.acquired.has(entry.sha256)) summary.acquired.set(entry.sha256, previous.seq);
+    if (publicKey !== null) problems.push(...signatureProblems(entry, publicKey, line.line));
+    if (summary.sealed && !AFTER_SEAL_ACTIONS.includes(String(entry.action))) {
+      problems.push(afterSealProblem(entry, line.line));
     }
+    previous = { seq: entry.seq as number, hash: entry.hash as string };
+    summary.lastSeq = previous.seq;
+    summary.headHash = previous.hash;
+    summary.sealed = summary.sealed || entry.action === SEAL_ACTION;
+    noteAcquire(summary, entry);
   }
 
   return summary;
+}
+
+function noteAcquire(summary: CustodySummary, entry: Record<string, unknown>): void {
+  if (entry.action !== 'acquire' || typeof entry.sha256 !== 'string') return;
+  if (summary.acquired.has(entry.sha256)) return;
+
+  const details = (entry.details ?? {}) as Record<string, unknown>;
+  const manifestSha256 =
+    typeof details.manifest_sha256 === 'string' ? details.manifest_sha256 : null;
+  summary.acquired.set(entry.sha256, { seq: entry.seq as number, manifestSha256 });
 }
 
 function asEntry(value: unknown): Record<string, unknown> | null {
@@ -95,4 +134,44 @@ function linkProblems(
   }
 
   return problems;
+}
+
+function signatureProblems(
+  entry: Record<string, unknown>,
+  publicKey: KeyObject,
+  line: number,
+): VerifyProblem[] {
+  const seq = entry.seq as number;
+  if (entry.sig === undefined) {
+    return [
+      {
+        code: 'custody_unsigned',
+        seq,
+        line,
+        message: `custody.jsonl line ${line} (seq ${seq}) carries no signature.`,
+      },
+    ];
+  }
+  if (verifyText(publicKey, entrySignedText(entry.hash as string), entry.sig)) return [];
+
+  return [
+    {
+      code: 'custody_signature',
+      seq,
+      line,
+      message:
+        `custody.jsonl line ${line} (seq ${seq}) has a signature that the case key does not ` +
+        'verify: the entry was written or changed without that key.',
+    },
+  ];
+}
+
+function afterSealProblem(entry: Record<string, unknown>, line: number): VerifyProblem {
+  const seq = entry.seq as number;
+  return {
+    code: 'custody_after_seal',
+    seq,
+    line,
+    message: `custody.jsonl line ${line} (seq ${seq}) follows the entry that sealed the case.`,
+  };
 }

@@ -1,20 +1,28 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { CaseCipher } from './case-cipher.ts';
 import { EVIDENCE_DIR, evidenceDir, isSha256, PARTIAL_DIR, storedPathFor } from './case-layout.ts';
 import { type ManifestEntry, readManifest } from './manifest.ts';
+import { readStored } from './read-stored.ts';
 import type { VerifyProblem } from './types.ts';
 
+/** A valid manifest line and where it is. */
+export interface ListedItem {
+  entry: ManifestEntry;
+  line: number;
+}
+
 /**
- * Re-hashes every item the manifest lists and returns the valid entries by digest. Invalid
- * lines, duplicates, missing and modified files are added to `problems`.
+ * Re-hashes every item the manifest lists and returns the valid entries by digest, in manifest
+ * order. Invalid lines, duplicates, missing and modified files are added to `problems`.
  */
 export async function checkManifestItems(
   caseDir: string,
   problems: VerifyProblem[],
-): Promise<Map<string, ManifestEntry>> {
-  const items = new Map<string, ManifestEntry>();
+  reader: StoredReader = { cipher: null },
+): Promise<Map<string, ListedItem>> {
+  const items = new Map<string, ListedItem>();
 
   for await (const line of readManifest(caseDir)) {
     if (!line.ok) {
@@ -35,33 +43,51 @@ export async function checkManifestItems(
       });
       continue;
     }
-    items.set(entry.sha256, entry);
-    await checkStoredFile(caseDir, entry, problems);
+    items.set(entry.sha256, { entry, line: line.line });
+    await checkStoredFile(caseDir, entry, problems, reader);
   }
 
   return items;
+}
+
+/**
+ * The reading mode of stored files: plain, decrypted with the case key, or, for an encrypted
+ * case whose key is not given, only a check that they exist.
+ */
+export interface StoredReader {
+  cipher: CaseCipher | null;
+  /** Set when the case is encrypted and its key is missing or wrong. */
+  locked?: boolean;
 }
 
 async function checkStoredFile(
   caseDir: string,
   entry: ManifestEntry,
   problems: VerifyProblem[],
+  reader: StoredReader,
 ): Promise<void> {
   const file = path.join(caseDir, entry.stored_path);
+  if (reader.locked) {
+    await fs.access(file).catch(() => problems.push(missingProblem(entry)));
+    return;
+  }
   let digest: string;
   let size: number;
   try {
-    ({ digest, size } = await hashFile(file));
-  } catch {
-    problems.push({
-      code: 'evidence_missing',
-      sha256: entry.sha256,
-      path: entry.stored_path,
-      message: `${entry.stored_path} (acquired from ${entry.original_path}) is missing or unreadable.`,
-    });
+    ({ digest, size } = await hashFile(file, reader.cipher, entry.stored_path));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'evidence_modified') {
+      problems.push({
+        code: 'evidence_modified',
+        sha256: entry.sha256,
+        path: entry.stored_path,
+        message: `${entry.stored_path} (acquired from ${entry.original_path}) does not authenticate with the case key.`,
+      });
+      return;
+    }
+    problems.push(missingProblem(entry));
     return;
   }
-
   if (digest === entry.sha256 && size === entry.size) return;
   problems.push({
     code: 'evidence_modified',
@@ -73,10 +99,23 @@ async function checkStoredFile(
   });
 }
 
-async function hashFile(file: string): Promise<{ digest: string; size: number }> {
+function missingProblem(entry: ManifestEntry): VerifyProblem {
+  return {
+    code: 'evidence_missing',
+    sha256: entry.sha256,
+    path: entry.stored_path,
+    message: `${entry.stored_path} (acquired from ${entry.original_path}) is missing or unreadable.`,
+  };
+}
+
+async function hashFile(
+  file: string,
+  cipher: CaseCipher | null,
+  label: string,
+): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(file)) {
+  for await (const chunk of readStored(file, cipher, label)) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Readable, Transform } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import type { CaseCipher } from './case-cipher.ts';
+import { EncryptedZipReader } from './encrypted-zip-reader.ts';
 import { GunzipStage } from './gunzip-stage.ts';
 import { modifiedError } from './hash-transform.ts';
 import { isGzip, isZip } from './magic.ts';
 import { type ExpansionBudget, LimitTransform } from './read-limits.ts';
 import { GUNZIP_CHUNK_BYTES } from './read-sizes.ts';
+import { readStored } from './read-stored.ts';
 import { chainStreams, readFailure } from './stream-chain.ts';
 import type { EvidenceItem, MemberError, MemberResult, ReadLimits } from './types.ts';
 import { zipNameProblem } from './zip-names.ts';
@@ -30,9 +32,11 @@ export async function* openZipMembers(
   file: string,
   item: EvidenceItem,
   limits: ReadLimits,
+  cipher: CaseCipher | null = null,
 ): AsyncIterable<MemberResult> {
   const label = item.originalPath;
-  if ((await hashFile(file)) !== item.sha256) {
+  const digest = await hashStored(file, cipher, label).catch(() => null);
+  if (digest !== item.sha256) {
     const error = modifiedError({ sha256: item.sha256, label });
     yield memberError(item, null, error.code, error.message);
     return;
@@ -42,12 +46,20 @@ export async function* openZipMembers(
   try {
     // decodeStrings is off because yauzl then stops at the first unsafe name instead of
     // letting the caller report it and go on.
-    zip = await yauzl.openPromise(file, {
+    const options = {
       lazyEntries: true,
       validateEntrySizes: true,
       decodeStrings: false,
       autoClose: false,
-    });
+    };
+    zip =
+      cipher === null
+        ? await yauzl.openPromise(file, options)
+        : await yauzl.fromRandomAccessReaderPromise(
+            new EncryptedZipReader(file, cipher, item.size, label),
+            item.size,
+            options,
+          );
   } catch {
     yield memberError(item, null, 'zip_invalid', `${label} is not a readable zip archive.`);
     return;
@@ -178,9 +190,9 @@ function memberError(
   return { kind: 'error', member, displayName, code, reason };
 }
 
-async function hashFile(file: string): Promise<string> {
+async function hashStored(file: string, cipher: CaseCipher | null, label: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of readStored(file, cipher, label)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

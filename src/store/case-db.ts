@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Event } from '../core/event.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import { isSealed, sealedError } from '../evidence/index.ts';
 import type { RecordCounts, RejectedRecord } from '../pipeline/types.ts';
 import {
   insertCorrelationRows,
@@ -63,9 +64,11 @@ export class CaseDb {
   /**
    * Opens the case database for writing, creating the file and its tables when missing.
    * Raises `case_locked` (exit code 4) when another process or this one has the file open, and
-   * `case_not_writable` or `case_not_readable` when file permissions prevent opening it.
+   * `case_not_writable` or `case_not_readable` when file permissions prevent opening it, and
+   * `case_sealed` when `case close` has sealed the case.
    */
   static async open(caseDir: string): Promise<CaseDb> {
+    if (await isSealed(caseDir)) throw sealedError(caseDir);
     const instance = await openDatabase(caseDir, false);
     const connection = await instance.connect();
     const db = new CaseDb(caseDir, false, instance, connection);

@@ -4,6 +4,7 @@ import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { Logger } from '../../core/logger.ts';
 import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { requireExisting } from './investigate.ts';
 
@@ -37,6 +38,7 @@ export function registerHunt(program: Command, context: CommandContext): void {
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });
+      noteResults(context, result.detections_added);
       context.exitCode = result.problems.length > 0 ? EXIT.partial : EXIT.ok;
       io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderHunt(result));
     });

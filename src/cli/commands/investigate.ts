@@ -5,6 +5,7 @@ import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { Logger } from '../../core/logger.ts';
 import { runInvestigate } from '../../pipeline/investigate.ts';
 import type { RunSummary } from '../../pipeline/types.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { terminalProgress } from '../progress-bar.ts';
 import { printRunResult } from '../run-output.ts';
@@ -32,6 +33,7 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .option('-v, --verbose', 'log debug details to stderr')
     .action(async (paths: string[], flags: InvestigateFlags) => {
       const summary = await investigate(paths, flags, context);
+      noteResults(context, summary.records.stored);
       context.exitCode = exitCodeOf(summary);
     });
 }

@@ -6,6 +6,7 @@ import { sanitizeTerminal } from '../../core/escape.ts';
 
 import { formatTimeline } from '../../report/index.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
+import { countResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface TimelineFlags {
@@ -69,7 +70,8 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       const db = await CaseDb.openReadOnly(caseDir);
       try {
         await warnOfPartialIngest(db, context);
-        await formatTimeline(db.timeline(filterOf(flags)), flags.format, context.io.stdout);
+        const events = countResults(context, db.timeline(filterOf(flags)));
+        await formatTimeline(events, flags.format, context.io.stdout);
       } finally {
         await db.close();
       }

@@ -2,31 +2,53 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
-import { verifyCase } from '../../evidence/index.ts';
+import { type VerifyOptions, type VerifyReport, verifyCase } from '../../evidence/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
-/** `cloudcase verify --case DIR`: re-hashes the evidence and checks the custody chain. */
+interface VerifyFlags {
+  case: string;
+  json?: boolean;
+  publicKey?: string;
+  head?: string;
+}
+
+/** `cloudcase verify --case DIR`: re-hashes the evidence and checks the signed custody chain. */
 export function registerVerify(program: Command, context: CommandContext): void {
   program
     .command('verify')
-    .description('re-hash every evidence item and check the hash chain of the custody ledger')
+    .description(
+      're-hash every evidence item and check the hash chain and signatures of the custody ledger',
+    )
     .requiredOption('-c, --case <dir>', 'case folder (required)')
+    .option(
+      '--public-key <file>',
+      'check signatures with this public key (PEM), kept apart from the case, not custody.pub',
+    )
+    .option('--head <hash>', 'fail unless the ledger still ends with this entry hash')
     .option('--json', 'print the verification report as JSON')
-    .action(async (flags: { case: string; json?: boolean }) => {
+    .action(async (flags: VerifyFlags) => {
       const { io } = context;
-      const report = await verifyCase(path.resolve(io.cwd, flags.case));
+      const options: VerifyOptions = {};
+      if (flags.publicKey !== undefined)
+        options.publicKeyFile = path.resolve(io.cwd, flags.publicKey);
+      if (flags.head !== undefined) options.expectedHead = flags.head.toLowerCase();
+      const report = await verifyCase(path.resolve(io.cwd, flags.case), options);
+      noteResults(context, report.problems.length);
       context.exitCode = report.ok ? EXIT.ok : EXIT.verification;
-      if (flags.json) {
-        io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return;
-      }
-
-      io.stdout.write(
-        `${report.ok ? 'verified' : 'FAILED'}: ${report.items_checked} evidence items, ` +
-          `${report.entries_checked} custody entries\n`,
-      );
-      for (const problem of report.problems) {
-        io.stdout.write(`  ${problem.code}: ${sanitizeTerminalLine(problem.message)}\n`);
-      }
+      io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
     });
+}
+
+function renderVerify(report: VerifyReport): string {
+  const lines = [
+    `${report.ok ? 'verified' : 'FAILED'}: ${report.items_checked} evidence items, ` +
+      `${report.entries_checked} custody entries${report.sealed ? ', sealed' : ''}`,
+    `  head ${report.head_hash ?? 'none'}`,
+    `  key  ${report.key_fingerprint ?? 'none'}`,
+  ];
+  for (const problem of report.problems) {
+    lines.push(`  ${problem.code}: ${sanitizeTerminalLine(problem.message)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

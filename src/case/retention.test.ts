@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readCaseInfo, writeCaseInfo } from './case-dir.ts';
+import { closeCase, initCase, placeHold, releaseHold, setCase } from './case-lifecycle.ts';
+import { purgeCase, retentionStatus } from './retention.ts';
+
+const DAY_MS = 86_400_000;
+const author = { analyst: 'ana' };
+let work: string;
+let caseDir: string;
+
+beforeEach(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'cloudcase-retention-'));
+  caseDir = path.join(work, 'case');
+  await initCase(caseDir, author, { title: 'kept' });
+});
+
+afterEach(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+const daysLater = (days: number) => new Date(Date.now() + days * DAY_MS);
+
+describe('purgeCase', () => {
+  it('refuses an open case', async () => {
+    await expect(purgeCase(caseDir, daysLater(1000))).rejects.toMatchObject({
+      code: 'case_not_closed',
+    });
+  });
+
+  it('waits for the retention period', async () => {
+    await setCase(caseDir, author, { retention_days: 120 });
+    await closeCase(caseDir, author, {});
+
+    await expect(purgeCase(caseDir, daysLater(100))).rejects.toMatchObject({
+      code: 'retention_not_ended',
+    });
+    expect(existsSync(caseDir)).toBe(true);
+    await purgeCase(caseDir, daysLater(121));
+    expect(existsSync(caseDir)).toBe(false);
+  });
+
+  it('refuses under legal hold', async () => {
+    await closeCase(caseDir, author, {});
+    await placeHold(caseDir, author, 'litigation');
+
+    await expect(purgeCase(caseDir, daysLater(1000))).rejects.toMatchObject({
+      code: 'legal_hold',
+    });
+    await releaseHold(caseDir, author);
+    await purgeCase(caseDir, daysLater(1000));
+    expect(existsSync(caseDir)).toBe(false);
+  });
+
+  it('keeps a hold removed from case.json', async () => {
+    await placeHold(caseDir, author, 'litigation');
+    await closeCase(caseDir, author, {});
+    const info = await readCaseInfo(caseDir);
+    await writeCaseInfo(caseDir, { ...info, retention: { evidence_days: 90, legal_hold: null } });
+
+    expect((await retentionStatus(caseDir)).legal_hold).toBe('litigation');
+    await expect(purgeCase(caseDir, daysLater(1000))).rejects.toMatchObject({
+      code: 'legal_hold',
+    });
+  });
+
+  it('counts retention from the signed seal', async () => {
+    await closeCase(caseDir, author, {});
+    const info = await readCaseInfo(caseDir);
+    await writeCaseInfo(caseDir, { ...info, closed_at: '2000-01-01T00:00:00.000Z' });
+
+    await expect(purgeCase(caseDir, daysLater(30))).rejects.toMatchObject({
+      code: 'retention_not_ended',
+    });
+  });
+});
