@@ -4,6 +4,7 @@ import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTimeline } from './commands/timeline.ts';
@@ -35,6 +36,7 @@ export function buildProgram(context: CommandContext): Command {
   registerSources(program, context);
   registerRules(program, context);
   registerHunt(program, context);
+  registerReport(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

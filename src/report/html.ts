@@ -1,6 +1,7 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
+import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -45,7 +46,11 @@ export function renderHtml(data: ReportData): string {
 <p>Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
 Findings: ${data.findings.length}.</p>
 ${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
-${runProblemSections(data)}<h2>Sources</h2>
+${runProblemSections(data)}<h2>Reporting deadlines</h2>
+<ul>${deadlineLines(data.deadlines)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
+<h2>Sources</h2>
 ${table(
   ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],
   data.sources.map((s) => [

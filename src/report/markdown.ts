@@ -1,6 +1,7 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
+import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -43,6 +44,10 @@ export function renderMarkdown(data: ReportData): string {
     ),
     '',
     ...runProblemSections(data),
+    '## Reporting deadlines',
+    '',
+    ...deadlineLines(data.deadlines).map((line) => `- ${line}`),
+    '',
     '## Sources',
     '',
     ...table(

@@ -1,5 +1,6 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { deadlineLines } from './deadlines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
@@ -51,6 +52,9 @@ export function renderSummary(data: ReportData, opts: SummaryOptions): string {
     opts.color ? `${SEVERITY_COLORS[level]}${text}${RESET}` : text;
   const lines: Line[] = [
     [{ text: 'Case ' }, flexible(data.case_dir)],
+    '',
+    'Reporting deadlines',
+    ...deadlineLines(data.deadlines).map((line) => `  ${line}`),
     '',
     ...recordLines(data),
     '',

@@ -2,6 +2,7 @@ import type { Level } from '../detect/types.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
 import type { CoverageRow } from './coverage.ts';
+import type { Deadline } from './deadlines.ts';
 
 /** One source format in the report: record counts and the time range of its stored events. */
 export interface SourceRow {
@@ -59,4 +60,6 @@ export interface ReportData {
   rejected_by_code: { code: string; count: number }[];
   /** Ingested evidence streams with their SHA-256 and original path. */
   evidence: IngestRecord[];
+  /** Reporting clocks of the case as of `generated_at`. */
+  deadlines: Deadline[];
 }
