@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerExport } from './commands/export.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerReport } from './commands/report.ts';
@@ -37,6 +38,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRules(program, context);
   registerHunt(program, context);
   registerReport(program, context);
+  registerExport(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;
