@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Event, emptyEndpoint } from '../core/event.ts';
 import { CaseDb } from '../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../store/test-events.ts';
-import { exportCase, patternString, stixBundle } from './index.ts';
+import { exportCase, patternString, stixBundle, TIMESKETCH_CSV_HEADER } from './index.ts';
 import { uuidV5 } from './uuid.ts';
 
 const FORMULA = '=HYPERLINK("http://x")';
@@ -81,6 +81,20 @@ describe('timesketch export', () => {
     expect(lines[0]?.startsWith('message,datetime,timestamp_desc,timestamp,')).toBe(true);
     expect(lines[2]?.startsWith(`"'=HYPERLINK(""http://x"")",`)).toBe(true);
     expect(lines).toHaveLength(6);
+  });
+
+  it('writes the CSV header for a case without events', async () => {
+    const emptyDir = await mkdtemp(path.join(tmpdir(), 'cloudcase-export-empty-'));
+    const empty = await CaseDb.open(emptyDir);
+    try {
+      const out = path.join(emptyDir, 'timeline.csv');
+      await exportCase(empty, 'timesketch-csv', out, 'empty');
+
+      expect(await readFile(out, 'utf8')).toBe(`${TIMESKETCH_CSV_HEADER.join(',')}\r\n`);
+    } finally {
+      await empty.close();
+      await rm(emptyDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to overwrite an existing file', async () => {

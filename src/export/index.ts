@@ -8,7 +8,12 @@ import { exportTimesketch } from './timesketch.ts';
 
 export { exportOcsfParquet, OCSF_VERSION, ocsfSelect } from './ocsf-parquet.ts';
 export { exportStix, indicatorValues, patternString, stixBundle } from './stix.ts';
-export { exportTimesketch, timesketchFields, timestampDescription } from './timesketch.ts';
+export {
+  exportTimesketch,
+  TIMESKETCH_CSV_HEADER,
+  timesketchFields,
+  timestampDescription,
+} from './timesketch.ts';
 
 /** Formats of `cloudcase export`. */
 export const EXPORT_FORMATS = [
@@ -19,7 +24,7 @@ export const EXPORT_FORMATS = [
 ] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** What an export wrote: events for the timeline formats, indicators for STIX. */
+/** Summary of one export: the events written, or for STIX the indicators. */
 export interface ExportResult {
   format: ExportFormat;
   out: string;
@@ -27,7 +32,7 @@ export interface ExportResult {
   unit: 'events' | 'indicators';
 }
 
-// An export never replaces a file or mixes into a folder that already holds something.
+// An export never replaces a file or writes into a folder that is not empty.
 async function requireFreeOutput(out: string, format: ExportFormat): Promise<void> {
   const found = await stat(out).catch(() => null);
   if (found === null) return;

@@ -46,10 +46,10 @@ function categoryNameSql(): string {
 }
 
 /**
- * The SELECT that maps each row of `events` to OCSF attributes: `time` in milliseconds since
- * the epoch, `actor`, `src_endpoint`, `dst_endpoint`, `cloud`, `api`, `http_request`,
- * `resources`, `metadata` and `raw_data`, with the cloudcase fields OCSF has no attribute for
- * (category, evidence reference) under `unmapped`. `source` and `day` are the partition keys.
+ * Builds the SELECT that maps each row of `events` to OCSF attributes: `time` in milliseconds
+ * since the epoch, `actor`, `src_endpoint`, `dst_endpoint`, `cloud`, `api`, `http_request`,
+ * `resources`, `metadata` and `raw_data`. The cloudcase fields that OCSF has no attribute for
+ * (category, evidence reference) go under `unmapped`. `source` and `day` are the partition keys.
  */
 export function ocsfSelect(): string {
   return `SELECT
@@ -95,8 +95,8 @@ FROM events`;
 
 /**
  * Writes every event as OCSF-shaped Parquet under `folder`, partitioned Hive-style by source
- * and UTC day (`source=aws.cloudtrail/day=2024-05-16/…`), with DuckDB's COPY, which streams
- * the rows on DuckDB's threads. `folder` must not exist yet. Returns the number of events.
+ * and UTC day (`source=aws.cloudtrail/day=2024-05-16/…`). DuckDB's COPY streams the rows on
+ * DuckDB's threads. `folder` must be missing or empty. Returns the number of events.
  */
 export async function exportOcsfParquet(db: CaseDb, folder: string): Promise<number> {
   const connection = await db.connect();

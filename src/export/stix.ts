@@ -11,7 +11,7 @@ const SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 /** Maximum indicators in one bundle; the most frequent values are kept. */
 export const INDICATOR_LIMIT = 10_000;
 
-/** What an indicator matches: a STIX observable type and the value detected. */
+/** Kind of value an indicator matches, each with its own STIX observable type. */
 export type IndicatorKind = 'ip' | 'access_key' | 'user_agent' | 'domain';
 
 /** One value seen in detected events, with the rules that matched them. */
@@ -127,10 +127,11 @@ const KIND_NAMES: Record<IndicatorKind, string> = {
 };
 
 /**
- * Builds a STIX 2.1 bundle: an identity for the case, and one indicator per value of a
- * detected event (source address, access key, user agent, domain), valid from its first
- * detection, with its rules' ATT&CK tactics as kill chain phases and techniques as external
- * references, plus the cyber observable of each value that STIX defines one for.
+ * Builds a STIX 2.1 bundle with an identity for the case and one indicator per value of a
+ * detected event (source address, access key, user agent, domain). Each indicator is valid
+ * from the value's first detection. Its rules' ATT&CK tactics become kill chain phases and
+ * their techniques external references. Values that STIX has an observable type for also get
+ * that cyber observable.
  */
 export function stixBundle(
   values: readonly IndicatorValue[],

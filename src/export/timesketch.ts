@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { csvCell } from '../core/escape.ts';
-import type { Event } from '../core/event.ts';
+import { type Event, emptyActor, emptyEndpoint } from '../core/event.ts';
 import type { CaseDb } from '../store/case-db.ts';
 
 /** Timesketch's `timestamp_desc` for each source whose event time is not the API call time. */
@@ -18,9 +18,9 @@ export function timestampDescription(source: string): string {
 }
 
 /**
- * The flat fields of one Timesketch row: the three columns Timesketch requires (`message`,
- * `datetime`, `timestamp_desc`), `timestamp` in microseconds since the epoch, then the
- * normalized event fields under their event column names.
+ * Maps an event to the flat fields of one Timesketch row. The three columns Timesketch
+ * requires (`message`, `datetime`, `timestamp_desc`) come first, then `timestamp` in
+ * microseconds since the epoch, then the normalized event fields under their column names.
  */
 export function timesketchFields(event: Event): Record<string, string | number | boolean | null> {
   return {
@@ -75,18 +75,39 @@ async function* jsonlLines(events: AsyncIterable<Event>, counter: { rows: number
   }
 }
 
+// An event with every field empty, whose field names give the CSV header.
+const BLANK_EVENT: Event = {
+  uid: '',
+  time: new Date(0).toISOString(),
+  source: '',
+  category: 'audit',
+  class_uid: 0,
+  class_name: '',
+  activity: '',
+  status: 'unknown',
+  status_detail: null,
+  actor: emptyActor(),
+  src: emptyEndpoint(),
+  dst: emptyEndpoint(),
+  user_agent: null,
+  cloud: { provider: 'other', account: null, region: null },
+  api: { service: null, operation: null, request_id: null, read_only: null },
+  resources: [],
+  message: '',
+  tags: [],
+  evidence: { sha256: '', member: null, record: 0, offset: 0 },
+  raw: {},
+};
+
+/** Column names of the Timesketch CSV, in order. */
+export const TIMESKETCH_CSV_HEADER: readonly string[] = Object.keys(timesketchFields(BLANK_EVENT));
+
 async function* csvLines(events: AsyncIterable<Event>, counter: { rows: number }) {
-  let header: string[] | null = null;
+  yield `${TIMESKETCH_CSV_HEADER.join(',')}\r\n`;
   for await (const event of events) {
-    const fields = timesketchFields(event);
-    if (header === null) {
-      header = Object.keys(fields);
-      yield `${header.join(',')}\r\n`;
-    }
     counter.rows += 1;
-    yield `${Object.values(fields).map(csvCell).join(',')}\r\n`;
+    yield `${Object.values(timesketchFields(event)).map(csvCell).join(',')}\r\n`;
   }
-  // NOTE: an export of a case without events is an empty file, with no header line.
 }
 
 /**

@@ -49,7 +49,7 @@ export interface CaseFields {
   ransom_reported_at: string | null;
 }
 
-/** Maximum size of `case.json` read by the reports; the file holds a few short fields. */
+/** Maximum size of `case.json` read by the reports, far above its few short fields. */
 const MAX_CASE_JSON_BYTES = 1024 * 1024;
 
 const text = (value: unknown): string | null =>
@@ -88,8 +88,8 @@ function actions(value: unknown): CaseAction[] {
   });
 }
 
-// `organisation` is a name, or an object with `name` and the contact and DoD keys inside it;
-// keys at the top level of `case.json` take precedence over the same keys inside it.
+// `organisation` is a name, or an object with `name` and the contact and DoD keys inside it.
+// Keys at the top level of `case.json` take precedence over the same keys inside it.
 function organisationOf(info: Record<string, unknown>): Record<string, unknown> {
   const organisation = info.organisation;
   if (typeof organisation === 'string') return { name: organisation };

@@ -3,13 +3,13 @@ import type { CaseFields } from './case-fields.ts';
 const HOUR_MS = 3_600_000;
 
 /**
- * A reporting deadline: the 72 hours from discovery that DFARS 252.204-7012 gives a defence
- * contractor to report a cyber incident, which CIRCIA also sets for a covered incident, or
- * the 24 hours from a ransom payment that CIRCIA sets for reporting the payment.
+ * A reporting deadline. DFARS 252.204-7012 gives a defence contractor 72 hours from discovery
+ * to report a cyber incident, and CIRCIA sets 72 hours for a covered cyber incident too. CIRCIA
+ * also sets 24 hours from a ransom payment for reporting the payment.
  */
 export interface Deadline {
   id: 'incident_report' | 'ransom_payment_report';
-  /** What is due, in words. */
+  /** Description of the report due. */
   label: string;
   hours: number;
   /** The event that started the clock, ISO 8601 UTC. */

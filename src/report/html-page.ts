@@ -6,7 +6,8 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
 const STYLE = `body{font:13px/1.45 system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:0 0 1.2rem;width:100%}th,td{border:1px solid #ccc;
-padding:3px 6px;text-align:left;vertical-align:top}th{background:#f0f0f0;width:14rem}
+padding:3px 6px;text-align:left;vertical-align:top}th{background:#f0f0f0}
+table.fields{table-layout:fixed}col.label{width:11rem}col.source{width:6.5rem}
 td{word-break:break-word}.missing{color:#a00;font-weight:bold}.status{font-size:15px}
 code{font-size:12px}@page{size:A4;margin:14mm}@media print{body{margin:0}h2{break-after:avoid}
 tr{break-inside:avoid}}`;

@@ -22,7 +22,7 @@ export type Template = (typeof TEMPLATES)[number];
 export const FORMATS = ['md', 'html', 'pdf', 'json'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
-/** What `writeTemplateReport` wrote. */
+/** The report file that `writeTemplateReport` wrote, with the clocks and CISA fields. */
 export interface WrittenReport {
   template: Template;
   format: ReportFormat;

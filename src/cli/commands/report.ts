@@ -84,7 +84,7 @@ function jsonOf(written: WrittenReport): Record<string, unknown> {
   };
 }
 
-/** The text output of `report`: the file written, the clocks and the CISA fields missing. */
+/** Formats the text output of `report`: the file written, the clocks, the CISA fields missing. */
 export function textOf(written: WrittenReport): string {
   const lines = [`Wrote ${sanitizeTerminalLine(written.file)}`, '', 'Reporting deadlines'];
   lines.push(...deadlineLines(written.deadlines).map((line) => `  ${line}`));

@@ -60,7 +60,7 @@ function organisationSection(fields: CaseFields): CisaSection {
   };
 }
 
-// DoD fields apply unless case.json says the organisation is no defence contractor.
+// DoD fields apply unless case.json sets `defence_contractor` to false.
 function contractSection(fields: CaseFields): CisaSection {
   const exempt = fields.defence_contractor === false;
   const notApplicable = (id: string, label: string, key: string): CisaField =>
@@ -159,8 +159,8 @@ function cdiSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
     };
   }
 
-  // NOTE: whether a data store holds covered defence information is not in the logs, so the
-  // derived value lists what was touched and asks the organisation to confirm it.
+  // NOTE: the logs cannot show whether a data store contains covered defence information, so
+  // the derived value points at what was touched and asks the organisation to confirm it.
   const derived =
     inputs.affected.length === 0
       ? null

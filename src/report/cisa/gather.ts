@@ -108,9 +108,10 @@ async function countLines(file: string): Promise<number> {
 }
 
 /**
- * Gathers what the CISA report draws from the case: detected events by account, region,
- * service, address, user agent and identity; resources touched in collection, exfiltration,
- * credential access and impact; ATT&CK tactics; the audit trail; evidence and custody counts.
+ * Gathers the case data of the CISA report. It counts detected events by account, region,
+ * service, address, user agent and identity, and lists the resources touched in collection,
+ * exfiltration, credential access and impact. It also reads the ATT&CK tactics, the audit
+ * trail and the evidence and custody counts.
  */
 export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
   const counts = await db.counts();

@@ -93,7 +93,8 @@ export function renderCisaHtml(report: CisaReport): string {
         f.value === null ? '<td class="missing">MISSING</td>' : `<td>${escapeText(f.value)}</td>`;
       return `<tr><th>${escapeText(f.label)}</th>${value}<td>${escapeText(f.source ?? '-')}</td></tr>`;
     });
-    parts.push(`<table><tbody>\n${rows.join('\n')}\n</tbody></table>`);
+    const columns = '<colgroup><col class="label"><col><col class="source"></colgroup>';
+    parts.push(`<table class="fields">${columns}<tbody>\n${rows.join('\n')}\n</tbody></table>`);
   }
 
   return htmlPage(title(report), parts.join('\n'));

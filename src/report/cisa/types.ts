@@ -1,6 +1,6 @@
 import type { Deadline } from '../deadlines.ts';
 
-/** Where a CISA report field's value came from. */
+/** Origin of a CISA report field's value. */
 export type FieldSource = 'case.json' | 'case data' | 'not applicable';
 
 /** One field of the CISA incident report. */
@@ -10,7 +10,7 @@ export interface CisaField {
   label: string;
   /** The value, or `null` while the field is missing. */
   value: string | null;
-  /** Where the value came from; `null` while the field is missing. */
+  /** Origin of the value; `null` while the field is missing. */
   source: FieldSource | null;
   /** The `case.json` key that sets or overrides the field; `null` for one read from events. */
   key: string | null;
@@ -80,7 +80,7 @@ export interface AuditEntry {
   details: string;
 }
 
-/** What the case database holds for the CISA report, gathered by `gatherCisaInputs`. */
+/** Case data of the CISA report, gathered by `gatherCisaInputs`. */
 export interface CisaInputs {
   findings: number;
   severity: Record<string, number>;
@@ -100,7 +100,7 @@ export interface CisaInputs {
   audit: AuditEntry[];
   evidence_items: number;
   custody_entries: number;
-  /** Log categories the case holds no logs of. */
+  /** Log categories of which the case has no logs. */
   missing_categories: string[];
   rejected_total: number;
 }
