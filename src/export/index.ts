@@ -8,12 +8,7 @@ import { exportTimesketch } from './timesketch.ts';
 
 export { exportOcsfParquet, OCSF_VERSION, ocsfSelect } from './ocsf-parquet.ts';
 export { exportStix, indicatorValues, patternString, stixBundle } from './stix.ts';
-export {
-  exportTimesketch,
-  TIMESKETCH_CSV_HEADER,
-  timesketchFields,
-  timestampDescription,
-} from './timesketch.ts';
+export { exportTimesketch, TIMESKETCH_CSV_HEADER, timestampDescription } from './timesketch.ts';
 
 /** Formats of `cloudcase export`. */
 export const EXPORT_FORMATS = [
