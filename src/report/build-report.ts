@@ -7,6 +7,7 @@ import { condenseAttackTimeline } from './attack-timeline.ts';
 import { readCaseFields } from './case-fields.ts';
 import { logCoverage } from './coverage.ts';
 import { reportingDeadlines } from './deadlines.ts';
+import { buildSections } from './sections.ts';
 import type { ReportData, SourceRow } from './types.ts';
 
 /** Maximum entries in the attack timeline of a report. */
@@ -51,6 +52,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     rejected_by_code: counts.rejected,
     evidence,
     deadlines: reportingDeadlines(await readCaseFields(db.caseDir), now),
+    sections: await buildSections(db),
   };
 }
 

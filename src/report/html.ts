@@ -3,6 +3,7 @@ import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsHtml } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -65,7 +66,7 @@ ${table(
 )}
 <h2>Log coverage</h2>
 ${coverageHtml(data)}
-<h2>Findings</h2>
+${sectionsHtml(data.sections)}<h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}

@@ -3,6 +3,7 @@ import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsMarkdown } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -64,6 +65,7 @@ export function renderMarkdown(data: ReportData): string {
     ),
     '',
     ...coverageSection(data),
+    ...sectionsMarkdown(data.sections),
     '## Findings',
     '',
     ...findingSections(data),

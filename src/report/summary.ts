@@ -3,6 +3,7 @@ import type { Level } from '../detect/types.ts';
 import { deadlineLines } from './deadlines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsSummary } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -59,6 +60,7 @@ export function renderSummary(data: ReportData, opts: SummaryOptions): string {
     ...recordLines(data),
     '',
     ...runProblemLines(data),
+    ...sectionsSummary(data.sections),
     ...findingLines(data),
     '',
     ...timelineLines(data),
