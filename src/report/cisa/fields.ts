@@ -182,14 +182,15 @@ function cdiSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   };
 }
 
-// Detection time: when cloudcase first analysed the case, which produced the detections.
+// Detection time: the first analysis run of the case. NOTE: when that run found nothing and a
+// later hunt did, the detections came later than this time; `detected_at` overrides it.
 function firstAnalysis(inputs: CisaInputs): string | null {
   if (inputs.findings === 0) return null;
 
   const run = inputs.audit.find(
     (entry) => entry.command === 'investigate' || entry.command === 'hunt',
   );
-  return run === undefined ? null : `${run.time} (${run.command} run that stored the detections)`;
+  return run === undefined ? null : `${run.time} (first ${run.command} run of the case)`;
 }
 
 function datesSection(inputs: CisaInputs, fields: CaseFields): CisaSection {

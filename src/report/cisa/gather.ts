@@ -20,13 +20,15 @@ export const AUDIT_LIMIT = 500;
 /** ATT&CK tactics whose detected events read, move or destroy data. */
 const DATA_TACTICS = ['collection', 'exfiltration', 'credential-access', 'impact'];
 
-// Each detected event once, with the union of the tactics of the rules that matched it.
+// Each detected event once, with the union of the tactics of the rules that matched it. The
+// tactics are gathered per uid first, so the raw records are never grouped.
 const DETECTED = `detected AS (
-  SELECT e.*, list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[])))) AS tactics
-  FROM (SELECT DISTINCT rule_id, event_uid FROM detections) d
-  JOIN events e ON e.uid = d.event_uid
-  LEFT JOIN rules r ON r.id = d.rule_id
-  GROUP BY ALL
+  SELECT e.*, t.tactics FROM (
+    SELECT d.event_uid, list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[])))) AS tactics
+    FROM (SELECT DISTINCT rule_id, event_uid FROM detections) d
+    LEFT JOIN rules r ON r.id = d.rule_id
+    GROUP BY d.event_uid
+  ) t JOIN events e ON e.uid = t.event_uid
 )`;
 
 const time = (value: unknown): string | null =>
