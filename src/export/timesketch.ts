@@ -92,7 +92,7 @@ async function copyCount(connection: DuckDBConnection, sql: string): Promise<num
 
 /**
  * Writes the case's timeline, in time order, to `file` as Timesketch JSON Lines or CSV with
- * DuckDB's COPY, which streams the rows on DuckDB's threads and never holds the events in
+ * DuckDB's COPY, which streams the rows on DuckDB's threads and never keeps the events in
  * JavaScript. `file` must be a path the program chose, because it is embedded in the statement
  * as a literal. Returns the number of events written.
  */

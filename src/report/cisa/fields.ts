@@ -1,5 +1,15 @@
 import type { CaseFields } from '../case-fields.ts';
 import type { Deadline } from '../deadlines.ts';
+import {
+  affectedData,
+  attackMethod,
+  firstAnalysis,
+  listValues,
+  narrative,
+  otherInformation,
+  responseActions,
+  threatActor,
+} from './derive.ts';
 import { VALUE_LIMIT } from './gather.ts';
 import type {
   CisaField,
@@ -8,14 +18,7 @@ import type {
   CisaSection,
   FieldSource,
   MissingField,
-  ValueCount,
 } from './types.ts';
-
-/** Values listed in one field before "and N more". */
-const LISTED = 10;
-
-const plural = (count: number, noun: string, nouns = `${noun}s`): string =>
-  `${count} ${count === 1 ? noun : nouns}`;
 
 function field(
   id: string,
@@ -37,14 +40,6 @@ function caseOrDerived(
 ): CisaField {
   if (given !== null) return field(id, label, key, given, 'case.json');
   return field(id, label, key, derived, 'case data');
-}
-
-function listValues(values: readonly ValueCount[], noun = 'event'): string | null {
-  if (values.length === 0) return null;
-
-  const shown = values.slice(0, LISTED).map((v) => `${v.value} (${plural(v.events, noun)})`);
-  const more = values.length > LISTED ? `; and ${values.length - LISTED} more` : '';
-  return `${shown.join('; ')}${more}`;
 }
 
 function organisationSection(fields: CaseFields): CisaSection {
@@ -85,37 +80,6 @@ function contractSection(fields: CaseFields): CisaSection {
           field('access_level', 'Access level', 'access_level', fields.access_level, 'case.json'),
         ],
   };
-}
-
-function narrative(inputs: CisaInputs): string | null {
-  if (inputs.findings === 0 || inputs.first_detected_event === null) return null;
-
-  const severities = Object.entries(inputs.severity)
-    .map(([level, count]) => `${count} ${level}`)
-    .join(', ');
-  const tactics = inputs.tactics.map((t) => t.tactic).join(', ');
-  const actors = inputs.actors
-    .slice(0, 3)
-    .map((a) => a.value)
-    .join(', ');
-  return (
-    `${plural(inputs.findings, 'finding')} (${severities}) over ${plural(inputs.events_total, 'logged event')}, ` +
-    `from ${inputs.first_detected_event} to ${inputs.last_detected_event}. ` +
-    `ATT&CK tactics observed: ${tactics || 'none recorded'}. ` +
-    `Identities involved: ${actors || 'not recorded in the logs'}.`
-  );
-}
-
-function affectedData(inputs: CisaInputs): string | null {
-  if (inputs.affected.length === 0) return null;
-
-  const shown = inputs.affected.slice(0, LISTED).map((r) => {
-    const type = r.type === null ? '' : ` [${r.type}]`;
-    return `${r.uid}${type}: ${r.operations.join(', ')} (${plural(r.events, 'event')})`;
-  });
-  const more =
-    inputs.affected.length > LISTED ? `; and ${inputs.affected.length - LISTED} more` : '';
-  return `Resources read, exposed or changed in collection, exfiltration, credential access or impact: ${shown.join('; ')}${more}`;
 }
 
 function descriptionSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
@@ -182,17 +146,6 @@ function cdiSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   };
 }
 
-// Detection time: the first analysis run of the case. NOTE: when that run found nothing and a
-// later hunt did, the detections came later than this time; `detected_at` overrides it.
-function firstAnalysis(inputs: CisaInputs): string | null {
-  if (inputs.findings === 0) return null;
-
-  const run = inputs.audit.find(
-    (entry) => entry.command === 'investigate' || entry.command === 'hunt',
-  );
-  return run === undefined ? null : `${run.time} (first ${run.command} run of the case)`;
-}
-
 function datesSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   const onset =
     inputs.first_detected_event === null
@@ -233,27 +186,6 @@ function locationsSection(inputs: CisaInputs): CisaSection {
   };
 }
 
-function attackMethod(inputs: CisaInputs): string | null {
-  if (inputs.tactics.length === 0) return null;
-
-  return inputs.tactics
-    .map((t) => {
-      const techniques = t.techniques.length > 0 ? ` (${t.techniques.join(', ')})` : '';
-      return `${t.tactic}${techniques}: ${t.titles.join('; ')}`;
-    })
-    .join('. ');
-}
-
-function threatActor(inputs: CisaInputs): string | null {
-  const parts = [
-    ['source addresses', listValues(inputs.source_ips)],
-    ['identities used', listValues(inputs.actors)],
-    ['access keys used', listValues(inputs.access_keys)],
-    ['user agents', listValues(inputs.user_agents)],
-  ].flatMap(([name, value]) => (value === null ? [] : [`${name}: ${value}`]));
-  return parts.length === 0 ? null : `Unattributed; observed ${parts.join('. ')}`;
-}
-
 function methodSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   return {
     id: 'method',
@@ -277,23 +209,6 @@ function methodSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   };
 }
 
-function responseActions(inputs: CisaInputs, fields: CaseFields): string | null {
-  const actions = fields.actions.map((a) => (a.time === null ? a.action : `${a.time} ${a.action}`));
-  const runs = inputs.audit
-    .filter((entry) => entry.command !== 'report' && entry.command !== 'export')
-    .map((entry) => `${entry.time} ${entry.command} by ${entry.actor}`);
-  if (inputs.evidence_items > 0) {
-    actions.push(
-      `Preserved ${plural(inputs.evidence_items, 'evidence item')} with SHA-256 hashes and ` +
-        plural(inputs.custody_entries, 'custody ledger entry', 'custody ledger entries'),
-    );
-  }
-  if (fields.phase !== null) actions.push(`Current phase (NIST SP 800-61): ${fields.phase}`);
-  actions.push(...runs.map((run) => `Analysis: ${run}`));
-
-  return actions.length === 0 ? null : actions.join('. ');
-}
-
 function responseSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
   return {
     id: 'response',
@@ -308,25 +223,6 @@ function responseSection(inputs: CisaInputs, fields: CaseFields): CisaSection {
       ),
     ],
   };
-}
-
-function otherInformation(
-  inputs: CisaInputs,
-  fields: CaseFields,
-  deadlines: readonly Deadline[],
-): string {
-  const parts: string[] = [];
-  if (fields.other_information !== null) parts.push(fields.other_information);
-  parts.push(
-    inputs.missing_categories.length === 0
-      ? 'The case holds logs of every category.'
-      : `The case holds no ${inputs.missing_categories.join(', ')} logs, so activity of those kinds is not visible.`,
-  );
-  if (inputs.rejected_total > 0)
-    parts.push(`${plural(inputs.rejected_total, 'log record')} could not be read.`);
-  for (const clock of deadlines) parts.push(`Deadline: ${clock.label} due ${clock.due_at}.`);
-
-  return parts.join(' ');
 }
 
 function otherSection(
