@@ -30,7 +30,7 @@ export function registerReport(program: Command, context: CommandContext): void 
     .description('write the CISA incident report, the summary report or the custody report')
     .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
     .addOption(
-      new Option('-t, --template <name>', 'which report: cisa, summary or custody')
+      new Option('-t, --template <name>', 'which report to write')
         .choices(TEMPLATES)
         .default('summary'),
     )
