@@ -155,10 +155,13 @@ export function renderCustodyHtml(report: CustodyReport): string {
   const body = `<h1>Evidence and custody</h1>
 <p>Case: <code>${escapeText(report.case_dir)}</code><br>Generated: ${escapeText(report.generated_at)}</p>
 <h2>Evidence items (${report.items.length})</h2>
-${htmlTable(ITEM_COLUMNS, report.items.map(itemCells))}
+${htmlTable(ITEM_COLUMNS, report.items.map(itemCells), { mono: [0], nowrap: [1, 2, 4] })}
 <h2>Custody ledger (${report.entries.length} entries)</h2>
-${htmlTable(ENTRY_COLUMNS, report.entries.map(entryCells))}
+${htmlTable(ENTRY_COLUMNS, report.entries.map(entryCells), {
+  mono: [4, 5, 6],
+  nowrap: [0, 1, 3],
+})}
 ${unreadable}`;
 
-  return htmlPage('Evidence and custody', body);
+  return htmlPage('Evidence and custody', body, { wide: true });
 }
