@@ -20,6 +20,7 @@ interface CisaJson {
   missing: { id: string }[];
   sections: { id: string; fields: { id: string; value: string | null }[] }[];
   deadlines: { id: string; due_at: string }[];
+  audit_trail: { command: string }[];
 }
 
 const ORGANISATION_FIELDS = [
@@ -111,6 +112,12 @@ describe('cisa report on the demo case', () => {
     expect(cisa.version).toBe(4);
     expect(cisa.supersedes?.file).toBe('cisa-v0003.pdf');
     expect(cisa.supersedes?.sha256).toBe(createHash('sha256').update(previous).digest('hex'));
+    expect(cisa.audit_trail.map((e) => e.command)).toEqual([
+      'investigate',
+      'report',
+      'report',
+      'report',
+    ]);
   });
 
   it('loads nothing external in the HTML report', async () => {

@@ -40,6 +40,7 @@ function inputs(overrides: Partial<CisaInputs> = {}): CisaInputs {
     audit: [
       { time: '2024-05-16T07:00:00.000Z', actor: 'ana', command: 'investigate', details: '{}' },
     ],
+    audit_total: 1,
     evidence_items: 3,
     custody_entries: 3,
     missing_categories: ['network'],
@@ -111,6 +112,7 @@ describe('buildCisaReport', () => {
       affected: [],
       tactics: [],
       audit: [],
+      audit_total: 0,
       evidence_items: 0,
     });
     const report = buildCisaReport(empty, fields, [], FIRST);
@@ -130,6 +132,17 @@ describe('buildCisaReport', () => {
     ]);
     expect(fieldValue(report, 'contracts')?.source).toBe('not applicable');
     expect(fieldValue(report, 'cdi_impact')?.source).toBe('not applicable');
+  });
+
+  it('appends the audit trail and says when it was cut', () => {
+    const fields = caseFieldsOf({ discovered_at: '2024-05-16T06:00:00Z' });
+    const report = buildCisaReport(inputs({ audit_total: 7 }), fields, [], FIRST);
+    const markdown = renderCisaMarkdown(report);
+
+    expect(report.audit_trail.map((e) => e.command)).toEqual(['investigate']);
+    expect(markdown).toContain('## Appendix: audit trail');
+    expect(markdown).toContain('The first 1 of 7 entries are listed.');
+    expect(markdown).toContain('| 2024-05-16T07:00:00.000Z | ana | investigate |');
   });
 
   it('escapes log content in Markdown and HTML', () => {

@@ -290,5 +290,7 @@ export function buildCisaReport(
     missing,
     sections,
     deadlines,
+    audit_trail: inputs.audit,
+    audit_total: inputs.audit_total,
   };
 }

@@ -15,7 +15,7 @@ import type {
 export const VALUE_LIMIT = 50;
 
 /** Maximum audit trail entries read into the report. */
-export const AUDIT_LIMIT = 500;
+export const AUDIT_LIMIT = 5000;
 
 /** ATT&CK tactics whose detected events read, move or destroy data. */
 const DATA_TACTICS = ['collection', 'exfiltration', 'credential-access', 'impact'];
@@ -145,6 +145,7 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
       affected: await affectedResources(connection),
       tactics: await tacticSummaries(connection),
       audit: await auditTrail(connection),
+      audit_total: Number((await rows(connection, 'SELECT count(*) AS n FROM audit'))[0]?.n ?? 0),
       evidence_items: await countLines(manifestPath(db.caseDir)),
       custody_entries: await countLines(custodyPath(db.caseDir)),
       missing_categories: coverage.filter((row) => !row.present).map((row) => row.category),

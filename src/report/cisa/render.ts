@@ -22,6 +22,13 @@ function supersedesLine(report: CisaReport): string | null {
   return `Supplements version ${previous.version} (${previous.file}, SHA-256 ${previous.sha256}).`;
 }
 
+function auditCut(report: CisaReport): string | null {
+  const shown = report.audit_trail.length;
+  return report.audit_total > shown
+    ? `The first ${shown} of ${report.audit_total} entries are listed.`
+    : null;
+}
+
 function howToFill(key: string | null): string {
   return key === null
     ? 'comes from detections: run investigate or hunt'
@@ -55,6 +62,18 @@ export function renderCisaMarkdown(report: CisaReport): string {
     }
     lines.push('');
   }
+
+  lines.push('## Appendix: audit trail', '');
+  const cut = auditCut(report);
+  if (cut !== null) lines.push(cut, '');
+  lines.push('| time | actor | command | details |');
+  lines.push('| --- | --- | --- | --- |');
+  for (const entry of report.audit_trail) {
+    lines.push(
+      `| ${entry.time} | ${md(entry.actor)} | ${md(entry.command)} | ${md(entry.details)} |`,
+    );
+  }
+  lines.push('');
 
   return lines.join('\n');
 }
@@ -96,6 +115,17 @@ export function renderCisaHtml(report: CisaReport): string {
     const columns = '<colgroup><col class="label"><col><col class="source"></colgroup>';
     parts.push(`<table class="fields">${columns}<tbody>\n${rows.join('\n')}\n</tbody></table>`);
   }
+
+  parts.push('<h2>Appendix: audit trail</h2>');
+  const cut = auditCut(report);
+  if (cut !== null) parts.push(`<p>${escapeText(cut)}</p>`);
+  parts.push(
+    htmlTable(
+      ['time', 'actor', 'command', 'details'],
+      report.audit_trail.map((e) => [e.time, e.actor, e.command, e.details]),
+      { mono: [3], nowrap: [0] },
+    ),
+  );
 
   return htmlPage(title(report), parts.join('\n'));
 }

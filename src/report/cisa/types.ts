@@ -48,6 +48,10 @@ export interface CisaReport {
   missing: MissingField[];
   sections: CisaSection[];
   deadlines: Deadline[];
+  /** Appendix: every command recorded on the case, oldest first, up to `AUDIT_LIMIT`. */
+  audit_trail: AuditEntry[];
+  /** Entries in the whole audit trail; more than `audit_trail` lists when it was cut. */
+  audit_total: number;
 }
 
 /** A count of detected events per value, such as per source address. */
@@ -98,6 +102,8 @@ export interface CisaInputs {
   affected: AffectedResource[];
   tactics: TacticSummary[];
   audit: AuditEntry[];
+  /** Entries in the audit trail, of which `audit` holds the first `AUDIT_LIMIT`. */
+  audit_total: number;
   evidence_items: number;
   custody_entries: number;
   /** Log categories of which the case has no logs. */
