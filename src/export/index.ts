@@ -1,5 +1,6 @@
 /** Exports of a case for other tools: Timesketch timelines, STIX 2.1 indicators, OCSF Parquet. */
 import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import { exportOcsfParquet } from './ocsf-parquet.ts';
@@ -51,13 +52,20 @@ async function counted(
   return { format, out, unit, count: await count };
 }
 
-/** Writes one export of the case to `out`, which must not exist yet (or be an empty folder). */
+/**
+ * Writes one export of the case to `out`, which must not exist yet (or be an empty folder).
+ * `out` must be an absolute file path, so that DuckDB cannot take it for a remote URL such as
+ * `s3://bucket/key`.
+ */
 export async function exportCase(
   db: CaseDb,
   format: ExportFormat,
   out: string,
   caseTitle: string,
 ): Promise<ExportResult> {
+  if (!path.isAbsolute(out)) {
+    throw new CloudcaseError('invalid_output', `${out} is not an absolute path`, EXIT.internal);
+  }
   await requireFreeOutput(out, format);
   try {
     return await writeExport(db, format, out, caseTitle);
