@@ -4,8 +4,10 @@ import { sanitizeTerminal } from '../core/escape.ts';
 import { auditCommands, recordInvocation } from './audit-hook.ts';
 import { registerCase } from './commands/case.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerExport } from './commands/export.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSources } from './commands/sources.ts';
@@ -40,6 +42,8 @@ export function buildProgram(context: CommandContext): Command {
   registerHunt(program, context);
   registerServe(program, context);
   registerCase(program, context);
+  registerReport(program, context);
+  registerExport(program, context);
   auditCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 

@@ -10,7 +10,7 @@ import type { CliIo } from './io.ts';
 export function printRunResult(result: InvestigateResult, json: boolean, io: CliIo): void {
   if (json) {
     io.stdout.write(
-      `${JSON.stringify({ ...result.summary, reports: result.reportFiles }, null, 2)}\n`,
+      `${JSON.stringify({ ...result.summary, deadlines: result.report.deadlines, reports: result.reportFiles }, null, 2)}\n`,
     );
     return;
   }

@@ -5,7 +5,10 @@ import type { CaseDb } from '../store/case-db.ts';
 import type { CaseCounts, SourceCount } from '../store/types.ts';
 import { condenseAttackTimeline } from './attack-timeline.ts';
 import { loadBaselineReport } from './baselines.ts';
+import { readCaseFields } from './case-fields.ts';
 import { logCoverage } from './coverage.ts';
+import { reportingDeadlines } from './deadlines.ts';
+import { buildSections } from './sections.ts';
 import type { ReportData, SourceRow } from './types.ts';
 
 /** Maximum entries in the attack timeline of a report. */
@@ -27,6 +30,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
   const detected = await db.detectedEvents(DETECTED_EVENTS_READ);
   const rejected = await db.rejected(REJECTED_LIMIT);
   const evidence = await db.ingests();
+  const now = new Date();
 
   const severityCounts = Object.fromEntries(LEVELS.map((level) => [level, 0])) as Record<
     Level,
@@ -35,7 +39,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
   for (const finding of findings) severityCounts[finding.severity] += 1;
 
   return {
-    generated_at: new Date().toISOString(),
+    generated_at: now.toISOString(),
     case_dir: db.caseDir,
     run,
     totals: sumCounts(counts.ingests),
@@ -49,6 +53,8 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     rejected_by_code: counts.rejected,
     evidence,
     baselines: await loadBaselineReport(db),
+    deadlines: reportingDeadlines(await readCaseFields(db.caseDir), now),
+    sections: await buildSections(db),
   };
 }
 

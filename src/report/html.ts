@@ -2,7 +2,9 @@ import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts'
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { baselineHtml } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
+import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsHtml } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -46,7 +48,11 @@ export function renderHtml(data: ReportData): string {
 <p>Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
 Findings: ${data.findings.length}.</p>
 ${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
-${runProblemSections(data)}<h2>Sources</h2>
+${runProblemSections(data)}<h2>Reporting deadlines</h2>
+<ul>${deadlineLines(data.deadlines)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
+<h2>Sources</h2>
 ${table(
   ['source', 'read', 'stored', 'rejected', 'events in case', 'first event', 'last event'],
   data.sources.map((s) => [
@@ -61,7 +67,7 @@ ${table(
 )}
 <h2>Log coverage</h2>
 ${coverageHtml(data)}
-<h2>Findings</h2>
+${sectionsHtml(data.sections)}<h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}

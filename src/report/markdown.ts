@@ -2,7 +2,9 @@ import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { baselineMarkdown } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
+import { deadlineLines } from './deadlines.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsMarkdown } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -44,6 +46,10 @@ export function renderMarkdown(data: ReportData): string {
     ),
     '',
     ...runProblemSections(data),
+    '## Reporting deadlines',
+    '',
+    ...deadlineLines(data.deadlines).map((line) => `- ${line}`),
+    '',
     '## Sources',
     '',
     ...table(
@@ -60,6 +66,7 @@ export function renderMarkdown(data: ReportData): string {
     ),
     '',
     ...coverageSection(data),
+    ...sectionsMarkdown(data.sections),
     '## Findings',
     '',
     ...findingSections(data),

@@ -1,8 +1,10 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
 import { baselineSummaryLine } from './baselines.ts';
+import { deadlineLines } from './deadlines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
 import { runFigures } from './run-figures.ts';
+import { sectionsSummary } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -53,9 +55,13 @@ export function renderSummary(data: ReportData, opts: SummaryOptions): string {
   const lines: Line[] = [
     [{ text: 'Case ' }, flexible(data.case_dir)],
     '',
+    'Reporting deadlines',
+    ...deadlineLines(data.deadlines).map((line) => `  ${line}`),
+    '',
     ...recordLines(data),
     '',
     ...runProblemLines(data),
+    ...sectionsSummary(data.sections),
     ...findingLines(data),
     baselineSummaryLine(data.baselines),
     '',

@@ -3,6 +3,8 @@ import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types
 import type { Finding, IngestRecord } from '../store/types.ts';
 import type { BaselineReport } from './baselines.ts';
 import type { CoverageRow } from './coverage.ts';
+import type { Deadline } from './deadlines.ts';
+import type { ReportSection } from './sections.ts';
 
 /** One source format in the report: record counts and the time range of its stored events. */
 export interface SourceRow {
@@ -62,4 +64,8 @@ export interface ReportData {
   evidence: IngestRecord[];
   /** Anomalies of the behaviour baselines. */
   baselines: BaselineReport;
+  /** Reporting clocks of the case as of `generated_at`. */
+  deadlines: Deadline[];
+  /** Sections that analyses add, in `SECTION_BUILDERS` order. */
+  sections: ReportSection[];
 }

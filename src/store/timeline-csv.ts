@@ -33,7 +33,7 @@ const CONTROL_CODES = CONTROL_CHARACTER_RANGES.flatMap(([first, last]) =>
 );
 
 // The character class of `sanitizeTerminal`, in RE2 syntax.
-const CONTROL_PATTERN = `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
+export const CONTROL_PATTERN = `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
 
 // The rules of `csvCell`, so that both writers produce the same bytes: control characters become
 // `\xNN` escapes, a cell whose original text a spreadsheet would run as a formula gets a leading
@@ -41,7 +41,7 @@ const CONTROL_PATTERN = `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `${c
 // empty cell. The nested replace() calls run only on values that contain a control character,
 // and a value is searched for one only when its row contains one (`has_control`): one search of
 // the row's text costs less than one search per column.
-function csvText(expression: string): string {
+export function csvText(expression: string): string {
   let escaped = expression;
   for (const code of CONTROL_CODES) {
     escaped = `replace(${escaped}, chr(${code}), '${controlEscape(code)}')`;

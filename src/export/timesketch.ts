@@ -1,0 +1,111 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CaseDb } from '../store/case-db.ts';
+import { CONTROL_PATTERN, csvText } from '../store/timeline-csv.ts';
+import { TIMELINE_ORDER } from '../store/timeline-query.ts';
+
+/** Timesketch's `timestamp_desc` for each source whose event time is not the API call time. */
+const TIME_DESCRIPTIONS: Record<string, string> = {
+  'aws.vpcflow': 'Flow Window End',
+  'gcp.vpcflow': 'Flow Window End',
+  'aws.guardduty': 'Finding First Seen',
+};
+
+/** Timesketch's `timestamp_desc` of an event: what its time means. */
+export function timestampDescription(source: string): string {
+  return TIME_DESCRIPTIONS[source] ?? 'Event Time';
+}
+
+const quote = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+const descriptionSql = (): string =>
+  `CASE ${Object.entries(TIME_DESCRIPTIONS)
+    .map(([source, text]) => `WHEN source = ${quote(source)} THEN ${quote(text)}`)
+    .join(' ')} ELSE 'Event Time' END`;
+
+const logText = (name: string) => ({ name, sql: name, text: true });
+const ownValue = (name: string) => ({ name, sql: name, text: false });
+
+/**
+ * Columns of a Timesketch row, each an SQL expression over the `events` table. The three that
+ * Timesketch requires (`message`, `datetime`, `timestamp_desc`) come first, then `timestamp`
+ * in microseconds since the epoch, then the normalized event fields under their column names.
+ * `text` marks the columns whose values come from the log.
+ */
+const COLUMNS: readonly { name: string; sql: string; text: boolean }[] = [
+  logText('message'),
+  { name: 'datetime', sql: `strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ')`, text: false },
+  { name: 'timestamp_desc', sql: descriptionSql(), text: false },
+  { name: 'timestamp', sql: 'epoch_us(time)', text: false },
+  logText('uid'),
+  // Format ids, OCSF names and numbers that the parsers set, never text from the log.
+  ...['source', 'category', 'class_name', 'activity', 'status'].map(ownValue),
+  ...['status_detail', 'actor_uid', 'actor_name', 'actor_type'].map(logText),
+  ...['actor_session', 'actor_access_key'].map(logText),
+  ownValue('actor_mfa'),
+  ...['actor_account', 'src_ip'].map(logText),
+  ownValue('src_port'),
+  ...['src_domain', 'dst_ip'].map(logText),
+  ownValue('dst_port'),
+  ...['dst_domain', 'user_agent'].map(logText),
+  ownValue('cloud_provider'),
+  ...['cloud_account', 'cloud_region', 'api_service', 'api_operation'].map(logText),
+  logText('api_request_id'),
+  {
+    name: 'resources',
+    sql: `array_to_string(list_transform(from_json(resources, '[{"uid":"VARCHAR"}]'), r -> r.uid), ', ')`,
+    text: true,
+  },
+  { name: 'event_tags', sql: `array_to_string(tags, ', ')`, text: true },
+  ownValue('evidence_sha256'),
+  logText('evidence_member'),
+  ownValue('evidence_record'),
+];
+
+/** Column names of the Timesketch CSV, in order; the JSON Lines add `raw`. */
+export const TIMESKETCH_CSV_HEADER: readonly string[] = COLUMNS.map((c) => c.name);
+
+/** Export formats of the timeline for Timesketch. */
+export type TimesketchFormat = 'jsonl' | 'csv';
+
+// The original record goes along as JSON text: as an object, records of different sources
+// would give one field name different types in Timesketch's index.
+function jsonlCopy(literal: string): string {
+  const select = [...COLUMNS.map((c) => `${c.sql} AS ${c.name}`), 'raw'].join(', ');
+  return `COPY (SELECT ${select} FROM events ORDER BY ${TIMELINE_ORDER}) TO ${literal} (FORMAT json)`;
+}
+
+// Text cells get the escaping of the timeline CSV (`csvText`): control characters become
+// `\xNN`, and a cell a spreadsheet would run as a formula gets a leading apostrophe.
+function csvCopy(literal: string): string {
+  const select = COLUMNS.map((c) => `${c.text ? csvText(c.sql) : c.sql} AS ${c.name}`).join(', ');
+  const texts = COLUMNS.filter((c) => c.text).map((c) => `coalesce(${c.sql}, '')`);
+  const flagged = `SELECT *, regexp_matches(concat(${texts.join(', ')}), '${CONTROL_PATTERN}') AS has_control FROM events`;
+
+  return `COPY (SELECT ${select} FROM (${flagged}) ORDER BY ${TIMELINE_ORDER}) TO ${literal}
+    (FORMAT csv, HEADER true, QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`;
+}
+
+async function copyCount(connection: DuckDBConnection, sql: string): Promise<number> {
+  const reader = await connection.runAndReadAll(sql);
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+}
+
+/**
+ * Writes the case's timeline, in time order, to `file` as Timesketch JSON Lines or CSV with
+ * DuckDB's COPY, which streams the rows on DuckDB's threads and never keeps the events in
+ * JavaScript. `file` must be a path the program chose, because it is embedded in the statement
+ * as a literal. Returns the number of events written.
+ */
+export async function exportTimesketch(
+  db: CaseDb,
+  format: TimesketchFormat,
+  file: string,
+): Promise<number> {
+  const literal = quote(file);
+  const connection = await db.connect();
+  try {
+    return await copyCount(connection, format === 'jsonl' ? jsonlCopy(literal) : csvCopy(literal));
+  } finally {
+    connection.closeSync();
+  }
+}

@@ -1,0 +1,157 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { custodyPath, manifestPath } from '../../evidence/case-layout.ts';
+import { readJsonLines } from '../../evidence/jsonl.ts';
+import type { CaseDb } from '../../store/case-db.ts';
+import { logCoverage } from '../coverage.ts';
+import type {
+  AffectedResource,
+  AuditEntry,
+  CisaInputs,
+  TacticSummary,
+  ValueCount,
+} from './types.ts';
+
+/** Maximum distinct values listed per field (addresses, accounts, resources, …). */
+export const VALUE_LIMIT = 50;
+
+/** Maximum audit trail entries read into the report. */
+export const AUDIT_LIMIT = 5000;
+
+/** ATT&CK tactics whose detected events read, move or destroy data. */
+const DATA_TACTICS = ['collection', 'exfiltration', 'credential-access', 'impact'];
+
+// Each detected event once, with the union of the tactics of the rules that matched it. The
+// tactics are gathered per uid first, so the raw records are never grouped.
+const DETECTED = `detected AS (
+  SELECT e.*, t.tactics FROM (
+    SELECT d.event_uid, list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[])))) AS tactics
+    FROM (SELECT DISTINCT rule_id, event_uid FROM detections) d
+    LEFT JOIN rules r ON r.id = d.rule_id
+    GROUP BY d.event_uid
+  ) t JOIN events e ON e.uid = t.event_uid
+)`;
+
+const time = (value: unknown): string | null =>
+  value === null || value === undefined ? null : new Date(String(value)).toISOString();
+
+async function rows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRowObjectsJS() as Record<string, unknown>[];
+}
+
+async function valueCounts(connection: DuckDBConnection, column: string): Promise<ValueCount[]> {
+  const found = await rows(
+    connection,
+    `WITH ${DETECTED} SELECT ${column} AS value, count(*) AS events FROM detected
+     WHERE ${column} IS NOT NULL AND ${column} <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${VALUE_LIMIT}`,
+  );
+  return found.map((row) => ({ value: String(row.value), events: Number(row.events) }));
+}
+
+async function affectedResources(connection: DuckDBConnection): Promise<AffectedResource[]> {
+  const tactics = DATA_TACTICS.map((t) => `'${t}'`).join(', ');
+  const found = await rows(
+    connection,
+    `WITH ${DETECTED}, touched AS (
+       SELECT unnest(from_json(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
+         api_operation FROM detected WHERE list_has_any(tactics, [${tactics}])
+     )
+     SELECT r.uid AS uid, r.type AS type, list_sort(list_distinct(list(api_operation))) AS ops,
+       count(*) AS events
+     FROM touched WHERE r.uid IS NOT NULL GROUP BY 1, 2 ORDER BY 4 DESC, 1 LIMIT ${VALUE_LIMIT}`,
+  );
+  return found.map((row) => ({
+    uid: String(row.uid),
+    type: row.type === null ? null : String(row.type),
+    operations: ((row.ops as unknown[] | null) ?? []).filter((op) => op !== null).map(String),
+    events: Number(row.events),
+  }));
+}
+
+async function tacticSummaries(connection: DuckDBConnection): Promise<TacticSummary[]> {
+  const found = await rows(
+    connection,
+    `WITH per_rule AS (
+       SELECT d.rule_id, min(d.time) AS first_seen FROM detections d GROUP BY 1
+     ), tagged AS (
+       SELECT unnest(r.tactics) AS tactic, r.techniques, r.title, p.first_seen
+       FROM per_rule p JOIN rules r ON r.id = p.rule_id
+     )
+     SELECT tactic, list_sort(list_distinct(flatten(list(techniques)))) AS techniques,
+       list_sort(list_distinct(list(title))) AS titles, min(first_seen) AS first_seen
+     FROM tagged GROUP BY 1 ORDER BY 4, 1`,
+  );
+  return found.map((row) => ({
+    tactic: String(row.tactic),
+    techniques: ((row.techniques as unknown[] | null) ?? []).map(String),
+    titles: ((row.titles as unknown[] | null) ?? []).map(String),
+    first_seen: time(row.first_seen) ?? '',
+  }));
+}
+
+async function auditTrail(connection: DuckDBConnection): Promise<AuditEntry[]> {
+  const found = await rows(
+    connection,
+    `SELECT time, actor, command, CAST(details AS VARCHAR) AS details FROM audit
+     ORDER BY time LIMIT ${AUDIT_LIMIT}`,
+  );
+  return found.map((row) => ({
+    time: time(row.time) ?? '',
+    actor: String(row.actor),
+    command: String(row.command),
+    details: String(row.details),
+  }));
+}
+
+async function countLines(file: string): Promise<number> {
+  let count = 0;
+  for await (const line of readJsonLines(file)) if (line.ok) count += 1;
+  return count;
+}
+
+/**
+ * Gathers the case data of the CISA report. It counts detected events by account, region,
+ * service, address, user agent and identity, and lists the resources touched in collection,
+ * exfiltration, credential access and impact. It also reads the ATT&CK tactics, the audit
+ * trail and the evidence and custody counts.
+ */
+export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
+  const counts = await db.counts();
+  const findings = await db.findings();
+  const connection = await db.connect();
+  try {
+    const [range] = await rows(
+      connection,
+      'SELECT min(time) AS first, max(time) AS last FROM detections',
+    );
+    const severity: Record<string, number> = {};
+    for (const finding of findings)
+      severity[finding.severity] = (severity[finding.severity] ?? 0) + 1;
+    const coverage = logCoverage(counts.categories);
+
+    return {
+      findings: findings.length,
+      severity,
+      first_detected_event: time(range?.first),
+      last_detected_event: time(range?.last),
+      events_total: counts.events,
+      accounts: await valueCounts(connection, 'cloud_account'),
+      regions: await valueCounts(connection, 'cloud_region'),
+      services: await valueCounts(connection, 'api_service'),
+      source_ips: await valueCounts(connection, 'src_ip'),
+      user_agents: await valueCounts(connection, 'user_agent'),
+      actors: await valueCounts(connection, 'actor_uid'),
+      access_keys: await valueCounts(connection, 'actor_access_key'),
+      affected: await affectedResources(connection),
+      tactics: await tacticSummaries(connection),
+      audit: await auditTrail(connection),
+      audit_total: Number((await rows(connection, 'SELECT count(*) AS n FROM audit'))[0]?.n ?? 0),
+      evidence_items: await countLines(manifestPath(db.caseDir)),
+      custody_entries: await countLines(custodyPath(db.caseDir)),
+      missing_categories: coverage.filter((row) => !row.present).map((row) => row.category),
+      rejected_total: counts.rejected_total,
+    };
+  } finally {
+    connection.closeSync();
+  }
+}
