@@ -1,10 +1,10 @@
-import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { readCaseInfo } from '../../case/case-dir.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportCase } from '../../export/index.ts';
 import { CaseDb } from '../../store/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface ExportFlags {
@@ -37,15 +37,11 @@ export function registerExport(program: Command, context: CommandContext): void 
       const caseDir = path.resolve(io.cwd, flags.case);
       const out = path.resolve(io.cwd, flags.out);
       const info = await readCaseInfo(caseDir);
-      const db = await CaseDb.open(caseDir);
+      // Read-only, so a sealed case can still be exported; the audit trail records the run.
+      const db = await CaseDb.openReadOnly(caseDir);
       try {
         const result = await exportCase(db, flags.format, out, info.title);
-        const analyst = io.env.CLOUDCASE_ANALYST ?? `${os.userInfo().username}@${os.hostname()}`;
-        await db.recordAudit(analyst, 'export', {
-          format: result.format,
-          out,
-          count: result.count,
-        });
+        noteResults(context, result.count);
         io.stdout.write(
           flags.json
             ? `${JSON.stringify(result, null, 2)}\n`

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { readCaseInfo } from '../../case/case-dir.ts';
@@ -14,6 +13,7 @@ import {
   writeTemplateReport,
 } from '../../report/templates.ts';
 import { CaseDb } from '../../store/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface ReportFlags {
@@ -40,18 +40,12 @@ export function registerReport(program: Command, context: CommandContext): void 
       const { io } = context;
       const caseDir = path.resolve(io.cwd, flags.case);
       await readCaseInfo(caseDir);
-      const db = await CaseDb.open(caseDir);
+      // Read-only, so a sealed case can still be reported on; the audit trail records the run.
+      const db = await CaseDb.openReadOnly(caseDir);
       let written: WrittenReport;
       try {
         written = await writeTemplateReport(db, flags.template, flags.format);
-        await db.recordAudit(analystOf(io.env), 'report', {
-          template: written.template,
-          format: written.format,
-          file: path.relative(caseDir, written.file),
-          ...(written.cisa === null
-            ? {}
-            : { version: written.cisa.version, missing: written.cisa.missing.length }),
-        });
+        noteResults(context, written.cisa === null ? 1 : written.cisa.missing.length);
       } finally {
         await db.close();
       }
@@ -62,10 +56,6 @@ export function registerReport(program: Command, context: CommandContext): void 
         flags.json ? `${JSON.stringify(jsonOf(written), null, 2)}\n` : textOf(written),
       );
     });
-}
-
-function analystOf(env: NodeJS.ProcessEnv): string {
-  return env.CLOUDCASE_ANALYST ?? `${os.userInfo().username}@${os.hostname()}`;
 }
 
 function jsonOf(written: WrittenReport): Record<string, unknown> {

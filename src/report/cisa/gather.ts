@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { AUDIT_FILE, readAudit } from '../../case/audit-trail.ts';
 import { custodyPath, manifestPath } from '../../evidence/case-layout.ts';
 import { readJsonLines } from '../../evidence/jsonl.ts';
 import type { CaseDb } from '../../store/case-db.ts';
@@ -89,18 +91,46 @@ async function tacticSummaries(connection: DuckDBConnection): Promise<TacticSumm
   }));
 }
 
-async function auditTrail(connection: DuckDBConnection): Promise<AuditEntry[]> {
-  const found = await rows(
-    connection,
-    `SELECT time, actor, command, CAST(details AS VARCHAR) AS details FROM audit
-     ORDER BY time LIMIT ${AUDIT_LIMIT}`,
-  );
-  return found.map((row) => ({
+/**
+ * The case's audit trail: every command run on the case (`audit.jsonl`) and the work recorded
+ * inside the database, such as the workbench's marks, in time order; the last `AUDIT_LIMIT`
+ * entries and the total.
+ */
+async function auditTrail(
+  connection: DuckDBConnection,
+  caseDir: string,
+): Promise<{ entries: AuditEntry[]; total: number }> {
+  const commands = await readAudit(caseDir, AUDIT_LIMIT);
+  const fromCommands = commands.entries.map((entry) => ({
+    time: entry.started_at,
+    actor: entry.actor,
+    command: entry.command,
+    details: JSON.stringify({
+      options: entry.options,
+      exit_code: entry.exit_code,
+      results: entry.results,
+      ...(entry.error === null ? {} : { error: entry.error }),
+    }),
+  }));
+  const inDatabase = (
+    await rows(
+      connection,
+      `SELECT time, actor, command, CAST(details AS VARCHAR) AS details FROM audit
+       ORDER BY time DESC LIMIT ${AUDIT_LIMIT}`,
+    )
+  ).map((row) => ({
     time: time(row.time) ?? '',
     actor: String(row.actor),
     command: String(row.command),
     details: String(row.details),
   }));
+  const databaseTotal = Number(
+    (await rows(connection, 'SELECT count(*) AS n FROM audit'))[0]?.n ?? 0,
+  );
+  const entries = [...fromCommands, ...inDatabase]
+    .sort((a, b) => a.time.localeCompare(b.time))
+    .slice(-AUDIT_LIMIT);
+  return { entries, total: (await countLines(path.join(caseDir, AUDIT_FILE))) + databaseTotal };
 }
 
 async function countLines(file: string): Promise<number> {
@@ -128,6 +158,7 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
     for (const finding of findings)
       severity[finding.severity] = (severity[finding.severity] ?? 0) + 1;
     const coverage = logCoverage(counts.categories);
+    const trail = await auditTrail(connection, db.caseDir);
 
     return {
       findings: findings.length,
@@ -144,8 +175,8 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
       access_keys: await valueCounts(connection, 'actor_access_key'),
       affected: await affectedResources(connection),
       tactics: await tacticSummaries(connection),
-      audit: await auditTrail(connection),
-      audit_total: Number((await rows(connection, 'SELECT count(*) AS n FROM audit'))[0]?.n ?? 0),
+      audit: trail.entries,
+      audit_total: trail.total,
       evidence_items: await countLines(manifestPath(db.caseDir)),
       custody_entries: await countLines(custodyPath(db.caseDir)),
       missing_categories: coverage.filter((row) => !row.present).map((row) => row.category),
