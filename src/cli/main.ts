@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerGaps } from './commands/gaps.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerRules } from './commands/rules.ts';
@@ -35,6 +36,7 @@ export function buildProgram(context: CommandContext): Command {
   registerSources(program, context);
   registerRules(program, context);
   registerHunt(program, context);
+  registerGaps(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

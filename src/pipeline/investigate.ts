@@ -5,6 +5,7 @@ import { ensureCase } from '../case/case-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
+import { runGapAnalysis } from '../gaps/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
@@ -35,6 +36,8 @@ export interface InvestigateOptions {
   /** Analyst running the investigation, recorded in the manifest, ledger and audit trail. */
   analyst?: string;
   progress?: Progress;
+  /** `aws cloudtrail list-public-keys` JSON, to check CloudTrail digest signatures. */
+  cloudtrailPublicKeys?: string;
 }
 
 /** Result of `runInvestigate`: the run's counts and the report built from the whole case. */
@@ -79,6 +82,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('correlations');
     await runCaseAnalytics(db, run);
     timer('analytics');
+    await runGapAnalysis(db, { publicKeysFile: options.cloudtrailPublicKeys });
+    timer('gaps');
     progress.stop();
 
     const report = await buildReport(db, run);

@@ -1,4 +1,5 @@
 import { LEVELS, type Level } from '../detect/types.ts';
+import { readGapReport } from '../gaps/gap-store.ts';
 import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
 import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -47,6 +48,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     rejected_total: counts.rejected_total,
     rejected_by_code: counts.rejected,
     evidence,
+    gaps: await readGapReport(db),
   };
 }
 

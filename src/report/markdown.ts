@@ -1,6 +1,7 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
+import { gapsMarkdown } from './gaps-section.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -59,6 +60,7 @@ export function renderMarkdown(data: ReportData): string {
     ),
     '',
     ...coverageSection(data),
+    ...gapsMarkdown(data.gaps),
     '## Findings',
     '',
     ...findingSections(data),

@@ -1,4 +1,5 @@
 import type { Level } from '../detect/types.ts';
+import type { GapReport } from '../gaps/types.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
 import type { CoverageRow } from './coverage.ts';
@@ -59,4 +60,6 @@ export interface ReportData {
   rejected_by_code: { code: string; count: number }[];
   /** Ingested evidence streams with their SHA-256 and original path. */
   evidence: IngestRecord[];
+  /** The latest gap analysis of the case, or `null` when none ran. */
+  gaps?: GapReport | null;
 }

@@ -2,6 +2,7 @@ import type { Category } from '../core/event.ts';
 import { auditd } from './auditd.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
+import { cloudTrailDigest } from './cloudtrail-digest.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
@@ -34,6 +35,7 @@ export const FORMATS: SourceFormat[] = [
   elb,
   guardDuty,
   route53Resolver,
+  cloudTrailDigest,
   syslog,
   auditd,
   journald,

@@ -64,6 +64,11 @@ export const SCHEMA: readonly string[] = [
   records_stored BIGINT,
   records_rejected BIGINT
 )`,
+  // The latest gap analysis (missing, stopped or tampered logs) as one JSON document.
+  `CREATE TABLE IF NOT EXISTS gap_reports (
+  generated_at TIMESTAMP NOT NULL,
+  report JSON NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS audit (
   time TIMESTAMP NOT NULL,
   actor VARCHAR NOT NULL,

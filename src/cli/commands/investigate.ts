@@ -15,6 +15,7 @@ interface InvestigateFlags {
   builtinRules: boolean;
   json?: boolean;
   verbose?: boolean;
+  cloudtrailPublicKeys?: string;
 }
 
 /** `cloudcase investigate PATH... --case DIR`: the main job. */
@@ -30,6 +31,10 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .option('--no-builtin-rules', 'leave out the built-in rule pack')
     .option('--json', 'print the run summary as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
+    .option(
+      '--cloudtrail-public-keys <file>',
+      'JSON output of `aws cloudtrail list-public-keys`, to check CloudTrail digest signatures',
+    )
     .action(async (paths: string[], flags: InvestigateFlags) => {
       const summary = await investigate(paths, flags, context);
       context.exitCode = exitCodeOf(summary);
@@ -48,12 +53,15 @@ async function investigate(
   const rulesDirs = (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir));
   await requireExisting(inputs, 'input');
   await requireExisting(rulesDirs, 'rule folder');
+  const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
+  if (keys) await requireExisting([keys], 'public key file');
   const result = await runInvestigate({
     paths: inputs,
     caseDir,
     rulesDirs,
     noBuiltinRules: !flags.builtinRules,
     logger,
+    ...(keys ? { cloudtrailPublicKeys: keys } : {}),
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
     ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
   });

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readCaseInfo } from '../../case/case-dir.ts';
+import { EXIT } from '../../core/errors.ts';
+import { sanitizeTerminalLine } from '../../core/escape.ts';
+import { type GapReport, runGapAnalysis } from '../../gaps/index.ts';
+import { CaseDb } from '../../store/index.ts';
+import type { CommandContext } from '../main.ts';
+import { requireExisting } from './investigate.ts';
+
+interface GapsFlags {
+  case: string;
+  cloudtrailPublicKeys?: string;
+  json?: boolean;
+}
+
+/** Finding kinds that prove evidence was altered, which make the command exit with 5. */
+const TAMPERED = new Set(['log_file_modified', 'digest_modified', 'digest_signature_invalid']);
+
+/** `cloudcase gaps --case DIR`: what is missing or tampered in the case's logs. */
+export function registerGaps(program: Command, context: CommandContext): void {
+  program
+    .command('gaps')
+    .description(
+      'list silent sources, stopped or narrowed logging, short retention and, from CloudTrail ' +
+        'digest files, deleted or modified log files',
+    )
+    .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
+    .option(
+      '--cloudtrail-public-keys <file>',
+      'JSON output of `aws cloudtrail list-public-keys`, to check digest signatures',
+    )
+    .option('--json', 'print the gap analysis as JSON')
+    .action(async (flags: GapsFlags) => {
+      const { io } = context;
+      const caseDir = path.resolve(io.cwd, flags.case);
+      const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
+      if (keys) await requireExisting([keys], 'public key file');
+      await readCaseInfo(caseDir);
+
+      const db = await CaseDb.open(caseDir);
+      const report = await runGapAnalysis(db, { publicKeysFile: keys || undefined }).finally(() =>
+        db.close(),
+      );
+      context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
+        ? EXIT.verification
+        : EXIT.ok;
+      io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : gapsText(report));
+    });
+}
+
+/** Renders the gap analysis for the terminal, one finding per paragraph. */
+export function gapsText(report: GapReport): string {
+  const line = (text: string) => `${sanitizeTerminalLine(text)}\n`;
+  let out = line(`Evidence ends at ${report.evidence_end ?? '-'}. ${report.method}`);
+  const i = report.integrity;
+  if (i) {
+    out += line(
+      `CloudTrail digests: ${i.digests}, valid signatures ${i.digests_valid}` +
+        `${i.signatures_checked ? '' : ' (not checked: no public keys given)'}; log files ` +
+        `listed ${i.log_files_listed}, valid ${i.log_files_valid}, modified ` +
+        `${i.log_files_modified}, not in the evidence ${i.log_files_missing}.`,
+    );
+    for (const p of i.problems) out += line(`  note ${p.code}: ${p.file}: ${p.message}`);
+  }
+  out += line(`Findings: ${report.findings.length}.`);
+  for (const f of report.findings) {
+    const where = [f.source, f.account, f.region].filter(Boolean).join(' ');
+    out += line(
+      `\n${f.severity.toUpperCase()} ${f.kind} [${where}] ${f.start} .. ${f.end ?? 'end of evidence'}`,
+    );
+    out += line(`  ${f.summary}`);
+    out += line(`  Cannot be seen: ${f.cannot_see}`);
+    if (f.event_uids.length > 0) out += line(`  Events: ${f.event_uids.join(', ')}`);
+  }
+  if (report.retention.length > 0) out += line('\nRetention shorter than 90 days:');
+  for (const w of report.retention) out += line(`  ${w.message}`);
+
+  return out;
+}
