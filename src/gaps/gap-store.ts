@@ -25,14 +25,16 @@ export async function saveGapReport(db: CaseDb, report: GapReport): Promise<void
 export async function readGapReport(db: CaseDb): Promise<GapReport | null> {
   const connection = await db.connect();
   try {
+    // A case opened read-only that was written before gap analyses were stored has no table.
+    const tables = await connection.runAndReadAll(
+      "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'gap_reports'",
+    );
+    if (Number(tables.getRowObjectsJS()[0]?.n ?? 0) === 0) return null;
     const reader = await connection.runAndReadAll(
       'SELECT report::VARCHAR AS report FROM gap_reports ORDER BY generated_at DESC LIMIT 1',
     );
     const row = reader.getRowObjectsJS()[0];
     return row ? (JSON.parse(String(row.report)) as GapReport) : null;
-  } catch {
-    // A case written before gap analyses were stored has no such table.
-    return null;
   } finally {
     connection.closeSync();
   }

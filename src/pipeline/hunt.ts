@@ -9,6 +9,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules } from '../detect/sigma/index.ts';
 import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
+import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
 import type { RuleProblem } from './types.ts';
@@ -20,6 +21,8 @@ export interface HuntOptions {
   logger: Logger;
   /** Analyst running the hunt, recorded in the audit trail. */
   analyst?: string;
+  /** Threat intel files matched against every event of the case. */
+  intelFiles?: string[];
 }
 
 /** The outcome of one rule in a hunt. */
@@ -45,6 +48,8 @@ export interface HuntResult {
   detections_added: number;
   seconds: number;
   reports: string[];
+  /** The intel files matched, when `intelFiles` named any. */
+  intel?: IntelRunSummary;
 }
 
 /**
@@ -93,6 +98,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       (sum, rule) => sum + (rule.kind === 'detection' ? rule.added : 0),
       0,
     );
+    const intel = await runIntel(db, options.intelFiles ?? [], options.logger);
     const counts = await db.counts();
     const events = counts.sources.reduce((sum, row) => sum + row.events, 0);
 
@@ -113,6 +119,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       detections_added: added,
       seconds,
       reports: files,
+      ...(intel ? { intel } : {}),
     };
   } finally {
     await db.close();

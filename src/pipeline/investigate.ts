@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.ts';
 import { loadRules, RuleSet } from '../detect/sigma/index.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { runGapAnalysis } from '../gaps/index.ts';
+import { runIntel } from '../intel/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
 import { CaseSink } from './case-sink.ts';
@@ -38,6 +39,8 @@ export interface InvestigateOptions {
   progress?: Progress;
   /** `aws cloudtrail list-public-keys` JSON, to check CloudTrail digest signatures. */
   cloudtrailPublicKeys?: string;
+  /** Threat intel files (STIX 2.1, MISP JSON, CSV or plain lists) matched against the case. */
+  intelFiles?: string[];
 }
 
 /** Result of `runInvestigate`: the run's counts and the report built from the whole case. */
@@ -82,6 +85,9 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('correlations');
     await runCaseAnalytics(db, run);
     timer('analytics');
+    const intel = await runIntel(db, options.intelFiles ?? [], logger);
+    if (intel) run.intel = intel;
+    timer('intel');
     await runGapAnalysis(db, { publicKeysFile: options.cloudtrailPublicKeys });
     timer('gaps');
     progress.stop();

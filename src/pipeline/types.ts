@@ -1,3 +1,4 @@
+import type { IntelRunSummary } from '../intel/index.ts';
 import type { RecordRejected } from '../sources/types.ts';
 
 /** Record counts that must reconcile: `read = stored + rejected`. */
@@ -58,5 +59,7 @@ export interface RunSummary {
   /** Rules the run used, and every rule that failed to load (errors only; warnings are dropped). */
   rules: { loaded: number; problems: RuleProblem[] };
   /** Peak resident set size of the process, in bytes. */
+  /** Threat intel files matched in this run, when `--intel` named any. */
+  intel?: IntelRunSummary;
   max_rss_bytes: number;
 }

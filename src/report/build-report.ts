@@ -1,5 +1,6 @@
 import { LEVELS, type Level } from '../detect/types.ts';
 import { readGapReport } from '../gaps/gap-store.ts';
+import { readIntelReport } from '../intel/index.ts';
 import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
 import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -49,6 +50,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     rejected_by_code: counts.rejected,
     evidence,
     gaps: await readGapReport(db),
+    intel: await readIntelReport(db),
   };
 }
 

@@ -2,6 +2,7 @@ import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts'
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { gapsHtml } from './gaps-section.ts';
+import { intelHtml } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -61,7 +62,7 @@ ${table(
 )}
 <h2>Log coverage</h2>
 ${coverageHtml(data)}
-${gapsHtml(data.gaps)}<h2>Findings</h2>
+${gapsHtml(data.gaps)}${intelHtml(data.intel)}<h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}

@@ -2,6 +2,7 @@ import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { gapsMarkdown } from './gaps-section.ts';
+import { intelMarkdown } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -61,6 +62,7 @@ export function renderMarkdown(data: ReportData): string {
     '',
     ...coverageSection(data),
     ...gapsMarkdown(data.gaps),
+    ...intelMarkdown(data.intel),
     '## Findings',
     '',
     ...findingSections(data),

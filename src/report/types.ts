@@ -1,5 +1,6 @@
 import type { Level } from '../detect/types.ts';
 import type { GapReport } from '../gaps/types.ts';
+import type { IntelReport } from '../intel/index.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
 import type { CoverageRow } from './coverage.ts';
@@ -62,4 +63,6 @@ export interface ReportData {
   evidence: IngestRecord[];
   /** The latest gap analysis of the case, or `null` when none ran. */
   gaps?: GapReport | null;
+  /** Threat intel files loaded and the indicators they matched, or `null` when none. */
+  intel?: IntelReport | null;
 }

@@ -69,6 +69,16 @@ export const SCHEMA: readonly string[] = [
   generated_at TIMESTAMP NOT NULL,
   report JSON NOT NULL
 )`,
+  // Threat intel files matched against the case, with what each held and what could not be read.
+  `CREATE TABLE IF NOT EXISTS intel_sources (
+  file VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  format VARCHAR NOT NULL,
+  indicators INTEGER NOT NULL,
+  skipped INTEGER NOT NULL,
+  problems JSON NOT NULL,
+  loaded_at TIMESTAMP NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS audit (
   time TIMESTAMP NOT NULL,
   actor VARCHAR NOT NULL,

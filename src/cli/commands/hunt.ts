@@ -10,6 +10,7 @@ import { requireExisting } from './investigate.ts';
 interface HuntFlags {
   case: string;
   rules: string[];
+  intel?: string[];
   json?: boolean;
   verbose?: boolean;
 }
@@ -24,6 +25,10 @@ export function registerHunt(program: Command, context: CommandContext): void {
       '-r, --rules <dir...>',
       'Sigma rule folders or files, read recursively (required)',
     )
+    .option(
+      '--intel <file...>',
+      'threat intel files matched against every event: STIX 2.1, MISP JSON, CSV or plain lists',
+    )
     .option('--json', 'print the hunt result as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
     .action(async (flags: HuntFlags) => {
@@ -31,9 +36,12 @@ export function registerHunt(program: Command, context: CommandContext): void {
       const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
       const rulesDirs = flags.rules.map((dir) => path.resolve(io.cwd, dir));
       await requireExisting(rulesDirs, 'rule folder');
+      const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
+      await requireExisting(intelFiles, 'intel file');
       const result = await runHunt({
         caseDir: path.resolve(io.cwd, flags.case),
         rulesDirs,
+        intelFiles,
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });
@@ -67,6 +75,14 @@ export function renderHunt(result: HuntResult): string {
       );
     }
   }
+  if (result.intel) lines.push('', intelLine(result.intel));
   lines.push('', 'Reports:', ...result.reports.map((file) => `  ${file}`));
   return `${lines.join('\n')}\n`;
+}
+
+function intelLine(intel: NonNullable<HuntResult['intel']>): string {
+  return (
+    `Threat intel: ${intel.indicators} indicators from ${intel.files.length} files, ` +
+    `${intel.indicators_matched} matched events; ${intel.problems} entries could not be read.`
+  );
 }

@@ -16,6 +16,7 @@ interface InvestigateFlags {
   json?: boolean;
   verbose?: boolean;
   cloudtrailPublicKeys?: string;
+  intel?: string[];
 }
 
 /** `cloudcase investigate PATH... --case DIR`: the main job. */
@@ -34,6 +35,10 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .option(
       '--cloudtrail-public-keys <file>',
       'JSON output of `aws cloudtrail list-public-keys`, to check CloudTrail digest signatures',
+    )
+    .option(
+      '--intel <file...>',
+      'threat intel files matched against every event: STIX 2.1, MISP JSON, CSV or plain lists',
     )
     .action(async (paths: string[], flags: InvestigateFlags) => {
       const summary = await investigate(paths, flags, context);
@@ -55,6 +60,8 @@ async function investigate(
   await requireExisting(rulesDirs, 'rule folder');
   const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
   if (keys) await requireExisting([keys], 'public key file');
+  const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
+  await requireExisting(intelFiles, 'intel file');
   const result = await runInvestigate({
     paths: inputs,
     caseDir,
@@ -62,6 +69,7 @@ async function investigate(
     noBuiltinRules: !flags.builtinRules,
     logger,
     ...(keys ? { cloudtrailPublicKeys: keys } : {}),
+    intelFiles,
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
     ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
   });
