@@ -93,7 +93,10 @@ describe('investigate and hunt with --intel', () => {
     const csv = path.join(base, 'keys.csv');
     await writeFile(csv, 'type,value\naccess_key,AKIAABCDEFGHIJKLMNOP\n');
     const caseDir = path.join(base, 'case');
-    const rules = path.resolve(import.meta.dirname, '../rules/aws/cloudtrail-destination-changed.yml');
+    const rules = path.resolve(
+      import.meta.dirname,
+      '../rules/aws/cloudtrail-destination-changed.yml',
+    );
     const args = ['hunt', '--case', caseDir, '--rules', rules, '--intel', list, csv, '--json'];
     await runCli(args);
     const run = await runCli(args);
