@@ -114,9 +114,9 @@ export function ipToBigInt(address: string): { value: bigint; version: 4 | 6 } |
 
 /** Writes an address in one form, so that the same address always compares equal. */
 export function canonicalIp(address: string): string {
+  if (isIP(address) === 4) return address.split('.').map(Number).join('.');
   const parsed = ipToBigInt(address);
   if (parsed === null) return address;
-  if (parsed.version === 4) return address.split('.').map(Number).join('.');
 
   const groups: string[] = [];
   for (let i = 7; i >= 0; i--)
