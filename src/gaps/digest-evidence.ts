@@ -28,12 +28,14 @@ export async function readDigestEvidence(
   ingests: readonly IngestRecord[],
 ): Promise<DigestEvidence> {
   const result: DigestEvidence = { digests: [], logs: new Map(), problems: [] };
-  const wanted = ingests.filter((i) => i.format === DIGEST_FORMAT || i.format === LOG_FORMAT);
-  if (!wanted.some((i) => i.format === DIGEST_FORMAT)) return result;
+  const cloudTrailStreams = ingests.filter(
+    (i) => i.format === DIGEST_FORMAT || i.format === LOG_FORMAT,
+  );
+  if (!cloudTrailStreams.some((i) => i.format === DIGEST_FORMAT)) return result;
 
   const items = await manifestItems(caseDir);
   const bySha = new Map<string, IngestRecord[]>();
-  for (const ingest of wanted) {
+  for (const ingest of cloudTrailStreams) {
     bySha.set(ingest.sha256, [...(bySha.get(ingest.sha256) ?? []), ingest]);
   }
   for (const [sha256, streams] of bySha) {

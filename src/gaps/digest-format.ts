@@ -88,7 +88,7 @@ export function signingString(data: DigestData, digestSha256: string): string {
 }
 
 /**
- * The chain a digest belongs to, from its key
+ * Returns the chain a digest belongs to, from its key
  * `<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<end>.json.gz`: one trail's
  * digests for one account and region link to each other.
  */
@@ -100,12 +100,12 @@ export function chainKey(data: DigestData): string {
   return `${data.account}/${data.bucket}`;
 }
 
-/** The region a digest covers, from its key, or `null`. */
+/** Returns the region a digest covers, from its key, or `null`. */
 export function digestRegion(data: DigestData): string | null {
   return /\/CloudTrail-Digest\/([a-z0-9-]+)\//.exec(data.object)?.[1] ?? null;
 }
 
-/** The last path segment of an S3 key or file path. */
+/** Returns the last path segment of an S3 key, file path or zip member name. */
 export function baseName(key: string): string {
   return key.slice(Math.max(key.lastIndexOf('/'), key.lastIndexOf('!')) + 1);
 }

@@ -1,4 +1,4 @@
-/** What is missing or tampered: the gap analysis of a case. */
+/** Gap analysis of a case: logs that are missing, stopped, narrowed or tampered with. */
 import type { CaseDb } from '../store/case-db.ts';
 import { analyzeGaps } from './analyze-gaps.ts';
 import { saveGapReport } from './gap-store.ts';

@@ -18,8 +18,9 @@ interface WindowRule {
   cannotSee: string;
 }
 
-// Keyed by the lower-case operation that opens the window; a window on the same resource, or on
-// the same account and region when the call names none, is closed by the first closing call.
+// Each rule is keyed by the lower-case operation that opens its window. The first closing call
+// on the same resource closes the window, or on the same account and region when the call names
+// no resource.
 const WINDOW_RULES: readonly WindowRule[] = [
   {
     opens: 'stoplogging',

@@ -1,7 +1,7 @@
 /**
  * CloudTrail log file integrity validation over the evidence: each digest's signature (RSA with
  * SHA-256), the hash of each log file it lists, and the chain of digests, as the AWS CLI's
- * `validate-logs` checks them in S3. The evidence holds files, not S3 objects, so a digest's own
+ * `validate-logs` checks them in S3. The evidence contains files, not S3 objects, so a digest's own
  * signature, which S3 keeps in the object's metadata, is taken from the next digest of its chain
  * (`previousDigestSignature`); the newest digest of each chain therefore stays unverified.
  */
@@ -18,7 +18,7 @@ import type { GapFinding, IntegrityResult } from './types.ts';
 
 /** A digest file found in the evidence. */
 export interface EvidenceDigest {
-  /** Where the evidence came from, for the reader. */
+  /** Display name of the evidence stream: its original path. */
   file: string;
   /** Hex SHA-256 of the uncompressed digest. */
   sha256: string;

@@ -11,7 +11,7 @@ export { loadIntel, loadIntelFile } from './load.ts';
 export { type IndicatorHit, matchIndicators } from './match.ts';
 export type * from './types.ts';
 
-/** What `runIntel` did. */
+/** Counts of one `runIntel` call: files, indicators, matches and unread entries. */
 export interface IntelRunSummary {
   files: IntelFileSummary[];
   indicators: number;

@@ -17,7 +17,7 @@ export class IndicatorIndex {
     }
   }
 
-  /** Whether any indicator has one of `types`. */
+  /** Tells whether any indicator has one of `types`. */
   has(...types: IndicatorType[]): boolean {
     return types.some((type) => this.#types.has(type));
   }

@@ -9,13 +9,13 @@ import type { IntelFileSummary, IntelProblem } from './types.ts';
 /** Prefix of the rule ids of intel detections. */
 export const INTEL_RULE_PREFIX = 'intel-';
 
-/** The rule id of one intel file: stable for its path, so a re-run replaces its hits. */
+/** Returns the rule id of an intel file, derived from its path so that a re-run replaces its hits. */
 export function intelRuleId(file: string): string {
   const digest = createHash('sha256').update(path.resolve(file)).digest('hex');
   return `${INTEL_RULE_PREFIX}${digest.slice(0, 16)}`;
 }
 
-/** The rule metadata of one intel file, stored like a Sigma rule's. */
+/** Builds the rule metadata of an intel file, stored like a Sigma rule's. */
 export function intelRuleMeta(summary: IntelFileSummary): RuleMeta {
   return {
     id: intelRuleId(summary.file),

@@ -11,7 +11,7 @@ export class LineIndex {
       this.#starts.push(i + 1);
   }
 
-  /** The line of `offset`. */
+  /** Returns the line of `offset`. */
   lineAt(offset: number): number {
     let low = 0;
     let high = this.#starts.length - 1;
@@ -24,8 +24,8 @@ export class LineIndex {
   }
 
   /**
-   * The line where the JSON string `id` first appears at or after `from`, or `fallback` when it
-   * does not; JSON.parse keeps no positions, so an entry is found again by its id.
+   * Returns the line where the JSON string `id` first appears, or `fallback` when it does not.
+   * JSON.parse keeps no positions, so an entry is found again by its id.
    */
   lineOf(id: unknown, fallback = 1): number {
     if (typeof id !== 'string' || id === '') return fallback;

@@ -18,8 +18,8 @@ interface MatchField {
   rows: string;
 }
 
-// URLs and hashes are taken from the raw record, where the formats keep them; a LIKE test
-// skips the regular expression on records that cannot hold one.
+// URLs and hashes are taken from the raw record, where the formats keep them. A LIKE test
+// skips the regular expression on records that cannot contain a URL.
 const FIELDS: readonly MatchField[] = [
   { name: 'src.ip', types: ['ip', 'cidr'], rows: column('src_ip') },
   { name: 'dst.ip', types: ['ip', 'cidr'], rows: column('dst_ip') },

@@ -32,7 +32,7 @@ const ATTRIBUTE_TYPES: Readonly<Record<string, readonly (IndicatorType | null)[]
   'filename|sha512': [null, 'hash'],
 };
 
-/** What `readMisp` found in one export. */
+/** Indicators, skipped attributes and problems of one MISP export. */
 export interface MispResult {
   indicators: Indicator[];
   skipped: number;

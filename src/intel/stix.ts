@@ -9,7 +9,7 @@ import type { Indicator, IndicatorType, IntelProblem } from './types.ts';
 
 type Json = Record<string, unknown>;
 
-/** What `readStix` found in one bundle. */
+/** Indicators, skipped objects and problems of one STIX bundle. */
 export interface StixResult {
   indicators: Indicator[];
   skipped: number;
@@ -131,7 +131,9 @@ function typeOfPath(objectType: string, path: string): IndicatorType | null {
 function readObservable(o: Json, place: Place, result: StixResult): void {
   const type = o.type;
   if (type === 'ipv4-addr' || type === 'ipv6-addr' || type === 'domain-name' || type === 'url') {
-    const hint = type === 'domain-name' ? 'domain' : type === 'url' ? 'url' : 'ip';
+    let hint: IndicatorType = 'ip';
+    if (type === 'domain-name') hint = 'domain';
+    if (type === 'url') hint = 'url';
     addValue(text(o.value), hint, place, result);
   } else if (type === 'file' && typeof o.hashes === 'object' && o.hashes !== null) {
     for (const hash of Object.values(o.hashes as Json)) addValue(text(hash), 'hash', place, result);

@@ -8,7 +8,7 @@
 import { classify } from './classify.ts';
 import type { Indicator, IndicatorType, IntelProblem } from './types.ts';
 
-/** Longest line read; a longer line is reported and skipped. */
+/** Maximum line length read; a longer line is reported and skipped. */
 const MAX_LINE_CHARS = 64 * 1024;
 
 const VALUE_COLUMNS = ['value', 'indicator', 'ioc', 'observable'];
@@ -51,7 +51,7 @@ const TYPE_NAMES: Readonly<Record<string, IndicatorType>> = {
   'sha-1': 'hash',
 };
 
-/** What one text file held. */
+/** Indicators, skipped rows and problems of one CSV file or list. */
 export interface TextListResult {
   indicators: Indicator[];
   skipped: number;

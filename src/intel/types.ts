@@ -25,7 +25,7 @@ export interface IntelProblem {
   message: string;
 }
 
-/** What one intel file held. */
+/** Summary of one intel file: its hash, format and counts, and the entries not read. */
 export interface IntelFileSummary {
   file: string;
   /** SHA-256 of the file's bytes. */

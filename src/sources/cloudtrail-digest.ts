@@ -11,7 +11,7 @@ const MARKERS: readonly SniffMarker[] = [
 
 /**
  * AWS CloudTrail digest files, the hourly signed lists of delivered log files that CloudTrail
- * writes under `CloudTrail-Digest/` when log file integrity validation is on. A digest holds no
+ * writes under `CloudTrail-Digest/` when log file integrity validation is on. A digest contains no
  * activity, so the format yields no records: the file stays in the evidence, and `cloudcase
  * gaps` reads it to check signatures, log file hashes and the chain of digests.
  */
@@ -23,7 +23,7 @@ export const cloudTrailDigest: SourceFormat = {
   records: drain,
   normalize: (): NormalizeError => ({
     code: 'digest_file',
-    reason: 'a CloudTrail digest file lists log files and holds no events',
+    reason: 'a CloudTrail digest file lists log files and contains no events',
   }),
 };
 
