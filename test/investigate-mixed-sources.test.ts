@@ -213,6 +213,7 @@ describe('cloudcase sources', () => {
       'aws.elb',
       'aws.guardduty',
       'aws.route53resolver',
+      'aws.cloudtrail.digest',
       'host.syslog',
       'host.auditd',
       'host.journald',
