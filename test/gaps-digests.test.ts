@@ -222,6 +222,16 @@ describe('cloudcase gaps with CloudTrail digests', () => {
     expect(run.code).toBe(5);
   });
 
+  it('prints one paragraph per finding as text', async () => {
+    const text = await runCli(['gaps', '--case', path.join(base, 'case')]);
+
+    expect(text.stdout).toContain(
+      '\nHIGH log_file_modified [aws.cloudtrail 111122223333 us-east-1]',
+    );
+    expect(text.stdout).toContain('signatures not checked: no public keys given');
+    expect(text.stdout).not.toContain('\\n');
+  });
+
   it('rejects a digest whose bytes were changed', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const der = publicKey.export({ format: 'der', type: 'pkcs1' });

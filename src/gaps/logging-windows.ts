@@ -26,14 +26,14 @@ const WINDOW_RULES: readonly WindowRule[] = [
     opens: 'stoplogging',
     closes: ['startlogging', 'deletetrail'],
     kind: 'logging_stopped',
-    what: 'CloudTrail logging was stopped on trail',
+    what: 'CloudTrail logging was stopped',
     cannotSee: 'API activity that this trail would have delivered, in every region it covers',
   },
   {
     opens: 'deletetrail',
     closes: ['createtrail'],
     kind: 'logging_deleted',
-    what: 'the CloudTrail trail was deleted:',
+    what: 'the CloudTrail trail was deleted',
     cannotSee: 'API activity that this trail would have delivered, in every region it covered',
   },
   {
@@ -89,7 +89,7 @@ const WINDOW_RULES: readonly WindowRule[] = [
     opens: 'google.logging.v2.configservicev2.deletesink',
     closes: [],
     kind: 'logging_deleted',
-    what: 'a Cloud Logging sink was deleted:',
+    what: 'a Cloud Logging sink was deleted',
     cannotSee: 'log entries that the sink exported, in its destination',
   },
   {
@@ -185,7 +185,7 @@ function openWindow(rule: WindowRule, call: LoggingCall, later: LoggingCall[]): 
     event_uids: [call.uid, ...(close ? [close.uid] : [])],
     summary:
       `${call.operation} at ${call.time}${call.actor ? ` by ${call.actor}` : ''}: ` +
-      `${rule.what}${resource ? ` ${resource}` : ''}, ${until}` +
+      `${rule.what}${resource ? ` (${resource})` : ''}, ${until}` +
       `${close ? ` (${close.operation})` : ''}.`,
     cannot_see: `${capital(rule.cannotSee)}, from ${call.time}${end ? ` to ${end}` : ' on'}.`,
   };

@@ -35,7 +35,7 @@ export function silenceMethod(options: SilenceOptions = {}): string {
     'Events are grouped by source, account and region. The usual spacing of a group is the ' +
     `${Math.round(s.percentile * 100)}th percentile of the intervals between its consecutive ` +
     `events. A silence is an interval longer than ${s.factor} times that and at least ` +
-    `${s.minGapMs / HOUR_MS} hours, in a group of at least ${s.minEvents} events; a group whose ` +
+    `${hoursText(s.minGapMs)}, in a group of at least ${s.minEvents} events. A group whose ` +
     'last event comes that long before the end of the evidence is silent until the end.'
   );
 }
@@ -144,8 +144,12 @@ function toSpacing(row: Record<string, unknown>, settings: Required<SilenceOptio
 }
 
 function duration(row: Record<string, unknown>): string {
-  const hours = (Number(row.end_t) - Number(row.start_t)) / HOUR_MS;
-  return `${Math.round(hours * 10) / 10} hours`;
+  return hoursText(Number(row.end_t) - Number(row.start_t));
+}
+
+function hoursText(ms: number): string {
+  const hours = Math.round((ms / HOUR_MS) * 10) / 10;
+  return `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
 }
 
 function seconds(value: unknown): number {

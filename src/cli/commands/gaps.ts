@@ -56,8 +56,8 @@ export function gapsText(report: GapReport): string {
   const i = report.integrity;
   if (i) {
     out += line(
-      `CloudTrail digests: ${i.digests}, valid signatures ${i.digests_valid}` +
-        `${i.signatures_checked ? '' : ' (not checked: no public keys given)'}; log files ` +
+      `CloudTrail digests: ${i.digests}, ` +
+        `${i.signatures_checked ? `valid signatures ${i.digests_valid}` : 'signatures not checked: no public keys given'}; log files ` +
         `listed ${i.log_files_listed}, valid ${i.log_files_valid}, modified ` +
         `${i.log_files_modified}, not in the evidence ${i.log_files_missing}.`,
     );
@@ -66,14 +66,13 @@ export function gapsText(report: GapReport): string {
   out += line(`Findings: ${report.findings.length}.`);
   for (const f of report.findings) {
     const where = [f.source, f.account, f.region].filter(Boolean).join(' ');
-    out += line(
-      `\n${f.severity.toUpperCase()} ${f.kind} [${where}] ${f.start} .. ${f.end ?? 'end of evidence'}`,
-    );
+    const window = `${f.start} .. ${f.end ?? 'end of evidence'}`;
+    out += `\n${line(`${f.severity.toUpperCase()} ${f.kind} [${where}] ${window}`)}`;
     out += line(`  ${f.summary}`);
     out += line(`  Cannot be seen: ${f.cannot_see}`);
     if (f.event_uids.length > 0) out += line(`  Events: ${f.event_uids.join(', ')}`);
   }
-  if (report.retention.length > 0) out += line('\nRetention shorter than 90 days:');
+  if (report.retention.length > 0) out += `\n${line('Retention shorter than 90 days:')}`;
   for (const w of report.retention) out += line(`  ${w.message}`);
 
   return out;
