@@ -48,6 +48,18 @@ describe('logging windows', () => {
     });
   });
 
+  it('counts a repeated call within minutes once', () => {
+    const { findings } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'DeleteTrail', { name: 'main' }),
+        call('2024-05-13T01:01:00.000Z', 'DeleteTrail', { name: 'main' }),
+      ],
+      context,
+    );
+
+    expect(findings).toHaveLength(1);
+  });
+
   it('leaves a deleted trail open at the end of the evidence', () => {
     const { findings } = loggingWindows(
       [call('2024-05-13T01:00:00.000Z', 'DeleteTrail', { name: 'main' })],

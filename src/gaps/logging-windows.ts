@@ -149,7 +149,9 @@ export function loggingWindows(
 
   const findings: GapFinding[] = [];
   const retention: RetentionWarning[] = [];
+  const lastSeen = new Map<string, number>();
   calls.forEach((call, index) => {
+    if (isRepeat(call, lastSeen)) return;
     const rule = WINDOW_RULES.find((r) => r.opens === call.op);
     if (rule) findings.push(openWindow(rule, call, calls.slice(index + 1)));
     findings.push(...narrowing(call, calls.slice(index + 1)));
@@ -163,6 +165,19 @@ export function loggingWindows(
   });
 
   return { findings, retention };
+}
+
+/** Calls of one operation on one target this close together are one change, in ms. */
+const REPEAT_MS = 5 * 60_000;
+
+// Azure writes a Started and a Succeeded entry for one operation, and clients retry, so a
+// call repeated on the same target within minutes is not a second change.
+function isRepeat(call: LoggingCall, lastSeen: Map<string, number>): boolean {
+  const key = [call.source, call.op, call.account, resourceOf(call) ?? call.region].join('|');
+  const time = Date.parse(call.time);
+  const previous = lastSeen.get(key);
+  lastSeen.set(key, time);
+  return previous !== undefined && time - previous <= REPEAT_MS;
 }
 
 function openWindow(rule: WindowRule, call: LoggingCall, later: LoggingCall[]): GapFinding {
