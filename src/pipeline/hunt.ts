@@ -107,6 +107,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       rules_run: rules.length,
       rules_not_run: problems.length,
       detections_added: added,
+      intel_files: options.intelFiles ?? [],
     });
     const report = await buildReport(db, null);
     const { files } = await writeReports(options.caseDir, report, db);

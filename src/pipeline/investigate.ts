@@ -68,7 +68,10 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   let parser: ParserThread | null = null;
   try {
     await db.upsertRules(rules.meta());
-    await db.recordAudit(analyst, 'investigate', { paths: options.paths });
+    await db.recordAudit(analyst, 'investigate', {
+      paths: options.paths,
+      intel_files: options.intelFiles ?? [],
+    });
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
