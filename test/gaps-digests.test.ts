@@ -168,8 +168,9 @@ describe('cloudcase gaps with CloudTrail digests', () => {
       { hour: 6, logs: [logs.e], chained: false },
     ]);
     const tampered = { ...logs.c, content: logFile(2, 'PutBucketPolicy') };
+    const injected = { key: logKey(2, 'ZZZ'), content: logFile(2, 'GetObject') };
     const input = path.join(base, 'bucket');
-    await writeTree(input, [logs.a, logs.b, tampered, logs.e, ...signed]);
+    await writeTree(input, [logs.a, logs.b, tampered, logs.e, injected, ...signed]);
 
     const caseDir = path.join(base, 'case');
     const investigated = await runCli(['investigate', input, '--case', caseDir, '--json']);
@@ -209,6 +210,11 @@ describe('cloudcase gaps with CloudTrail digests', () => {
     const byKind = (kind: string) => run.json.findings.filter((f) => f.kind === kind);
     expect(byKind('log_file_modified').map((f) => f.resource)).toEqual([modified]);
     expect(byKind('log_file_missing').map((f) => f.resource)).toEqual([deleted]);
+  });
+
+  it('reports a log file that no digest lists', () => {
+    const unlisted = run.json.findings.filter((f) => f.kind === 'log_file_unlisted');
+    expect(unlisted.map((f) => f.resource)).toEqual([path.basename(logKey(2, 'ZZZ'))]);
   });
 
   it('reports the restarted digest chain with its window', () => {

@@ -10,6 +10,7 @@ export type GapKind =
   | 'logs_deleted'
   | 'log_file_modified'
   | 'log_file_missing'
+  | 'log_file_unlisted'
   | 'digest_modified'
   | 'digest_missing'
   | 'digest_signature_invalid'

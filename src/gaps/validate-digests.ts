@@ -64,6 +64,7 @@ export function validateDigests(
     checkLogFiles(digest, logs, findings, integrity);
   }
   findings.push(...chainRestarts(digests));
+  findings.push(...unlistedLogFiles(digests, logs));
 
   return { findings, integrity };
 }
@@ -76,7 +77,8 @@ function checkDigest(
   integrity: IntegrityResult,
 ): 'valid' | 'invalid' | 'unverified' {
   const { data } = digest;
-  if (baseName(digest.file) !== baseName(data.object) && !digest.file.endsWith(data.object)) {
+  const stored = baseName(digest.file).replace(/\.gz$/, '');
+  if (stored !== baseName(data.object).replace(/\.gz$/, '')) {
     integrity.problems.push({
       file: digest.file,
       code: 'digest_renamed',
@@ -228,6 +230,54 @@ function chainRestarts(digests: readonly EvidenceDigest[]): GapFinding[] {
         end: current.data.start,
       });
     }
+  }
+  return findings;
+}
+
+/** Log files delivered this close to the end of the newest digest may be in a later one, in ms. */
+const LATE_DELIVERY_MS = 60 * 60_000;
+
+// A CloudTrail log file named for an account and region whose digests cover its delivery time
+// must be listed in one of them; a file that is not was added to the bucket afterwards, or
+// belongs to another trail delivering to the same folder.
+function unlistedLogFiles(
+  digests: readonly EvidenceDigest[],
+  logs: ReadonlyMap<string, readonly EvidenceLogFile[]>,
+): GapFinding[] {
+  const listed = new Set<string>();
+  const spans = new Map<string, { start: number; end: number; digest: EvidenceDigest }>();
+  for (const digest of digests) {
+    for (const file of digest.data.logFiles) listed.add(baseName(file.object).replace(/\.gz$/, ''));
+    const key = `${digest.data.account}/${digestRegion(digest.data)}`;
+    const start = Date.parse(digest.data.start);
+    const end = Date.parse(digest.data.end);
+    const span = spans.get(key);
+    if (span === undefined) spans.set(key, { start, end, digest });
+    else
+      spans.set(key, { start: Math.min(span.start, start), end: Math.max(span.end, end), digest });
+  }
+
+  const findings: GapFinding[] = [];
+  for (const [name, files] of logs) {
+    const match = /^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_/.exec(
+      name,
+    );
+    if (!match || listed.has(name.replace(/\.gz$/, ''))) continue;
+    const [, account, region, year, month, day, hour, minute] = match;
+    const span = spans.get(`${account}/${region}`);
+    const delivered = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:00Z`);
+    if (!span || delivered < span.start || delivered > span.end - LATE_DELIVERY_MS) continue;
+
+    const time = new Date(delivered).toISOString();
+    findings.push({
+      ...digestFinding(span.digest, 'log_file_unlisted', [
+        `Log file ${files.map((f) => f.file).join(', ')} was delivered at ${time}, within the time the digests of ${account} ${region} cover, but no digest lists it: it was added to the bucket after delivery, or another trail wrote it.`,
+        'Whether its events are genuine: no digest vouches for them.',
+      ]),
+      resource: name,
+      start: time,
+      end: time,
+    });
   }
   return findings;
 }
