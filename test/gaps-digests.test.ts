@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -226,6 +226,16 @@ describe('cloudcase gaps with CloudTrail digests', () => {
 
   it('exits with the verification code when a log file was modified', () => {
     expect(run.code).toBe(5);
+  });
+
+  it('shows the integrity check in the report', async () => {
+    const report = await readFile(path.join(base, 'case/reports/report.md'), 'utf8');
+    const section = report.slice(report.indexOf('## What is missing or tampered'));
+
+    expect(section).toContain('CloudTrail digests: 5 (signatures not checked');
+    expect(section).toContain(
+      `| high | log_file_modified | aws.cloudtrail | ${ACCOUNT} | ${REGION} |`,
+    );
   });
 
   it('prints one paragraph per finding as text', async () => {
