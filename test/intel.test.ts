@@ -67,7 +67,7 @@ describe('investigate and hunt with --intel', () => {
   });
 
   it('keeps the run going past a malformed entry', () => {
-    expect(investigateCode).toBe(0);
+    expect(investigateCode).toBe(3);
     expect(stderr).toContain(`file=${list} line=3 code=unknown_indicator`);
   });
 

@@ -45,7 +45,8 @@ export function registerHunt(program: Command, context: CommandContext): void {
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });
-      context.exitCode = result.problems.length > 0 ? EXIT.partial : EXIT.ok;
+      const rejected = result.problems.length > 0 || (result.intel?.problems ?? 0) > 0;
+      context.exitCode = rejected ? EXIT.partial : EXIT.ok;
       io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderHunt(result));
     });
 }

@@ -98,9 +98,12 @@ export async function requireExisting(paths: readonly string[], what: string): P
   }
 }
 
-/** Exit code of a finished run: partial when any record, input or rule was rejected. */
+/** Exit code of a finished run: partial when any record, input, rule or intel entry was rejected. */
 export function exitCodeOf(summary: RunSummary): number {
-  const rejectedInput = summary.evidence.failed.length > 0 || summary.rules.problems.length > 0;
+  const rejectedInput =
+    summary.evidence.failed.length > 0 ||
+    summary.rules.problems.length > 0 ||
+    (summary.intel?.problems ?? 0) > 0;
   if (summary.records.rejected > 0 || rejectedInput) return EXIT.partial;
   return EXIT.ok;
 }
