@@ -3,7 +3,7 @@
  * discovered while the provider keeps more by default, so more logs can still be collected.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { MIN_RETENTION_DAYS } from './logging-windows.ts';
+import { MIN_RETENTION_DAYS } from './logging-retention.ts';
 import type { RetentionWarning } from './types.ts';
 
 const DAY_MS = 86_400_000;
