@@ -111,7 +111,10 @@ export interface IntelReportHit {
 /** The intel part of a report: the files loaded and the indicators matched. */
 export interface IntelReport {
   files: (Omit<IntelFileSummary, 'problems'> & { problems: IntelProblem[] })[];
+  /** Matched indicators, first seen first, at most the `limit` given to `readIntelReport`. */
   hits: IntelReportHit[];
+  /** Matched indicators in all. */
+  hits_total: number;
 }
 
 /** Reads the intel files and hits stored in the case; `null` when no intel was loaded. */
@@ -141,7 +144,13 @@ export async function readIntelReport(db: CaseDb, limit = 500): Promise<IntelRep
       )
     ).getRowObjectsJS();
 
+    const total = await connection.runAndReadAll(
+      'SELECT count(*) AS n FROM correlation_hits WHERE starts_with(rule_id, $prefix)',
+      { prefix: INTEL_RULE_PREFIX },
+    );
+
     return {
+      hits_total: Number(total.getRowObjectsJS()[0]?.n ?? 0),
       files: fileRows.map((row) => ({
         file: String(row.file),
         sha256: String(row.sha256),

@@ -111,3 +111,24 @@ export function gapsHtml(report: GapReport | null | undefined): string {
     `${integrity ? `<p>${html(integrity)}</p>\n` : ''}${findings}\n${retention}`
   );
 }
+
+/** Returns the terminal summary lines of the gap analysis and intel matches, if there are any. */
+export function gapSummaryLines(
+  gaps: GapReport | null | undefined,
+  intelHits: number | null,
+): string[] {
+  const lines: string[] = [];
+  if (gaps && gaps.findings.length > 0) {
+    const kinds = new Map<string, number>();
+    for (const finding of gaps.findings)
+      kinds.set(finding.kind, (kinds.get(finding.kind) ?? 0) + 1);
+    const counts = [...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ');
+    lines.push(`  Missing or tampered logs: ${counts}; see reports/report.md`);
+  }
+  if (gaps && gaps.retention.length > 0) {
+    lines.push(`  Retention under 90 days: ${gaps.retention.length} warnings`);
+  }
+  if (intelHits !== null) lines.push(`  Threat intel indicators matched: ${intelHits}`);
+
+  return lines;
+}

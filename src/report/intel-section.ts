@@ -85,6 +85,9 @@ export function intelMarkdown(report: IntelReport | null | undefined): string[] 
       ? ['No indicator matched an event.']
       : mdTable(HIT_COLUMNS, hitCells(report))),
     '',
+    ...(report.hits_total > report.hits.length
+      ? [`Listed: the first ${report.hits.length} of ${report.hits_total} matched indicators.`, '']
+      : []),
     ...(problems.length === 0
       ? []
       : ['### Intel entries not read', '', ...problems.map((p) => `- ${md(p)}`), '']),

@@ -1,6 +1,7 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
+import { gapSummaryLines } from './gaps-section.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
@@ -86,6 +87,7 @@ function recordLines(data: ReportData): Line[] {
   lines.push(recordRow('case total', [read, stored, rejected], ''));
   if (data.run !== null) lines.push(`  This run: ${runFigures(data.run)}`);
   lines.push(...coverageLines(data));
+  lines.push(...gapSummaryLines(data.gaps, data.intel ? data.intel.hits_total : null));
 
   return lines;
 }
