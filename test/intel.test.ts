@@ -89,15 +89,18 @@ describe('investigate and hunt with --intel', () => {
     expect(section).toContain('not read');
   });
 
+  it('rejects a hunt without rules or intel', async () => {
+    const run = await runCli(['hunt', '--case', path.join(base, 'case')]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('[missing_rules]');
+  });
+
   it('matches again in hunt without adding a second hit', async () => {
     const csv = path.join(base, 'keys.csv');
     await writeFile(csv, 'type,value\naccess_key,AKIAABCDEFGHIJKLMNOP\n');
     const caseDir = path.join(base, 'case');
-    const rules = path.resolve(
-      import.meta.dirname,
-      '../rules/aws/cloudtrail-destination-changed.yml',
-    );
-    const args = ['hunt', '--case', caseDir, '--rules', rules, '--intel', list, csv, '--json'];
+    const args = ['hunt', '--case', caseDir, '--intel', list, csv, '--json'];
     await runCli(args);
     const run = await runCli(args);
     const result = JSON.parse(run.stdout) as { intel: { indicators_matched: number } };

@@ -61,8 +61,9 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
   const started = performance.now();
   await readCaseInfo(options.caseDir);
   const loaded = await loadRules(options.rulesDirs);
-  // A folder with no rule file is a mistyped path, not a hunt that found nothing.
-  if (loaded.filesRead === 0) {
+  // A folder with no rule file is a mistyped path, not a hunt that found nothing. A hunt may
+  // name no rule folder when it only matches intel files.
+  if (loaded.filesRead === 0 && (options.rulesDirs.length > 0 || !options.intelFiles?.length)) {
     const message = `no *.yml or *.yaml rule file under ${options.rulesDirs.join(', ')}`;
     throw new CloudcaseError('no_rule_files', message, EXIT.usage);
   }

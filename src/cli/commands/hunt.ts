@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { EXIT } from '../../core/errors.ts';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { Logger } from '../../core/logger.ts';
 import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
@@ -9,7 +9,7 @@ import { requireExisting } from './investigate.ts';
 
 interface HuntFlags {
   case: string;
-  rules: string[];
+  rules?: string[];
   intel?: string[];
   json?: boolean;
   verbose?: boolean;
@@ -21,9 +21,9 @@ export function registerHunt(program: Command, context: CommandContext): void {
     .command('hunt')
     .description('run Sigma rules over every event of an ingested case and add what they find')
     .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
-    .requiredOption(
+    .option(
       '-r, --rules <dir...>',
-      'Sigma rule folders or files, read recursively (required)',
+      'Sigma rule folders or files, read recursively (required unless --intel is given)',
     )
     .option(
       '--intel <file...>',
@@ -34,7 +34,14 @@ export function registerHunt(program: Command, context: CommandContext): void {
     .action(async (flags: HuntFlags) => {
       const { io } = context;
       const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
-      const rulesDirs = flags.rules.map((dir) => path.resolve(io.cwd, dir));
+      if (flags.rules === undefined && flags.intel === undefined) {
+        throw new CloudcaseError(
+          'missing_rules',
+          'hunt needs --rules <dir...>, --intel <file...> or both',
+          EXIT.usage,
+        );
+      }
+      const rulesDirs = (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir));
       await requireExisting(rulesDirs, 'rule folder');
       const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
       await requireExisting(intelFiles, 'intel file');
