@@ -57,6 +57,14 @@ const STIX = JSON.stringify(
       { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--f', value: '192.0.2.0/24' },
       { type: 'url', spec_version: '2.1', id: 'url--g', value: 'https://drop.example/x.sh' },
       { type: 'malware', spec_version: '2.1', id: 'malware--h', name: 'x' },
+      {
+        type: 'indicator',
+        spec_version: '2.1',
+        id: 'indicator--i',
+        revoked: true,
+        pattern_type: 'stix',
+        pattern: "[ipv4-addr:value = '192.0.2.99']",
+      },
     ],
   },
   null,
@@ -78,6 +86,7 @@ describe('intel loader', () => {
       'url:https://drop.example/x.sh',
     ]);
     expect(indicators[0]?.label).toBe('C2 address');
+    expect(summary.skipped).toBe(1);
   });
 
   it('reports unsupported STIX patterns with their lines', async () => {
@@ -99,6 +108,7 @@ describe('intel loader', () => {
           { uuid: 'u2', type: 'domain|ip', value: 'bad.example|203.0.113.6' },
           { uuid: 'u3', type: 'email-src', value: 'x@bad.example' },
           { uuid: 'u4', type: 'ip-src', value: 'not-an-ip' },
+          { uuid: 'u7', type: 'ip-src', value: '192.0.2.1', deleted: true },
         ],
         Object: [{ Attribute: [{ uuid: 'u5', type: 'user-agent', value: 'EvilBot/1.0' }] }],
       },
@@ -116,7 +126,8 @@ describe('intel loader', () => {
       'ip:203.0.113.6',
       'user_agent:EvilBot/1.0',
     ]);
-    expect(one.summary.skipped).toBe(1);
+    // The e-mail address and the deleted attribute.
+    expect(one.summary.skipped).toBe(2);
     expect(one.summary.problems.map((p) => p.code)).toEqual(['invalid_indicator']);
     expect(one.summary.problems[0]?.line).toBeGreaterThan(1);
     expect(two.indicators.map((i) => i.type)).toEqual(['hash']);

@@ -76,6 +76,10 @@ function readAttribute(
   result: MispResult,
 ): void {
   const line = lines.lineOf(a.uuid);
+  if (a.deleted === true) {
+    result.skipped++;
+    return;
+  }
   const type = typeof a.type === 'string' ? a.type : '';
   const value = typeof a.value === 'string' ? a.value : null;
   if (value === null) {

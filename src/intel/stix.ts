@@ -39,6 +39,11 @@ export function readStix(parsed: unknown, file: string, lines: LineIndex): StixR
   for (const object of objects) {
     if (typeof object !== 'object' || object === null) continue;
     const o = object as Json;
+    // A revoked object is withdrawn by its producer and must not be acted on.
+    if (o.revoked === true) {
+      result.skipped++;
+      continue;
+    }
     const line = lines.lineOf(o.id);
     const label = text(o.name) ?? text(o.description) ?? text(o.id);
     if (o.type === 'indicator') readPattern(o, { file, line, label }, result);
