@@ -4,6 +4,7 @@ import { readCaseInfo } from '../../case/case-dir.ts';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type GapReport, runGapAnalysis } from '../../gaps/index.ts';
+import { buildReport, writeReports } from '../../report/index.ts';
 import { CaseDb } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
 import { requireExisting } from './investigate.ts';
@@ -23,7 +24,7 @@ export function registerGaps(program: Command, context: CommandContext): void {
     .command('gaps')
     .description(
       'list silent sources, stopped or narrowed logging, short retention and, from CloudTrail ' +
-        'digest files, deleted or modified log files',
+        'digest files, deleted or modified log files; writes the reports again',
     )
     .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
     .option(
@@ -39,14 +40,19 @@ export function registerGaps(program: Command, context: CommandContext): void {
       await readCaseInfo(caseDir);
 
       const db = await CaseDb.open(caseDir);
-      const report = await runGapAnalysis(db, { publicKeysFile: keys || undefined }).finally(() =>
-        db.close(),
-      );
+      const report = await analyzeAndReport(db, keys || undefined).finally(() => db.close());
       context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
         ? EXIT.verification
         : EXIT.ok;
       io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : gapsText(report));
     });
+}
+
+// The reports are written again so that they show the analysis just stored.
+async function analyzeAndReport(db: CaseDb, publicKeysFile: string | undefined) {
+  const report = await runGapAnalysis(db, { publicKeysFile });
+  await writeReports(db.caseDir, await buildReport(db, null), db);
+  return report;
 }
 
 /** Renders the gap analysis for the terminal, one finding per paragraph. */
