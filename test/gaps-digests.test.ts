@@ -61,6 +61,8 @@ function logFile(hour: number, name: string): Buffer {
 interface Written {
   key: string;
   content: Buffer;
+  /** Hex signature of a digest, as S3 keeps it in the object metadata. */
+  signature?: string;
 }
 
 /** Builds digests for `hours`, each listing its log files, chained until a `null` link. */
@@ -112,7 +114,7 @@ function digests(
     const toSign = signingString(parsed as Parameters<typeof signingString>[0], sha256);
     const signature = sign('sha256', Buffer.from(toSign), privateKey).toString('hex');
     const key: string = data.digestS3Object;
-    out.push({ key, content });
+    out.push({ key, content, signature });
     previous = { key, sha256, signature };
   }
   return out;
@@ -129,6 +131,7 @@ async function writeTree(root: string, files: Written[]): Promise<void> {
 describe('cloudcase gaps with CloudTrail digests', () => {
   let keysFile: string;
   let base: string;
+  let signed: Written[];
   let run: { code: number; json: GapJson; investigated: { records: { rejected: number } } };
   const modified = logKey(2, 'CCC');
   const deleted = logKey(3, 'DDD');
@@ -160,7 +163,7 @@ describe('cloudcase gaps with CloudTrail digests', () => {
       d: { key: deleted, content: logFile(3, 'DeleteObject') },
       e: { key: logKey(6, 'EEE'), content: logFile(6, 'ListBuckets') },
     };
-    const signed = digests(privateKey, fingerprint, [
+    signed = digests(privateKey, fingerprint, [
       { hour: 1, logs: [logs.a, logs.b], chained: true },
       { hour: 2, logs: [logs.c], chained: true },
       { hour: 3, logs: [logs.d], chained: true },
@@ -247,6 +250,29 @@ describe('cloudcase gaps with CloudTrail digests', () => {
     );
     expect(text.stdout).toContain('signatures not checked: no public keys given');
     expect(text.stdout).not.toContain('\\n');
+  });
+
+  it('verifies the newest digests with saved signatures', async () => {
+    const [fourth, sixth] = [signed[3], signed[4]];
+    if (!fourth?.signature || !sixth?.signature) throw new Error('signed digests expected');
+    const file = path.join(base, 'signatures.jsonl');
+    await writeFile(
+      file,
+      `${JSON.stringify({ Key: fourth.key, Metadata: { signature: fourth.signature } })}\n` +
+        `${JSON.stringify({ [path.basename(sixth.key)]: sixth.signature })}\n`,
+    );
+    const args = ['gaps', '--case', path.join(base, 'case'), '--json'];
+    const run = await runCli([
+      ...args,
+      '--cloudtrail-public-keys',
+      keysFile,
+      '--cloudtrail-signatures',
+      file,
+    ]);
+    const json = JSON.parse(run.stdout) as GapJson;
+
+    expect(json.integrity.digests_valid).toBe(5);
+    expect(json.integrity.digests_unverified).toBe(0);
   });
 
   it('rejects a digest whose bytes were changed', async () => {

@@ -18,6 +18,8 @@ import { validateDigests } from './validate-digests.ts';
 export interface GapOptions {
   /** CloudTrail public keys; without them digest signatures are not checked. */
   publicKeys?: PublicKeySet | null;
+  /** Digest signatures saved from S3 object metadata, by digest file name. */
+  signatures?: ReadonlyMap<string, string>;
   silence?: SilenceOptions;
 }
 
@@ -30,7 +32,9 @@ export async function analyzeGaps(db: CaseDb, options: GapOptions = {}): Promise
   const evidence = await readDigestEvidence(db.caseDir, ingests);
   const keys = options.publicKeys ?? null;
   const integrity =
-    evidence.digests.length > 0 ? validateDigests(evidence.digests, evidence.logs, keys) : null;
+    evidence.digests.length > 0
+      ? validateDigests(evidence.digests, evidence.logs, keys, options.signatures)
+      : null;
   if (integrity) integrity.integrity.problems.unshift(...evidence.problems);
   const trailBuckets = new Set(evidence.digests.map((d) => d.data.bucket));
   for (const digest of evidence.digests) {

@@ -36,6 +36,7 @@ export function validateDigests(
   digests: readonly EvidenceDigest[],
   logs: ReadonlyMap<string, readonly EvidenceLogFile[]>,
   keys: PublicKeySet | null,
+  signatures: ReadonlyMap<string, string> = new Map(),
 ): { findings: GapFinding[]; integrity: IntegrityResult } {
   const integrity: IntegrityResult = {
     digests: digests.length,
@@ -57,7 +58,9 @@ export function validateDigests(
 
   for (const digest of digests) {
     const next = successors.get(baseName(digest.data.object));
-    const status = checkDigest(digest, next, keys, findings, integrity);
+    const signature =
+      next?.data.previousSignature ?? signatures.get(baseName(digest.data.object)) ?? null;
+    const status = checkDigest(digest, { next, signature, keys }, findings, integrity);
     if (status === 'valid') integrity.digests_valid++;
     if (status === 'unverified') integrity.digests_unverified++;
     checkPredecessor(digest, byObject, findings);
@@ -69,10 +72,17 @@ export function validateDigests(
   return { findings, integrity };
 }
 
+/** What checking one digest needs besides the digest: its successor, signature and the keys. */
+interface DigestCheck {
+  next: EvidenceDigest | undefined;
+  /** Hex signature, from the successor or from the signatures file. */
+  signature: string | null;
+  keys: PublicKeySet | null;
+}
+
 function checkDigest(
   digest: EvidenceDigest,
-  next: EvidenceDigest | undefined,
-  keys: PublicKeySet | null,
+  { next, signature: signatureHex, keys }: DigestCheck,
   findings: GapFinding[],
   integrity: IntegrityResult,
 ): 'valid' | 'invalid' | 'unverified' {
@@ -95,13 +105,14 @@ function checkDigest(
     return 'invalid';
   }
   if (keys === null) return 'unverified';
-  if (next === undefined || next.data.previousSignature === null) {
+  if (signatureHex === null) {
     integrity.problems.push({
       file: digest.file,
       code: 'signature_unavailable',
       message:
         'the newest digest of its chain: its signature is in the S3 object metadata ' +
-        '(x-amz-meta-signature), which the evidence does not hold',
+        '(x-amz-meta-signature), which the evidence does not hold; give it with ' +
+        '--cloudtrail-signatures',
     });
     return 'unverified';
   }
@@ -116,7 +127,7 @@ function checkDigest(
   }
 
   const signed = Buffer.from(signingString(data, digest.sha256), 'utf8');
-  const signature = Buffer.from(next.data.previousSignature, 'hex');
+  const signature = Buffer.from(signatureHex, 'hex');
   const ok = verify(
     'sha256',
     signed,

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readCaseInfo } from '../../case/case-dir.ts';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
-import { type GapReport, runGapAnalysis } from '../../gaps/index.ts';
+import { type GapReport, type GapRunOptions, runGapAnalysis } from '../../gaps/index.ts';
 import { buildReport, writeReports } from '../../report/index.ts';
 import { CaseDb } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
@@ -12,6 +12,7 @@ import { requireExisting } from './investigate.ts';
 interface GapsFlags {
   case: string;
   cloudtrailPublicKeys?: string;
+  cloudtrailSignatures?: string;
   json?: boolean;
 }
 
@@ -31,16 +32,25 @@ export function registerGaps(program: Command, context: CommandContext): void {
       '--cloudtrail-public-keys <file>',
       'JSON output of `aws cloudtrail list-public-keys`, to check digest signatures',
     )
+    .option(
+      '--cloudtrail-signatures <file>',
+      'digest signatures saved from S3 object metadata (x-amz-meta-signature): a JSON object ' +
+        'of digest key to hex signature, or head-object outputs with their Key',
+    )
     .option('--json', 'print the gap analysis as JSON')
     .action(async (flags: GapsFlags) => {
       const { io } = context;
       const caseDir = path.resolve(io.cwd, flags.case);
       const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
       if (keys) await requireExisting([keys], 'public key file');
+      const signatures =
+        flags.cloudtrailSignatures && path.resolve(io.cwd, flags.cloudtrailSignatures);
+      if (signatures) await requireExisting([signatures], 'signatures file');
       await readCaseInfo(caseDir);
 
       const db = await CaseDb.open(caseDir);
-      const report = await analyzeAndReport(db, keys || undefined).finally(() => db.close());
+      const files = { publicKeysFile: keys || undefined, signaturesFile: signatures || undefined };
+      const report = await analyzeAndReport(db, files).finally(() => db.close());
       context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
         ? EXIT.verification
         : EXIT.ok;
@@ -49,8 +59,8 @@ export function registerGaps(program: Command, context: CommandContext): void {
 }
 
 // The reports are written again so that they show the analysis just stored.
-async function analyzeAndReport(db: CaseDb, publicKeysFile: string | undefined) {
-  const report = await runGapAnalysis(db, { publicKeysFile });
+async function analyzeAndReport(db: CaseDb, files: GapRunOptions) {
+  const report = await runGapAnalysis(db, files);
   await writeReports(db.caseDir, await buildReport(db, null), db);
   return report;
 }
