@@ -65,7 +65,7 @@ export function signaturesFrom(documents: readonly unknown[], file: string): Map
       if (typeof value === 'string' && HEX.test(value)) signatures.set(baseName(name), value);
     }
   }
-  if (signatures.size === 0) throw unreadable(file, 'it holds no digest signature');
+  if (signatures.size === 0) throw unreadable(file, 'no digest signature found');
 
   return signatures;
 }
