@@ -58,8 +58,8 @@ export interface RunSummary {
   detections: { events_matched: number; correlation_hits: number };
   /** Rules the run used, and every rule that failed to load (errors only; warnings are dropped). */
   rules: { loaded: number; problems: RuleProblem[] };
-  /** Peak resident set size of the process, in bytes. */
   /** Threat intel files matched in this run, when `--intel` named any. */
   intel?: IntelRunSummary;
+  /** Peak resident set size of the process, in bytes. */
   max_rss_bytes: number;
 }
