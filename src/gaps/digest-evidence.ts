@@ -42,7 +42,11 @@ export async function readDigestEvidence(
     const item = items.get(sha256);
     if (item === undefined) continue;
     for await (const member of openEvidence(caseDir, item)) {
-      if (member.kind === 'error') continue;
+      if (member.kind === 'error') {
+        const { displayName: file, code, reason: message } = member;
+        result.problems.push({ file, code, message });
+        continue;
+      }
       const ingest = streams.find((s) => s.member === member.log.member);
       if (ingest === undefined) {
         member.log.stream.destroy();

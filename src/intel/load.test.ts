@@ -99,6 +99,33 @@ describe('intel loader', () => {
     ]);
   });
 
+  it('reads hostile STIX patterns without backtracking', async () => {
+    const hostile = (pattern: string, id: string) => ({
+      type: 'indicator',
+      id,
+      pattern_type: 'stix',
+      pattern,
+    });
+    const bundle = {
+      type: 'bundle',
+      objects: [
+        hostile(`[file:${'a.'.repeat(1900)}a !`, 'indicator--long-path'),
+        hostile(`[url:value IN ('a'${"  'a'".repeat(700)}`, 'indicator--open-list'),
+        hostile('a'.repeat(5000), 'indicator--too-long'),
+      ],
+    };
+    const { summary, indicators } = await loadIntelFile(
+      await intelFile('h.json', JSON.stringify(bundle)),
+    );
+
+    expect(indicators).toEqual([]);
+    expect(summary.problems.map((p) => p.code)).toEqual([
+      'unsupported_pattern',
+      'unsupported_pattern',
+      'unsupported_pattern',
+    ]);
+  });
+
   it('reads MISP events, objects and attribute searches', async () => {
     const event = {
       Event: {

@@ -16,9 +16,18 @@ export interface StixResult {
   problems: IntelProblem[];
 }
 
-// One comparison: an object path, an operator and a quoted string or a list of them.
-const COMPARISON =
-  /([a-z0-9-]+):([\w.'-]+(?:\[\*\]|\[\d+\])?(?:\.[\w.'-]+)*)\s*(=|!=|ISSUBSET|ISSUPERSET|LIKE|MATCHES|IN|>=|<=|>|<)\s*('(?:[^'\\]|\\.)*'|\((?:\s*'(?:[^'\\]|\\.)*'\s*,?)+\))/g;
+// One comparison: an object path, an operator and a quoted string or a list of them. Every part
+// is a single character class or separated by a comma, so a hostile pattern cannot make the
+// regular expression backtrack beyond linear time per comparison.
+const QUOTED = "'(?:[^'\\\\]|\\\\.)*'";
+const COMPARISON = new RegExp(
+  `([a-z0-9-]+):([\\w.'*\\[\\]-]+)\\s*(=|!=|ISSUBSET|ISSUPERSET|LIKE|MATCHES|IN|>=|<=|>|<)\\s*` +
+    `(${QUOTED}|\\(\\s*${QUOTED}(?:\\s*,\\s*${QUOTED})*\\s*\\))`,
+  'g',
+);
+
+/** Patterns longer than this are reported, not read. */
+const MAX_PATTERN_CHARS = 4096;
 
 const HASH_PATH = /^hashes\.'?(md5|sha-?1|sha-?256|sha-?512|sha3-256)'?$/i;
 
@@ -67,6 +76,14 @@ interface Place {
 function readPattern(o: Json, place: Place, result: StixResult): void {
   const patternType = text(o.pattern_type) ?? 'stix';
   const pattern = text(o.pattern);
+  if (pattern !== null && pattern.length > MAX_PATTERN_CHARS) {
+    result.problems.push({
+      ...place,
+      code: 'unsupported_pattern',
+      message: `the pattern is longer than ${MAX_PATTERN_CHARS} characters`,
+    });
+    return;
+  }
   if (patternType !== 'stix' || pattern === null) {
     result.problems.push({
       ...place,
