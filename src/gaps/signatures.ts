@@ -16,7 +16,7 @@ const HEX = /^[0-9a-f]+$/i;
 
 /**
  * Loads signatures by digest file name. Raises `signatures_unreadable` (exit code 2) when the
- * file cannot be read or holds neither shape.
+ * file cannot be read or has neither shape.
  */
 export async function loadSignatures(file: string): Promise<Map<string, string>> {
   let text: string;
