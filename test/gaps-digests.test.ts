@@ -273,7 +273,13 @@ describe('cloudcase gaps with CloudTrail digests', () => {
 
     expect(json.integrity.digests_valid).toBe(5);
     expect(json.integrity.digests_unverified).toBe(0);
-  });
+
+    const caseDir = path.join(base, 'case-signed');
+    const flags = ['--cloudtrail-public-keys', keysFile, '--cloudtrail-signatures', file];
+    await runCli(['investigate', path.join(base, 'bucket'), '--case', caseDir, ...flags]);
+    const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
+    expect(report).toContain('CloudTrail digests: 5 (5 with a valid signature, 0 unverified)');
+  }, 60_000);
 
   it('rejects a digest whose bytes were changed', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

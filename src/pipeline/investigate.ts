@@ -39,6 +39,8 @@ export interface InvestigateOptions {
   progress?: Progress;
   /** `aws cloudtrail list-public-keys` JSON, to check CloudTrail digest signatures. */
   cloudtrailPublicKeys?: string;
+  /** CloudTrail digest signatures saved from S3 object metadata; see `loadSignatures`. */
+  cloudtrailSignatures?: string;
   /** Threat intel files (STIX 2.1, MISP JSON, CSV or plain lists) matched against the case. */
   intelFiles?: string[];
 }
@@ -91,7 +93,10 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const intel = await runIntel(db, options.intelFiles ?? [], logger);
     if (intel) run.intel = intel;
     timer('intel');
-    await runGapAnalysis(db, { publicKeysFile: options.cloudtrailPublicKeys });
+    await runGapAnalysis(db, {
+      publicKeysFile: options.cloudtrailPublicKeys,
+      signaturesFile: options.cloudtrailSignatures,
+    });
     timer('gaps');
     progress.stop();
 

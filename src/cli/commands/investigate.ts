@@ -16,6 +16,7 @@ interface InvestigateFlags {
   json?: boolean;
   verbose?: boolean;
   cloudtrailPublicKeys?: string;
+  cloudtrailSignatures?: string;
   intel?: string[];
 }
 
@@ -35,6 +36,10 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .option(
       '--cloudtrail-public-keys <file>',
       'JSON output of `aws cloudtrail list-public-keys`, to check CloudTrail digest signatures',
+    )
+    .option(
+      '--cloudtrail-signatures <file>',
+      'CloudTrail digest signatures saved from S3 object metadata (see cloudcase gaps --help)',
     )
     .option(
       '--intel <file...>',
@@ -60,6 +65,8 @@ async function investigate(
   await requireExisting(rulesDirs, 'rule folder');
   const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
   if (keys) await requireExisting([keys], 'public key file');
+  const signatures = flags.cloudtrailSignatures && path.resolve(io.cwd, flags.cloudtrailSignatures);
+  if (signatures) await requireExisting([signatures], 'signatures file');
   const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
   await requireExisting(intelFiles, 'intel file');
   const result = await runInvestigate({
@@ -69,6 +76,7 @@ async function investigate(
     noBuiltinRules: !flags.builtinRules,
     logger,
     ...(keys ? { cloudtrailPublicKeys: keys } : {}),
+    ...(signatures ? { cloudtrailSignatures: signatures } : {}),
     intelFiles,
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
     ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
