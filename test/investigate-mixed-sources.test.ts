@@ -215,6 +215,7 @@ describe('cloudcase sources', () => {
       'aws.guardduty',
       'aws.route53resolver',
       'aws.rds',
+      'aws.cloudtrail.digest',
       'host.syslog',
       'host.auditd',
       'host.journald',

@@ -5,6 +5,7 @@ import { auditCommands, recordInvocation } from './audit-hook.ts';
 import { registerCase } from './commands/case.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerExport } from './commands/export.ts';
+import { registerGaps } from './commands/gaps.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerReport } from './commands/report.ts';
@@ -44,6 +45,7 @@ export function buildProgram(context: CommandContext): Command {
   registerCase(program, context);
   registerReport(program, context);
   registerExport(program, context);
+  registerGaps(program, context);
   auditCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 

@@ -10,6 +10,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, type RuleIssue, type SigmaRule } from '../detect/sigma/index.ts';
 import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
+import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
 import { BUILTIN_RULES } from './investigate.ts';
@@ -22,6 +23,8 @@ export interface HuntOptions {
   logger: Logger;
   /** Analyst running the hunt, recorded in the audit trail. */
   analyst?: string;
+  /** Threat intel files matched against every event of the case. */
+  intelFiles?: string[];
 }
 
 /** The outcome of one rule in a hunt. */
@@ -50,6 +53,8 @@ export interface HuntResult {
   correlation_hits_added: number;
   seconds: number;
   reports: string[];
+  /** The intel files matched, when `intelFiles` named any. */
+  intel?: IntelRunSummary;
 }
 
 /**
@@ -61,8 +66,9 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
   const started = performance.now();
   await readCaseInfo(options.caseDir);
   const loaded = await loadRules(options.rulesDirs);
-  // A folder with no rule file is a mistyped path, not a hunt that found nothing.
-  if (loaded.filesRead === 0) {
+  // A folder with no rule file is a mistyped path, not a hunt that found nothing. A hunt may
+  // name no rule folder when it only matches intel files.
+  if (loaded.filesRead === 0 && (options.rulesDirs.length > 0 || !options.intelFiles?.length)) {
     const message = `no *.yml or *.yaml rule file under ${options.rulesDirs.join(', ')}`;
     throw new CloudcaseError('no_rule_files', message, EXIT.usage);
   }
@@ -100,6 +106,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     }
     const added = addedOf(rules, 'detection');
     const hitsAdded = addedOf(rules, 'correlation');
+    const intel = await runIntel(db, options.intelFiles ?? [], options.logger);
     const counts = await db.counts();
     const events = counts.sources.reduce((sum, row) => sum + row.events, 0);
 
@@ -113,6 +120,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       detections_added: added,
       correlation_hits_added: hitsAdded,
       reports: files,
+      intel_files: options.intelFiles ?? [],
     });
     const seconds = Math.round(performance.now() - started) / 1000;
     return {
@@ -124,6 +132,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       correlation_hits_added: hitsAdded,
       seconds,
       reports: files,
+      ...(intel ? { intel } : {}),
     };
   } finally {
     await db.close();

@@ -7,6 +7,8 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import type { Logger } from '../core/logger.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
+import { runGapAnalysis } from '../gaps/index.ts';
+import { runIntel } from '../intel/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { isTimeZone, type RecordContext } from '../sources/local-time.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
@@ -38,6 +40,12 @@ export interface InvestigateOptions {
   /** Analyst running the investigation, recorded in the manifest, ledger and audit trail. */
   analyst?: string;
   progress?: Progress;
+  /** `aws cloudtrail list-public-keys` JSON, to check CloudTrail digest signatures. */
+  cloudtrailPublicKeys?: string;
+  /** CloudTrail digest signatures saved from S3 object metadata; see `loadSignatures`. */
+  cloudtrailSignatures?: string;
+  /** Threat intel files (STIX 2.1, MISP JSON, CSV or plain lists) matched against the case. */
+  intelFiles?: string[];
 }
 
 /** Result of `runInvestigate`: the run's counts and the report built from the whole case. */
@@ -68,7 +76,10 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const { meta, loaded, problems } = parser.rules;
     logRuleProblems(problems, logger);
     await db.upsertRules(meta);
-    await db.recordAudit(analyst, 'investigate', { paths: options.paths });
+    await db.recordAudit(analyst, 'investigate', {
+      paths: options.paths,
+      intel_files: options.intelFiles ?? [],
+    });
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
@@ -87,6 +98,14 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('analytics');
     run.baselines = await runCaseBaselines(db);
     timer('baselines');
+    const intel = await runIntel(db, options.intelFiles ?? [], logger);
+    if (intel) run.intel = intel;
+    timer('intel');
+    await runGapAnalysis(db, {
+      publicKeysFile: options.cloudtrailPublicKeys,
+      signaturesFile: options.cloudtrailSignatures,
+    });
+    timer('gaps');
     progress.stop();
 
     const report = await buildReport(db, run);

@@ -1,4 +1,5 @@
 import type { BaselineSummary } from '../baseline/types.ts';
+import type { IntelRunSummary } from '../intel/index.ts';
 import type { RecordRejected } from '../sources/types.ts';
 
 /** Record counts that must reconcile: `read = stored + rejected`. */
@@ -64,6 +65,8 @@ export interface RunSummary {
   detections: { events_matched: number; correlation_hits: number };
   /** Rules the run used, and every rule that failed to load (errors only; warnings are dropped). */
   rules: { loaded: number; problems: RuleProblem[] };
+  /** Threat intel files matched in this run, when `--intel` named any. */
+  intel?: IntelRunSummary;
   /** Peak resident set size of the process, in bytes. */
   max_rss_bytes: number;
   /** Anomalies of the behaviour baselines over the whole case, when they ran. */

@@ -1,4 +1,6 @@
 import { LEVELS, type Level } from '../detect/types.ts';
+import { readGapReport } from '../gaps/gap-store.ts';
+import { readIntelReport } from '../intel/index.ts';
 import type { RecordCounts, RunSummary } from '../pipeline/types.ts';
 import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -55,6 +57,8 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     baselines: await loadBaselineReport(db),
     deadlines: reportingDeadlines(await readCaseFields(db.caseDir), now),
     sections: await buildSections(db),
+    gaps: await readGapReport(db),
+    intel: await readIntelReport(db),
   };
 }
 

@@ -3,6 +3,8 @@ import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.
 import { baselineHtml } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
+import { gapsHtml } from './gaps-section.ts';
+import { intelHtml } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsHtml } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
@@ -67,7 +69,7 @@ ${table(
 )}
 <h2>Log coverage</h2>
 ${coverageHtml(data)}
-${sectionsHtml(data.sections)}<h2>Findings</h2>
+${sectionsHtml(data.sections)}${gapsHtml(data.gaps)}${intelHtml(data.intel)}<h2>Findings</h2>
 ${findingsTable(data)}
 <h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}

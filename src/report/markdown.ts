@@ -3,6 +3,8 @@ import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.
 import { baselineMarkdown } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
+import { gapsMarkdown } from './gaps-section.ts';
+import { intelMarkdown } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsMarkdown } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
@@ -67,6 +69,8 @@ export function renderMarkdown(data: ReportData): string {
     '',
     ...coverageSection(data),
     ...sectionsMarkdown(data.sections),
+    ...gapsMarkdown(data.gaps),
+    ...intelMarkdown(data.intel),
     '## Findings',
     '',
     ...findingSections(data),

@@ -3,6 +3,7 @@ import type { Level } from '../detect/types.ts';
 import { baselineSummaryLine } from './baselines.ts';
 import { deadlineLines } from './deadlines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
+import { gapSummaryLines } from './gaps-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsSummary } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
@@ -94,6 +95,7 @@ function recordLines(data: ReportData): Line[] {
   lines.push(recordRow('case total', [read, stored, rejected], ''));
   if (data.run !== null) lines.push(`  This run: ${runFigures(data.run)}`);
   lines.push(...coverageLines(data));
+  lines.push(...gapSummaryLines(data.gaps, data.intel ? data.intel.hits_total : null));
 
   return lines;
 }

@@ -1,4 +1,6 @@
 import type { Level } from '../detect/types.ts';
+import type { GapReport } from '../gaps/types.ts';
+import type { IntelReport } from '../intel/index.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
 import type { BaselineReport } from './baselines.ts';
@@ -68,4 +70,8 @@ export interface ReportData {
   deadlines: Deadline[];
   /** Sections that analyses add, in `SECTION_BUILDERS` order. */
   sections: ReportSection[];
+  /** The latest gap analysis of the case, or `null` when none ran. */
+  gaps?: GapReport | null;
+  /** Threat intel files loaded and the indicators they matched, or `null` when none. */
+  intel?: IntelReport | null;
 }

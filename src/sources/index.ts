@@ -3,6 +3,7 @@ import { auditd } from './auditd.ts';
 import { azureFlow } from './azure-flow.ts';
 import { azureMonitor } from './azure-monitor.ts';
 import { cloudTrail } from './cloudtrail.ts';
+import { cloudTrailDigest } from './cloudtrail-digest.ts';
 import { cloudWatchLogs } from './cloudwatch-logs.ts';
 import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
@@ -39,6 +40,7 @@ export const FORMATS: SourceFormat[] = [
   guardDuty,
   route53Resolver,
   rds,
+  cloudTrailDigest,
   syslog,
   auditd,
   journald,

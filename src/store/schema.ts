@@ -73,6 +73,21 @@ export const SCHEMA: readonly string[] = [
   records_stored BIGINT,
   records_rejected BIGINT
 )`,
+  // The latest gap analysis (missing, stopped or tampered logs) as one JSON document.
+  `CREATE TABLE IF NOT EXISTS gap_reports (
+  generated_at TIMESTAMP NOT NULL,
+  report JSON NOT NULL
+)`,
+  // Threat intel files matched against the case, with what each held and what could not be read.
+  `CREATE TABLE IF NOT EXISTS intel_sources (
+  file VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  format VARCHAR NOT NULL,
+  indicators INTEGER NOT NULL,
+  skipped INTEGER NOT NULL,
+  problems JSON NOT NULL,
+  loaded_at TIMESTAMP NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS audit (
   time TIMESTAMP NOT NULL,
   actor VARCHAR NOT NULL,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { EXIT } from '../../core/errors.ts';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { Logger } from '../../core/logger.ts';
 import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
@@ -10,7 +10,8 @@ import { requireExisting } from './investigate.ts';
 
 interface HuntFlags {
   case: string;
-  rules: string[];
+  rules?: string[];
+  intel?: string[];
   json?: boolean;
   verbose?: boolean;
 }
@@ -21,25 +22,40 @@ export function registerHunt(program: Command, context: CommandContext): void {
     .command('hunt')
     .description('run Sigma rules over every event of an ingested case and add what they find')
     .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
-    .requiredOption(
+    .option(
       '-r, --rules <dir...>',
-      'Sigma rule folders or files, read recursively (required)',
+      'Sigma rule folders or files, read recursively (required unless --intel is given)',
+    )
+    .option(
+      '--intel <file...>',
+      'threat intel files matched against every event: STIX 2.1, MISP JSON, CSV or plain lists',
     )
     .option('--json', 'print the hunt result as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
     .action(async (flags: HuntFlags) => {
       const { io } = context;
       const logger = new Logger(io.stderr, flags.verbose ? 'debug' : 'info');
-      const rulesDirs = flags.rules.map((dir) => path.resolve(io.cwd, dir));
+      if (flags.rules === undefined && flags.intel === undefined) {
+        throw new CloudcaseError(
+          'missing_rules',
+          'hunt needs --rules <dir...>, --intel <file...> or both',
+          EXIT.usage,
+        );
+      }
+      const rulesDirs = (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir));
       await requireExisting(rulesDirs, 'rule folder');
+      const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
+      await requireExisting(intelFiles, 'intel file');
       const result = await runHunt({
         caseDir: path.resolve(io.cwd, flags.case),
         rulesDirs,
+        intelFiles,
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });
       noteResults(context, result.detections_added);
-      context.exitCode = result.problems.length > 0 ? EXIT.partial : EXIT.ok;
+      const rejected = result.problems.length > 0 || (result.intel?.problems ?? 0) > 0;
+      context.exitCode = rejected ? EXIT.partial : EXIT.ok;
       io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderHunt(result));
     });
 }
@@ -69,6 +85,14 @@ export function renderHunt(result: HuntResult): string {
       );
     }
   }
+  if (result.intel) lines.push('', intelLine(result.intel));
   lines.push('', 'Reports:', ...result.reports.map((file) => `  ${file}`));
   return `${lines.join('\n')}\n`;
+}
+
+function intelLine(intel: NonNullable<HuntResult['intel']>): string {
+  return (
+    `Threat intel: ${intel.indicators} indicators from ${intel.files.length} files, ` +
+    `${intel.indicators_matched} matched events; ${intel.problems} entries could not be read.`
+  );
 }

@@ -16,6 +16,9 @@ interface InvestigateFlags {
   builtinRules: boolean;
   json?: boolean;
   verbose?: boolean;
+  cloudtrailPublicKeys?: string;
+  cloudtrailSignatures?: string;
+  intel?: string[];
 }
 
 /** `cloudcase investigate PATH... --case DIR`: the main job. */
@@ -31,6 +34,18 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .option('--no-builtin-rules', 'leave out the built-in rule pack')
     .option('--json', 'print the run summary as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
+    .option(
+      '--cloudtrail-public-keys <file>',
+      'JSON output of `aws cloudtrail list-public-keys`, to check CloudTrail digest signatures',
+    )
+    .option(
+      '--cloudtrail-signatures <file>',
+      'CloudTrail digest signatures saved from S3 object metadata (see cloudcase gaps --help)',
+    )
+    .option(
+      '--intel <file...>',
+      'threat intel files matched against every event: STIX 2.1, MISP JSON, CSV or plain lists',
+    )
     .action(async (paths: string[], flags: InvestigateFlags) => {
       const summary = await investigate(paths, flags, context);
       noteResults(context, summary.records.stored);
@@ -50,12 +65,21 @@ async function investigate(
   const rulesDirs = (flags.rules ?? []).map((dir) => path.resolve(io.cwd, dir));
   await requireExisting(inputs, 'input');
   await requireExisting(rulesDirs, 'rule folder');
+  const keys = flags.cloudtrailPublicKeys && path.resolve(io.cwd, flags.cloudtrailPublicKeys);
+  if (keys) await requireExisting([keys], 'public key file');
+  const signatures = flags.cloudtrailSignatures && path.resolve(io.cwd, flags.cloudtrailSignatures);
+  if (signatures) await requireExisting([signatures], 'signatures file');
+  const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
+  await requireExisting(intelFiles, 'intel file');
   const result = await runInvestigate({
     paths: inputs,
     caseDir,
     rulesDirs,
     noBuiltinRules: !flags.builtinRules,
     logger,
+    ...(keys ? { cloudtrailPublicKeys: keys } : {}),
+    ...(signatures ? { cloudtrailSignatures: signatures } : {}),
+    intelFiles,
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
     ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
   });
@@ -84,9 +108,12 @@ export async function requireExisting(paths: readonly string[], what: string): P
   }
 }
 
-/** Exit code of a finished run: partial when any record, input or rule was rejected. */
+/** Exit code of a finished run: partial when any record, input, rule or intel entry was rejected. */
 export function exitCodeOf(summary: RunSummary): number {
-  const rejectedInput = summary.evidence.failed.length > 0 || summary.rules.problems.length > 0;
+  const rejectedInput =
+    summary.evidence.failed.length > 0 ||
+    summary.rules.problems.length > 0 ||
+    (summary.intel?.problems ?? 0) > 0;
   if (summary.records.rejected > 0 || rejectedInput) return EXIT.partial;
   return EXIT.ok;
 }

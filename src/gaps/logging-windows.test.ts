@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { onEvents } from '../analyze/test-case.ts';
+import { testEvent } from '../store/test-events.ts';
+import { type LoggingCall, readLoggingCalls } from './logging-calls.ts';
+import { loggingWindows } from './logging-windows.ts';
+
+function call(time: string, operation: string, request: Record<string, unknown>): LoggingCall {
+  return {
+    uid: `uid-${operation}-${time}`,
+    time,
+    source: 'aws.cloudtrail',
+    account: '111122223333',
+    region: 'us-east-1',
+    operation,
+    op: operation.toLowerCase(),
+    actor: 'arn:aws:iam::111122223333:user/mallory',
+    request,
+  };
+}
+
+const context = {
+  evidenceEnd: '2024-05-14T00:00:00.000Z',
+  trailBuckets: new Set(['trail-bucket']),
+};
+const TRAIL = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/main';
+
+describe('logging windows', () => {
+  it('closes a StopLogging window at StartLogging of the same trail', () => {
+    const { findings } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'StopLogging', { name: TRAIL }),
+        call('2024-05-13T02:00:00.000Z', 'StartLogging', { name: 'other' }),
+        call('2024-05-13T03:00:00.000Z', 'StartLogging', { name: 'main' }),
+      ],
+      context,
+    );
+
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      kind: 'logging_stopped',
+      resource: 'main',
+      start: '2024-05-13T01:00:00.000Z',
+      end: '2024-05-13T03:00:00.000Z',
+      event_uids: [
+        'uid-StopLogging-2024-05-13T01:00:00.000Z',
+        'uid-StartLogging-2024-05-13T03:00:00.000Z',
+      ],
+    });
+  });
+
+  it('counts a repeated call within minutes once', () => {
+    const { findings } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'DeleteTrail', { name: 'main' }),
+        call('2024-05-13T01:01:00.000Z', 'DeleteTrail', { name: 'main' }),
+      ],
+      context,
+    );
+
+    expect(findings).toHaveLength(1);
+  });
+
+  it('leaves a deleted trail open at the end of the evidence', () => {
+    const { findings } = loggingWindows(
+      [call('2024-05-13T01:00:00.000Z', 'DeleteTrail', { name: 'main' })],
+      context,
+    );
+
+    expect(findings[0]?.kind).toBe('logging_deleted');
+    expect(findings[0]?.end).toBeNull();
+    expect(findings[0]?.summary).toContain('still so at the end of the evidence');
+  });
+
+  it('reports event selectors that drop management events', () => {
+    const selectors = {
+      trailName: 'main',
+      eventSelectors: [{ readWriteType: 'WriteOnly', includeManagementEvents: false }],
+    };
+    const { findings } = loggingWindows(
+      [call('2024-05-13T01:00:00.000Z', 'PutEventSelectors', selectors)],
+      context,
+    );
+
+    expect(findings[0]?.kind).toBe('logging_narrowed');
+    expect(findings[0]?.cannot_see).toContain('Management events are no longer logged');
+    expect(findings[0]?.cannot_see).toContain('only WriteOnly events are logged');
+  });
+
+  it('ignores event selectors that log everything', () => {
+    const selectors = {
+      trailName: 'main',
+      eventSelectors: [{ readWriteType: 'All', includeManagementEvents: true }],
+    };
+    expect(
+      loggingWindows([call('2024-05-13T01:00:00.000Z', 'PutEventSelectors', selectors)], context)
+        .findings,
+    ).toEqual([]);
+  });
+
+  it('warns of a short lifecycle on a trail bucket and a log group', () => {
+    const lifecycle = {
+      bucketName: 'trail-bucket',
+      LifecycleConfiguration: { Rule: { Status: 'Enabled', Expiration: { Days: 1 } } },
+    };
+    const { findings, retention } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'PutBucketLifecycleConfiguration', lifecycle),
+        call('2024-05-13T02:00:00.000Z', 'PutRetentionPolicy', {
+          logGroupName: '/aws/eks/audit',
+          retentionInDays: 7,
+        }),
+        call('2024-05-13T03:00:00.000Z', 'PutRetentionPolicy', {
+          logGroupName: '/keep',
+          retentionInDays: 365,
+        }),
+      ],
+      context,
+    );
+
+    expect(findings.map((f) => [f.kind, f.resource, f.severity])).toEqual([
+      ['retention_shortened', 'trail-bucket', 'high'],
+      ['retention_shortened', '/aws/eks/audit', 'medium'],
+    ]);
+    expect(retention.map((w) => w.days)).toEqual([1, 7]);
+  });
+
+  it('reads only successful logging calls from the case', async () => {
+    const stop = (record: number, status: 'success' | 'failure') =>
+      testEvent(record, {
+        status,
+        api: {
+          service: 'cloudtrail.amazonaws.com',
+          operation: 'StopLogging',
+          request_id: null,
+          read_only: false,
+        },
+        raw: { eventName: 'StopLogging', requestParameters: { name: TRAIL } },
+      });
+    const calls = await onEvents(
+      [stop(0, 'failure'), stop(1, 'success'), testEvent(2)],
+      readLoggingCalls,
+    );
+
+    expect(calls.map((c) => [c.operation, c.request.name])).toEqual([['StopLogging', TRAIL]]);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Turns logging calls into windows: when logging was stopped or deleted (until it was started
+ * or created again, or until the end of the evidence), narrowed, or its retention shortened.
+ */
+import { capital, resourceOf, sameTarget, text } from './call-fields.ts';
+import type { LoggingCall } from './logging-calls.ts';
+import { trailLosses } from './logging-losses.ts';
+import { logDeletion, retentionChange } from './logging-retention.ts';
+import type { GapFinding, RetentionWarning } from './types.ts';
+import { WINDOW_RULES, type WindowRule } from './window-rules.ts';
+
+/** Inputs besides the calls: the end of the evidence and the buckets known to hold logs. */
+export interface WindowContext {
+  evidenceEnd: string | null;
+  /** Buckets that CloudTrail delivers to, from trail calls and digest files. */
+  trailBuckets: ReadonlySet<string>;
+}
+
+/** Builds the findings and the retention warnings that the logging calls show. */
+export function loggingWindows(
+  calls: readonly LoggingCall[],
+  context: WindowContext,
+): { findings: GapFinding[]; retention: RetentionWarning[] } {
+  const buckets = new Set(context.trailBuckets);
+  for (const call of calls) {
+    const bucket = text(call.request.s3BucketName);
+    if ((call.op === 'createtrail' || call.op === 'updatetrail') && bucket) buckets.add(bucket);
+  }
+
+  const findings: GapFinding[] = [];
+  const retention: RetentionWarning[] = [];
+  const lastSeen = new Map<string, number>();
+  calls.forEach((call, index) => {
+    if (isRepeat(call, lastSeen)) return;
+    const rule = WINDOW_RULES.find((r) => r.opens === call.op);
+    if (rule) findings.push(openWindow(rule, call, calls.slice(index + 1)));
+    findings.push(...narrowing(call, calls.slice(index + 1)));
+    const shortened = retentionChange(call, buckets);
+    if (shortened) {
+      findings.push(shortened.finding);
+      retention.push(shortened.warning);
+    }
+    const deleted = logDeletion(call, buckets);
+    if (deleted) findings.push(deleted);
+  });
+
+  return { findings, retention };
+}
+
+/** Calls of one operation on one target this close together are one change, in ms. */
+const REPEAT_MS = 5 * 60_000;
+
+// Azure writes a Started and a Succeeded entry for one operation, and clients retry, so a
+// call repeated on the same target within minutes is not a second change.
+function isRepeat(call: LoggingCall, lastSeen: Map<string, number>): boolean {
+  const key = [call.source, call.op, call.account, resourceOf(call) ?? call.region].join('|');
+  const time = Date.parse(call.time);
+  const previous = lastSeen.get(key);
+  lastSeen.set(key, time);
+  return previous !== undefined && time - previous <= REPEAT_MS;
+}
+
+function openWindow(rule: WindowRule, call: LoggingCall, later: LoggingCall[]): GapFinding {
+  const resource = resourceOf(call);
+  const close = later.find(
+    (next) => rule.closes.includes(next.op) && sameTarget(next, call, resource),
+  );
+  const end = close?.time ?? null;
+  const until = end === null ? 'still so at the end of the evidence' : `until ${end}`;
+
+  return {
+    kind: rule.kind,
+    severity: 'high',
+    source: call.source,
+    account: call.account,
+    region: call.region,
+    resource,
+    start: call.time,
+    end,
+    event_uids: [call.uid, ...(close ? [close.uid] : [])],
+    summary:
+      `${call.operation} at ${call.time}${call.actor ? ` by ${call.actor}` : ''}: ` +
+      `${rule.what}${resource ? ` (${resource})` : ''}, ${until}` +
+      `${close ? ` (${close.operation})` : ''}.`,
+    cannot_see: `${capital(rule.cannotSee)}, from ${call.time}${end ? ` to ${end}` : ' on'}.`,
+  };
+}
+
+// Trail settings that make a trail log less: each returns what is no longer logged.
+function narrowing(call: LoggingCall, later: LoggingCall[]): GapFinding[] {
+  const losses = trailLosses(call);
+  if (losses.length === 0) return [];
+
+  const resource = resourceOf(call);
+  const close = later.find((next) => next.op === call.op && sameTarget(next, call, resource));
+  const end = close?.time ?? null;
+
+  return [
+    {
+      kind: 'logging_narrowed',
+      severity: 'high',
+      source: call.source,
+      account: call.account,
+      region: call.region,
+      resource,
+      start: call.time,
+      end,
+      event_uids: [call.uid, ...(close ? [close.uid] : [])],
+      summary:
+        `${call.operation} at ${call.time}${call.actor ? ` by ${call.actor}` : ''} narrowed ` +
+        `${resource ?? 'what is logged'}: ${losses.join('; ')}` +
+        `${end ? `, until the next ${call.operation} at ${end}` : ', with no later change in the evidence'}.`,
+      cannot_see: `${capital(losses.join('; '))}, from ${call.time}${end ? ` to ${end}` : ' on'}.`,
+    },
+  ];
+}
