@@ -2,6 +2,7 @@
  * The DDL of `case.duckdb`. Every statement is idempotent, so opening an existing case runs them
  * all again without harm; a later schema change adds statements here rather than editing one.
  */
+import { ENTITY_SCHEMA } from '../analyze/entities/schema.ts';
 import { EVENT_COLUMNS } from './event-row.ts';
 
 const eventColumns = EVENT_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  ');
@@ -70,4 +71,5 @@ export const SCHEMA: readonly string[] = [
   command VARCHAR NOT NULL,
   details JSON NOT NULL
 )`,
+  ...ENTITY_SCHEMA,
 ];
