@@ -2,9 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerEntities } from './commands/entities.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerScope } from './commands/scope.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTimeline } from './commands/timeline.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -35,6 +37,8 @@ export function buildProgram(context: CommandContext): Command {
   registerSources(program, context);
   registerRules(program, context);
   registerHunt(program, context);
+  registerEntities(program, context);
+  registerScope(program, context);
   for (const command of program.commands) command.exitOverride();
 
   return program;

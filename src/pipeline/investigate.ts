@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { extractCaseEntities } from '../analyze/entities/index.ts';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
 import type { Logger } from '../core/logger.ts';
@@ -79,6 +80,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('correlations');
     await runCaseAnalytics(db, run);
     timer('analytics');
+    await extractCaseEntities(db);
+    timer('entities');
     progress.stop();
 
     const report = await buildReport(db, run);

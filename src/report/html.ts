@@ -1,5 +1,6 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { attackHtml } from './attack-vector-render.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
@@ -62,7 +63,7 @@ ${table(
 ${coverageHtml(data)}
 <h2>Findings</h2>
 ${findingsTable(data)}
-<h2>Attack timeline</h2>
+${attackHtml(data.attack)}<h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}
 <h2>Rejected records</h2>
 <p>Total: ${data.rejected_total}${data.rejected_total > data.rejected.length ? `; the first ${data.rejected.length} are listed` : ''}.</p>

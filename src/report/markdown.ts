@@ -1,5 +1,6 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { attackMarkdown } from './attack-vector-render.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { runFigures } from './run-figures.ts';
 import { streamLabel } from './stream-label.ts';
@@ -62,6 +63,7 @@ export function renderMarkdown(data: ReportData): string {
     '## Findings',
     '',
     ...findingSections(data),
+    ...attackMarkdown(data.attack),
     '## Attack timeline',
     '',
     ...table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells)),

@@ -1,6 +1,7 @@
 import type { Level } from '../detect/types.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
+import type { AttackSection } from './attack-vector.ts';
 import type { CoverageRow } from './coverage.ts';
 
 /** One source format in the report: record counts and the time range of its stored events. */
@@ -51,6 +52,8 @@ export interface ReportData {
   findings: Finding[];
   /** Number of findings per severity. */
   severity_counts: Record<Level, number>;
+  /** Compromised credentials, their initial-access verdicts and the attack chain. */
+  attack?: AttackSection;
   /** Detected events in time order, capped at `ATTACK_TIMELINE_LIMIT`. */
   attack_timeline: TimelineHighlight[];
   /** Rejected records by file and index, capped at `REJECTED_LIMIT`. */

@@ -79,19 +79,25 @@ export async function scopeDataRead(
   const found = await rows(
     connection,
     `WITH reads AS (
-      SELECT api_operation AS op,
+      SELECT uid AS event, api_operation AS op,
         unnest(json_transform(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
         coalesce(nullif(dst_bytes, 0),
           try_cast(json_extract_string(raw, '$.additionalEventData.bytesTransferredOut') AS DOUBLE))
           AS bytes,
         try_cast(json_extract_string(raw, '$.object_size') AS DOUBLE) AS size
       ${IN_SCOPE} AND status = 'success' AND api_operation IN ${DATA_READS}
+    ),
+    -- CloudTrail names an object twice, as an ARN and as bucket/key: one per event and type.
+    per_event AS (
+      SELECT event, coalesce(r.type, 'resource') AS type, op,
+        arg_max(r.uid, starts_with(r.uid, 'arn:')) AS resource,
+        any_value(bytes) AS bytes, any_value(size) AS size
+      FROM reads
+      WHERE r.uid IS NOT NULL AND coalesce(r.type, '') NOT IN ('AWS::S3::Bucket')
+      GROUP BY ALL
     )
-    SELECT r.uid AS resource, coalesce(r.type, 'resource') AS type, op, count(*) AS n,
-      sum(bytes) AS bytes, sum(size) AS size
-    FROM reads
-    WHERE r.uid IS NOT NULL AND coalesce(r.type, '') NOT IN ('AWS::S3::Bucket')
-    GROUP BY ALL ORDER BY resource, op LIMIT ${limit}`,
+    SELECT resource, type, op, count(*) AS n, sum(bytes) AS bytes, sum(size) AS size
+    FROM per_event GROUP BY ALL ORDER BY resource, op LIMIT ${limit}`,
   );
   return found.map((row) => ({
     resource: String(row.resource),

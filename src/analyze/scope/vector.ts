@@ -135,8 +135,8 @@ function judge(row: Row, key: string | null, origin: Origin | null, prior: numbe
     const how = row.workstation === true ? ' with a workstation user agent' : '';
     return make(
       'instance_credentials_used_outside',
-      `Instance-role credentials ${key ?? ''} of ${principal} were used from ${from}${how}, ` +
-        'outside the EC2 instance they were issued to.',
+      `Instance-role credentials${key === null ? '' : ` ${key}`} of ${roleAndSession(principal)} ` +
+        `were used from ${from}${how}, outside the EC2 instance they were issued to.`,
       [origin?.uid ?? null],
     );
   }
@@ -179,4 +179,10 @@ function judge(row: Row, key: string | null, origin: Origin | null, prior: numbe
     'undetermined',
     `${principal}${key === null ? '' : ` (key ${key})`} acted from ${from}; the evidence does not show how access began.`,
   );
+}
+
+/** `role R (session S)` for an assumed-role session ARN, else the principal itself. */
+function roleAndSession(principal: string | null): string {
+  const match = /:assumed-role\/([^/]+)\/(.+)$/.exec(principal ?? '');
+  return match ? `role ${match[1]} (session ${match[2]})` : String(principal);
 }
