@@ -2,8 +2,10 @@
  * `hunt`: runs Sigma rules in SQL over a case already ingested, adds their detections and
  * rules to the case, records the run in the audit trail and writes the reports again.
  */
+
 import os from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { extractCaseEntities } from '../analyze/entities/index.ts';
 import { readCaseInfo } from '../case/case-dir.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -102,6 +104,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       rules_not_run: problems.length,
       detections_added: added,
     });
+    // Entities depend on events only; extracting here fills them for a case ingested without.
+    await extractCaseEntities(db);
     const report = await buildReport(db, null);
     const { files } = await writeReports(options.caseDir, report, db);
     const seconds = Math.round(performance.now() - started) / 1000;
