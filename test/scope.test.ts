@@ -75,7 +75,7 @@ describe('scope on the demo case', () => {
 });
 
 describe('scope on real logs', () => {
-  it('finds instance-role credential theft without the admin in the EC2 proxy case', async () => {
+  it('finds stolen instance-role credentials, not the admin', async () => {
     const caseDir = path.join(await tempDir('cloudcase-scope-otrf-'), 'case');
     const dir = path.join(LOGS, 'otrf-aws-ec2-proxy-s3-exfiltration');
     await investigate([path.join(dir, 'derived_cloudtrail_records.json')], caseDir);
@@ -94,7 +94,7 @@ describe('scope on real logs', () => {
     expect(result.identities.map((i) => i.value).join(' ')).not.toContain('pedro');
   }, 60_000);
 
-  it('covers CloudTrail, S3 access and VPC flow for the compromised-root attacker address', async () => {
+  it('covers three log sources for the root attacker address', async () => {
     const caseDir = path.join(await tempDir('cloudcase-scope-root-'), 'case');
     const dir = path.join(LOGS, 'panther-test-scenarios/compromised-root-creds/native');
     await investigate([dir], caseDir);

@@ -38,8 +38,8 @@ export function indicatorPredicate(indicator: Indicator): {
   }
 }
 
-// An identity is its ARN, uid, name or session; a role ARN or name also stands for its
-// sessions; an email also stands for the identities linked to it.
+// An identity matches its ARN, uid, name or session. A role ARN or name also selects the
+// role's sessions, and an email the identities linked to it.
 function identitySql(): string {
   return `(lower(actor_uid) = $v OR lower(actor_name) = $v OR lower(actor_session) = $v
     OR lower(actor_uid) LIKE $session
