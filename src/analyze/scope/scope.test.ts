@@ -115,6 +115,13 @@ describe('scopeOf', () => {
     expect(result.vector[0]?.summary).toContain('after 2 successful calls');
   });
 
+  it('leaves a key without detections undetermined', async () => {
+    const result = await scope({ kind: 'key', value: 'AKIABOB0000000000001' });
+
+    expect(result.vector.map((v) => v.verdict)).toEqual(['undetermined']);
+    expect(result.vector[0]?.summary).toContain('no detection fired');
+  });
+
   it('does not follow the actors that touched a resource', async () => {
     const result = await scope({ kind: 'resource', value: `${BUCKET}/a.csv` });
 

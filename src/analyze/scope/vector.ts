@@ -105,21 +105,54 @@ async function priorUse(
   return Number(found?.n ?? 0);
 }
 
+/** What the checks read about one credential. */
+interface Facts {
+  row: Row;
+  key: string | null;
+  principal: string | null;
+  /** The source of the earliest suspicious event, in words. */
+  from: string;
+  origin: Origin | null;
+  /** Successful earlier calls of the credential from other sources. */
+  prior: number;
+  flagged: boolean;
+}
+
+/** A verdict with its summary and the uids of events that support it beyond the first. */
+type Finding = [VectorVerdict, string, (string | null)[]];
+
+// Checked in order; the first that applies gives the verdict.
+const CHECKS: ((facts: Facts) => Finding | null)[] = [
+  instanceCredentials,
+  leakedKey,
+  consoleWithoutMfa,
+  federatedLogin,
+  publicExposure,
+];
+
 function judge(row: Row, key: string | null, origin: Origin | null, prior: number): AttackVector {
-  const principal = text(row.principal);
+  const flaggedUids = Array.isArray(row.flagged_uids) ? row.flagged_uids.map(String) : [];
   const src = text(row.first_src);
-  const from = src === null ? 'an unrecorded source' : src;
-  const flagged = Array.isArray(row.flagged_uids) ? row.flagged_uids.map(String) : [];
+  const facts: Facts = {
+    row,
+    key,
+    principal: text(row.principal),
+    from: src ?? 'an unrecorded source',
+    origin,
+    prior,
+    flagged: flaggedUids.length > 0,
+  };
+  const [verdict, summary, extra] = CHECKS.reduce<Finding | null>(
+    (found, check) => found ?? check(facts),
+    null,
+  ) ?? ['undetermined', undetermined(facts), []];
   const firstUid = String(row.first_uid);
-  const evidence = (...uids: (string | null)[]): string[] =>
-    [...new Set([...uids.filter((u): u is string => u !== null), firstUid, ...flagged])].slice(
-      0,
-      MAX_EVIDENCE,
-    );
-  const make = (verdict: VectorVerdict, summary: string, extra: (string | null)[] = []) => ({
+  const supporting = [...extra.filter((uid): uid is string => uid !== null), firstUid];
+
+  return {
     verdict,
     access_key: key,
-    identity: principal,
+    identity: facts.principal,
     summary,
     first_suspicious: {
       time: iso(row.t0),
@@ -127,58 +160,83 @@ function judge(row: Row, key: string | null, origin: Origin | null, prior: numbe
       operation: text(row.first_op),
       source: src,
     },
-    evidence: evidence(...extra),
-  });
+    evidence: [...new Set([...supporting, ...flaggedUids])].slice(0, MAX_EVIDENCE),
+  };
+}
 
-  const instance = origin?.actor === 'ec2.amazonaws.com' || INSTANCE_SESSION.test(principal ?? '');
-  if (instance && row.from_address === true) {
-    const how = row.workstation === true ? ' with a workstation user agent' : '';
-    return make(
-      'instance_credentials_used_outside',
-      `Instance-role credentials${key === null ? '' : ` ${key}`} of ${roleAndSession(principal)} ` +
-        `were used from ${from}${how}, outside the EC2 instance they were issued to.`,
-      [origin?.uid ?? null],
-    );
-  }
-  if (key?.startsWith('AKIA')) {
-    const history =
-      prior > 0
-        ? `after ${prior} successful calls from its usual sources`
-        : 'with no earlier use in the evidence';
-    return make(
-      'leaked_long_term_key',
-      `Long-term access key ${key} of ${principal} was used from ${from}, a new source, ${history}.`,
-    );
-  }
-  if (row.login_uid !== null) {
-    const failures = Number(row.failed_logins);
-    const after = failures > 0 ? ` after ${failures} failed sign-ins` : '';
-    return make(
-      'console_login_without_mfa',
-      `${principal} signed in to the console without MFA from ${from}${after}.`,
-      [text(row.login_uid)],
-    );
-  }
+// Needs a workstation user agent or a detection: an instance calling from its own public
+// address is also a call "from an address".
+function instanceCredentials(facts: Facts): Finding | null {
+  const { row, key, origin } = facts;
+  const instance =
+    origin?.actor === 'ec2.amazonaws.com' || INSTANCE_SESSION.test(facts.principal ?? '');
+  const outside = row.workstation === true || facts.flagged;
+  if (!instance || row.from_address !== true || !outside) return null;
+
+  const how = row.workstation === true ? ' with a workstation user agent' : '';
+  return [
+    'instance_credentials_used_outside',
+    `Instance-role credentials${key === null ? '' : ` ${key}`} of ` +
+      `${roleAndSession(facts.principal)} were used from ${facts.from}${how}, outside the ` +
+      'EC2 instance they were issued to.',
+    [origin?.uid ?? null],
+  ];
+}
+
+function leakedKey(facts: Facts): Finding | null {
+  if (!facts.key?.startsWith('AKIA') || !facts.flagged) return null;
+
+  const history =
+    facts.prior > 0
+      ? `a new source, after ${facts.prior} successful calls from its usual sources`
+      : 'with no earlier use in the evidence';
+  return [
+    'leaked_long_term_key',
+    `Long-term access key ${facts.key} of ${facts.principal} was used from ${facts.from}, ${history}.`,
+    [],
+  ];
+}
+
+function consoleWithoutMfa({ row, principal, from }: Facts): Finding | null {
+  if (row.login_uid === null) return null;
+
+  const failures = Number(row.failed_logins);
+  const after = failures > 0 ? ` after ${failures} failed sign-ins` : '';
+  return [
+    'console_login_without_mfa',
+    `${principal} signed in to the console without MFA from ${from}${after}.`,
+    [text(row.login_uid)],
+  ];
+}
+
+function federatedLogin({ row, origin, principal, from }: Facts): Finding | null {
+  const operation = origin?.operation;
   const federatedOrigin =
-    origin?.operation === 'AssumeRoleWithSAML' || origin?.operation === 'AssumeRoleWithWebIdentity';
-  if (row.federated_uid !== null || federatedOrigin) {
-    return make(
-      'federated_login_anomaly',
-      `${principal} signed in through a federated identity provider from ${from}.`,
-      [text(row.federated_uid), federatedOrigin ? (origin?.uid ?? null) : null],
-    );
-  }
-  if (row.anonymous_uid !== null) {
-    return make(
-      'public_exposure',
-      `Anonymous requests reached a resource from ${from}: it is exposed to the public.`,
-      [text(row.anonymous_uid)],
-    );
-  }
-  return make(
-    'undetermined',
-    `${principal}${key === null ? '' : ` (key ${key})`} acted from ${from}; the evidence does not show how access began.`,
-  );
+    operation === 'AssumeRoleWithSAML' || operation === 'AssumeRoleWithWebIdentity';
+  if (row.federated_uid === null && !federatedOrigin) return null;
+
+  return [
+    'federated_login_anomaly',
+    `${principal} signed in through a federated identity provider from ${from}.`,
+    [text(row.federated_uid), federatedOrigin ? (origin?.uid ?? null) : null],
+  ];
+}
+
+function publicExposure({ row, from }: Facts): Finding | null {
+  if (row.anonymous_uid === null) return null;
+
+  return [
+    'public_exposure',
+    `Anonymous requests reached a resource from ${from}, so it is exposed to the public.`,
+    [text(row.anonymous_uid)],
+  ];
+}
+
+function undetermined({ principal, key, from, flagged }: Facts): string {
+  const who = `${principal}${key === null ? '' : ` (key ${key})`}`;
+  const why = flagged ? 'the evidence does not show how access began' : 'no detection fired on it';
+
+  return `${who} acted from ${from}, but ${why}.`;
 }
 
 /** `role R (session S)` for an assumed-role session ARN, else the principal itself. */
