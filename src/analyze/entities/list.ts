@@ -25,15 +25,24 @@ export interface EntityRow {
   last_seen: string;
   events: number;
   sources: string[];
-  /** For an access key, the call that created it, when the case holds it. */
-  origin: { operation: string; event_uid: string; actor: string | null; time: string } | null;
+  /**
+   * For an access key, the call that created it, when the case holds it. `key` is the key that
+   * signed that call, so following it walks a role chain back to its first credential.
+   */
+  origin: {
+    operation: string;
+    event_uid: string;
+    actor: string | null;
+    key: string | null;
+    time: string;
+  } | null;
 }
 
 const SQL = `SELECT e.type, e.value, e.kind, e.name,
   epoch_ms(e.first_seen) AS f, epoch_ms(e.last_seen) AS l, e.events, e.sources,
   (SELECT list(o.value ORDER BY o.value) FROM entities o
     WHERE o.type = 'identity' AND o.person = e.person AND o.value <> e.value) AS linked,
-  c.origin_operation, c.origin_uid, c.origin_actor, epoch_ms(c.origin_time) AS ot
+  c.origin_operation, c.origin_uid, c.origin_actor, c.origin_key, epoch_ms(c.origin_time) AS ot
 FROM entities e
 LEFT JOIN credentials c ON e.type = 'access_key' AND c.access_key = e.value
 WHERE $type IS NULL OR e.type = $type
@@ -66,6 +75,7 @@ export async function listEntities(
             operation: String(row.origin_operation),
             event_uid: String(row.origin_uid),
             actor: text(row.origin_actor),
+            key: text(row.origin_key),
             time: iso(row.ot),
           },
   }));

@@ -66,7 +66,17 @@ export function missingTables(error: unknown): never {
   throw error;
 }
 
-const HEADER = ['type', 'kind', 'value', 'name', 'events', 'first seen', 'last seen', 'sources'];
+const HEADER = [
+  'type',
+  'kind',
+  'value',
+  'name',
+  'events',
+  'first seen',
+  'last seen',
+  'sources',
+  'origin',
+];
 
 /** The entities as an aligned text table, every cell escaped for the terminal. */
 export function renderEntities(found: readonly EntityRow[]): string {
@@ -80,8 +90,15 @@ export function renderEntities(found: readonly EntityRow[]): string {
     row.first_seen.slice(0, 19),
     row.last_seen.slice(0, 19),
     row.sources.join(','),
+    originText(row.origin),
   ]);
   return textTable(HEADER, cells);
+}
+
+function originText(origin: EntityRow['origin']): string {
+  if (origin === null) return '';
+  const by = origin.key ?? origin.actor;
+  return by === null ? origin.operation : `${origin.operation} by ${by}`;
 }
 
 /** Pads columns to a common width; cells are escaped and cut to `maxWidth` characters. */
