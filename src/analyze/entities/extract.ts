@@ -5,10 +5,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   CREATED_KEY_SQL,
+  CREATED_PRINCIPAL_SQL,
   IDENTITY_KIND_SQL,
   IP_KIND_SQL,
   KEY_CREATING_IN,
   PERSON_SQL,
+  PRINCIPAL_CREATING_IN,
   ROLE_OF_SESSION_SQL,
   SOURCE_SQL,
 } from './sql.ts';
@@ -57,35 +59,56 @@ SELECT 'user_agent', user_agent, 'user_agent', NULL, NULL, min(time), max(time),
   list(DISTINCT source ORDER BY source)
 FROM events WHERE user_agent IS NOT NULL AND user_agent <> '' GROUP BY user_agent`;
 
+// Grouped by source first: one list of a few sources per resource costs far less than a
+// DISTINCT list aggregate over each of the many resources that S3 data events name.
 const RESOURCES = `INSERT INTO entities
 WITH touched AS (
   SELECT unnest(json_transform(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
     time, source
   FROM events WHERE resources IS NOT NULL AND resources <> '[]'
+),
+per_source AS (
+  SELECT r.uid AS uid, r.type AS type, source, min(time) AS first_seen, max(time) AS last_seen,
+    count(*) AS events
+  FROM touched WHERE r.uid IS NOT NULL GROUP BY ALL
 )
-SELECT 'resource', r.uid, coalesce(r.type, 'resource'), NULL, NULL, min(time), max(time),
-  count(*), list(DISTINCT source ORDER BY source)
-FROM touched WHERE r.uid IS NOT NULL GROUP BY r.uid, r.type`;
+SELECT 'resource', uid, coalesce(type, 'resource'), NULL, NULL, min(first_seen), max(last_seen),
+  sum(events), list_sort(list(source))
+FROM per_source GROUP BY uid, type`;
 
-// A console session's key has no creating call in the log; its events carry the session's
+const KEY_USE = `CREATE OR REPLACE TEMP TABLE entity_key_use AS
+SELECT actor_access_key AS access_key, mode(actor_uid) AS principal,
+  min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
+  arg_min(actor_uid, time) AS first_actor, arg_min(uid, time) AS first_uid
+FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
+
+// The one pass over the original records. Reading `raw` costs about as much as scanning all of
+// it, so every field taken from it is taken here: what each creating call returned, and the
+// session creation time on the first event of each temporary key.
+const ISSUED = `CREATE OR REPLACE TEMP TABLE entity_issued AS
+SELECT uid, time, api_operation, actor_uid, actor_access_key, ${SOURCE_SQL} AS src,
+  CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END AS created_key,
+  CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END
+    AS created_principal,
+  try_cast(json_extract_string(raw, '$.userIdentity.sessionContext.attributes.creationDate')
+    AS TIMESTAMP) AS session_created
+FROM events
+WHERE (status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
+    OR api_operation IN ${PRINCIPAL_CREATING_IN}))
+  OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
+
+// A console session's key has no creating call in the log. Its events carry the session's
 // creation time instead, which is within seconds of the sign-in that began it.
 const CREDENTIALS = `INSERT INTO credentials
-WITH used AS (
-  SELECT actor_access_key AS access_key, mode(actor_uid) AS principal,
-    min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
-    arg_min(actor_uid, time) AS first_actor,
-    arg_min(try_cast(json_extract_string(raw,
-      '$.userIdentity.sessionContext.attributes.creationDate') AS TIMESTAMP), time) AS created
-  FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key
+WITH origin AS (
+  SELECT created_key AS access_key, uid, api_operation, time, actor_uid, actor_access_key, src
+  FROM entity_issued WHERE created_key IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY created_key ORDER BY time, uid) = 1
 ),
-created AS (
-  SELECT ${CREATED_KEY_SQL} AS access_key, uid, api_operation, time, actor_uid,
-    actor_access_key, ${SOURCE_SQL} AS src
-  FROM events WHERE api_operation IN ${KEY_CREATING_IN} AND status = 'success'
-),
-origin AS (
-  SELECT * FROM created WHERE access_key IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY access_key ORDER BY time, uid) = 1
+session_starts AS (
+  SELECT u.access_key, u.first_actor, i.session_created AS created
+  FROM entity_key_use u JOIN entity_issued i ON i.uid = u.first_uid
+  WHERE starts_with(u.access_key, 'ASIA') AND u.access_key NOT IN (SELECT access_key FROM origin)
 ),
 logins AS (
   SELECT uid, time, actor_uid, actor_access_key, ${SOURCE_SQL} AS src
@@ -94,10 +117,8 @@ logins AS (
 console AS (
   SELECT u.access_key, l.uid, 'ConsoleLogin' AS api_operation, l.time, l.actor_uid,
     l.actor_access_key, l.src
-  FROM used u JOIN logins l ON l.actor_uid = u.first_actor
+  FROM session_starts u JOIN logins l ON l.actor_uid = u.first_actor
     AND l.time BETWEEN u.created - INTERVAL 5 MINUTE AND u.created + INTERVAL 5 MINUTE
-  WHERE starts_with(u.access_key, 'ASIA')
-    AND u.access_key NOT IN (SELECT access_key FROM origin)
   QUALIFY row_number() OVER (PARTITION BY u.access_key
     ORDER BY abs(epoch_ms(l.time) - epoch_ms(u.created)), l.uid) = 1
 ),
@@ -108,18 +129,29 @@ SELECT coalesce(u.access_key, o.access_key),
     ELSE 'other' END,
   u.principal, coalesce(u.first_seen, o.time), coalesce(u.last_seen, o.time),
   coalesce(u.events, 0), o.uid, o.api_operation, o.time, o.actor_uid, o.actor_access_key, o.src
-FROM used u FULL JOIN origins o ON o.access_key = u.access_key`;
+FROM entity_key_use u FULL JOIN origins o ON o.access_key = u.access_key`;
+
+const PRINCIPALS = `INSERT INTO created_principals
+SELECT created_principal, uid, api_operation, time FROM entity_issued
+WHERE created_principal IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY created_principal ORDER BY time, uid) = 1`;
 
 /** Statements of one extraction, in order. */
 const STATEMENTS = [
   'DELETE FROM entities',
   'DELETE FROM credentials',
+  'DELETE FROM created_principals',
   IDENTITIES,
   KEYS,
   IPS,
   AGENTS,
   RESOURCES,
+  KEY_USE,
+  ISSUED,
   CREDENTIALS,
+  PRINCIPALS,
+  'DROP TABLE entity_key_use',
+  'DROP TABLE entity_issued',
 ];
 
 /** Counts of what `extractEntities` stored. */

@@ -1,7 +1,7 @@
 /**
  * The tables that entity extraction fills: `entities` (identities, access keys, addresses, user
- * agents and resources with first seen, last seen and counts) and `credentials` (each access key
- * with the call that created it, when the case holds that call).
+ * agents and resources with first seen, last seen and counts), `credentials` (each access key
+ * with the call that created it, when the case holds that call) and `created_principals`.
  */
 
 /** DDL of the entity tables; idempotent, so a case opened again keeps its rows. */
@@ -34,5 +34,12 @@ export const ENTITY_SCHEMA: readonly string[] = [
   origin_actor VARCHAR,
   origin_key VARCHAR,
   origin_src VARCHAR
+)`,
+  // Users and federated users that a call created or gave a password, with that call.
+  `CREATE TABLE IF NOT EXISTS created_principals (
+  principal VARCHAR NOT NULL,
+  origin_uid VARCHAR NOT NULL,
+  origin_operation VARCHAR NOT NULL,
+  origin_time TIMESTAMP NOT NULL
 )`,
 ];

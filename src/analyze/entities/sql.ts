@@ -13,13 +13,14 @@ export const KEY_CREATING_OPERATIONS = [
   'CreateAccessKey',
 ] as const;
 
-/** Operations that create a principal or give one a way in, each naming it in the response. */
+/**
+ * Operations that create a principal or give one a way in, each naming it in the response.
+ * Assumed-role sessions are left out: a session name can be reused by later, unrelated
+ * sessions, while the key that an STS call returned is unique to its session.
+ */
 export const PRINCIPAL_CREATING_OPERATIONS = [
   'CreateUser',
   'CreateLoginProfile',
-  'AssumeRole',
-  'AssumeRoleWithSAML',
-  'AssumeRoleWithWebIdentity',
   'GetFederationToken',
 ] as const;
 
@@ -36,13 +37,11 @@ export const CREATED_KEY_SQL = `coalesce(
   json_extract_string(raw, '$.responseElements.accessKey.accessKeyId'))`;
 
 /**
- * The principal ARN a successful creating call returned: the new user, the assumed-role
- * session or the federated user. A login profile names only the user, whose ARN is built from
- * the caller's account.
+ * The principal ARN a successful creating call returned: the new user or the federated user. A
+ * login profile names only the user, whose ARN is built from the caller's account.
  */
 export const CREATED_PRINCIPAL_SQL = `coalesce(
   json_extract_string(raw, '$.responseElements.user.arn'),
-  json_extract_string(raw, '$.responseElements.assumedRoleUser.arn'),
   json_extract_string(raw, '$.responseElements.federatedUser.arn'),
   CASE WHEN api_operation = 'CreateLoginProfile' AND cloud_account IS NOT NULL
     THEN 'arn:aws:iam::' || cloud_account || ':user/' ||

@@ -4,32 +4,23 @@
  * events create joins in turn, until nothing new appears.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CREATED_KEY_SQL, CREATED_PRINCIPAL_SQL, KEY_CREATING_IN } from '../entities/sql.ts';
 import type { CreatedGrant } from './types.ts';
 import { iso, rows } from './values.ts';
 
 /** Rounds of expansion at most; each round follows one more generation of created access. */
 const MAX_ROUNDS = 16;
 
-// Assumed-role session ARNs are left out of the principals followed: a session name can be
-// reused by later, unrelated sessions, while the key a call returned is unique to it.
-const PRINCIPAL_OPERATIONS = "('CreateUser', 'CreateLoginProfile', 'GetFederationToken')";
-
+// Entity extraction recorded which call created each key and principal, so following them
+// reads those small tables, never the original records.
 const GRANTS = `INSERT INTO scope_grants
-SELECT kind, value, min(time), arg_min(api_operation, time), arg_min(uid, time) FROM (
-  SELECT 'key' AS kind, ${CREATED_KEY_SQL} AS value, time, api_operation, uid
-  FROM events
-  WHERE api_operation IN ${KEY_CREATING_IN} AND status = 'success'
-    AND uid IN (SELECT uid FROM scope_events)
+SELECT * FROM (
+  SELECT 'key' AS kind, access_key AS value, origin_time AS since, origin_operation, origin_uid
+  FROM credentials WHERE origin_uid IN (SELECT uid FROM scope_events)
   UNION ALL
-  SELECT 'principal', ${CREATED_PRINCIPAL_SQL}, time, api_operation, uid
-  FROM events
-  WHERE api_operation IN ${PRINCIPAL_OPERATIONS} AND status = 'success'
-    AND uid IN (SELECT uid FROM scope_events)
+  SELECT 'principal', principal, origin_time, origin_operation, origin_uid
+  FROM created_principals WHERE origin_uid IN (SELECT uid FROM scope_events)
 ) created
-WHERE value IS NOT NULL
-  AND (kind, value) NOT IN (SELECT (kind, value) FROM scope_grants)
-GROUP BY kind, value`;
+WHERE (kind, value) NOT IN (SELECT (kind, value) FROM scope_grants)`;
 
 const FOLLOW = `INSERT INTO scope_events
 SELECT e.uid FROM events e

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuleMeta } from '../../detect/types.ts';
 import { CaseDb } from '../../store/index.ts';
+import { extractCaseEntities } from '../entities/index.ts';
 import { call, user } from '../entities/test-calls.ts';
 import { caseWithEvents } from '../test-case.ts';
 import { type Indicator, type ScopeOptions, scopeOf } from './index.ts';
@@ -67,6 +68,7 @@ beforeAll(async () => {
     const flagged = EVENTS[2];
     if (flagged === undefined) throw new Error('missing event');
     await db.insertMatches([{ rule_id: RULE.id, event_uid: flagged.uid, time: flagged.time }]);
+    await extractCaseEntities(db);
   } finally {
     await db.close();
   }

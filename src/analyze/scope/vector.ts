@@ -40,8 +40,7 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
   arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
-    AND (actor_mfa = false OR json_extract_string(raw, '$.additionalEventData.MFAUsed') = 'No'))
-    AS login_uid,
+    AND actor_mfa = false) AS login_uid,
   count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure') AS failed_logins,
   arg_min(uid, time) FILTER (source IN ('okta.system', 'azure.signin', 'gcp.audit')
     AND category = 'identity' AND status = 'success') AS federated_uid,
