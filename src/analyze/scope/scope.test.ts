@@ -44,6 +44,12 @@ const EVENTS = [
     readOnly: true,
     resources: [{ uid: `${BUCKET}/a.csv`, type: 'AWS::S3::Object' }],
   }),
+  call(7, {
+    hour: 54,
+    actor: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_01/carol',
+    key: 'ASIACAROL00000000001',
+    ip: OFFICE,
+  }),
 ];
 
 const RULE: RuleMeta = {
@@ -122,6 +128,12 @@ describe('scopeOf', () => {
 
     expect(result.vector.map((v) => v.verdict)).toEqual(['undetermined']);
     expect(result.vector[0]?.summary).toContain('no detection fired');
+  });
+
+  it('takes a role name for its sessions', async () => {
+    const result = await scope({ kind: 'identity', value: 'AWSReservedSSO_Admin_01' });
+
+    expect(result.event_list.map((e) => e.uid)).toEqual(uids([7]));
   });
 
   it('does not follow the actors that touched a resource', async () => {

@@ -42,7 +42,7 @@ export function indicatorPredicate(indicator: Indicator): {
 // role's sessions, and an email the identities linked to it.
 function identitySql(): string {
   return `(lower(actor_uid) = $v OR lower(actor_name) = $v OR lower(actor_session) = $v
-    OR lower(actor_uid) LIKE $session
+    OR lower(actor_uid) LIKE $session ESCAPE '\\'
     OR actor_uid IN (SELECT value FROM entities WHERE type = 'identity' AND person = $v))`;
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ENTITY_TYPES, type EntityRow, listEntities } from '../../analyze/entities/list.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
@@ -25,11 +25,7 @@ export function registerEntities(program: Command, context: CommandContext): voi
     .option('--limit <n>', 'list at most this many entities (default 10000)', (value: string) => {
       const count = Number(value);
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(count)) {
-        throw new CloudcaseError(
-          'invalid_limit',
-          'expected a whole number for --limit',
-          EXIT.usage,
-        );
+        throw new InvalidArgumentError('expected a whole number of entities, from 0 to 2^53 - 1');
       }
       return count;
     })
