@@ -51,7 +51,7 @@ export function registerEntities(program: Command, context: CommandContext): voi
 export function missingTables(error: unknown): never {
   if (
     error instanceof Error &&
-    /Table with name (entities|credentials) does not exist/.test(error.message)
+    /Table with name (entities|credentials|created_principals) does not exist/.test(error.message)
   ) {
     throw new CloudcaseError(
       'entities_missing',
