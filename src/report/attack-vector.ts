@@ -128,7 +128,8 @@ export const COMPROMISE_COLUMNS = [
   'dwell',
   'created',
   'changes',
-  'objects read',
+  'objects and secrets read',
+  'bytes read',
 ];
 
 /** The cells of one compromises row. */
@@ -142,6 +143,7 @@ export function compromiseCells(row: CompromiseSummary): (string | number | null
     row.created,
     row.changes,
     row.data_read,
+    row.bytes_read,
   ];
 }
 
