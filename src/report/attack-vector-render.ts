@@ -28,7 +28,7 @@ function mdTable(header: string[], rows: Cell[][]): string[] {
 
 const NOTHING = 'No credential has a detection of high severity or above.';
 
-/** The Markdown lines of the section, heading included. */
+/** Renders the section as Markdown lines, heading included. */
 export function attackMarkdown(section: AttackSection | undefined): string[] {
   if (section === undefined) return [];
   if (section.compromises.length === 0) return ['## Attack vector and chain', '', NOTHING, ''];
@@ -61,7 +61,7 @@ function htmlTable(header: string[], rows: Cell[][]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** The HTML of the section, heading included. */
+/** Renders the section as HTML, heading included. */
 export function attackHtml(section: AttackSection | undefined): string {
   if (section === undefined) return '';
   if (section.compromises.length === 0)

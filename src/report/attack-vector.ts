@@ -132,7 +132,7 @@ export const COMPROMISE_COLUMNS = [
   'bytes read',
 ];
 
-/** The cells of one compromises row. */
+/** Returns the cells of one compromises row. */
 export function compromiseCells(row: CompromiseSummary): (string | number | null)[] {
   return [
     `${row.indicator.kind} ${row.indicator.value}`,
@@ -150,7 +150,7 @@ export function compromiseCells(row: CompromiseSummary): (string | number | null
 /** Column names of the verdicts table. */
 export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'evidence'];
 
-/** The cells of one verdicts row. */
+/** Returns the cells of one verdicts row. */
 export function vectorCells(vector: AttackVector): (string | number | null)[] {
   return [
     vector.verdict.replace(/_/g, ' '),

@@ -5,7 +5,7 @@ import { iso, rows, text } from '../scope/values.ts';
 /** Entity types that `entities --type` takes. */
 export const ENTITY_TYPES = ['identity', 'access_key', 'ip', 'user_agent', 'resource'] as const;
 
-/** Which entities to list. */
+/** Filter of `listEntities`. */
 export interface EntityFilter {
   type?: (typeof ENTITY_TYPES)[number];
   /** Rows at most. Default 10,000. */
@@ -26,7 +26,7 @@ export interface EntityRow {
   events: number;
   sources: string[];
   /**
-   * For an access key, the call that created it, when the case holds it. `key` is the key that
+   * For an access key, the call that created it, when the case contains it. `key` is the key that
    * signed that call, so following it walks a role chain back to its first credential.
    */
   origin: {

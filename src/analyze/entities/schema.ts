@@ -1,7 +1,7 @@
 /**
  * The tables that entity extraction fills: `entities` (identities, access keys, addresses, user
  * agents and resources with first seen, last seen and counts), `credentials` (each access key
- * with the call that created it, when the case holds that call) and `created_principals`.
+ * with the call that created it, when the case contains that call) and `created_principals`.
  */
 
 /** DDL of the entity tables; idempotent, so a case opened again keeps its rows. */

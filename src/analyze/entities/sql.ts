@@ -48,9 +48,9 @@ export const CREATED_PRINCIPAL_SQL = `coalesce(
       json_extract_string(raw, '$.requestParameters.userName') END)`;
 
 /**
- * Where an event came from: its source IP address; for a call an AWS service made on the
- * principal's behalf, `service:` and the service name; otherwise `agent:` and the user agent's
- * first product token in lower case; `NULL` when the log records none of these.
+ * Source of an event: its source IP address. For a call an AWS service made on the principal's
+ * behalf, it is `service:` and the service name, otherwise `agent:` and the user agent's first
+ * product token in lower case. It is `NULL` when the log records none of these.
  */
 export const SOURCE_SQL = `coalesce(src_ip, 'service:' || src_domain,
   'agent:' || nullif(lower(regexp_extract(ltrim(user_agent, '['), '^[^/ (;,\\]]+')), ''))`;

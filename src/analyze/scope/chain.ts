@@ -78,7 +78,7 @@ function rank(tactic: string): number {
   return index < 0 ? TACTIC_ORDER.length : index;
 }
 
-/** One sentence per run of steps on the same tactic. */
+/** Writes one sentence per run of steps on the same tactic. */
 export function narrate(steps: readonly ChainStep[]): string[] {
   const sentences: string[] = [];
   let run: ChainStep[] = [];
@@ -113,7 +113,7 @@ function label(tactic: string): string {
   return tactic.replace(/-/g, ' ');
 }
 
-/** The last path segment of an ARN (`root` for a root ARN), or the whole uid otherwise. */
+/** Shortens an ARN to its last segment (`root` for a root ARN); other uids stay whole. */
 function shortActor(actor: string): string {
   const cut = actor.startsWith('arn:')
     ? Math.max(actor.lastIndexOf('/'), actor.lastIndexOf(':'))

@@ -154,7 +154,7 @@ export async function scopeChanges(connection: DuckDBConnection, limit: number):
   }));
 }
 
-/** The scope's events in time order, at most `limit`. */
+/** Lists the scope's events in time order, at most `limit`. */
 export async function scopeEventList(
   connection: DuckDBConnection,
   limit: number,

@@ -1,4 +1,4 @@
-/** What undoes a change an intruder made, by API operation. */
+/** Rollback steps for changes an intruder made, by API operation. */
 
 const ROLLBACK: Record<string, string> = {
   CreateUser: 'delete the user after removing its keys, policies and login profile',

@@ -16,7 +16,7 @@ export const SUSPICIOUS_LEVELS = "('medium', 'high', 'critical')";
  */
 const STANDING = 'INTERVAL 24 HOUR';
 
-/** The WHERE clause that selects the events of an indicator, with its parameters. */
+/** Builds the WHERE clause that selects the events of an indicator, with its parameters. */
 export function indicatorPredicate(indicator: Indicator): {
   sql: string;
   params: Record<string, string>;

@@ -20,7 +20,7 @@ export interface SourceUse {
 /**
  * How the indicator's own events were chosen. `all`: every event of the indicator. `suspicious`:
  * only events from sources where a detection of medium severity or above fired on the
- * indicator and that the indicator had not used successfully for a day before; the other
+ * indicator, unless the indicator had used the source successfully a day before. The other
  * sources are the indicator's usual activity and are listed in `excluded`.
  */
 export interface ScopeSplit {

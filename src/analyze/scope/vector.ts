@@ -104,7 +104,7 @@ async function priorUse(
   return Number(found?.n ?? 0);
 }
 
-/** What the checks read about one credential. */
+/** Facts about one credential that the verdict checks read. */
 interface Facts {
   row: Row;
   key: string | null;

@@ -74,7 +74,7 @@ const HEADER = [
   'origin',
 ];
 
-/** The entities as an aligned text table, every cell escaped for the terminal. */
+/** Renders the entities as an aligned text table, every cell escaped for the terminal. */
 export function renderEntities(found: readonly EntityRow[]): string {
   if (found.length === 0) return 'No entities.\n';
   const cells = found.map((row) => [

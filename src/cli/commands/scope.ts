@@ -82,7 +82,7 @@ function indicatorOf(flags: ScopeFlags): Indicator {
 
 const esc = sanitizeTerminalLine;
 
-/** The scope as text: totals, verdicts, what it touched, data read, changes and the chain. */
+/** Renders the scope as text: totals, verdicts, what it touched, data read, changes, chain. */
 export function renderScope(scope: ScopeResult): string {
   const { indicator } = scope;
   const out = [`Scope of ${indicator.kind} ${esc(indicator.value)}`, ''];
