@@ -50,6 +50,28 @@ const EVENTS = [
     key: 'ASIACAROL00000000001',
     ip: OFFICE,
   }),
+  call(8, {
+    hour: 51.5,
+    actor: user('backdoor'),
+    key: NEW_KEY,
+    ip: '198.51.100.4',
+    operation: 'AssumeRole',
+    raw: { responseElements: { credentials: { accessKeyId: 'ASIACHAIN00000000001' } } },
+  }),
+  call(9, {
+    hour: 52.5,
+    actor: 'arn:aws:sts::111122223333:assumed-role/admin/x',
+    key: 'ASIACHAIN00000000001',
+    ip: '198.51.100.4',
+    operation: 'AssumeRole',
+    raw: { responseElements: { credentials: { accessKeyId: 'ASIACHAIN00000000002' } } },
+  }),
+  call(10, {
+    hour: 53.5,
+    actor: 'arn:aws:sts::444455556666:assumed-role/audit/y',
+    key: 'ASIACHAIN00000000002',
+    ip: '198.51.100.4',
+  }),
 ];
 
 const RULE: RuleMeta = {
@@ -101,18 +123,22 @@ describe('scopeOf', () => {
   it("leaves out a key's usual sources and follows the key it created", async () => {
     const result = await scope({ kind: 'key', value: KEY });
 
-    expect(result.event_list.map((e) => e.uid)).toEqual(uids([2, 3, 4]));
+    expect(result.event_list.map((e) => e.uid)).toEqual(uids([2, 3, 4, 8, 9, 10]));
     expect(result.split.excluded.map((s) => s.source)).toEqual([OFFICE]);
-    expect(result.created).toMatchObject([{ kind: 'key', value: NEW_KEY }]);
+    expect(result.created.map((c) => c.value)).toEqual([
+      NEW_KEY,
+      'ASIACHAIN00000000001',
+      'ASIACHAIN00000000002',
+    ]);
     expect(result.changes.map((c) => c.operation)).toEqual(['CreateAccessKey']);
     expect(result.data_read).toMatchObject([{ resource: `${BUCKET}/a.csv`, events: 1 }]);
-    expect(result.dwell_seconds).toBe(3600);
+    expect(result.dwell_seconds).toBe(3.5 * 3600);
   });
 
   it('keeps the usual activity with all', async () => {
     const result = await scope({ kind: 'key', value: KEY }, { all: true });
 
-    expect(result.events).toBe(6);
+    expect(result.events).toBe(9);
     expect(result.split.mode).toBe('all');
   });
 
@@ -146,13 +172,18 @@ describe('scopeOf', () => {
   it('scopes an address without the other uses of its keys', async () => {
     const result = await scope({ kind: 'ip', value: ATTACKER });
 
-    expect(result.event_list.map((e) => e.uid)).toEqual(uids([2, 3, 4]));
+    expect(result.event_list.map((e) => e.uid)).toEqual(uids([2, 3, 4, 8, 9, 10]));
   });
 
   it('puts detections and created keys on the chain', async () => {
     const result = await scope({ kind: 'key', value: KEY });
 
-    expect(result.chain.steps.map((s) => s.tactic)).toEqual(['initial-access', 'persistence']);
+    expect(result.chain.steps.map((s) => s.tactic)).toEqual([
+      'initial-access',
+      'persistence',
+      'persistence',
+      'persistence',
+    ]);
     expect(result.chain.narrative[0]).toContain('initial access: Key used from a new source');
   });
 });
