@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyActor } from '../../core/event.ts';
 import type { RuleMeta } from '../../detect/types.ts';
 import { CaseDb } from '../../store/index.ts';
 import { extractCaseEntities } from '../entities/index.ts';
@@ -72,6 +73,18 @@ const EVENTS = [
     key: 'ASIACHAIN00000000002',
     ip: '198.51.100.4',
   }),
+  {
+    ...call(11, {
+      hour: 60,
+      actor: 'anonymous',
+      key: null,
+      ip: '192.0.2.99',
+      operation: 'REST.GET.OBJECT',
+      source: 'aws.s3access',
+      resources: [{ uid: `${BUCKET}/a.csv`, type: 'AWS::S3::Object' }],
+    }),
+    actor: { ...emptyActor(), type: 'Anonymous' },
+  },
 ];
 
 const RULE: RuleMeta = {
@@ -165,7 +178,7 @@ describe('scopeOf', () => {
   it('does not follow the actors that touched a resource', async () => {
     const result = await scope({ kind: 'resource', value: `${BUCKET}/a.csv` });
 
-    expect(result.event_list.map((e) => e.uid)).toEqual(uids([4, 6]));
+    expect(result.event_list.map((e) => e.uid)).toEqual(uids([4, 6, 11]));
     expect(result.created).toEqual([]);
   });
 
@@ -173,6 +186,13 @@ describe('scopeOf', () => {
     const result = await scope({ kind: 'ip', value: ATTACKER });
 
     expect(result.event_list.map((e) => e.uid)).toEqual(uids([2, 3, 4, 8, 9, 10]));
+  });
+
+  it('calls anonymous reads public exposure', async () => {
+    const result = await scope({ kind: 'ip', value: '192.0.2.99' });
+
+    expect(result.vector.map((v) => v.verdict)).toEqual(['public_exposure']);
+    expect(result.data_read).toMatchObject([{ resource: `${BUCKET}/a.csv` }]);
   });
 
   it('puts detections and created keys on the chain', async () => {

@@ -22,13 +22,15 @@ const CREDENTIALS = `WITH s AS (
   SELECT e.*, ${SOURCE_SQL} AS src,
     EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
       WHERE d.event_uid = e.uid AND r.level IN ${SUSPICIOUS_LEVELS}) AS flagged
-  FROM events e WHERE e.uid IN (SELECT uid FROM scope_events) AND e.actor_uid IS NOT NULL
+  FROM events e WHERE e.uid IN (SELECT uid FROM scope_events)
+    AND (e.actor_uid IS NOT NULL OR e.actor_type = 'Anonymous')
 ),
 entry AS (
   SELECT * FROM s
   WHERE (actor_access_key IS NULL
       OR actor_access_key NOT IN (SELECT value FROM scope_grants WHERE kind = 'key'))
-    AND actor_uid NOT IN (SELECT value FROM scope_grants WHERE kind = 'principal')
+    AND (actor_uid IS NULL
+      OR actor_uid NOT IN (SELECT value FROM scope_grants WHERE kind = 'principal'))
 )
 SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type) AS t,
   list(DISTINCT source) AS sources,
@@ -46,7 +48,8 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
     AND category = 'identity' AND status = 'success') AS federated_uid,
   arg_min(uid, time) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
     OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
-FROM entry GROUP BY actor_access_key, CASE WHEN actor_access_key IS NULL THEN actor_uid END
+FROM entry
+GROUP BY actor_access_key, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END
 HAVING bool_or(status = 'success')
 ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
 
