@@ -36,6 +36,13 @@ const EVENTS = [
   }),
   call(5, { hour: 5, actor: 'bob@example.com', key: null, source: 'okta.system', type: 'User' }),
   call(6, { hour: 6, actor: session('AWSReservedSSO_Admin_0123', 'bob@example.com'), key: null }),
+  call(7, {
+    hour: 7,
+    actor: 'system:serviceaccount:kube-system:deployer',
+    key: null,
+    source: 'k8s.audit',
+    type: 'ServiceAccount',
+  }),
 ];
 
 let caseDir: string;
@@ -91,9 +98,16 @@ describe('entity extraction', () => {
     ]);
   });
 
+  it('tells service accounts from users', () => {
+    const account = entity('identity', 'system:serviceaccount:kube-system:deployer');
+
+    expect(account?.kind).toBe('service_account');
+    expect(account?.sources).toEqual(['k8s.audit']);
+  });
+
   it('lists source and destination addresses and user agents', () => {
     expect(entity('ip', '10.0.0.5')?.kind).toBe('private');
-    expect(entity('ip', '192.0.2.10')?.events).toBe(6);
-    expect(entity('user_agent', 'aws-cli/2.15.0')?.events).toBe(7);
+    expect(entity('ip', '192.0.2.10')?.events).toBe(7);
+    expect(entity('user_agent', 'aws-cli/2.15.0')?.events).toBe(8);
   });
 });
