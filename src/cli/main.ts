@@ -4,12 +4,14 @@ import { sanitizeTerminal } from '../core/escape.ts';
 import { auditCommands, recordInvocation } from './audit-hook.ts';
 import { registerCase } from './commands/case.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerEntities } from './commands/entities.ts';
 import { registerExport } from './commands/export.ts';
 import { registerGaps } from './commands/gaps.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerInvestigate } from './commands/investigate.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerScope } from './commands/scope.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTimeline } from './commands/timeline.ts';
@@ -46,6 +48,8 @@ export function buildProgram(context: CommandContext): Command {
   registerReport(program, context);
   registerExport(program, context);
   registerGaps(program, context);
+  registerEntities(program, context);
+  registerScope(program, context);
   auditCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 

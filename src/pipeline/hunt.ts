@@ -2,9 +2,11 @@
  * `hunt`: runs Sigma rules in SQL over a case already ingested, adds their detections and
  * rules to the case, records the run in the audit trail and writes the reports again.
  */
+
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { extractCaseEntities } from '../analyze/entities/index.ts';
 import { readCaseInfo } from '../case/case-dir.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -110,6 +112,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const counts = await db.counts();
     const events = counts.sources.reduce((sum, row) => sum + row.events, 0);
 
+    // Entities depend on events only; extracting here fills them for a case ingested without.
+    await extractCaseEntities(db);
     const report = await buildReport(db, null);
     const { files } = await writeReports(options.caseDir, report, db);
     // Recorded once the reports are written, so the trail lists only hunts that completed.

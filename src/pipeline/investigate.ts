@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { extractCaseEntities } from '../analyze/entities/index.ts';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { runCaseBaselines } from '../baseline/index.ts';
 import { ensureCase } from '../case/case-dir.ts';
@@ -96,6 +97,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     timer('correlations');
     await runCaseAnalytics(db, run);
     timer('analytics');
+    await extractCaseEntities(db);
+    timer('entities');
     run.baselines = await runCaseBaselines(db);
     timer('baselines');
     const intel = await runIntel(db, options.intelFiles ?? [], logger);

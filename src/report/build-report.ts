@@ -6,6 +6,7 @@ import { formatOfSource } from '../sources/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import type { CaseCounts, SourceCount } from '../store/types.ts';
 import { condenseAttackTimeline } from './attack-timeline.ts';
+import { attackSection } from './attack-vector.ts';
 import { loadBaselineReport } from './baselines.ts';
 import { readCaseFields } from './case-fields.ts';
 import { logCoverage } from './coverage.ts';
@@ -49,6 +50,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     coverage: logCoverage(counts.categories),
     findings,
     severity_counts: severityCounts,
+    attack: await attackSection(db),
     attack_timeline: condenseAttackTimeline(detected, ATTACK_TIMELINE_LIMIT),
     rejected,
     rejected_total: counts.rejected_total,

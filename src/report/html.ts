@@ -1,5 +1,6 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { attackHtml } from './attack-vector-render.ts';
 import { baselineHtml } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
@@ -71,7 +72,7 @@ ${table(
 ${coverageHtml(data)}
 ${sectionsHtml(data.sections)}${gapsHtml(data.gaps)}${intelHtml(data.intel)}<h2>Findings</h2>
 ${findingsTable(data)}
-<h2>Attack timeline</h2>
+${attackHtml(data.attack)}<h2>Attack timeline</h2>
 ${table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells))}
 ${baselineHtml(data.baselines)}<h2>Rejected records</h2>
 <p>Total: ${data.rejected_total}${data.rejected_total > data.rejected.length ? `; the first ${data.rejected.length} are listed` : ''}.</p>

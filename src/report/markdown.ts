@@ -1,5 +1,6 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
+import { attackMarkdown } from './attack-vector-render.ts';
 import { baselineMarkdown } from './baselines.ts';
 import { COVERAGE_COLUMNS, coverageCells, missingSentence } from './coverage.ts';
 import { deadlineLines } from './deadlines.ts';
@@ -74,6 +75,7 @@ export function renderMarkdown(data: ReportData): string {
     '## Findings',
     '',
     ...findingSections(data),
+    ...attackMarkdown(data.attack),
     '## Attack timeline',
     '',
     ...table(ATTACK_TIMELINE_COLUMNS, data.attack_timeline.map(attackTimelineCells)),

@@ -3,6 +3,7 @@ import type { GapReport } from '../gaps/types.ts';
 import type { IntelReport } from '../intel/index.ts';
 import type { RecordCounts, RejectedRecord, RunSummary } from '../pipeline/types.ts';
 import type { Finding, IngestRecord } from '../store/types.ts';
+import type { AttackSection } from './attack-vector.ts';
 import type { BaselineReport } from './baselines.ts';
 import type { CoverageRow } from './coverage.ts';
 import type { Deadline } from './deadlines.ts';
@@ -56,6 +57,8 @@ export interface ReportData {
   findings: Finding[];
   /** Number of findings per severity. */
   severity_counts: Record<Level, number>;
+  /** Compromised credentials, their initial-access verdicts and the attack chain. */
+  attack?: AttackSection;
   /** Detected events in time order, capped at `ATTACK_TIMELINE_LIMIT`. */
   attack_timeline: TimelineHighlight[];
   /** Rejected records by file and index, capped at `REJECTED_LIMIT`. */

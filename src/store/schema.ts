@@ -2,6 +2,8 @@
  * The DDL of `case.duckdb`. Every statement is idempotent, so opening an existing case runs them
  * all again without harm; a later schema change adds statements here rather than editing one.
  */
+
+import { ENTITY_SCHEMA } from '../analyze/entities/schema.ts';
 import { BASELINE_SCHEMA } from '../baseline/schema.ts';
 import { EVENT_COLUMNS } from './event-row.ts';
 
@@ -110,4 +112,5 @@ export const SCHEMA: readonly string[] = [
   actor VARCHAR NOT NULL,
   time TIMESTAMP NOT NULL
 )`,
+  ...ENTITY_SCHEMA,
 ];

@@ -1,0 +1,182 @@
+/**
+ * Entity extraction: set-based SQL over the whole `events` table that fills `entities` and
+ * `credentials` again from scratch, so running it after each ingest keeps them current.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  CREATED_KEY_SQL,
+  CREATED_PRINCIPAL_SQL,
+  IDENTITY_KIND_SQL,
+  IP_KIND_SQL,
+  KEY_CREATING_IN,
+  PERSON_SQL,
+  PRINCIPAL_CREATING_IN,
+  ROLE_OF_SESSION_SQL,
+  SOURCE_SQL,
+} from './sql.ts';
+
+const IDENTITIES = `INSERT INTO entities
+WITH actors AS (
+  SELECT actor_uid AS uid, any_value(actor_type) AS t, mode(actor_name) AS name,
+    min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
+    list(DISTINCT source ORDER BY source) AS sources
+  FROM events WHERE actor_uid IS NOT NULL GROUP BY actor_uid
+),
+sessions AS (SELECT * FROM actors WHERE uid LIKE 'arn:aws%:sts::%:assumed-role/%/%'),
+roles AS (
+  SELECT ${ROLE_OF_SESSION_SQL} AS uid, 'Role' AS t,
+    regexp_extract(uid, 'assumed-role/([^/]+)/', 1) AS name,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen, sum(events) AS events,
+    list_sort(list_distinct(flatten(list(sources)))) AS sources
+  FROM sessions GROUP BY ALL
+),
+every AS (
+  SELECT * FROM actors
+  UNION ALL SELECT * FROM roles WHERE uid NOT IN (SELECT uid FROM actors)
+)
+SELECT 'identity', uid, ${IDENTITY_KIND_SQL}, name, ${PERSON_SQL},
+  first_seen, last_seen, events, sources
+FROM every`;
+
+const KEYS = `INSERT INTO entities
+SELECT 'access_key', actor_access_key,
+  CASE WHEN starts_with(actor_access_key, 'AKIA') THEN 'long_term'
+    WHEN starts_with(actor_access_key, 'ASIA') THEN 'temporary' ELSE 'other' END,
+  mode(actor_uid), NULL, min(time), max(time), count(*), list(DISTINCT source ORDER BY source)
+FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
+
+const IPS = `INSERT INTO entities
+WITH ends AS (
+  SELECT src_ip AS ip, time, source FROM events WHERE src_ip IS NOT NULL
+  UNION ALL SELECT dst_ip, time, source FROM events WHERE dst_ip IS NOT NULL
+)
+SELECT 'ip', ip, ${IP_KIND_SQL}, NULL, NULL, min(time), max(time), count(*),
+  list(DISTINCT source ORDER BY source)
+FROM ends GROUP BY ip`;
+
+const AGENTS = `INSERT INTO entities
+SELECT 'user_agent', user_agent, 'user_agent', NULL, NULL, min(time), max(time), count(*),
+  list(DISTINCT source ORDER BY source)
+FROM events WHERE user_agent IS NOT NULL AND user_agent <> '' GROUP BY user_agent`;
+
+// Grouped by source first: one list of a few sources per resource costs far less than a
+// DISTINCT list aggregate over each of the many resources that S3 data events name.
+const RESOURCES = `INSERT INTO entities
+WITH touched AS (
+  SELECT unnest(json_transform(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
+    time, source
+  FROM events WHERE resources IS NOT NULL AND resources <> '[]'
+),
+per_source AS (
+  SELECT r.uid AS uid, r.type AS type, source, min(time) AS first_seen, max(time) AS last_seen,
+    count(*) AS events
+  FROM touched WHERE r.uid IS NOT NULL GROUP BY ALL
+)
+SELECT 'resource', uid, coalesce(type, 'resource'), NULL, NULL, min(first_seen), max(last_seen),
+  sum(events), list_sort(list(source))
+FROM per_source GROUP BY uid, type`;
+
+const KEY_USE = `CREATE OR REPLACE TEMP TABLE entity_key_use AS
+SELECT actor_access_key AS access_key, mode(actor_uid) AS principal,
+  min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
+  arg_min(actor_uid, time) AS first_actor, arg_min(uid, time) AS first_uid
+FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
+
+// The one pass over the original records. Reading `raw` costs about as much as scanning all of
+// it, so every field taken from it is taken here: what each creating call returned, and the
+// session creation time on the first event of each temporary key.
+const ISSUED = `CREATE OR REPLACE TEMP TABLE entity_issued AS
+SELECT uid, time, api_operation, actor_uid, actor_access_key, ${SOURCE_SQL} AS src,
+  CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END AS created_key,
+  CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END
+    AS created_principal,
+  try_cast(json_extract_string(raw, '$.userIdentity.sessionContext.attributes.creationDate')
+    AS TIMESTAMP) AS session_created
+FROM events
+WHERE (status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
+    OR api_operation IN ${PRINCIPAL_CREATING_IN}))
+  OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
+
+// A console session's key has no creating call in the log. Its events carry the session's
+// creation time instead, which is within seconds of the sign-in that began it.
+const CREDENTIALS = `INSERT INTO credentials
+WITH origin AS (
+  SELECT created_key AS access_key, uid, api_operation, time, actor_uid, actor_access_key, src
+  FROM entity_issued WHERE created_key IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY created_key ORDER BY time, uid) = 1
+),
+session_starts AS (
+  SELECT u.access_key, u.first_actor, i.session_created AS created
+  FROM entity_key_use u JOIN entity_issued i ON i.uid = u.first_uid
+  WHERE starts_with(u.access_key, 'ASIA') AND u.access_key NOT IN (SELECT access_key FROM origin)
+),
+logins AS (
+  SELECT uid, time, actor_uid, actor_access_key, ${SOURCE_SQL} AS src
+  FROM events WHERE api_operation = 'ConsoleLogin' AND status = 'success'
+),
+console AS (
+  SELECT u.access_key, l.uid, 'ConsoleLogin' AS api_operation, l.time, l.actor_uid,
+    l.actor_access_key, l.src
+  FROM session_starts u JOIN logins l ON l.actor_uid = u.first_actor
+    AND l.time BETWEEN u.created - INTERVAL 5 MINUTE AND u.created + INTERVAL 5 MINUTE
+  QUALIFY row_number() OVER (PARTITION BY u.access_key
+    ORDER BY abs(epoch_ms(l.time) - epoch_ms(u.created)), l.uid) = 1
+),
+origins AS (SELECT * FROM origin UNION ALL SELECT * FROM console)
+SELECT coalesce(u.access_key, o.access_key),
+  CASE WHEN starts_with(coalesce(u.access_key, o.access_key), 'AKIA') THEN 'long_term'
+    WHEN starts_with(coalesce(u.access_key, o.access_key), 'ASIA') THEN 'temporary'
+    ELSE 'other' END,
+  u.principal, coalesce(u.first_seen, o.time), coalesce(u.last_seen, o.time),
+  coalesce(u.events, 0), o.uid, o.api_operation, o.time, o.actor_uid, o.actor_access_key, o.src
+FROM entity_key_use u FULL JOIN origins o ON o.access_key = u.access_key`;
+
+const PRINCIPALS = `INSERT INTO created_principals
+SELECT created_principal, uid, api_operation, time FROM entity_issued
+WHERE created_principal IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY created_principal ORDER BY time, uid) = 1`;
+
+/** Statements of one extraction, in order. */
+const STATEMENTS = [
+  'DELETE FROM entities',
+  'DELETE FROM credentials',
+  'DELETE FROM created_principals',
+  IDENTITIES,
+  KEYS,
+  IPS,
+  AGENTS,
+  RESOURCES,
+  KEY_USE,
+  ISSUED,
+  CREDENTIALS,
+  PRINCIPALS,
+  'DROP TABLE entity_key_use',
+  'DROP TABLE entity_issued',
+];
+
+/** Counts of what `extractEntities` stored. */
+export interface EntityCounts {
+  entities: number;
+  credentials: number;
+}
+
+/**
+ * Fills `entities` and `credentials` from every event of the case, in one transaction, on a
+ * writable connection that no other statement uses meanwhile.
+ */
+export async function extractEntities(connection: DuckDBConnection): Promise<EntityCounts> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    for (const statement of STATEMENTS) await connection.run(statement);
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK');
+    throw error;
+  }
+  const reader = await connection.runAndReadAll(
+    'SELECT (SELECT count(*) FROM entities) AS e, (SELECT count(*) FROM credentials) AS c',
+  );
+  const row = reader.getRowObjectsJS()[0] ?? {};
+
+  return { entities: Number(row.e ?? 0), credentials: Number(row.c ?? 0) };
+}

@@ -1,0 +1,122 @@
+/**
+ * The attack chain: the detections on a scope's events and the credentials it created, in time
+ * order on the ATT&CK cloud tactics, and a short narrative written from them.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AttackChain, ChainStep, CreatedGrant } from './types.ts';
+import { iso, rows, text } from './values.ts';
+
+/** Steps kept at most; the narrative is written from these. */
+const MAX_STEPS = 100;
+
+/** ATT&CK Enterprise tactics in kill-chain order, as Sigma tags spell them. */
+export const TACTIC_ORDER = [
+  'reconnaissance',
+  'resource-development',
+  'initial-access',
+  'execution',
+  'persistence',
+  'privilege-escalation',
+  'defense-evasion',
+  'defense-impairment',
+  'credential-access',
+  'discovery',
+  'lateral-movement',
+  'collection',
+  'command-and-control',
+  'exfiltration',
+  'impact',
+];
+
+// One step per rule and actor; a rule's first tactic places it on the chain.
+const DETECTED = `SELECT r.title, coalesce(r.tactics[1], 'unknown') AS tactic,
+  epoch_ms(min(e.time)) AS f, epoch_ms(max(e.time)) AS l, count(DISTINCT e.uid) AS n,
+  e.actor_uid AS actor, arg_min(coalesce(e.src_ip, e.src_domain), e.time) AS src,
+  arg_min(e.uid, e.time) AS uid
+FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
+WHERE e.uid IN (SELECT uid FROM scope_events)
+GROUP BY r.id, r.title, r.tactics, e.actor_uid
+ORDER BY f, r.title LIMIT ${MAX_STEPS}`;
+
+/** Builds the chain of the events in `scope_events` and the grants the scope followed. */
+export async function attackChain(
+  connection: DuckDBConnection,
+  created: readonly CreatedGrant[],
+): Promise<AttackChain> {
+  const steps: ChainStep[] = (await rows(connection, DETECTED)).map((row) => ({
+    time: iso(row.f),
+    last_time: iso(row.l),
+    tactic: String(row.tactic),
+    title: String(row.title),
+    kind: 'detection',
+    events: Number(row.n),
+    actor: text(row.actor),
+    source: text(row.src),
+    event_uid: String(row.uid),
+  }));
+  for (const grant of created) {
+    steps.push({
+      time: grant.created_at,
+      last_time: grant.created_at,
+      tactic: 'persistence',
+      title: `${grant.operation} created ${grant.kind === 'key' ? 'access key' : 'principal'} ${grant.value}`,
+      kind: 'key_event',
+      events: 1,
+      actor: null,
+      source: null,
+      event_uid: grant.event_uid,
+    });
+  }
+  steps.sort((a, b) => a.time.localeCompare(b.time) || rank(a.tactic) - rank(b.tactic));
+  const kept = steps.slice(0, MAX_STEPS);
+
+  return { steps: kept, narrative: narrate(kept) };
+}
+
+function rank(tactic: string): number {
+  const index = TACTIC_ORDER.indexOf(tactic);
+  return index < 0 ? TACTIC_ORDER.length : index;
+}
+
+/** Writes one sentence per run of steps on the same tactic. */
+export function narrate(steps: readonly ChainStep[]): string[] {
+  const sentences: string[] = [];
+  let run: ChainStep[] = [];
+  const flush = () => {
+    const first = run[0];
+    if (first === undefined) return;
+    const what = run.map(describe).join('; ');
+    sentences.push(
+      `${first.time.slice(0, 16).replace('T', ' ')} UTC, ${label(first.tactic)}: ${what}.`,
+    );
+    run = [];
+  };
+  for (const step of steps) {
+    if (run.length > 0 && run[0]?.tactic !== step.tactic) flush();
+    run.push(step);
+  }
+  flush();
+
+  return sentences;
+}
+
+function describe(step: ChainStep): string {
+  if (step.kind === 'key_event') return step.title;
+  const who = step.actor === null ? '' : ` by ${shortActor(step.actor)}`;
+  const where = step.source === null ? '' : ` from ${step.source}`;
+  const count = step.events === 1 ? '1 event' : `${step.events} events`;
+
+  return `${step.title} (${count}${who}${where})`;
+}
+
+function label(tactic: string): string {
+  return tactic.replace(/-/g, ' ');
+}
+
+/** Shortens an ARN to its last segment (`root` for a root ARN); other uids stay whole. */
+function shortActor(actor: string): string {
+  const cut = actor.startsWith('arn:')
+    ? Math.max(actor.lastIndexOf('/'), actor.lastIndexOf(':'))
+    : actor.lastIndexOf('/');
+  return cut >= 0 && cut < actor.length - 1 ? actor.slice(cut + 1) : actor;
+}

@@ -1,0 +1,51 @@
+/** Rollback steps for changes an intruder made, by API operation. */
+
+const ROLLBACK: Record<string, string> = {
+  CreateUser: 'delete the user after removing its keys, policies and login profile',
+  CreateAccessKey: 'deactivate, then delete the access key',
+  CreateLoginProfile: 'delete the login profile (console password)',
+  UpdateLoginProfile: 'reset the console password and review who knows it',
+  AttachUserPolicy: 'detach the policy from the user',
+  AttachRolePolicy: 'detach the policy from the role',
+  AttachGroupPolicy: 'detach the policy from the group',
+  PutUserPolicy: 'delete the inline user policy',
+  PutRolePolicy: 'delete the inline role policy',
+  PutGroupPolicy: 'delete the inline group policy',
+  AddUserToGroup: 'remove the user from the group',
+  CreateRole: 'delete the role after detaching its policies',
+  UpdateAssumeRolePolicy: 'restore the previous trust policy of the role',
+  CreatePolicyVersion: 'set the previous default version and delete the new one',
+  StopLogging: 'start logging on the trail again',
+  DeleteTrail: 'create the trail again with its former settings',
+  UpdateTrail: 'restore the trail settings',
+  PutEventSelectors: 'restore the event selectors of the trail',
+  DeleteFlowLogs: 'create the flow logs again',
+  DeleteDetector: 'create the GuardDuty detector again',
+  DisableSecurityHub: 'enable Security Hub again',
+  StopConfigurationRecorder: 'start the configuration recorder again',
+  DeleteBucketPublicAccessBlock: 'put the public access block back on the bucket',
+  PutBucketPublicAccessBlock: 'restore the previous public access block',
+  PutBucketPolicy: 'restore the previous bucket policy or delete the new one',
+  PutBucketAcl: 'restore the previous bucket ACL',
+  PutObjectAcl: 'restore the previous object ACL',
+  DeleteBucket: 'recreate the bucket and restore its objects from backup',
+  DeleteObject: 'restore the object from a version or a backup',
+  ModifySnapshotAttribute: 'remove the added create-volume permission from the snapshot',
+  ModifyImageAttribute: 'remove the added launch permission from the image',
+  ModifyDBSnapshotAttribute: 'remove the added restore permission from the snapshot',
+  RunInstances: 'terminate the instances after preserving their volumes as evidence',
+  CreateKeyPair: 'delete the key pair',
+  ImportKeyPair: 'delete the imported key pair',
+  AuthorizeSecurityGroupIngress: 'revoke the added ingress rule',
+  CreateFunction20150331: 'delete the function',
+  UpdateFunctionCode20150331v2: 'deploy the previous function code',
+  ScheduleKeyDeletion: 'cancel the key deletion',
+  DisableKey: 'enable the key again',
+  PutSecretValue: 'restore the previous secret version',
+  DeleteSecret: 'restore the secret',
+};
+
+/** Returns what undoes `operation`; an operation without a known undo gets a generic step. */
+export function rollbackOf(operation: string): string {
+  return ROLLBACK[operation] ?? `review the ${operation} call and revert what it changed`;
+}

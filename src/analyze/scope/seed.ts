@@ -1,0 +1,125 @@
+/**
+ * The first step of a scope: the indicator's own events, and the split between the sources it
+ * was misused from and the sources of its usual activity.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { SOURCE_SQL } from '../entities/sql.ts';
+import type { Indicator, ScopeSplit, SourceUse } from './types.ts';
+import { iso, rows } from './values.ts';
+
+/** Severities of the detections that make a source of the indicator suspicious. */
+export const SUSPICIOUS_LEVELS = "('medium', 'high', 'critical')";
+
+/**
+ * A source used successfully this long before its first detection is the indicator's usual
+ * activity, not the attacker's.
+ */
+const STANDING = 'INTERVAL 24 HOUR';
+
+/** Builds the WHERE clause that selects the events of an indicator, with its parameters. */
+export function indicatorPredicate(indicator: Indicator): {
+  sql: string;
+  params: Record<string, string>;
+} {
+  const v = indicator.value;
+  switch (indicator.kind) {
+    case 'key':
+      return { sql: 'actor_access_key = $v', params: { v } };
+    case 'ip':
+      return { sql: '(src_ip = $v OR dst_ip = $v)', params: { v } };
+    case 'resource':
+      return {
+        sql: `(contains(resources, $v) AND list_contains(list_transform(
+          json_transform(resources, '[{"uid":"VARCHAR"}]'), r -> r.uid), $v))`,
+        params: { v },
+      };
+    case 'identity':
+      return { sql: identitySql(), params: { v: v.toLowerCase(), session: sessionPattern(v) } };
+  }
+}
+
+// An identity matches its ARN, uid, name or session. A role ARN or name also selects the
+// role's sessions, and an email the identities linked to it.
+function identitySql(): string {
+  return `(lower(actor_uid) = $v OR lower(actor_name) = $v OR lower(actor_session) = $v
+    OR lower(actor_uid) LIKE $session ESCAPE '\\'
+    OR actor_uid IN (SELECT value FROM entities WHERE type = 'identity' AND person = $v))`;
+}
+
+function sessionPattern(value: string): string {
+  const lower = value.toLowerCase().replace(/[\\%_]/g, '\\$&');
+  const role = /^arn:(aws[a-z-]*):iam::(\d+):role\/(?:.*\/)?([^/]+)$/.exec(lower);
+  if (role) return `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}/%`;
+
+  return `arn:aws%:sts::%:assumed-role/${lower}/%`;
+}
+
+/**
+ * Creates the temporary table `scope_seed` (uid, time, status, src) of the indicator's events
+ * and `scope_events` (uid) of those that enter the scope, and returns how they were chosen.
+ */
+export async function seedScope(
+  connection: DuckDBConnection,
+  indicator: Indicator,
+  all: boolean,
+): Promise<ScopeSplit> {
+  const predicate = indicatorPredicate(indicator);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE scope_seed AS
+     SELECT uid, time, status, ${SOURCE_SQL} AS src FROM events WHERE ${predicate.sql}`,
+    predicate.params,
+  );
+  const splits = indicator.kind === 'key' || indicator.kind === 'identity';
+  const suspicious = all || !splits ? [] : await suspiciousSources(connection);
+  if (suspicious.length === 0) {
+    await connection.run('CREATE OR REPLACE TEMP TABLE scope_events AS SELECT uid FROM scope_seed');
+    return { mode: 'all', suspicious_sources: [], excluded: [] };
+  }
+
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE scope_events AS
+     SELECT uid FROM scope_seed s
+     WHERE EXISTS (SELECT 1 FROM scope_sources p WHERE p.src IS NOT DISTINCT FROM s.src)`,
+  );
+  const uses = await sourceUses(connection);
+  const picked = new Set(suspicious);
+
+  return {
+    mode: 'suspicious',
+    suspicious_sources: uses.filter((use) => picked.has(use.source)),
+    excluded: uses.filter((use) => !picked.has(use.source)),
+  };
+}
+
+// Sources with a detection of medium severity or above on the indicator's events, except those
+// the indicator used successfully at least a day before that first detection.
+async function suspiciousSources(connection: DuckDBConnection): Promise<(string | null)[]> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE scope_sources AS
+WITH flagged AS (
+  SELECT s.src, min(s.time) AS first_flag
+  FROM scope_seed s JOIN detections d ON d.event_uid = s.uid JOIN rules r ON r.id = d.rule_id
+  WHERE r.level IN ${SUSPICIOUS_LEVELS}
+  GROUP BY s.src
+),
+standing AS (SELECT src, min(time) AS first_ok FROM scope_seed WHERE status = 'success' GROUP BY src)
+SELECT f.src FROM flagged f LEFT JOIN standing s ON s.src IS NOT DISTINCT FROM f.src
+WHERE s.first_ok IS NULL OR s.first_ok > f.first_flag - ${STANDING}`);
+
+  return (await rows(connection, 'SELECT src FROM scope_sources')).map((row) =>
+    row.src === null ? null : String(row.src),
+  );
+}
+
+async function sourceUses(connection: DuckDBConnection): Promise<SourceUse[]> {
+  const found = await rows(
+    connection,
+    `SELECT src, count(*) AS n, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l
+     FROM scope_seed GROUP BY src ORDER BY f, src`,
+  );
+  return found.map((row) => ({
+    source: row.src === null ? null : String(row.src),
+    events: Number(row.n),
+    first_seen: iso(row.f),
+    last_seen: iso(row.l),
+  }));
+}

@@ -1,0 +1,248 @@
+/**
+ * Attack vector: for each credential the scope's activity used but did not create, the
+ * earliest suspicious activity and a verdict on how the intruder got in, with its evidence.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { SOURCE_SQL } from '../entities/sql.ts';
+import { SUSPICIOUS_LEVELS } from './seed.ts';
+import type { AttackVector, VectorVerdict } from './types.ts';
+import { iso, type Row, rows, text } from './values.ts';
+
+/** Credentials judged at most, those with the earliest suspicious activity first. */
+const MAX_CREDENTIALS = 20;
+/** Supporting events listed per verdict at most. */
+const MAX_EVIDENCE = 10;
+
+// A user agent of a workstation or an attack distribution, not of a server in a cloud.
+const WORKSTATION_AGENT = "'(darwin|windows|macintosh|mac os|kali|parrot)'";
+// Session name EC2 gives the role session of an instance profile: the instance id.
+const INSTANCE_SESSION = /\/i-[0-9a-f]{8,17}$/;
+
+const CREDENTIALS = `WITH s AS (
+  SELECT e.*, ${SOURCE_SQL} AS src,
+    EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
+      WHERE d.event_uid = e.uid AND r.level IN ${SUSPICIOUS_LEVELS}) AS flagged
+  FROM events e WHERE e.uid IN (SELECT uid FROM scope_events)
+    AND (e.actor_uid IS NOT NULL OR e.actor_type = 'Anonymous')
+),
+entry AS (
+  SELECT * FROM s
+  WHERE (actor_access_key IS NULL
+      OR actor_access_key NOT IN (SELECT value FROM scope_grants WHERE kind = 'key'))
+    AND (actor_uid IS NULL
+      OR actor_uid NOT IN (SELECT value FROM scope_grants WHERE kind = 'principal'))
+)
+SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type) AS t,
+  list(DISTINCT source) AS sources,
+  epoch_ms(coalesce(min(time) FILTER (flagged), min(time))) AS t0,
+  coalesce(arg_min(uid, time) FILTER (flagged), arg_min(uid, time)) AS first_uid,
+  coalesce(arg_min(api_operation, time) FILTER (flagged), arg_min(api_operation, time)) AS first_op,
+  coalesce(arg_min(src, time) FILTER (flagged), arg_min(src, time)) AS first_src,
+  list(uid ORDER BY time, uid) FILTER (flagged) AS flagged_uids,
+  bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
+  bool_or(src_ip IS NOT NULL) AS from_address,
+  arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
+    AND actor_mfa = false) AS login_uid,
+  count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure') AS failed_logins,
+  arg_min(uid, time) FILTER (source IN ('okta.system', 'azure.signin', 'gcp.audit')
+    AND category = 'identity' AND status = 'success') AS federated_uid,
+  arg_min(uid, time) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
+    OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
+FROM entry
+GROUP BY actor_access_key, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END
+HAVING bool_or(status = 'success')
+ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
+
+/**
+ * Judges every credential the scope used but did not create. A credential whose every call in
+ * the scope failed was tried, not taken, and gets no verdict.
+ */
+export async function attackVectors(connection: DuckDBConnection): Promise<AttackVector[]> {
+  const vectors: AttackVector[] = [];
+  for (const row of await rows(connection, CREDENTIALS)) {
+    const key = text(row.k);
+    const origin = key === null ? null : await originOf(connection, key);
+    const prior = await priorUse(connection, row, key);
+    vectors.push(judge(row, key, origin, prior));
+  }
+
+  return vectors;
+}
+
+interface Origin {
+  uid: string | null;
+  operation: string | null;
+  actor: string | null;
+}
+
+async function originOf(connection: DuckDBConnection, key: string): Promise<Origin | null> {
+  const [row] = await rows(
+    connection,
+    'SELECT origin_uid, origin_operation, origin_actor FROM credentials WHERE access_key = $k',
+    { k: key },
+  );
+  if (row === undefined || row.origin_uid === null) return null;
+
+  return {
+    uid: text(row.origin_uid),
+    operation: text(row.origin_operation),
+    actor: text(row.origin_actor),
+  };
+}
+
+// Earlier successful events of the same credential from other sources: its usual activity.
+async function priorUse(
+  connection: DuckDBConnection,
+  row: Row,
+  key: string | null,
+): Promise<number> {
+  const [found] = await rows(
+    connection,
+    `SELECT count(*) AS n FROM events
+     WHERE ${key === null ? 'actor_uid = $v' : 'actor_access_key = $v'}
+       AND epoch_ms(time) < $t0 AND status = 'success'
+       AND ${SOURCE_SQL} IS DISTINCT FROM $src`,
+    { v: key ?? String(row.principal), t0: Number(row.t0), src: text(row.first_src) },
+  );
+  return Number(found?.n ?? 0);
+}
+
+/** Facts about one credential that the verdict checks read. */
+interface Facts {
+  row: Row;
+  key: string | null;
+  principal: string | null;
+  /** The source of the earliest suspicious event, in words. */
+  from: string;
+  origin: Origin | null;
+  /** Successful earlier calls of the credential from other sources. */
+  prior: number;
+  flagged: boolean;
+}
+
+/** A verdict with its summary and the uids of events that support it beyond the first. */
+type Finding = [VectorVerdict, string, (string | null)[]];
+
+// Checked in order; the first that applies gives the verdict.
+const CHECKS: ((facts: Facts) => Finding | null)[] = [
+  instanceCredentials,
+  leakedKey,
+  consoleWithoutMfa,
+  federatedLogin,
+  publicExposure,
+];
+
+function judge(row: Row, key: string | null, origin: Origin | null, prior: number): AttackVector {
+  const flaggedUids = Array.isArray(row.flagged_uids) ? row.flagged_uids.map(String) : [];
+  const src = text(row.first_src);
+  const facts: Facts = {
+    row,
+    key,
+    principal: text(row.principal),
+    from: src ?? 'an unrecorded source',
+    origin,
+    prior,
+    flagged: flaggedUids.length > 0,
+  };
+  const [verdict, summary, extra] = CHECKS.reduce<Finding | null>(
+    (found, check) => found ?? check(facts),
+    null,
+  ) ?? ['undetermined', undetermined(facts), []];
+  const firstUid = String(row.first_uid);
+  const supporting = [...extra.filter((uid): uid is string => uid !== null), firstUid];
+
+  return {
+    verdict,
+    access_key: key,
+    identity: facts.principal,
+    summary,
+    first_suspicious: {
+      time: iso(row.t0),
+      event_uid: firstUid,
+      operation: text(row.first_op),
+      source: src,
+    },
+    evidence: [...new Set([...supporting, ...flaggedUids])].slice(0, MAX_EVIDENCE),
+  };
+}
+
+// Needs a workstation user agent or a detection: an instance calling from its own public
+// address is also a call "from an address".
+function instanceCredentials(facts: Facts): Finding | null {
+  const { row, key, origin } = facts;
+  const instance =
+    origin?.actor === 'ec2.amazonaws.com' || INSTANCE_SESSION.test(facts.principal ?? '');
+  const outside = row.workstation === true || facts.flagged;
+  if (!instance || row.from_address !== true || !outside) return null;
+
+  const how = row.workstation === true ? ' with a workstation user agent' : '';
+  return [
+    'instance_credentials_used_outside',
+    `Instance-role credentials${key === null ? '' : ` ${key}`} of ` +
+      `${roleAndSession(facts.principal)} were used from ${facts.from}${how}, outside the ` +
+      'EC2 instance they were issued to.',
+    [origin?.uid ?? null],
+  ];
+}
+
+function leakedKey(facts: Facts): Finding | null {
+  if (!facts.key?.startsWith('AKIA') || !facts.flagged) return null;
+
+  const history =
+    facts.prior > 0
+      ? `a new source, after ${facts.prior} successful calls from its usual sources`
+      : 'with no earlier use in the evidence';
+  return [
+    'leaked_long_term_key',
+    `Long-term access key ${facts.key} of ${facts.principal} was used from ${facts.from}, ${history}.`,
+    [],
+  ];
+}
+
+function consoleWithoutMfa({ row, principal, from }: Facts): Finding | null {
+  if (row.login_uid === null) return null;
+
+  const failures = Number(row.failed_logins);
+  const after = failures > 0 ? ` after ${failures} failed sign-ins` : '';
+  return [
+    'console_login_without_mfa',
+    `${principal} signed in to the console without MFA from ${from}${after}.`,
+    [text(row.login_uid)],
+  ];
+}
+
+function federatedLogin({ row, origin, principal, from }: Facts): Finding | null {
+  const operation = origin?.operation;
+  const federatedOrigin =
+    operation === 'AssumeRoleWithSAML' || operation === 'AssumeRoleWithWebIdentity';
+  if (row.federated_uid === null && !federatedOrigin) return null;
+
+  return [
+    'federated_login_anomaly',
+    `${principal} signed in through a federated identity provider from ${from}.`,
+    [text(row.federated_uid), federatedOrigin ? (origin?.uid ?? null) : null],
+  ];
+}
+
+function publicExposure({ row, from }: Facts): Finding | null {
+  if (row.anonymous_uid === null) return null;
+
+  return [
+    'public_exposure',
+    `Anonymous requests reached a resource from ${from}, so it is exposed to the public.`,
+    [text(row.anonymous_uid)],
+  ];
+}
+
+function undetermined({ principal, key, from, flagged }: Facts): string {
+  const who = `${principal}${key === null ? '' : ` (key ${key})`}`;
+  const why = flagged ? 'the evidence does not show how access began' : 'no detection fired on it';
+
+  return `${who} acted from ${from}, but ${why}.`;
+}
+
+/** `role R (session S)` for an assumed-role session ARN, else the principal itself. */
+function roleAndSession(principal: string | null): string {
+  const match = /:assumed-role\/([^/]+)\/(.+)$/.exec(principal ?? '');
+  return match ? `role ${match[1]} (session ${match[2]})` : String(principal);
+}

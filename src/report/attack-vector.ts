@@ -1,0 +1,161 @@
+/**
+ * The report's attack vector and attack chain section: the compromised credentials of the
+ * case, each scoped like `cloudcase scope --key`, with the initial-access verdict, and the
+ * chain of detections and key events across them as a short narrative.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { narrate } from '../analyze/scope/chain.ts';
+import {
+  type AttackVector,
+  type ChainStep,
+  type Indicator,
+  type ScopeResult,
+  scopeOf,
+} from '../analyze/scope/index.ts';
+import type { CaseDb } from '../store/case-db.ts';
+
+/** Compromised credentials scoped at most for a report. */
+const MAX_SCOPES = 5;
+
+/** One compromised credential of the report and what its scope holds. */
+export interface CompromiseSummary {
+  indicator: Indicator;
+  events: number;
+  first_activity: string | null;
+  last_activity: string | null;
+  dwell_seconds: number | null;
+  created: number;
+  changes: number;
+  data_read: number;
+  /** Bytes read where the logs record them. */
+  bytes_read: number;
+}
+
+/** The report section: compromises, verdicts, the chain and its narrative. */
+export interface AttackSection {
+  compromises: CompromiseSummary[];
+  vectors: AttackVector[];
+  chain: ChainStep[];
+  narrative: string[];
+}
+
+// Credentials with a high or critical detection, earliest first: an access key, or for an
+// identity that signed no call with one (a console sign-in), the identity.
+const SEEDS = `SELECT coalesce(e.actor_access_key, e.actor_uid) AS value,
+  e.actor_access_key IS NOT NULL AS is_key, min(e.time) AS first
+FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
+WHERE r.level IN ('high', 'critical') AND coalesce(e.actor_access_key, e.actor_uid) IS NOT NULL
+GROUP BY ALL ORDER BY first, value LIMIT 50`;
+
+/** Builds the section from the case's detections; empty when nothing severe was detected. */
+export async function attackSection(db: CaseDb): Promise<AttackSection> {
+  const connection = await db.connect();
+  try {
+    return await buildSection(connection);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+async function buildSection(connection: DuckDBConnection): Promise<AttackSection> {
+  const seeds = (await connection.runAndReadAll(SEEDS)).getRowObjectsJS();
+  const covered = new Set<string>();
+  const scopes: ScopeResult[] = [];
+  for (const seed of seeds) {
+    if (scopes.length >= MAX_SCOPES) break;
+    const value = String(seed.value);
+    if (covered.has(value)) continue;
+    const indicator: Indicator = { kind: seed.is_key === true ? 'key' : 'identity', value };
+    const scope = await scopeOf(connection, indicator, { eventLimit: 0, rowLimit: 1000 });
+    for (const key of scope.access_keys) covered.add(key.value);
+    for (const identity of scope.identities) covered.add(identity.value);
+    scopes.push(scope);
+  }
+
+  const chain = mergeChains(scopes);
+  return {
+    compromises: scopes.map(summarize),
+    vectors: scopes.flatMap((scope) => scope.vector),
+    chain,
+    narrative: narrate(chain),
+  };
+}
+
+function summarize(scope: ScopeResult): CompromiseSummary {
+  return {
+    indicator: scope.indicator,
+    events: scope.events,
+    first_activity: scope.first_activity,
+    last_activity: scope.last_activity,
+    dwell_seconds: scope.dwell_seconds,
+    created: scope.created.length,
+    changes: scope.changes.length,
+    data_read: scope.data_read.length,
+    bytes_read: scope.data_read.reduce((sum, read) => sum + (read.bytes ?? 0), 0),
+  };
+}
+
+function mergeChains(scopes: readonly ScopeResult[]): ChainStep[] {
+  const seen = new Set<string>();
+  const steps: ChainStep[] = [];
+  for (const step of scopes.flatMap((scope) => scope.chain.steps)) {
+    const key = `${step.time}\u0000${step.title}\u0000${step.actor ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    steps.push(step);
+  }
+
+  return steps.sort((a, b) => a.time.localeCompare(b.time));
+}
+
+/** Dwell time in words: days, hours and minutes. */
+export function dwellText(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const minutes = Math.round(seconds / 60);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const parts = [days > 0 ? `${days} d` : '', hours > 0 ? `${hours} h` : '', `${minutes % 60} min`];
+
+  return parts.filter((part) => part !== '').join(' ');
+}
+
+/** Column names of the compromises table. */
+export const COMPROMISE_COLUMNS = [
+  'indicator',
+  'events',
+  'first activity',
+  'last activity',
+  'dwell',
+  'created',
+  'changes',
+  'objects and secrets read',
+  'bytes read',
+];
+
+/** Returns the cells of one compromises row. */
+export function compromiseCells(row: CompromiseSummary): (string | number | null)[] {
+  return [
+    `${row.indicator.kind} ${row.indicator.value}`,
+    row.events,
+    row.first_activity,
+    row.last_activity,
+    dwellText(row.dwell_seconds),
+    row.created,
+    row.changes,
+    row.data_read,
+    row.bytes_read,
+  ];
+}
+
+/** Column names of the verdicts table. */
+export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'evidence'];
+
+/** Returns the cells of one verdicts row. */
+export function vectorCells(vector: AttackVector): (string | number | null)[] {
+  return [
+    vector.verdict.replace(/_/g, ' '),
+    vector.first_suspicious.time,
+    vector.summary,
+    vector.evidence.slice(0, 5).join(', '),
+  ];
+}

@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/core/logger.ts';
+import { generateScenario, type ScenarioResult } from '../src/demo/index.ts';
+import { runInvestigate } from '../src/pipeline/investigate.ts';
+import { CaseDb } from '../src/store/index.ts';
+import { runCli, SHARED_DATA, tempDir } from './support/cli.ts';
+
+interface ScopeJson {
+  events: number;
+  by_source: { source: string; events: number }[];
+  identities: { value: string }[];
+  vector: { verdict: string; access_key: string | null; summary: string }[];
+  event_list: { uid: string; actor: string | null; src_ip: string | null }[];
+  changes: { operation: string }[];
+}
+
+const LOGS = path.join(SHARED_DATA, 'logs');
+
+async function investigate(paths: string[], caseDir: string): Promise<void> {
+  await runInvestigate({ paths, caseDir, logger: silentLogger() });
+}
+
+async function scope(caseDir: string, ...args: string[]): Promise<ScopeJson> {
+  const run = await runCli(['scope', '--case', caseDir, '--json', ...args]);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as ScopeJson;
+}
+
+describe('scope on the demo case', () => {
+  let caseDir: string;
+  let scenario: ScenarioResult;
+  let result: ScopeJson;
+  const eventId = new Map<string, string>();
+
+  beforeAll(async () => {
+    const work = await tempDir('cloudcase-scope-demo-');
+    caseDir = path.join(work, 'case');
+    scenario = await generateScenario(path.join(work, 'logs'), { scale: 0.2 });
+    await investigate([path.join(work, 'logs')], caseDir);
+    result = await scope(caseDir, '--key', 'AKIAQ3EGV7KAMD4NAK3Y');
+    const db = await CaseDb.openReadOnly(caseDir);
+    try {
+      for await (const event of db.timeline()) eventId.set(event.uid, String(event.raw.eventID));
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('returns exactly the attacker actions for the leaked key', () => {
+    const attack = scenario.attackSteps.flatMap((step) => step.eventIds);
+    const scoped = result.event_list.map((event) => eventId.get(event.uid));
+
+    expect(new Set(scoped)).toEqual(new Set(attack));
+    expect(scoped).toHaveLength(attack.length);
+    expect(result.changes.map((c) => c.operation)).toContain('CreateUser');
+  });
+
+  it('names the leaked key in the initial-access verdict', () => {
+    expect(result.vector).toHaveLength(1);
+    expect(result.vector[0]?.verdict).toBe('leaked_long_term_key');
+    expect(result.vector[0]?.access_key).toBe('AKIAQ3EGV7KAMD4NAK3Y');
+    expect(result.vector[0]?.summary).toContain('AKIAQ3EGV7KAMD4NAK3Y');
+  });
+
+  it('writes the attack vector section into the report', async () => {
+    const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
+
+    expect(report).toContain('## Attack vector and chain');
+    expect(report).toContain('leaked long term key');
+    expect(report).toContain('AKIAQ3EGV7KAMD4NAK3Y');
+  });
+});
+
+describe('scope on real logs', () => {
+  it('finds stolen instance-role credentials, not the admin', async () => {
+    const caseDir = path.join(await tempDir('cloudcase-scope-otrf-'), 'case');
+    const dir = path.join(LOGS, 'otrf-aws-ec2-proxy-s3-exfiltration');
+    await investigate([path.join(dir, 'derived_cloudtrail_records.json')], caseDir);
+
+    const result = await scope(
+      caseDir,
+      '--identity',
+      'MordorNginxStack-BankingWAFRole-9S3E0UAE1MM0',
+    );
+
+    expect(result.vector.map((v) => v.verdict)).toEqual(['instance_credentials_used_outside']);
+    expect(result.vector[0]?.summary).toContain('BankingWAFRole');
+    expect(result.events).toBe(11);
+    const actors = new Set(result.event_list.map((event) => event.actor));
+    expect([...actors].every((actor) => actor?.includes('BankingWAFRole'))).toBe(true);
+    expect(result.identities.map((i) => i.value).join(' ')).not.toContain('pedro');
+  }, 60_000);
+
+  it('covers three log sources for the root attacker address', async () => {
+    const caseDir = path.join(await tempDir('cloudcase-scope-root-'), 'case');
+    const dir = path.join(LOGS, 'panther-test-scenarios/compromised-root-creds/native');
+    await investigate([dir], caseDir);
+
+    const result = await scope(caseDir, '--ip', '92.55.146.245');
+    const sources = new Map(result.by_source.map((s) => [s.source, s.events]));
+
+    expect(sources.get('aws.cloudtrail')).toBe(12);
+    expect(sources.get('aws.s3access')).toBe(3);
+    expect(sources.get('aws.vpcflow')).toBe(4);
+    expect(result.vector.map((v) => v.verdict)).toContain('console_login_without_mfa');
+    expect(result.event_list.some((e) => e.src_ip === '71.253.251.71')).toBe(false);
+  }, 60_000);
+});
