@@ -1,9 +1,10 @@
 /**
- * The parse stage of ingest, in process: a generated file streamed through one format's
- * `records()` and `normalize()`, as the parser thread runs them, with nothing stored.
+ * The parse stage of ingest, in process: a stream read through one format's `records()` and
+ * `normalize()`, as the parser thread runs them, with nothing stored.
  */
+import type { Readable } from 'node:stream';
 import { FORMATS } from '../src/sources/index.ts';
-import { UTC_CONTEXT } from '../src/sources/local-time.ts';
+import { type RecordContext, UTC_CONTEXT } from '../src/sources/local-time.ts';
 import { isNormalizeError, type SourceFormat } from '../src/sources/types.ts';
 import { type FormatGenerator, toReadable } from './generate/index.ts';
 
@@ -27,22 +28,30 @@ export function formatOf(generator: FormatGenerator): SourceFormat {
   return format;
 }
 
-/** Streams `count` generated records through the generator's format and counts the outcome. */
-export async function runParseStage(
-  generator: FormatGenerator,
-  count: number,
-  seed: number,
+/** The case settings a generator's file is read with: UTC, and the file's name. */
+export function contextOf(generator: FormatGenerator): RecordContext {
+  return { ...UTC_CONTEXT, fileName: generator.fileName };
+}
+
+/**
+ * Reads `input` through `format` and counts records, events and rejections; `onRecord` runs
+ * after each record with the number read so far.
+ */
+export async function parseStream(
+  format: SourceFormat,
+  input: Readable,
+  context: RecordContext,
+  onRecord?: (records: number) => void,
 ): Promise<ParseCounts> {
-  const format = formatOf(generator);
-  const context = { ...UTC_CONTEXT, fileName: generator.fileName };
   const counts: ParseCounts = { records: 0, events: 0, rejected: 0, rejectionCodes: {} };
   const reject = (code: string) => {
     counts.rejected++;
     counts.rejectionCodes[code] = (counts.rejectionCodes[code] ?? 0) + 1;
   };
 
-  for await (const result of format.records(toReadable(generator.pieces(count, seed)), context)) {
+  for await (const result of format.records(input, context)) {
     counts.records++;
+    onRecord?.(counts.records);
     if (result.kind === 'rejected') {
       reject(result.code);
       continue;
@@ -53,4 +62,14 @@ export async function runParseStage(
     else counts.events++;
   }
   return counts;
+}
+
+/** Streams `count` generated records through the generator's format and counts the outcome. */
+export function runParseStage(
+  generator: FormatGenerator,
+  count: number,
+  seed: number,
+): Promise<ParseCounts> {
+  const input = toReadable(generator.pieces(count, seed));
+  return parseStream(formatOf(generator), input, contextOf(generator));
 }

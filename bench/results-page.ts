@@ -1,5 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatsSection } from './formats-page.ts';
+import type { FormatsResult } from './formats-result.ts';
 
 /** One benchmark run as stored in `bench/results/investigate-<date>.json`. */
 export interface BenchResult {
@@ -76,13 +78,13 @@ const LIMITS_SECTION = [
   '',
 ];
 
+// What the per-format runs of the table showed, written from those runs.
+const FORMATS_NOTES: string[] = [];
+
 /** Rewrites the human results page from every stored result, newest first. */
 export async function writeResultsPage(resultsDir: string, page: string): Promise<void> {
-  const names = (await readdir(resultsDir)).filter((name) => name.endsWith('.json')).sort();
-  const results: BenchResult[] = [];
-  for (const name of names)
-    results.push(JSON.parse(await readFile(join(resultsDir, name), 'utf8')));
-  results.sort((a, b) => b.date.localeCompare(a.date));
+  const results = await readResults<BenchResult>(resultsDir, 'investigate-');
+  const formats = await readResults<FormatsResult>(resultsDir, 'formats-');
 
   const lines = [
     '# Benchmark results',
@@ -103,7 +105,18 @@ export async function writeResultsPage(resultsDir: string, page: string): Promis
   for (const r of results) lines.push(row(r));
   lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
   lines.push(...LIMITS_SECTION);
+  if (formats.length > 0) lines.push(...formatsSection(formats, FORMATS_NOTES));
   await writeFile(page, lines.join('\n'));
+}
+
+/** Reads every stored result whose file name starts with `prefix`, newest first. */
+async function readResults<T extends { date: string }>(dir: string, prefix: string): Promise<T[]> {
+  const names = (await readdir(dir)).filter(
+    (name) => name.startsWith(prefix) && name.endsWith('.json'),
+  );
+  const results: T[] = [];
+  for (const name of names) results.push(JSON.parse(await readFile(join(dir, name), 'utf8')));
+  return results.sort((a, b) => b.date.localeCompare(a.date));
 }
 
 function row(r: BenchResult): string {

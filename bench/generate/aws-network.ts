@@ -11,6 +11,7 @@ import {
   privateAddresses,
   publicAddresses,
   Random,
+  START_MS,
   skewedPick,
   USER_AGENTS,
 } from './common.ts';
@@ -21,10 +22,15 @@ const ACCOUNT = '123456789012';
 export const FLOW_HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 
-/** Name of a VPC flow log file as delivered to S3 for account 123456789012 in us-east-1. */
+/**
+ * Name of the `part`th VPC flow log file of account 123456789012 in us-east-1, as delivered to
+ * S3 every ten minutes.
+ */
 export function flowFileName(part: number): string {
-  const hour = String(part % 24).padStart(2, '0');
-  return `${ACCOUNT}_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20240513T${hour}00Z_${part.toString(16).padStart(8, '0')}.log`;
+  const stamp = new Date(START_MS + part * 600_000).toISOString();
+  const time = `${stamp.slice(0, 10).replaceAll('-', '')}T${stamp.slice(11, 13)}${stamp.slice(14, 16)}Z`;
+  const hash = part.toString(16).padStart(8, '0');
+  return `${ACCOUNT}_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_${time}_${hash}.log`;
 }
 
 interface FlowPools {
@@ -75,15 +81,20 @@ function flowLine(random: Random, pools: FlowPools, endSeconds: number): string 
   return `2 ${ACCOUNT} ${eni} ${src} ${dst} ${srcPort} ${dstPort} ${protocol} ${packets} ${bytes} ${start} ${endSeconds} ${action} OK`;
 }
 
-/** Yields a VPC flow log file of `count` flow lines after its header line. */
-export function* flowLogPieces(count: number, seed: number): Generator<string> {
+/** Yields `count` flow lines without a header, one minute of traffic for every ten thousand. */
+export function* flowLines(count: number, seed: number): Generator<string> {
   const random = new Random(seed);
   const pools = flowPools(random);
   const clock = new Clock(random, 6);
-  yield `${FLOW_HEADER}\n`;
   for (let i = 0; i < count; i++) {
     yield `${flowLine(random, pools, Math.floor(clock.tick() / 1000))}\n`;
   }
+}
+
+/** Yields a VPC flow log file of `count` flow lines after its header line. */
+export function* flowLogPieces(count: number, seed: number): Generator<string> {
+  yield `${FLOW_HEADER}\n`;
+  yield* flowLines(count, seed);
 }
 
 export const vpcFlowGenerator: FormatGenerator = {

@@ -1,16 +1,17 @@
 /** Log generators of the per-format benchmark, one for each format in `FORMATS`. */
-import {
-  cloudTrailGenerator,
-  cloudWatchGenerator,
-  guardDutyGenerator,
-  rdsGenerator,
-} from './aws-services.ts';
+
 import {
   elbGenerator,
   route53Generator,
   s3AccessGenerator,
   vpcFlowGenerator,
 } from './aws-network.ts';
+import {
+  cloudTrailGenerator,
+  cloudWatchGenerator,
+  guardDutyGenerator,
+  rdsGenerator,
+} from './aws-services.ts';
 import {
   azureMonitorGenerator,
   gcpAuditGenerator,
@@ -27,9 +28,9 @@ import {
   syslogGenerator,
 } from './host-and-flow.ts';
 
+export { FLOW_HEADER, flowFileName, flowLines } from './aws-network.ts';
 export type { FormatGenerator } from './common.ts';
 export { toReadable } from './common.ts';
-export { FLOW_HEADER, flowFileName, flowLogPieces } from './aws-network.ts';
 
 /** Every generator, in the order of `FORMATS`. */
 export const GENERATORS: readonly FormatGenerator[] = [
