@@ -34,21 +34,22 @@ function* take(lines: Iterator<string>, count: number): Generator<string> {
 }
 
 /**
- * Writes `count` generated VPC flow lines as gzip delivery files of `LINES_PER_FILE` lines,
+ * Writes `count` generated VPC flow lines as gzip delivery files of `linesPerFile` lines,
  * each with its header line and named as S3 delivers them, one stream of traffic across files.
  */
 export async function writeFlowLogFiles(
   dir: string,
   count: number,
   seed: number,
+  linesPerFile = LINES_PER_FILE,
 ): Promise<FlowFiles> {
   await mkdir(dir, { recursive: true });
   const lines = flowLines(count, seed);
   let bytes = 0;
   let files = 0;
-  for (let written = 0; written < count; written += LINES_PER_FILE) {
+  for (let written = 0; written < count; written += linesPerFile) {
     const file = join(dir, `${flowFileName(files)}.gz`);
-    const size = Math.min(LINES_PER_FILE, count - written);
+    const size = Math.min(linesPerFile, count - written);
     await pipeline(Readable.from(take(lines, size)), createGzip(), createWriteStream(file));
     bytes += (await stat(file)).size;
     files++;

@@ -68,9 +68,16 @@ export function formatsOptionsOf(
   return { records, flowLines, seed, formats, keep };
 }
 
-// `gc()` of V8, so that heap figures start from a collected heap and not from garbage.
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+let gc: (() => void) | undefined;
+
+/** Runs a full garbage collection, so that heap figures start from live objects only. */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  gc();
+}
 
 const HEAP_SAMPLE_EVERY = 4096;
 
