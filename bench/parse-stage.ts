@@ -28,7 +28,7 @@ export function formatOf(generator: FormatGenerator): SourceFormat {
   return format;
 }
 
-/** The case settings a generator's file is read with: UTC, and the file's name. */
+/** Returns the case settings to read a generator's file with: UTC, and the file's name. */
 export function contextOf(generator: FormatGenerator): RecordContext {
   return { ...UTC_CONTEXT, fileName: generator.fileName };
 }

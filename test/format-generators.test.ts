@@ -5,7 +5,7 @@ import { detectFormat, FORMATS } from '../src/sources/index.ts';
 
 const COUNT = 300;
 
-/** The first 64 KiB of a generator's output, as format detection sees it. */
+/** Returns the first 64 KiB of a generator's output, the head that format detection reads. */
 async function head(pieces: Iterable<string>): Promise<Buffer> {
   for await (const chunk of toReadable(pieces)) return (chunk as Buffer).subarray(0, 64 * 1024);
   return Buffer.alloc(0);

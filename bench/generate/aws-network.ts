@@ -44,7 +44,7 @@ function flowPools(random: Random): FlowPools {
   return { enis, hosts: privateAddresses(random, 400, 20), peers: publicAddresses(random, 3000) };
 }
 
-/** One flow line: web traffic in, calls out, database traffic inside, DNS, and rejected scans. */
+/** Draws one flow line: web traffic in, calls out, database traffic, DNS or a rejected scan. */
 function flowLine(random: Random, pools: FlowPools, endSeconds: number): string {
   const eni = skewedPick(random, pools.enis);
   const host = skewedPick(random, pools.hosts);
@@ -103,6 +103,11 @@ export const vpcFlowGenerator: FormatGenerator = {
   pieces: flowLogPieces,
 };
 
+const S3_ERRORS = new Map([
+  [403, 'AccessDenied'],
+  [404, 'NoSuchKey'],
+]);
+
 const S3_OPERATIONS: [string, string][] = [
   ['REST.GET.OBJECT', 'GET'],
   ['REST.GET.OBJECT', 'GET'],
@@ -132,7 +137,7 @@ function* s3AccessLines(count: number, seed: number): Generator<string> {
     const [operation, method] = skewedPick(random, S3_OPERATIONS);
     const key = `${random.pick(['images', 'exports', 'logs', 'tmp'])}/${random.int(2020, 2024)}/${random.hex(12)}.${random.pick(['jpg', 'json', 'csv', 'gz'])}`;
     const status = random.chance(0.03) ? 403 : random.chance(0.04) ? 404 : 200;
-    const error = status === 403 ? 'AccessDenied' : status === 404 ? 'NoSuchKey' : '-';
+    const error = S3_ERRORS.get(status) ?? '-';
     const size = method === 'GET' && status === 200 ? random.int(200, 5_000_000) : 0;
     const agent = skewedPick(random, USER_AGENTS);
     yield [

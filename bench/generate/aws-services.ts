@@ -102,7 +102,7 @@ const STATEMENTS = [
   'SELECT count(*) FROM sessions WHERE expires_at > now()',
 ];
 
-/** One PostgreSQL log line with the `%t:%r:%u@%d:[%p]:` prefix that RDS sets. */
+/** Draws one PostgreSQL log line with the `%t:%r:%u@%d:[%p]:` prefix that RDS sets. */
 function postgresLine(random: Random, ms: number, clients: string[], users: string[]): string {
   const time = `${iso(ms).slice(0, 19).replace('T', ' ')} UTC`;
   const client = `${skewedPick(random, clients)}(${random.int(32768, 60999)})`;

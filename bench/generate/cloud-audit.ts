@@ -1,8 +1,8 @@
 /**
- * Generators of cloud and SaaS audit logs: Kubernetes audit events (JSON lines), Google Cloud
- * audit log entries (`gcloud logging read --format=json`), Azure Activity Log records (a
- * diagnostic-settings export), Microsoft 365 unified audit records (Management Activity API
- * content), Okta System Log events and GitHub organization audit log events (REST API pages).
+ * Generators of cloud and SaaS audit logs. Kubernetes audit events are JSON lines, Google Cloud
+ * entries are `gcloud logging read --format=json` output, and Azure Activity Log records are a
+ * diagnostic-settings export. Microsoft 365 unified audit records are Management Activity API
+ * content, and Okta System Log and GitHub organization audit log events are REST API pages.
  */
 import {
   Clock,

@@ -62,7 +62,7 @@ const PUBLIC_FIRST_OCTETS = [
   109, 142, 151, 176, 185, 188, 193, 195, 203, 212, 213, 217,
 ];
 
-/** A fixed set of public IPv4 addresses, drawn once per generator. */
+/** Draws a fixed set of public IPv4 addresses, once per generator. */
 export function publicAddresses(random: Random, count: number): string[] {
   const addresses: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -72,7 +72,7 @@ export function publicAddresses(random: Random, count: number): string[] {
   return addresses;
 }
 
-/** A fixed set of private addresses in `10.<x>.0.0/16` subnets. */
+/** Draws a fixed set of private addresses in `10.<x>.0.0/16` subnets. */
 export function privateAddresses(random: Random, count: number, second = 0): string[] {
   const addresses: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -126,7 +126,7 @@ const LAST_NAMES = [
   'kowalski',
 ];
 
-/** A fixed set of `first.last` user names. */
+/** Draws a fixed set of `first.last` user names. */
 export function userNames(random: Random, count: number): string[] {
   const names = new Set<string>();
   while (names.size < count) names.add(`${random.pick(FIRST_NAMES)}.${random.pick(LAST_NAMES)}`);
@@ -198,8 +198,8 @@ export function* lines(pieces: Iterable<string>): Generator<string> {
 const BATCH_BYTES = 64 * 1024;
 
 /**
- * Streams a generator's pieces as buffers of about 64 KiB, so a consumer sees the chunk sizes
- * a file stream would give.
+ * Streams a generator's pieces as buffers of about 64 KiB, so a consumer reads chunks of the
+ * size a file stream would give.
  */
 export function toReadable(pieces: Iterable<string>): Readable {
   function* batches(): Generator<Buffer> {

@@ -16,7 +16,7 @@ import {
   userNames,
 } from './common.ts';
 
-/** One `auth.log` message of sshd, sudo, cron or systemd-logind. */
+/** Draws one `auth.log` message of sshd, sudo, cron or systemd-logind. */
 function authMessage(random: Random, users: string[], peers: string[]): string {
   const user = skewedPick(random, users);
   const peer = skewedPick(random, peers);
@@ -53,7 +53,7 @@ export const syslogGenerator: FormatGenerator = {
   pieces: (count, seed) => lines(authLines(count, seed)),
 };
 
-/** One auditd record: a system call, a command run through sudo, or a login. */
+/** Draws one auditd record: a system call, a command run through sudo, or a login. */
 function auditRecord(random: Random, ms: number, serial: number, peers: string[]): string {
   const stamp = `audit(${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}:${serial})`;
   const pid = random.int(900, 40000);
