@@ -3,7 +3,10 @@ import type { FormatsResult, InvestigateRun, ParseRun } from './formats-result.t
 const MIB = 1024 * 1024;
 
 function mib(bytes: number | null): string {
-  return bytes === null ? 'n/a' : `${(bytes / MIB).toFixed(0)} MiB`;
+  if (bytes === null) return 'n/a';
+  // A retained growth a little below zero rounds to 0, not to -0.
+  const rounded = Math.round(bytes / MIB);
+  return `${rounded === 0 ? 0 : rounded} MiB`;
 }
 
 function count(value: number): string {
@@ -63,14 +66,15 @@ export function formatsSection(
     '## Per-format ingest',
     '',
     '`npm run bench -- --only formats` (`bench/formats.ts`) generates realistic logs of every',
-    'format (`bench/generate/`) and measures two things. The parse stage: one file of N records',
-    "per format, read from disk through the format's `records()` and `normalize()` on one",
-    'thread of the benchmark process, with nothing stored and no rules run; events/s is events',
-    'over wall-clock time and CPU s is the process CPU time of the read. Heap growth is heap in',
-    'use above that after a full garbage collection before the read: the peak is sampled every',
-    '4,096 records and the retained figure is taken after another full collection. Then the',
-    'real CLI, `investigate --json`, on gzip VPC flow log files (default fields, 100,000 lines a',
-    'file) of 200,000 and 1,000,000 lines, with the columns of the table above.',
+    'format (`bench/generate/`) and measures two things. First the parse stage: one file of N',
+    "records per format, read from disk through the format's `records()` and `normalize()` in",
+    'a fresh Node.js process per format, with nothing stored and no rules run. Events/s is',
+    'events over wall-clock time, and CPU s is the CPU time of that process during the read.',
+    'Heap growth is heap in use above that after a full garbage collection before the read. The',
+    'peak is sampled every 4,096 records, and the retained figure is taken after another full',
+    'collection. Then the real CLI, `investigate --json`, runs on gzip VPC flow log files',
+    '(default fields, 100,000 lines a file) of 200,000 and 1,000,000 lines, with the columns of',
+    'the table above.',
     '',
   ];
   if (newest !== undefined) {
