@@ -5,9 +5,9 @@
  * benchmark of `bench/formats.ts`, which writes `bench/results/formats-<date>.json`.
  *
  * Flags: `--events N` (default 1,000,000), `--seed N` (default 1), `--keep` to leave the
- * generated logs and case in the temporary folder, `--only investigate|formats` to run one of
- * the two parts; `--format-records N` (default 200,000), `--flow-lines A,B` (default
- * 200000,1000000) and `--formats ID,ID` (default all) set the per-format part.
+ * generated logs and case in the temporary folder, and `--only investigate|formats` to run one
+ * of the two parts. The per-format part reads `--format-records N` (default 200,000),
+ * `--flow-lines A,B` (default 200000,1000000) and `--formats ID,ID` (default all).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
