@@ -1,86 +1,70 @@
 /**
  * `npm run bench`: generates N benign CloudTrail events as delivery files, runs the real CLI
  * `investigate --json` on them as a child process, and records throughput and peak memory in
- * `bench/results/investigate-<date>.json` and `bench/RESULTS.md`.
+ * `bench/results/investigate-<date>.json` and `bench/RESULTS.md`. Then runs the per-format
+ * benchmark of `bench/formats.ts`, which writes `bench/results/formats-<date>.json`.
  *
  * Flags: `--events N` (default 1,000,000), `--seed N` (default 1), `--keep` to leave the
- * generated logs and case in the temporary folder.
+ * generated logs and case in the temporary folder, and `--only investigate|formats` to run one
+ * of the two parts. The per-format part reads `--format-records N` (default 200,000),
+ * `--flow-lines A,B` (default 200000,1000000) and `--formats ID,ID` (default all).
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenignDeliveryFiles } from '../src/demo/index.ts';
-import { PeakRssSampler } from './peak-rss.ts';
+import { type ChildRun, machine, ROOT, runInvestigate } from './child-run.ts';
+import {
+  FORMATS_FLAGS,
+  type FormatsOptions,
+  formatsOptionsOf,
+  runFormatsBenchmark,
+} from './formats.ts';
 import { type BenchResult, writeResultsPage } from './results-page.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'cloudcase.mjs');
+const PARTS = ['investigate', 'formats'] as const;
 
-interface ChildRun {
-  exitCode: number | null;
-  wallSeconds: number;
-  stdout: string;
-  vmhwmBytes: number;
-  cpuSeconds: number;
-  /** One-minute load averages of the machine when the child started and when it exited. */
-  loadAverage: [number, number];
+interface Flags {
+  events: number;
+  seed: number;
+  keep: boolean;
+  only: (typeof PARTS)[number] | null;
+  formats: FormatsOptions;
 }
 
-function parseFlags(): { events: number; seed: number; keep: boolean } {
+function parseFlags(): Flags {
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      ...FORMATS_FLAGS,
     },
   });
   const events = Number(values.events);
   if (!Number.isInteger(events) || events < 1) {
     throw new Error(`invalid --events value: ${values.events}; expected a positive integer`);
   }
-  return { events, seed: Number(values.seed), keep: values.keep };
-}
-
-/** Runs the CLI and samples its peak RSS until it exits. */
-function runInvestigate(args: string[]): Promise<ChildRun> {
-  const started = performance.now();
-  const loadAtStart = os.loadavg()[0] ?? 0;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const sampler = new PeakRssSampler(child.pid ?? 0);
-  const chunks: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (exitCode) => {
-      sampler.stop();
-      done({
-        exitCode,
-        wallSeconds: (performance.now() - started) / 1000,
-        stdout: Buffer.concat(chunks).toString('utf8'),
-        vmhwmBytes: sampler.peakBytes,
-        cpuSeconds: sampler.cpuSeconds,
-        loadAverage: [loadAtStart, os.loadavg()[0] ?? 0],
-      });
-    });
-  });
-}
-
-function machine(): BenchResult['machine'] {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memory_bytes: os.totalmem(),
-    platform: os.platform(),
-    release: os.release(),
-  };
+  const only = PARTS.find((part) => part === values.only) ?? null;
+  if (values.only !== undefined && only === null) {
+    throw new Error(`invalid --only value: ${values.only}; expected investigate or formats`);
+  }
+  const seed = Number(values.seed);
+  const formats = formatsOptionsOf(values, seed, values.keep);
+  return { events, seed, keep: values.keep, only, formats };
 }
 
 async function main(): Promise<void> {
   const flags = parseFlags();
+  if (flags.only !== 'formats') await benchInvestigate(flags);
+  if (flags.only !== 'investigate' && process.exitCode === undefined) {
+    await runFormatsBenchmark(flags.formats);
+  }
+}
+
+async function benchInvestigate(flags: Flags): Promise<void> {
   const work = await mkdtemp(join(os.tmpdir(), 'cloudcase-bench-'));
   const logs = join(work, 'logs');
   const caseDir = join(work, 'case');
