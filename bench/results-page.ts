@@ -1,5 +1,6 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type AnalysesResult, analysesSection } from './analyses.ts';
 import { formatsSection } from './formats-page.ts';
 import type { FormatsResult } from './formats-result.ts';
 
@@ -108,6 +109,7 @@ const FORMATS_NOTES = [
 export async function writeResultsPage(resultsDir: string, page: string): Promise<void> {
   const results = await readResults<BenchResult>(resultsDir, 'investigate-');
   const formats = await readResults<FormatsResult>(resultsDir, 'formats-');
+  const [analyses] = await readResults<AnalysesResult>(resultsDir, 'analyses-');
 
   const lines = [
     '# Benchmark results',
@@ -128,6 +130,7 @@ export async function writeResultsPage(resultsDir: string, page: string): Promis
   for (const r of results) lines.push(row(r));
   lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
   lines.push(...LIMITS_SECTION);
+  if (analyses !== undefined) lines.push(...analysesSection(analyses));
   if (formats.length > 0) lines.push(...formatsSection(formats, FORMATS_NOTES));
   await writeFile(page, lines.join('\n'));
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: generates N benign CloudTrail events as delivery files, runs the real CLI
  * `investigate --json` on them as a child process, and records throughput and peak memory in
- * `bench/results/investigate-<date>.json` and `bench/RESULTS.md`. Then runs the per-format
+ * `bench/results/investigate-<date>.json` and `bench/RESULTS.md`, and times the analyses of the
+ * case it made (`bench/analyses.ts`; `--no-analyses` skips them). Then runs the per-format
  * benchmark of `bench/formats.ts`, which writes `bench/results/formats-<date>.json`.
  *
  * Flags: `--events N` (default 1,000,000), `--seed N` (default 1), `--keep` to leave the
@@ -14,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenignDeliveryFiles } from '../src/demo/index.ts';
+import { type AnalysesResult, benchAnalyses } from './analyses.ts';
 import { type ChildRun, machine, ROOT, runInvestigate } from './child-run.ts';
 import {
   FORMATS_FLAGS,
@@ -29,6 +31,8 @@ interface Flags {
   events: number;
   seed: number;
   keep: boolean;
+  /** Skips timing the analyses on the ingested case. */
+  noAnalyses: boolean;
   only: (typeof PARTS)[number] | null;
   formats: FormatsOptions;
 }
@@ -39,6 +43,7 @@ function parseFlags(): Flags {
       events: { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
+      'no-analyses': { type: 'boolean', default: false },
       only: { type: 'string' },
       ...FORMATS_FLAGS,
     },
@@ -53,7 +58,7 @@ function parseFlags(): Flags {
   }
   const seed = Number(values.seed);
   const formats = formatsOptionsOf(values, seed, values.keep);
-  return { events, seed, keep: values.keep, only, formats };
+  return { events, seed, keep: values.keep, noAnalyses: values['no-analyses'], only, formats };
 }
 
 async function main(): Promise<void> {
@@ -86,6 +91,10 @@ async function benchInvestigate(flags: Flags): Promise<void> {
     const result = toResult(flags.events, written, genSeconds, run, summary, args);
     await save(result);
     console.log(JSON.stringify(result.investigate, null, 2));
+    if (!flags.noAnalyses) {
+      const analyses = await benchAnalyses(caseDir, flags.events);
+      await saveAnalyses(analyses);
+    }
   } finally {
     if (flags.keep) console.log(`kept ${work}`);
     else await rm(work, { recursive: true, force: true });
@@ -130,6 +139,15 @@ function toResult(
       load_average: run.loadAverage,
     },
   };
+}
+
+async function saveAnalyses(result: AnalysesResult): Promise<void> {
+  const dir = join(ROOT, 'bench', 'results');
+  const stamp = result.date.slice(0, 19).replace(/:/g, '-');
+  const file = join(dir, `analyses-${stamp}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResultsPage(dir, join(ROOT, 'bench', 'RESULTS.md'));
+  console.log(`wrote ${file} and bench/RESULTS.md`);
 }
 
 async function save(result: BenchResult): Promise<void> {
