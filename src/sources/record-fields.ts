@@ -9,6 +9,40 @@ const MAX_KEYS_SCANNED = 256;
 
 const fold = (name: string): string => name.replace(/_/g, '').toLowerCase();
 
+// Folded forms of the field names asked for; they are names written in the code, so few.
+const foldedNames = new Map<string, string>();
+// Each record's keys by folded form, built on the first lookup that misses an exact name, so a
+// record is folded once however many of its fields are read. Parsed records are not changed.
+const foldedKeys = new WeakMap<JsonObject, Map<string, string> | null>();
+
+function foldedName(name: string): string {
+  let folded = foldedNames.get(name);
+  if (folded === undefined) {
+    folded = fold(name);
+    foldedNames.set(name, folded);
+  }
+  return folded;
+}
+
+// Null for a record with more than MAX_KEYS_SCANNED keys, which is read by exact names only.
+function keysOf(record: JsonObject): Map<string, string> | null {
+  const cached = foldedKeys.get(record);
+  if (cached !== undefined) return cached;
+
+  const names = Object.keys(record);
+  if (names.length > MAX_KEYS_SCANNED) {
+    foldedKeys.set(record, null);
+    return null;
+  }
+  const keys = new Map<string, string>();
+  for (const key of names) {
+    const folded = fold(key);
+    if (!keys.has(folded) && record[key] !== null) keys.set(folded, key);
+  }
+  foldedKeys.set(record, keys);
+  return keys;
+}
+
 /**
  * Returns the value of the first of `names` that the record has with a value other than null.
  * Names are compared exactly first, then ignoring case and underscores.
@@ -17,11 +51,10 @@ export function field(record: JsonObject, ...names: string[]): unknown {
   for (const name of names) {
     if (record[name] !== undefined && record[name] !== null) return record[name];
   }
-  const keys = Object.keys(record);
-  if (keys.length > MAX_KEYS_SCANNED) return undefined;
+  const keys = keysOf(record);
+  if (keys === null) return undefined;
   for (const name of names) {
-    const wanted = fold(name);
-    const key = keys.find((candidate) => fold(candidate) === wanted && record[candidate] !== null);
+    const key = keys.get(foldedName(name));
     if (key !== undefined) return record[key];
   }
   return undefined;
