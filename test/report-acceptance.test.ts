@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -141,28 +141,40 @@ describe('cisa report on the demo case', () => {
 });
 
 describe('report templates and exports on the demo case', () => {
-  it('completes the CISA report once case.json names the organisation', async () => {
-    const infoFile = path.join(caseDir, 'case.json');
-    const info = JSON.parse(await readFile(infoFile, 'utf8'));
-    const organisation = {
-      name: 'Acme Shop',
-      contact: { name: 'Ana Ruiz', email: 'ir@acme.test', phone: '+1 555 0100' },
-      contracts: ['W911QX-24-C-0001'],
-      access_level: 'Secret',
-    };
-    const paid = { ransom_payment_at: info.discovered_at };
-    await writeFile(infoFile, JSON.stringify({ ...info, organisation, ...paid }, null, 2));
-    try {
-      const result = await report('cisa', 'json');
-      const cisa = JSON.parse(await readFile(result.written.file, 'utf8')) as CisaJson;
+  it('completes the CISA report once case set names the organisation', async () => {
+    const info = JSON.parse(await readFile(path.join(caseDir, 'case.json'), 'utf8'));
+    const fields = [
+      'contact.name=Ana Ruiz',
+      'contact.email=ir@acme.test',
+      'contact.phone=+1 555 0100',
+      'contracts=W911QX-24-C-0001',
+      'access_level=Secret',
+      `ransom_payment_at=${info.discovered_at}`,
+    ];
+    const set = await cli([
+      'case',
+      'set',
+      '--case',
+      caseDir,
+      '--organisation',
+      'Acme Shop',
+      ...fields.flatMap((field) => ['--report-field', field]),
+    ]);
+    expect(set.code, set.stderr).toBe(0);
 
-      expect(result.code).toBe(0);
-      expect(cisa.status).toBe('complete');
-      expect(cisa.missing).toEqual([]);
-      expect(cisa.deadlines.map((d) => d.id)).toEqual(['incident_report', 'ransom_payment_report']);
-    } finally {
-      await writeFile(infoFile, JSON.stringify(info, null, 2));
-    }
+    const result = await report('cisa', 'json');
+    const cisa = JSON.parse(await readFile(result.written.file, 'utf8')) as CisaJson;
+    expect(result.code).toBe(0);
+    expect(cisa.status).toBe('complete');
+    expect(cisa.missing).toEqual([]);
+    expect(cisa.deadlines.map((d) => d.id)).toEqual(['incident_report', 'ransom_payment_report']);
+
+    // The change is on the signed record, so the case still verifies.
+    const verified = await cli(['verify', '--case', caseDir]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    const bad = await cli(['case', 'set', '--case', caseDir, '--report-field', 'contracts']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid_report_field');
   });
 
   it('shows the deadline clock in the investigate summary', () => {

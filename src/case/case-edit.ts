@@ -17,7 +17,34 @@ export interface CaseEdit {
   add_notes?: string[];
   lessons_learned?: string;
   retention_days?: number;
+  /** Fields of the incident reports, by their `case.json` key; see `REPORT_FIELDS`. */
+  report_fields?: [key: ReportFieldKey, value: unknown][];
 }
+
+/**
+ * The `case.json` keys of the incident reports that `case set --report-field` sets, with the
+ * type of their values. `contact.*` keys fill the point of contact.
+ */
+export const REPORT_FIELDS = {
+  'contact.name': 'text',
+  'contact.email': 'text',
+  'contact.phone': 'text',
+  defence_contractor: 'boolean',
+  contracts: 'list',
+  access_level: 'text',
+  cdi_impact: 'text',
+  data_affected: 'text',
+  description: 'text',
+  threat_actor: 'text',
+  other_information: 'text',
+  onset_at: 'time',
+  detected_at: 'time',
+  reported_at: 'time',
+  ransom_payment_at: 'time',
+  ransom_reported_at: 'time',
+} as const;
+
+export type ReportFieldKey = keyof typeof REPORT_FIELDS;
 
 type ScalarField = 'title' | 'organisation' | 'timezone' | 'discovered_at' | 'lead' | 'phase';
 
@@ -61,6 +88,19 @@ export function applyEdit(
   if (edit.retention_days !== undefined && edit.retention_days !== retention.evidence_days) {
     info.retention = { ...retention, evidence_days: edit.retention_days };
     changes.push(['retention.evidence_days', edit.retention_days]);
+  }
+  for (const [key, value] of edit.report_fields ?? []) {
+    const fields = info as unknown as Record<string, unknown>;
+    if (key.startsWith('contact.')) {
+      const contact = { ...((fields.contact as Record<string, unknown> | undefined) ?? {}) };
+      contact[key.slice('contact.'.length)] = value;
+      fields.contact = contact;
+      // The ledger records the whole contact, so verify compares it with case.json as a field.
+      changes.push(['contact', contact]);
+    } else {
+      fields[key] = value;
+      changes.push([key, value]);
+    }
   }
 
   return changes;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolveAnalyst } from '../../case/analyst.ts';
-import type { CaseEdit } from '../../case/case-edit.ts';
+import { type CaseEdit, REPORT_FIELDS, type ReportFieldKey } from '../../case/case-edit.ts';
 import {
   parseInstant,
   parsePhase,
@@ -10,7 +10,7 @@ import {
   parseTimezone,
 } from '../../case/case-fields.ts';
 import type { ChangeAuthor } from '../../case/case-update.ts';
-import { CloudcaseError } from '../../core/errors.ts';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import type { CommandContext } from '../main.ts';
 
 /** Flags every `case` subcommand that changes the case takes. */
@@ -36,6 +36,7 @@ export interface FieldFlags extends AuthorFlags {
   note?: string[];
   lessons?: string;
   retentionDays?: string;
+  reportField?: string[];
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -88,7 +89,12 @@ export function setOptions(command: Command): Command {
     .option('--done-task <n>', 'mark task number n done (repeatable)', collectId)
     .option('--note <text>', 'add a dated note (repeatable)', collect)
     .option('--lessons <text>', 'lessons learned, replacing the earlier text')
-    .option('--retention-days <days>', 'days to keep the evidence after closing (at least 90)');
+    .option('--retention-days <days>', 'days to keep the evidence after closing (at least 90)')
+    .option(
+      '--report-field <key=value>',
+      `set a field of the incident reports (repeatable): ${Object.keys(REPORT_FIELDS).join(', ')}`,
+      collect,
+    );
 }
 
 /** Finds the author of a change from the flags and the environment. */
@@ -138,6 +144,9 @@ export function editOf(flags: FieldFlags): CaseEdit {
   if (flags.retentionDays !== undefined) {
     edit.retention_days = parseRetentionDays(flags.retentionDays);
   }
+  if (flags.reportField !== undefined && flags.reportField.length > 0) {
+    edit.report_fields = flags.reportField.map(parseReportField);
+  }
   return edit;
 }
 
@@ -148,4 +157,37 @@ export function nothingToSet(): CloudcaseError {
     'case set needs at least one field flag; see cloudcase case set --help',
     2,
   );
+}
+
+/**
+ * Reads one `--report-field key=value`: times as ISO 8601 instants, `defence_contractor` as
+ * yes or no, `contracts` as a comma-separated list, the rest as text.
+ */
+function parseReportField(value: string): [ReportFieldKey, unknown] {
+  const at = value.indexOf('=');
+  const key = value.slice(0, at === -1 ? value.length : at);
+  if (at === -1 || !Object.hasOwn(REPORT_FIELDS, key)) {
+    throw new CloudcaseError(
+      'invalid_report_field',
+      `--report-field takes key=value with a key of ${Object.keys(REPORT_FIELDS).join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  const field = key as ReportFieldKey;
+  const raw = value.slice(at + 1);
+  const flag = `--report-field ${field}`;
+  switch (REPORT_FIELDS[field]) {
+    case 'time':
+      return [field, parseInstant(raw, flag)];
+    case 'boolean': {
+      const answer = raw.trim().toLowerCase();
+      if (answer === 'yes' || answer === 'true') return [field, true];
+      if (answer === 'no' || answer === 'false') return [field, false];
+      throw new CloudcaseError('invalid_report_field', `${flag} takes yes or no`, EXIT.usage);
+    }
+    case 'list':
+      return [field, raw.split(',').map((item) => parseText(item.trim(), flag))];
+    default:
+      return [field, parseText(raw, flag)];
+  }
 }
