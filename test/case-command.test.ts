@@ -90,6 +90,14 @@ describe('case command', () => {
       expect.objectContaining({ analyst: 'bob', field: 'phase', value: 'containment' }),
     );
     expect(info.history[0].time).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // Discovered in 2024, so the 72-hour clock has long run out.
+    expect(info.deadlines).toEqual([
+      expect.objectContaining({ id: 'incident_report', due_at: '2024-05-19T09:30:00.000Z' }),
+    ]);
+    const text = await cli(dir, ['case', 'show', '-c', 'c']);
+    expect(text.stdout).toMatch(
+      /reporting clocks:\n {2}incident report \(72 hours from discovery\)/,
+    );
   });
 
   it('rejects invalid fields and changes nothing', async () => {

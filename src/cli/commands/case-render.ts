@@ -2,6 +2,7 @@ import type { AuditEntry } from '../../case/audit-trail.ts';
 import type { CaseInfo } from '../../case/case-dir.ts';
 import type { RetentionStatus } from '../../case/retention.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
+import { type Deadline, deadlineLines } from '../../report/deadlines.ts';
 
 const safe = (value: unknown) => sanitizeTerminalLine(String(value ?? ''));
 
@@ -17,7 +18,11 @@ export function withZone(iso: string, timezone: string): string {
 }
 
 /** Renders the text of `case show`. */
-export function renderCase(info: CaseInfo, retention: RetentionStatus): string {
+export function renderCase(
+  info: CaseInfo,
+  retention: RetentionStatus,
+  deadlines: readonly Deadline[] = [],
+): string {
   const zone = info.timezone;
   const status =
     info.closed_at === undefined
@@ -35,6 +40,7 @@ export function renderCase(info: CaseInfo, retention: RetentionStatus): string {
   ];
   const lines = [`case ${info.id}: ${safe(info.title)}`];
   for (const [label, value] of rows) lines.push(`  ${label.padEnd(13)}${value}`);
+  lines.push(...section('reporting clocks', deadlineLines(deadlines)));
   lines.push(...section('tasks', (info.tasks ?? []).map(taskLine)));
   lines.push(
     ...section(

@@ -5,6 +5,8 @@ import { closeCase, initCase, setCase } from '../../case/case-lifecycle.ts';
 import { retentionStatus } from '../../case/retention.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { CASE_KEY_FILE_ENV, readGivenKey } from '../../evidence/index.ts';
+import { readCaseFields } from '../../report/case-fields.ts';
+import { reportingDeadlines } from '../../report/deadlines.ts';
 import type { CommandContext } from '../main.ts';
 import {
   authorOf,
@@ -95,9 +97,10 @@ async function printCase(
 ): Promise<void> {
   const info = await readCaseInfo(caseDir);
   const retention = await retentionStatus(caseDir);
+  const deadlines = reportingDeadlines(await readCaseFields(caseDir));
   context.io.stdout.write(
     flags.json
-      ? `${JSON.stringify({ ...info, retention_status: retention }, null, 2)}\n`
-      : renderCase(info, retention),
+      ? `${JSON.stringify({ ...info, retention_status: retention, deadlines }, null, 2)}\n`
+      : renderCase(info, retention, deadlines),
   );
 }
