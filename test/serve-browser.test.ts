@@ -251,6 +251,23 @@ describe('workbench in the browser', () => {
     await screenshot(page, 'entities');
   });
 
+  it('scopes a node of the entity graph', async () => {
+    const answers = await page.evaluate(async () => {
+      const graph = await (await fetch('/api/entities')).json();
+      const key = graph.nodes.find((node: { kind: string }) => node.kind === 'access_key');
+      const scoped = await fetch(
+        `/api/scope?kind=access_key&value=${encodeURIComponent(key.label)}`,
+      );
+      const wrong = await fetch('/api/scope?kind=planet&value=x');
+      return { status: scoped.status, scope: await scoped.json(), wrong: wrong.status };
+    });
+
+    expect(answers.status).toBe(200);
+    expect(answers.scope.events).toBeGreaterThan(0);
+    expect(answers.scope.indicator.kind).toBe('key');
+    expect(answers.wrong).toBe(400);
+  });
+
   it('lists marks and previews a report', async () => {
     await page.getByTestId('nav-marks').click();
     await page.locator('[data-testid=marked-events] td', { hasText: 'exfil-check' }).waitFor();

@@ -26,6 +26,7 @@ import type { PageIndexCache } from './page-index.ts';
 import { QUERY_FIELDS } from './query-fields.ts';
 import { MAX_QUERY_LENGTH } from './query-parse.ts';
 import { listReports, readReport } from './reports-api.ts';
+import { scopeSummary } from './scope-api.ts';
 import { eventDetail, histogram, type TimelineSelection, timelinePage } from './timeline-api.ts';
 
 /** What every handler can reach. */
@@ -129,6 +130,12 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ],
   ['GET /api/detections', json((context) => detections(context.db))],
   ['GET /api/entities', json((context) => context.entities.graph(context.reader, MAX_GRAPH_EDGES))],
+  [
+    'GET /api/scope',
+    json((context, url) =>
+      scopeSummary(context.db, queryParam(url, 'kind', 20), queryParam(url, 'value', 2000)),
+    ),
+  ],
   ['GET /api/reports', json((context) => listReports(context.db.caseDir))],
   ['GET /api/searches', json((context) => savedSearches(context.reader))],
   ['GET /api/marks', json((context) => listMarks(context.reader))],

@@ -7,7 +7,7 @@ import cytoscape from 'cytoscape';
 import { getJson } from './api.ts';
 import { button, h, replace, visible } from './dom.ts';
 import { go, type Place } from './router.ts';
-import type { GraphData } from './types.ts';
+import type { GraphData, GraphNode, ScopeSummary } from './types.ts';
 
 const COLORS: Record<string, string> = {
   identity: '#2864b4',
@@ -87,8 +87,41 @@ export async function showEntities(root: HTMLElement, _place: Place) {
       button('Open its events', () => go('timeline', { q: node.query }), {
         'data-testid': 'node-events',
       }),
+      button('Show its scope', () => void showScope(info, node), { 'data-testid': 'node-scope' }),
     );
   });
   box.dataset.nodes = String(data.nodes.length);
   return () => graph.destroy();
+}
+
+const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
+
+/** Shows what the node did and touched, as `cloudcase scope` finds it, below the node. */
+async function showScope(info: HTMLElement, node: GraphNode) {
+  const box = h('div', { class: 'node-scope', 'data-testid': 'scope-summary' }, 'Scoping…');
+  info.append(box);
+  let scope: ScopeSummary;
+  try {
+    scope = await getJson<ScopeSummary>('/api/scope', { kind: node.kind, value: node.label });
+  } catch (error) {
+    replace(box, h('p', {}, `No scope: ${error instanceof Error ? error.message : String(error)}`));
+    return;
+  }
+  const span =
+    scope.first_activity === null
+      ? 'no activity'
+      : `${scope.first_activity} to ${scope.last_activity ?? ''}` +
+        (scope.dwell_seconds === null ? '' : ` (${hours(scope.dwell_seconds)})`);
+  replace(
+    box,
+    h('h4', {}, 'Scope'),
+    h('p', {}, `${scope.events} events, ${span}`),
+    h('p', {}, scope.by_source.map((row) => `${visible(row.source)} ${row.events}`).join(', ')),
+    ...scope.verdicts.map((row) => h('p', { class: 'verdict' }, visible(row.summary))),
+    h('p', {}, `${scope.changes.length} changes to roll back, ${scope.data_read} objects read`),
+    ...scope.changes.map((row) =>
+      h('p', { class: 'rollback' }, `${visible(row.operation)}: ${visible(row.rollback)}`),
+    ),
+    ...scope.narrative.map((line) => h('p', { class: 'narrative' }, visible(line))),
+  );
 }

@@ -94,8 +94,16 @@ export interface Detections {
   matrix: { tactic: string; technique: string; events: number }[];
 }
 
+export interface GraphNode {
+  id: string;
+  kind: string;
+  label: string;
+  events: number;
+  query: string;
+}
+
 export interface GraphData {
-  nodes: { id: string; kind: string; label: string; events: number; query: string }[];
+  nodes: GraphNode[];
   edges: { source: string; target: string; events: number }[];
 }
 
@@ -121,4 +129,17 @@ export interface MarkedEvent {
   time: string;
   event_time: string | null;
   message: string | null;
+}
+
+/** `/api/scope`: what one node did and touched, through the credentials it created. */
+export interface ScopeSummary {
+  events: number;
+  first_activity: string | null;
+  last_activity: string | null;
+  dwell_seconds: number | null;
+  by_source: { source: string; events: number }[];
+  verdicts: { verdict: string; summary: string }[];
+  changes: { operation: string; rollback: string }[];
+  data_read: number;
+  narrative: string[];
 }
