@@ -54,10 +54,29 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** The graph read from the events: each identity linked to what it used. */
+// Each credential linked to the key that signed the call which created it, such as the key
+// behind an AssumeRole and the session key it returned, from the entity extraction's table.
+const ORIGINS_SQL = `SELECT origin_key AS a, access_key AS b, events FROM credentials
+  WHERE origin_key IS NOT NULL AND origin_key <> access_key
+  ORDER BY events DESC, a, b LIMIT $max`;
+
+async function hasCredentials(reader: CaseReader): Promise<boolean> {
+  const rows = await reader.all(
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'credentials'",
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * The graph read from the events: each identity linked to what it used, and each key linked
+ * to the credentials it created, where entity extraction recorded their origin.
+ */
 export const EventEntityGraph: EntityGraphSource = {
   async graph(reader, maxEdges) {
     const rows = await reader.all(LINKS_SQL, { max: maxEdges });
+    const origins = (await hasCredentials(reader))
+      ? await reader.all(ORIGINS_SQL, { max: maxEdges })
+      : [];
     const nodes = new Map<string, GraphNode>();
     const edges: GraphEdge[] = [];
     const node = (kind: NodeKind, label: string, events: number): string => {
@@ -75,6 +94,12 @@ export const EventEntityGraph: EntityGraphSource = {
       const events = Number(row.events);
       const source = node('identity', String(row.a), events);
       const target = node(row.kind as NodeKind, String(row.b), events);
+      edges.push({ source, target, events });
+    }
+    for (const row of origins) {
+      const events = Number(row.events);
+      const source = node('access_key', String(row.a), events);
+      const target = node('access_key', String(row.b), events);
       edges.push({ source, target, events });
     }
     return { nodes: [...nodes.values()], edges };
