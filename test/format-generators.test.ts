@@ -12,9 +12,11 @@ async function head(pieces: Iterable<string>): Promise<Buffer> {
 }
 
 describe('benchmark log generators', () => {
-  it('cover every format', () => {
+  it('cover every format that yields events', () => {
+    // A CloudTrail digest file lists log files and holds no activity to count.
+    const withEvents = FORMATS.filter((format) => format.id !== 'aws.cloudtrail.digest');
     expect(GENERATORS.map((generator) => generator.format)).toEqual(
-      FORMATS.map((format) => format.id),
+      withEvents.map((format) => format.id),
     );
   });
 
