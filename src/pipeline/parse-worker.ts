@@ -214,7 +214,11 @@ function rejectRecord(
   value: unknown,
   problem: NormalizeError,
 ): void {
-  addRejected(current, { ...location, kind: 'rejected', ...problem, sample: sampleOf(value) });
+  // Only the location: the record read also carries the value and its text, which can be
+  // megabytes and must not travel to the store with the rejection.
+  const { index, offset, line } = location;
+  const rejected = { kind: 'rejected' as const, index, offset, line, ...problem };
+  addRejected(current, { ...rejected, sample: sampleOf(value) });
 }
 
 function addRejected(current: StreamJob, record: RecordRejected): void {
@@ -222,9 +226,9 @@ function addRejected(current: StreamJob, record: RecordRejected): void {
   if (record.code === 'evidence_modified') {
     current.error = { code: record.code, reason: record.reason };
   }
-  const { kind: _kind, ...rest } = record;
+  const { index, offset, line, code, reason, sample } = record;
   const { path, sha256, member } = current.start;
-  current.rejected.push({ ...rest, path, sha256, member });
+  current.rejected.push({ index, offset, line, code, reason, sample, path, sha256, member });
 }
 
 /** Rebuilds a stream error so that `streamErrorCode` and the scanner map it as before. */
