@@ -62,9 +62,11 @@ describe('purgeCase', () => {
     await writeCaseInfo(caseDir, { ...info, retention: { evidence_days: 90, legal_hold: null } });
 
     expect((await retentionStatus(caseDir)).legal_hold).toBe('litigation');
+    // The edited case.json no longer matches the signed ledger, which alone stops a purge.
     await expect(purgeCase(caseDir, daysLater(1000))).rejects.toMatchObject({
-      code: 'legal_hold',
+      code: 'verification_failed',
     });
+    expect(existsSync(caseDir)).toBe(true);
   });
 
   it('counts retention from the signed seal', async () => {
@@ -73,7 +75,30 @@ describe('purgeCase', () => {
     await writeCaseInfo(caseDir, { ...info, closed_at: '2000-01-01T00:00:00.000Z' });
 
     await expect(purgeCase(caseDir, daysLater(30))).rejects.toMatchObject({
-      code: 'retention_not_ended',
+      code: 'verification_failed',
     });
+  });
+
+  it('keeps the longest retention the ledger signed when case.json is shortened', async () => {
+    await setCase(caseDir, author, { retention_days: 1000 });
+    await closeCase(caseDir, author, {});
+    const info = await readCaseInfo(caseDir);
+    await writeCaseInfo(caseDir, { ...info, retention: { evidence_days: 90, legal_hold: null } });
+
+    expect((await retentionStatus(caseDir)).evidence_days).toBe(1000);
+  });
+
+  it('deletes nothing when the seal entry was tampered with', async () => {
+    await closeCase(caseDir, author, {});
+    const ledger = path.join(caseDir, 'custody.jsonl');
+    const lines = (await fs.readFile(ledger, 'utf8')).trimEnd().split('\n');
+    const seal = JSON.parse(lines.at(-1) ?? '{}');
+    lines[lines.length - 1] = JSON.stringify({ ...seal, time: '2000-01-01T00:00:00.000Z' });
+    await fs.writeFile(ledger, `${lines.join('\n')}\n`);
+
+    await expect(purgeCase(caseDir, daysLater(1))).rejects.toMatchObject({
+      code: 'verification_failed',
+    });
+    expect(existsSync(caseDir)).toBe(true);
   });
 });

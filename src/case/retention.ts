@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
-import { readJsonLines, SEAL_ACTION } from '../evidence/index.ts';
+import { readJsonLines, SEAL_ACTION, verifyCase } from '../evidence/index.ts';
 import { readCaseInfo } from './case-dir.ts';
 import { MIN_RETENTION_DAYS } from './case-fields.ts';
 
@@ -26,7 +26,13 @@ export interface RetentionStatus {
 export async function retentionStatus(caseDir: string): Promise<RetentionStatus> {
   const info = await readCaseInfo(caseDir);
   const ledger = await ledgerState(path.join(caseDir, 'custody.jsonl'));
-  const days = Math.max(info.retention?.evidence_days ?? MIN_RETENTION_DAYS, MIN_RETENTION_DAYS);
+  // The longer of case.json's period and the longest one the signed ledger recorded, so an
+  // unsigned edit of case.json cannot shorten the retention.
+  const days = Math.max(
+    info.retention?.evidence_days ?? MIN_RETENTION_DAYS,
+    ledger.days,
+    MIN_RETENTION_DAYS,
+  );
   const endsAt =
     ledger.sealedAt === null
       ? null
@@ -42,9 +48,10 @@ export async function retentionStatus(caseDir: string): Promise<RetentionStatus>
 
 async function ledgerState(
   file: string,
-): Promise<{ sealedAt: string | null; hold: string | null }> {
+): Promise<{ sealedAt: string | null; hold: string | null; days: number }> {
   let sealedAt: string | null = null;
   let hold: string | null = null;
+  let days = 0;
   for await (const line of readJsonLines(file)) {
     if (!line.ok) continue;
     const entry = (line.value ?? {}) as { action?: unknown; time?: unknown; details?: unknown };
@@ -52,16 +59,31 @@ async function ledgerState(
     if (entry.action === SEAL_ACTION && typeof entry.time === 'string') sealedAt ??= entry.time;
     if (entry.action === 'legal_hold') hold = String(fields['retention.legal_hold'] ?? 'on hold');
     if (entry.action === 'legal_hold_released') hold = null;
+    const recorded = fields['retention.evidence_days'];
+    if (typeof recorded === 'number' && recorded > days) days = recorded;
   }
-  return { sealedAt, hold };
+  return { sealedAt, hold, days };
 }
 
 /**
  * Deletes the whole case folder once its retention has ended. Refuses with `legal_hold` while
  * a hold is placed, `case_not_closed` before `case close`, and `retention_not_ended` before
- * the retention period after closing has passed.
+ * the retention period after closing has passed, and with `verification_failed` when the
+ * evidence or the custody ledger fails `verifyCase`.
  */
 export async function purgeCase(caseDir: string, now: Date = new Date()): Promise<RetentionStatus> {
+  // The seal time, hold and retention come from the ledger, so a ledger that fails verification
+  // cannot be trusted to say the case may go.
+  const verified = await verifyCase(caseDir);
+  if (!verified.ok) {
+    const codes = [...new Set(verified.problems.map((problem) => problem.code))].join(', ');
+    throw new CloudcaseError(
+      'verification_failed',
+      `case ${caseDir} fails verification (${codes}); run cloudcase verify, and purge nothing ` +
+        'until the evidence and ledger are accounted for',
+      EXIT.verification,
+    );
+  }
   const status = await retentionStatus(caseDir);
   if (status.legal_hold !== null) {
     throw refusal(
