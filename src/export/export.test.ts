@@ -108,6 +108,16 @@ describe('timesketch export', () => {
     });
     expect(await readFile(out, 'utf8')).toBe('keep');
   });
+
+  it('names a missing output folder as a usage error', async () => {
+    for (const format of ['stix', 'timesketch-csv', 'ocsf-parquet'] as const) {
+      const out = path.join(work, 'no-such-folder', 'deeper', 'export');
+      await expect(exportCase(db, format, out, 'test')).rejects.toMatchObject({
+        code: 'output_folder_missing',
+        exitCode: 2,
+      });
+    }
+  });
 });
 
 describe('stix export', () => {

@@ -30,6 +30,14 @@ export interface ExportResult {
 
 // An export never replaces a file or writes into a folder that is not empty.
 async function requireFreeOutput(out: string, format: ExportFormat): Promise<void> {
+  const parent = await stat(path.dirname(out)).catch(() => null);
+  if (parent === null || !parent.isDirectory()) {
+    throw new CloudcaseError(
+      'output_folder_missing',
+      `the folder of ${out} does not exist; create it first or choose another --out path`,
+      EXIT.usage,
+    );
+  }
   const found = await stat(out).catch(() => null);
   if (found === null) return;
 
