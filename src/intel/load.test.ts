@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type IndicatorKind, type IndicatorValue, stixBundle } from '../export/stix.ts';
 import { loadIntelFile } from './load.ts';
 
 async function intelFile(name: string, text: string): Promise<string> {
@@ -87,6 +88,40 @@ describe('intel loader', () => {
     ]);
     expect(indicators[0]?.label).toBe('C2 address');
     expect(summary.skipped).toBe(1);
+  });
+
+  it("reads back every indicator of cloudcase's own STIX export", async () => {
+    const value = (kind: IndicatorKind, text: string): IndicatorValue => ({
+      kind,
+      value: text,
+      events: 1,
+      first_seen: '2024-04-02T10:00:00.000Z',
+      last_seen: '2024-04-02T10:00:00.000Z',
+      titles: ['Access key used off the instance'],
+      tactics: [],
+      techniques: [],
+    });
+    const bundle = stixBundle(
+      [
+        value('ip', '198.51.100.7'),
+        value('access_key', 'ASIAQ3EGV7KAMD4NAK3Y'),
+        value('user_agent', 'python-requests/2.31'),
+        value('domain', 'evil.example'),
+      ],
+      'round trip',
+    );
+    const { summary, indicators } = await loadIntelFile(
+      await intelFile('export.stix', JSON.stringify(bundle)),
+    );
+
+    expect(summary.problems).toEqual([]);
+    // Patterns and observables name the same values; each is read from both.
+    expect([...new Set(indicators.map((i) => `${i.type}:${i.value}`))].sort()).toEqual([
+      'access_key:ASIAQ3EGV7KAMD4NAK3Y',
+      'domain:evil.example',
+      'ip:198.51.100.7',
+      'user_agent:python-requests/2.31',
+    ]);
   });
 
   it('reports unsupported STIX patterns with their lines', async () => {

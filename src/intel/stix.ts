@@ -106,6 +106,11 @@ function readPattern(o: Json, place: Place, result: StixResult): void {
       continue;
     }
     for (const value of values) {
+      // Only user accounts that are AWS access keys are matched; other user ids are skipped.
+      if (objectType === 'user-account' && !AWS_ACCESS_KEY.test(value)) {
+        unsupported++;
+        continue;
+      }
       const classified = classify(value, operator === 'ISSUBSET' ? 'cidr' : type);
       if (classified === null) {
         result.problems.push({
@@ -136,6 +141,8 @@ function readPattern(o: Json, place: Place, result: StixResult): void {
   }
 }
 
+const AWS_ACCESS_KEY = /^(?:AKIA|ASIA)[A-Z0-9]{16}$/;
+
 function typeOfPath(objectType: string, path: string): IndicatorType | null {
   if (objectType === 'ipv4-addr' || objectType === 'ipv6-addr')
     return path === 'value' ? 'ip' : null;
@@ -147,6 +154,8 @@ function typeOfPath(objectType: string, path: string): IndicatorType | null {
     if (/^(src|dst)_ref\.value$/.test(path)) return 'ip';
     if (/request_header\.'?User-Agent'?$/i.test(path)) return 'user_agent';
   }
+  // An AWS access key as a user account, the shape cloudcase's own STIX export writes.
+  if (objectType === 'user-account') return path === 'user_id' ? 'access_key' : null;
   return null;
 }
 
@@ -159,6 +168,8 @@ function readObservable(o: Json, place: Place, result: StixResult): void {
     addValue(text(o.value), hint, place, result);
   } else if (type === 'file' && typeof o.hashes === 'object' && o.hashes !== null) {
     for (const hash of Object.values(o.hashes as Json)) addValue(text(hash), 'hash', place, result);
+  } else if (type === 'user-account' && o.account_type === 'aws-access-key') {
+    addValue(text(o.user_id), 'access_key', place, result);
   } else if (type === 'network-traffic') {
     const http = ((o.extensions as Json | undefined)?.['http-request-ext'] ?? null) as Json | null;
     const agent = (http?.request_header as Json | undefined)?.['User-Agent'];
