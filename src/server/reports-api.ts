@@ -25,25 +25,36 @@ export interface ReportFile {
   preview: 'text' | 'html' | 'none';
 }
 
-/** Lists the regular files directly inside the case's `reports/` folder. */
+/**
+ * Lists the regular files of the case's `reports/` folder and of its folders one level down,
+ * such as `cisa/cisa-v0001.md`. Links are not followed.
+ */
 export async function listReports(caseDir: string): Promise<ReportFile[]> {
   const folder = casePaths(caseDir).reports;
-  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
   const files: ReportFile[] = [];
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const info = await stat(path.join(folder, entry.name));
-    const extension = path.extname(entry.name).toLowerCase();
-    const previewable = info.size <= MAX_PREVIEW_BYTES && extension in CONTENT_TYPES;
-    files.push({
-      name: entry.name,
-      bytes: info.size,
-      modified: info.mtime.toISOString(),
-      preview:
-        !previewable || extension === '.pdf' ? 'none' : extension === '.html' ? 'html' : 'text',
-    });
+    if (entry.isFile()) files.push(await reportFile(folder, entry.name));
+    if (!entry.isDirectory()) continue;
+    const inner = await readdir(path.join(folder, entry.name), { withFileTypes: true });
+    for (const file of inner) {
+      if (file.isFile()) files.push(await reportFile(folder, `${entry.name}/${file.name}`));
+    }
   }
   return files.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function reportFile(folder: string, name: string): Promise<ReportFile> {
+  const info = await stat(path.join(folder, name));
+  const extension = path.extname(name).toLowerCase();
+  const previewable = info.size <= MAX_PREVIEW_BYTES && extension in CONTENT_TYPES;
+  return {
+    name,
+    bytes: info.size,
+    modified: info.mtime.toISOString(),
+    preview:
+      !previewable || extension === '.pdf' ? 'none' : extension === '.html' ? 'html' : 'text',
+  };
 }
 
 /**
