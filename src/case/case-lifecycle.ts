@@ -41,6 +41,10 @@ export async function initCase(
   const { info } = await updateCase(caseDir, author, { action: 'case_init' }, (info) => [
     ['id', info.id],
     ['title', info.title],
+    // The defaults a new case starts with, so that an edit of any of them shows in verify.
+    ['timezone', info.timezone],
+    ['discovered_at', info.discovered_at],
+    ['phase', info.phase],
     ...(encryptionKey === undefined ? [] : [['encryption', 'aes-256-gcm'] as FieldChange]),
     ...applyEdit(info, edit, author.analyst, new Date().toISOString()),
   ]);

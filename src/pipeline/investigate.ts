@@ -3,7 +3,8 @@ import path from 'node:path';
 import { extractCaseEntities } from '../analyze/entities/index.ts';
 import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { runCaseBaselines } from '../baseline/index.ts';
-import { ensureCase } from '../case/case-dir.ts';
+import { type CaseInfo, readCaseInfo } from '../case/case-dir.ts';
+import { initCase } from '../case/case-lifecycle.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import type { Logger } from '../core/logger.ts';
@@ -67,7 +68,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const analyst = options.analyst ?? defaultAnalyst();
   const progress = options.progress ?? noProgress;
   const { logger } = options;
-  const info = await ensureCase(options.caseDir);
+  const info = await openOrCreateCase(options.caseDir, analyst);
   const context = recordContext(info.timezone, options.caseDir);
 
   const db = await CaseDb.open(options.caseDir);
@@ -122,6 +123,19 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await parser?.close();
     await db.close();
   }
+}
+
+/**
+ * Reads the case, or creates it as `case init` does when the folder holds none yet, so its
+ * fields are on the signed ledger from the start and an edit of `case.json` shows in `verify`.
+ */
+async function openOrCreateCase(caseDir: string, analyst: string): Promise<CaseInfo> {
+  try {
+    return await readCaseInfo(caseDir);
+  } catch (error) {
+    if (!(error instanceof CloudcaseError) || error.code !== 'case_not_found') throw error;
+  }
+  return initCase(caseDir, { analyst }, {});
 }
 
 /** The case settings formats read with; a zone this runtime does not know stops the run. */
