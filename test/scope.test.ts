@@ -65,6 +65,15 @@ describe('scope on the demo case', () => {
     expect(result.vector[0]?.summary).toContain('AKIAQ3EGV7KAMD4NAK3Y');
   });
 
+  it('refuses a block for --ip and an empty indicator, as usage errors', async () => {
+    const block = await runCli(['scope', '--case', caseDir, '--ip', '203.0.113.0/24']);
+    expect(block.code).toBe(2);
+    expect(block.stderr).toContain('not a block');
+    const empty = await runCli(['scope', '--case', caseDir, '--identity', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('invalid_indicator');
+  });
+
   it('writes the attack vector section into the report', async () => {
     const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
 

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { type Indicator, type ScopeResult, scopeOf } from '../../analyze/scope/index.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
@@ -7,7 +9,6 @@ import { dwellText } from '../../report/attack-vector.ts';
 import { CaseDb } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
 import { missingTables, textTable } from './entities.ts';
-import { parseAddress } from './timeline.ts';
 
 interface ScopeFlags {
   case: string;
@@ -32,7 +33,7 @@ export function registerScope(program: Command, context: CommandContext): void {
     .requiredOption('-c, --case <dir>', 'case folder, already investigated (required)')
     .option('--key <id>', 'an access key id, such as AKIA… or ASIA…')
     .option('--identity <id>', 'an ARN, user name, email, role name or role ARN (any case)')
-    .option('--ip <address>', 'an IP address, as source or destination', parseAddress)
+    .option('--ip <address>', 'an IP address, as source or destination', parseOneAddress)
     .option(
       '--resource <uid>',
       'a resource uid as the case lists it, such as a bucket or object ARN',
@@ -70,14 +71,22 @@ function indicatorOf(flags: ScopeFlags): Indicator {
       EXIT.usage,
     );
   }
-  if (indicator.kind === 'ip' && indicator.value.includes('/')) {
+  if (indicator.value.trim() === '') {
     throw new CloudcaseError(
       'invalid_indicator',
-      '--ip takes one address, not a block',
+      `--${indicator.kind === 'key' ? 'key' : indicator.kind} needs a value`,
       EXIT.usage,
     );
   }
   return indicator;
+}
+
+// A scope follows one address; a block would be many indicators at once.
+function parseOneAddress(value: string): string {
+  if (isIP(value) === 0) {
+    throw new InvalidArgumentError('expected one IP address such as 203.0.113.7, not a block');
+  }
+  return value;
 }
 
 const esc = sanitizeTerminalLine;
