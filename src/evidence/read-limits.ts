@@ -64,8 +64,8 @@ export class LimitTransform extends Transform {
 function limitError(problem: string): CloudcaseError {
   return new CloudcaseError(
     'archive_limit',
-    `${problem}; it may be a decompression bomb. Inspect it by hand, or raise the read limit if ` +
-      'the input is genuine.',
+    `${problem}; it may be a decompression bomb. Inspect it by hand; if it is genuine, ` +
+      'unpack it yourself and give cloudcase the unpacked files.',
     EXIT.partial,
   );
 }
