@@ -53,7 +53,7 @@ describe('gaps report section', () => {
   it('summarizes findings by kind for the terminal', () => {
     expect(gapSummaryLines(REPORT, 2)).toEqual([
       '  Missing or tampered logs: logging_stopped 1; see reports/report.md',
-      '  Retention under 90 days: 1 warnings',
+      '  Retention under 90 days: 1 warning',
       '  Threat intel indicators matched: 2',
     ]);
   });

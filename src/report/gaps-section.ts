@@ -126,7 +126,8 @@ export function gapSummaryLines(
     lines.push(`  Missing or tampered logs: ${counts}; see reports/report.md`);
   }
   if (gaps && gaps.retention.length > 0) {
-    lines.push(`  Retention under 90 days: ${gaps.retention.length} warnings`);
+    const count = gaps.retention.length;
+    lines.push(`  Retention under 90 days: ${count} ${count === 1 ? 'warning' : 'warnings'}`);
   }
   if (intelHits !== null) lines.push(`  Threat intel indicators matched: ${intelHits}`);
 
