@@ -113,6 +113,7 @@ describe('cloudcase hunt', () => {
     const run = await runCli(['hunt', '--case', caseDir, '--rules', folder]);
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('nowhere.yml:1  unknown_logsource');
+    expect(run.stdout).toContain('1 problem in 1 file kept rules from running:');
   });
 
   it('skips a user rule that reuses a built-in rule id', async () => {

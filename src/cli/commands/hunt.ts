@@ -77,7 +77,14 @@ export function renderHunt(result: HuntResult): string {
     );
   }
   if (result.problems.length > 0) {
-    lines.push('', `${result.problems.length} rules did not run:`);
+    // One file can hold several problems (a YAML file with many errors), so files are counted.
+    const files = new Set(result.problems.map((problem) => problem.file)).size;
+    const problems = result.problems.length;
+    lines.push(
+      '',
+      `${problems} ${problems === 1 ? 'problem' : 'problems'} in ${files} ` +
+        `${files === 1 ? 'file' : 'files'} kept rules from running:`,
+    );
     for (const problem of result.problems) {
       const where = problem.line === null ? problem.file : `${problem.file}:${problem.line}`;
       lines.push(
