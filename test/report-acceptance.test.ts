@@ -100,17 +100,26 @@ describe('cisa report on the demo case', () => {
     expect(rendered).toHaveLength(1);
     expect((await stat(path.join(work, rendered[0] ?? ''))).size).toBeGreaterThan(5000);
     expect(await readFile(first.written.file)).toEqual(before);
+    // The case did not change, so Markdown and PDF are the first version in more formats.
     const versions = (await readdir(path.join(caseDir, 'reports/cisa'))).sort();
-    expect(versions).toEqual(['cisa-v0001.json', 'cisa-v0002.md', 'cisa-v0003.pdf']);
+    expect(versions).toEqual([
+      'cisa-v0001.json',
+      'cisa-v0001.md',
+      'cisa-v0001.pdf',
+      'cisa-v0001.record.json',
+    ]);
   });
 
   it('supersedes the previous version by hash', async () => {
+    // A second JSON rendering is a new version, which supplements the first.
     const result = await report('cisa', 'json');
     const cisa = JSON.parse(await readFile(result.written.file, 'utf8')) as CisaJson;
-    const previous = await readFile(path.join(caseDir, 'reports/cisa/cisa-v0003.pdf'));
+    const previous = await readFile(
+      path.join(caseDir, 'reports/cisa', cisa.supersedes?.file ?? 'none'),
+    );
 
-    expect(cisa.version).toBe(4);
-    expect(cisa.supersedes?.file).toBe('cisa-v0003.pdf');
+    expect(cisa.version).toBe(2);
+    expect(cisa.supersedes?.file).toMatch(/^cisa-v0001\.(json|md|pdf)$/);
     expect(cisa.supersedes?.sha256).toBe(createHash('sha256').update(previous).digest('hex'));
     // The demo command from the case's audit trail, the ingest it ran from the database's.
     expect(cisa.audit_trail.map((e) => e.command)).toEqual([

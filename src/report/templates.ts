@@ -7,7 +7,13 @@ import { buildCisaReport } from './cisa/fields.ts';
 import { gatherCisaInputs } from './cisa/gather.ts';
 import { renderCisaHtml, renderCisaMarkdown } from './cisa/render.ts';
 import type { CisaReport } from './cisa/types.ts';
-import { nextCisaVersion, writeCisaVersion } from './cisa/versions.ts';
+import {
+  contentDigest,
+  latestCisaRecord,
+  nextCisaVersion,
+  writeCisaRecord,
+  writeCisaVersion,
+} from './cisa/versions.ts';
 import { buildCustodyReport, renderCustodyHtml, renderCustodyMarkdown } from './custody-report.ts';
 import { type Deadline, reportingDeadlines } from './deadlines.ts';
 import { renderHtml } from './html.ts';
@@ -59,16 +65,36 @@ async function writeCisa(db: CaseDb, format: ReportFormat, now: Date): Promise<W
   const fields = await readCaseFields(db.caseDir);
   const deadlines = reportingDeadlines(fields, now);
   const inputs = await gatherCisaInputs(db);
+  const renderings = (report: CisaReport) => ({
+    markdown: () => renderCisaMarkdown(report),
+    html: () => renderCisaHtml(report),
+    json: () => report,
+  });
+
+  // The latest version in a format it lacks, when the case still says the same: one version
+  // can be filed as PDF and kept as JSON.
+  const latest = await latestCisaRecord(db.caseDir);
+  if (latest !== null && !latest.formats.has(format)) {
+    const { version, supersedes } = latest.record;
+    const report = buildCisaReport(inputs, fields, deadlines, { version, supersedes }, now);
+    if (contentDigest(report) === latest.record.content_sha256) {
+      const content = await render(format, renderings(report));
+      const file = await writeCisaVersion(db.caseDir, version, format, content);
+      return { template: 'cisa', format, file, deadlines, cisa: report };
+    }
+  }
+
   for (let attempt = 1; ; attempt += 1) {
     const version = await nextCisaVersion(db.caseDir);
     const report = buildCisaReport(inputs, fields, deadlines, version, now);
-    const content = await render(format, {
-      markdown: () => renderCisaMarkdown(report),
-      html: () => renderCisaHtml(report),
-      json: () => report,
-    });
+    const content = await render(format, renderings(report));
     try {
       const file = await writeCisaVersion(db.caseDir, version.version, format, content);
+      await writeCisaRecord(db.caseDir, {
+        version: version.version,
+        content_sha256: contentDigest(report),
+        supersedes: version.supersedes,
+      });
       return { template: 'cisa', format, file, deadlines, cisa: report };
     } catch (error) {
       const taken = (error as NodeJS.ErrnoException).code === 'EEXIST';

@@ -6,6 +6,61 @@ import type { CisaReport } from './types.ts';
 /** File names of CISA report versions: `cisa-v0001.md`, `cisa-v0002.pdf`, … */
 const VERSION_FILE = /^cisa-v(\d{4,})\.(md|html|pdf|json)$/;
 
+/**
+ * What a version says, kept beside its files as `cisa-v0001.record.json`: the digest of its
+ * content without the parts that change with every run (generation time, clocks, audit trail),
+ * and the version it supersedes. The same content in another format is the same version.
+ */
+export interface CisaVersionRecord {
+  version: number;
+  content_sha256: string;
+  supersedes: CisaReport['supersedes'];
+}
+
+const recordFile = (version: number): string =>
+  `cisa-v${String(version).padStart(4, '0')}.record.json`;
+
+/** The digest of what a report says, for `CisaVersionRecord.content_sha256`. */
+export function contentDigest(report: CisaReport): string {
+  const { sections, status, missing, case_id, case_title } = report;
+  const content = JSON.stringify({ sections, status, missing, case_id, case_title });
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * The latest version's record and the formats it was written in, or `null` when no version
+ * has a record (none was written, or only by a release that kept none).
+ */
+export async function latestCisaRecord(
+  caseDir: string,
+): Promise<{ record: CisaVersionRecord; formats: Set<string> } | null> {
+  const folder = cisaFolder(caseDir);
+  const latest = await latestVersion(folder);
+  if (latest === null) return null;
+  const text = await readFile(path.join(folder, recordFile(latest.version)), 'utf8').catch(
+    () => null,
+  );
+  if (text === null) return null;
+  const record = JSON.parse(text) as CisaVersionRecord;
+  const prefix = `cisa-v${String(latest.version).padStart(4, '0')}.`;
+  const formats = new Set(
+    (await readdir(folder))
+      .filter((name) => name.startsWith(prefix) && VERSION_FILE.test(name))
+      .map((name) => path.extname(name).slice(1)),
+  );
+  return { record, formats };
+}
+
+/** Writes a version's record once; a record already there is kept. */
+export async function writeCisaRecord(caseDir: string, record: CisaVersionRecord): Promise<void> {
+  const file = path.join(cisaFolder(caseDir), recordFile(record.version));
+  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    },
+  );
+}
+
 /** Folder of the CISA report versions inside a case. */
 export function cisaFolder(caseDir: string): string {
   return path.join(caseDir, 'reports', 'cisa');
