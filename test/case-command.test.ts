@@ -108,6 +108,7 @@ describe('case command', () => {
     const zone = await cli(dir, ['case', 'set', '-c', 'c', '--timezone', 'Mars/Olympus']);
     const phase = await cli(dir, ['case', 'set', '-c', 'c', '--phase', 'panic']);
     const days = await cli(dir, ['case', 'set', '-c', 'c', '--retention-days', '30']);
+    const exponent = await cli(dir, ['case', 'set', '-c', 'c', '--retention-days', '1e3']);
     const task = await cli(dir, ['case', 'set', '-c', 'c', '--done-task', '7']);
     const again = await cli(dir, ['case', 'init', '-c', 'c']);
 
@@ -115,6 +116,7 @@ describe('case command', () => {
     expect(zone.stderr).toContain('invalid_timezone');
     expect(phase.stderr).toContain('invalid_phase');
     expect(days.stderr).toContain('invalid_retention');
+    expect(exponent.stderr).toContain('invalid_retention');
     expect(task.stderr).toContain('task_not_found');
     expect(again.code).toBe(4);
     expect(await caseJson(dir)).toEqual(before);

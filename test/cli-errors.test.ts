@@ -127,6 +127,10 @@ describe('timeline command line', () => {
     ]);
 
     expect(run.stdout.trim().split('\n')).toHaveLength(3);
+    expect(run.stderr).toBe('');
+    const absent = await runCli(['timeline', '--case', caseDir, '--source', 'bogus']);
+    expect(absent.code).toBe(0);
+    expect(absent.stderr).toContain('no events of source "bogus"; its sources are: aws.cloudtrail');
   });
 
   it('warns when an interrupted run left a stream partly stored', async () => {

@@ -103,7 +103,8 @@ export function parsePhase(value: string): CasePhase {
 
 /** Checks a retention period in whole days, at least `MIN_RETENTION_DAYS`. */
 export function parseRetentionDays(value: string): number {
-  const days = Number(value);
+  // Digits only: Number() would also take `1e3` or `0x3e8` as 1000.
+  const days = /^\d{1,6}$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(days) || days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
     throw invalidValue(
       'invalid_retention',

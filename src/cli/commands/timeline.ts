@@ -70,12 +70,24 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       const db = await CaseDb.openReadOnly(caseDir);
       try {
         await warnOfPartialIngest(db, context);
+        if (flags.source !== undefined) await warnOfAbsentSource(db, flags.source, context);
         const events = countResults(context, db.timeline(filterOf(flags)));
         await formatTimeline(events, flags.format, context.io.stdout);
       } finally {
         await db.close();
       }
     });
+}
+
+/** Tells the reader on stderr when the case has no events of the `--source` asked for. */
+async function warnOfAbsentSource(db: CaseDb, source: string, context: CommandContext) {
+  const sources = (await db.counts()).sources.map((row) => row.source);
+  if (sources.includes(source)) return;
+  const listed = sources.length === 0 ? 'none' : sources.sort().join(', ');
+  context.io.stderr.write(
+    `warning: the case has no events of source "${sanitizeTerminal(source)}"; ` +
+      `its sources are: ${listed}.\n`,
+  );
 }
 
 /**
