@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
+import { Logger } from '../core/logger.ts';
+import { setWorkingCopyWarnings } from '../store/index.ts';
 import { auditCommands, recordInvocation } from './audit-hook.ts';
 import { registerCase } from './commands/case.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -60,6 +62,8 @@ export function buildProgram(context: CommandContext): Command {
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const context: CommandContext = { io, exitCode: EXIT.ok };
   const program = buildProgram(context);
+  const logger = new Logger(io.stderr);
+  setWorkingCopyWarnings((message) => logger.warn(message));
 
   let exitCode: number;
   let failure: unknown = null;

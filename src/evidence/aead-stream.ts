@@ -3,9 +3,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import {
   type CaseCipher,
+  type EncryptedFileKind,
+  EVIDENCE_FILE,
   fileKey,
   HEADER_BYTES,
-  MAGIC,
   RECORD_BYTES,
   recordAad,
   recordNonce,
@@ -13,7 +14,8 @@ import {
 } from './case-cipher.ts';
 
 /**
- * The layout of an encrypted evidence file: `CCAEAD01`, a 32-byte random salt, then the
+ * The layout of an encrypted file: an 8-byte magic (`CCAEAD01` for evidence), a 32-byte random
+ * salt, then the
  * plaintext in records of 64 KiB, each AES-256-GCM encrypted under a key derived from the case
  * key and the salt, followed by its 16-byte tag. The last record is shorter than 64 KiB (empty
  * when the plaintext fills whole records) and is marked final in its additional data. A file
@@ -29,10 +31,10 @@ export class EncryptTransform extends Transform {
   #pendingBytes = 0;
   #index = 0;
 
-  constructor(cipher: CaseCipher) {
+  constructor(cipher: CaseCipher, kind: EncryptedFileKind = EVIDENCE_FILE) {
     super();
-    this.#key = fileKey(cipher, this.#salt);
-    this.push(Buffer.concat([MAGIC, this.#salt]));
+    this.#key = fileKey(cipher, this.#salt, kind);
+    this.push(Buffer.concat([kind.magic, this.#salt]));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -62,22 +64,33 @@ export class EncryptTransform extends Transform {
   }
 }
 
+/** How a `DecryptTransform` reads its input: the kind of file, and the error for damage. */
+export interface DecryptOptions {
+  kind?: EncryptedFileKind;
+  /** Builds the error raised when the input does not authenticate; `damagedError` by default. */
+  damaged?: (label: string) => CloudcaseError;
+}
+
 /**
  * Decrypts a stream in the layout above, passing on each record only once its tag checks.
- * Fails with `evidence_modified` when a record does not authenticate or the file ends without
- * its final record.
+ * Fails with `evidence_modified` (or the error of `options.damaged`) when a record does not
+ * authenticate or the file ends without its final record.
  */
 export class DecryptTransform extends Transform {
   readonly #cipher: CaseCipher;
   readonly #label: string;
+  readonly #kind: EncryptedFileKind;
+  readonly #damagedError: (label: string) => CloudcaseError;
   #key: Buffer | null = null;
   #buffer: Buffer = Buffer.alloc(0);
   #index = 0;
 
-  constructor(cipher: CaseCipher, label: string) {
+  constructor(cipher: CaseCipher, label: string, options: DecryptOptions = {}) {
     super();
     this.#cipher = cipher;
     this.#label = label;
+    this.#kind = options.kind ?? EVIDENCE_FILE;
+    this.#damagedError = options.damaged ?? damagedError;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -110,8 +123,13 @@ export class DecryptTransform extends Transform {
 
   #readHeader(): boolean {
     if (this.#buffer.length < HEADER_BYTES) return false;
-    if (!this.#buffer.subarray(0, MAGIC.length).equals(MAGIC)) throw this.#damaged();
-    this.#key = fileKey(this.#cipher, this.#buffer.subarray(MAGIC.length, HEADER_BYTES));
+    const magic = this.#kind.magic;
+    if (!this.#buffer.subarray(0, magic.length).equals(magic)) throw this.#damaged();
+    this.#key = fileKey(
+      this.#cipher,
+      this.#buffer.subarray(magic.length, HEADER_BYTES),
+      this.#kind,
+    );
     this.#buffer = this.#buffer.subarray(HEADER_BYTES);
     return true;
   }
@@ -124,7 +142,7 @@ export class DecryptTransform extends Transform {
   }
 
   #damaged(): CloudcaseError {
-    return damagedError(this.#label);
+    return this.#damagedError(this.#label);
   }
 }
 

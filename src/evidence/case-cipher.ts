@@ -22,6 +22,30 @@ export const TAG_BYTES = 16;
 export const MAGIC = Buffer.from('CCAEAD01', 'latin1');
 export const HEADER_BYTES = MAGIC.length + 32;
 
+/**
+ * A kind of encrypted file: its 8-byte magic and the HKDF info its file keys are derived with,
+ * so a file of one kind never decrypts as another.
+ */
+export interface EncryptedFileKind {
+  magic: Buffer;
+  info: string;
+}
+
+/** Encrypted evidence files. */
+export const EVIDENCE_FILE: EncryptedFileKind = { magic: MAGIC, info: 'cloudcase evidence v1' };
+
+/** The encrypted case database, `case.duckdb.enc`. */
+export const DATABASE_FILE: EncryptedFileKind = {
+  magic: Buffer.from('CCDBAE01', 'latin1'),
+  info: 'cloudcase database v1',
+};
+
+/** Encrypted reports, `reports/*.enc`. */
+export const REPORT_FILE: EncryptedFileKind = {
+  magic: Buffer.from('CCRPAE01', 'latin1'),
+  info: 'cloudcase report v1',
+};
+
 /** The contents of `encryption.json`. */
 interface EncryptionInfo {
   algorithm: 'aes-256-gcm';
@@ -125,9 +149,13 @@ async function readEncryptionInfo(caseDir: string): Promise<EncryptionInfo | nul
   return info as EncryptionInfo;
 }
 
-/** Derives the AES-256 key of one evidence file from the case key and the file's salt. */
-export function fileKey(cipher: CaseCipher, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', cipher.key, salt, 'cloudcase evidence v1', 32));
+/** Derives the AES-256 key of one encrypted file from the case key and the file's salt. */
+export function fileKey(
+  cipher: CaseCipher,
+  salt: Buffer,
+  kind: EncryptedFileKind = EVIDENCE_FILE,
+): Buffer {
+  return Buffer.from(hkdfSync('sha256', cipher.key, salt, kind.info, 32));
 }
 
 /** Builds the GCM nonce of record `index`, unique per file key, so never reused. */

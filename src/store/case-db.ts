@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Event } from '../core/event.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
 import { isSealed, sealedError } from '../evidence/index.ts';
@@ -23,7 +23,7 @@ import {
   readIngestState,
   readIngestStates,
 } from './ingest-state.ts';
-import { openDatabase, releaseDatabase } from './open-database.ts';
+import { type OpenDatabase, openDatabase } from './open-database.ts';
 import { SCHEMA } from './schema.ts';
 import {
   queryCounts,
@@ -44,7 +44,7 @@ import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter }
 export class CaseDb {
   readonly caseDir: string;
   readonly readOnly: boolean;
-  readonly #instance: DuckDBInstance;
+  readonly #database: OpenDatabase;
   readonly #connection: DuckDBConnection;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -52,12 +52,12 @@ export class CaseDb {
   private constructor(
     caseDir: string,
     readOnly: boolean,
-    instance: DuckDBInstance,
+    database: OpenDatabase,
     connection: DuckDBConnection,
   ) {
     this.caseDir = caseDir;
     this.readOnly = readOnly;
-    this.#instance = instance;
+    this.#database = database;
     this.#connection = connection;
   }
 
@@ -69,9 +69,9 @@ export class CaseDb {
    */
   static async open(caseDir: string): Promise<CaseDb> {
     if (await isSealed(caseDir)) throw sealedError(caseDir);
-    const instance = await openDatabase(caseDir, false);
-    const connection = await instance.connect();
-    const db = new CaseDb(caseDir, false, instance, connection);
+    const database = await openDatabase(caseDir, false);
+    const connection = await database.instance.connect();
+    const db = new CaseDb(caseDir, false, database, connection);
     await db.#transaction(async () => {
       for (const statement of SCHEMA) await connection.run(statement);
     });
@@ -81,15 +81,15 @@ export class CaseDb {
 
   /** Opens an existing case database for reading; writes raise a DuckDB error. */
   static async openReadOnly(caseDir: string): Promise<CaseDb> {
-    const instance = await openDatabase(caseDir, true);
-    const connection = await instance.connect();
+    const database = await openDatabase(caseDir, true);
+    const connection = await database.instance.connect();
 
-    return new CaseDb(caseDir, true, instance, connection);
+    return new CaseDb(caseDir, true, database, connection);
   }
 
   /** Creates a batching writer for the `events` table on a connection of its own. */
   async eventWriter(batchSize?: number): Promise<EventWriter> {
-    return DuckDbEventWriter.create(await this.#instance.connect(), batchSize);
+    return DuckDbEventWriter.create(await this.#database.instance.connect(), batchSize);
   }
 
   /** Returns whether a stream was ingested completely, partly, or never (`null`). */
@@ -214,7 +214,7 @@ export class CaseDb {
    */
   async *timeline(filter: TimelineFilter = {}): AsyncIterable<Event> {
     const query = timelineQuery(filter);
-    const connection = await this.#instance.connect();
+    const connection = await this.#database.instance.connect();
     try {
       const result = await connection.stream(query.sql, query.params);
       for await (const rows of result.yieldRowObjectJs()) {
@@ -232,7 +232,7 @@ export class CaseDb {
 
   /** Opens a connection of its own, for read-only analyses; the caller closes it. */
   connect(): Promise<DuckDBConnection> {
-    return this.#instance.connect();
+    return this.#database.instance.connect();
   }
 
   /** Aggregates detections per rule, most severe first. */
@@ -265,8 +265,7 @@ export class CaseDb {
     this.#closed = true;
     await this.#queue.catch(() => undefined);
     this.#connection.closeSync();
-    this.#instance.closeSync();
-    releaseDatabase(this.caseDir);
+    await this.#database.close();
   }
 
   // One statement or transaction at a time on the main connection: DuckDB connections are not

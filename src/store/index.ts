@@ -6,3 +6,4 @@ export type { EventWriter } from './event-writer.ts';
 export { type CompletedStream, ingestKey } from './ingest-state.ts';
 export { CASE_DB_FILE } from './open-database.ts';
 export type * from './types.ts';
+export { setWorkingCopyWarnings, WORK_DIR_ENV } from './working-copy.ts';

@@ -1,9 +1,12 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { caseCipher } from '../evidence/case-cipher.ts';
+import { ENCRYPTED_DB_FILE } from './encrypted-files.ts';
 import { caseServedError, checkServeLock, readServeLock } from './serve-lock.ts';
+import { openWorkingCopy, type WorkingCopy } from './working-copy.ts';
 
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
@@ -12,8 +15,7 @@ const LIMITS = { memory_limit: '256MB' };
 // Reads sort the whole timeline, raw records included, which DuckDB could not fit in 256 MB on
 // half a million events. A read-only database also cannot create its spill folder beside the
 // file, so it spills to the system's temporary folder.
-function readOnlyOptions(): Record<string, string> {
-  const spill = join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
+function readOnlyOptions(spill: string): Record<string, string> {
   return { memory_limit: '2GB', access_mode: 'READ_ONLY', temp_directory: spill };
 }
 
@@ -24,24 +26,61 @@ export const CASE_DB_FILE = 'case.duckdb';
 // without error and the two would corrupt each other. This registry closes that gap.
 const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: number }>();
 
-/** Opens `case.duckdb` of a case folder, mapping DuckDB's errors with `translateOpenError`. */
-export async function openDatabase(caseDir: string, readOnly: boolean): Promise<DuckDBInstance> {
+/** An open case database. */
+export interface OpenDatabase {
+  instance: DuckDBInstance;
+  /**
+   * Closes the instance and releases the case. For an encrypted case, a write open encrypts its
+   * working copy back into the case; every open deletes its working copy.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database of a case folder, mapping DuckDB's errors with `translateOpenError`. An
+ * unencrypted case has `case.duckdb`; an encrypted one has `case.duckdb.enc`, which is
+ * decrypted to a working copy outside the case (see `working-copy.ts`). That raises
+ * `case_key_missing` or `case_key_wrong` without the right key, and `database_modified` when
+ * the file does not authenticate.
+ */
+export async function openDatabase(caseDir: string, readOnly: boolean): Promise<OpenDatabase> {
   const path = resolve(join(caseDir, CASE_DB_FILE));
-  checkCaseFolder(caseDir, path, readOnly);
+  const cipher = existsSync(caseDir) ? await caseCipher(caseDir) : null;
+  checkCaseFolder(caseDir, cipher === null ? path : join(caseDir, ENCRYPTED_DB_FILE), readOnly);
   checkServeLock(caseDir);
   claim(path, readOnly ? 'read' : 'write', caseDir);
 
+  let copy: WorkingCopy | null = null;
   try {
-    return await DuckDBInstance.create(path, readOnly ? readOnlyOptions() : LIMITS);
+    if (cipher !== null) copy = await openWorkingCopy(caseDir, readOnly, cipher);
   } catch (error) {
+    release(path);
+    throw error;
+  }
+
+  const file = copy?.path ?? path;
+  const spill = copy?.spillDir ?? join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
+  const options = readOnly ? readOnlyOptions(spill) : { ...LIMITS, temp_directory: spill };
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, copy === null && !readOnly ? LIMITS : options);
+  } catch (error) {
+    copy?.discard();
     release(path);
     throw translateOpenError(error, caseDir, path, readOnly);
   }
-}
 
-/** Releases the in-process claim on a database file after its instance is closed. */
-export function releaseDatabase(caseDir: string): void {
-  release(resolve(join(caseDir, CASE_DB_FILE)));
+  return {
+    instance,
+    async close() {
+      instance.closeSync();
+      try {
+        await copy?.close();
+      } finally {
+        release(path);
+      }
+    },
+  };
 }
 
 function release(path: string): void {
@@ -63,7 +102,7 @@ function checkCaseFolder(caseDir: string, path: string, readOnly: boolean): void
   if (readOnly && !existsSync(path)) {
     throw new CloudcaseError(
       'case_not_found',
-      `case folder ${caseDir} has no ${CASE_DB_FILE}; run cloudcase investigate on it first`,
+      `case folder ${caseDir} has no ${basename(path)}; run cloudcase investigate on it first`,
       EXIT.case,
     );
   }

@@ -38,16 +38,20 @@ export function readServeLock(caseDir: string): ServeLock | null {
   } catch {
     return null;
   }
-  if (!Number.isSafeInteger(lock.pid) || lock.pid <= 0 || !isAlive(lock.pid)) return null;
+  return isProcessRunning(lock.pid, lock.started_at) ? lock : null;
+}
 
-  // A process that started after the lock was written only reuses the pid of the server that
-  // wrote it (after a reboot, say), so the lock is stale.
-  const started = processStartMillis(lock.pid);
-  const written = Date.parse(lock.started_at);
-  if (started !== null && !Number.isNaN(written) && started > written + START_TOLERANCE_MS) {
-    return null;
-  }
-  return lock;
+/**
+ * Tells whether the process that wrote a lock at `writtenAt` (ISO 8601) with its `pid` still
+ * runs. A process that started after the lock was written only reuses the pid of the one that
+ * wrote it (after a reboot, say), so it does not count.
+ */
+export function isProcessRunning(pid: number, writtenAt: string): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isAlive(pid)) return false;
+
+  const started = processStartMillis(pid);
+  const written = Date.parse(writtenAt);
+  return started === null || Number.isNaN(written) || started <= written + START_TOLERANCE_MS;
 }
 
 // Start times from /proc are in clock ticks, and the lock's time is taken after the server

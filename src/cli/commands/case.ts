@@ -8,6 +8,7 @@ import { CASE_KEY_FILE_ENV, readGivenKey } from '../../evidence/index.ts';
 import { readCaseFields } from '../../report/case-fields.ts';
 import { reportingDeadlines } from '../../report/deadlines.ts';
 import type { CommandContext } from '../main.ts';
+import { registerCaseDecrypt } from './case-decrypt.ts';
 import {
   authorOf,
   authorOptions,
@@ -21,7 +22,7 @@ import {
 import { registerCaseRecords } from './case-records.ts';
 import { renderCase } from './case-render.ts';
 
-/** `cloudcase case init|show|set|close|audit|hold|release|purge|keygen`. */
+/** `cloudcase case init|show|set|close|audit|hold|release|purge|keygen|decrypt`. */
 export function registerCase(program: Command, context: CommandContext): void {
   const group = program
     .command('case')
@@ -70,6 +71,7 @@ export function registerCase(program: Command, context: CommandContext): void {
     });
 
   registerCaseRecords(group, context);
+  registerCaseDecrypt(group, context);
 }
 
 interface InitFlags extends FieldFlags {

@@ -1,0 +1,148 @@
+/**
+ * Encrypts and decrypts whole files of an encrypted case (the database, the reports) in the
+ * authenticated record layout of encrypted evidence (see `aead-stream.ts`), under keys derived
+ * for their kind. Everything streams, so memory stays at a few records whatever the file size.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { DecryptTransform, EncryptTransform } from '../evidence/aead-stream.ts';
+import {
+  type CaseCipher,
+  DATABASE_FILE,
+  type EncryptedFileKind,
+  REPORT_FILE,
+} from '../evidence/case-cipher.ts';
+
+/** File name of the encrypted case database inside an encrypted case folder. */
+export const ENCRYPTED_DB_FILE = 'case.duckdb.enc';
+
+/** Extension added to the name of an encrypted report. */
+export const ENCRYPTED_EXTENSION = '.enc';
+
+/**
+ * Decrypts the database `source` into the new file `target` (mode 0600), checking every
+ * record. Raises `database_modified` when the file does not authenticate under the case key;
+ * the caller then deletes `target` with its folder.
+ */
+export async function decryptDatabaseFile(
+  cipher: CaseCipher,
+  source: string,
+  target: string,
+): Promise<void> {
+  await decryptTo(
+    cipher,
+    DATABASE_FILE,
+    source,
+    createWriteStream(target, { flags: 'wx', mode: 0o600 }),
+  );
+}
+
+/** Reads the encrypted database to its end, checking every record, and keeps nothing. */
+export async function authenticateDatabaseFile(cipher: CaseCipher, file: string): Promise<void> {
+  const decrypt = new DecryptTransform(cipher, file, {
+    kind: DATABASE_FILE,
+    damaged: (label) => modifiedError('database_modified', `the encrypted case database ${label}`),
+  });
+  await pipeline(createReadStream(file), decrypt, async (chunks: AsyncIterable<Buffer>) => {
+    for await (const _ of chunks);
+  });
+}
+
+/**
+ * Decrypts an encrypted report or database of the case to `out`, telling them apart by their
+ * magic. Raises `not_encrypted` for any other file, and `report_modified` or
+ * `database_modified` when the file does not authenticate. `end` false leaves `out` open, for
+ * stdout.
+ */
+export async function decryptCaseFile(
+  cipher: CaseCipher,
+  source: string,
+  out: Writable,
+  end = true,
+): Promise<void> {
+  const magic = Buffer.alloc(REPORT_FILE.magic.length);
+  const handle = await open(source, 'r');
+  try {
+    await handle.read(magic, 0, magic.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const kind = [REPORT_FILE, DATABASE_FILE].find((each) => each.magic.equals(magic));
+  if (kind === undefined) {
+    throw new CloudcaseError(
+      'not_encrypted',
+      `${source} is not an encrypted report or database of a cloudcase case`,
+      EXIT.usage,
+    );
+  }
+  await decryptTo(cipher, kind, source, out, end);
+}
+
+async function decryptTo(
+  cipher: CaseCipher,
+  kind: EncryptedFileKind,
+  source: string,
+  out: Writable,
+  end = true,
+): Promise<void> {
+  const [code, what] =
+    kind === DATABASE_FILE
+      ? ['database_modified', 'the encrypted case database']
+      : ['report_modified', 'the encrypted report'];
+  const decrypt = new DecryptTransform(cipher, source, {
+    kind,
+    damaged: (label) => modifiedError(code, `${what} ${label}`),
+  });
+  await pipeline(createReadStream(source), decrypt, out, { end });
+}
+
+/**
+ * Encrypts `source` into `target` atomically: the ciphertext goes to `<target>.partial`, is
+ * flushed to disk, and is renamed over `target`, so a crash leaves either the old or the new
+ * file, never a mix.
+ */
+export async function encryptFile(
+  cipher: CaseCipher,
+  kind: EncryptedFileKind,
+  source: string,
+  target: string,
+): Promise<void> {
+  const partial = `${target}.partial`;
+  const handle = await open(partial, 'w', 0o600);
+  try {
+    await pipeline(
+      createReadStream(source),
+      new EncryptTransform(cipher, kind),
+      createWriteStream('', { fd: handle.fd, autoClose: false }),
+    );
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, target);
+  await syncFolder(dirname(target));
+}
+
+function modifiedError(code: string, what: string): CloudcaseError {
+  return new CloudcaseError(
+    code,
+    `${what} does not authenticate with the case key: it was changed, cut short or written ` +
+      'under another key; restore it from a backup, or delete it and run cloudcase ' +
+      `${code === 'report_modified' ? 'report' : 'investigate'} to write it again from the evidence`,
+    EXIT.verification,
+  );
+}
+
+// A rename is durable only once the folder that holds the name is flushed too.
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
