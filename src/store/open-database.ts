@@ -46,7 +46,10 @@ export interface OpenDatabase {
 export async function openDatabase(caseDir: string, readOnly: boolean): Promise<OpenDatabase> {
   const path = resolve(join(caseDir, CASE_DB_FILE));
   const cipher = existsSync(caseDir) ? await caseCipher(caseDir) : null;
-  checkCaseFolder(caseDir, cipher === null ? path : join(caseDir, ENCRYPTED_DB_FILE), readOnly);
+  // An encrypted case may still hold a plaintext database, which opening it encrypts.
+  const encrypted = join(caseDir, ENCRYPTED_DB_FILE);
+  const stored = cipher === null || (!existsSync(encrypted) && existsSync(path)) ? path : encrypted;
+  checkCaseFolder(caseDir, stored, readOnly);
   checkServeLock(caseDir);
   claim(path, readOnly ? 'read' : 'write', caseDir);
 
