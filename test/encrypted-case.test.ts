@@ -127,7 +127,10 @@ describe('encrypted case end to end', () => {
       ['investigate', path.join(dir, 'trail.jsonl'), '-c', caseDir],
       { cwd: dir, env },
     );
+    const verify = await runCli(['verify', '-c', caseDir], { cwd: dir, env });
 
+    expect(verify.code).toBe(5);
+    expect(verify.stdout).toContain('database_modified');
     expect(timeline.code).toBe(5);
     expect(timeline.stderr).toContain('database_modified');
     expect(investigate.code).toBe(5);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type VerifyOptions, type VerifyReport, verifyCase } from '../../evidence/index.ts';
+import { checkCaseDatabase } from '../../store/check-database.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -13,7 +14,10 @@ interface VerifyFlags {
   head?: string;
 }
 
-/** `cloudcase verify --case DIR`: re-hashes the evidence and checks the signed custody chain. */
+/**
+ * `cloudcase verify --case DIR`: re-hashes the evidence, checks the signed custody chain, and
+ * authenticates the database of an encrypted case.
+ */
 export function registerVerify(program: Command, context: CommandContext): void {
   program
     .command('verify')
@@ -33,7 +37,11 @@ export function registerVerify(program: Command, context: CommandContext): void 
       if (flags.publicKey !== undefined)
         options.publicKeyFile = path.resolve(io.cwd, flags.publicKey);
       if (flags.head !== undefined) options.expectedHead = flags.head.toLowerCase();
-      const report = await verifyCase(path.resolve(io.cwd, flags.case), options);
+      const caseDir = path.resolve(io.cwd, flags.case);
+      const report = await verifyCase(caseDir, options);
+      const database = await checkCaseDatabase(caseDir);
+      report.problems.push(...database);
+      report.ok &&= database.length === 0;
       noteResults(context, report.problems.length);
       context.exitCode = report.ok ? EXIT.ok : EXIT.verification;
       io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
