@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CASE_KEY_ENV, enableEncryption } from '../evidence/case-cipher.ts';
+import { encryptReports } from '../store/encrypt-reports.ts';
 import { listReports, readReport } from './reports-api.ts';
 
 let caseDir = '';
@@ -27,5 +30,25 @@ describe('the reports of the workbench', () => {
     expect((await readReport(caseDir, 'cisa/cisa-v0001.md')).body.toString()).toBe('# CISA');
     await expect(readReport(caseDir, 'cisa/linked.md')).rejects.toMatchObject({ status: 404 });
     await expect(readReport(caseDir, '../case.json')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('decrypt the reports of an encrypted case', async () => {
+    caseDir = await mkdtemp(path.join(os.tmpdir(), 'cloudcase-reports-'));
+    const key = randomBytes(32);
+    await enableEncryption(caseDir, key);
+    await mkdir(path.join(caseDir, 'reports'));
+    await writeFile(path.join(caseDir, 'reports', 'report.md'), '# secret report');
+    await encryptReports(caseDir, { key });
+    process.env[CASE_KEY_ENV] = key.toString('hex');
+    try {
+      const [listed] = await listReports(caseDir);
+      const read = await readReport(caseDir, 'report.md.enc');
+
+      expect(listed).toMatchObject({ name: 'report.md.enc', preview: 'text' });
+      expect(read.type).toBe('text/plain; charset=utf-8');
+      expect(read.body.toString()).toBe('# secret report');
+    } finally {
+      delete process.env[CASE_KEY_ENV];
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { casePaths } from '../case/case-dir.ts';
+import { ENCRYPTED_EXTENSION, readEncryptedReport } from '../store/encrypted-files.ts';
 import { HttpError } from './http.ts';
 
 /** Largest report file the preview shows as text, in bytes; larger files are download only. */
@@ -44,9 +45,17 @@ export async function listReports(caseDir: string): Promise<ReportFile[]> {
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+// An encrypted case stores its reports as `<name>.enc`, shown as the file type before `.enc`.
+function plainExtension(name: string): string {
+  const plain = name.endsWith(ENCRYPTED_EXTENSION)
+    ? name.slice(0, -ENCRYPTED_EXTENSION.length)
+    : name;
+  return path.extname(plain).toLowerCase();
+}
+
 async function reportFile(folder: string, name: string): Promise<ReportFile> {
   const info = await stat(path.join(folder, name));
-  const extension = path.extname(name).toLowerCase();
+  const extension = plainExtension(name);
   const previewable = info.size <= MAX_PREVIEW_BYTES && extension in CONTENT_TYPES;
   return {
     name,
@@ -68,7 +77,10 @@ export async function readReport(
   const file = (await listReports(caseDir)).find((report) => report.name === name);
   if (file === undefined) throw new HttpError(404, 'report_not_found', 'no report has this name');
 
-  const extension = path.extname(file.name).toLowerCase();
-  const body = await readFile(path.join(casePaths(caseDir).reports, file.name));
+  const extension = plainExtension(file.name);
+  const stored = path.join(casePaths(caseDir).reports, file.name);
+  const body = file.name.endsWith(ENCRYPTED_EXTENSION)
+    ? await readEncryptedReport(caseDir, stored)
+    : await readFile(stored);
   return { file, type: CONTENT_TYPES[extension] ?? 'application/octet-stream', body };
 }

@@ -6,12 +6,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { DecryptTransform, EncryptTransform } from '../evidence/aead-stream.ts';
 import {
   type CaseCipher,
+  caseCipher,
   DATABASE_FILE,
   type EncryptedFileKind,
   REPORT_FILE,
@@ -80,6 +81,24 @@ export async function decryptCaseFile(
     );
   }
   await decryptTo(cipher, kind, source, out, end);
+}
+
+/** Decrypts an encrypted report of a case into memory, for the workbench's preview. */
+export async function readEncryptedReport(caseDir: string, file: string): Promise<Buffer> {
+  const cipher = await caseCipher(caseDir);
+  if (cipher === null) {
+    throw new CloudcaseError('not_encrypted', `case ${caseDir} is not encrypted`, EXIT.case);
+  }
+  const chunks: Buffer[] = [];
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await decryptTo(cipher, REPORT_FILE, file, collect);
+
+  return Buffer.concat(chunks);
 }
 
 async function decryptTo(
