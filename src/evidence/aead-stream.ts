@@ -64,7 +64,7 @@ export class EncryptTransform extends Transform {
   }
 }
 
-/** How a `DecryptTransform` reads its input: the kind of file, and the error for damage. */
+/** Options of a `DecryptTransform`: the kind of file, and the error for damage. */
 export interface DecryptOptions {
   kind?: EncryptedFileKind;
   /** Builds the error raised when the input does not authenticate; `damagedError` by default. */

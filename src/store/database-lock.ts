@@ -1,7 +1,7 @@
 /**
  * The lock file a process holds in an encrypted case folder while it has the database open for
  * writing. Each process works on a decrypted copy of its own, so DuckDB's file lock cannot keep
- * two writers apart there: this file does, and it names the writer's working copy so that a
+ * two writers apart there, and this file does. It names the writer's working copy, so that a
  * copy left by a crashed writer can be found and saved.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ export function readDatabaseLock(caseDir: string, ownWorkDirs: ReadonlySet<strin
     lock = JSON.parse(readFileSync(join(caseDir, DATABASE_LOCK_FILE), 'utf8')) as DatabaseLock;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'free' };
-    // A lock file cut short by a crash while it was written holds no working copy to save.
+    // A lock file cut short by a crash while it was written names no working copy to save.
     return { state: 'stale', lock: { pid: 0, started_at: '', work_dir: '' } };
   }
   // This process's own lock counts only while it still has that working copy open.
@@ -71,7 +71,7 @@ export function removeDatabaseLock(caseDir: string): void {
   rmSync(join(caseDir, DATABASE_LOCK_FILE), { force: true });
 }
 
-/** The `case_locked` error for an encrypted case another command writes to. */
+/** Builds the `case_locked` error for an encrypted case another command writes to. */
 export function lockedError(caseDir: string, cause?: unknown): CloudcaseError {
   return new CloudcaseError(
     'case_locked',

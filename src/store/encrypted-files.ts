@@ -72,7 +72,7 @@ export async function decryptCaseFile(
   } finally {
     await handle.close();
   }
-  const kind = [REPORT_FILE, DATABASE_FILE].find((each) => each.magic.equals(magic));
+  const kind = [REPORT_FILE, DATABASE_FILE].find((candidate) => candidate.magic.equals(magic));
   if (kind === undefined) {
     throw new CloudcaseError(
       'not_encrypted',
@@ -156,7 +156,7 @@ function modifiedError(code: string, what: string): CloudcaseError {
   );
 }
 
-// A rename is durable only once the folder that holds the name is flushed too.
+// A rename is durable only once the folder that contains the name is flushed too.
 async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {

@@ -1,9 +1,9 @@
 /**
- * The decrypted working copy of an encrypted case database. At rest an encrypted case holds
- * only `case.duckdb.enc`; a command that opens the database decrypts it into a private folder
+ * The decrypted working copy of an encrypted case database. At rest an encrypted case contains
+ * only `case.duckdb.enc`. A command that opens the database decrypts it into a private folder
  * outside the case (mode 0700, on /dev/shm when it exists, so the plaintext stays in memory),
- * DuckDB works on that copy, and closing a write open encrypts the copy back into the case and
- * deletes the folder. Read opens delete their copy unsaved.
+ * and DuckDB works on that copy. Closing a write open encrypts the copy back into the case and
+ * deletes the folder; read opens delete their copy unsaved.
  */
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, rmSync, statSync } from 'node:fs';
@@ -73,7 +73,7 @@ export function setWorkingCopyWarnings(handler: (message: string) => void): void
 
 /**
  * Decrypts the database of an encrypted case into a new working copy. A write open takes the
- * case's lock first and raises `case_locked` while another process holds it; a read open
+ * case's lock first and raises `case_locked` while another process holds it. A read open
  * raises the same while a writer is at work, as DuckDB does on an unencrypted case. Before
  * that, a copy left by a crashed writer is saved into the case, and copies left by crashed
  * readers are deleted.
@@ -143,8 +143,8 @@ function makeCopy(
   };
 }
 
-// Folds the write-ahead log into the file, so the one file holds every committed change. DuckDB
-// does that when it closes a database; this catches a copy whose DuckDB did not close.
+// Folds the write-ahead log into the file, so the one file contains every committed change.
+// DuckDB does that when it closes a database, and this catches a copy whose DuckDB did not close.
 async function saveCopy(caseDir: string, cipher: CaseCipher, path: string): Promise<void> {
   if (existsSync(`${path}.wal`)) {
     const instance = await DuckDBInstance.create(path, { temp_directory: `${path}.spill` });
@@ -154,9 +154,10 @@ async function saveCopy(caseDir: string, cipher: CaseCipher, path: string): Prom
 }
 
 /**
- * Handles a lock left by a writer that ended without closing (killed, or the machine stopped):
- * its working copy, when still there, holds every change it committed, so it is encrypted into
- * the case; then the lock is removed. Raises `case_locked` while the writer still runs.
+ * Settles a lock left by a writer that ended without closing, because it was killed or the
+ * machine stopped. Its working copy, when still there, contains every change it committed, so
+ * it is encrypted into the case. Then the lock is removed. Raises `case_locked` while the
+ * writer still runs.
  */
 async function settleStaleWriter(caseDir: string, cipher: CaseCipher): Promise<void> {
   const found = readDatabaseLock(caseDir, new Set(openCopies.keys()));
@@ -179,7 +180,7 @@ async function settleStaleWriter(caseDir: string, cipher: CaseCipher): Promise<v
 /**
  * Encrypts a plaintext `case.duckdb` found in an encrypted case (written by a version that did
  * not encrypt the database, or copied in) and deletes it. Raises `database_conflict` when the
- * case holds an encrypted database too, since either may be the newer one.
+ * case contains an encrypted database too, since either may be the newer one.
  */
 async function encryptPlaintextDatabase(caseDir: string, cipher: CaseCipher): Promise<void> {
   const plain = join(caseDir, PLAIN_DB_FILE);
