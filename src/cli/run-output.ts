@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { InvestigateResult } from '../pipeline/investigate.ts';
 import { renderSummary } from '../report/index.ts';
+import { storedReportPath } from '../store/index.ts';
 import type { CliIo } from './io.ts';
 
 /**
@@ -8,9 +9,10 @@ import type { CliIo } from './io.ts';
  * reports are for people.
  */
 export function printRunResult(result: InvestigateResult, json: boolean, io: CliIo): void {
+  const reports = result.reportFiles.map(storedReportPath);
   if (json) {
     io.stdout.write(
-      `${JSON.stringify({ ...result.summary, deadlines: result.report.deadlines, reports: result.reportFiles }, null, 2)}\n`,
+      `${JSON.stringify({ ...result.summary, deadlines: result.report.deadlines, reports }, null, 2)}\n`,
     );
     return;
   }
@@ -20,7 +22,7 @@ export function printRunResult(result: InvestigateResult, json: boolean, io: Cli
   const width = io.stdout.isTTY ? io.stdout.columns : undefined;
   io.stdout.write(renderSummary(result.report, width === undefined ? { color } : { color, width }));
   io.stdout.write('\nReports:\n');
-  for (const file of result.reportFiles) io.stdout.write(`  ${shownPath(file, io.cwd)}\n`);
+  for (const file of reports) io.stdout.write(`  ${shownPath(file, io.cwd)}\n`);
 }
 
 /** Shortens a path to one relative to the working folder when it lies inside it. */

@@ -3,7 +3,7 @@
  * authenticated record layout of encrypted evidence (see `aead-stream.ts`), under keys derived
  * for their kind. Everything streams, so memory stays at a few records whatever the file size.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -23,6 +23,15 @@ export const ENCRYPTED_DB_FILE = 'case.duckdb.enc';
 
 /** Extension added to the name of an encrypted report. */
 export const ENCRYPTED_EXTENSION = '.enc';
+
+/**
+ * Returns where a report written as `file` is stored: `<file>.enc` once closing the database of
+ * an encrypted case has encrypted it, else `file`.
+ */
+export function storedReportPath(file: string): string {
+  const encrypted = `${file}${ENCRYPTED_EXTENSION}`;
+  return !existsSync(file) && existsSync(encrypted) ? encrypted : file;
+}
 
 /**
  * Decrypts the database `source` into the new file `target` (mode 0600), checking every

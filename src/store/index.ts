@@ -1,6 +1,7 @@
 /** The case store: `case.duckdb` and the types its queries return. */
 export { CaseDb } from './case-db.ts';
 export { correlationHitId } from './detection-rows.ts';
+export { storedReportPath } from './encrypted-files.ts';
 export { type EventRowValues, eventRowValues } from './event-row.ts';
 export type { EventWriter } from './event-writer.ts';
 export { type CompletedStream, ingestKey } from './ingest-state.ts';

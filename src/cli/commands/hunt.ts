@@ -4,6 +4,7 @@ import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { Logger } from '../../core/logger.ts';
 import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
+import { storedReportPath } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { requireExisting } from './investigate.ts';
@@ -93,7 +94,7 @@ export function renderHunt(result: HuntResult): string {
     }
   }
   if (result.intel) lines.push('', intelLine(result.intel));
-  lines.push('', 'Reports:', ...result.reports.map((file) => `  ${file}`));
+  lines.push('', 'Reports:', ...result.reports.map((file) => `  ${storedReportPath(file)}`));
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,7 +12,7 @@ import {
   type WrittenReport,
   writeTemplateReport,
 } from '../../report/templates.ts';
-import { CaseDb } from '../../store/index.ts';
+import { CaseDb, storedReportPath } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -49,6 +49,7 @@ export function registerReport(program: Command, context: CommandContext): void 
       } finally {
         await db.close();
       }
+      written = { ...written, file: storedReportPath(written.file) };
 
       // An incomplete CISA report is written but cannot be filed yet.
       context.exitCode = written.cisa?.status === 'incomplete' ? EXIT.partial : EXIT.ok;
