@@ -61,7 +61,17 @@ export function createDatabaseLock(caseDir: string, workDir: string): void {
       mode: 0o600,
     });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw lockedError(caseDir, error);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw lockedError(caseDir, error);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new CloudcaseError(
+        'case_not_writable',
+        `case ${caseDir} is not writable (${code}); give your user write access to the case ` +
+          'folder, or copy it to a writable disk and run the command on the copy',
+        EXIT.case,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

@@ -34,5 +34,5 @@ export async function encryptReports(caseDir: string, cipher: CaseCipher): Promi
 }
 
 function isEncryptedName(name: string): boolean {
-  return name.endsWith(ENCRYPTED_EXTENSION) || name.endsWith(`${ENCRYPTED_EXTENSION}.partial`);
+  return name.endsWith(ENCRYPTED_EXTENSION) || name.includes(`${ENCRYPTED_EXTENSION}.partial-`);
 }

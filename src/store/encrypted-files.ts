@@ -129,9 +129,9 @@ async function decryptTo(
 }
 
 /**
- * Encrypts `source` into `target` atomically: the ciphertext goes to `<target>.partial`, is
- * flushed to disk, and is renamed over `target`, so a crash leaves either the old or the new
- * file, never a mix.
+ * Encrypts `source` into `target` atomically: the ciphertext goes to `<target>.partial-<pid>`,
+ * is flushed to disk, and is renamed over `target`, so a crash leaves either the old or the new
+ * file, never a mix. The pid keeps two processes that save at once from writing one file.
  */
 export async function encryptFile(
   cipher: CaseCipher,
@@ -139,7 +139,7 @@ export async function encryptFile(
   source: string,
   target: string,
 ): Promise<void> {
-  const partial = `${target}.partial`;
+  const partial = `${target}.partial-${process.pid}`;
   const handle = await open(partial, 'w', 0o600);
   try {
     await pipeline(

@@ -164,6 +164,8 @@ async function settleStaleWriter(caseDir: string, cipher: CaseCipher): Promise<v
   if (found.state === 'free') return;
   if (found.state === 'held') throw lockedError(caseDir);
 
+  // NOTE: two commands that find the same stale lock at once both save the copy; one of them
+  // may then fail to read it after the other deleted it, and has to be run again.
   const workDir = found.lock.work_dir;
   const path = join(workDir, PLAIN_DB_FILE);
   if (isOwnWorkFolder(caseDir, workDir) && existsSync(path)) {
