@@ -30,7 +30,10 @@ export function registerCase(program: Command, context: CommandContext): void {
 
   fieldOptions(authorOptions(group.command('init')))
     .description('create a case folder with its fields and signing key')
-    .option('--encrypt', 'store the evidence encrypted (AES-256-GCM) under the case key')
+    .option(
+      '--encrypt',
+      'store the evidence, database and reports encrypted (AES-256-GCM) under the case key',
+    )
     .option(
       '--case-key-file <file>',
       'file with the case key, 64 hex digits (default $CLOUDCASE_CASE_KEY_FILE)',
