@@ -61,12 +61,14 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
     throw error;
   }
 
-  const file = copy?.path ?? path;
+  // A writer spills beside the file it opens, which for a working copy is its private folder.
   const spill = copy?.spillDir ?? join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
-  const options = readOnly ? readOnlyOptions(spill) : { ...LIMITS, temp_directory: spill };
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(file, copy === null && !readOnly ? LIMITS : options);
+    instance = await DuckDBInstance.create(
+      copy?.path ?? path,
+      readOnly ? readOnlyOptions(spill) : LIMITS,
+    );
   } catch (error) {
     copy?.discard();
     release(path);
