@@ -58,6 +58,13 @@ describe('scope on the demo case', () => {
     expect(result.changes.map((c) => c.operation)).toContain('CreateUser');
   });
 
+  it('lists network changes such as deleted flow logs', () => {
+    const operations = result.changes.map((c) => c.operation);
+
+    expect(operations.filter((op) => op === 'DeleteFlowLogs')).toHaveLength(2);
+    expect(operations.filter((op) => op === 'RunInstances')).toHaveLength(4);
+  });
+
   it('names the leaked key in the initial-access verdict', () => {
     expect(result.vector).toHaveLength(1);
     expect(result.vector[0]?.verdict).toBe('leaked_long_term_key');
@@ -80,6 +87,10 @@ describe('scope on the demo case', () => {
     expect(report).toContain('## Attack vector and chain');
     expect(report).toContain('leaked long term key');
     expect(report).toContain('AKIAQ3EGV7KAMD4NAK3Y');
+    expect(report).toContain('### Changes to roll back');
+    expect(report).toMatch(/\| DeleteFlowLogs \|.*\| create the flow logs again \|/);
+    expect(report).toContain('### Data read');
+    expect(report).toMatch(/objects or secrets read in \d+ reads; bytes sent [\d,]+ bytes/);
   });
 });
 
@@ -116,5 +127,21 @@ describe('scope on real logs', () => {
     expect(sources.get('aws.vpcflow')).toBe(4);
     expect(result.vector.map((v) => v.verdict)).toContain('console_login_without_mfa');
     expect(result.event_list.some((e) => e.src_ip === '71.253.251.71')).toBe(false);
+    expect(result.changes.map((c) => c.operation)).toEqual([
+      'CreateAccessKey',
+      'CreateUser',
+      'AttachUserPolicy',
+      'AttachUserPolicy',
+      'CreateAccessKey',
+      'AttachUserPolicy',
+      'RunInstances',
+    ]);
+
+    const text = await runCli(['scope', '--case', caseDir, '--ip', '92.55.146.245']);
+    expect(text.stdout).toContain(
+      'Data read: 3 objects or secrets read in 3 reads; bytes sent not logged; ' +
+        'object sizes 13,219,749 bytes (12.6 MiB)',
+    );
+    expect(text.stdout).toContain('Flows: 4 flow records, 2,111,390 bytes (2.0 MiB) sent');
   }, 60_000);
 });

@@ -1,11 +1,12 @@
 /**
- * The gap analysis of a case: silent sources, windows where logging was stopped, deleted,
- * narrowed or its retention shortened, retention shorter than 90 days, and CloudTrail log file
- * integrity from digest files.
+ * The gap analysis of a case: silent sources, accounts and regions in use without audit logs,
+ * windows where logging was stopped, deleted, narrowed or its retention shortened, retention
+ * shorter than 90 days, and CloudTrail log file integrity from digest files.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readCaseInfo } from '../case/case-dir.ts';
 import type { CaseDb } from '../store/case-db.ts';
+import { findMissingCoverage } from './coverage.ts';
 import { readDigestEvidence } from './digest-evidence.ts';
 import { readLoggingCalls } from './logging-calls.ts';
 import { loggingWindows } from './logging-windows.ts';
@@ -48,7 +49,13 @@ export async function analyzeGaps(db: CaseDb, options: GapOptions = {}): Promise
     const calls = await readLoggingCalls(connection);
     const windows = loggingWindows(calls, { evidenceEnd, trailBuckets });
     const coverage = await coverageWarnings(connection, info?.discovered_at ?? null);
-    const findings = [...windows.findings, ...silences.findings, ...(integrity?.findings ?? [])];
+    const missing = await findMissingCoverage(connection, evidence.digests);
+    const findings = [
+      ...windows.findings,
+      ...silences.findings,
+      ...missing,
+      ...(integrity?.findings ?? []),
+    ];
 
     return {
       generated_at: new Date().toISOString(),

@@ -3,6 +3,7 @@
 /** Kinds of finding, from a silent source to a modified log file. */
 export type GapKind =
   | 'silence'
+  | 'no_audit_logs'
   | 'logging_stopped'
   | 'logging_deleted'
   | 'logging_narrowed'

@@ -3,12 +3,17 @@ import type { Logger } from '../core/logger.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import { storeIntel } from './intel-store.ts';
 import { loadIntel } from './load.ts';
-import { matchIndicators } from './match.ts';
+import { matchIndicatorEvents } from './match.ts';
 import type { IntelFileSummary } from './types.ts';
 
 export { type IntelReport, readIntelReport } from './intel-store.ts';
 export { loadIntel, loadIntelFile } from './load.ts';
-export { type IndicatorHit, matchIndicators } from './match.ts';
+export {
+  type IndicatorHit,
+  type IntelMatch,
+  matchIndicatorEvents,
+  matchIndicators,
+} from './match.ts';
 export type * from './types.ts';
 
 /** Counts of one `runIntel` call: files, indicators, matches and unread entries. */
@@ -17,6 +22,8 @@ export interface IntelRunSummary {
   indicators: number;
   /** Indicators that matched at least one event. */
   indicators_matched: number;
+  /** Distinct events that at least one indicator matched. */
+  events_matched: number;
   /** Entries of all files that could not be read. */
   problems: number;
 }
@@ -52,7 +59,7 @@ export async function runIntel(
   }
 
   const connection = await db.connect();
-  const hits = await matchIndicators(connection, set.indicators).finally(() =>
+  const { hits, events } = await matchIndicatorEvents(connection, set.indicators).finally(() =>
     connection.closeSync(),
   );
   await storeIntel(db, set.files, hits);
@@ -62,6 +69,7 @@ export async function runIntel(
     files: set.files,
     indicators: set.indicators.length,
     indicators_matched: hits.length,
+    events_matched: events,
     problems,
   };
 }

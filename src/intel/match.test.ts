@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onEvents } from '../analyze/test-case.ts';
 import { testEvent } from '../store/test-events.ts';
-import { matchIndicators } from './match.ts';
+import { matchIndicatorEvents, matchIndicators } from './match.ts';
 import type { Indicator, IndicatorType } from './types.ts';
 
 function indicator(type: IndicatorType, value: string, line: number): Indicator {
@@ -41,6 +41,21 @@ describe('intel matcher', () => {
     // Every test event is signed with the same key.
     expect(byLine.get(6)?.matches).toBe(EVENTS.length);
     expect(byLine.has(7)).toBe(false);
+  });
+
+  it('counts each matched event once', async () => {
+    // The key is on every event and the address on one of them, so two hits share an event.
+    const indicators = [
+      indicator('access_key', 'AKIAIOSFODNN7EXAMPLE', 1),
+      indicator('ip', '198.51.100.20', 2),
+      indicator('user_agent', 'EvilBot/1.0', 3),
+    ];
+    const match = await onEvents(EVENTS, (connection) =>
+      matchIndicatorEvents(connection, indicators),
+    );
+
+    expect(match.hits).toHaveLength(3);
+    expect(match.events).toBe(EVENTS.length);
   });
 
   it('matches nothing without indicators', async () => {

@@ -65,18 +65,46 @@ export async function matchIndicators(
   connection: DuckDBConnection,
   indicators: readonly Indicator[],
 ): Promise<IndicatorHit[]> {
+  return (await matchIndicatorEvents(connection, indicators)).hits;
+}
+
+/** The hits of a match and the number of distinct events that any indicator matched. */
+export interface IntelMatch {
+  hits: IndicatorHit[];
+  events: number;
+}
+
+/**
+ * Matches `indicators` like `matchIndicators` and counts the distinct events matched, which
+ * the hits cannot give: one event can hold several indicators, and each hit keeps at most
+ * `MAX_UIDS_PER_HIT` uids.
+ */
+export async function matchIndicatorEvents(
+  connection: DuckDBConnection,
+  indicators: readonly Indicator[],
+): Promise<IntelMatch> {
   const index = new IndicatorIndex(indicators);
   const hits = new Map<Indicator, MutableHit>();
-  for (const field of FIELDS) {
-    if (!index.has(...field.types)) continue;
-    const matched = await distinctMatches(connection, field, index);
-    if (matched.size === 0) continue;
-    await collectEvents(connection, field, matched, hits);
-  }
+  await connection.run('CREATE OR REPLACE TEMP TABLE intel_matched_events (uid VARCHAR)');
+  try {
+    for (const field of FIELDS) {
+      if (!index.has(...field.types)) continue;
+      const matched = await distinctMatches(connection, field, index);
+      if (matched.size === 0) continue;
+      await collectEvents(connection, field, matched, hits);
+    }
+    const counted = await connection.runAndReadAll(
+      'SELECT count(DISTINCT uid) AS n FROM temp.intel_matched_events',
+    );
+    const events = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
+    const sorted = [...hits.values()]
+      .map(({ fields, ...hit }) => ({ ...hit, fields: [...fields].sort() }))
+      .sort((a, b) => a.first.localeCompare(b.first) || a.indicator.line - b.indicator.line);
 
-  return [...hits.values()]
-    .map(({ fields, ...hit }) => ({ ...hit, fields: [...fields].sort() }))
-    .sort((a, b) => a.first.localeCompare(b.first) || a.indicator.line - b.indicator.line);
+    return { hits: sorted, events };
+  } finally {
+    await connection.run('DROP TABLE IF EXISTS temp.intel_matched_events');
+  }
 }
 
 interface MutableHit extends Omit<IndicatorHit, 'fields'> {
@@ -146,6 +174,10 @@ async function collectEvents(
     }
     appender.closeSync();
 
+    await connection.run(
+      `INSERT INTO temp.intel_matched_events SELECT DISTINCT f.uid FROM (${field.rows}) f
+       JOIN temp.intel_values m ON f.v = m.v`,
+    );
     const result = await connection.stream(
       `SELECT f.uid, epoch_ms(f.time) AS t, f.v FROM (${field.rows}) f
        JOIN temp.intel_values m ON f.v = m.v ORDER BY f.time, f.uid`,

@@ -15,8 +15,16 @@ const SECTION: AttackSection = {
       dwell_seconds: 3660,
       created: 1,
       changes: 2,
-      data_read: 0,
-      bytes_read: 0,
+      data_read: 3,
+      bytes_read: null,
+      data_read_totals: {
+        resources: 3,
+        reads: 3,
+        bytes: null,
+        reads_with_bytes: 0,
+        object_size: 13_219_749,
+        reads_with_size: 3,
+      },
     },
   ],
   vectors: [
@@ -31,6 +39,29 @@ const SECTION: AttackSection = {
   ],
   chain: [],
   narrative: [`${TIME} UTC, impact: done by ${HOSTILE}.`],
+  changes: [
+    {
+      time: TIME,
+      operation: 'DeleteFlowLogs',
+      service: 'ec2.amazonaws.com',
+      actor: HOSTILE,
+      resources: ['fl-0123'],
+      event_uid: 'e2',
+      rollback: 'create the flow logs again',
+    },
+  ],
+  change_count: 1,
+  data_read: [
+    {
+      resource: `arn:aws:s3:::bucket/${HOSTILE}`,
+      type: 'AWS::S3::Object',
+      operation: 'REST.GET.OBJECT',
+      events: 1,
+      bytes: null,
+      object_size: 4_406_583,
+    },
+  ],
+  data_read_count: 3,
 };
 
 describe('attack vector section', () => {
@@ -44,6 +75,26 @@ describe('attack vector section', () => {
     expect(text).toContain('\\[link\\]');
   });
 
+  it('lists changes to roll back', () => {
+    const text = attackMarkdown(SECTION).join('\n');
+
+    expect(text).toContain('### Changes to roll back');
+    expect(text).toContain('| DeleteFlowLogs | fl-0123 |');
+    expect(text).toContain('create the flow logs again');
+  });
+
+  it('states data read and unlogged bytes', () => {
+    const text = attackMarkdown(SECTION).join('\n');
+
+    expect(text).toContain('### Data read');
+    expect(text).toContain(
+      '3 objects or secrets read in 3 reads; bytes sent not logged; object sizes 13,219,749 bytes (12.6 MiB)',
+    );
+    expect(text).toContain('| not logged |');
+    expect(text).toContain('4,406,583 bytes (4.2 MiB)');
+    expect(text).toContain('The first 1 of 3 objects and secrets');
+  });
+
   it('escapes log content in HTML', () => {
     const html = attackHtml(SECTION);
 
@@ -51,10 +102,22 @@ describe('attack vector section', () => {
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;img');
     expect(html).not.toContain('\u001b');
+    expect(html).toContain('<h3>Changes to roll back</h3>');
+    expect(html).toContain('<td>create the flow logs again</td>');
+    expect(html).toContain('<h3>Data read</h3>');
   });
 
   it('says when nothing severe was detected', () => {
-    const empty = { compromises: [], vectors: [], chain: [], narrative: [] };
+    const empty = {
+      compromises: [],
+      vectors: [],
+      chain: [],
+      narrative: [],
+      changes: [],
+      change_count: 0,
+      data_read: [],
+      data_read_count: 0,
+    };
 
     expect(attackMarkdown(empty).join('\n')).toContain('No credential has a detection');
     expect(attackHtml(undefined)).toBe('');

@@ -7,11 +7,16 @@ import {
 } from '../core/escape.ts';
 import {
   type AttackSection,
+  CHANGE_COLUMNS,
   COMPROMISE_COLUMNS,
+  changeCells,
   compromiseCells,
+  READ_COLUMNS,
+  readCells,
   VECTOR_COLUMNS,
   vectorCells,
 } from './attack-vector.ts';
+import { dataReadText } from './scope-amounts.ts';
 
 type Cell = string | number | null;
 
@@ -27,6 +32,25 @@ function mdTable(header: string[], rows: Cell[][]): string[] {
 }
 
 const NOTHING = 'No credential has a detection of high severity or above.';
+const NO_CHANGES = 'The compromised credentials changed nothing that the logs show.';
+
+/** Sentences under the section's subheadings, the same in Markdown and HTML. */
+function changesNote(section: AttackSection): string | null {
+  if (section.change_count === 0) return NO_CHANGES;
+  if (section.change_count <= section.changes.length) return null;
+  return `The first ${section.changes.length} of ${section.change_count} changes; \`cloudcase scope\` lists them all.`;
+}
+
+function readsNote(section: AttackSection): string | null {
+  if (section.data_read_count <= section.data_read.length) return null;
+  return `The first ${section.data_read.length} of ${section.data_read_count} objects and secrets; \`cloudcase scope --json\` lists them all.`;
+}
+
+function readSummaries(section: AttackSection): string[] {
+  return section.compromises.map(
+    (row) => `${row.indicator.kind} ${row.indicator.value}: ${dataReadText(row.data_read_totals)}.`,
+  );
+}
 
 /** Renders the section as Markdown lines, heading included. */
 export function attackMarkdown(section: AttackSection | undefined): string[] {
@@ -42,10 +66,39 @@ export function attackMarkdown(section: AttackSection | undefined): string[] {
     '',
     ...mdTable(VECTOR_COLUMNS, section.vectors.map(vectorCells)),
     '',
+    ...changesMarkdown(section),
+    ...readsMarkdown(section),
     '### Attack chain',
     '',
     ...section.narrative.map((sentence) => `- ${md(sentence)}`),
     '',
+  ];
+}
+
+function changesMarkdown(section: AttackSection): string[] {
+  const note = changesNote(section);
+  const table =
+    section.changes.length === 0
+      ? []
+      : [...mdTable(CHANGE_COLUMNS, section.changes.map(changeCells)), ''];
+
+  return ['### Changes to roll back', '', ...table, ...(note === null ? [] : [md(note), ''])];
+}
+
+function readsMarkdown(section: AttackSection): string[] {
+  const note = readsNote(section);
+  const table =
+    section.data_read.length === 0
+      ? []
+      : [...mdTable(READ_COLUMNS, section.data_read.map(readCells)), ''];
+
+  return [
+    '### Data read',
+    '',
+    ...readSummaries(section).map((line) => `- ${md(line)}`),
+    '',
+    ...table,
+    ...(note === null ? [] : [md(note), '']),
   ];
 }
 
@@ -72,9 +125,30 @@ export function attackHtml(section: AttackSection | undefined): string {
 ${htmlTable(COMPROMISE_COLUMNS, section.compromises.map(compromiseCells))}
 <h3>Initial access</h3>
 ${htmlTable(VECTOR_COLUMNS, section.vectors.map(vectorCells))}
+${changesHtml(section)}
+${readsHtml(section)}
 <h3>Attack chain</h3>
 <ol>
 ${items}
 </ol>
 `;
+}
+
+function changesHtml(section: AttackSection): string {
+  const note = changesNote(section);
+  const table =
+    section.changes.length === 0 ? '' : htmlTable(CHANGE_COLUMNS, section.changes.map(changeCells));
+
+  return `<h3>Changes to roll back</h3>\n${table}${note === null ? '' : `<p>${html(note)}</p>`}`;
+}
+
+function readsHtml(section: AttackSection): string {
+  const note = readsNote(section);
+  const items = readSummaries(section)
+    .map((line) => `<li>${html(line)}</li>`)
+    .join('\n');
+  const table =
+    section.data_read.length === 0 ? '' : htmlTable(READ_COLUMNS, section.data_read.map(readCells));
+
+  return `<h3>Data read</h3>\n<ul>\n${items}\n</ul>\n${table}${note === null ? '' : `<p>${html(note)}</p>`}`;
 }

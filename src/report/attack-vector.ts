@@ -8,14 +8,20 @@ import { narrate } from '../analyze/scope/chain.ts';
 import {
   type AttackVector,
   type ChainStep,
+  type Change,
+  type DataRead,
+  type DataReadTotals,
   type Indicator,
   type ScopeResult,
   scopeOf,
 } from '../analyze/scope/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
+import { bytesText } from './scope-amounts.ts';
 
 /** Compromised credentials scoped at most for a report. */
 const MAX_SCOPES = 5;
+/** Changes to roll back and objects read that the report lists at most. */
+export const MAX_LISTED = 200;
 
 /** One compromised credential of the report and what its scope holds. */
 export interface CompromiseSummary {
@@ -27,8 +33,9 @@ export interface CompromiseSummary {
   created: number;
   changes: number;
   data_read: number;
-  /** Bytes read where the logs record them. */
-  bytes_read: number;
+  /** Bytes sent to the reader where the logs record them; `null` when no log records them. */
+  bytes_read: number | null;
+  data_read_totals: DataReadTotals;
 }
 
 /** The report section: compromises, verdicts, the chain and its narrative. */
@@ -37,6 +44,13 @@ export interface AttackSection {
   vectors: AttackVector[];
   chain: ChainStep[];
   narrative: string[];
+  /** Changes of every compromise in time order, at most `MAX_LISTED`, each with its undo. */
+  changes: Change[];
+  /** Changes found in all, of which `changes` lists the first. */
+  change_count: number;
+  /** Objects and secrets read across the compromises, at most `MAX_LISTED`. */
+  data_read: DataRead[];
+  data_read_count: number;
 }
 
 // Credentials with a high or critical detection, earliest first: an access key, or for an
@@ -73,12 +87,34 @@ async function buildSection(connection: DuckDBConnection): Promise<AttackSection
   }
 
   const chain = mergeChains(scopes);
+  const changes = uniqueBy(
+    scopes.flatMap((scope) => scope.changes),
+    (change) => change.event_uid,
+  ).sort((a, b) => a.time.localeCompare(b.time));
+  const reads = uniqueBy(
+    scopes.flatMap((scope) => scope.data_read),
+    (read) => `${read.resource}\u0000${read.operation}`,
+  );
   return {
     compromises: scopes.map(summarize),
     vectors: scopes.flatMap((scope) => scope.vector),
     chain,
     narrative: narrate(chain),
+    changes: changes.slice(0, MAX_LISTED),
+    change_count: changes.length,
+    data_read: reads.slice(0, MAX_LISTED),
+    data_read_count: reads.length,
   };
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const value = key(item);
+    if (seen.has(value)) return false;
+    seen.add(value);
+    return true;
+  });
 }
 
 function summarize(scope: ScopeResult): CompromiseSummary {
@@ -90,8 +126,9 @@ function summarize(scope: ScopeResult): CompromiseSummary {
     dwell_seconds: scope.dwell_seconds,
     created: scope.created.length,
     changes: scope.changes.length,
-    data_read: scope.data_read.length,
-    bytes_read: scope.data_read.reduce((sum, read) => sum + (read.bytes ?? 0), 0),
+    data_read: scope.data_read_totals.resources,
+    bytes_read: scope.data_read_totals.bytes,
+    data_read_totals: scope.data_read_totals,
   };
 }
 
@@ -143,7 +180,29 @@ export function compromiseCells(row: CompromiseSummary): (string | number | null
     row.created,
     row.changes,
     row.data_read,
-    row.bytes_read,
+    row.bytes_read === null ? 'not logged' : bytesText(row.bytes_read),
+  ];
+}
+
+/** Column names of the changes table. */
+export const CHANGE_COLUMNS = ['time', 'operation', 'resources', 'actor', 'rollback'];
+
+/** Returns the cells of one changes row. */
+export function changeCells(change: Change): (string | number | null)[] {
+  return [change.time, change.operation, change.resources.join(' '), change.actor, change.rollback];
+}
+
+/** Column names of the data read table. */
+export const READ_COLUMNS = ['resource', 'operation', 'reads', 'bytes sent', 'object size'];
+
+/** Returns the cells of one data read row; a size no log records is `null`. */
+export function readCells(read: DataRead): (string | number | null)[] {
+  return [
+    read.resource,
+    read.operation,
+    read.events,
+    read.bytes === null ? null : bytesText(read.bytes),
+    read.object_size === null ? null : bytesText(read.object_size),
   ];
 }
 

@@ -8,6 +8,42 @@ import { call, session, user } from './test-calls.ts';
 
 const ROLE_KEY = 'ASIAROLE000000000001';
 const CONSOLE_KEY = 'ASIACONSOLE000000001';
+const SAML_KEY = 'ASIASAML000000000001';
+const WEB_KEY = 'ASIAWEBIDENTITY00001';
+const SESSION_TOKEN_KEY = 'ASIASESSIONTOKEN0001';
+const FEDERATION_KEY = 'ASIAFEDERATION000001';
+const CHAINED_KEY = 'ASIACHAINED000000001';
+const SAML_USER = 'SAMLPROVIDERID0001:alice@example.com';
+const WEB_USER = 'accounts.google.com:109876543210';
+const FEDERATED = 'arn:aws:sts::111122223333:federated-user/contractor';
+
+/** Builds an STS call whose response returns `returned`, as CloudTrail records it. */
+function stsCall(
+  record: number,
+  hour: number,
+  operation: string,
+  actor: string,
+  key: string | null,
+  returned: string,
+  response: Record<string, unknown> = {},
+) {
+  const type = actor.startsWith('SAML')
+    ? 'SAMLUser'
+    : actor.startsWith('accounts.')
+      ? 'WebIdentityUser'
+      : undefined;
+  return call(record, {
+    hour,
+    actor,
+    key,
+    operation,
+    ...(type === undefined ? {} : { type }),
+    raw: {
+      eventName: operation,
+      responseElements: { credentials: { accessKeyId: returned }, ...response },
+    },
+  });
+}
 
 const EVENTS = [
   call(0, { hour: 1, actor: user('alice') }),
@@ -42,6 +78,52 @@ const EVENTS = [
     key: null,
     source: 'k8s.audit',
     type: 'ServiceAccount',
+  }),
+  {
+    ...stsCall(8, 8, 'AssumeRoleWithSAML', SAML_USER, null, SAML_KEY),
+    actor: {
+      ...stsCall(8, 8, 'AssumeRoleWithSAML', SAML_USER, null, SAML_KEY).actor,
+      name: 'alice@example.com',
+    },
+  },
+  call(9, { hour: 8.1, actor: session('SAML-Admin', 'alice@example.com'), key: SAML_KEY }),
+  stsCall(10, 9, 'AssumeRoleWithWebIdentity', WEB_USER, null, WEB_KEY),
+  call(11, { hour: 9.1, actor: session('web-app', 'app-session'), key: WEB_KEY }),
+  stsCall(12, 10, 'GetSessionToken', user('dave'), 'AKIADAVE000000000001', SESSION_TOKEN_KEY),
+  call(13, { hour: 10.1, actor: user('dave'), key: SESSION_TOKEN_KEY }),
+  stsCall(14, 11, 'GetFederationToken', user('dave'), 'AKIADAVE000000000001', FEDERATION_KEY, {
+    federatedUser: { arn: FEDERATED, federatedUserId: '111122223333:contractor' },
+  }),
+  call(15, { hour: 11.1, actor: FEDERATED, key: FEDERATION_KEY, type: 'FederatedUser' }),
+  // The session of ROLE_KEY assumes a second role: a role chain back to alice.
+  stsCall(16, 12, 'AssumeRole', session('deploy', 'alice-run'), ROLE_KEY, CHAINED_KEY),
+  call(17, { hour: 12.1, actor: session('audit', 'chained'), key: CHAINED_KEY }),
+  call(18, {
+    hour: 13,
+    actor: 'Erin.Ng@Example.com',
+    key: null,
+    source: 'azure.signin',
+    type: 'User',
+    operation: 'Sign-in',
+  }),
+  call(19, {
+    hour: 13.1,
+    actor: session('AWSReservedSSO_ReadOnly_77', 'erin.ng@example.com'),
+    key: null,
+  }),
+  // An Entra guest's UPN encodes the home address: frank@partner.example.
+  call(20, {
+    hour: 14,
+    actor: 'frank_partner.example#EXT#@contoso.onmicrosoft.com',
+    key: null,
+    source: 'azure.signin',
+    type: 'User',
+    operation: 'Sign-in',
+  }),
+  call(21, {
+    hour: 14.1,
+    actor: session('AWSReservedSSO_ReadOnly_77', 'frank@partner.example'),
+    key: null,
   }),
 ];
 
@@ -98,6 +180,60 @@ describe('entity extraction', () => {
     ]);
   });
 
+  it('traces a SAML session key to AssumeRoleWithSAML', () => {
+    expect(entity('access_key', SAML_KEY)?.origin).toMatchObject({
+      operation: 'AssumeRoleWithSAML',
+      actor: SAML_USER,
+    });
+  });
+
+  it('links a SAML user to its role session', () => {
+    expect(entity('identity', SAML_USER)?.linked).toEqual([
+      session('SAML-Admin', 'alice@example.com'),
+    ]);
+  });
+
+  it('traces a web identity key to AssumeRoleWithWebIdentity', () => {
+    expect(entity('access_key', WEB_KEY)?.origin).toMatchObject({
+      operation: 'AssumeRoleWithWebIdentity',
+      actor: WEB_USER,
+    });
+  });
+
+  it('traces GetSessionToken keys to the long-term key', () => {
+    const origin = entity('access_key', SESSION_TOKEN_KEY)?.origin;
+
+    expect(origin?.operation).toBe('GetSessionToken');
+    expect(origin?.key).toBe('AKIADAVE000000000001');
+    expect(origin?.root).toEqual({ actor: user('dave'), key: 'AKIADAVE000000000001', hops: 1 });
+  });
+
+  it('traces GetFederationToken to a federated user', () => {
+    expect(entity('access_key', FEDERATION_KEY)?.origin?.operation).toBe('GetFederationToken');
+    expect(entity('identity', FEDERATED)?.kind).toBe('federated_user');
+  });
+
+  it('walks a role chain back to its first credential', () => {
+    const origin = entity('access_key', CHAINED_KEY)?.origin;
+
+    expect(origin?.operation).toBe('AssumeRole');
+    expect(origin?.key).toBe(ROLE_KEY);
+    expect(origin?.actor).toBe(session('deploy', 'alice-run'));
+    expect(origin?.root).toEqual({ actor: user('alice'), key: 'AKIAALICE0000000KEY1', hops: 2 });
+  });
+
+  it('links an Entra user to its Identity Center session', () => {
+    expect(entity('identity', 'Erin.Ng@Example.com')?.linked).toEqual([
+      session('AWSReservedSSO_ReadOnly_77', 'erin.ng@example.com'),
+    ]);
+  });
+
+  it('links an Entra guest by its home address', () => {
+    expect(
+      entity('identity', 'frank_partner.example#EXT#@contoso.onmicrosoft.com')?.linked,
+    ).toEqual([session('AWSReservedSSO_ReadOnly_77', 'frank@partner.example')]);
+  });
+
   it('tells service accounts from users', () => {
     const account = entity('identity', 'system:serviceaccount:kube-system:deployer');
 
@@ -107,7 +243,7 @@ describe('entity extraction', () => {
 
   it('lists source and destination addresses and user agents', () => {
     expect(entity('ip', '10.0.0.5')?.kind).toBe('private');
-    expect(entity('ip', '192.0.2.10')?.events).toBe(7);
-    expect(entity('user_agent', 'aws-cli/2.15.0')?.events).toBe(8);
+    expect(entity('ip', '192.0.2.10')?.events).toBe(EVENTS.length - 1);
+    expect(entity('user_agent', 'aws-cli/2.15.0')?.events).toBe(EVENTS.length);
   });
 });

@@ -35,16 +35,42 @@ export interface EntityRow {
     actor: string | null;
     key: string | null;
     time: string;
+    /**
+     * The first credential of the chain: the principal and key that signed the earliest
+     * creating call the case contains, `hops` calls back. For a key one call made from a
+     * long-term key, that is the origin's own actor and key, one hop back.
+     */
+    root: { actor: string | null; key: string | null; hops: number };
   } | null;
 }
 
-const SQL = `SELECT e.type, e.value, e.kind, e.name,
+/** Creating calls followed back at most, so a loop in broken evidence ends. */
+const MAX_HOPS = 16;
+
+// Each step moves from a key to the key that signed the call creating it, while the case
+// contains that call. The deepest step of a key is the first credential of its chain.
+const SQL = `WITH RECURSIVE walk AS (
+  SELECT access_key, origin_actor AS actor, origin_key AS key, 1 AS hops
+  FROM credentials WHERE origin_uid IS NOT NULL
+  UNION ALL
+  SELECT w.access_key, c.origin_actor, c.origin_key, w.hops + 1
+  FROM walk w JOIN credentials c ON c.access_key = w.key
+  WHERE c.origin_uid IS NOT NULL AND w.hops < ${MAX_HOPS}
+),
+roots AS (
+  SELECT access_key, arg_max(actor, hops) AS actor, arg_max(key, hops) AS key,
+    max(hops) AS hops
+  FROM walk GROUP BY access_key
+)
+SELECT e.type, e.value, e.kind, e.name,
   epoch_ms(e.first_seen) AS f, epoch_ms(e.last_seen) AS l, e.events, e.sources,
   (SELECT list(o.value ORDER BY o.value) FROM entities o
     WHERE o.type = 'identity' AND o.person = e.person AND o.value <> e.value) AS linked,
-  c.origin_operation, c.origin_uid, c.origin_actor, c.origin_key, epoch_ms(c.origin_time) AS ot
+  c.origin_operation, c.origin_uid, c.origin_actor, c.origin_key, epoch_ms(c.origin_time) AS ot,
+  r.actor AS root_actor, r.key AS root_key, r.hops AS root_hops
 FROM entities e
 LEFT JOIN credentials c ON e.type = 'access_key' AND c.access_key = e.value
+LEFT JOIN roots r ON e.type = 'access_key' AND r.access_key = e.value
 WHERE $type IS NULL OR e.type = $type
 ORDER BY e.type, e.first_seen, e.value
 LIMIT $limit`;
@@ -77,6 +103,11 @@ export async function listEntities(
             actor: text(row.origin_actor),
             key: text(row.origin_key),
             time: iso(row.ot),
+            root: {
+              actor: text(row.root_actor),
+              key: text(row.root_key),
+              hops: Number(row.root_hops ?? 1),
+            },
           },
   }));
 }

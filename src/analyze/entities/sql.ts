@@ -75,9 +75,14 @@ export const ROLE_OF_SESSION_SQL = `regexp_replace(uid,
 
 /**
  * The lower-case email an identity stands for: the uid or name when it is an address, or the
- * session name of an assumed-role session named after one (as Identity Center names them).
+ * session name of an assumed-role session named after one (as Identity Center names them). An
+ * Entra guest's UPN (`frank_partner.example#EXT#@contoso.onmicrosoft.com`) stands for its home
+ * address (`frank@partner.example`). A guest whose local part contains `_` is ambiguous in that
+ * form, so the last `_` is taken as the `@`.
  */
 export const PERSON_SQL = `lower(CASE
+  WHEN regexp_matches(uid, '^[^@/: #]+_[^@/: #_]+\\.[^@/: #_]+#EXT#@', 'i')
+    THEN regexp_replace(uid, '^([^@/: #]+)_([^@/: #_]+\\.[^@/: #_]+)#EXT#@.*$', '\\1@\\2', 'i')
   WHEN uid NOT LIKE 'arn:%' AND regexp_matches(uid, '^[^@/: ]+@[^@/: ]+\\.[^@/: ]+$') THEN uid
   WHEN regexp_matches(uid, '^arn:aws[a-z-]*:sts::[0-9]+:assumed-role/[^/]+/[^/@]+@[^/@]+$')
     THEN regexp_extract(uid, '/([^/]+)$', 1)

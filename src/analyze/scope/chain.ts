@@ -3,6 +3,7 @@
  * order on the ATT&CK cloud tactics, and a short narrative written from them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { INTEL_RULE_PREFIX } from '../../intel/intel-store.ts';
 import type { AttackChain, ChainStep, CreatedGrant } from './types.ts';
 import { iso, rows, text } from './values.ts';
 
@@ -28,15 +29,34 @@ export const TACTIC_ORDER = [
   'impact',
 ];
 
-// One step per rule and actor; a rule's first tactic places it on the chain.
-const DETECTED = `SELECT r.title, coalesce(r.tactics[1], 'unknown') AS tactic,
-  epoch_ms(min(e.time)) AS f, epoch_ms(max(e.time)) AS l, count(DISTINCT e.uid) AS n,
-  e.actor_uid AS actor, arg_min(coalesce(e.src_ip, e.src_domain), e.time) AS src,
-  arg_min(e.uid, e.time) AS uid
-FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
-WHERE e.uid IN (SELECT uid FROM scope_events)
-GROUP BY r.id, r.title, r.tactics, e.actor_uid
-ORDER BY f, r.title LIMIT ${MAX_STEPS}`;
+/**
+ * Tactic of an intel match: an indicator says who or what was involved, not which step of an
+ * attack the event was, so the step is labelled as such rather than placed on an ATT&CK tactic.
+ */
+export const INDICATOR_MATCH = 'indicator-match';
+/** Tactic of a detection whose rule has no ATT&CK tactic tag. */
+export const UNTAGGED = 'untagged';
+
+// One step per rule and actor, and for an intel match per indicator too; a rule's first tactic
+// places it on the chain.
+const DETECTED = `WITH found AS (
+  SELECT r.id, r.title, e.actor_uid AS actor, e.uid, e.time, coalesce(e.src_ip, e.src_domain) AS src,
+    CASE WHEN r.tactics[1] IS NOT NULL THEN r.tactics[1]
+      WHEN starts_with(r.id, '${INTEL_RULE_PREFIX}') THEN '${INDICATOR_MATCH}'
+      ELSE '${UNTAGGED}' END AS tactic,
+    CASE WHEN starts_with(r.id, '${INTEL_RULE_PREFIX}')
+      THEN json_extract_string(h.group_by, '$.indicator') END AS indicator
+  FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
+    LEFT JOIN correlation_hits h ON h.hit_id = d.hit_id
+  WHERE e.uid IN (SELECT uid FROM scope_events)
+)
+SELECT CASE WHEN indicator IS NULL THEN title ELSE title || ', indicator ' || indicator END
+    AS title,
+  tactic, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l, count(DISTINCT uid) AS n, actor,
+  arg_min(src, time) AS src, arg_min(uid, time) AS uid
+FROM found
+GROUP BY id, title, tactic, indicator, actor
+ORDER BY f, title LIMIT ${MAX_STEPS}`;
 
 /** Builds the chain of the events in `scope_events` and the grants the scope followed. */
 export async function attackChain(

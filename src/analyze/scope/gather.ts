@@ -3,8 +3,9 @@
  * its flows, its changes and the event list.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { mutatingSql } from './mutating.ts';
 import { rollbackOf } from './rollback.ts';
-import type { Change, DataRead, FlowTotal, ScopeEvent, Touched } from './types.ts';
+import type { Change, DataRead, DataReadTotals, FlowTotal, ScopeEvent, Touched } from './types.ts';
 import { iso, numeric, rows, text } from './values.ts';
 
 const IN_SCOPE = 'FROM events WHERE uid IN (SELECT uid FROM scope_events)';
@@ -69,13 +70,15 @@ export async function scopeTouched(
 }
 
 /**
- * Objects and secrets read in the scope. Bytes come from S3 access logs (bytes sent) and from
- * CloudTrail data events (`bytesTransferredOut`). A log without either leaves them `null`.
+ * Objects and secrets read in the scope, at most `limit`, and the totals over all of them.
+ * Bytes come from S3 access logs (bytes sent) and from CloudTrail data events
+ * (`bytesTransferredOut`); S3 access logs also record the object's size. A log without them
+ * leaves them `null`, and the totals count such reads apart.
  */
 export async function scopeDataRead(
   connection: DuckDBConnection,
   limit: number,
-): Promise<DataRead[]> {
+): Promise<{ reads: DataRead[]; totals: DataReadTotals }> {
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_reads AS
     SELECT uid, time, api_operation AS op, resources, nullif(dst_bytes, 0) AS sent
     ${IN_SCOPE} AND status = 'success' AND api_operation IN ${DATA_READS}`);
@@ -83,26 +86,61 @@ export async function scopeDataRead(
     connection,
     'SELECT count(*) AS n, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l FROM scope_reads',
   );
-  if (span === undefined || Number(span.n) === 0) return [];
+  if (span === undefined || Number(span.n) === 0) return { reads: [], totals: NO_READS };
 
-  const found = await rows(connection, dataReadSql(limit), {
-    first: Number(span.f),
-    last: Number(span.l),
-  });
-  return found.map((row) => ({
-    resource: String(row.resource),
-    type: String(row.type),
-    operation: String(row.op),
-    events: Number(row.n),
+  await connection.run(readsPerEventSql(), { first: Number(span.f), last: Number(span.l) });
+  const found = await rows(
+    connection,
+    `SELECT resource, type, op, count(*) AS n, sum(bytes) AS bytes, sum(size) AS size
+     FROM scope_read_events GROUP BY ALL ORDER BY resource, op LIMIT ${limit}`,
+  );
+  return {
+    reads: found.map((row) => ({
+      resource: String(row.resource),
+      type: String(row.type),
+      operation: String(row.op),
+      events: Number(row.n),
+      bytes: numeric(row.bytes),
+      object_size: numeric(row.size),
+    })),
+    totals: await readTotals(connection),
+  };
+}
+
+const NO_READS: DataReadTotals = {
+  resources: 0,
+  reads: 0,
+  bytes: null,
+  reads_with_bytes: 0,
+  object_size: null,
+  reads_with_size: 0,
+};
+
+async function readTotals(connection: DuckDBConnection): Promise<DataReadTotals> {
+  const [row] = await rows(
+    connection,
+    `SELECT count(DISTINCT resource) AS resources, count(*) AS reads,
+       sum(bytes) AS bytes, count(bytes) AS with_bytes,
+       sum(size) AS size, count(size) AS with_size
+     FROM scope_read_events`,
+  );
+  if (row === undefined) return NO_READS;
+
+  return {
+    resources: Number(row.resources),
+    reads: Number(row.reads),
     bytes: numeric(row.bytes),
+    reads_with_bytes: Number(row.with_bytes),
     object_size: numeric(row.size),
-  }));
+    reads_with_size: Number(row.with_size),
+  };
 }
 
 // Only the original records of the reads are parsed, and the time range lets DuckDB skip every
 // row group outside it, so a short intrusion in a long case reads little of `raw`.
-function dataReadSql(limit: number): string {
-  return `WITH logged AS (
+function readsPerEventSql(): string {
+  return `CREATE OR REPLACE TEMP TABLE scope_read_events AS
+    WITH logged AS (
       SELECT uid,
         try_cast(json_extract_string(raw, '$.additionalEventData.bytesTransferredOut') AS DOUBLE)
           AS bytes,
@@ -116,33 +154,34 @@ function dataReadSql(limit: number): string {
         unnest(json_transform(s.resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
         coalesce(s.sent, l.bytes) AS bytes, l.size
       FROM scope_reads s LEFT JOIN logged l USING (uid)
-    ),
-    -- CloudTrail names an object twice, as an ARN and as bucket/key: one per event and type.
-    per_event AS (
-      SELECT event, coalesce(r.type, 'resource') AS type, op,
-        arg_max(r.uid, starts_with(r.uid, 'arn:')) AS resource,
-        any_value(bytes) AS bytes, any_value(size) AS size
-      FROM reads
-      WHERE r.uid IS NOT NULL AND coalesce(r.type, '') NOT IN ('AWS::S3::Bucket')
-      GROUP BY ALL
     )
-    SELECT resource, type, op, count(*) AS n, sum(bytes) AS bytes, sum(size) AS size
-    FROM per_event GROUP BY ALL ORDER BY resource, op LIMIT ${limit}`;
+    -- CloudTrail names an object twice, as an ARN and as bucket/key: one per event and type.
+    SELECT event, coalesce(r.type, 'resource') AS type, op,
+      arg_max(r.uid, starts_with(r.uid, 'arn:')) AS resource,
+      any_value(bytes) AS bytes, any_value(size) AS size
+    FROM reads
+    WHERE r.uid IS NOT NULL AND coalesce(r.type, '') NOT IN ('AWS::S3::Bucket')
+    GROUP BY ALL`;
 }
 
-/** Network flows of the scope, per pair of addresses, the largest senders first. */
+/** Network flows of the scope, per pair of addresses, the largest senders first, and totals. */
 export async function scopeFlows(
   connection: DuckDBConnection,
   limit: number,
-): Promise<FlowTotal[]> {
+): Promise<{ flows: FlowTotal[]; totals: { flows: number; bytes: number } }> {
+  const where = `${IN_SCOPE} AND category = 'network' AND src_ip IS NOT NULL
+    AND dst_ip IS NOT NULL`;
   const found = await rows(
     connection,
     `SELECT src_ip, dst_ip, count(*) AS n, coalesce(sum(src_bytes), 0) AS b,
        coalesce(sum(src_packets), 0) AS p, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l
-     ${IN_SCOPE} AND category = 'network' AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
-     GROUP BY src_ip, dst_ip ORDER BY b DESC, f LIMIT ${limit}`,
+     ${where} GROUP BY src_ip, dst_ip ORDER BY b DESC, f LIMIT ${limit}`,
   );
-  return found.map((row) => ({
+  const [total] = await rows(
+    connection,
+    `SELECT count(*) AS n, coalesce(sum(src_bytes), 0) AS b ${where}`,
+  );
+  const flows = found.map((row) => ({
     src_ip: String(row.src_ip),
     dst_ip: String(row.dst_ip),
     events: Number(row.n),
@@ -151,17 +190,22 @@ export async function scopeFlows(
     first_seen: iso(row.f),
     last_seen: iso(row.l),
   }));
+
+  return { flows, totals: { flows: Number(total?.n ?? 0), bytes: Number(total?.b ?? 0) } };
 }
 
-/** Successful calls that changed something, in time order, each with what undoes it. */
+/**
+ * Successful API calls that changed something, network changes included, in time order, each
+ * with what undoes it.
+ */
 export async function scopeChanges(connection: DuckDBConnection, limit: number): Promise<Change[]> {
   const found = await rows(
     connection,
     `SELECT epoch_ms(time) AS t, api_operation AS op, api_service AS service,
        actor_uid AS actor, uid,
        list_transform(json_transform(resources, '[{"uid":"VARCHAR"}]'), r -> r.uid) AS res
-     ${IN_SCOPE} AND api_read_only = false AND status = 'success' AND category <> 'network'
-       AND api_operation IS NOT NULL AND api_operation NOT IN ${NOT_CHANGES}
+     ${IN_SCOPE} AND ${mutatingSql()} AND status = 'success'
+       AND api_operation NOT IN ${NOT_CHANGES}
      ORDER BY time, uid LIMIT ${limit}`,
   );
   return found.map((row) => ({

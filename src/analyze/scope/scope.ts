@@ -49,6 +49,11 @@ export async function scopeOf(
     totals.first === null || totals.last === null
       ? null
       : (Date.parse(totals.last) - Date.parse(totals.first)) / 1000;
+  const identities = await scopeTouched(connection, 'actor_uid', rowLimit);
+  const accessKeys = await scopeTouched(connection, 'actor_access_key', rowLimit);
+  const ips = await scopeTouched(connection, 'ip', rowLimit);
+  const dataRead = await scopeDataRead(connection, rowLimit);
+  const flows = await scopeFlows(connection, rowLimit);
 
   return {
     indicator,
@@ -58,12 +63,14 @@ export async function scopeOf(
     last_activity: totals.last,
     dwell_seconds: dwell,
     by_source: totals.by_source,
-    identities: await scopeTouched(connection, 'actor_uid', rowLimit),
-    access_keys: await scopeTouched(connection, 'actor_access_key', rowLimit),
-    ips: await scopeTouched(connection, 'ip', rowLimit),
+    identities,
+    access_keys: accessKeys,
+    ips,
     created,
-    data_read: await scopeDataRead(connection, rowLimit),
-    flows: await scopeFlows(connection, rowLimit),
+    data_read: dataRead.reads,
+    data_read_totals: dataRead.totals,
+    flows: flows.flows,
+    flow_totals: flows.totals,
     changes: await scopeChanges(connection, rowLimit),
     vector: indicator.kind === 'resource' ? [] : await attackVectors(connection),
     chain: await attackChain(connection, created),

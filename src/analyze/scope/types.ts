@@ -58,6 +58,23 @@ export interface DataRead {
   object_size: number | null;
 }
 
+/**
+ * Totals over every object and secret read in the scope. A sum is `null` when no read in the
+ * scope has the value logged.
+ */
+export interface DataReadTotals {
+  /** Distinct objects and secrets read. */
+  resources: number;
+  /** Successful reads, one per event and resource. */
+  reads: number;
+  /** Bytes sent to the reader, summed over the reads whose log records it. */
+  bytes: number | null;
+  reads_with_bytes: number;
+  /** Object sizes that S3 access logs record, summed over the reads that have one. */
+  object_size: number | null;
+  reads_with_size: number;
+}
+
 /** Network flows between two addresses in the scope. */
 export interface FlowTotal {
   src_ip: string;
@@ -155,7 +172,10 @@ export interface ScopeResult {
   ips: Touched[];
   created: CreatedGrant[];
   data_read: DataRead[];
+  data_read_totals: DataReadTotals;
   flows: FlowTotal[];
+  /** Flow records of the scope and the bytes their sources sent, over all of them. */
+  flow_totals: { flows: number; bytes: number };
   changes: Change[];
   vector: AttackVector[];
   chain: AttackChain;

@@ -18,6 +18,12 @@ const WORKSTATION_AGENT = "'(darwin|windows|macintosh|mac os|kali|parrot)'";
 // Session name EC2 gives the role session of an instance profile: the instance id.
 const INSTANCE_SESSION = /\/i-[0-9a-f]{8,17}$/;
 
+// A successful sign-in through an identity provider that federates into the cloud.
+const FEDERATED_SIGN_IN = `source IN ('okta.system', 'azure.signin', 'gcp.audit')
+  AND category = 'identity' AND status = 'success'`;
+/** Federated sign-ins of one credential checked against its anomalies at most. */
+const MAX_SIGN_INS = 100;
+
 const CREDENTIALS = `WITH s AS (
   SELECT e.*, ${SOURCE_SQL} AS src,
     EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
@@ -44,8 +50,8 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
     AND actor_mfa = false) AS login_uid,
   count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure') AS failed_logins,
-  arg_min(uid, time) FILTER (source IN ('okta.system', 'azure.signin', 'gcp.audit')
-    AND category = 'identity' AND status = 'success') AS federated_uid,
+  list_slice(list(uid ORDER BY time, uid) FILTER (${FEDERATED_SIGN_IN}), 1, ${MAX_SIGN_INS})
+    AS federated_uids,
   arg_min(uid, time) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
     OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
 FROM entry
@@ -59,14 +65,84 @@ ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
  */
 export async function attackVectors(connection: DuckDBConnection): Promise<AttackVector[]> {
   const vectors: AttackVector[] = [];
+  const baselined = await hasAnomalies(connection);
   for (const row of await rows(connection, CREDENTIALS)) {
     const key = text(row.k);
     const origin = key === null ? null : await originOf(connection, key);
     const prior = await priorUse(connection, row, key);
-    vectors.push(judge(row, key, origin, prior));
+    const signIns = federatedSignIns(row, origin);
+    const anomaly =
+      baselined && signIns.length > 0 ? await signInAnomaly(connection, signIns) : null;
+    vectors.push(judge(row, key, origin, prior, anomaly));
   }
 
   return vectors;
+}
+
+/** A baseline anomaly that a federated sign-in is part of. */
+interface SignInAnomaly {
+  kind: string;
+  value: string;
+  explanation: string;
+  /** The sign-in event that the anomaly lists. */
+  event_uid: string;
+}
+
+/**
+ * Kinds of anomaly that make a federated sign-in suspicious: a source address, network,
+ * country or user agent the identity had not used, an unusual hour, or impossible travel.
+ */
+const SIGN_IN_ANOMALIES = `('new_source_ip', 'new_network', 'new_country', 'new_user_agent',
+  'unusual_hour', 'impossible_travel')`;
+
+// Riskier kinds first, then the earliest.
+const SIGN_IN_ANOMALY = `SELECT kind, value, explanation, uid FROM (
+    SELECT kind, value, explanation, first_seen, unnest(event_uids) AS uid
+    FROM anomalies WHERE kind IN ${SIGN_IN_ANOMALIES}
+  )
+  WHERE uid IN (SELECT unnest(from_json($uids, '["VARCHAR"]')))
+  ORDER BY CASE kind WHEN 'impossible_travel' THEN 0 WHEN 'new_country' THEN 1
+    WHEN 'new_network' THEN 2 WHEN 'unusual_hour' THEN 3 WHEN 'new_user_agent' THEN 4
+    ELSE 5 END, first_seen, uid
+  LIMIT 1`;
+
+// A case stored before baselines existed has no anomalies table, and a read-only open
+// cannot create it.
+async function hasAnomalies(connection: DuckDBConnection): Promise<boolean> {
+  const [row] = await rows(
+    connection,
+    "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'anomalies'",
+  );
+  return Number(row?.n ?? 0) > 0;
+}
+
+// The sign-ins of a credential: its federated sign-ins in scope, and the AssumeRoleWithSAML
+// or AssumeRoleWithWebIdentity call that created its key.
+function federatedSignIns(row: Row, origin: Origin | null): string[] {
+  const uids = Array.isArray(row.federated_uids) ? row.federated_uids.map(String) : [];
+  if (isFederatedOrigin(origin) && origin?.uid) uids.push(origin.uid);
+
+  return uids;
+}
+
+function isFederatedOrigin(origin: Origin | null): boolean {
+  const operation = origin?.operation;
+  return operation === 'AssumeRoleWithSAML' || operation === 'AssumeRoleWithWebIdentity';
+}
+
+async function signInAnomaly(
+  connection: DuckDBConnection,
+  signIns: readonly string[],
+): Promise<SignInAnomaly | null> {
+  const [row] = await rows(connection, SIGN_IN_ANOMALY, { uids: JSON.stringify(signIns) });
+  if (row === undefined) return null;
+
+  return {
+    kind: String(row.kind),
+    value: String(row.value),
+    explanation: String(row.explanation),
+    event_uid: String(row.uid),
+  };
 }
 
 interface Origin {
@@ -118,6 +194,8 @@ interface Facts {
   /** Successful earlier calls of the credential from other sources. */
   prior: number;
   flagged: boolean;
+  /** The baseline anomaly of a federated sign-in of the credential, if one departs. */
+  anomaly: SignInAnomaly | null;
 }
 
 /** A verdict with its summary and the uids of events that support it beyond the first. */
@@ -132,7 +210,13 @@ const CHECKS: ((facts: Facts) => Finding | null)[] = [
   publicExposure,
 ];
 
-function judge(row: Row, key: string | null, origin: Origin | null, prior: number): AttackVector {
+function judge(
+  row: Row,
+  key: string | null,
+  origin: Origin | null,
+  prior: number,
+  anomaly: SignInAnomaly | null,
+): AttackVector {
   const flaggedUids = Array.isArray(row.flagged_uids) ? row.flagged_uids.map(String) : [];
   const src = text(row.first_src);
   const facts: Facts = {
@@ -143,6 +227,7 @@ function judge(row: Row, key: string | null, origin: Origin | null, prior: numbe
     origin,
     prior,
     flagged: flaggedUids.length > 0,
+    anomaly,
   };
   const [verdict, summary, extra] = CHECKS.reduce<Finding | null>(
     (found, check) => found ?? check(facts),
@@ -211,16 +296,17 @@ function consoleWithoutMfa({ row, principal, from }: Facts): Finding | null {
   ];
 }
 
-function federatedLogin({ row, origin, principal, from }: Facts): Finding | null {
-  const operation = origin?.operation;
-  const federatedOrigin =
-    operation === 'AssumeRoleWithSAML' || operation === 'AssumeRoleWithWebIdentity';
-  if (row.federated_uid === null && !federatedOrigin) return null;
+// A federated sign-in alone is how most people work: the verdict needs a sign-in that departs
+// from the identity's baseline.
+function federatedLogin({ anomaly, principal }: Facts): Finding | null {
+  if (anomaly === null) return null;
 
   return [
     'federated_login_anomaly',
-    `${principal} signed in through a federated identity provider from ${from}.`,
-    [text(row.federated_uid), federatedOrigin ? (origin?.uid ?? null) : null],
+    `${principal} signed in through a federated identity provider, and the sign-in departs ` +
+      `from its baseline (${anomaly.kind.replace(/_/g, ' ')} ${anomaly.value}). ` +
+      anomaly.explanation,
+    [anomaly.event_uid],
   ];
 }
 

@@ -91,10 +91,15 @@ export function renderEntities(found: readonly EntityRow[]): string {
   return textTable(HEADER, cells);
 }
 
+// A key made through a chain of creating calls also names the chain's first credential.
 function originText(origin: EntityRow['origin']): string {
   if (origin === null) return '';
   const by = origin.key ?? origin.actor;
-  return by === null ? origin.operation : `${origin.operation} by ${by}`;
+  const text = by === null ? origin.operation : `${origin.operation} by ${by}`;
+  const first = origin.root.key ?? origin.root.actor;
+  if (origin.root.hops < 2 || first === null) return text;
+
+  return `${text}, first ${first} (${origin.root.hops} calls back)`;
 }
 
 /** Pads columns to a common width; cells are escaped and cut to `maxWidth` characters. */

@@ -64,14 +64,16 @@ export function registerHunt(program: Command, context: CommandContext): void {
 /** The text summary of a hunt: counts per rule, then the rules that did not run. */
 export function renderHunt(result: HuntResult): string {
   const lines = [
-    `${result.rules.length} rules ran over ${result.events} events in ${result.seconds} s; ` +
-      `${result.detections_added} new detections, ${result.correlation_hits_added} new correlation hits.`,
+    `${plural(result.rules.length, 'rule')} ran over ${plural(result.events, 'event')} in ` +
+      `${result.seconds} s; ${plural(result.detections_added, 'new detection')}, ` +
+      `${plural(result.correlation_hits_added, 'new correlation hit')}.`,
   ];
   const ran = [...result.rules].sort(
     (a, b) => b.matches - a.matches || a.file.localeCompare(b.file),
   );
   for (const rule of ran) {
-    const unit = rule.kind === 'correlation' ? 'hits' : 'events';
+    const noun = rule.kind === 'correlation' ? 'hit' : 'event';
+    const unit = rule.matches === 1 ? noun : `${noun}s`;
     const added = rule.added > 0 ? ` (${rule.added} new)` : '';
     lines.push(
       `  ${String(rule.matches).padStart(6)} ${unit.padEnd(6)} ${sanitizeTerminalLine(rule.title)}${added}`,
@@ -98,9 +100,16 @@ export function renderHunt(result: HuntResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function intelLine(intel: NonNullable<HuntResult['intel']>): string {
+/** The intel summary: indicators loaded and matched, events matched, entries not read. */
+export function intelLine(intel: NonNullable<HuntResult['intel']>): string {
   return (
-    `Threat intel: ${intel.indicators} indicators from ${intel.files.length} files, ` +
-    `${intel.indicators_matched} matched events; ${intel.problems} entries could not be read.`
+    `Threat intel: ${plural(intel.indicators, 'indicator')} from ` +
+    `${plural(intel.files.length, 'file')}, ` +
+    `${intel.indicators_matched} of them matched ${plural(intel.events_matched, 'event')}; ` +
+    `${plural(intel.problems, 'entry', 'entries')} could not be read.`
   );
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

@@ -19,7 +19,16 @@ const SCOPE: ScopeResult = {
   ips: [],
   created: [],
   data_read: [],
+  data_read_totals: {
+    resources: 0,
+    reads: 0,
+    bytes: null,
+    reads_with_bytes: 0,
+    object_size: null,
+    reads_with_size: 0,
+  },
   flows: [],
+  flow_totals: { flows: 0, bytes: 0 },
   changes: [
     {
       time: TIME,

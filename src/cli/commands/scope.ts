@@ -6,6 +6,7 @@ import { type Indicator, type ScopeResult, scopeOf } from '../../analyze/scope/i
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { dwellText } from '../../report/attack-vector.ts';
+import { dataReadText, flowText } from '../../report/scope-amounts.ts';
 import { CaseDb } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
 import { missingTables, textTable } from './entities.ts';
@@ -152,8 +153,8 @@ function splitLines(scope: ScopeResult): string[] {
 }
 
 function dataLines(scope: ScopeResult): string[] {
-  const bytes = scope.data_read.reduce((sum, read) => sum + (read.bytes ?? 0), 0);
-  const title = `Data read (${scope.data_read.length} objects, ${bytes} bytes where logged)`;
+  const title = `Data read: ${dataReadText(scope.data_read_totals)}`;
+  const flows = flowText(scope.flow_totals);
   return [
     ...section(
       title,
@@ -167,7 +168,7 @@ function dataLines(scope: ScopeResult): string[] {
       ]),
     ),
     ...section(
-      'Flows',
+      flows === null ? 'Flows' : `Flows: ${flows}`,
       ['source', 'destination', 'flows', 'bytes sent', 'first', 'last'],
       scope.flows.map((f) => [
         f.src_ip,

@@ -1,0 +1,76 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCaseBaselines } from '../../baseline/index.ts';
+import type { Event } from '../../core/event.ts';
+import { CaseDb } from '../../store/index.ts';
+import { extractCaseEntities } from '../entities/index.ts';
+import { call } from '../entities/test-calls.ts';
+import { caseWithEvents, withConnection } from '../test-case.ts';
+import { scopeOf } from './index.ts';
+
+const OFFICE = '192.0.2.10';
+const ATTACKER = '203.0.113.9';
+
+/** Builds a successful Okta sign-in of `user` at `hour`, from `ip`. */
+function signIn(record: number, user: string, hour: number, ip: string): Event {
+  const event = call(record, {
+    hour,
+    actor: user,
+    key: null,
+    ip,
+    source: 'okta.system',
+    type: 'User',
+    operation: 'user.session.start',
+  });
+  return { ...event, category: 'identity', class_uid: 3002, activity: 'Logon' };
+}
+
+// Both sign in at 09:00 each day, so only the address differs.
+const EVENTS = [
+  signIn(0, 'bob@example.com', 9, OFFICE),
+  signIn(1, 'bob@example.com', 33, OFFICE),
+  signIn(2, 'bob@example.com', 57, ATTACKER),
+  signIn(3, 'carol@example.com', 9, OFFICE),
+  signIn(4, 'carol@example.com', 33, OFFICE),
+  signIn(5, 'carol@example.com', 57, OFFICE),
+];
+
+let caseDir: string;
+
+beforeAll(async () => {
+  caseDir = await caseWithEvents(EVENTS);
+  const db = await CaseDb.open(caseDir);
+  try {
+    await extractCaseEntities(db);
+    await runCaseBaselines(db);
+  } finally {
+    await db.close();
+  }
+});
+
+afterAll(async () => {
+  await rm(caseDir, { recursive: true, force: true });
+});
+
+async function vectorsOf(identity: string) {
+  return withConnection(caseDir, async (connection) => {
+    const scope = await scopeOf(connection, { kind: 'identity', value: identity });
+    return scope.vector;
+  });
+}
+
+describe('federated login verdict', () => {
+  it('fires on a sign-in from a new address', async () => {
+    const vectors = await vectorsOf('bob@example.com');
+
+    expect(vectors.map((v) => v.verdict)).toEqual(['federated_login_anomaly']);
+    expect(vectors[0]?.summary).toContain(`new source ip ${ATTACKER}`);
+    expect(vectors[0]?.evidence).toContain(EVENTS[2]?.uid);
+  });
+
+  it('stays quiet on usual sign-ins', async () => {
+    const vectors = await vectorsOf('carol@example.com');
+
+    expect(vectors.map((v) => v.verdict)).toEqual(['undetermined']);
+  });
+});
