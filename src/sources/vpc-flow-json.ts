@@ -10,6 +10,13 @@ export const CLOUDWATCH_RECORD_KEYS = ['events', 'logEvents'];
 const FLOW_MESSAGE = /"@?message"\s*:\s*"[2-8] [\w-]+ [\w-]+ /;
 const FLOW_VERDICT = /\b(ACCEPT|REJECT) OK\b|\b(NODATA|SKIPDATA)\b/;
 
+const FLOW_LINE = /^[2-8] [\w-]+ [\w-]+ /;
+
+/** Tells whether a log event message is a flow log line of a default layout. */
+export function isFlowLine(message: string): boolean {
+  return FLOW_LINE.test(message) && FLOW_VERDICT.test(message);
+}
+
 /** Scores how much the first bytes of a JSON stream look like CloudWatch Logs flow log events. */
 export function sniffFlowJson(textHead: string): number {
   return FLOW_MESSAGE.test(textHead) && FLOW_VERDICT.test(textHead) ? 0.8 : 0;
