@@ -6,6 +6,10 @@
  * and the audit ID is `operation.id`. Such an entry becomes a `k8s.audit` event whose `raw` is
  * the entry with the Kubernetes audit fields derived from it beside the entry's own, so that
  * Kubernetes audit rules see `verb`, `objectRef.*`, `user.username`, `sourceIPs` and the rest.
+ *
+ * NOTE: a Sigma rule is routed to one event source, so SigmaHQ's `gcp/gcp.audit` rules on
+ * Kubernetes methods (`io.k8s.…`) no longer see these entries; the `kubernetes/audit` rules
+ * cover the same changes (role bindings, admission controllers, cron jobs, secrets).
  */
 import type { Event, EvidenceRef } from '../core/event.ts';
 import { text } from './cloudtrail-actor.ts';
