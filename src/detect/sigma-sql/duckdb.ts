@@ -81,11 +81,11 @@ const MACROS: readonly string[] = [
   // case-insensitive matches of Greek text ending in Σ can differ between the backends.
   `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
   `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
-  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
-  // JavaScript's Number reads, are no number here.
   // The in-memory matcher compares finite numbers only, so a value beyond the double range
   // compares as no number.
   `cc_finite(x) AS CASE WHEN isinf(x) THEN NULL ELSE x END`,
+  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
+  // JavaScript's Number reads, are no number here.
   `cc_trimmed_number(t) AS CASE
      WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN cc_finite(TRY_CAST(t AS DOUBLE))
      WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
