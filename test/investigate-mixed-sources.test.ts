@@ -216,6 +216,7 @@ describe('cloudcase sources', () => {
       'aws.route53resolver',
       'aws.rds',
       'aws.cloudtrail.digest',
+      'aws.honeybucket',
       'host.syslog',
       'host.auditd',
       'host.journald',

@@ -43,7 +43,10 @@ export function actorOf(record: JsonObject): Actor {
     return actor;
   }
 
-  actor.uid = arn ?? text(identity.principalId) ?? text(identity.userName);
+  // Anonymous S3 requests carry an empty principalId beside `accountId: ANONYMOUS_PRINCIPAL`.
+  const principalId = text(identity.principalId) || null;
+  const account = type === 'AWSAccount' ? text(identity.accountId) : null;
+  actor.uid = arn ?? principalId ?? text(identity.userName) ?? account;
   actor.name = nameOf(type, identity, arn);
   if (type === 'AssumedRole' || type === 'FederatedUser') actor.session = arn;
   // Some service events, such as SharedSnapshotVolumeCreated, carry only `accountId` and

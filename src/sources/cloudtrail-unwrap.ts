@@ -1,4 +1,5 @@
 import type { Resource } from '../core/event.ts';
+import { parseJsonLossless } from './json-numbers.ts';
 import type { NormalizeError } from './types.ts';
 
 /** A plain JSON object. */
@@ -128,7 +129,7 @@ function hasOperation(value: JsonObject): boolean {
 
 function parseObject(text: string): JsonObject | null {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = parseJsonLossless(text);
     return isObject(value) ? value : null;
   } catch {
     return null;

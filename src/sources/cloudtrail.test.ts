@@ -153,7 +153,50 @@ describe('cloudtrail otrf exfiltration', () => {
   });
 });
 
+/** The fields of Elastic's expected output that a CloudTrail record itself determines. */
+interface ElasticCloudTrailExpected {
+  '@timestamp': string;
+  source: { ip: string };
+  event: { action: string; provider: string; outcome: string; id: string };
+  cloud: { account: { id: string }; region: string };
+  user_agent: { original: string };
+  aws: { cloudtrail: { error_message?: string; user_identity: { arn: string } } };
+}
+
 describe('cloudtrail elastic console login', () => {
+  it('agrees with Elastic on time, address, action and outcome', async () => {
+    const samples = path.join(
+      LOGS,
+      'elastic-integrations-pipeline-samples/packages/aws/data_stream/cloudtrail/_dev/test/pipeline',
+    );
+    const expectedFile = path.join(samples, 'test-console-login-json.log-expected.json');
+    const { expected } = JSON.parse(readFileSync(expectedFile, 'utf8')) as {
+      expected: ElasticCloudTrailExpected[];
+    };
+    const { events, rejected } = await ingestFile(
+      'elastic-integrations-pipeline-samples/packages/aws/data_stream/cloudtrail/_dev/test/pipeline/test-console-login-json.log',
+    );
+
+    // GeoIP, user agent parsing and ingestion times are Elastic's enrichment, so they are not
+    // compared; CloudTrail records carry no ports, bytes or packets.
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(expected.length);
+    expected.forEach((want, i) => {
+      const event = events[i];
+      expect(event?.time).toBe(want['@timestamp']);
+      expect(event?.src.ip).toBe(want.source.ip);
+      expect(event?.api.operation).toBe(want.event.action);
+      expect(event?.api.service).toBe(want.event.provider);
+      expect(event?.status).toBe(want.event.outcome);
+      expect(event?.status_detail).toBe(want.aws.cloudtrail.error_message ?? null);
+      expect(event?.metadata_uid).toBe(want.event.id);
+      expect(event?.cloud.account).toBe(want.cloud.account.id);
+      expect(event?.cloud.region).toBe(want.cloud.region);
+      expect(event?.user_agent).toBe(want.user_agent.original);
+      expect(event?.actor.uid).toBe(want.aws.cloudtrail.user_identity.arn);
+    });
+  });
+
   it('maps sign-ins to authentication', async () => {
     const { events, rejected } = await ingestFile(
       'elastic-integrations-pipeline-samples/packages/aws/data_stream/cloudtrail/_dev/test/pipeline/test-console-login-json.log',

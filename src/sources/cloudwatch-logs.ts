@@ -1,11 +1,14 @@
 /**
- * CloudWatch Logs exports of logs that no other format claims: `aws logs filter-log-events` and
- * `get-log-events` output (`events`), subscription filter payloads (`logEvents`, with the log
- * group and stream beside them) and Logs Insights results (`@message`, `@timestamp`). Flow,
- * Resolver, CloudTrail and Kubernetes audit messages are read by their own formats, whose sniffs
- * score such files higher.
+ * CloudWatch Logs exports: `aws logs filter-log-events` and `get-log-events` output (`events`),
+ * subscription filter payloads (`logEvents`, with the log group and stream beside them), Logs
+ * Insights results (`@message`, `@timestamp`) and S3 exports of `create-export-task` (text lines
+ * `<time> <message>`, see `cloudwatch-export.ts`). JSON files whose messages are all flow,
+ * Resolver, CloudTrail or Kubernetes audit records go to those formats, whose sniffs score them
+ * higher.
  *
- * A message that is a syslog line, as the CloudWatch agent ships `/var/log/secure` or
+ * A message that is a flow log line, or CloudTrail, Kubernetes audit or Route 53 Resolver JSON,
+ * becomes an event of that format with the record's own time; `raw` keeps the log event. A
+ * message that is a syslog line, as the CloudWatch agent ships `/var/log/secure` or
  * `auth.log`, is read as one, so sshd and sudo lines become sign-ins and commands (`host.syslog`
  * events). Any other message becomes an `aws.cloudwatch` event with its log group and stream.
  * The event time is the log event's `timestamp`, which CloudWatch sets in UTC. `raw` keeps the
@@ -20,11 +23,12 @@ import {
   eventUid,
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
-import { scanJsonRecords } from './json-records.ts';
+import { ExportLineParser, normalizeEmbedded, sniffCloudWatchExport } from './cloudwatch-export.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
 import { ZonedClock } from './local-time.ts';
 import { clipPart } from './message.ts';
 import { normalizeSyslog, parseSyslogLine, YearInference } from './syslog.ts';
+import { scanTextOrJsonRecords } from './text-or-json.ts';
 import { parseTimestamp } from './time.ts';
 import {
   isNormalizeError,
@@ -48,14 +52,24 @@ const UTC = new ZonedClock('UTC');
 
 export const cloudWatchLogs: SourceFormat = {
   id: 'aws.cloudwatch',
-  description: 'CloudWatch Logs exports of other logs: syslog lines from the agent, or any text',
-  example: 'filter-log-events.json',
-  eventSources: ['aws.cloudwatch', 'host.syslog'],
+  description:
+    'CloudWatch Logs exports (API output, subscriptions, S3 export tasks): syslog, flows, any text',
+  example: 'exportedlogs/1a2b3c4d-task/i-0a1b2c3d4e5f60718/000000.gz',
+  eventSources: [
+    'aws.cloudwatch',
+    'host.syslog',
+    'aws.vpcflow',
+    'aws.cloudtrail',
+    'k8s.audit',
+    'gcp.audit',
+    'aws.route53resolver',
+  ],
   logCategory: 'compute',
   alsoCovers: ['identity'],
-  sniff: (head: Buffer, _name: string): number => jsonMarkerScore(head, MARKERS),
+  sniff: (head: Buffer, name: string): number =>
+    Math.max(jsonMarkerScore(head, MARKERS), sniffCloudWatchExport(head, name)),
   records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanJsonRecords(input, { recordKeys: RECORD_KEYS }),
+    scanTextOrJsonRecords(input, new ExportLineParser(), { recordKeys: RECORD_KEYS }),
   normalize: normalizeCloudWatchEvent,
 };
 
@@ -63,7 +77,10 @@ function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** Maps one log event to a syslog event when its message is a syslog line, else to a log line. */
+/**
+ * Maps one log event to an event of the format its message holds: flow, CloudTrail, Kubernetes
+ * audit, Resolver or syslog, else to a log line.
+ */
 export function normalizeCloudWatchEvent(value: unknown, ref: EvidenceRef): Event | NormalizeError {
   if (!isObject(value)) {
     return { code: 'not_cloudwatch_event', reason: 'the record is not a JSON object' };
@@ -72,6 +89,9 @@ export function normalizeCloudWatchEvent(value: unknown, ref: EvidenceRef): Even
   if (message === null) {
     return { code: 'missing_message', reason: 'the log event has no message' };
   }
+  const embedded = normalizeEmbedded(value, message, ref);
+  if (embedded !== null) return embedded;
+
   const stamp = value.timestamp ?? value['@timestamp'];
   if (stamp === undefined || stamp === null) {
     return { code: 'missing_time', reason: 'the log event has no timestamp' };

@@ -15,6 +15,7 @@ import {
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { isGcpFlowEntry, normalizeGcpFlow } from './gcp-vpc-flow.ts';
+import { isGkeAudit, normalizeGkeAudit } from './gke-audit.ts';
 import { scanJsonRecords } from './json-records.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
@@ -93,13 +94,14 @@ const VERBS: [RegExp, string][] = [
  * Google Cloud Audit Logs (Admin Activity, Data Access, System Event and Policy Denied): Cloud
  * Logging `LogEntry` records whose `protoPayload` is an `AuditLog`, as JSON lines, the JSON array
  * `gcloud logging read --format=json` prints, or Logging API responses (`entries`). GKE's
- * Kubernetes audit log arrives in this shape with service `k8s.io`.
+ * Kubernetes audit log arrives in this shape with service `k8s.io`; its entries become
+ * `k8s.audit` events (see `gke-audit.ts`).
  */
 export const gcpAudit: SourceFormat = {
   id: 'gcp.audit',
   description:
     'Google Cloud Audit Logs (admin activity, data access, system event, GKE) and VPC Flow Logs',
-  eventSources: ['gcp.audit', 'gcp.vpcflow'],
+  eventSources: ['gcp.audit', 'gcp.vpcflow', 'k8s.audit'],
   sourceCoverage: { 'gcp.vpcflow': { logCategory: 'network' } },
   example: 'cloudaudit.googleapis.com%2Factivity.json',
   logCategory: 'audit',
@@ -128,6 +130,8 @@ export function normalizeGcpAudit(value: unknown, ref: EvidenceRef): Event | Nor
     if (isLogEntry(value)) return normalizeLogEntry(value, time, ref);
     return notAudit('the log entry has no protoPayload');
   }
+
+  if (isGkeAudit(payload)) return normalizeGkeAudit(value, payload, time, ref);
 
   const service = text(payload.serviceName);
   const method = text(payload.methodName);

@@ -9,6 +9,7 @@ import { elb } from './elb.ts';
 import { gcpAudit } from './gcp-audit.ts';
 import { githubAudit } from './github-audit.ts';
 import { guardDuty } from './guardduty.ts';
+import { honeyBucket } from './honeybucket.ts';
 import { journald } from './journald.ts';
 import { k8sAudit } from './k8s-audit.ts';
 import { m365Audit } from './m365-audit.ts';
@@ -41,6 +42,7 @@ export const FORMATS: SourceFormat[] = [
   route53Resolver,
   rds,
   cloudTrailDigest,
+  honeyBucket,
   syslog,
   auditd,
   journald,

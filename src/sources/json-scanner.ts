@@ -1,3 +1,4 @@
+import { parseJsonLossless } from './json-numbers.ts';
 import type { RecordResult } from './types.ts';
 
 const QUOTE = 0x22;
@@ -483,7 +484,7 @@ export class JsonScanner {
 
     try {
       const text = bytes.toString('utf8');
-      this.#out.push({ kind: 'record', index, offset, line, value: JSON.parse(text), text });
+      this.#out.push({ kind: 'record', index, offset, line, value: parseJsonLossless(text), text });
     } catch {
       // The parser's message quotes the input, so it is not passed on.
       const reason = 'the record is not valid JSON';

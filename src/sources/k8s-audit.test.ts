@@ -46,14 +46,17 @@ describe('Kubernetes audit events', () => {
     });
     expect(events[1]?.actor.type).toBe('ServiceAccount');
     // The file mixes in a GKE entry, which is a Cloud Audit Logs entry, and an AKS export.
-    expect(events.map((event) => event.source)).toEqual([
-      'k8s.audit',
-      'k8s.audit',
-      'k8s.audit',
-      'gcp.audit',
-      'k8s.audit',
-    ]);
-    expect(events[3]?.api.operation).toBe('io.k8s.get');
+    expect(events.map((event) => event.source)).toEqual(Array(5).fill('k8s.audit'));
+    expect(events[3]?.api.operation).toBe('get /readyz');
+    expect(events[3]?.cloud).toEqual({
+      provider: 'gcp',
+      account: 'elastic-siem',
+      region: 'us-central1',
+    });
+    expect(events[3]?.raw).toMatchObject({
+      verb: 'get',
+      protoPayload: { methodName: 'io.k8s.get' },
+    });
     expect(events[4]?.actor.uid).toBe('aksService');
   });
 

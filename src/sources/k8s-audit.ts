@@ -14,6 +14,7 @@ import {
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { normalizeGcpAudit } from './gcp-audit.ts';
+import { parseJsonLossless } from './json-numbers.ts';
 import { scanJsonRecords } from './json-records.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
@@ -165,7 +166,7 @@ function fromText(textValue: string, wrapperTime: unknown): Unwrapped | Normaliz
   }
   let inner: unknown;
   try {
-    inner = JSON.parse(textValue);
+    inner = parseJsonLossless(textValue);
   } catch {
     return { code: 'invalid_json', reason: 'the wrapped audit event is not valid JSON' };
   }

@@ -10,6 +10,7 @@ import {
   type Status,
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { parseJsonLossless } from './json-numbers.ts';
 import { scanJsonRecords } from './json-records.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
@@ -211,7 +212,7 @@ function firstLineObject(head: Buffer): JsonObject | null {
   const end = text.indexOf('\n');
   if (!text.startsWith('{') || end === -1) return null;
   try {
-    const value: unknown = JSON.parse(text.slice(0, end));
+    const value: unknown = parseJsonLossless(text.slice(0, end));
     return isObject(value) ? value : null;
   } catch {
     return null;

@@ -3,6 +3,7 @@
  * name one field `operationName`, `OperationName` or `operation_name`, by the export they come from.
  */
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { parseJsonLossless } from './json-numbers.ts';
 
 // Records with more keys than this are searched by exact name only, to bound the work per field.
 const MAX_KEYS_SCANNED = 256;
@@ -91,7 +92,7 @@ function parseJsonText(value: unknown): unknown {
   const trimmed = value.trim();
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return undefined;
   try {
-    return JSON.parse(trimmed);
+    return parseJsonLossless(trimmed);
   } catch {
     return undefined;
   }

@@ -11,6 +11,7 @@ import {
 } from '../core/event.ts';
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
+import { parseJsonLossless } from './json-numbers.ts';
 import { scanJsonRecords } from './json-records.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
 import { clipPart } from './message.ts';
@@ -132,7 +133,7 @@ function unwrap(value: unknown): { query: Query } | { error: NormalizeError } {
   }
   let inner: unknown;
   try {
-    inner = JSON.parse(message);
+    inner = parseJsonLossless(message);
   } catch {
     return { error: { code: 'invalid_json', reason: 'the log event message is not valid JSON' } };
   }

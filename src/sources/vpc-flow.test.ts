@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from './index.ts';
-import { ingestLogFile, ingestText, ingestWith, LOGS } from './test-ingest.ts';
+import { ingestLogFile, ingestText, ingestWith, LOGS, pantherLogs } from './test-ingest.ts';
 import { vpcFlow } from './vpc-flow.ts';
 
 const SAMPLES =
@@ -240,5 +240,86 @@ describe('VPC flow logs from CloudWatch Logs', () => {
     expect(rejected).toEqual([]);
     expect(events).toHaveLength(1);
     expect(detectFormat(Buffer.from(payload), 'flow.json')?.id).toBe('aws.vpcflow');
+  });
+
+  it('reads Panther JSON renderings of flow records', async () => {
+    const panther = pantherLogs('AWS.VPCFlow');
+    expect(detectFormat(Buffer.from(panther), 'AWS.VPCFlow.jsonl')?.id).toBe('aws.vpcflow');
+
+    // Panther's rule tests keep only the fields each rule reads, and none keeps a time.
+    const tests = await ingestText(vpcFlow, panther);
+    expect(tests.events).toEqual([]);
+    expect(tests.rejected.map((entry) => entry.code)).toEqual(Array(10).fill('missing_time'));
+
+    const record = {
+      version: 2,
+      account: '123456789012',
+      interfaceId: 'eni-0a1b2c3d',
+      srcAddr: '198.51.100.7',
+      dstAddr: '10.0.1.5',
+      srcPort: 50122,
+      dstPort: 22,
+      protocol: 6,
+      packets: 3,
+      bytes: 180,
+      start: '2024-04-02 10:00:00.000000000',
+      end: '2024-04-02 10:01:00.000000000',
+      action: 'REJECT',
+      status: 'OK',
+      subNetId: 'subnet-0a1b2c3d',
+      p_log_type: 'AWS.VPCFlow',
+    };
+    const { events, rejected } = await ingestText(vpcFlow, JSON.stringify(record));
+    expect(rejected).toEqual([]);
+    expect(events[0]).toMatchObject({
+      source: 'aws.vpcflow',
+      time: '2024-04-02T10:01:00.000Z',
+      status: 'failure',
+      src: { ip: '198.51.100.7', port: 50122, bytes: 180, packets: 3 },
+      dst: { ip: '10.0.1.5', port: 22 },
+      cloud: { account: '123456789012' },
+      resources: [
+        { uid: 'eni-0a1b2c3d', type: 'AWS::EC2::NetworkInterface' },
+        { uid: 'subnet-0a1b2c3d', type: 'AWS::EC2::Subnet' },
+      ],
+    });
+    expect(events[0]?.raw).toEqual(record);
+  });
+
+  it('reads Sentinel and Athena JSON renderings of flow records', async () => {
+    const sentinel = {
+      TimeGenerated: '2024-04-02T10:02:00Z',
+      AccountId: '123456789012',
+      SrcAddr: '10.0.1.5',
+      DstAddr: '203.0.113.9',
+      SrcPort: 61000,
+      DstPort: 443,
+      Protocol: 6,
+      Packets: 12,
+      Bytes: 5400,
+      Start: '2024-04-02T10:00:00Z',
+      End: '2024-04-02T10:01:00Z',
+      Action: 'ACCEPT',
+      LogStatus: 'OK',
+    };
+    const athena = {
+      ...sentinel,
+      End: undefined,
+      Start: undefined,
+      end: 1712052060,
+      log_status: 'OK',
+    };
+    const lines = [JSON.stringify(sentinel), JSON.stringify(athena)].join('\n');
+    const { events, rejected } = await ingestText(vpcFlow, lines);
+
+    expect(rejected).toEqual([]);
+    for (const event of events) {
+      expect(event).toMatchObject({
+        time: '2024-04-02T10:01:00.000Z',
+        status: 'success',
+        src: { ip: '10.0.1.5', port: 61000, bytes: 5400, packets: 12 },
+        dst: { ip: '203.0.113.9', port: 443 },
+      });
+    }
   });
 });

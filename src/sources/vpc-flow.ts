@@ -23,12 +23,19 @@ import { scanTextOrJsonRecords } from './text-or-json.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 import { KNOWN_FIELDS, LAYOUTS_BY_COUNT, PROTOCOL_NAMES } from './vpc-flow-fields.ts';
-import { CLOUDWATCH_RECORD_KEYS, flowLineOf, sniffFlowJson } from './vpc-flow-json.ts';
+import {
+  CLOUDWATCH_RECORD_KEYS,
+  flowFieldsOfJson,
+  flowLineOf,
+  sniffFlowJson,
+  sniffFlowRecordJson,
+} from './vpc-flow-json.ts';
 
 const FIELD_NAME = /^[a-z][a-z0-9-]*$/;
 const LOG_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
 const ACTIONS = new Set(['ACCEPT', 'REJECT']);
 const SNIFF_LINES = 5;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
 /** Resource fields of a flow record, with the resource type each names. */
 const RESOURCE_FIELDS: [string, string][] = [
@@ -133,7 +140,9 @@ class FlowLineParser implements LineParser {
 /** Scores how much the first bytes of a stream look like flow log lines. */
 export function sniffVpcFlow(head: Buffer, _name: string): number {
   const textHead = head.toString('latin1').trimStart();
-  if (textHead.startsWith('{') || textHead.startsWith('[')) return sniffFlowJson(textHead);
+  if (textHead.startsWith('{') || textHead.startsWith('[')) {
+    return Math.max(sniffFlowJson(textHead), sniffFlowRecordJson(textHead));
+  }
 
   const lines = headLines(head, SNIFF_LINES);
   const first = lines[0];
@@ -178,13 +187,16 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
   // The end of the capture window is the event time, as in Elastic's AWS integration: a record
   // is written once its window closes, and `start` alone is a fallback.
   const epoch = count(record, 'end') ?? count(record, 'start');
-  if (epoch === null) {
-    const written = field(record, 'end') ?? field(record, 'start');
-    return written === null
-      ? { code: 'missing_time', reason: 'the flow record has no start or end time' }
-      : { code: 'invalid_time', reason: 'the flow record time is not a number of seconds' };
+  const written = field(record, 'end') ?? field(record, 'start');
+  if (epoch === null && written === null) {
+    return { code: 'missing_time', reason: 'the flow record has no start or end time' };
   }
-  const time = parseTimestamp(epoch);
+  // JSON renderings may write the time as an RFC 3339 text in place of epoch seconds.
+  const time = parseTimestamp(epoch ?? (ISO_TIME.test(written ?? '') ? written : null));
+  if (epoch === null && time === null) {
+    const reason = 'the flow record time is neither a number of seconds nor an RFC 3339 time';
+    return { code: 'invalid_time', reason };
+  }
   if (time === null) {
     return { code: 'invalid_time', reason: 'the flow record time is not a valid instant' };
   }
@@ -227,13 +239,17 @@ export function normalizeVpcFlow(value: unknown, ref: EvidenceRef): Event | Norm
 }
 
 // A record read from a text line carries the line. A CloudWatch Logs event carries it as its
-// message, which is read with the layouts of lines without a header.
+// message, which is read with the layouts of lines without a header. A JSON rendering names the
+// fields as keys.
 function fieldsOf(value: Fields): { fields: Fields } | { error: NormalizeError } {
   if (typeof value[RAW_LINE_KEY] === 'string') return { fields: value };
 
   const line = flowLineOf(value);
   if (line === null) {
-    return { error: { code: 'not_vpc_flow', reason: 'the log event has no message' } };
+    const fromJson = flowFieldsOfJson(value);
+    if (fromJson !== null) return { fields: fromJson };
+    const reason = 'the record is no log event with a message and names no flow addresses';
+    return { error: { code: 'not_vpc_flow', reason } };
   }
   const parsed = new FlowLineParser().parse(line);
   if (parsed.kind === 'record') return { fields: parsed.value };

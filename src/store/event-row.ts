@@ -6,6 +6,7 @@
 import { DuckDBListValue, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError } from '../core/errors.ts';
 import type { Category, Event, Resource, Status } from '../core/event.ts';
+import { parseJsonLossless } from '../sources/json-numbers.ts';
 import { jsonLine } from './json-line.ts';
 
 /** One column of the `events` table: its name and SQL type. */
@@ -247,7 +248,8 @@ export function rowToEvent(row: EventRow): Event {
       record: Number(row.evidence_record),
       offset: Number(row.evidence_offset),
     },
-    raw: JSON.parse(String(row.raw)) as Record<string, unknown>,
+    // Read as the parser read the record, so integers beyond 2^53 keep their digits.
+    raw: parseJsonLossless(String(row.raw)) as Record<string, unknown>,
     ...(row.metadata_uid === null || row.metadata_uid === undefined
       ? {}
       : { metadata_uid: String(row.metadata_uid) }),

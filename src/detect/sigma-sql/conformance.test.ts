@@ -1,5 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseJsonLossless } from '../../sources/json-numbers.ts';
 import { CORRELATION_CASES, MATCH_CASES } from '../sigma/conformance-cases.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
@@ -75,7 +76,7 @@ describe('DuckDB backend on stored JSON text', () => {
     const compiled = compileRuleSql(rule);
     if ('code' in compiled) throw new Error(`refused: ${compiled.code} ${compiled.message}`);
 
-    const record = JSON.parse(raw) as Record<string, unknown>;
+    const record = parseJsonLossless(raw) as Record<string, unknown>;
     const expected = new RuleSet([rule]).match(cloudtrailEvent(record)).length === 1;
     expect(await matches(compiled.sql, raw)).toBe(expected);
     expect(await scanMatches(rule)).toBe(expected);

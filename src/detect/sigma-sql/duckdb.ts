@@ -44,9 +44,15 @@ const MACROS: readonly string[] = [
      WHEN NOT contains(s, 'e') THEN (CASE WHEN ends_with(s, '.0') THEN left(s, -2) ELSE s END)
      ELSE cc_js_scientific(starts_with(s, '-'), replace(split_part(ltrim(s, '-'), 'e', 1), '.', ''),
        CAST(split_part(s, 'e', 2) AS INTEGER)) END`,
+  // Numbers that records keep as their text when parsed (see `parseJsonLossless`): integers
+  // beyond 2^53 - 1 and numbers beyond the double range. DuckDB returns their text as written.
+  `cc_lossy_number(t) AS (regexp_full_match(t, '-?[0-9]+') AND (length(ltrim(t, '-')) > 16
+     OR (length(ltrim(t, '-')) = 16 AND ltrim(t, '-') > '9007199254740991')))
+     OR coalesce(isinf(TRY_CAST(t AS DOUBLE)), false)`,
   // A JSON number's text as JavaScript's `String` writes the number: the record may spell it
-  // another way (1.0, 1E3), and yyjson keeps integers that JavaScript rounds (2^53 and above).
-  `cc_number_text(t) AS cc_js_double(CAST(CAST(t AS DOUBLE) AS VARCHAR))`,
+  // another way (1.0, 1E3). A number kept as text keeps its digits.
+  `cc_number_text(t) AS CASE WHEN cc_lossy_number(t) THEN t
+     ELSE cc_js_double(CAST(CAST(t AS DOUBLE) AS VARCHAR)) END`,
   // yyjson writes control characters as \\u001F; JSON.stringify writes \\u001f. Raw control
   // characters never occur in JSON text, so chr(1) can stand for escaped backslashes meanwhile.
   `cc_string_escapes(t) AS CASE WHEN NOT contains(t, '\\u00') THEN t ELSE replace(${UPPER_ESCAPES.reduce(
@@ -58,7 +64,8 @@ const MACROS: readonly string[] = [
   `cc_stringify(t) AS CASE WHEN NOT regexp_matches(t, '[0-9][.eE]|[0-9]{16}') THEN cc_string_escapes(t)
      ELSE array_to_string(list_transform(
        regexp_extract_all(cc_string_escapes(t), '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+'),
-       lambda p: CASE WHEN regexp_full_match(p, '-?[0-9].*') THEN cc_number_text(p) ELSE p END), '') END`,
+       lambda p: CASE WHEN NOT regexp_full_match(p, '-?[0-9].*') THEN p
+         WHEN cc_lossy_number(p) THEN '"' || p || '"' ELSE cc_number_text(p) END), '') END`,
   // JSON values are told apart by their first character, because every call of a DuckDB JSON
   // function holds about a megabyte of working memory per thread, and rules make hundreds.
   `cc_text_of(t, s) AS CASE left(t, 1)
@@ -74,17 +81,20 @@ const MACROS: readonly string[] = [
   // case-insensitive matches of Greek text ending in Σ can differ between the backends.
   `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
   `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
+  // The in-memory matcher compares finite numbers only, so a value beyond the double range
+  // compares as no number.
+  `cc_finite(x) AS CASE WHEN isinf(x) THEN NULL ELSE x END`,
   // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
   // JavaScript's Number reads, are no number here.
   `cc_trimmed_number(t) AS CASE
-     WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN TRY_CAST(t AS DOUBLE)
+     WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN cc_finite(TRY_CAST(t AS DOUBLE))
      WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
        THEN CAST(TRY_CAST('0x' || substr(t, 3) AS UBIGINT) AS DOUBLE)
      WHEN regexp_full_match(t, '0[bB][01]{1,64}')
        THEN CAST(TRY_CAST('0b' || substr(t, 3) AS UBIGINT) AS DOUBLE)
      ELSE NULL END`,
   `cc_number_of(t, s) AS CASE
-     WHEN left(t, 1) IN ${NUMBER_STARTS} THEN TRY_CAST(t AS DOUBLE)
+     WHEN left(t, 1) IN ${NUMBER_STARTS} THEN cc_finite(TRY_CAST(t AS DOUBLE))
      WHEN left(t, 1) = '"' THEN cc_trimmed_number(cc_js_trim(s))
      ELSE NULL END`,
   // The same three over a value's JSON type name and its text from json_extract_string.
@@ -96,7 +106,7 @@ const MACROS: readonly string[] = [
      WHEN 'BOOLEAN' THEN t
      ELSE cc_number_text(t) END`,
   `cc_typed_number(ty, t) AS CASE
-     WHEN ty IN ${JSON_NUMBER_TYPES} THEN TRY_CAST(t AS DOUBLE)
+     WHEN ty IN ${JSON_NUMBER_TYPES} THEN cc_finite(TRY_CAST(t AS DOUBLE))
      WHEN ty = 'VARCHAR' THEN cc_trimmed_number(cc_js_trim(t))
      ELSE NULL END`,
   `cc_ipv4_digits(t) AS CASE WHEN regexp_full_match(t, '${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}')

@@ -1,7 +1,8 @@
 /**
  * Cases where the JSON text of a stored record differs from what `JSON.stringify` would write,
  * or where DuckDB and JavaScript disagree on text, numbers or dates unless the SQL backend
- * corrects for it. The in-memory result on `JSON.parse(raw)` is the expected one.
+ * corrects for it. The in-memory result on the record as ingest parses it (`parseJsonLossless`)
+ * is the expected one.
  */
 
 /** One case: a rule's detection section and the stored JSON text of a record. */
@@ -20,9 +21,32 @@ export const RAW_TEXT_CASES: RawTextCase[] = [
   { name: 'small number', detection: sel("  a: '0.000001'"), raw: '{"a":1e-6}' },
   { name: 'tiny number', detection: sel("  a: '1e-7'"), raw: '{"a":0.0000001}' },
   {
-    name: 'rounded integer',
-    detection: sel("  a: '12345678901234567000'"),
+    name: 'integer beyond 2^53',
+    detection: sel("  a: '12345678901234567890'"),
     raw: '{"a":12345678901234567890}',
+  },
+  {
+    name: 'integer beyond 2^64',
+    detection: sel("  a: '123456789012345678901234'"),
+    raw: '{"a":123456789012345678901234}',
+  },
+  {
+    name: 'safe integer',
+    detection: sel("  a: '9007199254740991'"),
+    raw: '{"a":9007199254740991}',
+  },
+  { name: 'number beyond double', detection: sel("  a: '-1e400'"), raw: '{"a":-1e400}' },
+  { name: 'number beyond double compared', detection: sel('  a|gt: 10'), raw: '{"a":1e400}' },
+  { name: 'text beyond double compared', detection: sel('  a|gt: 10'), raw: '{"a":"1e400"}' },
+  {
+    name: 'large integer compared',
+    detection: sel('  a|gt: 10'),
+    raw: '{"a":12345678901234567890}',
+  },
+  {
+    name: 'object with large integer',
+    detection: sel('  a|contains: \'[1,"12345678901234567890","1e400"]\''),
+    raw: '{"a":{"x":[1.0,12345678901234567890,1e400]}}',
   },
   { name: 'negative zero', detection: sel("  a: '0'"), raw: '{"a":-0.0}' },
   {

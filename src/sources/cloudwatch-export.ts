@@ -1,0 +1,77 @@
+/**
+ * CloudWatch Logs exports to S3 (`aws logs create-export-task`): gzip files at
+ * `<prefix>/<task id>/<log stream>/000000.gz`, each line `<ISO 8601 UTC time> <message>`, where
+ * the time is the log event's `timestamp` written with milliseconds and `Z`. The messages are
+ * whatever the log group holds, often another log format whose own readers take them from here.
+ */
+import type { Event, EvidenceRef } from '../core/event.ts';
+import { normalizeCloudTrail } from './cloudtrail.ts';
+import { normalizeK8sAudit } from './k8s-audit.ts';
+import { normalizeRoute53Resolver } from './route53-resolver.ts';
+import { headLines, type LineParse, type LineParser } from './text-lines.ts';
+import type { NormalizeError } from './types.ts';
+import { normalizeVpcFlow } from './vpc-flow.ts';
+import { isFlowLine } from './vpc-flow-json.ts';
+
+// The time is the one CloudWatch writes: always milliseconds and `Z`, unlike rsyslog's RFC 3339
+// layout, which has microseconds and a numeric offset.
+const EXPORT_LINE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (.*)$/s;
+// An export object's name: six digits, gzip or already unpacked.
+const EXPORT_NAME = /(^|[/\\])\d{6}(\.gz)?$/;
+const SNIFF_LINES = 5;
+
+/** Reads export lines into log events `{ timestamp, message }`, as CloudWatch's API returns them. */
+export class ExportLineParser implements LineParser {
+  parse(line: string): LineParse {
+    const found = EXPORT_LINE.exec(line);
+    if (found === null) {
+      const reason = 'the line does not start with a CloudWatch Logs export time';
+      return { kind: 'rejected', code: 'not_cloudwatch_export', reason };
+    }
+    return { kind: 'record', value: { timestamp: found[1], message: found[2] } };
+  }
+}
+
+/**
+ * Scores how much the first bytes of a stream look like a CloudWatch Logs export: every line
+ * starts with the export's time. Messages that are flow log lines or JSON, or the export's file
+ * name, make it certain; other messages still score above syslog's rsyslog layout.
+ */
+export function sniffCloudWatchExport(head: Buffer, name: string): number {
+  const lines = headLines(head, SNIFF_LINES);
+  if (lines.length === 0) return 0;
+
+  const messages: string[] = [];
+  for (const line of lines) {
+    const found = EXPORT_LINE.exec(line);
+    if (found === null) return 0;
+    messages.push(found[2] ?? '');
+  }
+  const known = messages.some((message) => isFlowLine(message) || message.startsWith('{'));
+  return known || EXPORT_NAME.test(name) ? 0.95 : 0.8;
+}
+
+/**
+ * Normalizes a log event whose message is a record of another format: a flow log line,
+ * CloudTrail, Kubernetes audit or Route 53 Resolver JSON. Returns `null` for any other message.
+ * The event time is the record's own, and `raw` keeps the whole log event, with its `timestamp`.
+ */
+export function normalizeEmbedded(
+  value: Record<string, unknown>,
+  message: string,
+  ref: EvidenceRef,
+): Event | NormalizeError | null {
+  if (isFlowLine(message)) return normalizeVpcFlow(value, ref);
+  if (!message.startsWith('{')) return null;
+
+  if (message.includes('"eventVersion"') && message.includes('"eventSource"')) {
+    return normalizeCloudTrail(value, ref);
+  }
+  if (message.includes('"auditID"') && message.includes('"audit.k8s.io/')) {
+    return normalizeK8sAudit(value, ref);
+  }
+  if (message.includes('"query_name"') && message.includes('"query_timestamp"')) {
+    return normalizeRoute53Resolver(value, ref);
+  }
+  return null;
+}
