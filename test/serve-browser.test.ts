@@ -242,6 +242,10 @@ describe('workbench in the browser', () => {
     await page.waitForFunction(() => location.hash.startsWith('#timeline'));
     expect(hashParams().get('q')).toMatch(/^rule:"/);
     await waitForTotal(events);
+
+    await page.locator('[data-uid]').first().click();
+    await page.getByTestId('reasons').first().waitFor();
+    expect(await page.getByTestId('reasons').first().textContent()).toContain(' matched ');
   });
 
   it('draws the entity graph', async () => {
@@ -356,6 +360,7 @@ describe('hostile content', () => {
     await page.getByTestId('raw').waitFor();
     expect(await page.getByTestId('detail-message').textContent()).toBe(`${shown} (0)`);
     expect(await page.getByTestId('raw').textContent()).toContain('onerror');
+    expect(await page.getByTestId('reasons').first().textContent()).toContain(shown);
     await page.getByTestId('tag-input').fill(HOSTILE);
     await page.getByTestId('add-tag').click();
     await page.locator('[data-testid=marks] .tag').first().waitFor();

@@ -21,11 +21,33 @@ export interface RuleMeta {
   file: string;
 }
 
+/** One field and value that satisfied a rule, as stored with its detection. */
+export interface DetectionReason {
+  /** Search identifier (such as `selection`) of the rule. */
+  search: string;
+  /** Field name as written in the rule; `null` for a keyword search over the whole record. */
+  field: string | null;
+  modifiers: string[];
+  /** The record's value as matchers read it (objects as JSON text), shortened; null if missing. */
+  value: string | null;
+  /** The rule's value it satisfied, as text (pattern, regex, network, `gt 5`, `exists`, …). */
+  expected: string;
+}
+
+/** The reasons a single-event rule matched one event, bounded in size. */
+export interface DetectionExplanation {
+  reasons: DetectionReason[];
+  /** Reasons left out past the maximum number kept. */
+  omitted: number;
+}
+
 /** One event matched by a single-event rule. */
 export interface EventMatch {
   rule_id: string;
   event_uid: string;
   time: string;
+  /** The fields and values that matched; absent or null when none was computed. */
+  explanation?: DetectionExplanation | null;
 }
 
 /** A correlation rule that fired: the group of base-rule events that crossed its condition. */

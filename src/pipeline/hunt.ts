@@ -15,6 +15,7 @@ import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
 import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
+import type { EventExplanation } from '../store/types.ts';
 import { BUILTIN_RULES } from './investigate.ts';
 import type { RuleProblem } from './types.ts';
 
@@ -40,7 +41,12 @@ export interface HuntRuleResult {
   matches: number;
   /** Matches (or hits) the case did not hold before this hunt. */
   added: number;
+  /** Explanations of the rule's first matches in this hunt, at most `MAX_HUNT_EXPLANATIONS`. */
+  explanations: EventExplanation[];
 }
+
+/** Maximum explained matches per rule in a hunt's result. */
+export const MAX_HUNT_EXPLANATIONS = 5;
 
 /** What `runHunt` did. */
 export interface HuntResult {
@@ -169,8 +175,15 @@ function ruleResults(
   after: Map<string, number>,
 ): HuntRuleResult[] {
   const found = new Map<string, number>();
-  for (const match of outcome.matches)
+  const explained = new Map<string, EventExplanation[]>();
+  for (const match of outcome.matches) {
     found.set(match.rule_id, (found.get(match.rule_id) ?? 0) + 1);
+    const list = explained.get(match.rule_id) ?? [];
+    if (match.explanation && list.length < MAX_HUNT_EXPLANATIONS) {
+      list.push({ event_uid: match.event_uid, ...match.explanation });
+      explained.set(match.rule_id, list);
+    }
+  }
   for (const hit of outcome.hits) found.set(hit.rule_id, (found.get(hit.rule_id) ?? 0) + 1);
 
   return outcome.rules.map((meta) => {
@@ -184,6 +197,7 @@ function ruleResults(
       kind,
       matches: found.get(meta.id) ?? 0,
       added,
+      explanations: explained.get(meta.id) ?? [],
     };
   });
 }

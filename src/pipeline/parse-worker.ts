@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CloudcaseError } from '../core/errors.ts';
 import type { EvidenceRef } from '../core/event.ts';
-import { type LoadResult, loadRules, RuleSet } from '../detect/sigma/index.ts';
+import { type LoadResult, loadRules, RuleSet, storedExplanation } from '../detect/sigma/index.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { FORMATS } from '../sources/index.ts';
 import { implausibleTime } from '../sources/plausible-time.ts';
@@ -205,7 +205,10 @@ function parseRecord(
   current.stored++;
   // The record's own text is stored when the event keeps the record itself as `raw`.
   current.rows.push(eventRowValues(event, event.raw === value ? text : undefined));
-  for (const match of rules.match(event)) current.matches.push(match);
+  for (const match of rules.match(event)) {
+    const explanation = storedExplanation(rules.explain(match.rule_id, event));
+    current.matches.push({ ...match, explanation });
+  }
 }
 
 function rejectRecord(

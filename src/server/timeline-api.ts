@@ -155,7 +155,10 @@ export async function histogram(
   };
 }
 
-/** Reads one event with its raw record, evidence, marks and the rules that detected it. */
+/**
+ * Reads one event with its raw record, evidence, marks and the rules that detected it, each with
+ * the fields and values that matched.
+ */
 export async function eventDetail(reader: CaseReader, uid: string): Promise<Row> {
   const [event] = await reader.all(
     `SELECT e.*, i.path AS evidence_path FROM events e
@@ -170,15 +173,22 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
     'SELECT kind, value, actor, time FROM event_marks WHERE event_uid = $uid ORDER BY time',
     { uid },
   );
+  // A rule may have detected the event alone and in correlation hits. Only the single-event
+  // detection has an explanation, and max() picks it over the hits' NULL.
   const detections = await reader.all(
-    `SELECT DISTINCT d.rule_id, r.title, r.level FROM detections d
-     LEFT JOIN rules r ON r.id = d.rule_id WHERE d.event_uid = $uid ORDER BY d.rule_id`,
+    `SELECT d.rule_id, r.title, r.level, max(CAST(d.explanation AS VARCHAR)) AS explanation
+     FROM detections d LEFT JOIN rules r ON r.id = d.rule_id
+     WHERE d.event_uid = $uid GROUP BY d.rule_id, r.title, r.level ORDER BY d.rule_id`,
     { uid },
   );
   return {
     ...event,
     time: isoTime(event.time),
     marks: marks.map((mark) => ({ ...mark, time: isoTime(mark.time) })),
-    detections,
+    detections: detections.map((detection) => ({
+      ...detection,
+      explanation:
+        typeof detection.explanation === 'string' ? JSON.parse(detection.explanation) : null,
+    })),
   };
 }

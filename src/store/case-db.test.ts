@@ -283,6 +283,13 @@ describe('CaseDb ingest state', () => {
   });
 });
 
+const WHY = {
+  reasons: [
+    { search: 'selection', field: 'eventName', modifiers: [], value: 'Get', expected: 'Get' },
+  ],
+  omitted: 0,
+};
+
 describe('CaseDb findings and counts', () => {
   it('aggregates matches and correlation hits per rule', async () => {
     const bob = testEvent(3, { actor: { ...testEvent(3).actor, uid: 'arn:aws:iam::1:user/bob' } });
@@ -299,6 +306,7 @@ describe('CaseDb findings and counts', () => {
         rule_id: 'low-rule',
         event_uid: event?.uid ?? '',
         time: event?.time ?? '',
+        explanation: WHY,
       }));
       await db.insertMatches(matches);
       await db.insertMatches(matches);
@@ -326,6 +334,7 @@ describe('CaseDb findings and counts', () => {
         last_seen: bob.time,
         actors: ['arn:aws:iam::111122223333:user/alice', 'arn:aws:iam::1:user/bob'],
         correlation_hits: 1,
+        explanations: [],
       },
       {
         rule_id: 'low-rule',
@@ -338,6 +347,10 @@ describe('CaseDb findings and counts', () => {
         last_seen: events[2]?.time,
         actors: ['arn:aws:iam::111122223333:user/alice'],
         correlation_hits: 0,
+        explanations: [
+          { event_uid: events[0]?.uid, ...WHY },
+          { event_uid: events[2]?.uid, ...WHY },
+        ],
       },
       {
         rule_id: 'unknown',
@@ -350,6 +363,7 @@ describe('CaseDb findings and counts', () => {
         last_seen: bob.time,
         actors: ['arn:aws:iam::1:user/bob'],
         correlation_hits: 0,
+        explanations: [],
       },
     ]);
   });

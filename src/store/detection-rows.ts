@@ -39,13 +39,15 @@ const DETECTIONS = stagedRows({
   event_uid: 'VARCHAR',
   time: 'BIGINT',
   hit_id: 'VARCHAR',
+  explanation: 'JSON',
 });
 
 // Times are staged as epoch milliseconds, which converts without depending on the session
 // time zone. The time of a correlation member is the event's own time; the hit's first_seen stands in
 // only when the event is not stored.
-const INSERT_DETECTIONS = `INSERT INTO detections
-  SELECT DISTINCT s.rule_id, s.event_uid, coalesce(e.time, make_timestamp(s.time * 1000)), s.hit_id
+const INSERT_DETECTIONS = `INSERT INTO detections (rule_id, event_uid, time, hit_id, explanation)
+  SELECT DISTINCT ON (s.rule_id, s.event_uid, s.hit_id) s.rule_id, s.event_uid,
+    coalesce(e.time, make_timestamp(s.time * 1000)), s.hit_id, s.explanation
   FROM (SELECT r.* FROM ${DETECTIONS}) s LEFT JOIN events e ON e.uid = s.event_uid
   WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE d.rule_id = s.rule_id
     AND d.event_uid = s.event_uid AND d.hit_id IS NOT DISTINCT FROM s.hit_id)`;
@@ -55,7 +57,13 @@ export async function insertMatchRows(
   connection: DuckDBConnection,
   rows: readonly EventMatch[],
 ): Promise<void> {
-  const staged = rows.map((row) => ({ ...row, time: Date.parse(row.time), hit_id: null }));
+  const staged = rows.map((row) => ({
+    rule_id: row.rule_id,
+    event_uid: row.event_uid,
+    time: Date.parse(row.time),
+    hit_id: null,
+    explanation: row.explanation ?? null,
+  }));
   await insertStaged(connection, staged, INSERT_DETECTIONS);
 }
 
@@ -108,6 +116,7 @@ export async function insertCorrelationRows(
       event_uid: uid,
       time: Date.parse(hit.first_seen),
       hit_id,
+      explanation: null,
     })),
   );
   await insertStaged(connection, members, INSERT_DETECTIONS);

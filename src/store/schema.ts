@@ -44,6 +44,9 @@ export const SCHEMA: readonly string[] = [
   hit_id VARCHAR
 )`,
   'CREATE INDEX IF NOT EXISTS detections_event ON detections (event_uid)',
+  // Why a single-event rule matched: the fields and values (DetectionExplanation), bounded in
+  // size. NULL for correlation members and for detections stored before it was kept.
+  'ALTER TABLE detections ADD COLUMN IF NOT EXISTS explanation JSON',
   `CREATE TABLE IF NOT EXISTS correlation_hits (
   hit_id VARCHAR PRIMARY KEY,
   rule_id VARCHAR NOT NULL,

@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { LEVELS, type Level } from '../detect/types.ts';
+import { type DetectionExplanation, LEVELS, type Level } from '../detect/types.ts';
 import type { RejectedRecord } from '../pipeline/types.ts';
 import { EVENT_COLUMNS, type EventRow, isoTime, rowToEvent } from './event-row.ts';
-import type { CaseCounts, DetectedEvent, Finding } from './types.ts';
+import type { CaseCounts, DetectedEvent, EventExplanation, Finding } from './types.ts';
 
 const toLevel = (value: unknown): Level =>
   LEVELS.includes(value as Level) ? (value as Level) : 'informational';
@@ -28,9 +28,28 @@ SELECT agg.*, r.title, r.level, r.tactics, r.techniques,
 FROM agg LEFT JOIN rules r ON r.id = agg.rule_id
 ORDER BY ${SEVERITY_RANK} DESC, agg.first_seen, agg.rule_id`;
 
+/** Maximum explained events per finding in `findings.json`, the earliest first. */
+export const MAX_FINDING_EXPLANATIONS = 20;
+
+const EXPLANATIONS_SQL = `SELECT rule_id, event_uid, CAST(explanation AS VARCHAR) AS explanation
+FROM (SELECT rule_id, event_uid, explanation,
+    row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) AS n
+  FROM detections WHERE hit_id IS NULL AND explanation IS NOT NULL)
+WHERE n <= ${MAX_FINDING_EXPLANATIONS}
+ORDER BY rule_id, n`;
+
 /** Aggregates detections per rule, most severe first, then by first detection time. */
 export async function queryFindings(connection: DuckDBConnection): Promise<Finding[]> {
   const reader = await connection.runAndReadAll(FINDINGS_SQL);
+  const explained = await connection.runAndReadAll(EXPLANATIONS_SQL);
+  const explanations = new Map<string, EventExplanation[]>();
+  for (const row of explained.getRowObjectsJS()) {
+    const id = String(row.rule_id);
+    const parsed = JSON.parse(String(row.explanation)) as DetectionExplanation;
+    const list = explanations.get(id) ?? [];
+    list.push({ event_uid: String(row.event_uid), ...parsed });
+    explanations.set(id, list);
+  }
 
   return reader.getRowObjectsJS().map((row) => ({
     rule_id: String(row.rule_id),
@@ -43,6 +62,7 @@ export async function queryFindings(connection: DuckDBConnection): Promise<Findi
     last_seen: isoTime(row.last_seen),
     actors: strings(row.actors),
     correlation_hits: Number(row.hits),
+    explanations: explanations.get(String(row.rule_id)) ?? [],
   }));
 }
 

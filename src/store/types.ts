@@ -1,5 +1,5 @@
 import type { Event } from '../core/event.ts';
-import type { Level } from '../detect/types.ts';
+import type { DetectionExplanation, Level } from '../detect/types.ts';
 
 /** Which events `CaseDb.timeline` returns. Every field is optional and they combine with AND. */
 export interface TimelineFilter {
@@ -38,6 +38,16 @@ export interface Finding {
   actors: string[];
   /** Number of correlation hits of the rule; 0 for a single-event rule. */
   correlation_hits: number;
+  /**
+   * Why the rule matched its first events (at most `MAX_FINDING_EXPLANATIONS`, in time order):
+   * the fields and values of each match. Correlation hits have none.
+   */
+  explanations: EventExplanation[];
+}
+
+/** The explanation of one detection, with the event it belongs to. */
+export interface EventExplanation extends DetectionExplanation {
+  event_uid: string;
 }
 
 /** Events stored per source format. */

@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The open event: its normalized fields, raw record and evidence, the rules that detected it,
- * its marks with the controls to add them, and the windows of "events around this one".
+ * The open event: its normalized fields, raw record and evidence, the rules that detected it
+ * with the fields and values that matched, its marks with the controls to add them, and the windows of "events around this one".
  */
 import { getJson, postJson } from './api.ts';
 import { button, formatTime, h, on, replace } from './dom.ts';
 import { errorText } from './errors.ts';
-import type { EventDetail, Mark } from './types.ts';
+import type { DetectionExplanation, EventDetail, Mark } from './types.ts';
 
 /** The windows "events around this one" offers, in minutes either side. */
 export const AROUND_MINUTES = [1, 5, 15, 60];
@@ -47,6 +47,24 @@ function fieldRows(event: EventDetail): HTMLElement[] {
         h('td', {}, typeof value === 'string' ? value : JSON.stringify(value)),
       ),
     );
+}
+
+/** Lists the fields and values that made a rule match, as `field|modifiers: value matched expected`. */
+function reasonList(explanation: DetectionExplanation): HTMLElement {
+  const items = explanation.reasons.map((reason) => {
+    const field = reason.field ?? 'keyword';
+    const name = [field, ...reason.modifiers].join('|');
+    return h(
+      'li',
+      {},
+      h('code', {}, name),
+      ': ',
+      h('code', {}, reason.value ?? 'missing'),
+      ` matched ${reason.expected}`,
+    );
+  });
+  const omitted = explanation.omitted > 0 && h('li', {}, `${explanation.omitted} more not kept`);
+  return h('ul', { class: 'reasons', 'data-testid': 'reasons' }, ...items, omitted);
 }
 
 export async function renderDetail(
@@ -145,6 +163,7 @@ export async function renderDetail(
               'li',
               {},
               button(`${d.level ?? ''} ${d.title ?? d.rule_id}`, () => actions.rule(d.rule_id)),
+              d.explanation !== null && reasonList(d.explanation),
             ),
           ),
         ),

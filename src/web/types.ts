@@ -45,7 +45,27 @@ export interface EventDetail extends Record<string, unknown> {
   evidence_offset: number | null;
   evidence_path: string | null;
   marks: Mark[];
-  detections: { rule_id: string; title: string | null; level: string | null }[];
+  detections: {
+    rule_id: string;
+    title: string | null;
+    level: string | null;
+    explanation: DetectionExplanation | null;
+  }[];
+}
+
+/** One field and value that satisfied a rule (the server's `DetectionReason`). */
+export interface DetectionReason {
+  search: string;
+  field: string | null;
+  modifiers: string[];
+  value: string | null;
+  expected: string;
+}
+
+/** The reasons a rule detected an event; `omitted` counts reasons left out past the maximum. */
+export interface DetectionExplanation {
+  reasons: DetectionReason[];
+  omitted: number;
 }
 
 export interface FieldHelp {

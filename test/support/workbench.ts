@@ -106,6 +106,18 @@ export async function buildHostileCase(caseDir: string): Promise<void> {
         rule_id: `rule-${HOSTILE}`,
         event_uid: event.uid,
         time: event.time,
+        explanation: {
+          reasons: [
+            {
+              search: HOSTILE,
+              field: HOSTILE,
+              modifiers: [HOSTILE],
+              value: HOSTILE,
+              expected: HOSTILE,
+            },
+          ],
+          omitted: 0,
+        },
       })),
     );
   } finally {

@@ -1,9 +1,11 @@
 /**
  * Differential test of the two Sigma backends: every loadable rule of the SigmaHQ cloud rules
- * and of the built-in pack, run over every CloudTrail event of the real public logs, must match
- * the same events in memory and in DuckDB. Rules for other log sources run too, routed to the
- * CloudTrail events, to exercise more of the language.
+ * and of the built-in pack, run over every event of the real public logs (CloudTrail, Azure,
+ * GCP, M365, Okta, GitHub, Kubernetes, Linux hosts), must match the same events in memory and in
+ * DuckDB. Panther's rule test events add the sources the other folders lack. Rules also run
+ * routed to the CloudTrail events whatever their logsource, to exercise more of the language.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,26 +14,58 @@ import { Logger } from '../../core/logger.ts';
 import { BUILTIN_RULES, runInvestigate } from '../../pipeline/investigate.ts';
 import { CaseDb } from '../../store/case-db.ts';
 import { loadRules } from '../sigma/load.ts';
-import type { LogSourceRoute } from '../sigma/logsource.ts';
+import { LOGSOURCE_ROUTES, type LogSourceRoute } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { RuleSet } from '../sigma/rule-set.ts';
 import { SqlScan } from './scan.ts';
 
-// The folders of the public logs that hold CloudTrail records; the others hold none.
+// Every folder of the public logs but Panther's rule tests, whose records are wrapped.
 const LOG_FOLDERS = [
   'otrf-aws-ec2-proxy-s3-exfiltration',
+  'otrf-aws-s3-honeybucket',
+  'otrf-goldensaml-adfs-mail-access',
   'panther-test-scenarios',
   'plaso-cloud-test-data',
   'elastic-integrations-pipeline-samples',
+  'loghub-openssh-linux',
 ].map((folder) => path.join(SHARED_DATA, 'logs', folder));
+
+// Panther's rule test events of the routed sources, unwrapped from their test cases.
+const PANTHER_LOG_TYPES = [
+  'Amazon.EKS.Audit',
+  'Azure.Audit',
+  'Azure.MonitorActivity',
+  'GCP.AuditLog',
+  'GitHub.Audit',
+  'Microsoft365.Audit.AzureActiveDirectory',
+  'Microsoft365.Audit.Exchange',
+  'Microsoft365.Audit.SharePoint',
+  'Okta.SystemLog',
+];
+
+/** Writes the `log` of every Panther test case of the log types, one JSON file per type. */
+async function unwrapPantherTests(dir: string): Promise<string> {
+  const tests = path.join(SHARED_DATA, 'logs/panther-analysis-rule-tests/tests_by_logtype');
+  const out = path.join(dir, 'panther');
+  await mkdir(out);
+  for (const logType of PANTHER_LOG_TYPES) {
+    const lines = (await readFile(path.join(tests, `${logType}.jsonl`), 'utf8')).split('\n');
+    const logs = lines
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.stringify((JSON.parse(line) as { log: unknown }).log));
+    await writeFile(path.join(out, `${logType}.json`), `${logs.join('\n')}\n`);
+  }
+  return out;
+}
 
 let db: CaseDb;
 let rules: DetectionRule[];
 
 beforeAll(async () => {
-  const caseDir = path.join(await tempDir(), 'case');
+  const dir = await tempDir();
+  const caseDir = path.join(dir, 'case');
   await runInvestigate({
-    paths: LOG_FOLDERS,
+    paths: [...LOG_FOLDERS, await unwrapPantherTests(dir)],
     caseDir,
     noBuiltinRules: true,
     logger: new Logger(new PassThrough(), 'error'),
@@ -81,7 +115,7 @@ function routeAllToCloudTrail(list: DetectionRule[]): LogSourceRoute[] {
   return [...keys.values()];
 }
 
-async function inMemoryMatches(list: DetectionRule[], routes: LogSourceRoute[]) {
+async function inMemoryMatches(list: DetectionRule[], routes: readonly LogSourceRoute[]) {
   const set = new RuleSet(list, { routes, placeholders: placeholders(list) });
   const found = new Set<string>();
   for await (const event of db.timeline()) {
@@ -91,7 +125,7 @@ async function inMemoryMatches(list: DetectionRule[], routes: LogSourceRoute[]) 
   return { found, compiled };
 }
 
-async function sqlMatches(list: DetectionRule[], routes: LogSourceRoute[]) {
+async function sqlMatches(list: DetectionRule[], routes: readonly LogSourceRoute[]) {
   const scan = new SqlScan(list, { routes, placeholders: placeholders(list) });
   const found = new Set<string>();
   const connection = await db.connect();
@@ -105,7 +139,7 @@ async function sqlMatches(list: DetectionRule[], routes: LogSourceRoute[]) {
   return { found, scan };
 }
 
-async function compare(list: DetectionRule[], routes: LogSourceRoute[]) {
+async function compare(list: DetectionRule[], routes: readonly LogSourceRoute[]) {
   const memory = await inMemoryMatches(list, routes);
   const sql = await sqlMatches(list, routes);
   const sqlIds = new Set(sql.scan.rules.map((rule) => rule.rule.id));
@@ -121,12 +155,19 @@ async function compare(list: DetectionRule[], routes: LogSourceRoute[]) {
 }
 
 describe('SQL and in-memory backends agree', () => {
-  test('routed rules over CloudTrail events', async () => {
-    const result = await compare(rules, routeAllToCloudTrail(rules.filter(isCloudTrail)));
-    expect(result.refused.map((problem) => problem.code)).toEqual([]);
-    expect(result.compiled).toBeGreaterThan(40);
-    expect(result.memory.length).toBeGreaterThan(0);
+  test('routed rules over every source', async () => {
+    const result = await compare(rules, LOGSOURCE_ROUTES);
+    expect(result.refused.map((problem) => `${problem.rule.file} ${problem.code}`)).toEqual([]);
+    expect(result.compiled).toBeGreaterThan(100);
     expect(result.sql).toEqual(result.memory);
+
+    const bySource = new Map(rules.map((rule) => [rule.id, sourceOf(rule)]));
+    const matched = new Set(result.memory.map((key) => bySource.get(key.split(' ')[0]!)));
+    for (const source of ['aws.cloudtrail', 'gcp.audit', 'okta.system', 'github.audit']) {
+      expect(matched).toContain(source);
+    }
+    const stored = await storedSources();
+    for (const source of ROUTED_SOURCES) expect(stored).toContain(source);
   });
 
   test('every rule over CloudTrail events ignoring logsource', async () => {
@@ -137,6 +178,38 @@ describe('SQL and in-memory backends agree', () => {
   });
 });
 
-function isCloudTrail(rule: DetectionRule): boolean {
-  return rule.logsource.product?.toLowerCase() === 'aws';
+// Routed sources the stored logs must hold events of, so every route is compared on events.
+const ROUTED_SOURCES = [
+  'aws.cloudtrail',
+  'azure.activity',
+  'azure.audit',
+  'azure.signin',
+  'gcp.audit',
+  'm365.audit',
+  'okta.system',
+  'github.audit',
+  'k8s.audit',
+  'host.syslog',
+  'host.auditd',
+];
+
+async function storedSources(): Promise<string[]> {
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll('SELECT DISTINCT source FROM events');
+    return reader.getRowObjectsJS().map((row) => String(row.source));
+  } finally {
+    connection.closeSync();
+  }
+}
+
+function sourceOf(rule: DetectionRule): string | undefined {
+  const lower = (value: string | null) => value?.toLowerCase() ?? null;
+  const route = LOGSOURCE_ROUTES.find(
+    (entry) =>
+      entry.product === lower(rule.logsource.product) &&
+      entry.service === lower(rule.logsource.service) &&
+      entry.category === lower(rule.logsource.category),
+  );
+  return route?.source;
 }

@@ -2,6 +2,7 @@
  * The DuckDB dialect (DuckDB 1.5, JSON extension built in, RE2 regexes). Helpers that the
  * compiled expressions share are temporary macros created by `prelude()` on each connection.
  */
+import { MAX_KEYWORD_STEPS } from '../sigma/fields.ts';
 import type { TimePart } from '../sigma/model.ts';
 import type { SqlDialect } from './dialect.ts';
 
@@ -208,9 +209,12 @@ export const duckdb: SqlDialect = {
   },
   jsonElements: (json) =>
     `(CASE WHEN ${duckdb.jsonIs(json, 'array')} THEN json_extract(${json}, '$[*]') ELSE CAST([] AS JSON[]) END)`,
+  // The in-memory matcher's step bound (MAX_KEYWORD_STEPS), counted on json_tree's path text:
+  // one `.` or `[` per key or index, plus those inside keys, which the path leaves unquoted.
   jsonScalarLeaves: (json) =>
     `(SELECT coalesce(list(t.value), CAST([] AS JSON[])) FROM json_tree(${json}) AS t
-      WHERE t.type NOT IN ('OBJECT', 'ARRAY', 'NULL'))`,
+      WHERE t.type NOT IN ('OBJECT', 'ARRAY', 'NULL')
+        AND len(t.fullkey) - len(replace(replace(t.fullkey, '.', ''), '[', '')) <= ${MAX_KEYWORD_STEPS})`,
   jsonString: (json) => `json_extract_string(${json}, '$')`,
   textOf: (json, string) => `cc_text_of(CAST(${json} AS VARCHAR), ${string})`,
   numberOf: (json, string) => `cc_number_of(CAST(${json} AS VARCHAR), ${string})`,

@@ -9,6 +9,7 @@ import { CorrelationEngine } from '../sigma/correlation-engine.ts';
 import type { RuleIssue } from '../sigma/issues.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from '../sigma/model.ts';
 import { RuleSet } from '../sigma/rule-set.ts';
+import { storedExplanation } from '../sigma/stored-explanation.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
 import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './scan.ts';
 
@@ -56,7 +57,11 @@ export async function huntRules(
   const feeding = new Set([...compiled].filter((id) => engine.feeds(id)));
   const generated = generatedRules(correlations, resolve);
 
-  const found = await scan.run(connection, feeding);
+  // Explanations come from the in-memory explainer on the matched record, so both backends
+  // give the same reasons.
+  const explain = (ruleId: string, record: Record<string, unknown>) =>
+    storedExplanation(checked.explainRecord(ruleId, record));
+  const found = await scan.run(connection, feeding, explain);
   const order = new Map(detections.map((rule, index) => [rule.id, index]));
   const matches: EventMatch[] = [];
   for (const match of found) feed(match, order, engine, feeding, generated, matches);
@@ -81,7 +86,8 @@ function feed(
   for (const id of ids) {
     const feeds = feeding.has(id);
     if (!feeds || generated.has(id)) {
-      matches.push({ rule_id: id, event_uid: match.uid, time: match.time });
+      const explanation = match.explanations[id] ?? null;
+      matches.push({ rule_id: id, event_uid: match.uid, time: match.time, explanation });
     }
     if (feeds) engine.add(id, event);
   }

@@ -9,6 +9,7 @@ import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routeLogSource } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
+import type { DetectionExplanation } from '../types.ts';
 import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
 import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
@@ -198,6 +199,7 @@ export class SqlScan {
   async run(
     connection: DuckDBConnection,
     withRaw: ReadonlySet<string> = new Set(),
+    explain?: MatchExplainer,
   ): Promise<ScanMatch[]> {
     if (this.rules.length === 0) return [];
     for (const statement of this.#dialect.prelude()) await connection.run(statement);
@@ -209,7 +211,7 @@ export class SqlScan {
       await connection.run(`SET ${name} = ${value}`);
     }
     try {
-      return await this.#runScans(connection, withRaw);
+      return await this.#runScans(connection, withRaw, explain);
     } finally {
       for (const [name, value] of saved) {
         await connection.run(`SET ${name} = ${this.#dialect.stringLiteral(value)}`);
@@ -217,32 +219,39 @@ export class SqlScan {
     }
   }
 
-  async #runScans(connection: DuckDBConnection, withRaw: ReadonlySet<string>) {
+  async #runScans(
+    connection: DuckDBConnection,
+    withRaw: ReadonlySet<string>,
+    explain: MatchExplainer | undefined,
+  ) {
     const byUid = new Map<string, ScanMatch & { order: unknown[] }>();
+    // With an explainer every match comes with its record, which is explained at once and kept
+    // only for the rules of `withRaw`.
+    const rawWanted = explain === undefined ? withRaw : null;
     const collect = async (sql: string, complex?: Set<string>) => {
       const reader = await connection.runAndReadAll(sql);
       for (const row of reader.getRowObjectsJS()) {
         if (row.complex === true) complex?.add(String(row.uid));
-        if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row);
+        if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row, withRaw, explain);
       }
     };
     // The scalar scans also return the events some field of theirs is not scalar in; only those
     // are copied for the list-shape scans.
     const complex = new Set<string>();
     for (const batch of this.#scalar.filter((b) => b.rules.length > 0)) {
-      await collect(this.#query(batch, 'events', withRaw), complex);
+      await collect(this.#query(batch, 'events', rawWanted), complex);
     }
     const lists = this.#list.filter((b) => b.rules.length > 0);
     if (complex.size > 0 && lists.length > 0) {
       await this.#copyEvents(connection, complex);
       try {
-        for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE, withRaw));
+        for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE, rawWanted));
       } finally {
         await connection.run(`DROP TABLE IF EXISTS ${COMPLEX_TABLE}`);
       }
     }
     for (const batch of this.#keyword.filter((b) => b.rules.length > 0))
-      await collect(this.#query(batch, 'events', withRaw));
+      await collect(this.#query(batch, 'events', rawWanted));
 
     const ordered = [...byUid.values()].sort((a, b) => compareOrder(a.order, b.order));
     return ordered.map(({ order: _, ...match }) => match);
@@ -297,12 +306,12 @@ export class SqlScan {
   /**
    * The SELECT of one scan, returning for each event that matched a rule: `uid`, `source`,
    * `time_ms` (epoch milliseconds), the evidence location, `rule_ids` (the ids of the rules it
-   * matched) and `raw` (only when one of `withRaw` matched).
+   * matched) and `raw` (only when one of `withRaw` matched, always when it is null).
    */
   #query(
     batch: Batch<ScalarScanFields | ListScanFields>,
     table: string,
-    withRaw: ReadonlySet<string>,
+    withRaw: ReadonlySet<string> | null,
   ): string {
     const d = this.#dialect;
     const literal = (text: string) => d.stringLiteral(text);
@@ -321,11 +330,14 @@ export class SqlScan {
         `AND coalesce(${compiled.condition}, FALSE) THEN ${literal(compiled.rule.id)} END`,
     );
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);
-    const rawWanted = d.list([...withRaw].map(literal));
-    const raw =
-      withRaw.size === 0
-        ? 'NULL'
-        : `CASE WHEN ${d.listOverlaps('rule_ids', rawWanted)} THEN raw END`;
+    let raw = 'raw';
+    if (withRaw !== null) {
+      const wanted = d.list([...withRaw].map(literal));
+      raw =
+        withRaw.size === 0
+          ? 'NULL'
+          : `CASE WHEN ${d.listOverlaps('rule_ids', wanted)} THEN raw END`;
+    }
     const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
     return `SELECT uid, source, time_ms, evidence_sha256, evidence_member, evidence_record,
         rule_ids, ${raw} AS raw, complex
@@ -375,14 +387,22 @@ function hasKeywords(rule: DetectionRule): boolean {
 function addRow(
   byUid: Map<string, ScanMatch & { order: unknown[] }>,
   row: Record<string, unknown>,
+  withRaw: ReadonlySet<string>,
+  explain: MatchExplainer | undefined,
 ) {
   const uid = String(row.uid);
   const ruleIds = (row.rule_ids as unknown[]).map(String);
-  const raw = row.raw === null ? null : (JSON.parse(String(row.raw)) as Record<string, unknown>);
+  const record = row.raw === null ? null : (JSON.parse(String(row.raw)) as Record<string, unknown>);
+  const explanations: Record<string, DetectionExplanation | null> = {};
+  if (explain !== undefined && record !== null) {
+    for (const id of ruleIds) explanations[id] = explain(id, record);
+  }
+  const raw = record !== null && ruleIds.some((id) => withRaw.has(id)) ? record : null;
   const known = byUid.get(uid);
   if (known !== undefined) {
     known.ruleIds.push(...ruleIds);
     known.raw ??= raw;
+    Object.assign(known.explanations, explanations);
     return;
   }
   const order = [
@@ -392,7 +412,7 @@ function addRow(
     row.evidence_record,
   ];
   const time = new Date(Number(row.time_ms)).toISOString();
-  byUid.set(uid, { uid, time, source: String(row.source), ruleIds, raw, order });
+  byUid.set(uid, { uid, time, source: String(row.source), ruleIds, raw, explanations, order });
 }
 
 // The timeline order: time, then evidence hash, archive member (none first) and record index.
@@ -417,7 +437,15 @@ export interface ScanMatch {
   ruleIds: string[];
   /** The raw record, present when a rule asked for with `withRaw` matched. */
   raw: Record<string, unknown> | null;
+  /** The explanation of each matched rule, by rule id, when the scan ran with an explainer. */
+  explanations: Record<string, DetectionExplanation | null>;
 }
+
+/** Explains why a rule matched a raw record, for storage with the detection. */
+export type MatchExplainer = (
+  ruleId: string,
+  record: Record<string, unknown>,
+) => DetectionExplanation | null;
 
 /**
  * An event carrying only what correlation state reads (uid, time, source and raw record); the

@@ -26,6 +26,20 @@ export interface CorrelationCase {
 
 const sel = (body: string) => `selection:\n${body}\ncondition: selection`;
 
+/** Builds a record whose value sits under `depth` objects, each with the same key. */
+function nested(depth: number, key: string, value: unknown): Record<string, unknown> {
+  let node: unknown = value;
+  for (let level = 1; level < depth; level++) node = { [key]: node };
+  return { [key]: node };
+}
+
+/** Wraps a value in `depth` nested arrays. */
+function nestedArray(depth: number, value: unknown): unknown[] {
+  let node: unknown = value;
+  for (let level = 1; level < depth; level++) node = [node];
+  return [node];
+}
+
 /** Single-event cases: values, modifiers, escapes, null, arrays, objects, dotted keys. */
 export const MATCH_CASES: MatchCase[] = [
   // Plain values
@@ -247,6 +261,42 @@ export const MATCH_CASES: MatchCase[] = [
     name: 'keyword matches numbers',
     detection: 'keywords:\n  - 443\ncondition: keywords',
     record: { port: 8443 },
+    expected: true,
+  },
+  {
+    name: 'keyword at step bound',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: nested(32, 'key', 'secret'),
+    expected: true,
+  },
+  {
+    name: 'keyword past step bound',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: nested(33, 'key', 'secret'),
+    expected: false,
+  },
+  {
+    name: 'keyword in deep array',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: { list: nestedArray(31, 'secret') },
+    expected: true,
+  },
+  {
+    name: 'keyword past bound in arrays',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: { list: nestedArray(32, 'secret') },
+    expected: false,
+  },
+  {
+    name: 'dotted keys count as steps',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: nested(30, 'a.b[c', 'secret'),
+    expected: false,
+  },
+  {
+    name: 'dotted keys within bound',
+    detection: 'keywords:\n  - secret\ncondition: keywords',
+    record: nested(10, 'a.b[c', 'secret'),
     expected: true,
   },
   // Position modifiers and all

@@ -49,20 +49,36 @@ function walk(node: unknown, path: string[], depth: number, out: unknown[]): boo
   return walk(record[key], path, depth + 1, out);
 }
 
-// Bounds recursion into attacker-shaped records for keyword searches.
-const MAX_DEPTH = 32;
+/**
+ * Maximum steps from the record to a value that keyword searches read. Each object key and each
+ * array index is one step, and each `.` or `[` inside a key is one step more, because DuckDB's
+ * `json_tree` writes paths with keys unquoted (`$.a.b[0]`) and the SQL backend counts those
+ * characters. Both backends cut at the same values, and recursion into attacker-shaped records
+ * stays bounded.
+ */
+export const MAX_KEYWORD_STEPS = 32;
 
 /** Collects every scalar value (string, number, boolean) in a record, for keyword searches. */
-export function scalarLeaves(node: unknown, out: unknown[] = [], depth = 0): unknown[] {
-  if (depth > MAX_DEPTH) return out;
+export function scalarLeaves(node: unknown, out: unknown[] = [], steps = 0): unknown[] {
+  if (steps > MAX_KEYWORD_STEPS) return out;
   if (Array.isArray(node)) {
-    for (const element of node) scalarLeaves(element, out, depth + 1);
+    for (const element of node) scalarLeaves(element, out, steps + 1);
   } else if (typeof node === 'object' && node !== null) {
-    for (const value of Object.values(node)) scalarLeaves(value, out, depth + 1);
+    for (const [key, value] of Object.entries(node)) {
+      scalarLeaves(value, out, steps + 1 + pathMarkers(key));
+    }
   } else if (node !== null && node !== undefined) {
     out.push(node);
   }
   return out;
+}
+
+// Counts the characters of a key that DuckDB's path text shares with its separators.
+function pathMarkers(key: string): number {
+  if (!key.includes('.') && !key.includes('[')) return 0;
+  let count = 0;
+  for (const char of key) if (char === '.' || char === '[') count++;
+  return count;
 }
 
 /**

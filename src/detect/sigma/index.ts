@@ -24,4 +24,9 @@ export type * from './model.ts';
 export { KNOWN_MODIFIERS } from './modifiers.ts';
 export { type ParseResult, parseRuleText } from './parse.ts';
 export { RuleSet, type RuleSetOptions } from './rule-set.ts';
+export {
+  MAX_REASON_TEXT,
+  MAX_STORED_REASONS,
+  storedExplanation,
+} from './stored-explanation.ts';
 export { attackFromTags } from './tags.ts';

@@ -94,6 +94,11 @@ export class RuleSet {
    * match the event. Matching computes no explanation, so call this for matches only.
    */
   explain(ruleId: string, event: Event): MatchExplanation | null {
+    return this.explainRecord(ruleId, event.raw);
+  }
+
+  /** Explains a match of a single-event rule on a raw record, as `explain` does on an event. */
+  explainRecord(ruleId: string, record: Record<string, unknown>): MatchExplanation | null {
     const compiled = this.#byId.get(ruleId);
     if (compiled === undefined) return null;
 
@@ -103,7 +108,7 @@ export class RuleSet {
       explainer = typeof built === 'function' ? built : null;
       this.#explainers.set(ruleId, explainer);
     }
-    return explainer === null ? null : explainer(event.raw);
+    return explainer === null ? null : explainer(record);
   }
 
   /** Ends the stream: evaluates correlation rules over what was matched, returns their hits. */
