@@ -16,46 +16,65 @@ import { cisaFolder } from '../src/report/cisa/versions.ts';
 import { writeTemplateReport } from '../src/report/index.ts';
 import { CaseDb } from '../src/store/index.ts';
 
-/** Wall and CPU seconds of one step, with the count it produced where it has one. */
+/**
+ * Wall and CPU seconds of one step, with the count it produced where it has one, or the error
+ * message when it failed.
+ */
 export interface StepTiming {
   step: string;
   wall_s: number;
   cpu_s: number;
   count?: number;
+  error?: string;
 }
 
-async function timed<T>(step: string, work: () => Promise<T>): Promise<[StepTiming, T]> {
+// A failed step is recorded with its error, so one failure does not hide the later steps.
+async function timed(step: string, work: () => Promise<number | undefined>): Promise<StepTiming> {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = await work();
+  let outcome: { count?: number; error?: string } = {};
+  try {
+    const count = await work();
+    if (count !== undefined) outcome = { count };
+  } catch (error) {
+    outcome = { error: error instanceof Error ? error.message : String(error) };
+  }
   const used = process.cpuUsage(cpu);
-  const timing = {
+
+  return {
     step,
     wall_s: Number(((performance.now() - started) / 1000).toFixed(3)),
     cpu_s: Number(((used.user + used.system) / 1e6).toFixed(3)),
+    ...outcome,
   };
-  return [timing, result];
 }
 
-/** Times the CISA report in Markdown and PDF and every export on the case in `caseDir`. */
+/**
+ * Times the CISA report in Markdown and PDF and every export on the case in `caseDir`, which is
+ * opened read-only, as `cloudcase report` and `cloudcase export` open it.
+ */
 export async function benchReport(caseDir: string): Promise<StepTiming[]> {
   const work = await mkdtemp(join(os.tmpdir(), 'cloudcase-bench-report-'));
   const before = new Set(await readdir(cisaFolder(caseDir)).catch(() => [] as string[]));
-  const db = await CaseDb.open(caseDir);
+  const db = await CaseDb.openReadOnly(caseDir);
   const timings: StepTiming[] = [];
   try {
     for (const format of ['md', 'pdf'] as const) {
-      const [timing] = await timed(`report cisa ${format}`, () =>
-        writeTemplateReport(db, 'cisa', format),
+      timings.push(
+        await timed(`report cisa ${format}`, async () => {
+          await writeTemplateReport(db, 'cisa', format);
+          return undefined;
+        }),
       );
-      timings.push(timing);
     }
     for (const format of EXPORT_FORMATS) {
       const out = join(work, `export-${format}`);
-      const [timing, result] = await timed(`export ${format}`, () =>
-        exportCase(db, format, out, 'bench'),
+      timings.push(
+        await timed(
+          `export ${format}`,
+          async () => (await exportCase(db, format, out, 'bench')).count,
+        ),
       );
-      timings.push({ ...timing, count: result.count });
     }
   } finally {
     await db.close();

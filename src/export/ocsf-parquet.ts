@@ -1,4 +1,8 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaseDb } from '../store/case-db.ts';
+import { sliceRowsForMemory } from '../store/time-slices.ts';
 
 /** OCSF version whose attribute names the Parquet export follows. */
 export const OCSF_VERSION = '1.1.0';
@@ -50,8 +54,9 @@ function categoryNameSql(): string {
  * since the epoch, `actor`, `src_endpoint`, `dst_endpoint`, `cloud`, `api`, `http_request`,
  * `resources`, `metadata` and `raw_data`. The cloudcase fields that OCSF has no attribute for
  * (category, evidence reference) go under `unmapped`. `source` and `day` are the partition keys.
+ * `where`, an SQL condition over `events`, selects the rows.
  */
-export function ocsfSelect(): string {
+export function ocsfSelect(where = 'true'): string {
   return `SELECT
   epoch_ms(time) AS time,
   strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ') AS time_dt,
@@ -90,23 +95,54 @@ export function ocsfSelect(): string {
     evidence_offset := evidence_offset) AS unmapped,
   source,
   strftime(time, '%Y-%m-%d') AS day
-FROM events`;
+FROM events
+WHERE ${where}`;
 }
+
+/** One partition of the export: a source and a UTC day. */
+interface Partition {
+  source: string;
+  day: string;
+}
+
+async function listPartitions(connection: DuckDBConnection): Promise<Partition[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT DISTINCT source, strftime(time, '%Y-%m-%d') AS day FROM events ORDER BY ALL`,
+  );
+  return reader.getRowObjectsJS() as unknown as Partition[];
+}
+
+// Hive-style folder names escape characters that are special in paths and URLs, as `%XX`.
+const hiveValue = (value: string): string => encodeURIComponent(value);
 
 /**
  * Writes every event as OCSF-shaped Parquet under `folder`, partitioned Hive-style by source
- * and UTC day (`source=aws.cloudtrail/day=2024-05-16/…`). DuckDB's COPY streams the rows on
- * DuckDB's threads. `folder` must be missing or empty. Returns the number of events.
+ * and UTC day (`source=aws.cloudtrail/day=2024-05-16/data_0.parquet`), the partition columns
+ * left out of the files as DuckDB's PARTITION_BY does. One COPY per partition keeps one Parquet
+ * writer open at a time, and its row groups hold as many events as `sliceRowsForMemory`
+ * allows, because a writer buffers a whole row group, raw records included, before it writes
+ * it. `folder` must be missing or empty. Returns the number of events.
  */
 export async function exportOcsfParquet(db: CaseDb, folder: string): Promise<number> {
   const connection = await db.connect();
   try {
-    const counted = await connection.runAndReadAll('SELECT count(*) AS n FROM events');
-    await connection.run(
-      `COPY (${ocsfSelect()}) TO ${quote(folder)}
-       (FORMAT parquet, PARTITION_BY (source, day), COMPRESSION zstd)`,
-    );
-    return Number(counted.getRowObjectsJS()[0]?.n ?? 0);
+    // Rows may reach a file in any order. With insertion order kept, DuckDB keeps finished
+    // batches until the earlier ones are written, which took more memory than the row groups.
+    await connection.run('SET SESSION preserve_insertion_order = false');
+    const rowGroupRows = await sliceRowsForMemory(connection);
+    let written = 0;
+    for (const { source, day } of await listPartitions(connection)) {
+      const partition = path.join(folder, `source=${hiveValue(source)}`, `day=${hiveValue(day)}`);
+      await mkdir(partition, { recursive: true });
+      const where = `source = ${quote(source)} AND strftime(time, '%Y-%m-%d') = ${quote(day)}`;
+      const reader = await connection.runAndReadAll(
+        `COPY (SELECT * EXCLUDE (source, day) FROM (${ocsfSelect(where)}))
+         TO ${quote(path.join(partition, 'data_0.parquet'))}
+         (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`,
+      );
+      written += Number(reader.getRowsJS()[0]?.[0] ?? 0);
+    }
+    return written;
   } finally {
     connection.closeSync();
   }

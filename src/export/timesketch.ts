@@ -1,5 +1,5 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaseDb } from '../store/case-db.ts';
+import { copyInTimeOrder, writeLinesInTimeOrder } from '../store/ordered-copy.ts';
 import { CONTROL_PATTERN, csvText } from '../store/timeline-csv.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
 
@@ -69,42 +69,36 @@ export type TimesketchFormat = 'jsonl' | 'csv';
 
 // The original record goes along as JSON text: as an object, records of different sources
 // would give one field name different types in Timesketch's index.
-function jsonlCopy(literal: string): string {
-  const select = [...COLUMNS.map((c) => `${c.sql} AS ${c.name}`), 'raw'].join(', ');
-  return `COPY (SELECT ${select} FROM events ORDER BY ${TIMELINE_ORDER}) TO ${literal} (FORMAT json)`;
-}
+const JSON_LINE = `to_json(struct_pack(${[...COLUMNS.map((c) => `"${c.name}" := ${c.sql}`), 'raw := raw'].join(', ')}))::VARCHAR`;
 
 // Text cells get the escaping of the timeline CSV (`csvText`): control characters become
 // `\xNN`, and a cell a spreadsheet would run as a formula gets a leading apostrophe.
-function csvCopy(literal: string): string {
+function csvCopy(where: string, header: boolean, literal: string): string {
   const select = COLUMNS.map((c) => `${c.text ? csvText(c.sql) : c.sql} AS ${c.name}`).join(', ');
   const texts = COLUMNS.filter((c) => c.text).map((c) => `coalesce(${c.sql}, '')`);
-  const flagged = `SELECT *, regexp_matches(concat(${texts.join(', ')}), '${CONTROL_PATTERN}') AS has_control FROM events`;
+  const flagged = `SELECT *, regexp_matches(concat(${texts.join(', ')}), '${CONTROL_PATTERN}') AS has_control FROM events WHERE ${where}`;
 
   return `COPY (SELECT ${select} FROM (${flagged}) ORDER BY ${TIMELINE_ORDER}) TO ${literal}
-    (FORMAT csv, HEADER true, QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`;
-}
-
-async function copyCount(connection: DuckDBConnection, sql: string): Promise<number> {
-  const reader = await connection.runAndReadAll(sql);
-  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+    (FORMAT csv, HEADER ${header}, QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`;
 }
 
 /**
- * Writes the case's timeline, in time order, to `file` as Timesketch JSON Lines or CSV with
- * DuckDB's COPY, which streams the rows on DuckDB's threads and never keeps the events in
- * JavaScript. `file` must be a path the program chose, because it is embedded in the statement
- * as a literal. Returns the number of events written.
+ * Writes the case's timeline, in time order, to `file` as Timesketch JSON Lines or CSV, one time
+ * slice at a time, so memory stays bounded at any case size. DuckDB builds each JSON line
+ * (`writeLinesInTimeOrder`) or writes the CSV with COPY (`copyInTimeOrder`), whose file name is
+ * embedded in the statement as a literal, so `file` must be a path the program chose. Returns
+ * the number of events written.
  */
 export async function exportTimesketch(
   db: CaseDb,
   format: TimesketchFormat,
   file: string,
 ): Promise<number> {
-  const literal = quote(file);
   const connection = await db.connect();
   try {
-    return await copyCount(connection, format === 'jsonl' ? jsonlCopy(literal) : csvCopy(literal));
+    return format === 'jsonl'
+      ? await writeLinesInTimeOrder(connection, file, JSON_LINE)
+      : await copyInTimeOrder(connection, file, csvCopy);
   } finally {
     connection.closeSync();
   }

@@ -31,8 +31,9 @@ import {
   queryFindings,
   queryRejected,
 } from './summary-queries.ts';
+import { sliceCondition, sliceRowsForMemory, timeSlices } from './time-slices.ts';
 import { exportTimelineCsv } from './timeline-csv.ts';
-import { timelineQuery } from './timeline-query.ts';
+import { type BoundQuery, timelineCondition, timelineQuery } from './timeline-query.ts';
 import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter } from './types.ts';
 
 /**
@@ -210,15 +211,20 @@ export class CaseDb {
 
   /**
    * Streams events in time order, chunk by chunk from DuckDB, so memory does not grow with the
-   * number of events. Each call uses its own connection, closed when iteration ends.
+   * number of events: without a limit, DuckDB sorts one time slice at a time (`timeSlices`), and
+   * with one it keeps at most `limit` events. Each call uses its own connection, closed when
+   * iteration ends.
    */
   async *timeline(filter: TimelineFilter = {}): AsyncIterable<Event> {
-    const query = timelineQuery(filter);
     const connection = await this.#database.instance.connect();
     try {
-      const result = await connection.stream(query.sql, query.params);
-      for await (const rows of result.yieldRowObjectJs()) {
-        for (const row of rows) yield rowToEvent(row as EventRow);
+      if (filter.limit !== undefined) {
+        yield* streamEvents(connection, timelineQuery(filter));
+        return;
+      }
+      const rows = await sliceRowsForMemory(connection);
+      for await (const slice of timeSlices(connection, timelineCondition(filter), rows)) {
+        yield* streamEvents(connection, timelineQuery(filter, sliceCondition(slice)));
       }
     } finally {
       connection.closeSync();
@@ -289,5 +295,15 @@ export class CaseDb {
         throw error;
       }
     });
+  }
+}
+
+async function* streamEvents(
+  connection: DuckDBConnection,
+  query: BoundQuery,
+): AsyncIterable<Event> {
+  const result = await connection.stream(query.sql, query.params);
+  for await (const rows of result.yieldRowObjectJs()) {
+    for (const row of rows) yield rowToEvent(row as EventRow);
   }
 }

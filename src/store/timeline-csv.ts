@@ -1,5 +1,7 @@
+import { rename, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CONTROL_CHARACTER_RANGES, controlEscape, FORMULA_START } from '../core/escape.ts';
+import { copyInTimeOrder } from './ordered-copy.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
 /** Columns of the timeline CSV, as `TIMELINE_CSV_HEADER` names them, each an SQL expression. */
@@ -54,20 +56,25 @@ export function csvText(expression: string): string {
 
 /**
  * Writes every event in time order as CSV (RFC 4180 quoting, CRLF line ends) to `file`, with
- * DuckDB's COPY, which runs on DuckDB's threads and never holds the events in JavaScript.
- * `file` must be a path the program chose (it is embedded in the statement as a literal).
+ * DuckDB's COPY, one time slice at a time (`copyInTimeOrder`), so memory stays bounded and the
+ * events never pass through JavaScript. The CSV is written beside `file` and renamed over it
+ * when complete, so an older timeline is replaced only by a whole one. `file` must be a path
+ * the program chose (it is embedded in the statement as a literal).
  */
 export async function exportTimelineCsv(connection: DuckDBConnection, file: string): Promise<void> {
   const select = CSV_COLUMNS.map(([name, expression]) => {
     const text = NOT_TEXT.has(name) ? expression : csvText(expression);
     return `${text} AS ${name}`;
   }).join(', ');
-  const literal = `'${file.replace(/'/g, "''")}'`;
   const texts = CSV_COLUMNS.filter(([name]) => !NOT_TEXT.has(name)).map(([, sql]) => sql);
-  const flagged = `SELECT *, regexp_matches(concat(${texts.join(', ')}), '${CONTROL_PATTERN}') AS has_control FROM events`;
+  const copy = (where: string, header: boolean, target: string): string => {
+    const flagged = `SELECT *, regexp_matches(concat(${texts.join(', ')}), '${CONTROL_PATTERN}') AS has_control FROM events WHERE ${where}`;
+    return `COPY (SELECT ${select} FROM (${flagged}) ORDER BY ${TIMELINE_ORDER}) TO ${target}
+     (FORMAT csv, HEADER ${header}, QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`;
+  };
 
-  await connection.run(
-    `COPY (SELECT ${select} FROM (${flagged}) ORDER BY ${TIMELINE_ORDER}) TO ${literal}
-     (FORMAT csv, HEADER true, QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`,
-  );
+  const partial = `${file}.partial`;
+  await rm(partial, { force: true });
+  await copyInTimeOrder(connection, partial, copy);
+  await rename(partial, file);
 }

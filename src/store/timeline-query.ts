@@ -1,6 +1,7 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { EVENT_SELECT, timestampValue } from './event-row.ts';
+import type { EventCondition } from './time-slices.ts';
 import type { TimelineFilter } from './types.ts';
 
 /** A SELECT with its bound parameters. */
@@ -20,8 +21,29 @@ const IPV4_NUMBER = `CASE WHEN regexp_full_match(src_ip, '\\d{1,3}\\.\\d{1,3}\\.
      + TRY_CAST(split_part(src_ip, '.', 3) AS BIGINT) * 256
      + TRY_CAST(split_part(src_ip, '.', 4) AS BIGINT) END`;
 
-/** Builds the timeline SELECT for a filter; every filter value is a bound parameter. */
-export function timelineQuery(filter: TimelineFilter): BoundQuery {
+/**
+ * Builds the timeline SELECT for a filter; every filter value is a bound parameter. `slice`, an
+ * SQL condition from `sliceCondition`, narrows it to one time slice.
+ */
+export function timelineQuery(filter: TimelineFilter, slice?: string): BoundQuery {
+  const condition = timelineCondition(filter);
+  const where = [condition.where, slice].filter((part) => part !== undefined && part !== '');
+  const params = { ...condition.params };
+
+  const columns = filter.withoutRaw ? EVENT_SELECT.replace(/\braw$/, `'{}' AS raw`) : EVENT_SELECT;
+  let sql = `SELECT ${columns} FROM events`;
+  if (where.length > 0) sql += ` WHERE ${where.map((part) => `(${part})`).join(' AND ')}`;
+  sql += ` ORDER BY ${TIMELINE_ORDER}`;
+  if (filter.limit !== undefined) {
+    sql += ' LIMIT $limit';
+    params.limit = filterLimit(filter.limit);
+  }
+
+  return { sql, params };
+}
+
+/** Builds the WHERE condition of a timeline filter, without the limit; `''` matches every event. */
+export function timelineCondition(filter: TimelineFilter): EventCondition {
   const where: string[] = [];
   const params: Record<string, DuckDBValue> = {};
 
@@ -49,16 +71,7 @@ export function timelineQuery(filter: TimelineFilter): BoundQuery {
     params.source = filter.source;
   }
 
-  const columns = filter.withoutRaw ? EVENT_SELECT.replace(/\braw$/, `'{}' AS raw`) : EVENT_SELECT;
-  let sql = `SELECT ${columns} FROM events`;
-  if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-  sql += ` ORDER BY ${TIMELINE_ORDER}`;
-  if (filter.limit !== undefined) {
-    sql += ' LIMIT $limit';
-    params.limit = filterLimit(filter.limit);
-  }
-
-  return { sql, params };
+  return { where: where.join(' AND '), params };
 }
 
 function filterTime(value: string, name: string) {

@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaseDb } from '../store/case-db.ts';
+import { TEST_SHA, testEvent } from '../store/test-events.ts';
+import { exportCase } from './index.ts';
+
+// 30,000 events with 1.5 KB raw records are about 60 MB of rows: sorting them whole, or buffering
+// a default Parquet row group of them, needs more than the 64 MB that DuckDB gets here.
+const EVENTS = 30_000;
+const MEMORY_LIMIT = '64MB';
+const START = Date.UTC(2024, 4, 1);
+
+let work: string;
+let db: CaseDb;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'cloudcase-export-memory-'));
+  const writable = await CaseDb.open(work);
+  await writable.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+  const writer = await writable.eventWriter();
+  const padding = 'x'.repeat(1500);
+  for (let record = 0; record < EVENTS; record++) {
+    // Times are stored out of order, so the export has to sort them.
+    const second = (record * 7919) % EVENTS;
+    const time = new Date(START + second * 1000).toISOString();
+    if (!writer.append(testEvent(record, { time, raw: { padding, record } }))) await writer.drain();
+  }
+  await writer.close();
+  await writable.completeIngest(TEST_SHA, null, { read: EVENTS, stored: EVENTS, rejected: 0 });
+  await writable.close();
+
+  db = await CaseDb.openReadOnly(work);
+  const connection = await db.connect();
+  await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
+  connection.closeSync();
+}, 120_000);
+
+afterAll(async () => {
+  await db.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+function isSorted(values: readonly number[]): boolean {
+  return values.every((value, i) => i === 0 || (values[i - 1] ?? 0) <= value);
+}
+
+describe('exports under a small memory limit', () => {
+  it('writes Timesketch JSON Lines in time order', async () => {
+    const out = path.join(work, 'timeline.jsonl');
+    const result = await exportCase(db, 'timesketch-jsonl', out, 'memory');
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    const times = lines.map((line) => (JSON.parse(line) as { timestamp: number }).timestamp);
+
+    expect(result.count).toBe(EVENTS);
+    expect(lines).toHaveLength(EVENTS);
+    expect(isSorted(times)).toBe(true);
+  }, 60_000);
+
+  it('writes OCSF Parquet with every event', async () => {
+    const out = path.join(work, 'ocsf');
+    const result = await exportCase(db, 'ocsf-parquet', out, 'memory');
+    const connection = await db.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT metadata.uid)::INTEGER AS uids
+         FROM read_parquet('${out}/**/*.parquet')`,
+      );
+
+      expect(result.count).toBe(EVENTS);
+      expect(reader.getRowObjectsJS()).toEqual([{ n: EVENTS, uids: EVENTS }]);
+    } finally {
+      connection.closeSync();
+    }
+  }, 60_000);
+
+  it('streams the whole timeline in time order', async () => {
+    let count = 0;
+    let previous = '';
+    let ordered = true;
+    for await (const event of db.timeline()) {
+      ordered &&= previous <= event.time;
+      previous = event.time;
+      count += 1;
+    }
+
+    expect(count).toBe(EVENTS);
+    expect(ordered).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,119 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sliceCondition, sliceRowsForMemory, type TimeSlice, timeSlices } from './time-slices.ts';
+import { TIMELINE_ORDER } from './timeline-query.ts';
+
+// The columns of TIMELINE_ORDER.
+const SORT_KEYS = 'time, evidence_sha256, evidence_member, evidence_record';
+
+/**
+ * Builds a COPY statement that writes the events matching `where` (an SQL condition) in time
+ * order to the file literal `target`, with a header row only when `header` is true.
+ */
+export type SliceCopy = (where: string, header: boolean, target: string) => string;
+
+const quote = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+async function createOutput(file: string): Promise<WriteStream> {
+  const output = createWriteStream(file, { flags: 'wx' });
+  await new Promise<void>((resolve, reject) => {
+    output.once('open', () => resolve());
+    output.once('error', reject);
+  });
+
+  return output;
+}
+
+async function write(output: WriteStream, chunk: string | Buffer): Promise<void> {
+  if (!output.write(chunk)) await once(output, 'drain');
+}
+
+// A case without events gets one empty slice, so a CSV still gets its header.
+async function* slicesOrEmpty(connection: DuckDBConnection): AsyncIterable<TimeSlice> {
+  let any = false;
+  const rows = await sliceRowsForMemory(connection);
+  for await (const slice of timeSlices(connection, { where: '', params: {} }, rows)) {
+    any = true;
+    yield slice;
+  }
+  if (!any) yield { from: 0n, to: 0n };
+}
+
+/**
+ * Writes one line per event, in time order, to `file`, which must not exist yet (`EEXIST`
+ * otherwise). `lineSql` is an SQL expression over `events` that gives the line's text, such as
+ * a `to_json(...)`. DuckDB computes the line before it sorts, so the sort of each time slice
+ * carries the sort keys and one text column instead of every column of the event. DuckDB's sort
+ * and COPY keep blocks per column and thread, and for the wide event row those blocks took more
+ * memory than the rows themselves. Returns the number of lines written.
+ */
+export async function writeLinesInTimeOrder(
+  connection: DuckDBConnection,
+  file: string,
+  lineSql: string,
+): Promise<number> {
+  const output = await createOutput(file);
+  let written = 0;
+  try {
+    for await (const slice of slicesOrEmpty(connection)) {
+      const result = await connection.stream(
+        `SELECT line FROM (SELECT ${SORT_KEYS}, ${lineSql} AS line FROM events
+           WHERE ${sliceCondition(slice)}) ORDER BY ${TIMELINE_ORDER}`,
+      );
+      for await (const chunk of result.yieldRowsJs()) {
+        await write(output, chunk.map((row) => `${String(row[0])}\n`).join(''));
+        written += chunk.length;
+      }
+    }
+    output.end();
+    await finished(output);
+  } catch (error) {
+    output.destroy();
+    throw error;
+  }
+
+  return written;
+}
+
+/**
+ * Writes every event in time order to `file` with DuckDB's COPY, one time slice at a time (see
+ * `timeSlices`), so DuckDB sorts at most one slice of wide rows at once and memory stays
+ * bounded at any case size. Each slice goes to a part file in a temporary folder beside `file` and
+ * is appended to `file`, which must not exist yet (`EEXIST` otherwise). Returns the number of
+ * rows written.
+ */
+export async function copyInTimeOrder(
+  connection: DuckDBConnection,
+  file: string,
+  copy: SliceCopy,
+): Promise<number> {
+  const output = await createOutput(file);
+  const parts = await mkdtemp(path.join(path.dirname(file), '.cloudcase-copy-'));
+  const target = quote(path.join(parts, 'slice'));
+  let written = 0;
+  let header = true;
+
+  try {
+    for await (const slice of slicesOrEmpty(connection)) {
+      const reader = await connection.runAndReadAll(copy(sliceCondition(slice), header, target));
+      header = false;
+      written += Number(reader.getRowsJS()[0]?.[0] ?? 0);
+      for await (const chunk of createReadStream(path.join(parts, 'slice'))) {
+        await write(output, chunk as Buffer);
+      }
+    }
+    output.end();
+    await finished(output);
+  } catch (error) {
+    output.destroy();
+    throw error;
+  } finally {
+    await rm(parts, { recursive: true, force: true });
+  }
+
+  return written;
+}
