@@ -27,7 +27,13 @@ import { QUERY_FIELDS } from './query-fields.ts';
 import { MAX_QUERY_LENGTH } from './query-parse.ts';
 import { listReports, readReport } from './reports-api.ts';
 import { scopeSummary } from './scope-api.ts';
-import { eventDetail, histogram, type TimelineSelection, timelinePage } from './timeline-api.ts';
+import {
+  eventDetail,
+  histogram,
+  type TimelineSelection,
+  timelinePage,
+  timelinePosition,
+} from './timeline-api.ts';
 
 /** What every handler can reach. */
 export interface RouteContext {
@@ -121,6 +127,12 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
         intParam(url, 'limit', 100, 1, MAX_PAGE),
         context.pages,
       ),
+    ),
+  ],
+  [
+    'GET /api/timeline/position',
+    json((context, url) =>
+      timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40)),
     ),
   ],
   ['GET /api/histogram', json((context, url) => histogram(context.reader, selection(url)))],

@@ -102,6 +102,33 @@ export async function timelinePage(
   return { total: count === null ? null : Number(count[0]?.total ?? 0), offset, events };
 }
 
+/**
+ * Returns the position in the selection's timeline of its first event at or after `at` (ISO
+ * 8601): the number of selected events before that instant, which equals the selection's size
+ * when every event is earlier. Raises `HttpError` 400 for a bad query or time.
+ */
+export async function timelinePosition(
+  reader: CaseReader,
+  selection: TimelineSelection,
+  at: string,
+): Promise<{ row: number }> {
+  const where = selectionCondition(selection);
+  const timeField = queryField('time');
+  let instant: ReturnType<typeof timestampValue>;
+  try {
+    if (timeField === undefined) throw new Error('the time field is not defined');
+    instant = timestampValue(parseInstant(timeField, at, 0));
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'parameter time must be an ISO 8601 time');
+  }
+  // The timeline is ordered by time first, so the events before the instant come first.
+  const [count] = await reader.all(
+    `SELECT count(*) AS row FROM events WHERE ${where.sql} AND time < $position_at`,
+    { ...where.params, position_at: instant },
+  );
+  return { row: Number(count?.row ?? 0) };
+}
+
 async function marksOf(
   reader: CaseReader,
   uids: string[],

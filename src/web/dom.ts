@@ -87,6 +87,11 @@ export function button(label: string, action: () => void, attributes: Attributes
   return on(h('button', { type: 'button', ...attributes }, label), 'click', action);
 }
 
+/** Formats a count with its noun, such as `1 event` or `1,250 events`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? singular : pluralForm}`;
+}
+
 /** Formats an ISO time as `YYYY-MM-DD HH:MM:SS.mmm` UTC. */
 export function formatTime(iso: string | null | undefined): string {
   if (iso === null || iso === undefined) return '';

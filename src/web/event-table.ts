@@ -2,23 +2,24 @@
 /**
  * The virtualized timeline table. Only the rows in view (and a few around them) exist in the
  * DOM, and their events are fetched from the server a page at a time as they scroll into view,
- * so the table stays fast over millions of events.
+ * so the table stays fast over millions of events. Past about 285,000 rows the spacer is
+ * shorter than the list and scroll positions are scaled (see `scaled-scroll.ts`), so every row
+ * stays reachable by scrollbar, wheel, keys and "Go to".
  */
-import {
-  elementScroll,
-  observeElementOffset,
-  observeElementRect,
-  Virtualizer,
-} from '@tanstack/virtual-core';
+import { observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import { getJson } from './api.ts';
-import { formatTime, h, on, replace } from './dom.ts';
+import { formatTime, h, on, plural, replace } from './dom.ts';
+import { errorText } from './errors.ts';
+import { ScaledScroll } from './scaled-scroll.ts';
 import type { TimelinePage, TimelineRow } from './types.ts';
 
-// NOTE: the table is one element of count × ROW_HEIGHT pixels, and Chromium caps an element's
-// height near 33.5 million pixels. Past about 1.2 million events the last rows cannot be
-// scrolled to, so narrow the selection with a query or the histogram first.
 const ROW_HEIGHT = 28;
 const PAGE_SIZE = 200;
+// Pages kept in memory; the ones farthest from view are dropped first.
+const MAX_PAGES = 60;
+// Wait this long after scrolling stops before fetching, so a scrollbar drag across a million
+// rows does not request every page it passes.
+const FETCH_DELAY_MS = 60;
 const COLUMNS = [
   '',
   'time (UTC)',
@@ -63,73 +64,264 @@ function cells(row: TimelineRow): HTMLElement[] {
   ];
 }
 
+/** Parses a "Go to" target: a 1-based row number, or a time, in UTC when it has no zone. */
+export function parseGoTo(text: string): { row: number } | { time: string } | null {
+  const value = text.trim();
+  if (/^\d[\d,]*$/.test(value)) return { row: Number(value.replaceAll(',', '')) };
+  const match =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+      value,
+    );
+  if (match === null) return null;
+  const [, day, clock, zone] = match;
+  const iso = `${day}T${clock ?? '00:00'}${zone ?? 'Z'}`;
+  return Number.isNaN(Date.parse(iso)) ? null : { time: iso };
+}
+
 export function createEventTable(onOpen: (uid: string) => void): EventTable {
   const header = h('div', { class: 'row header' }, ...COLUMNS.map((name) => h('span', {}, name)));
   const body = h('div', { class: 'rows' });
-  const scroller = h('div', { class: 'scroller', 'data-testid': 'timeline-rows' }, body);
+  const scroller = h(
+    'div',
+    { class: 'scroller', role: 'grid', 'aria-label': 'events', 'data-testid': 'timeline-rows' },
+    body,
+  );
+  scroller.tabIndex = 0;
   const status = h('p', { class: 'status', 'data-testid': 'timeline-status' });
-  const element = h('div', { class: 'event-table' }, status, header, scroller);
+  const goToInput = h('input', {
+    type: 'text',
+    placeholder: 'row or time, such as 2024-05-01T10:00',
+    'aria-label': 'go to row or time',
+    'data-testid': 'go-to',
+  });
+  const goToForm = h(
+    'form',
+    { class: 'go-to' },
+    goToInput,
+    h('button', { type: 'submit', 'data-testid': 'go-to-submit' }, 'Go to'),
+  );
+  const element = h(
+    'div',
+    { class: 'event-table' },
+    h('div', { class: 'table-bar' }, status, goToForm),
+    header,
+    scroller,
+  );
   let selection: TableSelection = { q: '', since: '', until: '' };
+  let total = 0;
   let generation = 0;
   let selected = '';
+  // The row the keys move, 0-based; -1 before any.
+  let current = -1;
+  let fetchTimer: ReturnType<typeof setTimeout> | undefined;
   const pages = new Map<number, TimelineRow[] | 'loading'>();
+  const scroll = new ScaledScroll();
+  let drawn: { row: HTMLElement; index: number }[] = [];
+  let reportOffset: ((offset: number, isScrolling: boolean) => void) | undefined;
 
+  // The virtualizer works in virtual pixels: it is given the scaled offset, never the element's
+  // own position, and it never scrolls the element itself.
   const virtualizer = new Virtualizer<HTMLDivElement, HTMLDivElement>({
     count: 0,
     getScrollElement: () => scroller,
     estimateSize: () => ROW_HEIGHT,
     overscan: 20,
-    scrollToFn: elementScroll,
+    scrollToFn: () => undefined,
     observeElementRect,
-    observeElementOffset,
+    observeElementOffset: (_instance, report) => {
+      reportOffset = report;
+      report(scroll.offset, false);
+    },
     onChange: () => render(),
   });
   const unmount = virtualizer._didMount();
+  virtualizer._willUpdate();
 
-  const fetchPage = (page: number) => {
+  const resize = () => {
+    scroll.resize(total * ROW_HEIGHT, scroller.clientHeight);
+    body.style.height = `${scroll.spacerHeight}px`;
+  };
+
+  // Tells the virtualizer the offset and moves the drawn rows with it.
+  const publish = () => {
+    reportOffset?.(scroll.offset, false);
+    place();
+  };
+
+  const moveTo = (offset: number) => {
+    const position = scroll.moveTo(offset);
+    scroller.scrollTop = position;
+    publish();
+  };
+
+  on(scroller, 'scroll', () => {
+    scroll.observe(scroller.scrollTop);
+    publish();
+  });
+  const resizeObserver = new ResizeObserver(() => {
+    resize();
+    publish();
+  });
+  resizeObserver.observe(scroller);
+
+  // With a scaled spacer a wheel turn would move many rows per pixel, so it moves the virtual
+  // offset by its own distance instead.
+  on(scroller, 'wheel', (event) => {
+    const wheel = event as WheelEvent;
+    if (!scroll.scaled || wheel.deltaY === 0) return;
+    wheel.preventDefault();
+    const unit =
+      wheel.deltaMode === WheelEvent.DOM_DELTA_LINE
+        ? ROW_HEIGHT
+        : wheel.deltaMode === WheelEvent.DOM_DELTA_PAGE
+          ? scroller.clientHeight
+          : 1;
+    moveTo(scroll.offset + wheel.deltaY * unit);
+  });
+
+  const rowsInView = () => Math.max(1, Math.floor(scroller.clientHeight / ROW_HEIGHT));
+
+  /** Makes a row the current one and scrolls it into view, at the top when `top` is set. */
+  const focusRow = (index: number, top = false) => {
+    if (total === 0) return;
+    current = Math.min(Math.max(0, index), total - 1);
+    const start = current * ROW_HEIGHT;
+    const viewport = scroller.clientHeight;
+    if (top || start < scroll.offset) moveTo(start);
+    else if (start + ROW_HEIGHT > scroll.offset + viewport) moveTo(start + ROW_HEIGHT - viewport);
+    render();
+  };
+
+  on(scroller, 'keydown', (event) => {
+    const key = (event as KeyboardEvent).key;
+    const moves: Record<string, number> = {
+      ArrowDown: 1,
+      ArrowUp: -1,
+      PageDown: rowsInView(),
+      PageUp: -rowsInView(),
+      Home: -total,
+      End: total,
+    };
+    const step = moves[key];
+    if (step !== undefined) {
+      event.preventDefault();
+      // Without a current row, the keys start from the top row in view.
+      let from = current;
+      if (from < 0) from = Math.floor(scroll.offset / ROW_HEIGHT) - (step > 0 ? 1 : 0);
+      focusRow(from + step);
+    } else if (key === 'Enter' && current >= 0) {
+      event.preventDefault();
+      const uid = eventAt(current)?.uid;
+      if (uid !== undefined) onOpen(uid);
+    }
+  });
+
+  on(goToForm, 'submit', (event) => {
+    event.preventDefault();
+    void goTo(goToInput.value);
+  });
+
+  async function goTo(text: string): Promise<void> {
+    const target = parseGoTo(text);
+    if (target === null) {
+      showStatus('Go to takes a row number or a time such as 2024-05-01T10:00');
+      return;
+    }
+    if ('row' in target) {
+      focusRow(target.row - 1, true);
+      return;
+    }
+    try {
+      const requested = generation;
+      const { row } = await getJson<{ row: number }>('/api/timeline/position', {
+        ...selection,
+        time: target.time,
+      });
+      if (requested === generation) focusRow(row, true);
+    } catch (error) {
+      showStatus(errorText(error));
+    }
+  }
+
+  function showStatus(note: string): void {
+    replace(status, plural(total, 'event'), note === '' ? '' : ` · ${note}`);
+  }
+
+  function eventAt(index: number): TimelineRow | undefined {
+    const page = pages.get(Math.floor(index / PAGE_SIZE));
+    return Array.isArray(page) ? page[index % PAGE_SIZE] : undefined;
+  }
+
+  function fetchPage(page: number): void {
     if (pages.has(page)) return;
     pages.set(page, 'loading');
-    const asked = generation;
+    const requested = generation;
     getJson<TimelinePage>('/api/timeline', {
       ...selection,
       offset: page * PAGE_SIZE,
       limit: PAGE_SIZE,
     })
       .then((result) => {
-        if (asked !== generation) return;
+        if (requested !== generation) return;
         pages.set(page, result.events);
+        dropFarPages(page);
         render();
       })
-      .catch(() => pages.delete(page));
-  };
+      .catch(() => {
+        if (requested === generation) pages.delete(page);
+      });
+  }
+
+  function dropFarPages(near: number): void {
+    if (pages.size <= MAX_PAGES) return;
+    const farthest = [...pages.keys()].sort((a, b) => Math.abs(b - near) - Math.abs(a - near));
+    for (const page of farthest.slice(0, pages.size - MAX_PAGES)) pages.delete(page);
+  }
+
+  function fetchMissing(): void {
+    fetchTimer = undefined;
+    for (const item of virtualizer.getVirtualItems()) fetchPage(Math.floor(item.index / PAGE_SIZE));
+  }
+
+  function place(): void {
+    const position = scroller.scrollTop;
+    for (const { row, index } of drawn) {
+      row.style.transform = `translateY(${scroll.place(index * ROW_HEIGHT, position)}px)`;
+    }
+  }
 
   function render(): void {
-    body.style.height = `${virtualizer.getTotalSize()}px`;
-    const rows: HTMLElement[] = [];
+    const rows: { row: HTMLElement; index: number }[] = [];
+    let missing = false;
     for (const item of virtualizer.getVirtualItems()) {
-      const page = pages.get(Math.floor(item.index / PAGE_SIZE));
-      if (page === undefined) fetchPage(Math.floor(item.index / PAGE_SIZE));
-      const event = Array.isArray(page) ? page[item.index % PAGE_SIZE] : undefined;
+      const event = eventAt(item.index);
+      if (event === undefined && !pages.has(Math.floor(item.index / PAGE_SIZE))) missing = true;
+      const classes = ['row'];
+      if (event === undefined) classes.push('pending');
+      if (event !== undefined && event.uid === selected) classes.push('selected');
+      if (item.index === current) classes.push('current');
       const row =
         event === undefined
-          ? h('div', { class: 'row pending' }, h('span', {}, '…'))
+          ? h('div', { class: classes.join(' ') }, h('span', {}, '…'))
           : on(
               h(
                 'div',
-                {
-                  class: event.uid === selected ? 'row selected' : 'row',
-                  'data-uid': event.uid,
-                  role: 'row',
-                },
+                { class: classes.join(' '), 'data-uid': event.uid, role: 'row' },
                 ...cells(event),
               ),
               'click',
-              () => onOpen(event.uid),
+              () => {
+                current = item.index;
+                onOpen(event.uid);
+              },
             );
-      row.style.transform = `translateY(${item.start}px)`;
-      rows.push(row);
+      row.dataset.row = String(item.index + 1);
+      rows.push({ row, index: item.index });
     }
-    replace(body, ...rows);
+    drawn = rows;
+    place();
+    replace(body, ...rows.map(({ row }) => row));
+    if (missing && fetchTimer === undefined) fetchTimer = setTimeout(fetchMissing, FETCH_DELAY_MS);
   }
 
   return {
@@ -138,17 +330,19 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       selection = next;
       generation += 1;
       pages.clear();
+      current = -1;
       const first = await getJson<TimelinePage>('/api/timeline', {
         ...selection,
         offset: 0,
         limit: PAGE_SIZE,
       });
       pages.set(0, first.events);
-      const total = first.total ?? 0;
-      replace(status, `${total.toLocaleString('en')} events`);
+      total = first.total ?? 0;
+      showStatus('');
       status.dataset.total = String(total);
       virtualizer.setOptions({ ...virtualizer.options, count: total });
-      virtualizer.scrollToOffset(0);
+      resize();
+      moveTo(0);
       virtualizer._willUpdate();
       render();
       return total;
@@ -162,6 +356,10 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       pages.clear();
       render();
     },
-    destroy: unmount,
+    destroy() {
+      clearTimeout(fetchTimer);
+      resizeObserver.disconnect();
+      unmount();
+    },
   };
 }

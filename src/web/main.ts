@@ -23,6 +23,9 @@ const SHOW: Record<ViewName, Show> = {
 
 let cleanup: (() => void) | undefined;
 let shown: ViewName | null = null;
+// The element the shown view draws into. Each view gets a new one, so a view that finishes
+// loading after the user moved on draws into a detached element instead of over the next view.
+let viewElement: HTMLElement | null = null;
 
 function navigation(active: ViewName): HTMLElement {
   return h(
@@ -51,19 +54,25 @@ async function render(): Promise<void> {
 
   // The timeline keeps its own state on a fragment change within it, so that zooming and
   // opening events do not rebuild the table.
-  if (shown === 'timeline' && place.view === 'timeline' && root.dataset.view === 'timeline') {
-    root.dispatchEvent(new CustomEvent('place', { detail: place }));
+  if (shown === 'timeline' && place.view === 'timeline' && viewElement !== null) {
+    viewElement.dispatchEvent(new CustomEvent('place', { detail: place }));
     return;
   }
   cleanup?.();
   cleanup = undefined;
   shown = place.view;
-  root.dataset.view = place.view;
-  replace(root, h('p', { class: 'loading' }, 'Loading…'));
+  const element = h('div', { class: 'view' }, h('p', { class: 'loading' }, 'Loading…'));
+  element.dataset.view = place.view;
+  viewElement = element;
+  replace(root, element);
   try {
-    cleanup = await SHOW[place.view](root, place);
+    const stop = await SHOW[place.view](element, place);
+    if (viewElement === element) cleanup = stop;
+    else stop?.();
   } catch (error) {
-    replace(root, h('p', { class: 'error', role: 'alert' }, errorText(error)));
+    if (viewElement === element) {
+      replace(element, h('p', { class: 'error', role: 'alert' }, errorText(error)));
+    }
   }
 }
 

@@ -48,11 +48,16 @@ export async function api<T>(cookie: string, origin: string, target: string): Pr
   return JSON.parse(answer.body) as T;
 }
 
-/** Saves a full-page screenshot under `.cache/screenshots/`. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot under `.cache/screenshots/`, of the full page unless `fullPage` is false.
+ * A full-page capture resizes the page for a moment, and Chromium then resets the scroll
+ * position of a scrolled element millions of pixels tall, so deep timeline views use the
+ * viewport.
+ */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   await page.screenshot({
     path: path.join(ROOT, '.cache/screenshots', `${name}.png`),
-    fullPage: true,
+    fullPage,
   });
 }
 
