@@ -14,6 +14,7 @@ const RESULT: HuntResult = {
       kind: 'detection',
       matches: 1,
       added: 1,
+      explanations: [],
     },
   ],
   problems: [],
