@@ -71,10 +71,11 @@ export function readByNameSql(operation = 'api_operation'): string {
 
 /**
  * SQL that is true for an API call (OCSF API Activity, class 6003) that changed something: the
- * record's read-only flag where it has one, else the operation's name. Calls without an
- * operation name are left out, because nothing says what they did.
+ * record's read-only flag where it has one. Without it, a call is a read when its source
+ * classed its activity as Read (Microsoft 365 `FileDownloaded`) or its name starts with a read
+ * verb. Calls without an operation name are left out, because nothing says what they did.
  */
 export function mutatingSql(): string {
   return `(class_uid = 6003 AND api_operation IS NOT NULL
-    AND NOT coalesce(api_read_only, ${readByNameSql()}))`;
+    AND NOT coalesce(api_read_only, coalesce(activity = 'Read', false) OR ${readByNameSql()}))`;
 }
