@@ -66,6 +66,11 @@ describe('federated login verdict', () => {
     expect(vectors.map((v) => v.verdict)).toEqual(['federated_login_anomaly']);
     expect(vectors[0]?.summary).toContain(`new source ip ${ATTACKER}`);
     expect(vectors[0]?.evidence).toContain(EVENTS[2]?.uid);
+    expect(vectors[0]?.first_suspicious).toMatchObject({
+      event_uid: EVENTS[2]?.uid,
+      operation: 'user.session.start',
+      source: ATTACKER,
+    });
   });
 
   it('stays quiet on usual sign-ins', async () => {
