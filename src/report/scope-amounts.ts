@@ -19,8 +19,8 @@ export function bytesText(bytes: number): string {
 
 /**
  * The data read in one phrase: objects, reads, the bytes sent where logged and the object sizes
- * where logged. A total that covers only some reads says how many, and a total no log recorded
- * reads "not logged" instead of 0.
+ * where logged. A total that covers only some reads names how many, and a total no log recorded
+ * is written "not logged" instead of 0.
  */
 export function dataReadText(totals: DataReadTotals): string {
   if (totals.reads === 0) return 'no objects or secrets read';

@@ -39,6 +39,8 @@ const EVENTS: Event[] = [
   unflagged(16, 'user.authentication.sso', { source: 'okta.system' }),
   unflagged(17, 'system.api_token.create', { source: 'okta.system' }),
   unflagged(18, 'Decrypt', { category: 'secrets' }),
+  unflagged(23, 'FileDownloaded', { source: 'm365.audit', activity: 'Read' }),
+  unflagged(24, 'New-InboxRule', { source: 'm365.audit', activity: 'Create' }),
   // The record's own flag wins over the name: a DeleteObject marked read-only is no change.
   {
     ...unflagged(19, 'DeleteObject'),
@@ -73,6 +75,7 @@ describe('scope changes', () => {
       'Microsoft.Compute/virtualMachines/write',
       'REST.PUT.OBJECT',
       'system.api_token.create',
+      'New-InboxRule',
     ]);
   });
 

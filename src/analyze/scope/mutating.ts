@@ -1,14 +1,14 @@
 /**
- * Whether an API call changed something, for the sources whose records say it (CloudTrail's
- * `readOnly`, GCP's permission type, Kubernetes verbs, S3 access log operations) and from the
- * operation's name for records that leave it out.
+ * Whether an API call changed something. Records of some sources carry it (CloudTrail's
+ * `readOnly`, GCP's permission type, Kubernetes verbs, S3 access log operations), and for
+ * records without it the operation's name decides.
  */
 
 /**
  * Verbs of operations that read or check and change nothing, matched case-insensitively at the
  * start of the operation's last name segment: `ListBuckets`, GCP `storage.objects.get`, Azure
  * `Microsoft.Compute/virtualMachines/read`, GitHub `git.clone`. KMS `Decrypt`, `Encrypt` and
- * `GenerateDataKey` use a key without changing it, as CloudTrail's `readOnly: true` says.
+ * `GenerateDataKey` use a key without changing it, and CloudTrail marks them `readOnly: true`.
  */
 const READ_VERBS = [
   'get',
@@ -54,8 +54,8 @@ const OKTA_SIGN_IN =
   '^(user\\.authentication\\.|user\\.session\\.|policy\\.evaluate|app\\.oauth2\\.)';
 
 /**
- * The operation's last name segment, without Azure's trailing `/action` (so
- * `storageAccounts/listKeys/action` is `listKeys`), lower-cased.
+ * Builds SQL for the operation's last name segment, lower-cased and without Azure's trailing
+ * `/action`, so `storageAccounts/listKeys/action` gives `listkeys`.
  */
 function verbSql(operation: string): string {
   return `lower(regexp_extract(regexp_replace(${operation}, '/action$', ''), '([^./:]+)$', 1))`;
@@ -71,10 +71,11 @@ export function readByNameSql(operation = 'api_operation'): string {
 
 /**
  * SQL that is true for an API call (OCSF API Activity, class 6003) that changed something: the
- * record's read-only flag where it has one, else the operation's name. Calls without an
- * operation name are left out, because nothing says what they did.
+ * record's read-only flag where it has one. Without it, a call is a read when its source
+ * classed its activity as Read (Microsoft 365 `FileDownloaded`) or its name starts with a read
+ * verb. Calls without an operation name are left out, because nothing records what they did.
  */
 export function mutatingSql(): string {
   return `(class_uid = 6003 AND api_operation IS NOT NULL
-    AND NOT coalesce(api_read_only, ${readByNameSql()}))`;
+    AND NOT coalesce(api_read_only, coalesce(activity = 'Read', false) OR ${readByNameSql()}))`;
 }

@@ -25,7 +25,23 @@ function signIn(record: number, user: string, hour: number, ip: string): Event {
   return { ...event, category: 'identity', class_uid: 3002, activity: 'Logon' };
 }
 
-// Both sign in at 09:00 each day, so only the address differs.
+const SAML_USER = 'SAMLPROVIDERID0001:dana@example.com';
+const SAML_KEY = 'ASIASAMLATTACKER0001';
+
+/** Builds an AssumeRoleWithSAML call of the SAML user at `hour`, returning `key`. */
+function samlSignIn(record: number, hour: number, ip: string, key: string): Event {
+  return call(record, {
+    hour,
+    actor: SAML_USER,
+    key: null,
+    ip,
+    type: 'SAMLUser',
+    operation: 'AssumeRoleWithSAML',
+    raw: { responseElements: { credentials: { accessKeyId: key } } },
+  });
+}
+
+// Everyone signs in at 09:00 each day, so only the address differs.
 const EVENTS = [
   signIn(0, 'bob@example.com', 9, OFFICE),
   signIn(1, 'bob@example.com', 33, OFFICE),
@@ -33,6 +49,15 @@ const EVENTS = [
   signIn(3, 'carol@example.com', 9, OFFICE),
   signIn(4, 'carol@example.com', 33, OFFICE),
   signIn(5, 'carol@example.com', 57, OFFICE),
+  samlSignIn(6, 9, OFFICE, 'ASIASAMLOFFICE000001'),
+  samlSignIn(7, 33, OFFICE, 'ASIASAMLOFFICE000002'),
+  samlSignIn(8, 57, ATTACKER, SAML_KEY),
+  call(9, {
+    hour: 57.1,
+    actor: 'arn:aws:sts::111122223333:assumed-role/Admin/dana@example.com',
+    key: SAML_KEY,
+    ip: ATTACKER,
+  }),
 ];
 
 let caseDir: string;
@@ -52,9 +77,9 @@ afterAll(async () => {
   await rm(caseDir, { recursive: true, force: true });
 });
 
-async function vectorsOf(identity: string) {
+async function vectorsOf(value: string, kind: 'identity' | 'key' = 'identity') {
   return withConnection(caseDir, async (connection) => {
-    const scope = await scopeOf(connection, { kind: 'identity', value: identity });
+    const scope = await scopeOf(connection, { kind, value });
     return scope.vector;
   });
 }
@@ -66,6 +91,19 @@ describe('federated login verdict', () => {
     expect(vectors.map((v) => v.verdict)).toEqual(['federated_login_anomaly']);
     expect(vectors[0]?.summary).toContain(`new source ip ${ATTACKER}`);
     expect(vectors[0]?.evidence).toContain(EVENTS[2]?.uid);
+    expect(vectors[0]?.first_suspicious).toMatchObject({
+      event_uid: EVENTS[2]?.uid,
+      operation: 'user.session.start',
+      source: ATTACKER,
+    });
+  });
+
+  it('fires on a SAML sign-in from a new address', async () => {
+    const vectors = await vectorsOf(SAML_KEY, 'key');
+
+    expect(vectors.map((v) => v.verdict)).toEqual(['federated_login_anomaly']);
+    expect(vectors[0]?.first_suspicious.event_uid).toBe(EVENTS[8]?.uid);
+    expect(vectors[0]?.first_suspicious.operation).toBe('AssumeRoleWithSAML');
   });
 
   it('stays quiet on usual sign-ins', async () => {

@@ -84,8 +84,11 @@ interface SignInAnomaly {
   kind: string;
   value: string;
   explanation: string;
-  /** The sign-in event that the anomaly lists. */
+  /** The sign-in event that the anomaly lists, with its time, operation and source. */
   event_uid: string;
+  time: string;
+  operation: string | null;
+  source: string | null;
 }
 
 /**
@@ -96,14 +99,19 @@ const SIGN_IN_ANOMALIES = `('new_source_ip', 'new_network', 'new_country', 'new_
   'unusual_hour', 'impossible_travel')`;
 
 // Riskier kinds first, then the earliest.
-const SIGN_IN_ANOMALY = `SELECT kind, value, explanation, uid FROM (
+const SIGN_IN_ANOMALY = `WITH signed_in AS (
+    SELECT uid, time, api_operation, ${SOURCE_SQL} AS src FROM events
+    WHERE uid IN (SELECT unnest(from_json($uids, '["VARCHAR"]')))
+  )
+  SELECT a.kind, a.value, a.explanation, a.uid, epoch_ms(e.time) AS t, e.api_operation AS op,
+    e.src
+  FROM (
     SELECT kind, value, explanation, first_seen, unnest(event_uids) AS uid
     FROM anomalies WHERE kind IN ${SIGN_IN_ANOMALIES}
-  )
-  WHERE uid IN (SELECT unnest(from_json($uids, '["VARCHAR"]')))
-  ORDER BY CASE kind WHEN 'impossible_travel' THEN 0 WHEN 'new_country' THEN 1
+  ) a JOIN signed_in e ON e.uid = a.uid
+  ORDER BY CASE a.kind WHEN 'impossible_travel' THEN 0 WHEN 'new_country' THEN 1
     WHEN 'new_network' THEN 2 WHEN 'unusual_hour' THEN 3 WHEN 'new_user_agent' THEN 4
-    ELSE 5 END, first_seen, uid
+    ELSE 5 END, a.first_seen, a.uid
   LIMIT 1`;
 
 // A case stored before baselines existed has no anomalies table, and a read-only open
@@ -142,6 +150,9 @@ async function signInAnomaly(
     value: String(row.value),
     explanation: String(row.explanation),
     event_uid: String(row.uid),
+    time: iso(row.t),
+    operation: text(row.op),
+    source: text(row.src),
   };
 }
 
@@ -233,20 +244,32 @@ function judge(
     (found, check) => found ?? check(facts),
     null,
   ) ?? ['undetermined', undetermined(facts), []];
-  const firstUid = String(row.first_uid);
-  const supporting = [...extra.filter((uid): uid is string => uid !== null), firstUid];
+  // Without a detection, the anomalous sign-in is the earliest suspicious activity.
+  const firstSuspicious =
+    verdict === 'federated_login_anomaly' && anomaly !== null && !facts.flagged
+      ? {
+          time: anomaly.time,
+          event_uid: anomaly.event_uid,
+          operation: anomaly.operation,
+          source: anomaly.source,
+        }
+      : {
+          time: iso(row.t0),
+          event_uid: String(row.first_uid),
+          operation: text(row.first_op),
+          source: src,
+        };
+  const supporting = [
+    ...extra.filter((uid): uid is string => uid !== null),
+    firstSuspicious.event_uid,
+  ];
 
   return {
     verdict,
     access_key: key,
     identity: facts.principal,
     summary,
-    first_suspicious: {
-      time: iso(row.t0),
-      event_uid: firstUid,
-      operation: text(row.first_op),
-      source: src,
-    },
+    first_suspicious: firstSuspicious,
     evidence: [...new Set([...supporting, ...flaggedUids])].slice(0, MAX_EVIDENCE),
   };
 }
