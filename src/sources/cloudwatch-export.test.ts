@@ -192,6 +192,15 @@ describe('CloudWatch Logs S3 exports', () => {
     });
   });
 
+  it('is recognised with a multi-line message', () => {
+    const text = [
+      '2024-04-02T10:04:02.000Z Traceback (most recent call last):',
+      '  File "/var/task/app.py", line 7, in handler',
+      '2024-04-02T10:04:03.000Z END RequestId: 6f1c2a52-7d0e-4a8b-9a51-2f7b1e0c9d11',
+    ].join('\n');
+    expect(detectFormat(Buffer.from(`${text}\n`), 'x/000000')?.id).toBe('aws.cloudwatch');
+  });
+
   it('rejects lines without the export time', async () => {
     const text = `${FLOW_LINES[0]}\nnot an export line\n`;
     const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));

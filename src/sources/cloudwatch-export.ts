@@ -24,8 +24,11 @@ const SNIFF_LINES = 5;
 export class ExportLineParser implements LineParser {
   parse(line: string): LineParse {
     const found = EXPORT_LINE.exec(line);
+    // NOTE: an export writes a message's own line breaks as they are, so a line without the
+    // time may continue the message before it. Such lines are rejected, not joined to it.
     if (found === null) {
-      const reason = 'the line does not start with a CloudWatch Logs export time';
+      const reason =
+        'the line does not start with a CloudWatch Logs export time; it may continue a multi-line message';
       return { kind: 'rejected', code: 'not_cloudwatch_export', reason };
     }
     return { kind: 'record', value: { timestamp: found[1], message: found[2] } };
@@ -33,9 +36,9 @@ export class ExportLineParser implements LineParser {
 }
 
 /**
- * Scores how much the first bytes of a stream look like a CloudWatch Logs export: every line
- * starts with the export's time. Messages that are flow log lines or JSON, or the export's file
- * name, make it certain; other messages still score above syslog's rsyslog layout.
+ * Scores how much the first bytes of a stream look like a CloudWatch Logs export: the first line
+ * and most others start with the export's time. Messages that are flow log lines or JSON, or the
+ * export's file name, make it certain; other messages still score above syslog's rsyslog layout.
  */
 export function sniffCloudWatchExport(head: Buffer, name: string): number {
   const lines = headLines(head, SNIFF_LINES);
@@ -44,11 +47,14 @@ export function sniffCloudWatchExport(head: Buffer, name: string): number {
   const messages: string[] = [];
   for (const line of lines) {
     const found = EXPORT_LINE.exec(line);
-    if (found === null) return 0;
-    messages.push(found[2] ?? '');
+    if (found !== null) messages.push(found[2] ?? '');
   }
+  // The first line starts a message; later ones may continue a multi-line message.
+  if (!EXPORT_LINE.test(lines[0] ?? '') || messages.length * 2 < lines.length) return 0;
+
   const known = messages.some((message) => isFlowLine(message) || message.startsWith('{'));
-  return known || EXPORT_NAME.test(name) ? 0.95 : 0.8;
+  const score = known || EXPORT_NAME.test(name) ? 0.95 : 0.8;
+  return messages.length === lines.length ? score : score - 0.1;
 }
 
 /**
