@@ -82,8 +82,17 @@ describe('provider record ids', () => {
       logName: 'projects/p/logs/cloudaudit.googleapis.com%2Factivity',
       protoPayload: { serviceName: 'iam.googleapis.com', methodName: 'SetIamPolicy' },
     };
-    const gcp = await ingestText(gcpAudit, JSON.stringify(entry));
-    expect(gcp.events[0]?.metadata_uid).toBe('abc123');
+    const flow = {
+      insertId: 'flow-1',
+      timestamp: '2024-03-01T08:00:01Z',
+      logName: 'projects/p/logs/compute.googleapis.com%2Fvpc_flows',
+      jsonPayload: { connection: { src_ip: '10.0.0.2', dest_ip: '10.0.0.3' }, bytes_sent: '10' },
+    };
+    const gcp = await ingestText(gcpAudit, [entry, flow].map((e) => JSON.stringify(e)).join('\n'));
+    expect(gcp.events.map((event) => [event.source, event.metadata_uid])).toEqual([
+      ['gcp.audit', 'abc123'],
+      ['gcp.vpcflow', 'flow-1'],
+    ]);
 
     const stage = (name: string) => ({
       kind: 'Event',
