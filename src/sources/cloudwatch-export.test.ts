@@ -201,6 +201,20 @@ describe('CloudWatch Logs S3 exports', () => {
     expect(detectFormat(Buffer.from(`${text}\n`), 'x/000000')?.id).toBe('aws.cloudwatch');
   });
 
+  it('keeps messages that only look like records as log lines', async () => {
+    const lines = [
+      '2024-04-02T10:06:00.000Z {"eventVersion": "1.08", "eventSource": "cut short',
+      '2024-04-02T10:06:01.000Z {"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"}',
+    ];
+    const text = `${lines.join('\n')}\n`;
+    const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));
+
+    expect(events.map((event) => event.source)).toEqual(['aws.cloudwatch']);
+    expect(events[0]?.time).toBe('2024-04-02T10:06:00.000Z');
+    // A CloudTrail record without eventTime is a broken record, so it is rejected.
+    expect(rejected).toEqual([expect.objectContaining({ code: 'missing_time' })]);
+  });
+
   it('rejects lines without the export time', async () => {
     const text = `${FLOW_LINES[0]}\nnot an export line\n`;
     const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));

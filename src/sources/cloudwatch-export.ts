@@ -9,7 +9,7 @@ import { normalizeCloudTrail } from './cloudtrail.ts';
 import { normalizeK8sAudit } from './k8s-audit.ts';
 import { normalizeRoute53Resolver } from './route53-resolver.ts';
 import { headLines, type LineParse, type LineParser } from './text-lines.ts';
-import type { NormalizeError } from './types.ts';
+import { isNormalizeError, type NormalizeError } from './types.ts';
 import { normalizeVpcFlow } from './vpc-flow.ts';
 import { isFlowLine } from './vpc-flow-json.ts';
 
@@ -19,6 +19,10 @@ const EXPORT_LINE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (.*)$/s;
 // An export object's name: six digits, gzip or already unpacked.
 const EXPORT_NAME = /(^|[/\\])\d{6}(\.gz)?$/;
 const SNIFF_LINES = 5;
+// Reason codes of the formats' normalizers for a record that is not of their format.
+const NOT_THE_FORMAT = /^(not_|invalid_json$|unknown_layout$|field_count$)/;
+
+type Normalizer = (value: unknown, ref: EvidenceRef) => Event | NormalizeError;
 
 /** Reads export lines into log events `{ timestamp, message }`, as CloudWatch's API returns them. */
 export class ExportLineParser implements LineParser {
@@ -67,17 +71,28 @@ export function normalizeEmbedded(
   message: string,
   ref: EvidenceRef,
 ): Event | NormalizeError | null {
-  if (isFlowLine(message)) return normalizeVpcFlow(value, ref);
+  const normalize = embeddedFormatOf(message);
+  if (normalize === null) return null;
+
+  const result = normalize(value, ref);
+  // A message that only looked like the format stays a log line; a record of the format that
+  // is broken, such as one without a time, is rejected with the format's reason.
+  if (isNormalizeError(result) && NOT_THE_FORMAT.test(result.code)) return null;
+  return result;
+}
+
+function embeddedFormatOf(message: string): Normalizer | null {
+  if (isFlowLine(message)) return normalizeVpcFlow;
   if (!message.startsWith('{')) return null;
 
   if (message.includes('"eventVersion"') && message.includes('"eventSource"')) {
-    return normalizeCloudTrail(value, ref);
+    return normalizeCloudTrail;
   }
   if (message.includes('"auditID"') && message.includes('"audit.k8s.io/')) {
-    return normalizeK8sAudit(value, ref);
+    return normalizeK8sAudit;
   }
   if (message.includes('"query_name"') && message.includes('"query_timestamp"')) {
-    return normalizeRoute53Resolver(value, ref);
+    return normalizeRoute53Resolver;
   }
   return null;
 }
