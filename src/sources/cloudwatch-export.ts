@@ -13,8 +13,8 @@ import { isNormalizeError, type NormalizeError } from './types.ts';
 import { normalizeVpcFlow } from './vpc-flow.ts';
 import { isFlowLine } from './vpc-flow-json.ts';
 
-// The time is the one CloudWatch writes: always milliseconds and `Z`, unlike rsyslog's RFC 3339
-// layout, which has microseconds and a numeric offset.
+// CloudWatch writes the time in UTC with milliseconds and `Z`. rsyslog's RFC 3339 layout
+// (RSYSLOG_FileFormat) has microseconds and a numeric offset instead.
 const EXPORT_LINE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (.*)$/s;
 // An export object's name: six digits, gzip or already unpacked.
 const EXPORT_NAME = /(^|[/\\])\d{6}(\.gz)?$/;
@@ -63,7 +63,8 @@ export function sniffCloudWatchExport(head: Buffer, name: string): number {
 
 /**
  * Normalizes a log event whose message is a record of another format: a flow log line,
- * CloudTrail, Kubernetes audit or Route 53 Resolver JSON. Returns `null` for any other message.
+ * CloudTrail, Kubernetes audit or Route 53 Resolver JSON. Returns `null` for any other message
+ * and for one that the format's reader does not take as its own.
  * The event time is the record's own, and `raw` keeps the whole log event, with its `timestamp`.
  */
 export function normalizeEmbedded(
@@ -75,8 +76,8 @@ export function normalizeEmbedded(
   if (normalize === null) return null;
 
   const result = normalize(value, ref);
-  // A message that only looked like the format stays a log line; a record of the format that
-  // is broken, such as one without a time, is rejected with the format's reason.
+  // A message that only looked like the format stays a log line. A broken record of the format,
+  // such as one without a time, is rejected with the format's reason.
   if (isNormalizeError(result) && NOT_THE_FORMAT.test(result.code)) return null;
   return result;
 }
