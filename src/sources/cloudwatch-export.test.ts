@@ -138,7 +138,10 @@ describe('CloudWatch Logs S3 exports', () => {
       api: { operation: 'StopLogging' },
       actor: { uid: 'arn:aws:iam::123456789012:user/mallory' },
     });
-    expect(events[0]?.raw).toMatchObject({ eventName: 'StopLogging' });
+    expect(events[0]?.raw).toEqual({
+      ...TRAIL,
+      cloudwatch_log_event: { timestamp: '2024-04-02T10:00:05.123Z' },
+    });
   });
 
   it('reads Kubernetes audit events', async () => {
@@ -152,6 +155,10 @@ describe('CloudWatch Logs S3 exports', () => {
       actor: { uid: 'mallory@example.com' },
     });
     expect(events[0]?.time).toMatch(/^2024-04-02T10:02:00/);
+    expect(events[0]?.raw).toMatchObject({
+      verb: 'create',
+      cloudwatch_log_event: { timestamp: '2024-04-02T10:02:01.000Z' },
+    });
   });
 
   it('reads Route 53 Resolver queries', async () => {

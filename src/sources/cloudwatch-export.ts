@@ -24,6 +24,12 @@ const NOT_THE_FORMAT = /^(not_|invalid_json$|unknown_layout$|field_count$)/;
 
 type Normalizer = (value: unknown, ref: EvidenceRef) => Event | NormalizeError;
 
+/**
+ * Key of `raw` under which an event read from a CloudWatch Logs message keeps the log event's
+ * fields other than the message. No format read from messages has a field of that name.
+ */
+export const LOG_EVENT_KEY = 'cloudwatch_log_event';
+
 /** Reads export lines into log events `{ timestamp, message }`, as CloudWatch's API returns them. */
 export class ExportLineParser implements LineParser {
   parse(line: string): LineParse {
@@ -65,7 +71,8 @@ export function sniffCloudWatchExport(head: Buffer, name: string): number {
  * Normalizes a log event whose message is a record of another format: a flow log line,
  * CloudTrail, Kubernetes audit or Route 53 Resolver JSON. Returns `null` for any other message
  * and for one that the format's reader does not take as its own.
- * The event time is the record's own, and `raw` keeps the whole log event, with its `timestamp`.
+ * The event time is the record's own. `raw` is the log event for a flow line, and otherwise the
+ * record with the log event's other fields under `cloudwatch_log_event`.
  */
 export function normalizeEmbedded(
   value: Record<string, unknown>,
@@ -78,8 +85,13 @@ export function normalizeEmbedded(
   const result = normalize(value, ref);
   // A message that only looked like the format stays a log line. A broken record of the format,
   // such as one without a time, is rejected with the format's reason.
-  if (isNormalizeError(result) && NOT_THE_FORMAT.test(result.code)) return null;
-  return result;
+  if (isNormalizeError(result)) return NOT_THE_FORMAT.test(result.code) ? null : result;
+  if (result.raw === value) return result;
+
+  // The format keeps the record it took from the message as `raw`, so that rules see its own
+  // fields; the log event's other fields, such as its `timestamp`, go beside them.
+  const { message: _message, '@message': _insights, ...logEvent } = value;
+  return { ...result, raw: { ...result.raw, [LOG_EVENT_KEY]: logEvent } };
 }
 
 function embeddedFormatOf(message: string): Normalizer | null {
