@@ -91,6 +91,32 @@ describe('verify of the case database', () => {
     expect(report.problems[0]?.message).toContain(attackFile);
   });
 
+  it('passes when a later run sets earlier copies aside', async () => {
+    // A lookup-events export repeats one event of an S3 delivery file. The copy kept is the
+    // one of the smaller evidence hash, so one of the two orders moves a copy that an earlier
+    // run recorded to duplicate_events.
+    const event = call('d1', 'CreateAccessKey', '203.0.113.9');
+    const delivery = path.join(work, 'delivery.json');
+    await writeFile(delivery, trail([event, call('d2', 'ListUsers', '203.0.113.9')]));
+    const lookup = path.join(work, 'lookup.json');
+    const exported = { EventId: event.eventID, CloudTrailEvent: JSON.stringify(event) };
+    await writeFile(lookup, JSON.stringify({ Events: [exported] }));
+
+    for (const [first, second] of [
+      [delivery, lookup],
+      [lookup, delivery],
+    ] as const) {
+      const caseDir = path.join(work, `order-${path.basename(first)}`);
+      await runCli(['investigate', first, '--case', caseDir]);
+      const rerun = await runCli(['investigate', second, '--case', caseDir, '--json']);
+      const verify = await runCli(['verify', '--case', caseDir]);
+
+      expect(JSON.parse(rerun.stdout).duplicates).toBe(1);
+      expect(verify.stdout).toContain('verified');
+      expect(verify.code).toBe(0);
+    }
+  }, 60_000);
+
   it('reports events of evidence the ledger never recorded', async () => {
     const caseDir = await tamperedCopy(
       'added',
