@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setCase } from '../src/case/index.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import { sanitizeTerminal } from '../src/core/escape.ts';
 import { silentLogger } from '../src/core/logger.ts';
@@ -26,6 +27,9 @@ beforeAll(async () => {
   caseDir = path.join(work, 'case');
   await generateScenario(logs, { scale: 0.01 });
   await runInvestigate({ paths: [logs], caseDir, logger: silentLogger() });
+  // A ransom paid an hour ago starts CIRCIA's 24-hour clock beside the 72-hour one.
+  const paid = new Date(Date.now() - 3_600_000).toISOString();
+  await setCase(caseDir, { analyst: ANALYST }, { report_fields: [['ransom_payment_at', paid]] });
   bench = await startWorkbench({
     caseDir,
     host: '127.0.0.1',
@@ -144,7 +148,10 @@ describe('workbench in the browser', () => {
     const count = page.getByTestId('event-count');
     await count.waitFor();
     expect(await count.textContent()).toBe(overview.events.toLocaleString('en'));
-    expect(await page.getByTestId('reporting-clock').textContent()).toMatch(/h \d\d min left/);
+    expect(await page.getByTestId('reporting-clock').textContent()).toMatch(
+      /^7[01] h \d\d min left/,
+    );
+    expect(await page.getByTestId('ransom-clock').textContent()).toMatch(/^2[23] h \d\d min left/);
     await screenshot(page, 'overview');
   });
 
