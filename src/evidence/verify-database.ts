@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CASE_DB_FILE, openDatabase, releaseDatabase } from '../store/open-database.ts';
+import { ENCRYPTED_DB_FILE } from '../store/encrypted-files.ts';
+import { CASE_DB_FILE, type OpenDatabase, openDatabase } from '../store/open-database.ts';
 import { type StoredCounts, storedDigests } from '../store/stored-digests.ts';
 import type { StoredRecord } from './stored-records.ts';
 import type { VerifyProblem } from './types.ts';
@@ -18,7 +19,11 @@ export async function checkDatabase(
   items: ReadonlyMap<string, ListedItem>,
   problems: VerifyProblem[],
 ): Promise<void> {
-  if (!existsSync(path.join(caseDir, CASE_DB_FILE))) {
+  // An encrypted case keeps only `case.duckdb.enc`, which opening decrypts with the case key.
+  const present = [CASE_DB_FILE, ENCRYPTED_DB_FILE].some((file) =>
+    existsSync(path.join(caseDir, file)),
+  );
+  if (!present) {
     if (recorded.size > 0) {
       problems.push({
         code: 'database_missing',
@@ -53,7 +58,7 @@ async function readStored(
   caseDir: string,
   problems: VerifyProblem[],
 ): Promise<Map<string, StoredCounts> | null> {
-  let instance: Awaited<ReturnType<typeof openDatabase>>;
+  let instance: OpenDatabase;
   try {
     instance = await openDatabase(caseDir, true);
   } catch (error) {
@@ -66,15 +71,14 @@ async function readStored(
   }
 
   try {
-    const connection = await instance.connect();
+    const connection = await instance.instance.connect();
     try {
       return await storedDigests(connection);
     } finally {
       connection.closeSync();
     }
   } finally {
-    instance.closeSync();
-    releaseDatabase(caseDir);
+    await instance.close();
   }
 }
 
