@@ -67,14 +67,19 @@ async function foldEventDigests(
   params: Record<string, DuckDBValue>,
   counts: Map<string, StoredCounts>,
 ): Promise<void> {
+  // The row digests are staged narrow and unsorted first: DuckDB's sort of the wide rows it
+  // hashes ran out of its 256 MB limit on a million flow-log events, and the narrow sort spills.
   const columns = `evidence_sha256, evidence_member, evidence_record, ${ROW_DIGEST} AS row_digest`;
-  const result = await connection.stream(
-    `SELECT * FROM (
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE stored_row_digests AS
        SELECT ${columns} FROM events ${filter}
        UNION ALL
-       SELECT ${columns} FROM duplicate_events ${filter}
-     ) ORDER BY evidence_sha256, evidence_member NULLS FIRST, evidence_record`,
+       SELECT ${columns} FROM duplicate_events ${filter}`,
     params,
+  );
+  const result = await connection.stream(
+    `SELECT * FROM stored_row_digests
+     ORDER BY evidence_sha256, evidence_member NULLS FIRST, evidence_record`,
   );
 
   const items = new Map<string, { hash: Hash; events: number }>();
@@ -93,6 +98,7 @@ async function foldEventDigests(
     }
   }
   finishItems(items, counts);
+  await connection.run('DROP TABLE stored_row_digests');
 }
 
 function finishItems(
