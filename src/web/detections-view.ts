@@ -4,7 +4,7 @@
  * ATT&CK tactic × technique heat map of the detected events.
  */
 import { getJson } from './api.ts';
-import { formatTime, h, on, replace } from './dom.ts';
+import { formatTime, h, on, plural, replace } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { Detections, RuleFinding } from './types.ts';
 
@@ -68,7 +68,10 @@ function heatMap(data: Detections): HTMLElement {
             const level = events === 0 ? 0 : Math.ceil((events / max) * HEAT_LEVELS);
             return h(
               'td',
-              { class: `heat-${level}`, title: `${tactic} × ${technique}: ${events} events` },
+              {
+                class: `heat-${level}`,
+                title: `${tactic} × ${technique}: ${plural(events, 'event')}`,
+              },
               events || '',
             );
           }),
@@ -86,7 +89,7 @@ export async function showDetections(root: HTMLElement, _place: Place) {
     return h(
       'section',
       { class: `severity-${severity}` },
-      h('h3', {}, `${severity} (${rules.length} rules)`),
+      h('h3', {}, `${severity} (${plural(rules.length, 'rule')})`),
       h(
         'table',
         {},

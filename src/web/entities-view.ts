@@ -5,7 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import { getJson } from './api.ts';
-import { button, h, replace, visible } from './dom.ts';
+import { button, h, plural, replace, visible } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { GraphData, GraphNode, ScopeSummary } from './types.ts';
 
@@ -83,7 +83,7 @@ export async function showEntities(root: HTMLElement, _place: Place) {
       info,
       h('h3', {}, node.kind),
       h('p', { class: 'node-label' }, node.label),
-      h('p', {}, `${node.events} events on its links`),
+      h('p', {}, `${plural(node.events, 'event')} on its links`),
       button('Open its events', () => go('timeline', { q: node.query }), {
         'data-testid': 'node-events',
       }),
@@ -115,10 +115,14 @@ async function showScope(info: HTMLElement, node: GraphNode) {
   replace(
     box,
     h('h4', {}, 'Scope'),
-    h('p', {}, `${scope.events} events, ${span}`),
+    h('p', {}, `${plural(scope.events, 'event')}, ${span}`),
     h('p', {}, scope.by_source.map((row) => `${visible(row.source)} ${row.events}`).join(', ')),
     ...scope.verdicts.map((row) => h('p', { class: 'verdict' }, visible(row.summary))),
-    h('p', {}, `${scope.changes.length} changes to roll back, ${scope.data_read} objects read`),
+    h(
+      'p',
+      {},
+      `${plural(scope.changes.length, 'change')} to roll back, ${plural(scope.data_read, 'object')} read`,
+    ),
     ...scope.changes.map((row) =>
       h('p', { class: 'rollback' }, `${visible(row.operation)}: ${visible(row.rollback)}`),
     ),
