@@ -5,7 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import { getJson } from './api.ts';
-import { button, h, plural, replace, visible } from './dom.ts';
+import { button, h, on, plural, replace, visible } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { GraphData, GraphNode, ScopeSummary } from './types.ts';
 
@@ -17,9 +17,9 @@ const COLORS: Record<string, string> = {
 };
 
 // Canvas labels are drawn as text, never parsed, so any label is inert; long ones are cut.
-function label(text: string): string {
+function label(text: string, max = 40): string {
   const shown = visible(text);
-  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
+  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
 }
 
 export async function showEntities(root: HTMLElement, _place: Place) {
@@ -28,8 +28,9 @@ export async function showEntities(root: HTMLElement, _place: Place) {
   const info = h(
     'div',
     { class: 'node-info', 'data-testid': 'node-info' },
-    'Choose a node to see its events.',
+    'Choose a node in the graph or the list above it to see its events.',
   );
+  const picker = nodePicker(data.nodes);
   replace(
     root,
     h('h1', {}, 'Entities'),
@@ -38,6 +39,7 @@ export async function showEntities(root: HTMLElement, _place: Place) {
       { class: 'legend' },
       ...Object.entries(COLORS).map(([kind]) => h('span', { class: `legend-${kind}` }, kind)),
     ),
+    picker,
     h('div', { class: 'graph-layout' }, box, info),
   );
   if (data.nodes.length === 0) {
@@ -76,9 +78,7 @@ export async function showEntities(root: HTMLElement, _place: Place) {
     layout: { name: 'cose', animate: false, randomize: false },
   });
   const byId = new Map(data.nodes.map((node) => [node.id, node]));
-  graph.on('tap', 'node', (event) => {
-    const node = byId.get(event.target.id());
-    if (node === undefined) return;
+  const showNode = (node: GraphNode) => {
     replace(
       info,
       h('h3', {}, node.kind),
@@ -89,9 +89,50 @@ export async function showEntities(root: HTMLElement, _place: Place) {
       }),
       button('Show its scope', () => void showScope(info, node), { 'data-testid': 'node-scope' }),
     );
+  };
+  graph.on('tap', 'node', (event) => {
+    const node = byId.get(event.target.id());
+    if (node !== undefined) showNode(node);
+  });
+  on(picker, 'change', () => {
+    const node = byId.get(picker.value);
+    if (node === undefined) return;
+    graph.$(':selected').unselect();
+    const element = graph.getElementById(node.id);
+    element.select();
+    graph.center(element);
+    showNode(node);
   });
   box.dataset.nodes = String(data.nodes.length);
   return () => graph.destroy();
+}
+
+/** Builds a list of the graph's nodes by kind, busiest first, for finding one in a dense graph. */
+function nodePicker(nodes: readonly GraphNode[]): HTMLSelectElement {
+  const groups = Object.keys(COLORS).map((kind) => {
+    const members = nodes
+      .filter((node) => node.kind === kind)
+      .sort((a, b) => b.events - a.events || a.label.localeCompare(b.label));
+    const group = h(
+      'optgroup',
+      {},
+      ...members.map((node) =>
+        h(
+          'option',
+          { value: node.id },
+          `${label(node.label, 90)} (${plural(node.events, 'event')})`,
+        ),
+      ),
+    );
+    group.label = kind;
+    return group;
+  });
+  return h(
+    'select',
+    { class: 'node-picker', 'aria-label': 'find a node', 'data-testid': 'node-picker' },
+    h('option', { value: '' }, 'find a node…'),
+    ...groups.filter((group) => group.childElementCount > 0),
+  );
 }
 
 const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;

@@ -243,6 +243,16 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
     }
   }
 
+  function showEmpty(): void {
+    total = 0;
+    replace(status, 'no events: the query failed');
+    status.dataset.total = '0';
+    virtualizer.setOptions({ ...virtualizer.options, count: 0 });
+    resize();
+    moveTo(0);
+    render();
+  }
+
   function showStatus(note: string): void {
     replace(status, plural(total, 'event'), note === '' ? '' : ` · ${note}`);
   }
@@ -331,11 +341,18 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       generation += 1;
       pages.clear();
       current = -1;
-      const first = await getJson<TimelinePage>('/api/timeline', {
-        ...selection,
-        offset: 0,
-        limit: PAGE_SIZE,
-      });
+      let first: TimelinePage;
+      try {
+        first = await getJson<TimelinePage>('/api/timeline', {
+          ...selection,
+          offset: 0,
+          limit: PAGE_SIZE,
+        });
+      } catch (error) {
+        // Rows of the previous selection would pass for this one's, so show none.
+        showEmpty();
+        throw error;
+      }
       pages.set(0, first.events);
       total = first.total ?? 0;
       showStatus('');

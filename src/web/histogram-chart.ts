@@ -141,6 +141,8 @@ export function createHistogram(
       container.dataset.buckets = String(data.buckets.length);
       container.dataset.bucketMs = String(data.bucket_ms);
       if (range === null) {
+        delete container.dataset.rangeStart;
+        delete container.dataset.rangeEnd;
         replace(caption, 'no events selected');
         return;
       }

@@ -47,6 +47,12 @@ export async function showMarks(root: HTMLElement, _place: Place) {
         ),
       ),
     ),
+    marks.length === 0 &&
+      h(
+        'p',
+        { class: 'hint' },
+        'No marks yet: open an event in the timeline to tag, star or comment it.',
+      ),
     h('h2', {}, 'Saved searches'),
     h(
       'table',
@@ -75,6 +81,12 @@ export async function showMarks(root: HTMLElement, _place: Place) {
         ),
       ),
     ),
+    searches.length === 0 &&
+      h(
+        'p',
+        { class: 'hint' },
+        "No saved searches yet: name a query in the timeline's query bar and save it.",
+      ),
   );
   return undefined;
 }

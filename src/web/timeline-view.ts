@@ -86,6 +86,7 @@ export async function showTimeline(root: HTMLElement, place: Place) {
       ]);
       chart.update(histogram);
     } catch (err) {
+      chart.update({ bucket_ms: 1000, buckets: [] });
       replace(error, errorText(err));
     }
   };
