@@ -195,6 +195,20 @@ describe('workbench workflow', () => {
     await waitForTotal(expected);
   });
 
+  it('opens a heat-map cell on its events', async () => {
+    await page.getByTestId('nav-detections').click();
+    const cell = page.getByTestId('heat-cell').first();
+    await cell.waitFor();
+    expect(await cell.getAttribute('title')).toMatch(/ × .*: \d+ events?; open them/);
+    await cell.click();
+    await page.waitForFunction(() => location.hash.startsWith('#timeline'));
+    const query = hashParams().get('q') ?? '';
+    expect(query).toMatch(/^rule:"[^"]+"( OR rule:"[^"]+")*$/);
+    const expected = await total({ q: query });
+    expect(expected).toBeGreaterThan(0);
+    await waitForTotal(expected);
+  });
+
   it('downloads a report', async () => {
     await page.getByTestId('nav-reports').click();
     const link = page
