@@ -8,7 +8,7 @@ import { generateScenario } from '../src/demo/index.ts';
 import { runInvestigate } from '../src/pipeline/investigate.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
 import { tempDir } from './support/cli.ts';
-import { api, screenshot } from './support/workbench.ts';
+import { api, screenshot, send } from './support/workbench.ts';
 
 const ANALYST = 'responder@example';
 
@@ -193,6 +193,60 @@ describe('workbench workflow', () => {
     const expected = await total({ q: query });
     expect(expected).toBeGreaterThan(0);
     await waitForTotal(expected);
+  });
+
+  it('finds the position of an event', async () => {
+    const cookie = `${bench.cookieName}=${bench.token}`;
+    const first = await api<{ events: { uid: string }[] }>(
+      cookie,
+      bench.origin,
+      '/api/timeline?limit=200',
+    );
+    for (const index of [0, 5, 57, 120, 199]) {
+      const uid = first.events[index]?.uid ?? '';
+      const position = await api<{ row: number }>(
+        cookie,
+        bench.origin,
+        `/api/timeline/position?uid=${encodeURIComponent(uid)}`,
+      );
+      expect(position.row, uid).toBe(index);
+    }
+    const missing = await send(bench.origin, '/api/timeline/position?uid=nothing', {
+      headers: { cookie },
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it('keeps the open event in view around it', async () => {
+    await page.goto(`${bench.origin}/#timeline`);
+    await search('api.operation:CreateAccessKey');
+    await waitForTotal(await total({ q: 'api.operation:CreateAccessKey' }));
+    const row = page.locator('[data-uid]').first();
+    const uid = (await row.getAttribute('data-uid')) ?? '';
+    await row.click();
+    await page.getByTestId('around-60').click();
+    await page.waitForFunction(() => location.hash.includes('since='));
+    const since = hashParams().get('since') ?? '';
+    const until = hashParams().get('until') ?? '';
+    await waitForTotal(await total({ since, until }));
+
+    const position = await api<{ row: number }>(
+      `${bench.cookieName}=${bench.token}`,
+      bench.origin,
+      `/api/timeline/position?${new URLSearchParams({ uid, since, until })}`,
+    );
+    // Deeper than the rows the table shows first, so only scrolling brings it into view.
+    expect(position.row).toBeGreaterThan(30);
+    const opened = page.locator(`[data-testid=timeline-rows] [data-uid="${uid}"].selected.current`);
+    await opened.waitFor();
+    const inView = await opened.evaluate((element) => {
+      const scroller = element.closest('[data-testid=timeline-rows]') as HTMLElement;
+      const box = element.getBoundingClientRect();
+      const top = scroller.getBoundingClientRect().top + scroller.clientTop;
+      return box.top >= top && box.bottom <= top + scroller.clientHeight;
+    });
+    expect(inView).toBe(true);
+    await screenshot(page, 'timeline-around');
   });
 
   it('opens a heat-map cell on its events', async () => {

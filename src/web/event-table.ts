@@ -45,6 +45,8 @@ export interface EventTable {
   load(selection: TableSelection): Promise<number>;
   /** Marks a row as the open event. */
   select(uid: string): void;
+  /** Scrolls the event `uid` to the middle of the view, when the selection contains it. */
+  reveal(uid: string): Promise<void>;
   /** Fetches the loaded pages again, after a mark changed. */
   refresh(): void;
   destroy(): void;
@@ -181,13 +183,17 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
 
   const rowsInView = () => Math.max(1, Math.floor(scroller.clientHeight / ROW_HEIGHT));
 
-  /** Makes a row the current one and scrolls it into view, at the top when `top` is set. */
-  const focusRow = (index: number, top = false) => {
+  /**
+   * Makes a row the current one and scrolls it into view: at the nearest edge when it is out of
+   * view, or at the top or middle of the view.
+   */
+  const focusRow = (index: number, align: 'nearest' | 'top' | 'middle' = 'nearest') => {
     if (total === 0) return;
     current = Math.min(Math.max(0, index), total - 1);
     const start = current * ROW_HEIGHT;
     const viewport = scroller.clientHeight;
-    if (top || start < scroll.offset) moveTo(start);
+    if (align === 'middle') moveTo(start - (viewport - ROW_HEIGHT) / 2);
+    else if (align === 'top' || start < scroll.offset) moveTo(start);
     else if (start + ROW_HEIGHT > scroll.offset + viewport) moveTo(start + ROW_HEIGHT - viewport);
     render();
   };
@@ -228,7 +234,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       return;
     }
     if ('row' in target) {
-      focusRow(target.row - 1, true);
+      focusRow(target.row - 1, 'top');
       return;
     }
     try {
@@ -237,7 +243,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
         ...selection,
         time: target.time,
       });
-      if (requested === generation) focusRow(row, true);
+      if (requested === generation) focusRow(row, 'top');
     } catch (error) {
       showStatus(errorText(error));
     }
@@ -367,6 +373,18 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
     select(uid: string) {
       selected = uid;
       render();
+    },
+    async reveal(uid: string) {
+      const requested = generation;
+      try {
+        const { row } = await getJson<{ row: number }>('/api/timeline/position', {
+          ...selection,
+          uid,
+        });
+        if (requested === generation) focusRow(row, 'middle');
+      } catch {
+        // The selection does not contain the event: the table stays where it is.
+      }
     },
     refresh() {
       generation += 1;

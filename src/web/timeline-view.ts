@@ -96,12 +96,18 @@ export async function showTimeline(root: HTMLElement, place: Place) {
     const reload = next.q !== state.q || next.since !== state.since || next.until !== state.until;
     const reopen = next.uid !== state.uid;
     state = next;
-    if (reload) void load().then(() => openDetail(state.uid));
+    if (reload) void loadAndOpen();
     else if (reopen) openDetail(state.uid);
   };
+  // After a new selection, such as the events around the open one, the open event is scrolled
+  // into view so it stays the anchor.
+  const loadAndOpen = async () => {
+    await load();
+    openDetail(state.uid);
+    if (state.uid !== '') await table.reveal(state.uid);
+  };
   root.addEventListener('place', onPlace);
-  await load();
-  openDetail(state.uid);
+  await loadAndOpen();
 
   return () => {
     root.removeEventListener('place', onPlace);
