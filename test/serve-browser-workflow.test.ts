@@ -115,6 +115,7 @@ describe('workbench workflow', () => {
     await row.click();
     await page.getByTestId('star').click();
     await page.locator('[data-testid=star]', { hasText: 'starred' }).waitFor();
+    await page.locator(`[data-uid="${uid}"] .star`, { hasText: '★' }).waitFor();
     await page.getByTestId('comment-input').fill('key made for the backdoor user');
     await page.getByTestId('add-comment').click();
     await page.locator('[data-testid=marks] .comment', { hasText: 'backdoor' }).waitFor();

@@ -268,9 +268,10 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
     return Array.isArray(page) ? page[index % PAGE_SIZE] : undefined;
   }
 
-  function fetchPage(page: number): void {
-    if (pages.has(page)) return;
-    pages.set(page, 'loading');
+  /** Fetches a page unless it is loaded or loading; `again` fetches a loaded page anew. */
+  function fetchPage(page: number, again = false): void {
+    if (pages.has(page) && !again) return;
+    if (!pages.has(page)) pages.set(page, 'loading');
     const requested = generation;
     getJson<TimelinePage>('/api/timeline', {
       ...selection,
@@ -284,7 +285,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
         render();
       })
       .catch(() => {
-        if (requested === generation) pages.delete(page);
+        if (requested === generation && pages.get(page) === 'loading') pages.delete(page);
       });
   }
 
@@ -387,9 +388,16 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       }
     },
     refresh() {
+      // The rows in view stay as they are until their pages arrive again, so a mark does not
+      // blank the table. Pages out of view are dropped and fetched when they come into view.
       generation += 1;
-      pages.clear();
-      render();
+      const inView = new Set(
+        virtualizer.getVirtualItems().map((item) => Math.floor(item.index / PAGE_SIZE)),
+      );
+      for (const page of [...pages.keys()]) {
+        if (!inView.has(page)) pages.delete(page);
+      }
+      for (const page of inView) fetchPage(page, true);
     },
     destroy() {
       clearTimeout(fetchTimer);
