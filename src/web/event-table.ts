@@ -121,6 +121,8 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
   let drawn: { row: HTMLElement; index: number }[] = [];
   let reportOffset: ((offset: number, isScrolling: boolean) => void) | undefined;
 
+  // NOTE: the virtualizer keeps a start and size for every row, about 24 bytes a row: some
+  // 240 MB of browser memory and 0.4 s per load for a selection of 10 million events.
   // The virtualizer works in virtual pixels: it is given the scaled offset, never the element's
   // own position, and it never scrolls the element itself.
   const virtualizer = new Virtualizer<HTMLDivElement, HTMLDivElement>({
