@@ -72,6 +72,11 @@ export async function showEntities(root: HTMLElement, _place: Place) {
           color: '#222',
         },
       },
+      // Labels smaller than 9 pixels on screen are hidden until the graph is zoomed in. Key
+      // labels are smallest, so clusters of session keys do not bury the other labels.
+      { selector: 'node', style: { 'min-zoomed-font-size': 9, 'font-size': 10 } },
+      { selector: 'node[kind = "access_key"]', style: { 'font-size': 8 } },
+      { selector: 'node[kind = "identity"]', style: { 'font-size': 12, 'font-weight': 'bold' } },
       { selector: 'edge', style: { width: 1, 'line-color': '#bbb' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#000' } },
     ],
