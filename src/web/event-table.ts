@@ -8,9 +8,11 @@
  */
 import { observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import { getJson } from './api.ts';
-import { formatTime, h, on, plural, replace } from './dom.ts';
+import { h, on, plural, replace } from './dom.ts';
 import { errorText } from './errors.ts';
 import { ScaledScroll } from './scaled-scroll.ts';
+import { COLUMNS, cells } from './table-cells.ts';
+import { createGoToForm, keyStep, parseGoTo } from './table-navigation.ts';
 import type { TimelinePage, TimelineRow } from './types.ts';
 
 const ROW_HEIGHT = 28;
@@ -20,17 +22,6 @@ const MAX_PAGES = 60;
 // Wait this long after scrolling stops before fetching, so a scrollbar drag across a million
 // rows does not request every page it passes.
 const FETCH_DELAY_MS = 60;
-const COLUMNS = [
-  '',
-  'time (UTC)',
-  'source',
-  'actor',
-  'operation',
-  'source IP',
-  'status',
-  'message',
-  'tags',
-];
 
 /** The table's selection: a query and an optional time window. */
 export interface TableSelection {
@@ -52,34 +43,6 @@ export interface EventTable {
   destroy(): void;
 }
 
-function cells(row: TimelineRow): HTMLElement[] {
-  return [
-    h('span', { class: 'star', title: row.starred ? 'starred' : '' }, row.starred ? '★' : ''),
-    h('span', {}, formatTime(row.time)),
-    h('span', {}, row.source),
-    h('span', {}, row.actor_name ?? row.actor_uid ?? ''),
-    h('span', {}, row.api_operation ?? row.activity ?? ''),
-    h('span', {}, row.src_ip ?? ''),
-    h('span', {}, row.status ?? ''),
-    h('span', {}, row.message ?? ''),
-    h('span', { class: 'tags' }, ...row.tags.map((tag) => h('span', { class: 'tag' }, tag))),
-  ];
-}
-
-/** Parses a "Go to" target: a 1-based row number, or a time, in UTC when it has no zone. */
-export function parseGoTo(text: string): { row: number } | { time: string } | null {
-  const value = text.trim();
-  if (/^\d[\d,]*$/.test(value)) return { row: Number(value.replaceAll(',', '')) };
-  const match =
-    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
-      value,
-    );
-  if (match === null) return null;
-  const [, day, clock, zone] = match;
-  const iso = `${day}T${clock ?? '00:00'}${zone ?? 'Z'}`;
-  return Number.isNaN(Date.parse(iso)) ? null : { time: iso };
-}
-
 export function createEventTable(onOpen: (uid: string) => void): EventTable {
   const header = h('div', { class: 'row header' }, ...COLUMNS.map((name) => h('span', {}, name)));
   const body = h('div', { class: 'rows' });
@@ -90,18 +53,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
   );
   scroller.tabIndex = 0;
   const status = h('p', { class: 'status', 'data-testid': 'timeline-status' });
-  const goToInput = h('input', {
-    type: 'text',
-    placeholder: 'row or time, such as 2024-05-01T10:00',
-    'aria-label': 'go to row or time',
-    'data-testid': 'go-to',
-  });
-  const goToForm = h(
-    'form',
-    { class: 'go-to' },
-    goToInput,
-    h('button', { type: 'submit', 'data-testid': 'go-to-submit' }, 'Go to'),
-  );
+  const goToForm = createGoToForm((text) => void goTo(text));
   const element = h(
     'div',
     { class: 'event-table' },
@@ -202,15 +154,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
 
   on(scroller, 'keydown', (event) => {
     const key = (event as KeyboardEvent).key;
-    const moves: Record<string, number> = {
-      ArrowDown: 1,
-      ArrowUp: -1,
-      PageDown: rowsInView(),
-      PageUp: -rowsInView(),
-      Home: -total,
-      End: total,
-    };
-    const step = moves[key];
+    const step = keyStep(key, rowsInView(), total);
     if (step !== undefined) {
       event.preventDefault();
       // Without a current row, the keys start from the top row in view.
@@ -222,11 +166,6 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       const uid = eventAt(current)?.uid;
       if (uid !== undefined) onOpen(uid);
     }
-  });
-
-  on(goToForm, 'submit', (event) => {
-    event.preventDefault();
-    void goTo(goToInput.value);
   });
 
   async function goTo(text: string): Promise<void> {
