@@ -97,6 +97,15 @@ describe('timeline past the browser height cap', () => {
     expect(height).toBeLessThan(EVENTS * ROW_HEIGHT);
   });
 
+  it('histogram y-axis fits large counts', async () => {
+    // Each 3-hour bar holds 10,800 events here; a clipped label would lose its first digit.
+    const canvas = page.locator('[data-testid=histogram] canvas');
+    const box = await canvas.boundingBox();
+    const plot = await page.locator('[data-testid=histogram] .u-over').boundingBox();
+    if (box === null || plot === null) throw new Error('the histogram has no box');
+    expect(plot.x - box.x).toBeGreaterThanOrEqual(24 + 7 * '10,000'.length);
+  });
+
   it('scrollbar reaches the last row', async () => {
     await page.getByTestId('timeline-rows').evaluate((element) => {
       element.scrollTop = element.scrollHeight;

@@ -95,7 +95,12 @@ export function createHistogram(
           return labels;
         },
       },
-      { stroke: '#555', size: 50 },
+      {
+        stroke: '#555',
+        // Wide enough for the longest count label, such as `120,000`, at about 7 pixels a digit.
+        size: (_chart, labels) =>
+          24 + 7 * Math.max(3, ...(labels ?? []).map((label) => String(label).length)),
+      },
     ],
     series: [
       {},
