@@ -160,6 +160,22 @@ describe('workbench workflow', () => {
     await waitForTotal(await total({ q: query }));
   });
 
+  it('removes a saved search', async () => {
+    await page.getByTestId('nav-marks').click();
+    const saved = page.locator('[data-testid=saved-search-list] tbody tr', {
+      hasText: 'failed describes',
+    });
+    await saved.getByTestId('remove-search').click();
+    await saved.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).hash).toBe('#marks');
+    const searches = await api<{ name: string }[]>(
+      `${bench.cookieName}=${bench.token}`,
+      bench.origin,
+      '/api/searches',
+    );
+    expect(searches.map((search) => search.name)).not.toContain('failed describes');
+  });
+
   it('opens a marked event from the marks view', async () => {
     await page.getByTestId('nav-marks').click();
     const marked = page.locator('[data-testid=marked-events] tbody tr', { hasText: 'backdoor' });
