@@ -70,7 +70,7 @@ export async function showTimeline(root: HTMLElement, place: Place) {
       window_,
       state.since || state.until
         ? `${formatTime(state.since) || '…'} – ${formatTime(state.until) || '…'} `
-        : 'whole case ',
+        : 'all times ',
       (state.since || state.until) &&
         button('Reset zoom', () => move({ since: '', until: '' }), { 'data-testid': 'reset-zoom' }),
     );
