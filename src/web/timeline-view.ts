@@ -69,7 +69,7 @@ export async function showTimeline(root: HTMLElement, place: Place) {
     replace(
       window_,
       state.since || state.until
-        ? `${formatTime(state.since) || '…'} – ${formatTime(state.until) || '…'} `
+        ? `${formatTime(state.since) || '…'} – ${formatTime(state.until) || '…'} UTC `
         : 'all times ',
       (state.since || state.until) &&
         button('Reset zoom', () => move({ since: '', until: '' }), { 'data-testid': 'reset-zoom' }),
