@@ -394,6 +394,9 @@ describe('hostile content', () => {
 
     await page.getByTestId('nav-entities').click();
     await page.locator('[data-testid=graph][data-nodes]').waitFor();
+    expect(await page.getByTestId('node-picker').textContent()).toContain(shown.slice(0, 60));
+    await page.getByTestId('node-picker').selectOption({ index: 1 });
+    await page.getByTestId('node-events').waitFor();
     await expectInert('entities');
     await screenshot(page, 'hostile-entities');
 
