@@ -6,6 +6,7 @@ import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
 import { CaseDb } from '../src/store/index.ts';
+import { MAX_SPACER_HEIGHT } from '../src/web/scaled-scroll.ts';
 import { tempDir } from './support/cli.ts';
 import { screenshot } from './support/workbench.ts';
 
@@ -93,8 +94,8 @@ describe('timeline past the browser height cap', () => {
     const height = await page
       .locator('[data-testid=timeline-rows] .rows')
       .evaluate((element) => element.getBoundingClientRect().height);
-    expect(height).toBeGreaterThan(1_000_000);
-    expect(height).toBeLessThan(EVENTS * ROW_HEIGHT);
+    // Chromium would cap a taller element itself, near 33.5 million pixels.
+    expect(height).toBe(MAX_SPACER_HEIGHT);
   });
 
   it('histogram y-axis fits large counts', async () => {
