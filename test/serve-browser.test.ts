@@ -171,6 +171,30 @@ describe('workbench in the browser', () => {
     const operations = await page.locator('[data-uid] span:nth-child(5)').allTextContents();
     expect(operations.length).toBeGreaterThan(0);
     expect(new Set(operations)).toEqual(new Set(['CreateAccessKey']));
+    const status = await page.getByTestId('timeline-status').textContent();
+    expect(status).toBe(expected === 1 ? '1 event' : `${expected.toLocaleString('en')} events`);
+
+    // The x-axis spans the selected events, not years around them.
+    const times = await page.locator('[data-uid] span:nth-child(2)').allTextContents();
+    const first = Date.parse(`${(times[0] ?? '').replace(' ', 'T')}Z`);
+    const last = Date.parse(`${(times.at(-1) ?? '').replace(' ', 'T')}Z`);
+    const chart = page.getByTestId('histogram');
+    await page.waitForFunction(() => {
+      const element = document.querySelector('[data-testid=histogram]') as HTMLElement | null;
+      return element?.dataset.rangeStart !== undefined && element.dataset.ticks !== undefined;
+    });
+    const rangeStart = Date.parse((await chart.getAttribute('data-range-start')) ?? '');
+    const rangeEnd = Date.parse((await chart.getAttribute('data-range-end')) ?? '');
+    expect(rangeStart).toBeLessThanOrEqual(first);
+    expect(rangeEnd).toBeGreaterThan(last);
+    expect(rangeEnd - rangeStart).toBeLessThanOrEqual(Math.max(2 * (last - first), 86_400_000));
+    const ticks = ((await chart.getAttribute('data-ticks')) ?? '').split('|');
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const tick of ticks)
+      expect(tick).not.toMatch(/^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|am|pm/);
+    expect(await page.getByTestId('histogram-caption').textContent()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} – .* UTC, bars of \d/,
+    );
     await screenshot(page, 'timeline-search');
   });
 
@@ -382,6 +406,9 @@ describe('hostile content', () => {
 
     await page.getByTestId('nav-entities').click();
     await page.locator('[data-testid=graph][data-nodes]').waitFor();
+    expect(await page.getByTestId('node-picker').textContent()).toContain(shown.slice(0, 60));
+    await page.getByTestId('node-picker').selectOption({ index: 1 });
+    await page.getByTestId('node-events').waitFor();
     await expectInert('entities');
     await screenshot(page, 'hostile-entities');
 

@@ -30,6 +30,7 @@ import { listReports, readReport } from './reports-api.ts';
 import { scopeSummary } from './scope-api.ts';
 import {
   eventDetail,
+  eventPosition,
   histogram,
   type TimelineSelection,
   timelinePage,
@@ -155,9 +156,12 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['GET /api/timeline', json(searchPage)],
   [
     'GET /api/timeline/position',
-    json((context, url) =>
-      timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40)),
-    ),
+    json((context, url) => {
+      const uid = queryParam(url, 'uid', 200);
+      return uid === ''
+        ? timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40))
+        : eventPosition(context.reader, selection(url), uid);
+    }),
   ],
   ['GET /api/histogram', json((context, url) => histogram(context.reader, selection(url)))],
   [
