@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,16 @@ const RECORD = {
   awsRegion: 'us-east-1',
   sourceIPAddress: '203.0.113.10',
   eventID: 'e1',
+};
+
+// A detected event, so the CISA report quotes the actor's ARN.
+const STOP_LOGGING = {
+  ...RECORD,
+  eventTime: '2024-03-01T10:05:00Z',
+  eventSource: 'cloudtrail.amazonaws.com',
+  eventName: 'StopLogging',
+  requestParameters: { name: 'trail' },
+  eventID: 'e2',
 };
 
 let dir: string;
@@ -47,7 +58,10 @@ async function investigated(caseName: string, encrypt: boolean): Promise<string>
 beforeAll(async () => {
   dir = await tempDir('cloudcase-encrypted-case-');
   workBase = path.join(dir, 'work');
-  await writeFile(path.join(dir, 'trail.jsonl'), `${JSON.stringify(RECORD)}\n`);
+  await writeFile(
+    path.join(dir, 'trail.jsonl'),
+    `${JSON.stringify(RECORD)}\n${JSON.stringify(STOP_LOGGING)}\n`,
+  );
   const keygen = await runCli(['case', 'keygen', '--case-key', '--out', 'case.key'], { cwd: dir });
   expect(keygen.code).toBe(0);
   await mkdir(workBase);
@@ -57,7 +71,8 @@ beforeAll(async () => {
   };
 });
 
-describe('encrypted case end to end', () => {
+// Each test runs the CLI several times, each run a few seconds on a busy machine.
+describe('encrypted case end to end', { timeout: 240_000 }, () => {
   it('keeps the logs out of the case folder', async () => {
     const plain = await investigated('plain', false);
     const caseDir = await investigated('sealed', true);
@@ -90,6 +105,80 @@ describe('encrypted case end to end', () => {
       'timeline.csv.enc',
     ]);
     expect(await readdir(workBase)).toEqual([]);
+  });
+
+  it('keeps CISA report versions encrypted', async () => {
+    const plain = await investigated('plain-cisa', false);
+    const caseDir = await investigated('sealed-cisa', true);
+    const cisa = path.join(caseDir, 'reports', 'cisa');
+    const report = (folder: string, format: string) =>
+      runCli(['report', '-c', folder, '--template', 'cisa', '--format', format, '--json'], {
+        cwd: dir,
+        env,
+      });
+    const plainRun = await report(plain, 'md');
+    const runs = [];
+    for (const format of ['md', 'html', 'json', 'pdf']) runs.push(await report(caseDir, format));
+    const set = await runCli(
+      ['case', 'set', '-c', caseDir, '--report-field', 'description=Keys leaked'],
+      { cwd: dir, env },
+    );
+    const second = await report(caseDir, 'md');
+    const decrypt = (name: string) =>
+      runCli(['case', 'decrypt', '-c', caseDir, path.join(cisa, name)], { cwd: dir, env });
+    const markdown = await decrypt('cisa-v0001.md.enc');
+    const pdf = await decrypt('cisa-v0001.pdf.enc');
+
+    expect(plainRun.code).toBe(3);
+    expect(await allBytes(path.join(plain, 'reports', 'cisa'))).toContain(MARKER);
+    for (const run of runs) {
+      expect(run.code).toBe(3);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        version: 1,
+        file: expect.stringMatching(/\.enc$/),
+      });
+    }
+    expect(set.code).toBe(0);
+    expect(second.code).toBe(3);
+    expect((await readdir(cisa)).sort()).toEqual([
+      'cisa-v0001.html.enc',
+      'cisa-v0001.json.enc',
+      'cisa-v0001.md.enc',
+      'cisa-v0001.pdf.enc',
+      'cisa-v0001.record.json',
+      'cisa-v0002.md.enc',
+      'cisa-v0002.record.json',
+    ]);
+    expect(await allBytes(caseDir)).not.toContain(MARKER);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toContain(MARKER);
+    expect(pdf.stdout.startsWith('%PDF-')).toBe(true);
+    expect(await readdir(workBase)).toEqual([]);
+
+    // The supplemental version names the plaintext of the one it supersedes.
+    const record = JSON.parse(await readFile(path.join(cisa, 'cisa-v0002.record.json'), 'utf8'));
+    const out = path.join(dir, 'superseded');
+    const superseded = await runCli(
+      [
+        'case',
+        'decrypt',
+        '-c',
+        caseDir,
+        path.join(cisa, `${record.supersedes.file}.enc`),
+        '-o',
+        out,
+      ],
+      { cwd: dir, env },
+    );
+    const sha256 = createHash('sha256')
+      .update(await readFile(out))
+      .digest('hex');
+    expect(superseded.code).toBe(0);
+    expect(record.supersedes).toMatchObject({
+      version: 1,
+      file: expect.stringMatching(/^cisa-v0001\./),
+    });
+    expect(record.supersedes.sha256).toBe(sha256);
   });
 
   it('makes the case unreadable without its key', async () => {
