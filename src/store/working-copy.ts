@@ -31,7 +31,8 @@ import { isProcessRunning } from './serve-lock.ts';
 /** Environment variable naming the folder that receives decrypted working copies. */
 export const WORK_DIR_ENV = 'CLOUDCASE_DB_WORK_DIR';
 
-const PLAIN_DB_FILE = 'case.duckdb';
+/** File name of the decrypted database inside a working folder. */
+export const PLAIN_DB_FILE = 'case.duckdb';
 const OWNER_FILE = 'owner.json';
 const FOLDER_PREFIX = 'cloudcase-db-';
 
@@ -51,7 +52,8 @@ export interface WorkingCopy {
   discard(): void;
 }
 
-interface OwnerFile {
+/** Contents of `owner.json` in a working folder: the process that created it, and for which case. */
+export interface OwnerFile {
   pid: number;
   started_at: string;
   mode: 'read' | 'write';
@@ -62,6 +64,11 @@ interface OwnerFile {
 const openCopies = new Map<string, { caseDir: string; writer: boolean }>();
 
 let warn: (message: string) => void = () => undefined;
+
+/** Tells whether this process has the working folder `folder` open. */
+export function isOpenInThisProcess(folder: string): boolean {
+  return openCopies.has(folder);
+}
 
 /**
  * Sets the function that receives warnings about working copies: a stale copy saved or
@@ -269,9 +276,11 @@ function isWritableFolder(folder: string): boolean {
   }
 }
 
-// Names working folders after a hash of the case path, so stale copies of one case can be
-// found without reading other cases' folders.
-function folderPrefix(caseDir: string): string {
+/**
+ * Returns the name prefix of the working folders of a case: a hash of the case's absolute path,
+ * so stale copies of one case can be found without reading other cases' folders.
+ */
+export function folderPrefix(caseDir: string): string {
   const tag = createHash('sha256').update(resolve(caseDir)).digest('hex').slice(0, 16);
   return `${FOLDER_PREFIX}${tag}-`;
 }
@@ -280,7 +289,7 @@ function folderPrefix(caseDir: string): string {
  * Tells whether a folder named by a lock file is a working folder of this case that this user
  * created: a lock file is case data, and the folder is deleted or read into the case.
  */
-function isOwnWorkFolder(caseDir: string, folder: string): boolean {
+export function isOwnWorkFolder(caseDir: string, folder: string): boolean {
   if (!isAbsolute(folder) || !basename(folder).startsWith(folderPrefix(caseDir))) return false;
   try {
     const stat = lstatSync(folder);
@@ -291,7 +300,8 @@ function isOwnWorkFolder(caseDir: string, folder: string): boolean {
   }
 }
 
-async function readOwner(folder: string): Promise<OwnerFile | null> {
+/** Reads `owner.json` of a working folder, or returns `null` when it is missing or unreadable. */
+export async function readOwner(folder: string): Promise<OwnerFile | null> {
   try {
     return JSON.parse(await readFile(join(folder, OWNER_FILE), 'utf8')) as OwnerFile;
   } catch {
