@@ -280,21 +280,7 @@ describe('encrypted case end to end', { timeout: 240_000 }, () => {
 
   it('encrypts the database when serve stops', async () => {
     const caseDir = await investigated('served', true);
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/cloudcase.mjs'), 'serve', '--case', caseDir, '--port', '0'],
-      { env: { ...process.env, TZ: 'UTC', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString('utf8').includes('open http')) resolve();
-      });
-      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-    });
+    const child = await startServe(caseDir, env);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const whileServed = await readdir(workBase);
     const timeline = await runCli(['timeline', '-c', caseDir], { cwd: dir, env });

@@ -219,6 +219,7 @@ describe('encrypted case database', () => {
     await mkdir(join(caseDir, 'reports', 'cisa'), { recursive: true });
     await writeFile(join(caseDir, 'reports', 'timeline.csv'), `time,message\nx,${MARKER}\n`);
     await writeFile(join(caseDir, 'reports', 'cisa', 'cisa-v0001.md'), 'filed version\n');
+    await writeFile(join(caseDir, 'reports', 'cisa', 'cisa-v0001.record.json'), '{}\n');
     await storeMarkedEvent();
     const out = new PassThrough();
     const chunks: Buffer[] = [];
@@ -227,7 +228,11 @@ describe('encrypted case database', () => {
 
     expect(await readdir(join(caseDir, 'reports'))).toEqual(['cisa', 'timeline.csv.enc']);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(`time,message\nx,${MARKER}\n`);
-    expect(await readdir(join(caseDir, 'reports', 'cisa'))).toEqual(['cisa-v0001.md']);
-    expect(warnings.join('\n')).toMatch(/reports\/timeline\.csv is stored encrypted/);
+    expect((await readdir(join(caseDir, 'reports', 'cisa'))).sort()).toEqual([
+      'cisa-v0001.md.enc',
+      'cisa-v0001.record.json',
+    ]);
+    expect(warnings.join('\n')).toMatch(/reports\/timeline\.csv.* stored encrypted/);
+    expect(warnings.join('\n')).toContain('reports/cisa/cisa-v0001.md');
   });
 });

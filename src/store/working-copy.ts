@@ -152,6 +152,9 @@ function makeCopy(
 
 // Folds the write-ahead log into the file, so the one file contains every committed change.
 // DuckDB does that when it closes a database, and this catches a copy whose DuckDB did not close.
+// NOTE: no save is bound to the signed ledger or to a counter, so an older case.duckdb.enc
+// copied over the current one authenticates and opens as current. Detecting that needs each save
+// recorded where a rollback of the database alone shows, such as a signed ledger entry.
 async function saveCopy(caseDir: string, cipher: CaseCipher, path: string): Promise<void> {
   if (existsSync(`${path}.wal`)) {
     const instance = await DuckDBInstance.create(path, { temp_directory: `${path}.spill` });
