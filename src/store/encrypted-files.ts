@@ -180,12 +180,14 @@ async function decryptTo(
  * Encrypts `source` into `target` atomically: the ciphertext goes to `<target>.partial-<pid>`,
  * is flushed to disk, and is renamed over `target`, so a crash leaves either the old or the new
  * file, never a mix. The pid keeps two processes that save at once from writing one file.
+ * `beforeRename` runs on the flushed partial file; when it fails, `target` is left as it was.
  */
 export async function encryptFile(
   cipher: CaseCipher,
   kind: EncryptedFileKind,
   source: string,
   target: string,
+  beforeRename?: (partial: string) => Promise<void>,
 ): Promise<void> {
   const partial = `${target}.partial-${process.pid}`;
   const handle = await open(partial, 'w', 0o600);
@@ -198,6 +200,12 @@ export async function encryptFile(
     await handle.sync();
   } finally {
     await handle.close();
+  }
+  try {
+    await beforeRename?.(partial);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
   }
   await rename(partial, target);
   await syncFolder(dirname(target));

@@ -13,6 +13,13 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { type CaseCipher, DATABASE_FILE } from '../evidence/case-cipher.ts';
+import { isSealed } from '../evidence/custody.ts';
+import { caseSigner } from '../evidence/signing-key.ts';
+import {
+  assertDatabaseCurrent,
+  completeInterruptedSave,
+  recordDatabaseSave,
+} from './database-binding.ts';
 import {
   createDatabaseLock,
   lockedError,
@@ -91,6 +98,9 @@ export async function openWorkingCopy(
   cipher: CaseCipher,
 ): Promise<WorkingCopy> {
   await deleteStaleReaderCopies(caseDir);
+  // A writer signs a ledger entry when it saves, so a missing signing key fails now, before
+  // any work that could not be saved.
+  if (!readOnly) await caseSigner(caseDir);
   await settleStaleWriter(caseDir, cipher);
   await encryptPlaintextDatabase(caseDir, cipher);
 
@@ -98,8 +108,10 @@ export async function openWorkingCopy(
   const copy = makeCopy(caseDir, workDir, readOnly, cipher);
   try {
     if (!readOnly) createDatabaseLock(caseDir, workDir);
+    await completeInterruptedSave(caseDir);
     const encrypted = join(caseDir, ENCRYPTED_DB_FILE);
     if (existsSync(encrypted)) await decryptDatabaseFile(cipher, encrypted, copy.path);
+    await assertDatabaseCurrent(caseDir);
   } catch (error) {
     rmSync(workDir, { recursive: true, force: true });
     openCopies.delete(workDir);
@@ -152,15 +164,16 @@ function makeCopy(
 
 // Folds the write-ahead log into the file, so the one file contains every committed change.
 // DuckDB does that when it closes a database, and this catches a copy whose DuckDB did not close.
-// NOTE: no save is bound to the signed ledger or to a counter, so an older case.duckdb.enc
-// copied over the current one authenticates and opens as current. Detecting that needs each save
-// recorded where a rollback of the database alone shows, such as a signed ledger entry.
+// Each save is recorded in the signed ledger before the new file replaces the old one, so an
+// older file put back later no longer matches the ledger (see `database-binding.ts`).
 async function saveCopy(caseDir: string, cipher: CaseCipher, path: string): Promise<void> {
   if (existsSync(`${path}.wal`)) {
     const instance = await DuckDBInstance.create(path, { temp_directory: `${path}.spill` });
     instance.closeSync();
   }
-  await encryptFile(cipher, DATABASE_FILE, path, join(caseDir, ENCRYPTED_DB_FILE));
+  await encryptFile(cipher, DATABASE_FILE, path, join(caseDir, ENCRYPTED_DB_FILE), (partial) =>
+    recordDatabaseSave(caseDir, partial),
+  );
 }
 
 /**
@@ -178,7 +191,13 @@ async function settleStaleWriter(caseDir: string, cipher: CaseCipher): Promise<v
   // may then fail to read it after the other deleted it, and has to be run again.
   const workDir = found.lock.work_dir;
   const path = join(workDir, PLAIN_DB_FILE);
-  if (isOwnWorkFolder(caseDir, workDir) && existsSync(path)) {
+  // A sealed ledger takes no more saves: the copy's unsaved changes came after the seal.
+  if (isOwnWorkFolder(caseDir, workDir) && existsSync(path) && (await isSealed(caseDir))) {
+    warn(
+      `a command that was writing to case ${caseDir} ended without closing it (pid ` +
+        `${found.lock.pid}) and the case was sealed since; its unsaved changes were deleted`,
+    );
+  } else if (isOwnWorkFolder(caseDir, workDir) && existsSync(path)) {
     await saveCopy(caseDir, cipher, path);
     warn(
       `a command that was writing to case ${caseDir} ended without closing it (pid ` +
@@ -213,7 +232,11 @@ async function encryptPlaintextDatabase(caseDir: string, cipher: CaseCipher): Pr
     // and folds its write-ahead log in when it closes.
     const instance = await DuckDBInstance.create(plain, { temp_directory: join(workDir, 'spill') });
     instance.closeSync();
-    await encryptFile(cipher, DATABASE_FILE, plain, join(caseDir, ENCRYPTED_DB_FILE));
+    // A sealed ledger takes no entry, so the file of a sealed case is encrypted unrecorded.
+    const record = (await isSealed(caseDir))
+      ? undefined
+      : (partial: string) => recordDatabaseSave(caseDir, partial);
+    await encryptFile(cipher, DATABASE_FILE, plain, join(caseDir, ENCRYPTED_DB_FILE), record);
     rmSync(plain);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
