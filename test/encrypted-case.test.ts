@@ -278,6 +278,25 @@ describe('encrypted case end to end', { timeout: 240_000 }, () => {
     expect(await readFile(file)).toEqual(bytes);
   });
 
+  it('rejects a rolled-back database', async () => {
+    const caseDir = await investigated('rolled-back', true);
+    const file = path.join(caseDir, 'case.duckdb.enc');
+    const older = await readFile(file);
+    const again = await runCli(['investigate', path.join(dir, 'trail.jsonl'), '-c', caseDir], {
+      cwd: dir,
+      env,
+    });
+    await writeFile(file, older);
+    const timeline = await runCli(['timeline', '-c', caseDir], { cwd: dir, env });
+    const verify = await runCli(['verify', '-c', caseDir], { cwd: dir, env });
+
+    expect(again.code).toBe(0);
+    expect(timeline.code).toBe(5);
+    expect(timeline.stderr).toContain('database_rolled_back');
+    expect(verify.code).toBe(5);
+    expect(verify.stdout).toContain('database_rolled_back');
+  });
+
   it('encrypts the database when serve stops', async () => {
     const caseDir = await investigated('served', true);
     const child = await startServe(caseDir, env);
