@@ -1,8 +1,8 @@
 /**
- * Finds and deletes the decrypted working copies of an encrypted case that stay outside the
- * case folder: those of commands still running, and those that a process killed outright
- * (SIGKILL, a crash) left behind. `case purge` deletes them with the case, and `verify` warns
- * about them, because each is a plaintext database of the case.
+ * Finds the decrypted working copies of an encrypted case outside the case folder, telling
+ * those of running commands from those that a process killed outright (SIGKILL, a crash) left
+ * behind. `case purge` deletes the left copies with the case, and `verify` warns about them,
+ * because each is a plaintext database of the case.
  */
 import { rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -89,7 +89,8 @@ export async function leftoverCopyWarnings(caseDir: string): Promise<VerifyProbl
       const who = copy.owner === null ? 'a process' : `process ${copy.owner.pid}`;
       const next =
         copy.owner?.mode === 'write'
-          ? 'the next command that opens the case with its key encrypts it into the case'
+          ? 'the next command that opens the case with its key encrypts it into the case ' +
+            '(or deletes it unsaved once the case is sealed)'
           : 'the next command that opens the case with its key deletes it';
       return {
         code: 'working_copy_left',

@@ -17,8 +17,9 @@ interface VerifyFlags {
 }
 
 /**
- * `cloudcase verify --case DIR`: re-hashes the evidence, checks the signed custody chain, and
- * authenticates the database of an encrypted case.
+ * `cloudcase verify --case DIR`: re-hashes the evidence, checks the signed custody chain,
+ * authenticates the database of an encrypted case, and warns about its working copies that
+ * killed commands left.
  */
 export function registerVerify(program: Command, context: CommandContext): void {
   program
