@@ -29,7 +29,8 @@ export async function verifyCase(
 
   const problems: VerifyProblem[] = [];
   const publicKey = await trustedKey(caseDir, options, problems);
-  const items = await checkManifestItems(caseDir, problems, await storedReader(caseDir, problems));
+  const reader = await storedReader(caseDir, problems);
+  const items = await checkManifestItems(caseDir, problems, reader);
   await checkEvidenceFiles(caseDir, new Set(items.keys()), problems);
   const custody = await checkCustody(caseDir, publicKey, problems);
   if (publicKey === null && custody.entries > 0) {
@@ -41,7 +42,9 @@ export async function verifyCase(
   await checkHead(caseDir, publicKey, custody, problems);
   checkBinding(items, custody.acquired, problems);
   await checkCaseFields(caseDir, problems);
-  await checkDatabase(caseDir, custody.stored, items, problems);
+  // Without the key of an encrypted case the database cannot be opened either, which the key
+  // problem above already reports.
+  if (reader.locked !== true) await checkDatabase(caseDir, custody.stored, items, problems);
   if (options.expectedHead !== undefined && options.expectedHead !== custody.headHash) {
     problems.push({
       code: 'custody_head_unexpected',

@@ -275,7 +275,10 @@ describe('encrypted database saves', () => {
 
     expect(saves).toHaveLength(2);
     expect(saves.at(-1)?.details).toEqual({ file: ENCRYPTED_DB_FILE, sha256: current });
-    expect((await verifyCase(caseDir)).problems).toEqual([]);
+    // The events were stored by hand, not by an ingest, so only the stored-events check of
+    // verify has something to say; every check of the saved file must pass.
+    const codes = (await verifyCase(caseDir)).problems.map((problem) => problem.code);
+    expect(codes.filter((code) => code !== 'database_unrecorded')).toEqual([]);
     expect(await checkCaseDatabase(caseDir)).toEqual([]);
   });
 
