@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
-import { LOGSOURCE_ROUTES, routeLogSource } from '../sigma/logsource.ts';
+import { LOGSOURCE_ROUTES, routedRule, routeLogSource } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
@@ -67,7 +67,7 @@ function compileOne(
   if (route === null) {
     return { code: 'unknown_logsource', message: 'No source is known for the rule logsource.' };
   }
-  const condition = compileConditionSql(rule, dialect, fields, {
+  const condition = compileConditionSql(routedRule(rule, route), dialect, fields, {
     ...(route.mapField ? { mapField: route.mapField } : {}),
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
   });
@@ -141,8 +141,9 @@ export class SqlScan {
       return;
     }
 
-    const mapField = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES)?.mapField;
-    const requirement = ruleRequirement(rule, mapField);
+    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+    const requirement =
+      route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
     const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
     const scalarBatch = this.#scalarBatch(usable !== null);
     if (usable !== null) scalarBatch.requirements?.push(usable);

@@ -9,7 +9,7 @@ import { type CompileOptions, compileRule, type RecordPredicate } from './compil
 import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
-import { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
+import { LOGSOURCE_ROUTES, type LogSourceRoute, routedRule, routeLogSource } from './logsource.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
 import { PrefilterIndex, ruleRequirement } from './prefilter.ts';
 import { attackFromTags } from './tags.ts';
@@ -151,7 +151,8 @@ export class RuleSet {
 
     const mapField = route.mapField;
     const ruleOptions = mapField ? { ...compileOptions, mapField } : compileOptions;
-    const predicate = compileRule(rule, ruleOptions);
+    const routed = routedRule(rule, route);
+    const predicate = compileRule(routed, ruleOptions);
     if (typeof predicate !== 'function') {
       this.#issue(rule, predicate.code, 'error', predicate.message);
       return false;
@@ -162,8 +163,15 @@ export class RuleSet {
       index = new PrefilterIndex();
       this.#bySource.set(route.source, index);
     }
-    const requirement = options.prefilter === false ? null : ruleRequirement(rule, mapField);
-    const compiled: CompiledRule = { rule, options: ruleOptions, order, predicate, emit, feeds };
+    const requirement = options.prefilter === false ? null : ruleRequirement(routed, mapField);
+    const compiled: CompiledRule = {
+      rule: routed,
+      options: ruleOptions,
+      order,
+      predicate,
+      emit,
+      feeds,
+    };
     index.add(compiled, requirement);
     this.#byId.set(rule.id, compiled);
     return true;
