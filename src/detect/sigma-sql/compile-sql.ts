@@ -145,7 +145,7 @@ class Compiler {
       if (list === undefined) {
         throw new Refusal(
           'unresolved_placeholder',
-          `Placeholder %${test.name}% has no values; pass them in the placeholders option.`,
+          `Placeholder %${test.name}% has no values; give them in a placeholders file (--placeholders FILE).`,
         );
       }
       const expanded = buildFieldItem(item.field, test.modifiers, [...list], (problem) => {

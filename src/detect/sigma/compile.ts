@@ -159,7 +159,7 @@ export function expandPlaceholders(item: FieldItem, options: CompileOptions): Fi
     if (list === undefined) {
       throw new Refusal(
         'unresolved_placeholder',
-        `Placeholder %${test.name}% has no values; pass them in the rule set's placeholders option.`,
+        `Placeholder %${test.name}% has no values; give them in a placeholders file (--placeholders FILE).`,
       );
     }
     const expanded = buildFieldItem(item.field, test.modifiers, [...list], (problem) => {
