@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { type AnalysesResult, analysesSection } from './analyses.ts';
 import { formatsSection } from './formats-page.ts';
 import type { FormatsResult } from './formats-result.ts';
+import type { HuntResult } from './hunt.ts';
+import type { MatcherResult } from './matcher.ts';
+import { sigmaSection } from './sigma-page.ts';
 
 /** One benchmark run as stored in `bench/results/investigate-<date>.json`. */
 export interface BenchResult {
@@ -105,11 +108,16 @@ const FORMATS_NOTES = [
   '',
 ];
 
+// Written from the matcher and hunt runs in the tables and their profiles; see the dates there.
+const SIGMA_NOTES: string[] = [];
+
 /** Rewrites the human results page from every stored result, newest first. */
 export async function writeResultsPage(resultsDir: string, page: string): Promise<void> {
   const results = await readResults<BenchResult>(resultsDir, 'investigate-');
   const formats = await readResults<FormatsResult>(resultsDir, 'formats-');
   const [analyses] = await readResults<AnalysesResult>(resultsDir, 'analyses-');
+  const matchers = await readResults<MatcherResult>(resultsDir, 'matcher-');
+  const hunts = await readResults<HuntResult>(resultsDir, 'hunt-');
 
   const lines = [
     '# Benchmark results',
@@ -131,6 +139,9 @@ export async function writeResultsPage(resultsDir: string, page: string): Promis
   lines.push('', 'Command of each run is in its JSON file under `bench/results/`.', '');
   lines.push(...LIMITS_SECTION);
   if (analyses !== undefined) lines.push(...analysesSection(analyses));
+  if (matchers.length > 0 || hunts.length > 0) {
+    lines.push(...sigmaSection(matchers, hunts, SIGMA_NOTES));
+  }
   if (formats.length > 0) lines.push(...formatsSection(formats, FORMATS_NOTES));
   await writeFile(page, lines.join('\n'));
 }
