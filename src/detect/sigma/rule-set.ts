@@ -77,9 +77,8 @@ export class RuleSet {
     const index = this.#bySource.get(event.source);
     if (index === undefined) return [];
 
-    const candidates = [...index.candidates(event.raw)].sort((a, b) => a.order - b.order);
     const matches: EventMatch[] = [];
-    for (const compiled of candidates) {
+    for (const compiled of index.candidates(event.raw)) {
       if (!compiled.predicate(event.raw)) continue;
       if (compiled.emit)
         matches.push({ rule_id: compiled.rule.id, event_uid: event.uid, time: event.time });
