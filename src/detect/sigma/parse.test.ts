@@ -91,6 +91,18 @@ detection:
     expect(issues[0]!.message).toContain('correlation rule');
   });
 
+  test('aggregation without pipe is obsolete', () => {
+    const bare = cloudtrailRule('selection:\n  a: x\ncondition: count(a) by b > 5');
+    expect(codes(bare)).toEqual(['obsolete_aggregation']);
+    const combined = cloudtrailRule('selection:\n  a: x\ncondition: selection and max(a) >= 2');
+    expect(codes(combined)).toEqual(['obsolete_aggregation']);
+  });
+
+  test('identifier named count still parses', () => {
+    const text = cloudtrailRule('count:\n  a: x\ncondition: count');
+    expect(codes(text)).toEqual([]);
+  });
+
   test('near aggregation is obsolete', () => {
     const text = cloudtrailRule('a:\n  x: 1\nb:\n  y: 2\ncondition: a | near b');
     expect(codes(text)).toEqual(['obsolete_aggregation']);
