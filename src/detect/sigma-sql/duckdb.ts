@@ -75,14 +75,9 @@ const MACROS: readonly string[] = [
   // case-insensitive matches of Greek text ending in Σ can differ between the backends.
   `cc_lower(t) AS lower(replace(t, '\u0130', 'i\u0307'))`,
   `cc_js_trim(t) AS regexp_replace(t, '^${JS_SPACE}+|${JS_SPACE}+$', '', 'g')`,
-  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
-  // JavaScript's Number reads, are no number here.
+  // Decimal text only, as the in-memory matcher reads it: hexadecimal or binary text is no number.
   `cc_trimmed_number(t) AS CASE
      WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN TRY_CAST(t AS DOUBLE)
-     WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
-       THEN CAST(TRY_CAST('0x' || substr(t, 3) AS UBIGINT) AS DOUBLE)
-     WHEN regexp_full_match(t, '0[bB][01]{1,64}')
-       THEN CAST(TRY_CAST('0b' || substr(t, 3) AS UBIGINT) AS DOUBLE)
      ELSE NULL END`,
   `cc_number_of(t, s) AS CASE
      WHEN left(t, 1) IN ${NUMBER_STARTS} THEN TRY_CAST(t AS DOUBLE)

@@ -267,10 +267,17 @@ function regexTest(source: string, flags: { i: boolean; m: boolean; s: boolean }
   };
 }
 
+// Decimal text, as JSON writes numbers but with an optional sign and surrounding whitespace.
+// Hexadecimal, binary and octal text, which JavaScript's Number also reads, is no number, so
+// a field "0x10" never compares as 16.
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function toNumber(value: unknown): number | null {
   if (typeof value === 'number') return value;
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const number = Number(value);
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (!DECIMAL_TEXT.test(text)) return null;
+  const number = Number(text);
   return Number.isFinite(number) ? number : null;
 }
 

@@ -546,6 +546,26 @@ export const MATCH_CASES: MatchCase[] = [
     expected: true,
   },
   { name: 'gt', detection: sel('  n|gt: 10'), record: { n: 11 }, expected: true },
+  {
+    name: 'gt on decimal text',
+    detection: sel('  n|gt: 10'),
+    record: { n: ' 16 ' },
+    expected: true,
+  },
+  { name: 'gt on hex text', detection: sel('  n|gt: 10'), record: { n: '0x10' }, expected: false },
+  { name: 'lt on hex text', detection: sel('  n|lt: 100'), record: { n: '0x10' }, expected: false },
+  {
+    name: 'lt on binary text',
+    detection: sel('  n|lt: 100'),
+    record: { n: '0b1' },
+    expected: false,
+  },
+  {
+    name: 'gte on exponent text',
+    detection: sel('  n|gte: 100'),
+    record: { n: '1e2' },
+    expected: true,
+  },
   { name: 'gt boundary', detection: sel('  n|gt: 10'), record: { n: 10 }, expected: false },
   { name: 'gte boundary', detection: sel('  n|gte: 10'), record: { n: 10 }, expected: true },
   {
