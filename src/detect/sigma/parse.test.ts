@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseRuleText } from './parse.ts';
+import { RuleSet } from './rule-set.ts';
 import { cloudtrailRule } from './test-events.ts';
 
 const codes = (text: string) => parseRuleText(text, 'rule.yml').issues.map((issue) => issue.code);
@@ -101,6 +102,32 @@ detection:
   test('identifier named count still parses', () => {
     const text = cloudtrailRule('count:\n  a: x\ncondition: count');
     expect(codes(text)).toEqual([]);
+  });
+
+  test('global collection rules get own ids', () => {
+    const text = [
+      'action: global',
+      'title: Collection',
+      'id: 0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77',
+      'detection:',
+      '  condition: selection',
+      '---',
+      'logsource: { product: aws, service: cloudtrail }',
+      'detection:',
+      '  selection: { eventName: A }',
+      '---',
+      'logsource: { product: aws, service: cloudtrail }',
+      'detection:',
+      '  selection: { eventName: B }',
+      '',
+    ].join('\n');
+    const parsed = parseRuleText(text, 'rule.yml');
+    expect(parsed.rules.map((rule) => rule.id)).toEqual([
+      '0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77',
+      '0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77/2',
+    ]);
+    expect(parsed.issues.map((issue) => issue.code)).toEqual(['collection_id']);
+    expect(new RuleSet(parsed.rules).issues).toEqual([]);
   });
 
   test('near aggregation is obsolete', () => {
