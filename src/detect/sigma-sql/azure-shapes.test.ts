@@ -57,6 +57,23 @@ const LOCKOUT: ShapeCase[] = [
   },
 ];
 
+const SINGLE_FACTOR: ShapeCase[] = [
+  {
+    shape: 'diagnostic export',
+    record: {
+      time: '2024-05-01T10:00:00Z',
+      category: 'SignInLogs',
+      operationName: 'Sign-in activity',
+      resultType: '0',
+      resultSignature: 'SUCCESS',
+      properties: {
+        userPrincipalName: 'ana@example.com',
+        authenticationRequirement: 'singleFactorAuthentication',
+      },
+    },
+  },
+];
+
 const KEY_VAULT: ShapeCase[] = [
   {
     shape: 'diagnostic export',
@@ -233,6 +250,11 @@ async function matchesInSql(target: DetectionRule, event: Event): Promise<boolea
 
 describe.each([
   { title: 'Account Lockout', source: 'azure.signin', cases: LOCKOUT },
+  {
+    title: 'Azure AD Only Single Factor Authentication Required',
+    source: 'azure.signin',
+    cases: SINGLE_FACTOR,
+  },
   { title: 'Azure Key Vault Modified or Deleted', source: 'azure.activity', cases: KEY_VAULT },
   {
     title: 'Guest User Invited By Non Approved Inviters',

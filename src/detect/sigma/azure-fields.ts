@@ -30,6 +30,9 @@ const SIGN_IN_SYNONYMS: Record<string, string[]> = {
   resulttype: ['status.errorCode'],
   resultdescription: ['status.failureReason'],
   username: ['userPrincipalName', 'UserPrincipalName'],
+  // SigninLogs' Status holds the error code, but the diagnostic export writes the outcome as
+  // `resultSignature` (`SUCCESS` in Panther's Azure.Audit samples), which `Status: Success` matches.
+  status: ['resultSignature'],
 };
 
 const AUDIT_SYNONYMS: Record<string, string[]> = {
