@@ -19,8 +19,8 @@ export interface ChildRun {
   loadAverage: [number, number];
 }
 
-/** Runs the CLI with `args` and samples its peak RSS until it exits. */
-export function runInvestigate(args: string[]): Promise<ChildRun> {
+/** Runs the CLI with `args` and samples its peak RSS and CPU time until it exits. */
+export function runCliChild(args: string[]): Promise<ChildRun> {
   const started = performance.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

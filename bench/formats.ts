@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { machine, ROOT, runInvestigate } from './child-run.ts';
+import { machine, ROOT, runCliChild } from './child-run.ts';
 import { writeFlowLogFiles } from './flow-files.ts';
 import type { FormatsResult, InvestigateRun, ParseRun } from './formats-result.ts';
 import { type FormatGenerator, GENERATORS } from './generate/index.ts';
@@ -106,7 +106,7 @@ async function measureInvestigate(
   const generationSeconds = (performance.now() - genStart) / 1000;
 
   const args = ['investigate', logs, '--case', caseDir, '--json'];
-  const run = await runInvestigate(args);
+  const run = await runCliChild(args);
   let summary: { records?: { read?: number; stored?: number }; max_rss_bytes?: number } = {};
   try {
     summary = JSON.parse(run.stdout);

@@ -28,6 +28,8 @@ export interface HuntOptions {
   analyst?: string;
   /** Threat intel files matched against every event of the case. */
   intelFiles?: string[];
+  /** Values of `%name%` placeholders for rules that use the `expand` modifier. */
+  placeholders?: Record<string, string[]>;
 }
 
 /** The outcome of one rule in a hunt. */
@@ -90,7 +92,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const connection = await db.connect();
     const before = await storedCounts(connection).finally(() => connection.closeSync());
     const scanConnection = await db.connect();
-    const outcome = await huntRules(scanConnection, loaded.rules).finally(() =>
+    const huntOptions = options.placeholders ? { placeholders: options.placeholders } : {};
+    const outcome = await huntRules(scanConnection, loaded.rules, huntOptions).finally(() =>
       scanConnection.closeSync(),
     );
 

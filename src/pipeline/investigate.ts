@@ -49,6 +49,8 @@ export interface InvestigateOptions {
   cloudtrailSignatures?: string;
   /** Threat intel files (STIX 2.1, MISP JSON, CSV or plain lists) matched against the case. */
   intelFiles?: string[];
+  /** Values of `%name%` placeholders for rules that use the `expand` modifier. */
+  placeholders?: Record<string, string[]>;
 }
 
 /** Result of `runInvestigate`: the run's counts and the report built from the whole case. */
@@ -75,7 +77,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const db = await CaseDb.open(options.caseDir);
   let parser: ParserThread | null = null;
   try {
-    parser = await ParserThread.start(ruleRoots(options), context);
+    parser = await ParserThread.start(ruleRoots(options), context, options.placeholders);
     const { meta, loaded, problems } = parser.rules;
     logRuleProblems(problems, logger);
     await db.upsertRules(meta);

@@ -11,6 +11,8 @@ import type { RejectedRecord, RuleProblem } from './types.ts';
 export interface ParserInit {
   /** Rule folders to load; the thread reports what it loaded in its `ready` message. */
   ruleRoots: string[];
+  /** Values of `%name%` placeholders for rules that use the `expand` modifier. */
+  placeholders: Record<string, string[]>;
   /** Case settings the formats read with, such as the zone of times written without one. */
   context: RecordContext;
 }

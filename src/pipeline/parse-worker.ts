@@ -119,9 +119,9 @@ function send(message: FromParser): void {
   port!.postMessage(message);
 }
 
-const { ruleRoots, context } = workerData as ParserInit;
+const { ruleRoots, context, placeholders } = workerData as ParserInit;
 const loadedRules = await loadRules(ruleRoots);
-const rules = new RuleSet(loadedRules.rules);
+const rules = new RuleSet(loadedRules.rules, { placeholders });
 let job: StreamJob | null = null;
 
 port.on('message', (message: ToParser) => {

@@ -54,8 +54,12 @@ export class ParserThread {
   }
 
   /** Starts the thread, which loads the rules of `ruleRoots`, and waits until it is ready. */
-  static async start(ruleRoots: string[], context: RecordContext): Promise<ParserThread> {
-    const init: ParserInit = { ruleRoots, context };
+  static async start(
+    ruleRoots: string[],
+    context: RecordContext,
+    placeholders: Record<string, string[]> = {},
+  ): Promise<ParserThread> {
+    const init: ParserInit = { ruleRoots, context, placeholders };
     const thread = new ParserThread(new Worker(BOOTSTRAP, { workerData: init }));
     const ready = await thread.#next('ready');
     thread.rules = ready.rules;

@@ -7,12 +7,13 @@ import { type HuntResult, runHunt } from '../../pipeline/hunt.ts';
 import { storedReportPath } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
-import { requireExisting } from './investigate.ts';
+import { placeholdersOf, requireExisting } from './investigate.ts';
 
 interface HuntFlags {
   case: string;
   rules?: string[];
   intel?: string[];
+  placeholders?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -31,6 +32,10 @@ export function registerHunt(program: Command, context: CommandContext): void {
       '--intel <file...>',
       'threat intel files matched against every event: STIX 2.1, MISP JSON, CSV or plain lists',
     )
+    .option(
+      '--placeholders <file>',
+      'YAML file of placeholder values for rules with the expand modifier: name: [values]',
+    )
     .option('--json', 'print the hunt result as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
     .action(async (flags: HuntFlags) => {
@@ -47,10 +52,12 @@ export function registerHunt(program: Command, context: CommandContext): void {
       await requireExisting(rulesDirs, 'rule folder');
       const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
       await requireExisting(intelFiles, 'intel file');
+      const placeholders = await placeholdersOf(flags.placeholders, io.cwd);
       const result = await runHunt({
         caseDir: path.resolve(io.cwd, flags.case),
         rulesDirs,
         intelFiles,
+        ...(placeholders ? { placeholders } : {}),
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });

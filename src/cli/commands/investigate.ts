@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { Logger } from '../../core/logger.ts';
+import { readPlaceholders } from '../../detect/sigma/placeholders.ts';
 import { runInvestigate } from '../../pipeline/investigate.ts';
 import type { RunSummary } from '../../pipeline/types.ts';
 import { noteResults } from '../audit-hook.ts';
@@ -19,6 +20,7 @@ interface InvestigateFlags {
   cloudtrailPublicKeys?: string;
   cloudtrailSignatures?: string;
   intel?: string[];
+  placeholders?: string;
 }
 
 /** `cloudcase investigate PATH... --case DIR`: the main job. */
@@ -32,6 +34,10 @@ export function registerInvestigate(program: Command, context: CommandContext): 
     .requiredOption('-c, --case <dir>', 'case folder, created when it does not exist (required)')
     .option('-r, --rules <dir...>', 'extra Sigma rule folders, added to the built-in pack')
     .option('--no-builtin-rules', 'leave out the built-in rule pack')
+    .option(
+      '--placeholders <file>',
+      'YAML file of placeholder values for rules with the expand modifier: name: [values]',
+    )
     .option('--json', 'print the run summary as JSON on stdout instead of the text summary')
     .option('-v, --verbose', 'log debug details to stderr')
     .option(
@@ -71,6 +77,7 @@ async function investigate(
   if (signatures) await requireExisting([signatures], 'signatures file');
   const intelFiles = (flags.intel ?? []).map((file) => path.resolve(io.cwd, file));
   await requireExisting(intelFiles, 'intel file');
+  const placeholders = await placeholdersOf(flags.placeholders, io.cwd);
   const result = await runInvestigate({
     paths: inputs,
     caseDir,
@@ -80,12 +87,24 @@ async function investigate(
     ...(keys ? { cloudtrailPublicKeys: keys } : {}),
     ...(signatures ? { cloudtrailSignatures: signatures } : {}),
     intelFiles,
+    ...(placeholders ? { placeholders } : {}),
     ...(flags.json ? {} : { progress: terminalProgress(io.stderr) }),
     ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
   });
   printRunResult(result, Boolean(flags.json), io);
 
   return result.summary;
+}
+
+/** Reads the `--placeholders` file, when one is given. */
+export async function placeholdersOf(
+  file: string | undefined,
+  cwd: string,
+): Promise<Record<string, string[]> | undefined> {
+  if (file === undefined) return undefined;
+  const resolved = path.resolve(cwd, file);
+  await requireExisting([resolved], 'placeholders file');
+  return readPlaceholders(resolved);
 }
 
 /**

@@ -4,7 +4,7 @@ import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { checkRules, type RuleCheckReport } from '../../detect/sigma/index.ts';
 import type { CommandContext } from '../main.ts';
-import { requireExisting } from './investigate.ts';
+import { placeholdersOf, requireExisting } from './investigate.ts';
 
 /** `cloudcase rules check PATH...`: validates Sigma rule trees and lists every issue. */
 export function registerRules(program: Command, context: CommandContext): void {
@@ -17,17 +17,22 @@ export function registerRules(program: Command, context: CommandContext): void {
     )
     .argument('<paths...>', 'rule folders (read recursively for *.yml and *.yaml) or rule files')
     .option('--json', 'print one JSON document: totals, the status of each file, and the issues')
+    .option(
+      '--placeholders <file>',
+      'YAML file of placeholder values for rules with the expand modifier: name: [values]',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 when no rule has an error, 3 when some rules have errors, ' +
         '2 when a path does not exist.\n',
     )
-    .action(async (paths: string[], flags: { json?: boolean }) => {
+    .action(async (paths: string[], flags: { json?: boolean; placeholders?: string }) => {
       const { io } = context;
       const roots = paths.map((p) => path.resolve(io.cwd, p));
       await requireExisting(roots, 'rule path');
+      const placeholders = await placeholdersOf(flags.placeholders, io.cwd);
 
-      const report = await checkRules(roots);
+      const report = await checkRules(roots, placeholders);
       context.exitCode = report.ok ? EXIT.ok : EXIT.partial;
       if (flags.json) {
         io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -4,7 +4,7 @@
  * record. Rule values reach SQL only as literals built by the dialect. Where SQL cannot give
  * the in-memory result, the rule is refused with a reason code instead.
  */
-import { parseCidr } from '../sigma/cidr.ts';
+import { type CidrNetwork, parseCidr } from '../sigma/cidr.ts';
 import type {
   CompareOp,
   ConditionNode,
@@ -145,7 +145,7 @@ class Compiler {
       if (list === undefined) {
         throw new Refusal(
           'unresolved_placeholder',
-          `Placeholder %${test.name}% has no values; pass them in the placeholders option.`,
+          `Placeholder %${test.name}% has no values; give them in a placeholders file (--placeholders FILE).`,
         );
       }
       const expanded = buildFieldItem(item.field, test.modifiers, [...list], (problem) => {
@@ -217,16 +217,33 @@ class Compiler {
   #cidr(text: string): (value: string) => string {
     const network = parseCidr(text);
     if (network === null) throw new Refusal('invalid_cidr', 'Invalid CIDR network.');
-    if (network.bits !== 32) {
-      throw new Refusal(
-        'unsupported_cidr',
-        'The SQL backend matches IPv4 CIDR networks only; IPv6 networks run in memory.',
-      );
-    }
+    if (network.bits === 128) return (s) => ipv6InNetwork(this.#d, s, network);
     const low = Number(network.network);
     const high = low + 2 ** (32 - network.prefix) - 1;
     return (s) => `${this.#d.ipv4Number(s)} BETWEEN ${low} AND ${high}`;
   }
+}
+
+/**
+ * Tests an IPv6 address against a network on hex text: the prefix's whole hex digits must be
+ * equal, and a digit the prefix ends inside must be one of those that share its leading bits.
+ */
+function ipv6InNetwork(d: SqlDialect, text: string, network: CidrNetwork): string {
+  const hex = d.ipv6Hex(text);
+  const digits = network.network.toString(16).padStart(32, '0');
+  const whole = Math.floor(network.prefix / 4);
+  const partial = network.prefix % 4;
+  const tests = [`${hex} IS NOT NULL`];
+  if (whole > 0) tests.push(`starts_with(${hex}, ${d.stringLiteral(digits.slice(0, whole))})`);
+  if (partial > 0) {
+    const shift = 4 - partial;
+    const wanted = Number.parseInt(digits[whole]!, 16) >> shift;
+    const allowed = [...Array(16).keys()]
+      .filter((digit) => digit >> shift === wanted)
+      .map((digit) => d.stringLiteral(digit.toString(16)));
+    tests.push(`substr(${hex}, ${whole + 1}, 1) IN (${allowed.join(', ')})`);
+  }
+  return `(${tests.join(' AND ')})`;
 }
 
 function joinAll(parts: string[], operator: 'AND' | 'OR'): string {

@@ -106,4 +106,6 @@ export interface SqlDialect {
   regexSearch(text: string, source: string, flags: RegexFlags): string;
   /** The text as an IPv4 address number, as the in-memory CIDR test reads it; else NULL. */
   ipv4Number(text: string): string;
+  /** The text as an IPv6 address in 32 lower-case hex digits, as the CIDR test reads it; else NULL. */
+  ipv6Hex(text: string): string;
 }

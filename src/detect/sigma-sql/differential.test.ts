@@ -155,7 +155,8 @@ async function compare(list: DetectionRule[], routes: readonly LogSourceRoute[])
 }
 
 describe('SQL and in-memory backends agree', () => {
-  test('routed rules over every source', async () => {
+  // About 25 s on an idle two-core machine; the bound leaves room for a loaded one.
+  test('routed rules over every source', { timeout: 300_000 }, async () => {
     const result = await compare(rules, LOGSOURCE_ROUTES);
     expect(result.refused.map((problem) => `${problem.rule.file} ${problem.code}`)).toEqual([]);
     expect(result.compiled).toBeGreaterThan(100);
@@ -170,7 +171,7 @@ describe('SQL and in-memory backends agree', () => {
     for (const source of ROUTED_SOURCES) expect(stored).toContain(source);
   });
 
-  test('every rule over CloudTrail events ignoring logsource', async () => {
+  test('every rule over CloudTrail events ignoring logsource', { timeout: 300_000 }, async () => {
     const result = await compare(rules, routeAllToCloudTrail(rules));
     expect(result.refused.map((problem) => `${problem.rule.file} ${problem.code}`)).toEqual([]);
     expect(result.compiled).toBeGreaterThan(300);

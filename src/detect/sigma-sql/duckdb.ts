@@ -13,6 +13,22 @@ const JS_SPACE = '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{FEFF}\\x{2028}\\x{2029}\\p{Zs}
 const JS_DECIMAL = '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?';
 // Node's `isIPv4`: four decimal octets without leading zeros.
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+// Node's `isIPv6` (Node 20) on text without a zone id (ipv6-pattern.test.ts compares them):
+// eight groups, `::` for a run of zero groups, an optional dotted IPv4 tail.
+const V4_STR = `(${OCTET}\\.){3}${OCTET}`;
+const V6_SEG = '[0-9a-fA-F]{1,4}';
+/** The RE2 pattern of an IPv6 address without a zone id, as Node's `isIPv6` reads it. */
+export const IPV6 = [
+  `(${V6_SEG}:){7}(${V6_SEG}|:)`,
+  `(${V6_SEG}:){6}(${V4_STR}|:${V6_SEG}|:)`,
+  `(${V6_SEG}:){5}(:${V4_STR}|(:${V6_SEG}){1,2}|:)`,
+  `(${V6_SEG}:){4}((:${V6_SEG}){0,1}:${V4_STR}|(:${V6_SEG}){1,3}|:)`,
+  `(${V6_SEG}:){3}((:${V6_SEG}){0,2}:${V4_STR}|(:${V6_SEG}){1,4}|:)`,
+  `(${V6_SEG}:){2}((:${V6_SEG}){0,3}:${V4_STR}|(:${V6_SEG}){1,5}|:)`,
+  `(${V6_SEG}:){1}((:${V6_SEG}){0,4}:${V4_STR}|(:${V6_SEG}){1,6}|:)`,
+  `(:((:${V6_SEG}){0,5}:${V4_STR}|(:${V6_SEG}){1,7}|:))`,
+].join('|');
+const V4_TAIL = '[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$';
 // ISO 8601 instants with a zone, a form every JavaScript engine parses the same way.
 //
 // NOTE: JavaScript's Date also reads other forms (local times, more fraction digits, a day past
@@ -85,14 +101,9 @@ const MACROS: readonly string[] = [
   // The in-memory matcher compares finite numbers only, so a value beyond the double range
   // compares as no number.
   `cc_finite(x) AS CASE WHEN isinf(x) THEN NULL ELSE x END`,
-  // NOTE: hexadecimal text over 16 digits, binary over 64 and octal (0o) text, which
-  // JavaScript's Number reads, are no number here.
+  // Decimal text only, as the in-memory matcher reads it: hexadecimal or binary text is no number.
   `cc_trimmed_number(t) AS CASE
      WHEN regexp_full_match(t, '${JS_DECIMAL}') THEN cc_finite(TRY_CAST(t AS DOUBLE))
-     WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]{1,16}')
-       THEN CAST(TRY_CAST('0x' || substr(t, 3) AS UBIGINT) AS DOUBLE)
-     WHEN regexp_full_match(t, '0[bB][01]{1,64}')
-       THEN CAST(TRY_CAST('0b' || substr(t, 3) AS UBIGINT) AS DOUBLE)
      ELSE NULL END`,
   `cc_number_of(t, s) AS CASE
      WHEN left(t, 1) IN ${NUMBER_STARTS} THEN cc_finite(TRY_CAST(t AS DOUBLE))
@@ -114,6 +125,23 @@ const MACROS: readonly string[] = [
      THEN list_reduce(list_transform(string_split(t, '.'), lambda x: CAST(x AS BIGINT)),
        lambda a, b: a * 256 + b) ELSE NULL END`,
   `cc_ipv4(t) AS cc_ipv4_digits(regexp_replace(cc_js_trim(t), '%[^\\n\\r\\x{2028}\\x{2029}]*$', ''))`,
+  // An IPv6 address as 32 lower-case hex digits, as cidr.ts reads it: a dotted IPv4 tail
+  // becomes two groups, `::` the zero groups it stands for, and each group is padded to four.
+  `cc_ipv6_groups(s) AS CASE WHEN s = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, ':') END`,
+  `cc_ipv6_tail(a) AS CASE WHEN regexp_matches(a, '${V4_TAIL}')
+     THEN regexp_replace(a, '${V4_TAIL}', '') || printf('%x:%x',
+       cc_ipv4_digits(regexp_extract(a, '${V4_TAIL}')) // 65536,
+       cc_ipv4_digits(regexp_extract(a, '${V4_TAIL}')) % 65536)
+     ELSE a END`,
+  `cc_ipv6_expand(a) AS lower(array_to_string(list_transform(CASE WHEN contains(a, '::') THEN
+     list_concat(cc_ipv6_groups(split_part(a, '::', 1)), list_concat(
+       list_transform(range(8 - len(cc_ipv6_groups(split_part(a, '::', 1)))
+         - len(cc_ipv6_groups(split_part(a, '::', 2)))), lambda i: '0'),
+       cc_ipv6_groups(split_part(a, '::', 2))))
+     ELSE string_split(a, ':') END, lambda g: lpad(g, 4, '0')), ''))`,
+  `cc_ipv6_hex(a) AS CASE WHEN regexp_full_match(a, '${IPV6}')
+     THEN cc_ipv6_expand(cc_ipv6_tail(a)) ELSE NULL END`,
+  `cc_ipv6(t) AS cc_ipv6_hex(regexp_replace(cc_js_trim(t), '%[^\\n\\r\\x{2028}\\x{2029}]*$', ''))`,
   // Epoch milliseconds (truncated, within JavaScript's date range) or an ISO UTC instant.
   `cc_iso_instant(s) AS CASE WHEN regexp_full_match(s, '${ISO_ZONED}') THEN
      CASE WHEN ends_with(s, 'Z') THEN TRY_CAST(replace(left(s, -1), 'T', ' ') AS TIMESTAMP)
@@ -275,4 +303,5 @@ export const duckdb: SqlDialect = {
   },
 
   ipv4Number: (text) => `cc_ipv4(${text})`,
+  ipv6Hex: (text) => `cc_ipv6(${text})`,
 };

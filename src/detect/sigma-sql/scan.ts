@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
-import { LOGSOURCE_ROUTES, routeLogSource } from '../sigma/logsource.ts';
+import { LOGSOURCE_ROUTES, routedRule, routeLogSource } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
@@ -67,7 +67,7 @@ function compileOne(
   if (route === null) {
     return { code: 'unknown_logsource', message: 'No source is known for the rule logsource.' };
   }
-  const condition = compileConditionSql(rule, dialect, fields, {
+  const condition = compileConditionSql(routedRule(rule, route), dialect, fields, {
     ...(route.mapField ? { mapField: route.mapField } : {}),
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
   });
@@ -141,8 +141,9 @@ export class SqlScan {
       return;
     }
 
-    const mapField = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES)?.mapField;
-    const requirement = ruleRequirement(rule, mapField);
+    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+    const requirement =
+      route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
     const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
     const scalarBatch = this.#scalarBatch(usable !== null);
     if (usable !== null) scalarBatch.requirements?.push(usable);
@@ -228,20 +229,28 @@ export class SqlScan {
     // With an explainer every match comes with its record, which is explained at once and kept
     // only for the rules of `withRaw`.
     const rawWanted = explain === undefined ? withRaw : null;
+    // Rows are streamed a chunk at a time, so raw records of matches are never all in memory.
     const collect = async (sql: string, complex?: Set<string>) => {
-      const reader = await connection.runAndReadAll(sql);
-      for (const row of reader.getRowObjectsJS()) {
-        if (row.complex === true) complex?.add(String(row.uid));
-        if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row, withRaw, explain);
+      const result = await connection.stream(sql);
+      for await (const rows of result.yieldRowObjectJs()) {
+        for (const row of rows) {
+          if (row.complex === true) complex?.add(String(row.uid));
+          if ((row.rule_ids as unknown[]).length > 0) addRow(byUid, row, withRaw, explain);
+        }
       }
     };
     // The scalar scans also return the events some field of theirs is not scalar in; only those
     // are copied for the list-shape scans.
     const complex = new Set<string>();
-    for (const batch of this.#scalar.filter((b) => b.rules.length > 0)) {
+    // Planning a scan's SQL costs about a second of CPU whatever the rows, so scans whose rules
+    // are all routed to sources the case lacks are skipped.
+    const present = await presentSources(connection);
+    const runnable = <Fields>(batches: Batch<Fields>[]) =>
+      batches.filter((b) => b.rules.some(({ compiled }) => present.has(compiled.source)));
+    for (const batch of runnable(this.#scalar)) {
       await collect(this.#query(batch, 'events', rawWanted), complex);
     }
-    const lists = this.#list.filter((b) => b.rules.length > 0);
+    const lists = runnable(this.#list);
     if (complex.size > 0 && lists.length > 0) {
       await this.#copyEvents(connection, complex);
       try {
@@ -250,7 +259,7 @@ export class SqlScan {
         await connection.run(`DROP TABLE IF EXISTS ${COMPLEX_TABLE}`);
       }
     }
-    for (const batch of this.#keyword.filter((b) => b.rules.length > 0))
+    for (const batch of runnable(this.#keyword))
       await collect(this.#query(batch, 'events', rawWanted));
 
     const ordered = [...byUid.values()].sort((a, b) => compareOrder(a.order, b.order));
@@ -345,6 +354,11 @@ export class SqlScan {
         evidence_record, ${ids} AS rule_ids, ${complex} AS complex FROM ${from})
       WHERE ${d.listLength('rule_ids')} > 0 OR complex`;
   }
+}
+
+async function presentSources(connection: DuckDBConnection): Promise<Set<string>> {
+  const reader = await connection.runAndReadAll('SELECT DISTINCT source FROM events');
+  return new Set(reader.getRowObjectsJS().map((row) => String(row.source)));
 }
 
 function addToBatch<Fields>(batch: Batch<Fields>, compiled: SqlRule, guard: string): void {

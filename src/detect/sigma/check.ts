@@ -47,12 +47,16 @@ export interface RuleCheckReport {
 
 /**
  * Loads the rule files under the roots, applies filters, builds the rule set a run would
- * build (without placeholder values), and reports every issue with the status of each file.
+ * build with the placeholder values given, and reports every issue with the status of each
+ * file.
  * Rule content never makes it throw.
  */
-export async function checkRules(roots: string[]): Promise<RuleCheckReport> {
+export async function checkRules(
+  roots: string[],
+  placeholders: Record<string, string[]> = {},
+): Promise<RuleCheckReport> {
   const loaded = await loadRules(roots);
-  const set = new RuleSet(loaded.rules);
+  const set = new RuleSet(loaded.rules, { placeholders });
 
   // Rule set issues name the rule's file and line; a rule with an error there does not run.
   const rejected = new Set(

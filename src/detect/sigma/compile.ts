@@ -159,7 +159,7 @@ export function expandPlaceholders(item: FieldItem, options: CompileOptions): Fi
     if (list === undefined) {
       throw new Refusal(
         'unresolved_placeholder',
-        `Placeholder %${test.name}% has no values; pass them in the rule set's placeholders option.`,
+        `Placeholder %${test.name}% has no values; give them in a placeholders file (--placeholders FILE).`,
       );
     }
     const expanded = buildFieldItem(item.field, test.modifiers, [...list], (problem) => {
@@ -267,10 +267,17 @@ function regexTest(source: string, flags: { i: boolean; m: boolean; s: boolean }
   };
 }
 
+// Decimal text, as JSON writes numbers but with an optional sign and surrounding whitespace.
+// Hexadecimal, binary and octal text, which JavaScript's Number also reads, is no number, so
+// a field "0x10" never compares as 16.
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function toNumber(value: unknown): number | null {
   if (typeof value === 'number') return value;
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const number = Number(value);
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (!DECIMAL_TEXT.test(text)) return null;
+  const number = Number(text);
   return Number.isFinite(number) ? number : null;
 }
 

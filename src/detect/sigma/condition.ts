@@ -31,9 +31,10 @@ export function parseCondition(
   identifiers: readonly string[],
 ): { node: ConditionNode | null; problems: ConditionProblem[] } {
   const problems: ConditionProblem[] = [];
-  if (/\|/.test(text)) {
+  if (/\|/.test(text) || isBareAggregation(text)) {
     const message =
-      'Pipe aggregations (count, near) are Sigma 1.x syntax; express them as a correlation rule.';
+      'Aggregations (count, min, max, avg, sum, near), with or without a pipe, are Sigma 1.x ' +
+      'syntax; express them as a correlation rule.';
     return { node: null, problems: [{ code: 'obsolete_aggregation', message }] };
   }
 
@@ -45,6 +46,15 @@ export function parseCondition(
     if (error instanceof ConditionError) return { node: null, problems: [error.problem] };
     throw error;
   }
+}
+
+/**
+ * Recognises a Sigma 1.x aggregation written without its pipe, such as
+ * `selection and count(ip) by user > 5`: an aggregation function call, or a comparison with a
+ * number, neither of which the Sigma 2 condition grammar has.
+ */
+function isBareAggregation(text: string): boolean {
+  return /\b(count|min|max|avg|sum)\s*\(/i.test(text) || /(<|>|=)\s*-?\d+(\.\d+)?\s*$/.test(text);
 }
 
 /**

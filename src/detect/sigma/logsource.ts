@@ -3,8 +3,15 @@
  * evaluated only on events of the source its logsource maps to; a logsource with no entry here
  * is routed nowhere rather than guessed.
  */
+import {
+  azureActivityFields,
+  azureAuditFields,
+  azureSignInFields,
+  m365AlertFields,
+} from './azure-fields.ts';
+import { expandFieldAlternatives, type FieldAlternatives } from './field-alternatives.ts';
 import type { IssueSink } from './issues.ts';
-import type { LogSource } from './model.ts';
+import type { DetectionRule, LogSource } from './model.ts';
 
 /** One routing entry: a Sigma logsource and the source id whose events it describes. */
 export interface LogSourceRoute {
@@ -19,6 +26,11 @@ export interface LogSourceRoute {
    * log does not. Fields are matched as written when absent.
    */
   mapField?: (field: string) => string;
+  /**
+   * Gives several raw field names for a Sigma field, for logs that come in several shapes. The
+   * rule is rewritten over them (see `field-alternatives.ts`) before it is compiled.
+   */
+  fieldAlternatives?: FieldAlternatives;
 }
 
 /**
@@ -38,10 +50,37 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
     source: 'gcp.audit',
     mapField: gcpAuditField,
   },
-  { product: 'azure', service: 'activitylogs', category: null, source: 'azure.activity' },
-  { product: 'azure', service: 'signinlogs', category: null, source: 'azure.signin' },
-  { product: 'azure', service: 'auditlogs', category: null, source: 'azure.audit' },
+  // SigmaHQ's Azure rules name fields the way one export does; see azure-fields.ts.
+  {
+    product: 'azure',
+    service: 'activitylogs',
+    category: null,
+    source: 'azure.activity',
+    fieldAlternatives: azureActivityFields,
+  },
+  {
+    product: 'azure',
+    service: 'signinlogs',
+    category: null,
+    source: 'azure.signin',
+    fieldAlternatives: azureSignInFields,
+  },
+  {
+    product: 'azure',
+    service: 'auditlogs',
+    category: null,
+    source: 'azure.audit',
+    fieldAlternatives: azureAuditFields,
+  },
   { product: 'm365', service: 'audit', category: null, source: 'm365.audit' },
+  // Alert and Exchange rules name unified audit log fields the CloudTrail way (`eventName`).
+  ...['threat_management', 'threat_detection', 'exchange'].map((service) => ({
+    product: 'm365',
+    service,
+    category: null,
+    source: 'm365.audit',
+    fieldAlternatives: m365AlertFields,
+  })),
   { product: 'okta', service: 'okta', category: null, source: 'okta.system' },
   { product: 'github', service: 'audit', category: null, source: 'github.audit' },
   // Linux auth and sshd rules search the message text with keywords.
@@ -68,6 +107,12 @@ export function gcpAuditField(field: string): string {
   }
   if (field.startsWith('data.protoPayload.')) return field.slice('data.'.length);
   return field;
+}
+
+/** Returns the rule as its route compiles it: rewritten over the route's field alternatives. */
+export function routedRule(rule: DetectionRule, route: LogSourceRoute): DetectionRule {
+  if (route.fieldAlternatives === undefined) return rule;
+  return expandFieldAlternatives(rule, route.fieldAlternatives);
 }
 
 /** Finds the route of a rule's logsource, comparing case-insensitively; null when none. */

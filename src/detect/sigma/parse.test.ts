@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseRuleText } from './parse.ts';
+import { RuleSet } from './rule-set.ts';
 import { cloudtrailRule } from './test-events.ts';
 
 const codes = (text: string) => parseRuleText(text, 'rule.yml').issues.map((issue) => issue.code);
@@ -89,6 +90,44 @@ detection:
     const issues = parseRuleText(text, 'rule.yml').issues;
     expect(issues.map((issue) => issue.code)).toEqual(['obsolete_aggregation']);
     expect(issues[0]!.message).toContain('correlation rule');
+  });
+
+  test('aggregation without pipe is obsolete', () => {
+    const bare = cloudtrailRule('selection:\n  a: x\ncondition: count(a) by b > 5');
+    expect(codes(bare)).toEqual(['obsolete_aggregation']);
+    const combined = cloudtrailRule('selection:\n  a: x\ncondition: selection and max(a) >= 2');
+    expect(codes(combined)).toEqual(['obsolete_aggregation']);
+  });
+
+  test('identifier named count still parses', () => {
+    const text = cloudtrailRule('count:\n  a: x\ncondition: count');
+    expect(codes(text)).toEqual([]);
+  });
+
+  test('global collection rules get own ids', () => {
+    const text = [
+      'action: global',
+      'title: Collection',
+      'id: 0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77',
+      'detection:',
+      '  condition: selection',
+      '---',
+      'logsource: { product: aws, service: cloudtrail }',
+      'detection:',
+      '  selection: { eventName: A }',
+      '---',
+      'logsource: { product: aws, service: cloudtrail }',
+      'detection:',
+      '  selection: { eventName: B }',
+      '',
+    ].join('\n');
+    const parsed = parseRuleText(text, 'rule.yml');
+    expect(parsed.rules.map((rule) => rule.id)).toEqual([
+      '0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77',
+      '0f4a7f6e-5d0c-4b8e-9a51-3c2d1e0f9a77/2',
+    ]);
+    expect(parsed.issues.map((issue) => issue.code)).toEqual(['collection_id']);
+    expect(new RuleSet(parsed.rules).issues).toEqual([]);
   });
 
   test('near aggregation is obsolete', () => {

@@ -39,6 +39,7 @@ export function parseRuleText(text: string, file: string): ParseResult {
   for (const document of documents) {
     const sink = new IssueSink(file, document.lineOf);
     const rule = parseDocument(document, file, sink);
+    if (rule !== null && rule.kind !== 'filter') collectionId(rule, document, sink);
     issues.push(...sink.issues);
     if (rule === null || sink.hasErrorSince(0)) continue;
     if (rule.kind === 'filter') filters.push(rule);
@@ -49,6 +50,24 @@ export function parseRuleText(text: string, file: string): ParseResult {
   }
 
   return { rules, filters, issues };
+}
+
+/**
+ * Gives each rule of a Sigma 1.x `action: global` collection after the first an id of its own,
+ * `<collection id>/<n>`, because the documents share the collection's id and a second rule with
+ * a taken id would not load.
+ */
+function collectionId(rule: SigmaRule, document: RuleDocument, sink: IssueSink): void {
+  const member = document.sharedIdMember;
+  if (member === undefined || member < 2) return;
+
+  const shared = rule.id;
+  rule.id = `${shared}/${member}`;
+  sink.warning(
+    'collection_id',
+    ['id'],
+    `Document ${member} of this action: global collection shares id ${shared}; its rule gets id ${rule.id}.`,
+  );
 }
 
 function issue(file: string, code: string, message: string): RuleIssue {

@@ -112,9 +112,12 @@ function unionOfAlternatives(alternatives: Requirement[][]): Requirement[] {
 export class PrefilterIndex<T> {
   readonly #always: T[] = [];
   readonly #fields = new Map<string, { access: FieldAccessor; byValue: Map<string, T[]> }>();
+  /** Position of each item in the order it was added, which candidates keep. */
+  readonly #position = new Map<T, number>();
 
   /** Adds an item under a requirement, or to the always-evaluated list when it has none. */
   add(item: T, requirement: Requirement | null): void {
+    if (!this.#position.has(item)) this.#position.set(item, this.#position.size);
     if (requirement === null) {
       this.#always.push(item);
       return;
@@ -132,18 +135,29 @@ export class PrefilterIndex<T> {
     }
   }
 
-  /** The items a record may match, each once; the caller restores rule order if it needs it. */
-  candidates(record: Record<string, unknown>): Set<T> {
-    const result = new Set<T>(this.#always);
+  /**
+   * The items a record may match, each once, in the order they were added. The array may be
+   * shared between calls, so callers must not change it.
+   */
+  candidates(record: Record<string, unknown>): readonly T[] {
+    // Most records meet few requirements, so hits stay a short list until they are merged.
+    let hits: T[] | null = null;
     for (const { access, byValue } of this.#fields.values()) {
       const found = access(record);
       if (!found.present) continue;
       for (const value of flattenValues(found.values)) {
         const text = valueText(value);
         if (text === null) continue;
-        for (const item of byValue.get(text.toLowerCase()) ?? []) result.add(item);
+        const items = byValue.get(text.toLowerCase());
+        if (items === undefined) continue;
+        hits ??= [];
+        for (const item of items) if (!hits.includes(item)) hits.push(item);
       }
     }
-    return result;
+    if (hits === null) return this.#always;
+
+    const merged = this.#always.length === 0 ? hits : [...this.#always, ...hits];
+    const position = this.#position;
+    return merged.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
   }
 }

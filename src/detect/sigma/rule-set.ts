@@ -9,7 +9,7 @@ import { type CompileOptions, compileRule, type RecordPredicate } from './compil
 import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
-import { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
+import { LOGSOURCE_ROUTES, type LogSourceRoute, routedRule, routeLogSource } from './logsource.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
 import { PrefilterIndex, ruleRequirement } from './prefilter.ts';
 import { attackFromTags } from './tags.ts';
@@ -77,9 +77,8 @@ export class RuleSet {
     const index = this.#bySource.get(event.source);
     if (index === undefined) return [];
 
-    const candidates = [...index.candidates(event.raw)].sort((a, b) => a.order - b.order);
     const matches: EventMatch[] = [];
-    for (const compiled of candidates) {
+    for (const compiled of index.candidates(event.raw)) {
       if (!compiled.predicate(event.raw)) continue;
       if (compiled.emit)
         matches.push({ rule_id: compiled.rule.id, event_uid: event.uid, time: event.time });
@@ -151,7 +150,8 @@ export class RuleSet {
 
     const mapField = route.mapField;
     const ruleOptions = mapField ? { ...compileOptions, mapField } : compileOptions;
-    const predicate = compileRule(rule, ruleOptions);
+    const routed = routedRule(rule, route);
+    const predicate = compileRule(routed, ruleOptions);
     if (typeof predicate !== 'function') {
       this.#issue(rule, predicate.code, 'error', predicate.message);
       return false;
@@ -162,8 +162,15 @@ export class RuleSet {
       index = new PrefilterIndex();
       this.#bySource.set(route.source, index);
     }
-    const requirement = options.prefilter === false ? null : ruleRequirement(rule, mapField);
-    const compiled: CompiledRule = { rule, options: ruleOptions, order, predicate, emit, feeds };
+    const requirement = options.prefilter === false ? null : ruleRequirement(routed, mapField);
+    const compiled: CompiledRule = {
+      rule: routed,
+      options: ruleOptions,
+      order,
+      predicate,
+      emit,
+      feeds,
+    };
     index.add(compiled, requirement);
     this.#byId.set(rule.id, compiled);
     return true;

@@ -16,6 +16,11 @@ export interface RuleDocument {
   line: number;
   /** One-based line of the node at a field path, or `null` when the path has no node. */
   lineOf(path: readonly (string | number)[]): number | null;
+  /**
+   * Position (1, 2, …) among the documents merged with the same `action: global` document,
+   * when this one takes its `id` from it; absent otherwise.
+   */
+  sharedIdMember?: number;
 }
 
 /** A YAML syntax problem, with its line. */
@@ -40,6 +45,7 @@ export function readRuleDocuments(text: string): {
   let global: Record<string, unknown> | null = null;
   let globalDoc: Document.Parsed | null = null;
   let previous: unknown = null;
+  let members = 0;
 
   for (const [index, doc] of all.entries()) {
     const lineAt = (offset: number | undefined) =>
@@ -65,6 +71,7 @@ export function readRuleDocuments(text: string): {
     if (action === 'global') {
       global = withoutAction(value as Record<string, unknown>);
       globalDoc = doc;
+      members = 0;
       continue;
     }
     if (action === 'reset') {
@@ -72,9 +79,11 @@ export function readRuleDocuments(text: string): {
       globalDoc = null;
       continue;
     }
+    let sharedIdMember: number | undefined;
     if (action === 'repeat' && isMap(previous)) {
       value = deepMerge(previous, withoutAction(value as Record<string, unknown>));
     } else if (global !== null && isMap(value)) {
+      if ('id' in global && !('id' in value)) sharedIdMember = ++members;
       value = deepMerge(global, value);
     }
     previous = value;
@@ -86,6 +95,7 @@ export function readRuleDocuments(text: string): {
       index,
       line: lineAt(doc.contents?.range?.[0] ?? doc.range[0]) ?? 1,
       lineOf: (path) => nodeLine(own, path, lineAt) ?? nodeLine(fallback, path, lineAt),
+      ...(sharedIdMember === undefined ? {} : { sharedIdMember }),
     });
   }
 
