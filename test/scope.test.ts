@@ -8,10 +8,16 @@ import { CaseDb } from '../src/store/index.ts';
 import { runCli, SHARED_DATA, tempDir } from './support/cli.ts';
 
 interface ScopeJson {
+  split: { suspicious_sources: { source: string }[]; excluded: { source: string }[] };
   events: number;
   by_source: { source: string; events: number }[];
   identities: { value: string }[];
-  vector: { verdict: string; access_key: string | null; summary: string }[];
+  vector: {
+    verdict: string;
+    access_key: string | null;
+    summary: string;
+    first_suspicious: { time: string; source: string | null };
+  }[];
   event_list: { uid: string; actor: string | null; src_ip: string | null }[];
   changes: { operation: string }[];
 }
@@ -113,12 +119,21 @@ describe('scope on real logs', () => {
     expect([...actors].every((actor) => actor?.includes('BankingWAFRole'))).toBe(true);
     expect(result.identities.map((i) => i.value).join(' ')).not.toContain('pedro');
   }, 60_000);
+});
 
-  it('covers three log sources for the root attacker address', async () => {
-    const caseDir = path.join(await tempDir('cloudcase-scope-root-'), 'case');
+describe('scope on the compromised root scenario', () => {
+  const ROOT = 'arn:aws:iam::493859302102:root';
+  const OWNER = '71.253.251.71';
+  const ATTACKER = '92.55.146.245';
+  let caseDir: string;
+
+  beforeAll(async () => {
+    caseDir = path.join(await tempDir('cloudcase-scope-root-'), 'case');
     const dir = path.join(LOGS, 'panther-test-scenarios/compromised-root-creds/native');
     await investigate([dir], caseDir);
+  }, 60_000);
 
+  it('covers three log sources for the root attacker address', async () => {
     const result = await scope(caseDir, '--ip', '92.55.146.245');
     const sources = new Map(result.by_source.map((s) => [s.source, s.events]));
 
@@ -143,5 +158,38 @@ describe('scope on real logs', () => {
         'object sizes 13,219,749 bytes (12.6 MiB)',
     );
     expect(text.stdout).toContain('Flows: 4 flow records, 2,111,390 bytes (2.0 MiB) sent');
-  }, 60_000);
+  });
+
+  it("leaves the owner's address out of the root identity", async () => {
+    const result = await scope(caseDir, '--identity', ROOT);
+
+    expect(result.split.suspicious_sources.map((s) => s.source)).toEqual([ATTACKER]);
+    expect(result.split.excluded.map((s) => s.source)).toEqual([OWNER]);
+    expect(result.event_list.some((e) => e.src_ip === OWNER)).toBe(false);
+    expect(result.changes.map((c) => c.operation)).not.toContain('SetContactAddress');
+    expect(result.changes[0]?.operation).toBe('CreateAccessKey');
+  });
+
+  it("bases the root verdict on the attacker's address", async () => {
+    for (const flags of [[], ['--all']]) {
+      const result = await scope(caseDir, '--identity', ROOT, ...flags);
+      const [vector] = result.vector;
+
+      expect(result.vector).toHaveLength(1);
+      expect(vector?.verdict).toBe('console_login_without_mfa');
+      expect(vector?.summary).toContain(`from ${ATTACKER} after 3 failed sign-ins`);
+      expect(vector?.first_suspicious.source).toBe(ATTACKER);
+      expect(vector?.first_suspicious.time).toBe('2020-10-30T23:25:32.000Z');
+    }
+  });
+
+  it("writes no owner's change into the report", async () => {
+    const report = await readFile(path.join(caseDir, 'reports/report.md'), 'utf8');
+    const section = report.slice(report.indexOf('## Attack vector and chain'));
+    const attack = section.slice(0, section.indexOf('\n## ', 5));
+
+    expect(attack).toContain(`without MFA from ${ATTACKER}`);
+    expect(attack).not.toContain(OWNER);
+    expect(attack).not.toContain('SetContactAddress');
+  });
 });

@@ -19,9 +19,10 @@ export interface SourceUse {
 
 /**
  * How the indicator's own events were chosen. `all`: every event of the indicator. `suspicious`:
- * only events from sources where a detection of medium severity or above fired on the
- * indicator, unless the indicator had used the source successfully a day before. The other
- * sources are the indicator's usual activity and are listed in `excluded`.
+ * only events from sources with a sign of the intruder (a detection of medium severity or
+ * above, a new-source anomaly or an intel match) that are not the indicator's usual sources.
+ * Detections of a rule that also fires on a usual source count as no sign. The other sources
+ * are the indicator's usual activity and are listed in `excluded`.
  */
 export interface ScopeSplit {
   mode: 'all' | 'suspicious';
@@ -128,7 +129,10 @@ export interface AttackVector {
   identity: string | null;
   /** One sentence naming the credential, where it was used from and why it counts. */
   summary: string;
-  /** Earliest suspicious activity: the first in-scope event with a detection, else the first. */
+  /**
+   * Earliest suspicious activity: the first in-scope event with a sign of the intruder (a
+   * detection that is not a blanket rule, or a new-source anomaly), else the first event.
+   */
   first_suspicious: {
     time: string;
     event_uid: string;

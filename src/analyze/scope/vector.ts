@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
-import { SUSPICIOUS_LEVELS } from './seed.ts';
+import { hasAnomalies, signalSql } from './signals.ts';
 import type { AttackVector, VectorVerdict } from './types.ts';
 import { iso, type Row, rows, text } from './values.ts';
 
@@ -25,18 +25,27 @@ const FEDERATED_SIGN_IN = `source IN ('okta.system', 'azure.signin', 'gcp.audit'
 const MAX_SIGN_INS = 100;
 
 const CREDENTIALS = `WITH s AS (
-  SELECT e.*, ${SOURCE_SQL} AS src,
-    EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
-      WHERE d.event_uid = e.uid AND r.level IN ${SUSPICIOUS_LEVELS}) AS flagged
+  SELECT e.*, ${SOURCE_SQL} AS src, ${signalSql('e')} AS flagged
   FROM events e WHERE e.uid IN (SELECT uid FROM scope_events)
     AND (e.actor_uid IS NOT NULL OR e.actor_type = 'Anonymous')
 ),
-entry AS (
+taken AS (
   SELECT * FROM s
   WHERE (actor_access_key IS NULL
       OR actor_access_key NOT IN (SELECT value FROM scope_grants WHERE kind = 'key'))
     AND (actor_uid IS NULL
       OR actor_uid NOT IN (SELECT value FROM scope_grants WHERE kind = 'principal'))
+),
+-- A sign-in counts only from a source with a sign on it, unless the credential has no sign at
+-- all: with --all the scope keeps the owner's sign-ins, which say nothing of the intruder's.
+grouped AS (
+  SELECT *, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END AS g
+  FROM taken
+),
+entry AS (
+  SELECT *, bool_or(flagged) OVER (PARTITION BY actor_access_key, g, src)
+      OR NOT bool_or(flagged) OVER (PARTITION BY actor_access_key, g) AS signed_source
+  FROM grouped
 )
 SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type) AS t,
   list(DISTINCT source) AS sources,
@@ -48,14 +57,15 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
   arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
-    AND actor_mfa = false) AS login_uid,
-  count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure') AS failed_logins,
+    AND actor_mfa = false AND signed_source) AS login_uid,
+  count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure'
+    AND signed_source) AS failed_logins,
   list_slice(list(uid ORDER BY time, uid) FILTER (${FEDERATED_SIGN_IN}), 1, ${MAX_SIGN_INS})
     AS federated_uids,
   arg_min(uid, time) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
     OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
 FROM entry
-GROUP BY actor_access_key, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END
+GROUP BY actor_access_key, g
 HAVING bool_or(status = 'success')
 ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
 
@@ -113,16 +123,6 @@ const SIGN_IN_ANOMALY = `WITH signed_in AS (
     WHEN 'new_network' THEN 2 WHEN 'unusual_hour' THEN 3 WHEN 'new_user_agent' THEN 4
     ELSE 5 END, a.first_seen, a.uid
   LIMIT 1`;
-
-// A case stored before baselines existed has no anomalies table, and a read-only open
-// cannot create it.
-async function hasAnomalies(connection: DuckDBConnection): Promise<boolean> {
-  const [row] = await rows(
-    connection,
-    "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'anomalies'",
-  );
-  return Number(row?.n ?? 0) > 0;
-}
 
 // The sign-ins of a credential: its federated sign-ins in scope, and the AssumeRoleWithSAML
 // or AssumeRoleWithWebIdentity call that created its key.
