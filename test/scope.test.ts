@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { DataReadTotals } from '../src/analyze/scope/index.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { generateScenario, type ScenarioResult } from '../src/demo/index.ts';
 import { runInvestigate } from '../src/pipeline/investigate.ts';
+import { dataReadText } from '../src/report/scope-amounts.ts';
+import type { ScopeSummary } from '../src/server/scope-api.ts';
+import { startWorkbench } from '../src/server/workbench.ts';
 import { CaseDb } from '../src/store/index.ts';
 import { runCli, SHARED_DATA, tempDir } from './support/cli.ts';
+import { api } from './support/workbench.ts';
 
 interface ScopeJson {
   split: { suspicious_sources: { source: string }[]; excluded: { source: string }[] };
@@ -20,6 +25,9 @@ interface ScopeJson {
   }[];
   event_list: { uid: string; actor: string | null; src_ip: string | null }[];
   changes: { operation: string }[];
+  change_count: number;
+  data_read: unknown[];
+  data_read_totals: DataReadTotals;
 }
 
 const LOGS = path.join(SHARED_DATA, 'logs');
@@ -85,6 +93,38 @@ describe('scope on the demo case', () => {
     const empty = await runCli(['scope', '--case', caseDir, '--identity', '']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('invalid_indicator');
+  });
+
+  it('gives the workbench the same totals as the CLI', async () => {
+    const bench = await startWorkbench({
+      caseDir,
+      host: '127.0.0.1',
+      port: 0,
+      analyst: 'tester@example',
+      logger: silentLogger(),
+    });
+    try {
+      const cookie = `${bench.cookieName}=${bench.token}`;
+      const summary = await api<ScopeSummary>(
+        cookie,
+        bench.origin,
+        '/api/scope?kind=access_key&value=AKIAQ3EGV7KAMD4NAK3Y',
+      );
+
+      expect(result.data_read.length).toBeGreaterThan(20);
+      expect(summary.events).toBe(result.events);
+      expect(summary.data_read).toEqual(result.data_read_totals);
+      expect(summary.data_read_text).toBe(dataReadText(result.data_read_totals));
+      expect(summary.change_count).toBe(result.change_count);
+      expect(summary.change_count).toBe(result.changes.length);
+      expect(summary.changes.map((c) => c.operation)).toEqual(
+        result.changes.slice(0, 20).map((c) => c.operation),
+      );
+      expect(summary.split.excluded.map((s) => s.source)).toEqual(['192.0.2.31']);
+      expect(summary.verdicts[0]?.first_suspicious.source).toBe('203.0.113.77');
+    } finally {
+      await bench.close();
+    }
   });
 
   it('writes the attack vector section into the report', async () => {

@@ -91,6 +91,11 @@ async function buildSection(connection: DuckDBConnection): Promise<AttackSection
     scopes.flatMap((scope) => scope.changes),
     (change) => change.event_uid,
   ).sort((a, b) => a.time.localeCompare(b.time));
+  // A scope lists at most its row limit of changes; the rest are counted as distinct.
+  const unlisted = scopes.reduce(
+    (sum, scope) => sum + scope.change_count - scope.changes.length,
+    0,
+  );
   const reads = uniqueBy(
     scopes.flatMap((scope) => scope.data_read),
     (read) => `${read.resource}\u0000${read.operation}`,
@@ -101,7 +106,7 @@ async function buildSection(connection: DuckDBConnection): Promise<AttackSection
     chain,
     narrative: narrate(chain),
     changes: changes.slice(0, MAX_LISTED),
-    change_count: changes.length,
+    change_count: changes.length + unlisted,
     data_read: reads.slice(0, MAX_LISTED),
     data_read_count: reads.length,
   };
@@ -125,7 +130,7 @@ function summarize(scope: ScopeResult): CompromiseSummary {
     last_activity: scope.last_activity,
     dwell_seconds: scope.dwell_seconds,
     created: scope.created.length,
-    changes: scope.changes.length,
+    changes: scope.change_count,
     data_read: scope.data_read_totals.resources,
     bytes_read: scope.data_read_totals.bytes,
     data_read_totals: scope.data_read_totals,

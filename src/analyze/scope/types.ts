@@ -180,7 +180,10 @@ export interface ScopeResult {
   flows: FlowTotal[];
   /** Flow records of the scope and the bytes their sources sent, over all of them. */
   flow_totals: { flows: number; bytes: number };
+  /** Changes in time order, at most the row limit. */
   changes: Change[];
+  /** Changes in the scope in all, listed or not. */
+  change_count: number;
   vector: AttackVector[];
   chain: AttackChain;
   /** The events of the scope in time order, at most `event_limit`. */

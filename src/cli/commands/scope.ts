@@ -120,9 +120,10 @@ export function renderScope(scope: ScopeResult): string {
   out.push(...dataLines(scope));
   out.push(
     ...section(
-      'Changes to roll back',
+      `Changes to roll back: ${scope.change_count}`,
       ['time', 'operation', 'resources', 'rollback'],
       scope.changes.map((c) => [c.time, c.operation, c.resources.join(' '), c.rollback]),
+      scope.change_count,
     ),
   );
   if (scope.chain.narrative.length > 0) {
@@ -190,9 +191,12 @@ function touchedSection(title: string, rows: ScopeResult['identities']): string[
   );
 }
 
-function section(title: string, header: string[], rows: string[][]): string[] {
+/** Renders a titled table of at most `TEXT_ROWS` rows and how many of `total` it leaves out. */
+function section(title: string, header: string[], rows: string[][], total = rows.length): string[] {
   if (rows.length === 0) return [];
-  const more = rows.length > TEXT_ROWS ? [`  … ${rows.length - TEXT_ROWS} more in --json`] : [];
+  const shown = Math.min(rows.length, TEXT_ROWS);
+  const where = total > rows.length ? ` (--json lists the first ${rows.length})` : ' in --json';
+  const more = total > shown ? [`  … ${total - shown} more${where}`] : [];
   const table = textTable(header, rows.slice(0, TEXT_ROWS), 100)
     .trimEnd()
     .split('\n')
