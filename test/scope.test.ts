@@ -21,7 +21,7 @@ interface ScopeJson {
     verdict: string;
     access_key: string | null;
     summary: string;
-    first_suspicious: { time: string; source: string | null };
+    first_suspicious: { time: string; status: string | null; source: string | null };
   }[];
   event_list: { uid: string; actor: string | null; src_ip: string | null }[];
   changes: { operation: string }[];
@@ -210,6 +210,19 @@ describe('scope on the compromised root scenario', () => {
     expect(result.changes[0]?.operation).toBe('CreateAccessKey');
   });
 
+  it("adds the flows of the attacker's address to the root identity", async () => {
+    const result = await scope(caseDir, '--identity', ROOT);
+    const sources = new Map(result.by_source.map((s) => [s.source, s.events]));
+
+    expect(sources.get('aws.vpcflow')).toBe(4);
+    expect(sources.get('aws.s3access')).toBe(3);
+    const text = await runCli(['scope', '--case', caseDir, '--identity', ROOT]);
+    expect(text.stdout).toContain('Flows: 4 flow records, 2,111,390 bytes (2.0 MiB) sent');
+    expect(text.stdout).toContain(
+      'first suspicious: 2020-10-30T23:25:32.000Z ConsoleLogin (failed) from 92.55.146.245',
+    );
+  });
+
   it("bases the root verdict on the attacker's address", async () => {
     for (const flags of [[], ['--all']]) {
       const result = await scope(caseDir, '--identity', ROOT, ...flags);
@@ -220,6 +233,7 @@ describe('scope on the compromised root scenario', () => {
       expect(vector?.summary).toContain(`from ${ATTACKER} after 3 failed sign-ins`);
       expect(vector?.first_suspicious.source).toBe(ATTACKER);
       expect(vector?.first_suspicious.time).toBe('2020-10-30T23:25:32.000Z');
+      expect(vector?.first_suspicious.status).toBe('failure');
     }
   });
 
@@ -231,5 +245,7 @@ describe('scope on the compromised root scenario', () => {
     expect(attack).toContain(`without MFA from ${ATTACKER}`);
     expect(attack).not.toContain(OWNER);
     expect(attack).not.toContain('SetContactAddress');
+    expect(attack).toContain(`ConsoleLogin (failed) from ${ATTACKER}`);
+    expect(attack).toContain('network flows of its addresses: 4 flow records');
   });
 });

@@ -25,6 +25,7 @@ const SECTION: AttackSection = {
         object_size: 13_219_749,
         reads_with_size: 3,
       },
+      flow_totals: { flows: 4, bytes: 2_111_390 },
     },
   ],
   vectors: [
@@ -33,7 +34,13 @@ const SECTION: AttackSection = {
       access_key: 'AKIAEXAMPLE000000001',
       identity: HOSTILE,
       summary: `Long-term access key AKIAEXAMPLE000000001 of ${HOSTILE} was used.`,
-      first_suspicious: { time: TIME, event_uid: 'e1', operation: 'ListBuckets', source: null },
+      first_suspicious: {
+        time: TIME,
+        event_uid: 'e1',
+        operation: 'ListBuckets',
+        status: 'success',
+        source: null,
+      },
       evidence: ['e1'],
     },
   ],
@@ -93,6 +100,9 @@ describe('attack vector section', () => {
     expect(text).toContain('| not logged |');
     expect(text).toContain('4,406,583 bytes (4.2 MiB)');
     expect(text).toContain('The first 1 of 3 objects and secrets');
+    expect(text).toContain(
+      'network flows of its addresses: 4 flow records, 2,111,390 bytes (2.0 MiB) sent.',
+    );
   });
 
   it('escapes log content in HTML', () => {

@@ -16,7 +16,7 @@ import {
   VECTOR_COLUMNS,
   vectorCells,
 } from './attack-vector.ts';
-import { dataReadText } from './scope-amounts.ts';
+import { dataReadText, flowText } from './scope-amounts.ts';
 
 type Cell = string | number | null;
 
@@ -38,18 +38,20 @@ const NO_CHANGES = 'The compromised credentials changed nothing that the logs sh
 function changesNote(section: AttackSection): string | null {
   if (section.change_count === 0) return NO_CHANGES;
   if (section.change_count <= section.changes.length) return null;
-  return `The first ${section.changes.length} of ${section.change_count} changes; \`cloudcase scope\` lists them all.`;
+  return `The first ${section.changes.length} of ${section.change_count} changes; \`cloudcase scope --json\` lists up to 1,000 per credential.`;
 }
 
 function readsNote(section: AttackSection): string | null {
   if (section.data_read_count <= section.data_read.length) return null;
-  return `The first ${section.data_read.length} of ${section.data_read_count} objects and secrets; \`cloudcase scope --json\` lists them all.`;
+  return `The first ${section.data_read.length} of ${section.data_read_count} objects and secrets; \`cloudcase scope --json\` lists up to 1,000 per credential.`;
 }
 
 function readSummaries(section: AttackSection): string[] {
-  return section.compromises.map(
-    (row) => `${row.indicator.kind} ${row.indicator.value}: ${dataReadText(row.data_read_totals)}.`,
-  );
+  return section.compromises.map((row) => {
+    const flows = flowText(row.flow_totals);
+    const sent = flows === null ? '' : `; network flows of its addresses: ${flows}`;
+    return `${row.indicator.kind} ${row.indicator.value}: ${dataReadText(row.data_read_totals)}${sent}.`;
+  });
 }
 
 /** Renders the section as Markdown lines, heading included. */

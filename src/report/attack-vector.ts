@@ -36,6 +36,8 @@ export interface CompromiseSummary {
   /** Bytes sent to the reader where the logs record them; `null` when no log records them. */
   bytes_read: number | null;
   data_read_totals: DataReadTotals;
+  /** Flow records of the scope and the bytes their sources sent. */
+  flow_totals: { flows: number; bytes: number };
 }
 
 /** The report section: compromises, verdicts, the chain and its narrative. */
@@ -134,6 +136,7 @@ function summarize(scope: ScopeResult): CompromiseSummary {
     data_read: scope.data_read_totals.resources,
     bytes_read: scope.data_read_totals.bytes,
     data_read_totals: scope.data_read_totals,
+    flow_totals: scope.flow_totals,
   };
 }
 
@@ -211,6 +214,13 @@ export function readCells(read: DataRead): (string | number | null)[] {
   ];
 }
 
+/** Describes the earliest suspicious event: time, operation, a failure, and its source. */
+export function firstSuspiciousText(first: AttackVector['first_suspicious']): string {
+  const failed = first.status === 'failure' ? ' (failed)' : '';
+  const from = first.source === null ? '' : ` from ${first.source}`;
+  return `${first.time} ${first.operation ?? '-'}${failed}${from}`;
+}
+
 /** Column names of the verdicts table. */
 export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'evidence'];
 
@@ -218,7 +228,7 @@ export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'eviden
 export function vectorCells(vector: AttackVector): (string | number | null)[] {
   return [
     vector.verdict.replace(/_/g, ' '),
-    vector.first_suspicious.time,
+    firstSuspiciousText(vector.first_suspicious),
     vector.summary,
     vector.evidence.slice(0, 5).join(', '),
   ];

@@ -39,7 +39,12 @@ export interface ScopeSummary {
   verdicts: {
     verdict: string;
     summary: string;
-    first_suspicious: { time: string; operation: string | null; source: string | null };
+    first_suspicious: {
+      time: string;
+      operation: string | null;
+      status: string | null;
+      source: string | null;
+    };
   }[];
   /** Changes to roll back in all; `changes` lists the first of them. */
   change_count: number;
@@ -100,6 +105,7 @@ function summarize(scope: ScopeResult): ScopeSummary {
       first_suspicious: {
         time: first_suspicious.time,
         operation: first_suspicious.operation,
+        status: first_suspicious.status,
         source: first_suspicious.source,
       },
     })),

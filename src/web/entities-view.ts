@@ -148,9 +148,11 @@ function splitLines(scope: ScopeSummary): HTMLElement[] {
 
 function verdictText(row: ScopeSummary['verdicts'][number]): string {
   const first = row.first_suspicious;
+  const failed = first.status === 'failure' ? ' (failed)' : '';
   return (
     `${row.verdict.replace(/_/g, ' ')}: ${visible(row.summary)} First suspicious: ` +
-    `${first.time} ${visible(first.operation ?? '-')} from ${visible(first.source ?? 'unknown')}.`
+    `${first.time} ${visible(first.operation ?? '-')}${failed} from ` +
+    `${visible(first.source ?? 'unknown')}.`
   );
 }
 

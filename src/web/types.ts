@@ -166,7 +166,12 @@ export interface ScopeSummary {
   verdicts: {
     verdict: string;
     summary: string;
-    first_suspicious: { time: string; operation: string | null; source: string | null };
+    first_suspicious: {
+      time: string;
+      operation: string | null;
+      status: string | null;
+      source: string | null;
+    };
   }[];
   change_count: number;
   changes: { time: string; operation: string; resources: string[]; rollback: string }[];

@@ -77,6 +77,7 @@ export async function seedScope(
      SELECT uid FROM scope_seed s
      WHERE EXISTS (SELECT 1 FROM scope_sources p WHERE p.src IS NOT DISTINCT FROM s.src)`,
   );
+  await connection.run(ATTACKER_FLOWS);
   const uses = await sourceUses(connection);
   const picked = new Set(suspicious);
 
@@ -86,6 +87,14 @@ export async function seedScope(
     excluded: uses.filter((use) => !picked.has(use.source)),
   };
 }
+
+// Flow records carry no identity, so the intruder's network traffic, such as data sent out to
+// its own address, joins the scope through the suspicious addresses.
+const ATTACKER_FLOWS = `INSERT INTO scope_events
+SELECT e.uid FROM events e
+WHERE e.category = 'network' AND e.actor_uid IS NULL
+  AND (e.src_ip IN (SELECT src FROM scope_sources) OR e.dst_ip IN (SELECT src FROM scope_sources))
+  AND e.uid NOT IN (SELECT uid FROM scope_events)`;
 
 async function suspiciousSources(connection: DuckDBConnection): Promise<(string | null)[]> {
   return (await rows(connection, 'SELECT src FROM scope_sources')).map((row) =>

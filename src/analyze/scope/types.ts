@@ -137,6 +137,8 @@ export interface AttackVector {
     time: string;
     event_uid: string;
     operation: string | null;
+    /** `success` or `failure` as the log records it; a failed sign-in can be the first sign. */
+    status: string | null;
     source: string | null;
   };
   /** Uids of the events that support the verdict, the first suspicious one among them. */

@@ -53,6 +53,7 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   coalesce(arg_min(uid, time) FILTER (flagged), arg_min(uid, time)) AS first_uid,
   coalesce(arg_min(api_operation, time) FILTER (flagged), arg_min(api_operation, time)) AS first_op,
   coalesce(arg_min(src, time) FILTER (flagged), arg_min(src, time)) AS first_src,
+  coalesce(arg_min(status, time) FILTER (flagged), arg_min(status, time)) AS first_status,
   list(uid ORDER BY time, uid) FILTER (flagged) AS flagged_uids,
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
@@ -98,6 +99,7 @@ interface SignInAnomaly {
   event_uid: string;
   time: string;
   operation: string | null;
+  status: string | null;
   source: string | null;
 }
 
@@ -110,11 +112,11 @@ const SIGN_IN_ANOMALIES = `('new_source_ip', 'new_network', 'new_country', 'new_
 
 // Riskier kinds first, then the earliest.
 const SIGN_IN_ANOMALY = `WITH signed_in AS (
-    SELECT uid, time, api_operation, ${SOURCE_SQL} AS src FROM events
+    SELECT uid, time, api_operation, status, ${SOURCE_SQL} AS src FROM events
     WHERE uid IN (SELECT unnest(from_json($uids, '["VARCHAR"]')))
   )
   SELECT a.kind, a.value, a.explanation, a.uid, epoch_ms(e.time) AS t, e.api_operation AS op,
-    e.src
+    e.status, e.src
   FROM (
     SELECT kind, value, explanation, first_seen, unnest(event_uids) AS uid
     FROM anomalies WHERE kind IN ${SIGN_IN_ANOMALIES}
@@ -152,6 +154,7 @@ async function signInAnomaly(
     event_uid: String(row.uid),
     time: iso(row.t),
     operation: text(row.op),
+    status: text(row.status),
     source: text(row.src),
   };
 }
@@ -251,12 +254,14 @@ function judge(
           time: anomaly.time,
           event_uid: anomaly.event_uid,
           operation: anomaly.operation,
+          status: anomaly.status,
           source: anomaly.source,
         }
       : {
           time: iso(row.t0),
           event_uid: String(row.first_uid),
           operation: text(row.first_op),
+          status: text(row.first_status),
           source: src,
         };
   const supporting = [

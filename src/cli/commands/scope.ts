@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { type Indicator, type ScopeResult, scopeOf } from '../../analyze/scope/index.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
-import { dwellText } from '../../report/attack-vector.ts';
+import { dwellText, firstSuspiciousText } from '../../report/attack-vector.ts';
 import { dataReadText, flowText } from '../../report/scope-amounts.ts';
 import { CaseDb } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
@@ -136,7 +136,7 @@ function vectorLines(scope: ScopeResult): string[] {
   if (scope.vector.length === 0) return [];
   const lines = scope.vector.flatMap((v) => [
     `  ${v.verdict}: ${esc(v.summary)}`,
-    `    first suspicious: ${v.first_suspicious.time} ${esc(v.first_suspicious.operation ?? '-')}` +
+    `    first suspicious: ${esc(firstSuspiciousText(v.first_suspicious))}` +
       ` (event ${esc(v.first_suspicious.event_uid)})`,
   ]);
   return ['Initial access', ...lines, ''];
