@@ -269,6 +269,9 @@ describe('workbench in the browser', () => {
     expect(answers.status).toBe(200);
     expect(answers.scope.events).toBeGreaterThan(0);
     expect(answers.scope.indicator.kind).toBe('key');
+    expect(answers.scope.change_count).toBeGreaterThanOrEqual(answers.scope.changes.length);
+    expect(answers.scope.data_read.reads).toBeGreaterThanOrEqual(0);
+    expect(answers.scope.data_read_text).toMatch(/read/);
     expect(answers.wrong).toBe(400);
   });
 
