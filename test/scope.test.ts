@@ -234,6 +234,11 @@ describe('scope on the compromised root scenario', () => {
       expect(vector?.first_suspicious.source).toBe(ATTACKER);
       expect(vector?.first_suspicious.time).toBe('2020-10-30T23:25:32.000Z');
       expect(vector?.first_suspicious.status).toBe('failure');
+      expect(vector?.summary).toContain(
+        `The address ${ATTACKER} made 2 failed attempts before its first suspicious event, ` +
+          'the first at 2020-10-25T10:20:22.000Z: user.session.start by tracey_stone@acme.io ' +
+          'in okta.system.',
+      );
     }
   });
 

@@ -2,6 +2,7 @@
  * Attack vector: for each credential the scope's activity used but did not create, the
  * earliest suspicious activity and a verdict on how the intruder got in, with its evidence.
  */
+import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
 import { hasAnomalies, signalSql } from './signals.ts';
@@ -84,10 +85,45 @@ export async function attackVectors(connection: DuckDBConnection): Promise<Attac
     const signIns = federatedSignIns(row, origin);
     const anomaly =
       baselined && signIns.length > 0 ? await signInAnomaly(connection, signIns) : null;
-    vectors.push(judge(row, key, origin, prior, anomaly));
+    vectors.push(await withEarlierFailures(connection, judge(row, key, origin, prior, anomaly)));
   }
 
   return vectors;
+}
+
+// Failed calls and sign-ins of the case from an address before a time, and the first of them.
+const EARLIER_FAILURES = `SELECT count(*) AS n, arg_min(uid, (time, uid)) AS uid,
+    epoch_ms(min(time)) AS t, arg_min(api_operation, (time, uid)) AS op,
+    arg_min(actor_uid, (time, uid)) AS actor, arg_min(source, (time, uid)) AS source
+  FROM events
+  WHERE src_ip = $ip AND status = 'failure' AND epoch_ms(time) < $before`;
+
+/**
+ * Adds to a verdict the failed attempts that the address of its first suspicious event made
+ * earlier, such as failed sign-ins to an identity provider. Earlier successful use is left
+ * out: a shared or masked address would tie the owner's own work to the intruder.
+ */
+async function withEarlierFailures(
+  connection: DuckDBConnection,
+  vector: AttackVector,
+): Promise<AttackVector> {
+  const address = vector.first_suspicious.source;
+  if (address === null || isIP(address) === 0) return vector;
+  const [row] = await rows(connection, EARLIER_FAILURES, {
+    ip: address,
+    before: Date.parse(vector.first_suspicious.time),
+  });
+  const failures = Number(row?.n ?? 0);
+  if (row === undefined || failures === 0) return vector;
+
+  const by = row.actor === null ? '' : ` by ${String(row.actor)}`;
+  const attempts = failures === 1 ? 'one failed attempt' : `${failures} failed attempts`;
+  const summary =
+    `${vector.summary} The address ${address} made ${attempts} before its first suspicious ` +
+    `event, the first at ${iso(row.t)}: ${text(row.op) ?? 'an event'}${by} in ` +
+    `${String(row.source)}.`;
+  const evidence = [...new Set([...vector.evidence, String(row.uid)])].slice(0, MAX_EVIDENCE);
+  return { ...vector, summary, evidence };
 }
 
 /** A baseline anomaly that a federated sign-in is part of. */
