@@ -26,6 +26,10 @@ const SECTION: AttackSection = {
         reads_with_size: 3,
       },
       flow_totals: { flows: 4, bytes: 2_111_390 },
+      suspicious_sources: [{ source: '203.0.113.9', events: 5, first_seen: TIME, last_seen: TIME }],
+      usual_sources: [
+        { source: '192.0.2.10<script>', events: 3, first_seen: TIME, last_seen: TIME },
+      ],
     },
   ],
   vectors: [
@@ -115,6 +119,17 @@ describe('attack vector section', () => {
     expect(html).toContain('<h3>Changes to roll back</h3>');
     expect(html).toContain('<td>create the flow logs again</td>');
     expect(html).toContain('<h3>Data read</h3>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('192.0.2.10&lt;script&gt; (3 events), is left out of the scope.');
+  });
+
+  it('separates the usual sources from the intruder', () => {
+    const text = attackMarkdown(SECTION).join('\n');
+
+    expect(text).toContain(
+      "- key AKIAEXAMPLE000000001: the intruder's source is 203.0.113.9 (5 events).",
+    );
+    expect(text).toContain('is left out of the scope.');
   });
 
   it('says when nothing severe was detected', () => {

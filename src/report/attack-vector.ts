@@ -13,6 +13,7 @@ import {
   type DataReadTotals,
   type Indicator,
   type ScopeResult,
+  type SourceUse,
   scopeOf,
 } from '../analyze/scope/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -38,6 +39,10 @@ export interface CompromiseSummary {
   data_read_totals: DataReadTotals;
   /** Flow records of the scope and the bytes their sources sent. */
   flow_totals: { flows: number; bytes: number };
+  /** Sources the scope kept as the intruder's; empty when it kept every event. */
+  suspicious_sources: SourceUse[];
+  /** Sources left out as the credential's usual activity. */
+  usual_sources: SourceUse[];
 }
 
 /** The report section: compromises, verdicts, the chain and its narrative. */
@@ -137,6 +142,8 @@ function summarize(scope: ScopeResult): CompromiseSummary {
     bytes_read: scope.data_read_totals.bytes,
     data_read_totals: scope.data_read_totals,
     flow_totals: scope.flow_totals,
+    suspicious_sources: scope.split.suspicious_sources,
+    usual_sources: scope.split.excluded,
   };
 }
 
