@@ -223,6 +223,19 @@ describe('scope on the compromised root scenario', () => {
     );
   });
 
+  it("keeps the attacker's instance in the created user's scope", async () => {
+    const result = await scope(caseDir, '--identity', 'tracy_stone');
+    const sources = new Map(result.by_source.map((s) => [s.source, s.events]));
+
+    expect(result.split.suspicious_sources.map((s) => s.source)).toEqual([
+      ATTACKER,
+      '172.31.77.31',
+    ]);
+    expect(result.split.excluded).toEqual([]);
+    expect(sources.get('aws.s3access')).toBe(3);
+    expect(result.data_read_totals.reads).toBe(3);
+  });
+
   it("bases the root verdict on the attacker's address", async () => {
     for (const flags of [[], ['--all']]) {
       const result = await scope(caseDir, '--identity', ROOT, ...flags);

@@ -64,8 +64,8 @@ const STANDING = 'INTERVAL 24 HOUR';
  * `scope_signals` (uid, src, time, rule, intel) lists every sign on the indicator's events, with
  * `rule` null for an anomaly. `scope_usual` (src) lists the sources of its usual activity, and
  * `scope_blanket` (rule) the rules that fire on a usual source. `scope_sources` (src) lists the
- * sources that are not usual and carry a sign other than a blanket rule. Needs
- * `scope_anomalous`.
+ * sources that are not usual and either carry a sign other than a blanket rule or were first
+ * used after the first such sign. Needs `scope_anomalous`.
  */
 export async function classifySources(connection: DuckDBConnection): Promise<void> {
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_signals AS
@@ -93,8 +93,20 @@ export async function classifySources(connection: DuckDBConnection): Promise<voi
     SELECT DISTINCT s.rule FROM scope_signals s
     WHERE s.rule IS NOT NULL AND NOT s.intel
       AND EXISTS (SELECT 1 FROM scope_usual u WHERE u.src IS NOT DISTINCT FROM s.src)`);
+  // A source that is not usual and that the indicator first used successfully once the
+  // intrusion had begun is the intruder's too, signs or not: a quiet instance it started, say.
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_sources AS
-    SELECT DISTINCT s.src FROM scope_signals s
-    WHERE (s.rule IS NULL OR s.rule NOT IN (SELECT rule FROM scope_blanket))
-      AND NOT EXISTS (SELECT 1 FROM scope_usual u WHERE u.src IS NOT DISTINCT FROM s.src)`);
+    WITH signed AS (
+      SELECT DISTINCT s.src, s.time FROM scope_signals s
+      WHERE (s.rule IS NULL OR s.rule NOT IN (SELECT rule FROM scope_blanket))
+        AND NOT EXISTS (SELECT 1 FROM scope_usual u WHERE u.src IS NOT DISTINCT FROM s.src)
+    ),
+    later AS (
+      SELECT src FROM scope_seed WHERE status = 'success' GROUP BY src
+      HAVING min(time) >= (SELECT min(time) FROM signed)
+    )
+    SELECT src FROM signed
+    UNION
+    SELECT l.src FROM later l
+    WHERE NOT EXISTS (SELECT 1 FROM scope_usual u WHERE u.src IS NOT DISTINCT FROM l.src)`);
 }
