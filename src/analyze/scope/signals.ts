@@ -94,7 +94,8 @@ export async function classifySources(connection: DuckDBConnection): Promise<voi
     WHERE s.rule IS NOT NULL AND NOT s.intel
       AND EXISTS (SELECT 1 FROM scope_usual u WHERE u.src IS NOT DISTINCT FROM s.src)`);
   // A source that is not usual and that the indicator first used successfully once the
-  // intrusion had begun is the intruder's too, signs or not: a quiet instance it started, say.
+  // intrusion had begun is the intruder's too, with or without signs, such as an instance the
+  // intruder started.
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_sources AS
     WITH signed AS (
       SELECT DISTINCT s.src, s.time FROM scope_signals s
