@@ -20,9 +20,10 @@ export interface SourceUse {
 /**
  * How the indicator's own events were chosen. `all`: every event of the indicator. `suspicious`:
  * only events from sources with a sign of the intruder (a detection of medium severity or
- * above, a new-source anomaly or an intel match) that are not the indicator's usual sources.
- * Detections of a rule that also fires on a usual source count as no sign. The other sources
- * are the indicator's usual activity and are listed in `excluded`.
+ * above, a new-source anomaly or an intel match) that are not the indicator's usual sources,
+ * and from sources first used after such a sign. Detections of a rule that also fires on a
+ * usual source count as no sign. Flow records to or from a suspicious address join too. The
+ * other sources are listed in `excluded`.
  */
 export interface ScopeSplit {
   mode: 'all' | 'suspicious';
