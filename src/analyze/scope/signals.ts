@@ -77,18 +77,29 @@ export async function classifySources(connection: DuckDBConnection): Promise<voi
     SELECT s.uid, s.src, s.time, NULL, false FROM scope_seed s JOIN scope_anomalous a USING (uid)`);
   // A source on a threat-intel list is never usual, however long it was used. One that a
   // new-source anomaly lists is usual only when it was in use a day before its own first sign.
+  // The first sign on any other source is the earliest sign overall, or the second earliest
+  // source's for the source that has the earliest, so no source is compared with every sign.
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_usual AS
     WITH used AS (
       SELECT src, min(time) AS first_ok FROM scope_seed WHERE status = 'success' GROUP BY src
     ),
     signed AS (SELECT src, min(time) AS first_sign, bool_or(intel) AS intel,
         bool_or(rule IS NULL) AS new_source
-      FROM scope_signals GROUP BY src)
-    SELECT u.src FROM used u LEFT JOIN signed o ON o.src IS NOT DISTINCT FROM u.src
+      FROM scope_signals GROUP BY src),
+    ranked AS (
+      SELECT src, first_sign, row_number() OVER (ORDER BY first_sign, src) AS rank FROM signed
+    ),
+    earliest AS (
+      SELECT max(first_sign) FILTER (rank = 1) AS first, any_value(src) FILTER (rank = 1) AS src,
+        max(first_sign) FILTER (rank = 2) AS second
+      FROM ranked
+    )
+    SELECT u.src FROM used u CROSS JOIN earliest f
+      LEFT JOIN signed o ON o.src IS NOT DISTINCT FROM u.src
     WHERE NOT coalesce(o.intel, false)
       AND (u.first_ok <= o.first_sign - ${STANDING}
-        OR (NOT coalesce(o.new_source, false) AND u.first_ok <= (SELECT min(x.time)
-          FROM scope_signals x WHERE x.src IS DISTINCT FROM u.src) - ${STANDING}))`);
+        OR (NOT coalesce(o.new_source, false) AND u.first_ok <= CASE
+          WHEN u.src IS NOT DISTINCT FROM f.src THEN f.second ELSE f.first END - ${STANDING}))`);
   await connection.run(`CREATE OR REPLACE TEMP TABLE scope_blanket AS
     SELECT DISTINCT s.rule FROM scope_signals s
     WHERE s.rule IS NOT NULL AND NOT s.intel
