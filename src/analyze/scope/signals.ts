@@ -37,15 +37,22 @@ export async function hasAnomalies(connection: DuckDBConnection): Promise<boolea
 }
 
 /**
- * Returns a SQL condition, true when the event aliased `alias` carries a sign of the intruder: a
- * detection of medium severity or above by a rule not in `scope_blanket`, or a new-source
- * anomaly. Needs `scope_anomalous` and `scope_blanket`.
+ * Returns a SQL condition, true when the event aliased `alias` has a detection of medium
+ * severity or above by a rule not in `scope_blanket`. Needs `scope_blanket`.
+ */
+export function detectedSql(alias: string): string {
+  return `EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
+      WHERE d.event_uid = ${alias}.uid AND r.level IN ${SUSPICIOUS_LEVELS}
+        AND d.rule_id NOT IN (SELECT rule FROM scope_blanket))`;
+}
+
+/**
+ * Returns a SQL condition, true when the event aliased `alias` carries a sign of the intruder:
+ * a detection that `detectedSql` accepts, or a new-source anomaly. Needs `scope_anomalous` and
+ * `scope_blanket`.
  */
 export function signalSql(alias: string): string {
-  return `(EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
-      WHERE d.event_uid = ${alias}.uid AND r.level IN ${SUSPICIOUS_LEVELS}
-        AND d.rule_id NOT IN (SELECT rule FROM scope_blanket))
-    OR ${alias}.uid IN (SELECT uid FROM scope_anomalous))`;
+  return `(${detectedSql(alias)} OR ${alias}.uid IN (SELECT uid FROM scope_anomalous))`;
 }
 
 /** Creates an empty `scope_blanket`, for scopes that do not tell usual sources apart. */

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
-import { hasAnomalies, signalSql } from './signals.ts';
+import { detectedSql, hasAnomalies, signalSql } from './signals.ts';
 import type { AttackVector, VectorVerdict } from './types.ts';
 import { iso, type Row, rows, text } from './values.ts';
 
@@ -26,7 +26,7 @@ const FEDERATED_SIGN_IN = `source IN ('okta.system', 'azure.signin', 'gcp.audit'
 const MAX_SIGN_INS = 100;
 
 const CREDENTIALS = `WITH s AS (
-  SELECT e.*, ${SOURCE_SQL} AS src, ${signalSql('e')} AS flagged
+  SELECT e.*, ${SOURCE_SQL} AS src, ${signalSql('e')} AS flagged, ${detectedSql('e')} AS detected
   FROM events e WHERE e.uid IN (SELECT uid FROM scope_events)
     AND (e.actor_uid IS NOT NULL OR e.actor_type = 'Anonymous')
 ),
@@ -56,6 +56,7 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   coalesce(arg_min(src, time) FILTER (flagged), arg_min(src, time)) AS first_src,
   coalesce(arg_min(status, time) FILTER (flagged), arg_min(status, time)) AS first_status,
   list(uid ORDER BY time, uid) FILTER (flagged) AS flagged_uids,
+  bool_or(detected) AS detected,
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
   arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
@@ -316,12 +317,13 @@ function judge(
 }
 
 // Needs a workstation user agent or a detection: an instance calling from its own public
-// address is also a call "from an address".
+// address is also a call "from an address", and a new-address anomaly alone may only mean
+// the instance got a new address.
 function instanceCredentials(facts: Facts): Finding | null {
   const { row, key, origin } = facts;
   const instance =
     origin?.actor === 'ec2.amazonaws.com' || INSTANCE_SESSION.test(facts.principal ?? '');
-  const outside = row.workstation === true || facts.flagged;
+  const outside = row.workstation === true || row.detected === true;
   if (!instance || row.from_address !== true || !outside) return null;
 
   const how = row.workstation === true ? ' with a workstation user agent' : '';
