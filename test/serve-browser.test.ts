@@ -273,6 +273,26 @@ describe('workbench in the browser', () => {
     expect(answers.scope.data_read.reads).toBeGreaterThanOrEqual(0);
     expect(answers.scope.data_read_text).toMatch(/read/);
     expect(answers.wrong).toBe(400);
+
+    // Cytoscape draws on a canvas, so the node is tapped through the instance it registers.
+    await page.evaluate((label) => {
+      const box = document.querySelector('[data-testid=graph]') as unknown as {
+        _cyreg: { cy: { nodes(): { filter(f: (n: NodeLike) => boolean): NodeLike[] } } };
+      };
+      type NodeLike = { data(name: string): string; emit(event: string): void };
+      const [node] = box._cyreg.cy
+        .nodes()
+        .filter((n) => n.data('kind') === 'access_key' && n.data('label') === label);
+      if (node === undefined) throw new Error(`no node for access key ${label}`);
+      node.emit('tap');
+    }, String(answers.scope.indicator.value));
+    await page.getByTestId('node-scope').click();
+    const shown = page.getByTestId('scope-data-read');
+    await shown.waitFor();
+    expect(await shown.textContent()).toBe(`Data read: ${answers.scope.data_read_text}`);
+    expect(await page.getByTestId('scope-changes').textContent()).toContain(
+      `Changes to roll back: ${answers.scope.change_count}`,
+    );
   });
 
   it('lists marks and previews a report', async () => {
