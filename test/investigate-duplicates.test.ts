@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseDb } from '../src/store/index.ts';
-import { runCli, tempDir } from './support/cli.ts';
+import { runCli, SHARED_DATA, tempDir } from './support/cli.ts';
 
 function event(id: number): Record<string, unknown> {
   return {
@@ -59,5 +59,32 @@ describe('one CloudTrail event read from two files', () => {
     const again = JSON.parse(rerun.stdout);
     expect(again.records.stored).toBe(0);
     expect(again.duplicates).toBe(0);
+  });
+});
+
+describe('Azure and Microsoft 365 exports read twice', () => {
+  it('count each record once across the json and Zip copies', async () => {
+    const caseDir = path.join(await tempDir(), 'case');
+    const folder = path.join(SHARED_DATA, 'logs/otrf-goldensaml-adfs-mail-access');
+
+    const run = await runCli(['investigate', folder, '--case', caseDir, '--json']);
+    // The folder also contains Windows and Defender exports, which are rejected as unknown formats.
+    expect(run.code).toBe(3);
+    const summary = JSON.parse(run.stdout);
+    // Each of the 4 Entra audit rows and the 1 OfficeActivity row is read from both copies.
+    // Two audit rows are one record (one Id) that the export split in two.
+    expect(summary.duplicates).toBe(6);
+
+    const timeline = await runCli(['timeline', '--case', caseDir, '-f', 'jsonl']);
+    const events = timeline.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { source: string; metadata_uid?: string });
+    expect(events.map((event) => event.source).sort()).toEqual([
+      'azure.audit',
+      'azure.audit',
+      'azure.audit',
+      'm365.audit',
+    ]);
   });
 });

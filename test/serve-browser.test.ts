@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setCase } from '../src/case/index.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import { sanitizeTerminal } from '../src/core/escape.ts';
 import { silentLogger } from '../src/core/logger.ts';
@@ -26,6 +27,9 @@ beforeAll(async () => {
   caseDir = path.join(work, 'case');
   await generateScenario(logs, { scale: 0.01 });
   await runInvestigate({ paths: [logs], caseDir, logger: silentLogger() });
+  // A ransom paid an hour ago starts CIRCIA's 24-hour clock beside the 72-hour one.
+  const paid = new Date(Date.now() - 3_600_000).toISOString();
+  await setCase(caseDir, { analyst: ANALYST }, { report_fields: [['ransom_payment_at', paid]] });
   bench = await startWorkbench({
     caseDir,
     host: '127.0.0.1',
@@ -144,7 +148,10 @@ describe('workbench in the browser', () => {
     const count = page.getByTestId('event-count');
     await count.waitFor();
     expect(await count.textContent()).toBe(overview.events.toLocaleString('en'));
-    expect(await page.getByTestId('reporting-clock').textContent()).toMatch(/h \d\d min left/);
+    expect(await page.getByTestId('reporting-clock').textContent()).toMatch(
+      /^7[01] h \d\d min left/,
+    );
+    expect(await page.getByTestId('ransom-clock').textContent()).toMatch(/^2[23] h \d\d min left/);
     await screenshot(page, 'overview');
   });
 
@@ -164,6 +171,30 @@ describe('workbench in the browser', () => {
     const operations = await page.locator('[data-uid] span:nth-child(5)').allTextContents();
     expect(operations.length).toBeGreaterThan(0);
     expect(new Set(operations)).toEqual(new Set(['CreateAccessKey']));
+    const status = await page.getByTestId('timeline-status').textContent();
+    expect(status).toBe(expected === 1 ? '1 event' : `${expected.toLocaleString('en')} events`);
+
+    // The x-axis spans the selected events, not years around them.
+    const times = await page.locator('[data-uid] span:nth-child(2)').allTextContents();
+    const first = Date.parse(`${(times[0] ?? '').replace(' ', 'T')}Z`);
+    const last = Date.parse(`${(times.at(-1) ?? '').replace(' ', 'T')}Z`);
+    const chart = page.getByTestId('histogram');
+    await page.waitForFunction(() => {
+      const element = document.querySelector('[data-testid=histogram]') as HTMLElement | null;
+      return element?.dataset.rangeStart !== undefined && element.dataset.ticks !== undefined;
+    });
+    const rangeStart = Date.parse((await chart.getAttribute('data-range-start')) ?? '');
+    const rangeEnd = Date.parse((await chart.getAttribute('data-range-end')) ?? '');
+    expect(rangeStart).toBeLessThanOrEqual(first);
+    expect(rangeEnd).toBeGreaterThan(last);
+    expect(rangeEnd - rangeStart).toBeLessThanOrEqual(Math.max(2 * (last - first), 86_400_000));
+    const ticks = ((await chart.getAttribute('data-ticks')) ?? '').split('|');
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const tick of ticks)
+      expect(tick).not.toMatch(/^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|am|pm/);
+    expect(await page.getByTestId('histogram-caption').textContent()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} – .* UTC, bars of \d/,
+    );
     await screenshot(page, 'timeline-search');
   });
 
@@ -274,18 +305,10 @@ describe('workbench in the browser', () => {
     expect(answers.scope.data_read_text).toMatch(/read/);
     expect(answers.wrong).toBe(400);
 
-    // Cytoscape draws on a canvas, so the node is tapped through the instance it registers.
-    await page.evaluate((label) => {
-      const box = document.querySelector('[data-testid=graph]') as unknown as {
-        _cyreg: { cy: { nodes(): { filter(f: (n: NodeLike) => boolean): NodeLike[] } } };
-      };
-      type NodeLike = { data(name: string): string; emit(event: string): void };
-      const [node] = box._cyreg.cy
-        .nodes()
-        .filter((n) => n.data('kind') === 'access_key' && n.data('label') === label);
-      if (node === undefined) throw new Error(`no node for access key ${label}`);
-      node.emit('tap');
-    }, String(answers.scope.indicator.value));
+    await page.getByTestId('nav-entities').click();
+    const picker = page.getByTestId('node-picker');
+    await picker.waitFor();
+    await picker.selectOption(`access_key:${answers.scope.indicator.value}`);
     await page.getByTestId('node-scope').click();
     const shown = page.getByTestId('scope-data-read');
     await shown.waitFor();
@@ -398,6 +421,9 @@ describe('hostile content', () => {
 
     await page.getByTestId('nav-entities').click();
     await page.locator('[data-testid=graph][data-nodes]').waitFor();
+    expect(await page.getByTestId('node-picker').textContent()).toContain(shown.slice(0, 60));
+    await page.getByTestId('node-picker').selectOption({ index: 1 });
+    await page.getByTestId('node-events').waitFor();
     await expectInert('entities');
     await screenshot(page, 'hostile-entities');
 

@@ -1,7 +1,7 @@
 /**
  * Generators of AWS service logs: CloudTrail delivery files (the demo's benign stream),
- * GuardDuty findings as `get-findings` prints them, RDS for PostgreSQL error logs and
- * CloudWatch Logs `filter-log-events` output.
+ * GuardDuty findings as `get-findings` prints them, RDS for PostgreSQL error logs,
+ * CloudWatch Logs `filter-log-events` output and S3 honey bucket alert exports.
  */
 import { generateBenignRecords } from '../../src/demo/benign-stream.ts';
 import {
@@ -9,6 +9,7 @@ import {
   Clock,
   type FormatGenerator,
   iso,
+  isoSeconds,
   jsonList,
   lines,
   privateAddresses,
@@ -165,4 +166,50 @@ export const cloudWatchGenerator: FormatGenerator = {
   fileName: 'filter-log-events.json',
   pieces: (count, seed) =>
     jsonList('{"events":[', cloudWatchItems(count, seed), '],"searchedLogStreams":[]}\n'),
+};
+
+const HONEYBUCKET_HEADER =
+  'Event Type,Event Name,Request ID,User ID,Request Parameters,Alert,Event ID,Event DateTime,Alarm DateTime,Source IP,Request User Agent,Repeated Attempts';
+const BUCKET_OPERATIONS = ['HeadBucket', 'ListObjects', 'GetObject', 'PutObject'];
+const SCANNER_AGENTS = [
+  'Boto3/1.17.40 Python/3.6.12 Linux/3.10.0 Botocore/1.20.112',
+  'aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0 exe/x86_64.debian.12',
+  'python-requests/2.31.0',
+  'curl/8.5.0',
+];
+
+/** Yields the rows of a honey bucket alert export: anonymous scanners probing a decoy bucket. */
+function* honeyBucketLines(count: number, seed: number): Generator<string> {
+  const random = new Random(seed);
+  const clock = new Clock(random, 60_000);
+  const scanners = publicAddresses(random, 500);
+  yield HONEYBUCKET_HEADER;
+  for (let i = 0; i < count; i++) {
+    const ms = clock.tick();
+    const operation = skewedPick(random, BUCKET_OPERATIONS);
+    const identity =
+      "{'type': 'AWSAccount', 'principalId': '', 'accountId': 'ANONYMOUS_PRINCIPAL'}";
+    const key = operation.endsWith('Object') ? `, 'key': 'backup-${random.int(1, 99)}.sql'` : '';
+    const parameters = `{'bucketName': 'corp-backups', 'Host': 'corp-backups.s3.amazonaws.com'${key}}`;
+    yield [
+      'AwsApiCall',
+      operation,
+      random.hex(16).toUpperCase(),
+      `"${identity}"`,
+      `"${parameters}"`,
+      ` ${i}-${isoSeconds(ms)}`,
+      random.uuid(),
+      isoSeconds(ms),
+      new Date(ms + 240_000).toISOString().replace('Z', '000+00:00'),
+      skewedPick(random, scanners),
+      skewedPick(random, SCANNER_AGENTS),
+      random.int(1, 5),
+    ].join(',');
+  }
+}
+
+export const honeyBucketGenerator: FormatGenerator = {
+  format: 'aws.honeybucket',
+  fileName: 'AWS_S3_HoneyBucketLogs.csv',
+  pieces: (count, seed) => lines(honeyBucketLines(count, seed)),
 };

@@ -10,6 +10,7 @@ import {
   cloudTrailGenerator,
   cloudWatchGenerator,
   guardDutyGenerator,
+  honeyBucketGenerator,
   rdsGenerator,
 } from './aws-services.ts';
 import {
@@ -48,6 +49,7 @@ export const GENERATORS: readonly FormatGenerator[] = [
   guardDutyGenerator,
   route53Generator,
   rdsGenerator,
+  honeyBucketGenerator,
   syslogGenerator,
   auditdGenerator,
   journaldGenerator,

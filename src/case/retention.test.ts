@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CASE_KEY_ENV } from '../evidence/case-cipher.ts';
 import { readCaseInfo, writeCaseInfo } from './case-dir.ts';
 import { closeCase, initCase, placeHold, releaseHold, setCase } from './case-lifecycle.ts';
 import { purgeCase, retentionStatus } from './retention.ts';
@@ -100,5 +102,66 @@ describe('purgeCase', () => {
       code: 'verification_failed',
     });
     expect(existsSync(caseDir)).toBe(true);
+  });
+});
+
+describe('purgeCase of an encrypted case', () => {
+  const key = randomBytes(32);
+  let shredded: string;
+
+  beforeEach(async () => {
+    shredded = path.join(work, 'shredded');
+    await initCase(shredded, author, { title: 'shredded' }, key);
+    await closeCase(shredded, author, {});
+  });
+
+  afterEach(() => {
+    delete process.env[CASE_KEY_ENV];
+  });
+
+  it('refuses without the key unless told', async () => {
+    await expect(purgeCase(shredded, daysLater(100))).rejects.toMatchObject({
+      code: 'case_key_missing',
+    });
+    expect(existsSync(shredded)).toBe(true);
+    await purgeCase(shredded, daysLater(100), { withoutCaseKey: true });
+    expect(existsSync(shredded)).toBe(false);
+  });
+
+  it('still checks retention without the key', async () => {
+    await expect(
+      purgeCase(shredded, daysLater(10), { withoutCaseKey: true }),
+    ).rejects.toMatchObject({ code: 'retention_not_ended' });
+    await placeHold(shredded, author, 'litigation');
+    await expect(
+      purgeCase(shredded, daysLater(100), { withoutCaseKey: true }),
+    ).rejects.toMatchObject({ code: 'legal_hold' });
+    expect(existsSync(shredded)).toBe(true);
+  });
+
+  it('still verifies the ledger without the key', async () => {
+    const info = await readCaseInfo(shredded);
+    await writeCaseInfo(shredded, { ...info, closed_at: '2000-01-01T00:00:00.000Z' });
+
+    await expect(
+      purgeCase(shredded, daysLater(100), { withoutCaseKey: true }),
+    ).rejects.toMatchObject({ code: 'verification_failed' });
+    expect(existsSync(shredded)).toBe(true);
+  });
+
+  it('rejects a wrong key', async () => {
+    process.env[CASE_KEY_ENV] = 'ab'.repeat(32);
+
+    await expect(
+      purgeCase(shredded, daysLater(100), { withoutCaseKey: true }),
+    ).rejects.toMatchObject({ code: 'verification_failed' });
+    expect(existsSync(shredded)).toBe(true);
+  });
+
+  it('purges with the key', async () => {
+    process.env[CASE_KEY_ENV] = key.toString('hex');
+
+    await purgeCase(shredded, daysLater(100));
+    expect(existsSync(shredded)).toBe(false);
   });
 });

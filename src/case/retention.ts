@@ -1,7 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { CASE_KEY_FILE_ENV, isEncrypted } from '../evidence/case-cipher.ts';
 import { readJsonLines, SEAL_ACTION, verifyCase } from '../evidence/index.ts';
+import type { VerifyProblem } from '../evidence/types.ts';
+import { deleteWorkingCopies } from '../store/leftover-copies.ts';
 import { readCaseInfo } from './case-dir.ts';
 import { MIN_RETENTION_DAYS } from './case-fields.ts';
 
@@ -65,18 +68,41 @@ async function ledgerState(
   return { sealedAt, hold, days };
 }
 
+/** Options of `purgeCase`. */
+export interface PurgeOptions {
+  /**
+   * Accepts an encrypted case whose key is missing, on purpose after crypto-shredding: the
+   * evidence is then only checked to exist, while the ledger, its signatures and `case.json`
+   * are verified in full.
+   */
+  withoutCaseKey?: boolean;
+}
+
+/** Result of `purgeCase`: the retention state that allowed it, and the working copies deleted. */
+export interface PurgeResult extends RetentionStatus {
+  working_copies: string[];
+}
+
 /**
- * Deletes the whole case folder once its retention has ended. Refuses with `legal_hold` while
- * a hold is placed, `case_not_closed` before `case close`, and `retention_not_ended` before
- * the retention period after closing has passed, and with `verification_failed` when the
- * evidence or the custody ledger fails `verifyCase`.
+ * Deletes the whole case folder once its retention has ended, and the decrypted working copies
+ * of an encrypted case that killed processes left outside it. Raises `legal_hold` while
+ * a hold is placed, `case_not_closed` before `case close`, `retention_not_ended` before the
+ * retention period after closing has passed, `case_locked` while a command has the database
+ * open, and `verification_failed` when the evidence or the custody ledger fails `verifyCase`.
+ * An encrypted case without its key fails with `case_key_missing` unless
+ * `options.withoutCaseKey` is set.
  */
-export async function purgeCase(caseDir: string, now: Date = new Date()): Promise<RetentionStatus> {
+export async function purgeCase(
+  caseDir: string,
+  now: Date = new Date(),
+  options: PurgeOptions = {},
+): Promise<PurgeResult> {
   // The seal time, hold and retention come from the ledger, so a ledger that fails verification
   // cannot be trusted to say the case may go.
   const verified = await verifyCase(caseDir);
-  if (!verified.ok) {
-    const codes = [...new Set(verified.problems.map((problem) => problem.code))].join(', ');
+  const problems = await acceptedProblems(caseDir, verified.problems, options);
+  if (problems.length > 0) {
+    const codes = [...new Set(problems.map((problem) => problem.code))].join(', ');
     throw new CloudcaseError(
       'verification_failed',
       `case ${caseDir} fails verification (${codes}); run cloudcase verify, and purge nothing ` +
@@ -102,8 +128,36 @@ export async function purgeCase(caseDir: string, now: Date = new Date()): Promis
     );
   }
 
+  const copies = await deleteWorkingCopies(caseDir);
   await fs.rm(caseDir, { recursive: true, force: true });
-  return status;
+  return { ...status, working_copies: copies };
+}
+
+// Problems of an encrypted case whose key is not given, or whose key file no longer exists.
+const KEY_ABSENT = new Set(['case_key_missing', 'case_key_not_found']);
+
+/**
+ * Returns the verification problems that block a purge. Without the key of an encrypted case,
+ * the evidence was only checked to exist, so the purge goes on only when the caller accepts
+ * that. A wrong key is never accepted.
+ */
+async function acceptedProblems(
+  caseDir: string,
+  problems: VerifyProblem[],
+  options: PurgeOptions,
+): Promise<VerifyProblem[]> {
+  const absent = problems.find((problem) => KEY_ABSENT.has(problem.code));
+  if (absent === undefined || !(await isEncrypted(caseDir))) return problems;
+  if (options.withoutCaseKey !== true) {
+    throw refusal(
+      absent.code,
+      `case ${caseDir} is encrypted and its case key is not available (${absent.code}), so its ` +
+        `evidence cannot be re-hashed before it is deleted; set ${CASE_KEY_FILE_ENV} to the ` +
+        'case key file, or pass --without-case-key when the key was destroyed on purpose',
+    );
+  }
+
+  return problems.filter((problem) => !KEY_ABSENT.has(problem.code));
 }
 
 function refusal(code: string, message: string): CloudcaseError {

@@ -23,5 +23,6 @@ export { type ManifestEntry, type ManifestLine, readManifest } from './manifest.
 export { openEvidence } from './open-evidence.ts';
 export { DEFAULT_READ_LIMITS } from './read-limits.ts';
 export { caseSigner, createKeyFile, fingerprintOf, SIGNING_KEY_ENV } from './signing-key.ts';
+export { INGEST_ACTION, readStoredRecords, type StoredRecord } from './stored-records.ts';
 export type * from './types.ts';
 export { verifyCase } from './verify-case.ts';

@@ -126,7 +126,8 @@ export interface VerifyProblem {
    * `custody_head_signature`, `custody_truncated`, `custody_head_behind`,
    * `custody_head_mismatch`, `custody_head_unexpected`, `custody_after_seal`,
    * `custody_missing_acquire`, `case_field_changed`, `case_info_missing`, `case_key_missing`,
-   * `case_key_wrong`.
+   * `case_key_wrong`, `database_events_changed`, `database_unrecorded`, `database_missing`,
+   * `database_unreadable`.
    */
   code: string;
   sha256?: string;

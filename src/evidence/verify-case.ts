@@ -9,6 +9,7 @@ import type { VerifyOptions, VerifyProblem, VerifyReport } from './types.ts';
 import { checkBinding } from './verify-binding.ts';
 import { checkCaseFields } from './verify-case-fields.ts';
 import { checkCustody } from './verify-custody.ts';
+import { checkDatabase } from './verify-database.ts';
 import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
 import { checkHead } from './verify-head.ts';
 
@@ -16,9 +17,9 @@ import { checkHead } from './verify-head.ts';
  * Verifies a case. It re-hashes every manifest item, lists files in `evidence/` that the
  * manifest does not name, and walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519
  * signature) up to the signed head. It checks that every item has an `acquire` entry that
- * records its manifest line, in the same order, and that `case.json` has the field values the
- * ledger recorded. Every problem is listed, not only the
- * first. Raises `case_not_found` when the folder has neither evidence nor manifest.
+ * records its manifest line, in the same order, that `case.json` has the field values the
+ * ledger recorded, and that `case.duckdb` holds the events each `ingest` entry recorded. Every
+ * problem is listed, not only the first. Raises `case_not_found` when the folder has neither evidence nor manifest.
  */
 export async function verifyCase(
   caseDir: string,
@@ -40,6 +41,7 @@ export async function verifyCase(
   await checkHead(caseDir, publicKey, custody, problems);
   checkBinding(items, custody.acquired, problems);
   await checkCaseFields(caseDir, problems);
+  await checkDatabase(caseDir, custody.stored, items, problems);
   if (options.expectedHead !== undefined && options.expectedHead !== custody.headHash) {
     problems.push({
       code: 'custody_head_unexpected',

@@ -9,6 +9,7 @@ import {
 } from './custody.ts';
 import { readJsonLines } from './jsonl.ts';
 import { verifyText } from './signing-key.ts';
+import { type StoredRecord, storedRecordOf } from './stored-records.ts';
 import type { VerifyProblem } from './types.ts';
 
 /** An `acquire` entry as verify needs it. */
@@ -25,6 +26,8 @@ export interface CustodySummary {
   headHash: string | null;
   /** Digests with an `acquire` entry, in ledger order, each with its first entry. */
   acquired: Map<string, AcquireRecord>;
+  /** The latest `ingest` record of each evidence item, by SHA-256. */
+  stored: Map<string, StoredRecord>;
   sealed: boolean;
 }
 
@@ -50,6 +53,7 @@ export async function checkCustody(
     lastSeq: 0,
     headHash: null,
     acquired: new Map(),
+    stored: new Map(),
     sealed: false,
   };
   let previous: ChainState = { seq: 0, hash: GENESIS_HASH };
@@ -76,6 +80,8 @@ export async function checkCustody(
     summary.headHash = previous.hash;
     summary.sealed = summary.sealed || entry.action === SEAL_ACTION;
     noteAcquire(summary, entry);
+    const stored = storedRecordOf(entry);
+    if (stored !== null) summary.stored.set(entry.sha256 as string, stored);
   }
 
   return summary;

@@ -19,6 +19,7 @@ import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
+import { recordStoredEvidence } from './record-stored.ts';
 import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
 
 /**
@@ -88,6 +89,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await ingestAll(options, analyst, db, parser, run, progress);
     timer('ingest');
     run.duplicates = await db.setAsideDuplicates();
+    await recordStoredEvidence(db, analyst, new Set(run.streams.map((stream) => stream.sha256)));
 
     const { hits, heapBytes } = await parser.finish();
     logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });

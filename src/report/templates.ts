@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { caseCipher } from '../evidence/case-cipher.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import { buildReport } from './build-report.ts';
 import { readCaseFields } from './case-fields.ts';
@@ -65,6 +66,8 @@ async function writeCisa(db: CaseDb, format: ReportFormat, now: Date): Promise<W
   const fields = await readCaseFields(db.caseDir);
   const deadlines = reportingDeadlines(fields, now);
   const inputs = await gatherCisaInputs(db);
+  // An encrypted case stores each version encrypted; opening its database checked the key.
+  const cipher = await caseCipher(db.caseDir);
   const renderings = (report: CisaReport) => ({
     markdown: () => renderCisaMarkdown(report),
     html: () => renderCisaHtml(report),
@@ -79,17 +82,17 @@ async function writeCisa(db: CaseDb, format: ReportFormat, now: Date): Promise<W
     const report = buildCisaReport(inputs, fields, deadlines, { version, supersedes }, now);
     if (contentDigest(report) === latest.record.content_sha256) {
       const content = await render(format, renderings(report));
-      const file = await writeCisaVersion(db.caseDir, version, format, content);
+      const file = await writeCisaVersion(db.caseDir, version, format, content, cipher);
       return { template: 'cisa', format, file, deadlines, cisa: report };
     }
   }
 
   for (let attempt = 1; ; attempt += 1) {
-    const version = await nextCisaVersion(db.caseDir);
+    const version = await nextCisaVersion(db.caseDir, cipher);
     const report = buildCisaReport(inputs, fields, deadlines, version, now);
     const content = await render(format, renderings(report));
     try {
-      const file = await writeCisaVersion(db.caseDir, version.version, format, content);
+      const file = await writeCisaVersion(db.caseDir, version.version, format, content, cipher);
       await writeCisaRecord(db.caseDir, {
         version: version.version,
         content_sha256: contentDigest(report),

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../case/audit-trail.ts';
 import { CaseDb } from '../store/index.ts';
 import { testEvent } from '../store/test-events.ts';
 import { CaseReader } from './case-reader.ts';
@@ -35,10 +36,12 @@ afterEach(async () => {
   await rm(caseDir, { recursive: true, force: true });
 });
 
+// The audit entries as `<command> <results>`, from the trail that `case audit` shows.
 async function auditCommands(): Promise<string[]> {
-  const rows = await store.reader.all('SELECT actor, command FROM audit ORDER BY time, rowid');
-  for (const row of rows) expect(row.actor).toBe('ana@example');
-  return rows.map((row) => String(row.command));
+  const trail = await readAudit(caseDir);
+  for (const entry of trail.entries) expect(entry.actor).toBe('ana@example');
+  expect(trail.broken).toEqual([]);
+  return trail.entries.map((entry) => `${entry.command} ${entry.results}`);
 }
 
 async function rejection(work: Promise<unknown>): Promise<HttpError> {
@@ -69,10 +72,12 @@ describe('workbench marks', () => {
     expect(new Set(marks.map((mark) => mark.actor))).toEqual(new Set(['ana@example']));
     expect(marks[0]?.message).toBe(event.message);
     expect(await auditCommands()).toEqual([
-      'serve mark star',
-      'serve mark tag',
-      'serve mark comment',
-      'serve mark comment',
+      'serve mark star 1',
+      'serve mark star 0',
+      'serve mark tag 1',
+      'serve mark tag 0',
+      'serve mark comment 1',
+      'serve mark comment 1',
     ]);
   });
 
@@ -80,7 +85,7 @@ describe('workbench marks', () => {
     await addMark(store, { uid: event.uid, kind: 'tag', value: 'exfil' });
     await removeMark(store, { uid: event.uid, kind: 'tag', value: 'exfil' });
     expect(await listMarks(store.reader)).toEqual([]);
-    expect(await auditCommands()).toEqual(['serve mark tag', 'serve unmark tag']);
+    expect(await auditCommands()).toEqual(['serve mark tag 1', 'serve unmark tag 1']);
   });
 
   it('rejects a mark on no event or of no known kind', async () => {
@@ -110,9 +115,9 @@ describe('workbench marks', () => {
     await deleteSearch(store, { name: 'keys' });
     expect(await savedSearches(store.reader)).toEqual([]);
     expect(await auditCommands()).toEqual([
-      'serve save search',
-      'serve save search',
-      'serve delete search',
+      'serve save search 1',
+      'serve save search 1',
+      'serve delete search 1',
     ]);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Analyst marks from the workbench: tags, stars and comments on events, and saved searches.
- * Each change is stored in the case database and appended to the audit trail with who and when.
+ * Each change is stored in the case database and appended to the case's audit trail
+ * (`audit.jsonl`) with who, when and how many marks or searches it added or removed.
  */
 
 import type { CaseDb } from '../store/index.ts';
 import { nowTimestamp } from '../store/ingest-state.ts';
+import { recordAction } from './audit-actions.ts';
 import type { CaseReader, Row } from './case-reader.ts';
 import { HttpError, stringField } from './http.ts';
 import { compileQuery } from './query-compile.ts';
@@ -18,12 +20,16 @@ const MAX_TAG_LENGTH = 256;
 const MAX_COMMENT_LENGTH = 4000;
 const MAX_NAME_LENGTH = 200;
 
-/** The analyst who marks, and the stores for the marks and the audit entries. */
+/** The analyst who marks, and the case database that stores the marks. */
 export interface MarkStore {
   db: CaseDb;
   reader: CaseReader;
   analyst: string;
 }
+
+const authorOf = (store: MarkStore) => ({ caseDir: store.db.caseDir, analyst: store.analyst });
+
+const markOptions = (mark: MarkRequest) => ({ event_uid: mark.uid, value: mark.value });
 
 interface MarkRequest {
   uid: string;
@@ -56,6 +62,7 @@ async function requireEvent(reader: CaseReader, uid: string): Promise<void> {
 
 /** Adds a mark to an event; adding a tag or star it already has changes nothing. */
 export async function addMark(store: MarkStore, body: Record<string, unknown>): Promise<void> {
+  const startedAt = new Date().toISOString();
   const mark = markRequest(body);
   await requireEvent(store.reader, mark.uid);
   if (mark.kind !== 'comment') {
@@ -63,7 +70,12 @@ export async function addMark(store: MarkStore, body: Record<string, unknown>): 
       `SELECT 1 FROM event_marks WHERE event_uid = $uid AND kind = $kind AND value = $value`,
       { uid: mark.uid, kind: mark.kind, value: mark.value },
     );
-    if (existing.length > 0) return;
+    if (existing.length > 0) {
+      const options = markOptions(mark);
+      const action = { command: `serve mark ${mark.kind}`, options, results: 0 };
+      await recordAction(authorOf(store), action, startedAt);
+      return;
+    }
   }
 
   await store.reader.all('INSERT INTO event_marks VALUES ($uid, $kind, $value, $actor, $time)', {
@@ -73,23 +85,28 @@ export async function addMark(store: MarkStore, body: Record<string, unknown>): 
     actor: store.analyst,
     time: nowTimestamp(),
   });
-  await store.db.recordAudit(store.analyst, `serve mark ${mark.kind}`, {
-    event_uid: mark.uid,
-    value: mark.value,
-  });
+  await recordAction(
+    authorOf(store),
+    { command: `serve mark ${mark.kind}`, options: markOptions(mark), results: 1 },
+    startedAt,
+  );
 }
 
 /** Removes a tag, star or comment from an event. */
 export async function removeMark(store: MarkStore, body: Record<string, unknown>): Promise<void> {
+  const startedAt = new Date().toISOString();
   const mark = markRequest(body);
-  await store.reader.all(
-    'DELETE FROM event_marks WHERE event_uid = $uid AND kind = $kind AND value = $value',
+  const [deleted] = await store.reader.all(
+    `DELETE FROM event_marks WHERE event_uid = $uid AND kind = $kind AND value = $value
+     RETURNING 1`,
     { uid: mark.uid, kind: mark.kind, value: mark.value },
   );
-  await store.db.recordAudit(store.analyst, `serve unmark ${mark.kind}`, {
-    event_uid: mark.uid,
-    value: mark.value,
-  });
+  const removed = deleted === undefined ? 0 : 1;
+  await recordAction(
+    authorOf(store),
+    { command: `serve unmark ${mark.kind}`, options: markOptions(mark), results: removed },
+    startedAt,
+  );
 }
 
 /** Lists the most recent marks, up to `limit`, with the time and message of their events. */
@@ -117,6 +134,7 @@ export async function savedSearches(reader: CaseReader): Promise<Row[]> {
 
 /** Saves a search under a name, replacing one of the same name; the query must compile. */
 export async function saveSearch(store: MarkStore, body: Record<string, unknown>): Promise<void> {
+  const startedAt = new Date().toISOString();
   const name = stringField(body, 'name', MAX_NAME_LENGTH).trim();
   const query = stringField(body, 'query', MAX_QUERY_LENGTH, true);
   try {
@@ -133,12 +151,24 @@ export async function saveSearch(store: MarkStore, body: Record<string, unknown>
       params: { name, query, actor: store.analyst, time: nowTimestamp() },
     },
   ]);
-  await store.db.recordAudit(store.analyst, 'serve save search', { name, query });
+  await recordAction(
+    authorOf(store),
+    { command: 'serve save search', options: { name, query }, results: 1 },
+    startedAt,
+  );
 }
 
 /** Deletes a saved search by name. */
 export async function deleteSearch(store: MarkStore, body: Record<string, unknown>): Promise<void> {
+  const startedAt = new Date().toISOString();
   const name = stringField(body, 'name', MAX_NAME_LENGTH);
-  await store.reader.all('DELETE FROM saved_searches WHERE name = $name', { name });
-  await store.db.recordAudit(store.analyst, 'serve delete search', { name });
+  const deleted = await store.reader.all(
+    'DELETE FROM saved_searches WHERE name = $name RETURNING 1',
+    { name },
+  );
+  await recordAction(
+    authorOf(store),
+    { command: 'serve delete search', options: { name }, results: deleted.length },
+    startedAt,
+  );
 }

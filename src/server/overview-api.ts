@@ -1,13 +1,12 @@
 /** The Overview and Detections views' data: coverage, counts, findings and the ATT&CK matrix. */
 import { readCaseInfo } from '../case/case-dir.ts';
 import { LEVELS } from '../detect/types.ts';
+import { readCaseFields } from '../report/case-fields.ts';
 import { logCoverage } from '../report/coverage.ts';
+import { reportingDeadlines } from '../report/deadlines.ts';
 import type { CaseDb } from '../store/index.ts';
 
-/** Hours from discovery to the reporting deadline the Overview counts down to. */
-export const REPORTING_HOURS = 72;
-
-/** Case, coverage, counts, time range and detections per severity. */
+/** Case, reporting clocks, coverage, counts, time range and detections per severity. */
 export async function overview(db: CaseDb) {
   const info = await readCaseInfo(db.caseDir);
   const counts = await db.counts();
@@ -19,16 +18,13 @@ export async function overview(db: CaseDb) {
   }
   const firsts = counts.sources.map((row) => row.first_time).sort();
   const lasts = counts.sources.map((row) => row.last_time).sort();
-  const discovered = Date.parse(info.discovered_at);
+  // The same clocks as the CLI and the reports: 72 hours from discovery until `reported_at`,
+  // and 24 hours from a ransom payment when the case records one.
+  const deadlines = reportingDeadlines(await readCaseFields(db.caseDir));
 
   return {
     case: { id: info.id, title: info.title, phase: info.phase, discovered_at: info.discovered_at },
-    reporting: {
-      hours: REPORTING_HOURS,
-      deadline: Number.isNaN(discovered)
-        ? null
-        : new Date(discovered + REPORTING_HOURS * 3_600_000).toISOString(),
-    },
+    reporting: { deadlines },
     events: counts.events,
     time_range: { first: firsts[0] ?? null, last: lasts.at(-1) ?? null },
     sources: counts.sources,

@@ -1,6 +1,7 @@
 /** The workbench's HTTP API: one handler per method and path, each calling a read or a mark. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CaseDb } from '../store/index.ts';
+import { type ActionAuthor, audited } from './audit-actions.ts';
 import type { CaseReader } from './case-reader.ts';
 import type { EntityGraphSource } from './entities-api.ts';
 import {
@@ -29,6 +30,7 @@ import { listReports, readReport } from './reports-api.ts';
 import { scopeSummary } from './scope-api.ts';
 import {
   eventDetail,
+  eventPosition,
   histogram,
   type TimelineSelection,
   timelinePage,
@@ -80,6 +82,31 @@ const write =
     sendJson(response, 200, { ok: true });
   };
 
+const author = (context: RouteContext): ActionAuthor => ({
+  caseDir: context.db.caseDir,
+  analyst: context.analyst,
+});
+
+// The options of a timeline selection that the audit trail records.
+const selectionOptions = (selected: TimelineSelection) => ({
+  query: selected.query,
+  ...(selected.since === undefined ? {} : { since: selected.since }),
+  ...(selected.until === undefined ? {} : { until: selected.until }),
+});
+
+// A search is recorded once, when its first page is read; the pages read while the analyst
+// scrolls through its results are not.
+async function searchPage(context: RouteContext, url: URL) {
+  const selected = selection(url);
+  const offset = intParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  const limit = intParam(url, 'limit', 100, 1, MAX_PAGE);
+  const read = () => timelinePage(context.reader, selected, offset, limit, context.pages);
+  if (offset > 0) return read();
+
+  const action = { command: 'serve search', options: selectionOptions(selected) };
+  return audited(author(context), action, read, (page) => page.total);
+}
+
 const markStore = (context: RouteContext) => ({
   db: context.db,
   reader: context.reader,
@@ -93,7 +120,16 @@ async function sendReport(
   download: boolean,
 ): Promise<void> {
   const name = queryParam(url, 'name', 255);
-  const report = await readReport(context.db.caseDir, name);
+  const action = {
+    command: download ? 'serve report download' : 'serve report view',
+    options: { name },
+  };
+  const report = await audited(
+    author(context),
+    action,
+    () => readReport(context.db.caseDir, name),
+    () => 1,
+  );
   if (download) {
     const safeName = report.file.name.replace(/[^\w.-]/g, '_');
     sendBytes(response, 200, report.type, report.body, {
@@ -117,36 +153,54 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
     'GET /api/fields',
     json(async () => QUERY_FIELDS.map(({ name, kind, help }) => ({ name, kind, help }))),
   ],
-  [
-    'GET /api/timeline',
-    json((context, url) =>
-      timelinePage(
-        context.reader,
-        selection(url),
-        intParam(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
-        intParam(url, 'limit', 100, 1, MAX_PAGE),
-        context.pages,
-      ),
-    ),
-  ],
+  ['GET /api/timeline', json(searchPage)],
   [
     'GET /api/timeline/position',
-    json((context, url) =>
-      timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40)),
-    ),
+    json((context, url) => {
+      const uid = queryParam(url, 'uid', 200);
+      return uid === ''
+        ? timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40))
+        : eventPosition(context.reader, selection(url), uid);
+    }),
   ],
   ['GET /api/histogram', json((context, url) => histogram(context.reader, selection(url)))],
   [
     'GET /api/event',
-    json((context, url) => eventDetail(context.reader, queryParam(url, 'uid', 200))),
+    json((context, url) => {
+      const uid = queryParam(url, 'uid', 200);
+      const action = { command: 'serve event', options: { uid } };
+      return audited(
+        author(context),
+        action,
+        () => eventDetail(context.reader, uid),
+        () => 1,
+      );
+    }),
   ],
   ['GET /api/detections', json((context) => detections(context.db))],
-  ['GET /api/entities', json((context) => context.entities.graph(context.reader, MAX_GRAPH_EDGES))],
+  [
+    'GET /api/entities',
+    json((context) =>
+      audited(
+        author(context),
+        { command: 'serve entities', options: {} },
+        () => context.entities.graph(context.reader, MAX_GRAPH_EDGES),
+        (graph) => graph.edges.length,
+      ),
+    ),
+  ],
   [
     'GET /api/scope',
-    json((context, url) =>
-      scopeSummary(context.db, queryParam(url, 'kind', 20), queryParam(url, 'value', 2000)),
-    ),
+    json((context, url) => {
+      const kind = queryParam(url, 'kind', 20);
+      const value = queryParam(url, 'value', 2000);
+      return audited(
+        author(context),
+        { command: 'serve scope', options: { kind, value } },
+        () => scopeSummary(context.db, kind, value),
+        (scope) => scope.events,
+      );
+    }),
   ],
   ['GET /api/reports', json((context) => listReports(context.db.caseDir))],
   ['GET /api/searches', json((context) => savedSearches(context.reader))],

@@ -1,5 +1,5 @@
 /** Timeline pages, the histogram and event detail, read for the workbench. */
-import { type DuckDBValue, listValue } from '@duckdb/node-api';
+import { DuckDBTimestampValue, type DuckDBValue, listValue } from '@duckdb/node-api';
 import { isoTime, timestampValue } from '../store/event-row.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
 import type { CaseReader, Row } from './case-reader.ts';
@@ -127,6 +127,44 @@ export async function timelinePosition(
     { ...where.params, position_at: instant },
   );
   return { row: Number(count?.row ?? 0) };
+}
+
+/**
+ * Returns the position of the event `uid` in the selection's timeline, or raises `HttpError`
+ * 404 when the selection does not contain it. Only the events at the event's own time are
+ * sorted, so the cost does not grow with the selection.
+ */
+export async function eventPosition(
+  reader: CaseReader,
+  selection: TimelineSelection,
+  uid: string,
+): Promise<{ row: number }> {
+  const where = selectionCondition(selection);
+  const [event] = await reader.all(
+    `SELECT epoch_us(time) AS at FROM events WHERE ${where.sql} AND uid = $position_uid LIMIT 1`,
+    { ...where.params, position_uid: uid },
+  );
+  if (event === undefined) {
+    throw new HttpError(404, 'event_not_found', 'the selection contains no event with this uid');
+  }
+
+  // Microseconds, because a JavaScript Date would round the time to milliseconds.
+  const at = {
+    ...where.params,
+    position_at: new DuckDBTimestampValue(BigInt(event.at as bigint)),
+  };
+  const [before] = await reader.all(
+    `SELECT count(*) AS row FROM events WHERE ${where.sql} AND time < $position_at`,
+    at,
+  );
+  const [tied] = await reader.all(
+    `SELECT tie_rank FROM (
+       SELECT uid, row_number() OVER (ORDER BY ${TIMELINE_ORDER}) - 1 AS tie_rank FROM events
+       WHERE ${where.sql} AND time = $position_at
+     ) WHERE uid = $position_uid`,
+    { ...at, position_uid: uid },
+  );
+  return { row: Number(before?.row ?? 0) + Number(tied?.tie_rank ?? 0) };
 }
 
 async function marksOf(

@@ -94,10 +94,12 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     throw listenError(error, options);
   });
   const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const origin = `http://${hostPart}:${port}`;
+  // The unspecified address names no host to connect to (Chromium blocks it), so the printed
+  // URL names loopback instead.
+  const origin = `http://${UNSPECIFIED_TO_LOOPBACK[options.host] ?? hostPart}:${port}`;
   cookieName = tokenCookieName(port);
   allowedHosts = new Set(
-    [hostPart, 'localhost', '127.0.0.1', ...interfaceHosts(options.host)].map(
+    [hostPart, 'localhost', '127.0.0.1', '[::1]', ...interfaceHosts(options.host)].map(
       (name) => `${name}:${port}`,
     ),
   );
@@ -128,6 +130,8 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     },
   };
 }
+
+const UNSPECIFIED_TO_LOOPBACK: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '[::1]' };
 
 // On the unspecified address (0.0.0.0 or ::) the server accepts connections on every address of the
 // machine, so requests may name any of them.

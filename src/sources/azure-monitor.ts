@@ -9,6 +9,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Resource,
   type Status,
 } from '../core/event.ts';
@@ -257,6 +258,7 @@ function activity(
     resources: resourceId === null ? [] : [{ uid: resourceId, type: resourceType }],
     message: summary(actor.uid, operation, src, detail),
     raw: record,
+    ...metadataUid(activityRecordId(record)),
   });
 }
 
@@ -314,6 +316,7 @@ function signIn(record: JsonObject, properties: JsonObject, time: string, ref: E
     resources: app === null ? [] : [{ uid: get('appId', 'AppId') ?? app, type: 'Application' }],
     message: `${clipPart(actor.uid ?? 'unknown user')} signed in to ${clipPart(app ?? 'an application')}${src.ip === null ? '' : ` from ${clipPart(src.ip)}`}${detail === null ? '' : ` (${clipPart(detail)})`}`,
     raw: record,
+    ...metadataUid(get('id', 'Id')),
   });
 }
 
@@ -389,10 +392,35 @@ function directoryAudit(
     resources,
     message: summary(actor.uid, operation?.trim() ?? null, src, detail),
     raw: record,
+    ...metadataUid(get('id', 'Id')),
   });
 }
 
 type EventBody = Omit<Event, 'uid' | 'time' | 'source' | 'dst' | 'tags' | 'evidence'>;
+
+/**
+ * Returns the id of an Activity Log record: `eventDataId` (`event_data_id` in the SDK's shape),
+ * or else the `id` path that contains it, in the `az monitor activity-log list` shape.
+ * Diagnostic-settings exports have neither, so their records are identified by `correlationId`
+ * and `operationId`, with the status because the started and the finished record of one
+ * operation share both.
+ */
+function activityRecordId(record: JsonObject): string | null {
+  const own = stringField(record, 'eventDataId', 'event_data_id', 'EventDataId', 'id', 'Id');
+  if (own !== null) return own;
+
+  const correlation = stringField(record, 'correlationId', 'correlation_id', 'CorrelationId');
+  if (correlation === null) return null;
+  const operation = stringField(record, 'operationId', 'operation_id', 'OperationId');
+  const status = stringField(
+    record,
+    'resultType',
+    'status',
+    'ActivityStatusValue',
+    'ActivityStatus',
+  );
+  return [correlation, operation, status].filter((part) => part !== null).join('/');
+}
 
 function base(ref: EvidenceRef, time: string, source: string, body: EventBody): Event {
   return {

@@ -138,7 +138,10 @@ describe('CloudWatch Logs S3 exports', () => {
       api: { operation: 'StopLogging' },
       actor: { uid: 'arn:aws:iam::123456789012:user/mallory' },
     });
-    expect(events[0]?.raw).toMatchObject({ eventName: 'StopLogging' });
+    expect(events[0]?.raw).toEqual({
+      ...TRAIL,
+      cloudwatch_log_event: { timestamp: '2024-04-02T10:00:05.123Z' },
+    });
   });
 
   it('reads Kubernetes audit events', async () => {
@@ -152,6 +155,10 @@ describe('CloudWatch Logs S3 exports', () => {
       actor: { uid: 'mallory@example.com' },
     });
     expect(events[0]?.time).toMatch(/^2024-04-02T10:02:00/);
+    expect(events[0]?.raw).toMatchObject({
+      verb: 'create',
+      cloudwatch_log_event: { timestamp: '2024-04-02T10:02:01.000Z' },
+    });
   });
 
   it('reads Route 53 Resolver queries', async () => {
@@ -190,6 +197,29 @@ describe('CloudWatch Logs S3 exports', () => {
       actor: { uid: 'ec2-user' },
       src: { ip: '198.51.100.7' },
     });
+  });
+
+  it('is recognised with a multi-line message', () => {
+    const text = [
+      '2024-04-02T10:04:02.000Z Traceback (most recent call last):',
+      '  File "/var/task/app.py", line 7, in handler',
+      '2024-04-02T10:04:03.000Z END RequestId: 6f1c2a52-7d0e-4a8b-9a51-2f7b1e0c9d11',
+    ].join('\n');
+    expect(detectFormat(Buffer.from(`${text}\n`), 'x/000000')?.id).toBe('aws.cloudwatch');
+  });
+
+  it('keeps messages that only look like records as log lines', async () => {
+    const lines = [
+      '2024-04-02T10:06:00.000Z {"eventVersion": "1.08", "eventSource": "cut short',
+      '2024-04-02T10:06:01.000Z {"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"}',
+    ];
+    const text = `${lines.join('\n')}\n`;
+    const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));
+
+    expect(events.map((event) => event.source)).toEqual(['aws.cloudwatch']);
+    expect(events[0]?.time).toBe('2024-04-02T10:06:00.000Z');
+    // A CloudTrail record without eventTime is a broken record, so it is rejected.
+    expect(rejected).toEqual([expect.objectContaining({ code: 'missing_time' })]);
   });
 
   it('rejects lines without the export time', async () => {

@@ -61,7 +61,6 @@ export const cloudWatchLogs: SourceFormat = {
     'aws.vpcflow',
     'aws.cloudtrail',
     'k8s.audit',
-    'gcp.audit',
     'aws.route53resolver',
   ],
   logCategory: 'compute',

@@ -9,6 +9,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Resource,
   type Status,
 } from '../core/event.ts';
@@ -172,6 +173,7 @@ export function normalizeGcpAudit(value: unknown, ref: EvidenceRef): Event | Nor
     tags: [],
     evidence: ref,
     raw: value,
+    ...metadataUid(text(value.insertId)),
   };
 }
 
@@ -232,6 +234,7 @@ function normalizeLogEntry(value: JsonObject, time: string, ref: EvidenceRef): E
     tags: [],
     evidence: ref,
     raw: value,
+    ...metadataUid(text(value.insertId)),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Resource,
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
@@ -97,5 +98,6 @@ export function normalizeGcpFlow(
     tags: [],
     evidence: ref,
     raw: value,
+    ...metadataUid(typeof value.insertId === 'string' ? value.insertId : null),
   };
 }

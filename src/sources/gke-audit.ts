@@ -11,7 +11,7 @@
  * Kubernetes methods (`io.k8s.…`) no longer see these entries; the `kubernetes/audit` rules
  * cover the same changes (role bindings, admission controllers, cron jobs, secrets).
  */
-import type { Event, EvidenceRef } from '../core/event.ts';
+import { type Event, type EvidenceRef, metadataUid } from '../core/event.ts';
 import { text } from './cloudtrail-actor.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
 import { normalizeK8sAudit } from './k8s-audit.ts';
@@ -60,6 +60,8 @@ export function normalizeGkeAudit(
       region: text(labels.location),
     },
     raw: { ...entry, ...audit },
+    // Cloud Logging's id of the entry: a watch request has two entries with one operation id.
+    ...metadataUid(text(entry.insertId) ?? event.metadata_uid ?? null),
   };
 }
 

@@ -8,9 +8,10 @@
  * text itself is stored verbatim either way.
  */
 
-// Text that may hold such a number: 16 or more digits in a row, or an exponent of 3 digits.
-// Strings can match too, which only costs the exact check below.
-const MAYBE_LOSSY = /\d{16}|[eE][+-]?\d{3}/;
+// Text that may hold such a number: a run of 16 or more digits, or a number with an exponent of
+// 3 or more digits, neither inside a word. Hex ids and UUIDs (`…-1e234…`) do not match, so most
+// records take the fast path. Strings can still match, which only costs the exact check below.
+const MAYBE_LOSSY = /(?<![\w.])\d{16,}(?![\w.])|(?<![\w.])\d+(?:\.\d+)?[eE][+-]?\d{3,}(?!\w)/;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** Parses JSON text as `JSON.parse` does, but keeps numbers it would change as text. */

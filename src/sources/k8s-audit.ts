@@ -8,6 +8,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Resource,
   type Status,
 } from '../core/event.ts';
@@ -126,7 +127,17 @@ export function normalizeK8sAudit(value: unknown, ref: EvidenceRef): Event | Nor
     tags: [],
     evidence: ref,
     raw: record,
+    ...metadataUid(recordIdOf(record)),
   };
+}
+
+// An API server writes one event per stage of a request (RequestReceived, ResponseComplete)
+// with the same auditID and request time, so the stage distinguishes the records.
+function recordIdOf(record: JsonObject): string | null {
+  const auditId = text(record.auditID);
+  const stage = text(record.stage);
+  if (auditId === null) return null;
+  return stage === null ? auditId : `${auditId}/${stage}`;
 }
 
 interface Unwrapped {

@@ -7,6 +7,7 @@ import {
   emptyActor,
   emptyEndpoint,
   eventUid,
+  metadataUid,
   type Status,
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
@@ -163,6 +164,8 @@ export function normalizeM365Audit(value: unknown, ref: EvidenceRef): Event | No
     tags: [],
     evidence: ref,
     raw: value,
+    // Log Analytics' OfficeActivity table names the record id `OfficeId`.
+    ...metadataUid(stringField(value, 'Id') ?? stringField(value, 'OfficeId')),
   };
 }
 

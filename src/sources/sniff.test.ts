@@ -12,6 +12,7 @@ const TEXT_FORMATS = new Set([
   'aws.elb',
   'host.syslog',
   'host.auditd',
+  'aws.honeybucket',
 ]);
 
 // Real files of every format, each with the one format that must recognise it.
@@ -40,6 +41,7 @@ const FILES: [string, string][] = [
   ['loghub-openssh-linux/Linux/Linux_2k.log', 'host.syslog'],
   ['plaso-cloud-test-data/test_data/audit_enriched.log', 'host.auditd'],
   ['plaso-cloud-test-data/test_data/selinux.log', 'host.auditd'],
+  ['otrf-aws-s3-honeybucket/AWS_S3_HoneyBucketLogs.csv', 'aws.honeybucket'],
 ];
 
 // Text logs of other kinds that no format may claim.

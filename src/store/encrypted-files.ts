@@ -3,10 +3,11 @@
  * authenticated record layout of encrypted evidence (see `aead-stream.ts`), under keys derived
  * for their kind. Everything streams, so memory stays at a few records whatever the file size.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { link, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { DecryptTransform, EncryptTransform } from '../evidence/aead-stream.ts';
@@ -110,6 +111,53 @@ export async function readEncryptedReport(caseDir: string, file: string): Promis
   return Buffer.concat(chunks);
 }
 
+/**
+ * Returns the SHA-256 (hex) of the plaintext of an encrypted report, which is the hash of the
+ * file `cloudcase case decrypt` writes. Raises `report_modified` when it does not authenticate.
+ */
+export async function hashEncryptedReport(cipher: CaseCipher, file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback();
+    },
+  });
+  await decryptTo(cipher, REPORT_FILE, file, sink);
+
+  return hash.digest('hex');
+}
+
+/**
+ * Encrypts a report held in memory into the new file `target`, which must not exist: like a
+ * `wx` write, it fails with EEXIST when another process created `target` first. The ciphertext
+ * is written to `<target>.partial-<pid>` and hard-linked to `target`, so `target` appears only
+ * whole, and a link fails where the name exists.
+ */
+export async function writeEncryptedReport(
+  cipher: CaseCipher,
+  content: string | Uint8Array,
+  target: string,
+): Promise<void> {
+  const partial = `${target}.partial-${process.pid}`;
+  const handle = await open(partial, 'w', 0o600);
+  try {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    await pipeline(
+      Readable.from([bytes]),
+      new EncryptTransform(cipher, REPORT_FILE),
+      createWriteStream('', { fd: handle.fd, autoClose: false }),
+    );
+    await handle.sync();
+    await handle.close();
+    await link(partial, target);
+    await syncFolder(dirname(target));
+  } finally {
+    await handle.close().catch(() => undefined);
+    await rm(partial, { force: true });
+  }
+}
+
 async function decryptTo(
   cipher: CaseCipher,
   kind: EncryptedFileKind,
@@ -132,12 +180,14 @@ async function decryptTo(
  * Encrypts `source` into `target` atomically: the ciphertext goes to `<target>.partial-<pid>`,
  * is flushed to disk, and is renamed over `target`, so a crash leaves either the old or the new
  * file, never a mix. The pid keeps two processes that save at once from writing one file.
+ * `beforeRename` runs on the flushed partial file; when it fails, `target` is left as it was.
  */
 export async function encryptFile(
   cipher: CaseCipher,
   kind: EncryptedFileKind,
   source: string,
   target: string,
+  beforeRename?: (partial: string) => Promise<void>,
 ): Promise<void> {
   const partial = `${target}.partial-${process.pid}`;
   const handle = await open(partial, 'w', 0o600);
@@ -150,6 +200,12 @@ export async function encryptFile(
     await handle.sync();
   } finally {
     await handle.close();
+  }
+  try {
+    await beforeRename?.(partial);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
   }
   await rename(partial, target);
   await syncFolder(dirname(target));

@@ -248,7 +248,7 @@ export function rowToEvent(row: EventRow): Event {
       record: Number(row.evidence_record),
       offset: Number(row.evidence_offset),
     },
-    // Read as the parser read the record, so integers beyond 2^53 keep their digits.
+    // Parsed as ingest parses records, so numbers a double would change keep their text.
     raw: parseJsonLossless(String(row.raw)) as Record<string, unknown>,
     ...(row.metadata_uid === null || row.metadata_uid === undefined
       ? {}

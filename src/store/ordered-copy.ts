@@ -82,9 +82,9 @@ export async function writeLinesInTimeOrder(
 /**
  * Writes every event in time order to `file` with DuckDB's COPY, one time slice at a time (see
  * `timeSlices`), so DuckDB sorts at most one slice of wide rows at once and memory stays
- * bounded at any case size. Each slice goes to a part file in a temporary folder beside `file` and
- * is appended to `file`, which must not exist yet (`EEXIST` otherwise). Returns the number of
- * rows written.
+ * bounded at any case size. Each slice goes to a part file in a temporary folder beside
+ * `file` and is appended to `file`, which must not exist yet (`EEXIST` otherwise). Returns the
+ * number of rows written.
  */
 export async function copyInTimeOrder(
   connection: DuckDBConnection,

@@ -1,13 +1,26 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CASE_KEY_ENV, enableEncryption } from '../evidence/case-cipher.ts';
+import { SIGNING_KEY_ENV } from '../evidence/signing-key.ts';
+import { verifyCase } from '../evidence/verify-case.ts';
 import { CaseDb } from './case-db.ts';
+import { checkCaseDatabase } from './check-database.ts';
+import { DATABASE_SAVED_ACTION, fileSha256 } from './database-binding.ts';
 import { DATABASE_LOCK_FILE } from './database-lock.ts';
 import { decryptCaseFile, ENCRYPTED_DB_FILE } from './encrypted-files.ts';
 import { testEvent } from './test-events.ts';
@@ -45,6 +58,17 @@ async function storeMarkedEvent(): Promise<void> {
   try {
     const writer = await db.eventWriter();
     writer.append(testEvent(1, { message: `${MARKER} created a key` }));
+    await writer.close();
+  } finally {
+    await db.close();
+  }
+}
+
+async function storeEvent(index: number, message: string): Promise<void> {
+  const db = await CaseDb.open(caseDir);
+  try {
+    const writer = await db.eventWriter();
+    writer.append(testEvent(index, { message }));
     await writer.close();
   } finally {
     await db.close();
@@ -219,6 +243,7 @@ describe('encrypted case database', () => {
     await mkdir(join(caseDir, 'reports', 'cisa'), { recursive: true });
     await writeFile(join(caseDir, 'reports', 'timeline.csv'), `time,message\nx,${MARKER}\n`);
     await writeFile(join(caseDir, 'reports', 'cisa', 'cisa-v0001.md'), 'filed version\n');
+    await writeFile(join(caseDir, 'reports', 'cisa', 'cisa-v0001.record.json'), '{}\n');
     await storeMarkedEvent();
     const out = new PassThrough();
     const chunks: Buffer[] = [];
@@ -227,7 +252,82 @@ describe('encrypted case database', () => {
 
     expect(await readdir(join(caseDir, 'reports'))).toEqual(['cisa', 'timeline.csv.enc']);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(`time,message\nx,${MARKER}\n`);
-    expect(await readdir(join(caseDir, 'reports', 'cisa'))).toEqual(['cisa-v0001.md']);
-    expect(warnings.join('\n')).toMatch(/reports\/timeline\.csv is stored encrypted/);
+    expect((await readdir(join(caseDir, 'reports', 'cisa'))).sort()).toEqual([
+      'cisa-v0001.md.enc',
+      'cisa-v0001.record.json',
+    ]);
+    expect(warnings.join('\n')).toMatch(/reports\/timeline\.csv.* stored encrypted/);
+    expect(warnings.join('\n')).toContain('reports/cisa/cisa-v0001.md');
+  });
+});
+
+describe('encrypted database saves', () => {
+  it('records each save in the ledger', async () => {
+    await storeMarkedEvent();
+    await storeEvent(2, 'second');
+    const entries = (await readFile(join(caseDir, 'custody.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const saves = entries.filter((entry) => entry.action === DATABASE_SAVED_ACTION);
+    const current = await fileSha256(join(caseDir, ENCRYPTED_DB_FILE));
+    await mkdir(join(caseDir, 'evidence'));
+
+    expect(saves).toHaveLength(2);
+    expect(saves.at(-1)?.details).toEqual({ file: ENCRYPTED_DB_FILE, sha256: current });
+    expect((await verifyCase(caseDir)).problems).toEqual([]);
+    expect(await checkCaseDatabase(caseDir)).toEqual([]);
+  });
+
+  it('rejects a rolled-back database', async () => {
+    await storeMarkedEvent();
+    const file = join(caseDir, ENCRYPTED_DB_FILE);
+    const older = await readFile(file);
+    await storeEvent(2, 'second');
+    await writeFile(file, older);
+
+    await expect(CaseDb.openReadOnly(caseDir)).rejects.toMatchObject({
+      code: 'database_rolled_back',
+    });
+    await expect(CaseDb.open(caseDir)).rejects.toMatchObject({ code: 'database_rolled_back' });
+    expect(await checkCaseDatabase(caseDir)).toMatchObject([{ code: 'database_rolled_back' }]);
+    expect(await readdir(workBase)).toEqual([]);
+    expect(existsSync(join(caseDir, DATABASE_LOCK_FILE))).toBe(false);
+    expect(await readFile(file)).toEqual(older);
+  });
+
+  it('rejects a deleted database', async () => {
+    await storeMarkedEvent();
+    await rm(join(caseDir, ENCRYPTED_DB_FILE));
+
+    await expect(CaseDb.open(caseDir)).rejects.toMatchObject({ code: 'database_missing' });
+    expect(await checkCaseDatabase(caseDir)).toMatchObject([{ code: 'database_missing' }]);
+  });
+
+  it('completes a save cut before its rename', async () => {
+    await storeMarkedEvent();
+    const file = join(caseDir, ENCRYPTED_DB_FILE);
+    const older = await readFile(file);
+    await storeEvent(2, 'second');
+    const partial = `${file}.partial-999999`;
+    await rename(file, partial);
+    await writeFile(file, older);
+
+    expect(await checkCaseDatabase(caseDir)).toMatchObject([{ code: 'database_save_interrupted' }]);
+    expect(await messages()).toEqual([`${MARKER} created a key`, 'second']);
+    expect(existsSync(partial)).toBe(false);
+    expect(await checkCaseDatabase(caseDir)).toEqual([]);
+  });
+
+  it('needs the signing key to write', async () => {
+    await storeMarkedEvent();
+    process.env[SIGNING_KEY_ENV] = join(root, 'missing.pem');
+    try {
+      await expect(CaseDb.open(caseDir)).rejects.toMatchObject({ code: 'signing_key_not_found' });
+      expect(await readdir(workBase)).toEqual([]);
+      expect(existsSync(join(caseDir, DATABASE_LOCK_FILE))).toBe(false);
+    } finally {
+      delete process.env[SIGNING_KEY_ENV];
+    }
   });
 });

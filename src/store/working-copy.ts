@@ -13,6 +13,13 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { type CaseCipher, DATABASE_FILE } from '../evidence/case-cipher.ts';
+import { isSealed } from '../evidence/custody.ts';
+import { caseSigner } from '../evidence/signing-key.ts';
+import {
+  assertDatabaseCurrent,
+  completeInterruptedSave,
+  recordDatabaseSave,
+} from './database-binding.ts';
 import {
   createDatabaseLock,
   lockedError,
@@ -31,7 +38,8 @@ import { isProcessRunning } from './serve-lock.ts';
 /** Environment variable naming the folder that receives decrypted working copies. */
 export const WORK_DIR_ENV = 'CLOUDCASE_DB_WORK_DIR';
 
-const PLAIN_DB_FILE = 'case.duckdb';
+/** File name of the decrypted database inside a working folder. */
+export const PLAIN_DB_FILE = 'case.duckdb';
 const OWNER_FILE = 'owner.json';
 const FOLDER_PREFIX = 'cloudcase-db-';
 
@@ -51,7 +59,8 @@ export interface WorkingCopy {
   discard(): void;
 }
 
-interface OwnerFile {
+/** Contents of `owner.json` in a working folder: the process that created it, and for which case. */
+export interface OwnerFile {
   pid: number;
   started_at: string;
   mode: 'read' | 'write';
@@ -62,6 +71,11 @@ interface OwnerFile {
 const openCopies = new Map<string, { caseDir: string; writer: boolean }>();
 
 let warn: (message: string) => void = () => undefined;
+
+/** Tells whether this process has the working folder `folder` open. */
+export function isOpenInThisProcess(folder: string): boolean {
+  return openCopies.has(folder);
+}
 
 /**
  * Sets the function that receives warnings about working copies: a stale copy saved or
@@ -84,6 +98,9 @@ export async function openWorkingCopy(
   cipher: CaseCipher,
 ): Promise<WorkingCopy> {
   await deleteStaleReaderCopies(caseDir);
+  // A writer signs a ledger entry when it saves, so a missing signing key fails now, before
+  // any work that could not be saved.
+  if (!readOnly) await caseSigner(caseDir);
   await settleStaleWriter(caseDir, cipher);
   await encryptPlaintextDatabase(caseDir, cipher);
 
@@ -91,8 +108,10 @@ export async function openWorkingCopy(
   const copy = makeCopy(caseDir, workDir, readOnly, cipher);
   try {
     if (!readOnly) createDatabaseLock(caseDir, workDir);
+    await completeInterruptedSave(caseDir);
     const encrypted = join(caseDir, ENCRYPTED_DB_FILE);
     if (existsSync(encrypted)) await decryptDatabaseFile(cipher, encrypted, copy.path);
+    await assertDatabaseCurrent(caseDir);
   } catch (error) {
     rmSync(workDir, { recursive: true, force: true });
     openCopies.delete(workDir);
@@ -145,12 +164,16 @@ function makeCopy(
 
 // Folds the write-ahead log into the file, so the one file contains every committed change.
 // DuckDB does that when it closes a database, and this catches a copy whose DuckDB did not close.
+// Each save is recorded in the signed ledger before the new file replaces the old one, so an
+// older file put back later no longer matches the ledger (see `database-binding.ts`).
 async function saveCopy(caseDir: string, cipher: CaseCipher, path: string): Promise<void> {
   if (existsSync(`${path}.wal`)) {
     const instance = await DuckDBInstance.create(path, { temp_directory: `${path}.spill` });
     instance.closeSync();
   }
-  await encryptFile(cipher, DATABASE_FILE, path, join(caseDir, ENCRYPTED_DB_FILE));
+  await encryptFile(cipher, DATABASE_FILE, path, join(caseDir, ENCRYPTED_DB_FILE), (partial) =>
+    recordDatabaseSave(caseDir, partial),
+  );
 }
 
 /**
@@ -168,7 +191,13 @@ async function settleStaleWriter(caseDir: string, cipher: CaseCipher): Promise<v
   // may then fail to read it after the other deleted it, and has to be run again.
   const workDir = found.lock.work_dir;
   const path = join(workDir, PLAIN_DB_FILE);
-  if (isOwnWorkFolder(caseDir, workDir) && existsSync(path)) {
+  // A sealed ledger takes no more saves: the copy's unsaved changes came after the seal.
+  if (isOwnWorkFolder(caseDir, workDir) && existsSync(path) && (await isSealed(caseDir))) {
+    warn(
+      `a command that was writing to case ${caseDir} ended without closing it (pid ` +
+        `${found.lock.pid}) and the case was sealed since; its unsaved changes were deleted`,
+    );
+  } else if (isOwnWorkFolder(caseDir, workDir) && existsSync(path)) {
     await saveCopy(caseDir, cipher, path);
     warn(
       `a command that was writing to case ${caseDir} ended without closing it (pid ` +
@@ -203,7 +232,11 @@ async function encryptPlaintextDatabase(caseDir: string, cipher: CaseCipher): Pr
     // and folds its write-ahead log in when it closes.
     const instance = await DuckDBInstance.create(plain, { temp_directory: join(workDir, 'spill') });
     instance.closeSync();
-    await encryptFile(cipher, DATABASE_FILE, plain, join(caseDir, ENCRYPTED_DB_FILE));
+    // A sealed ledger takes no entry, so the file of a sealed case is encrypted unrecorded.
+    const record = (await isSealed(caseDir))
+      ? undefined
+      : (partial: string) => recordDatabaseSave(caseDir, partial);
+    await encryptFile(cipher, DATABASE_FILE, plain, join(caseDir, ENCRYPTED_DB_FILE), record);
     rmSync(plain);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
@@ -269,9 +302,11 @@ function isWritableFolder(folder: string): boolean {
   }
 }
 
-// Names working folders after a hash of the case path, so stale copies of one case can be
-// found without reading other cases' folders.
-function folderPrefix(caseDir: string): string {
+/**
+ * Returns the name prefix of the working folders of a case: a hash of the case's absolute path,
+ * so stale copies of one case can be found without reading other cases' folders.
+ */
+export function folderPrefix(caseDir: string): string {
   const tag = createHash('sha256').update(resolve(caseDir)).digest('hex').slice(0, 16);
   return `${FOLDER_PREFIX}${tag}-`;
 }
@@ -280,7 +315,7 @@ function folderPrefix(caseDir: string): string {
  * Tells whether a folder named by a lock file is a working folder of this case that this user
  * created: a lock file is case data, and the folder is deleted or read into the case.
  */
-function isOwnWorkFolder(caseDir: string, folder: string): boolean {
+export function isOwnWorkFolder(caseDir: string, folder: string): boolean {
   if (!isAbsolute(folder) || !basename(folder).startsWith(folderPrefix(caseDir))) return false;
   try {
     const stat = lstatSync(folder);
@@ -291,7 +326,8 @@ function isOwnWorkFolder(caseDir: string, folder: string): boolean {
   }
 }
 
-async function readOwner(folder: string): Promise<OwnerFile | null> {
+/** Reads `owner.json` of a working folder, or returns `null` when it is missing or unreadable. */
+export async function readOwner(folder: string): Promise<OwnerFile | null> {
   try {
     return JSON.parse(await readFile(join(folder, OWNER_FILE), 'utf8')) as OwnerFile;
   } catch {

@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 /**
  * Detections: rules grouped by severity, each opening its events in the timeline, and an
- * ATT&CK tactic × technique heat map of the detected events.
+ * ATT&CK tactic × technique heat map of the detected events whose cells open their events.
  */
 import { getJson } from './api.ts';
-import { formatTime, h, on, replace } from './dom.ts';
+import { formatTime, h, on, plural, replace } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { Detections, RuleFinding } from './types.ts';
 
@@ -32,6 +32,24 @@ function ruleRow(rule: RuleFinding): HTMLElement {
     'click',
     () => go('timeline', { q: ruleQuery(rule.rule_id) }),
   );
+}
+
+/**
+ * Builds the timeline query of a heat-map cell: the rules tagged with its tactic and technique.
+ * A rule without tactics or techniques sits under `(no tactic)` or `(no technique)`, as the
+ * server counts it.
+ */
+export function cellQuery(rules: readonly RuleFinding[], tactic: string, technique: string) {
+  const matches = (values: readonly string[], wanted: string, none: string) =>
+    values.length === 0 ? wanted === none : values.includes(wanted);
+  return rules
+    .filter(
+      (rule) =>
+        matches(rule.tactics, tactic, '(no tactic)') &&
+        matches(rule.techniques, technique, '(no technique)'),
+    )
+    .map((rule) => ruleQuery(rule.rule_id))
+    .join(' OR ');
 }
 
 function heatMap(data: Detections): HTMLElement {
@@ -66,10 +84,20 @@ function heatMap(data: Detections): HTMLElement {
           ...tactics.map((tactic) => {
             const events = count.get(`${tactic}\u0000${technique}`) ?? 0;
             const level = events === 0 ? 0 : Math.ceil((events / max) * HEAT_LEVELS);
-            return h(
-              'td',
-              { class: `heat-${level}`, title: `${tactic} × ${technique}: ${events} events` },
-              events || '',
+            const title = `${tactic} × ${technique}: ${plural(events, 'event')}`;
+            if (events === 0) return h('td', { class: 'heat-0', title }, '');
+            return on(
+              h(
+                'td',
+                {
+                  class: `heat-${level} clickable`,
+                  title: `${title}; open them in the timeline`,
+                  'data-testid': 'heat-cell',
+                },
+                events,
+              ),
+              'click',
+              () => go('timeline', { q: cellQuery(data.rules, tactic, technique) }),
             );
           }),
         ),
@@ -86,7 +114,7 @@ export async function showDetections(root: HTMLElement, _place: Place) {
     return h(
       'section',
       { class: `severity-${severity}` },
-      h('h3', {}, `${severity} (${rules.length} rules)`),
+      h('h3', {}, `${severity} (${plural(rules.length, 'rule')})`),
       h(
         'table',
         {},

@@ -5,7 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import { getJson } from './api.ts';
-import { button, h, replace, visible } from './dom.ts';
+import { button, h, on, plural, replace, visible } from './dom.ts';
 import { go, type Place } from './router.ts';
 import type { GraphData, GraphNode, ScopeSummary } from './types.ts';
 
@@ -17,9 +17,9 @@ const COLORS: Record<string, string> = {
 };
 
 // Canvas labels are drawn as text, never parsed, so any label is inert; long ones are cut.
-function label(text: string): string {
+function label(text: string, max = 40): string {
   const shown = visible(text);
-  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
+  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
 }
 
 export async function showEntities(root: HTMLElement, _place: Place) {
@@ -28,8 +28,9 @@ export async function showEntities(root: HTMLElement, _place: Place) {
   const info = h(
     'div',
     { class: 'node-info', 'data-testid': 'node-info' },
-    'Choose a node to see its events.',
+    'Choose a node in the graph or the list above it to see its events.',
   );
+  const picker = nodePicker(data.nodes);
   replace(
     root,
     h('h1', {}, 'Entities'),
@@ -38,6 +39,7 @@ export async function showEntities(root: HTMLElement, _place: Place) {
       { class: 'legend' },
       ...Object.entries(COLORS).map(([kind]) => h('span', { class: `legend-${kind}` }, kind)),
     ),
+    picker,
     h('div', { class: 'graph-layout' }, box, info),
   );
   if (data.nodes.length === 0) {
@@ -70,28 +72,72 @@ export async function showEntities(root: HTMLElement, _place: Place) {
           color: '#222',
         },
       },
+      // Labels smaller than 9 pixels on screen are hidden until the graph is zoomed in. Key
+      // labels are smallest, so clusters of session keys do not bury the other labels.
+      { selector: 'node', style: { 'min-zoomed-font-size': 9, 'font-size': 10 } },
+      { selector: 'node[kind = "access_key"]', style: { 'font-size': 8 } },
+      { selector: 'node[kind = "identity"]', style: { 'font-size': 12, 'font-weight': 'bold' } },
       { selector: 'edge', style: { width: 1, 'line-color': '#bbb' } },
       { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#000' } },
     ],
     layout: { name: 'cose', animate: false, randomize: false },
   });
   const byId = new Map(data.nodes.map((node) => [node.id, node]));
-  graph.on('tap', 'node', (event) => {
-    const node = byId.get(event.target.id());
-    if (node === undefined) return;
+  const showNode = (node: GraphNode) => {
     replace(
       info,
       h('h3', {}, node.kind),
       h('p', { class: 'node-label' }, node.label),
-      h('p', {}, `${node.events} events on its links`),
+      h('p', {}, `${plural(node.events, 'event')} on its links`),
       button('Open its events', () => go('timeline', { q: node.query }), {
         'data-testid': 'node-events',
       }),
       button('Show its scope', () => void showScope(info, node), { 'data-testid': 'node-scope' }),
     );
+  };
+  graph.on('tap', 'node', (event) => {
+    const node = byId.get(event.target.id());
+    if (node !== undefined) showNode(node);
+  });
+  on(picker, 'change', () => {
+    const node = byId.get(picker.value);
+    if (node === undefined) return;
+    graph.$(':selected').unselect();
+    const element = graph.getElementById(node.id);
+    element.select();
+    graph.center(element);
+    showNode(node);
   });
   box.dataset.nodes = String(data.nodes.length);
   return () => graph.destroy();
+}
+
+/** Builds a list of the graph's nodes by kind, busiest first, for finding one in a dense graph. */
+function nodePicker(nodes: readonly GraphNode[]): HTMLSelectElement {
+  const groups = Object.keys(COLORS).map((kind) => {
+    const members = nodes
+      .filter((node) => node.kind === kind)
+      .sort((a, b) => b.events - a.events || a.label.localeCompare(b.label));
+    const group = h(
+      'optgroup',
+      {},
+      ...members.map((node) =>
+        h(
+          'option',
+          { value: node.id },
+          `${label(node.label, 90)} (${plural(node.events, 'event')})`,
+        ),
+      ),
+    );
+    group.label = kind;
+    return group;
+  });
+  return h(
+    'select',
+    { class: 'node-picker', 'aria-label': 'find a node', 'data-testid': 'node-picker' },
+    h('option', { value: '' }, 'find a node…'),
+    ...groups.filter((group) => group.childElementCount > 0),
+  );
 }
 
 const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
@@ -115,7 +161,7 @@ async function showScope(info: HTMLElement, node: GraphNode) {
   replace(
     box,
     h('h4', {}, 'Scope'),
-    h('p', {}, `${scope.events} events, ${span}`),
+    h('p', {}, `${plural(scope.events, 'event')}, ${span}`),
     h('p', {}, scope.by_source.map((row) => `${visible(row.source)} ${row.events}`).join(', ')),
     ...splitLines(scope),
     ...scope.verdicts.map((row) => h('p', { class: 'verdict' }, verdictText(row))),

@@ -1,11 +1,28 @@
 /// <reference lib="dom" />
 /** Marks: every tag, star and comment on events, and the saved searches, with who and when. */
-import { getJson } from './api.ts';
-import { formatTime, h, on, replace } from './dom.ts';
+import { getJson, postJson } from './api.ts';
+import { button, formatTime, h, on, replace } from './dom.ts';
+import { errorText } from './errors.ts';
 import { go, type Place } from './router.ts';
 import type { MarkedEvent, SavedSearch } from './types.ts';
 
-export async function showMarks(root: HTMLElement, _place: Place) {
+/** Creates the button that deletes a saved search and then shows the view again. */
+function removeButton(root: HTMLElement, place: Place, name: string): HTMLElement {
+  const remove = button(
+    'remove',
+    () => {
+      postJson('/api/searches/remove', { name })
+        .then(() => showMarks(root, place))
+        .catch((error: unknown) => replace(remove, errorText(error)));
+    },
+    { 'data-testid': 'remove-search' },
+  );
+  // The row opens the search in the timeline; the button must not.
+  on(remove, 'click', (event) => event.stopPropagation());
+  return remove;
+}
+
+export async function showMarks(root: HTMLElement, place: Place) {
   const [marks, searches] = await Promise.all([
     getJson<MarkedEvent[]>('/api/marks'),
     getJson<SavedSearch[]>('/api/searches'),
@@ -47,6 +64,12 @@ export async function showMarks(root: HTMLElement, _place: Place) {
         ),
       ),
     ),
+    marks.length === 0 &&
+      h(
+        'p',
+        { class: 'hint' },
+        'No marks yet: open an event in the timeline to tag, star or comment it.',
+      ),
     h('h2', {}, 'Saved searches'),
     h(
       'table',
@@ -54,7 +77,7 @@ export async function showMarks(root: HTMLElement, _place: Place) {
       h(
         'thead',
         {},
-        h('tr', {}, ...['name', 'query', 'by', 'when'].map((name) => h('th', {}, name))),
+        h('tr', {}, ...['name', 'query', 'by', 'when', ''].map((name) => h('th', {}, name))),
       ),
       h(
         'tbody',
@@ -68,6 +91,7 @@ export async function showMarks(root: HTMLElement, _place: Place) {
               h('td', {}, search.query),
               h('td', {}, search.actor),
               h('td', {}, formatTime(search.time)),
+              h('td', {}, removeButton(root, place, search.name)),
             ),
             'click',
             () => go('timeline', { q: search.query }),
@@ -75,6 +99,12 @@ export async function showMarks(root: HTMLElement, _place: Place) {
         ),
       ),
     ),
+    searches.length === 0 &&
+      h(
+        'p',
+        { class: 'hint' },
+        "No saved searches yet: name a query in the timeline's query bar and save it.",
+      ),
   );
   return undefined;
 }

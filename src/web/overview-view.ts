@@ -3,16 +3,64 @@
 import { getJson } from './api.ts';
 import { formatTime, h, replace } from './dom.ts';
 import type { Place } from './router.ts';
-import type { Overview } from './types.ts';
+import type { Overview, ReportingClock } from './types.ts';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'];
 
-/** Formats the time left until `deadline` (or since it passed) in hours and minutes. */
-export function clockText(deadline: string, now: number): string {
-  const left = Date.parse(deadline) - now;
+/**
+ * Describes a reporting clock as of `now` (milliseconds since the epoch): when it was reported,
+ * or the hours and minutes left until it is due or since it passed.
+ */
+export function clockText(clock: ReportingClock, now: number): string {
+  if (clock.reported_at !== null) {
+    const side = clock.state === 'late' ? 'after' : 'within';
+    return `reported ${formatTime(clock.reported_at)}, ${side} the deadline`;
+  }
+
+  const left = Date.parse(clock.due_at) - now;
   const minutes = Math.floor(Math.abs(left) / 60_000);
   const text = `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
-  return left >= 0 ? `${text} left` : `passed ${text} ago`;
+  return left >= 0 ? `${text} left` : `overdue by ${text}`;
+}
+
+// Test ids of the clocks; the incident report's keeps the id the single clock had.
+const CLOCK_IDS: Record<ReportingClock['id'], string> = {
+  incident_report: 'reporting-clock',
+  ransom_payment_report: 'ransom-clock',
+};
+
+/** Cards of the reporting clocks, and a function that updates their time left. */
+function clockCards(clocks: readonly ReportingClock[]): [HTMLElement[], () => void] {
+  if (clocks.length === 0) {
+    const card = h(
+      'div',
+      { class: 'card clock' },
+      h('span', {}, '72-hour reporting deadline'),
+      h('strong', { 'data-testid': 'reporting-clock' }, 'no discovery time'),
+    );
+    return [[card], () => {}];
+  }
+
+  const shown = clocks.map((clock) => ({
+    clock,
+    text: h('strong', { 'data-testid': CLOCK_IDS[clock.id] }),
+  }));
+  const tick = () => {
+    for (const { clock, text } of shown) replace(text, clockText(clock, Date.now()));
+  };
+  const cards = shown.map(({ clock, text }) =>
+    h(
+      'div',
+      { class: `card clock clock-${clock.state}` },
+      h(
+        'span',
+        {},
+        `${clock.label}: from ${formatTime(clock.started_at)}, due ${formatTime(clock.due_at)}`,
+      ),
+      text,
+    ),
+  );
+  return [cards, tick];
 }
 
 function table(headers: string[], rows: (string | number)[][], testId: string): HTMLElement {
@@ -26,15 +74,7 @@ function table(headers: string[], rows: (string | number)[][], testId: string): 
 
 export async function showOverview(root: HTMLElement, _place: Place) {
   const data = await getJson<Overview>('/api/overview');
-  const clock = h('strong', { 'data-testid': 'reporting-clock' });
-  const tick = () => {
-    replace(
-      clock,
-      data.reporting.deadline === null
-        ? 'no discovery time'
-        : clockText(data.reporting.deadline, Date.now()),
-    );
-  };
+  const [clocks, tick] = clockCards(data.reporting.deadlines);
   tick();
   const timer = window.setInterval(tick, 30_000);
 
@@ -68,16 +108,7 @@ export async function showOverview(root: HTMLElement, _place: Place) {
         h('span', {}, 'rejected records'),
         h('strong', {}, data.rejected_total),
       ),
-      h(
-        'div',
-        { class: 'card clock' },
-        h(
-          'span',
-          {},
-          `${data.reporting.hours}-hour reporting deadline (discovered ${formatTime(data.case.discovered_at)})`,
-        ),
-        clock,
-      ),
+      ...clocks,
     ),
     h('h2', {}, 'Detections by severity'),
     h(

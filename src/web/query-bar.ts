@@ -124,9 +124,12 @@ export async function createQueryBar(onSubmit: (query: string) => void): Promise
     );
   };
   on(saved, 'change', () => {
-    if (saved.value !== '') {
-      input.value = saved.value;
-      onSubmit(saved.value);
+    const query = saved.value;
+    // Back to the prompt, so choosing the same search again runs it again.
+    saved.value = '';
+    if (query !== '') {
+      input.value = query;
+      onSubmit(query);
     }
   });
   const name = h('input', {

@@ -4,7 +4,7 @@
  * HTML report in a frame that may run no script) and downloadable.
  */
 import { getJson } from './api.ts';
-import { button, formatTime, h, replace } from './dom.ts';
+import { button, formatTime, h, plural, replace } from './dom.ts';
 import { errorText } from './errors.ts';
 import type { Place } from './router.ts';
 import type { ReportFile } from './types.ts';
@@ -50,7 +50,7 @@ export async function showReports(root: HTMLElement, _place: Place) {
             'tr',
             {},
             h('td', {}, file.name),
-            h('td', {}, `${file.bytes.toLocaleString('en')} bytes`),
+            h('td', {}, plural(file.bytes, 'byte')),
             h('td', {}, formatTime(file.modified)),
             h(
               'td',

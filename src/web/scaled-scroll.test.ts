@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoTo } from './event-table.ts';
 import { MAX_SPACER_HEIGHT, ScaledScroll } from './scaled-scroll.ts';
 
 const ROW = 28;
@@ -57,21 +56,5 @@ describe('ScaledScroll', () => {
     scroll.resize(100 * ROW, VIEWPORT);
     expect(scroll.moveTo(-50)).toBe(0);
     expect(scroll.moveTo(10 ** 9)).toBe(100 * ROW - VIEWPORT);
-  });
-});
-
-describe('parseGoTo', () => {
-  it('reads row numbers and times', () => {
-    expect(parseGoTo('1,234,567')).toEqual({ row: 1_234_567 });
-    expect(parseGoTo(' 42 ')).toEqual({ row: 42 });
-    expect(parseGoTo('2024-05-01')).toEqual({ time: '2024-05-01T00:00Z' });
-    expect(parseGoTo('2024-05-01 10:15:30')).toEqual({ time: '2024-05-01T10:15:30Z' });
-    expect(parseGoTo('2024-05-01T10:15+02:00')).toEqual({ time: '2024-05-01T10:15+02:00' });
-  });
-
-  it('rejects other text', () => {
-    expect(parseGoTo('')).toBeNull();
-    expect(parseGoTo('yesterday')).toBeNull();
-    expect(parseGoTo('2024-13-45')).toBeNull();
   });
 });

@@ -69,8 +69,8 @@ export async function showTimeline(root: HTMLElement, place: Place) {
     replace(
       window_,
       state.since || state.until
-        ? `${formatTime(state.since) || '…'} – ${formatTime(state.until) || '…'} `
-        : 'whole case ',
+        ? `${formatTime(state.since) || '…'} – ${formatTime(state.until) || '…'} UTC `
+        : 'all times ',
       (state.since || state.until) &&
         button('Reset zoom', () => move({ since: '', until: '' }), { 'data-testid': 'reset-zoom' }),
     );
@@ -86,6 +86,7 @@ export async function showTimeline(root: HTMLElement, place: Place) {
       ]);
       chart.update(histogram);
     } catch (err) {
+      chart.update({ bucket_ms: 1000, buckets: [] });
       replace(error, errorText(err));
     }
   };
@@ -95,12 +96,18 @@ export async function showTimeline(root: HTMLElement, place: Place) {
     const reload = next.q !== state.q || next.since !== state.since || next.until !== state.until;
     const reopen = next.uid !== state.uid;
     state = next;
-    if (reload) void load().then(() => openDetail(state.uid));
+    if (reload) void loadAndOpen();
     else if (reopen) openDetail(state.uid);
   };
+  // After a new selection, such as the events around the open one, the open event is scrolled
+  // into view so it stays the anchor.
+  const loadAndOpen = async () => {
+    await load();
+    openDetail(state.uid);
+    if (state.uid !== '') await table.reveal(state.uid);
+  };
   root.addEventListener('place', onPlace);
-  await load();
-  openDetail(state.uid);
+  await loadAndOpen();
 
   return () => {
     root.removeEventListener('place', onPlace);

@@ -84,9 +84,22 @@ export interface CoverageRow {
   blind_spot: string;
 }
 
+/** A reporting deadline of the case: the 72-hour incident report or the 24-hour ransom one. */
+export interface ReportingClock {
+  id: 'incident_report' | 'ransom_payment_report';
+  label: string;
+  hours: number;
+  started_at: string;
+  due_at: string;
+  reported_at: string | null;
+  state: 'open' | 'overdue' | 'met' | 'late';
+  remaining_ms: number | null;
+}
+
 export interface Overview {
   case: { id: string; title: string; phase: string; discovered_at: string };
-  reporting: { hours: number; deadline: string | null };
+  /** Reporting clocks, as `reportingDeadlines` computes them; none without a discovery time. */
+  reporting: { deadlines: ReportingClock[] };
   events: number;
   time_range: { first: string | null; last: string | null };
   sources: { source: string; events: number; first_time: string; last_time: string }[];

@@ -59,7 +59,11 @@ export function registerCaseRecords(group: Command, context: CommandContext): vo
     .description('delete the whole case folder once it is closed, its retention ended and no hold')
     .requiredOption('-c, --case <dir>', 'case folder (required)')
     .requiredOption('--confirm <id>', 'the case id, to confirm which case is deleted (required)')
-    .action(async (flags: { case: string; confirm: string }) => {
+    .option(
+      '--without-case-key',
+      'purge an encrypted case whose key was destroyed: its evidence is then only checked to exist',
+    )
+    .action(async (flags: { case: string; confirm: string; withoutCaseKey?: boolean }) => {
       const caseDir = caseDirOf(flags, context);
       const info = await readCaseInfo(caseDir);
       if (flags.confirm !== info.id) {
@@ -69,10 +73,14 @@ export function registerCaseRecords(group: Command, context: CommandContext): vo
           EXIT.usage,
         );
       }
-      const status = await purgeCase(caseDir);
-      context.io.stdout.write(
-        `deleted case ${info.id} (${caseDir}); its retention ended ${status.ends_at}\n`,
-      );
+      const result = await purgeCase(caseDir, new Date(), {
+        withoutCaseKey: flags.withoutCaseKey === true,
+      });
+      const lines = [`deleted case ${info.id} (${caseDir}); its retention ended ${result.ends_at}`];
+      for (const folder of result.working_copies) {
+        lines.push(`deleted the decrypted working copy ${folder} that a killed command left`);
+      }
+      context.io.stdout.write(`${lines.join('\n')}\n`);
     });
 
   group

@@ -4,6 +4,7 @@ import { ENTITY_TYPES, type EntityRow, listEntities } from '../../analyze/entiti
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { CaseDb } from '../../store/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
 interface EntitiesFlags {
@@ -39,6 +40,7 @@ export function registerEntities(program: Command, context: CommandContext): voi
           ...(flags.type ? { type: flags.type } : {}),
           ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
         }).catch(missingTables);
+        noteResults(context, found.length);
         io.stdout.write(flags.json ? `${JSON.stringify(found, null, 2)}\n` : renderEntities(found));
       } finally {
         connection.closeSync();

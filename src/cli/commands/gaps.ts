@@ -6,6 +6,7 @@ import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type GapReport, type GapRunOptions, runGapAnalysis } from '../../gaps/index.ts';
 import { buildReport, writeReports } from '../../report/index.ts';
 import { CaseDb } from '../../store/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { requireExisting } from './investigate.ts';
 
@@ -51,6 +52,7 @@ export function registerGaps(program: Command, context: CommandContext): void {
       const db = await CaseDb.open(caseDir);
       const files = { publicKeysFile: keys || undefined, signaturesFile: signatures || undefined };
       const report = await analyzeAndReport(db, files).finally(() => db.close());
+      noteResults(context, report.findings.length);
       context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
         ? EXIT.verification
         : EXIT.ok;

@@ -54,7 +54,9 @@ export function registerHunt(program: Command, context: CommandContext): void {
         logger,
         ...(io.env.CLOUDCASE_ANALYST ? { analyst: io.env.CLOUDCASE_ANALYST } : {}),
       });
-      noteResults(context, result.detections_added);
+      // Rule detections, correlation hits and intel indicators are each a result of the hunt.
+      const intelMatches = result.intel?.indicators_matched ?? 0;
+      noteResults(context, result.detections_added + result.correlation_hits_added + intelMatches);
       const rejected = result.problems.length > 0 || (result.intel?.problems ?? 0) > 0;
       context.exitCode = rejected ? EXIT.partial : EXIT.ok;
       io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderHunt(result));

@@ -71,6 +71,7 @@ function jsonOf(written: WrittenReport): Record<string, unknown> {
           version: written.cisa.version,
           status: written.cisa.status,
           missing: written.cisa.missing,
+          warnings: written.cisa.warnings,
         }),
   };
 }
@@ -86,6 +87,7 @@ export function textOf(written: WrittenReport): string {
       const fill = item.key === null ? 'comes from detections' : `set ${item.key} in case.json`;
       lines.push(`  missing: ${item.label} (${item.section}); ${fill}`);
     }
+    for (const warning of cisa.warnings) lines.push(`  check: ${sanitizeTerminalLine(warning)}`);
   }
 
   return `${lines.join('\n')}\n`;

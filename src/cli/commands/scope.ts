@@ -8,6 +8,7 @@ import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { dwellText, firstSuspiciousText } from '../../report/attack-vector.ts';
 import { dataReadText, flowText } from '../../report/scope-amounts.ts';
 import { CaseDb } from '../../store/index.ts';
+import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 import { missingTables, textTable } from './entities.ts';
 
@@ -50,6 +51,7 @@ export function registerScope(program: Command, context: CommandContext): void {
         const scope = await scopeOf(connection, indicator, { all: flags.all ?? false }).catch(
           missingTables,
         );
+        noteResults(context, scope.events);
         io.stdout.write(flags.json ? `${JSON.stringify(scope, null, 2)}\n` : renderScope(scope));
       } finally {
         connection.closeSync();

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type VerifyOptions, type VerifyReport, verifyCase } from '../../evidence/index.ts';
+import type { VerifyProblem } from '../../evidence/types.ts';
 import { checkCaseDatabase } from '../../store/check-database.ts';
+import { leftoverCopyWarnings } from '../../store/leftover-copies.ts';
 import { noteResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -15,8 +17,9 @@ interface VerifyFlags {
 }
 
 /**
- * `cloudcase verify --case DIR`: re-hashes the evidence, checks the signed custody chain, and
- * authenticates the database of an encrypted case.
+ * `cloudcase verify --case DIR`: re-hashes the evidence, checks the signed custody chain,
+ * authenticates the database of an encrypted case, and warns about its working copies that
+ * killed commands left.
  */
 export function registerVerify(program: Command, context: CommandContext): void {
   program
@@ -42,13 +45,19 @@ export function registerVerify(program: Command, context: CommandContext): void 
       const database = await checkCaseDatabase(caseDir);
       report.problems.push(...database);
       report.ok &&= database.length === 0;
+      // A working copy left outside the case is plaintext to delete, not a fault of the case.
+      const warnings = await leftoverCopyWarnings(caseDir);
       noteResults(context, report.problems.length);
       context.exitCode = report.ok ? EXIT.ok : EXIT.verification;
-      io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
+      io.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ ...report, warnings }, null, 2)}\n`
+          : renderVerify(report, warnings),
+      );
     });
 }
 
-function renderVerify(report: VerifyReport): string {
+function renderVerify(report: VerifyReport, warnings: VerifyProblem[]): string {
   const lines = [
     `${report.ok ? 'verified' : 'FAILED'}: ${report.items_checked} evidence items, ` +
       `${report.entries_checked} custody entries${report.sealed ? ', sealed' : ''}`,
@@ -57,6 +66,9 @@ function renderVerify(report: VerifyReport): string {
   ];
   for (const problem of report.problems) {
     lines.push(`  ${problem.code}: ${sanitizeTerminalLine(problem.message)}`);
+  }
+  for (const warning of warnings) {
+    lines.push(`  warning ${warning.code}: ${sanitizeTerminalLine(warning.message)}`);
   }
   return `${lines.join('\n')}\n`;
 }

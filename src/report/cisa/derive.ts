@@ -5,7 +5,7 @@
  */
 import type { CaseFields } from '../case-fields.ts';
 import type { Deadline } from '../deadlines.ts';
-import type { CisaInputs, ValueCount } from './types.ts';
+import type { AuditEntry, CisaInputs, ValueCount } from './types.ts';
 
 /** Values listed in one field before "and N more". */
 const LISTED = 10;
@@ -56,17 +56,117 @@ export function affectedData(inputs: CisaInputs): string | null {
 }
 
 /**
+ * Commands that analysed the case or preserved it, which the report lists as response
+ * actions. Commands that only print (`case show`, `timeline`, `case audit`) or write outputs
+ * (`report`, `export`) are left out.
+ */
+const RESPONSE_COMMANDS: ReadonlySet<string> = new Set([
+  'investigate',
+  'hunt',
+  'scope',
+  'entities',
+  'gaps',
+  'verify',
+  'case hold',
+  'case close',
+]);
+
+/** Exit codes of a command that completed: every record stored, or some rejected. */
+const COMPLETED_EXIT_CODES: ReadonlySet<number> = new Set([0, 3]);
+
+// The exit code of an audit.jsonl entry, or null for an entry of the database's audit table,
+// which investigate and hunt write only once they have completed.
+function exitCodeOf(entry: AuditEntry): number | null {
+  try {
+    const code = (JSON.parse(entry.details) as { exit_code?: unknown }).exit_code;
+    return typeof code === 'number' ? code : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Window in which a database entry of investigate or hunt repeats its audit.jsonl entry. */
+const SAME_RUN_MS = 3_600_000;
+
+/**
+ * Lists the completed runs of the commands that analysed or preserved the case, oldest first.
+ * Failed runs are left out. A database entry is left out when an audit.jsonl entry of the
+ * same command and analyst started up to an hour before it, because both record one run.
+ */
+export function completedRuns(inputs: CisaInputs): AuditEntry[] {
+  const relevant = inputs.audit.filter((entry) => RESPONSE_COMMANDS.has(entry.command));
+  const logged = relevant.filter((entry) => exitCodeOf(entry) !== null);
+
+  return relevant.filter((entry) => {
+    const code = exitCodeOf(entry);
+    if (code !== null) return COMPLETED_EXIT_CODES.has(code);
+
+    const time = Date.parse(entry.time);
+    return !logged.some((run) => {
+      const started = Date.parse(run.time);
+      return run.command === entry.command && started <= time && time - started < SAME_RUN_MS;
+    });
+  });
+}
+
+/** Returns the first completed investigate or hunt run, whose time is the detection time. */
+export function firstAnalysisRun(inputs: CisaInputs): AuditEntry | null {
+  if (inputs.findings === 0) return null;
+
+  const runs = completedRuns(inputs);
+  return runs.find((entry) => entry.command === 'investigate' || entry.command === 'hunt') ?? null;
+}
+
+/**
  * Returns the time of the first analysis run of the case, as its detection time. NOTE: when
  * that run found nothing and a later hunt did, the detections came later; `detected_at`
  * overrides this value.
  */
 export function firstAnalysis(inputs: CisaInputs): string | null {
-  if (inputs.findings === 0) return null;
+  const run = firstAnalysisRun(inputs);
+  return run === null ? null : `${run.time} (first ${run.command} run of the case)`;
+}
 
-  const run = inputs.audit.find(
-    (entry) => entry.command === 'investigate' || entry.command === 'hunt',
-  );
-  return run === undefined ? null : `${run.time} (first ${run.command} run of the case)`;
+/**
+ * Lists the contradictions between the report's dates for the responder to resolve before
+ * filing: a detection after the discovery, or an onset after the detection. The detection is
+ * `detected_at`, or else the first analysis run; the onset is `onset_at`, or else the first
+ * detected event.
+ */
+export function dateWarnings(inputs: CisaInputs, fields: CaseFields): string[] {
+  const run = firstAnalysisRun(inputs);
+  const detection =
+    fields.detected_at !== null
+      ? { time: fields.detected_at, origin: 'detected_at in case.json' }
+      : run === null
+        ? null
+        : { time: run.time, origin: `the first ${run.command} run of the case` };
+  const onset =
+    fields.onset_at !== null
+      ? { time: fields.onset_at, origin: 'onset_at in case.json' }
+      : inputs.first_detected_event === null
+        ? null
+        : { time: inputs.first_detected_event, origin: 'the first detected event' };
+  const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
+
+  const warnings: string[] = [];
+  if (detection !== null && fields.discovered_at !== null) {
+    if (later(detection.time, fields.discovered_at)) {
+      warnings.push(
+        `The detection date ${detection.time} (${detection.origin}) is later than the ` +
+          `discovery date ${fields.discovered_at}. Set detected_at in case.json to when the ` +
+          'incident was first detected, or correct discovered_at.',
+      );
+    }
+  }
+  if (onset !== null && detection !== null && later(onset.time, detection.time)) {
+    warnings.push(
+      `The onset date ${onset.time} (${onset.origin}) is later than the detection date ` +
+        `${detection.time} (${detection.origin}). Correct onset_at or detected_at in case.json.`,
+    );
+  }
+
+  return warnings;
 }
 
 /** Lists each ATT&CK tactic with its techniques and the titles of the rules that saw it. */
@@ -92,12 +192,15 @@ export function threatActor(inputs: CisaInputs): string | null {
   return parts.length === 0 ? null : `Unattributed; observed ${parts.join('. ')}`;
 }
 
-/** Lists the recorded actions, evidence preservation, the phase and the analysis runs. */
+/**
+ * Lists the recorded actions, evidence preservation, the phase, and the completed runs of the
+ * commands that analysed or preserved the case (`completedRuns`).
+ */
 export function responseActions(inputs: CisaInputs, fields: CaseFields): string | null {
   const actions = fields.actions.map((a) => (a.time === null ? a.action : `${a.time} ${a.action}`));
-  const runs = inputs.audit
-    .filter((entry) => entry.command !== 'report' && entry.command !== 'export')
-    .map((entry) => `${entry.time} ${entry.command} by ${entry.actor}`);
+  const runs = completedRuns(inputs).map(
+    (entry) => `${entry.time} ${entry.command} by ${entry.actor}`,
+  );
   if (inputs.evidence_items > 0) {
     actions.push(
       `Preserved ${plural(inputs.evidence_items, 'evidence item')} with SHA-256 hashes and ` +

@@ -145,6 +145,95 @@ describe('buildCisaReport', () => {
     expect(markdown).toContain('| 2024-05-16T07:00:00.000Z | ana | investigate |');
   });
 
+  it('lists only completed analysis runs as actions', () => {
+    const run = (time: string, command: string, details: Record<string, unknown>) => ({
+      time,
+      actor: 'ana',
+      command,
+      details: JSON.stringify(details),
+    });
+    const audit = [
+      run('2024-05-16T07:00:00.000Z', 'investigate', { exit_code: 3, results: 900 }),
+      // The database's own entry of the same investigate run.
+      run('2024-05-16T07:00:02.000Z', 'investigate', { paths: ['logs'] }),
+      run('2024-05-16T07:10:00.000Z', 'case show', { exit_code: 0 }),
+      run('2024-05-16T07:20:00.000Z', 'hunt', { exit_code: 2, error: 'missing_rules' }),
+      run('2024-05-16T07:30:00.000Z', 'scope', { exit_code: 0, results: 4 }),
+      run('2024-05-16T07:40:00.000Z', 'report', { exit_code: 3 }),
+      run('2024-05-16T07:50:00.000Z', 'verify', { exit_code: 0, results: 0 }),
+    ];
+    const fields = caseFieldsOf({ discovered_at: '2024-05-16T08:00:00Z' });
+    const report = buildCisaReport(inputs({ audit }), fields, [], FIRST);
+    const actions = fieldValue(report, 'response.actions')?.value ?? '';
+
+    expect(actions.match(/Analysis: /g)).toHaveLength(3);
+    expect(actions).toContain('Analysis: 2024-05-16T07:00:00.000Z investigate by ana');
+    expect(actions).toContain('Analysis: 2024-05-16T07:30:00.000Z scope by ana');
+    expect(actions).toContain('Analysis: 2024-05-16T07:50:00.000Z verify by ana');
+    expect(actions).not.toContain('case show');
+    expect(actions).not.toContain('hunt');
+    expect(actions).not.toContain('report');
+  });
+
+  it('takes detection from the first completed run', () => {
+    const audit = [
+      {
+        time: '2024-05-16T05:00:00.000Z',
+        actor: 'ana',
+        command: 'investigate',
+        details: '{"exit_code":2}',
+      },
+      {
+        time: '2024-05-16T05:30:00.000Z',
+        actor: 'ana',
+        command: 'investigate',
+        details: '{"exit_code":0}',
+      },
+    ];
+    const fields = caseFieldsOf({ discovered_at: '2024-05-16T06:00:00Z' });
+    const report = buildCisaReport(inputs({ audit }), fields, [], FIRST);
+
+    expect(fieldValue(report, 'dates.detection')?.value).toBe(
+      '2024-05-16T05:30:00.000Z (first investigate run of the case)',
+    );
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('flags a detection after the discovery', () => {
+    const fields = caseFieldsOf({ discovered_at: '2024-05-16T06:00:00Z' });
+    const report = buildCisaReport(inputs(), fields, [], FIRST);
+    const markdown = renderCisaMarkdown(report);
+    const html = renderCisaHtml(report);
+
+    expect(report.warnings).toHaveLength(1);
+    expect(report.warnings[0]).toContain(
+      'The detection date 2024-05-16T07:00:00.000Z (the first investigate run of the case) ' +
+        'is later than the discovery date 2024-05-16T06:00:00.000Z',
+    );
+    expect(markdown).toContain('## Check before filing');
+    expect(html).toContain('<h2>Check before filing</h2>');
+
+    const corrected = caseFieldsOf({
+      discovered_at: '2024-05-16T06:00:00Z',
+      detected_at: '2024-05-16T05:00:00Z',
+    });
+    expect(buildCisaReport(inputs(), corrected, [], FIRST).warnings).toEqual([]);
+  });
+
+  it('flags an onset after the detection', () => {
+    const fields = caseFieldsOf({
+      discovered_at: '2024-05-16T06:00:00Z',
+      detected_at: '2024-05-16T01:00:00Z',
+    });
+    const report = buildCisaReport(inputs(), fields, [], FIRST);
+
+    expect(report.warnings).toEqual([
+      'The onset date 2024-05-16T01:47:00.000Z (the first detected event) is later than the ' +
+        'detection date 2024-05-16T01:00:00.000Z (detected_at in case.json). Correct onset_at ' +
+        'or detected_at in case.json.',
+    ]);
+  });
+
   it('escapes log content in Markdown and HTML', () => {
     const fields = caseFieldsOf({ discovered_at: '2024-05-16T06:00:00Z', organisation: ANSI });
     const deadlines = reportingDeadlines(fields, new Date('2024-05-16T07:00:00Z'));

@@ -3,6 +3,7 @@ import type { Deadline } from '../deadlines.ts';
 import {
   affectedData,
   attackMethod,
+  dateWarnings,
   firstAnalysis,
   listValues,
   narrative,
@@ -288,6 +289,7 @@ export function buildCisaReport(
     case_title: fields.title,
     status: missing.length === 0 ? 'complete' : 'incomplete',
     missing,
+    warnings: dateWarnings(inputs, fields),
     sections,
     deadlines,
     audit_trail: inputs.audit,

@@ -43,6 +43,10 @@ export function renderCisaMarkdown(report: CisaReport): string {
   lines.push(statusLine(report));
   const supersedes = supersedesLine(report);
   if (supersedes !== null) lines.push('', md(supersedes));
+  if (report.warnings.length > 0) {
+    lines.push('', '## Check before filing', '');
+    for (const warning of report.warnings) lines.push(`- ${md(warning)}`);
+  }
   lines.push('', '## Reporting deadlines', '');
   if (report.deadlines.length === 0) lines.push('No discovery time recorded: no clock runs.');
   for (const clock of report.deadlines) lines.push(`- ${clock.label}: ${describeDeadline(clock)}`);
@@ -89,6 +93,11 @@ export function renderCisaHtml(report: CisaReport): string {
   parts.push(`<p class="${statusClass}">${escapeText(statusLine(report))}</p>`);
   const supersedes = supersedesLine(report);
   if (supersedes !== null) parts.push(`<p>${escapeText(supersedes)}</p>`);
+  if (report.warnings.length > 0) {
+    parts.push('<h2>Check before filing</h2>');
+    const items = report.warnings.map((warning) => `<li>${escapeText(warning)}</li>`);
+    parts.push(`<ul class="warnings">${items.join('')}</ul>`);
+  }
   parts.push('<h2>Reporting deadlines</h2>');
   parts.push(
     htmlTable(

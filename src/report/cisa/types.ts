@@ -46,6 +46,8 @@ export interface CisaReport {
   case_title: string | null;
   status: 'complete' | 'incomplete';
   missing: MissingField[];
+  /** Contradictions between the report's dates, to resolve before filing. */
+  warnings: string[];
   sections: CisaSection[];
   deadlines: Deadline[];
   /** Appendix: every command recorded on the case, oldest first, up to `AUDIT_LIMIT`. */

@@ -1,10 +1,21 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CloudcaseError, EXIT } from '../../core/errors.ts';
+import type { CaseCipher } from '../../evidence/case-cipher.ts';
+import {
+  ENCRYPTED_EXTENSION,
+  hashEncryptedReport,
+  writeEncryptedReport,
+} from '../../store/encrypted-files.ts';
 import type { CisaReport } from './types.ts';
 
-/** File names of CISA report versions: `cisa-v0001.md`, `cisa-v0002.pdf`, … */
-const VERSION_FILE = /^cisa-v(\d{4,})\.(md|html|pdf|json)$/;
+/**
+ * File names of CISA report versions: `cisa-v0001.md`, `cisa-v0002.pdf`, …, with `.enc` added
+ * in an encrypted case.
+ */
+const VERSION_FILE = /^cisa-v(\d{4,})\.(md|html|pdf|json)(\.enc)?$/;
 
 /**
  * What a version says, kept beside its files as `cisa-v0001.record.json`: the digest of its
@@ -43,11 +54,11 @@ export async function latestCisaRecord(
   if (text === null) return null;
   const record = JSON.parse(text) as CisaVersionRecord;
   const prefix = `cisa-v${String(latest.version).padStart(4, '0')}.`;
-  const formats = new Set(
-    (await readdir(folder))
-      .filter((name) => name.startsWith(prefix) && VERSION_FILE.test(name))
-      .map((name) => path.extname(name).slice(1)),
-  );
+  const formats = new Set<string>();
+  for (const name of await readdir(folder)) {
+    const format = VERSION_FILE.exec(name)?.[2];
+    if (name.startsWith(prefix) && format !== undefined) formats.add(format);
+  }
   return { record, formats };
 }
 
@@ -83,37 +94,74 @@ async function latestVersion(folder: string): Promise<{ version: number; file: s
   return latest;
 }
 
-/** Next version number and what it supersedes, for `buildCisaReport`. */
+/**
+ * Next version number and what it supersedes, for `buildCisaReport`. The superseded version is
+ * named by its plaintext file: an encrypted version (`.enc`) is decrypted with `cipher` to hash
+ * it, so the hash is that of the file `cloudcase case decrypt` writes, and it is named without
+ * `.enc`. Raises `report_modified` when that file does not authenticate.
+ */
 export async function nextCisaVersion(
   caseDir: string,
+  cipher: CaseCipher | null = null,
 ): Promise<{ version: number; supersedes: CisaReport['supersedes'] }> {
   const folder = cisaFolder(caseDir);
   const latest = await latestVersion(folder);
   if (latest === null) return { version: 1, supersedes: null };
 
-  const bytes = await readFile(path.join(folder, latest.file));
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const stored = path.join(folder, latest.file);
+  const encrypted = latest.file.endsWith(ENCRYPTED_EXTENSION);
+  const sha256 = encrypted
+    ? await hashEncryptedReport(requireCipher(cipher, stored), stored)
+    : createHash('sha256')
+        .update(await readFile(stored))
+        .digest('hex');
+  const file = encrypted ? latest.file.slice(0, -ENCRYPTED_EXTENSION.length) : latest.file;
   return {
     version: latest.version + 1,
-    supersedes: { version: latest.version, file: latest.file, sha256 },
+    supersedes: { version: latest.version, file, sha256 },
   };
 }
 
+function requireCipher(cipher: CaseCipher | null, file: string): CaseCipher {
+  if (cipher !== null) return cipher;
+
+  throw new CloudcaseError(
+    'not_encrypted',
+    `${file} is encrypted but its case is not; move it out of the case, then retry`,
+    EXIT.case,
+  );
+}
+
 /**
- * Writes one version of the CISA report. The file is created exclusively, so an earlier
- * version is never overwritten: when another process took the number first, the write fails
- * with EEXIST and the caller builds the report again with the next number.
+ * Writes one version of the CISA report and returns the file written. The file is created
+ * exclusively, so an earlier version is never overwritten: when another process took the
+ * number first, the write fails with EEXIST and the caller builds the report again with the
+ * next number. With the `cipher` of an encrypted case the version is stored only encrypted, as
+ * `<name>.enc`, so its plaintext never reaches the case folder.
  */
 export async function writeCisaVersion(
   caseDir: string,
   version: number,
   extension: string,
   content: string | Uint8Array,
+  cipher: CaseCipher | null = null,
 ): Promise<string> {
   const folder = cisaFolder(caseDir);
   await mkdir(folder, { recursive: true });
   const file = path.join(folder, versionFile(version, extension));
-  await writeFile(file, content, { flag: 'wx' });
+  if (cipher === null) {
+    await writeFile(file, content, { flag: 'wx' });
+    return file;
+  }
 
-  return file;
+  // The plaintext name is taken too, so a version written plaintext meanwhile counts.
+  if (existsSync(file)) throw takenError(file);
+  const encrypted = `${file}${ENCRYPTED_EXTENSION}`;
+  await writeEncryptedReport(cipher, content, encrypted);
+
+  return encrypted;
+}
+
+function takenError(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
 }

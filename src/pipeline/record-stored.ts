@@ -1,0 +1,43 @@
+import { appendCustody, INGEST_ACTION, readStoredRecords } from '../evidence/index.ts';
+import type { CaseDb } from '../store/index.ts';
+import { EMPTY_DIGEST, storedDigests } from '../store/stored-digests.ts';
+
+/**
+ * Appends a signed `ingest` entry to the custody ledger for each evidence item whose streams
+ * this run read (`ingested`, by SHA-256), and for each item with rows in the database that no entry
+ * records yet, such as an item of a case made before these entries existed. Each entry records
+ * what `case.duckdb` now stores of the item, which `verify` compares with the database later.
+ */
+export async function recordStoredEvidence(
+  db: CaseDb,
+  analyst: string,
+  ingested: ReadonlySet<string>,
+): Promise<void> {
+  const recorded = await readStoredRecords(db.caseDir);
+  const connection = await db.connect();
+  try {
+    const itemRows = await connection.runAndReadAll(
+      `SELECT evidence_sha256 FROM events UNION SELECT evidence_sha256 FROM duplicate_events
+       UNION SELECT sha256 FROM rejected`,
+    );
+    const unrecorded = itemRows
+      .getRowsJS()
+      .map(([sha256]) => String(sha256))
+      .filter((sha256) => !recorded.has(sha256));
+    const items = [...new Set([...ingested, ...unrecorded])].sort();
+    if (items.length === 0) return;
+
+    const stored = await storedDigests(connection, items);
+    for (const sha256 of items) {
+      const counts = stored.get(sha256) ?? { events: 0, rejected: 0, digest: EMPTY_DIGEST };
+      await appendCustody(db.caseDir, {
+        actor: analyst,
+        action: INGEST_ACTION,
+        sha256,
+        details: { ...counts },
+      });
+    }
+  } finally {
+    connection.closeSync();
+  }
+}

@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initCase } from '../case/index.ts';
+import { CaseDb } from '../store/index.ts';
+import { overview } from './overview-api.ts';
+
+let caseDir = '';
+let db: CaseDb | null = null;
+
+afterEach(async () => {
+  await db?.close();
+  db = null;
+  await rm(caseDir, { recursive: true, force: true });
+});
+
+async function openCase(reportFields: [string, string][]): Promise<CaseDb> {
+  caseDir = await mkdtemp(path.join(os.tmpdir(), 'cloudcase-overview-'));
+  await initCase(
+    caseDir,
+    { analyst: 'ana' },
+    {
+      discovered_at: '2024-05-16T01:00:00.000Z',
+      report_fields: reportFields as never,
+    },
+  );
+  db = await CaseDb.open(caseDir);
+  return db;
+}
+
+describe('overview reporting clocks', () => {
+  it('counts 72 hours from discovery until reported', async () => {
+    const data = await overview(await openCase([['reported_at', '2024-05-18T09:00:00Z']]));
+    const [clock, ...others] = data.reporting.deadlines;
+
+    expect(others).toEqual([]);
+    expect(clock?.id).toBe('incident_report');
+    expect(clock?.due_at).toBe('2024-05-19T01:00:00.000Z');
+    expect(clock?.reported_at).toBe('2024-05-18T09:00:00.000Z');
+    expect(clock?.state).toBe('met');
+  });
+
+  it('adds the 24-hour ransom payment clock', async () => {
+    const data = await overview(await openCase([['ransom_payment_at', '2024-05-17T12:00:00Z']]));
+    const ids = data.reporting.deadlines.map((clock) => clock.id);
+    const ransom = data.reporting.deadlines[1];
+
+    expect(ids).toEqual(['incident_report', 'ransom_payment_report']);
+    expect(ransom?.due_at).toBe('2024-05-18T12:00:00.000Z');
+    expect(ransom?.state).toBe('overdue');
+    expect(data.reporting.deadlines[0]?.state).toBe('overdue');
+  });
+});
