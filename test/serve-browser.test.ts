@@ -300,7 +300,22 @@ describe('workbench in the browser', () => {
     expect(answers.status).toBe(200);
     expect(answers.scope.events).toBeGreaterThan(0);
     expect(answers.scope.indicator.kind).toBe('key');
+    expect(answers.scope.change_count).toBeGreaterThanOrEqual(answers.scope.changes.length);
+    expect(answers.scope.data_read.reads).toBeGreaterThanOrEqual(0);
+    expect(answers.scope.data_read_text).toMatch(/read/);
     expect(answers.wrong).toBe(400);
+
+    await page.getByTestId('nav-entities').click();
+    const picker = page.getByTestId('node-picker');
+    await picker.waitFor();
+    await picker.selectOption(`access_key:${answers.scope.indicator.value}`);
+    await page.getByTestId('node-scope').click();
+    const shown = page.getByTestId('scope-data-read');
+    await shown.waitFor();
+    expect(await shown.textContent()).toBe(`Data read: ${answers.scope.data_read_text}`);
+    expect(await page.getByTestId('scope-changes').textContent()).toContain(
+      `Changes to roll back: ${answers.scope.change_count}`,
+    );
   });
 
   it('lists marks and previews a report', async () => {

@@ -25,6 +25,11 @@ const SECTION: AttackSection = {
         object_size: 13_219_749,
         reads_with_size: 3,
       },
+      flow_totals: { flows: 4, bytes: 2_111_390 },
+      suspicious_sources: [{ source: '203.0.113.9', events: 5, first_seen: TIME, last_seen: TIME }],
+      usual_sources: [
+        { source: '192.0.2.10<script>', events: 3, first_seen: TIME, last_seen: TIME },
+      ],
     },
   ],
   vectors: [
@@ -33,7 +38,13 @@ const SECTION: AttackSection = {
       access_key: 'AKIAEXAMPLE000000001',
       identity: HOSTILE,
       summary: `Long-term access key AKIAEXAMPLE000000001 of ${HOSTILE} was used.`,
-      first_suspicious: { time: TIME, event_uid: 'e1', operation: 'ListBuckets', source: null },
+      first_suspicious: {
+        time: TIME,
+        event_uid: 'e1',
+        operation: 'ListBuckets',
+        status: 'success',
+        source: null,
+      },
       evidence: ['e1'],
     },
   ],
@@ -93,6 +104,9 @@ describe('attack vector section', () => {
     expect(text).toContain('| not logged |');
     expect(text).toContain('4,406,583 bytes (4.2 MiB)');
     expect(text).toContain('The first 1 of 3 objects and secrets');
+    expect(text).toContain(
+      'network flows of its addresses: 4 flow records, 2,111,390 bytes (2.0 MiB) sent.',
+    );
   });
 
   it('escapes log content in HTML', () => {
@@ -105,6 +119,17 @@ describe('attack vector section', () => {
     expect(html).toContain('<h3>Changes to roll back</h3>');
     expect(html).toContain('<td>create the flow logs again</td>');
     expect(html).toContain('<h3>Data read</h3>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('192.0.2.10&lt;script&gt; (3 events), is left out of the scope.');
+  });
+
+  it('separates the usual sources from the intruder', () => {
+    const text = attackMarkdown(SECTION).join('\n');
+
+    expect(text).toContain(
+      "- key AKIAEXAMPLE000000001: the intruder's source is 203.0.113.9 (5 events).",
+    );
+    expect(text).toContain('is left out of the scope.');
   });
 
   it('says when nothing severe was detected', () => {

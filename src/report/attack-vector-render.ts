@@ -1,4 +1,5 @@
 /** Renders the attack vector and chain section for `report.md` and `report.html`. */
+import type { SourceUse } from '../analyze/scope/index.ts';
 import {
   escapeHtml,
   escapeMarkdown,
@@ -16,7 +17,7 @@ import {
   VECTOR_COLUMNS,
   vectorCells,
 } from './attack-vector.ts';
-import { dataReadText } from './scope-amounts.ts';
+import { dataReadText, flowText } from './scope-amounts.ts';
 
 type Cell = string | number | null;
 
@@ -38,18 +39,36 @@ const NO_CHANGES = 'The compromised credentials changed nothing that the logs sh
 function changesNote(section: AttackSection): string | null {
   if (section.change_count === 0) return NO_CHANGES;
   if (section.change_count <= section.changes.length) return null;
-  return `The first ${section.changes.length} of ${section.change_count} changes; \`cloudcase scope\` lists them all.`;
+  return `The first ${section.changes.length} of ${section.change_count} changes; \`cloudcase scope --json\` lists up to 1,000 per credential.`;
 }
 
 function readsNote(section: AttackSection): string | null {
   if (section.data_read_count <= section.data_read.length) return null;
-  return `The first ${section.data_read.length} of ${section.data_read_count} objects and secrets; \`cloudcase scope --json\` lists them all.`;
+  return `The first ${section.data_read.length} of ${section.data_read_count} objects and secrets; \`cloudcase scope --json\` lists up to 1,000 per credential.`;
+}
+
+// One sentence per compromise whose scope left out the owner's usual sources.
+function splitSummaries(section: AttackSection): string[] {
+  const list = (uses: SourceUse[]) =>
+    uses.map((use) => `${use.source ?? 'an unrecorded source'} (${use.events} events)`).join(', ');
+
+  return section.compromises
+    .filter((row) => row.usual_sources.length > 0)
+    .map(
+      (row) =>
+        `${row.indicator.kind} ${row.indicator.value}: the intruder's ` +
+        `${row.suspicious_sources.length === 1 ? 'source is' : 'sources are'} ` +
+        `${list(row.suspicious_sources)}. The activity from its usual sources, ` +
+        `${list(row.usual_sources)}, is left out of the scope.`,
+    );
 }
 
 function readSummaries(section: AttackSection): string[] {
-  return section.compromises.map(
-    (row) => `${row.indicator.kind} ${row.indicator.value}: ${dataReadText(row.data_read_totals)}.`,
-  );
+  return section.compromises.map((row) => {
+    const flows = flowText(row.flow_totals);
+    const sent = flows === null ? '' : `; network flows of its addresses: ${flows}`;
+    return `${row.indicator.kind} ${row.indicator.value}: ${dataReadText(row.data_read_totals)}${sent}.`;
+  });
 }
 
 /** Renders the section as Markdown lines, heading included. */
@@ -62,6 +81,7 @@ export function attackMarkdown(section: AttackSection | undefined): string[] {
     '',
     ...mdTable(COMPROMISE_COLUMNS, section.compromises.map(compromiseCells)),
     '',
+    ...splitMarkdown(section),
     '### Initial access',
     '',
     ...mdTable(VECTOR_COLUMNS, section.vectors.map(vectorCells)),
@@ -123,7 +143,7 @@ export function attackHtml(section: AttackSection | undefined): string {
   const items = section.narrative.map((sentence) => `<li>${html(sentence)}</li>`).join('\n');
   return `<h2>Attack vector and chain</h2>
 ${htmlTable(COMPROMISE_COLUMNS, section.compromises.map(compromiseCells))}
-<h3>Initial access</h3>
+${splitHtml(section)}<h3>Initial access</h3>
 ${htmlTable(VECTOR_COLUMNS, section.vectors.map(vectorCells))}
 ${changesHtml(section)}
 ${readsHtml(section)}
@@ -132,6 +152,17 @@ ${readsHtml(section)}
 ${items}
 </ol>
 `;
+}
+
+function splitMarkdown(section: AttackSection): string[] {
+  const lines = splitSummaries(section);
+  return lines.length === 0 ? [] : [...lines.map((line) => `- ${md(line)}`), ''];
+}
+
+function splitHtml(section: AttackSection): string {
+  const lines = splitSummaries(section);
+  if (lines.length === 0) return '';
+  return `<ul>\n${lines.map((line) => `<li>${html(line)}</li>`).join('\n')}\n</ul>\n`;
 }
 
 function changesHtml(section: AttackSection): string {

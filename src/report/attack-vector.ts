@@ -13,6 +13,7 @@ import {
   type DataReadTotals,
   type Indicator,
   type ScopeResult,
+  type SourceUse,
   scopeOf,
 } from '../analyze/scope/index.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -36,6 +37,12 @@ export interface CompromiseSummary {
   /** Bytes sent to the reader where the logs record them; `null` when no log records them. */
   bytes_read: number | null;
   data_read_totals: DataReadTotals;
+  /** Flow records of the scope and the bytes their sources sent. */
+  flow_totals: { flows: number; bytes: number };
+  /** Sources the scope kept as the intruder's; empty when it kept every event. */
+  suspicious_sources: SourceUse[];
+  /** Sources left out as the credential's usual activity. */
+  usual_sources: SourceUse[];
 }
 
 /** The report section: compromises, verdicts, the chain and its narrative. */
@@ -91,6 +98,11 @@ async function buildSection(connection: DuckDBConnection): Promise<AttackSection
     scopes.flatMap((scope) => scope.changes),
     (change) => change.event_uid,
   ).sort((a, b) => a.time.localeCompare(b.time));
+  // A scope lists at most its row limit of changes; the rest are counted as distinct.
+  const unlisted = scopes.reduce(
+    (sum, scope) => sum + scope.change_count - scope.changes.length,
+    0,
+  );
   const reads = uniqueBy(
     scopes.flatMap((scope) => scope.data_read),
     (read) => `${read.resource}\u0000${read.operation}`,
@@ -101,7 +113,7 @@ async function buildSection(connection: DuckDBConnection): Promise<AttackSection
     chain,
     narrative: narrate(chain),
     changes: changes.slice(0, MAX_LISTED),
-    change_count: changes.length,
+    change_count: changes.length + unlisted,
     data_read: reads.slice(0, MAX_LISTED),
     data_read_count: reads.length,
   };
@@ -125,10 +137,13 @@ function summarize(scope: ScopeResult): CompromiseSummary {
     last_activity: scope.last_activity,
     dwell_seconds: scope.dwell_seconds,
     created: scope.created.length,
-    changes: scope.changes.length,
+    changes: scope.change_count,
     data_read: scope.data_read_totals.resources,
     bytes_read: scope.data_read_totals.bytes,
     data_read_totals: scope.data_read_totals,
+    flow_totals: scope.flow_totals,
+    suspicious_sources: scope.split.suspicious_sources,
+    usual_sources: scope.split.excluded,
   };
 }
 
@@ -206,6 +221,13 @@ export function readCells(read: DataRead): (string | number | null)[] {
   ];
 }
 
+/** Describes the earliest suspicious event: time, operation, a failure, and its source. */
+export function firstSuspiciousText(first: AttackVector['first_suspicious']): string {
+  const failed = first.status === 'failure' ? ' (failed)' : '';
+  const from = first.source === null ? '' : ` from ${first.source}`;
+  return `${first.time} ${first.operation ?? '-'}${failed}${from}`;
+}
+
 /** Column names of the verdicts table. */
 export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'evidence'];
 
@@ -213,7 +235,7 @@ export const VECTOR_COLUMNS = ['verdict', 'first suspicious', 'summary', 'eviden
 export function vectorCells(vector: AttackVector): (string | number | null)[] {
   return [
     vector.verdict.replace(/_/g, ' '),
-    vector.first_suspicious.time,
+    firstSuspiciousText(vector.first_suspicious),
     vector.summary,
     vector.evidence.slice(0, 5).join(', '),
   ];

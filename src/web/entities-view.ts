@@ -163,15 +163,47 @@ async function showScope(info: HTMLElement, node: GraphNode) {
     h('h4', {}, 'Scope'),
     h('p', {}, `${plural(scope.events, 'event')}, ${span}`),
     h('p', {}, scope.by_source.map((row) => `${visible(row.source)} ${row.events}`).join(', ')),
-    ...scope.verdicts.map((row) => h('p', { class: 'verdict' }, visible(row.summary))),
-    h(
-      'p',
-      {},
-      `${plural(scope.changes.length, 'change')} to roll back, ${plural(scope.data_read, 'object')} read`,
-    ),
+    ...splitLines(scope),
+    ...scope.verdicts.map((row) => h('p', { class: 'verdict' }, verdictText(row))),
+    h('p', { 'data-testid': 'scope-data-read' }, `Data read: ${visible(scope.data_read_text)}`),
+    ...(scope.flow_text === null ? [] : [h('p', {}, `Flows: ${visible(scope.flow_text)}`)]),
+    h('p', { 'data-testid': 'scope-changes' }, changesText(scope)),
     ...scope.changes.map((row) =>
-      h('p', { class: 'rollback' }, `${visible(row.operation)}: ${visible(row.rollback)}`),
+      h(
+        'p',
+        { class: 'rollback' },
+        `${row.time} ${visible(row.operation)} ${visible(row.resources.join(' '))}: ` +
+          visible(row.rollback),
+      ),
     ),
     ...scope.narrative.map((line) => h('p', { class: 'narrative' }, visible(line))),
   );
+}
+
+// The sources kept as suspicious and those left out as the owner's usual activity.
+function splitLines(scope: ScopeSummary): HTMLElement[] {
+  if (scope.split.mode === 'all') return [];
+  const list = (uses: ScopeSummary['split']['excluded']) =>
+    uses.map((use) => `${visible(use.source ?? 'unknown')} (${use.events})`).join(', ') || 'none';
+
+  return [
+    h('p', {}, `Suspicious sources: ${list(scope.split.suspicious_sources)}`),
+    h('p', {}, `Left out as usual activity: ${list(scope.split.excluded)}`),
+  ];
+}
+
+function verdictText(row: ScopeSummary['verdicts'][number]): string {
+  const first = row.first_suspicious;
+  const failed = first.status === 'failure' ? ' (failed)' : '';
+  return (
+    `${row.verdict.replace(/_/g, ' ')}: ${visible(row.summary)} First suspicious: ` +
+    `${first.time} ${visible(first.operation ?? '-')}${failed} from ` +
+    `${visible(first.source ?? 'unknown')}.`
+  );
+}
+
+function changesText(scope: ScopeSummary): string {
+  const listed = scope.changes.length;
+  const more = scope.change_count > listed ? ` (the first ${listed} listed)` : '';
+  return `Changes to roll back: ${scope.change_count}${more}`;
 }

@@ -166,13 +166,29 @@ export interface MarkedEvent {
 
 /** `/api/scope`: what one node did and touched, through the credentials it created. */
 export interface ScopeSummary {
+  split: {
+    mode: 'all' | 'suspicious';
+    suspicious_sources: { source: string | null; events: number }[];
+    excluded: { source: string | null; events: number }[];
+  };
   events: number;
   first_activity: string | null;
   last_activity: string | null;
   dwell_seconds: number | null;
   by_source: { source: string; events: number }[];
-  verdicts: { verdict: string; summary: string }[];
-  changes: { operation: string; rollback: string }[];
-  data_read: number;
+  verdicts: {
+    verdict: string;
+    summary: string;
+    first_suspicious: {
+      time: string;
+      operation: string | null;
+      status: string | null;
+      source: string | null;
+    };
+  }[];
+  change_count: number;
+  changes: { time: string; operation: string; resources: string[]; rollback: string }[];
+  data_read_text: string;
+  flow_text: string | null;
   narrative: string[];
 }

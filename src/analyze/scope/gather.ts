@@ -195,20 +195,25 @@ export async function scopeFlows(
 }
 
 /**
- * Successful API calls that changed something, network changes included, in time order, each
- * with what undoes it.
+ * Successful API calls that changed something, network changes included, in time order, at
+ * most `limit`, each with what undoes it, and how many there are in all.
  */
-export async function scopeChanges(connection: DuckDBConnection, limit: number): Promise<Change[]> {
+export async function scopeChanges(
+  connection: DuckDBConnection,
+  limit: number,
+): Promise<{ changes: Change[]; total: number }> {
+  const where = `${IN_SCOPE} AND ${mutatingSql()} AND status = 'success'
+       AND api_operation NOT IN ${NOT_CHANGES}`;
   const found = await rows(
     connection,
     `SELECT epoch_ms(time) AS t, api_operation AS op, api_service AS service,
        actor_uid AS actor, uid,
        list_transform(json_transform(resources, '[{"uid":"VARCHAR"}]'), r -> r.uid) AS res
-     ${IN_SCOPE} AND ${mutatingSql()} AND status = 'success'
-       AND api_operation NOT IN ${NOT_CHANGES}
+     ${where}
      ORDER BY time, uid LIMIT ${limit}`,
   );
-  return found.map((row) => ({
+  const [total] = await rows(connection, `SELECT count(*) AS n ${where}`);
+  const changes = found.map((row) => ({
     time: iso(row.t),
     operation: String(row.op),
     service: text(row.service),
@@ -217,6 +222,8 @@ export async function scopeChanges(connection: DuckDBConnection, limit: number):
     event_uid: String(row.uid),
     rollback: rollbackOf(String(row.op)),
   }));
+
+  return { changes, total: Number(total?.n ?? 0) };
 }
 
 /** Lists the scope's events in time order, at most `limit`. */

@@ -207,3 +207,80 @@ describe('scopeOf', () => {
     expect(result.chain.narrative[0]).toContain('initial access: Key used from a new source');
   });
 });
+
+describe('scopeOf with a rule that fires on every call of an identity', () => {
+  const ROOT = 'arn:aws:iam::111122223333:root';
+  const root = (record: number, hour: number, ip: string, operation: string) => {
+    const event = call(record, { hour, actor: ROOT, type: 'Root', key: null, ip, operation });
+    return { ...event, actor: { ...event.actor, mfa: false } };
+  };
+  const events = [
+    root(0, 1, OFFICE, 'ConsoleLogin'),
+    root(1, 30, OFFICE, 'ConsoleLogin'),
+    root(2, 31, OFFICE, 'SetContactAddress'),
+    root(3, 80, ATTACKER, 'ConsoleLogin'),
+    root(4, 80.5, ATTACKER, 'StopLogging'),
+    root(5, 81, ATTACKER, 'CreateUser'),
+  ];
+  const rule = (id: string, level: RuleMeta['level']): RuleMeta => ({
+    ...RULE,
+    id,
+    title: id,
+    level,
+  });
+  let rootCase: string;
+
+  beforeAll(async () => {
+    rootCase = await caseWithEvents(events);
+    const db = await CaseDb.open(rootCase);
+    try {
+      await db.upsertRules([rule('root-activity', 'high'), rule('trail-stopped', 'high')]);
+      await db.insertMatches([
+        ...events.map((e) => ({ rule_id: 'root-activity', event_uid: e.uid, time: e.time })),
+        { rule_id: 'trail-stopped', event_uid: String(events[4]?.uid), time: events[4]?.time },
+      ] as { rule_id: string; event_uid: string; time: string }[]);
+      await extractCaseEntities(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  afterAll(async () => {
+    await rm(rootCase, { recursive: true, force: true });
+  });
+
+  async function scopeRoot(options: ScopeOptions = {}) {
+    const db = await CaseDb.openReadOnly(rootCase);
+    const connection = await db.connect();
+    try {
+      return await scopeOf(connection, { kind: 'identity', value: ROOT }, options);
+    } finally {
+      connection.closeSync();
+      await db.close();
+    }
+  }
+
+  it("leaves out the owner's usual address and its changes", async () => {
+    const result = await scopeRoot();
+
+    expect(result.split.suspicious_sources.map((s) => s.source)).toEqual([ATTACKER]);
+    expect(result.split.excluded.map((s) => s.source)).toEqual([OFFICE]);
+    expect(result.event_list.map((e) => e.src_ip)).toEqual([ATTACKER, ATTACKER, ATTACKER]);
+    expect(result.changes.map((c) => c.operation)).toEqual(['StopLogging', 'CreateUser']);
+  });
+
+  it("puts the first suspicious event and the sign-in on the attacker's address", async () => {
+    for (const all of [false, true]) {
+      const [vector] = (await scopeRoot({ all })).vector;
+
+      expect(vector?.verdict).toBe('console_login_without_mfa');
+      expect(vector?.summary).toContain(`from ${ATTACKER}`);
+      expect(vector?.first_suspicious).toMatchObject({
+        source: ATTACKER,
+        operation: 'StopLogging',
+      });
+      expect(vector?.evidence).toContain(events[3]?.uid);
+      expect(vector?.evidence).not.toContain(events[0]?.uid);
+    }
+  });
+});

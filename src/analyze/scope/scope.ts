@@ -54,6 +54,7 @@ export async function scopeOf(
   const ips = await scopeTouched(connection, 'ip', rowLimit);
   const dataRead = await scopeDataRead(connection, rowLimit);
   const flows = await scopeFlows(connection, rowLimit);
+  const changes = await scopeChanges(connection, rowLimit);
 
   return {
     indicator,
@@ -71,7 +72,8 @@ export async function scopeOf(
     data_read_totals: dataRead.totals,
     flows: flows.flows,
     flow_totals: flows.totals,
-    changes: await scopeChanges(connection, rowLimit),
+    changes: changes.changes,
+    change_count: changes.total,
     vector: indicator.kind === 'resource' ? [] : await attackVectors(connection),
     chain: await attackChain(connection, created),
     event_list: await scopeEventList(connection, eventLimit),

@@ -4,17 +4,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
+import { classifySources, createAnomalous, noBlanketRules } from './signals.ts';
 import type { Indicator, ScopeSplit, SourceUse } from './types.ts';
 import { iso, rows } from './values.ts';
-
-/** Severities of the detections that make a source of the indicator suspicious. */
-export const SUSPICIOUS_LEVELS = "('medium', 'high', 'critical')";
-
-/**
- * A source used successfully this long before its first detection is the indicator's usual
- * activity, not the attacker's.
- */
-const STANDING = 'INTERVAL 24 HOUR';
 
 /** Builds the WHERE clause that selects the events of an indicator, with its parameters. */
 export function indicatorPredicate(indicator: Indicator): {
@@ -69,7 +61,11 @@ export async function seedScope(
      SELECT uid, time, status, ${SOURCE_SQL} AS src FROM events WHERE ${predicate.sql}`,
     predicate.params,
   );
+  await createAnomalous(connection);
   const splits = indicator.kind === 'key' || indicator.kind === 'identity';
+  // Usual sources and blanket rules are found with --all too: the verdict follows the signs.
+  if (splits) await classifySources(connection);
+  else await noBlanketRules(connection);
   const suspicious = all || !splits ? [] : await suspiciousSources(connection);
   if (suspicious.length === 0) {
     await connection.run('CREATE OR REPLACE TEMP TABLE scope_events AS SELECT uid FROM scope_seed');
@@ -81,6 +77,7 @@ export async function seedScope(
      SELECT uid FROM scope_seed s
      WHERE EXISTS (SELECT 1 FROM scope_sources p WHERE p.src IS NOT DISTINCT FROM s.src)`,
   );
+  await connection.run(ATTACKER_FLOWS);
   const uses = await sourceUses(connection);
   const picked = new Set(suspicious);
 
@@ -91,20 +88,15 @@ export async function seedScope(
   };
 }
 
-// Sources with a detection of medium severity or above on the indicator's events, except those
-// the indicator used successfully at least a day before that first detection.
-async function suspiciousSources(connection: DuckDBConnection): Promise<(string | null)[]> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE scope_sources AS
-WITH flagged AS (
-  SELECT s.src, min(s.time) AS first_flag
-  FROM scope_seed s JOIN detections d ON d.event_uid = s.uid JOIN rules r ON r.id = d.rule_id
-  WHERE r.level IN ${SUSPICIOUS_LEVELS}
-  GROUP BY s.src
-),
-standing AS (SELECT src, min(time) AS first_ok FROM scope_seed WHERE status = 'success' GROUP BY src)
-SELECT f.src FROM flagged f LEFT JOIN standing s ON s.src IS NOT DISTINCT FROM f.src
-WHERE s.first_ok IS NULL OR s.first_ok > f.first_flag - ${STANDING}`);
+// Flow records carry no identity, so the intruder's network traffic, such as data sent out to
+// its own address, joins the scope through the suspicious addresses.
+const ATTACKER_FLOWS = `INSERT INTO scope_events
+SELECT e.uid FROM events e
+WHERE e.category = 'network' AND e.actor_uid IS NULL
+  AND (e.src_ip IN (SELECT src FROM scope_sources) OR e.dst_ip IN (SELECT src FROM scope_sources))
+  AND e.uid NOT IN (SELECT uid FROM scope_events)`;
 
+async function suspiciousSources(connection: DuckDBConnection): Promise<(string | null)[]> {
   return (await rows(connection, 'SELECT src FROM scope_sources')).map((row) =>
     row.src === null ? null : String(row.src),
   );

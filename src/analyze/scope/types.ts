@@ -19,9 +19,11 @@ export interface SourceUse {
 
 /**
  * How the indicator's own events were chosen. `all`: every event of the indicator. `suspicious`:
- * only events from sources where a detection of medium severity or above fired on the
- * indicator, unless the indicator had used the source successfully a day before. The other
- * sources are the indicator's usual activity and are listed in `excluded`.
+ * only events from sources with a sign of the intruder (a detection of medium severity or
+ * above, a new-source anomaly or an intel match) that are not the indicator's usual sources,
+ * and from sources first used after such a sign. Detections of a rule that also fires on a
+ * usual source count as no sign. Flow records to or from a suspicious address join too. The
+ * other sources are listed in `excluded`.
  */
 export interface ScopeSplit {
   mode: 'all' | 'suspicious';
@@ -128,11 +130,16 @@ export interface AttackVector {
   identity: string | null;
   /** One sentence naming the credential, where it was used from and why it counts. */
   summary: string;
-  /** Earliest suspicious activity: the first in-scope event with a detection, else the first. */
+  /**
+   * Earliest suspicious activity: the first in-scope event with a sign of the intruder (a
+   * detection that is not a blanket rule, or a new-source anomaly), else the first event.
+   */
   first_suspicious: {
     time: string;
     event_uid: string;
     operation: string | null;
+    /** `success` or `failure` as the log records it; a failed sign-in can be the first sign. */
+    status: string | null;
     source: string | null;
   };
   /** Uids of the events that support the verdict, the first suspicious one among them. */
@@ -176,7 +183,10 @@ export interface ScopeResult {
   flows: FlowTotal[];
   /** Flow records of the scope and the bytes their sources sent, over all of them. */
   flow_totals: { flows: number; bytes: number };
+  /** Changes in time order, at most the row limit. */
   changes: Change[];
+  /** Changes in the scope in all, listed or not. */
+  change_count: number;
   vector: AttackVector[];
   chain: AttackChain;
   /** The events of the scope in time order, at most `event_limit`. */

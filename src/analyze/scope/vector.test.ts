@@ -41,6 +41,8 @@ function samlSignIn(record: number, hour: number, ip: string, key: string): Even
   });
 }
 
+const INSTANCE_SESSION = 'arn:aws:sts::111122223333:assumed-role/WebRole/i-0123456789abcdef0';
+
 // Everyone signs in at 09:00 each day, so only the address differs.
 const EVENTS = [
   signIn(0, 'bob@example.com', 9, OFFICE),
@@ -58,6 +60,14 @@ const EVENTS = [
     key: SAML_KEY,
     ip: ATTACKER,
   }),
+  ...[9, 33, 57].map((hour, index) =>
+    call(10 + index, {
+      hour,
+      actor: INSTANCE_SESSION,
+      key: 'ASIAINSTANCE00000001',
+      ip: hour === 57 ? '198.51.100.2' : '198.51.100.1',
+    }),
+  ),
 ];
 
 let caseDir: string;
@@ -110,5 +120,14 @@ describe('federated login verdict', () => {
     const vectors = await vectorsOf('carol@example.com');
 
     expect(vectors.map((v) => v.verdict)).toEqual(['undetermined']);
+  });
+});
+
+describe('instance credentials verdict', () => {
+  it('needs more than a new instance address', async () => {
+    const vectors = await vectorsOf(INSTANCE_SESSION);
+
+    expect(vectors.map((v) => v.verdict)).toEqual(['undetermined']);
+    expect(vectors[0]?.first_suspicious.source).toBe('198.51.100.2');
   });
 });

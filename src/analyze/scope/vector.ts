@@ -2,9 +2,10 @@
  * Attack vector: for each credential the scope's activity used but did not create, the
  * earliest suspicious activity and a verdict on how the intruder got in, with its evidence.
  */
+import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
-import { SUSPICIOUS_LEVELS } from './seed.ts';
+import { detectedSql, hasAnomalies, signalSql } from './signals.ts';
 import type { AttackVector, VectorVerdict } from './types.ts';
 import { iso, type Row, rows, text } from './values.ts';
 
@@ -25,18 +26,27 @@ const FEDERATED_SIGN_IN = `source IN ('okta.system', 'azure.signin', 'gcp.audit'
 const MAX_SIGN_INS = 100;
 
 const CREDENTIALS = `WITH s AS (
-  SELECT e.*, ${SOURCE_SQL} AS src,
-    EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
-      WHERE d.event_uid = e.uid AND r.level IN ${SUSPICIOUS_LEVELS}) AS flagged
+  SELECT e.*, ${SOURCE_SQL} AS src, ${signalSql('e')} AS flagged, ${detectedSql('e')} AS detected
   FROM events e WHERE e.uid IN (SELECT uid FROM scope_events)
     AND (e.actor_uid IS NOT NULL OR e.actor_type = 'Anonymous')
 ),
-entry AS (
+taken AS (
   SELECT * FROM s
   WHERE (actor_access_key IS NULL
       OR actor_access_key NOT IN (SELECT value FROM scope_grants WHERE kind = 'key'))
     AND (actor_uid IS NULL
       OR actor_uid NOT IN (SELECT value FROM scope_grants WHERE kind = 'principal'))
+),
+-- A sign-in counts only from a source with a sign on it, unless the credential has no sign at
+-- all: with --all the scope keeps the owner's sign-ins, which say nothing of the intruder's.
+grouped AS (
+  SELECT *, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END AS g
+  FROM taken
+),
+entry AS (
+  SELECT *, bool_or(flagged) OVER (PARTITION BY actor_access_key, g, src)
+      OR NOT bool_or(flagged) OVER (PARTITION BY actor_access_key, g) AS signed_source
+  FROM grouped
 )
 SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type) AS t,
   list(DISTINCT source) AS sources,
@@ -44,18 +54,21 @@ SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type
   coalesce(arg_min(uid, time) FILTER (flagged), arg_min(uid, time)) AS first_uid,
   coalesce(arg_min(api_operation, time) FILTER (flagged), arg_min(api_operation, time)) AS first_op,
   coalesce(arg_min(src, time) FILTER (flagged), arg_min(src, time)) AS first_src,
+  coalesce(arg_min(status, time) FILTER (flagged), arg_min(status, time)) AS first_status,
   list(uid ORDER BY time, uid) FILTER (flagged) AS flagged_uids,
+  bool_or(detected) AS detected,
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
   arg_min(uid, time) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
-    AND actor_mfa = false) AS login_uid,
-  count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure') AS failed_logins,
+    AND actor_mfa = false AND signed_source) AS login_uid,
+  count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure'
+    AND signed_source) AS failed_logins,
   list_slice(list(uid ORDER BY time, uid) FILTER (${FEDERATED_SIGN_IN}), 1, ${MAX_SIGN_INS})
     AS federated_uids,
   arg_min(uid, time) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
     OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
 FROM entry
-GROUP BY actor_access_key, CASE WHEN actor_access_key IS NULL THEN coalesce(actor_uid, actor_type) END
+GROUP BY actor_access_key, g
 HAVING bool_or(status = 'success')
 ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
 
@@ -73,10 +86,45 @@ export async function attackVectors(connection: DuckDBConnection): Promise<Attac
     const signIns = federatedSignIns(row, origin);
     const anomaly =
       baselined && signIns.length > 0 ? await signInAnomaly(connection, signIns) : null;
-    vectors.push(judge(row, key, origin, prior, anomaly));
+    vectors.push(await withEarlierFailures(connection, judge(row, key, origin, prior, anomaly)));
   }
 
   return vectors;
+}
+
+// Failed calls and sign-ins of the case from an address before a time, and the first of them.
+const EARLIER_FAILURES = `SELECT count(*) AS n, arg_min(uid, (time, uid)) AS uid,
+    epoch_ms(min(time)) AS t, arg_min(api_operation, (time, uid)) AS op,
+    arg_min(actor_uid, (time, uid)) AS actor, arg_min(source, (time, uid)) AS source
+  FROM events
+  WHERE src_ip = $ip AND status = 'failure' AND epoch_ms(time) < $before`;
+
+/**
+ * Adds to a verdict the failed attempts that the address of its first suspicious event made
+ * earlier, such as failed sign-ins to an identity provider. Earlier successful use is left
+ * out: a shared or masked address would tie the owner's own work to the intruder.
+ */
+async function withEarlierFailures(
+  connection: DuckDBConnection,
+  vector: AttackVector,
+): Promise<AttackVector> {
+  const address = vector.first_suspicious.source;
+  if (address === null || isIP(address) === 0) return vector;
+  const [row] = await rows(connection, EARLIER_FAILURES, {
+    ip: address,
+    before: Date.parse(vector.first_suspicious.time),
+  });
+  const failures = Number(row?.n ?? 0);
+  if (row === undefined || failures === 0) return vector;
+
+  const by = row.actor === null ? '' : ` by ${String(row.actor)}`;
+  const attempts = failures === 1 ? 'one failed attempt' : `${failures} failed attempts`;
+  const summary =
+    `${vector.summary} The address ${address} made ${attempts} before its first suspicious ` +
+    `event, the first at ${iso(row.t)}: ${text(row.op) ?? 'an event'}${by} in ` +
+    `${String(row.source)}.`;
+  const evidence = [...new Set([...vector.evidence, String(row.uid)])].slice(0, MAX_EVIDENCE);
+  return { ...vector, summary, evidence };
 }
 
 /** A baseline anomaly that a federated sign-in is part of. */
@@ -88,6 +136,7 @@ interface SignInAnomaly {
   event_uid: string;
   time: string;
   operation: string | null;
+  status: string | null;
   source: string | null;
 }
 
@@ -100,11 +149,11 @@ const SIGN_IN_ANOMALIES = `('new_source_ip', 'new_network', 'new_country', 'new_
 
 // Riskier kinds first, then the earliest.
 const SIGN_IN_ANOMALY = `WITH signed_in AS (
-    SELECT uid, time, api_operation, ${SOURCE_SQL} AS src FROM events
+    SELECT uid, time, api_operation, status, ${SOURCE_SQL} AS src FROM events
     WHERE uid IN (SELECT unnest(from_json($uids, '["VARCHAR"]')))
   )
   SELECT a.kind, a.value, a.explanation, a.uid, epoch_ms(e.time) AS t, e.api_operation AS op,
-    e.src
+    e.status, e.src
   FROM (
     SELECT kind, value, explanation, first_seen, unnest(event_uids) AS uid
     FROM anomalies WHERE kind IN ${SIGN_IN_ANOMALIES}
@@ -113,16 +162,6 @@ const SIGN_IN_ANOMALY = `WITH signed_in AS (
     WHEN 'new_network' THEN 2 WHEN 'unusual_hour' THEN 3 WHEN 'new_user_agent' THEN 4
     ELSE 5 END, a.first_seen, a.uid
   LIMIT 1`;
-
-// A case stored before baselines existed has no anomalies table, and a read-only open
-// cannot create it.
-async function hasAnomalies(connection: DuckDBConnection): Promise<boolean> {
-  const [row] = await rows(
-    connection,
-    "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'anomalies'",
-  );
-  return Number(row?.n ?? 0) > 0;
-}
 
 // The sign-ins of a credential: its federated sign-ins in scope, and the AssumeRoleWithSAML
 // or AssumeRoleWithWebIdentity call that created its key.
@@ -152,6 +191,7 @@ async function signInAnomaly(
     event_uid: String(row.uid),
     time: iso(row.t),
     operation: text(row.op),
+    status: text(row.status),
     source: text(row.src),
   };
 }
@@ -251,12 +291,14 @@ function judge(
           time: anomaly.time,
           event_uid: anomaly.event_uid,
           operation: anomaly.operation,
+          status: anomaly.status,
           source: anomaly.source,
         }
       : {
           time: iso(row.t0),
           event_uid: String(row.first_uid),
           operation: text(row.first_op),
+          status: text(row.first_status),
           source: src,
         };
   const supporting = [
@@ -275,12 +317,13 @@ function judge(
 }
 
 // Needs a workstation user agent or a detection: an instance calling from its own public
-// address is also a call "from an address".
+// address is also a call "from an address", and a new-address anomaly alone may only mean
+// the instance got a new address.
 function instanceCredentials(facts: Facts): Finding | null {
   const { row, key, origin } = facts;
   const instance =
     origin?.actor === 'ec2.amazonaws.com' || INSTANCE_SESSION.test(facts.principal ?? '');
-  const outside = row.workstation === true || facts.flagged;
+  const outside = row.workstation === true || row.detected === true;
   if (!instance || row.from_address !== true || !outside) return null;
 
   const how = row.workstation === true ? ' with a workstation user agent' : '';

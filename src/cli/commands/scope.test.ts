@@ -40,6 +40,7 @@ const SCOPE: ScopeResult = {
       rollback: 'restore the previous bucket policy',
     },
   ],
+  change_count: 1,
   vector: [],
   chain: { steps: [], narrative: [`2024-05-13 01:00 UTC, impact: done by ${HOSTILE}.`] },
   event_list: [],

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { type Indicator, type ScopeResult, scopeOf } from '../../analyze/scope/index.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
-import { dwellText } from '../../report/attack-vector.ts';
+import { dwellText, firstSuspiciousText } from '../../report/attack-vector.ts';
 import { dataReadText, flowText } from '../../report/scope-amounts.ts';
 import { CaseDb } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
@@ -122,9 +122,10 @@ export function renderScope(scope: ScopeResult): string {
   out.push(...dataLines(scope));
   out.push(
     ...section(
-      'Changes to roll back',
+      `Changes to roll back: ${scope.change_count}`,
       ['time', 'operation', 'resources', 'rollback'],
       scope.changes.map((c) => [c.time, c.operation, c.resources.join(' '), c.rollback]),
+      scope.change_count,
     ),
   );
   if (scope.chain.narrative.length > 0) {
@@ -137,7 +138,7 @@ function vectorLines(scope: ScopeResult): string[] {
   if (scope.vector.length === 0) return [];
   const lines = scope.vector.flatMap((v) => [
     `  ${v.verdict}: ${esc(v.summary)}`,
-    `    first suspicious: ${v.first_suspicious.time} ${esc(v.first_suspicious.operation ?? '-')}` +
+    `    first suspicious: ${esc(firstSuspiciousText(v.first_suspicious))}` +
       ` (event ${esc(v.first_suspicious.event_uid)})`,
   ]);
   return ['Initial access', ...lines, ''];
@@ -192,9 +193,12 @@ function touchedSection(title: string, rows: ScopeResult['identities']): string[
   );
 }
 
-function section(title: string, header: string[], rows: string[][]): string[] {
+/** Renders a titled table of at most `TEXT_ROWS` rows and how many of `total` it leaves out. */
+function section(title: string, header: string[], rows: string[][], total = rows.length): string[] {
   if (rows.length === 0) return [];
-  const more = rows.length > TEXT_ROWS ? [`  … ${rows.length - TEXT_ROWS} more in --json`] : [];
+  const shown = Math.min(rows.length, TEXT_ROWS);
+  const where = total > rows.length ? ` (--json lists the first ${rows.length})` : ' in --json';
+  const more = total > shown ? [`  … ${total - shown} more${where}`] : [];
   const table = textTable(header, rows.slice(0, TEXT_ROWS), 100)
     .trimEnd()
     .split('\n')
