@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit } from '../src/case/audit-trail.ts';
 import { setCase } from '../src/case/index.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import { sanitizeTerminal } from '../src/core/escape.ts';
@@ -8,7 +9,6 @@ import { silentLogger } from '../src/core/logger.ts';
 import { generateScenario } from '../src/demo/index.ts';
 import { runInvestigate } from '../src/pipeline/investigate.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
-import { CaseDb } from '../src/store/index.ts';
 import { runCli, tempDir } from './support/cli.ts';
 import { api, buildHostileCase, HOSTILE, screenshot, send } from './support/workbench.ts';
 
@@ -335,21 +335,14 @@ describe('workbench in the browser', () => {
 
   it('records marks in the audit trail', async () => {
     await bench.close();
-    const db = await CaseDb.openReadOnly(caseDir);
-    try {
-      const connection = await db.connect();
-      const reader = await connection.runAndReadAll(
-        "SELECT actor, command, details FROM audit WHERE command LIKE 'serve%'",
-      );
-      const rows = reader.getRowObjectsJS();
-      connection.closeSync();
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.actor).toBe(ANALYST);
-      expect(rows[0]?.command).toBe('serve mark tag');
-      expect(JSON.parse(String(rows[0]?.details)).value).toBe('exfil-check');
-    } finally {
-      await db.close();
-    }
+    const trail = await readAudit(caseDir);
+    const tags = trail.entries.filter((entry) => entry.command === 'serve mark tag');
+
+    expect(trail.broken).toEqual([]);
+    expect(tags).toHaveLength(1);
+    expect(tags[0]?.actor).toBe(ANALYST);
+    expect(tags[0]?.options.value).toBe('exfil-check');
+    expect(tags[0]?.results).toBe(1);
   });
 });
 
