@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LOGSOURCE_ROUTES } from '../../detect/sigma/index.ts';
+import { LOGSOURCE_ROUTES, routeSources } from '../../detect/sigma/index.ts';
 import { FORMATS } from '../../sources/index.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -18,7 +18,9 @@ export interface SourceListing {
 export function listSources(): SourceListing[] {
   return FORMATS.map((format) => {
     const sources = format.eventSources ?? [format.id];
-    const routes = LOGSOURCE_ROUTES.filter((route) => sources.includes(route.source));
+    const routes = LOGSOURCE_ROUTES.filter((route) =>
+      routeSources(route).some((source) => sources.includes(source)),
+    );
     const sigma = routes.map((route) =>
       [route.product, route.service].filter((part) => part !== null).join('/'),
     );

@@ -1,6 +1,6 @@
 /**
  * Routing of Sigma `logsource` sections to cloudcase source ids (`Event.source`). A rule is
- * evaluated only on events of the source its logsource maps to; a logsource with no entry here
+ * evaluated only on events of the sources its logsource maps to; a logsource with no entry here
  * is routed nowhere rather than guessed.
  */
 import {
@@ -21,6 +21,11 @@ export interface LogSourceRoute {
   category: string | null;
   /** cloudcase source id, such as `aws.cloudtrail`. */
   source: string;
+  /**
+   * Other source ids whose raw records also carry this logsource's fields, so its rules run on
+   * their events too, with the same field map.
+   */
+  alsoSources?: readonly string[];
   /**
    * Maps a Sigma field name to the raw record's field name, for rules that use names the raw
    * log does not. Fields are matched as written when absent.
@@ -43,11 +48,15 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // SigmaHQ writes them with and without `category: application`.
   { product: 'kubernetes', service: 'audit', category: null, source: 'k8s.audit' },
   { product: 'kubernetes', service: 'audit', category: 'application', source: 'k8s.audit' },
+  // GKE's Kubernetes audit entries become `k8s.audit` events whose raw record is still the
+  // Cloud Audit Logs entry, so GCP audit rules on `io.k8s.…` methods run on them too. Other
+  // Kubernetes audit events have no `protoPayload`, which these rules' fields all read.
   {
     product: 'gcp',
     service: 'gcp.audit',
     category: null,
     source: 'gcp.audit',
+    alsoSources: ['k8s.audit'],
     mapField: gcpAuditField,
   },
   // SigmaHQ's Azure rules name fields the way one export does; see azure-fields.ts.
@@ -107,6 +116,11 @@ export function gcpAuditField(field: string): string {
   }
   if (field.startsWith('data.protoPayload.')) return field.slice('data.'.length);
   return field;
+}
+
+/** Returns every source id a route sends its rules to, its own `source` first. */
+export function routeSources(route: LogSourceRoute): string[] {
+  return [route.source, ...(route.alsoSources ?? [])];
 }
 
 /** Returns the rule as its route compiles it: rewritten over the route's field alternatives. */
