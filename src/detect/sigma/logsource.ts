@@ -8,8 +8,13 @@ import {
   azureAuditFields,
   azureSignInFields,
   m365AlertFields,
+  m365AlertValues,
 } from './azure-fields.ts';
-import { expandFieldAlternatives, type FieldAlternatives } from './field-alternatives.ts';
+import {
+  expandFieldAlternatives,
+  type FieldAlternatives,
+  type ValueSynonyms,
+} from './field-alternatives.ts';
 import type { IssueSink } from './issues.ts';
 import type { DetectionRule, LogSource } from './model.ts';
 
@@ -36,6 +41,8 @@ export interface LogSourceRoute {
    * rule is rewritten over them (see `field-alternatives.ts`) before it is compiled.
    */
   fieldAlternatives?: FieldAlternatives;
+  /** Other spellings of a rule's values in the raw fields that `fieldAlternatives` names. */
+  valueSynonyms?: ValueSynonyms;
 }
 
 /**
@@ -89,6 +96,7 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
     category: null,
     source: 'm365.audit',
     fieldAlternatives: m365AlertFields,
+    valueSynonyms: m365AlertValues,
   })),
   { product: 'okta', service: 'okta', category: null, source: 'okta.system' },
   { product: 'github', service: 'audit', category: null, source: 'github.audit' },
@@ -126,7 +134,7 @@ export function routeSources(route: LogSourceRoute): string[] {
 /** Returns the rule as its route compiles it: rewritten over the route's field alternatives. */
 export function routedRule(rule: DetectionRule, route: LogSourceRoute): DetectionRule {
   if (route.fieldAlternatives === undefined) return rule;
-  return expandFieldAlternatives(rule, route.fieldAlternatives);
+  return expandFieldAlternatives(rule, route.fieldAlternatives, route.valueSynonyms);
 }
 
 /** Finds the route of a rule's logsource, comparing case-insensitively; null when none. */
