@@ -10,6 +10,7 @@ interface TimelineEvent {
   source: string;
   src: { ip: string | null };
   api: { operation: string | null };
+  raw: Record<string, unknown>;
 }
 
 const TRAIL_RULE = '4db60cc0-36fb-42b7-9b58-a5b53019fb74';
@@ -117,6 +118,11 @@ describe('CloudWatch Logs exports and GKE audit logs', () => {
       ['k8s.audit', '2024-04-02T10:04:00.000Z'],
     ]);
     expect(events.every((event) => event.src.ip === '198.51.100.7')).toBe(true);
+  });
+
+  it('keeps the log stream that the export folder names', () => {
+    expect(events[0]?.raw.cloudwatch_log_event).toMatchObject({ logStreamName: 'trail' });
+    expect(events[1]?.raw.logStreamName).toBe('eni-0a1b2c3d-all');
   });
 
   it('fires SigmaHQ rules on exported and GKE records', () => {
