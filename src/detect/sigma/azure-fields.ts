@@ -13,7 +13,11 @@
  * Each Sigma field is tried as written, in Graph casing and in Log Analytics casing, then under
  * its known synonyms (see `alternatives`).
  */
-import type { FieldAlternatives, ValueSynonyms } from './field-alternatives.ts';
+import {
+  type FieldAlternatives,
+  literalSynonyms,
+  type ValueSynonyms,
+} from './field-alternatives.ts';
 
 // Synonyms by lower-cased Sigma field name, for the values that each shape names differently.
 // Each is a raw path as written in one shape.
@@ -106,10 +110,10 @@ const RESULT_STATUS_SYNONYMS: Record<string, string[]> = {
  * Values of the `m365` alert rules' `status` (CloudTrail's `success`/`failure`) in the raw
  * `ResultStatus` and `Status` fields.
  */
-export const m365AlertValues: ValueSynonyms = (rawField, value) => {
-  if (rawField !== 'ResultStatus' && rawField !== 'Status') return [];
-  return RESULT_STATUS_SYNONYMS[value.toLowerCase()] ?? [];
-};
+export const m365AlertValues: ValueSynonyms = literalSynonyms(
+  ['ResultStatus', 'Status'],
+  RESULT_STATUS_SYNONYMS,
+);
 
 /**
  * Lists the rule's name as written, in Graph casing (lowerCamelCase, known keys in their own

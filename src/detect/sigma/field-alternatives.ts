@@ -8,20 +8,35 @@
  * - a `null` or `exists: false` test holds when every name is missing or null.
  *
  * A shape may also write a value another way (`True` for `success`). Value synonyms add those
- * spellings to the plain, non-negated whole-value tests of an item whose values are joined by
- * OR, so `status: success` also matches `ResultStatus: True`.
+ * spellings to the non-negated pattern tests of an item whose values are joined by OR, so
+ * `status: success` also matches `ResultStatus: True`.
  */
-import type { DetectionRule, FieldItem, SearchNode, ValueMatcher } from './model.ts';
+import type { DetectionRule, FieldItem, Pattern, SearchNode, ValueMatcher } from './model.ts';
 import { isLiteral, literalPattern, literalText } from './pattern.ts';
 
 /** Returns the raw field names to try for a Sigma field, the rule's own name usually first. */
 export type FieldAlternatives = (field: string) => string[];
 
 /**
- * Returns other texts that mean the rule's value in a raw field (the raw name, not the rule's),
- * compared case-insensitively by the rule's own test; an empty list when there are none.
+ * Returns other patterns that mean the rule's pattern in a raw field (the raw name, not the
+ * rule's), compared with the rule's own case rule; an empty list when there are none.
  */
-export type ValueSynonyms = (rawField: string, value: string) => string[];
+export type ValueSynonyms = (rawField: string, pattern: Pattern) => Pattern[];
+
+/**
+ * Builds value synonyms for whole values without wildcards: in the given raw fields, a rule's
+ * value (compared case-insensitively with the table's keys) also matches the table's texts.
+ */
+export function literalSynonyms(
+  fields: readonly string[],
+  table: Readonly<Record<string, readonly string[]>>,
+): ValueSynonyms {
+  return (rawField, pattern) => {
+    if (!fields.includes(rawField) || !isLiteral(pattern)) return [];
+    const texts = table[literalText(pattern).toLowerCase()] ?? [];
+    return texts.map(literalPattern);
+  };
+}
 
 /** Rewrites every field item of a rule over the alternatives of its field name. */
 export function expandFieldAlternatives(
@@ -80,16 +95,16 @@ function isAbsenceTest(matcher: ValueMatcher): boolean {
   return test.kind === 'null' || (test.kind === 'exists' && !test.present);
 }
 
-/** Matchers for the synonyms of a plain whole-value test, with the same case rule. */
+/** Matchers for the synonyms of a non-negated pattern test, with the same case rule. */
 function synonymMatchers(
   matcher: ValueMatcher,
   field: string,
   synonyms: ValueSynonyms,
 ): ValueMatcher[] {
   const test = matcher.test;
-  if (matcher.negate || test.kind !== 'pattern' || !isLiteral(test.pattern)) return [];
-  return synonyms(field, literalText(test.pattern)).map((text) => ({
-    test: { kind: 'pattern', pattern: literalPattern(text), cased: test.cased },
+  if (matcher.negate || test.kind !== 'pattern') return [];
+  return synonyms(field, test.pattern).map((pattern) => ({
+    test: { kind: 'pattern', pattern, cased: test.cased },
     negate: false,
   }));
 }

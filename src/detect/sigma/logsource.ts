@@ -4,6 +4,12 @@
  * is routed nowhere rather than guessed.
  */
 import {
+  flowFirewallFields,
+  flowFirewallValues,
+  resolverDnsFields,
+  resolverDnsValues,
+} from './aws-fields.ts';
+import {
   azureActivityFields,
   azureAuditFields,
   azureSignInFields,
@@ -51,6 +57,23 @@ export interface LogSourceRoute {
 export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // CloudTrail records carry the field names SigmaHQ's AWS rules use, so no field map is needed.
   { product: 'aws', service: 'cloudtrail', category: null, source: 'aws.cloudtrail' },
+  // Generic network rules, in the field names of the Sigma taxonomy (see aws-fields.ts).
+  {
+    product: null,
+    service: null,
+    category: 'firewall',
+    source: 'aws.vpcflow',
+    fieldAlternatives: flowFirewallFields,
+    valueSynonyms: flowFirewallValues,
+  },
+  {
+    product: null,
+    service: null,
+    category: 'dns',
+    source: 'aws.route53resolver',
+    fieldAlternatives: resolverDnsFields,
+    valueSynonyms: resolverDnsValues,
+  },
   // Kubernetes audit rules name the audit event's own fields (`verb`, `objectRef.resource`).
   // SigmaHQ writes them with and without `category: application`.
   { product: 'kubernetes', service: 'audit', category: null, source: 'k8s.audit' },
