@@ -218,6 +218,19 @@ describe('CloudWatch Logs S3 exports', () => {
     expect(detectFormat(Buffer.from(`${text}\n`), 'x/000000')?.id).toBe('aws.cloudwatch');
   });
 
+  it('is recognised by name when continuations dominate', () => {
+    const lines = [
+      '2024-04-02T10:04:02.000Z Traceback (most recent call last):',
+      '  File "/var/task/app.py", line 7, in handler',
+      '    handle(event)',
+      '  File "/var/task/app.py", line 3, in handle',
+      '    raise KeyError(key)',
+    ];
+    const head = Buffer.from(`${lines.join('\n')}\n`);
+    expect(detectFormat(head, '000000.gz')?.id).toBe('aws.cloudwatch');
+    expect(detectFormat(head, 'app.log')).toBeNull();
+  });
+
   it('keeps messages that only look like records as log lines', async () => {
     const lines = [
       '2024-04-02T10:06:00.000Z {"eventVersion": "1.08", "eventSource": "cut short',

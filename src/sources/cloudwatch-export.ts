@@ -179,8 +179,10 @@ export function sniffCloudWatchExport(head: Buffer, name: string): number {
     const found = EXPORT_LINE.exec(line);
     if (found !== null) messages.push(found[2] ?? '');
   }
-  // The first line starts a message; later ones may continue a multi-line message.
-  if (!EXPORT_LINE.test(lines[0] ?? '') || messages.length * 2 < lines.length) return 0;
+  // The first line starts a message; later ones may continue a multi-line message. Where most
+  // sniffed lines continue one, only the export's file name tells the format.
+  if (!EXPORT_LINE.test(lines[0] ?? '')) return 0;
+  if (messages.length * 2 < lines.length) return EXPORT_NAME.test(name) ? 0.75 : 0;
 
   const known = messages.some((message) => isFlowLine(message) || message.startsWith('{'));
   const score = known || EXPORT_NAME.test(name) ? 0.95 : 0.8;

@@ -72,7 +72,8 @@ export function elbFieldsOfJson(record: Record<string, unknown>): Record<string,
     const name = DIRECT_NAMES.get(key) ?? ALIASES.get(key);
     if (name !== undefined && fields[name] === undefined) fields[name] = text;
   }
-  const first = (keys: string[]) => keys.map((key) => byKey.get(key)).find((v) => v !== undefined);
+  const first = (keys: string[]) =>
+    keys.map((key) => byKey.get(key)).find((text) => text !== undefined);
   for (const endpoint of ENDPOINTS) {
     const ip = first(endpoint.ip);
     if (ip === undefined || fields[endpoint.field] !== undefined) continue;
