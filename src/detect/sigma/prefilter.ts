@@ -127,6 +127,8 @@ const MAX_COMBINATIONS = 4096;
 /** A trie of candidate lists keyed by the value lists a record hit, in lookup order. */
 interface Combination<T> {
   next: Map<T[], Combination<T>>;
+  /** The always-evaluated items and the value lists on the path to this node. */
+  lists: T[][];
   items: readonly T[] | null;
 }
 
@@ -144,7 +146,7 @@ export class PrefilterIndex<T> {
   #fields = new Map<number, Map<string, T[]>>();
   /** Position of each item in the order it was added, which candidates keep. */
   readonly #position = new Map<T, number>();
-  #combinations: Combination<T> = { next: new Map(), items: null };
+  #combinations: Combination<T> = { next: new Map(), lists: [], items: null };
   #combinationCount = 0;
 
   /** Creates an index whose requirement fields take slots in `table`, read through its views. */
@@ -171,22 +173,17 @@ export class PrefilterIndex<T> {
     if (!this.#built) this.#build();
 
     let node = this.#combinations;
-    let hits: T[][] | null = null;
     for (const [slot, byValue] of this.#fields) {
       const entry = view.entry(slot);
       if (!entry.present) continue;
       for (const text of entry.lower()) {
         if (text === null) continue;
         const items = byValue.get(text);
-        if (items === undefined) continue;
-        hits ??= [];
-        hits.push(items);
-        node = this.#step(node, items);
+        if (items !== undefined) node = this.#step(node, items);
       }
     }
-    if (hits === null) return this.#always;
-
-    node.items ??= this.#sorted([this.#always, ...hits]);
+    if (node === this.#combinations) return this.#always;
+    if (node.items === null) node.items = this.#sorted(node.lists);
     return node.items;
   }
 
@@ -194,8 +191,9 @@ export class PrefilterIndex<T> {
   #step(node: Combination<T>, items: T[]): Combination<T> {
     let next = node.next.get(items);
     if (next !== undefined) return next;
-    if (this.#combinationCount >= MAX_COMBINATIONS) return { next: new Map(), items: null };
-    next = { next: new Map(), items: null };
+
+    next = { next: new Map(), lists: [...node.lists, items], items: null };
+    if (this.#combinationCount >= MAX_COMBINATIONS) return next;
     node.next.set(items, next);
     this.#combinationCount++;
     return next;
@@ -219,7 +217,7 @@ export class PrefilterIndex<T> {
 
     this.#always = [];
     this.#fields = new Map();
-    this.#combinations = { next: new Map(), items: null };
+    this.#combinations = { next: new Map(), lists: [this.#always], items: null };
     this.#combinationCount = 0;
     for (const { item, requirements } of this.#added) {
       let best: Requirement | null = null;

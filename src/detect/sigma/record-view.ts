@@ -2,8 +2,8 @@
  * A per-record cache of field lookups that every rule evaluated on the record shares. Rules of
  * one source name the same few fields (`eventName`, `eventSource`, `userIdentity.arn`), so each
  * field is looked up, flattened, turned into text and lower-cased once per record instead of
- * once per rule and value. The cache reuses its arrays from record to record, so matching a
- * record allocates only what a field's first lookup needs.
+ * once per rule and value. Matching a record allocates only the arrays of the fields that its
+ * candidate rules read.
  */
 import {
   collectField,
@@ -51,8 +51,6 @@ export class FieldEntry implements FieldValues {
   #flat: unknown[] | null = null;
   #texts: (string | null)[] | null = null;
   #lower: (string | null)[] | null = null;
-  readonly #textBuffer: (string | null)[] = [];
-  readonly #lowerBuffer: (string | null)[] = [];
 
   constructor(field: string | null) {
     this.field = field;
@@ -65,8 +63,9 @@ export class FieldEntry implements FieldValues {
     this.#flat = null;
     this.#texts = null;
     this.#lower = null;
-    const values = this.values;
-    values.length = 0;
+    // A fresh array is cheaper than truncating the previous one, which V8 does in its runtime.
+    const values: unknown[] = [];
+    this.values = values;
     if (this.field === null || this.#path === null) {
       scalarLeaves(record, values);
       this.present = true;
@@ -85,9 +84,8 @@ export class FieldEntry implements FieldValues {
   texts(): (string | null)[] {
     if (this.#texts !== null) return this.#texts;
     const flat = this.flat();
-    const texts = this.#textBuffer;
-    texts.length = flat.length;
-    for (let i = 0; i < flat.length; i++) texts[i] = valueText(flat[i]);
+    const texts: (string | null)[] = [];
+    for (const value of flat) texts.push(valueText(value));
     this.#texts = texts;
     return texts;
   }
@@ -96,9 +94,8 @@ export class FieldEntry implements FieldValues {
   lower(): (string | null)[] {
     if (this.#lower !== null) return this.#lower;
     const texts = this.texts();
-    const lower = this.#lowerBuffer;
-    lower.length = texts.length;
-    for (let i = 0; i < texts.length; i++) lower[i] = texts[i]?.toLowerCase() ?? null;
+    const lower: (string | null)[] = [];
+    for (const text of texts) lower.push(text === null ? null : text.toLowerCase());
     this.#lower = lower;
     return lower;
   }
