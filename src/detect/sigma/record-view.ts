@@ -2,8 +2,7 @@
  * A per-record cache of field lookups that every rule evaluated on the record shares. Rules of
  * one source name the same few fields (`eventName`, `eventSource`, `userIdentity.arn`), so each
  * field is looked up, flattened, turned into text and lower-cased once per record instead of
- * once per rule and value. Matching a record allocates only the arrays of the fields that its
- * candidate rules read.
+ * once per rule and value.
  */
 import {
   collectField,
@@ -12,6 +11,33 @@ import {
   scalarLeaves,
   valueText,
 } from './fields.ts';
+
+// The values of a missing field. No caller changes the values it is handed.
+const NO_VALUES: unknown[] = [];
+const MISSING = Symbol('missing');
+const FAN_OUT = Symbol('fan-out');
+
+/**
+ * Returns the one value of a field whose path meets no array, as `collectField` would find it,
+ * `MISSING` when the record lacks the field, or `FAN_OUT` when an array on the path may give it
+ * several values.
+ */
+function singleValue(
+  record: Record<string, unknown>,
+  field: string,
+  path: string[],
+): unknown | typeof MISSING | typeof FAN_OUT {
+  if (Object.hasOwn(record, field)) return record[field];
+  if (path.length === 1) return MISSING;
+
+  let node: unknown = record;
+  for (const key of path) {
+    if (Array.isArray(node)) return FAN_OUT;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return MISSING;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
 
 /** Field names numbered into slots, so a view finds a field's cache entry by index. */
 export class FieldTable {
@@ -51,6 +77,9 @@ export class FieldEntry implements FieldValues {
   #flat: unknown[] | null = null;
   #texts: (string | null)[] | null = null;
   #lower: (string | null)[] | null = null;
+  readonly #one: unknown[] = [undefined];
+  readonly #oneText: (string | null)[] = [null];
+  readonly #oneLower: (string | null)[] = [null];
 
   constructor(field: string | null) {
     this.field = field;
@@ -63,15 +92,30 @@ export class FieldEntry implements FieldValues {
     this.#flat = null;
     this.#texts = null;
     this.#lower = null;
-    // A fresh array is cheaper than truncating the previous one, which V8 does in its runtime.
-    const values: unknown[] = [];
-    this.values = values;
     if (this.field === null || this.#path === null) {
+      const values: unknown[] = [];
       scalarLeaves(record, values);
+      this.values = values;
       this.present = true;
       return;
     }
-    this.present = collectField(record, this.field, this.#path, values);
+
+    // Most fields hold one value and meet no array on their path. Their values go into a
+    // reused one-element array, because allocating and truncating arrays per record costs more
+    // than the lookup.
+    const single = singleValue(record, this.field, this.#path);
+    if (single === MISSING) {
+      this.values = NO_VALUES;
+      this.present = false;
+    } else if (single === FAN_OUT) {
+      const values: unknown[] = [];
+      this.present = collectField(record, this.field, this.#path, values);
+      this.values = values;
+    } else {
+      this.#one[0] = single;
+      this.values = this.#one;
+      this.present = true;
+    }
   }
 
   /** The values with arrays flattened: array elements stand for themselves. */
@@ -84,8 +128,14 @@ export class FieldEntry implements FieldValues {
   texts(): (string | null)[] {
     if (this.#texts !== null) return this.#texts;
     const flat = this.flat();
-    const texts: (string | null)[] = [];
-    for (const value of flat) texts.push(valueText(value));
+    let texts: (string | null)[];
+    if (flat.length === 1) {
+      texts = this.#oneText;
+      texts[0] = valueText(flat[0]);
+    } else {
+      texts = [];
+      for (const value of flat) texts.push(valueText(value));
+    }
     this.#texts = texts;
     return texts;
   }
@@ -94,8 +144,14 @@ export class FieldEntry implements FieldValues {
   lower(): (string | null)[] {
     if (this.#lower !== null) return this.#lower;
     const texts = this.texts();
-    const lower: (string | null)[] = [];
-    for (const text of texts) lower.push(text === null ? null : text.toLowerCase());
+    let lower: (string | null)[];
+    if (texts.length === 1) {
+      lower = this.#oneLower;
+      lower[0] = texts[0]?.toLowerCase() ?? null;
+    } else {
+      lower = [];
+      for (const text of texts) lower.push(text === null ? null : text.toLowerCase());
+    }
     this.#lower = lower;
     return lower;
   }
