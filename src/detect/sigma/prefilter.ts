@@ -142,8 +142,10 @@ export class PrefilterIndex<T> {
   readonly #added: { item: T; requirements: Requirement[] }[] = [];
   #built = false;
   #always: T[] = [];
-  /** For each requirement field's slot, the items indexed under each case-folded value. */
-  #fields = new Map<number, Map<string, T[]>>();
+  /** The slots of the requirement fields, and at the same position their indexed values. */
+  #slots: number[] = [];
+  /** For each requirement field, the items indexed under each case-folded value. */
+  #byValue: Map<string, T[]>[] = [];
   /** Position of each item in the order it was added, which candidates keep. */
   readonly #position = new Map<T, number>();
   #combinations: Combination<T> = { next: new Map(), lists: [], items: null };
@@ -173,8 +175,10 @@ export class PrefilterIndex<T> {
     if (!this.#built) this.#build();
 
     let node = this.#combinations;
-    for (const [slot, byValue] of this.#fields) {
-      const entry = view.entry(slot);
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) {
+      const entry = view.entry(slots[i]!);
+      const byValue = this.#byValue[i]!;
       if (!entry.present) continue;
       for (const text of entry.lower()) {
         if (text === null) continue;
@@ -216,7 +220,8 @@ export class PrefilterIndex<T> {
       weight(requirement) + ((usage.get(requirement.field) ?? 0) > 1 ? 0 : LONE_FIELD_WEIGHT);
 
     this.#always = [];
-    this.#fields = new Map();
+    this.#slots = [];
+    this.#byValue = [];
     this.#combinations = { next: new Map(), lists: [this.#always], items: null };
     this.#combinationCount = 0;
     for (const { item, requirements } of this.#added) {
@@ -232,11 +237,12 @@ export class PrefilterIndex<T> {
 
   #index(item: T, requirement: Requirement): void {
     const slot = this.#table.slot(requirement.field);
-    let byValue = this.#fields.get(slot);
-    if (byValue === undefined) {
-      byValue = new Map();
-      this.#fields.set(slot, byValue);
+    let position = this.#slots.indexOf(slot);
+    if (position < 0) {
+      position = this.#slots.push(slot) - 1;
+      this.#byValue.push(new Map());
     }
+    const byValue = this.#byValue[position]!;
     for (const value of requirement.values) {
       const list = byValue.get(value) ?? [];
       list.push(item);
