@@ -260,8 +260,8 @@ function compileEntryMatcher(matcher: ValueMatcher, options: CompileOptions): En
 }
 
 /**
- * A value test over a value and its text (`valueText`, lower-cased unless `cased`), the same
- * as `compileValueTest` gives for pattern, regex and literal tests; null for other tests.
+ * Compiles a pattern, regex or literal test over a value and its text (`valueText`, lower-cased
+ * unless `cased`). It agrees with `compileValueTest`. Returns null for other tests.
  */
 function textHit(
   test: ValueTest,

@@ -31,7 +31,7 @@ export function ruleRequirement(
   return best;
 }
 
-/** Every requirement that each match of a rule meets, one per field and search it comes from. */
+/** Returns every requirement that each match of a rule meets, one per field and search. */
 export function ruleRequirements(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,

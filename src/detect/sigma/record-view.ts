@@ -55,7 +55,7 @@ export class FieldTable {
     return slot;
   }
 
-  /** The field name of a slot. */
+  /** Returns the field name of a slot. */
   field(slot: number): string | null {
     return this.#fields[slot] ?? null;
   }
@@ -100,7 +100,7 @@ export class FieldEntry implements FieldValues {
       return;
     }
 
-    // Most fields hold one value and meet no array on their path. Their values go into a
+    // Most fields contain one value and meet no array on their path. Their values go into a
     // reused one-element array, because allocating and truncating arrays per record costs more
     // than the lookup.
     const single = singleValue(record, this.field, this.#path);
@@ -118,13 +118,13 @@ export class FieldEntry implements FieldValues {
     }
   }
 
-  /** The values with arrays flattened: array elements stand for themselves. */
+  /** Returns the values with arrays flattened, because array elements match on their own. */
   flat(): unknown[] {
     if (this.#flat === null) this.#flat = flattenValues(this.values);
     return this.#flat;
   }
 
-  /** `valueText` of each flattened value, at the same positions. */
+  /** Returns `valueText` of each flattened value, at the same positions. */
   texts(): (string | null)[] {
     if (this.#texts !== null) return this.#texts;
     const flat = this.flat();
@@ -140,7 +140,7 @@ export class FieldEntry implements FieldValues {
     return texts;
   }
 
-  /** `texts()` lower-cased, as case-insensitive matchers compare them. */
+  /** Returns `texts()` lower-cased, as case-insensitive matchers compare them. */
   lower(): (string | null)[] {
     if (this.#lower !== null) return this.#lower;
     const texts = this.texts();
@@ -179,7 +179,7 @@ export class RecordView {
     return this;
   }
 
-  /** The values of the field in a slot, looked up on first use for the current record. */
+  /** Returns the values of a slot's field, looked up on first use for the current record. */
   entry(slot: number): FieldEntry {
     let entry = this.#entries[slot];
     if (entry === undefined) entry = this.#grow(slot);
