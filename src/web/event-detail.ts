@@ -6,6 +6,7 @@
 import { getJson, postJson } from './api.ts';
 import { button, formatTime, h, on, replace } from './dom.ts';
 import { errorText } from './errors.ts';
+import { indentJson } from './json-indent.ts';
 import type { DetectionExplanation, EventDetail, Mark } from './types.ts';
 
 /** The windows "events around this one" offers, in minutes either side. */
@@ -20,14 +21,6 @@ export interface DetailActions {
   rule(ruleId: string): void;
   /** Called after a mark was added or removed. */
   changed(): void;
-}
-
-function prettyRaw(raw: string): string {
-  try {
-    return JSON.stringify(JSON.parse(raw), null, 2);
-  } catch {
-    return raw;
-  }
 }
 
 function fieldRows(event: EventDetail): HTMLElement[] {
@@ -182,6 +175,7 @@ export async function renderDetail(
     h('h3', {}, 'Normalized fields'),
     h('table', { class: 'fields', 'data-testid': 'fields' }, ...fieldRows(event)),
     h('h3', {}, 'Raw record'),
-    h('pre', { class: 'raw', 'data-testid': 'raw' }, prettyRaw(event.raw)),
+    // Indented from the text the server sent, never parsed: parsing would round big numbers.
+    h('pre', { class: 'raw', 'data-testid': 'raw' }, indentJson(event.raw)),
   );
 }

@@ -1,0 +1,101 @@
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCase } from '../src/case/case-dir.ts';
+import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
+import { CaseDb } from '../src/store/index.ts';
+import { testEvent } from '../src/store/test-events.ts';
+import { tempDir } from './support/cli.ts';
+
+// Numbers that a JavaScript number would change: beyond 2^53, beyond the double range, and
+// below the smallest subnormal double.
+const NUMBERS_RAW =
+  '{"eventName":"RunInstances","requestParameters":{"clientToken":12345678901234567890,' +
+  '"ratio":1e400,"tiny":4.9e-330,"list":[1.50,-0]}}';
+const LONG_MESSAGE = 'A'.repeat(100_000);
+
+let bench: Workbench;
+let browser: HeadlessBrowser;
+let page: Page;
+const uids: string[] = [];
+
+beforeAll(async () => {
+  const caseDir = path.join(await tempDir('cloudcase-records-'), 'case');
+  await ensureCase(caseDir);
+  const db = await CaseDb.open(caseDir);
+  try {
+    const numbers = testEvent(0, { tags: ['numbers'] });
+    const long = testEvent(1, { message: LONG_MESSAGE, tags: ['long-message'] });
+    const writer = await db.eventWriter();
+    writer.append(numbers, NUMBERS_RAW);
+    writer.append(long);
+    for (let record = 2; record < 12; record += 1) writer.append(testEvent(record));
+    await writer.close();
+    uids.push(numbers.uid, long.uid);
+  } finally {
+    await db.close();
+  }
+  bench = await startWorkbench({
+    caseDir,
+    host: '127.0.0.1',
+    port: 0,
+    analyst: 'tester@example',
+    logger: silentLogger(),
+  });
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1500, height: 1000 });
+  await page.goto(bench.url);
+  await page.getByTestId('event-count').waitFor();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bench?.close();
+});
+
+async function openEvent(uid: string): Promise<void> {
+  await page.goto(`${bench.origin}/#timeline?uid=${uid}`);
+  await page.locator(`[data-uid="${uid}"].selected`).waitFor({ timeout: 90_000 });
+  await page.getByTestId('raw').waitFor({ timeout: 90_000 });
+}
+
+describe('event panel', () => {
+  it('shows raw numbers as read', async () => {
+    await openEvent(uids[0] as string);
+    const raw = (await page.getByTestId('raw').textContent()) ?? '';
+
+    expect(raw).toContain('"clientToken": 12345678901234567890');
+    expect(raw).toContain('"ratio": 1e400');
+    expect(raw).toContain('"tiny": 4.9e-330');
+    expect(raw).toContain('1.50');
+    expect(raw).toContain('-0\n');
+    expect(raw).not.toContain('null');
+    expect(raw.replace(/\s/g, '')).toBe(NUMBERS_RAW);
+  });
+
+  // NOTE: the table and panel take tens of seconds to draw this event in headless Chromium.
+  it('keeps a long message inside the panel', { timeout: 120_000 }, async () => {
+    await openEvent(uids[1] as string);
+    const box = await page.evaluate(() => {
+      const panel = document.querySelector('.detail') as HTMLElement;
+      const message = document.querySelector('[data-testid=detail-message]') as HTMLElement;
+      const tags = document.querySelector('.row.header span:last-child') as HTMLElement;
+      return {
+        panel: panel.getBoundingClientRect().toJSON(),
+        message: message.getBoundingClientRect().toJSON(),
+        tags: tags.getBoundingClientRect().toJSON(),
+        panelOverflow: panel.scrollWidth - panel.clientWidth,
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      };
+    });
+
+    expect(box.message.right).toBeLessThanOrEqual(box.panel.right);
+    expect(box.panelOverflow).toBeLessThanOrEqual(0);
+    expect(box.page).toBeLessThanOrEqual(0);
+    expect(box.tags.width).toBeGreaterThan(50);
+    expect(box.tags.right).toBeLessThanOrEqual(box.panel.left);
+  });
+});
