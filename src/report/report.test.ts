@@ -557,7 +557,7 @@ describe('writeReports', () => {
 });
 
 describe('timeline CSV writers', () => {
-  // Every kind of hostile cell content: terminal controls (ESC, BEL, C1 CSI, DEL, NUL, CR),
+  // Every kind of hostile cell content: terminal controls (ESC, BEL, C1 CSI, DEL, NUL, CR, tab),
   // formula starts, quotes, delimiters, line breaks and empty text.
   function controlEvents(): Event[] {
     const base = testEvent(0);
@@ -573,7 +573,8 @@ describe('timeline CSV writers', () => {
         api: { ...base.api, operation: '+SUM(A1)', service: '@svc\r\nnext' },
         cloud: { ...base.cloud, region: '-1', account: '\ttabbed' },
         message: '\rcarriage',
-        user_agent: 'plain',
+        user_agent: 'plain\ttab',
+        status_detail: '\t=1+1',
       }),
     ];
   }
@@ -602,6 +603,10 @@ describe('timeline CSV writers', () => {
         expect(text).toContain(",'+SUM(A1),");
         expect(text).toContain(",'-1,");
         expect(text).toContain(",'\\x0dcarriage,");
+        expect(text).toContain(",'\\x09tabbed,");
+        expect(text).toContain(",'\\x09=1+1,");
+        expect(text).toContain(',plain\\x09tab,');
+        expect(text).not.toContain('\t');
       }
     } finally {
       await db.close();
