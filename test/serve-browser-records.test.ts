@@ -99,3 +99,42 @@ describe('event panel', () => {
     expect(box.tags.right).toBeLessThanOrEqual(box.panel.left);
   });
 });
+
+describe('timeline controls', () => {
+  it('explains an invalid Go to', async () => {
+    await page.goto(`${bench.origin}/#timeline`);
+    await page.waitForSelector('[data-testid=timeline-status][data-total="12"]');
+    const error = page.getByTestId('go-to-error');
+
+    for (const [input, expected] of [
+      ['abc', '"abc" is no row number or time'],
+      ['-1', '"-1" is no row number or time'],
+      ['0', 'no row 0: rows run from 1 to 12'],
+      ['99', 'no row 99: rows run from 1 to 12'],
+    ]) {
+      await page.getByTestId('go-to').fill(input as string);
+      await page.getByTestId('go-to-submit').click();
+      await expect.poll(() => error.textContent(), { timeout: 5_000 }).toContain(expected);
+    }
+    await page.getByTestId('go-to').fill('3');
+    await page.getByTestId('go-to-submit').click();
+    await expect.poll(() => error.textContent()).toBe('');
+  });
+
+  it('asks before replacing a saved search', async () => {
+    const save = async (query: string) => {
+      await page.getByTestId('query').fill(query);
+      await page.getByTestId('search-name').fill('keys');
+      await page.getByRole('button', { name: 'Save search' }).click();
+    };
+    const option = page.locator('[data-testid=saved-searches] option', { hasText: 'keys' });
+    await save('api.operation:CreateAccessKey');
+    await option.waitFor({ state: 'attached' });
+
+    await save('tag:numbers');
+    await page.getByTestId('replace-search').waitFor();
+    expect(await option.getAttribute('value')).toBe('api.operation:CreateAccessKey');
+    await page.getByTestId('replace-search').click();
+    await expect.poll(() => option.getAttribute('value')).toBe('tag:numbers');
+  });
+});
