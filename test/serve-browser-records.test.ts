@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCase } from '../src/case/case-dir.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import { silentLogger } from '../src/core/logger.ts';
+import { CASE_KEY_ENV, enableEncryption } from '../src/evidence/case-cipher.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
+import { encryptReports } from '../src/store/encrypt-reports.ts';
 import { CaseDb } from '../src/store/index.ts';
 import { testEvent } from '../src/store/test-events.ts';
 import { tempDir } from './support/cli.ts';
@@ -16,13 +20,14 @@ const NUMBERS_RAW =
   '"ratio":1e400,"tiny":4.9e-330,"list":[1.50,-0]}}';
 const LONG_MESSAGE = 'A'.repeat(100_000);
 
+let caseDir: string;
 let bench: Workbench;
 let browser: HeadlessBrowser;
 let page: Page;
 const uids: string[] = [];
 
 beforeAll(async () => {
-  const caseDir = path.join(await tempDir('cloudcase-records-'), 'case');
+  caseDir = path.join(await tempDir('cloudcase-records-'), 'case');
   await ensureCase(caseDir);
   const db = await CaseDb.open(caseDir);
   try {
@@ -54,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await bench?.close();
+  delete process.env[CASE_KEY_ENV];
 });
 
 async function openEvent(uid: string): Promise<void> {
@@ -136,5 +142,24 @@ describe('timeline controls', () => {
     expect(await option.getAttribute('value')).toBe('api.operation:CreateAccessKey');
     await page.getByTestId('replace-search').click();
     await expect.poll(() => option.getAttribute('value')).toBe('tag:numbers');
+  });
+});
+
+describe('reports of an encrypted case', () => {
+  it('downloads a report decrypted under its plain name', async () => {
+    const key = randomBytes(32);
+    const pdf = '%PDF-1.4\n% plaintext report\n';
+    await enableEncryption(caseDir, key);
+    await writeFile(path.join(caseDir, 'reports', 'report.pdf'), pdf);
+    await encryptReports(caseDir, { key });
+    process.env[CASE_KEY_ENV] = key.toString('hex');
+
+    await page.goto(`${bench.origin}/#reports`);
+    const link = page.getByTestId('download-report.pdf.enc');
+    await link.waitFor();
+    expect(await link.textContent()).toBe('Download decrypted report.pdf');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('report.pdf');
+    expect(await readFile(await download.path(), 'utf8')).toBe(pdf);
   });
 });

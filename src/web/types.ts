@@ -145,6 +145,8 @@ export interface ReportFile {
   bytes: number;
   modified: string;
   preview: 'text' | 'html' | 'none';
+  /** Name the download is saved under: without `.enc`, because it is sent decrypted. */
+  download_name: string;
 }
 
 export interface SavedSearch {
