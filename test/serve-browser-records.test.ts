@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCase } from '../src/case/case-dir.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
+import type { Event } from '../src/core/event.ts';
 import { silentLogger } from '../src/core/logger.ts';
 import { CASE_KEY_ENV, enableEncryption } from '../src/evidence/case-cipher.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
@@ -36,8 +37,34 @@ beforeAll(async () => {
     const writer = await db.eventWriter();
     writer.append(numbers, NUMBERS_RAW);
     writer.append(long);
-    for (let record = 2; record < 12; record += 1) writer.append(testEvent(record));
+    const others = Array.from({ length: 10 }, (_, i) => testEvent(i + 2));
+    for (const event of others) writer.append(event);
     await writer.close();
+    // Two high rules of one tactic and technique that detect three events, one of them twice.
+    const rule = (id: string) => ({
+      id,
+      title: id,
+      level: 'high' as const,
+      description: '',
+      tactics: ['persistence'],
+      techniques: ['T1098.001'],
+      tags: [],
+      falsepositives: [],
+      file: `${id}.yml`,
+    });
+    await db.upsertRules([rule('rule-a'), rule('rule-b')]);
+    const match = (ruleId: string, event: (typeof others)[number]) => ({
+      rule_id: ruleId,
+      event_uid: event.uid,
+      time: event.time,
+    });
+    const [first, second, third] = others as [Event, Event, Event];
+    await db.insertMatches([
+      match('rule-a', first),
+      match('rule-a', second),
+      match('rule-b', second),
+      match('rule-b', third),
+    ]);
     uids.push(numbers.uid, long.uid);
   } finally {
     await db.close();
@@ -103,6 +130,24 @@ describe('event panel', () => {
     expect(box.page).toBeLessThanOrEqual(0);
     expect(box.tags.width).toBeGreaterThan(50);
     expect(box.tags.right).toBeLessThanOrEqual(box.panel.left);
+  });
+});
+
+describe('detection counts', () => {
+  it('name rules and distinct events', async () => {
+    await page.goto(`${bench.origin}/#overview`);
+    const high = page.getByTestId('severity-high');
+    await high.waitFor();
+
+    expect(await high.textContent()).toBe('high2 rules (3 events)');
+    await page.getByTestId('nav-detections').click();
+    const cell = page.getByTestId('heat-cell').first();
+    await cell.waitFor();
+    expect(await cell.textContent()).toBe('3');
+    expect(await cell.getAttribute('title')).toContain(
+      'persistence × T1098.001: 2 rules (3 events)',
+    );
+    expect(await page.getByTestId('heat-map-unit').textContent()).toContain('distinct events');
   });
 });
 

@@ -147,6 +147,18 @@ function expectNoRawControls(text: string): void {
 }
 
 describe('buildReport', () => {
+  it('names the units of the severity table', async () => {
+    const data = await withCase(async (_db, report) => report);
+    const markdown = renderMarkdown(data);
+    const html = renderHtml(data);
+
+    expect(markdown).toContain('| severity | rules matched | events detected |');
+    expect(markdown).toContain('| high | 1 | 2 |');
+    expect(markdown).toContain('Findings (rules matched): 2.');
+    expect(html).toContain('<th>rules matched</th><th>events detected</th>');
+    expect(html).toMatch(/<td>high<\/td><td>1<\/td><td>2<\/td>/);
+  });
+
   it('orders findings and the attack timeline', async () => {
     const data = await withCase(async (_db, report) => report);
 
@@ -156,6 +168,7 @@ describe('buildReport', () => {
       ['recon', 'low', 1],
     ]);
     expect(data.severity_counts).toMatchObject({ high: 1, low: 1, critical: 0 });
+    expect(data.severity_events).toMatchObject({ high: 2, low: 1, critical: 0 });
     expect(data.attack_timeline.map((h) => [h.event_uid, h.rule_id, h.tactic])).toEqual([
       [events[0]?.uid, 'key-created', 'persistence'],
       [events[1]?.uid, 'key-created', 'persistence'],
