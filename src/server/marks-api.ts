@@ -147,10 +147,10 @@ export async function saveSearch(store: MarkStore, body: Record<string, unknown>
     throw error;
   }
   if (body.replace !== true) {
-    const taken = await store.reader.all('SELECT 1 FROM saved_searches WHERE name = $name', {
+    const existing = await store.reader.all('SELECT 1 FROM saved_searches WHERE name = $name', {
       name,
     });
-    if (taken.length > 0) {
+    if (existing.length > 0) {
       throw new HttpError(
         409,
         'search_exists',

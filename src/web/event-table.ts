@@ -176,10 +176,10 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
     const target = parseGoTo(text);
     replace(goToError);
     if (target === null) {
-      const shown = text.trim().slice(0, 40);
+      const entered = text.trim().slice(0, 40);
       replace(
         goToError,
-        `"${shown}" is no row number or time: enter one such as 42 or 2024-05-01T10:00`,
+        `"${entered}" is no row number or time: enter one such as 42 or 2024-05-01T10:00`,
       );
       return;
     }

@@ -145,7 +145,7 @@ export async function createQueryBar(onSubmit: (query: string) => void): Promise
     }
     saveAs(false);
   });
-  // A name already taken is answered 409; the analyst then chooses to replace that search.
+  // The server rejects a name already taken with 409; the analyst may then replace that search.
   const saveAs = (replaceExisting: boolean) => {
     postJson('/api/searches', { name: name.value, query: input.value, replace: replaceExisting })
       .then(() => {
