@@ -91,8 +91,8 @@ afterAll(async () => {
 
 async function openEvent(uid: string): Promise<void> {
   await page.goto(`${bench.origin}/#timeline?uid=${uid}`);
-  await page.locator(`[data-uid="${uid}"].selected`).waitFor({ timeout: 90_000 });
-  await page.getByTestId('raw').waitFor({ timeout: 90_000 });
+  await page.locator(`[data-uid="${uid}"].selected`).waitFor();
+  await page.getByTestId('raw').waitFor();
 }
 
 describe('event panel', () => {
@@ -109,9 +109,10 @@ describe('event panel', () => {
     expect(raw.replace(/\s/g, '')).toBe(NUMBERS_RAW);
   });
 
-  // NOTE: the table and panel take tens of seconds to draw this event in headless Chromium.
-  it('keeps a long message inside the panel', { timeout: 120_000 }, async () => {
+  it('keeps a long message inside the panel', async () => {
+    const started = Date.now();
     await openEvent(uids[1] as string);
+    expect(Date.now() - started).toBeLessThan(10_000);
     const box = await page.evaluate(() => {
       const panel = document.querySelector('.detail') as HTMLElement;
       const message = document.querySelector('[data-testid=detail-message]') as HTMLElement;
@@ -125,6 +126,9 @@ describe('event panel', () => {
       };
     });
 
+    expect(await page.getByTestId('detail-message').textContent()).toBe(
+      `${'A'.repeat(4000)} … (96,000 more characters not shown)`,
+    );
     expect(box.message.right).toBeLessThanOrEqual(box.panel.right);
     expect(box.panelOverflow).toBeLessThanOrEqual(0);
     expect(box.page).toBeLessThanOrEqual(0);
