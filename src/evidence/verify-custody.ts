@@ -7,6 +7,7 @@ import {
   GENESIS_HASH,
   SEAL_ACTION,
 } from './custody.ts';
+import { type FindingsRecord, findingsRecordOf } from './findings-records.ts';
 import { readJsonLines } from './jsonl.ts';
 import { verifyText } from './signing-key.ts';
 import { type StoredRecord, storedRecordOf } from './stored-records.ts';
@@ -28,6 +29,8 @@ export interface CustodySummary {
   acquired: Map<string, AcquireRecord>;
   /** The latest `ingest` record of each evidence item, by SHA-256. */
   stored: Map<string, StoredRecord>;
+  /** The latest `findings` record, or `null` when the ledger has none. */
+  findings: FindingsRecord | null;
   sealed: boolean;
 }
 
@@ -54,6 +57,7 @@ export async function checkCustody(
     headHash: null,
     acquired: new Map(),
     stored: new Map(),
+    findings: null,
     sealed: false,
   };
   let previous: ChainState = { seq: 0, hash: GENESIS_HASH };
@@ -82,6 +86,7 @@ export async function checkCustody(
     noteAcquire(summary, entry);
     const stored = storedRecordOf(entry);
     if (stored !== null) summary.stored.set(entry.sha256 as string, stored);
+    summary.findings = findingsRecordOf(entry) ?? summary.findings;
   }
 
   return summary;

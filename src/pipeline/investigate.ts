@@ -19,6 +19,7 @@ import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
+import { recordFindings } from './record-findings.ts';
 import { recordStoredEvidence } from './record-stored.ts';
 import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
 
@@ -114,6 +115,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
       signaturesFile: options.cloudtrailSignatures,
     });
     timer('gaps');
+    await recordFindings(db, analyst, 'investigate');
     progress.stop();
 
     const report = await buildReport(db, run);

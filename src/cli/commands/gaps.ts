@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { resolveAnalyst } from '../../case/analyst.ts';
 import { readCaseInfo } from '../../case/case-dir.ts';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
 import { type GapReport, type GapRunOptions, runGapAnalysis } from '../../gaps/index.ts';
+import { recordFindings } from '../../pipeline/record-findings.ts';
 import { buildReport, writeReports } from '../../report/index.ts';
 import { CaseDb } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
@@ -51,7 +53,8 @@ export function registerGaps(program: Command, context: CommandContext): void {
 
       const db = await CaseDb.open(caseDir);
       const files = { publicKeysFile: keys || undefined, signaturesFile: signatures || undefined };
-      const report = await analyzeAndReport(db, files).finally(() => db.close());
+      const analyst = resolveAnalyst(undefined, io.env);
+      const report = await analyzeAndReport(db, files, analyst).finally(() => db.close());
       noteResults(context, report.findings.length);
       context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
         ? EXIT.verification
@@ -60,9 +63,11 @@ export function registerGaps(program: Command, context: CommandContext): void {
     });
 }
 
-// The reports are written again so that they show the analysis just stored.
-async function analyzeAndReport(db: CaseDb, files: GapRunOptions) {
+// The reports are written again so that they show the analysis just stored, which the ledger
+// records first, as it records every command's findings.
+async function analyzeAndReport(db: CaseDb, files: GapRunOptions, analyst: string) {
   const report = await runGapAnalysis(db, files);
+  await recordFindings(db, analyst, 'gaps');
   await writeReports(db.caseDir, await buildReport(db, null), db);
   return report;
 }
