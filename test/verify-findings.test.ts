@@ -54,10 +54,13 @@ async function tamperedCopy(name: string, sql: string): Promise<string> {
 
 async function verifyProblems(
   caseDir: string,
-): Promise<{ code: number; problems: VerifyProblem[] }> {
+): Promise<{ code: number; problems: VerifyProblem[]; warnings: VerifyProblem[] }> {
   const verify = await runCli(['verify', '--case', caseDir, '--json']);
-  const report = JSON.parse(verify.stdout) as { problems: VerifyProblem[] };
-  return { code: verify.code, problems: report.problems };
+  const report = JSON.parse(verify.stdout) as {
+    problems: VerifyProblem[];
+    warnings: VerifyProblem[];
+  };
+  return { code: verify.code, problems: report.problems, warnings: report.warnings };
 }
 
 async function ledgerActions(caseDir: string): Promise<{ action: string; details: unknown }[]> {
@@ -209,13 +212,14 @@ describe('verify of the findings tables', () => {
       intel,
       '--json',
     ]);
-    const { code, problems } = await verifyProblems(caseDir);
+    const { code, problems, warnings } = await verifyProblems(caseDir);
     const findings = (await ledgerActions(caseDir)).filter((e) => e.action === 'findings');
 
     expect(hunt.code, hunt.stderr).toBe(0);
     expect(JSON.parse(hunt.stdout).detections_added).toBeGreaterThan(0);
     expect(JSON.parse(hunt.stdout).intel.indicators_matched).toBe(1);
     expect(problems).toEqual([]);
+    expect(warnings).toEqual([]);
     expect(code).toBe(0);
     expect(findings.map((e) => (e.details as { command: string }).command)).toEqual([
       'investigate',
@@ -227,12 +231,13 @@ describe('verify of the findings tables', () => {
     const caseDir = await copyCase('again');
     const again = await runCli(['investigate', logs, '--case', caseDir]);
     const gaps = await runCli(['gaps', '--case', caseDir]);
-    const { code, problems } = await verifyProblems(caseDir);
+    const { code, problems, warnings } = await verifyProblems(caseDir);
     const findings = (await ledgerActions(caseDir)).filter((e) => e.action === 'findings');
 
     expect(again.code, again.stderr).toBe(0);
     expect([0, 5]).toContain(gaps.code);
     expect(problems).toEqual([]);
+    expect(warnings).toEqual([]);
     expect(code).toBe(0);
     expect(findings.map((e) => (e.details as { command: string }).command)).toEqual([
       'investigate',
@@ -240,6 +245,30 @@ describe('verify of the findings tables', () => {
       'gaps',
     ]);
   }, 120_000);
+
+  it('warns of a deletion that a later run recorded', async () => {
+    const rule = await firstHighRule(investigated);
+    const caseDir = await tamperedCopy(
+      'rerecorded',
+      `DELETE FROM detections WHERE rule_id = '${rule}'`,
+    );
+    const gaps = await runCli(['gaps', '--case', caseDir]);
+    const verify = await runCli(['verify', '--case', caseDir, '--json']);
+    const report = JSON.parse(verify.stdout) as {
+      problems: VerifyProblem[];
+      warnings: VerifyProblem[];
+    };
+    const text = await runCli(['verify', '--case', caseDir]);
+
+    expect(gaps.stderr).toContain('findings table differs from the ledger');
+    expect(report.problems).toEqual([]);
+    expect(verify.code).toBe(0);
+    expect(report.warnings.map((w) => [w.code, w.table])).toEqual([
+      ['findings_changed_before_run', 'detections'],
+    ]);
+    expect(report.warnings[0]?.message).toContain('When gaps started');
+    expect(text.stdout).toContain('warning findings_changed_before_run');
+  }, 60_000);
 });
 
 const STACK_EVENTS_RULE = `title: CloudFormation stack events read

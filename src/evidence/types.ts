@@ -158,6 +158,11 @@ export interface VerifyReport {
   /** Whether the case is sealed by `case close`. */
   sealed: boolean;
   problems: VerifyProblem[];
+  /**
+   * Findings that differed from the ledger when a later command started
+   * (`findings_changed_before_run`); they do not fail verification.
+   */
+  warnings: VerifyProblem[];
 }
 
 /** Options for `verifyCase`. */

@@ -11,6 +11,7 @@ import { checkCaseFields } from './verify-case-fields.ts';
 import { checkCustody } from './verify-custody.ts';
 import { checkDatabase } from './verify-database.ts';
 import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
+import { changedBeforeRunWarnings } from './verify-findings.ts';
 import { checkHead } from './verify-head.ts';
 
 /**
@@ -64,6 +65,7 @@ export async function verifyCase(
     key_fingerprint: publicKey === null ? null : fingerprintOf(publicKey),
     sealed: custody.sealed,
     problems,
+    warnings: changedBeforeRunWarnings(custody.changedBeforeRun),
   };
 }
 

@@ -31,6 +31,8 @@ export interface CustodySummary {
   stored: Map<string, StoredRecord>;
   /** The latest `findings` record, or `null` when the ledger has none. */
   findings: FindingsRecord | null;
+  /** Every `findings` record that lists tables changed before its command ran. */
+  changedBeforeRun: FindingsRecord[];
   sealed: boolean;
 }
 
@@ -58,6 +60,7 @@ export async function checkCustody(
     acquired: new Map(),
     stored: new Map(),
     findings: null,
+    changedBeforeRun: [],
     sealed: false,
   };
   let previous: ChainState = { seq: 0, hash: GENESIS_HASH };
@@ -86,10 +89,18 @@ export async function checkCustody(
     noteAcquire(summary, entry);
     const stored = storedRecordOf(entry);
     if (stored !== null) summary.stored.set(entry.sha256 as string, stored);
-    summary.findings = findingsRecordOf(entry) ?? summary.findings;
+    noteFindings(summary, entry);
   }
 
   return summary;
+}
+
+function noteFindings(summary: CustodySummary, entry: Record<string, unknown>): void {
+  const findings = findingsRecordOf(entry);
+  if (findings === null) return;
+
+  summary.findings = findings;
+  if (findings.changedBeforeRun.length > 0) summary.changedBeforeRun.push(findings);
 }
 
 function noteAcquire(summary: CustodySummary, entry: Record<string, unknown>): void {

@@ -18,6 +18,7 @@ function recorded(tables: Record<string, [number, string]>): FindingsRecord {
     seq: 7,
     command: 'hunt',
     tables: new Map(digests as [string, { rows: number; digest: string }][]),
+    changedBeforeRun: [],
   };
 }
 

@@ -3,7 +3,7 @@ import { CASE_DB_FILE } from '../store/open-database.ts';
 import type { FindingsRecord } from './findings-records.ts';
 import type { VerifyProblem } from './types.ts';
 
-/** The findings tables as `verify` read them, and the tables it could not read, with why. */
+/** The findings tables as `verify` read them, and the reason for each table it could not read. */
 export interface StoredFindings {
   tables: Map<string, TableDigest>;
   unreadable: Map<string, string>;
@@ -21,9 +21,9 @@ export function checkFindings(
   problems: VerifyProblem[],
 ): void {
   if (recorded === null) {
-    const held = [...stored.tables].filter(([, table]) => table.rows > 0);
-    if (held.length === 0) return;
-    const list = held.map(([name, table]) => `${table.rows} rows of ${name}`).join(', ');
+    const nonEmpty = [...stored.tables].filter(([, table]) => table.rows > 0);
+    if (nonEmpty.length === 0) return;
+    const list = nonEmpty.map(([name, table]) => `${table.rows} rows of ${name}`).join(', ');
     problems.push({
       code: 'database_findings_unrecorded',
       message: `${CASE_DB_FILE} holds ${list}, which no findings entry of the ledger records.`,
@@ -56,28 +56,50 @@ function compareTable(
     };
   }
 
-  const held = stored.tables.get(name);
+  const found = stored.tables.get(name);
   // A table this version of cloudcase does not digest is not compared.
-  if (held === undefined) return null;
-  if (held.rows !== recordedTable.rows) {
-    const change = held.rows < recordedTable.rows ? 'deleted' : 'added';
+  if (found === undefined) return null;
+  if (found.rows !== recordedTable.rows) {
+    const change = found.rows < recordedTable.rows ? 'deleted' : 'added';
     return {
       table: name,
       seq,
       message:
-        `${CASE_DB_FILE} holds ${held.rows} rows of ${name}, but ${entry} records ` +
+        `${CASE_DB_FILE} holds ${found.rows} rows of ${name}, but ${entry} records ` +
         `${recordedTable.rows}: rows were ${change} since.`,
     };
   }
-  if (held.digest !== recordedTable.digest) {
+  if (found.digest !== recordedTable.digest) {
     return {
       table: name,
       seq,
       message:
-        `${CASE_DB_FILE} holds the ${held.rows} rows of ${name} that ${entry} records, but ` +
+        `${CASE_DB_FILE} holds the ${found.rows} rows of ${name} that ${entry} records, but ` +
         'their content differs: rows were edited, or some replaced by others, since.',
     };
   }
 
   return null;
+}
+
+/**
+ * Builds a `findings_changed_before_run` warning for each table that a `findings` entry lists as
+ * changed before its command ran. The entry's own digest covers that change, so only this list
+ * still shows it. An interrupted run leaves such a change too, so the warning does not fail
+ * verification.
+ */
+export function changedBeforeRunWarnings(records: readonly FindingsRecord[]): VerifyProblem[] {
+  return records.flatMap((record) =>
+    record.changedBeforeRun.map((change) => ({
+      code: 'findings_changed_before_run',
+      table: change.table,
+      seq: record.seq,
+      message:
+        `When ${record.command || 'a command'} started, ${CASE_DB_FILE} held ${change.rows} ` +
+        `rows of ${change.table} that differed from the ${change.recorded_rows} the ledger ` +
+        `(seq ${change.recorded_seq}) records; the entry at seq ${record.seq} records the ` +
+        'table as that command left it. An interrupted run or a change made outside cloudcase ' +
+        'does this.',
+    })),
+  );
 }
