@@ -36,7 +36,7 @@ export interface FindingsRecord {
   /** Command whose run the entry closed, such as `investigate` or `hunt`. */
   command: string;
   tables: Map<string, RecordedTable>;
-  /** Tables that differed from the entry before when the command started. */
+  /** Tables that differed from the previous `findings` entry when the command started. */
   changedBeforeRun: ChangedTable[];
 }
 

@@ -1,7 +1,7 @@
 /**
- * What `case.duckdb` stores of the findings (detections, correlation hits, rules, anomalies,
- * intel sources, gap analyses and entities), in a form the custody ledger can record when a
- * command that writes them ends and `verify` can compare later.
+ * Row counts and digests of the findings tables of `case.duckdb` (detections, correlation hits,
+ * rules, anomalies, intel sources, gap analyses and entities), which the custody ledger records
+ * when a command that writes them ends and `verify` compares later.
  */
 import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -16,8 +16,8 @@ export interface TableDigest {
 /**
  * The findings tables and the columns each digest covers. The columns are listed rather than
  * read from the schema, so a column added later changes no digest that a ledger already records.
- * Analyst marks (`event_marks`, `saved_searches`) are left out: they change at any time from the
- * workbench, which records them in the audit trail.
+ * Analyst marks (`event_marks`, `saved_searches`) are left out, because they change at any
+ * time from the workbench, which records them in the audit trail.
  */
 export const FINDINGS_TABLES: Readonly<Record<string, readonly string[]>> = {
   detections: ['rule_id', 'event_uid', 'time', 'hit_id', 'explanation'],
