@@ -269,6 +269,29 @@ describe('verify of the findings tables', () => {
     expect(report.warnings[0]?.message).toContain('When gaps started');
     expect(text.stdout).toContain('warning findings_changed_before_run');
   }, 60_000);
+
+  it('passes after investigate resumes a cut run', async () => {
+    // A run killed after it stored a detection but before its findings entry leaves a row that
+    // the ledger does not record yet.
+    const caseDir = await tamperedCopy(
+      'resumed',
+      `INSERT INTO detections SELECT * REPLACE ('cut-run-rule' AS rule_id)
+       FROM detections WHERE hit_id IS NULL ORDER BY event_uid LIMIT 1`,
+    );
+    const cut = await verifyProblems(caseDir);
+    const resumed = await runCli(['investigate', logs, '--case', caseDir]);
+    const { code, problems, warnings } = await verifyProblems(caseDir);
+
+    expect(cut.code).toBe(5);
+    expect(cut.problems[0]?.message).toContain('rows were added since');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(problems).toEqual([]);
+    expect(code).toBe(0);
+    expect(warnings.map((w) => [w.code, w.table])).toEqual([
+      ['findings_changed_before_run', 'detections'],
+    ]);
+    expect(warnings[0]?.message).toContain('When investigate started');
+  }, 90_000);
 });
 
 const STACK_EVENTS_RULE = `title: CloudFormation stack events read
