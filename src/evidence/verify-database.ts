@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ENCRYPTED_DB_FILE } from '../store/encrypted-files.ts';
 import { findingsDigests } from '../store/findings-digests.ts';
 import { CASE_DB_FILE, type OpenDatabase, openDatabase } from '../store/open-database.ts';
-import { type StoredCounts, storedDigests } from '../store/stored-digests.ts';
+import { EMPTY_DIGEST, type StoredCounts, storedDigests } from '../store/stored-digests.ts';
 import type { FindingsRecord } from './findings-records.ts';
 import type { StoredRecord } from './stored-records.ts';
 import type { VerifyProblem } from './types.ts';
@@ -54,7 +54,7 @@ export async function checkDatabase(
   const { stored, findings } = read;
   const name = (sha256: string) => itemName(sha256, items);
   for (const [sha256, record] of recorded) {
-    const counts = stored.get(sha256) ?? { events: 0, rejected: 0, digest: '' };
+    const counts = stored.get(sha256) ?? { events: 0, rejected: 0, digest: EMPTY_DIGEST };
     const problem = compareRecord(record, counts, name(sha256));
     if (problem !== null) problems.push({ ...problem, sha256 });
   }

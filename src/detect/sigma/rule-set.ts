@@ -9,7 +9,13 @@ import { type CompileOptions, compileRule, type RecordPredicate } from './compil
 import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
-import { LOGSOURCE_ROUTES, type LogSourceRoute, routedRule, routeLogSource } from './logsource.ts';
+import {
+  LOGSOURCE_ROUTES,
+  type LogSourceRoute,
+  routedRule,
+  routeLogSource,
+  routeSources,
+} from './logsource.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
 import { PrefilterIndex, ruleRequirement } from './prefilter.ts';
 import { attackFromTags } from './tags.ts';
@@ -138,7 +144,9 @@ export class RuleSet {
       );
       return false;
     }
-    if (options.sources !== undefined && !options.sources.includes(route.source)) {
+    const available = options.sources;
+    const sources = routeSources(route).filter((source) => available?.includes(source) ?? true);
+    if (sources.length === 0) {
       this.#issue(
         rule,
         'source_unavailable',
@@ -157,11 +165,6 @@ export class RuleSet {
       return false;
     }
 
-    let index = this.#bySource.get(route.source);
-    if (index === undefined) {
-      index = new PrefilterIndex();
-      this.#bySource.set(route.source, index);
-    }
     const requirement = options.prefilter === false ? null : ruleRequirement(routed, mapField);
     const compiled: CompiledRule = {
       rule: routed,
@@ -171,7 +174,14 @@ export class RuleSet {
       emit,
       feeds,
     };
-    index.add(compiled, requirement);
+    for (const source of sources) {
+      let index = this.#bySource.get(source);
+      if (index === undefined) {
+        index = new PrefilterIndex();
+        this.#bySource.set(source, index);
+      }
+      index.add(compiled, requirement);
+    }
     this.#byId.set(rule.id, compiled);
     return true;
   }
