@@ -47,13 +47,27 @@ export const FINDINGS_TABLES: Readonly<Record<string, readonly string[]>> = {
   created_principals: ['principal', 'origin_uid', 'origin_operation', 'origin_time'],
 };
 
+/** List columns of the findings tables, which are written as JSON lists. */
+const LIST_COLUMNS = new Set([
+  ...['tactics', 'techniques', 'tags', 'falsepositives', 'event_uids', 'sources'],
+]);
+
+// Each value is written as `N` for NULL or `S<length>:<text>`, so the concatenation separates
+// every column, as the event digests do. Writing a whole row with `to_json` made DuckDB allocate
+// about ten times a value's size, so a large value, such as a long gap analysis document, could
+// exceed DuckDB's memory limit.
+function valueField(name: string): string {
+  const text = LIST_COLUMNS.has(name) ? `to_json("${name}")::VARCHAR` : `"${name}"::VARCHAR`;
+  return `CASE WHEN "${name}" IS NULL THEN 'N' ELSE 'S' || length(${text}) || ':' || ${text} END`;
+}
+
 /** SHA-256 of no rows, the digest of an empty or missing table. */
 export const EMPTY_TABLE_DIGEST = createHash('sha256').digest('hex');
 
 /**
  * Computes the row count and digest of every findings table. The digest is SHA-256 over one
  * line per row, `<row SHA-256>\n`, sorted by the row SHA-256, which covers the row's listed
- * columns as JSON. Sorting by the row digest makes it independent of the order rows were
+ * columns as text. Sorting by the row digest makes it independent of the order rows were
  * written in, and DuckDB sorts only those narrow digests, so memory stays bounded. A table
  * the database does not have counts as empty. A table that cannot be read, such as one that
  * lost a column, raises DuckDB's error, unless `onUnreadable` is given: then it is passed there
@@ -90,11 +104,11 @@ async function tableDigest(
   table: string,
   columns: readonly string[],
 ): Promise<TableDigest> {
-  const fields = columns.map((name) => `"${name}" := "${name}"`).join(', ');
+  const fields = columns.map(valueField).join(', ');
   // Staged unsorted first, as the event digests are, so the sort holds only the digests.
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE findings_row_digests AS
-       SELECT sha256(to_json(struct_pack(${fields}))::VARCHAR) AS row_digest FROM "${table}"`,
+       SELECT sha256(concat(${fields})) AS row_digest FROM "${table}"`,
   );
   try {
     const result = await connection.stream(
