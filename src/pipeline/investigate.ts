@@ -88,7 +88,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
-    await ingestAll(options, analyst, db, parser, run, progress);
+    const running = parser;
+    await db.withIngestMemoryLimit(() => ingestAll(options, analyst, db, running, run, progress));
     timer('ingest');
     run.duplicates = await db.setAsideDuplicates();
     await recordStoredEvidence(db, analyst, new Set(run.streams.map((stream) => stream.sha256)));

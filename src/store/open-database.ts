@@ -10,13 +10,22 @@ import { openWorkingCopy, type WorkingCopy } from './working-copy.ts';
 
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
-const MEMORY_LIMIT = '256MB';
+export const CASE_MEMORY_LIMIT = '256MB';
+
+/**
+ * DuckDB's memory limit while an ingest appends events. The buffer pool otherwise keeps the
+ * blocks that each commit writes, up to the case's limit: with 256 MB that cache reached 188 MB
+ * after 200,000 CloudTrail events, and with 128 MB it stayed near 70 MB. Setting duplicates
+ * aside after a million events ran out of memory at 128 MB, so the case's limit returns then.
+ */
+export const INGEST_MEMORY_LIMIT = '128MB';
 
 /**
  * Rows per row group of a case opened for writing; DuckDB's default is 122,880. An ingest's
- * transaction keeps the row group it fills uncompressed in memory outside the buffer pool until
- * it commits, about 270 MB for 122,880 CloudTrail events of 2.2 KB, so a smaller group lowers
- * the peak of every ingest. It must be a multiple of DuckDB's vector size, 2048.
+ * transaction keeps the row group it fills uncompressed in memory until it commits (DuckDB 1.5),
+ * an estimated 270 MB for 122,880 CloudTrail events of 2.2 KB, so a
+ * smaller group lowers the peak of every ingest. It must be a multiple of DuckDB's vector size,
+ * 2048.
  */
 export const CASE_ROW_GROUP_ROWS = 16_384;
 
@@ -111,7 +120,7 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
 // An in-memory database spills to a `.tmp` folder in the working directory by default, so the
 // spill folder is set to the one DuckDB uses beside a database file it opens.
 function writeOptions(file: string): Record<string, string> {
-  return { memory_limit: MEMORY_LIMIT, temp_directory: `${file}.tmp` };
+  return { memory_limit: CASE_MEMORY_LIMIT, temp_directory: `${file}.tmp` };
 }
 
 /**
