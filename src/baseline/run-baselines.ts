@@ -59,7 +59,7 @@ export async function runBaselines(
 
   // The window queries sort every identity event within the case's memory limit and spill to
   // disk past it. On a million generated CloudTrail events that took about 1.5 CPU seconds
-  // more than a 1 GB limit, and the process's peak RSS was 520 MB instead of 1,000 MB.
+  // more than a 1 GB limit, and the process's peak RSS was 509 MiB instead of 980 MiB.
   return computeBaselines(connection, options, thresholds);
 }
 
