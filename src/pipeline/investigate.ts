@@ -91,15 +91,18 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const run = newSummary(options.caseDir, startedAt);
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
-    await ingestAll(options, analyst, db, parser, run, progress);
+    const running = parser;
+    await db.withIngestMemoryLimit(() => ingestAll(options, analyst, db, running, run, progress));
     timer('ingest');
-    run.duplicates = await db.setAsideDuplicates();
-    await recordStoredEvidence(db, analyst, new Set(run.streams.map((stream) => stream.sha256)));
-
+    // The parser thread's correlation state grows with the matches, so the thread ends before
+    // the post-ingest steps instead of holding that memory through them.
     const { hits, heapBytes } = await parser.finish();
     logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
     await parser.close();
     parser = null;
+    run.duplicates = await db.setAsideDuplicates();
+    await recordStoredEvidence(db, analyst, new Set(run.streams.map((stream) => stream.sha256)));
+
     await db.insertCorrelationHits(hits);
     run.detections.correlation_hits = hits.length;
     timer('correlations');

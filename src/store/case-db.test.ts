@@ -8,7 +8,12 @@ import type { Event } from '../core/event.ts';
 import type { RuleMeta } from '../detect/types.ts';
 import { CaseDb } from './case-db.ts';
 import { ingestKey } from './ingest-state.ts';
-import { translateOpenError } from './open-database.ts';
+import {
+  CASE_MEMORY_LIMIT,
+  CASE_ROW_GROUP_ROWS,
+  INGEST_MEMORY_LIMIT,
+  translateOpenError,
+} from './open-database.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 import type { TimelineFilter } from './types.ts';
 
@@ -41,6 +46,10 @@ async function collect(db: CaseDb, filter: TimelineFilter = {}): Promise<Event[]
   const events: Event[] = [];
   for await (const event of db.timeline(filter)) events.push(event);
   return events;
+}
+
+function mebibytes(limit: string): number {
+  return (Number.parseInt(limit, 10) * 1e6) / 2 ** 20;
 }
 
 function rule(id: string, level: RuleMeta['level'], tactics: string[]): RuleMeta {
@@ -137,6 +146,51 @@ describe('CaseDb events', () => {
 
     expect(stored?.message).toBe('bad \ufffd text');
     expect(stored?.raw).toEqual({ v: '\ufffd' });
+  });
+
+  it('stores events in row groups of CASE_ROW_GROUP_ROWS', async () => {
+    const events = Array.from({ length: 2 * CASE_ROW_GROUP_ROWS + 100 }, (_, record) =>
+      testEvent(record),
+    );
+    await withDb((db) => store(db, events));
+
+    const db = await CaseDb.openReadOnly(caseDir);
+    try {
+      const connection = await db.connect();
+      const reader = await connection.runAndReadAll(
+        `SELECT row_group_id, max(count)::INTEGER AS rows FROM pragma_storage_info('events')
+         GROUP BY row_group_id ORDER BY row_group_id`,
+      );
+      connection.closeSync();
+      expect(reader.getRowsJS()).toEqual([
+        [0n, CASE_ROW_GROUP_ROWS],
+        [1n, CASE_ROW_GROUP_ROWS],
+        [2n, 100],
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('lowers the memory limit during an ingest', async () => {
+    const limits = await withDb(async (db) => {
+      const connection = await db.connect();
+      const read = async () => {
+        const reader = await connection.runAndReadAll("SELECT current_setting('memory_limit')");
+        return String(reader.getRowsJS()[0]?.[0]);
+      };
+      try {
+        const during = await db.withIngestMemoryLimit(read);
+        return { before: await read(), during, after: await read() };
+      } finally {
+        connection.closeSync();
+      }
+    });
+
+    // DuckDB prints the limit in MiB, such as "122.0 MiB" for 128MB.
+    expect(Number.parseFloat(limits.during)).toBeCloseTo(mebibytes(INGEST_MEMORY_LIMIT), 0);
+    expect(Number.parseFloat(limits.before)).toBeCloseTo(mebibytes(CASE_MEMORY_LIMIT), 0);
+    expect(limits.after).toBe(limits.before);
   });
 
   it('rejects an event whose time is invalid', async () => {

@@ -23,7 +23,12 @@ import {
   readIngestState,
   readIngestStates,
 } from './ingest-state.ts';
-import { type OpenDatabase, openDatabase } from './open-database.ts';
+import {
+  CASE_MEMORY_LIMIT,
+  INGEST_MEMORY_LIMIT,
+  type OpenDatabase,
+  openDatabase,
+} from './open-database.ts';
 import { SCHEMA } from './schema.ts';
 import {
   queryCounts,
@@ -86,6 +91,25 @@ export class CaseDb {
     const connection = await database.instance.connect();
 
     return new CaseDb(caseDir, true, database, connection);
+  }
+
+  /**
+   * Runs `work`, an ingest, with DuckDB's memory limit lowered to `INGEST_MEMORY_LIMIT`, and
+   * restores the case's limit when it ends.
+   */
+  async withIngestMemoryLimit<T>(work: () => Promise<T>): Promise<T> {
+    await this.#setMemoryLimit(INGEST_MEMORY_LIMIT);
+    try {
+      return await work();
+    } finally {
+      await this.#setMemoryLimit(CASE_MEMORY_LIMIT);
+    }
+  }
+
+  #setMemoryLimit(limit: string): Promise<void> {
+    return this.#serial(async () => {
+      await this.#connection.run(`SET memory_limit = '${limit}'`);
+    });
   }
 
   /** Creates a batching writer for the `events` table on a connection of its own. */

@@ -13,6 +13,7 @@ import {
   eventRowValues,
   toAppenderValues,
 } from './event-row.ts';
+import { CASE_ROW_GROUP_ROWS } from './open-database.ts';
 
 /** Streams events into the `events` table in batches. */
 export interface EventWriter {
@@ -55,9 +56,6 @@ const CHUNK_ROWS = 2_048;
 
 /** Chunks that may wait in memory while a commit runs before `append` returns `false`. */
 const MAX_WAITING_CHUNKS = 4;
-
-/** Rows of one DuckDB row group (`ROW_GROUP_SIZE`, 122,880 by default in 1.5). */
-const ROW_GROUP_ROWS = 122_880;
 
 /**
  * The DuckDB-backed writer. Events are converted to column values, appended to `events` in
@@ -119,7 +117,7 @@ export class DuckDbEventWriter implements EventWriter {
   static async create(
     connection: DuckDBConnection,
     batchSize = DEFAULT_BATCH_SIZE,
-    rowGroupRows = ROW_GROUP_ROWS,
+    rowGroupRows = CASE_ROW_GROUP_ROWS,
   ) {
     const appender = await openTransaction(connection);
 

@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { caseCipher } from '../evidence/case-cipher.ts';
 import { ENCRYPTED_DB_FILE } from './encrypted-files.ts';
@@ -10,7 +10,27 @@ import { openWorkingCopy, type WorkingCopy } from './working-copy.ts';
 
 // DuckDB's default buffer pool is 80% of the machine's memory; a case of any size must fit a
 // laptop beside a browser, and DuckDB spills to a temporary folder beside the file past this.
-const LIMITS = { memory_limit: '256MB' };
+export const CASE_MEMORY_LIMIT = '256MB';
+
+/**
+ * DuckDB's memory limit while an ingest appends events. The buffer pool otherwise keeps the
+ * blocks that each commit writes, up to the case's limit: with 256 MB that cache reached 188 MB
+ * after 200,000 CloudTrail events, and with 128 MB it stayed near 70 MB. Setting duplicates
+ * aside after a million events ran out of memory at 128 MB, so the case's limit returns then.
+ */
+export const INGEST_MEMORY_LIMIT = '128MB';
+
+/**
+ * Rows per row group of a case opened for writing; DuckDB's default is 122,880. An ingest's
+ * transaction keeps the row group it fills uncompressed in memory until it commits (DuckDB 1.5),
+ * an estimated 270 MB for 122,880 CloudTrail events of 2.2 KB, so a
+ * smaller group lowers the peak of every ingest. It must be a multiple of DuckDB's vector size,
+ * 2048.
+ */
+export const CASE_ROW_GROUP_ROWS = 16_384;
+
+/** Name under which a case opened for writing is attached. */
+const CASE_CATALOG = 'case_db';
 
 // Reads sort the whole timeline, raw records included, which DuckDB could not fit in 256 MB on
 // half a million events. A read-only database also cannot create its spill folder beside the
@@ -26,9 +46,14 @@ export const CASE_DB_FILE = 'case.duckdb';
 // without error and the two would corrupt each other. This registry closes that gap.
 const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: number }>();
 
+/** A DuckDB instance whose connections use the case database by default. */
+export interface CaseInstance {
+  connect(): Promise<DuckDBConnection>;
+}
+
 /** An open case database. */
 export interface OpenDatabase {
-  instance: DuckDBInstance;
+  instance: CaseInstance;
   /**
    * Closes the instance and releases the case. For an encrypted case, a write open encrypts its
    * working copy back into the case; every open deletes its working copy.
@@ -64,11 +89,15 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
   // A writer spills beside the file it opens, which for a working copy is its private folder.
   const spill = copy?.spillDir ?? join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
   let instance: DuckDBInstance;
+  let caseInstance: CaseInstance;
   try {
-    instance = await DuckDBInstance.create(
-      copy?.path ?? path,
-      readOnly ? readOnlyOptions(spill) : LIMITS,
-    );
+    if (readOnly) {
+      instance = await DuckDBInstance.create(copy?.path ?? path, readOnlyOptions(spill));
+      caseInstance = instance;
+    } else {
+      instance = await DuckDBInstance.create(':memory:', writeOptions(copy?.path ?? path));
+      caseInstance = await attachCase(instance, copy?.path ?? path);
+    }
   } catch (error) {
     copy?.discard();
     release(path);
@@ -76,7 +105,7 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
   }
 
   return {
-    instance,
+    instance: caseInstance,
     async close() {
       instance.closeSync();
       try {
@@ -84,6 +113,37 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
       } finally {
         release(path);
       }
+    },
+  };
+}
+
+// An in-memory database spills to a `.tmp` folder in the working directory by default, so the
+// spill folder is set to the one DuckDB uses beside a database file it opens.
+function writeOptions(file: string): Record<string, string> {
+  return { memory_limit: CASE_MEMORY_LIMIT, temp_directory: `${file}.tmp` };
+}
+
+/**
+ * Attaches the case file to an in-memory instance, because `ROW_GROUP_SIZE` is an option of
+ * ATTACH that the file does not keep, and returns an instance whose connections `USE` it.
+ * DuckDB checkpoints the attached file when the instance closes.
+ */
+async function attachCase(instance: DuckDBInstance, file: string): Promise<CaseInstance> {
+  const connection = await instance.connect();
+  try {
+    const quoted = file.replaceAll("'", "''");
+    await connection.run(
+      `ATTACH '${quoted}' AS ${CASE_CATALOG} (ROW_GROUP_SIZE ${CASE_ROW_GROUP_ROWS})`,
+    );
+  } finally {
+    connection.closeSync();
+  }
+
+  return {
+    async connect() {
+      const connection = await instance.connect();
+      await connection.run(`USE ${CASE_CATALOG}`);
+      return connection;
     },
   };
 }

@@ -4,8 +4,9 @@
  * evaluated first and their hits count as occurrences.
  *
  * NOTE: memory grows with the number of base-rule matches (not with the number of events): each
- * match keeps its time, uid, group key and, for value_* types, the field's values. A hit keeps
- * at most `MAX_HIT_UIDS` event uids.
+ * match keeps its time, uid and rule index in its group's columns and, for value_* types, the
+ * field's values. A match without values costs an estimated 100 bytes. A hit keeps at most
+ * `MAX_HIT_UIDS` event uids.
  */
 import type { Event } from '../../core/event.ts';
 import type { CorrelationHit } from '../types.ts';
@@ -25,11 +26,27 @@ interface Feed {
   valueField: FieldAccessor | null;
 }
 
+/**
+ * The occurrences of one group in arrival order, one array per field, so a base-rule match costs
+ * three array slots and its uid instead of an `Occurrence` object with two arrays.
+ */
+interface GroupOccurrences {
+  times: number[];
+  /** A base-rule match's event uid, or the uids of a chained correlation's hit. */
+  uids: (string | string[])[];
+  rules: number[];
+  /** The field's texts per occurrence; `NO_VALUES` where there are none. */
+  values: string[][];
+}
+
+/** The shared value list of occurrences without values. */
+const NO_VALUES: string[] = [];
+
 /** The groups of one correlation rule. */
 export interface CorrelationState {
   rule: CorrelationRule;
-  /** Group key (JSON of the group values) → occurrences in arrival order. */
-  groups: Map<string, Occurrence[]>;
+  /** Group key (JSON of the group values) → its occurrences. */
+  groups: Map<string, GroupOccurrences>;
 }
 
 /** Collects base-rule matches and evaluates correlations over them. */
@@ -74,8 +91,8 @@ export class CorrelationEngine {
 
     for (const feed of this.#feeds.get(ruleId) ?? []) {
       const group = feed.groupFields.map((access) => firstText(access(event.raw)));
-      const values = feed.valueField === null ? [] : allTexts(feed.valueField(event.raw));
-      push(feed.correlation, group, { time, uids: [event.uid], rule: feed.rule, values });
+      const values = feed.valueField === null ? NO_VALUES : allTexts(feed.valueField(event.raw));
+      push(feed.correlation, group, time, event.uid, feed.rule, values);
     }
   }
 
@@ -97,7 +114,7 @@ export class CorrelationEngine {
       for (const hit of own) {
         const group = fields.map((field) => hit.group[field] ?? '');
         const time = Date.parse(hit.last_seen);
-        push(state, group, { time, uids: hit.event_uids, rule: index, values: [] });
+        push(state, group, time, hit.event_uids, index, NO_VALUES);
       }
     }
   }
@@ -120,11 +137,38 @@ export function aliasedField(rule: CorrelationRule, name: string, target: SigmaR
   return alias[target.name ?? ''] ?? alias[target.id] ?? name;
 }
 
-function push(state: CorrelationState, group: string[], occurrence: Occurrence): void {
+function push(
+  state: CorrelationState,
+  group: string[],
+  time: number,
+  uids: string | string[],
+  rule: number,
+  values: string[],
+): void {
   const key = JSON.stringify(group);
-  const list = state.groups.get(key) ?? [];
-  list.push(occurrence);
-  state.groups.set(key, list);
+  let occurrences = state.groups.get(key);
+  if (occurrences === undefined) {
+    occurrences = { times: [], uids: [], rules: [], values: [] };
+    state.groups.set(key, occurrences);
+  }
+  occurrences.times.push(time);
+  occurrences.uids.push(uids);
+  occurrences.rules.push(rule);
+  occurrences.values.push(values.length === 0 ? NO_VALUES : values);
+}
+
+/** Builds the `Occurrence` objects of one group, sorted by time, for its evaluation. */
+function sortedOccurrences(columns: GroupOccurrences): Occurrence[] {
+  const occurrences: Occurrence[] = columns.times.map((time, index) => {
+    const uids = columns.uids[index]!;
+    return {
+      time,
+      uids: typeof uids === 'string' ? [uids] : uids,
+      rule: columns.rules[index]!,
+      values: columns.values[index]!,
+    };
+  });
+  return occurrences.sort((a, b) => a.time - b.time);
 }
 
 function firstText(found: { values: unknown[] }): string {
@@ -144,8 +188,8 @@ function allTexts(found: { values: unknown[] }): string[] {
 function evaluate(state: CorrelationState): CorrelationHit[] {
   const rule = state.rule;
   const hits: CorrelationHit[] = [];
-  for (const [key, occurrences] of [...state.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const sorted = [...occurrences].sort((a, b) => a.time - b.time);
+  for (const [key, columns] of [...state.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const sorted = sortedOccurrences(columns);
     const values = JSON.parse(key) as string[];
     const group = Object.fromEntries(rule.groupBy.map((name, i) => [name, values[i] ?? '']));
     const found = evaluateGroup(
