@@ -69,22 +69,34 @@ afterAll(async () => {
 });
 
 /** Waits for a row to be drawn with its event and returns where it sits in the viewport. */
+// The table replaces a row's element when its page of events arrives, so the row is found and
+// measured in one evaluation, repeated until the row is drawn with its event.
 async function rowInView(row: number): Promise<{ uid: string; top: number; current: boolean }> {
-  const locator = page.locator(`[data-testid=timeline-rows] [data-row="${row}"][data-uid]`);
-  await locator.waitFor();
-  return locator.evaluate((element) => {
-    const scroller = element.closest('[data-testid=timeline-rows]') as HTMLElement;
+  const found = await page.waitForFunction((wanted) => {
+    const element = document.querySelector(
+      `[data-testid=timeline-rows] [data-row="${wanted}"][data-uid]`,
+    );
+    const scroller = element?.closest('[data-testid=timeline-rows]') as HTMLElement | null;
+    if (element === null || element === undefined || scroller === null) return null;
     const box = element.getBoundingClientRect();
     const viewTop = scroller.getBoundingClientRect().top + scroller.clientTop;
-    if (box.top < viewTop - 0.5 || box.bottom > viewTop + scroller.clientHeight + 0.5) {
-      throw new Error(`row is outside the viewport: ${box.top}..${box.bottom}`);
-    }
+    const inView =
+      box.top >= viewTop - 0.5 && box.bottom <= viewTop + scroller.clientHeight + 0.5;
     return {
       uid: element.getAttribute('data-uid') ?? '',
       top: Math.round(box.top - viewTop),
       current: element.classList.contains('current'),
+      inView,
     };
-  });
+  }, row);
+  const { inView, ...shown } = (await found.jsonValue()) as {
+    uid: string;
+    top: number;
+    current: boolean;
+    inView: boolean;
+  };
+  expect(inView, `row ${row} is in the viewport`).toBe(true);
+  return shown;
 }
 
 describe('timeline past the browser height cap', () => {
@@ -174,6 +186,8 @@ describe('timeline past the browser height cap', () => {
   it('Enter opens the current row', async () => {
     await page.getByTestId('timeline-rows').focus();
     await page.keyboard.press('ArrowDown');
+    // Enter opens the current row's event once its page has arrived.
+    await page.locator('[data-testid=timeline-rows] .row.current[data-uid]').waitFor();
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => location.hash.includes('uid='));
     const uid = new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '').get('uid');
