@@ -15,13 +15,23 @@ import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './sca
 
 /** What a hunt found, with every rule that did not run and why. */
 export interface HuntOutcome {
-  /** Matches of single-event rules that are reported on their own. */
+  /**
+   * Matches of single-event rules that are reported on their own; empty when they went to
+   * `HuntSink.onMatches` instead.
+   */
   matches: EventMatch[];
   hits: CorrelationHit[];
   /** Metadata of every rule that ran, single-event and correlation. */
   rules: RuleMeta[];
   /** Rules that were not run: routing, validation and SQL compile problems. */
   problems: RuleIssue[];
+}
+
+/** Receives a hunt's matches in batches, in timeline order, instead of its outcome. */
+export interface HuntSink {
+  onMatches: (batch: EventMatch[]) => Promise<void>;
+  /** Matches per batch; 10,000 when absent. */
+  batchSize?: number;
 }
 
 /**
@@ -33,6 +43,7 @@ export async function huntRules(
   connection: DuckDBConnection,
   rules: readonly SigmaRule[],
   options: SqlRulesOptions = {},
+  sink?: HuntSink,
 ): Promise<HuntOutcome> {
   const checked = new RuleSet([...rules], {
     ...(options.routes ? { routes: options.routes } : {}),
@@ -61,10 +72,21 @@ export async function huntRules(
   // give the same reasons.
   const explain = (ruleId: string, record: Record<string, unknown>) =>
     storedExplanation(checked.explainRecord(ruleId, record));
-  const found = await scan.run(connection, feeding, explain);
   const order = new Map(detections.map((rule, index) => [rule.id, index]));
   const matches: EventMatch[] = [];
-  for (const match of found) feed(match, order, engine, feeding, generated, matches);
+  const batchSize = sink?.batchSize ?? 10_000;
+  await scan.each(
+    connection,
+    async (match) => {
+      feed(match, order, engine, feeding, generated, matches);
+      if (sink !== undefined && matches.length >= batchSize) {
+        await sink.onMatches(matches.splice(0));
+      }
+    },
+    feeding,
+    explain,
+  );
+  if (sink !== undefined && matches.length > 0) await sink.onMatches(matches.splice(0));
 
   const hits = engine.finish();
   const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
