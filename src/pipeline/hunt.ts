@@ -44,7 +44,10 @@ export interface HuntRuleResult {
   matches: number;
   /** Matches (or hits) the case did not hold before this hunt. */
   added: number;
-  /** Explanations of the rule's first matches in this hunt, at most `MAX_HUNT_EXPLANATIONS`. */
+  /**
+   * Explanations of the rule's earliest matches in this hunt (by time, then event uid), at most
+   * `MAX_HUNT_EXPLANATIONS`.
+   */
   explanations: EventExplanation[];
 }
 
@@ -180,21 +183,37 @@ async function storedCounts(connection: DuckDBConnection): Promise<Map<string, n
   return counts;
 }
 
-/** Counts of a hunt's single-event matches by rule, with the first explanations of each. */
+/**
+ * Counts of a hunt's single-event matches by rule, with the explanations of each rule's
+ * earliest matches (by time, then event uid), since the matches arrive in no set order.
+ */
 class FoundMatches {
   readonly counts = new Map<string, number>();
-  readonly explained = new Map<string, EventExplanation[]>();
+  readonly #earliest = new Map<string, EventMatch[]>();
 
   add(batch: readonly EventMatch[]): void {
     for (const match of batch) {
       this.counts.set(match.rule_id, (this.counts.get(match.rule_id) ?? 0) + 1);
-      const list = this.explained.get(match.rule_id) ?? [];
-      if (match.explanation && list.length < MAX_HUNT_EXPLANATIONS) {
-        list.push({ event_uid: match.event_uid, ...match.explanation });
-        this.explained.set(match.rule_id, list);
-      }
+      if (!match.explanation) continue;
+      const list = this.#earliest.get(match.rule_id) ?? [];
+      const last = list.at(-1);
+      if (list.length === MAX_HUNT_EXPLANATIONS && last && !earlier(match, last)) continue;
+      list.push(match);
+      list.sort((a, b) => (earlier(a, b) ? -1 : 1));
+      if (list.length > MAX_HUNT_EXPLANATIONS) list.pop();
+      this.#earliest.set(match.rule_id, list);
     }
   }
+
+  explanations(ruleId: string): EventExplanation[] {
+    return (this.#earliest.get(ruleId) ?? []).flatMap((match) =>
+      match.explanation ? [{ event_uid: match.event_uid, ...match.explanation }] : [],
+    );
+  }
+}
+
+function earlier(a: EventMatch, b: EventMatch): boolean {
+  return a.time < b.time || (a.time === b.time && a.event_uid < b.event_uid);
 }
 
 function ruleResults(
@@ -205,7 +224,6 @@ function ruleResults(
   after: Map<string, number>,
 ): HuntRuleResult[] {
   const found = new Map(matched.counts);
-  const explained = matched.explained;
   for (const hit of outcome.hits) found.set(hit.rule_id, (found.get(hit.rule_id) ?? 0) + 1);
 
   return outcome.rules.map((meta) => {
@@ -219,7 +237,7 @@ function ruleResults(
       kind,
       matches: found.get(meta.id) ?? 0,
       added,
-      explanations: explained.get(meta.id) ?? [],
+      explanations: matched.explanations(meta.id),
     };
   });
 }

@@ -209,35 +209,48 @@ export class SqlScan {
     explain?: MatchExplainer,
   ): Promise<ScanMatch[]> {
     const found: ScanMatch[] = [];
-    await this.each(connection, (match) => void found.push(match), withRaw, explain);
+    await this.each(connection, {
+      ordered: 'all',
+      withRaw,
+      onOrdered: (match) => void found.push(match),
+      ...(explain ? { explain } : {}),
+    });
     return found;
   }
 
   /**
-   * Runs the scans on a connection and passes each matched event once to `onMatch`, in
-   * timeline order, awaiting it before the next. The scans write the ids of the events they
-   * match to a temporary table, and the matches are read back a chunk at a time, so memory
-   * does not grow with the number of matches. Creates and drops temporary tables on the
-   * connection.
+   * Runs the scans on a connection, then reads the matched events back a chunk at a time, so
+   * memory does not grow with the number of matches: each once to `readers.onMatch`, in no
+   * set order, and those that `readers.ordered` names to `readers.onOrdered` in timeline
+   * order. Each reader is awaited before the next event. Creates and drops temporary tables on
+   * the connection.
    */
-  async each(
-    connection: DuckDBConnection,
-    onMatch: (match: ScanMatch) => void | Promise<void>,
-    withRaw: ReadonlySet<string> = new Set(),
-    explain?: MatchExplainer,
-  ): Promise<void> {
+  async each(connection: DuckDBConnection, readers: ScanReaders): Promise<void> {
     if (this.rules.length === 0) return;
     for (const statement of this.#dialect.prelude()) await connection.run(statement);
     const saved: [string, string][] = [];
-    for (const [name, value] of this.#dialect.scanSettings) {
-      const literal = this.#dialect.stringLiteral(name);
-      const reader = await connection.runAndReadAll(`SELECT current_setting(${literal}) AS value`);
-      saved.push([name, String(reader.getRowObjectsJS()[0]?.value ?? '')]);
-      await connection.run(`SET ${name} = ${value}`);
-    }
     try {
+      for (const [name, value] of this.#dialect.scanSettings) {
+        const literal = this.#dialect.stringLiteral(name);
+        const reader = await connection.runAndReadAll(
+          `SELECT current_setting(${literal}) AS value`,
+        );
+        saved.push([name, String(reader.getRowObjectsJS()[0]?.value ?? '')]);
+        await connection.run(`SET ${name} = ${value}`);
+      }
       await this.#runScans(connection);
-      await this.#readMatches(connection, onMatch, withRaw, explain);
+      // The copies of events are no longer needed and would take memory from the reads.
+      for (const table of [SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
+        await connection.run(`DROP TABLE IF EXISTS ${table}`);
+      }
+      if (readers.onMatch !== undefined) {
+        await this.#readMatches(connection, readers.onMatch, readers.explain, null);
+      }
+      if (readers.onOrdered !== undefined && readers.ordered !== undefined) {
+        // The explainer runs once per event: here only when no unordered reader had it.
+        const explain = readers.onMatch === undefined ? readers.explain : undefined;
+        await this.#readMatches(connection, readers.onOrdered, explain, readers);
+      }
     } finally {
       for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -275,32 +288,40 @@ export class SqlScan {
   }
 
   /**
-   * Reads the matched events in timeline order (time, then evidence hash, archive member with
-   * none first, and record index), each with the ids of every rule that matched it.
+   * Reads the matched events, each with the ids of every rule that matched it. With `order`,
+   * only the events some rule of `order.ordered` matched are read, in timeline order (time,
+   * then evidence hash, archive member with none first, and record index), and only the
+   * matches of `order.withRaw` rules carry the raw record. Without it, every matched event is
+   * read in no set order, and its record only reaches the explainer. An explained read never
+   * sorts the records, which would take memory that grows with the matches.
    */
   async #readMatches(
     connection: DuckDBConnection,
     onMatch: (match: ScanMatch) => void | Promise<void>,
-    withRaw: ReadonlySet<string>,
     explain: MatchExplainer | undefined,
+    order: Pick<ScanReaders, 'ordered' | 'withRaw'> | null,
   ): Promise<void> {
     const d = this.#dialect;
-    // With an explainer every match comes with its record, which is explained at once and kept
-    // only for the rules of `withRaw`.
-    let raw = 'e.raw';
-    if (explain === undefined) {
-      const wanted = d.list([...withRaw].map((id) => d.stringLiteral(id)));
-      raw =
-        withRaw.size === 0
-          ? 'NULL'
-          : `CASE WHEN ${d.listOverlaps('m.rule_ids', wanted)} THEN e.raw END`;
+    const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
+    const withRaw = order?.withRaw ?? new Set<string>();
+    let raw = explain === undefined ? 'NULL' : 'e.raw';
+    if (order !== null && explain === undefined && withRaw.size > 0) {
+      raw = `CASE WHEN ${d.listOverlaps('m.rule_ids', idList(withRaw))} THEN e.raw END`;
+    }
+    let filter = '';
+    let orderBy = '';
+    if (order !== null) {
+      const ordered = order.ordered;
+      if (ordered !== 'all' && ordered !== undefined) {
+        filter = `WHERE ${d.listOverlaps('m.rule_ids', idList(ordered))}`;
+      }
+      orderBy = `ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST,
+        e.evidence_member NULLS FIRST, e.evidence_record NULLS FIRST, e.uid`;
     }
     const result = await connection.stream(`SELECT e.uid, e.source, epoch_ms(e.time) AS time_ms,
         m.rule_ids, ${raw} AS raw
       FROM (SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE} GROUP BY uid) m
-      JOIN events e ON e.uid = m.uid
-      ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST, e.evidence_member NULLS FIRST,
-        e.evidence_record NULLS FIRST, e.uid`);
+      JOIN events e ON e.uid = m.uid ${filter} ${orderBy}`);
     for await (const rows of result.yieldRowObjectJs()) {
       for (const row of rows) await onMatch(scanMatch(row, withRaw, explain));
     }
@@ -458,6 +479,20 @@ export interface ScanMatch {
   raw: Record<string, unknown> | null;
   /** The explanation of each matched rule, by rule id, when the scan ran with an explainer. */
   explanations: Record<string, DetectionExplanation | null>;
+}
+
+/** What `SqlScan.each` passes the matched events to. */
+export interface ScanReaders {
+  /** Receives every matched event once, in no set order. */
+  onMatch?: (match: ScanMatch) => void | Promise<void>;
+  /** Explains each rule's match for `onMatch`. */
+  explain?: MatchExplainer;
+  /** Rules whose matched events also go to `onOrdered`, or every rule. */
+  ordered?: ReadonlySet<string> | 'all';
+  /** Receives the matched events of the `ordered` rules in timeline order. */
+  onOrdered?: (match: ScanMatch) => void | Promise<void>;
+  /** Rules whose matches carry the raw record to `onOrdered`. */
+  withRaw?: ReadonlySet<string>;
 }
 
 /** Explains why a rule matched a raw record, for storage with the detection. */
