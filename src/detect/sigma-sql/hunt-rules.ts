@@ -88,8 +88,10 @@ export async function huntRules(
     // Matches are stored in the order the scan reads them; only the correlations' base rules
     // are read again in timeline order, with their records, for the correlation windows.
     const batchSize = sink.batchSize ?? 10_000;
+    const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
     await scan.each(connection, {
       explain,
+      unordered: reported,
       onMatch: async (match) => {
         report(match, order, feeding, generated, matches);
         if (matches.length >= batchSize) await sink.onMatches(matches.splice(0));

@@ -244,12 +244,20 @@ export class SqlScan {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       if (readers.onMatch !== undefined) {
-        await this.#readMatches(connection, readers.onMatch, readers.explain, null);
+        const only = readers.unordered ?? 'all';
+        await this.#readMatches(connection, readers.onMatch, readers.explain, only, false);
       }
       if (readers.onOrdered !== undefined && readers.ordered !== undefined) {
         // The explainer runs once per event: here only when no unordered reader had it.
         const explain = readers.onMatch === undefined ? readers.explain : undefined;
-        await this.#readMatches(connection, readers.onOrdered, explain, readers);
+        await this.#readMatches(
+          connection,
+          readers.onOrdered,
+          explain,
+          readers.ordered,
+          true,
+          readers.withRaw,
+        );
       }
     } finally {
       for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
@@ -288,36 +296,31 @@ export class SqlScan {
   }
 
   /**
-   * Reads the matched events, each with the ids of every rule that matched it. With `order`,
-   * only the events some rule of `order.ordered` matched are read, in timeline order (time,
-   * then evidence hash, archive member with none first, and record index), and only the
-   * matches of `order.withRaw` rules carry the raw record. Without it, every matched event is
-   * read in no set order, and its record only reaches the explainer. An explained read never
-   * sorts the records, which would take memory that grows with the matches.
+   * Reads the events that some rule of `rules` matched, each with the ids of every rule that
+   * matched it: in timeline order (time, then evidence hash, archive member with none first,
+   * and record index) when `sorted`, else in no set order. Records reach the explainer, and
+   * matches of `withRaw` rules keep theirs. A sorted read of many records spills to disk
+   * beyond the connection's memory limit, so the records are sorted only when needed.
    */
   async #readMatches(
     connection: DuckDBConnection,
     onMatch: (match: ScanMatch) => void | Promise<void>,
     explain: MatchExplainer | undefined,
-    order: Pick<ScanReaders, 'ordered' | 'withRaw'> | null,
+    rules: ReadonlySet<string> | 'all',
+    sorted: boolean,
+    withRaw: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
-    const withRaw = order?.withRaw ?? new Set<string>();
     let raw = explain === undefined ? 'NULL' : 'e.raw';
-    if (order !== null && explain === undefined && withRaw.size > 0) {
+    if (explain === undefined && withRaw.size > 0) {
       raw = `CASE WHEN ${d.listOverlaps('m.rule_ids', idList(withRaw))} THEN e.raw END`;
     }
-    let filter = '';
-    let orderBy = '';
-    if (order !== null) {
-      const ordered = order.ordered;
-      if (ordered !== 'all' && ordered !== undefined) {
-        filter = `WHERE ${d.listOverlaps('m.rule_ids', idList(ordered))}`;
-      }
-      orderBy = `ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST,
-        e.evidence_member NULLS FIRST, e.evidence_record NULLS FIRST, e.uid`;
-    }
+    const filter = rules === 'all' ? '' : `WHERE ${d.listOverlaps('m.rule_ids', idList(rules))}`;
+    const orderBy = sorted
+      ? `ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST,
+        e.evidence_member NULLS FIRST, e.evidence_record NULLS FIRST, e.uid`
+      : '';
     const result = await connection.stream(`SELECT e.uid, e.source, epoch_ms(e.time) AS time_ms,
         m.rule_ids, ${raw} AS raw
       FROM (SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE} GROUP BY uid) m
@@ -485,6 +488,8 @@ export interface ScanMatch {
 export interface ScanReaders {
   /** Receives every matched event once, in no set order. */
   onMatch?: (match: ScanMatch) => void | Promise<void>;
+  /** Rules whose matched events go to `onMatch`; every rule when absent. */
+  unordered?: ReadonlySet<string>;
   /** Explains each rule's match for `onMatch`. */
   explain?: MatchExplainer;
   /** Rules whose matched events also go to `onOrdered`, or every rule. */
