@@ -4,6 +4,7 @@
  * event comes back with the ids of the rules it matched.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { CloudcaseError } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource } from '../sigma/logsource.ts';
@@ -321,12 +322,25 @@ export class SqlScan {
       ? `ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST,
         e.evidence_member NULLS FIRST, e.evidence_record NULLS FIRST, e.uid`
       : '';
+    const matched = `(SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
+      GROUP BY uid) m`;
     const result = await connection.stream(`SELECT e.uid, e.source, epoch_ms(e.time) AS time_ms,
         m.rule_ids, ${raw} AS raw
-      FROM (SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE} GROUP BY uid) m
-      JOIN events e ON e.uid = m.uid ${filter} ${orderBy}`);
+      FROM ${matched} JOIN events e ON e.uid = m.uid ${filter} ${orderBy}`);
+    let read = 0;
     for await (const rows of result.yieldRowObjectJs()) {
       for (const row of rows) await onMatch(scanMatch(row, withRaw, explain));
+      read += rows.length;
+    }
+    // A streamed result that DuckDB fails to compute (out of memory, for one) can end early
+    // without an error, which would lose matches silently.
+    const expected = await connection.runAndReadAll(
+      `SELECT count(*) AS n FROM ${matched} JOIN events e ON e.uid = m.uid ${filter}`,
+    );
+    const total = Number(expected.getRowObjectsJS()[0]?.n ?? 0);
+    if (read !== total) {
+      const message = `The scan read ${read} of ${total} matched events back from DuckDB.`;
+      throw new CloudcaseError('scan_incomplete', message);
     }
   }
 
