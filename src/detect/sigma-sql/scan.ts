@@ -221,9 +221,9 @@ export class SqlScan {
 
   /**
    * Runs the scans on a connection, then reads the matched events back a chunk at a time, so
-   * memory does not grow with the number of matches: each once to `readers.onMatch`, in no
-   * set order, and those that `readers.ordered` names to `readers.onOrdered` in timeline
-   * order. Each reader is awaited before the next event. Creates and drops temporary tables on
+   * memory does not grow with the number of matches. Each matched event goes once to
+   * `readers.onMatch`, in no set order. The events of the `readers.ordered` rules also go to
+   * `readers.onOrdered`, in timeline order. Each reader is awaited before the next event. Creates and drops temporary tables on
    * the connection.
    */
   async each(connection: DuckDBConnection, readers: ScanReaders): Promise<void> {
@@ -298,10 +298,10 @@ export class SqlScan {
 
   /**
    * Reads the events that some rule of `rules` matched, each with the ids of every rule that
-   * matched it: in timeline order (time, then evidence hash, archive member with none first,
-   * and record index) when `sorted`, else in no set order. Records reach the explainer, and
-   * matches of `withRaw` rules keep theirs. A sorted read of many records spills to disk
-   * beyond the connection's memory limit, so the records are sorted only when needed.
+   * matched it. With `sorted`, they come in timeline order: time, then evidence hash, archive
+   * member (none first) and record index. Records reach the explainer, and matches of
+   * `withRaw` rules keep theirs. DuckDB sorts with the records as payload, so a sorted read
+   * needs memory that grows with its matches and is used only for the rules that need order.
    */
   async #readMatches(
     connection: DuckDBConnection,
@@ -339,7 +339,9 @@ export class SqlScan {
     );
     const total = Number(expected.getRowObjectsJS()[0]?.n ?? 0);
     if (read !== total) {
-      const message = `The scan read ${read} of ${total} matched events back from DuckDB.`;
+      const message =
+        `DuckDB returned ${read} of ${total} matched events, so the hunt stopped. ` +
+        'Run it again with fewer rules, or on a machine with more free memory.';
       throw new CloudcaseError('scan_incomplete', message);
     }
   }
@@ -360,8 +362,8 @@ export class SqlScan {
    * field holds one of its literals. Values that are not JSON strings (numbers, booleans,
    * arrays, objects, whose text a matcher rewrites) always pass, so the condition only drops
    * events no rule could match. Each field is tested once against the literals of all the
-   * rules that require it, because a test per rule repeats the field's text extraction and
-   * lower-casing on every event, which cost DuckDB about 25 µs an event with 100 rules.
+   * rules that require it. A test per rule repeats the field's text extraction and
+   * lower-casing: with about 100 rules that took 24 CPU µs an event (DuckDB 1.5, 2-core EPYC).
    */
   #prefilter(requirements: Requirement[], table: string): string {
     const d = this.#dialect;
