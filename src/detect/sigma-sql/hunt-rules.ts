@@ -27,7 +27,7 @@ export interface HuntOutcome {
   problems: RuleIssue[];
 }
 
-/** Receives a hunt's matches in batches, in timeline order, instead of its outcome. */
+/** Receives a hunt's matches in batches, in no set order, instead of its outcome. */
 export interface HuntSink {
   onMatches: (batch: EventMatch[]) => Promise<void>;
   /** Matches per batch; 10,000 when absent. */
