@@ -122,6 +122,42 @@ describe('case command', () => {
     expect(await caseJson(dir)).toEqual(before);
   });
 
+  it('rejects event times in the future', async () => {
+    const dir = await tempDir();
+    await cli(dir, ['case', 'init', '-c', 'c']);
+    const before = await caseJson(dir);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    const soon = new Date(Date.now() + 60_000).toISOString();
+
+    const runs = await Promise.all(
+      ['reported_at', 'onset_at', 'ransom_payment_at'].map((field) =>
+        cli(dir, ['case', 'set', '-c', 'c', '--report-field', `${field}=${tomorrow}`]),
+      ),
+    );
+    const discovered = await cli(dir, ['case', 'set', '-c', 'c', '--discovered-at', tomorrow]);
+    const created = await cli(dir, ['case', 'init', '-c', 'd', '--discovered-at', tomorrow]);
+
+    for (const run of [...runs, discovered, created]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('future_time');
+      expect(run.stderr).toContain(`${tomorrow} is 24 hours in the future`);
+      expect(run.stderr).toContain('give the time it happened');
+    }
+    expect(runs[0]?.stderr).toContain('--report-field reported_at');
+    expect(await caseJson(dir)).toEqual(before);
+    expect(existsSync(path.join(dir, 'd', 'case.json'))).toBe(false);
+
+    const clockAhead = await cli(dir, [
+      'case',
+      'set',
+      '-c',
+      'c',
+      '--report-field',
+      `reported_at=${soon}`,
+    ]);
+    expect(clockAhead.code).toBe(0);
+  });
+
   it('records every command in the audit trail', async () => {
     const dir = await tempDir();
     const log = path.join(dir, 'trail.jsonl');

@@ -118,6 +118,14 @@ describe('investigate on bad input', () => {
     expect(summary.rejected.some((r) => r.path.endsWith('huge-line.jsonl'))).toBe(false);
   });
 
+  it('passes verify with the empty file and the 50 MB line', async () => {
+    const verify = await runCli(['verify', '--case', caseDir, '--json']);
+    const report = JSON.parse(verify.stdout) as { problems: { code: string }[] };
+
+    expect(report.problems).toEqual([]);
+    expect(verify.code).toBe(0);
+  }, 120_000);
+
   it('reports the unreadable input', () => {
     expect(summary.evidence.failed.map((f) => path.basename(f.path))).toContain('dangling.json');
   });

@@ -229,6 +229,12 @@ describe('cloudcase sources', () => {
       'azure/auditlogs',
     ]);
     expect(listing.find((entry) => entry.id === 'k8s.audit')?.sigma).toEqual(['kubernetes/audit']);
+    expect(listing.find((entry) => entry.id === 'aws.vpcflow')?.sigma).toEqual([
+      'category=firewall',
+    ]);
+    expect(listing.find((entry) => entry.id === 'aws.route53resolver')?.sigma).toEqual([
+      'category=dns',
+    ]);
     for (const entry of listing) expect(entry.example).not.toBe('');
 
     const text = await runCli(['sources']);

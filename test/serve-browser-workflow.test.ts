@@ -270,13 +270,18 @@ describe('workbench workflow', () => {
     await page.getByTestId('nav-detections').click();
     const cell = page.getByTestId('heat-cell').first();
     await cell.waitFor();
-    expect(await cell.getAttribute('title')).toMatch(/ × .*: \d+ events?; open them/);
+    expect(await cell.getAttribute('title')).toMatch(
+      / × .*: \d+ rules? \(\d+ events?\); open them/,
+    );
+    const shown = Number(await cell.textContent());
     await cell.click();
     await page.waitForFunction(() => location.hash.startsWith('#timeline'));
     const query = hashParams().get('q') ?? '';
     expect(query).toMatch(/^rule:"[^"]+"( OR rule:"[^"]+")*$/);
     const expected = await total({ q: query });
     expect(expected).toBeGreaterThan(0);
+    // A cell counts distinct events, so it shows as many as its timeline selects.
+    expect(shown).toBe(expected);
     await waitForTotal(expected);
   });
 

@@ -89,6 +89,38 @@ export function parseInstant(value: string, flag: string): string {
   return new Date(time).toISOString();
 }
 
+/**
+ * How far in the future an event time of the case may lie, in milliseconds: room for a clock
+ * that runs a little fast, not for a time typed in the wrong zone or year.
+ */
+export const MAX_FUTURE_MS = 5 * 60_000;
+
+/**
+ * Parses the time of something that has happened, such as the discovery or a report sent, as
+ * `parseInstant` does. Raises `future_time` when it lies more than `MAX_FUTURE_MS` after `now`,
+ * because a reporting clock would then count from a time still to come.
+ */
+export function parsePastInstant(value: string, flag: string, now = Date.now()): string {
+  const instant = parseInstant(value, flag);
+  const ahead = Date.parse(instant) - now;
+  if (ahead > MAX_FUTURE_MS) {
+    throw invalidValue(
+      'future_time',
+      `${flag} ${value} is ${futureSpan(ahead)} in the future (now ${new Date(now).toISOString()}); ` +
+        'give the time it happened, with its zone (Z for UTC)',
+    );
+  }
+
+  return instant;
+}
+
+function futureSpan(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.round(hours / 24)} days`;
+}
+
 /** Checks a phase name against NIST SP 800-61's phases. */
 export function parsePhase(value: string): CasePhase {
   const phase = CASE_PHASES.find((each) => each === value.toLowerCase());

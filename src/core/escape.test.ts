@@ -35,7 +35,9 @@ describe('csvCell', () => {
   it('neutralizes formulas after escaping', () => {
     expect(csvCell('=1+1')).toBe("'=1+1");
     expect(csvCell('\r=1')).toBe("'\\x0d=1");
-    expect(csvCell('\tx')).toBe("'\tx");
+    expect(csvCell('\tx')).toBe("'\\x09x");
+    expect(csvCell('\t=1+1')).toBe("'\\x09=1+1");
+    expect(csvCell('a\tb')).toBe('a\\x09b');
   });
 
   it('quotes delimiters, quotes and newlines', () => {

@@ -83,19 +83,37 @@ export function sanitizeTerminalLine(text: string): string {
   return sanitizeTerminal(text).replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/**
+ * Inclusive code point ranges that CSV cells escape: those of `sanitizeTerminal` and the tab.
+ * A tab, like a carriage return, starts a formula in some spreadsheets (OWASP's CSV injection
+ * guidance lists both), and a raw tab splits a cell when the file is read as tab-separated.
+ * Newline stays, inside the quotes of its cell. The SQL writer of the timeline CSV builds its
+ * escaping from the same list.
+ */
+export const CSV_CONTROL_RANGES: readonly (readonly [number, number])[] = [
+  [0x00, 0x09],
+  [0x0b, 0x1f],
+  [0x7f, 0x9f],
+];
+
+const CSV_CONTROLS = new RegExp(
+  `[${CSV_CONTROL_RANGES.map(([first, last]) => `\\x${hex2(first)}-\\x${hex2(last)}`).join('')}]`,
+  'g',
+);
+
 /** First characters that make a spreadsheet read a cell as a formula. */
 export const FORMULA_START = /^[=+\-@\t\r]/;
 
 /**
- * Formats one CSV cell (RFC 4180 quoting). Control characters become `\xNN` escapes as in
- * `sanitizeTerminal`, so printing the file cannot drive the terminal. A text cell that a
- * spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return)
+ * Formats one CSV cell (RFC 4180 quoting). Control characters, tab included, become `\xNN`
+ * escapes (`CSV_CONTROL_RANGES`), so printing the file cannot drive the terminal. A text cell
+ * that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return)
  * gets a leading apostrophe. An empty string and `null` both give an empty cell.
  */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
 
-  let text = escapeControls(String(value));
+  let text = String(value).replace(CSV_CONTROLS, (char) => controlEscape(char.charCodeAt(0)));
   if (typeof value === 'string' && FORMULA_START.test(value)) text = `'${text}`;
   if (/[",\r\n]/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
 

@@ -18,6 +18,12 @@ export {
   SEAL_ACTION,
   sealedError,
 } from './custody.ts';
+export {
+  type ChangedTable,
+  changedTables,
+  FINDINGS_ACTION,
+  readFindingsRecord,
+} from './findings-records.ts';
 export { readJsonLines } from './jsonl.ts';
 export { type ManifestEntry, type ManifestLine, readManifest } from './manifest.ts';
 export { openEvidence } from './open-evidence.ts';

@@ -126,11 +126,14 @@ export interface VerifyProblem {
    * `custody_head_signature`, `custody_truncated`, `custody_head_behind`,
    * `custody_head_mismatch`, `custody_head_unexpected`, `custody_after_seal`,
    * `custody_missing_acquire`, `case_field_changed`, `case_info_missing`, `case_key_missing`,
-   * `case_key_wrong`, `database_events_changed`, `database_unrecorded`, `database_missing`,
+   * `case_key_wrong`, `database_events_changed`, `database_unrecorded`,
+   * `database_findings_changed`, `database_findings_unrecorded`, `database_missing`,
    * `database_unreadable`.
    */
   code: string;
   sha256?: string;
+  /** Table of `case.duckdb` the problem concerns, for findings tables. */
+  table?: string;
   /** Custody sequence number the problem concerns. */
   seq?: number;
   /** One-based line in `manifest.jsonl` or `custody.jsonl`. */
@@ -155,6 +158,11 @@ export interface VerifyReport {
   /** Whether the case is sealed by `case close`. */
   sealed: boolean;
   problems: VerifyProblem[];
+  /**
+   * Findings that differed from the ledger when a later command started
+   * (`findings_changed_before_run`); they do not fail verification.
+   */
+  warnings: VerifyProblem[];
 }
 
 /** Options for `verifyCase`. */

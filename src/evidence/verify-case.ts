@@ -11,6 +11,7 @@ import { checkCaseFields } from './verify-case-fields.ts';
 import { checkCustody } from './verify-custody.ts';
 import { checkDatabase } from './verify-database.ts';
 import { checkEvidenceFiles, checkManifestItems, type StoredReader } from './verify-evidence.ts';
+import { changedBeforeRunWarnings } from './verify-findings.ts';
 import { checkHead } from './verify-head.ts';
 
 /**
@@ -18,8 +19,9 @@ import { checkHead } from './verify-head.ts';
  * manifest does not name, and walks the custody chain (sequence, `prev_hash`, `hash`, Ed25519
  * signature) up to the signed head. It checks that every item has an `acquire` entry that
  * records its manifest line, in the same order, that `case.json` has the field values the
- * ledger recorded, and that `case.duckdb` holds the events each `ingest` entry recorded. Every
- * problem is listed, not only the first. Raises `case_not_found` when the folder has neither evidence nor manifest.
+ * ledger recorded, and that `case.duckdb` holds the events each `ingest` entry recorded and the
+ * findings the last `findings` entry recorded. Every problem is listed, not only the first.
+ * Raises `case_not_found` when the folder has neither evidence nor manifest.
  */
 export async function verifyCase(
   caseDir: string,
@@ -44,7 +46,10 @@ export async function verifyCase(
   await checkCaseFields(caseDir, problems);
   // Without the key of an encrypted case the database cannot be opened either, which the key
   // problem above already reports.
-  if (reader.locked !== true) await checkDatabase(caseDir, custody.stored, items, problems);
+  if (reader.locked !== true) {
+    const records = { stored: custody.stored, findings: custody.findings };
+    await checkDatabase(caseDir, records, items, problems);
+  }
   if (options.expectedHead !== undefined && options.expectedHead !== custody.headHash) {
     problems.push({
       code: 'custody_head_unexpected',
@@ -60,6 +65,7 @@ export async function verifyCase(
     key_fingerprint: publicKey === null ? null : fingerprintOf(publicKey),
     sealed: custody.sealed,
     problems,
+    warnings: changedBeforeRunWarnings(custody.changedBeforeRun),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   GENESIS_HASH,
   SEAL_ACTION,
 } from './custody.ts';
+import { type FindingsRecord, findingsRecordOf } from './findings-records.ts';
 import { readJsonLines } from './jsonl.ts';
 import { verifyText } from './signing-key.ts';
 import { type StoredRecord, storedRecordOf } from './stored-records.ts';
@@ -28,6 +29,10 @@ export interface CustodySummary {
   acquired: Map<string, AcquireRecord>;
   /** The latest `ingest` record of each evidence item, by SHA-256. */
   stored: Map<string, StoredRecord>;
+  /** The latest `findings` record, or `null` when the ledger has none. */
+  findings: FindingsRecord | null;
+  /** Every `findings` record that lists tables changed before its command ran. */
+  changedBeforeRun: FindingsRecord[];
   sealed: boolean;
 }
 
@@ -54,6 +59,8 @@ export async function checkCustody(
     headHash: null,
     acquired: new Map(),
     stored: new Map(),
+    findings: null,
+    changedBeforeRun: [],
     sealed: false,
   };
   let previous: ChainState = { seq: 0, hash: GENESIS_HASH };
@@ -82,9 +89,18 @@ export async function checkCustody(
     noteAcquire(summary, entry);
     const stored = storedRecordOf(entry);
     if (stored !== null) summary.stored.set(entry.sha256 as string, stored);
+    noteFindings(summary, entry);
   }
 
   return summary;
+}
+
+function noteFindings(summary: CustodySummary, entry: Record<string, unknown>): void {
+  const findings = findingsRecordOf(entry);
+  if (findings === null) return;
+
+  summary.findings = findings;
+  if (findings.changedBeforeRun.length > 0) summary.changedBeforeRun.push(findings);
 }
 
 function noteAcquire(summary: CustodySummary, entry: Record<string, unknown>): void {

@@ -18,7 +18,7 @@ let db: CaseDb;
 // event from a second source on another day, which no rule detected.
 const events: Event[] = [
   testEvent(0),
-  testEvent(1, { message: FORMULA, user_agent: QUOTED_AGENT, status_detail: '\u001b[2J' }),
+  testEvent(1, { message: FORMULA, user_agent: QUOTED_AGENT, status_detail: '\t=1+1\u001b[2J' }),
   testEvent(2, { src: { ...emptyEndpoint(), ip: 'ec2.amazonaws.com' } }),
   testEvent(3, { source: 'gcp.audit', time: '2024-05-02T08:00:00.000Z' }),
 ];
@@ -80,7 +80,8 @@ describe('timesketch export', () => {
 
     expect(lines[0]?.startsWith('message,datetime,timestamp_desc,timestamp,')).toBe(true);
     expect(lines[2]?.startsWith(`"'=HYPERLINK(""http://x"")",`)).toBe(true);
-    expect(lines[2]).toContain('\\x1b[2J');
+    expect(lines[2]).toContain(",'\\x09=1+1\\x1b[2J,");
+    expect(lines.join('\n')).not.toContain('\t');
     expect(lines.join('\n')).not.toContain('\u001b');
     expect(lines).toHaveLength(6);
   });

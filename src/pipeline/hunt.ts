@@ -18,6 +18,7 @@ import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
 import type { EventExplanation } from '../store/types.ts';
 import { BUILTIN_RULES } from './investigate.ts';
+import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
 import type { RuleProblem } from './types.ts';
 
 export interface HuntOptions {
@@ -93,6 +94,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
 
   const db = await CaseDb.open(options.caseDir);
   try {
+    const changedBeforeRun = await findingsChangedBeforeRun(db, options.logger);
     const connection = await db.connect();
     const before = await storedCounts(connection).finally(() => connection.closeSync());
     const scanConnection = await db.connect();
@@ -135,10 +137,12 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
 
     // Entities depend on events only; extracting here fills them for a case ingested without.
     await extractCaseEntities(db);
+    const analyst = options.analyst ?? defaultAnalyst();
+    await recordFindings(db, analyst, 'hunt', changedBeforeRun);
     const report = await buildReport(db, null);
     const { files } = await writeReports(options.caseDir, report, db);
     // Recorded once the reports are written, so the trail lists only hunts that completed.
-    await db.recordAudit(options.analyst ?? defaultAnalyst(), 'hunt', {
+    await db.recordAudit(analyst, 'hunt', {
       rules_dirs: options.rulesDirs,
       rules_run: rules.length,
       rules_not_run: problems.length,

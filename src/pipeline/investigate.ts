@@ -19,6 +19,7 @@ import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
+import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
 import { recordStoredEvidence } from './record-stored.ts';
 import type { RecordCounts, RuleProblem, RunSummary, StreamSummary } from './types.ts';
 
@@ -80,6 +81,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     parser = await ParserThread.start(ruleRoots(options), context, options.placeholders);
     const { meta, loaded, problems } = parser.rules;
     logRuleProblems(problems, logger);
+    // Compared before this run writes anything, the rules first.
+    const changedBeforeRun = await findingsChangedBeforeRun(db, logger);
     await db.upsertRules(meta);
     await db.recordAudit(analyst, 'investigate', {
       paths: options.paths,
@@ -114,6 +117,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
       signaturesFile: options.cloudtrailSignatures,
     });
     timer('gaps');
+    await recordFindings(db, analyst, 'investigate', changedBeforeRun);
     progress.stop();
 
     const report = await buildReport(db, run);

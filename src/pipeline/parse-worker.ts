@@ -157,8 +157,9 @@ async function parseStream(current: StreamJob): Promise<void> {
   if (format === undefined) throw new Error(`unknown format ${start.formatId}`);
 
   const input = Readable.from(current.chunks(), { objectMode: false, highWaterMark: 0 });
-  const fileName = path.basename(start.member ?? start.path);
-  for await (const result of format.records(input, { ...context, fileName })) {
+  const filePath = start.member ?? start.path;
+  const fileName = path.basename(filePath);
+  for await (const result of format.records(input, { ...context, fileName, filePath })) {
     current.read++;
     if (result.kind === 'rejected') {
       addRejected(current, result);

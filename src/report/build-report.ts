@@ -39,7 +39,15 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     Level,
     number
   >;
+  const severityEvents = Object.fromEntries(LEVELS.map((level) => [level, 0])) as Record<
+    Level,
+    number
+  >;
   for (const finding of findings) severityCounts[finding.severity] += 1;
+  for (const level of LEVELS) {
+    const uids = new Set(findings.filter((f) => f.severity === level).flatMap((f) => f.event_uids));
+    severityEvents[level] = uids.size;
+  }
 
   return {
     generated_at: now.toISOString(),
@@ -50,6 +58,7 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     coverage: logCoverage(counts.categories),
     findings,
     severity_counts: severityCounts,
+    severity_events: severityEvents,
     attack: await attackSection(db),
     attack_timeline: condenseAttackTimeline(detected, ATTACK_TIMELINE_LIMIT),
     rejected,

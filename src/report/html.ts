@@ -1,4 +1,5 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
+import type { Level } from '../detect/types.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { attackHtml } from './attack-vector-render.ts';
 import { baselineHtml } from './baselines.ts';
@@ -9,7 +10,7 @@ import { intelHtml } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsHtml } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
-import type { ReportData } from './types.ts';
+import { type ReportData, SEVERITY_COLUMNS } from './types.ts';
 
 // The report has no script and no external resource. The policy blocks everything except the
 // inline style, so markup that slipped past escaping still could not load or run anything.
@@ -49,8 +50,8 @@ export function renderHtml(data: ReportData): string {
 <p>Case: <code>${escapeHtml(data.case_dir)}</code><br>Generated: ${escapeHtml(data.generated_at)}</p>
 <h2>Summary</h2>
 <p>Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, rejected ${data.totals.rejected}.
-Findings: ${data.findings.length}.</p>
-${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(['severity', 'findings'], Object.entries(data.severity_counts).reverse())}
+Findings (rules matched): ${data.findings.length}.</p>
+${data.run === null ? '' : `<p>This run: ${escapeHtml(runFigures(data.run))}.</p>\n`}${table(SEVERITY_COLUMNS, severityRows(data))}
 ${runProblemSections(data)}<h2>Reporting deadlines</h2>
 <ul>${deadlineLines(data.deadlines)
     .map((line) => `<li>${escapeHtml(line)}</li>`)
@@ -143,4 +144,10 @@ function coverageHtml(data: ReportData): string {
   const missing = missingSentence(data.coverage);
   const sentence = missing === null ? '' : `<p><strong>${escapeHtml(missing)}</strong></p>\n`;
   return `${sentence}${table(COVERAGE_COLUMNS, data.coverage.map(coverageCells))}`;
+}
+
+function severityRows(data: ReportData): (string | number)[][] {
+  return Object.entries(data.severity_counts)
+    .reverse()
+    .map(([level, rules]) => [level, rules, data.severity_events[level as Level] ?? 0]);
 }

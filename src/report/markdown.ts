@@ -1,4 +1,5 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
+import type { Level } from '../detect/types.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { attackMarkdown } from './attack-vector-render.ts';
 import { baselineMarkdown } from './baselines.ts';
@@ -9,7 +10,7 @@ import { intelMarkdown } from './intel-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsMarkdown } from './sections.ts';
 import { streamLabel } from './stream-label.ts';
-import type { ReportData } from './types.ts';
+import { type ReportData, SEVERITY_COLUMNS } from './types.ts';
 
 // Log text is kept on one line, with control characters shown as `\xNN`, and escaped so that
 // it adds no Markdown or inline HTML.
@@ -38,14 +39,14 @@ export function renderMarkdown(data: ReportData): string {
     '## Summary',
     '',
     `Case totals: records read ${data.totals.read}, stored ${data.totals.stored}, ` +
-      `rejected ${data.totals.rejected}. Findings: ${data.findings.length}.`,
+      `rejected ${data.totals.rejected}. Findings (rules matched): ${data.findings.length}.`,
     '',
     ...(data.run === null ? [] : [`This run: ${runFigures(data.run)}.`, '']),
     ...table(
-      ['severity', 'findings'],
+      SEVERITY_COLUMNS,
       Object.entries(data.severity_counts)
         .reverse()
-        .map(([level, count]) => [level, count]),
+        .map(([level, count]) => [level, count, data.severity_events[level as Level] ?? 0]),
     ),
     '',
     ...runProblemSections(data),

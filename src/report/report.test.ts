@@ -147,6 +147,18 @@ function expectNoRawControls(text: string): void {
 }
 
 describe('buildReport', () => {
+  it('names the units of the severity table', async () => {
+    const data = await withCase(async (_db, report) => report);
+    const markdown = renderMarkdown(data);
+    const html = renderHtml(data);
+
+    expect(markdown).toContain('| severity | rules matched | events detected |');
+    expect(markdown).toContain('| high | 1 | 2 |');
+    expect(markdown).toContain('Findings (rules matched): 2.');
+    expect(html).toContain('<th>rules matched</th><th>events detected</th>');
+    expect(html).toMatch(/<td>high<\/td><td>1<\/td><td>2<\/td>/);
+  });
+
   it('orders findings and the attack timeline', async () => {
     const data = await withCase(async (_db, report) => report);
 
@@ -156,6 +168,7 @@ describe('buildReport', () => {
       ['recon', 'low', 1],
     ]);
     expect(data.severity_counts).toMatchObject({ high: 1, low: 1, critical: 0 });
+    expect(data.severity_events).toMatchObject({ high: 2, low: 1, critical: 0 });
     expect(data.attack_timeline.map((h) => [h.event_uid, h.rule_id, h.tactic])).toEqual([
       [events[0]?.uid, 'key-created', 'persistence'],
       [events[1]?.uid, 'key-created', 'persistence'],
@@ -557,7 +570,7 @@ describe('writeReports', () => {
 });
 
 describe('timeline CSV writers', () => {
-  // Every kind of hostile cell content: terminal controls (ESC, BEL, C1 CSI, DEL, NUL, CR),
+  // Every kind of hostile cell content: terminal controls (ESC, BEL, C1 CSI, DEL, NUL, CR, tab),
   // formula starts, quotes, delimiters, line breaks and empty text.
   function controlEvents(): Event[] {
     const base = testEvent(0);
@@ -573,7 +586,8 @@ describe('timeline CSV writers', () => {
         api: { ...base.api, operation: '+SUM(A1)', service: '@svc\r\nnext' },
         cloud: { ...base.cloud, region: '-1', account: '\ttabbed' },
         message: '\rcarriage',
-        user_agent: 'plain',
+        user_agent: 'plain\ttab',
+        status_detail: '\t=1+1',
       }),
     ];
   }
@@ -602,6 +616,10 @@ describe('timeline CSV writers', () => {
         expect(text).toContain(",'+SUM(A1),");
         expect(text).toContain(",'-1,");
         expect(text).toContain(",'\\x0dcarriage,");
+        expect(text).toContain(",'\\x09tabbed,");
+        expect(text).toContain(",'\\x09=1+1,");
+        expect(text).toContain(',plain\\x09tab,');
+        expect(text).not.toContain('\t');
       }
     } finally {
       await db.close();

@@ -55,8 +55,10 @@ export interface ReportData {
   /** Every log category, present with its time range or missing with what it would show. */
   coverage: CoverageRow[];
   findings: Finding[];
-  /** Number of findings per severity. */
+  /** Number of findings (rules matched) per severity. */
   severity_counts: Record<Level, number>;
+  /** Distinct events the rules of each severity detected; an event two rules detected counts once. */
+  severity_events: Record<Level, number>;
   /** Compromised credentials, their initial-access verdicts and the attack chain. */
   attack?: AttackSection;
   /** Detected events in time order, capped at `ATTACK_TIMELINE_LIMIT`. */
@@ -78,3 +80,9 @@ export interface ReportData {
   /** Threat intel files loaded and the indicators they matched, or `null` when none. */
   intel?: IntelReport | null;
 }
+
+/**
+ * Columns of the reports' severity table: the rules that matched (findings) and the distinct
+ * events they detected, the units the workbench's Overview shows too.
+ */
+export const SEVERITY_COLUMNS = ['severity', 'rules matched', 'events detected'];

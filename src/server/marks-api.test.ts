@@ -103,7 +103,13 @@ describe('workbench marks', () => {
 
   it('saves, replaces and deletes searches', async () => {
     await saveSearch(store, { name: 'keys', query: 'api.operation:CreateAccessKey' });
-    await saveSearch(store, { name: 'keys', query: 'api.operation:*AccessKey' });
+    const taken = await rejection(
+      saveSearch(store, { name: 'keys', query: 'api.operation:*AccessKey' }),
+    );
+    expect(taken.status).toBe(409);
+    expect(taken.code).toBe('search_exists');
+    expect((await savedSearches(store.reader))[0]?.query).toBe('api.operation:CreateAccessKey');
+    await saveSearch(store, { name: 'keys', query: 'api.operation:*AccessKey', replace: true });
     expect((await savedSearches(store.reader)).map((s) => [s.name, s.query])).toEqual([
       ['keys', 'api.operation:*AccessKey'],
     ]);
@@ -114,10 +120,14 @@ describe('workbench marks', () => {
 
     await deleteSearch(store, { name: 'keys' });
     expect(await savedSearches(store.reader)).toEqual([]);
+    const gone = await rejection(deleteSearch(store, { name: 'keys' }));
+    expect(gone.status).toBe(404);
+    expect(gone.code).toBe('search_not_found');
     expect(await auditCommands()).toEqual([
       'serve save search 1',
       'serve save search 1',
       'serve delete search 1',
+      'serve delete search 0',
     ]);
   });
 });

@@ -132,7 +132,10 @@ export async function savedSearches(reader: CaseReader): Promise<Row[]> {
   return rows.map((row) => ({ ...row, time: (row.time as Date).toISOString() }));
 }
 
-/** Saves a search under a name, replacing one of the same name; the query must compile. */
+/**
+ * Saves a search under a name; the query must compile. A name already taken raises 409
+ * `search_exists` unless the body's `replace` is true, which replaces that search.
+ */
 export async function saveSearch(store: MarkStore, body: Record<string, unknown>): Promise<void> {
   const startedAt = new Date().toISOString();
   const name = stringField(body, 'name', MAX_NAME_LENGTH).trim();
@@ -142,6 +145,18 @@ export async function saveSearch(store: MarkStore, body: Record<string, unknown>
   } catch (error) {
     if (error instanceof QueryError) throw new HttpError(400, error.code, error.message);
     throw error;
+  }
+  if (body.replace !== true) {
+    const existing = await store.reader.all('SELECT 1 FROM saved_searches WHERE name = $name', {
+      name,
+    });
+    if (existing.length > 0) {
+      throw new HttpError(
+        409,
+        'search_exists',
+        'a saved search has this name; choose another name or replace it',
+      );
+    }
   }
 
   await store.reader.transaction([
@@ -158,7 +173,7 @@ export async function saveSearch(store: MarkStore, body: Record<string, unknown>
   );
 }
 
-/** Deletes a saved search by name. */
+/** Deletes a saved search by name; raises 404 `search_not_found` when none has the name. */
 export async function deleteSearch(store: MarkStore, body: Record<string, unknown>): Promise<void> {
   const startedAt = new Date().toISOString();
   const name = stringField(body, 'name', MAX_NAME_LENGTH);
@@ -166,9 +181,15 @@ export async function deleteSearch(store: MarkStore, body: Record<string, unknow
     'DELETE FROM saved_searches WHERE name = $name RETURNING 1',
     { name },
   );
+  const missing =
+    deleted.length === 0
+      ? new HttpError(404, 'search_not_found', 'no saved search has this name')
+      : null;
   await recordAction(
     authorOf(store),
     { command: 'serve delete search', options: { name }, results: deleted.length },
     startedAt,
+    missing,
   );
+  if (missing !== null) throw missing;
 }

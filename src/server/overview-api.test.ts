@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initCase } from '../case/index.ts';
 import { CaseDb } from '../store/index.ts';
-import { overview } from './overview-api.ts';
+import type { Finding } from '../store/types.ts';
+import { overview, severityTotals } from './overview-api.ts';
 
 let caseDir = '';
 let db: CaseDb | null = null;
@@ -50,5 +51,21 @@ describe('overview reporting clocks', () => {
     expect(ransom?.due_at).toBe('2024-05-18T12:00:00.000Z');
     expect(ransom?.state).toBe('overdue');
     expect(data.reporting.deadlines[0]?.state).toBe('overdue');
+  });
+});
+
+describe('severity totals', () => {
+  it('counts rules and distinct events', () => {
+    const finding = (severity: string, uids: string[]) =>
+      ({ severity, event_uids: uids }) as unknown as Finding;
+    const totals = severityTotals([
+      finding('high', ['a', 'b']),
+      finding('high', ['b', 'c']),
+      finding('low', ['a']),
+    ]);
+
+    expect(totals.high).toEqual({ rules: 2, events: 3 });
+    expect(totals.low).toEqual({ rules: 1, events: 1 });
+    expect(totals.critical).toEqual({ rules: 0, events: 0 });
   });
 });

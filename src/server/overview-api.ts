@@ -5,6 +5,7 @@ import { readCaseFields } from '../report/case-fields.ts';
 import { logCoverage } from '../report/coverage.ts';
 import { reportingDeadlines } from '../report/deadlines.ts';
 import type { CaseDb } from '../store/index.ts';
+import type { Finding } from '../store/types.ts';
 
 /** Case, reporting clocks, coverage, counts, time range and detections per severity. */
 export async function overview(db: CaseDb) {
@@ -12,10 +13,7 @@ export async function overview(db: CaseDb) {
   const counts = await db.counts();
   const findings = await db.findings();
 
-  const bySeverity = Object.fromEntries(LEVELS.map((level) => [level, 0]));
-  for (const finding of findings) {
-    bySeverity[finding.severity] = (bySeverity[finding.severity] ?? 0) + finding.event_uids.length;
-  }
+  const bySeverity = severityTotals(findings);
   const firsts = counts.sources.map((row) => row.first_time).sort();
   const lasts = counts.sources.map((row) => row.last_time).sort();
   // The same clocks as the CLI and the reports: 72 hours from discovery until `reported_at`,
@@ -35,24 +33,55 @@ export async function overview(db: CaseDb) {
   };
 }
 
+/** Rules matched and rule and event counts of one severity or one heat-map cell. */
+export interface DetectionTotals {
+  /** Rules that matched. */
+  rules: number;
+  /** Distinct events those rules detected; an event two of them detected counts once. */
+  events: number;
+}
+
+/**
+ * Counts, per severity, the rules that matched and the distinct events they detected, the
+ * units the report's severity table uses too.
+ */
+export function severityTotals(findings: Finding[]): Record<string, DetectionTotals> {
+  const uids = new Map<string, Set<string>>(LEVELS.map((level) => [level, new Set()]));
+  const rules = new Map<string, number>(LEVELS.map((level) => [level, 0]));
+  for (const finding of findings) {
+    const level = uids.get(finding.severity) ?? new Set<string>();
+    for (const uid of finding.event_uids) level.add(uid);
+    uids.set(finding.severity, level);
+    rules.set(finding.severity, (rules.get(finding.severity) ?? 0) + 1);
+  }
+
+  return Object.fromEntries(
+    [...uids].map(([level, set]) => [level, { rules: rules.get(level) ?? 0, events: set.size }]),
+  );
+}
+
 /**
  * Findings per rule, most severe first, without their event lists, and a tactic × technique
- * matrix of matched events.
+ * matrix with the rules of each cell and the distinct events they detected.
  *
  * NOTE: a rule's tags do not say which of its techniques belongs to which of its tactics, so a
  * rule with two tactics counts its events under each of its techniques for both.
  */
 export async function detections(db: CaseDb) {
   const findings = await db.findings();
-  const cells = new Map<string, { tactic: string; technique: string; events: number }>();
+  const cells = new Map<
+    string,
+    { tactic: string; technique: string; rules: number; uids: Set<string> }
+  >();
   for (const finding of findings) {
     const tactics = finding.tactics.length > 0 ? finding.tactics : ['(no tactic)'];
     const techniques = finding.techniques.length > 0 ? finding.techniques : ['(no technique)'];
     for (const tactic of tactics) {
       for (const technique of techniques) {
         const key = `${tactic}\u0000${technique}`;
-        const cell = cells.get(key) ?? { tactic, technique, events: 0 };
-        cell.events += finding.event_uids.length;
+        const cell = cells.get(key) ?? { tactic, technique, rules: 0, uids: new Set<string>() };
+        cell.rules += 1;
+        for (const uid of finding.event_uids) cell.uids.add(uid);
         cells.set(key, cell);
       }
     }
@@ -60,6 +89,6 @@ export async function detections(db: CaseDb) {
 
   return {
     rules: findings.map(({ event_uids, ...rest }) => ({ ...rest, events: event_uids.length })),
-    matrix: [...cells.values()],
+    matrix: [...cells.values()].map(({ uids, ...cell }) => ({ ...cell, events: uids.size })),
   };
 }

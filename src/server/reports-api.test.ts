@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CASE_KEY_ENV, enableEncryption } from '../evidence/case-cipher.ts';
 import { encryptReports } from '../store/encrypt-reports.ts';
-import { listReports, readReport } from './reports-api.ts';
+import { downloadDisposition, listReports, readReport } from './reports-api.ts';
 
 let caseDir = '';
 
@@ -27,7 +27,9 @@ describe('the reports of the workbench', () => {
       'cisa/cisa-v0001.md',
       'report.md',
     ]);
-    expect((await readReport(caseDir, 'cisa/cisa-v0001.md')).body.toString()).toBe('# CISA');
+    const cisa = await readReport(caseDir, 'cisa/cisa-v0001.md');
+    expect(cisa.body.toString()).toBe('# CISA');
+    expect(downloadDisposition(cisa.file)).toBe('attachment; filename="cisa-v0001.md"');
     await expect(readReport(caseDir, 'cisa/linked.md')).rejects.toMatchObject({ status: 404 });
     await expect(readReport(caseDir, '../case.json')).rejects.toMatchObject({ status: 404 });
   });
@@ -44,7 +46,12 @@ describe('the reports of the workbench', () => {
       const [listed] = await listReports(caseDir);
       const read = await readReport(caseDir, 'report.md.enc');
 
-      expect(listed).toMatchObject({ name: 'report.md.enc', preview: 'text' });
+      expect(listed).toMatchObject({
+        name: 'report.md.enc',
+        preview: 'text',
+        download_name: 'report.md',
+      });
+      expect(downloadDisposition(read.file)).toBe('attachment; filename="report.md"');
       expect(read.type).toBe('text/plain; charset=utf-8');
       expect(read.body.toString()).toBe('# secret report');
     } finally {

@@ -24,6 +24,11 @@ export interface ReportFile {
   modified: string;
   /** How the workbench previews it: as text, as a sandboxed page, or not at all. */
   preview: 'text' | 'html' | 'none';
+  /**
+   * File name of the download: the base name, without `.enc` for an encrypted report, because
+   * the workbench sends it decrypted.
+   */
+  download_name: string;
 }
 
 /**
@@ -45,12 +50,21 @@ export async function listReports(caseDir: string): Promise<ReportFile[]> {
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-// An encrypted case stores its reports as `<name>.enc`, shown as the file type before `.enc`.
+// An encrypted case stores its reports as `<name>.enc`; the workbench serves them decrypted.
+function plainName(name: string): string {
+  return name.endsWith(ENCRYPTED_EXTENSION) ? name.slice(0, -ENCRYPTED_EXTENSION.length) : name;
+}
+
 function plainExtension(name: string): string {
-  const plain = name.endsWith(ENCRYPTED_EXTENSION)
-    ? name.slice(0, -ENCRYPTED_EXTENSION.length)
-    : name;
-  return path.extname(plain).toLowerCase();
+  return path.extname(plainName(name)).toLowerCase();
+}
+
+/**
+ * Returns the `Content-Disposition` of a report download: an attachment named as the plain
+ * file, with every character other than letters, digits, `.`, `_` and `-` replaced by `_`.
+ */
+export function downloadDisposition(file: ReportFile): string {
+  return `attachment; filename="${file.download_name.replace(/[^\w.-]/g, '_')}"`;
 }
 
 async function reportFile(folder: string, name: string): Promise<ReportFile> {
@@ -63,6 +77,7 @@ async function reportFile(folder: string, name: string): Promise<ReportFile> {
     modified: info.mtime.toISOString(),
     preview:
       !previewable || extension === '.pdf' ? 'none' : extension === '.html' ? 'html' : 'text',
+    download_name: path.posix.basename(plainName(name)),
   };
 }
 

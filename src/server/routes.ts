@@ -26,7 +26,7 @@ import { detections, overview } from './overview-api.ts';
 import type { PageIndexCache } from './page-index.ts';
 import { QUERY_FIELDS } from './query-fields.ts';
 import { MAX_QUERY_LENGTH } from './query-parse.ts';
-import { listReports, readReport } from './reports-api.ts';
+import { downloadDisposition, listReports, readReport } from './reports-api.ts';
 import { scopeSummary } from './scope-api.ts';
 import {
   eventDetail,
@@ -131,9 +131,8 @@ async function sendReport(
     () => 1,
   );
   if (download) {
-    const safeName = report.file.name.replace(/[^\w.-]/g, '_');
     sendBytes(response, 200, report.type, report.body, {
-      'Content-Disposition': `attachment; filename="${safeName}"`,
+      'Content-Disposition': downloadDisposition(report.file),
     });
     return;
   }

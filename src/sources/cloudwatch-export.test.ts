@@ -4,9 +4,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportLineParser, exportStreamOf, joinContinuations } from './cloudwatch-export.ts';
 import { cloudWatchLogs } from './cloudwatch-logs.ts';
 import { detectFormat } from './index.ts';
 import { ingestWith } from './test-ingest.ts';
+import { scanTextRecords } from './text-lines.ts';
 
 const FLOW_LINES = [
   '2024-04-02T10:01:00.000Z 2 123456789012 eni-0a1b2c3d 198.51.100.7 10.0.1.5 50122 22 6 3 180 1712052000 1712052060 REJECT OK',
@@ -100,7 +102,8 @@ async function readExport(stream: string) {
   const file = files.get(stream) ?? '';
   const text = gunzipSync(await readFile(file));
   const format = detectFormat(text.subarray(0, 64 * 1024), file);
-  const outcome = await ingestWith(cloudWatchLogs, Readable.from([text]));
+  const context = { timezone: 'UTC', filePath: file };
+  const outcome = await ingestWith(cloudWatchLogs, Readable.from([text]), context);
   return { format: format?.id, ...outcome };
 }
 
@@ -123,6 +126,7 @@ describe('CloudWatch Logs S3 exports', () => {
     expect(events[0]?.raw).toEqual({
       timestamp: '2024-04-02T10:01:00.000Z',
       message: FLOW_LINES[0]?.slice(25),
+      logStreamName: 'eni-0a1b2c3d-all',
     });
   });
 
@@ -140,7 +144,10 @@ describe('CloudWatch Logs S3 exports', () => {
     });
     expect(events[0]?.raw).toEqual({
       ...TRAIL,
-      cloudwatch_log_event: { timestamp: '2024-04-02T10:00:05.123Z' },
+      cloudwatch_log_event: {
+        timestamp: '2024-04-02T10:00:05.123Z',
+        logStreamName: '123456789012_CloudTrail_us-east-1',
+      },
     });
   });
 
@@ -182,7 +189,10 @@ describe('CloudWatch Logs S3 exports', () => {
       '2024-04-02T10:04:00.000Z',
       '2024-04-02T10:04:01.000Z',
     ]);
-    expect(events[0]?.message).toMatch(/^log: START RequestId/);
+    expect(events[0]?.message).toMatch(/^2024_04_02_\[\$LATEST\]9f8e7d6c: START RequestId/);
+    expect(events[0]?.resources).toEqual([
+      { uid: '2024_04_02_[$LATEST]9f8e7d6c', type: 'log_stream' },
+    ]);
   });
 
   it('reads agent syslog lines as sign-ins', async () => {
@@ -208,6 +218,19 @@ describe('CloudWatch Logs S3 exports', () => {
     expect(detectFormat(Buffer.from(`${text}\n`), 'x/000000')?.id).toBe('aws.cloudwatch');
   });
 
+  it('is recognised by name when continuations dominate', () => {
+    const lines = [
+      '2024-04-02T10:04:02.000Z Traceback (most recent call last):',
+      '  File "/var/task/app.py", line 7, in handler',
+      '    handle(event)',
+      '  File "/var/task/app.py", line 3, in handle',
+      '    raise KeyError(key)',
+    ];
+    const head = Buffer.from(`${lines.join('\n')}\n`);
+    expect(detectFormat(head, '000000.gz')?.id).toBe('aws.cloudwatch');
+    expect(detectFormat(head, 'app.log')).toBeNull();
+  });
+
   it('keeps messages that only look like records as log lines', async () => {
     const lines = [
       '2024-04-02T10:06:00.000Z {"eventVersion": "1.08", "eventSource": "cut short',
@@ -222,12 +245,67 @@ describe('CloudWatch Logs S3 exports', () => {
     expect(rejected).toEqual([expect.objectContaining({ code: 'missing_time' })]);
   });
 
-  it('rejects lines without the export time', async () => {
-    const text = `${FLOW_LINES[0]}\nnot an export line\n`;
+  it('rejects a first line without the export time', async () => {
+    const text = `not an export line\n${FLOW_LINES[0]}\n`;
     const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));
 
     expect(events).toHaveLength(1);
-    expect(rejected).toEqual([expect.objectContaining({ code: 'not_cloudwatch_export' })]);
+    expect(events[0]?.evidence).toMatchObject({ record: 1, offset: 19 });
+    expect(rejected).toEqual([
+      expect.objectContaining({ code: 'not_cloudwatch_export', index: 0, offset: 0, line: 1 }),
+    ]);
+  });
+
+  it('joins continuation lines to their message', async () => {
+    const lines = [
+      '2024-04-02T10:04:02.000Z Traceback (most recent call last):',
+      '  File "/var/task/app.py", line 7, in handler',
+      '    raise KeyError(key)',
+      '2024-04-02T10:04:03.000Z END RequestId: 6f1c2a52-7d0e-4a8b-9a51-2f7b1e0c9d11',
+    ];
+    const text = `${lines.join('\r\n')}\r\n`;
+    const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));
+
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(2);
+    expect(events[0]?.raw.message).toBe(
+      'Traceback (most recent call last):\n  File "/var/task/app.py", line 7, in handler\n    raise KeyError(key)',
+    );
+    expect(events[0]?.evidence).toMatchObject({ record: 0, offset: 0 });
+    const second = text.indexOf('2024-04-02T10:04:03');
+    expect(events[1]?.evidence).toMatchObject({ record: 1, offset: second });
+    expect(events[1]?.time).toBe('2024-04-02T10:04:03.000Z');
+  });
+
+  it('joins a pretty-printed CloudTrail record', async () => {
+    const pretty = JSON.stringify(TRAIL, null, 2);
+    const text = `2024-04-02T10:00:05.123Z ${pretty}\n`;
+    const { events, rejected } = await ingestWith(cloudWatchLogs, Readable.from([text]));
+
+    expect(rejected).toEqual([]);
+    expect(events.map((event) => event.source)).toEqual(['aws.cloudtrail']);
+  });
+
+  it('rejects a continuation past the maximum message', async () => {
+    const text = `2024-04-02T10:04:02.000Z first\n${'x'.repeat(40)}\n${'y'.repeat(40)}\n`;
+    const lines = scanTextRecords(Readable.from([text]), new ExportLineParser());
+    const bounded = [];
+    for await (const result of joinContinuations(lines, 60)) bounded.push(result);
+    expect(bounded.map((result) => result.kind)).toEqual(['record', 'rejected']);
+    expect(bounded[1]).toMatchObject({ code: 'message_too_long', index: 1, line: 3 });
+    const first = bounded[0] as { value: { message: string } };
+    expect(first.value.message).toBe(`first\n${'x'.repeat(40)}`);
+  });
+
+  it('names the log stream from the export folders', () => {
+    const task = 'exportedlogs/0f1e2d3c-4b5a-4697-8877-665544332211';
+    expect(exportStreamOf(`${task}/2024/04/02/[$LATEST]9f8e7d6c/000000.gz`)).toBe(
+      '2024/04/02/[$LATEST]9f8e7d6c',
+    );
+    expect(exportStreamOf(`${task}/i-0a1b2c3d4e5f60718/000001.gz`)).toBe('i-0a1b2c3d4e5f60718');
+    expect(exportStreamOf('prefix/task/eni-0a1b2c3d-all/000000')).toBe('eni-0a1b2c3d-all');
+    expect(exportStreamOf('000000.gz')).toBeNull();
+    expect(exportStreamOf('logs/app.log')).toBeNull();
   });
 
   it('leaves rsyslog lines to syslog', () => {

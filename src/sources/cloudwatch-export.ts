@@ -3,13 +3,20 @@
  * `<prefix>/<task id>/<log stream>/000000.gz`, each line `<ISO 8601 UTC time> <message>`, where
  * the time is the log event's `timestamp` written with milliseconds and `Z`. The messages are
  * whatever the log group holds, often another log format whose own readers take them from here.
+ * An export writes a message's own line breaks as they are, so a line without the time
+ * continues the message before it.
  */
 import type { Event, EvidenceRef } from '../core/event.ts';
 import { normalizeCloudTrail } from './cloudtrail.ts';
 import { normalizeK8sAudit } from './k8s-audit.ts';
 import { normalizeRoute53Resolver } from './route53-resolver.ts';
-import { headLines, type LineParse, type LineParser } from './text-lines.ts';
-import { isNormalizeError, type NormalizeError } from './types.ts';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  headLines,
+  type LineParse,
+  type LineParser,
+} from './text-lines.ts';
+import { isNormalizeError, type NormalizeError, type RecordResult } from './types.ts';
 import { normalizeVpcFlow } from './vpc-flow.ts';
 import { isFlowLine } from './vpc-flow-json.ts';
 
@@ -30,19 +37,132 @@ type Normalizer = (value: unknown, ref: EvidenceRef) => Event | NormalizeError;
  */
 export const LOG_EVENT_KEY = 'cloudwatch_log_event';
 
-/** Reads export lines into log events `{ timestamp, message }`, as CloudWatch's API returns them. */
+// Key of the record a line without the export's time becomes until it is joined to a message.
+const CONTINUATION_KEY = Symbol('continuation');
+
+/** Longest message, in UTF-16 code units, that continuation lines are joined into. */
+export const MAX_EXPORT_MESSAGE_CHARS = DEFAULT_MAX_LINE_BYTES;
+
+/**
+ * Reads export lines into log events `{ timestamp, message }`, as CloudWatch's API returns them,
+ * with `logStreamName` when the export's folder names the stream. A line without the export's
+ * time becomes a continuation, which `joinContinuations` appends to the message before it.
+ */
 export class ExportLineParser implements LineParser {
+  readonly #stream: string | null;
+
+  constructor(stream: string | null = null) {
+    this.#stream = stream;
+  }
+
   parse(line: string): LineParse {
     const found = EXPORT_LINE.exec(line);
-    // NOTE: an export writes a message's own line breaks as they are, so a line without the
-    // time may continue the message before it. Such lines are rejected, not joined to it.
-    if (found === null) {
-      const reason =
-        'the line does not start with a CloudWatch Logs export time; it may continue a multi-line message';
-      return { kind: 'rejected', code: 'not_cloudwatch_export', reason };
-    }
-    return { kind: 'record', value: { timestamp: found[1], message: found[2] } };
+    if (found === null) return { kind: 'record', value: { [CONTINUATION_KEY]: line } };
+
+    const value: Record<string, unknown> = { timestamp: found[1], message: found[2] };
+    if (this.#stream !== null) value.logStreamName = this.#stream;
+    return { kind: 'record', value };
   }
+}
+
+// An export task's id, the folder under the export prefix.
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Returns the log stream an export object's path names (`<prefix>/<task id>/<log stream>/
+ * 000000.gz`), or `null` when the path is not shaped like one. A stream name with `/` in it,
+ * such as Lambda's `2024/04/02/[$LATEST]…`, spans several folders after the task id.
+ * NOTE: without a task id (a UUID) in the path, only the last folder is taken as the stream.
+ */
+export function exportStreamOf(filePath: string | undefined): string | null {
+  if (filePath === undefined || !EXPORT_NAME.test(filePath)) return null;
+  const folders = filePath.split(/[/\\]/).slice(0, -1);
+  const task = folders.findLastIndex((folder) => TASK_ID.test(folder));
+  if (task !== -1 && task < folders.length - 1) return folders.slice(task + 1).join('/');
+
+  const stream = folders.at(-1);
+  return stream === undefined || stream === '' || stream === '.' ? null : stream;
+}
+
+/**
+ * Joins the continuation lines of `ExportLineParser` to the message before them, with a line
+ * feed between. A joined message keeps the offset and line of its first line; later records are
+ * renumbered so that indexes stay consecutive. A continuation with no message before it, or one
+ * that would make the message longer than `maxChars`, is rejected. Only one message is held.
+ */
+export async function* joinContinuations(
+  results: AsyncIterable<RecordResult>,
+  maxChars = MAX_EXPORT_MESSAGE_CHARS,
+): AsyncGenerator<RecordResult> {
+  let pending: (RecordResult & { kind: 'record' }) | null = null;
+  let joined = 0;
+
+  for await (const result of results) {
+    const renumbered = { ...result, index: result.index - joined };
+    const continuation = continuationOf(result);
+    if (continuation === null) {
+      if (pending !== null) yield pending;
+      pending = renumbered.kind === 'record' ? renumbered : null;
+      if (renumbered.kind === 'rejected') yield renumbered;
+      continue;
+    }
+
+    const event = pending?.value as Record<string, unknown> | undefined;
+    const message = typeof event?.message === 'string' ? event.message : null;
+    if (
+      event !== undefined &&
+      message !== null &&
+      message.length + continuation.length < maxChars
+    ) {
+      event.message = `${message}\n${continuation}`;
+      joined++;
+      continue;
+    }
+    if (pending !== null) yield pending;
+    pending = null;
+    yield rejectContinuation(renumbered, continuation, message !== null, maxChars);
+  }
+  if (pending !== null) yield pending;
+}
+
+function continuationOf(result: RecordResult): string | null {
+  if (result.kind !== 'record' || typeof result.value !== 'object' || result.value === null) {
+    return null;
+  }
+  const line = (result.value as Record<symbol, unknown>)[CONTINUATION_KEY];
+  return typeof line === 'string' ? line : null;
+}
+
+function rejectContinuation(
+  result: RecordResult,
+  line: string,
+  afterMessage: boolean,
+  maxChars: number,
+): RecordResult {
+  const { index, offset, line: lineNumber } = result;
+  const sample = line.slice(0, 200);
+  if (afterMessage) {
+    const reason = `the line continues a message that would pass ${maxChars} characters`;
+    return {
+      kind: 'rejected',
+      index,
+      offset,
+      line: lineNumber,
+      code: 'message_too_long',
+      reason,
+      sample,
+    };
+  }
+  const reason = 'the line does not start with a CloudWatch Logs export time';
+  return {
+    kind: 'rejected',
+    index,
+    offset,
+    line: lineNumber,
+    code: 'not_cloudwatch_export',
+    reason,
+    sample,
+  };
 }
 
 /**
@@ -59,8 +179,10 @@ export function sniffCloudWatchExport(head: Buffer, name: string): number {
     const found = EXPORT_LINE.exec(line);
     if (found !== null) messages.push(found[2] ?? '');
   }
-  // The first line starts a message; later ones may continue a multi-line message.
-  if (!EXPORT_LINE.test(lines[0] ?? '') || messages.length * 2 < lines.length) return 0;
+  // The first line starts a message; later ones may continue a multi-line message. Where most
+  // sniffed lines continue one, only the export's file name tells the format.
+  if (!EXPORT_LINE.test(lines[0] ?? '')) return 0;
+  if (messages.length * 2 < lines.length) return EXPORT_NAME.test(name) ? 0.75 : 0;
 
   const known = messages.some((message) => isFlowLine(message) || message.startsWith('{'));
   const score = known || EXPORT_NAME.test(name) ? 0.95 : 0.8;

@@ -23,8 +23,15 @@ import {
   eventUid,
 } from '../core/event.ts';
 import { isObject, type JsonObject } from './cloudtrail-unwrap.ts';
-import { ExportLineParser, normalizeEmbedded, sniffCloudWatchExport } from './cloudwatch-export.ts';
+import {
+  ExportLineParser,
+  exportStreamOf,
+  joinContinuations,
+  normalizeEmbedded,
+  sniffCloudWatchExport,
+} from './cloudwatch-export.ts';
 import { jsonMarkerScore } from './json-sniff.ts';
+import type { RecordContext } from './local-time.ts';
 import { ZonedClock } from './local-time.ts';
 import { clipPart } from './message.ts';
 import { normalizeSyslog, parseSyslogLine, YearInference } from './syslog.ts';
@@ -67,8 +74,10 @@ export const cloudWatchLogs: SourceFormat = {
   alsoCovers: ['identity'],
   sniff: (head: Buffer, name: string): number =>
     Math.max(jsonMarkerScore(head, MARKERS), sniffCloudWatchExport(head, name)),
-  records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextOrJsonRecords(input, new ExportLineParser(), { recordKeys: RECORD_KEYS }),
+  records: (input: Readable, context?: RecordContext): AsyncIterable<RecordResult> => {
+    const parser = new ExportLineParser(exportStreamOf(context?.filePath));
+    return joinContinuations(scanTextOrJsonRecords(input, parser, { recordKeys: RECORD_KEYS }));
+  },
   normalize: normalizeCloudWatchEvent,
 };
 

@@ -115,6 +115,11 @@ const LAYOUTS: Record<ElbLayout, { fields: string[]; min: number }> = {
   connection: { fields: CONNECTION_FIELDS, min: 11 },
 };
 
+/** Every field name of the layouts, for JSON renderings that use the same names. */
+export const ELB_TEXT_FIELDS: readonly string[] = [
+  ...new Set([...ALB_FIELDS, ...NLB_FIELDS, ...CLASSIC_FIELDS, ...CONNECTION_FIELDS]),
+];
+
 // Classic and connection log lines start with an ISO 8601 time in UTC.
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/;
 const ALB_TYPES = new Set(['http', 'https', 'h2', 'grpcs', 'ws', 'wss']);

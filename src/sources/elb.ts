@@ -9,10 +9,12 @@ import {
   type Resource,
   type Status,
 } from '../core/event.ts';
+import { elbFieldsOfJson, sniffElbJson } from './elb-json.ts';
 import { type ElbLayout, ElbLineParser, layoutOf, layoutOfRecord } from './elb-layouts.ts';
 import { clipPart } from './message.ts';
 import { integerField, present, splitEndpoint, splitFields } from './text-fields.ts';
-import { headLines, scanTextRecords, scoreLines } from './text-lines.ts';
+import { headLines, RAW_LINE_KEY, scoreLines } from './text-lines.ts';
+import { scanTextOrJsonRecords } from './text-or-json.ts';
 import { parseTimestamp } from './time.ts';
 import type { NormalizeError, RecordResult, SourceFormat } from './types.ts';
 
@@ -35,7 +37,8 @@ const ARN_PLACE = /^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):(\d{12})?:/;
  * _<ip>_<id>.log.gz`): Application Load Balancer access and connection logs, Network Load
  * Balancer TLS access logs and Classic Load Balancer access logs, which may be mixed in one
  * file. Each line is read by its own layout. Each record's `raw` maps the field names to their
- * text as written (`-` for missing), with the line itself under `original`.
+ * text as written (`-` for missing), with the line itself under `original`. JSON renderings of
+ * the same records (see `elb-json.ts`) are read too, and keep the JSON object as `raw`.
  */
 export const elb: SourceFormat = {
   id: 'aws.elb',
@@ -45,12 +48,15 @@ export const elb: SourceFormat = {
   logCategory: 'network',
   sniff: sniffElb,
   records: (input: Readable): AsyncIterable<RecordResult> =>
-    scanTextRecords(input, new ElbLineParser()),
+    scanTextOrJsonRecords(input, new ElbLineParser()),
   normalize: normalizeElb,
 };
 
 /** Scores how much the first bytes of a stream look like load balancer log lines. */
 export function sniffElb(head: Buffer, _name: string): number {
+  const textHead = head.toString('latin1').trimStart();
+  if (textHead.startsWith('{') || textHead.startsWith('[')) return sniffElbJson(textHead);
+
   const elbLike = (line: string): boolean => {
     const fields = splitFields(line);
     if (!Array.isArray(fields) || fields.length < 11) return false;
@@ -80,7 +86,13 @@ export function normalizeElb(value: unknown, ref: EvidenceRef): Event | Normaliz
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { code: 'not_elb', reason: 'the record is not an object of load balancer log fields' };
   }
-  const record = value as Fields;
+  // A record read from a text line carries the line; any other is a JSON rendering.
+  const original = value as Fields;
+  const fromText = typeof original[RAW_LINE_KEY] === 'string';
+  const record = fromText ? original : elbFieldsOfJson(original);
+  if (record === null) {
+    return { code: 'not_elb', reason: 'the record has no load balancer log fields' };
+  }
 
   const written = field(record, 'time');
   if (written === null) return { code: 'missing_time', reason: 'the record has no time' };
@@ -117,7 +129,7 @@ export function normalizeElb(value: unknown, ref: EvidenceRef): Event | Normaliz
     message: part.message,
     tags: [],
     evidence: ref,
-    raw: record,
+    raw: original,
   };
 }
 

@@ -5,11 +5,8 @@
  * (`core/v1/namespaces/prod/pods/web-1/exec`), the user is `authenticationInfo.principalEmail`
  * and the audit ID is `operation.id`. Such an entry becomes a `k8s.audit` event whose `raw` is
  * the entry with the Kubernetes audit fields derived from it beside the entry's own, so that
- * Kubernetes audit rules see `verb`, `objectRef.*`, `user.username`, `sourceIPs` and the rest.
- *
- * NOTE: a Sigma rule is routed to one event source, so SigmaHQ's `gcp/gcp.audit` rules on
- * Kubernetes methods (`io.k8s.…`) no longer see these entries; the `kubernetes/audit` rules
- * cover the same changes (role bindings, admission controllers, cron jobs, secrets).
+ * Kubernetes audit rules see `verb`, `objectRef.*`, `user.username`, `sourceIPs` and the rest,
+ * and the `gcp/gcp.audit` rules on Kubernetes methods (`io.k8s.…`) still see `protoPayload`.
  */
 import { type Event, type EvidenceRef, metadataUid } from '../core/event.ts';
 import { text } from './cloudtrail-actor.ts';

@@ -13,6 +13,11 @@ export interface RecordContext {
    * region only there, such as VPC flow log files delivered to S3.
    */
   fileName?: string;
+  /**
+   * Path of the file or archive member read, with its folders as the input names them, when
+   * known. A CloudWatch Logs export names its log stream in a folder.
+   */
+  filePath?: string;
 }
 
 /** The context of a stream read outside a case: times without a zone are UTC. */

@@ -30,7 +30,14 @@ const DIGEST_COLUMNS = [
   'metadata_uid',
 ];
 
-const ROW_DIGEST = `sha256(to_json(struct_pack(${DIGEST_COLUMNS.map((name) => `"${name}" := ${name}`).join(', ')}))::VARCHAR)`;
+// Each value is written as `N` for NULL or `S<length>:<text>`, so the concatenation tells every
+// column apart. It is not `to_json` of the row: DuckDB allocated ten times a value's size to
+// write it as JSON, and a 50 MB record then failed the 256 MB limit.
+const valueText = (name: string) =>
+  name === 'tags' ? `to_json(${name})::VARCHAR` : `${name}::VARCHAR`;
+const valueField = (name: string) =>
+  `CASE WHEN ${name} IS NULL THEN 'N' ELSE 'S' || length(${valueText(name)}) || ':' || ${valueText(name)} END`;
+const ROW_DIGEST = `sha256(concat(${DIGEST_COLUMNS.map(valueField).join(', ')}))`;
 
 /** SHA-256 of no events, the digest of an item whose records were all rejected. */
 export const EMPTY_DIGEST = createHash('sha256').digest('hex');
@@ -38,7 +45,7 @@ export const EMPTY_DIGEST = createHash('sha256').digest('hex');
 /**
  * Computes what the case database stores of each evidence item, or only of the items in `only`.
  * The digest is SHA-256 over one line per event, `<member>\t<record>\t<row SHA-256>\n`, in
- * member and record order, where the row SHA-256 covers every column of the event as JSON.
+ * member and record order, where the row SHA-256 covers every column of the event.
  * Timeline events and duplicates set aside count alike, because setting a copy aside moves it
  * between the two tables without changing what the item holds. DuckDB sorts only the narrow
  * key and row digest, so memory stays bounded; the digests are folded while streaming.

@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CONTROL_CHARACTER_RANGES, controlEscape, FORMULA_START } from '../core/escape.ts';
+import { CSV_CONTROL_RANGES, controlEscape, FORMULA_START } from '../core/escape.ts';
 import { copyInTimeOrder } from './ordered-copy.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
@@ -29,13 +29,13 @@ const CSV_COLUMNS: readonly (readonly [string, string])[] = [
 // The time and record columns are not text from the log.
 const NOT_TEXT = new Set(['time', 'record']);
 
-// Every code point that `sanitizeTerminal` escapes, in ascending order.
-const CONTROL_CODES = CONTROL_CHARACTER_RANGES.flatMap(([first, last]) =>
+// Every code point that `csvCell` escapes, in ascending order.
+const CONTROL_CODES = CSV_CONTROL_RANGES.flatMap(([first, last]) =>
   Array.from({ length: last - first + 1 }, (_, i) => first + i),
 );
 
-// The character class of `sanitizeTerminal`, in RE2 syntax.
-export const CONTROL_PATTERN = `[${CONTROL_CHARACTER_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
+// The character class of the characters `csvCell` escapes, in RE2 syntax.
+export const CONTROL_PATTERN = `[${CSV_CONTROL_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
 
 // The rules of `csvCell`, so that both writers produce the same bytes: control characters become
 // `\xNN` escapes, a cell whose original text a spreadsheet would run as a formula gets a leading

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Detections: rules grouped by severity, each opening its events in the timeline, and an
- * ATT&CK tactic × technique heat map of the detected events whose cells open their events.
+ * ATT&CK tactic × technique heat map of the distinct detected events, whose cells open them.
  */
 import { getJson } from './api.ts';
 import { formatTime, h, on, plural, replace } from './dom.ts';
@@ -56,9 +56,7 @@ function heatMap(data: Detections): HTMLElement {
   const tactics = [...new Set(data.matrix.map((cell) => cell.tactic))].sort();
   const techniques = [...new Set(data.matrix.map((cell) => cell.technique))].sort();
   const max = Math.max(1, ...data.matrix.map((cell) => cell.events));
-  const count = new Map(
-    data.matrix.map((cell) => [`${cell.tactic}\u0000${cell.technique}`, cell.events]),
-  );
+  const cells = new Map(data.matrix.map((cell) => [`${cell.tactic}\u0000${cell.technique}`, cell]));
 
   return h(
     'table',
@@ -82,9 +80,11 @@ function heatMap(data: Detections): HTMLElement {
           {},
           h('th', {}, technique),
           ...tactics.map((tactic) => {
-            const events = count.get(`${tactic}\u0000${technique}`) ?? 0;
+            const cell = cells.get(`${tactic}\u0000${technique}`);
+            const events = cell?.events ?? 0;
             const level = events === 0 ? 0 : Math.ceil((events / max) * HEAT_LEVELS);
-            const title = `${tactic} × ${technique}: ${plural(events, 'event')}`;
+            const counted = `${plural(cell?.rules ?? 0, 'rule')} (${plural(events, 'event')})`;
+            const title = `${tactic} × ${technique}: ${counted}`;
             if (events === 0) return h('td', { class: 'heat-0', title }, '');
             return on(
               h(
@@ -139,6 +139,12 @@ export async function showDetections(root: HTMLElement, _place: Place) {
     h('h1', {}, 'Detections'),
     data.rules.length === 0 ? h('p', {}, 'No rule matched an event of this case.') : null,
     h('h2', {}, 'ATT&CK tactics × techniques'),
+    h(
+      'p',
+      { 'data-testid': 'heat-map-unit' },
+      'Each cell counts the distinct events that the rules tagged with its tactic and technique ' +
+        'detected; an event two of those rules detected counts once.',
+    ),
     heatMap(data),
     h('h2', {}, 'Rules by severity'),
     ...sections,

@@ -6,12 +6,27 @@
 import { getJson, postJson } from './api.ts';
 import { button, formatTime, h, on, replace } from './dom.ts';
 import { errorText } from './errors.ts';
+import { indentJson } from './json-indent.ts';
 import type { DetectionExplanation, EventDetail, Mark } from './types.ts';
 
 /** The windows "events around this one" offers, in minutes either side. */
 export const AROUND_MINUTES = [1, 5, 15, 60];
 
 const HIDDEN = new Set(['raw', 'marks', 'detections', 'evidence_path']);
+
+/**
+ * Characters of a message or field value the panel shows; the raw record below shows the
+ * record whole. Chromium lays out one unbroken word of 100,000 characters in proportional type for tens of
+ * seconds, because it shapes the word again for every line it wraps.
+ */
+export const MAX_SHOWN_CHARACTERS = 4000;
+
+/** Shortens text past `MAX_SHOWN_CHARACTERS`, saying how much is left out. */
+export function clipText(text: string): string {
+  if (text.length <= MAX_SHOWN_CHARACTERS) return text;
+  const rest = (text.length - MAX_SHOWN_CHARACTERS).toLocaleString('en');
+  return `${text.slice(0, MAX_SHOWN_CHARACTERS)} … (${rest} more characters not shown)`;
+}
 
 export interface DetailActions {
   /** Shows the events within `minutes` either side of `time`. */
@@ -20,14 +35,6 @@ export interface DetailActions {
   rule(ruleId: string): void;
   /** Called after a mark was added or removed. */
   changed(): void;
-}
-
-function prettyRaw(raw: string): string {
-  try {
-    return JSON.stringify(JSON.parse(raw), null, 2);
-  } catch {
-    return raw;
-  }
 }
 
 function fieldRows(event: EventDetail): HTMLElement[] {
@@ -44,7 +51,7 @@ function fieldRows(event: EventDetail): HTMLElement[] {
         'tr',
         {},
         h('th', {}, name),
-        h('td', {}, typeof value === 'string' ? value : JSON.stringify(value)),
+        h('td', {}, clipText(typeof value === 'string' ? value : JSON.stringify(value))),
       ),
     );
 }
@@ -106,7 +113,11 @@ export async function renderDetail(
       h('h2', {}, formatTime(event.time)),
       button('×', () => replace(panel), { title: 'close', 'aria-label': 'close' }),
     ),
-    h('p', { class: 'message', 'data-testid': 'detail-message' }, String(event.message ?? '')),
+    h(
+      'p',
+      { class: 'message', 'data-testid': 'detail-message' },
+      clipText(String(event.message ?? '')),
+    ),
     h(
       'div',
       { class: 'marks' },
@@ -182,6 +193,7 @@ export async function renderDetail(
     h('h3', {}, 'Normalized fields'),
     h('table', { class: 'fields', 'data-testid': 'fields' }, ...fieldRows(event)),
     h('h3', {}, 'Raw record'),
-    h('pre', { class: 'raw', 'data-testid': 'raw' }, prettyRaw(event.raw)),
+    // Indented from the text the server sent, never parsed: parsing would round big numbers.
+    h('pre', { class: 'raw', 'data-testid': 'raw' }, indentJson(event.raw)),
   );
 }

@@ -54,10 +54,12 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
   scroller.tabIndex = 0;
   const status = h('p', { class: 'status', 'data-testid': 'timeline-status' });
   const goToForm = createGoToForm((text) => void goTo(text));
+  const goToError = h('p', { class: 'error', role: 'alert', 'data-testid': 'go-to-error' });
   const element = h(
     'div',
     { class: 'event-table' },
     h('div', { class: 'table-bar' }, status, goToForm),
+    goToError,
     header,
     scroller,
   );
@@ -172,11 +174,23 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
 
   async function goTo(text: string): Promise<void> {
     const target = parseGoTo(text);
+    replace(goToError);
     if (target === null) {
-      showStatus('Go to takes a row number or a time such as 2024-05-01T10:00');
+      const entered = text.trim().slice(0, 40);
+      replace(
+        goToError,
+        `"${entered}" is no row number or time: enter one such as 42 or 2024-05-01T10:00`,
+      );
       return;
     }
     if ('row' in target) {
+      if (target.row < 1 || target.row > total) {
+        replace(
+          goToError,
+          `no row ${target.row}: rows run from 1 to ${total.toLocaleString('en')}`,
+        );
+        return;
+      }
       focusRow(target.row - 1, 'top');
       return;
     }
@@ -188,7 +202,7 @@ export function createEventTable(onOpen: (uid: string) => void): EventTable {
       });
       if (requested === generation) focusRow(row, 'top');
     } catch (error) {
-      showStatus(errorText(error));
+      replace(goToError, errorText(error));
     }
   }
 

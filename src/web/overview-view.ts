@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** Overview: the case, its log coverage, counts, time range, detections and reporting clock. */
 import { getJson } from './api.ts';
-import { formatTime, h, replace } from './dom.ts';
+import { formatTime, h, plural, replace } from './dom.ts';
 import type { Place } from './router.ts';
 import type { Overview, ReportingClock } from './types.ts';
 
@@ -110,18 +110,23 @@ export async function showOverview(root: HTMLElement, _place: Place) {
       ),
       ...clocks,
     ),
-    h('h2', {}, 'Detections by severity'),
+    h('h2', {}, 'Detections by severity: rules matched (distinct events detected)'),
     h(
       'section',
       { class: 'cards', 'data-testid': 'severity-counts' },
-      ...SEVERITIES.map((level) =>
-        h(
+      ...SEVERITIES.map((level) => {
+        const totals = data.detections_by_severity[level] ?? { rules: 0, events: 0 };
+        return h(
           'a',
-          { class: `card severity-${level}`, href: '#detections' },
+          {
+            class: `card severity-${level}`,
+            href: '#detections',
+            'data-testid': `severity-${level}`,
+          },
           h('span', {}, level),
-          h('strong', {}, data.detections_by_severity[level] ?? 0),
-        ),
-      ),
+          h('strong', {}, `${plural(totals.rules, 'rule')} (${plural(totals.events, 'event')})`),
+        );
+      }),
     ),
     h('h2', {}, 'Log coverage'),
     table(

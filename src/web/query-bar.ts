@@ -3,7 +3,7 @@
  * The query bar: the query input with field-name completion, the saved searches, and the
  * syntax help. Submitting calls `onSubmit` with the query text.
  */
-import { getJson, postJson } from './api.ts';
+import { ApiError, getJson, postJson } from './api.ts';
 import { button, h, on, replace } from './dom.ts';
 import { errorText } from './errors.ts';
 import type { FieldHelp, SavedSearch } from './types.ts';
@@ -143,14 +143,28 @@ export async function createQueryBar(onSubmit: (query: string) => void): Promise
       replace(message, 'name the search before saving it');
       return;
     }
-    postJson('/api/searches', { name: name.value, query: input.value })
+    saveAs(false);
+  });
+  // The server rejects a name already taken with 409; the analyst may then replace that search.
+  const saveAs = (replaceExisting: boolean) => {
+    postJson('/api/searches', { name: name.value, query: input.value, replace: replaceExisting })
       .then(() => {
         name.value = '';
         replace(message);
         return loadSaved();
       })
-      .catch((error: unknown) => replace(message, errorText(error)));
-  });
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 409) {
+          replace(
+            message,
+            `A saved search is named "${name.value.trim()}". `,
+            button('Replace it', () => saveAs(true), { 'data-testid': 'replace-search' }),
+          );
+          return;
+        }
+        replace(message, errorText(error));
+      });
+  };
   await loadSaved();
 
   const help = h(

@@ -74,9 +74,12 @@ export async function showReports(root: HTMLElement, _place: Place) {
                 'a',
                 {
                   href: `/reports/download?name=${encodeURIComponent(file.name)}`,
-                  download: file.name,
+                  download: file.download_name,
+                  'data-testid': `download-${file.name}`,
                 },
-                'Download',
+                file.name === file.download_name
+                  ? 'Download'
+                  : `Download decrypted ${file.download_name}`,
               ),
             ),
           ),

@@ -105,7 +105,8 @@ export interface Overview {
   sources: { source: string; events: number; first_time: string; last_time: string }[];
   coverage: CoverageRow[];
   rejected_total: number;
-  detections_by_severity: Record<string, number>;
+  /** Per severity, the rules that matched and the distinct events they detected. */
+  detections_by_severity: Record<string, { rules: number; events: number }>;
   rules_matched: number;
 }
 
@@ -124,7 +125,8 @@ export interface RuleFinding {
 
 export interface Detections {
   rules: RuleFinding[];
-  matrix: { tactic: string; technique: string; events: number }[];
+  /** Per tactic and technique, the rules tagged with both and the distinct events they detected. */
+  matrix: { tactic: string; technique: string; rules: number; events: number }[];
 }
 
 export interface GraphNode {
@@ -145,6 +147,8 @@ export interface ReportFile {
   bytes: number;
   modified: string;
   preview: 'text' | 'html' | 'none';
+  /** Name the download is saved under: without `.enc`, because it is sent decrypted. */
+  download_name: string;
 }
 
 export interface SavedSearch {

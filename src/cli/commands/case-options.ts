@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { resolveAnalyst } from '../../case/analyst.ts';
 import { type CaseEdit, REPORT_FIELDS, type ReportFieldKey } from '../../case/case-edit.ts';
 import {
-  parseInstant,
+  parsePastInstant,
   parsePhase,
   parseRetentionDays,
   parseText,
@@ -120,7 +120,7 @@ export function editOf(flags: FieldFlags): CaseEdit {
   }
   if (flags.timezone !== undefined) edit.timezone = parseTimezone(flags.timezone);
   if (flags.discoveredAt !== undefined) {
-    edit.discovered_at = parseInstant(flags.discoveredAt, '--discovered-at');
+    edit.discovered_at = parsePastInstant(flags.discoveredAt, '--discovered-at');
   }
   if (flags.lead !== undefined) edit.lead = parseText(flags.lead, '--lead');
   if (flags.phase !== undefined) edit.phase = parsePhase(flags.phase);
@@ -178,7 +178,7 @@ function parseReportField(value: string): [ReportFieldKey, unknown] {
   const flag = `--report-field ${field}`;
   switch (REPORT_FIELDS[field]) {
     case 'time':
-      return [field, parseInstant(raw, flag)];
+      return [field, parsePastInstant(raw, flag)];
     case 'boolean': {
       const answer = raw.trim().toLowerCase();
       if (answer === 'yes' || answer === 'true') return [field, true];

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { resolveAnalyst } from '../../case/analyst.ts';
 import { readCaseInfo } from '../../case/case-dir.ts';
 import { EXIT } from '../../core/errors.ts';
 import { sanitizeTerminalLine } from '../../core/escape.ts';
+import { Logger } from '../../core/logger.ts';
 import { type GapReport, type GapRunOptions, runGapAnalysis } from '../../gaps/index.ts';
+import { findingsChangedBeforeRun, recordFindings } from '../../pipeline/record-findings.ts';
 import { buildReport, writeReports } from '../../report/index.ts';
 import { CaseDb } from '../../store/index.ts';
 import { noteResults } from '../audit-hook.ts';
@@ -50,8 +53,12 @@ export function registerGaps(program: Command, context: CommandContext): void {
       await readCaseInfo(caseDir);
 
       const db = await CaseDb.open(caseDir);
+      const logger = new Logger(io.stderr);
       const files = { publicKeysFile: keys || undefined, signaturesFile: signatures || undefined };
-      const report = await analyzeAndReport(db, files).finally(() => db.close());
+      const analyst = resolveAnalyst(undefined, io.env);
+      const report = await analyzeAndReport(db, files, { analyst, logger }).finally(() =>
+        db.close(),
+      );
       noteResults(context, report.findings.length);
       context.exitCode = report.findings.some((f) => TAMPERED.has(f.kind))
         ? EXIT.verification
@@ -60,9 +67,16 @@ export function registerGaps(program: Command, context: CommandContext): void {
     });
 }
 
-// The reports are written again so that they show the analysis just stored.
-async function analyzeAndReport(db: CaseDb, files: GapRunOptions) {
+// The reports are written again so that they show the analysis just stored. The ledger records
+// the findings before the reports are written, as after investigate and hunt.
+async function analyzeAndReport(
+  db: CaseDb,
+  files: GapRunOptions,
+  run: { analyst: string; logger: Logger },
+) {
+  const changedBeforeRun = await findingsChangedBeforeRun(db, run.logger);
   const report = await runGapAnalysis(db, files);
+  await recordFindings(db, run.analyst, 'gaps', changedBeforeRun);
   await writeReports(db.caseDir, await buildReport(db, null), db);
   return report;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LOGSOURCE_ROUTES } from '../../detect/sigma/index.ts';
+import { LOGSOURCE_ROUTES, type LogSourceRoute } from '../../detect/sigma/index.ts';
 import { FORMATS } from '../../sources/index.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -10,7 +10,10 @@ export interface SourceListing {
   example: string;
   /** The `source` values of its events, which `timeline --source` takes. */
   event_sources: string[];
-  /** Sigma logsources whose rules run on the format's events, as `product/service`. */
+  /**
+   * Sigma logsources whose rules run on the format's events, as `product/service`, or as
+   * `category=<name>` for a generic category.
+   */
   sigma: string[];
 }
 
@@ -18,10 +21,10 @@ export interface SourceListing {
 export function listSources(): SourceListing[] {
   return FORMATS.map((format) => {
     const sources = format.eventSources ?? [format.id];
+    // A route's other sources are left out: GCP audit rules reach GKE's Kubernetes entries
+    // through them, but not the bare Kubernetes audit events of the same source.
     const routes = LOGSOURCE_ROUTES.filter((route) => sources.includes(route.source));
-    const sigma = routes.map((route) =>
-      [route.product, route.service].filter((part) => part !== null).join('/'),
-    );
+    const sigma = routes.map(logSourceLabel);
     return {
       id: format.id,
       description: format.description,
@@ -30,6 +33,16 @@ export function listSources(): SourceListing[] {
       sigma: [...new Set(sigma)],
     };
   });
+}
+
+/**
+ * Names a route's logsource as `product/service`, or as `category=<name>` for a generic rule
+ * category such as `firewall`, which names no product.
+ */
+function logSourceLabel(route: LogSourceRoute): string {
+  const parts = [route.product, route.service].filter((part) => part !== null);
+  if (parts.length === 0 && route.category !== null) return `category=${route.category}`;
+  return parts.join('/');
 }
 
 /** `cloudcase sources`: lists the log formats cloudcase recognises and reads. */

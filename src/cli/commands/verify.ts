@@ -46,7 +46,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
       report.problems.push(...database);
       report.ok &&= database.length === 0;
       // A working copy left outside the case is plaintext to delete, not a fault of the case.
-      const warnings = await leftoverCopyWarnings(caseDir);
+      const warnings = [...report.warnings, ...(await leftoverCopyWarnings(caseDir))];
       noteResults(context, report.problems.length);
       context.exitCode = report.ok ? EXIT.ok : EXIT.verification;
       io.stdout.write(

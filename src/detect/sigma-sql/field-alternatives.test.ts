@@ -109,3 +109,44 @@ describe('field alternatives in both backends', () => {
     expect((await scan.run(connection)).length === 1).toBe(expected);
   });
 });
+
+// Exchange admin records write `ResultStatus` as `True` or `False`, other workloads as
+// `Succeeded` or `Failed`; SigmaHQ's m365 rules test `status: success`.
+const M365_STATUS_CASES: { status: string; value: string; expected: boolean }[] = [
+  { status: 'success', value: 'True', expected: true },
+  { status: 'success', value: 'Succeeded', expected: true },
+  { status: 'success', value: 'False', expected: false },
+  { status: 'failure', value: 'False', expected: true },
+  { status: 'failure', value: 'Failed', expected: true },
+  { status: 'failure', value: 'True', expected: false },
+];
+
+describe('m365 status values in both backends', () => {
+  test.each(M365_STATUS_CASES)('$status on $value', async ({ status, value, expected }) => {
+    const text = [
+      'title: status case',
+      'logsource:',
+      '  product: m365',
+      '  service: exchange',
+      'detection:',
+      '  selection:',
+      '    eventName: Set-Mailbox',
+      `    status: ${status}`,
+      '  condition: selection',
+    ].join('\n');
+    const rule = parseRuleText(text, 'case.yml').rules[0] as DetectionRule;
+    const record = { Operation: 'Set-Mailbox', Workload: 'Exchange', ResultStatus: value };
+    const event = { ...cloudtrailEvent(record), source: 'm365.audit' };
+    expect(new RuleSet([rule]).match(event).length === 1).toBe(expected);
+
+    await connection.run('DELETE FROM events');
+    await connection.run(
+      `INSERT INTO events VALUES ('e0', TIMESTAMP '2024-05-01 10:00:00', 'm365.audit', $raw,
+        'h', NULL, 0)`,
+      { raw: JSON.stringify(record) },
+    );
+    const scan = new SqlScan([rule], { dialect: duckdb });
+    expect(scan.problems).toEqual([]);
+    expect((await scan.run(connection)).length === 1).toBe(expected);
+  });
+});

@@ -7,7 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { CloudcaseError } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
-import { LOGSOURCE_ROUTES, routedRule, routeLogSource } from '../sigma/logsource.ts';
+import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
@@ -30,6 +30,8 @@ export interface SqlRulesOptions {
 export interface SqlRule {
   rule: DetectionRule;
   source: string;
+  /** Every source the rule runs on: `source` first, then the route's other sources. */
+  sources: string[];
   /** Boolean SQL over the scan's field columns (or the inline lookups, for `compileRuleSql`). */
   condition: string;
 }
@@ -54,7 +56,7 @@ export function compileRuleSql(
   const compiled = compileOne(rule, dialect, fields, options);
   if ('code' in compiled) return compiled;
 
-  const sql = `(source = ${dialect.stringLiteral(compiled.source)} AND ${compiled.condition})`;
+  const sql = `(${sourceTest(compiled, dialect)} AND ${compiled.condition})`;
   return { source: compiled.source, sql };
 }
 
@@ -73,7 +75,13 @@ function compileOne(
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
   });
   if (typeof condition !== 'string') return condition;
-  return { rule, source: route.source, condition };
+  return { rule, source: route.source, sources: routeSources(route), condition };
+}
+
+/** SQL true for the events of the sources a compiled rule runs on. */
+function sourceTest(compiled: SqlRule, dialect: SqlDialect): string {
+  const literals = compiled.sources.map((source) => dialect.stringLiteral(source));
+  return `source IN (${literals.join(', ')})`;
 }
 
 // Characters of field and condition SQL per scalar-shape scan, which keeps plans small.
@@ -287,7 +295,9 @@ export class SqlScan {
     // are all routed to sources the case lacks are skipped.
     const present = await presentSources(connection);
     const runnable = <Fields>(batches: Batch<Fields>[]) =>
-      batches.filter((b) => b.rules.some(({ compiled }) => present.has(compiled.source)));
+      batches.filter((b) =>
+        b.rules.some(({ compiled }) => compiled.sources.some((source) => present.has(source))),
+      );
     for (const batch of runnable(this.#scalar)) await collect(this.#query(batch, 'events'));
     const lists = runnable(this.#list);
     if (lists.length > 0 && (await this.#copyComplexEvents(connection)) > 0) {
@@ -393,7 +403,7 @@ export class SqlScan {
   }
 
   #sources(rules: readonly SqlRule[]): string {
-    return [...new Set(rules.map((rule) => rule.source))]
+    return [...new Set(rules.flatMap((rule) => rule.sources))]
       .map((source) => this.#dialect.stringLiteral(source))
       .join(', ');
   }
@@ -417,7 +427,7 @@ export class SqlScan {
 
     const cases = batch.rules.map(
       ({ compiled, guard }) =>
-        `CASE WHEN source = ${literal(compiled.source)} AND ${guard} ` +
+        `CASE WHEN ${sourceTest(compiled, d)} AND ${guard} ` +
         `AND coalesce(${compiled.condition}, FALSE) THEN ${literal(compiled.rule.id)} END`,
     );
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);

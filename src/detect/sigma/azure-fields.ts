@@ -13,7 +13,11 @@
  * Each Sigma field is tried as written, in Graph casing and in Log Analytics casing, then under
  * its known synonyms (see `alternatives`).
  */
-import type { FieldAlternatives } from './field-alternatives.ts';
+import {
+  type FieldAlternatives,
+  literalSynonyms,
+  type ValueSynonyms,
+} from './field-alternatives.ts';
 
 // Synonyms by lower-cased Sigma field name, for the values that each shape names differently.
 // Each is a raw path as written in one shape.
@@ -82,10 +86,7 @@ export const azureAuditFields: FieldAlternatives = (field) =>
  * Fields of the `m365` alert rules (`threat_management`, `threat_detection`, `exchange`), which
  * name the Microsoft 365 unified audit log's `Workload`, `Operation` (or an alert's `Name`) and
  * `ResultStatus` the way CloudTrail names its fields. The `OfficeActivity` table writes
- * `OfficeWorkload` for `Workload`.
- *
- * NOTE: only names are mapped, not values. Exchange admin records often write `ResultStatus` as
- * `True`, which a rule's `status: success` does not match.
+ * `OfficeWorkload` for `Workload`. Their values are translated by `m365AlertValues`.
  */
 export const m365AlertFields: FieldAlternatives = (field) => {
   const synonyms: Record<string, string[]> = {
@@ -95,6 +96,24 @@ export const m365AlertFields: FieldAlternatives = (field) => {
   };
   return synonyms[field.toLowerCase()] ?? [field];
 };
+
+// The spellings of `ResultStatus` that the unified audit log uses for success and failure:
+// Exchange admin records write `True` and `False`, most other workloads `Succeeded` and `Failed`.
+const RESULT_STATUS_SYNONYMS: Record<string, string[]> = {
+  success: ['Succeeded', 'True', 'PartiallySucceeded'],
+  succeeded: ['Success', 'True', 'PartiallySucceeded'],
+  failure: ['Failed', 'False'],
+  failed: ['Failure', 'False'],
+};
+
+/**
+ * Values of the `m365` alert rules' `status` (CloudTrail's `success`/`failure`) in the raw
+ * `ResultStatus` and `Status` fields.
+ */
+export const m365AlertValues: ValueSynonyms = literalSynonyms(
+  ['ResultStatus', 'Status'],
+  RESULT_STATUS_SYNONYMS,
+);
 
 /**
  * Lists the rule's name as written, in Graph casing (lowerCamelCase, known keys in their own

@@ -1,9 +1,9 @@
 /**
  * The in-memory backend: compiles a validated rule's detection tree once into closures over raw
  * records. Rule content is never evaluated as code, and regexes run on RE2 (linear time).
+ * Compiled rules read fields through a `RecordView`, so rules evaluated on the same record share
+ * each field's lookup and lower-cased text.
  */
-import { RE2JS } from 're2js';
-import { compileCidr, parseCidr } from './cidr.ts';
 import {
   compileAccessor,
   type FieldAccessor,
@@ -11,22 +11,23 @@ import {
   scalarLeaves,
   valueText,
 } from './fields.ts';
-import { compileGlob } from './glob.ts';
 import type {
-  CompareOp,
   ConditionNode,
   DetectionRule,
   FieldItem,
   SearchNode,
-  TimePart,
   ValueMatcher,
   ValueTest,
 } from './model.ts';
 import { buildFieldItem } from './modifiers.ts';
-import { mapPatternText } from './pattern.ts';
+import { type FieldEntry, FieldTable, RecordView } from './record-view.ts';
+import { compileTextTest, compileValueTest, Refusal } from './value-tests.ts';
 
 /** A compiled predicate over a raw record. */
 export type RecordPredicate = (record: Record<string, unknown>) => boolean;
+
+/** A compiled predicate over a record seen through a view of the rule set's field table. */
+export type ViewPredicate = (view: RecordView) => boolean;
 
 /** A typed refusal: the in-memory backend cannot compile this rule as written. */
 export interface CompileRefusal {
@@ -42,26 +43,32 @@ export interface CompileOptions {
   placeholders?: Readonly<Record<string, readonly string[]>>;
 }
 
-class Refusal extends Error {
-  readonly refusal: CompileRefusal;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.refusal = { code, message };
-  }
-}
-
 /** Compiles a detection rule into a predicate, or returns why it cannot. */
 export function compileRule(
   rule: DetectionRule,
   options: CompileOptions = {},
 ): RecordPredicate | CompileRefusal {
+  const table = new FieldTable();
+  const predicate = compileRuleView(rule, table, options);
+  if (typeof predicate !== 'function') return predicate;
+  return (record) => predicate(new RecordView(table).reset(record));
+}
+
+/**
+ * Compiles a detection rule into a predicate over views of `table`, which gains a slot for
+ * each field the rule reads. Rules compiled into one table can share a view per record.
+ */
+export function compileRuleView(
+  rule: DetectionRule,
+  table: FieldTable,
+  options: CompileOptions = {},
+): ViewPredicate | CompileRefusal {
   return refusalOf(() => {
-    const searches = new Map<string, RecordPredicate>();
+    const searches = new Map<string, Compiled>();
     for (const [name, node] of Object.entries(rule.searches)) {
-      searches.set(name, compileSearch(node, options));
+      searches.set(name, compileSearch(node, table, options));
     }
-    return compileCondition(rule.condition, searches);
+    return compileCondition(rule.condition, searches).predicate;
   });
 }
 
@@ -75,10 +82,16 @@ export function refusalOf<T>(compile: () => T): T | CompileRefusal {
   }
 }
 
-function compileCondition(
-  node: ConditionNode,
-  searches: Map<string, RecordPredicate>,
-): RecordPredicate {
+/**
+ * A compiled predicate and a rough cost of evaluating it. The children of an AND or OR run
+ * cheapest first: predicates have no side effects, so the order changes only the time.
+ */
+interface Compiled {
+  predicate: ViewPredicate;
+  cost: number;
+}
+
+function compileCondition(node: ConditionNode, searches: Map<string, Compiled>): Compiled {
   switch (node.kind) {
     case 'search': {
       const search = searches.get(node.name);
@@ -88,7 +101,8 @@ function compileCondition(
     }
     case 'not': {
       const child = compileCondition(node.child, searches);
-      return (record) => !child(record);
+      const predicate = child.predicate;
+      return { predicate: (view) => !predicate(view), cost: child.cost };
     }
     case 'and':
       return every(node.children.map((child) => compileCondition(child, searches)));
@@ -96,33 +110,57 @@ function compileCondition(
       return some(node.children.map((child) => compileCondition(child, searches)));
     case 'at-least': {
       const children = node.children.map((child) => compileCondition(child, searches));
-      return (record) => countUpTo(children, record, node.min) >= node.min;
+      const predicates = children.map((child) => child.predicate);
+      const min = node.min;
+      return {
+        predicate: (view) => countUpTo(predicates, view, min) >= min,
+        cost: totalCost(children),
+      };
     }
   }
 }
 
-function countUpTo(children: RecordPredicate[], record: Record<string, unknown>, min: number) {
+function countUpTo(children: ViewPredicate[], view: RecordView, min: number) {
   let count = 0;
   for (const child of children) {
-    if (child(record) && ++count >= min) break;
+    if (child(view) && ++count >= min) break;
   }
   return count;
 }
 
-function every(children: RecordPredicate[]): RecordPredicate {
+function every(children: Compiled[]): Compiled {
   if (children.length === 1) return children[0]!;
-  return (record) => children.every((child) => child(record));
+  const predicates = cheapestFirst(children);
+  const predicate: ViewPredicate = (view) => {
+    for (const child of predicates) if (!child(view)) return false;
+    return true;
+  };
+  return { predicate, cost: totalCost(children) };
 }
 
-function some(children: RecordPredicate[]): RecordPredicate {
+function some(children: Compiled[]): Compiled {
   if (children.length === 1) return children[0]!;
-  return (record) => children.some((child) => child(record));
+  const predicates = cheapestFirst(children);
+  const predicate: ViewPredicate = (view) => {
+    for (const child of predicates) if (child(view)) return true;
+    return false;
+  };
+  return { predicate, cost: totalCost(children) };
 }
 
-function compileSearch(node: SearchNode, options: CompileOptions): RecordPredicate {
-  if (node.kind === 'and') return every(node.children.map((c) => compileSearch(c, options)));
-  if (node.kind === 'or') return some(node.children.map((c) => compileSearch(c, options)));
-  return compileItem(expandPlaceholders(node, options), options);
+function cheapestFirst(children: Compiled[]): ViewPredicate[] {
+  // A stable sort keeps the rule's order among children of equal cost.
+  return [...children].sort((a, b) => a.cost - b.cost).map((child) => child.predicate);
+}
+
+function totalCost(children: Compiled[]): number {
+  return children.reduce((sum, child) => sum + child.cost, 0);
+}
+
+function compileSearch(node: SearchNode, table: FieldTable, options: CompileOptions): Compiled {
+  if (node.kind === 'and') return every(node.children.map((c) => compileSearch(c, table, options)));
+  if (node.kind === 'or') return some(node.children.map((c) => compileSearch(c, table, options)));
+  return compileItem(expandPlaceholders(node, options), table, options);
 }
 
 /** A predicate over the values found for one field (or every leaf, for keywords). */
@@ -131,15 +169,116 @@ export type ValuesPredicate = (
   record: Record<string, unknown>,
 ) => boolean;
 
-function compileItem(item: FieldItem, options: CompileOptions): RecordPredicate {
-  const access = itemAccessor(item, options);
-  const tests = item.values.map((matcher) => compileMatcher(matcher, options));
-  const join = item.join === 'all' ? 'every' : 'some';
+// Rough costs of one value test, relative to comparing a text. A keyword item reads every
+// scalar of the record, so its tests cost more per value.
+const TEST_COST: Record<ValueTest['kind'], number> = {
+  pattern: 1,
+  literal: 1,
+  null: 1,
+  exists: 1,
+  cidr: 2,
+  compare: 2,
+  time: 3,
+  fieldref: 4,
+  regex: 8,
+  placeholder: 1,
+};
+const KEYWORD_COST_FACTOR = 20;
 
-  return (record) => {
-    const found = access(record);
-    return tests[join]((test) => test(found, record));
+/** A predicate over the cached values of an item's field in the view's record. */
+type EntryPredicate = (entry: FieldEntry, view: RecordView) => boolean;
+
+function compileItem(item: FieldItem, table: FieldTable, options: CompileOptions): Compiled {
+  const field = item.field === null ? null : (options.mapField?.(item.field) ?? item.field);
+  const slot = table.slot(field);
+  const tests = item.values.map((matcher) => compileEntryMatcher(matcher, options));
+  const testCost = item.values.reduce((sum, matcher) => sum + TEST_COST[matcher.test.kind], 0);
+  const cost = field === null ? testCost * KEYWORD_COST_FACTOR : testCost;
+
+  // With no values left (a placeholder with an empty list), `all` is true and `any` false.
+  if (tests.length === 0) {
+    const empty = item.join === 'all';
+    return { predicate: () => empty, cost };
+  }
+  if (tests.length === 1) {
+    const test = tests[0]!;
+    return { predicate: (view) => test(view.entry(slot), view), cost };
+  }
+  if (item.join === 'all') {
+    const predicate: ViewPredicate = (view) => {
+      const entry = view.entry(slot);
+      for (const test of tests) if (!test(entry, view)) return false;
+      return true;
+    };
+    return { predicate, cost };
+  }
+  const predicate: ViewPredicate = (view) => {
+    const entry = view.entry(slot);
+    for (const test of tests) if (test(entry, view)) return true;
+    return false;
   };
+  return { predicate, cost };
+}
+
+/**
+ * Compiles a value matcher over a field's cached values. Patterns, regexes and literals read
+ * the texts the entry converts and lower-cases once per record; other tests run as
+ * `compileMatcher` compiles them.
+ */
+function compileEntryMatcher(matcher: ValueMatcher, options: CompileOptions): EntryPredicate {
+  const hit = textHit(matcher.test);
+  if (hit === null) {
+    const test = compileMatcher(matcher, options);
+    return (entry, view) => test(entry, view.record);
+  }
+
+  const { cased, test } = hit;
+  if (matcher.negate) {
+    // As in `compileMatcher`: a missing or null field is not "different".
+    return (entry) => {
+      const values = entry.flat();
+      const texts = cased ? entry.texts() : entry.lower();
+      let compared = false;
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (value === null || value === undefined) continue;
+        compared = true;
+        if (test(value, texts[i] ?? null)) return false;
+      }
+      return compared;
+    };
+  }
+  return (entry) => {
+    if (!entry.present) return false;
+    const values = entry.flat();
+    const texts = cased ? entry.texts() : entry.lower();
+    for (let i = 0; i < values.length; i++) {
+      if (test(values[i], texts[i] ?? null)) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * Compiles a pattern, regex or literal test over a value and its text (`valueText`, lower-cased
+ * unless `cased`). It agrees with `compileValueTest`. Returns null for other tests.
+ */
+function textHit(
+  test: ValueTest,
+): { cased: boolean; test: (value: unknown, text: string | null) => boolean } | null {
+  if (test.kind === 'literal') {
+    const expected = test.value;
+    const text = String(expected).toLowerCase();
+    return {
+      cased: false,
+      test: (value, actual) => value === expected || (typeof value !== 'object' && actual === text),
+    };
+  }
+  const textTest = compileTextTest(test);
+  if (textTest === null) return null;
+
+  const matches = textTest.test;
+  return { cased: textTest.cased, test: (_, text) => text !== null && matches(text) };
 }
 
 /** Compiles the lookup of an item's field, or of every scalar in the record for a keyword. */
@@ -211,103 +350,4 @@ function compileFieldRef(
     const equal = mine.some((text) => theirs.has(text));
     return negate ? !equal : equal;
   };
-}
-
-/** Compiles a test of one scalar value. */
-function compileValueTest(test: ValueTest): (value: unknown) => boolean {
-  switch (test.kind) {
-    case 'pattern': {
-      const pattern = test.cased
-        ? test.pattern
-        : mapPatternText(test.pattern, (t) => t.toLowerCase());
-      const glob = compileGlob(pattern);
-      return (value) => {
-        const text = valueText(value);
-        return text !== null && glob(test.cased ? text : text.toLowerCase());
-      };
-    }
-    case 'literal':
-      return literalTest(test.value);
-    case 'regex':
-      return regexTest(test.source, test.flags);
-    case 'cidr': {
-      const network = parseCidr(test.network);
-      if (network === null) throw new Refusal('invalid_cidr', 'Invalid CIDR network.');
-      const inNetwork = compileCidr(network);
-      return (value) => typeof value === 'string' && inNetwork(value);
-    }
-    case 'compare':
-      return (value) => compareNumber(toNumber(value), test.op, test.value);
-    case 'time':
-      return (value) => compareNumber(datePart(value, test.part), test.op, test.value);
-    default:
-      throw new Refusal('unsupported_value', `Value test "${test.kind}" cannot be compiled here.`);
-  }
-}
-
-function literalTest(expected: number | boolean): (value: unknown) => boolean {
-  const text = String(expected).toLowerCase();
-  return (value) => {
-    if (value === expected) return true;
-    const actual = valueText(value);
-    return actual !== null && typeof value !== 'object' && actual.toLowerCase() === text;
-  };
-}
-
-function regexTest(source: string, flags: { i: boolean; m: boolean; s: boolean }) {
-  let mask = 0;
-  if (flags.i) mask |= RE2JS.CASE_INSENSITIVE;
-  if (flags.m) mask |= RE2JS.MULTILINE;
-  if (flags.s) mask |= RE2JS.DOTALL;
-  const regex = RE2JS.compile(source, mask);
-
-  return (value: unknown) => {
-    const text = valueText(value);
-    return text !== null && regex.test(text);
-  };
-}
-
-// Decimal text, as JSON writes numbers but with an optional sign and surrounding whitespace.
-// Hexadecimal, binary and octal text, which JavaScript's Number also reads, is no number, so
-// a field "0x10" never compares as 16.
-const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function toNumber(value: unknown): number | null {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return null;
-  const text = value.trim();
-  if (!DECIMAL_TEXT.test(text)) return null;
-  const number = Number(text);
-  return Number.isFinite(number) ? number : null;
-}
-
-function compareNumber(actual: number | null, op: CompareOp, expected: number): boolean {
-  if (actual === null) return false;
-  if (op === 'gt') return actual > expected;
-  if (op === 'gte') return actual >= expected;
-  if (op === 'lt') return actual < expected;
-  if (op === 'lte') return actual <= expected;
-  return actual === expected;
-}
-
-/** Extracts a UTC date part from ISO 8601 text or epoch milliseconds; null for non-dates. */
-function datePart(value: unknown, part: TimePart): number | null {
-  if (typeof value !== 'string' && typeof value !== 'number') return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return null;
-
-  if (part === 'minute') return date.getUTCMinutes();
-  if (part === 'hour') return date.getUTCHours();
-  if (part === 'day') return date.getUTCDate();
-  if (part === 'month') return date.getUTCMonth() + 1;
-  if (part === 'year') return date.getUTCFullYear();
-  return isoWeek(date);
-}
-
-function isoWeek(date: Date): number {
-  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  const weekday = day.getUTCDay() || 7;
-  day.setUTCDate(day.getUTCDate() + 4 - weekday);
-  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
-  return Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7);
 }

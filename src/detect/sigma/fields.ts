@@ -31,6 +31,23 @@ export function compileAccessor(field: string): FieldAccessor {
   };
 }
 
+/**
+ * Appends the values of a field to `out`, as the accessor of `compileAccessor(field)` finds
+ * them; `path` is `field` split at dots. Returns whether the record has the field.
+ */
+export function collectField(
+  record: Record<string, unknown>,
+  field: string,
+  path: string[],
+  out: unknown[],
+): boolean {
+  if (Object.hasOwn(record, field)) {
+    out.push(record[field]);
+    return true;
+  }
+  return path.length > 1 && walk(record, path, 0, out);
+}
+
 function walk(node: unknown, path: string[], depth: number, out: unknown[]): boolean {
   if (depth === path.length) {
     out.push(node);

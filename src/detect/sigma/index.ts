@@ -19,7 +19,12 @@ export {
 export { applyFilters, type FilterResult } from './filter.ts';
 export type { RuleIssue } from './issues.ts';
 export { type LoadedFile, type LoadResult, loadRules } from './load.ts';
-export { LOGSOURCE_ROUTES, type LogSourceRoute, routeLogSource } from './logsource.ts';
+export {
+  LOGSOURCE_ROUTES,
+  type LogSourceRoute,
+  routeLogSource,
+  routeSources,
+} from './logsource.ts';
 export type * from './model.ts';
 export { KNOWN_MODIFIERS } from './modifiers.ts';
 export { type ParseResult, parseRuleText } from './parse.ts';

@@ -1,15 +1,26 @@
 /**
  * Routing of Sigma `logsource` sections to cloudcase source ids (`Event.source`). A rule is
- * evaluated only on events of the source its logsource maps to; a logsource with no entry here
+ * evaluated only on events of the sources its logsource maps to; a logsource with no entry here
  * is routed nowhere rather than guessed.
  */
+import {
+  flowFirewallFields,
+  flowFirewallValues,
+  resolverDnsFields,
+  resolverDnsValues,
+} from './aws-fields.ts';
 import {
   azureActivityFields,
   azureAuditFields,
   azureSignInFields,
   m365AlertFields,
+  m365AlertValues,
 } from './azure-fields.ts';
-import { expandFieldAlternatives, type FieldAlternatives } from './field-alternatives.ts';
+import {
+  expandFieldAlternatives,
+  type FieldAlternatives,
+  type ValueSynonyms,
+} from './field-alternatives.ts';
 import type { IssueSink } from './issues.ts';
 import type { DetectionRule, LogSource } from './model.ts';
 
@@ -22,6 +33,11 @@ export interface LogSourceRoute {
   /** cloudcase source id, such as `aws.cloudtrail`. */
   source: string;
   /**
+   * Other source ids whose raw records also carry this logsource's fields, so its rules run on
+   * their events too, with the same field map.
+   */
+  alsoSources?: readonly string[];
+  /**
    * Maps a Sigma field name to the raw record's field name, for rules that use names the raw
    * log does not. Fields are matched as written when absent.
    */
@@ -31,6 +47,8 @@ export interface LogSourceRoute {
    * rule is rewritten over them (see `field-alternatives.ts`) before it is compiled.
    */
   fieldAlternatives?: FieldAlternatives;
+  /** Other spellings of a rule's values in the raw fields that `fieldAlternatives` names. */
+  valueSynonyms?: ValueSynonyms;
 }
 
 /**
@@ -39,15 +57,36 @@ export interface LogSourceRoute {
 export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
   // CloudTrail records carry the field names SigmaHQ's AWS rules use, so no field map is needed.
   { product: 'aws', service: 'cloudtrail', category: null, source: 'aws.cloudtrail' },
+  // Generic network rules, in the field names of the Sigma taxonomy (see aws-fields.ts).
+  {
+    product: null,
+    service: null,
+    category: 'firewall',
+    source: 'aws.vpcflow',
+    fieldAlternatives: flowFirewallFields,
+    valueSynonyms: flowFirewallValues,
+  },
+  {
+    product: null,
+    service: null,
+    category: 'dns',
+    source: 'aws.route53resolver',
+    fieldAlternatives: resolverDnsFields,
+    valueSynonyms: resolverDnsValues,
+  },
   // Kubernetes audit rules name the audit event's own fields (`verb`, `objectRef.resource`).
   // SigmaHQ writes them with and without `category: application`.
   { product: 'kubernetes', service: 'audit', category: null, source: 'k8s.audit' },
   { product: 'kubernetes', service: 'audit', category: 'application', source: 'k8s.audit' },
+  // GKE's Kubernetes audit entries become `k8s.audit` events whose raw record is still the
+  // Cloud Audit Logs entry, so GCP audit rules on `io.k8s.…` methods run on them too. Other
+  // Kubernetes audit events have no `protoPayload`, which these rules' fields all read.
   {
     product: 'gcp',
     service: 'gcp.audit',
     category: null,
     source: 'gcp.audit',
+    alsoSources: ['k8s.audit'],
     mapField: gcpAuditField,
   },
   // SigmaHQ's Azure rules name fields the way one export does; see azure-fields.ts.
@@ -80,6 +119,7 @@ export const LOGSOURCE_ROUTES: readonly LogSourceRoute[] = [
     category: null,
     source: 'm365.audit',
     fieldAlternatives: m365AlertFields,
+    valueSynonyms: m365AlertValues,
   })),
   { product: 'okta', service: 'okta', category: null, source: 'okta.system' },
   { product: 'github', service: 'audit', category: null, source: 'github.audit' },
@@ -109,10 +149,15 @@ export function gcpAuditField(field: string): string {
   return field;
 }
 
+/** Returns every source id a route sends its rules to, its own `source` first. */
+export function routeSources(route: LogSourceRoute): string[] {
+  return [route.source, ...(route.alsoSources ?? [])];
+}
+
 /** Returns the rule as its route compiles it: rewritten over the route's field alternatives. */
 export function routedRule(rule: DetectionRule, route: LogSourceRoute): DetectionRule {
   if (route.fieldAlternatives === undefined) return rule;
-  return expandFieldAlternatives(rule, route.fieldAlternatives);
+  return expandFieldAlternatives(rule, route.fieldAlternatives, route.valueSynonyms);
 }
 
 /** Finds the route of a rule's logsource, comparing case-insensitively; null when none. */

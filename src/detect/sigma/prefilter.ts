@@ -5,9 +5,9 @@
  * have no such field. The literals are case-folded the way the matcher folds them, so the index
  * can only drop rules that could not match.
  */
-import { compileAccessor, type FieldAccessor, flattenValues, valueText } from './fields.ts';
 import type { ConditionNode, DetectionRule, SearchNode } from './model.ts';
 import { isLiteral, literalText } from './pattern.ts';
+import type { FieldTable, RecordView } from './record-view.ts';
 
 /** A field and the case-folded texts one of which every match of a rule has in that field. */
 export interface Requirement {
@@ -23,12 +23,20 @@ export function ruleRequirement(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,
 ): Requirement | null {
-  const candidates = conditionRequirements(rule.condition, rule.searches, mapField);
+  const candidates = ruleRequirements(rule, mapField);
   let best: Requirement | null = null;
   for (const candidate of candidates) {
     if (best === null || narrower(candidate, best)) best = candidate;
   }
   return best;
+}
+
+/** Returns every requirement that each match of a rule meets, one per field and search. */
+export function ruleRequirements(
+  rule: DetectionRule,
+  mapField: (field: string) => string = (field) => field,
+): Requirement[] {
+  return conditionRequirements(rule.condition, rule.searches, mapField);
 }
 
 // Fields whose values are shared by many events of a log (every EC2 call has the same
@@ -108,56 +116,137 @@ function unionOfAlternatives(alternatives: Requirement[][]): Requirement[] {
   return result;
 }
 
-/** Rules of one source indexed by their requirement. */
+// An index field that a single rule requires costs a lookup on every event for that rule
+// alone, so its requirement counts as this many values more than one on a shared field.
+const LONE_FIELD_WEIGHT = 8;
+
+// Maximum cached combinations of value lists, so records that meet requirements in unusual
+// combinations cannot grow the cache without bound.
+const MAX_COMBINATIONS = 4096;
+
+/** A trie of candidate lists keyed by the value lists a record hit, in lookup order. */
+interface Combination<T> {
+  next: Map<T[], Combination<T>>;
+  /** The always-evaluated items and the value lists on the path to this node. */
+  lists: T[][];
+  items: readonly T[] | null;
+}
+
+/**
+ * Rules of one source indexed by one requirement each. Each rule is indexed under its
+ * narrowest requirement, preferring fields that other rules require too, so that an event
+ * needs few field lookups to find its candidates.
+ */
 export class PrefilterIndex<T> {
-  readonly #always: T[] = [];
-  readonly #fields = new Map<string, { access: FieldAccessor; byValue: Map<string, T[]> }>();
+  readonly #table: FieldTable;
+  readonly #added: { item: T; requirements: Requirement[] }[] = [];
+  #built = false;
+  #always: T[] = [];
+  /** The slots of the requirement fields, and at the same position their indexed values. */
+  #slots: number[] = [];
+  /** For each requirement field, the items indexed under each case-folded value. */
+  #byValue: Map<string, T[]>[] = [];
   /** Position of each item in the order it was added, which candidates keep. */
   readonly #position = new Map<T, number>();
+  #combinations: Combination<T> = { next: new Map(), lists: [], items: null };
+  #combinationCount = 0;
 
-  /** Adds an item under a requirement, or to the always-evaluated list when it has none. */
-  add(item: T, requirement: Requirement | null): void {
-    if (!this.#position.has(item)) this.#position.set(item, this.#position.size);
-    if (requirement === null) {
-      this.#always.push(item);
-      return;
-    }
+  /** Creates an index whose requirement fields take slots in `table`, read through its views. */
+  constructor(table: FieldTable) {
+    this.#table = table;
+  }
 
-    let entry = this.#fields.get(requirement.field);
-    if (entry === undefined) {
-      entry = { access: compileAccessor(requirement.field), byValue: new Map() };
-      this.#fields.set(requirement.field, entry);
-    }
-    for (const value of requirement.values) {
-      const list = entry.byValue.get(value) ?? [];
-      list.push(item);
-      entry.byValue.set(value, list);
-    }
+  /**
+   * Adds an item with the requirements each of its matches meets (none puts it on the
+   * always-evaluated list). The index picks one of them when candidates are first requested.
+   */
+  add(item: T, requirements: readonly Requirement[]): void {
+    if (this.#position.has(item)) return;
+    this.#position.set(item, this.#position.size);
+    this.#added.push({ item, requirements: [...requirements] });
+    this.#built = false;
   }
 
   /**
    * The items a record may match, each once, in the order they were added. The array may be
    * shared between calls, so callers must not change it.
    */
-  candidates(record: Record<string, unknown>): readonly T[] {
-    // Most records meet few requirements, so hits stay a short list until they are merged.
-    let hits: T[] | null = null;
-    for (const { access, byValue } of this.#fields.values()) {
-      const found = access(record);
-      if (!found.present) continue;
-      for (const value of flattenValues(found.values)) {
-        const text = valueText(value);
+  candidates(view: RecordView): readonly T[] {
+    if (!this.#built) this.#build();
+
+    let node = this.#combinations;
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) {
+      const entry = view.entry(slots[i]!);
+      const byValue = this.#byValue[i]!;
+      if (!entry.present) continue;
+      for (const text of entry.lower()) {
         if (text === null) continue;
-        const items = byValue.get(text.toLowerCase());
-        if (items === undefined) continue;
-        hits ??= [];
-        for (const item of items) if (!hits.includes(item)) hits.push(item);
+        const items = byValue.get(text);
+        if (items !== undefined) node = this.#step(node, items);
       }
     }
-    if (hits === null) return this.#always;
+    if (node === this.#combinations) return this.#always;
+    if (node.items === null) node.items = this.#sorted(node.lists);
+    return node.items;
+  }
 
-    const merged = this.#always.length === 0 ? hits : [...this.#always, ...hits];
+  /** Follows one more hit list in the trie, adding a node while the trie has room. */
+  #step(node: Combination<T>, items: T[]): Combination<T> {
+    let next = node.next.get(items);
+    if (next !== undefined) return next;
+
+    next = { next: new Map(), lists: [...node.lists, items], items: null };
+    if (this.#combinationCount >= MAX_COMBINATIONS) return next;
+    node.next.set(items, next);
+    this.#combinationCount++;
+    return next;
+  }
+
+  #sorted(lists: T[][]): T[] {
+    const unique = [...new Set(lists.flat())];
     const position = this.#position;
-    return merged.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+    return unique.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+  }
+
+  #build(): void {
+    const usage = new Map<string, number>();
+    for (const { requirements } of this.#added) {
+      for (const field of new Set(requirements.map((requirement) => requirement.field))) {
+        usage.set(field, (usage.get(field) ?? 0) + 1);
+      }
+    }
+    const cost = (requirement: Requirement) =>
+      weight(requirement) + ((usage.get(requirement.field) ?? 0) > 1 ? 0 : LONE_FIELD_WEIGHT);
+
+    this.#always = [];
+    this.#slots = [];
+    this.#byValue = [];
+    this.#combinations = { next: new Map(), lists: [this.#always], items: null };
+    this.#combinationCount = 0;
+    for (const { item, requirements } of this.#added) {
+      let best: Requirement | null = null;
+      for (const candidate of requirements) {
+        if (best === null || cost(candidate) < cost(best)) best = candidate;
+      }
+      if (best === null) this.#always.push(item);
+      else this.#index(item, best);
+    }
+    this.#built = true;
+  }
+
+  #index(item: T, requirement: Requirement): void {
+    const slot = this.#table.slot(requirement.field);
+    let position = this.#slots.indexOf(slot);
+    if (position < 0) {
+      position = this.#slots.push(slot) - 1;
+      this.#byValue.push(new Map());
+    }
+    const byValue = this.#byValue[position]!;
+    for (const value of requirement.values) {
+      const list = byValue.get(value) ?? [];
+      list.push(item);
+      byValue.set(value, list);
+    }
   }
 }

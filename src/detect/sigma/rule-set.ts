@@ -5,13 +5,20 @@
  */
 import type { Event } from '../../core/event.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
-import { type CompileOptions, compileRule, type RecordPredicate } from './compile.ts';
+import { type CompileOptions, compileRuleView, type ViewPredicate } from './compile.ts';
 import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
-import { LOGSOURCE_ROUTES, type LogSourceRoute, routedRule, routeLogSource } from './logsource.ts';
+import {
+  LOGSOURCE_ROUTES,
+  type LogSourceRoute,
+  routedRule,
+  routeLogSource,
+  routeSources,
+} from './logsource.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from './model.ts';
-import { PrefilterIndex, ruleRequirement } from './prefilter.ts';
+import { PrefilterIndex, ruleRequirements } from './prefilter.ts';
+import { FieldTable, RecordView } from './record-view.ts';
 import { attackFromTags } from './tags.ts';
 
 /** Options of a rule set. */
@@ -32,18 +39,28 @@ interface CompiledRule {
   options: CompileOptions;
   /** Position in the rule set, so matches come out in rule order. */
   order: number;
-  predicate: RecordPredicate;
+  predicate: ViewPredicate;
   /** Whether matches are reported on their own (false for correlation-only base rules). */
   emit: boolean;
   feeds: boolean;
 }
+
+/** The rules routed to one source, with the field table and view they read records through. */
+interface SourceRules {
+  table: FieldTable;
+  view: RecordView;
+  index: PrefilterIndex<CompiledRule>;
+}
+
+// The record a view holds between events, so it keeps no event alive.
+const EMPTY_RECORD: Record<string, unknown> = Object.freeze({});
 
 /** Compiled rules, ready to match a stream of events. */
 export class RuleSet {
   /** Problems found while building the set, such as rules routed to no known source. */
   readonly issues: RuleIssue[] = [];
   readonly #rules: SigmaRule[] = [];
-  readonly #bySource = new Map<string, PrefilterIndex<CompiledRule>>();
+  readonly #bySource = new Map<string, SourceRules>();
   readonly #byId = new Map<string, CompiledRule>();
   readonly #explainers = new Map<string, MatchExplainer | null>();
   readonly #engine: CorrelationEngine;
@@ -74,17 +91,23 @@ export class RuleSet {
 
   /** Matches one event against the rules of its source and feeds correlation state. */
   match(event: Event): EventMatch[] {
-    const index = this.#bySource.get(event.source);
-    if (index === undefined) return [];
+    const source = this.#bySource.get(event.source);
+    if (source === undefined) return [];
 
-    const matches: EventMatch[] = [];
-    for (const compiled of index.candidates(event.raw)) {
-      if (!compiled.predicate(event.raw)) continue;
-      if (compiled.emit)
+    // One view per source serves every event in turn: matching is synchronous, so no two
+    // events are evaluated at once.
+    const view = source.view.reset(event.raw);
+    let matches: EventMatch[] | null = null;
+    for (const compiled of source.index.candidates(view)) {
+      if (!compiled.predicate(view)) continue;
+      if (compiled.emit) {
+        matches ??= [];
         matches.push({ rule_id: compiled.rule.id, event_uid: event.uid, time: event.time });
+      }
       if (compiled.feeds) this.#engine.add(compiled.rule.id, event);
     }
-    return matches;
+    view.reset(EMPTY_RECORD);
+    return matches ?? [];
   }
 
   /**
@@ -138,7 +161,9 @@ export class RuleSet {
       );
       return false;
     }
-    if (options.sources !== undefined && !options.sources.includes(route.source)) {
+    const available = options.sources;
+    const sources = routeSources(route).filter((source) => available?.includes(source) ?? true);
+    if (sources.length === 0) {
       this.#issue(
         rule,
         'source_unavailable',
@@ -151,29 +176,41 @@ export class RuleSet {
     const mapField = route.mapField;
     const ruleOptions = mapField ? { ...compileOptions, mapField } : compileOptions;
     const routed = routedRule(rule, route);
-    const predicate = compileRule(routed, ruleOptions);
-    if (typeof predicate !== 'function') {
-      this.#issue(rule, predicate.code, 'error', predicate.message);
-      return false;
+    const requirements = options.prefilter === false ? [] : ruleRequirements(routed, mapField);
+    // Predicates read fields through the table of their source, so a rule routed to several
+    // sources is compiled once for each.
+    let first: CompiledRule | null = null;
+    for (const name of sources) {
+      const source = this.#sourceRules(name);
+      const predicate = compileRuleView(routed, source.table, ruleOptions);
+      if (typeof predicate !== 'function') {
+        this.#issue(rule, predicate.code, 'error', predicate.message);
+        return false;
+      }
+      const compiled: CompiledRule = {
+        rule: routed,
+        options: ruleOptions,
+        order,
+        predicate,
+        emit,
+        feeds,
+      };
+      source.index.add(compiled, requirements);
+      first ??= compiled;
     }
-
-    let index = this.#bySource.get(route.source);
-    if (index === undefined) {
-      index = new PrefilterIndex();
-      this.#bySource.set(route.source, index);
-    }
-    const requirement = options.prefilter === false ? null : ruleRequirement(routed, mapField);
-    const compiled: CompiledRule = {
-      rule: routed,
-      options: ruleOptions,
-      order,
-      predicate,
-      emit,
-      feeds,
-    };
-    index.add(compiled, requirement);
-    this.#byId.set(rule.id, compiled);
+    if (first === null) return false;
+    this.#byId.set(rule.id, first);
     return true;
+  }
+
+  #sourceRules(name: string): SourceRules {
+    let source = this.#bySource.get(name);
+    if (source === undefined) {
+      const table = new FieldTable();
+      source = { table, view: new RecordView(table), index: new PrefilterIndex(table) };
+      this.#bySource.set(name, source);
+    }
+    return source;
   }
 
   #dedupe(rules: SigmaRule[]): SigmaRule[] {
