@@ -100,7 +100,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const scanConnection = await db.connect();
     const huntOptions = options.placeholders ? { placeholders: options.placeholders } : {};
     // Matches are stored a batch at a time while the scan reads them, so memory does not grow
-    // with their number; only counts and the first explanations of each rule are kept.
+    // with their number. Only counts and the earliest explanations of each rule are kept.
     const found = new FoundMatches();
     const sink = {
       onMatches: async (batch: EventMatch[]) => {
