@@ -12,6 +12,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, type RuleIssue, type SigmaRule } from '../detect/sigma/index.ts';
 import { huntRules } from '../detect/sigma-sql/hunt-rules.ts';
+import type { EventMatch } from '../detect/types.ts';
 import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
 import { CaseDb } from '../store/index.ts';
@@ -44,7 +45,10 @@ export interface HuntRuleResult {
   matches: number;
   /** Matches (or hits) the case did not hold before this hunt. */
   added: number;
-  /** Explanations of the rule's first matches in this hunt, at most `MAX_HUNT_EXPLANATIONS`. */
+  /**
+   * Explanations of the rule's earliest matches in this hunt (by time, then event uid), at most
+   * `MAX_HUNT_EXPLANATIONS`.
+   */
   explanations: EventExplanation[];
 }
 
@@ -95,12 +99,20 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const before = await storedCounts(connection).finally(() => connection.closeSync());
     const scanConnection = await db.connect();
     const huntOptions = options.placeholders ? { placeholders: options.placeholders } : {};
-    const outcome = await huntRules(scanConnection, loaded.rules, huntOptions).finally(() =>
+    // Matches are stored a batch at a time while the scan reads them, so memory does not grow
+    // with their number. Only counts and the earliest explanations of each rule are kept.
+    const found = new FoundMatches();
+    const sink = {
+      onMatches: async (batch: EventMatch[]) => {
+        found.add(batch);
+        await db.insertMatches(batch);
+      },
+    };
+    const outcome = await huntRules(scanConnection, loaded.rules, huntOptions, sink).finally(() =>
       scanConnection.closeSync(),
     );
 
     await db.upsertRules(outcome.rules);
-    await db.insertMatches(outcome.matches);
     const correlationIds = outcome.rules
       .filter((meta) => loaded.rules.some((r) => r.id === meta.id && r.kind === 'correlation'))
       .map((meta) => meta.id);
@@ -108,7 +120,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
 
     const afterConnection = await db.connect();
     const after = await storedCounts(afterConnection).finally(() => afterConnection.closeSync());
-    const rules = ruleResults(outcome, new Set(correlationIds), before, after);
+    const rules = ruleResults(outcome, found, new Set(correlationIds), before, after);
     const problems = ruleProblems([...loaded.issues, ...outcome.problems]);
     for (const problem of problems) {
       options.logger.warn('rule not run', {
@@ -175,22 +187,47 @@ async function storedCounts(connection: DuckDBConnection): Promise<Map<string, n
   return counts;
 }
 
+/**
+ * Counts of a hunt's single-event matches by rule, with the explanations of each rule's
+ * earliest matches (by time, then event uid), since the matches arrive in no set order.
+ */
+class FoundMatches {
+  readonly counts = new Map<string, number>();
+  readonly #earliest = new Map<string, EventMatch[]>();
+
+  add(batch: readonly EventMatch[]): void {
+    for (const match of batch) {
+      this.counts.set(match.rule_id, (this.counts.get(match.rule_id) ?? 0) + 1);
+      if (!match.explanation) continue;
+      const list = this.#earliest.get(match.rule_id) ?? [];
+      const last = list.at(-1);
+      if (list.length === MAX_HUNT_EXPLANATIONS && last && !earlier(match, last)) continue;
+      list.push(match);
+      list.sort((a, b) => (earlier(a, b) ? -1 : 1));
+      if (list.length > MAX_HUNT_EXPLANATIONS) list.pop();
+      this.#earliest.set(match.rule_id, list);
+    }
+  }
+
+  explanations(ruleId: string): EventExplanation[] {
+    return (this.#earliest.get(ruleId) ?? []).flatMap((match) =>
+      match.explanation ? [{ event_uid: match.event_uid, ...match.explanation }] : [],
+    );
+  }
+}
+
+function earlier(a: EventMatch, b: EventMatch): boolean {
+  return a.time < b.time || (a.time === b.time && a.event_uid < b.event_uid);
+}
+
 function ruleResults(
   outcome: Awaited<ReturnType<typeof huntRules>>,
+  matched: FoundMatches,
   correlations: Set<string>,
   before: Map<string, number>,
   after: Map<string, number>,
 ): HuntRuleResult[] {
-  const found = new Map<string, number>();
-  const explained = new Map<string, EventExplanation[]>();
-  for (const match of outcome.matches) {
-    found.set(match.rule_id, (found.get(match.rule_id) ?? 0) + 1);
-    const list = explained.get(match.rule_id) ?? [];
-    if (match.explanation && list.length < MAX_HUNT_EXPLANATIONS) {
-      list.push({ event_uid: match.event_uid, ...match.explanation });
-      explained.set(match.rule_id, list);
-    }
-  }
+  const found = new Map(matched.counts);
   for (const hit of outcome.hits) found.set(hit.rule_id, (found.get(hit.rule_id) ?? 0) + 1);
 
   return outcome.rules.map((meta) => {
@@ -204,7 +241,7 @@ function ruleResults(
       kind,
       matches: found.get(meta.id) ?? 0,
       added,
-      explanations: explained.get(meta.id) ?? [],
+      explanations: matched.explanations(meta.id),
     };
   });
 }

@@ -15,13 +15,23 @@ import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './sca
 
 /** What a hunt found, with every rule that did not run and why. */
 export interface HuntOutcome {
-  /** Matches of single-event rules that are reported on their own. */
+  /**
+   * Matches of single-event rules that are reported on their own; empty when they went to
+   * `HuntSink.onMatches` instead.
+   */
   matches: EventMatch[];
   hits: CorrelationHit[];
   /** Metadata of every rule that ran, single-event and correlation. */
   rules: RuleMeta[];
   /** Rules that were not run: routing, validation and SQL compile problems. */
   problems: RuleIssue[];
+}
+
+/** Receives a hunt's matches in batches, in no set order, instead of its outcome. */
+export interface HuntSink {
+  onMatches: (batch: EventMatch[]) => Promise<void>;
+  /** Matches per batch; 10,000 when absent. */
+  batchSize?: number;
 }
 
 /**
@@ -33,6 +43,7 @@ export async function huntRules(
   connection: DuckDBConnection,
   rules: readonly SigmaRule[],
   options: SqlRulesOptions = {},
+  sink?: HuntSink,
 ): Promise<HuntOutcome> {
   const checked = new RuleSet([...rules], {
     ...(options.routes ? { routes: options.routes } : {}),
@@ -61,10 +72,36 @@ export async function huntRules(
   // give the same reasons.
   const explain = (ruleId: string, record: Record<string, unknown>) =>
     storedExplanation(checked.explainRecord(ruleId, record));
-  const found = await scan.run(connection, feeding, explain);
   const order = new Map(detections.map((rule, index) => [rule.id, index]));
   const matches: EventMatch[] = [];
-  for (const match of found) feed(match, order, engine, feeding, generated, matches);
+  if (sink === undefined) {
+    await scan.each(connection, {
+      ordered: 'all',
+      withRaw: feeding,
+      explain,
+      onOrdered: (match) => {
+        report(match, order, feeding, generated, matches);
+        feed(match, order, engine, feeding);
+      },
+    });
+  } else {
+    // Matches are stored in the order the scan reads them; only the correlations' base rules
+    // are read again in timeline order, with their records, for the correlation windows.
+    const batchSize = sink.batchSize ?? 10_000;
+    const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
+    await scan.each(connection, {
+      explain,
+      unordered: reported,
+      onMatch: async (match) => {
+        report(match, order, feeding, generated, matches);
+        if (matches.length >= batchSize) await sink.onMatches(matches.splice(0));
+      },
+      ordered: feeding,
+      withRaw: feeding,
+      onOrdered: (match) => feed(match, order, engine, feeding),
+    });
+    if (matches.length > 0) await sink.onMatches(matches.splice(0));
+  }
 
   const hits = engine.finish();
   const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
@@ -72,25 +109,37 @@ export async function huntRules(
   return { matches, hits, rules: meta, problems };
 }
 
+// The in-memory rule set reports and feeds an event's rules in rule order.
+function inRuleOrder(match: ScanMatch, order: Map<string, number>): string[] {
+  return [...match.ruleIds].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+}
+
+/** Adds the matches of `match` that are reported on their own to `matches`. */
+function report(
+  match: ScanMatch,
+  order: Map<string, number>,
+  feeding: Set<string>,
+  generated: Set<string>,
+  matches: EventMatch[],
+): void {
+  for (const id of inRuleOrder(match, order)) {
+    if (feeding.has(id) && !generated.has(id)) continue;
+    const explanation = match.explanations[id] ?? null;
+    matches.push({ rule_id: id, event_uid: match.uid, time: match.time, explanation });
+  }
+}
+
+/** Adds the matches of `match` that correlations count to the correlation engine. */
 function feed(
   match: ScanMatch,
   order: Map<string, number>,
   engine: CorrelationEngine,
   feeding: Set<string>,
-  generated: Set<string>,
-  matches: EventMatch[],
 ): void {
-  // The in-memory rule set reports and feeds an event's rules in rule order.
-  const ids = [...match.ruleIds].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  const ids = inRuleOrder(match, order).filter((id) => feeding.has(id));
+  if (ids.length === 0) return;
   const event = matchEvent(match);
-  for (const id of ids) {
-    const feeds = feeding.has(id);
-    if (!feeds || generated.has(id)) {
-      const explanation = match.explanations[id] ?? null;
-      matches.push({ rule_id: id, event_uid: match.uid, time: match.time, explanation });
-    }
-    if (feeds) engine.add(id, event);
-  }
+  for (const id of ids) engine.add(id, event);
 }
 
 /** Orders correlations so that each comes after the correlations it refers to. */

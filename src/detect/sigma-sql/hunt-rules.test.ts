@@ -1,0 +1,113 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseRuleText } from '../sigma/parse.ts';
+import type { EventMatch } from '../types.ts';
+import { huntRules } from './hunt-rules.ts';
+
+let instance: DuckDBInstance;
+let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
+
+const RULES = `title: Console login
+id: 5a7e1c2d-0000-4000-8000-000000000001
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: ConsoleLogin }
+  condition: selection
+level: low
+---
+title: Bucket listed
+id: 5a7e1c2d-0000-4000-8000-000000000002
+name: bucket_listed
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: ListBuckets }
+  condition: selection
+level: low
+---
+title: Many bucket listings
+id: 5a7e1c2d-0000-4000-8000-000000000003
+correlation:
+  type: event_count
+  rules: [bucket_listed]
+  group-by: [sourceIPAddress]
+  timespan: 1h
+  condition: { gte: 3 }
+level: medium
+`;
+
+// Events out of time order in the table, so a scan that returned table order would show.
+const EVENTS: [string, string][] = [
+  ['2024-05-01 10:05:00', 'ListBuckets'],
+  ['2024-05-01 10:01:00', 'ConsoleLogin'],
+  ['2024-05-01 10:03:00', 'ListBuckets'],
+  ['2024-05-01 10:00:00', 'ListBuckets'],
+  ['2024-05-01 10:04:00', 'ConsoleLogin'],
+  ['2024-05-01 10:02:00', 'ConsoleLogin'],
+  ['2024-05-01 10:06:00', 'GetObject'],
+];
+
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+  connection = await instance.connect();
+  await connection.run(
+    `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
+      evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT)`,
+  );
+  for (const [index, [time, eventName]] of EVENTS.entries()) {
+    const raw = JSON.stringify({ eventName, sourceIPAddress: '203.0.113.7' });
+    await connection.run(
+      `INSERT INTO events VALUES ($uid, CAST($time AS TIMESTAMP), 'aws.cloudtrail', $raw,
+        'hash', NULL, $index)`,
+      { uid: `e${index}`, time, raw, index },
+    );
+  }
+});
+
+afterAll(() => {
+  connection.closeSync();
+  instance.closeSync();
+});
+
+describe('huntRules with a sink', () => {
+  test('delivers matches in batches', async () => {
+    const rules = parseRuleText(RULES, 'rules.yml').rules;
+    const batches: EventMatch[][] = [];
+    const outcome = await huntRules(
+      connection,
+      rules,
+      {},
+      { onMatches: async (batch) => void batches.push(batch), batchSize: 2 },
+    );
+
+    expect(outcome.matches).toEqual([]);
+    expect(batches.map((batch) => batch.length)).toEqual([2, 1]);
+    const uids = batches.flat().map((match) => match.event_uid);
+    expect(uids.sort()).toEqual(['e1', 'e4', 'e5']);
+    expect(batches.flat().every((match) => match.explanation !== null)).toBe(true);
+  });
+
+  test('stores what the unsinked hunt returns', async () => {
+    const rules = parseRuleText(RULES, 'rules.yml').rules;
+    const whole = await huntRules(connection, rules);
+    const streamed: EventMatch[] = [];
+    const outcome = await huntRules(
+      connection,
+      rules,
+      {},
+      { onMatches: async (batch) => void streamed.push(...batch) },
+    );
+
+    const key = (match: EventMatch) => `${match.rule_id} ${match.event_uid}`;
+    expect(streamed.map(key).sort()).toEqual(whole.matches.map(key).sort());
+    expect(streamed.map((match) => match.explanation)).not.toContain(null);
+    expect(outcome.hits).toEqual(whole.hits);
+  });
+
+  test('feeds correlations in timeline order', async () => {
+    const rules = parseRuleText(RULES, 'rules.yml').rules;
+    const outcome = await huntRules(connection, rules, {}, { onMatches: async () => {} });
+
+    expect(outcome.hits).toHaveLength(1);
+    expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);
+  });
+});
