@@ -194,6 +194,10 @@ export async function renderDetail(
     h('table', { class: 'fields', 'data-testid': 'fields' }, ...fieldRows(event)),
     h('h3', {}, 'Raw record'),
     // Indented from the text the server sent, never parsed: parsing would round big numbers.
-    h('pre', { class: 'raw', 'data-testid': 'raw' }, indentJson(event.raw)),
+    h(
+      'pre',
+      { class: 'raw', 'data-testid': 'raw' },
+      event.raw === null ? '(no raw record stored)' : indentJson(event.raw),
+    ),
   );
 }

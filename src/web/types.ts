@@ -38,7 +38,8 @@ export interface Mark {
 export interface EventDetail extends Record<string, unknown> {
   uid: string;
   time: string;
-  raw: string;
+  /** The original record as stored, or null for an event stored without one. */
+  raw: string | null;
   evidence_sha256: string;
   evidence_member: string | null;
   evidence_record: number;
