@@ -80,8 +80,7 @@ async function rowInView(row: number): Promise<{ uid: string; top: number; curre
     if (element === null || element === undefined || scroller === null) return null;
     const box = element.getBoundingClientRect();
     const viewTop = scroller.getBoundingClientRect().top + scroller.clientTop;
-    const inView =
-      box.top >= viewTop - 0.5 && box.bottom <= viewTop + scroller.clientHeight + 0.5;
+    const inView = box.top >= viewTop - 0.5 && box.bottom <= viewTop + scroller.clientHeight + 0.5;
     return {
       uid: element.getAttribute('data-uid') ?? '',
       top: Math.round(box.top - viewTop),
