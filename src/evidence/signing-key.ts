@@ -123,7 +123,7 @@ export async function readPublicKey(caseDir: string): Promise<KeyObject | null> 
 
 /**
  * Reads a public key file (or the public half of a private key file). A missing file gives
- * `null` unless `required`; a file that holds no Ed25519 key raises `public_key_invalid`.
+ * `null` unless `required`; a file that contains no Ed25519 key raises `public_key_invalid`.
  */
 export async function readPublicKeyFile(
   file: string,
@@ -140,7 +140,10 @@ export async function readPublicKeyFile(
   } catch {
     // Reported below with the same message as a key of another type.
   }
-  throw keyError('public_key_invalid', `${file} holds no Ed25519 public key`);
+  throw keyError(
+    'public_key_invalid',
+    `${file} contains no Ed25519 public key; give the case's custody.pub or a key file from cloudcase case keygen`,
+  );
 }
 
 /** SHA-256 over the DER (SPKI) encoding of a public key, lowercase hex. */

@@ -7,7 +7,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_URL_LENGTH = 8 * 1024;
 
 /**
- * The Content-Security-Policy of every page and API answer: only this origin's own scripts,
+ * The Content-Security-Policy of every page and API response: only this origin's own scripts,
  * styles and connections, no inline script, no plugin, no framing by another page.
  */
 export const CONTENT_SECURITY_POLICY = [
@@ -30,7 +30,7 @@ export const CONTENT_SECURITY_POLICY = [
 export const REPORT_PREVIEW_POLICY =
   "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
-/** An error answer: HTTP status, a stable code and a message without evidence content. */
+/** An error response: HTTP status, a stable code and a message without evidence content. */
 export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
@@ -42,7 +42,7 @@ export class HttpError extends Error {
   }
 }
 
-/** Sets the headers every answer carries. */
+/** Sets the headers of every response. */
 export function setSecurityHeaders(response: ServerResponse, policy = CONTENT_SECURITY_POLICY) {
   response.setHeader('Content-Security-Policy', policy);
   response.setHeader('X-Content-Type-Options', 'nosniff');
@@ -61,7 +61,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
 }
 
-/** Sends a JSON answer. */
+/** Sends a JSON response. */
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, jsonReplacer);
   response.writeHead(status, {

@@ -22,7 +22,7 @@ export interface ReportFile {
   name: string;
   bytes: number;
   modified: string;
-  /** How the workbench previews it: as text, as a sandboxed page, or not at all. */
+  /** Workbench preview mode: text, a sandboxed page, or none. */
   preview: 'text' | 'html' | 'none';
   /**
    * File name of the download: the base name, without `.enc` for an encrypted report, because
@@ -75,8 +75,7 @@ async function reportFile(folder: string, name: string): Promise<ReportFile> {
     name,
     bytes: info.size,
     modified: info.mtime.toISOString(),
-    preview:
-      !previewable || extension === '.pdf' ? 'none' : extension === '.html' ? 'html' : 'text',
+    preview: previewKind(previewable, extension),
     download_name: path.posix.basename(plainName(name)),
   };
 }
@@ -98,4 +97,10 @@ export async function readReport(
     ? await readEncryptedReport(caseDir, stored)
     : await readFile(stored);
   return { file, type: CONTENT_TYPES[extension] ?? 'application/octet-stream', body };
+}
+
+function previewKind(previewable: boolean, extension: string): 'none' | 'html' | 'text' {
+  if (!previewable || extension === '.pdf') return 'none';
+  if (extension === '.html') return 'html';
+  return 'text';
 }

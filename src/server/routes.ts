@@ -55,7 +55,7 @@ type Handler = (
 
 /** The largest timeline page a request may ask for. */
 export const MAX_PAGE = 500;
-/** The most links the entity graph returns. */
+/** Maximum number of links the entity graph returns. */
 export const MAX_GRAPH_EDGES = 150;
 
 function selection(url: URL): TimelineSelection {

@@ -145,6 +145,9 @@ function tuplesOf(record: JsonObject): AzureFlowTuple[] {
   return out;
 }
 
+/** Flow direction letters of a tuple. */
+const DIRECTIONS: Record<string, 'inbound' | 'outbound'> = { I: 'inbound', O: 'outbound' };
+
 const PROTOCOL_NAMES: Record<string, string> = {
   T: 'TCP',
   U: 'UDP',
@@ -202,7 +205,7 @@ function parseTuple(tuple: AzureFlowTuple): TupleFields | NormalizeError {
     src,
     dst,
     protocol: PROTOCOL_NAMES[protocol ?? ''] ?? (protocol || null),
-    direction: direction === 'I' ? 'inbound' : direction === 'O' ? 'outbound' : null,
+    direction: DIRECTIONS[direction ?? ''] ?? null,
     // Field 7 is the decision (A or D) of an NSG tuple and the state of a VNet tuple, whose
     // state D means denied.
     denied: decision === 'D',

@@ -40,7 +40,7 @@ export const LOG_EVENT_KEY = 'cloudwatch_log_event';
 // Key of the record a line without the export's time becomes until it is joined to a message.
 const CONTINUATION_KEY = Symbol('continuation');
 
-/** Longest message, in UTF-16 code units, that continuation lines are joined into. */
+/** Maximum length of a message, in UTF-16 code units, that continuation lines are joined into. */
 export const MAX_EXPORT_MESSAGE_CHARS = DEFAULT_MAX_LINE_BYTES;
 
 /**

@@ -53,7 +53,7 @@ const MARKERS: [RegExp, number][] = [
   [/"logEvents"\s*:\s*\[\s*\{\s*"id"\s*:/, 0.6],
 ];
 
-/** Longest message, in characters, read as a syslog line; longer ones stay plain text. */
+/** Maximum length, in characters, of a message read as a syslog line; longer ones stay plain text. */
 const MAX_SYSLOG_CHARS = 64 * 1024;
 const UTC = new ZonedClock('UTC');
 

@@ -30,8 +30,8 @@ export const TACTIC_ORDER = [
 ];
 
 /**
- * Tactic of an intel match: an indicator says who or what was involved, not which step of an
- * attack the event was, so the step is labelled as such rather than placed on an ATT&CK tactic.
+ * Tactic of an intel match. An indicator names who or what was involved, not which step of an
+ * attack the event was, so the step is labelled as a match rather than placed on a tactic.
  */
 export const INDICATOR_MATCH = 'indicator-match';
 /** Tactic of a detection whose rule has no ATT&CK tactic tag. */
