@@ -92,6 +92,11 @@ afterAll(async () => {
 async function openEvent(uid: string): Promise<void> {
   await page.goto(`${bench.origin}/#timeline?uid=${uid}`);
   await page.locator(`[data-uid="${uid}"].selected`).waitFor();
+  // The panel of the event opened before stays until this event's detail arrives.
+  await page.waitForFunction(
+    (wanted) => document.querySelector('[data-testid=fields]')?.textContent?.includes(wanted),
+    uid,
+  );
   await page.getByTestId('raw').waitFor();
 }
 
