@@ -11,6 +11,9 @@
 // Text that may hold such a number: a run of 16 or more digits, or a number with an exponent of
 // 3 or more digits, neither inside a word. Hex ids and UUIDs (`…-1e234…`) do not match, so most
 // records take the fast path. Strings can still match, which only costs the exact check below.
+/** Digits from which an integer may exceed 2^53 - 1 (16 digits reach 9.0e15). */
+export const LOSSY_DIGITS = 16;
+
 const MAYBE_LOSSY = /(?<![\w.])\d{16,}(?![\w.])|(?<![\w.])\d+(?:\.\d+)?[eE][+-]?\d{3,}(?!\w)/;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 

@@ -152,6 +152,23 @@ describe('scanJsonRecords', () => {
     ]);
   });
 
+  it('keeps numbers JSON.parse would change as text in any chunking', async () => {
+    const text =
+      '{"Records":[{"id":12345678901234567890,"n":9007199254740991,"f":0.12345678901234567},' +
+      '{"e":1.5e400,"s":"12345678901234567890","t":[true,false,null,-42]}]}';
+    const values = (results: RecordResult[]) =>
+      results.map((result) => (result.kind === 'record' ? result.value : result.code));
+    const expected = [
+      { id: '12345678901234567890', n: 9007199254740991, f: 0.12345678901234567 },
+      { e: '1.5e400', s: '12345678901234567890', t: [true, false, null, -42] },
+    ];
+
+    expect(values(await scan(text))).toEqual(expected);
+    for (const size of [1, 2, 3, 5, 7, 11, 16, 17]) {
+      expect(values(await scan(chunked(Buffer.from(text), size)))).toEqual(expected);
+    }
+  });
+
   it('yields nothing for empty input', async () => {
     expect(await scan('')).toEqual([]);
     expect(await scan(' \n\n')).toEqual([]);

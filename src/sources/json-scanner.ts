@@ -1,4 +1,4 @@
-import { parseJsonLossless } from './json-numbers.ts';
+import { LOSSY_DIGITS, parseJsonLossless } from './json-numbers.ts';
 import type { RecordResult } from './types.ts';
 
 const QUOTE = 0x22;
@@ -82,6 +82,12 @@ export class JsonScanner {
   #oversized = false;
   #tooDeep = false;
   #recordHasNewline = false;
+  // Whether the record holds a number that `JSON.parse` may change: one of `LOSSY_DIGITS` or more
+  // digits, one with an exponent, or one cut by a chunk's end, which is not measured. Records
+  // without one, nearly all, skip the exact search of `parseJsonLossless`.
+  #mayBeLossy = false;
+  // Index in the current chunk after the last number measured.
+  #numberEnd = 0;
 
   // Key tracking at depth 1, to recognise `{"Records": [`.
   #keyStart = 0;
@@ -146,6 +152,7 @@ export class JsonScanner {
     this.#recordStart = 0;
     this.#keyStart = 0;
     this.#newlineAt = -1;
+    this.#numberEnd = 0;
 
     let i = 0;
     while (i < length && !this.#broken) {
@@ -282,7 +289,24 @@ export class JsonScanner {
         return;
       default:
         this.#literal(i, depth);
+        if (isDigit(byte) && i >= this.#numberEnd) this.#measureNumber(chunk, i);
     }
+  }
+
+  // Measures the number whose digits start at `start`, and marks the record when `JSON.parse` may
+  // read it as a different value.
+  #measureNumber(chunk: Buffer, start: number): void {
+    let end = start;
+    while (end < chunk.length && isDigit(chunk[end] as number)) end++;
+    const integerDigits = end - start;
+    if (end < chunk.length && chunk[end] === 0x2e) {
+      end++;
+      while (end < chunk.length && isDigit(chunk[end] as number)) end++;
+    }
+    const next = chunk[end];
+    const exponent = next === 0x65 || next === 0x45;
+    if (integerDigits >= LOSSY_DIGITS || exponent || end >= chunk.length) this.#mayBeLossy = true;
+    this.#numberEnd = end;
   }
 
   #openString(i: number): void {
@@ -429,6 +453,7 @@ export class JsonScanner {
     this.#oversized = false;
     this.#tooDeep = false;
     this.#recordHasNewline = false;
+    this.#mayBeLossy = false;
   }
 
   #dropRecord(): void {
@@ -484,7 +509,8 @@ export class JsonScanner {
 
     try {
       const text = bytes.toString('utf8');
-      this.#out.push({ kind: 'record', index, offset, line, value: parseJsonLossless(text), text });
+      const value = this.#mayBeLossy ? parseJsonLossless(text) : JSON.parse(text);
+      this.#out.push({ kind: 'record', index, offset, line, value, text });
     } catch {
       // The parser's message quotes the input, so it is not passed on.
       const reason = 'the record is not valid JSON';
@@ -604,6 +630,10 @@ function endsWithOddBackslashes(chunk: Buffer, from: number, end: number): boole
   let count = 0;
   for (let i = end - 1; i >= from && chunk[i] === BACKSLASH; i--) count++;
   return count % 2 === 1;
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
 }
 
 function isDelimiter(byte: number): boolean {
