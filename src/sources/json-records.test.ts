@@ -154,12 +154,12 @@ describe('scanJsonRecords', () => {
 
   it('keeps numbers JSON.parse would change as text in any chunking', async () => {
     const text =
-      '{"Records":[{"id":12345678901234567890,"n":9007199254740991,"f":0.12345678901234567},' +
+      '{"Records":[{"id":12345678901234567890,"n":9007199254740991,"f":0.1234567890123456},' +
       '{"e":1.5e400,"s":"12345678901234567890","t":[true,false,null,-42]}]}';
     const values = (results: RecordResult[]) =>
       results.map((result) => (result.kind === 'record' ? result.value : result.code));
     const expected = [
-      { id: '12345678901234567890', n: 9007199254740991, f: 0.12345678901234567 },
+      { id: '12345678901234567890', n: 9007199254740991, f: 0.1234567890123456 },
       { e: '1.5e400', s: '12345678901234567890', t: [true, false, null, -42] },
     ];
 
