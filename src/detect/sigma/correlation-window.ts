@@ -40,6 +40,8 @@ export interface WindowHit {
 
 /** The evaluation of one group, fed its occurrences in time order. */
 export interface GroupScan {
+  /** Occurrences the scan holds now: those of one timespan, except for `value_percentile`. */
+  readonly held: number;
   push(occurrence: Occurrence): void;
   /** Ends the group and returns its hits, in order of their first occurrence. */
   finish(): WindowHit[];
@@ -158,6 +160,10 @@ class SlidingScan implements GroupScan {
     this.#timespanMs = timespanMs;
     this.#condition = condition;
     this.#aggregate = aggregate;
+  }
+
+  get held(): number {
+    return this.#queue.end - this.#queue.first;
   }
 
   push(occurrence: Occurrence): void {
@@ -286,6 +292,10 @@ class OrderedScan implements GroupScan {
     this.#ruleCount = ruleCount;
   }
 
+  get held(): number {
+    return this.#queue.end - this.#queue.first;
+  }
+
   push(occurrence: Occurrence): void {
     const queue = this.#queue;
     while (
@@ -361,6 +371,9 @@ class OrderedScan implements GroupScan {
 function percentileScan(timespanMs: number, condition: CountCondition): GroupScan {
   const sorted: Occurrence[] = [];
   return {
+    get held() {
+      return sorted.length;
+    },
     push: (occurrence) => void sorted.push(occurrence),
     finish: () => percentileHits(sorted, timespanMs, condition),
   };
