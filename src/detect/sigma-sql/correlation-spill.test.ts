@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, test } from 'vitest';
 import type { Event } from '../../core/event.ts';
 import { CORRELATION_CASES } from '../sigma/conformance-cases.ts';
@@ -9,7 +11,7 @@ import { parseRuleText } from '../sigma/parse.ts';
 import { RuleSet } from '../sigma/rule-set.ts';
 import { cloudtrailEvent } from '../sigma/test-events.ts';
 import type { CorrelationHit } from '../types.ts';
-import { CorrelationSpill } from './correlation-spill.ts';
+import { CorrelationSpill, newSpillFolder } from './correlation-spill.ts';
 
 async function newSpill(): Promise<CorrelationSpill> {
   return CorrelationSpill.create(await mkdtemp(join(tmpdir(), 'cloudcase-spill-test-')));
@@ -104,6 +106,32 @@ detection: {selection: {eventName: CreateAccessKey}, condition: selection}
       expect(() => set.finish()).toThrow('sink');
     } finally {
       await spill.close();
+    }
+  });
+
+  test('a new folder removes the spill of a killed run', async () => {
+    const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-spill-case-'));
+    const instance = await DuckDBInstance.create(join(caseDir, 'case.duckdb'));
+    const connection = await instance.connect();
+    try {
+      // A process that has ended stands for a run killed before it removed its spill.
+      const ended = spawnSync(process.execPath, ['-e', '']).pid;
+      const left = join(caseDir, `case.duckdb.tmp-correlations-${ended}-a1b2c3`);
+      const running = join(caseDir, `case.duckdb.tmp-correlations-${process.pid}-d4e5f6`);
+      for (const folder of [left, running]) {
+        await mkdir(folder);
+        await writeFile(join(folder, 'occurrences.tsv'), '0\t0\t0\t0\t["a"]\t"e0"\t\n');
+      }
+
+      const created = await newSpillFolder(connection);
+
+      expect(existsSync(left)).toBe(false);
+      expect(existsSync(running)).toBe(true);
+      expect(basename(created)).toMatch(`case.duckdb.tmp-correlations-${process.pid}-`);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(caseDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,16 +1,16 @@
 /**
  * Correlation occurrences spilled to disk, so the state of correlation rules does not grow in
  * memory with the number of base-rule matches. While events stream, occurrences are written as
- * lines of a file; `evaluate` loads them into a DuckDB database of their own, reads each
- * correlation's occurrences sorted by group and time, in chunks, and evaluates one group at a
- * time with the streaming window scans of `correlation-window.ts`, the same code the in-memory
- * engine runs. Both `investigate` (in the parser thread) and `hunt` evaluate correlations so.
+ * lines of a file. `evaluate` loads them into a DuckDB database of their own and reads each
+ * correlation's occurrences in chunks, sorted by group and time. It evaluates one group at a
+ * time with the streaming window scans of `correlation-window.ts`, the code the in-memory engine
+ * runs too. Both `investigate` (in the parser thread) and `hunt` evaluate correlations so.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
   type CorrelationPlan,
@@ -39,8 +39,8 @@ const TABLE = 'occurrences';
 
 // One line per occurrence, fields separated by tabs. The text fields are JSON, which never
 // contains a raw tab or line break, so the lines need no quoting. `seq` keeps the arrival order
-// of occurrences at the same time, which the windows depend on; `uids` is a base-rule match's
-// event uid or the uid list of a chained hit; `value_texts` is empty when there are no values.
+// of occurrences at the same time, because the windows depend on it. `uids` is a base-rule
+// match's event uid or the uid list of a chained hit. `value_texts` is empty without values.
 // NOTE: a group key longer than `MAX_LINE_BYTES` (one group-by value of over 8 MB) makes the
 // load fail, where the in-memory engine would count it.
 const COLUMNS = {
@@ -254,7 +254,8 @@ function occurrenceOf(row: unknown[]): Occurrence {
 /**
  * Makes an empty folder for a `CorrelationSpill` beside the folder DuckDB spills to on
  * `connection`: beside the case file, or in the private folder of an encrypted case's working
- * copy, so spilled values stay where the case keeps its data.
+ * copy, so spilled values stay where the case keeps its data. Folders that processes no longer
+ * running left there, when a run was killed, are removed first.
  */
 export async function newSpillFolder(connection: DuckDBConnection): Promise<string> {
   const reader = await connection.runAndReadAll("SELECT current_setting('temp_directory')");
@@ -263,5 +264,31 @@ export async function newSpillFolder(connection: DuckDBConnection): Promise<stri
   // setting empty when spilling is turned off: the system's temporary folder serves both.
   const prefix =
     typeof folder === 'string' && isAbsolute(folder) ? folder : join(tmpdir(), 'cloudcase');
-  return mkdtemp(`${prefix}-correlations-`);
+  await removeLeftSpills(prefix);
+  return mkdtemp(`${prefix}-correlations-${process.pid}-`);
+}
+
+// The name of each spill folder holds the id of the process that made it.
+async function removeLeftSpills(prefix: string): Promise<void> {
+  const pattern = new RegExp(`^${escapeRegExp(basename(prefix))}-correlations-(\\d+)-`);
+  const names = await readdir(dirname(prefix)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    await rm(join(dirname(prefix), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -9,7 +9,7 @@ import {
 import type { CorrelationType, CountCondition } from './model.ts';
 
 /**
- * The window semantics written as plainly as possible over a whole sorted group: each
+ * Evaluates a whole sorted group as plainly as possible, as the reference for the scans: each
  * occurrence anchors a closed window of `timespan`, windows that meet the condition become hits,
  * and hits whose windows overlap merge. The streaming scans must return the same hits.
  */
@@ -145,13 +145,13 @@ describe('groupScan', () => {
 
   test('holds one timespan of a group larger than any window', () => {
     const scan = groupScan('value_count', 10_000, { gte: 50 }, 1);
-    let most = 0;
+    let max = 0;
     for (let index = 0; index < 100_000; index++) {
       scan.push({ time: index * 1000, uids: [`e${index}`], rule: 0, values: [`k${index}`] });
-      most = Math.max(most, scan.held);
+      max = Math.max(max, scan.retained);
     }
     expect(scan.finish()).toEqual([]);
-    expect(most).toBe(11);
+    expect(max).toBe(11);
   });
 
   test('keeps the first uids of a hit larger than the uid bound', () => {
@@ -169,14 +169,14 @@ describe('groupScan', () => {
 
   test('temporal_ordered drops anchors past their timespan', () => {
     const scan = groupScan('temporal_ordered', 5_000, { gte: 2 }, 2);
-    let most = 0;
+    let max = 0;
     for (let index = 0; index < 10_000; index++) {
       scan.push({ time: index * 1000, uids: [`e${index}`], rule: index % 2, values: [] });
-      most = Math.max(most, scan.held);
+      max = Math.max(max, scan.retained);
     }
     const hits = scan.finish();
 
-    expect(most).toBe(6);
+    expect(max).toBe(6);
     expect(hits).toHaveLength(5_000);
     expect(hits.at(-1)).toEqual({ first: 9_998_000, last: 9_999_000, uids: ['e9998', 'e9999'] });
   });

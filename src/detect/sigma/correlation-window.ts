@@ -41,7 +41,7 @@ export interface WindowHit {
 /** The evaluation of one group, fed its occurrences in time order. */
 export interface GroupScan {
   /** Occurrences the scan holds now: those of one timespan, except for `value_percentile`. */
-  readonly held: number;
+  readonly retained: number;
   push(occurrence: Occurrence): void;
   /** Ends the group and returns its hits, in order of their first occurrence. */
   finish(): WindowHit[];
@@ -162,7 +162,7 @@ class SlidingScan implements GroupScan {
     this.#aggregate = aggregate;
   }
 
-  get held(): number {
+  get retained(): number {
     return this.#queue.end - this.#queue.first;
   }
 
@@ -292,7 +292,7 @@ class OrderedScan implements GroupScan {
     this.#ruleCount = ruleCount;
   }
 
-  get held(): number {
+  get retained(): number {
     return this.#queue.end - this.#queue.first;
   }
 
@@ -371,7 +371,7 @@ class OrderedScan implements GroupScan {
 function percentileScan(timespanMs: number, condition: CountCondition): GroupScan {
   const sorted: Occurrence[] = [];
   return {
-    get held() {
+    get retained() {
       return sorted.length;
     },
     push: (occurrence) => void sorted.push(occurrence),
