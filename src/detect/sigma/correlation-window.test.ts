@@ -83,6 +83,78 @@ function hitOf(members: Occurrence[]): WindowHit {
   return { first: members[0]!.time, last: members.at(-1)!.time, uids };
 }
 
+/** The whole-group evaluation of `value_percentile`, as the reference for its scan. */
+function referencePercentile(
+  sorted: Occurrence[],
+  timespanMs: number,
+  condition: CountCondition,
+): WindowHit[] {
+  const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
+  const flagged = new Map<string, Set<number>>();
+  const flag = (index: number, value: string) => {
+    const set = flagged.get(value) ?? new Set<number>();
+    set.add(index);
+    flagged.set(value, set);
+  };
+
+  const forward = sorted.map((_, index) => index);
+  shareScan(forward, sorted, distinct, timespanMs, condition, flag);
+  shareScan(forward.toReversed(), sorted, distinct, timespanMs, condition, flag);
+
+  const hits: WindowHit[] = [];
+  for (const indexes of flagged.values()) {
+    let members: Occurrence[] = [];
+    for (const index of [...indexes].sort((a, b) => a - b)) {
+      const occurrence = sorted[index]!;
+      const last = members.at(-1);
+      if (last !== undefined && occurrence.time - last.time > timespanMs) {
+        hits.push(hitOf(members));
+        members = [];
+      }
+      members.push(occurrence);
+    }
+    if (members.length > 0) hits.push(hitOf(members));
+  }
+  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
+}
+
+/**
+ * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
+ * visited occurrences at most `timespan` away from the current one, and flags each value of the
+ * current occurrence whose share in that window meets the condition.
+ */
+function shareScan(
+  order: number[],
+  sorted: Occurrence[],
+  distinct: string[][],
+  timespanMs: number,
+  condition: CountCondition,
+  flag: (index: number, value: string) => void,
+): void {
+  const counts = new Map<string, number>();
+  let withField = 0;
+  let oldest = 0;
+  const adjust = (index: number, step: 1 | -1) => {
+    const values = distinct[index]!;
+    if (values.length > 0) withField += step;
+    for (const value of values) {
+      const count = (counts.get(value) ?? 0) + step;
+      if (count === 0) counts.delete(value);
+      else counts.set(value, count);
+    }
+  };
+
+  for (const index of order) {
+    adjust(index, 1);
+    const time = sorted[index]!.time;
+    while (Math.abs(time - sorted[order[oldest]!]!.time) > timespanMs) adjust(order[oldest++]!, -1);
+
+    for (const value of distinct[index]!) {
+      if (meetsCondition((100 * counts.get(value)!) / withField, condition)) flag(index, value);
+    }
+  }
+}
+
 /** A small deterministic generator, so a failing case can be run again. */
 function random(seed: number): () => number {
   let state = seed;
@@ -141,6 +213,61 @@ describe('groupScan', () => {
         expected,
       );
     }
+  });
+
+  test.each<CountCondition>([{ lte: 20 }, { gte: 40 }, { lt: 35, gt: 5 }])(
+    'value_percentile %o matches the whole-group evaluation',
+    (condition) => {
+      for (let seed = 1; seed <= 60; seed++) {
+        const next = random(seed);
+        const sorted = randomGroup(next, 20 + Math.floor(next() * 200), 1).map((occurrence) =>
+          // Some occurrences carry two values, or one value twice, as a list field may.
+          next() < 0.2
+            ? { ...occurrence, values: [...occurrence.values, String(seed % 3)] }
+            : occurrence,
+        );
+        const timespanMs = (1 + Math.floor(next() * 10)) * 1000;
+
+        const expected = referencePercentile(sorted, timespanMs, condition);
+        expect(
+          scanned('value_percentile', sorted, timespanMs, condition, 1),
+          `seed ${seed}`,
+        ).toEqual(expected);
+      }
+    },
+  );
+
+  test('value_percentile orders hits of values flagged together', () => {
+    // Bursts of occurrences at one time with two values each flag several values at once, so
+    // their hits share first and last times and keep the whole-group evaluation's order.
+    for (let seed = 1; seed <= 200; seed++) {
+      const next = random(seed);
+      let time = 0;
+      const sorted = Array.from({ length: 30 + Math.floor(next() * 60) }, (_, index) => {
+        time += next() < 0.7 ? 0 : 3_000;
+        const first = Math.floor(next() * 5);
+        const second = (first + 1 + Math.floor(next() * 4)) % 5;
+        return { time, uids: [`e${index}`], rule: 0, values: [String(first), String(second)] };
+      });
+      const condition = { lte: 5 + Math.floor(next() * 30) };
+
+      const expected = referencePercentile(sorted, 2_000, condition);
+      expect(scanned('value_percentile', sorted, 2_000, condition, 1), `seed ${seed}`).toEqual(
+        expected,
+      );
+    }
+  });
+
+  test('value_percentile holds one timespan', () => {
+    const scan = groupScan('value_percentile', 10_000, { lte: 1 }, 1);
+    let max = 0;
+    for (let index = 0; index < 100_000; index++) {
+      scan.push({ time: index * 1000, uids: [`e${index}`], rule: 0, values: [`k${index % 7}`] });
+      max = Math.max(max, scan.retained);
+    }
+
+    expect(scan.finish()).toEqual([]);
+    expect(max).toBe(11);
   });
 
   test('holds one timespan of a group larger than any window', () => {

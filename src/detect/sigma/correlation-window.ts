@@ -7,56 +7,33 @@
  *
  * Scans are streaming: an anchor is evaluated as soon as an occurrence more than `timespan`
  * after it arrives, and then dropped. Memory is bounded by the occurrences within one timespan
- * and the hits found, each with at most `MAX_HIT_UIDS` event uids; `value_percentile` is the
- * exception (see `percentileScan`).
+ * and the group's hits, each with at most `MAX_HIT_UIDS` event uids. `value_percentile` also
+ * keeps an entry per flagged value of the group (see `correlation-percentile.ts`).
  *
  * NOTE: windows are anchored at occurrences, so for `lt`/`lte`/`eq` conditions a hit means
  * "some window starting at a matching event held that few", not a count over fixed buckets as
  * SQL backends often compute.
  */
+import { PercentileScan } from './correlation-percentile.ts';
+import {
+  closed,
+  type GroupScan,
+  HitUids,
+  meetsCondition,
+  type Occurrence,
+  OccurrenceQueue,
+  type OpenHit,
+  type WindowHit,
+} from './correlation-scan.ts';
 import type { CorrelationType, CountCondition } from './model.ts';
 
-/** Event uids kept per correlation hit; the first ones in time order. */
-export const MAX_HIT_UIDS = 100;
-
-/** One match that a correlation counts: a base-rule event, or a hit of a chained correlation. */
-export interface Occurrence {
-  /** Epoch milliseconds. */
-  time: number;
-  uids: readonly string[];
-  /** Index of the referenced rule in the correlation's `rules` list. */
-  rule: number;
-  /** Texts of the correlation's `field` in this occurrence (value_* types only). */
-  values: readonly string[];
-}
-
-/** One span of occurrences that met the condition. */
-export interface WindowHit {
-  first: number;
-  last: number;
-  /** The first `MAX_HIT_UIDS` distinct event uids of the span's occurrences. */
-  uids: string[];
-}
-
-/** The evaluation of one group, fed its occurrences in time order. */
-export interface GroupScan {
-  /** Occurrences the scan holds now: those of one timespan, except for `value_percentile`. */
-  readonly retained: number;
-  push(occurrence: Occurrence): void;
-  /** Ends the group and returns its hits, in order of their first occurrence. */
-  finish(): WindowHit[];
-}
-
-/** Whether a count meets every bound of a condition. */
-export function meetsCondition(value: number, condition: CountCondition): boolean {
-  if (condition.gt !== undefined && !(value > condition.gt)) return false;
-  if (condition.gte !== undefined && !(value >= condition.gte)) return false;
-  if (condition.lt !== undefined && !(value < condition.lt)) return false;
-  if (condition.lte !== undefined && !(value <= condition.lte)) return false;
-  if (condition.eq !== undefined && value !== condition.eq) return false;
-  if (condition.neq !== undefined && value === condition.neq) return false;
-  return true;
-}
+export {
+  type GroupScan,
+  MAX_HIT_UIDS,
+  meetsCondition,
+  type Occurrence,
+  type WindowHit,
+} from './correlation-scan.ts';
 
 /** Starts the evaluation of one group of a correlation. */
 export function groupScan(
@@ -66,73 +43,8 @@ export function groupScan(
   ruleCount: number,
 ): GroupScan {
   if (type === 'temporal_ordered') return new OrderedScan(timespanMs, ruleCount);
-  if (type === 'value_percentile') return percentileScan(timespanMs, condition);
+  if (type === 'value_percentile') return new PercentileScan(timespanMs, condition);
   return new SlidingScan(timespanMs, condition, aggregateFor(type));
-}
-
-/** The distinct uids of a hit's occurrences, in the order first added, up to `MAX_HIT_UIDS`. */
-class HitUids {
-  readonly #uids = new Set<string>();
-
-  get full(): boolean {
-    return this.#uids.size >= MAX_HIT_UIDS;
-  }
-
-  add(uids: readonly string[]): void {
-    for (const uid of uids) {
-      if (this.full) return;
-      this.#uids.add(uid);
-    }
-  }
-
-  list(): string[] {
-    return [...this.#uids];
-  }
-}
-
-/** A hit still growing, with the absolute index after its last occurrence. */
-interface OpenHit {
-  first: number;
-  last: number;
-  end: number;
-  uids: HitUids;
-}
-
-function closed(hit: OpenHit): WindowHit {
-  return { first: hit.first, last: hit.last, uids: hit.uids.list() };
-}
-
-/**
- * Occurrences from an absolute index on, for scans that drop their oldest occurrences once
- * evaluated. Indexes count every occurrence pushed, so they stay valid across drops.
- */
-class OccurrenceQueue {
-  #items: Occurrence[] = [];
-  #head = 0;
-  /** Absolute index of the oldest occurrence kept. */
-  first = 0;
-
-  get end(): number {
-    return this.first + this.#items.length - this.#head;
-  }
-
-  at(index: number): Occurrence {
-    return this.#items[this.#head + index - this.first]!;
-  }
-
-  push(occurrence: Occurrence): void {
-    this.#items.push(occurrence);
-  }
-
-  shift(): void {
-    this.#head++;
-    this.first++;
-    // Compacting only past half the array keeps the cost of a drop constant on average.
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
 }
 
 interface Aggregate {
@@ -353,105 +265,5 @@ class OrderedScan implements GroupScan {
       this.#open = { first: queue.at(anchor).time, last: queue.at(end).time, end: end + 1, uids };
     }
     this.#lastEnd = Math.max(this.#lastEnd, end);
-  }
-}
-
-/**
- * `value_percentile`: the share, in percent, that an occurrence's value of the field has among
- * the group's occurrences with the field in a window of `timespan` that ends at the occurrence
- * or starts at it (both closed). An occurrence whose value meets the condition in either window
- * is flagged, so a value rare over the whole timespan is found wherever in the window it falls.
- * Flagged occurrences of one value at most `timespan` apart form one hit. Each occurrence is
- * weighed against two windows only, so the cost grows with the number of occurrences, not with
- * occurrences times distinct values.
- *
- * NOTE: this scan keeps every occurrence of the group until it ends, so its memory grows with
- * the largest group of a value_percentile correlation, not only with one timespan.
- */
-function percentileScan(timespanMs: number, condition: CountCondition): GroupScan {
-  const sorted: Occurrence[] = [];
-  return {
-    get retained() {
-      return sorted.length;
-    },
-    push: (occurrence) => void sorted.push(occurrence),
-    finish: () => percentileHits(sorted, timespanMs, condition),
-  };
-}
-
-function percentileHits(
-  sorted: Occurrence[],
-  timespanMs: number,
-  condition: CountCondition,
-): WindowHit[] {
-  const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
-  const flagged = new Map<string, Set<number>>();
-  const flag = (index: number, value: string) => {
-    const set = flagged.get(value) ?? new Set<number>();
-    set.add(index);
-    flagged.set(value, set);
-  };
-
-  const forward = sorted.map((_, index) => index);
-  shareScan(forward, sorted, distinct, timespanMs, condition, flag);
-  shareScan(forward.toReversed(), sorted, distinct, timespanMs, condition, flag);
-
-  const hits: WindowHit[] = [];
-  for (const indexes of flagged.values()) {
-    let members: Occurrence[] = [];
-    for (const index of [...indexes].sort((a, b) => a - b)) {
-      const occurrence = sorted[index]!;
-      const last = members.at(-1);
-      if (last !== undefined && occurrence.time - last.time > timespanMs) {
-        hits.push(memberHit(members));
-        members = [];
-      }
-      members.push(occurrence);
-    }
-    if (members.length > 0) hits.push(memberHit(members));
-  }
-  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
-}
-
-function memberHit(members: Occurrence[]): WindowHit {
-  const uids = new HitUids();
-  for (const member of members) uids.add(member.uids);
-  return { first: members[0]!.time, last: members.at(-1)!.time, uids: uids.list() };
-}
-
-/**
- * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
- * visited occurrences at most `timespan` away from the current one, and flags each value of the
- * current occurrence whose share in that window meets the condition.
- */
-function shareScan(
-  order: number[],
-  sorted: Occurrence[],
-  distinct: string[][],
-  timespanMs: number,
-  condition: CountCondition,
-  flag: (index: number, value: string) => void,
-): void {
-  const counts = new Map<string, number>();
-  let withField = 0;
-  let oldest = 0;
-  const adjust = (index: number, step: 1 | -1) => {
-    const values = distinct[index]!;
-    if (values.length > 0) withField += step;
-    for (const value of values) {
-      const count = (counts.get(value) ?? 0) + step;
-      if (count === 0) counts.delete(value);
-      else counts.set(value, count);
-    }
-  };
-
-  for (const index of order) {
-    adjust(index, 1);
-    const time = sorted[index]!.time;
-    while (Math.abs(time - sorted[order[oldest]!]!.time) > timespanMs) adjust(order[oldest++]!, -1);
-
-    for (const value of distinct[index]!) {
-      if (meetsCondition((100 * counts.get(value)!) / withField, condition)) flag(index, value);
-    }
   }
 }
