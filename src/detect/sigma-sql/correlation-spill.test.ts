@@ -88,6 +88,13 @@ detection: {selection: {eventName: CreateAccessKey}, condition: selection}
     expect(byHit(spilled)).toEqual(byHit(memory));
   });
 
+  test('evaluates a spill without occurrences', async () => {
+    const { memory, spilled } = await bothWays(CORRELATION_CASES.at(-1)!.rules, []);
+
+    expect(memory).toEqual([]);
+    expect(spilled).toEqual([]);
+  });
+
   test('close removes its folder', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'cloudcase-spill-test-'));
     const spill = await CorrelationSpill.create(folder);
