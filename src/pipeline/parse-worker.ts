@@ -2,8 +2,9 @@
  * The parser thread: parses, normalizes and matches the records of the streams that the ingest
  * loop sends it, one stream at a time, and posts back the rows to store, the rejected records
  * and the rule matches. Running this work beside the main thread, which stores the rows in
- * DuckDB, lets an ingest use two cores. Correlation occurrences go from here to a spill
- * database of their own, evaluated when the `finish` message comes, which returns the hits.
+ * DuckDB, lets an ingest use two cores. Correlation occurrences go from here to a spill file
+ * (`CorrelationSpill`), which is evaluated when the `finish` message comes, and that returns
+ * the hits.
  */
 import path from 'node:path';
 import { Readable } from 'node:stream';

@@ -37,8 +37,8 @@ export interface RuleSetOptions {
   /** Whether to index rules by required field values; on by default, results are the same. */
   prefilter?: boolean;
   /**
-   * Receives the occurrences of correlation rules instead of memory, so their state does not
-   * grow with the stream; `correlationPlan` then says how to evaluate them.
+   * Sink of the occurrences of correlation rules, so the set keeps none in memory; evaluate
+   * what it received with `correlationPlan`.
    */
   occurrences?: OccurrenceSink;
 }
