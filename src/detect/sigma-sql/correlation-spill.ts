@@ -106,7 +106,7 @@ export class CorrelationSpill implements OccurrenceSink {
     rule: number,
     values: readonly string[],
   ): void {
-    const texts = values.length === 0 ? '' : JSON.stringify(values.map(boundedText));
+    const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
     const line = `${correlation}\t${time}\t${this.#seq++}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
     this.#lines.push(line);
     if (this.#lines.length >= WRITE_LINES) this.#write();
@@ -167,9 +167,13 @@ export class CorrelationSpill implements OccurrenceSink {
   }
 }
 
-function boundedText(value: string): string {
-  if (value.length <= MAX_VALUE_CHARS) return value;
-  return `sha256:${createHash('sha256').update(value).digest('hex')}`;
+function boundedTexts(values: readonly string[]): readonly string[] {
+  if (values.every((value) => value.length <= MAX_VALUE_CHARS)) return values;
+  return values.map((value) =>
+    value.length <= MAX_VALUE_CHARS
+      ? value
+      : `sha256:${createHash('sha256').update(value).digest('hex')}`,
+  );
 }
 
 /** Adds the occurrences that chained hits make to the loaded table. */

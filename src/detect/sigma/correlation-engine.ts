@@ -116,7 +116,7 @@ export class CorrelationEngine {
     if (Number.isNaN(time)) return;
 
     for (const feed of this.#feeds.get(ruleId) ?? []) {
-      const group = JSON.stringify(feed.groupFields.map((access) => firstText(access(event.raw))));
+      const group = groupKey(feed.groupFields, event.raw);
       const values = feed.valueField === null ? NO_VALUES : allTexts(feed.valueField(event.raw));
       this.#sink.add(feed.correlation, group, time, event.uid, feed.rule, values);
     }
@@ -263,6 +263,15 @@ function sortedOccurrences(columns: GroupColumns): Occurrence[] {
     };
   });
   return occurrences.sort((a, b) => a.time - b.time);
+}
+
+/**
+ * Returns the JSON array of the first text of each group field, written out directly because it
+ * is built for every base-rule match.
+ */
+function groupKey(fields: FieldAccessor[], record: Record<string, unknown>): string {
+  if (fields.length === 1) return `[${JSON.stringify(firstText(fields[0]!(record)))}]`;
+  return JSON.stringify(fields.map((access) => firstText(access(record))));
 }
 
 function firstText(found: { values: unknown[] }): string {
