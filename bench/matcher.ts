@@ -2,16 +2,18 @@
  * The in-memory Sigma matcher figure: every loadable SigmaHQ cloud rule plus the built-in pack,
  * compiled once into one `RuleSet`, matched against generated benign CloudTrail events on the
  * main thread (one core). Records are generated and normalized in batches outside the timed
- * part, so events per second is for matching alone. Correlation state is fed as in a run and
- * evaluated at the end, outside the timed part too. Each batch is then matched a second time by
+ * part, so events per second is for matching alone. Correlation occurrences go to a spill
+ * database as in a run, and are evaluated at the end, outside the timed part too. Each batch is then matched a second time by
  * a set without the correlation rules, whose base rules report their matches instead of feeding
  * state, to show what the correlation state costs.
  */
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Event } from '../src/core/event.ts';
 import { generateBenignRecords } from '../src/demo/benign-stream.ts';
 import { loadRules, RuleSet } from '../src/detect/sigma/index.ts';
+import { CorrelationSpill } from '../src/detect/sigma-sql/correlation-spill.ts';
 import { BUILTIN_RULES } from '../src/pipeline/investigate.ts';
 import { cloudTrail } from '../src/sources/cloudtrail.ts';
 import { isNormalizeError } from '../src/sources/types.ts';
@@ -50,7 +52,8 @@ export interface MatcherResult {
 export async function benchMatcher(events: number, seed: number): Promise<MatcherResult> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   const loaded = await loadRules([CLOUD_RULES, BUILTIN_RULES]);
-  const set = new RuleSet(loaded.rules);
+  const spill = await CorrelationSpill.create(await mkdtemp(join(os.tmpdir(), 'cloudcase-bench-')));
+  const set = new RuleSet(loaded.rules, { occurrences: spill });
   const withoutCorrelations = new RuleSet(
     loaded.rules.filter((rule) => rule.kind !== 'correlation'),
   );
@@ -88,7 +91,8 @@ export async function benchMatcher(events: number, seed: number): Promise<Matche
     if (batch.length === BATCH) flush();
   }
   flush();
-  set.finish();
+  await spill.evaluate(set.correlationPlan());
+  await spill.close();
 
   return {
     date: new Date().toISOString(),

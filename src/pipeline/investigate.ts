@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { extractCaseEntities } from '../analyze/entities/index.ts';
@@ -8,6 +9,7 @@ import { initCase } from '../case/case-lifecycle.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import type { Logger } from '../core/logger.ts';
+import { newSpillFolder } from '../detect/sigma-sql/correlation-spill.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { runGapAnalysis } from '../gaps/index.ts';
 import { runIntel } from '../intel/index.ts';
@@ -77,8 +79,15 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
 
   const db = await CaseDb.open(options.caseDir);
   let parser: ParserThread | null = null;
+  let spillFolder: string | null = null;
   try {
-    parser = await ParserThread.start(ruleRoots(options), context, options.placeholders);
+    spillFolder = await caseSpillFolder(db);
+    parser = await ParserThread.start(
+      ruleRoots(options),
+      context,
+      options.placeholders,
+      spillFolder,
+    );
     const { meta, loaded, problems } = parser.rules;
     logRuleProblems(problems, logger);
     // Compared before this run writes anything, the rules first.
@@ -94,8 +103,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const running = parser;
     await db.withIngestMemoryLimit(() => ingestAll(options, analyst, db, running, run, progress));
     timer('ingest');
-    // The parser thread's correlation state grows with the matches, so the thread ends before
-    // the post-ingest steps instead of holding that memory through them.
+    // The parser thread evaluates the correlations it spilled, then ends before the
+    // post-ingest steps instead of holding its memory through them.
     const { hits, heapBytes } = await parser.finish();
     logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
     await parser.close();
@@ -132,7 +141,19 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   } finally {
     progress.stop();
     await parser?.close();
+    // The thread removes its spill when it finishes; this covers a run that failed before.
+    if (spillFolder !== null) await rm(spillFolder, { recursive: true, force: true });
     await db.close();
+  }
+}
+
+/** Makes the folder where the parser thread spills correlation occurrences. */
+async function caseSpillFolder(db: CaseDb): Promise<string> {
+  const connection = await db.connect();
+  try {
+    return await newSpillFolder(connection);
+  } finally {
+    connection.closeSync();
   }
 }
 

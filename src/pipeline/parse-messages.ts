@@ -15,6 +15,11 @@ export interface ParserInit {
   placeholders: Record<string, string[]>;
   /** Case settings the formats read with, such as the zone of times written without one. */
   context: RecordContext;
+  /**
+   * Empty folder where the thread spills correlation occurrences (see `CorrelationSpill`);
+   * `null` keeps them in memory.
+   */
+  spillFolder: string | null;
 }
 
 /** What the parser thread loaded from its rule folders, for the run's summary and rules table. */

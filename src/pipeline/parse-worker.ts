@@ -2,8 +2,9 @@
  * The parser thread: parses, normalizes and matches the records of the streams that the ingest
  * loop sends it, one stream at a time, and posts back the rows to store, the rejected records
  * and the rule matches. Running this work beside the main thread, which stores the rows in
- * DuckDB, lets an ingest use two cores. Correlation state lives here too, so the run's
- * correlation hits come from the `finish` message.
+ * DuckDB, lets an ingest use two cores. Correlation occurrences go from here to a spill file
+ * (`CorrelationSpill`), which is evaluated when the `finish` message comes, and that returns
+ * the hits.
  */
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CloudcaseError } from '../core/errors.ts';
 import type { EvidenceRef } from '../core/event.ts';
 import { type LoadResult, loadRules, RuleSet, storedExplanation } from '../detect/sigma/index.ts';
+import { CorrelationSpill } from '../detect/sigma-sql/correlation-spill.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { FORMATS } from '../sources/index.ts';
 import { implausibleTime } from '../sources/plausible-time.ts';
@@ -119,9 +121,15 @@ function send(message: FromParser): void {
   port!.postMessage(message);
 }
 
-const { ruleRoots, context, placeholders } = workerData as ParserInit;
+const { ruleRoots, context, placeholders, spillFolder } = workerData as ParserInit;
 const loadedRules = await loadRules(ruleRoots);
-const rules = new RuleSet(loadedRules.rules, { placeholders });
+const correlates = loadedRules.rules.some((rule) => rule.kind === 'correlation');
+const spill =
+  spillFolder !== null && correlates ? await CorrelationSpill.create(spillFolder) : null;
+const rules = new RuleSet(loadedRules.rules, {
+  placeholders,
+  ...(spill !== null ? { occurrences: spill } : {}),
+});
 let job: StreamJob | null = null;
 
 port.on('message', (message: ToParser) => {
@@ -140,12 +148,20 @@ port.on('message', (message: ToParser) => {
       job?.end();
       return;
     case 'finish':
-      // The heap is measured before the correlation state is released, to show its share.
-      send({ type: 'hits', hits: rules.finish(), heapBytes: process.memoryUsage().heapUsed });
+      void finishRun().catch(crash);
       return;
   }
 });
 send({ type: 'ready', rules: ruleLoad(loadedRules, rules) });
+
+/** Evaluates the run's correlations and sends their hits. */
+async function finishRun(): Promise<void> {
+  const hits = spill === null ? rules.finish() : await spill.evaluate(rules.correlationPlan());
+  // Measured before the spill closes, while the evaluation's memory is still held.
+  const heapBytes = process.memoryUsage().heapUsed;
+  await spill?.close();
+  send({ type: 'hits', hits, heapBytes });
+}
 
 function crash(error: unknown): void {
   send({ type: 'crashed', message: error instanceof Error ? error.message : String(error) });

@@ -53,13 +53,18 @@ export class ParserThread {
     worker.on('exit', (code) => this.#fail(new Error(`the parser thread exited (${code})`)));
   }
 
-  /** Starts the thread, which loads the rules of `ruleRoots`, and waits until it is ready. */
+  /**
+   * Starts the thread, which loads the rules of `ruleRoots`, and waits until it is ready. The
+   * thread spills correlation occurrences to `spillFolder`, an empty folder that the caller
+   * removes after `close`; without one, it keeps them in memory.
+   */
   static async start(
     ruleRoots: string[],
     context: RecordContext,
     placeholders: Record<string, string[]> = {},
+    spillFolder: string | null = null,
   ): Promise<ParserThread> {
-    const init: ParserInit = { ruleRoots, context, placeholders };
+    const init: ParserInit = { ruleRoots, context, placeholders, spillFolder };
     const thread = new ParserThread(new Worker(BOOTSTRAP, { workerData: init }));
     const ready = await thread.#next('ready');
     thread.rules = ready.rules;
@@ -101,7 +106,7 @@ export class ParserThread {
 
   /**
    * Ends the run's matching and returns its correlation hits, with the thread's heap size in
-   * bytes, most of which is correlation state after a long run.
+   * bytes after evaluating them.
    */
   async finish(): Promise<{ hits: CorrelationHit[]; heapBytes: number }> {
     this.#send({ type: 'finish' });

@@ -1,8 +1,9 @@
 /**
  * Runs a rule set over a whole case in SQL: single-event rules through `SqlScan`, and
- * correlation rules over the scan's base-rule matches. Correlation windows are evaluated by the
- * in-memory engine's own window code (`correlation-engine.ts`), fed with the matches in
- * timeline order, so both backends give the same hits for the same events.
+ * correlation rules over the scan's base-rule matches. The matches become correlation
+ * occurrences in a `CorrelationSpill`, evaluated with the in-memory engine's own window code
+ * (`correlation-window.ts`), as `investigate` evaluates them, so both backends give the same
+ * hits for the same events.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CorrelationEngine } from '../sigma/correlation-engine.ts';
@@ -11,6 +12,7 @@ import type { CorrelationRule, DetectionRule, SigmaRule } from '../sigma/model.t
 import { RuleSet } from '../sigma/rule-set.ts';
 import { storedExplanation } from '../sigma/stored-explanation.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
+import { CorrelationSpill, newSpillFolder } from './correlation-spill.ts';
 import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './scan.ts';
 
 /** What a hunt found, with every rule that did not run and why. */
@@ -64,9 +66,46 @@ export async function huntRules(
   const compiled = new Set(scan.rules.map((rule) => rule.rule.id));
 
   const resolve = resolver(rules);
-  const engine = new CorrelationEngine(dependencyOrder(correlations, resolve), resolve);
+  const order = dependencyOrder(correlations, resolve);
+  // Occurrences go to disk, so the correlation state of a case of any size stays out of memory.
+  const spill =
+    order.length === 0 ? null : await CorrelationSpill.create(await newSpillFolder(connection));
+  try {
+    const engine = new CorrelationEngine(order, resolve, spill ?? undefined);
+    const generated = generatedRules(correlations, resolve);
+    const run = { connection, scan, engine, checked, detections, compiled, generated };
+    const matches = await scanMatches(run, sink);
+    const hits = spill === null ? engine.finish() : await spill.evaluate(engine.plan);
+
+    const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
+    const meta = checked.meta().filter((rule) => ran.has(rule.id));
+    return { matches, hits, rules: meta, problems };
+  } finally {
+    await spill?.close();
+  }
+}
+
+/** What `scanMatches` runs and feeds. */
+interface ScanRun {
+  connection: DuckDBConnection;
+  scan: SqlScan;
+  engine: CorrelationEngine;
+  /** The rule set that checked the rules, whose explainer gives the reasons of matches. */
+  checked: RuleSet;
+  detections: DetectionRule[];
+  /** Ids of the single-event rules that compiled to SQL. */
+  compiled: Set<string>;
+  /** Ids of the rules that correlations with `generate` report on their own. */
+  generated: Set<string>;
+}
+
+/**
+ * Runs the scans, feeds the correlations' base-rule matches to the engine in timeline order,
+ * and returns the matches reported on their own, or hands them to `sink` in batches.
+ */
+async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<EventMatch[]> {
+  const { connection, scan, engine, checked, detections, compiled, generated } = run;
   const feeding = new Set([...compiled].filter((id) => engine.feeds(id)));
-  const generated = generatedRules(correlations, resolve);
 
   // Explanations come from the in-memory explainer on the matched record, so both backends
   // give the same reasons.
@@ -102,11 +141,7 @@ export async function huntRules(
     });
     if (matches.length > 0) await sink.onMatches(matches.splice(0));
   }
-
-  const hits = engine.finish();
-  const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
-  const meta = checked.meta().filter((rule) => ran.has(rule.id));
-  return { matches, hits, rules: meta, problems };
+  return matches;
 }
 
 // The in-memory rule set reports and feeds an event's rules in rule order.

@@ -1,82 +1,108 @@
 /**
- * In-memory state of correlation rules: base-rule matches are kept per correlation and group,
- * and evaluated when the stream ends. Correlations may refer to other correlations; those are
- * evaluated first and their hits count as occurrences.
+ * Correlation state: base-rule matches become occurrences of the correlations they feed, each
+ * with its correlation, group key, time, event uid, rule index and, for value_* types, the
+ * field's values. An `OccurrenceSink` receives them; without one, the engine keeps them in
+ * memory per group and `finish` evaluates them when the stream ends. Correlations may refer to
+ * other correlations: those are evaluated first, and their hits become occurrences too.
  *
- * NOTE: memory grows with the number of base-rule matches (not with the number of events): each
- * match keeps its time, uid and rule index in its group's columns and, for value_* types, the
- * field's values. A match without values costs an estimated 100 bytes. A hit keeps at most
- * `MAX_HIT_UIDS` event uids.
+ * NOTE: the in-memory sink grows with the number of base-rule matches (an estimated 100 bytes
+ * for a match without values). Runs over whole cases pass a sink that spills to disk instead
+ * (`CorrelationSpill`).
  */
 import type { Event } from '../../core/event.ts';
 import type { CorrelationHit } from '../types.ts';
-import { evaluateGroup, type Occurrence } from './correlation-window.ts';
+import {
+  type GroupScan,
+  groupScan,
+  type Occurrence,
+  type WindowHit,
+} from './correlation-window.ts';
 import { compileAccessor, type FieldAccessor, flattenValues, valueText } from './fields.ts';
 import type { CorrelationRule, SigmaRule } from './model.ts';
 
-/** Event uids kept per correlation hit; the first ones in time order. */
-export const MAX_HIT_UIDS = 100;
+export { MAX_HIT_UIDS } from './correlation-window.ts';
+
+/** Receives occurrences, in the order the matches arrive. */
+export interface OccurrenceSink {
+  /**
+   * Adds one occurrence of the correlation at position `correlation` of the plan, in the group
+   * `group` (JSON of the group values), at `time` (epoch milliseconds). `uids` is a base-rule
+   * match's event uid, or the uids of a chained correlation's hit.
+   */
+  add(
+    correlation: number,
+    group: string,
+    time: number,
+    uids: string | readonly string[],
+    rule: number,
+    values: readonly string[],
+  ): void;
+}
+
+/** A correlation whose hits count as occurrences of another correlation. */
+export interface CorrelationChain {
+  /** Position of the correlation fed, in the plan. */
+  to: number;
+  /** Index of the referenced rule in that correlation's `rules` list. */
+  rule: number;
+  /** The hit's group fields that make the group of the correlation fed, in its group-by order. */
+  fields: string[];
+}
+
+/** Plain data that says how to evaluate a run's occurrences; it can cross threads. */
+export interface CorrelationPlan {
+  /** Correlations in evaluation order: each after every correlation it refers to. */
+  rules: CorrelationRule[];
+  /** For each correlation of `rules`, the correlations its hits feed. */
+  chains: CorrelationChain[][];
+}
 
 /** The link from one referenced rule to a correlation it feeds. */
 interface Feed {
-  correlation: CorrelationState;
+  correlation: number;
   /** Index of the rule in the correlation's `rules` list. */
   rule: number;
   groupFields: FieldAccessor[];
   valueField: FieldAccessor | null;
 }
 
-/**
- * The occurrences of one group in arrival order, one array per field, so a base-rule match costs
- * three array slots and its uid instead of an `Occurrence` object with two arrays.
- */
-interface GroupOccurrences {
-  times: number[];
-  /** A base-rule match's event uid, or the uids of a chained correlation's hit. */
-  uids: (string | string[])[];
-  rules: number[];
-  /** The field's texts per occurrence; `NO_VALUES` where there are none. */
-  values: string[][];
-}
-
-/** The shared value list of occurrences without values. */
-const NO_VALUES: string[] = [];
-
-/** The groups of one correlation rule. */
-export interface CorrelationState {
-  rule: CorrelationRule;
-  /** Group key (JSON of the group values) → its occurrences. */
-  groups: Map<string, GroupOccurrences>;
-}
-
-/** Collects base-rule matches and evaluates correlations over them. */
+/** Turns base-rule matches into occurrences and evaluates correlations over them. */
 export class CorrelationEngine {
+  readonly plan: CorrelationPlan;
   readonly #feeds = new Map<string, Feed[]>();
-  readonly #states: CorrelationState[];
-  /** Correlation id → states of the correlations that refer to it. */
-  readonly #chained = new Map<string, { state: CorrelationState; rule: number }[]>();
+  readonly #sink: OccurrenceSink;
+  readonly #memory: MemoryOccurrences | null;
 
   /**
    * `order` lists the correlations so that each comes after every correlation it refers to;
-   * `resolve` maps a reference (id or name) to the rule it names.
+   * `resolve` maps a reference (id or name) to the rule it names. Without `sink`, occurrences
+   * stay in memory for `finish`.
    */
-  constructor(order: CorrelationRule[], resolve: (reference: string) => SigmaRule | undefined) {
-    this.#states = order.map((rule) => ({ rule, groups: new Map() }));
-    for (const state of this.#states) {
-      for (const [index, reference] of state.rule.rules.entries()) {
+  constructor(
+    order: CorrelationRule[],
+    resolve: (reference: string) => SigmaRule | undefined,
+    sink?: OccurrenceSink,
+  ) {
+    this.plan = { rules: order, chains: order.map(() => []) };
+    const positions = new Map(order.map((rule, index) => [rule.id, index]));
+    for (const [position, rule] of order.entries()) {
+      for (const [index, reference] of rule.rules.entries()) {
         const target = resolve(reference);
         if (target === undefined) continue;
         if (target.kind === 'correlation') {
-          const list = this.#chained.get(target.id) ?? [];
-          list.push({ state, rule: index });
-          this.#chained.set(target.id, list);
+          const from = positions.get(target.id);
+          const fields = rule.groupBy.map((name) => aliasedField(rule, name, target));
+          if (from !== undefined)
+            this.plan.chains[from]!.push({ to: position, rule: index, fields });
           continue;
         }
         const feeds = this.#feeds.get(target.id) ?? [];
-        feeds.push(feedFor(state, target, index));
+        feeds.push(feedFor(rule, position, target, index));
         this.#feeds.set(target.id, feeds);
       }
     }
+    this.#memory = sink === undefined ? new MemoryOccurrences(order.length) : null;
+    this.#sink = sink ?? this.#memory!;
   }
 
   /** Whether matches of the rule feed any correlation. */
@@ -90,40 +116,76 @@ export class CorrelationEngine {
     if (Number.isNaN(time)) return;
 
     for (const feed of this.#feeds.get(ruleId) ?? []) {
-      const group = feed.groupFields.map((access) => firstText(access(event.raw)));
+      const group = groupKey(feed.groupFields, event.raw);
       const values = feed.valueField === null ? NO_VALUES : allTexts(feed.valueField(event.raw));
-      push(feed.correlation, group, time, event.uid, feed.rule, values);
+      this.#sink.add(feed.correlation, group, time, event.uid, feed.rule, values);
     }
   }
 
-  /** Evaluates every correlation over what was added. */
+  /**
+   * Evaluates every correlation over the occurrences kept in memory. An engine with a sink of
+   * its own keeps none: evaluate what the sink received with `plan` instead.
+   */
   finish(): CorrelationHit[] {
+    const memory = this.#memory;
+    if (memory === null) throw new Error('occurrences went to a sink; evaluate them there');
+
     const hits: CorrelationHit[] = [];
-    for (const state of this.#states) {
-      const own = evaluate(state);
+    for (const [position, rule] of this.plan.rules.entries()) {
+      const own: CorrelationHit[] = [];
+      for (const [key, occurrences] of memory.take(position)) {
+        const scan = scanFor(rule);
+        for (const occurrence of occurrences) scan.push(occurrence);
+        own.push(...groupHits(rule, key, scan.finish()));
+      }
       hits.push(...own);
-      this.#forward(state.rule, own);
+      forwardHits(this.plan, position, own, memory);
     }
     return hits;
   }
+}
 
-  /** Turns the hits of a correlation into occurrences of the correlations chained to it. */
-  #forward(rule: CorrelationRule, own: CorrelationHit[]): void {
-    for (const { state, rule: index } of this.#chained.get(rule.id) ?? []) {
-      const fields = state.rule.groupBy.map((name) => aliasedField(state.rule, name, rule));
-      for (const hit of own) {
-        const group = fields.map((field) => hit.group[field] ?? '');
-        const time = Date.parse(hit.last_seen);
-        push(state, group, time, hit.event_uids, index, NO_VALUES);
-      }
+/** Starts the evaluation of one group of `rule`. */
+export function scanFor(rule: CorrelationRule): GroupScan {
+  return groupScan(rule.type, rule.timespanMs, rule.condition, rule.rules.length);
+}
+
+/** Turns the window hits of the group with key `key` (JSON of its values) into hits. */
+export function groupHits(
+  rule: CorrelationRule,
+  key: string,
+  found: WindowHit[],
+): CorrelationHit[] {
+  if (found.length === 0) return [];
+  const values = JSON.parse(key) as string[];
+  const group = Object.fromEntries(rule.groupBy.map((name, i) => [name, values[i] ?? '']));
+  return found.map((hit) => ({
+    rule_id: rule.id,
+    event_uids: hit.uids,
+    first_seen: new Date(hit.first).toISOString(),
+    last_seen: new Date(hit.last).toISOString(),
+    group,
+  }));
+}
+
+/** Adds the hits of the correlation at `position` as occurrences of the correlations it feeds. */
+export function forwardHits(
+  plan: CorrelationPlan,
+  position: number,
+  hits: readonly CorrelationHit[],
+  sink: OccurrenceSink,
+): void {
+  for (const chain of plan.chains[position] ?? []) {
+    for (const hit of hits) {
+      const group = JSON.stringify(chain.fields.map((field) => hit.group[field] ?? ''));
+      sink.add(chain.to, group, Date.parse(hit.last_seen), hit.event_uids, chain.rule, NO_VALUES);
     }
   }
 }
 
-function feedFor(state: CorrelationState, target: SigmaRule, index: number): Feed {
-  const rule = state.rule;
+function feedFor(rule: CorrelationRule, position: number, target: SigmaRule, index: number): Feed {
   return {
-    correlation: state,
+    correlation: position,
     rule: index,
     groupFields: rule.groupBy.map((name) => compileAccessor(aliasedField(rule, name, target))),
     valueField: rule.field === null ? null : compileAccessor(rule.field),
@@ -137,28 +199,60 @@ export function aliasedField(rule: CorrelationRule, name: string, target: SigmaR
   return alias[target.name ?? ''] ?? alias[target.id] ?? name;
 }
 
-function push(
-  state: CorrelationState,
-  group: string[],
-  time: number,
-  uids: string | string[],
-  rule: number,
-  values: string[],
-): void {
-  const key = JSON.stringify(group);
-  let occurrences = state.groups.get(key);
-  if (occurrences === undefined) {
-    occurrences = { times: [], uids: [], rules: [], values: [] };
-    state.groups.set(key, occurrences);
-  }
-  occurrences.times.push(time);
-  occurrences.uids.push(uids);
-  occurrences.rules.push(rule);
-  occurrences.values.push(values.length === 0 ? NO_VALUES : values);
+/** The shared value list of occurrences without values. */
+const NO_VALUES: readonly string[] = [];
+
+/**
+ * The occurrences of one group in arrival order, one array per field, so an occurrence costs
+ * four array slots instead of an `Occurrence` object.
+ */
+interface GroupColumns {
+  times: number[];
+  /** A base-rule match's event uid, or the uids of a chained correlation's hit. */
+  uids: (string | readonly string[])[];
+  rules: number[];
+  /** The field's texts per occurrence; `NO_VALUES` where there are none. */
+  values: (readonly string[])[];
 }
 
-/** Builds the `Occurrence` objects of one group, sorted by time, for its evaluation. */
-function sortedOccurrences(columns: GroupOccurrences): Occurrence[] {
+/** Occurrences kept in memory, per correlation and group. */
+class MemoryOccurrences implements OccurrenceSink {
+  readonly #groups: Map<string, GroupColumns>[];
+
+  constructor(correlations: number) {
+    this.#groups = Array.from({ length: correlations }, () => new Map());
+  }
+
+  add(
+    correlation: number,
+    group: string,
+    time: number,
+    uids: string | readonly string[],
+    rule: number,
+    values: readonly string[],
+  ): void {
+    const groups = this.#groups[correlation]!;
+    let columns = groups.get(group);
+    if (columns === undefined) {
+      columns = { times: [], uids: [], rules: [], values: [] };
+      groups.set(group, columns);
+    }
+    columns.times.push(time);
+    columns.uids.push(uids);
+    columns.rules.push(rule);
+    columns.values.push(values.length === 0 ? NO_VALUES : values);
+  }
+
+  /** Removes the groups of a correlation and returns them by key, each sorted by time. */
+  take(correlation: number): [string, Occurrence[]][] {
+    const groups = [...this.#groups[correlation]!].sort(([a], [b]) => (a < b ? -1 : 1));
+    this.#groups[correlation] = new Map();
+    return groups.map(([key, columns]) => [key, sortedOccurrences(columns)]);
+  }
+}
+
+/** Builds the `Occurrence` objects of one group, sorted by time, arrival order within a time. */
+function sortedOccurrences(columns: GroupColumns): Occurrence[] {
   const occurrences: Occurrence[] = columns.times.map((time, index) => {
     const uids = columns.uids[index]!;
     return {
@@ -169,6 +263,15 @@ function sortedOccurrences(columns: GroupOccurrences): Occurrence[] {
     };
   });
   return occurrences.sort((a, b) => a.time - b.time);
+}
+
+/**
+ * Returns the JSON array of the first text of each group field, written out directly because it
+ * is built for every base-rule match.
+ */
+function groupKey(fields: FieldAccessor[], record: Record<string, unknown>): string {
+  if (fields.length === 1) return `[${JSON.stringify(firstText(fields[0]!(record)))}]`;
+  return JSON.stringify(fields.map((access) => firstText(access(record))));
 }
 
 function firstText(found: { values: unknown[] }): string {
@@ -183,42 +286,4 @@ function allTexts(found: { values: unknown[] }): string[] {
   return flattenValues(found.values)
     .map(valueText)
     .filter((text): text is string => text !== null);
-}
-
-function evaluate(state: CorrelationState): CorrelationHit[] {
-  const rule = state.rule;
-  const hits: CorrelationHit[] = [];
-  for (const [key, columns] of [...state.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const sorted = sortedOccurrences(columns);
-    const values = JSON.parse(key) as string[];
-    const group = Object.fromEntries(rule.groupBy.map((name, i) => [name, values[i] ?? '']));
-    const found = evaluateGroup(
-      rule.type,
-      sorted,
-      rule.timespanMs,
-      rule.condition,
-      rule.rules.length,
-    );
-    for (const hit of found) {
-      hits.push({
-        rule_id: rule.id,
-        event_uids: cappedUids(hit.members),
-        first_seen: new Date(hit.first).toISOString(),
-        last_seen: new Date(hit.last).toISOString(),
-        group,
-      });
-    }
-  }
-  return hits;
-}
-
-function cappedUids(members: Occurrence[]): string[] {
-  const uids = new Set<string>();
-  for (const member of members) {
-    for (const uid of member.uids) {
-      if (uids.size >= MAX_HIT_UIDS) return [...uids];
-      uids.add(uid);
-    }
-  }
-  return [...uids];
 }

@@ -1,43 +1,50 @@
 /**
- * Evaluation of one correlation group: occurrences of the referenced rules, sorted by time, are
- * scanned with a window of `timespan` anchored at each occurrence. The window is closed: it
- * holds the occurrences at most `timespan` after the anchor, the one exactly `timespan` later
- * included. A window whose aggregate meets the condition becomes a hit; hits whose windows
- * overlap are merged, so one burst gives one hit.
+ * Evaluation of one correlation group: occurrences of the referenced rules, pushed in time
+ * order, are scanned with a window of `timespan` anchored at each occurrence. The window is
+ * closed: it holds the occurrences at most `timespan` after the anchor, the one exactly
+ * `timespan` later included. A window whose aggregate meets the condition becomes a hit; hits
+ * whose windows overlap are merged, so one burst gives one hit.
+ *
+ * Scans are streaming: an anchor is evaluated as soon as an occurrence more than `timespan`
+ * after it arrives, and then dropped. Memory is bounded by the occurrences within one timespan
+ * and the group's hits, each with at most `MAX_HIT_UIDS` event uids. `value_percentile` also
+ * keeps an entry per flagged value of the group (see `correlation-percentile.ts`).
  *
  * NOTE: windows are anchored at occurrences, so for `lt`/`lte`/`eq` conditions a hit means
  * "some window starting at a matching event held that few", not a count over fixed buckets as
  * SQL backends often compute.
  */
+import { PercentileScan } from './correlation-percentile.ts';
+import {
+  closed,
+  type GroupScan,
+  HitUids,
+  meetsCondition,
+  type Occurrence,
+  OccurrenceQueue,
+  type OpenHit,
+  type WindowHit,
+} from './correlation-scan.ts';
 import type { CorrelationType, CountCondition } from './model.ts';
 
-/** One match that a correlation counts: a base-rule event, or a hit of a chained correlation. */
-export interface Occurrence {
-  /** Epoch milliseconds. */
-  time: number;
-  uids: string[];
-  /** Index of the referenced rule in the correlation's `rules` list. */
-  rule: number;
-  /** Texts of the correlation's `field` in this occurrence (value_* types only). */
-  values: string[];
-}
+export {
+  type GroupScan,
+  MAX_HIT_UIDS,
+  meetsCondition,
+  type Occurrence,
+  type WindowHit,
+} from './correlation-scan.ts';
 
-/** One span of occurrences that met the condition. */
-export interface WindowHit {
-  first: number;
-  last: number;
-  members: Occurrence[];
-}
-
-/** Whether a count meets every bound of a condition. */
-export function meetsCondition(value: number, condition: CountCondition): boolean {
-  if (condition.gt !== undefined && !(value > condition.gt)) return false;
-  if (condition.gte !== undefined && !(value >= condition.gte)) return false;
-  if (condition.lt !== undefined && !(value < condition.lt)) return false;
-  if (condition.lte !== undefined && !(value <= condition.lte)) return false;
-  if (condition.eq !== undefined && value !== condition.eq) return false;
-  if (condition.neq !== undefined && value === condition.neq) return false;
-  return true;
+/** Starts the evaluation of one group of a correlation. */
+export function groupScan(
+  type: CorrelationType,
+  timespanMs: number,
+  condition: CountCondition,
+  ruleCount: number,
+): GroupScan {
+  if (type === 'temporal_ordered') return new OrderedScan(timespanMs, ruleCount);
+  if (type === 'value_percentile') return new PercentileScan(timespanMs, condition);
+  return new SlidingScan(timespanMs, condition, aggregateFor(type));
 }
 
 interface Aggregate {
@@ -46,44 +53,82 @@ interface Aggregate {
   value(): number;
 }
 
-/** Finds the hits of one group; `sorted` must be in time order. */
-export function evaluateGroup(
-  type: CorrelationType,
-  sorted: Occurrence[],
-  timespanMs: number,
-  condition: CountCondition,
-  ruleCount: number,
-): WindowHit[] {
-  if (type === 'temporal_ordered') return orderedHits(sorted, timespanMs, ruleCount);
-  if (type === 'value_percentile') return percentileHits(sorted, timespanMs, condition);
-  return windowHits(sorted, timespanMs, condition, aggregateFor(type));
-}
+/**
+ * event_count, value_count, temporal, value_sum and value_avg: the window anchored at each
+ * occurrence is aggregated when an occurrence past its end arrives. It holds the occurrences
+ * from the anchor to one timespan after it.
+ */
+class SlidingScan implements GroupScan {
+  readonly #timespanMs: number;
+  readonly #condition: CountCondition;
+  readonly #aggregate: Aggregate;
+  readonly #queue = new OccurrenceQueue();
+  /** Absolute index after the last occurrence added to the aggregate. */
+  #end = 0;
+  #open: OpenHit | null = null;
+  readonly #hits: WindowHit[] = [];
 
-function windowHits(
-  sorted: Occurrence[],
-  timespanMs: number,
-  condition: CountCondition,
-  aggregate: Aggregate,
-): WindowHit[] {
-  const hits: { start: number; end: number }[] = [];
-  let end = 0;
-
-  for (let start = 0; start < sorted.length; start++) {
-    const limit = sorted[start]!.time + timespanMs;
-    while (end < sorted.length && sorted[end]!.time <= limit) aggregate.add(sorted[end++]!);
-    if (meetsCondition(aggregate.value(), condition)) {
-      const previous = hits.at(-1);
-      if (previous !== undefined && previous.end > start) previous.end = end;
-      else hits.push({ start, end });
-    }
-    aggregate.remove(sorted[start]!);
+  constructor(timespanMs: number, condition: CountCondition, aggregate: Aggregate) {
+    this.#timespanMs = timespanMs;
+    this.#condition = condition;
+    this.#aggregate = aggregate;
   }
 
-  return hits.map(({ start, end: stop }) => toHit(sorted.slice(start, stop)));
-}
+  get retained(): number {
+    return this.#queue.end - this.#queue.first;
+  }
 
-function toHit(members: Occurrence[]): WindowHit {
-  return { first: members[0]!.time, last: members.at(-1)!.time, members };
+  push(occurrence: Occurrence): void {
+    const queue = this.#queue;
+    while (
+      queue.first < queue.end &&
+      occurrence.time > queue.at(queue.first).time + this.#timespanMs
+    ) {
+      this.#step();
+    }
+    queue.push(occurrence);
+  }
+
+  finish(): WindowHit[] {
+    while (this.#queue.first < this.#queue.end) this.#step();
+    if (this.#open !== null) this.#hits.push(closed(this.#open));
+    this.#open = null;
+    return this.#hits;
+  }
+
+  // Evaluates the window anchored at the oldest occurrence, whose end is known.
+  #step(): void {
+    const queue = this.#queue;
+    const start = queue.first;
+    const anchor = queue.at(start);
+    const limit = anchor.time + this.#timespanMs;
+    while (this.#end < queue.end && queue.at(this.#end).time <= limit) {
+      this.#aggregate.add(queue.at(this.#end++));
+    }
+
+    if (meetsCondition(this.#aggregate.value(), this.#condition)) this.#hit(start);
+    this.#aggregate.remove(anchor);
+    queue.shift();
+  }
+
+  #hit(start: number): void {
+    const queue = this.#queue;
+    const open = this.#open;
+    const end = this.#end;
+    if (open !== null && open.end > start) {
+      for (let index = open.end; index < end && !open.uids.full; index++) {
+        open.uids.add(queue.at(index).uids);
+      }
+      open.end = end;
+      open.last = queue.at(end - 1).time;
+      return;
+    }
+
+    if (open !== null) this.#hits.push(closed(open));
+    const uids = new HitUids();
+    for (let index = start; index < end && !uids.full; index++) uids.add(queue.at(index).uids);
+    this.#open = { first: queue.at(start).time, last: queue.at(end - 1).time, end, uids };
+  }
 }
 
 function aggregateFor(type: Exclude<CorrelationType, 'value_percentile' | 'temporal_ordered'>) {
@@ -94,16 +139,18 @@ function aggregateFor(type: Exclude<CorrelationType, 'value_percentile' | 'tempo
 }
 
 /** Counts occurrences, or distinct keys of occurrences, inside the window. */
-function counter(keys: (occurrence: Occurrence) => string[], mode: 'count' | 'distinct') {
+function counter(keys: (occurrence: Occurrence) => readonly string[], mode: 'count' | 'distinct') {
   const counts = new Map<string, number>();
   let total = 0;
   return {
     add(occurrence: Occurrence) {
       total++;
+      if (mode === 'count') return;
       for (const key of keys(occurrence)) counts.set(key, (counts.get(key) ?? 0) + 1);
     },
     remove(occurrence: Occurrence) {
       total--;
+      if (mode === 'count') return;
       for (const key of keys(occurrence)) {
         const count = (counts.get(key) ?? 1) - 1;
         if (count === 0) counts.delete(key);
@@ -140,122 +187,83 @@ function summer(average: boolean): Aggregate {
 /**
  * `temporal_ordered`: an occurrence of the first rule, followed within the timespan by one of
  * each later rule in list order. The earliest next occurrence is always the best choice, so a
- * greedy scan finds every anchor that has a sequence.
+ * greedy scan finds every anchor that has a sequence. An anchor is evaluated once an occurrence
+ * past its timespan arrives, so the scan holds the occurrences of one timespan.
  */
-function orderedHits(sorted: Occurrence[], timespanMs: number, ruleCount: number): WindowHit[] {
-  const hits: WindowHit[] = [];
-  let lastEnd = -1;
+class OrderedScan implements GroupScan {
+  readonly #timespanMs: number;
+  readonly #ruleCount: number;
+  readonly #queue = new OccurrenceQueue();
+  /** Absolute index of the last occurrence of any sequence found so far. */
+  #lastEnd = -1;
+  #open: OpenHit | null = null;
+  readonly #hits: WindowHit[] = [];
 
-  for (let anchor = 0; anchor < sorted.length; anchor++) {
-    if (sorted[anchor]!.rule !== 0) continue;
-    const chain = orderedChain(sorted, anchor, timespanMs, ruleCount);
-    if (chain === null) continue;
-
-    const previous = hits.at(-1);
-    const end = chain.at(-1)!;
-    if (previous !== undefined && anchor <= lastEnd) {
-      previous.members.push(...chain.map((index) => sorted[index]!));
-      previous.last = Math.max(previous.last, sorted[end]!.time);
-    } else {
-      hits.push(toHit(chain.map((index) => sorted[index]!)));
-    }
-    lastEnd = Math.max(lastEnd, end);
+  constructor(timespanMs: number, ruleCount: number) {
+    this.#timespanMs = timespanMs;
+    this.#ruleCount = ruleCount;
   }
-  return hits;
-}
 
-function orderedChain(sorted: Occurrence[], anchor: number, timespanMs: number, ruleCount: number) {
-  const limit = sorted[anchor]!.time + timespanMs;
-  const chain = [anchor];
-  let position = anchor + 1;
-
-  for (let rule = 1; rule < ruleCount; rule++) {
-    while (position < sorted.length && sorted[position]!.time <= limit) {
-      if (sorted[position]!.rule === rule) break;
-      position++;
-    }
-    if (position >= sorted.length || sorted[position]!.time > limit) return null;
-    chain.push(position++);
+  get retained(): number {
+    return this.#queue.end - this.#queue.first;
   }
-  return chain;
-}
 
-/**
- * `value_percentile`: the share, in percent, that an occurrence's value of the field has among
- * the group's occurrences with the field in a window of `timespan` that ends at the occurrence
- * or starts at it (both closed). An occurrence whose value meets the condition in either window
- * is flagged, so a value rare over the whole timespan is found wherever in the window it falls.
- * Flagged occurrences of one value at most `timespan` apart form one hit. Each occurrence is
- * weighed against two windows only, so the cost grows with the number of occurrences, not with
- * occurrences times distinct values.
- */
-function percentileHits(
-  sorted: Occurrence[],
-  timespanMs: number,
-  condition: CountCondition,
-): WindowHit[] {
-  const distinct = sorted.map((occurrence) => [...new Set(occurrence.values)]);
-  const flagged = new Map<string, Set<number>>();
-  const flag = (index: number, value: string) => {
-    const set = flagged.get(value) ?? new Set<number>();
-    set.add(index);
-    flagged.set(value, set);
-  };
+  push(occurrence: Occurrence): void {
+    const queue = this.#queue;
+    while (
+      queue.first < queue.end &&
+      occurrence.time > queue.at(queue.first).time + this.#timespanMs
+    ) {
+      this.#step();
+    }
+    queue.push(occurrence);
+  }
 
-  const forward = sorted.map((_, index) => index);
-  shareScan(forward, sorted, distinct, timespanMs, condition, flag);
-  shareScan(forward.toReversed(), sorted, distinct, timespanMs, condition, flag);
+  finish(): WindowHit[] {
+    while (this.#queue.first < this.#queue.end) this.#step();
+    if (this.#open !== null) this.#hits.push(closed(this.#open));
+    this.#open = null;
+    return this.#hits;
+  }
 
-  const hits: WindowHit[] = [];
-  for (const indexes of flagged.values()) {
-    let members: Occurrence[] = [];
-    for (const index of [...indexes].sort((a, b) => a - b)) {
-      const occurrence = sorted[index]!;
-      const last = members.at(-1);
-      if (last !== undefined && occurrence.time - last.time > timespanMs) {
-        hits.push(toHit(members));
-        members = [];
+  #step(): void {
+    const queue = this.#queue;
+    const anchor = queue.first;
+    const chain = queue.at(anchor).rule === 0 ? this.#chain(anchor) : null;
+    if (chain !== null) this.#hit(anchor, chain);
+    queue.shift();
+  }
+
+  #chain(anchor: number): number[] | null {
+    const queue = this.#queue;
+    const limit = queue.at(anchor).time + this.#timespanMs;
+    const chain = [anchor];
+    let position = anchor + 1;
+
+    for (let rule = 1; rule < this.#ruleCount; rule++) {
+      while (position < queue.end && queue.at(position).time <= limit) {
+        if (queue.at(position).rule === rule) break;
+        position++;
       }
-      members.push(occurrence);
+      if (position >= queue.end || queue.at(position).time > limit) return null;
+      chain.push(position++);
     }
-    if (members.length > 0) hits.push(toHit(members));
+    return chain;
   }
-  return hits.sort((a, b) => a.first - b.first || a.last - b.last);
-}
 
-/**
- * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
- * visited occurrences at most `timespan` away from the current one, and flags each value of the
- * current occurrence whose share in that window meets the condition.
- */
-function shareScan(
-  order: number[],
-  sorted: Occurrence[],
-  distinct: string[][],
-  timespanMs: number,
-  condition: CountCondition,
-  flag: (index: number, value: string) => void,
-): void {
-  const counts = new Map<string, number>();
-  let withField = 0;
-  let oldest = 0;
-  const adjust = (index: number, step: 1 | -1) => {
-    const values = distinct[index]!;
-    if (values.length > 0) withField += step;
-    for (const value of values) {
-      const count = (counts.get(value) ?? 0) + step;
-      if (count === 0) counts.delete(value);
-      else counts.set(value, count);
+  #hit(anchor: number, chain: number[]): void {
+    const queue = this.#queue;
+    const end = chain.at(-1)!;
+    const open = this.#open;
+    if (open !== null && anchor <= this.#lastEnd) {
+      for (const index of chain) open.uids.add(queue.at(index).uids);
+      open.last = Math.max(open.last, queue.at(end).time);
+    } else {
+      if (open !== null) this.#hits.push(closed(open));
+      const uids = new HitUids();
+      for (const index of chain) uids.add(queue.at(index).uids);
+      this.#open = { first: queue.at(anchor).time, last: queue.at(end).time, end: end + 1, uids };
     }
-  };
-
-  for (const index of order) {
-    adjust(index, 1);
-    const time = sorted[index]!.time;
-    while (Math.abs(time - sorted[order[oldest]!]!.time) > timespanMs) adjust(order[oldest++]!, -1);
-
-    for (const value of distinct[index]!) {
-      if (meetsCondition((100 * counts.get(value)!) / withField, condition)) flag(index, value);
-    }
+    this.#lastEnd = Math.max(this.#lastEnd, end);
   }
 }

@@ -8,7 +8,11 @@ export {
 } from './check.ts';
 export type { CompileOptions, CompileRefusal, RecordPredicate } from './compile.ts';
 export { compileRule } from './compile.ts';
-export { MAX_HIT_UIDS } from './correlation-engine.ts';
+export {
+  type CorrelationPlan,
+  MAX_HIT_UIDS,
+  type OccurrenceSink,
+} from './correlation-engine.ts';
 export {
   compileExplainer,
   explainMatch,

@@ -6,7 +6,12 @@
 import type { Event } from '../../core/event.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
 import { type CompileOptions, compileRuleView, type ViewPredicate } from './compile.ts';
-import { aliasedField, CorrelationEngine } from './correlation-engine.ts';
+import {
+  aliasedField,
+  CorrelationEngine,
+  type CorrelationPlan,
+  type OccurrenceSink,
+} from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
 import {
@@ -31,6 +36,11 @@ export interface RuleSetOptions {
   routes?: readonly LogSourceRoute[];
   /** Whether to index rules by required field values; on by default, results are the same. */
   prefilter?: boolean;
+  /**
+   * Sink of the occurrences of correlation rules, so the set keeps none in memory; evaluate
+   * what it received with `correlationPlan`.
+   */
+  occurrences?: OccurrenceSink;
 }
 
 interface CompiledRule {
@@ -70,7 +80,7 @@ export class RuleSet {
     const byReference = referenceMap(unique);
     const resolve = (reference: string) => byReference.get(reference.toLowerCase());
     const correlations = this.#checkCorrelations(unique, resolve);
-    this.#engine = new CorrelationEngine(correlations, resolve);
+    this.#engine = new CorrelationEngine(correlations, resolve, options.occurrences);
 
     const generated = generatedRules(correlations, resolve);
     const compileOptions: CompileOptions = options.placeholders
@@ -133,9 +143,17 @@ export class RuleSet {
     return explainer === null ? null : explainer(record);
   }
 
-  /** Ends the stream: evaluates correlation rules over what was matched, returns their hits. */
+  /**
+   * Ends the stream: evaluates correlation rules over what was matched, returns their hits. A
+   * set built with `occurrences` raises an error: its sink holds what to evaluate.
+   */
   finish(): CorrelationHit[] {
     return this.#engine.finish();
+  }
+
+  /** The valid correlation rules in evaluation order, with the chains between them. */
+  correlationPlan(): CorrelationPlan {
+    return this.#engine.plan;
   }
 
   /** Metadata of every rule in the set, single-event and correlation. */

@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, test } from 'vitest';
+import type { Event } from '../../core/event.ts';
+import { CORRELATION_CASES } from '../sigma/conformance-cases.ts';
+import { parseRuleText } from '../sigma/parse.ts';
+import { RuleSet } from '../sigma/rule-set.ts';
+import { cloudtrailEvent } from '../sigma/test-events.ts';
+import type { CorrelationHit } from '../types.ts';
+import { CorrelationSpill, newSpillFolder } from './correlation-spill.ts';
+
+async function newSpill(): Promise<CorrelationSpill> {
+  return CorrelationSpill.create(await mkdtemp(join(tmpdir(), 'cloudcase-spill-test-')));
+}
+
+/** Matches `events` with rules spilled and with rules in memory, and returns both hit lists. */
+async function bothWays(rules: string, events: Event[]) {
+  const parsed = parseRuleText(rules, 'case.yml');
+  expect(parsed.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
+  const memory = new RuleSet(parsed.rules);
+  const spill = await newSpill();
+  try {
+    const spilled = new RuleSet(parsed.rules, { occurrences: spill });
+    for (const event of events) {
+      memory.match(event);
+      spilled.match(event);
+    }
+    return { memory: memory.finish(), spilled: await spill.evaluate(spilled.correlationPlan()) };
+  } finally {
+    await spill.close();
+  }
+}
+
+const byHit = (hits: CorrelationHit[]) =>
+  hits.map((hit) => `${hit.rule_id} ${hit.first_seen} ${hit.last_seen} ${hit.event_uids}`);
+
+describe('CorrelationSpill', () => {
+  test.each(CORRELATION_CASES)('gives the in-memory hits: $name', async ({ rules, events }) => {
+    const stream = events.map(({ time, record }, i) => cloudtrailEvent(record, `e${i}`, time));
+    const { memory, spilled } = await bothWays(rules, stream);
+
+    expect(spilled).toEqual(memory);
+  });
+
+  test('matches memory over a group read in several chunks', async () => {
+    // Two base rules and a chained correlation over a group of 6,000 occurrences, many at the
+    // same second, which the spill reads back in several chunks of DuckDB's 2,048 rows. The
+    // pairs depend on the arrival order of occurrences at the same time.
+    const rules = `title: login then key
+correlation:
+  type: temporal_ordered
+  rules: [login, key]
+  group-by: [userIdentity.userName]
+  timespan: 5m
+---
+title: bursts of ordered pairs
+correlation:
+  type: event_count
+  rules: [login then key]
+  group-by: [userIdentity.userName]
+  timespan: 1h
+  condition:
+    gte: 2
+---
+title: login
+name: login
+logsource: {product: aws, service: cloudtrail}
+detection: {selection: {eventName: ConsoleLogin}, condition: selection}
+---
+title: key
+name: key
+logsource: {product: aws, service: cloudtrail}
+detection: {selection: {eventName: CreateAccessKey}, condition: selection}
+`;
+    const start = Date.parse('2024-05-01T00:00:00Z');
+    const events = Array.from({ length: 6_000 }, (_, i) => {
+      const eventName = i % 3 === 0 ? 'CreateAccessKey' : 'ConsoleLogin';
+      const time = new Date(start + Math.floor(i / 7) * 20_000).toISOString();
+      return cloudtrailEvent({ eventName, userIdentity: { userName: 'alice' } }, `e${i}`, time);
+    });
+    const { memory, spilled } = await bothWays(rules, events);
+
+    expect(memory.length).toBeGreaterThan(1);
+    expect(byHit(spilled)).toEqual(byHit(memory));
+  });
+
+  test('evaluates a spill without occurrences', async () => {
+    const { memory, spilled } = await bothWays(CORRELATION_CASES.at(-1)!.rules, []);
+
+    expect(memory).toEqual([]);
+    expect(spilled).toEqual([]);
+  });
+
+  test('close removes its folder', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'cloudcase-spill-test-'));
+    const spill = await CorrelationSpill.create(folder);
+    spill.add(0, '["alice"]', 0, 'e0', 0, []);
+    await spill.close();
+
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  test('a rule set with a sink leaves evaluation to it', async () => {
+    const spill = await newSpill();
+    try {
+      const parsed = parseRuleText(CORRELATION_CASES[0]!.rules, 'case.yml');
+      const set = new RuleSet(parsed.rules, { occurrences: spill });
+
+      expect(() => set.finish()).toThrow('sink');
+    } finally {
+      await spill.close();
+    }
+  });
+
+  test('a new folder removes the spill of a killed run', async () => {
+    const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-spill-case-'));
+    const instance = await DuckDBInstance.create(join(caseDir, 'case.duckdb'));
+    const connection = await instance.connect();
+    try {
+      // A process that has ended stands for a run killed before it removed its spill.
+      const ended = spawnSync(process.execPath, ['-e', '']).pid;
+      const left = join(caseDir, `case.duckdb.tmp-correlations-${ended}-a1b2c3`);
+      const running = join(caseDir, `case.duckdb.tmp-correlations-${process.pid}-d4e5f6`);
+      for (const folder of [left, running]) {
+        await mkdir(folder);
+        await writeFile(join(folder, 'occurrences.tsv'), '0\t0\t0\t0\t["a"]\t"e0"\t\n');
+      }
+
+      const created = await newSpillFolder(connection);
+
+      expect(existsSync(left)).toBe(false);
+      expect(existsSync(running)).toBe(true);
+      expect(basename(created)).toMatch(`case.duckdb.tmp-correlations-${process.pid}-`);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(caseDir, { recursive: true, force: true });
+    }
+  });
+});
