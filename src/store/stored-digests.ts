@@ -16,9 +16,11 @@ export interface StoredCounts {
   digest: string;
 }
 
-// The columns of the events table when digests were introduced, listed rather than taken from
-// EVENT_COLUMNS: a column added later changes no digest that a ledger already records.
-const DIGEST_COLUMNS = [
+/**
+ * The columns of the events table when digests were introduced, listed rather than taken from
+ * EVENT_COLUMNS: a column added later changes no digest that a ledger already records.
+ */
+export const DIGEST_COLUMNS: readonly string[] = [
   ...['uid', 'time', 'source', 'category', 'class_uid', 'class_name', 'activity', 'status'],
   ...['status_detail', 'actor_uid', 'actor_name', 'actor_type', 'actor_session'],
   ...['actor_access_key', 'actor_mfa', 'actor_account', 'actor_invoked_by'],
@@ -120,6 +122,18 @@ function finishItem(
   counts: Map<string, StoredCounts>,
 ): void {
   counts.set(item.sha256, { events: item.events, rejected: 0, digest: item.hash.digest('hex') });
+}
+
+/** Returns the number of rejected records of each item in `only` that has any. */
+export async function rejectedCounts(
+  connection: DuckDBConnection,
+  only: readonly string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, StoredCounts>();
+  const params = { only: new DuckDBListValue([...only]) };
+  await addRejectedCounts(connection, 'WHERE list_contains($only, sha256)', params, counts);
+
+  return new Map([...counts].map(([sha256, stored]) => [sha256, stored.rejected]));
 }
 
 async function addRejectedCounts(
