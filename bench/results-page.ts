@@ -39,7 +39,7 @@ const MIB = 1024 * 1024;
 // the 2-core machine of the table, on 2026-12-04; the profiles ran while other work kept its
 // load average near 8. The memory part is from runs of 2026-12-04 after 22:50 that sampled
 // `/proc/<pid>/status` every 0.5 s and DuckDB's `duckdb_memory()` every 5 s during ingest.
-// The after-ingest part is from runs of 2026-12-05 between 01:10 and 01:25, with per-query CPU
+// The after-ingest part is from runs of 2026-12-05 between 01:10 and 01:35, with per-query CPU
 // times from `process.cpuUsage()` around DuckDB calls on copies of the million-event case.
 const LIMITS_SECTION = [
   '## What limits it',
