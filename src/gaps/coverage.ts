@@ -44,9 +44,14 @@ WHERE cloud_provider IN ('aws', 'gcp') AND cloud_account IS NOT NULL
   AND source NOT IN ('aws.cloudtrail', 'gcp.audit', 'aws.s3access')
 GROUP BY ALL`;
 
-/** CloudTrail calls whose request names a region other than the one they were sent to. */
-const REGION_NAMING = `('CopySnapshot', 'CopyImage', 'CopyDBSnapshot', 'CopyDBClusterSnapshot',
-  'CreateBucket', 'EnableRegion', 'CreateReplicationTask', 'CopyBackupToRegion')`;
+/**
+ * CloudTrail calls whose request names a region other than the one they were sent to, as a list
+ * for list_contains(). DuckDB 1.5 turns an IN list of this length into a join that the table
+ * scan cannot filter by, so the scan read the raw record of every event: 0.6 to 1.3 CPU s on a
+ * million events against 0.02 s with list_contains().
+ */
+const REGION_NAMING = `['CopySnapshot', 'CopyImage', 'CopyDBSnapshot', 'CopyDBClusterSnapshot',
+  'CreateBucket', 'EnableRegion', 'CreateReplicationTask', 'CopyBackupToRegion']`;
 
 const REGION_PATTERN = '^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$';
 
@@ -63,7 +68,7 @@ FROM (
     ]) AS region
   FROM events
   WHERE source = 'aws.cloudtrail' AND status = 'success' AND cloud_account IS NOT NULL
-    AND api_operation IN ${REGION_NAMING}
+    AND list_contains(${REGION_NAMING}, api_operation)
 )
 WHERE regexp_matches(region, '${REGION_PATTERN}')
 GROUP BY ALL`;

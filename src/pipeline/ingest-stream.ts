@@ -5,6 +5,7 @@ import { detectFormat, FORMATS } from '../sources/index.ts';
 import { streamErrorCode } from '../sources/json-records.ts';
 import type { RecordRejected, SourceFormat } from '../sources/types.ts';
 import type { EventWriter } from '../store/index.ts';
+import type { IngestDigests } from '../store/ingest-digests.ts';
 import type { ParsedBatch } from './parse-messages.ts';
 import type { ParserThread } from './parser-thread.ts';
 import { peekStream } from './peek.ts';
@@ -21,6 +22,8 @@ export interface StreamSinks {
   onMatches(matches: EventMatch[]): Promise<void>;
   onRejected(record: RejectedRecord): Promise<void>;
   onRecord(): void;
+  /** Folds the stored digest of each item from the rows as they are stored. */
+  digests?: IngestDigests;
 }
 
 /** One decompressed log stream of an evidence item, with where it came from. */
@@ -47,6 +50,7 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
     rejected: 0,
     error: null,
   };
+  sinks.digests?.beginStream(input.sha256, input.member);
   const { head, stream, error } = await peekStream(input.stream, SNIFF_BYTES);
   if (head.length === 0) {
     stream.destroy();
@@ -89,6 +93,8 @@ async function storeBatch(batch: ParsedBatch, sinks: StreamSinks): Promise<void>
   for (let i = 0; i < batch.read; i++) sinks.onRecord();
   for (const record of batch.rejected) await sinks.onRejected(record);
   for (const row of batch.rows) {
+    // Before the append, which converts the row in place.
+    sinks.digests?.addRow(row);
     if (!sinks.writer.appendRow(row)) await sinks.writer.drain();
   }
   if (batch.matches.length > 0) await sinks.onMatches(batch.matches);

@@ -16,6 +16,7 @@ import { runIntel } from '../intel/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { isTimeZone, type RecordContext } from '../sources/local-time.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
+import { IngestDigests } from '../store/ingest-digests.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { ParserThread } from './parser-thread.ts';
@@ -101,7 +102,10 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     run.rules = { loaded, problems };
     const timer = phaseTimer(logger);
     const running = parser;
-    await db.withIngestMemoryLimit(() => ingestAll(options, analyst, db, running, run, progress));
+    const digests = new IngestDigests();
+    await db.withIngestMemoryLimit(() =>
+      ingestAll(options, analyst, db, running, run, progress, digests),
+    );
     timer('ingest');
     // The parser thread evaluates the correlations it spilled, then ends before the
     // post-ingest steps instead of holding its memory through them.
@@ -110,7 +114,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     await parser.close();
     parser = null;
     run.duplicates = await db.setAsideDuplicates();
-    await recordStoredEvidence(db, analyst, new Set(run.streams.map((stream) => stream.sha256)));
+    const ingested = new Set(run.streams.map((stream) => stream.sha256));
+    await recordStoredEvidence(db, analyst, ingested, digests.digests());
 
     await db.insertCorrelationHits(hits);
     run.detections.correlation_hits = hits.length;
@@ -197,6 +202,7 @@ async function ingestAll(
   parser: ParserThread,
   run: RunSummary,
   progress: Progress,
+  digests: IngestDigests,
 ): Promise<void> {
   const states = await db.ingestStates();
   const sink = new CaseSink(db, await db.eventWriter(), run);
@@ -206,8 +212,9 @@ async function ingestAll(
     onMatches: (matches) => sink.addMatches(matches),
     onRejected: (record) => sink.addRejected(record),
     onRecord: () => progress.tick(),
+    digests,
   };
-  const context: ItemContext = { options, db, states, sink, sinks, run, progress };
+  const context: ItemContext = { options, db, states, sink, sinks, run, progress, digests };
 
   try {
     const acquired = acquire(options.paths, options.caseDir, { logger: options.logger, analyst });
@@ -236,6 +243,7 @@ interface ItemContext {
   sinks: StreamSinks;
   run: RunSummary;
   progress: Progress;
+  digests: IngestDigests;
 }
 
 async function ingestItem(item: EvidenceItem, context: ItemContext): Promise<void> {
@@ -252,6 +260,8 @@ async function ingestItem(item: EvidenceItem, context: ItemContext): Promise<voi
     log.stream.on('error', () => {});
     const state = context.states.get(ingestKey(item.sha256, log.member));
     if (state === 'complete') {
+      // The item has rows stored by an earlier run, which this run does not read.
+      context.digests.readStored(item.sha256);
       log.stream.destroy();
       continue;
     }
@@ -283,6 +293,7 @@ async function discardModifiedStream(context: ItemContext, summary: StreamSummar
   });
   await context.sink.durable();
   await context.db.discardStream(summary.sha256, summary.member);
+  context.digests.readStored(summary.sha256);
   await context.sink.addRejected({
     path: summary.path,
     sha256: summary.sha256,
@@ -382,19 +393,26 @@ async function runCaseAnalytics(db: CaseDb, run: RunSummary): Promise<void> {
   run.detections.correlation_hits += analytics.hits.length;
 }
 
-/** Logs, at debug level, the seconds each phase took since the previous call. */
+/**
+ * Logs, at debug level, the seconds each phase took since the previous call, in wall-clock time
+ * and in CPU time of every thread of the process, DuckDB's included.
+ */
 function phaseTimer(logger: Logger): (phase: string) => void {
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   return (phase) => {
     const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
     const { heapUsed, rss } = process.memoryUsage();
     logger.debug('phase finished', {
       phase,
       seconds: Math.round(now - last) / 1000,
+      cpu_seconds: Math.round((cpu.user + cpu.system) / 1000) / 1000,
       heap_mb: Math.round(heapUsed / 1e6),
       rss_mb: Math.round(rss / 1e6),
     });
     last = now;
+    lastCpu = process.cpuUsage();
   };
 }
 

@@ -1,17 +1,26 @@
 import { appendCustody, INGEST_ACTION, readStoredRecords } from '../evidence/index.ts';
 import type { CaseDb } from '../store/index.ts';
-import { EMPTY_DIGEST, storedDigests } from '../store/stored-digests.ts';
+import type { ItemDigest } from '../store/ingest-digests.ts';
+import {
+  EMPTY_DIGEST,
+  rejectedCounts,
+  type StoredCounts,
+  storedDigests,
+} from '../store/stored-digests.ts';
 
 /**
  * Appends a signed `ingest` entry to the custody ledger for each evidence item whose streams
  * this run read (`ingested`, by SHA-256), and for each item with rows in the database that no entry
  * records yet, such as an item of a case made before these entries existed. Each entry records
  * what `case.duckdb` now stores of the item, which `verify` compares with the database later.
+ * `computed` has the events and digest of items that the ingest computed while it stored them
+ * (see `IngestDigests`); the database is read for the others.
  */
 export async function recordStoredEvidence(
   db: CaseDb,
   analyst: string,
   ingested: ReadonlySet<string>,
+  computed: ReadonlyMap<string, ItemDigest> = new Map(),
 ): Promise<void> {
   const recorded = await readStoredRecords(db.caseDir);
   const connection = await db.connect();
@@ -27,9 +36,15 @@ export async function recordStoredEvidence(
     const items = [...new Set([...ingested, ...unrecorded])].sort();
     if (items.length === 0) return;
 
-    const stored = await storedDigests(connection, items);
+    const unknown = items.filter((sha256) => !computed.has(sha256));
+    const stored = unknown.length > 0 ? await storedDigests(connection, unknown) : new Map();
+    const rejected = await rejectedCounts(connection, items);
     for (const sha256 of items) {
-      const counts = stored.get(sha256) ?? { events: 0, rejected: 0, digest: EMPTY_DIGEST };
+      const counts: StoredCounts = stored.get(sha256) ?? {
+        events: computed.get(sha256)?.events ?? 0,
+        rejected: rejected.get(sha256) ?? 0,
+        digest: computed.get(sha256)?.digest ?? EMPTY_DIGEST,
+      };
       await appendCustody(db.caseDir, {
         actor: analyst,
         action: INGEST_ACTION,

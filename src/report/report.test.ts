@@ -589,6 +589,7 @@ describe('timeline CSV writers', () => {
         user_agent: 'plain\ttab',
         status_detail: '\t=1+1',
       }),
+      testEvent(2, { user_agent: 'caf\u00e9\u0085\u{1f600}\u0001' }),
     ];
   }
 
@@ -599,7 +600,7 @@ describe('timeline CSV writers', () => {
       const writer = await db.eventWriter();
       for (const event of controlEvents()) writer.append(event);
       await writer.close();
-      await db.completeIngest(TEST_SHA, null, { read: 2, stored: 2, rejected: 0 });
+      await db.completeIngest(TEST_SHA, null, { read: 3, stored: 3, rejected: 0 });
 
       const [fromJs] = await timelineText(db, 'csv');
       const file = join(caseDir, 'timeline.csv');
@@ -619,6 +620,7 @@ describe('timeline CSV writers', () => {
         expect(text).toContain(",'\\x09tabbed,");
         expect(text).toContain(",'\\x09=1+1,");
         expect(text).toContain(',plain\\x09tab,');
+        expect(text).toContain(',caf\u00e9\\x85\u{1f600}\\x01,');
         expect(text).not.toContain('\t');
       }
     } finally {

@@ -80,16 +80,14 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
   return Math.min(MAX_SLICE_ROWS, Math.max(MIN_SLICE_ROWS, rows));
 }
 
-function and(condition: EventCondition, clause: string): string {
-  return condition.where === '' ? `WHERE ${clause}` : `WHERE (${condition.where}) AND ${clause}`;
-}
-
 /**
  * Splits the events that match `condition` into consecutive time ranges of about `rows` events
  * each, so that a caller can sort and write one range at a time and DuckDB never sorts more
- * than one range's wide rows at once. Each boundary is found by a top-N query over the time
- * column alone, whose memory is bounded by `rows` timestamps. Yields nothing when no event
- * matches.
+ * than one range's wide rows at once. A slice starts at the first event of its instant and ends
+ * at the instant of the event `rows` places later, or at the next instant when more than `rows`
+ * events share its first one. One query counts the events of each instant in time order, which
+ * DuckDB can spill, and the ranges are found while its rows stream. Yields nothing when no
+ * event matches.
  *
  * NOTE: each slice reads the row groups whose time range overlaps it, so a case whose files
  * were stored with interleaved times reads its table once per slice; with a small memory limit
@@ -100,38 +98,41 @@ export async function* timeSlices(
   condition: EventCondition,
   rows: number,
 ): AsyncIterable<TimeSlice> {
-  const first = await firstValue(
-    connection,
-    `SELECT epoch_us(min(time)) FROM events ${condition.where === '' ? '' : `WHERE ${condition.where}`}`,
+  // The bounds are all read before the first slice is yielded, because the caller queries the
+  // same connection for each slice, which would end this query's stream.
+  const bounds = await sliceBounds(connection, condition, Math.max(1, Math.floor(rows)));
+  for (const [i, from] of bounds.entries()) yield { from, to: bounds[i + 1] ?? null };
+}
+
+// The start of every slice of `timeSlices`, in microseconds since the epoch.
+async function sliceBounds(
+  connection: DuckDBConnection,
+  condition: EventCondition,
+  rows: number,
+): Promise<bigint[]> {
+  const where = condition.where === '' ? '' : `WHERE ${condition.where}`;
+  const result = await connection.stream(
+    `SELECT epoch_us(time), count(*) FROM events ${where} GROUP BY time ORDER BY time`,
     condition.params,
   );
-  if (first === null) return;
-
-  let from = BigInt(first as bigint);
-  for (;;) {
-    let to = (await firstValue(
-      connection,
-      `SELECT epoch_us(time) FROM events ${and(condition, `time >= ${timeLiteral(from)}`)}
-       ORDER BY time LIMIT 1 OFFSET ${Math.floor(rows)}`,
-      condition.params,
-    )) as bigint | null;
-    // More than `rows` events share the instant `from`: the slice takes all of them.
-    // NOTE: such a slice is not bounded by `rows`; it needs as many events at one microsecond.
-    if (to !== null && BigInt(to) === from) {
-      to = (await firstValue(
-        connection,
-        `SELECT epoch_us(min(time)) FROM events ${and(condition, `time > ${timeLiteral(from)}`)}`,
-        condition.params,
-      )) as bigint | null;
+  const bounds: bigint[] = [];
+  // Position of the first event of the current slice among the matching events in time order,
+  // and of the first event of the instant being read.
+  let sliceStart = 0;
+  let position = 0;
+  for await (const chunk of result.yieldRowsJs()) {
+    for (const [micros, count] of chunk) {
+      // An instant starts a new slice when it contains the event `rows` places after the slice's
+      // first event, or when it follows an instant that already contains that event.
+      if (bounds.length === 0 || position + Number(count) > sliceStart + rows) {
+        bounds.push(BigInt(micros as bigint));
+        sliceStart = position;
+      }
+      position += Number(count);
     }
-
-    if (to === null) {
-      yield { from, to: null };
-      return;
-    }
-    yield { from, to: BigInt(to) };
-    from = BigInt(to);
   }
+
+  return bounds;
 }
 
 // A TIMESTAMP constant of a microsecond count: a constant lets DuckDB skip the row groups
