@@ -16,6 +16,7 @@ import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
+import { withMatchTable } from './match-table.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -230,9 +231,10 @@ export class SqlScan {
   /**
    * Runs the scans on a connection, then reads the matched events back a chunk at a time, so
    * memory does not grow with the number of matches. Each matched event goes once to
-   * `readers.onMatch`, in no set order. The events of the `readers.ordered` rules also go to
-   * `readers.onOrdered`, in timeline order. Each reader is awaited before the next event. Creates and drops temporary tables on
-   * the connection.
+   * `readers.onMatch`, in no set order, or the matches go to `readers.onMatchTable` as one
+   * relation. The events of the `readers.ordered` rules also go to `readers.onOrdered`, in
+   * timeline order. Each reader is awaited before the next event. Creates and drops temporary
+   * tables on the connection.
    */
   async each(connection: DuckDBConnection, readers: ScanReaders): Promise<void> {
     if (this.rules.length === 0) return;
@@ -252,13 +254,22 @@ export class SqlScan {
       for (const table of [SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
-      if (readers.onMatch !== undefined) {
-        const only = readers.unordered ?? 'all';
+      const only: ReadonlySet<string> | 'all' = readers.unordered ?? 'all';
+      if (readers.onMatchTable !== undefined) {
+        const input = {
+          matched: MATCHED_TABLE,
+          rules: only,
+          explain: readers.explain,
+          explainFirst: readers.explainFirst ?? Number.POSITIVE_INFINITY,
+        };
+        await withMatchTable(connection, this.#dialect, input, readers.onMatchTable);
+      } else if (readers.onMatch !== undefined) {
         await this.#readMatches(connection, readers.onMatch, readers.explain, only, false);
       }
       if (readers.onOrdered !== undefined && readers.ordered !== undefined) {
         // The explainer runs once per event: here only when no unordered reader had it.
-        const explain = readers.onMatch === undefined ? readers.explain : undefined;
+        const unordered = readers.onMatch !== undefined || readers.onMatchTable !== undefined;
+        const explain = unordered ? undefined : readers.explain;
         await this.#readMatches(
           connection,
           readers.onOrdered,
@@ -516,7 +527,14 @@ export interface ScanReaders {
   onMatch?: (match: ScanMatch) => void | Promise<void>;
   /** Rules whose matched events go to `onMatch`; every rule when absent. */
   unordered?: ReadonlySet<string>;
-  /** Explains each rule's match for `onMatch`. */
+  /**
+   * Receives the SQL of a relation of the matches of the `unordered` rules (see
+   * `withMatchTable`), valid until it returns, instead of each event going to `onMatch`.
+   */
+  onMatchTable?: (relation: string) => Promise<void>;
+  /** For `onMatchTable`: earliest matches of each rule that are explained; every one when absent. */
+  explainFirst?: number;
+  /** Explains each rule's match for `onMatch` or `onMatchTable`. */
   explain?: MatchExplainer;
   /** Rules whose matched events also go to `onOrdered`, or every rule. */
   ordered?: ReadonlySet<string> | 'all';
