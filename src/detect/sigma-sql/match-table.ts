@@ -12,7 +12,7 @@ const PAIRS_TABLE = 'temp.sigma_match_pairs';
 // The explanations of each rule's earliest matches, as JSON text.
 const EXPLAINED_TABLE = 'temp.sigma_match_explained';
 
-/** What `withMatchTable` reads and explains. */
+/** The matches `withMatchTable` reads and the explainer it runs on the earliest. */
 export interface MatchTableInput {
   /** Temporary table of the scan: `uid` and `rule_ids`, possibly several rows per uid. */
   matched: string;
