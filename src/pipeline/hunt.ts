@@ -3,6 +3,7 @@
  * rules to the case, records the run in the audit trail and writes the reports again.
  */
 
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -15,7 +16,12 @@ import { type HuntSink, huntRules } from '../detect/sigma-sql/hunt-rules.ts';
 import type { DetectionExplanation } from '../detect/types.ts';
 import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
-import { CaseDb, insertMatchRelation, MAX_FINDING_EXPLANATIONS } from '../store/index.ts';
+import {
+  CaseDb,
+  insertMatchRelation,
+  MAX_FINDING_EXPLANATIONS,
+  storedReportPath,
+} from '../store/index.ts';
 import type { EventExplanation } from '../store/types.ts';
 import { BUILTIN_RULES } from './investigate.ts';
 import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
@@ -149,7 +155,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     phase('findings ledger');
     const report = await buildReport(db, null);
     phase('report data');
-    const { files } = await writeReports(options.caseDir, report, db);
+    const timeline = !(await timelineIsCurrent(options.caseDir, db));
+    const { files } = await writeReports(options.caseDir, report, db, { timeline });
     phase('report files');
     // Recorded once the reports are written, so the trail lists only hunts that completed.
     await db.recordAudit(analyst, 'hunt', {
@@ -296,6 +303,21 @@ function ruleProblems(
   return issues
     .filter((issue) => issue.severity === 'error' || notRun.has(issue.code))
     .map(({ file, line, code, severity, message }) => ({ file, line, code, severity, message }));
+}
+
+/**
+ * Returns whether `reports/timeline.csv` (or its encrypted copy) was written after every ingest
+ * of the case started and ended. A hunt adds no events, so such a timeline is still current,
+ * and writing a million events again would cost more CPU than the hunt's scans.
+ */
+async function timelineIsCurrent(caseDir: string, db: CaseDb): Promise<boolean> {
+  const file = storedReportPath(path.join(caseDir, 'reports', 'timeline.csv'));
+  const written = await stat(file).catch(() => null);
+  if (written === null) return false;
+
+  const ingests = await db.ingests();
+  const times = ingests.flatMap((ingest) => [ingest.started_at, ingest.finished_at ?? '']);
+  return times.every((time) => time === '' || Date.parse(time) < written.mtimeMs);
 }
 
 /**

@@ -8,13 +8,15 @@ import type { ReportData } from './types.ts';
 
 /**
  * Writes `reports/report.md`, `report.html`, `findings.json` (see `writeFindingsJson`) and
- * `timeline.csv` (every event, streamed from the store) into the case folder. Returns the
- * paths written.
+ * `timeline.csv` (every event, streamed from the store) into the case folder. With
+ * `timeline: false`, the timeline already written is kept: a command that adds no events
+ * passes it when the file is current. Returns the paths of the four reports.
  */
 export async function writeReports(
   caseDir: string,
   data: ReportData,
   db: CaseDb,
+  options: { timeline?: boolean } = {},
 ): Promise<{ files: string[] }> {
   const dir = join(caseDir, 'reports');
   await mkdir(dir, { recursive: true });
@@ -29,7 +31,7 @@ export async function writeReports(
   await writeFile(files.html, renderHtml(data));
   await writeFindingsJson(files.findings, data.findings, db);
 
-  await db.exportTimelineCsv(files.timeline);
+  if (options.timeline !== false) await db.exportTimelineCsv(files.timeline);
 
   return { files: Object.values(files) };
 }
