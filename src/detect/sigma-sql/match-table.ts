@@ -19,7 +19,10 @@ export interface MatchTableInput {
   /** Rules whose matches the relation lists; every rule when `all`. */
   rules: ReadonlySet<string> | 'all';
   explain: MatchExplainer | undefined;
-  /** Earliest matches of each rule (by event time, then uid) that get an explanation. */
+  /**
+   * Earliest matches of each rule (by event time, then uid) that get an explanation; every
+   * match when infinite.
+   */
   explainFirst: number;
 }
 
@@ -70,10 +73,12 @@ async function explainEarliest(
   explain: MatchExplainer,
   first: number,
 ): Promise<void> {
+  const earliest = Number.isFinite(first)
+    ? `QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) <= ${first}`
+    : '';
   const reader = await connection.runAndReadAll(
     `SELECT t.event_uid, list(t.rule_id) AS rule_ids, any_value(e.raw) AS raw
-     FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE}
-       QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) <= ${first}) t
+     FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE} ${earliest}) t
      JOIN events e ON e.uid = t.event_uid
      GROUP BY t.event_uid`,
   );
