@@ -127,6 +127,10 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       .filter((meta) => loaded.rules.some((r) => r.id === meta.id && r.kind === 'correlation'))
       .map((meta) => meta.id);
     await db.replaceCorrelationHits(correlationIds, outcome.hits);
+    // The index of the new detections stays in DuckDB memory until a checkpoint writes it out:
+    // 33 MiB for 858,000 detections, which entity extraction then lacked under the case's
+    // 256 MB limit in some hunts of 1,000,000 events.
+    await db.checkpoint();
 
     const afterConnection = await db.connect();
     const after = await storedCounts(afterConnection).finally(() => afterConnection.closeSync());
@@ -307,8 +311,8 @@ function ruleProblems(
 
 /**
  * Returns whether `reports/timeline.csv` (or its encrypted copy) was written after every ingest
- * of the case started and ended. A hunt adds no events, so such a timeline is still current,
- * and writing a million events again would cost more CPU than the hunt's scans.
+ * of the case started and ended. A hunt adds no events, so such a timeline is still current.
+ * Writing it again took about 4 of a hunt's 18 CPU seconds at 200,000 events.
  */
 async function timelineIsCurrent(caseDir: string, db: CaseDb): Promise<boolean> {
   const file = storedReportPath(path.join(caseDir, 'reports', 'timeline.csv'));

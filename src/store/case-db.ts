@@ -261,6 +261,16 @@ export class CaseDb {
     return this.#serial(() => exportTimelineCsv(this.#connection, file));
   }
 
+  /**
+   * Writes the changes held in DuckDB's memory and write-ahead log to the database file, which
+   * makes the memory of new index entries evictable.
+   */
+  checkpoint(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#connection.run('CHECKPOINT');
+    });
+  }
+
   /** Opens a connection of its own, for read-only analyses; the caller closes it. */
   connect(): Promise<DuckDBConnection> {
     return this.#database.instance.connect();
