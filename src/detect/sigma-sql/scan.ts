@@ -98,6 +98,8 @@ const MATCHED_TABLE = 'temp.sigma_matched';
 const SCAN_TABLE = 'temp.sigma_scan';
 
 interface Batch<Fields> {
+  /** The sources of the batch's rules, one per line: every rule of a batch has the same. */
+  sources: string;
   fields: Fields;
   /** For scalar-shape batches: SQL true where some field of the batch is not in that shape. */
   complex: string[];
@@ -137,11 +139,13 @@ export class SqlScan {
   #add(rule: DetectionRule, options: SqlRulesOptions): void {
     const d = this.#dialect;
     const keywords = hasKeywords(rule);
+    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+    const sources = route === null ? '' : routeSources(route).join('\n');
     // A rule's own memory cost, measured on fields of its own, decides whether it still fits.
     const alone = new ListScanFields(d, 'j');
     const trial = compileOne(rule, d, alone, options);
     const cost = 'code' in trial ? 0 : d.memoryCost(alone.sql() + trial.condition) + 2;
-    const listBatch = this.#batch(keywords ? this.#keyword : this.#list, cost, () => {
+    const listBatch = this.#batch(keywords ? this.#keyword : this.#list, sources, cost, () => {
       return new ListScanFields(d, 'j');
     });
     listBatch.fields.startRule();
@@ -157,11 +161,10 @@ export class SqlScan {
       return;
     }
 
-    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
     const requirement =
       route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
     const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
-    const scalarBatch = this.#scalarBatch(usable !== null);
+    const scalarBatch = this.#scalarBatch(usable !== null, sources);
     if (usable !== null) scalarBatch.requirements?.push(usable);
     scalarBatch.fields.startRule();
     const scalar = compileOne(rule, d, scalarBatch.fields, options) as SqlRule;
@@ -177,14 +180,19 @@ export class SqlScan {
     addToBatch(listBatch, listed, `NOT ${inlineSimple(guardFields, guard)}`);
   }
 
+  // A scan extracts the fields of all its rules from every event it reads, whatever the
+  // event's source, so rules share a batch only with rules of the same sources. Batches of
+  // sources that a case lacks are then skipped whole.
   #batch(
     batches: Batch<ListScanFields>[],
+    sources: string,
     cost: number,
     create: () => ListScanFields,
   ): Batch<ListScanFields> {
-    const last = batches.at(-1);
+    const last = batches.findLast((batch) => batch.sources === sources);
     if (last !== undefined && last.cost + cost <= this.#dialect.scanBudget) return last;
     const batch = {
+      sources,
       fields: create(),
       complex: [],
       requirements: null,
@@ -198,12 +206,14 @@ export class SqlScan {
 
   // Rules with a requirement share batches that skip events meeting none of them; the others
   // share batches that read every event.
-  #scalarBatch(prefiltered: boolean): Batch<ScalarScanFields> {
-    const last = this.#scalar.findLast((batch) => (batch.requirements !== null) === prefiltered);
+  #scalarBatch(prefiltered: boolean, sources: string): Batch<ScalarScanFields> {
+    const last = this.#scalar.findLast(
+      (batch) => (batch.requirements !== null) === prefiltered && batch.sources === sources,
+    );
     if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
     const fields = new ScalarScanFields(this.#dialect, 'j');
     const requirements = prefiltered ? [] : null;
-    const batch = { fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
+    const batch = { sources, fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
     this.#scalar.push(batch);
     return batch;
   }
