@@ -36,7 +36,7 @@ export interface HuntSink {
    * returns.
    */
   onMatchTable: (relation: string) => Promise<void>;
-  /** Earliest matches of each rule (by time, then event uid) that carry an explanation. */
+  /** Number of each rule's earliest matches (by time, then event uid) that are explained. */
   explained: number;
 }
 

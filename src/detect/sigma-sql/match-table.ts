@@ -20,8 +20,8 @@ export interface MatchTableInput {
   rules: ReadonlySet<string> | 'all';
   explain: MatchExplainer | undefined;
   /**
-   * Earliest matches of each rule (by event time, then uid) that get an explanation; every
-   * match when infinite.
+   * Number of each rule's earliest matches (by event time, then uid) that are explained, or
+   * infinity for every match.
    */
   explainFirst: number;
 }

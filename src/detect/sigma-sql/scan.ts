@@ -98,7 +98,7 @@ const MATCHED_TABLE = 'temp.sigma_matched';
 const SCAN_TABLE = 'temp.sigma_scan';
 
 interface Batch<Fields> {
-  /** The sources of the batch's rules, one per line: every rule of a batch has the same. */
+  /** The sources of the batch's rules, one per line. Every rule of a batch has the same. */
   sources: string;
   fields: Fields;
   /** For scalar-shape batches: SQL true where some field of the batch is not in that shape. */
@@ -542,7 +542,7 @@ export interface ScanReaders {
    * `withMatchTable`), valid until it returns, instead of each event going to `onMatch`.
    */
   onMatchTable?: (relation: string) => Promise<void>;
-  /** For `onMatchTable`: earliest matches of each rule that are explained; every one when absent. */
+  /** Number of each rule's earliest matches that `onMatchTable` gets explained; all when absent. */
   explainFirst?: number;
   /** Explains each rule's match for `onMatch` or `onMatchTable`. */
   explain?: MatchExplainer;
