@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,11 @@ detection:
   condition: selection
 `;
 
+async function readTimeline(caseDir: string): Promise<{ text: string; mtimeMs: number }> {
+  const file = path.join(caseDir, 'reports/timeline.csv');
+  return { text: await readFile(file, 'utf8'), mtimeMs: (await stat(file)).mtimeMs };
+}
+
 async function auditCommands(caseDir: string): Promise<string[]> {
   const instance = await DuckDBInstance.create(path.join(caseDir, 'case.duckdb'), {
     access_mode: 'READ_ONLY',
@@ -44,11 +49,13 @@ describe('cloudcase hunt', () => {
   let caseDir: string;
   let first: { code: number; result: HuntJson };
   let second: { code: number; result: HuntJson };
+  let timelineAfterIngest: { text: string; mtimeMs: number };
 
   beforeAll(async () => {
     caseDir = path.join(await tempDir(), 'case');
     const ingest = await runCli(['investigate', RECORDS, '--case', caseDir, '--no-builtin-rules']);
     expect(ingest.code).toBe(0);
+    timelineAfterIngest = await readTimeline(caseDir);
 
     const hunt = async () => {
       const run = await runCli([
@@ -92,18 +99,31 @@ describe('cloudcase hunt', () => {
   it('writes the findings into the reports', async () => {
     const findings = JSON.parse(
       await readFile(path.join(caseDir, 'reports/findings.json'), 'utf8'),
-    ) as { rule_id: string; event_uids: string[] }[];
+    ) as { rule_id: string; event_count: number; event_uids: string[] }[];
     const matched = first.result.rules.filter(
       (rule) => rule.matches > 0 && rule.kind === 'detection',
     );
     for (const rule of matched) {
       const finding = findings.find((entry) => entry.rule_id === rule.id);
       expect(finding?.event_uids.length).toBe(rule.matches);
+      expect(finding?.event_count).toBe(rule.matches);
     }
   });
 
+  it('keeps a current timeline.csv', async () => {
+    expect(await readTimeline(caseDir)).toEqual(timelineAfterIngest);
+  });
+
+  it('writes a missing timeline.csv again', async () => {
+    await rm(path.join(caseDir, 'reports/timeline.csv'));
+    const run = await runCli(['hunt', '--case', caseDir, '--rules', path.join(ROOT, 'rules')]);
+
+    expect(run.code).toBe(0);
+    expect((await readTimeline(caseDir)).text).toBe(timelineAfterIngest.text);
+  });
+
   it('records each run in the audit trail', async () => {
-    expect(await auditCommands(caseDir)).toEqual(['investigate', 'hunt', 'hunt']);
+    expect(await auditCommands(caseDir)).toEqual(['investigate', 'hunt', 'hunt', 'hunt']);
   });
 
   it('lists rules that did not run and exits 3', async () => {

@@ -39,15 +39,8 @@ export async function buildReport(db: CaseDb, run: RunSummary | null): Promise<R
     Level,
     number
   >;
-  const severityEvents = Object.fromEntries(LEVELS.map((level) => [level, 0])) as Record<
-    Level,
-    number
-  >;
   for (const finding of findings) severityCounts[finding.severity] += 1;
-  for (const level of LEVELS) {
-    const uids = new Set(findings.filter((f) => f.severity === level).flatMap((f) => f.event_uids));
-    severityEvents[level] = uids.size;
-  }
+  const severityEvents = await db.severityEvents();
 
   return {
     generated_at: now.toISOString(),

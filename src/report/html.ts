@@ -107,7 +107,7 @@ function findingsTable(data: ReportData): string {
       f.rule_id,
       f.tactics.join(', '),
       f.techniques.join(', '),
-      f.event_uids.length,
+      f.event_count,
       f.first_seen,
       f.last_seen,
       f.actors.join(', '),

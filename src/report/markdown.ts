@@ -114,7 +114,7 @@ function findingSections(data: ReportData): string[] {
     '',
     `- Rule: ${md(f.rule_id)}`,
     `- Tactics: ${md(f.tactics.join(', ') || null)}; techniques: ${md(f.techniques.join(', ') || null)}`,
-    `- Events: ${f.event_uids.length}, from ${f.first_seen} to ${f.last_seen}`,
+    `- Events: ${f.event_count}, from ${f.first_seen} to ${f.last_seen}`,
     `- Actors: ${md(f.actors.join(', ') || null)}`,
     ...(f.correlation_hits > 0 ? [`- Correlation hits: ${f.correlation_hits}`] : []),
     '',

@@ -163,7 +163,7 @@ describe('buildReport', () => {
     const data = await withCase(async (_db, report) => report);
 
     expect(data.totals).toEqual({ read: 6, stored: 3, rejected: 3 });
-    expect(data.findings.map((f) => [f.rule_id, f.severity, f.event_uids.length])).toEqual([
+    expect(data.findings.map((f) => [f.rule_id, f.severity, f.event_count])).toEqual([
       ['key-created', 'high', 2],
       ['recon', 'low', 1],
     ]);
@@ -401,7 +401,7 @@ describe('renderSummary fitting', () => {
           ...finding,
           rule_id: LONG_RULE,
           title: `Access key created ${'for another user '.repeat(5)}`,
-          event_uids: ['e1'],
+          event_count: 1,
           actors: [LONG_ACTOR],
         },
       ],

@@ -153,7 +153,7 @@ function findingLines(data: ReportData): Line[] {
   const lines: Line[] = [`Detections (${plural(data.findings.length, 'rule')})`];
   for (const finding of data.findings) {
     const actors = finding.actors.length === 0 ? null : finding.actors.join(', ');
-    const events = plural(finding.event_uids.length, 'event');
+    const events = plural(finding.event_count, 'event');
     lines.push(
       [
         { text: '  ' },

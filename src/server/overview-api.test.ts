@@ -55,14 +55,10 @@ describe('overview reporting clocks', () => {
 });
 
 describe('severity totals', () => {
-  it('counts rules and distinct events', () => {
-    const finding = (severity: string, uids: string[]) =>
-      ({ severity, event_uids: uids }) as unknown as Finding;
-    const totals = severityTotals([
-      finding('high', ['a', 'b']),
-      finding('high', ['b', 'c']),
-      finding('low', ['a']),
-    ]);
+  it('counts rules and takes event counts', () => {
+    const finding = (severity: string) => ({ severity }) as unknown as Finding;
+    const events = { informational: 0, low: 1, medium: 0, high: 3, critical: 0 };
+    const totals = severityTotals([finding('high'), finding('high'), finding('low')], events);
 
     expect(totals.high).toEqual({ rules: 2, events: 3 });
     expect(totals.low).toEqual({ rules: 1, events: 1 });

@@ -1,6 +1,6 @@
 /** The Overview and Detections views' data: coverage, counts, findings and the ATT&CK matrix. */
 import { readCaseInfo } from '../case/case-dir.ts';
-import { LEVELS } from '../detect/types.ts';
+import { LEVELS, type Level } from '../detect/types.ts';
 import { readCaseFields } from '../report/case-fields.ts';
 import { logCoverage } from '../report/coverage.ts';
 import { reportingDeadlines } from '../report/deadlines.ts';
@@ -13,7 +13,7 @@ export async function overview(db: CaseDb) {
   const counts = await db.counts();
   const findings = await db.findings();
 
-  const bySeverity = severityTotals(findings);
+  const bySeverity = severityTotals(findings, await db.severityEvents());
   const firsts = counts.sources.map((row) => row.first_time).sort();
   const lasts = counts.sources.map((row) => row.last_time).sort();
   // The same clocks as the CLI and the reports: 72 hours from discovery until `reported_at`,
@@ -42,53 +42,32 @@ export interface DetectionTotals {
 }
 
 /**
- * Counts, per severity, the rules that matched and the distinct events they detected, the
- * units the report's severity table uses too.
+ * Counts, per severity, the rules that matched and the distinct events they detected
+ * (`events`, from `CaseDb.severityEvents`), the units the report's severity table uses too.
  */
-export function severityTotals(findings: Finding[]): Record<string, DetectionTotals> {
-  const uids = new Map<string, Set<string>>(LEVELS.map((level) => [level, new Set()]));
+export function severityTotals(
+  findings: Finding[],
+  events: Record<Level, number>,
+): Record<string, DetectionTotals> {
   const rules = new Map<string, number>(LEVELS.map((level) => [level, 0]));
   for (const finding of findings) {
-    const level = uids.get(finding.severity) ?? new Set<string>();
-    for (const uid of finding.event_uids) level.add(uid);
-    uids.set(finding.severity, level);
     rules.set(finding.severity, (rules.get(finding.severity) ?? 0) + 1);
   }
 
   return Object.fromEntries(
-    [...uids].map(([level, set]) => [level, { rules: rules.get(level) ?? 0, events: set.size }]),
+    LEVELS.map((level) => [level, { rules: rules.get(level) ?? 0, events: events[level] }]),
   );
 }
 
 /**
  * Findings per rule, most severe first, without their event lists, and a tactic × technique
- * matrix with the rules of each cell and the distinct events they detected.
- *
- * NOTE: a rule's tags do not say which of its techniques belongs to which of its tactics, so a
- * rule with two tactics counts its events under each of its techniques for both.
+ * matrix with the rules of each cell and the distinct events they detected (see
+ * `CaseDb.techniqueCells`).
  */
 export async function detections(db: CaseDb) {
   const findings = await db.findings();
-  const cells = new Map<
-    string,
-    { tactic: string; technique: string; rules: number; uids: Set<string> }
-  >();
-  for (const finding of findings) {
-    const tactics = finding.tactics.length > 0 ? finding.tactics : ['(no tactic)'];
-    const techniques = finding.techniques.length > 0 ? finding.techniques : ['(no technique)'];
-    for (const tactic of tactics) {
-      for (const technique of techniques) {
-        const key = `${tactic}\u0000${technique}`;
-        const cell = cells.get(key) ?? { tactic, technique, rules: 0, uids: new Set<string>() };
-        cell.rules += 1;
-        for (const uid of finding.event_uids) cell.uids.add(uid);
-        cells.set(key, cell);
-      }
-    }
-  }
-
   return {
-    rules: findings.map(({ event_uids, ...rest }) => ({ ...rest, events: event_uids.length })),
-    matrix: [...cells.values()].map(({ uids, ...cell }) => ({ ...cell, events: uids.size })),
+    rules: findings.map(({ event_count, ...rest }) => ({ ...rest, events: event_count })),
+    matrix: await db.techniqueCells(),
   };
 }

@@ -7,6 +7,7 @@ import { CloudcaseError } from '../core/errors.ts';
 import type { Event } from '../core/event.ts';
 import type { RuleMeta } from '../detect/types.ts';
 import { CaseDb } from './case-db.ts';
+import { findingEventUids } from './finding-events.ts';
 import { ingestKey } from './ingest-state.ts';
 import {
   CASE_MEMORY_LIMIT,
@@ -46,6 +47,17 @@ async function collect(db: CaseDb, filter: TimelineFilter = {}): Promise<Event[]
   const events: Event[] = [];
   for await (const event of db.timeline(filter)) events.push(event);
   return events;
+}
+
+async function ruleEventUids(db: CaseDb, ruleId: string): Promise<string[]> {
+  const connection = await db.connect();
+  const uids: string[] = [];
+  try {
+    for await (const chunk of findingEventUids(connection, ruleId)) uids.push(...chunk);
+  } finally {
+    connection.closeSync();
+  }
+  return uids;
 }
 
 function mebibytes(limit: string): number {
@@ -306,9 +318,10 @@ describe('CaseDb ingest state', () => {
       expect((await collect(db)).map((event) => event.uid)).toEqual([other.uid]);
       expect(await db.rejected()).toEqual([]);
       const findings = await db.findings();
-      expect(findings.map((finding) => [finding.rule_id, finding.event_uids])).toEqual([
-        ['r1', [other.uid]],
+      expect(findings.map((finding) => [finding.rule_id, finding.event_count])).toEqual([
+        ['r1', 1],
       ]);
+      expect(await ruleEventUids(db, 'r1')).toEqual([other.uid]);
 
       await store(db, [testEvent(0), testEvent(1), testEvent(2)]);
       await db.insertRejected([rejectedRow, rejectedRow]);
@@ -373,17 +386,27 @@ describe('CaseDb findings and counts', () => {
       };
       await db.insertCorrelationHits([hit, hit]);
       await db.insertMatches([{ rule_id: 'unknown', event_uid: bob.uid, time: bob.time }]);
-      return db.findings();
+      const uids = Object.fromEntries(
+        await Promise.all(
+          ['corr', 'low-rule', 'unknown'].map(async (id) => [id, await ruleEventUids(db, id)]),
+        ),
+      );
+      return { all: await db.findings(), uids };
     });
 
-    expect(findings).toEqual([
+    expect(findings.uids).toEqual({
+      corr: [events[1]?.uid, bob.uid],
+      'low-rule': [events[0]?.uid, events[2]?.uid],
+      unknown: [bob.uid],
+    });
+    expect(findings.all).toEqual([
       {
         rule_id: 'corr',
         title: 'Rule corr',
         severity: 'high',
         tactics: ['persistence'],
         techniques: ['T1098.001'],
-        event_uids: [events[1]?.uid, bob.uid],
+        event_count: 2,
         first_seen: events[1]?.time,
         last_seen: bob.time,
         actors: ['arn:aws:iam::111122223333:user/alice', 'arn:aws:iam::1:user/bob'],
@@ -396,7 +419,7 @@ describe('CaseDb findings and counts', () => {
         severity: 'medium',
         tactics: ['discovery'],
         techniques: ['T1098.001'],
-        event_uids: [events[0]?.uid, events[2]?.uid],
+        event_count: 2,
         first_seen: events[0]?.time,
         last_seen: events[2]?.time,
         actors: ['arn:aws:iam::111122223333:user/alice'],
@@ -412,7 +435,7 @@ describe('CaseDb findings and counts', () => {
         severity: 'informational',
         tactics: [],
         techniques: [],
-        event_uids: [bob.uid],
+        event_count: 1,
         first_seen: bob.time,
         last_seen: bob.time,
         actors: ['arn:aws:iam::1:user/bob'],

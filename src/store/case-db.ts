@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Event } from '../core/event.ts';
-import type { CorrelationHit, EventMatch, RuleMeta } from '../detect/types.ts';
+import type { CorrelationHit, EventMatch, Level, RuleMeta } from '../detect/types.ts';
 import { isSealed, sealedError } from '../evidence/index.ts';
 import type { RecordCounts, RejectedRecord } from '../pipeline/types.ts';
 import {
@@ -12,6 +12,7 @@ import {
 import { setAsideDuplicates } from './duplicates.ts';
 import { type EventRow, rowToEvent } from './event-row.ts';
 import { DuckDbEventWriter, type EventWriter } from './event-writer.ts';
+import { querySeverityEvents, queryTechniqueCells, type TechniqueCell } from './finding-events.ts';
 import {
   type CompletedStream,
   deleteStreamRows,
@@ -260,6 +261,16 @@ export class CaseDb {
     return this.#serial(() => exportTimelineCsv(this.#connection, file));
   }
 
+  /**
+   * Writes the changes held in DuckDB's memory and write-ahead log to the database file, which
+   * makes the memory of new index entries evictable.
+   */
+  checkpoint(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#connection.run('CHECKPOINT');
+    });
+  }
+
   /** Opens a connection of its own, for read-only analyses; the caller closes it. */
   connect(): Promise<DuckDBConnection> {
     return this.#database.instance.connect();
@@ -268,6 +279,16 @@ export class CaseDb {
   /** Aggregates detections per rule, most severe first. */
   findings(): Promise<Finding[]> {
     return this.#serial(() => queryFindings(this.#connection));
+  }
+
+  /** Counts the distinct events the rules of each level detected (see `querySeverityEvents`). */
+  severityEvents(): Promise<Record<Level, number>> {
+    return this.#serial(() => querySeverityEvents(this.#connection));
+  }
+
+  /** Counts rules and detected events per tactic and technique (see `queryTechniqueCells`). */
+  techniqueCells(): Promise<TechniqueCell[]> {
+    return this.#serial(() => queryTechniqueCells(this.#connection));
   }
 
   /** Lists detected events for the attack timeline; see `queryDetectedEvents` for the order. */

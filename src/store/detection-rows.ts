@@ -67,6 +67,22 @@ export async function insertMatchRows(
   await insertStaged(connection, staged, INSERT_DETECTIONS);
 }
 
+/**
+ * Stores single-event matches straight from `relation`, the SQL of a relation readable on
+ * `connection` with one row per rule and event: `rule_id`, `event_uid`, `time` (TIMESTAMP) and
+ * `explanation` (JSON or NULL). A match already stored is skipped. The rows never pass through
+ * JavaScript, so a hunt with any number of matches stores them in one statement.
+ */
+export async function insertMatchRelation(
+  connection: DuckDBConnection,
+  relation: string,
+): Promise<void> {
+  await connection.run(`INSERT INTO detections (rule_id, event_uid, time, hit_id, explanation)
+    SELECT s.rule_id, s.event_uid, s.time, NULL, s.explanation FROM ${relation} s
+    WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE d.rule_id = s.rule_id
+      AND d.event_uid = s.event_uid AND d.hit_id IS NULL)`);
+}
+
 const HITS = stagedRows({
   hit_id: 'VARCHAR',
   rule_id: 'VARCHAR',

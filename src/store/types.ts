@@ -30,8 +30,11 @@ export interface Finding {
   severity: Level;
   tactics: string[];
   techniques: string[];
-  /** Matched events in time order. */
-  event_uids: string[];
+  /**
+   * Distinct events the rule matched. Their uids are not held here, because a rule can match
+   * most events of a case; `CaseDb.findingEventUids` streams them in time order.
+   */
+  event_count: number;
   first_seen: string;
   last_seen: string;
   /** Distinct `actor.uid` values of the matched events, sorted. */

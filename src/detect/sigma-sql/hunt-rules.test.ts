@@ -1,8 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseRuleText } from '../sigma/parse.ts';
-import type { EventMatch } from '../types.ts';
-import { huntRules } from './hunt-rules.ts';
+import { type HuntSink, huntRules } from './hunt-rules.ts';
 
 let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
@@ -68,44 +67,67 @@ afterAll(() => {
   instance.closeSync();
 });
 
+interface SinkRow {
+  rule_id: string;
+  event_uid: string;
+  explanation: string | null;
+}
+
+// A sink that reads every row of the match relation while it exists.
+function collectingSink(rows: SinkRow[], explained: number): HuntSink {
+  return {
+    explained,
+    onMatchTable: async (relation) => {
+      const reader = await connection.runAndReadAll(
+        `SELECT rule_id, event_uid, CAST(explanation AS VARCHAR) AS explanation FROM ${relation}`,
+      );
+      rows.push(...(reader.getRowObjectsJS() as unknown as SinkRow[]));
+    },
+  };
+}
+
 describe('huntRules with a sink', () => {
-  test('delivers matches in batches', async () => {
+  test('delivers matches as one relation', async () => {
     const rules = parseRuleText(RULES, 'rules.yml').rules;
-    const batches: EventMatch[][] = [];
-    const outcome = await huntRules(
-      connection,
-      rules,
-      {},
-      { onMatches: async (batch) => void batches.push(batch), batchSize: 2 },
-    );
+    const rows: SinkRow[] = [];
+    const sink = collectingSink(rows, Number.POSITIVE_INFINITY);
+    const outcome = await huntRules(connection, rules, {}, sink);
 
     expect(outcome.matches).toEqual([]);
-    expect(batches.map((batch) => batch.length)).toEqual([2, 1]);
-    const uids = batches.flat().map((match) => match.event_uid);
-    expect(uids.sort()).toEqual(['e1', 'e4', 'e5']);
-    expect(batches.flat().every((match) => match.explanation !== null)).toBe(true);
+    expect(rows.map((row) => row.event_uid).sort()).toEqual(['e1', 'e4', 'e5']);
+    expect(rows.every((row) => row.explanation !== null)).toBe(true);
+  });
+
+  test('explains only the earliest matches', async () => {
+    const rules = parseRuleText(RULES, 'rules.yml').rules;
+    const rows: SinkRow[] = [];
+    await huntRules(connection, rules, {}, collectingSink(rows, 1));
+
+    const explained = rows.filter((row) => row.explanation !== null);
+    expect(explained.map((row) => row.event_uid)).toEqual(['e1']);
+    const reasons = JSON.parse(explained[0]?.explanation ?? '{}').reasons;
+    expect(reasons[0]).toMatchObject({ field: 'eventName', value: 'ConsoleLogin' });
   });
 
   test('stores what the unsinked hunt returns', async () => {
     const rules = parseRuleText(RULES, 'rules.yml').rules;
     const whole = await huntRules(connection, rules);
-    const streamed: EventMatch[] = [];
-    const outcome = await huntRules(
-      connection,
-      rules,
-      {},
-      { onMatches: async (batch) => void streamed.push(...batch) },
-    );
+    const rows: SinkRow[] = [];
+    const outcome = await huntRules(connection, rules, {}, collectingSink(rows, 20));
 
-    const key = (match: EventMatch) => `${match.rule_id} ${match.event_uid}`;
-    expect(streamed.map(key).sort()).toEqual(whole.matches.map(key).sort());
-    expect(streamed.map((match) => match.explanation)).not.toContain(null);
+    const key = (match: { rule_id: string; event_uid: string }) =>
+      `${match.rule_id} ${match.event_uid}`;
+    expect(rows.map(key).sort()).toEqual(whole.matches.map(key).sort());
+    const explanations = new Map(whole.matches.map((m) => [key(m), m.explanation]));
+    for (const row of rows) {
+      expect(JSON.parse(row.explanation ?? 'null')).toEqual(explanations.get(key(row)));
+    }
     expect(outcome.hits).toEqual(whole.hits);
   });
 
   test('feeds correlations in timeline order', async () => {
     const rules = parseRuleText(RULES, 'rules.yml').rules;
-    const outcome = await huntRules(connection, rules, {}, { onMatches: async () => {} });
+    const outcome = await huntRules(connection, rules, {}, collectingSink([], 20));
 
     expect(outcome.hits).toHaveLength(1);
     expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);

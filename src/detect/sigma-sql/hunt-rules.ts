@@ -19,7 +19,7 @@ import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './sca
 export interface HuntOutcome {
   /**
    * Matches of single-event rules that are reported on their own; empty when they went to
-   * `HuntSink.onMatches` instead.
+   * `HuntSink.onMatchTable` instead.
    */
   matches: EventMatch[];
   hits: CorrelationHit[];
@@ -29,11 +29,17 @@ export interface HuntOutcome {
   problems: RuleIssue[];
 }
 
-/** Receives a hunt's matches in batches, in no set order, instead of its outcome. */
+/** Receives a hunt's matches as one DuckDB relation instead of its outcome. */
 export interface HuntSink {
-  onMatches: (batch: EventMatch[]) => Promise<void>;
-  /** Matches per batch; 10,000 when absent. */
-  batchSize?: number;
+  /**
+   * Receives the SQL of a relation on the hunt's connection with one row per match of a rule
+   * that is reported on its own: `rule_id`, `event_uid`, `time` (TIMESTAMP) and `explanation`
+   * (JSON, NULL past the rule's `explained` earliest matches). It is valid until the call
+   * returns.
+   */
+  onMatchTable: (relation: string) => Promise<void>;
+  /** Number of each rule's earliest matches (by time, then event uid) that are explained. */
+  explained: number;
 }
 
 /**
@@ -124,22 +130,19 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
       },
     });
   } else {
-    // Matches are stored in the order the scan reads them; only the correlations' base rules
-    // are read again in timeline order, with their records, for the correlation windows.
-    const batchSize = sink.batchSize ?? 10_000;
+    // The sink counts and stores the matches in SQL, and only each rule's earliest matches are
+    // explained. Only the correlations' base rules are read, in timeline order and with their
+    // records, for the correlation windows.
     const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
     await scan.each(connection, {
       explain,
       unordered: reported,
-      onMatch: async (match) => {
-        report(match, order, feeding, generated, matches);
-        if (matches.length >= batchSize) await sink.onMatches(matches.splice(0));
-      },
+      onMatchTable: sink.onMatchTable,
+      explainFirst: sink.explained,
       ordered: feeding,
       withRaw: feeding,
       onOrdered: (match) => feed(match, order, engine, feeding),
     });
-    if (matches.length > 0) await sink.onMatches(matches.splice(0));
   }
   return matches;
 }

@@ -16,6 +16,7 @@ import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
+import { withMatchTable } from './match-table.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -97,6 +98,8 @@ const MATCHED_TABLE = 'temp.sigma_matched';
 const SCAN_TABLE = 'temp.sigma_scan';
 
 interface Batch<Fields> {
+  /** The sources of the batch's rules, one per line. Every rule of a batch has the same. */
+  sources: string;
   fields: Fields;
   /** For scalar-shape batches: SQL true where some field of the batch is not in that shape. */
   complex: string[];
@@ -136,11 +139,13 @@ export class SqlScan {
   #add(rule: DetectionRule, options: SqlRulesOptions): void {
     const d = this.#dialect;
     const keywords = hasKeywords(rule);
+    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
+    const sources = route === null ? '' : routeSources(route).join('\n');
     // A rule's own memory cost, measured on fields of its own, decides whether it still fits.
     const alone = new ListScanFields(d, 'j');
     const trial = compileOne(rule, d, alone, options);
     const cost = 'code' in trial ? 0 : d.memoryCost(alone.sql() + trial.condition) + 2;
-    const listBatch = this.#batch(keywords ? this.#keyword : this.#list, cost, () => {
+    const listBatch = this.#batch(keywords ? this.#keyword : this.#list, sources, cost, () => {
       return new ListScanFields(d, 'j');
     });
     listBatch.fields.startRule();
@@ -156,11 +161,10 @@ export class SqlScan {
       return;
     }
 
-    const route = routeLogSource(rule.logsource, options.routes ?? LOGSOURCE_ROUTES);
     const requirement =
       route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
     const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
-    const scalarBatch = this.#scalarBatch(usable !== null);
+    const scalarBatch = this.#scalarBatch(usable !== null, sources);
     if (usable !== null) scalarBatch.requirements?.push(usable);
     scalarBatch.fields.startRule();
     const scalar = compileOne(rule, d, scalarBatch.fields, options) as SqlRule;
@@ -176,14 +180,19 @@ export class SqlScan {
     addToBatch(listBatch, listed, `NOT ${inlineSimple(guardFields, guard)}`);
   }
 
+  // A scan extracts the fields of all its rules from every event it reads, whatever the
+  // event's source, so rules share a batch only with rules of the same sources. Batches of
+  // sources that a case lacks are then skipped whole.
   #batch(
     batches: Batch<ListScanFields>[],
+    sources: string,
     cost: number,
     create: () => ListScanFields,
   ): Batch<ListScanFields> {
-    const last = batches.at(-1);
+    const last = batches.findLast((batch) => batch.sources === sources);
     if (last !== undefined && last.cost + cost <= this.#dialect.scanBudget) return last;
     const batch = {
+      sources,
       fields: create(),
       complex: [],
       requirements: null,
@@ -197,12 +206,14 @@ export class SqlScan {
 
   // Rules with a requirement share batches that skip events meeting none of them; the others
   // share batches that read every event.
-  #scalarBatch(prefiltered: boolean): Batch<ScalarScanFields> {
-    const last = this.#scalar.findLast((batch) => (batch.requirements !== null) === prefiltered);
+  #scalarBatch(prefiltered: boolean, sources: string): Batch<ScalarScanFields> {
+    const last = this.#scalar.findLast(
+      (batch) => (batch.requirements !== null) === prefiltered && batch.sources === sources,
+    );
     if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
     const fields = new ScalarScanFields(this.#dialect, 'j');
     const requirements = prefiltered ? [] : null;
-    const batch = { fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
+    const batch = { sources, fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
     this.#scalar.push(batch);
     return batch;
   }
@@ -230,9 +241,10 @@ export class SqlScan {
   /**
    * Runs the scans on a connection, then reads the matched events back a chunk at a time, so
    * memory does not grow with the number of matches. Each matched event goes once to
-   * `readers.onMatch`, in no set order. The events of the `readers.ordered` rules also go to
-   * `readers.onOrdered`, in timeline order. Each reader is awaited before the next event. Creates and drops temporary tables on
-   * the connection.
+   * `readers.onMatch`, in no set order, or the matches go to `readers.onMatchTable` as one
+   * relation. The events of the `readers.ordered` rules also go to `readers.onOrdered`, in
+   * timeline order. Each reader is awaited before the next event. Creates and drops temporary
+   * tables on the connection.
    */
   async each(connection: DuckDBConnection, readers: ScanReaders): Promise<void> {
     if (this.rules.length === 0) return;
@@ -252,13 +264,22 @@ export class SqlScan {
       for (const table of [SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
-      if (readers.onMatch !== undefined) {
-        const only = readers.unordered ?? 'all';
+      const only: ReadonlySet<string> | 'all' = readers.unordered ?? 'all';
+      if (readers.onMatchTable !== undefined) {
+        const input = {
+          matched: MATCHED_TABLE,
+          rules: only,
+          explain: readers.explain,
+          explainFirst: readers.explainFirst ?? Number.POSITIVE_INFINITY,
+        };
+        await withMatchTable(connection, this.#dialect, input, readers.onMatchTable);
+      } else if (readers.onMatch !== undefined) {
         await this.#readMatches(connection, readers.onMatch, readers.explain, only, false);
       }
       if (readers.onOrdered !== undefined && readers.ordered !== undefined) {
         // The explainer runs once per event: here only when no unordered reader had it.
-        const explain = readers.onMatch === undefined ? readers.explain : undefined;
+        const unordered = readers.onMatch !== undefined || readers.onMatchTable !== undefined;
+        const explain = unordered ? undefined : readers.explain;
         await this.#readMatches(
           connection,
           readers.onOrdered,
@@ -516,7 +537,14 @@ export interface ScanReaders {
   onMatch?: (match: ScanMatch) => void | Promise<void>;
   /** Rules whose matched events go to `onMatch`; every rule when absent. */
   unordered?: ReadonlySet<string>;
-  /** Explains each rule's match for `onMatch`. */
+  /**
+   * Receives the SQL of a relation of the matches of the `unordered` rules (see
+   * `withMatchTable`), valid until it returns, instead of each event going to `onMatch`.
+   */
+  onMatchTable?: (relation: string) => Promise<void>;
+  /** Number of each rule's earliest matches that `onMatchTable` gets explained; all when absent. */
+  explainFirst?: number;
+  /** Explains each rule's match for `onMatch` or `onMatchTable`. */
   explain?: MatchExplainer;
   /** Rules whose matched events also go to `onOrdered`, or every rule. */
   ordered?: ReadonlySet<string> | 'all';
