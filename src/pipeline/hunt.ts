@@ -16,12 +16,7 @@ import { type HuntSink, huntRules } from '../detect/sigma-sql/hunt-rules.ts';
 import type { DetectionExplanation } from '../detect/types.ts';
 import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
-import {
-  CaseDb,
-  insertMatchRelation,
-  MAX_FINDING_EXPLANATIONS,
-  storedReportPath,
-} from '../store/index.ts';
+import { CaseDb, insertMatchRelation, storedReportPath } from '../store/index.ts';
 import type { EventExplanation } from '../store/types.ts';
 import { BUILTIN_RULES } from './investigate.ts';
 import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
@@ -60,6 +55,13 @@ export interface HuntRuleResult {
 
 /** Maximum explained matches per rule in a hunt's result. */
 export const MAX_HUNT_EXPLANATIONS = 5;
+
+/**
+ * Matches of each rule that a hunt explains and stores the explanation of, the earliest first.
+ * A rule with fewer matches, which is most rules that find an attack, is explained in full;
+ * explaining reads the event's raw record, and a rule can match most events of a case.
+ */
+export const MAX_EXPLAINED_MATCHES = 1_000;
 
 /** What `runHunt` did. */
 export interface HuntResult {
@@ -108,10 +110,10 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const scanConnection = await db.connect();
     const huntOptions = options.placeholders ? { placeholders: options.placeholders } : {};
     // Matches are counted and stored in DuckDB, so memory does not grow with their number.
-    // Each rule's earliest matches are explained, as many as findings.json lists.
+    // Each rule's earliest matches are explained, up to MAX_EXPLAINED_MATCHES.
     let found: FoundMatches = { counts: new Map(), explanations: new Map() };
     const sink: HuntSink = {
-      explained: MAX_FINDING_EXPLANATIONS,
+      explained: MAX_EXPLAINED_MATCHES,
       onMatchTable: async (relation) => {
         found = await foundMatches(scanConnection, relation);
         await insertMatchRelation(scanConnection, relation);

@@ -133,3 +133,54 @@ describe('huntRules with a sink', () => {
     expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);
   });
 });
+
+describe('huntRules explaining many matches', () => {
+  const LOGINS = 2_500;
+  const LOGIN_RULE = `title: Login to one account
+id: 5a7e1c2d-0000-4000-8000-000000000009
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: ConsoleLogin, recipientAccountId: '12345678901234567890' }
+  condition: selection
+level: low
+`;
+
+  test('explains every match, page by page, with long integers read exactly', async () => {
+    const own = await DuckDBInstance.create(':memory:');
+    const db = await own.connect();
+    try {
+      await db.run(
+        `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
+          evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT)`,
+      );
+      await db.run(
+        `INSERT INTO events SELECT 'login' || i, TIMESTAMP '2024-05-01' + to_seconds(i),
+          'aws.cloudtrail',
+          '{"eventName":"ConsoleLogin","recipientAccountId":12345678901234567890}', 'hash', NULL, i
+         FROM range(${LOGINS}) t(i)`,
+      );
+      const rows: SinkRow[] = [];
+      const sink: HuntSink = {
+        explained: Number.POSITIVE_INFINITY,
+        onMatchTable: async (relation) => {
+          const reader = await db.runAndReadAll(
+            `SELECT rule_id, event_uid, CAST(explanation AS VARCHAR) AS explanation
+             FROM ${relation}`,
+          );
+          rows.push(...(reader.getRowObjectsJS() as unknown as SinkRow[]));
+        },
+      };
+      await huntRules(db, parseRuleText(LOGIN_RULE, 'rules.yml').rules, {}, sink);
+
+      expect(rows).toHaveLength(LOGINS);
+      const reasons = rows.map((row) => JSON.parse(row.explanation ?? '{"reasons":[]}').reasons);
+      expect(reasons.every((list) => list.length === 2)).toBe(true);
+      expect(reasons[0]).toContainEqual(
+        expect.objectContaining({ field: 'recipientAccountId', value: '12345678901234567890' }),
+      );
+    } finally {
+      db.closeSync();
+      own.closeSync();
+    }
+  });
+});

@@ -4,6 +4,7 @@
  * earliest matches are explained, because explaining needs the raw record of the event.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { parseJsonLossless } from '../../sources/json-numbers.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { MatchExplainer } from './scan.ts';
 
@@ -11,6 +12,10 @@ import type { MatchExplainer } from './scan.ts';
 const PAIRS_TABLE = 'temp.sigma_match_pairs';
 // The explanations of each rule's earliest matches, as JSON text.
 const EXPLAINED_TABLE = 'temp.sigma_match_explained';
+// The events whose matches are explained, numbered, with their raw records.
+const TO_EXPLAIN_TABLE = 'temp.sigma_match_to_explain';
+/** Events whose raw records are read into JavaScript at once to explain their matches. */
+const EXPLAIN_PAGE = 2_000;
 
 /** The matches `withMatchTable` reads and the explainer it runs on the earliest. */
 export interface MatchTableInput {
@@ -66,7 +71,9 @@ export async function withMatchTable(
 
 /**
  * Explains the `first` earliest matches of each rule on its in-memory explainer and appends
- * the explanations to the explained table. Only those events' raw records are read.
+ * the explanations to the explained table. Only those events' raw records are read, from a
+ * temporary table numbered by event, `EXPLAIN_PAGE` events at a time, so the records held in
+ * JavaScript stay bounded however many matches are explained.
  */
 async function explainEarliest(
   connection: DuckDBConnection,
@@ -76,17 +83,38 @@ async function explainEarliest(
   const earliest = Number.isFinite(first)
     ? `QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) <= ${first}`
     : '';
-  const reader = await connection.runAndReadAll(
-    `SELECT t.event_uid, list(t.rule_id) AS rule_ids, any_value(e.raw) AS raw
-     FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE} ${earliest}) t
-     JOIN events e ON e.uid = t.event_uid
-     GROUP BY t.event_uid`,
-  );
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${TO_EXPLAIN_TABLE.slice(5)} AS
+    SELECT row_number() OVER (ORDER BY t.event_uid) AS n, t.event_uid, t.rule_ids, e.raw
+    FROM (SELECT event_uid, list(rule_id) AS rule_ids
+      FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE} ${earliest}) GROUP BY event_uid) t
+    JOIN events e ON e.uid = t.event_uid
+    ORDER BY n`);
+  try {
+    const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${TO_EXPLAIN_TABLE}`);
+    const count = Number(total.getRowObjectsJS()[0]?.n ?? 0);
+    for (let from = 1; from <= count; from += EXPLAIN_PAGE) {
+      const page = await connection.runAndReadAll(
+        `SELECT event_uid, rule_ids, raw FROM ${TO_EXPLAIN_TABLE}
+         WHERE n >= ${from} AND n < ${from + EXPLAIN_PAGE} ORDER BY n`,
+      );
+      await appendExplanations(connection, explain, page.getRowObjectsJS());
+    }
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${TO_EXPLAIN_TABLE}`);
+  }
+}
+
+async function appendExplanations(
+  connection: DuckDBConnection,
+  explain: MatchExplainer,
+  rows: Record<string, unknown>[],
+): Promise<void> {
   const appender = await connection.createAppender(EXPLAINED_TABLE.slice(5), 'main', 'temp');
   try {
-    for (const row of reader.getRowObjectsJS()) {
+    for (const row of rows) {
       if (row.raw === null) continue;
-      const record = JSON.parse(String(row.raw)) as Record<string, unknown>;
+      // Read as the in-memory matcher reads records, so a long integer keeps its digits.
+      const record = parseJsonLossless(String(row.raw)) as Record<string, unknown>;
       for (const ruleId of (row.rule_ids as unknown[]).map(String)) {
         const explanation = explain(ruleId, record);
         if (explanation === null) continue;
