@@ -31,7 +31,7 @@ const SPILL_MEMORY_LIMIT = '64MB';
 
 /**
  * Bytes of lines encoded before they are written to the file. Each line is encoded as soon as
- * it is built, so the garbage collector frees its text while it is young: keeping 512 lines as
+ * it is built, so the garbage collector frees its text while it is young. Keeping 512 lines as
  * strings until a write took about 0.04 CPU s more on 200,000 events, and 16,384 lines 0.2 s.
  */
 const WRITE_BYTES = 64 * 1024;
@@ -77,7 +77,7 @@ export class CorrelationSpill implements OccurrenceSink {
   readonly #file: string;
   #fd: number | null;
   readonly #buffer = Buffer.allocUnsafe(WRITE_BYTES);
-  /** Bytes of `#buffer` that hold lines not yet written. */
+  /** Bytes of `#buffer` that contain lines not yet written. */
   #used = 0;
   #seq = 0;
   #instance: DuckDBInstance | null = null;
@@ -112,10 +112,10 @@ export class CorrelationSpill implements OccurrenceSink {
     const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
     const line = `${correlation}\t${time}\t${this.#seq++}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    const most = line.length * 3 + 1;
-    if (this.#used + most > WRITE_BYTES) {
+    const maxBytes = line.length * 3 + 1;
+    if (this.#used + maxBytes > WRITE_BYTES) {
       this.#write();
-      if (most > WRITE_BYTES) {
+      if (maxBytes > WRITE_BYTES) {
         writeSync(this.#fd!, `${line}\n`);
         return;
       }

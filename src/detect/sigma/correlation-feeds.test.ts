@@ -5,6 +5,8 @@ import { parseRuleText } from './parse.ts';
 import { RuleSet } from './rule-set.ts';
 import { cloudtrailEvent, cloudtrailRule } from './test-events.ts';
 
+const BASE_DETECTION = "s:\n  eventName: Get\n  userIdentity.arn|contains: ':'\ncondition: s";
+
 // Two correlations over one base rule: one groups by a field the base rule reads too, so the
 // record view has it cached, the other by fields only the feed reads, with values that fan out.
 const RULES = `title: by arn
@@ -23,7 +25,7 @@ correlation:
   timespan: 1h
   condition: { field: items.id, gte: 1 }
 ---
-${cloudtrailRule("s:\n  eventName: Get\n  userIdentity.arn|contains: ':'\ncondition: s", 'base')}name: base
+${cloudtrailRule(BASE_DETECTION, 'base')}name: base
 `;
 
 const RECORDS: Record<string, unknown>[] = [
@@ -59,7 +61,7 @@ function recorder(): { sink: OccurrenceSink; seen: Recorded[] } {
 }
 
 describe('correlation feeds', () => {
-  test('rule set feeds what the engine reads from raw records', () => {
+  test('view feeds equal raw record feeds', () => {
     const rules = parseRuleText(RULES, 'rules.yml').rules;
     const viewed = recorder();
     const set = new RuleSet(rules, { occurrences: viewed.sink });

@@ -49,7 +49,7 @@ export function eventMillis(text: string): number {
   return Date.UTC(year, month - 1, day, hour, minute, second, millis);
 }
 
-/** The number written by `count` ASCII digits at `start`, or -1 if one is not a digit. */
+/** Reads the number written by `count` ASCII digits at `start`; -1 if one is not a digit. */
 function digits(text: string, start: number, count: number): number {
   let value = 0;
   for (let i = start; i < start + count; i++) {
