@@ -174,7 +174,7 @@ const FORMATS_NOTES = [
 // Written from the 22:23 to 23:37 runs of 2026-12-04 on the 2-core machine of the tables, with
 // per-phase and per-scan timings of hunts on a kept 200,000-event case, at load 7 to 14. The
 // matcher notes also draw on CPU profiles of matching 50,000 and 200,000 generated events and
-// on the matcher runs of 01:30 to 01:55 on 2026-12-05.
+// on the matcher runs of 01:30 to 02:07 on 2026-12-05.
 const SIGMA_NOTES: string[] = [
   'What the 200,000-event runs of 2026-12-04 show (load 7 to 14 on 2 cores, so wall-clock',
   'figures are two to four times the CPU figures):',
@@ -193,19 +193,24 @@ const SIGMA_NOTES: string[] = [
   '- Since the 01:50 row of 2026-12-05, correlation feeds read their group and value fields',
   '  from the record view the rules filled, the event time is read without `Date.parse`, and',
   '  each spill line is encoded into a 64 KiB write buffer as it is built instead of kept as a',
-  '  string. Run back to back with a million events at load 2.9 to 6.2, the matcher before',
-  '  these changes read 184,700, 198,000 and 192,000 events per CPU second (01:49, 01:51 and',
-  '  01:54 rows) and after them 214,000, 207,700 and 193,600 (01:50, 01:51 and 01:55 rows),',
-  '  7% more on average. The 01:30 and 01:31 rows (before, with a profile running beside',
-  '  them) read 181,300 and 218,200. So the target is met at moderate load, not with margin.',
+  '  string. Since the 02:05 row, a regex made of literals, `.*` and `.+` runs RE2 only on',
+  '  texts that contain its longest literal (the IMDS rule ran RE2 on every event). Run back',
+  '  to back with a million events, the matcher before these changes read 184,700, 198,000 and',
+  '  192,000 events per CPU second at load 2.9 to 6.2 (01:49, 01:51 and 01:54 rows) and after',
+  '  them 214,000, 207,700 and 193,600 (01:50, 01:51 and 01:55 rows): 7% more. At load 7.5',
+  '  to 11 (02:04 to 02:07 rows) before read 185,500 and 175,000, after 149,100 and 196,000;',
+  '  in the 149,100 run the pass without correlations fell to 351,900 too, so that run lost',
+  '  CPU to the other processes. The 01:30 and 01:31 rows (before, with a profile running',
+  '  beside them) read 181,300 and 218,200. The target is met at moderate load, not with a',
+  '  margin, and not at load 10 on 2 cores.',
   '- What limits the matcher now, from a CPU profile of 200,000 events after the changes:',
   '  building and writing spill lines takes about 24% of the matching time, group keys,',
   '  values and times of occurrences 13%, field lookups on first use 18%, rule predicates',
-  '  (wildcards, one RE2 regex run on every event) 20%, candidate lookup 8% and the loop',
-  '  over candidates with its match objects 14%. The bench normalizes 20,000 events before it',
-  '  matches them. Building a spill line from the strings of those events took 1.1 to 1.2 µs',
-  '  per occurrence, from freshly made strings of the same shape 0.5 µs, which points at',
-  '  memory reads more than at the code that builds the line.',
+  '  (mostly wildcards) 20%, candidate lookup 8% and the loop over candidates with its match',
+  '  objects 14%. The bench normalizes 20,000 events before it matches them. Building a spill',
+  '  line from the strings of those events took 1.1 to 1.2 µs per occurrence, from freshly',
+  '  made strings of the same shape 0.5 µs, which points at memory reads more than at the code',
+  '  that builds the line.',
   '  "AWS STS AssumeRole Misuse" still matches 84% of the events (6.6 candidate rules and',
   '  1.25 matches per event). The first 50,000 events run at about half the steady speed',
   '  while V8 optimizes the compiled rules.',
