@@ -3,9 +3,9 @@
  * compiled once into one `RuleSet`, matched against generated benign CloudTrail events on the
  * main thread (one core). Records are generated and normalized in batches outside the timed
  * part, so events per second is for matching alone. Correlation occurrences go to a spill
- * database as in a run, and are evaluated at the end, outside the timed part too. Each batch is then matched a second time by
- * a set without the correlation rules, whose base rules report their matches instead of feeding
- * state, to show what the correlation state costs.
+ * database as in a run, and are evaluated at the end, outside the timed part too. Each batch
+ * is then matched a second time by a set without the correlation rules, whose base rules
+ * report their matches instead of feeding state, to show what the correlation state costs.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';

@@ -88,6 +88,42 @@ detection: {selection: {eventName: CreateAccessKey}, condition: selection}
     expect(byHit(spilled)).toEqual(byHit(memory));
   });
 
+  test('keeps lines longer than its write buffer', async () => {
+    // Values of 30,000 and 40,000 characters of two UTF-8 bytes each make lines of over 32,768
+    // characters, which the buffer of 64 KiB may not hold; shorter lines around them share it.
+    const rules = `title: many long values
+correlation:
+  type: value_count
+  rules: [put]
+  group-by: [userIdentity.userName]
+  timespan: 1h
+  condition: { field: requestParameters.key, gte: 4 }
+---
+title: put
+name: put
+logsource: {product: aws, service: cloudtrail}
+detection: {selection: {eventName: PutObject}, condition: selection}
+`;
+    const keys = [
+      'short',
+      'é'.repeat(40_000),
+      'ü'.repeat(30_000),
+      'also short',
+      'é'.repeat(40_000),
+    ];
+    const events = keys.map((key, i) =>
+      cloudtrailEvent(
+        { eventName: 'PutObject', userIdentity: { userName: 'bob' }, requestParameters: { key } },
+        `e${i}`,
+        `2024-05-01T00:0${i}:00.000Z`,
+      ),
+    );
+    const { memory, spilled } = await bothWays(rules, events);
+
+    expect(memory).toHaveLength(1);
+    expect(spilled).toEqual(memory);
+  });
+
   test('evaluates a spill without occurrences', async () => {
     const { memory, spilled } = await bothWays(CORRELATION_CASES.at(-1)!.rules, []);
 

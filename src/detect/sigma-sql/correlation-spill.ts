@@ -30,10 +30,11 @@ import type { CorrelationHit } from '../types.ts';
 const SPILL_MEMORY_LIMIT = '64MB';
 
 /**
- * Lines buffered before they are written to the file. Few enough that the garbage collector
- * frees them while they are young: with 16,384, matching 200,000 events took 0.2 CPU s more.
+ * Bytes of lines encoded before they are written to the file. Each line is encoded as soon as
+ * it is built, so the garbage collector frees its text while it is young. Keeping 512 lines as
+ * strings until a write took about 0.04 CPU s more on 200,000 events, and 16,384 lines 0.2 s.
  */
-const WRITE_LINES = 512;
+const WRITE_BYTES = 64 * 1024;
 
 const TABLE = 'occurrences';
 
@@ -75,7 +76,9 @@ export class CorrelationSpill implements OccurrenceSink {
   readonly #folder: string;
   readonly #file: string;
   #fd: number | null;
-  #lines: string[] = [];
+  readonly #buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  /** Bytes of `#buffer` that contain lines not yet written. */
+  #used = 0;
   #seq = 0;
   #instance: DuckDBInstance | null = null;
 
@@ -108,8 +111,17 @@ export class CorrelationSpill implements OccurrenceSink {
   ): void {
     const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
     const line = `${correlation}\t${time}\t${this.#seq++}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
-    this.#lines.push(line);
-    if (this.#lines.length >= WRITE_LINES) this.#write();
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    const maxBytes = line.length * 3 + 1;
+    if (this.#used + maxBytes > WRITE_BYTES) {
+      this.#write();
+      if (maxBytes > WRITE_BYTES) {
+        writeSync(this.#fd!, `${line}\n`);
+        return;
+      }
+    }
+    this.#used += this.#buffer.write(line, this.#used);
+    this.#buffer[this.#used++] = 0x0a;
   }
 
   /**
@@ -161,9 +173,9 @@ export class CorrelationSpill implements OccurrenceSink {
   }
 
   #write(): void {
-    if (this.#lines.length === 0) return;
-    writeSync(this.#fd!, `${this.#lines.join('\n')}\n`);
-    this.#lines = [];
+    if (this.#used === 0) return;
+    writeSync(this.#fd!, this.#buffer, 0, this.#used);
+    this.#used = 0;
   }
 }
 

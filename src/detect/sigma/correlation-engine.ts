@@ -17,8 +17,10 @@ import {
   type Occurrence,
   type WindowHit,
 } from './correlation-window.ts';
+import { eventMillis } from './event-time.ts';
 import { compileAccessor, type FieldAccessor, flattenValues, valueText } from './fields.ts';
 import type { CorrelationRule, SigmaRule } from './model.ts';
+import type { FieldTable, RecordView } from './record-view.ts';
 
 export { MAX_HIT_UIDS } from './correlation-window.ts';
 
@@ -62,8 +64,25 @@ interface Feed {
   correlation: number;
   /** Index of the rule in the correlation's `rules` list. */
   rule: number;
+  /** The raw group-by field names, aliases resolved, in group-by order. */
+  groupNames: string[];
   groupFields: FieldAccessor[];
+  valueName: string | null;
   valueField: FieldAccessor | null;
+}
+
+/**
+ * A feed whose fields are read through the slots of one field table, so the group and value
+ * fields come from the view's cache, which the rules matched on the event filled already.
+ */
+export interface ViewFeed {
+  correlation: number;
+  /** Index of the rule in the correlation's `rules` list. */
+  rule: number;
+  /** Slots of the group-by fields, in group-by order. */
+  groupSlots: number[];
+  /** Slot of the value field of value_* correlations, or -1. */
+  valueSlot: number;
 }
 
 /** Turns base-rule matches into occurrences and evaluates correlations over them. */
@@ -72,6 +91,9 @@ export class CorrelationEngine {
   readonly #feeds = new Map<string, Feed[]>();
   readonly #sink: OccurrenceSink;
   readonly #memory: MemoryOccurrences | null;
+  // The last event time parsed, because an event often feeds several correlations.
+  #timeText = '';
+  #time = Number.NaN;
 
   /**
    * `order` lists the correlations so that each comes after every correlation it refers to;
@@ -112,7 +134,7 @@ export class CorrelationEngine {
 
   /** Records a match of a base rule. */
   add(ruleId: string, event: Event): void {
-    const time = Date.parse(event.time);
+    const time = this.#timeOf(event);
     if (Number.isNaN(time)) return;
 
     for (const feed of this.#feeds.get(ruleId) ?? []) {
@@ -120,6 +142,42 @@ export class CorrelationEngine {
       const values = feed.valueField === null ? NO_VALUES : allTexts(feed.valueField(event.raw));
       this.#sink.add(feed.correlation, group, time, event.uid, feed.rule, values);
     }
+  }
+
+  /**
+   * Binds the feeds of a base rule to slots of `table`, for `addViewed`. Returns an empty list
+   * when the rule feeds no correlation.
+   */
+  viewFeeds(ruleId: string, table: FieldTable): ViewFeed[] {
+    return (this.#feeds.get(ruleId) ?? []).map((feed) => ({
+      correlation: feed.correlation,
+      rule: feed.rule,
+      groupSlots: feed.groupNames.map((name) => table.slot(name)),
+      valueSlot: feed.valueName === null ? -1 : table.slot(feed.valueName),
+    }));
+  }
+
+  /**
+   * Records a match of a base rule as `add` does, with the feeds `viewFeeds` bound to the table
+   * of `view`, which must hold `event.raw`.
+   */
+  addViewed(feeds: readonly ViewFeed[], event: Event, view: RecordView): void {
+    const time = this.#timeOf(event);
+    if (Number.isNaN(time)) return;
+
+    for (const feed of feeds) {
+      const group = viewGroupKey(feed.groupSlots, view);
+      const values = feed.valueSlot < 0 ? NO_VALUES : viewTexts(view, feed.valueSlot);
+      this.#sink.add(feed.correlation, group, time, event.uid, feed.rule, values);
+    }
+  }
+
+  #timeOf(event: Event): number {
+    if (event.time !== this.#timeText) {
+      this.#timeText = event.time;
+      this.#time = eventMillis(event.time);
+    }
+    return this.#time;
   }
 
   /**
@@ -184,10 +242,13 @@ export function forwardHits(
 }
 
 function feedFor(rule: CorrelationRule, position: number, target: SigmaRule, index: number): Feed {
+  const groupNames = rule.groupBy.map((name) => aliasedField(rule, name, target));
   return {
     correlation: position,
     rule: index,
-    groupFields: rule.groupBy.map((name) => compileAccessor(aliasedField(rule, name, target))),
+    groupNames,
+    groupFields: groupNames.map(compileAccessor),
+    valueName: rule.field,
     valueField: rule.field === null ? null : compileAccessor(rule.field),
   };
 }
@@ -272,6 +333,28 @@ function sortedOccurrences(columns: GroupColumns): Occurrence[] {
 function groupKey(fields: FieldAccessor[], record: Record<string, unknown>): string {
   if (fields.length === 1) return `[${JSON.stringify(firstText(fields[0]!(record)))}]`;
   return JSON.stringify(fields.map((access) => firstText(access(record))));
+}
+
+/** `groupKey` of the fields in `slots`, read through the view's cache. */
+function viewGroupKey(slots: number[], view: RecordView): string {
+  if (slots.length === 1) return `[${JSON.stringify(firstViewText(view, slots[0]!))}]`;
+  return JSON.stringify(slots.map((slot) => firstViewText(view, slot)));
+}
+
+function firstViewText(view: RecordView, slot: number): string {
+  const entry = view.entry(slot);
+  if (!entry.present) return '';
+  for (const text of entry.texts()) if (text !== null) return text;
+  return '';
+}
+
+/** `allTexts` of a slot's field, in a new array, because the view reuses its own. */
+function viewTexts(view: RecordView, slot: number): string[] {
+  const entry = view.entry(slot);
+  const texts: string[] = [];
+  if (!entry.present) return texts;
+  for (const text of entry.texts()) if (text !== null) texts.push(text);
+  return texts;
 }
 
 function firstText(found: { values: unknown[] }): string {

@@ -99,8 +99,9 @@ function pathMarkers(key: string): number {
 }
 
 /**
- * Returns the text a string matcher compares: strings as they are, numbers and booleans as written, objects as
- * JSON text (cloud rules match `requestParameters` this way); `null` for null or missing.
+ * Returns the text a string matcher compares: strings as they are, numbers and booleans as
+ * written, objects as JSON text (cloud rules match `requestParameters` this way); `null` for
+ * null or missing.
  */
 export function valueText(value: unknown): string | null {
   if (typeof value === 'string') return value;

@@ -11,6 +11,7 @@ import {
   CorrelationEngine,
   type CorrelationPlan,
   type OccurrenceSink,
+  type ViewFeed,
 } from './correlation-engine.ts';
 import { compileExplainer, type MatchExplainer, type MatchExplanation } from './explain.ts';
 import type { RuleIssue } from './issues.ts';
@@ -52,7 +53,8 @@ interface CompiledRule {
   predicate: ViewPredicate;
   /** Whether matches are reported on their own (false for correlation-only base rules). */
   emit: boolean;
-  feeds: boolean;
+  /** The correlations the rule's matches feed, bound to its source's field table, or null. */
+  feeds: ViewFeed[] | null;
 }
 
 /** The rules routed to one source, with the field table and view they read records through. */
@@ -114,7 +116,7 @@ export class RuleSet {
         matches ??= [];
         matches.push({ rule_id: compiled.rule.id, event_uid: event.uid, time: event.time });
       }
-      if (compiled.feeds) this.#engine.add(compiled.rule.id, event);
+      if (compiled.feeds !== null) this.#engine.addViewed(compiled.feeds, event, view);
     }
     view.reset(EMPTY_RECORD);
     return matches ?? [];
@@ -211,7 +213,7 @@ export class RuleSet {
         order,
         predicate,
         emit,
-        feeds,
+        feeds: feeds ? this.#engine.viewFeeds(rule.id, source.table) : null,
       };
       source.index.add(compiled, requirements);
       first ??= compiled;

@@ -9,6 +9,7 @@ import { valueText } from './fields.ts';
 import { compileGlob } from './glob.ts';
 import type { CompareOp, TimePart, ValueTest } from './model.ts';
 import { mapPatternText } from './pattern.ts';
+import { requiredLiteral } from './regex-literal.ts';
 
 /** A compile error that `refusalOf` turns into a `CompileRefusal`. */
 export class Refusal extends Error {
@@ -62,18 +63,22 @@ function regexTest(source: string, flags: RegexFlags) {
   const regex = compileRegex(source, flags);
   return (value: unknown) => {
     const text = valueText(value);
-    return text !== null && regex.test(text);
+    return text !== null && regex(text);
   };
 }
 
 type RegexFlags = { i: boolean; m: boolean; s: boolean };
 
-function compileRegex(source: string, flags: RegexFlags): RE2JS {
+/** Compiles a regex search, which skips RE2 on texts that lack a literal every match has. */
+function compileRegex(source: string, flags: RegexFlags): (text: string) => boolean {
   let mask = 0;
   if (flags.i) mask |= RE2JS.CASE_INSENSITIVE;
   if (flags.m) mask |= RE2JS.MULTILINE;
   if (flags.s) mask |= RE2JS.DOTALL;
-  return RE2JS.compile(source, mask);
+  const regex = RE2JS.compile(source, mask);
+  const literal = requiredLiteral(source, flags.i);
+  if (literal === null) return (text) => regex.test(text);
+  return (text) => text.includes(literal) && regex.test(text);
 }
 
 /** A test that reads only a value's text (`valueText`), lower-cased first unless `cased`. */
@@ -90,8 +95,7 @@ export function compileTextTest(test: ValueTest): TextTest | null {
   if (test.kind === 'pattern') return { cased: test.cased, test: patternTest(test) };
   if (test.kind !== 'regex') return null;
 
-  const regex = compileRegex(test.source, test.flags);
-  return { cased: true, test: (text) => regex.test(text) };
+  return { cased: true, test: compileRegex(test.source, test.flags) };
 }
 
 // Compiles a pattern to a predicate over text that is already lower-cased unless it is cased.
