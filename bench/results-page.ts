@@ -42,13 +42,17 @@ const MIB = 1024 * 1024;
 // from the bench rows and one `investigate -v` run of 2026-12-05 before and after the
 // correlation spill. The after-ingest part is from runs of 2026-12-05 between 01:10 and 01:35,
 // with per-query CPU times from `process.cpuUsage()` around DuckDB calls on copies of the
-// million-event case.
+// million-event case. The part on what bounds memory is from runs of 2026-12-05 between 01:45
+// and 02:15 under `/usr/bin/time -v`, on the same machine while other work shared it.
 const LIMITS_SECTION = [
   '## What limits it',
   '',
-  'The targets are 50,000 events/s and a peak RSS under 1 GiB for any input. Since 23:25 the',
-  'memory target is met up to a million events (842 and 901 MiB in two runs, and 782 MiB at',
-  '200,000; see Memory below); the throughput target is not.',
+  'The targets are 50,000 events/s and a peak RSS under 1 GiB for any input. Neither is met',
+  'with margin. The investigate runs of 2026-12-05 from 01:58 to 02:15 (load 4.5 to 10) peaked',
+  'at 773 MiB for 200,000 events, 932 MiB for a million and 1,003 MiB for three million, so',
+  'CloudTrail memory still grows with input and three million events come within 21 MiB of',
+  '1 GiB. Flow logs stay flat past a million lines (see the formats notes). Memory below says',
+  'what bounds memory and what was measured.',
   'The two 17:50 and 16:22 rows ran while other work shared the machine (see the load column).',
   'At that load, a million events took the single-thread code 341 s and 144 CPU seconds (peak',
   'RSS 1469 MiB), and the two-thread code 176 s and 106 CPU seconds. On a quiet machine (the',
@@ -191,7 +195,8 @@ const LIMITS_SECTION = [
   '  and 64 MB gave 852, 868 and 868 MiB, one DuckDB thread during ingest 766 and 806 MiB, and',
   "  `--max-old-space-size=160` 684 MiB in 1 CPU s more. Only the last differs from the runs'",
   "  spread. It is not adopted: it caps the main thread's heap, which a process cannot set for",
-  '  itself once started, and a run that needs more heap would fail.',
+  '  itself once started, and a run that needs more heap would fail. The ingest code is',
+  '  unchanged, and what makes the peaks at one and three million events was not sampled.',
   '',
 ];
 
@@ -226,6 +231,9 @@ const FORMATS_NOTES = [
   '  2026-12-05 peaked at 681 MiB for 200,000 lines and 776 MiB for 1,000,000, and the 01:03',
   '  run, after the spill, at 733 and 807 MiB (load 4.6 to 8.7). What grows is still not',
   '  measured.',
+  '- The 02:05 run of 2026-12-05, after read-only opens got a 256 MB limit and entities stopped',
+  '  building a list per resource, peaked at 679, 764 and 778 MiB for 200,000, 1,000,000 and',
+  '  3,000,000 lines (load 6.9 to 11.7): three times the lines added 14 MiB.',
   '- The 20:36 run measured every parse stage in one shared process, where a format measured',
   '  after others ran slower: Okta parsed 15,500 events/s there and 57,800 events/s in its own',
   '  process. Its `investigate` rows are comparable with the others; its parse figures are not.',
