@@ -32,11 +32,15 @@ export const CASE_ROW_GROUP_ROWS = 16_384;
 /** Name under which a case opened for writing is attached. */
 const CASE_CATALOG = 'case_db';
 
-// Reads sort the whole timeline, raw records included, which DuckDB could not fit in 256 MB on
-// half a million events. A read-only database also cannot create its spill folder beside the
-// file, so it spills to the system's temporary folder.
+/**
+ * Options of a read-only open. Reads get the case's memory limit too: with 2 GB, `verify` of a
+ * million CloudTrail events peaked at 2.0 GB RSS, and with 256 MB at 0.67 GB (2 cores, DuckDB 1.5).
+ * Timeline exports sort one time slice at a time, sized from this limit (see `time-slices.ts`).
+ * A read-only database cannot create its spill folder beside the file, so it spills to a folder
+ * of its own under the system's temporary folder, which DuckDB creates when it first spills.
+ */
 function readOnlyOptions(spill: string): Record<string, string> {
-  return { memory_limit: '2GB', access_mode: 'READ_ONLY', temp_directory: spill };
+  return { memory_limit: CASE_MEMORY_LIMIT, access_mode: 'READ_ONLY', temp_directory: spill };
 }
 
 /** File name of the case database inside a case folder. */
@@ -45,6 +49,10 @@ export const CASE_DB_FILE = 'case.duckdb';
 // DuckDB's file lock is per process, so a second instance in this process would open the file
 // without error and the two would corrupt each other. This registry closes that gap.
 const openInThisProcess = new Map<string, { mode: 'read' | 'write'; count: number }>();
+
+// Numbers the spill folders of read-only opens. Two instances open in one process must not share
+// one, because an instance deletes its spill folder when it closes.
+let readSpillFolders = 0;
 
 /** A DuckDB instance whose connections use the case database by default. */
 export interface CaseInstance {
@@ -87,7 +95,9 @@ export async function openDatabase(caseDir: string, readOnly: boolean): Promise<
   }
 
   // A writer spills beside the file it opens, which for a working copy is its private folder.
-  const spill = copy?.spillDir ?? join(tmpdir(), `cloudcase-duckdb-${process.pid}`);
+  readSpillFolders += 1;
+  const spill =
+    copy?.spillDir ?? join(tmpdir(), `cloudcase-duckdb-${process.pid}-${readSpillFolders}`);
   let instance: DuckDBInstance;
   let caseInstance: CaseInstance;
   try {

@@ -59,8 +59,10 @@ SELECT 'user_agent', user_agent, 'user_agent', NULL, NULL, min(time), max(time),
   list(DISTINCT source ORDER BY source)
 FROM events WHERE user_agent IS NOT NULL AND user_agent <> '' GROUP BY user_agent`;
 
-// Grouped by source first: one list of a few sources per resource costs far less than a
-// DISTINCT list aggregate over each of the many resources that S3 data events name.
+// Grouped by source first: one row per resource and source costs far less than a DISTINCT list
+// aggregate over each of the many resources that S3 data events name. A list aggregate's state
+// cannot spill to disk (DuckDB 1.5), so lists are built only for resources seen in three or more
+// sources. The list of one or two sources is their min and max, which spill like any aggregate.
 const RESOURCES = `INSERT INTO entities
 WITH touched AS (
   SELECT unnest(json_transform(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
@@ -71,10 +73,21 @@ per_source AS (
   SELECT r.uid AS uid, r.type AS type, source, min(time) AS first_seen, max(time) AS last_seen,
     count(*) AS events
   FROM touched WHERE r.uid IS NOT NULL GROUP BY ALL
+),
+per_resource AS (
+  SELECT uid, type, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+    sum(events) AS events, min(source) AS low, max(source) AS high, count(*) AS sources
+  FROM per_source GROUP BY uid, type
+),
+many AS (
+  SELECT s.uid, s.type, list_sort(list(s.source)) AS sources
+  FROM per_source s SEMI JOIN per_resource r ON r.sources >= 3 AND r.uid = s.uid
+    AND r.type IS NOT DISTINCT FROM s.type
+  GROUP BY s.uid, s.type
 )
-SELECT 'resource', uid, coalesce(type, 'resource'), NULL, NULL, min(first_seen), max(last_seen),
-  sum(events), list_sort(list(source))
-FROM per_source GROUP BY uid, type`;
+SELECT 'resource', r.uid, coalesce(r.type, 'resource'), NULL, NULL, r.first_seen, r.last_seen,
+  r.events, CASE r.sources WHEN 1 THEN [r.low] WHEN 2 THEN [r.low, r.high] ELSE m.sources END
+FROM per_resource r LEFT JOIN many m ON m.uid = r.uid AND m.type IS NOT DISTINCT FROM r.type`;
 
 const KEY_USE = `CREATE OR REPLACE TEMP TABLE entity_key_use AS
 SELECT actor_access_key AS access_key, mode(actor_uid) AS principal,
