@@ -362,6 +362,10 @@ export class SqlScan {
       : '';
     const matched = `(SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
       ${filter} GROUP BY uid) m`;
+    if (sorted && raw !== 'NULL') {
+      for (const [name, value] of d.sortedRawSettings)
+        await connection.run(`SET ${name} = ${value}`);
+    }
     const result = await connection.stream(`SELECT e.uid, e.source, epoch_ms(e.time) AS time_ms,
         m.rule_ids, ${raw} AS raw
       FROM ${matched} JOIN events e ON e.uid = m.uid ${orderBy}`);
