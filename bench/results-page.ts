@@ -258,7 +258,7 @@ const FORMATS_NOTES = [
   '',
 ];
 
-// The first block is written from hunts of 2026-12-05 00:36 to 01:39 on the same machine, with
+// The first block is written from hunts of 2026-12-05 00:36 to 02:17 on the same machine, with
 // the per-phase CPU times that `hunt -v` logs. The rest is written from the 22:23 to 23:37 runs
 // of 2026-12-04 on the 2-core machine of the tables, with per-phase and per-scan timings of
 // hunts on a kept 200,000-event case, at load 7 to 14. The matcher notes also draw on CPU
@@ -281,6 +281,10 @@ const SIGMA_NOTES: string[] = [
   '| 1,000,000 | after | n/a | 41.9 | 59.1 | 1557 MiB | 858,041 detections |',
   '| 200,000 | after, scans by source | 6.0 | 9.0 | 11.2 | 710 MiB | 171,643 detections, the same rules and explanations |',
   '| 1,000,000 | after, scans by source | 5.2 | 33.4 | 37.6 | 1483 MiB | 858,041 detections |',
+  '| 200,000 | scans by source, again | 4 to 8 | 9.0 | n/a | 761 MiB | 171,643 detections |',
+  '| 200,000 | scans under 256 MB | 4 to 8 | 8.3 | 9.3 | 699 MiB | 171,643 detections, the same `findings.json` |',
+  '| 1,000,000 | scans by source, again | 4 to 8 | 32.9 | n/a | 1395 MiB | 858,041 detections |',
+  '| 1,000,000 | scans under 256 MB | 4 to 8 | 28.2 | 29.2 | 716 MiB | 858,041 detections, the same `findings.json` |',
   '',
   '- Matches no longer pass through JavaScript. The scans leave them in a DuckDB table, the hunt',
   '  counts them and stores them into `detections` with one statement each, and only the 20',
@@ -328,8 +332,21 @@ const SIGMA_NOTES: string[] = [
   '  page does not break down: its correlation rules read their base matches in timeline',
   '  order with their records, and its rules are all CloudTrail rules, so batching by source',
   '  did not change it.',
-  '- Peak RSS at 1,000,000 events is reached in the scans, whose DuckDB memory limit is 1 GB.',
-  '  At the end of every later phase RSS was at most 690 MiB.',
+  '- Peak RSS at 1,000,000 events was reached in the scans, whose DuckDB memory limit was 1 GB.',
+  '  `duckdb_memory()` after the first scan showed 878 MiB, nearly all of it `BASE_TABLE`:',
+  '  blocks of `events` that DuckDB keeps cached up to its limit. Scans now run under the',
+  "  case's 256 MB (the 02:00 to 02:17 rows above, before on commit f8279ef). At 200,000 events",
+  '  the cache stayed under 210 MiB even with 1 GB, so the peak there barely moved. Under',
+  "  256 MB the read of the correlations' base-rule matches ran out of memory, because it",
+  '  grouped every matched event before keeping those of base rules; it now groups only the',
+  '  latter.',
+  '- The built-in pack reads its base-rule matches in timeline order with their raw records,',
+  '  and DuckDB sorts them with the records as payload. That read failed under 512 MB at',
+  '  1,000,000 events, so it alone still runs under 1 GB. Built-in pack, before and after:',
+  '  200,000 events 9.7 and 9.6 CPU s, 909 and 859 MiB; 1,000,000 events 36.2 and 36.6 CPU s,',
+  '  1753 and 1561 MiB, with the same `findings.json`. The 1,000,000 before run already had',
+  '  the narrower grouping. Sorting only the keys and reading the records afterwards would',
+  '  bound this read too.',
   '',
   'What the 200,000-event runs of 2026-12-04 show (load 7 to 14 on 2 cores, so wall-clock',
   'figures are two to four times the CPU figures):',

@@ -132,6 +132,32 @@ describe('huntRules with a sink', () => {
     expect(outcome.hits).toHaveLength(1);
     expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);
   });
+
+  // DuckDB caches the blocks of `events` a scan reads up to its memory limit, so the limit
+  // bounds a hunt's resident memory.
+  test('scans under the case memory limit', async () => {
+    const reference = await DuckDBInstance.create(':memory:');
+    const other = await reference.connect();
+    await other.run("SET memory_limit = '256MB'");
+    const expected = await other.runAndReadAll("SELECT current_setting('memory_limit') AS v");
+    other.closeSync();
+    reference.closeSync();
+
+    let during: unknown = null;
+    const sink: HuntSink = {
+      explained: 0,
+      onMatchTable: async () => {
+        const reader = await connection.runAndReadAll(
+          "SELECT current_setting('memory_limit') AS v",
+        );
+        during = reader.getRowObjectsJS()[0]?.v;
+      },
+    };
+    const rules = parseRuleText(RULES, 'rules.yml').rules;
+    await huntRules(connection, rules, {}, sink);
+
+    expect(during).toBe(expected.getRowObjectsJS()[0]?.v);
+  });
 });
 
 describe('huntRules explaining many matches', () => {
