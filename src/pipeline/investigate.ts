@@ -8,6 +8,7 @@ import { type CaseInfo, readCaseInfo } from '../case/case-dir.ts';
 import { initCase } from '../case/case-lifecycle.ts';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
+import { collectGarbage } from '../core/heap.ts';
 import type { Logger } from '../core/logger.ts';
 import { newSpillFolder } from '../detect/sigma-sql/correlation-spill.ts';
 import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
@@ -113,6 +114,8 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     logger.debug('parser thread finished', { heap_mb: Math.round(heapBytes / 1e6) });
     await parser.close();
     parser = null;
+    // The rows of the ingest are garbage now; collecting it returns the heap they grew.
+    collectGarbage();
     run.duplicates = await db.setAsideDuplicates();
     const ingested = new Set(run.streams.map((stream) => stream.sha256));
     await recordStoredEvidence(db, analyst, ingested, digests.digests());
