@@ -1,7 +1,7 @@
 /**
  * Evaluation of one correlation group: occurrences of the referenced rules, pushed in time
  * order, are scanned with a window of `timespan` anchored at each occurrence. The window is
- * closed: it holds the occurrences at most `timespan` after the anchor, the one exactly
+ * closed: it contains the occurrences at most `timespan` after the anchor, the one exactly
  * `timespan` later included. A window whose aggregate meets the condition becomes a hit; hits
  * whose windows overlap are merged, so one burst gives one hit.
  *
@@ -54,54 +54,66 @@ interface Aggregate {
 }
 
 /**
- * event_count, value_count, temporal, value_sum and value_avg: the window anchored at each
- * occurrence is aggregated when an occurrence past its end arrives. It holds the occurrences
- * from the anchor to one timespan after it.
+ * A scan that evaluates the window anchored at its oldest occurrence once an occurrence more
+ * than `timespan` later arrives, so it keeps the occurrences of one timespan.
  */
-class SlidingScan implements GroupScan {
-  readonly #timespanMs: number;
-  readonly #condition: CountCondition;
-  readonly #aggregate: Aggregate;
-  readonly #queue = new OccurrenceQueue();
-  /** Absolute index after the last occurrence added to the aggregate. */
-  #end = 0;
-  #open: OpenHit | null = null;
-  readonly #hits: WindowHit[] = [];
+abstract class AnchoredScan implements GroupScan {
+  protected readonly timespanMs: number;
+  protected readonly queue = new OccurrenceQueue();
+  protected open: OpenHit | null = null;
+  protected readonly hits: WindowHit[] = [];
 
-  constructor(timespanMs: number, condition: CountCondition, aggregate: Aggregate) {
-    this.#timespanMs = timespanMs;
-    this.#condition = condition;
-    this.#aggregate = aggregate;
+  constructor(timespanMs: number) {
+    this.timespanMs = timespanMs;
   }
 
   get retained(): number {
-    return this.#queue.end - this.#queue.first;
+    return this.queue.end - this.queue.first;
   }
 
   push(occurrence: Occurrence): void {
-    const queue = this.#queue;
+    const queue = this.queue;
     while (
       queue.first < queue.end &&
-      occurrence.time > queue.at(queue.first).time + this.#timespanMs
+      occurrence.time > queue.at(queue.first).time + this.timespanMs
     ) {
-      this.#step();
+      this.step();
     }
     queue.push(occurrence);
   }
 
   finish(): WindowHit[] {
-    while (this.#queue.first < this.#queue.end) this.#step();
-    if (this.#open !== null) this.#hits.push(closed(this.#open));
-    this.#open = null;
-    return this.#hits;
+    while (this.queue.first < this.queue.end) this.step();
+    if (this.open !== null) this.hits.push(closed(this.open));
+    this.open = null;
+    return this.hits;
   }
 
-  // Evaluates the window anchored at the oldest occurrence, whose end is known.
-  #step(): void {
-    const queue = this.#queue;
+  /** Evaluates the window anchored at the oldest occurrence, whose end is known, and drops it. */
+  protected abstract step(): void;
+}
+
+/**
+ * event_count, value_count, temporal, value_sum and value_avg: the window anchored at each
+ * occurrence is aggregated when an occurrence past its end arrives.
+ */
+class SlidingScan extends AnchoredScan {
+  readonly #condition: CountCondition;
+  readonly #aggregate: Aggregate;
+  /** Absolute index after the last occurrence added to the aggregate. */
+  #end = 0;
+
+  constructor(timespanMs: number, condition: CountCondition, aggregate: Aggregate) {
+    super(timespanMs);
+    this.#condition = condition;
+    this.#aggregate = aggregate;
+  }
+
+  protected step(): void {
+    const queue = this.queue;
     const start = queue.first;
     const anchor = queue.at(start);
-    const limit = anchor.time + this.#timespanMs;
+    const limit = anchor.time + this.timespanMs;
     while (this.#end < queue.end && queue.at(this.#end).time <= limit) {
       this.#aggregate.add(queue.at(this.#end++));
     }
@@ -112,8 +124,8 @@ class SlidingScan implements GroupScan {
   }
 
   #hit(start: number): void {
-    const queue = this.#queue;
-    const open = this.#open;
+    const queue = this.queue;
+    const open = this.open;
     const end = this.#end;
     if (open !== null && open.end > start) {
       for (let index = open.end; index < end && !open.uids.full; index++) {
@@ -124,10 +136,10 @@ class SlidingScan implements GroupScan {
       return;
     }
 
-    if (open !== null) this.#hits.push(closed(open));
+    if (open !== null) this.hits.push(closed(open));
     const uids = new HitUids();
     for (let index = start; index < end && !uids.full; index++) uids.add(queue.at(index).uids);
-    this.#open = { first: queue.at(start).time, last: queue.at(end - 1).time, end, uids };
+    this.open = { first: queue.at(start).time, last: queue.at(end - 1).time, end, uids };
   }
 }
 
@@ -187,47 +199,20 @@ function summer(average: boolean): Aggregate {
 /**
  * `temporal_ordered`: an occurrence of the first rule, followed within the timespan by one of
  * each later rule in list order. The earliest next occurrence is always the best choice, so a
- * greedy scan finds every anchor that has a sequence. An anchor is evaluated once an occurrence
- * past its timespan arrives, so the scan holds the occurrences of one timespan.
+ * greedy scan finds every anchor that has a sequence.
  */
-class OrderedScan implements GroupScan {
-  readonly #timespanMs: number;
+class OrderedScan extends AnchoredScan {
   readonly #ruleCount: number;
-  readonly #queue = new OccurrenceQueue();
   /** Absolute index of the last occurrence of any sequence found so far. */
   #lastEnd = -1;
-  #open: OpenHit | null = null;
-  readonly #hits: WindowHit[] = [];
 
   constructor(timespanMs: number, ruleCount: number) {
-    this.#timespanMs = timespanMs;
+    super(timespanMs);
     this.#ruleCount = ruleCount;
   }
 
-  get retained(): number {
-    return this.#queue.end - this.#queue.first;
-  }
-
-  push(occurrence: Occurrence): void {
-    const queue = this.#queue;
-    while (
-      queue.first < queue.end &&
-      occurrence.time > queue.at(queue.first).time + this.#timespanMs
-    ) {
-      this.#step();
-    }
-    queue.push(occurrence);
-  }
-
-  finish(): WindowHit[] {
-    while (this.#queue.first < this.#queue.end) this.#step();
-    if (this.#open !== null) this.#hits.push(closed(this.#open));
-    this.#open = null;
-    return this.#hits;
-  }
-
-  #step(): void {
-    const queue = this.#queue;
+  protected step(): void {
+    const queue = this.queue;
     const anchor = queue.first;
     const chain = queue.at(anchor).rule === 0 ? this.#chain(anchor) : null;
     if (chain !== null) this.#hit(anchor, chain);
@@ -235,8 +220,8 @@ class OrderedScan implements GroupScan {
   }
 
   #chain(anchor: number): number[] | null {
-    const queue = this.#queue;
-    const limit = queue.at(anchor).time + this.#timespanMs;
+    const queue = this.queue;
+    const limit = queue.at(anchor).time + this.timespanMs;
     const chain = [anchor];
     let position = anchor + 1;
 
@@ -252,17 +237,17 @@ class OrderedScan implements GroupScan {
   }
 
   #hit(anchor: number, chain: number[]): void {
-    const queue = this.#queue;
+    const queue = this.queue;
     const end = chain.at(-1)!;
-    const open = this.#open;
+    const open = this.open;
     if (open !== null && anchor <= this.#lastEnd) {
       for (const index of chain) open.uids.add(queue.at(index).uids);
       open.last = Math.max(open.last, queue.at(end).time);
     } else {
-      if (open !== null) this.#hits.push(closed(open));
+      if (open !== null) this.hits.push(closed(open));
       const uids = new HitUids();
       for (const index of chain) uids.add(queue.at(index).uids);
-      this.#open = { first: queue.at(anchor).time, last: queue.at(end).time, end: end + 1, uids };
+      this.open = { first: queue.at(anchor).time, last: queue.at(end).time, end: end + 1, uids };
     }
     this.#lastEnd = Math.max(this.#lastEnd, end);
   }
