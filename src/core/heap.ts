@@ -4,8 +4,8 @@
  * the steps after ingest, which need memory of their own (DuckDB's). Collecting once when the
  * ingest ends lets V8 return the empty pages to the system.
  *
- * `gc` is exposed by setting V8's flag at run time; only contexts created after that see it,
- * so the function is taken from a new context.
+ * Setting V8's flag at run time exposes `gc` only to contexts created after that, so the
+ * function is taken from a new context.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';

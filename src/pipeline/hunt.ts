@@ -57,9 +57,9 @@ export interface HuntRuleResult {
 export const MAX_HUNT_EXPLANATIONS = 5;
 
 /**
- * Matches of each rule that a hunt explains and stores the explanation of, the earliest first.
- * A rule with fewer matches, which is most rules that find an attack, is explained in full;
- * explaining reads the event's raw record, and a rule can match most events of a case.
+ * Maximum matches of each rule that a hunt explains, the earliest first. Explaining reads the
+ * event's raw record, and a rule can match most events of a case. A rule with fewer matches,
+ * as most rules that find an attack have, is explained in full.
  */
 export const MAX_EXPLAINED_MATCHES = 1_000;
 

@@ -77,7 +77,7 @@ describe('findings.json', () => {
     const findings = JSON.parse(text) as Record<string, unknown>[];
     const bulk = findings.find((finding) => finding.rule_id === 'bulk');
 
-    // The report data holds counts, not uids, so its size does not grow with the matches.
+    // The report data contains counts, not uids, so its size does not grow with the matches.
     expect(heldChars).toBeLessThan(2000);
     expect(text).toBe(`${JSON.stringify(findings, null, 2)}\n`);
     expect(findings.map((finding) => finding.rule_id)).toEqual(['bulk', 'other']);

@@ -82,9 +82,9 @@ export class JsonScanner {
   #oversized = false;
   #tooDeep = false;
   #recordHasNewline = false;
-  // Whether the record holds a number that `JSON.parse` may change: one of `LOSSY_DIGITS` or more
-  // digits, one with an exponent, or one cut by a chunk's end, which is not measured. Records
-  // without one, nearly all, skip the exact search of `parseJsonLossless`.
+  // Whether the record may contain a number that `JSON.parse` changes: an integer of
+  // `LOSSY_DIGITS` or more digits, a number with an exponent, or one cut by a chunk's end.
+  // Records without one, nearly all, skip the exact search of `parseJsonLossless`.
   #mayBeLossy = false;
   // Index in the current chunk after the last number measured.
   #numberEnd = 0;

@@ -90,7 +90,7 @@ detection: {selection: {eventName: CreateAccessKey}, condition: selection}
 
   test('keeps lines longer than its write buffer', async () => {
     // Values of 30,000 and 40,000 characters of two UTF-8 bytes each make lines of over 32,768
-    // characters, which the buffer of 64 KiB may not hold; shorter lines around them share it.
+    // characters, which may not fit the 64 KiB buffer. Shorter lines around them share it.
     const rules = `title: many long values
 correlation:
   type: value_count

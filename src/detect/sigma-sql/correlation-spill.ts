@@ -54,12 +54,15 @@ const COLUMNS = {
   value_texts: 'VARCHAR',
 };
 
-/** Longest line DuckDB reads back, in bytes; its CSV reader allocates a buffer of that size. */
+/**
+ * Maximum line length, in bytes, that DuckDB reads back. Its CSV reader allocates a buffer of
+ * that size.
+ */
 const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 /**
- * Longest value text spilled as it is; a longer one is replaced by its SHA-256, which counts as
- * the same distinct value and is no number, as the long text was none either.
+ * Maximum length of a value text spilled as it is. A longer text is replaced by its SHA-256,
+ * which counts as the same distinct value and, like the long text, is not a number.
  */
 const MAX_VALUE_CHARS = 65_536;
 
@@ -284,7 +287,7 @@ export async function newSpillFolder(connection: DuckDBConnection): Promise<stri
   return mkdtemp(`${prefix}-correlations-${process.pid}-`);
 }
 
-// The name of each spill folder holds the id of the process that made it.
+// The name of each spill folder contains the id of the process that made it.
 async function removeLeftSpills(prefix: string): Promise<void> {
   const pattern = new RegExp(`^${escapeRegExp(basename(prefix))}-correlations-(\\d+)-`);
   const names = await readdir(dirname(prefix)).catch(() => [] as string[]);

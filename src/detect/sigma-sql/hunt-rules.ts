@@ -91,7 +91,7 @@ export async function huntRules(
   }
 }
 
-/** What `scanMatches` runs and feeds. */
+/** Inputs of `scanMatches`: the scan, the correlation engine it feeds and the rules. */
 interface ScanRun {
   connection: DuckDBConnection;
   scan: SqlScan;
@@ -107,7 +107,7 @@ interface ScanRun {
 
 /**
  * Runs the scans, feeds the correlations' base-rule matches to the engine in timeline order,
- * and returns the matches reported on their own, or hands them to `sink` in batches.
+ * and returns the matches reported on their own, or hands them to `sink` as one relation.
  */
 async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<EventMatch[]> {
   const { connection, scan, engine, checked, detections, compiled, generated } = run;

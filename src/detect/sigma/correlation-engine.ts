@@ -51,7 +51,7 @@ export interface CorrelationChain {
   fields: string[];
 }
 
-/** Plain data that says how to evaluate a run's occurrences; it can cross threads. */
+/** Plain data that describes how to evaluate a run's occurrences, so it can cross threads. */
 export interface CorrelationPlan {
   /** Correlations in evaluation order: each after every correlation it refers to. */
   rules: CorrelationRule[];

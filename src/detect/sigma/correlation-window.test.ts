@@ -83,7 +83,7 @@ function hitOf(members: Occurrence[]): WindowHit {
   return { first: members[0]!.time, last: members.at(-1)!.time, uids };
 }
 
-/** The whole-group evaluation of `value_percentile`, as the reference for its scan. */
+/** Evaluates `value_percentile` over a whole group, as the reference for its scan. */
 function referencePercentile(
   sorted: Occurrence[],
   timespanMs: number,
@@ -119,9 +119,9 @@ function referencePercentile(
 }
 
 /**
- * Visits occurrences in `order` (forwards or backwards in time) with a window that contains the
- * visited occurrences at most `timespan` away from the current one, and flags each value of the
- * current occurrence whose share in that window meets the condition.
+ * Visits occurrences in `order`, forwards or backwards in time. The window contains the visited
+ * occurrences at most `timespan` away from the current one, and each value of the current
+ * occurrence whose share in that window meets the condition is flagged.
  */
 function shareScan(
   order: number[],

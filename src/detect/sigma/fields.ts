@@ -100,8 +100,8 @@ function pathMarkers(key: string): number {
 
 /**
  * Returns the text a string matcher compares: strings as they are, numbers and booleans as
- * written, objects as JSON text (cloud rules match `requestParameters` this way); `null` for
- * null or missing.
+ * written, and objects as JSON text, as cloud rules match `requestParameters`. Returns `null`
+ * for null or missing values.
  */
 export function valueText(value: unknown): string | null {
   if (typeof value === 'string') return value;

@@ -146,14 +146,14 @@ export class RuleSet {
   }
 
   /**
-   * Ends the stream: evaluates correlation rules over what was matched, returns their hits. A
-   * set built with `occurrences` raises an error: its sink holds what to evaluate.
+   * Ends the stream: evaluates correlation rules over what was matched and returns their hits.
+   * A set built with `occurrences` raises an error, because that sink contains the occurrences.
    */
   finish(): CorrelationHit[] {
     return this.#engine.finish();
   }
 
-  /** The valid correlation rules in evaluation order, with the chains between them. */
+  /** Returns the valid correlation rules in evaluation order, with the chains between them. */
   correlationPlan(): CorrelationPlan {
     return this.#engine.plan;
   }
