@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { collectGarbage } from './heap.ts';
 
-test('a requested collection returns the heap that garbage grew', () => {
+test('collection frees garbage heap', () => {
   let garbage: { index: number; text: string }[] | null = [];
   for (let index = 0; index < 1_000_000; index++) garbage.push({ index, text: `row ${index}` });
   const grown = process.memoryUsage().heapUsed;

@@ -152,7 +152,7 @@ describe('scanJsonRecords', () => {
     ]);
   });
 
-  it('keeps numbers JSON.parse would change as text in any chunking', async () => {
+  it('keeps lossy numbers in any chunking', async () => {
     const text =
       '{"Records":[{"id":12345678901234567890,"n":9007199254740991,"f":0.1234567890123456},' +
       '{"e":1.5e400,"s":"12345678901234567890","t":[true,false,null,-42]}]}';
