@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseDb } from '../../store/index.ts';
 import { testEvent } from '../../store/test-events.ts';
-import { extractEntities } from './extract.ts';
+import { extractEntities, RESOURCE_MASK_SOURCES } from './extract.ts';
 
 // 500,000 events name 250,000 resources. With one list aggregate per resource, extraction ran out
 // of memory at 96 MB (DuckDB 1.5, two threads), and without it, it ran within 80 MB.
@@ -20,6 +20,15 @@ SELECT events.* REPLACE ('e' || i AS uid,
   '[{"uid":"object-' || (i // 2) || '","type":"AWS::S3::Object"},'
     || '{"uid":"bucket-' || (i % 1000) || '","type":"AWS::S3::Bucket"}]' AS resources)
 FROM events, range(${EVENTS}) copies(i)`;
+
+// One source more than the mask of sources holds, each naming one shared object and an object
+// shared with its neighbour.
+const SOURCES = RESOURCE_MASK_SOURCES + 1;
+const MANY_SOURCES = `INSERT INTO events
+SELECT events.* REPLACE ('s' || i AS uid, 'src-' || lpad(i::VARCHAR, 3, '0') AS source,
+  '[{"uid":"shared","type":"AWS::S3::Object"},{"uid":"pair-' || (i // 2) || '","type":"AWS::S3::Object"}]'
+    AS resources)
+FROM events, range(${SOURCES}) copies(i)`;
 
 describe('entity extraction memory', () => {
   const folders: string[] = [];
@@ -61,4 +70,33 @@ describe('entity extraction memory', () => {
       await db.close();
     }
   }, 120_000);
+
+  it('lists the sources of resources in a case with more sources than the mask holds', async () => {
+    const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-entities-'));
+    folders.push(caseDir);
+    const db = await CaseDb.open(caseDir);
+    const connection = await db.connect();
+    try {
+      const writer = await db.eventWriter();
+      writer.append(testEvent(0));
+      await writer.close();
+      await connection.run(MANY_SOURCES);
+
+      await extractEntities(connection);
+
+      const reader = await connection.runAndReadAll(
+        `SELECT value, sources, events::INTEGER AS events FROM entities
+         WHERE type = 'resource' AND value IN ('shared', 'pair-0', 'pair-64') ORDER BY value`,
+      );
+      const names = Array.from({ length: SOURCES }, (_, i) => `src-${String(i).padStart(3, '0')}`);
+      expect(reader.getRowObjectsJS()).toEqual([
+        { value: 'pair-0', sources: ['src-000', 'src-001'], events: 2 },
+        { value: 'pair-64', sources: ['src-128'], events: 1 },
+        { value: 'shared', sources: names, events: SOURCES },
+      ]);
+    } finally {
+      connection.closeSync();
+      await db.close();
+    }
+  });
 });

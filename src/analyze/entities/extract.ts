@@ -59,16 +59,41 @@ SELECT 'user_agent', user_agent, 'user_agent', NULL, NULL, min(time), max(time),
   list(DISTINCT source ORDER BY source)
 FROM events WHERE user_agent IS NOT NULL AND user_agent <> '' GROUP BY user_agent`;
 
-// Grouped by source first: one row per resource and source costs far less than a DISTINCT list
-// aggregate over each of the many resources that S3 data events name. A list aggregate's state
-// cannot spill to disk (DuckDB 1.5), so lists are built only for resources seen in three or more
-// sources. The list of one or two sources is their min and max, which spill like any aggregate.
-const RESOURCES = `INSERT INTO entities
-WITH touched AS (
+const TOUCHED = `touched AS (
   SELECT unnest(json_transform(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
     time, source
   FROM events WHERE resources IS NOT NULL AND resources <> '[]'
-),
+)`;
+
+/** Sources a case may have for `RESOURCES` to use one bit of a UHUGEINT per source. */
+export const RESOURCE_MASK_SOURCES = 128;
+
+// S3 data events name a new object in almost every event, so a case has about as many resources
+// as events, and the aggregate per resource must spill to disk. A list aggregate's state cannot
+// spill (DuckDB 1.5), so each resource's sources are folded into a bit mask, one bit per
+// position in the sorted list of the case's sources, and listed from it afterwards. Grouping by
+// resource and source first, and min and max over the source text, each cost about twice the
+// CPU of this.
+const RESOURCES = `INSERT INTO entities
+WITH names AS (SELECT list(DISTINCT source ORDER BY source) AS sources FROM events),
+${TOUCHED},
+per_resource AS (
+  SELECT t.r.uid AS uid, t.r.type AS type, min(t.time) AS first_seen, max(t.time) AS last_seen,
+    count(*) AS events,
+    bit_or(1::UHUGEINT << (list_position(n.sources, t.source) - 1)::UHUGEINT) AS mask
+  FROM touched t, names n WHERE t.r.uid IS NOT NULL GROUP BY ALL
+)
+SELECT 'resource', r.uid, coalesce(r.type, 'resource'), NULL, NULL, r.first_seen, r.last_seen,
+  r.events,
+  list_filter(n.sources, lambda s, i: ((r.mask >> (i - 1)::UHUGEINT) & 1::UHUGEINT) = 1)
+FROM per_resource r, names n`;
+
+// For a case with more sources than the mask holds. Grouped by source first: one row per
+// resource and source costs far less than a DISTINCT list aggregate over each resource. Lists
+// are built only for resources seen in three or more sources; the list of one or two sources
+// is their min and max, which spill like any aggregate.
+const RESOURCES_MANY_SOURCES = `INSERT INTO entities
+WITH ${TOUCHED},
 per_source AS (
   SELECT r.uid AS uid, r.type AS type, source, min(time) AS first_seen, max(time) AS last_seen,
     count(*) AS events
@@ -149,8 +174,8 @@ SELECT created_principal, uid, api_operation, time FROM entity_issued
 WHERE created_principal IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY created_principal ORDER BY time, uid) = 1`;
 
-/** Statements of one extraction, in order. */
-const STATEMENTS = [
+/** Statements of one extraction, in order; `resources` is the statement for resources. */
+const statements = (resources: string) => [
   'DELETE FROM entities',
   'DELETE FROM credentials',
   'DELETE FROM created_principals',
@@ -158,7 +183,7 @@ const STATEMENTS = [
   KEYS,
   IPS,
   AGENTS,
-  RESOURCES,
+  resources,
   KEY_USE,
   ISSUED,
   CREDENTIALS,
@@ -180,7 +205,12 @@ export interface EntityCounts {
 export async function extractEntities(connection: DuckDBConnection): Promise<EntityCounts> {
   await connection.run('BEGIN TRANSACTION');
   try {
-    for (const statement of STATEMENTS) await connection.run(statement);
+    const counted = await connection.runAndReadAll(
+      'SELECT count(DISTINCT source)::INTEGER AS n FROM events',
+    );
+    const sources = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
+    const resources = sources <= RESOURCE_MASK_SOURCES ? RESOURCES : RESOURCES_MANY_SOURCES;
+    for (const statement of statements(resources)) await connection.run(statement);
     await connection.run('COMMIT');
   } catch (error) {
     await connection.run('ROLLBACK');
