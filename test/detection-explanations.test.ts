@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CaseReader } from '../src/server/case-reader.ts';
@@ -141,5 +141,38 @@ describe('detection explanations', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('event detail explains a hunted match stored without an explanation', async () => {
+    const [first] = await findingExplanations(hunted);
+    const uid = first?.event_uid ?? '';
+    const copy = path.join(await tempDir(), 'case');
+    await cp(hunted, copy, { recursive: true });
+    const edit = async (sql: string, params: Record<string, string> = {}) => {
+      const db = await CaseDb.open(copy);
+      const connection = await db.connect();
+      try {
+        await connection.run(sql, params);
+      } finally {
+        connection.closeSync();
+        await db.close();
+      }
+    };
+    const detail = async () => {
+      const db = await CaseDb.openReadOnly(copy);
+      try {
+        const found = await eventDetail(new CaseReader(await db.connect()), uid);
+        return (found.detections as { explanation: unknown }[])[0]?.explanation;
+      } finally {
+        await db.close();
+      }
+    };
+
+    // Matches past the ones a hunt explains are stored like this.
+    await edit('UPDATE detections SET explanation = NULL WHERE event_uid = $uid', { uid });
+    expect(await detail()).toEqual({ reasons: first?.reasons, omitted: 0 });
+
+    await edit("DELETE FROM rule_models WHERE id LIKE '5d3c1f0e%'");
+    expect(await detail()).toBeNull();
   });
 });

@@ -16,7 +16,12 @@ import { type HuntSink, huntRules } from '../detect/sigma-sql/hunt-rules.ts';
 import type { DetectionExplanation } from '../detect/types.ts';
 import { type IntelRunSummary, runIntel } from '../intel/index.ts';
 import { buildReport, writeReports } from '../report/index.ts';
-import { CaseDb, insertMatchRelation, storedReportPath } from '../store/index.ts';
+import {
+  CaseDb,
+  insertMatchRelation,
+  type RuleModelRow,
+  storedReportPath,
+} from '../store/index.ts';
 import type { EventExplanation } from '../store/types.ts';
 import { BUILTIN_RULES } from './investigate.ts';
 import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
@@ -125,6 +130,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     phase('scans and storing');
 
     await db.upsertRules(outcome.rules);
+    const ran = new Set(outcome.rules.map((meta) => meta.id));
+    await db.upsertRuleModels(ruleModels(loaded.rules, ran, options.placeholders ?? {}));
     const correlationIds = outcome.rules
       .filter((meta) => loaded.rules.some((r) => r.id === meta.id && r.kind === 'correlation'))
       .map((meta) => meta.id);
@@ -189,6 +196,26 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The models of the single-event rules in `ran`, each with the placeholder values its model
+ * names, for explaining later matches that the hunt stored without an explanation.
+ */
+function ruleModels(
+  rules: readonly SigmaRule[],
+  ran: ReadonlySet<string>,
+  placeholders: Readonly<Record<string, string[]>>,
+): RuleModelRow[] {
+  const models: RuleModelRow[] = [];
+  for (const rule of rules) {
+    if (rule.kind !== 'detection' || !ran.has(rule.id)) continue;
+    const model = JSON.stringify(rule);
+    const named = Object.entries(placeholders).filter(([name]) => model.includes(`%${name}%`));
+    models.push({ id: rule.id, model, placeholders: JSON.stringify(Object.fromEntries(named)) });
+  }
+
+  return models;
 }
 
 /** New stored rows of the rules of one kind: matches of detections, hits of correlations. */

@@ -4,6 +4,7 @@ import { isoTime, timestampValue } from '../store/event-row.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
 import type { CaseReader, Row } from './case-reader.ts';
 import { HttpError } from './http.ts';
+import { explainWithStoredModel } from './model-explanations.ts';
 import { INDEX_FROM_OFFSET, type PageIndexCache } from './page-index.ts';
 import { compileQuery, parseInstant } from './query-compile.ts';
 import { queryField } from './query-fields.ts';
@@ -241,19 +242,37 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
   // A rule may have detected the event alone and in correlation hits. Only the single-event
   // detection has an explanation, and max() picks it over the hits' NULL.
   const detections = await reader.all(
-    `SELECT d.rule_id, r.title, r.level, max(CAST(d.explanation AS VARCHAR)) AS explanation
+    `SELECT d.rule_id, r.title, r.level, max(CAST(d.explanation AS VARCHAR)) AS explanation,
+       bool_or(d.hit_id IS NULL) AS single
      FROM detections d LEFT JOIN rules r ON r.id = d.rule_id
      WHERE d.event_uid = $uid GROUP BY d.rule_id, r.title, r.level ORDER BY d.rule_id`,
     { uid },
   );
+  const explained = [];
+  for (const { single, ...detection } of detections) {
+    explained.push({
+      ...detection,
+      explanation: await explanationOf(reader, detection, single, event.raw),
+    });
+  }
   return {
     ...event,
     time: isoTime(event.time),
     marks: marks.map((mark) => ({ ...mark, time: isoTime(mark.time) })),
-    detections: detections.map((detection) => ({
-      ...detection,
-      explanation:
-        typeof detection.explanation === 'string' ? JSON.parse(detection.explanation) : null,
-    })),
+    detections: explained,
   };
+}
+
+// The stored explanation, or for a single-event match stored without one (a hunt explains only
+// each rule's earliest matches), one computed now from the rule's stored model.
+async function explanationOf(
+  reader: CaseReader,
+  detection: Row,
+  single: unknown,
+  raw: unknown,
+): Promise<unknown> {
+  if (typeof detection.explanation === 'string') return JSON.parse(detection.explanation);
+  if (single !== true || typeof raw !== 'string') return null;
+
+  return explainWithStoredModel(reader, String(detection.rule_id), raw);
 }

@@ -7,6 +7,8 @@ import {
   insertCorrelationRows,
   insertMatchRows,
   insertRejectedRows,
+  type RuleModelRow,
+  upsertRuleModelRows,
   upsertRuleRows,
 } from './detection-rows.ts';
 import { setAsideDuplicates } from './duplicates.ts';
@@ -220,6 +222,11 @@ export class CaseDb {
   /** Stores the metadata of the rules a run used, replacing older versions by rule id. */
   upsertRules(meta: RuleMeta[]): Promise<void> {
     return this.#transaction(() => upsertRuleRows(this.#connection, meta));
+  }
+
+  /** Stores the models of single-event rules a hunt ran (see `upsertRuleModelRows`). */
+  upsertRuleModels(models: RuleModelRow[]): Promise<void> {
+    return this.#transaction(() => upsertRuleModelRows(this.#connection, models));
   }
 
   /** Appends one entry to the analyst audit trail. */

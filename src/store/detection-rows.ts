@@ -164,3 +164,27 @@ export async function upsertRuleRows(
      FROM ${RULES}`,
   );
 }
+
+/** A single-event rule as a hunt ran it, for explaining its matches later. */
+export interface RuleModelRow {
+  id: string;
+  /** The rule's `DetectionRule` model, with its filters applied, as JSON. */
+  model: string;
+  /** The placeholder values the rule ran with, as a JSON object. */
+  placeholders: string;
+}
+
+const RULE_MODELS = stagedRows({ id: 'VARCHAR', model: 'VARCHAR', placeholders: 'VARCHAR' });
+
+/** Stores rule models, replacing what an earlier hunt stored for the same rule id. */
+export async function upsertRuleModelRows(
+  connection: DuckDBConnection,
+  models: readonly RuleModelRow[],
+): Promise<void> {
+  const unique = [...new Map(models.map((model) => [model.id, model])).values()];
+  await insertStaged(
+    connection,
+    unique,
+    `INSERT OR REPLACE INTO rule_models SELECT r.id, r.model, r.placeholders FROM ${RULE_MODELS}`,
+  );
+}

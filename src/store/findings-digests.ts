@@ -45,6 +45,7 @@ export const FINDINGS_TABLES: Readonly<Record<string, readonly string[]>> = {
     ...['origin_operation', 'origin_time', 'origin_actor', 'origin_key', 'origin_src'],
   ],
   created_principals: ['principal', 'origin_uid', 'origin_operation', 'origin_time'],
+  rule_models: ['id', 'model', 'placeholders'],
 };
 
 /** List columns of the findings tables, which are written as JSON lists. */

@@ -1,6 +1,10 @@
 /** The case store: `case.duckdb` and the types its queries return. */
 export { CaseDb } from './case-db.ts';
-export { correlationHitId, insertMatchRelation } from './detection-rows.ts';
+export {
+  correlationHitId,
+  insertMatchRelation,
+  type RuleModelRow,
+} from './detection-rows.ts';
 export { storedReportPath } from './encrypted-files.ts';
 export { type EventRowValues, eventRowValues } from './event-row.ts';
 export type { EventWriter } from './event-writer.ts';

@@ -66,6 +66,14 @@ export const SCHEMA: readonly string[] = [
   falsepositives VARCHAR[] NOT NULL,
   file VARCHAR NOT NULL
 )`,
+  // The single-event rules a hunt ran, as the loaded model (filters applied) in JSON, with the
+  // placeholder values it ran with, so that the workbench can explain a match whose detection
+  // was stored without an explanation.
+  `CREATE TABLE IF NOT EXISTS rule_models (
+  id VARCHAR PRIMARY KEY,
+  model VARCHAR NOT NULL,
+  placeholders VARCHAR NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS ingests (
   sha256 VARCHAR NOT NULL,
   member VARCHAR,
