@@ -253,7 +253,6 @@ export function normalizeAzureFlow(value: unknown, ref: EvidenceRef): Event | No
   const where = lastSegment(tuple.resourceId);
   const rule = tuple.rule === null ? '' : ` (${clipPart(tuple.rule)})`;
   const bytes = fields.src.bytes === null ? '' : `, ${fields.src.bytes} bytes`;
-  const host = (e: Endpoint) => (e.port === null ? `${e.ip}` : `${e.ip}:${e.port}`);
 
   return {
     uid: eventUid(ref),
@@ -273,10 +272,15 @@ export function normalizeAzureFlow(value: unknown, ref: EvidenceRef): Event | No
     api: { service: null, operation: null, request_id: null, read_only: null },
     resources: resourcesOf(tuple),
     message:
-      `${verdict}${direction} ${fields.protocol ?? 'flow'} ${host(fields.src)} -> ${host(fields.dst)}` +
+      `${verdict}${direction} ${fields.protocol ?? 'flow'} ${hostText(fields.src)} -> ${hostText(fields.dst)}` +
       `${bytes}${rule}${where === null ? '' : ` on ${clipPart(where)}`}`,
     tags: [],
     evidence: ref,
     raw: value,
   };
+}
+
+// Module-level rather than a closure per record, which the TypeScript loader would name each time.
+function hostText(e: Endpoint): string {
+  return e.port === null ? `${e.ip}` : `${e.ip}:${e.port}`;
 }

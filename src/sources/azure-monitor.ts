@@ -108,12 +108,28 @@ function kindOf(record: JsonObject): Kind | null {
   if (category !== null && /^AuditLogs$/i.test(category)) return 'audit';
 
   const properties = objectField(record, 'properties') ?? {};
-  const either = (...names: string[]) =>
-    field(record, ...names) !== undefined || field(properties, ...names) !== undefined;
-  if (either('activityDateTime', 'loggedByService', 'initiatedBy')) return 'audit';
-  if (either('createdDateTime') && either('userPrincipalName', 'appDisplayName')) return 'signin';
-  if (either('AuthenticationRequirement') && either('UserPrincipalName')) return 'signin';
-  if (either('operationName', 'operation_name', 'OperationNameValue', 'authorization')) {
+  if (eitherHas(record, properties, 'activityDateTime', 'loggedByService', 'initiatedBy'))
+    return 'audit';
+  if (
+    eitherHas(record, properties, 'createdDateTime') &&
+    eitherHas(record, properties, 'userPrincipalName', 'appDisplayName')
+  )
+    return 'signin';
+  if (
+    eitherHas(record, properties, 'AuthenticationRequirement') &&
+    eitherHas(record, properties, 'UserPrincipalName')
+  )
+    return 'signin';
+  if (
+    eitherHas(
+      record,
+      properties,
+      'operationName',
+      'operation_name',
+      'OperationNameValue',
+      'authorization',
+    )
+  ) {
     return 'activity';
   }
   return null;
@@ -263,34 +279,47 @@ function activity(
 }
 
 function signIn(record: JsonObject, properties: JsonObject, time: string, ref: EvidenceRef): Event {
-  const get = (...names: string[]) =>
-    stringField(properties, ...names) ?? stringField(record, ...names);
   const statusObject =
     objectField(properties, 'status') ?? objectField(record, 'status', 'Status') ?? {};
-  const errorCode = stringField(statusObject, 'errorCode') ?? get('ResultType', 'resultType');
+  const errorCode =
+    stringField(statusObject, 'errorCode') ??
+    propertyText(record, properties, 'ResultType', 'resultType');
   const failed = errorCode !== null && !/^(0|success)$/i.test(errorCode);
-  const requirement = get('authenticationRequirement', 'AuthenticationRequirement');
+  const requirement = propertyText(
+    record,
+    properties,
+    'authenticationRequirement',
+    'AuthenticationRequirement',
+  );
 
   const actor = emptyActor();
-  actor.uid = get(
+  actor.uid = propertyText(
+    record,
+    properties,
     'userPrincipalName',
     'UserPrincipalName',
     'servicePrincipalName',
     'ServicePrincipalName',
   );
-  actor.name = get('userDisplayName', 'UserDisplayName') ?? actor.uid;
+  actor.name = propertyText(record, properties, 'userDisplayName', 'UserDisplayName') ?? actor.uid;
   actor.type =
-    get('servicePrincipalId', 'ServicePrincipalId') !== null &&
-    get('userPrincipalName', 'UserPrincipalName') === null
+    propertyText(record, properties, 'servicePrincipalId', 'ServicePrincipalId') !== null &&
+    propertyText(record, properties, 'userPrincipalName', 'UserPrincipalName') === null
       ? 'ServicePrincipal'
       : 'User';
-  actor.session = get('sessionId', 'SessionId') ?? get('correlationId', 'CorrelationId');
-  actor.account = get('tenantId', 'TenantId', 'homeTenantId');
+  actor.session =
+    propertyText(record, properties, 'sessionId', 'SessionId') ??
+    propertyText(record, properties, 'correlationId', 'CorrelationId');
+  actor.account = propertyText(record, properties, 'tenantId', 'TenantId', 'homeTenantId');
   actor.mfa = requirement === null ? null : /multiFactor/i.test(requirement);
-  const src = endpoint(get('ipAddress', 'IPAddress', 'callerIpAddress'));
-  const app = get('appDisplayName', 'AppDisplayName');
+  const src = endpoint(
+    propertyText(record, properties, 'ipAddress', 'IPAddress', 'callerIpAddress'),
+  );
+  const app = propertyText(record, properties, 'appDisplayName', 'AppDisplayName');
   const detail = failed
-    ? (stringField(statusObject, 'failureReason') ?? get('ResultDescription') ?? errorCode)
+    ? (stringField(statusObject, 'failureReason') ??
+      propertyText(record, properties, 'ResultDescription') ??
+      errorCode)
     : null;
 
   let status: Status = 'unknown';
@@ -305,18 +334,23 @@ function signIn(record: JsonObject, properties: JsonObject, time: string, ref: E
     status_detail: failed ? errorCode : null,
     actor,
     src,
-    user_agent: get('userAgent', 'UserAgent'),
+    user_agent: propertyText(record, properties, 'userAgent', 'UserAgent'),
     cloud: { provider: 'azure', account: actor.account, region: null },
     api: {
-      service: get('resourceDisplayName', 'ResourceDisplayName'),
+      service: propertyText(record, properties, 'resourceDisplayName', 'ResourceDisplayName'),
       operation: 'Sign-in',
-      request_id: get('id', 'Id') ?? get('correlationId', 'CorrelationId'),
+      request_id:
+        propertyText(record, properties, 'id', 'Id') ??
+        propertyText(record, properties, 'correlationId', 'CorrelationId'),
       read_only: null,
     },
-    resources: app === null ? [] : [{ uid: get('appId', 'AppId') ?? app, type: 'Application' }],
+    resources:
+      app === null
+        ? []
+        : [{ uid: propertyText(record, properties, 'appId', 'AppId') ?? app, type: 'Application' }],
     message: `${clipPart(actor.uid ?? 'unknown user')} signed in to ${clipPart(app ?? 'an application')}${src.ip === null ? '' : ` from ${clipPart(src.ip)}`}${detail === null ? '' : ` (${clipPart(detail)})`}`,
     raw: record,
-    ...metadataUid(get('id', 'Id')),
+    ...metadataUid(propertyText(record, properties, 'id', 'Id')),
   });
 }
 
@@ -326,9 +360,9 @@ function directoryAudit(
   time: string,
   ref: EvidenceRef,
 ): Event {
-  const get = (...names: string[]) =>
-    stringField(properties, ...names) ?? stringField(record, ...names);
-  const operation = get(
+  const operation = propertyText(
+    record,
+    properties,
     'activityDisplayName',
     'ActivityDisplayName',
     'OperationName',
@@ -340,7 +374,7 @@ function directoryAudit(
     {};
   const user = objectField(initiatedBy, 'user');
   const app = objectField(initiatedBy, 'app');
-  const result = get('result', 'Result', 'resultType');
+  const result = propertyText(record, properties, 'result', 'Result', 'resultType');
   const { status, detail } = activityStatus(result);
 
   const actor = emptyActor();
@@ -352,7 +386,7 @@ function directoryAudit(
     (app === null ? null : stringField(app, 'displayName'));
   if (user !== null && actor.uid !== null) actor.type = 'User';
   else if (app !== null) actor.type = 'Application';
-  actor.account = get('tenantId', 'TenantId', 'AADTenantId');
+  actor.account = propertyText(record, properties, 'tenantId', 'TenantId', 'AADTenantId');
   const src = endpoint(user === null ? null : stringField(user, 'ipAddress'));
   const targets = arrayField(properties, 'targetResources');
   const resources: Resource[] = (
@@ -378,21 +412,23 @@ function directoryAudit(
           ? 'Update'
           : 'Other',
     status,
-    status_detail: detail ?? get('resultReason', 'ResultReason'),
+    status_detail: detail ?? propertyText(record, properties, 'resultReason', 'ResultReason'),
     actor,
     src,
     user_agent: null,
     cloud: { provider: 'azure', account: actor.account, region: null },
     api: {
-      service: get('loggedByService', 'LoggedByService'),
+      service: propertyText(record, properties, 'loggedByService', 'LoggedByService'),
       operation: operation?.trim() ?? null,
-      request_id: get('id', 'Id') ?? get('correlationId', 'CorrelationId'),
+      request_id:
+        propertyText(record, properties, 'id', 'Id') ??
+        propertyText(record, properties, 'correlationId', 'CorrelationId'),
       read_only: false,
     },
     resources,
     message: summary(actor.uid, operation?.trim() ?? null, src, detail),
     raw: record,
-    ...metadataUid(get('id', 'Id')),
+    ...metadataUid(propertyText(record, properties, 'id', 'Id')),
   });
 }
 
@@ -446,4 +482,20 @@ function summary(
   const where = from === null ? '' : ` from ${clipPart(from)}`;
   const outcome = detail === null ? '' : ` (${clipPart(detail)})`;
   return `${who} called ${what}${where}${outcome}`;
+}
+
+// Module-level rather than closures per record, which the TypeScript loader would name each time.
+
+/** Whether the record or its properties has any of `names`. */
+function eitherHas(record: JsonObject, properties: JsonObject, ...names: string[]): boolean {
+  return field(record, ...names) !== undefined || field(properties, ...names) !== undefined;
+}
+
+/** The first string of `names` in the properties, else in the record. */
+function propertyText(
+  record: JsonObject,
+  properties: JsonObject,
+  ...names: string[]
+): string | null {
+  return stringField(properties, ...names) ?? stringField(record, ...names);
 }

@@ -72,17 +72,19 @@ export function elbFieldsOfJson(record: Record<string, unknown>): Record<string,
     const name = DIRECT_NAMES.get(key) ?? ALIASES.get(key);
     if (name !== undefined && fields[name] === undefined) fields[name] = text;
   }
-  const first = (keys: string[]) =>
-    keys.map((key) => byKey.get(key)).find((text) => text !== undefined);
   for (const endpoint of ENDPOINTS) {
-    const ip = first(endpoint.ip);
+    const ip = firstText(byKey, endpoint.ip);
     if (ip === undefined || fields[endpoint.field] !== undefined) continue;
-    const port = first(endpoint.port);
+    const port = firstText(byKey, endpoint.port);
     fields[endpoint.field] = ip === '-' || port === undefined ? ip : `${ip}:${port}`;
   }
-  const method = first(REQUEST_PARTS.method);
+  const method = firstText(byKey, REQUEST_PARTS.method);
   if (fields.request === undefined && method !== undefined) {
-    const parts = [method, first(REQUEST_PARTS.url), first(REQUEST_PARTS.protocol)];
+    const parts = [
+      method,
+      firstText(byKey, REQUEST_PARTS.url),
+      firstText(byKey, REQUEST_PARTS.protocol),
+    ];
     fields.request = parts.filter((part) => part !== undefined).join(' ');
   }
 
@@ -94,4 +96,16 @@ function textOf(value: unknown): string | null {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
+}
+
+// Module-level rather than a closure per record, which the TypeScript loader would name each time.
+function firstText(
+  byKey: ReadonlyMap<string, string>,
+  keys: readonly string[],
+): string | undefined {
+  for (const key of keys) {
+    const text = byKey.get(key);
+    if (text !== undefined) return text;
+  }
+  return undefined;
 }
