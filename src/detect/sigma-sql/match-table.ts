@@ -13,7 +13,7 @@ import type { MatchExplainer } from './scan.ts';
 const PAIRS_TABLE = 'temp.sigma_match_pairs';
 // The explanations of each rule's earliest matches, as JSON text.
 const EXPLAINED_TABLE = 'temp.sigma_match_explained';
-// The events whose matches are explained, numbered, with their raw records.
+// The events whose matches are explained, numbered, with their row ids in `events`.
 const TO_EXPLAIN_TABLE = 'sigma_match_to_explain';
 /** Events whose raw records are read into JavaScript at once to explain their matches. */
 const EXPLAIN_PAGE = 2_000;

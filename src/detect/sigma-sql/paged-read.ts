@@ -1,6 +1,6 @@
 /**
  * Reads rows joined to their events in a set order, a page at a time, so that neither DuckDB
- * nor JavaScript holds more than a page of raw records however many rows there are.
+ * nor JavaScript keeps more than a page of raw records in memory, however many rows there are.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 
@@ -27,7 +27,11 @@ export interface PagedQuery {
  */
 const RUN_GAP = 16_384;
 
-/** Runs past which a page reads the whole span of its row ids in one scan. */
+/**
+ * Runs past which a page reads the whole span of its row ids in one scan.
+ * NOTE: events stored far from time order (more than this many streams interleaved in a page)
+ * make each page scan most of `events`, which stays within memory but takes far longer.
+ */
 const MAX_RUNS = 32;
 
 /**

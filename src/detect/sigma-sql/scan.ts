@@ -97,7 +97,7 @@ const COMPLEX_UIDS = 'temp.sigma_complex_uids';
 const MATCHED_TABLE = 'temp.sigma_matched';
 // The rows of the scan that ran last.
 const SCAN_TABLE = 'temp.sigma_scan';
-// The matches of the rules read in timeline order, numbered in that order, while they are read.
+// The keys of the matches read in timeline order, numbered in that order, while they are read.
 const ORDERED_TABLE = 'sigma_ordered_matches';
 
 interface Batch<Fields> {
