@@ -268,7 +268,7 @@ const FORMATS_NOTES = [
   '',
 ];
 
-// The first block is written from hunts of 2026-12-05 00:36 to 02:17 on the same machine, with
+// The first block is written from hunts of 2026-12-05 00:36 to 04:22 on the same machine, with
 // the per-phase CPU times that `hunt -v` logs. The rest is written from the 22:23 to 23:37 runs
 // of 2026-12-04 on the 2-core machine of the tables, with per-phase and per-scan timings of
 // hunts on a kept 200,000-event case, at load 7 to 14. The matcher notes also draw on CPU
@@ -279,9 +279,9 @@ const SIGMA_NOTES: string[] = [
   '242,790 and 257,135 events per CPU second, above the 200,000 target. The hunt row of 02:43',
   'took 16.5 s of wall-clock time (28.3 CPU s) with the SigmaHQ cloud rules and 20.8 s (33.9',
   'CPU s) with the built-in pack over a million events, against a target of 10 s. Under the',
-  'load of the other rows the matcher read 150,000 to 220,000. The built-in pack still peaks at',
+  'load of the other rows the matcher read 150,000 to 220,000. The built-in pack then peaked at',
   '1.6 GiB, because its read of the base-rule matches of correlation rules in timeline order',
-  'sorts their raw records.',
+  'sorted their raw records. It no longer does (see the last note of this list).',
   '',
   'Hunts with the SigmaHQ cloud rules before and after the changes of 2026-12-05, measured at',
   '00:36 to 01:36 with `/usr/bin/time -v cloudcase hunt --case CASE --rules',
@@ -365,6 +365,18 @@ const SIGMA_NOTES: string[] = [
   '  1753 and 1561 MiB, with the same `findings.json`. The 1,000,000 before run already had',
   '  the narrower grouping. Sorting only the keys and reading the records afterwards would',
   '  bound this read too.',
+  '- That read now sorts only keys: the matches are numbered in timeline order in a temporary',
+  '  table, on one thread, and each page of 5,000 reads its raw records from `events` by row',
+  "  id, with one range scan per run of nearby row ids. It runs under the scan's 256 MB. The",
+  '  1,000,000-event case stores its events as two stretches that overlap in time, so one',
+  '  page of its 372,967 base-rule matches spans row ids 109,427 to 575,659. One join per page',
+  '  over that whole span took 137 CPU s for all pages. Sorting the records in DuckDB under',
+  '  256 MB ran out of memory, and so did sorting the keys on two threads once the matches',
+  '  were tripled. Built-in pack at 1,000,000 events, before (main at cd9e164) and after, at',
+  '  load 4 to 11: 135 and 127 CPU s (scans and storing 99 and 91), 1467 and 861 MiB, with',
+  '  the same `findings.json`. The 04:21 and 04:22 rows: 804 MiB at 300,000 events and',
+  '  874 MiB at 1,000,000, the cloud rules 651 and 743 MiB. Under this load, CPU s are three',
+  '  to four times those of the quiet 02:43 row.',
   '',
   'What the 200,000-event runs of 2026-12-04 show (load 7 to 14 on 2 cores, so wall-clock',
   'figures are two to four times the CPU figures):',

@@ -33,11 +33,6 @@ export interface SqlDialect {
   readonly scanBudget: number;
   /** Session settings (name and SQL value) that scans run with; the old values are restored. */
   readonly scanSettings: readonly (readonly [string, string])[];
-  /**
-   * Settings, among those of `scanSettings`, that a read of matches in timeline order with
-   * their raw records runs with.
-   */
-  readonly sortedRawSettings: readonly (readonly [string, string])[];
   /** A string literal holding exactly `text`; `text` must be well-formed UTF-16. */
   stringLiteral(text: string): string;
   /** A DOUBLE literal of a finite number. */

@@ -207,11 +207,6 @@ export const duckdb: SqlDialect = {
     ['memory_limit', "'256MB'"],
     ['disabled_optimizers', "'filter_pushdown'"],
   ],
-  // DuckDB sorts with the raw records as payload. With the built-in rules, that read ran out of
-  // 512 MB at 1,000,000 CloudTrail events.
-  // NOTE: its memory still grows with the matches; sorting keys and reading records afterwards
-  // would bound it.
-  sortedRawSettings: [['memory_limit', "'1GB'"]],
 
   stringLiteral(text) {
     // DuckDB string literals take every character but NUL as it is once quotes are doubled.

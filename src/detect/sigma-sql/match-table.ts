@@ -6,14 +6,15 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
 import type { SqlDialect } from './dialect.ts';
+import { readInPages } from './paged-read.ts';
 import type { MatchExplainer } from './scan.ts';
 
 // Every (rule, event) pair of the matches handed to the caller, with the event's time.
 const PAIRS_TABLE = 'temp.sigma_match_pairs';
 // The explanations of each rule's earliest matches, as JSON text.
 const EXPLAINED_TABLE = 'temp.sigma_match_explained';
-// The events whose matches are explained, numbered, with their raw records.
-const TO_EXPLAIN_TABLE = 'temp.sigma_match_to_explain';
+// The events whose matches are explained, numbered, with their row ids in `events`.
+const TO_EXPLAIN_TABLE = 'sigma_match_to_explain';
 /** Events whose raw records are read into JavaScript at once to explain their matches. */
 const EXPLAIN_PAGE = 2_000;
 
@@ -71,9 +72,9 @@ export async function withMatchTable(
 
 /**
  * Explains the `first` earliest matches of each rule on its in-memory explainer and appends
- * the explanations to the explained table. Only those events' raw records are read, from a
- * temporary table numbered by event, `EXPLAIN_PAGE` events at a time, so the records held in
- * JavaScript stay bounded however many matches are explained.
+ * the explanations to the explained table. Only those events' raw records are read,
+ * `EXPLAIN_PAGE` events at a time, so the records held in JavaScript stay bounded however many
+ * matches are explained.
  */
 async function explainEarliest(
   connection: DuckDBConnection,
@@ -83,25 +84,17 @@ async function explainEarliest(
   const earliest = Number.isFinite(first)
     ? `QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) <= ${first}`
     : '';
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${TO_EXPLAIN_TABLE.slice(5)} AS
-    SELECT row_number() OVER (ORDER BY t.event_uid) AS n, t.event_uid, t.rule_ids, e.raw
-    FROM (SELECT event_uid, list(rule_id) AS rule_ids
+  const query = {
+    table: TO_EXPLAIN_TABLE,
+    from: `(SELECT event_uid, list(rule_id) AS rule_ids
       FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE} ${earliest}) GROUP BY event_uid) t
-    JOIN events e ON e.uid = t.event_uid
-    ORDER BY n`);
-  try {
-    const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${TO_EXPLAIN_TABLE}`);
-    const count = Number(total.getRowObjectsJS()[0]?.n ?? 0);
-    for (let from = 1; from <= count; from += EXPLAIN_PAGE) {
-      const page = await connection.runAndReadAll(
-        `SELECT event_uid, rule_ids, raw FROM ${TO_EXPLAIN_TABLE}
-         WHERE n >= ${from} AND n < ${from + EXPLAIN_PAGE} ORDER BY n`,
-      );
-      await appendExplanations(connection, explain, page.getRowObjectsJS());
-    }
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${TO_EXPLAIN_TABLE}`);
-  }
+    JOIN events e ON e.uid = t.event_uid`,
+    keys: 't.rule_ids',
+    orderBy: 'e.uid',
+    columns: 'e.uid AS event_uid, k.rule_ids, e.raw',
+    pageSize: EXPLAIN_PAGE,
+  };
+  await readInPages(connection, query, (rows) => appendExplanations(connection, explain, rows));
 }
 
 async function appendExplanations(

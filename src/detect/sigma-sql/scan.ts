@@ -17,6 +17,7 @@ import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
 import { withMatchTable } from './match-table.ts';
+import { readInPages } from './paged-read.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -96,6 +97,8 @@ const COMPLEX_UIDS = 'temp.sigma_complex_uids';
 const MATCHED_TABLE = 'temp.sigma_matched';
 // The rows of the scan that ran last.
 const SCAN_TABLE = 'temp.sigma_scan';
+// The keys of the matches read in timeline order, numbered in that order, while they are read.
+const ORDERED_TABLE = 'sigma_ordered_matches';
 
 interface Batch<Fields> {
   /** The sources of the batch's rules, one per line. Every rule of a batch has the same. */
@@ -331,8 +334,7 @@ export class SqlScan {
    * Reads the events that some rule of `rules` matched, each with the ids of every rule that
    * matched it. With `sorted`, they come in timeline order: time, then evidence hash, archive
    * member (none first) and record index. Records reach the explainer, and matches of
-   * `withRaw` rules keep theirs. DuckDB sorts with the records as payload, so a sorted read
-   * needs memory that grows with its matches and is used only for the rules that need order.
+   * `withRaw` rules keep theirs.
    */
   async #readMatches(
     connection: DuckDBConnection,
@@ -344,10 +346,12 @@ export class SqlScan {
   ): Promise<void> {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
-    let raw = explain === undefined ? 'NULL' : 'e.raw';
-    if (explain === undefined && withRaw.size > 0) {
-      raw = `CASE WHEN ${d.listOverlaps('m.rule_ids', idList(withRaw))} THEN e.raw END`;
-    }
+    // The raw record of an event, or NULL where no rule that needs it matched the event.
+    const raw = (matches: string) => {
+      if (explain !== undefined) return 'e.raw';
+      if (withRaw.size === 0) return 'NULL';
+      return `CASE WHEN ${d.listOverlaps(`${matches}.rule_ids`, idList(withRaw))} THEN e.raw END`;
+    };
     // Only the events some rule of `rules` matched are grouped, each with the rule ids of all
     // its rows. Grouping every matched event first ran out of the case's 256 MB at 1,000,000
     // events, most of them matched by rules that no correlation reads.
@@ -356,36 +360,15 @@ export class SqlScan {
         ? ''
         : `WHERE uid IN (SELECT uid FROM ${MATCHED_TABLE}
             WHERE ${d.listOverlaps('rule_ids', idList(rules))})`;
-    const orderBy = sorted
-      ? `ORDER BY e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST,
-        e.evidence_member NULLS FIRST, e.evidence_record NULLS FIRST, e.uid`
-      : '';
     const matched = `(SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
-      ${filter} GROUP BY uid) m`;
-    if (sorted && raw !== 'NULL') {
-      for (const [name, value] of d.sortedRawSettings)
-        await connection.run(`SET ${name} = ${value}`);
-    }
-    const result = await connection.stream(`SELECT e.uid, e.source, epoch_ms(e.time) AS time_ms,
-        m.rule_ids, ${raw} AS raw
-      FROM ${matched} JOIN events e ON e.uid = m.uid ${orderBy}`);
-    let read = 0;
-    for await (const rows of result.yieldRowObjectJs()) {
-      for (const row of rows) await onMatch(scanMatch(row, withRaw, explain));
-      read += rows.length;
-    }
-    // A streamed result that DuckDB fails to compute (out of memory, for one) can end early
-    // without an error, which would lose matches silently.
-    const expected = await connection.runAndReadAll(
-      `SELECT count(*) AS n FROM ${matched} JOIN events e ON e.uid = m.uid`,
-    );
-    const total = Number(expected.getRowObjectsJS()[0]?.n ?? 0);
-    if (read !== total) {
-      const message =
-        `DuckDB returned ${read} of ${total} matched events, so the hunt stopped. ` +
-        'Run it again with fewer rules, or on a machine with more free memory.';
-      throw new CloudcaseError('scan_incomplete', message);
-    }
+      ${filter} GROUP BY uid) m JOIN events e ON e.uid = m.uid`;
+    const columns = (matches: string) =>
+      `e.uid, e.source, epoch_ms(e.time) AS time_ms, ${matches}.rule_ids, ${raw(matches)} AS raw`;
+    const read = async (row: Record<string, unknown>) => {
+      await onMatch(scanMatch(row, withRaw, explain));
+    };
+    if (sorted) await readSorted(connection, columns('k'), matched, read);
+    else await readStreamed(connection, columns('m'), matched, read);
   }
 
   /**
@@ -473,6 +456,59 @@ export class SqlScan {
 async function presentSources(connection: DuckDBConnection): Promise<Set<string>> {
   const reader = await connection.runAndReadAll('SELECT DISTINCT source FROM events');
   return new Set(reader.getRowObjectsJS().map((row) => String(row.source)));
+}
+
+/** Rows of matches in timeline order read into JavaScript at once. */
+const ORDERED_PAGE = 5_000;
+
+/**
+ * Reads the matches of `from` in timeline order, a page at a time, with the columns of a
+ * page over the stored match `k` and its event `e`. Only the sort keys are sorted, so the
+ * read's memory does not grow with the number of matches.
+ */
+async function readSorted(
+  connection: DuckDBConnection,
+  columns: string,
+  from: string,
+  read: (row: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  const query = {
+    table: ORDERED_TABLE,
+    from,
+    keys: 'm.rule_ids',
+    orderBy: `e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST, e.evidence_member NULLS FIRST,
+      e.evidence_record NULLS FIRST, e.uid`,
+    columns,
+    pageSize: ORDERED_PAGE,
+  };
+  await readInPages(connection, query, async (rows) => {
+    for (const row of rows) await read(row);
+  });
+}
+
+/** Reads the rows of `SELECT columns FROM from` as DuckDB streams them, in no set order. */
+async function readStreamed(
+  connection: DuckDBConnection,
+  columns: string,
+  from: string,
+  read: (row: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  const result = await connection.stream(`SELECT ${columns} FROM ${from}`);
+  let count = 0;
+  for await (const rows of result.yieldRowObjectJs()) {
+    for (const row of rows) await read(row);
+    count += rows.length;
+  }
+  // A streamed result that DuckDB fails to compute (out of memory, for one) can end early
+  // without an error, which would lose matches silently.
+  const expected = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${from}`);
+  const total = Number(expected.getRowObjectsJS()[0]?.n ?? 0);
+  if (count !== total) {
+    const message =
+      `DuckDB returned ${count} of ${total} matched events, so the hunt stopped. ` +
+      'Run it again with fewer rules, or on a machine with more free memory.';
+    throw new CloudcaseError('scan_incomplete', message);
+  }
 }
 
 function addToBatch<Fields>(batch: Batch<Fields>, compiled: SqlRule, guard: string): void {
