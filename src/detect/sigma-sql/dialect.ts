@@ -34,6 +34,12 @@ export interface SqlDialect {
   /** Session settings (name and SQL value) that scans run with; the old values are restored. */
   readonly scanSettings: readonly (readonly [string, string])[];
   /**
+   * Settings, among those of `scanSettings`, for a scan whose only filter reads stored columns
+   * of `events` and whose projections feed no filter, so the engine can skip the records of
+   * the rows it drops.
+   */
+  readonly columnScanSettings: readonly (readonly [string, string])[];
+  /**
    * Settings, among those of `scanSettings`, that a read of matches in timeline order with
    * their raw records runs with.
    */
