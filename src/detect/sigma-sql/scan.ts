@@ -583,7 +583,7 @@ export class SqlScan {
     return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND ${test})`;
   }
 
-  /** Returns SQL true where the event is no CloudTrail event or its stored copies equal its fields. */
+  /** Returns SQL true where an event is not CloudTrail or its stored copies equal its fields. */
   #copiedSql(fields: ScalarScanFields): string {
     const copies = Object.entries(STORED_COPIES).map(([field, column]) =>
       fields.copiedTo(field, column),
