@@ -33,6 +33,12 @@ export interface SqlDialect {
   readonly scanBudget: number;
   /** Session settings (name and SQL value) that scans run with; the old values are restored. */
   readonly scanSettings: readonly (readonly [string, string])[];
+  /**
+   * Settings, among those of `scanSettings`, for a scan whose only filter reads stored columns
+   * of `events` and whose projections feed no filter, so the engine can skip the records of
+   * the rows it drops.
+   */
+  readonly columnScanSettings: readonly (readonly [string, string])[];
   /** A string literal holding exactly `text`; `text` must be well-formed UTF-16. */
   stringLiteral(text: string): string;
   /** A DOUBLE literal of a finite number. */

@@ -247,6 +247,20 @@ export class ScalarScanFields extends TrackedFields {
     return name;
   }
 
+  /**
+   * SQL true where a top-level field is missing, is JSON null, or is a string equal to the
+   * text in `column`: where a test of the column's case-folded text against literals keeps
+   * every event that the field's test would keep.
+   */
+  copiedTo(field: string, column: string): string {
+    const d = this.#d;
+    const type = this.#type(field);
+    return (
+      `(${type} IS NULL OR ${d.typeIs(type, 'null')} ` +
+      `OR (${d.typeIs(type, 'string')} AND ${this.#text(field)} = ${column}))`
+    );
+  }
+
   /** The column with the JSON type name of the field's value, NULL when missing. */
   #type(field: string | null): string {
     if (field === null) throw new Error('keyword searches have no scalar shape');

@@ -100,6 +100,16 @@ const SCAN_TABLE = 'temp.sigma_scan';
 // The keys of the matches read in timeline order, numbered in that order, while they are read.
 const ORDERED_TABLE = 'sigma_ordered_matches';
 
+// The source whose events keep copies of raw fields in stored columns, and those columns. The
+// CloudTrail normalizer stores `eventName`, `eventSource` and `userAgent` as they are when they
+// are strings, and NULL otherwise.
+const COPIES_SOURCE = 'aws.cloudtrail';
+const STORED_COPIES: Readonly<Record<string, string>> = {
+  eventName: 'api_operation',
+  eventSource: 'api_service',
+  userAgent: 'user_agent',
+};
+
 interface Batch<Fields> {
   /** The sources of the batch's rules, one per line. Every rule of a batch has the same. */
   sources: string;
@@ -111,6 +121,11 @@ interface Batch<Fields> {
    * which every match has there; null when some rule of the batch has none.
    */
   requirements: Requirement[] | null;
+  /**
+   * For scalar-shape batches of CloudTrail rules that all require literals in one field that
+   * `events` stores a copy of: that stored column.
+   */
+  column: string | null;
   rules: { compiled: SqlRule; guard: string }[];
   /** Characters of condition SQL. */
   size: number;
@@ -121,7 +136,10 @@ interface Batch<Fields> {
 /**
  * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
  * events whose fields it reads all have the scalar shape; rules that need one of a few literals
- * in a top-level field skip the events that hold none of them. The remaining events (an array
+ * in a top-level field skip the events that hold none of them. When that field is one that
+ * CloudTrail events keep a copy of in a stored column, and a scan that read every event found
+ * each copy equal to its field, the scan tests the column and leaves the other records unread.
+ * The remaining events (an array
  * on a path, a field holding an array) are copied to a temporary table and decided by
  * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
  * searches always use the list shape, over every event.
@@ -167,7 +185,9 @@ export class SqlScan {
     const requirement =
       route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
     const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
-    const scalarBatch = this.#scalarBatch(usable !== null, sources);
+    const copy = usable === null ? undefined : STORED_COPIES[usable.field];
+    const column = sources === COPIES_SOURCE ? (copy ?? null) : null;
+    const scalarBatch = this.#scalarBatch(usable !== null, sources, column);
     if (usable !== null) scalarBatch.requirements?.push(usable);
     scalarBatch.fields.startRule();
     const scalar = compileOne(rule, d, scalarBatch.fields, options) as SqlRule;
@@ -199,6 +219,7 @@ export class SqlScan {
       fields: create(),
       complex: [],
       requirements: null,
+      column: null,
       rules: [],
       size: 0,
       cost: 0,
@@ -207,16 +228,33 @@ export class SqlScan {
     return batch;
   }
 
-  // Rules with a requirement share batches that skip events meeting none of them; the others
-  // share batches that read every event.
-  #scalarBatch(prefiltered: boolean, sources: string): Batch<ScalarScanFields> {
+  // Rules with a requirement share batches that skip events meeting none of them, apart by the
+  // stored column that can stand for their field; the others share batches that read every
+  // event.
+  #scalarBatch(
+    prefiltered: boolean,
+    sources: string,
+    column: string | null,
+  ): Batch<ScalarScanFields> {
     const last = this.#scalar.findLast(
-      (batch) => (batch.requirements !== null) === prefiltered && batch.sources === sources,
+      (batch) =>
+        (batch.requirements !== null) === prefiltered &&
+        batch.sources === sources &&
+        batch.column === column,
     );
     if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
     const fields = new ScalarScanFields(this.#dialect, 'j');
     const requirements = prefiltered ? [] : null;
-    const batch = { sources, fields, complex: [], requirements, rules: [], size: 0, cost: 0 };
+    const batch = {
+      sources,
+      fields,
+      complex: [],
+      requirements,
+      column,
+      rules: [],
+      size: 0,
+      cost: 0,
+    };
     this.#scalar.push(batch);
     return batch;
   }
@@ -322,7 +360,34 @@ export class SqlScan {
       batches.filter((b) =>
         b.rules.some(({ compiled }) => compiled.sources.some((source) => present.has(source))),
       );
-    for (const batch of runnable(this.#scalar)) await collect(this.#query(batch, 'events'));
+    const scalars = runnable(this.#scalar);
+    // Scans that read every event run first: one of them checks, on the way, that each
+    // CloudTrail event's stored copies hold its fields, so that the scans of rules requiring
+    // literals in one of those fields can read the copies and skip the other records unread.
+    const check = await this.#copiesCheck(connection, scalars);
+    let copiesHold = false;
+    for (const batch of scalars.filter((b) => b.requirements === null)) {
+      await collect(this.#query(batch, 'events', batch === check ? 'check' : 'plain'));
+      if (batch !== check) continue;
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*) AS n FROM ${SCAN_TABLE} WHERE NOT copied`,
+      );
+      copiesHold = Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
+    }
+    for (const batch of scalars.filter((b) => b.requirements !== null)) {
+      if (batch.column === null || !copiesHold) {
+        await collect(this.#query(batch, 'events', 'plain'));
+        continue;
+      }
+      for (const [name, value] of this.#dialect.columnScanSettings)
+        await connection.run(`SET ${name} = ${value}`);
+      try {
+        await collect(this.#query(batch, 'events', 'column'));
+      } finally {
+        for (const [name, value] of this.#dialect.scanSettings)
+          await connection.run(`SET ${name} = ${value}`);
+      }
+    }
     const lists = runnable(this.#list);
     if (lists.length > 0 && (await this.#copyComplexEvents(connection)) > 0) {
       for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE));
@@ -369,6 +434,27 @@ export class SqlScan {
     };
     if (sorted) await readSorted(connection, columns('k'), matched, read);
     else await readStreamed(connection, columns('m'), matched, read);
+  }
+
+  /**
+   * Returns the scan that checks the stored copies while it reads every event: one whose rules
+   * run on CloudTrail events. Returns null when no scan reads the copies or `events` lacks them.
+   */
+  async #copiesCheck(
+    connection: DuckDBConnection,
+    scalars: Batch<ScalarScanFields>[],
+  ): Promise<Batch<ScalarScanFields> | null> {
+    if (!scalars.some((batch) => batch.column !== null)) return null;
+    const check = scalars.find(
+      (batch) => batch.requirements === null && batch.sources.split('\n').includes(COPIES_SOURCE),
+    );
+    if (check === undefined) return null;
+    const reader = await connection.runAndReadAll(
+      `SELECT column_name AS name FROM duckdb_columns()
+       WHERE table_name = 'events' AND schema_name = 'main'`,
+    );
+    const names = new Set(reader.getRowObjectsJS().map((row) => String(row.name)));
+    return Object.values(STORED_COPIES).every((name) => names.has(name)) ? check : null;
   }
 
   /**
@@ -428,13 +514,23 @@ export class SqlScan {
    * `complex` (true where some field of the batch is not in the scalar shape) for each event
    * that matched a rule or is complex.
    */
-  #query(batch: Batch<ScalarScanFields | ListScanFields>, table: string): string {
+  #query(
+    batch: Batch<ScalarScanFields | ListScanFields>,
+    table: string,
+    mode: ScanMode = 'plain',
+  ): string {
     const d = this.#dialect;
     const literal = (text: string) => d.stringLiteral(text);
     const sources = this.#sources(batch.rules.map((rule) => rule.compiled));
     // JSON functions read VARCHAR as JSON; the list shape needs JSON-typed list elements.
     const record = batch.fields instanceof ListScanFields ? d.parseJson('raw') : 'raw';
-    const input = batch.requirements === null ? table : this.#prefilter(batch.requirements, table);
+    let input = table;
+    if (mode === 'column') input = this.#columnPrefilter(batch, table);
+    else if (batch.requirements !== null) input = this.#prefilter(batch.requirements, table);
+    const copied =
+      mode === 'check' && batch.fields instanceof ScalarScanFields
+        ? this.#copiedSql(batch.fields)
+        : 'TRUE';
     const from = stackLayers(
       `(SELECT *, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
       batch.fields,
@@ -447,11 +543,43 @@ export class SqlScan {
     );
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);
     const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
-    return `SELECT uid, rule_ids, complex
-      FROM (SELECT uid, ${ids} AS rule_ids, ${complex} AS complex FROM ${from})
-      WHERE ${d.listLength('rule_ids')} > 0 OR complex`;
+    const rows = `SELECT uid, ${ids} AS rule_ids, ${complex} AS complex, ${copied} AS copied
+      FROM ${from}`;
+    // With filter pushdown, a filter above the projections would copy their expressions into
+    // it. So this scan keeps every row of its input, which the column prefilter made small.
+    if (mode === 'column') return rows;
+    return `SELECT uid, rule_ids, complex, copied FROM (${rows})
+      WHERE ${d.listLength('rule_ids')} > 0 OR complex OR NOT copied`;
+  }
+
+  /**
+   * Selects the CloudTrail events whose stored copy of the batch's field, case-folded, is a
+   * literal of some rule of the batch. Valid only after `#copiedSql` was true for every
+   * CloudTrail event, because then an event whose copy is another text or NULL matches no rule.
+   */
+  #columnPrefilter(batch: Batch<ScalarScanFields | ListScanFields>, table: string): string {
+    const d = this.#dialect;
+    const literals = new Set((batch.requirements ?? []).flatMap((r) => [...r.values]));
+    const list = d.list([...literals].map((literal) => d.stringLiteral(literal)));
+    // A list function, not IN: DuckDB turns a long IN list into a join, which reads every row.
+    const test = d.listOverlaps(list, d.list([d.lowerText(batch.column ?? 'NULL')]));
+    return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND ${test})`;
+  }
+
+  /** Returns SQL true where an event is not CloudTrail or its stored copies equal its fields. */
+  #copiedSql(fields: ScalarScanFields): string {
+    const copies = Object.entries(STORED_COPIES).map(([field, column]) =>
+      fields.copiedTo(field, column),
+    );
+    return `(source <> ${this.#dialect.stringLiteral(COPIES_SOURCE)} OR ${joinAnd(copies)})`;
   }
 }
+
+/**
+ * The way a scan reads its input: `plain` as its batch defines, `check` also testing each
+ * event's stored copies (`#copiedSql`), `column` prefiltered on the batch's stored column.
+ */
+type ScanMode = 'plain' | 'check' | 'column';
 
 async function presentSources(connection: DuckDBConnection): Promise<Set<string>> {
   const reader = await connection.runAndReadAll('SELECT DISTINCT source FROM events');

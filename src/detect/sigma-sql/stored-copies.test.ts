@@ -1,0 +1,100 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { DetectionRule } from '../sigma/model.ts';
+import { parseRuleText } from '../sigma/parse.ts';
+import { SqlScan } from './scan.ts';
+
+let instance: DuckDBInstance;
+let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
+
+// A rule with no required literal makes a scan read every event, which checks the stored
+// copies; the second rule's scan then reads `api_operation` instead of the record.
+const RULES = `title: Access denied
+id: 6b1f2c3d-0000-4000-8000-000000000001
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { errorCode|startswith: AccessDenied }
+  condition: selection
+level: low
+---
+title: Console login
+id: 6b1f2c3d-0000-4000-8000-000000000002
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: ConsoleLogin }
+  condition: selection
+level: low
+`;
+const LOGIN = '6b1f2c3d-0000-4000-8000-000000000002';
+
+function rules(): DetectionRule[] {
+  return parseRuleText(RULES, 'rules.yml').rules as DetectionRule[];
+}
+
+beforeEach(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+  connection = await instance.connect();
+  await connection.run(
+    `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
+      evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT,
+      api_operation VARCHAR, api_service VARCHAR, user_agent VARCHAR)`,
+  );
+});
+
+afterEach(() => {
+  connection.closeSync();
+  instance.closeSync();
+});
+
+/** Stores CloudTrail events as [uid, raw record, stored copy of eventName]. */
+async function store(events: [string, Record<string, unknown>, string | null][]): Promise<void> {
+  for (const [index, [uid, record, operation]] of events.entries()) {
+    await connection.run(
+      `INSERT INTO events VALUES ($uid, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw,
+        'hash', NULL, $index, $operation, 'signin.amazonaws.com', NULL)`,
+      { uid, raw: JSON.stringify(record), index, operation },
+    );
+  }
+}
+
+async function loginMatches(): Promise<string[]> {
+  const matches = await new SqlScan(rules()).run(connection);
+  return matches
+    .filter((match) => match.ruleIds.includes(LOGIN))
+    .map((match) => match.uid)
+    .sort();
+}
+
+describe('SqlScan with stored copies of CloudTrail fields', () => {
+  test('column prefilter ignores literal case', async () => {
+    await store([
+      ['lower', { eventName: 'consolelogin', eventSource: 'signin.amazonaws.com' }, 'consolelogin'],
+      ['other', { eventName: 'GetObject', eventSource: 'signin.amazonaws.com' }, 'GetObject'],
+    ]);
+
+    expect(await loginMatches()).toEqual(['lower']);
+  });
+
+  test('scan keeps changed-copy match', async () => {
+    await store([
+      [
+        'copied',
+        { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' },
+        'ConsoleLogin',
+      ],
+      ['changed', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, 'GetObject'],
+      ['other', { eventName: 'GetObject', eventSource: 'signin.amazonaws.com' }, 'GetObject'],
+    ]);
+
+    expect(await loginMatches()).toEqual(['changed', 'copied']);
+  });
+
+  test('scan keeps match without copy', async () => {
+    await store([
+      ['missing', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, null],
+      ['array', { eventName: ['ConsoleLogin'], eventSource: 'signin.amazonaws.com' }, null],
+    ]);
+
+    expect(await loginMatches()).toEqual(['array', 'missing']);
+  });
+});
