@@ -199,8 +199,8 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
 }
 
 /**
- * The models of the single-event rules in `ran`, each with the placeholder values its model
- * names, for explaining later matches that the hunt stored without an explanation.
+ * Returns the models of the single-event rules in `ran`, each with the placeholder values its
+ * model names, so that matches stored without an explanation can be explained later.
  */
 function ruleModels(
   rules: readonly SigmaRule[],

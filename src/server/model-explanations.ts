@@ -1,7 +1,7 @@
 /**
- * Explanations of detections that a hunt stored without one: a hunt explains only each rule's
- * earliest matches, and keeps the model of every single-event rule it ran (`rule_models`), so
- * the workbench explains any other match when an analyst opens its event.
+ * Explanations of detections that a hunt stored without one. A hunt explains only each rule's
+ * earliest matches and keeps the model of every single-event rule it ran (`rule_models`). The
+ * workbench explains any other match from that model when an analyst opens its event.
  */
 import type { DetectionRule } from '../detect/sigma/model.ts';
 import { RuleSet } from '../detect/sigma/rule-set.ts';

@@ -486,12 +486,12 @@ function summary(
 
 // Module-level rather than closures per record, which the TypeScript loader would name each time.
 
-/** Whether the record or its properties has any of `names`. */
+/** Returns whether the record or its properties have any of `names`. */
 function eitherHas(record: JsonObject, properties: JsonObject, ...names: string[]): boolean {
   return field(record, ...names) !== undefined || field(properties, ...names) !== undefined;
 }
 
-/** The first string of `names` in the properties, else in the record. */
+/** Returns the first string of `names` in the properties, else in the record. */
 function propertyText(
   record: JsonObject,
   properties: JsonObject,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseDb } from '../../store/index.ts';
 import { testEvent } from '../../store/test-events.ts';
@@ -21,7 +22,7 @@ SELECT events.* REPLACE ('e' || i AS uid,
     || '{"uid":"bucket-' || (i % 1000) || '","type":"AWS::S3::Bucket"}]' AS resources)
 FROM events, range(${EVENTS}) copies(i)`;
 
-// One source more than the mask of sources holds, each naming one shared object and an object
+// One source more than the mask of sources can contain, each naming one shared object and an object
 // shared with its neighbour.
 const SOURCES = RESOURCE_MASK_SOURCES + 1;
 const MANY_SOURCES = `INSERT INTO events
@@ -36,7 +37,8 @@ describe('entity extraction memory', () => {
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
   });
 
-  it('extracts many resources under a small memory limit', async () => {
+  // Opens a new case with one event, gives `run` a connection to it, then closes both.
+  async function withCase(run: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
     const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-entities-'));
     folders.push(caseDir);
     const db = await CaseDb.open(caseDir);
@@ -45,6 +47,15 @@ describe('entity extraction memory', () => {
       const writer = await db.eventWriter();
       writer.append(testEvent(0));
       await writer.close();
+      await run(connection);
+    } finally {
+      connection.closeSync();
+      await db.close();
+    }
+  }
+
+  it('extracts many resources under a small memory limit', async () => {
+    await withCase(async (connection) => {
       await connection.run(COPIES);
       await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
 
@@ -65,21 +76,11 @@ describe('entity extraction memory', () => {
         "SELECT count(*)::INTEGER AS n FROM entities WHERE type = 'resource'",
       );
       expect(counted.getRowObjectsJS()).toEqual([{ n: 251_001 }]);
-    } finally {
-      connection.closeSync();
-      await db.close();
-    }
+    });
   }, 120_000);
 
-  it('lists the sources of resources in a case with more sources than the mask holds', async () => {
-    const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-entities-'));
-    folders.push(caseDir);
-    const db = await CaseDb.open(caseDir);
-    const connection = await db.connect();
-    try {
-      const writer = await db.eventWriter();
-      writer.append(testEvent(0));
-      await writer.close();
+  it('lists sources beyond the mask size', async () => {
+    await withCase(async (connection) => {
       await connection.run(MANY_SOURCES);
 
       await extractEntities(connection);
@@ -94,9 +95,6 @@ describe('entity extraction memory', () => {
         { value: 'pair-64', sources: ['src-128'], events: 1 },
         { value: 'shared', sources: names, events: SOURCES },
       ]);
-    } finally {
-      connection.closeSync();
-      await db.close();
-    }
+    });
   });
 });

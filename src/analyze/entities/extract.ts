@@ -88,9 +88,9 @@ SELECT 'resource', r.uid, coalesce(r.type, 'resource'), NULL, NULL, r.first_seen
   list_filter(n.sources, lambda s, i: ((r.mask >> (i - 1)::UHUGEINT) & 1::UHUGEINT) = 1)
 FROM per_resource r, names n`;
 
-// For a case with more sources than the mask holds. Grouped by source first: one row per
+// For a case with more sources than the mask can contain. Grouped by source first: one row per
 // resource and source costs far less than a DISTINCT list aggregate over each resource. Lists
-// are built only for resources seen in three or more sources; the list of one or two sources
+// are built only for resources seen in three or more sources. The list of one or two sources
 // is their min and max, which spill like any aggregate.
 const RESOURCES_MANY_SOURCES = `INSERT INTO entities
 WITH ${TOUCHED},

@@ -207,8 +207,8 @@ export const duckdb: SqlDialect = {
     ['memory_limit', "'256MB'"],
     ['disabled_optimizers', "'filter_pushdown'"],
   ],
-  // With filter pushdown, DuckDB tests a filter on one column while it reads the table and
-  // reads the other columns of the matching rows only; without it, each `raw` is read.
+  // With filter pushdown, DuckDB tests a filter on one column while it reads the table, so it
+  // reads the other columns of the matching rows only. Without it, every `raw` is read.
   columnScanSettings: [['disabled_optimizers', "''"]],
 
   stringLiteral(text) {

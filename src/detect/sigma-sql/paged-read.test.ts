@@ -136,7 +136,7 @@ level: low
     expect(matches.every((match) => match.raw?.eventName === 'ListBuckets')).toBe(true);
   });
 
-  // DuckDB's memory limit is global, so another connection sees the one the read runs under.
+  // DuckDB's memory limit is global, so another connection reads the limit that the read runs under.
   test('reads records under the scan memory limit', async () => {
     const reference = await DuckDBInstance.create(':memory:');
     const other = await reference.connect();

@@ -136,9 +136,9 @@ interface Batch<Fields> {
 /**
  * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
  * events whose fields it reads all have the scalar shape; rules that need one of a few literals
- * in a top-level field skip the events that hold none of them. When that field is one that
- * CloudTrail events keep a copy of in a stored column, and a scan that read every event found
- * each copy equal to its field, the scan tests the column and leaves the other records unread.
+ * in a top-level field skip the events that contain none of them. CloudTrail events keep a
+ * copy of some fields in stored columns. When a scan that read every event found each copy equal
+ * to its field, a scan on such a field tests the column and leaves the other records unread.
  * The remaining events (an array
  * on a path, a field holding an array) are copied to a temporary table and decided by
  * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
@@ -228,8 +228,8 @@ export class SqlScan {
     return batch;
   }
 
-  // Rules with a requirement share batches that skip events meeting none of them, apart by the
-  // stored column that can stand for their field; the others share batches that read every
+  // Rules with a requirement share batches that skip events meeting none of them, grouped by the
+  // stored column that can replace their field. The other rules share batches that read every
   // event.
   #scalarBatch(
     prefiltered: boolean,
@@ -361,9 +361,9 @@ export class SqlScan {
         b.rules.some(({ compiled }) => compiled.sources.some((source) => present.has(source))),
       );
     const scalars = runnable(this.#scalar);
-    // Scans that read every event run first: one of them checks, on the way, that each
-    // CloudTrail event's stored copies hold its fields, so that the scans of rules requiring
-    // literals in one of those fields can read the copies and skip the other records unread.
+    // Scans that read every event run first, because one of them checks that each CloudTrail
+    // event's stored copies equal its fields. Scans of rules that require literals in those
+    // fields can then read the copies and leave the other records unread.
     const check = await this.#copiesCheck(connection, scalars);
     let copiesHold = false;
     for (const batch of scalars.filter((b) => b.requirements === null)) {

@@ -7,8 +7,8 @@ import { SqlScan } from './scan.ts';
 let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
 
-// A rule with no required literal makes a scan read every event, which checks the stored
-// copies; the second rule's scan then reads `api_operation` instead of the record.
+// A rule with no required literal makes a scan read every event, and that scan checks the
+// stored copies. The second rule's scan then reads `api_operation` instead of the record.
 const RULES = `title: Access denied
 id: 6b1f2c3d-0000-4000-8000-000000000001
 logsource: { product: aws, service: cloudtrail }
