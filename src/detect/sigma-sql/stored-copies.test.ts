@@ -97,4 +97,42 @@ describe('SqlScan with stored copies of CloudTrail fields', () => {
 
     expect(await loginMatches()).toEqual(['array', 'missing']);
   });
+
+  test('rule reading most events gets its own scan', async () => {
+    const read = `---
+title: Object read
+id: 6b1f2c3d-0000-4000-8000-000000000003
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: GetObject }
+  condition: selection
+level: low
+`;
+    const READ = '6b1f2c3d-0000-4000-8000-000000000003';
+    // Enough object reads that testing them costs more than a scan of their own.
+    await connection.run(
+      `INSERT INTO events SELECT 'read-' || i, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail',
+        '{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}', 'hash', NULL, i + 10,
+        'GetObject', 's3.amazonaws.com', NULL FROM range(100000) t(i)`,
+    );
+    await store([
+      ['login', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, 'ConsoleLogin'],
+    ]);
+    const scans: string[] = [];
+    const run = connection.run.bind(connection);
+    connection.run = (sql, ...rest) => {
+      if (sql.includes('sigma_scan AS')) scans.push(sql);
+      return run(sql, ...rest);
+    };
+
+    const all = [...rules(), ...(parseRuleText(read, 'read.yml').rules as DetectionRule[])];
+    const matches = await new SqlScan(all).run(connection);
+
+    const byRule = (id: string) => matches.filter((match) => match.ruleIds.includes(id));
+    expect(byRule(LOGIN).map((match) => match.uid)).toEqual(['login']);
+    expect(byRule(READ)).toHaveLength(100000);
+    const withRead = scans.filter((sql) => sql.includes(READ));
+    expect(withRead).toHaveLength(1);
+    expect(withRead[0]).not.toContain(LOGIN);
+  });
 });
