@@ -173,3 +173,60 @@ describe('cloudcase hunt', () => {
     expect(run.stderr).toContain('case_not_found');
   });
 });
+
+async function entityRows(caseDir: string, sql: string): Promise<number> {
+  const instance = await DuckDBInstance.create(path.join(caseDir, 'case.duckdb'));
+  const connection = await instance.connect();
+  try {
+    await connection.run(sql);
+    const reader = await connection.runAndReadAll(
+      'SELECT (SELECT count(*) FROM entities) + (SELECT count(*) FROM entity_source) AS n',
+    );
+    return Number(reader.getRowObjectsJS()[0]?.n);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('cloudcase hunt and the entity tables', () => {
+  let caseDir: string;
+  let extracted: number;
+  const hunt = () => runCli(['hunt', '--case', caseDir, '--rules', path.join(ROOT, 'rules'), '-v']);
+
+  beforeAll(async () => {
+    caseDir = path.join(await tempDir(), 'case');
+    const ingest = await runCli(['investigate', RECORDS, '--case', caseDir, '--no-builtin-rules']);
+    expect(ingest.code).toBe(0);
+    extracted = await entityRows(caseDir, 'SELECT 1');
+  }, 120_000);
+
+  it('keeps entities extracted from the current events', async () => {
+    const run = await hunt();
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('entity tables kept');
+    expect((await runCli(['verify', '--case', caseDir])).code).toBe(0);
+  });
+
+  it('extracts entities of other events again', async () => {
+    // As after an ingest that stopped before its extraction.
+    expect(await entityRows(caseDir, 'DELETE FROM entity_source')).toBe(extracted - 1);
+    const run = await hunt();
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('entity tables extracted');
+    expect(await entityRows(caseDir, 'SELECT 1')).toBe(extracted);
+  });
+
+  it('extracts entity tables that differ from the ledger again', async () => {
+    expect(await entityRows(caseDir, "DELETE FROM entities WHERE type = 'ip'")).toBeLessThan(
+      extracted,
+    );
+    const run = await hunt();
+
+    expect(run.stderr).toContain('findings table differs from the ledger');
+    expect(run.stderr).toContain('entity tables extracted');
+    expect(await entityRows(caseDir, 'SELECT 1')).toBe(extracted);
+  });
+});

@@ -6,8 +6,16 @@ import {
   FINDINGS_ACTION,
   readFindingsRecord,
 } from '../evidence/index.ts';
-import { findingsDigests } from '../store/findings-digests.ts';
+import { findingsDigests, type TableDigest } from '../store/findings-digests.ts';
 import type { CaseDb } from '../store/index.ts';
+
+/** What `findingsBeforeRun` found. */
+export interface FindingsBefore {
+  /** The tables that differ from the latest `findings` entry of the ledger. */
+  changed: ChangedTable[];
+  /** The digest of every findings table, or null when the ledger has no `findings` entry. */
+  digests: ReadonlyMap<string, TableDigest> | null;
+}
 
 /**
  * Compares the findings tables with the latest `findings` entry of the ledger before a command
@@ -20,8 +28,13 @@ export async function findingsChangedBeforeRun(
   db: CaseDb,
   logger: Logger,
 ): Promise<ChangedTable[]> {
+  return (await findingsBeforeRun(db, logger)).changed;
+}
+
+/** `findingsChangedBeforeRun`, with the digests it computed. */
+export async function findingsBeforeRun(db: CaseDb, logger: Logger): Promise<FindingsBefore> {
   const recorded = await readFindingsRecord(db.caseDir);
-  if (recorded === null) return [];
+  if (recorded === null) return { changed: [], digests: null };
 
   const connection = await db.connect();
   const found = await findingsDigests(connection).finally(() => connection.closeSync());
@@ -30,7 +43,7 @@ export async function findingsChangedBeforeRun(
     logger.warn('findings table differs from the ledger; run cloudcase verify', { ...table });
   }
 
-  return changed;
+  return { changed, digests: found };
 }
 
 /**
@@ -44,9 +57,12 @@ export async function recordFindings(
   analyst: string,
   command: string,
   changedBeforeRun: readonly ChangedTable[],
+  unchanged: ReadonlyMap<string, TableDigest> = new Map(),
 ): Promise<void> {
   const connection = await db.connect();
-  const tables = await findingsDigests(connection).finally(() => connection.closeSync());
+  const tables = await findingsDigests(connection, undefined, unchanged).finally(() =>
+    connection.closeSync(),
+  );
   const details: Record<string, unknown> = { command, tables: Object.fromEntries(tables) };
   if (changedBeforeRun.length > 0) details.changed_before_run = changedBeforeRun;
   await appendCustody(db.caseDir, { actor: analyst, action: FINDINGS_ACTION, details });

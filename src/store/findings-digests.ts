@@ -73,15 +73,22 @@ export const EMPTY_TABLE_DIGEST = createHash('sha256').digest('hex');
  * written in, and DuckDB sorts only those narrow digests, so memory stays bounded. A table
  * the database does not have counts as empty. A table that cannot be read, such as one that
  * lost a column, raises DuckDB's error, unless `onUnreadable` is given: then it is passed there
- * and left out of the result.
+ * and left out of the result. Tables in `known` get the digest given there, computed earlier by
+ * a caller that has not written to them since.
  */
 export async function findingsDigests(
   connection: DuckDBConnection,
   onUnreadable?: (table: string, error: unknown) => void,
+  known: ReadonlyMap<string, TableDigest> = new Map(),
 ): Promise<Map<string, TableDigest>> {
   const present = await presentTables(connection);
   const digests = new Map<string, TableDigest>();
   for (const [table, columns] of Object.entries(FINDINGS_TABLES)) {
+    const digest = known.get(table);
+    if (digest !== undefined) {
+      digests.set(table, digest);
+      continue;
+    }
     if (!present.has(table)) {
       digests.set(table, { rows: 0, digest: EMPTY_TABLE_DIGEST });
       continue;

@@ -190,7 +190,32 @@ const statements = (resources: string) => [
   PRINCIPALS,
   'DROP TABLE entity_key_use',
   'DROP TABLE entity_issued',
+  'DELETE FROM entity_source',
+  `INSERT INTO entity_source SELECT ${EXTRACTION_VERSION}, ${EVENTS_FOLD} FROM events`,
 ];
+
+/**
+ * The version of what extraction computes. A case whose entities were extracted by another
+ * version has them extracted again by `hunt`.
+ */
+const EXTRACTION_VERSION = 1;
+
+// The count of events and a fold of their uids' hashes: 0.1 CPU s for a million events.
+const EVENTS_FOLD = 'count(*), bit_xor(hash(uid))';
+
+/**
+ * Whether the entity tables were extracted, by this version, from the events the case holds
+ * now. Events are only added or set aside by an ingest, which extracts them again when it ends,
+ * so this is false after an ingest that stopped before that.
+ */
+export async function entitiesAreCurrent(connection: DuckDBConnection): Promise<boolean> {
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) AS n FROM entity_source s, (SELECT ${EVENTS_FOLD} FROM events) e(events, uids)
+     WHERE s.version = ${EXTRACTION_VERSION} AND s.events = e.events
+       AND s.uids IS NOT DISTINCT FROM e.uids`,
+  );
+  return Number(reader.getRowObjectsJS()[0]?.n ?? 0) === 1;
+}
 
 /** Counts of what `extractEntities` stored. */
 export interface EntityCounts {

@@ -2,7 +2,7 @@
 import type { CaseDb } from '../../store/case-db.ts';
 import { type EntityCounts, extractEntities } from './extract.ts';
 
-export { type EntityCounts, extractEntities } from './extract.ts';
+export { type EntityCounts, entitiesAreCurrent, extractEntities } from './extract.ts';
 export { type EntityFilter, type EntityRow, listEntities } from './list.ts';
 export { ENTITY_SCHEMA } from './schema.ts';
 

@@ -42,4 +42,11 @@ export const ENTITY_SCHEMA: readonly string[] = [
   origin_operation VARCHAR NOT NULL,
   origin_time TIMESTAMP NOT NULL
 )`,
+  // The events the tables above were extracted from: how many, and a fold of their uids, which
+  // name each event by its evidence and record. One row, written with the extraction.
+  `CREATE TABLE IF NOT EXISTS entity_source (
+  version INTEGER NOT NULL,
+  events BIGINT NOT NULL,
+  uids UBIGINT
+)`,
 ];
