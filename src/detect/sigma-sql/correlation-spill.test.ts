@@ -35,22 +35,9 @@ async function bothWays(rules: string, events: Event[]) {
   }
 }
 
-const byHit = (hits: CorrelationHit[]) =>
-  hits.map((hit) => `${hit.rule_id} ${hit.first_seen} ${hit.last_seen} ${hit.event_uids}`);
-
-describe('CorrelationSpill', () => {
-  test.each(CORRELATION_CASES)('gives the in-memory hits: $name', async ({ rules, events }) => {
-    const stream = events.map(({ time, record }, i) => cloudtrailEvent(record, `e${i}`, time));
-    const { memory, spilled } = await bothWays(rules, stream);
-
-    expect(spilled).toEqual(memory);
-  });
-
-  test('matches memory over a group read in several chunks', async () => {
-    // Two base rules and a chained correlation over a group of 6,000 occurrences, many at the
-    // same second, which the spill reads back in several chunks of DuckDB's 2,048 rows. The
-    // pairs depend on the arrival order of occurrences at the same time.
-    const rules = `title: login then key
+// Pairs of a login and a later key by one user, and bursts of them. The pairs depend on the
+// order of occurrences at the same time.
+const ORDERED_PAIRS = `title: login then key
 correlation:
   type: temporal_ordered
   rules: [login, key]
@@ -76,16 +63,62 @@ name: key
 logsource: {product: aws, service: cloudtrail}
 detection: {selection: {eventName: CreateAccessKey}, condition: selection}
 `;
+
+const byHit = (hits: CorrelationHit[]) =>
+  hits.map((hit) => `${hit.rule_id} ${hit.first_seen} ${hit.last_seen} ${hit.event_uids}`);
+
+describe('CorrelationSpill', () => {
+  test.each(CORRELATION_CASES)('gives the in-memory hits: $name', async ({ rules, events }) => {
+    const stream = events.map(({ time, record }, i) => cloudtrailEvent(record, `e${i}`, time));
+    const { memory, spilled } = await bothWays(rules, stream);
+
+    expect(spilled).toEqual(memory);
+  });
+
+  test('matches memory over a group read in several chunks', async () => {
+    // Two base rules and a chained correlation over a group of 6,000 occurrences, many at the
+    // same second, which the spill reads back in several chunks of DuckDB's 2,048 rows. The
+    // pairs depend on the arrival order of occurrences at the same time.
     const start = Date.parse('2024-05-01T00:00:00Z');
     const events = Array.from({ length: 6_000 }, (_, i) => {
       const eventName = i % 3 === 0 ? 'CreateAccessKey' : 'ConsoleLogin';
       const time = new Date(start + Math.floor(i / 7) * 20_000).toISOString();
       return cloudtrailEvent({ eventName, userIdentity: { userName: 'alice' } }, `e${i}`, time);
     });
-    const { memory, spilled } = await bothWays(rules, events);
+    const { memory, spilled } = await bothWays(ORDERED_PAIRS, events);
 
     expect(memory.length).toBeGreaterThan(1);
     expect(byHit(spilled)).toEqual(byHit(memory));
+  });
+
+  test('orders occurrences by rank, not arrival', async () => {
+    const start = Date.parse('2024-05-01T00:00:00Z');
+    const events = Array.from({ length: 600 }, (_, i) => {
+      const eventName = i % 3 === 0 ? 'CreateAccessKey' : 'ConsoleLogin';
+      const time = new Date(start + Math.floor(i / 7) * 20_000).toISOString();
+      return cloudtrailEvent({ eventName, userIdentity: { userName: 'alice' } }, `e${i}`, time);
+    });
+    const parsed = parseRuleText(ORDERED_PAIRS, 'case.yml');
+    const memory = new RuleSet(parsed.rules);
+    for (const event of events) memory.match(event);
+    const inOrder = memory.finish();
+    const reversed = async (ranked: boolean) => {
+      const spill = await newSpill();
+      try {
+        const spilled = new RuleSet(parsed.rules, { occurrences: spill });
+        for (const [i, event] of [...events.entries()].reverse()) {
+          if (ranked) spill.rank(i + 1);
+          spilled.match(event);
+        }
+        return await spill.evaluate(spilled.correlationPlan());
+      } finally {
+        await spill.close();
+      }
+    };
+
+    expect(inOrder.length).toBeGreaterThan(1);
+    expect(byHit(await reversed(true))).toEqual(byHit(inOrder));
+    expect(byHit(await reversed(false))).not.toEqual(byHit(inOrder));
   });
 
   test('keeps lines longer than its write buffer', async () => {

@@ -66,6 +66,10 @@ const MAX_LINE_BYTES = 8 * 1024 * 1024;
  */
 const MAX_VALUE_CHARS = 65_536;
 
+// Sequence numbers an event given a rank can take: one per occurrence it adds, one for each
+// correlation its rules feed. Ranks up to 2^33 keep them exact in a double.
+const PER_RANK = 2 ** 20;
+
 const LOAD_TABLE = (file: string) => `CREATE TABLE ${TABLE} AS SELECT * FROM read_csv(
   '${file.replaceAll("'", "''")}', delim = '\t', quote = '', escape = '', header = false,
   auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES},
@@ -83,6 +87,8 @@ export class CorrelationSpill implements OccurrenceSink {
   /** Bytes of `#buffer` that contain lines not yet written. */
   #used = 0;
   #seq = 0;
+  /** The first `seq` of the event `rank` names, and how many of its occurrences were added. */
+  #ranked: { first: number; added: number } | null = null;
   #instance: DuckDBInstance | null = null;
 
   private constructor(folder: string) {
@@ -113,7 +119,7 @@ export class CorrelationSpill implements OccurrenceSink {
     values: readonly string[],
   ): void {
     const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
-    const line = `${correlation}\t${time}\t${this.#seq++}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
+    const line = `${correlation}\t${time}\t${this.#nextSeq()}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     const maxBytes = line.length * 3 + 1;
     if (this.#used + maxBytes > WRITE_BYTES) {
@@ -125,6 +131,25 @@ export class CorrelationSpill implements OccurrenceSink {
     }
     this.#used += this.#buffer.write(line, this.#used);
     this.#buffer[this.#used++] = 0x0a;
+  }
+
+  /**
+   * Makes the occurrences added next, until the next call, those of the event at place `rank`
+   * (from 1) of an order, so that occurrences of one group at one time are evaluated in that
+   * order whatever order they are added in. Without it they are evaluated in the order added.
+   */
+  rank(rank: number): void {
+    this.#ranked = { first: rank * PER_RANK, added: 0 };
+  }
+
+  #nextSeq(): number {
+    if (this.#ranked === null) return this.#seq++;
+    if (this.#ranked.added >= PER_RANK) {
+      throw new Error(`more than ${PER_RANK} correlation occurrences of one event`);
+    }
+    const seq = this.#ranked.first + this.#ranked.added++;
+    if (seq >= this.#seq) this.#seq = seq + 1;
+    return seq;
   }
 
   /**

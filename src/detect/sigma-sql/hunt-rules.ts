@@ -79,7 +79,7 @@ export async function huntRules(
   try {
     const engine = new CorrelationEngine(order, resolve, spill ?? undefined);
     const generated = generatedRules(correlations, resolve);
-    const run = { connection, scan, engine, checked, detections, compiled, generated };
+    const run = { connection, scan, engine, spill, checked, detections, compiled, generated };
     const matches = await scanMatches(run, sink);
     const hits = spill === null ? engine.finish() : await spill.evaluate(engine.plan);
 
@@ -96,6 +96,8 @@ interface ScanRun {
   connection: DuckDBConnection;
   scan: SqlScan;
   engine: CorrelationEngine;
+  /** Where the engine writes the occurrences; null when the rules have no correlation. */
+  spill: CorrelationSpill | null;
   /** The rule set that checked the rules, whose explainer gives the reasons of matches. */
   checked: RuleSet;
   detections: DetectionRule[];
@@ -110,7 +112,7 @@ interface ScanRun {
  * and returns the matches reported on their own, or hands them to `sink` as one relation.
  */
 async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<EventMatch[]> {
-  const { connection, scan, engine, checked, detections, compiled, generated } = run;
+  const { connection, scan, engine, spill, checked, detections, compiled, generated } = run;
   const feeding = new Set([...compiled].filter((id) => engine.feeds(id)));
 
   // Explanations come from the in-memory explainer on the matched record, so both backends
@@ -131,8 +133,10 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
     });
   } else {
     // The sink counts and stores the matches in SQL, and only each rule's earliest matches are
-    // explained. Only the correlations' base rules are read, in timeline order and with their
-    // records, for the correlation windows.
+    // explained. Only the correlations' base rules are read, with their records, for the
+    // correlation windows. They are read in storage order, which reads each stretch of events
+    // once, and each event's rank in timeline order orders its occurrences in the spill as
+    // reading them in timeline order would.
     const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
     await scan.each(connection, {
       explain,
@@ -141,7 +145,11 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
       explainFirst: sink.explained,
       ordered: feeding,
       withRaw: feeding,
-      onOrdered: (match) => feed(match, order, engine, feeding),
+      ranked: spill !== null,
+      onOrdered: (match) => {
+        if (match.rank !== null) spill?.rank(match.rank);
+        feed(match, order, engine, feeding);
+      },
     });
   }
   return matches;

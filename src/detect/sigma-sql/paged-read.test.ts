@@ -68,6 +68,20 @@ describe('readInPages', () => {
     expect(tens).toEqual([true, true, true]);
   });
 
+  test('reads rows in storage order with their places', async () => {
+    const pages: { n: number; place: number }[][] = [];
+    await readInPages(db, { ...query, storageOrder: true }, async (rows) => {
+      pages.push(rows.map((row) => ({ n: Number(row.n), place: Number(row.page_row) })));
+    });
+
+    expect(pages.map((page) => page.length)).toEqual([15_000, 15_000, 10_000]);
+    const rows = pages.flat();
+    expect(rows.map((row) => row.n)).toEqual([...Array(2 * HALF).keys()]);
+    // Event i of the first stream is at place 2i + 1 of time order, of the second at 2i + 2.
+    const place = (n: number) => (n < HALF ? 2 * n + 1 : 2 * (n - HALF) + 2);
+    expect(rows.every((row) => row.place === place(row.n))).toBe(true);
+  });
+
   test('enables filter pushdown for pages only', async () => {
     await db.run("SET disabled_optimizers = 'filter_pushdown'");
     const during: string[] = [];

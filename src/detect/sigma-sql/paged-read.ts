@@ -18,6 +18,12 @@ export interface PagedQuery {
   columns: string;
   /** Rows read into JavaScript at once. */
   pageSize: number;
+  /**
+   * Reads the rows in the order their events are stored, each with its place in `orderBy`
+   * (from 1) as `page_row`, instead of in that order. Each page then reads one stretch of
+   * `events`, however the order interleaves them.
+   */
+  storageOrder?: boolean;
 }
 
 /**
@@ -60,6 +66,12 @@ export async function readInPages(
     const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${table}`);
     const count = Number(total.getRowObjectsJS()[0]?.n ?? 0);
     await withFilterPushdown(connection, async () => {
+      if (query.storageOrder) {
+        for (const [low, high] of await storagePages(connection, query)) {
+          await onPage(await readStretch(connection, query, low, high));
+        }
+        return;
+      }
       for (let from = 1; from <= count; from += query.pageSize) {
         await onPage(await readPage(connection, query, from, from + query.pageSize));
       }
@@ -94,6 +106,39 @@ async function readPage(
   rows.sort((a, b) => Number(a.page_row) - Number(b.page_row));
   for (const row of rows) delete row.page_row;
   return rows;
+}
+
+/**
+ * The row ids of `events` that split the numbered rows, in storage order, into pages of
+ * `query.pageSize`: the first and last row id of each page.
+ */
+async function storagePages(
+  connection: DuckDBConnection,
+  query: PagedQuery,
+): Promise<[number, number][]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT min(event_row) AS low, max(event_row) AS high FROM (
+       SELECT event_row, (row_number() OVER (ORDER BY event_row) - 1) // ${query.pageSize} AS page
+       FROM temp.${query.table})
+     GROUP BY page ORDER BY page`,
+  );
+  return reader.getRowObjectsJS().map((row) => [Number(row.low), Number(row.high)]);
+}
+
+/** Reads the rows whose events have row ids from `low` to `high`, in storage order. */
+async function readStretch(
+  connection: DuckDBConnection,
+  query: PagedQuery,
+  low: number,
+  high: number,
+): Promise<Record<string, unknown>[]> {
+  const range = `BETWEEN ${low} AND ${high}`;
+  const reader = await connection.runAndReadAll(`SELECT k.page_row, ${query.columns}
+    FROM (SELECT * FROM temp.${query.table} WHERE event_row ${range}) k
+    JOIN (SELECT rowid AS event_row, * FROM events WHERE rowid ${range}) e
+      ON e.event_row = k.event_row
+    ORDER BY k.event_row`);
+  return reader.getRowObjectsJS();
 }
 
 /** Splits sorted row ids into runs, as first and last row id. */

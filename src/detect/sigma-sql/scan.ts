@@ -9,7 +9,7 @@ import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
-import { type Requirement, ruleRequirement } from '../sigma/prefilter.ts';
+import { type Requirement, topLevelRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
 import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -201,9 +201,9 @@ export class SqlScan {
       return;
     }
 
-    const requirement =
-      route === null ? null : ruleRequirement(routedRule(rule, route), route.mapField);
-    const usable = requirement !== null && !requirement.field.includes('.') ? requirement : null;
+    // The prefilters read one member of the record, so a dotted field cannot serve.
+    const usable =
+      route === null ? null : topLevelRequirement(routedRule(rule, route), route.mapField);
     const copy = usable === null ? undefined : STORED_COPIES[usable.field];
     const column = sources === COPIES_SOURCE ? (copy ?? null) : null;
     const scalarBatch = this.#scalarBatch(usable !== null, sources, column);
@@ -419,7 +419,7 @@ export class SqlScan {
         };
         await withMatchTable(connection, this.#dialect, input, readers.onMatchTable);
       } else if (readers.onMatch !== undefined) {
-        await this.#readMatches(connection, readers.onMatch, readers.explain, only, false);
+        await this.#readMatches(connection, readers.onMatch, readers.explain, only, 'none');
       }
       if (readers.onOrdered !== undefined && readers.ordered !== undefined) {
         // The explainer runs once per event: here only when no unordered reader had it.
@@ -430,7 +430,7 @@ export class SqlScan {
           readers.onOrdered,
           explain,
           readers.ordered,
-          true,
+          readers.ranked ? 'ranked' : 'sorted',
           readers.withRaw,
         );
       }
@@ -504,15 +504,16 @@ export class SqlScan {
   /**
    * Reads the events that some rule of `rules` matched, each with the ids of every rule that
    * matched it. With `sorted`, they come in timeline order: time, then evidence hash, archive
-   * member (none first) and record index. Records reach the explainer, and matches of
-   * `withRaw` rules keep theirs.
+   * member (none first) and record index; with `ranked`, in storage order, each with its
+   * `rank` in timeline order. Records reach the explainer, and matches of `withRaw` rules keep
+   * theirs.
    */
   async #readMatches(
     connection: DuckDBConnection,
     onMatch: (match: ScanMatch) => void | Promise<void>,
     explain: MatchExplainer | undefined,
     rules: ReadonlySet<string> | 'all',
-    sorted: boolean,
+    order: 'none' | 'sorted' | 'ranked',
     withRaw: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     const d = this.#dialect;
@@ -538,8 +539,8 @@ export class SqlScan {
     const read = async (row: Record<string, unknown>) => {
       await onMatch(scanMatch(row, withRaw, explain));
     };
-    if (sorted) await readSorted(connection, columns('k'), matched, read);
-    else await readStreamed(connection, columns('m'), matched, read);
+    if (order === 'none') await readStreamed(connection, columns('m'), matched, read);
+    else await readSorted(connection, columns('k'), matched, read, order === 'ranked');
   }
 
   /**
@@ -705,6 +706,7 @@ async function readSorted(
   columns: string,
   from: string,
   read: (row: Record<string, unknown>) => Promise<void>,
+  ranked: boolean,
 ): Promise<void> {
   const query = {
     table: ORDERED_TABLE,
@@ -714,6 +716,7 @@ async function readSorted(
       e.evidence_record NULLS FIRST, e.uid`,
     columns,
     pageSize: ORDERED_PAGE,
+    storageOrder: ranked,
   };
   await readInPages(connection, query, async (rows) => {
     for (const row of rows) await read(row);
@@ -796,7 +799,8 @@ function scanMatch(
   }
   const raw = record !== null && ruleIds.some((id) => withRaw.has(id)) ? record : null;
   const time = new Date(Number(row.time_ms)).toISOString();
-  return { uid, time, source: String(row.source), ruleIds, raw, explanations };
+  const rank = row.page_row === undefined ? null : Number(row.page_row);
+  return { uid, time, source: String(row.source), ruleIds, raw, explanations, rank };
 }
 
 /** One event a scan matched. */
@@ -810,6 +814,8 @@ export interface ScanMatch {
   raw: Record<string, unknown> | null;
   /** The explanation of each matched rule, by rule id, when the scan ran with an explainer. */
   explanations: Record<string, DetectionExplanation | null>;
+  /** The event's place among the matches in timeline order, from 1, when read `ranked`. */
+  rank: number | null;
 }
 
 /** What `SqlScan.each` passes the matched events to. */
@@ -833,6 +839,12 @@ export interface ScanReaders {
   onOrdered?: (match: ScanMatch) => void | Promise<void>;
   /** Rules whose matches carry the raw record to `onOrdered`. */
   withRaw?: ReadonlySet<string>;
+  /**
+   * Passes the events to `onOrdered` in the order `events` stores them, each with its `rank` in
+   * timeline order, instead of in timeline order. Reading them in that order makes each page
+   * read one stretch of `events`.
+   */
+  ranked?: boolean;
 }
 
 /** Explains why a rule matched a raw record, for storage with the detection. */

@@ -51,8 +51,8 @@ async function store(events: [string, Record<string, unknown>, string | null][])
   for (const [index, [uid, record, operation]] of events.entries()) {
     await connection.run(
       `INSERT INTO events VALUES ($uid, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw,
-        'hash', NULL, $index, $operation, 'signin.amazonaws.com', NULL)`,
-      { uid, raw: JSON.stringify(record), index, operation },
+        'hash', NULL, $index, $operation, $service, NULL)`,
+      { uid, raw: JSON.stringify(record), index, operation, service: String(record.eventSource) },
     );
   }
 }
@@ -134,5 +134,44 @@ level: low
     const withRead = scans.filter((sql) => sql.includes(READ));
     expect(withRead).toHaveLength(1);
     expect(withRead[0]).not.toContain(LOGIN);
+  });
+
+  test('rule with a narrower dotted field tests the stored column', async () => {
+    const decrypted = `---
+title: Decrypted parameter read
+id: 6b1f2c3d-0000-4000-8000-000000000004
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    eventName: [GetParameter, GetParameters]
+    requestParameters.withDecryption: true
+  condition: selection
+level: low
+`;
+    const DECRYPTED = '6b1f2c3d-0000-4000-8000-000000000004';
+    const read = (withDecryption: boolean) => ({
+      eventName: 'GetParameter',
+      eventSource: 'ssm.amazonaws.com',
+      requestParameters: { withDecryption },
+    });
+    await store([
+      ['plain', read(false), 'GetParameter'],
+      ['decrypted', read(true), 'GetParameter'],
+    ]);
+    const scans: string[] = [];
+    const run = connection.run.bind(connection);
+    connection.run = (sql, ...rest) => {
+      if (sql.includes('sigma_scan AS')) scans.push(sql);
+      return run(sql, ...rest);
+    };
+
+    const all = [...rules(), ...(parseRuleText(decrypted, 'ssm.yml').rules as DetectionRule[])];
+    const matches = await new SqlScan(all).run(connection);
+
+    const uids = matches.filter((m) => m.ruleIds.includes(DECRYPTED)).map((m) => m.uid);
+    expect(uids).toEqual(['decrypted']);
+    const withRule = scans.filter((sql) => sql.includes(DECRYPTED));
+    expect(withRule).toHaveLength(1);
+    expect(withRule[0]).toContain('cc_lower(api_operation)');
   });
 });

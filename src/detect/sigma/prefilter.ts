@@ -31,6 +31,22 @@ export function ruleRequirement(
   return best;
 }
 
+/**
+ * `ruleRequirement` among the requirements on top-level fields only (no dot in the name), for
+ * prefilters that read one member of the record.
+ */
+export function topLevelRequirement(
+  rule: DetectionRule,
+  mapField: (field: string) => string = (field) => field,
+): Requirement | null {
+  let best: Requirement | null = null;
+  for (const candidate of ruleRequirements(rule, mapField)) {
+    if (candidate.field.includes('.')) continue;
+    if (best === null || narrower(candidate, best)) best = candidate;
+  }
+  return best;
+}
+
 /** Returns every requirement that each match of a rule meets, one per field and search. */
 export function ruleRequirements(
   rule: DetectionRule,
