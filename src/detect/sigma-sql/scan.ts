@@ -478,6 +478,7 @@ export class SqlScan {
       );
       copiesHold = Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
     }
+    if (check === 'alone') copiesHold = await this.#copiesHoldAlone(connection);
     for (const batch of scalars.filter((b) => b.requirements !== null)) {
       if (batch.column === null || !copiesHold)
         await collect(this.#query(batch, 'events', 'plain'));
@@ -545,23 +546,43 @@ export class SqlScan {
 
   /**
    * Returns the scan that checks the stored copies while it reads every event: one whose rules
-   * run on CloudTrail events. Returns null when no scan reads the copies or `events` lacks them.
+   * run on CloudTrail events, or `alone` when no such scan exists and the copies need a scan of
+   * their own. Returns null when no scan reads the copies or `events` lacks them.
    */
   async #copiesCheck(
     connection: DuckDBConnection,
     scalars: Batch<ScalarScanFields>[],
-  ): Promise<Batch<ScalarScanFields> | null> {
+  ): Promise<Batch<ScalarScanFields> | 'alone' | null> {
     if (!scalars.some((batch) => batch.column !== null)) return null;
-    const check = scalars.find(
-      (batch) => batch.requirements === null && batch.sources.split('\n').includes(COPIES_SOURCE),
-    );
-    if (check === undefined) return null;
     const reader = await connection.runAndReadAll(
       `SELECT column_name AS name FROM duckdb_columns()
        WHERE table_name = 'events' AND schema_name = 'main'`,
     );
     const names = new Set(reader.getRowObjectsJS().map((row) => String(row.name)));
-    return Object.values(STORED_COPIES).every((name) => names.has(name)) ? check : null;
+    if (!Object.values(STORED_COPIES).every((name) => names.has(name))) return null;
+    const check = scalars.find(
+      (batch) => batch.requirements === null && batch.sources.split('\n').includes(COPIES_SOURCE),
+    );
+    return check ?? 'alone';
+  }
+
+  /**
+   * Reads every CloudTrail event once to check its stored copies, for rule sets in which every
+   * CloudTrail rule requires literals. Without it, each of their scans would read every record
+   * to test its literals.
+   */
+  async #copiesHoldAlone(connection: DuckDBConnection): Promise<boolean> {
+    const d = this.#dialect;
+    const fields = new ScalarScanFields(d, 'j');
+    const copied = this.#copiedSql(fields);
+    const from = stackLayers(
+      `(SELECT *, raw AS j FROM events WHERE source = ${d.stringLiteral(COPIES_SOURCE)})`,
+      fields,
+    );
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*) AS n FROM (SELECT ${copied} AS copied FROM ${from}) WHERE NOT copied`,
+    );
+    return Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
   }
 
   /**

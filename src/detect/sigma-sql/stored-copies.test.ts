@@ -174,4 +174,28 @@ level: low
     expect(withRule).toHaveLength(1);
     expect(withRule[0]).toContain('cc_lower(api_operation)');
   });
+
+  test.each([
+    ['copies hold', 'ConsoleLogin', true],
+    ['a copy differs', 'GetObject', false],
+  ])('rules that all require literals check copies alone: %s', async (_, copy, column) => {
+    const login = { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' };
+    await store([
+      ['login', login, copy],
+      ['other', { eventName: 'GetObject', eventSource: 'signin.amazonaws.com' }, 'GetObject'],
+    ]);
+    const scans: string[] = [];
+    const run = connection.run.bind(connection);
+    connection.run = (sql, ...rest) => {
+      if (sql.includes('sigma_scan AS')) scans.push(sql);
+      return run(sql, ...rest);
+    };
+
+    const only = rules().filter((rule) => rule.id === LOGIN);
+    const matches = await new SqlScan(only).run(connection);
+
+    expect(matches.map((match) => match.uid)).toEqual(['login']);
+    expect(scans).toHaveLength(1);
+    expect(scans[0]?.includes('cc_lower(api_operation)')).toBe(column);
+  });
 });
