@@ -38,7 +38,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
 
 /**
  * Builds the command tree; exported so argument parsing can be tested without running. Given
- * `argv`, it builds only the command that `argv` names; top-level help, the version, and an
+ * `argv`, it builds only the command that `argv` names. Top-level help, the version, and an
  * unknown or missing command get the whole tree, so their output lists every command.
  */
 export async function buildProgram(context: CommandContext, argv?: string[]): Promise<Command> {
