@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CaseDb } from '../src/store/index.ts';
 import { runCli, tempDir } from './support/cli.ts';
 
@@ -95,10 +95,17 @@ describe('investigate command line', () => {
 });
 
 describe('timeline command line', () => {
-  it('rejects invalid filters with the usage code', async () => {
+  // A case that the tests which only read it share.
+  let readCase: string;
+
+  beforeAll(async () => {
     const dir = await tempDir();
-    const caseDir = path.join(dir, 'case');
-    await runCli(['investigate', await logFile(dir), '--case', caseDir]);
+    readCase = path.join(dir, 'case');
+    expect((await runCli(['investigate', await logFile(dir), '--case', readCase])).code).toBe(0);
+  });
+
+  it('rejects invalid filters with the usage code', async () => {
+    const caseDir = readCase;
     const invalid = [
       ['--since', '2024-02-30T00:00:00Z'],
       ['--ip', '999.1.1.1'],
@@ -113,9 +120,7 @@ describe('timeline command line', () => {
   });
 
   it('matches a format id in any case', async () => {
-    const dir = await tempDir();
-    const caseDir = path.join(dir, 'case');
-    await runCli(['investigate', await logFile(dir), '--case', caseDir]);
+    const caseDir = readCase;
     const run = await runCli([
       'timeline',
       '--case',

@@ -2,22 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { Logger } from '../core/logger.ts';
-import { setWorkingCopyWarnings } from '../store/index.ts';
+import { setWorkingCopyWarnings } from '../store/working-copy.ts';
 import { auditCommands, recordInvocation } from './audit-hook.ts';
-import { registerCase } from './commands/case.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerEntities } from './commands/entities.ts';
-import { registerExport } from './commands/export.ts';
-import { registerGaps } from './commands/gaps.ts';
-import { registerHunt } from './commands/hunt.ts';
-import { registerInvestigate } from './commands/investigate.ts';
-import { registerReport } from './commands/report.ts';
-import { registerRules } from './commands/rules.ts';
-import { registerScope } from './commands/scope.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerSources } from './commands/sources.ts';
-import { registerTimeline } from './commands/timeline.ts';
-import { registerVerify } from './commands/verify.ts';
 import { type CliIo, processIo } from './io.ts';
 
 /** State a command action fills in for `main` to return. */
@@ -26,8 +12,36 @@ export interface CommandContext {
   exitCode: number;
 }
 
-/** Builds the command tree; exported so argument parsing can be tested without running. */
-export function buildProgram(context: CommandContext): Command {
+type Register = (program: Command, context: CommandContext) => void;
+
+/**
+ * Each top-level command with the module that registers it, in the order of the help text.
+ * A module is imported only when its command is built: under tsx every source module costs a
+ * few milliseconds to load, and the whole tree is about 340 of them.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ['investigate', async () => (await import('./commands/investigate.ts')).registerInvestigate],
+  ['timeline', async () => (await import('./commands/timeline.ts')).registerTimeline],
+  ['demo', async () => (await import('./commands/demo.ts')).registerDemo],
+  ['verify', async () => (await import('./commands/verify.ts')).registerVerify],
+  ['sources', async () => (await import('./commands/sources.ts')).registerSources],
+  ['rules', async () => (await import('./commands/rules.ts')).registerRules],
+  ['hunt', async () => (await import('./commands/hunt.ts')).registerHunt],
+  ['serve', async () => (await import('./commands/serve.ts')).registerServe],
+  ['case', async () => (await import('./commands/case.ts')).registerCase],
+  ['report', async () => (await import('./commands/report.ts')).registerReport],
+  ['export', async () => (await import('./commands/export.ts')).registerExport],
+  ['gaps', async () => (await import('./commands/gaps.ts')).registerGaps],
+  ['entities', async () => (await import('./commands/entities.ts')).registerEntities],
+  ['scope', async () => (await import('./commands/scope.ts')).registerScope],
+];
+
+/**
+ * Builds the command tree; exported so argument parsing can be tested without running. Given
+ * `argv`, it builds only the command that `argv` names. Top-level help, the version, and an
+ * unknown or missing command get the whole tree, so their output lists every command.
+ */
+export async function buildProgram(context: CommandContext, argv?: string[]): Promise<Command> {
   const program = new Command('cloudcase')
     .description('Investigate intrusions into cloud accounts from their logs.')
     .version('0.1.0')
@@ -38,20 +52,11 @@ export function buildProgram(context: CommandContext): Command {
       writeErr: (text) => context.io.stderr.write(text),
     });
 
-  registerInvestigate(program, context);
-  registerTimeline(program, context);
-  registerDemo(program, context);
-  registerVerify(program, context);
-  registerSources(program, context);
-  registerRules(program, context);
-  registerHunt(program, context);
-  registerServe(program, context);
-  registerCase(program, context);
-  registerReport(program, context);
-  registerExport(program, context);
-  registerGaps(program, context);
-  registerEntities(program, context);
-  registerScope(program, context);
+  const named = COMMANDS.filter(([name]) => name === argv?.[0]);
+  const registers = await Promise.all(
+    (named.length === 1 ? named : COMMANDS).map(([, load]) => load()),
+  );
+  for (const register of registers) register(program, context);
   auditCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 
@@ -61,7 +66,7 @@ export function buildProgram(context: CommandContext): Command {
 /** Runs the CLI on `argv` (without the node and script paths) and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const context: CommandContext = { io, exitCode: EXIT.ok };
-  const program = buildProgram(context);
+  const program = await buildProgram(context, argv);
   const logger = new Logger(io.stderr);
   setWorkingCopyWarnings((message) => logger.warn(message));
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { CloudcaseError, EXIT } from './errors.ts';
 
 /** Where Debian's `chromium` package installs the browser; `CLOUDCASE_CHROMIUM` overrides it. */
@@ -51,6 +51,9 @@ export async function launchChromium(): Promise<HeadlessBrowser> {
   const executablePath = chromiumPath();
   const profile = await mkdtemp(path.join(os.tmpdir(), 'cloudcase-chromium-'));
   try {
+    // Loaded here, not at the top: importing playwright-core takes about a second of CPU, which
+    // every command would otherwise pay at start, though only PDF reports and tests use it.
+    const { chromium } = await import('playwright-core');
     const context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,

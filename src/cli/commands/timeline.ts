@@ -4,7 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminal } from '../../core/escape.ts';
 
-import { formatTimeline } from '../../report/index.ts';
+import { formatTimeline } from '../../report/timeline-format.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
 import { countResults } from '../audit-hook.ts';
 import type { CommandContext } from '../main.ts';

@@ -86,6 +86,22 @@ function sourceTest(compiled: SqlRule, dialect: SqlDialect): string {
   return `source IN (${literals.join(', ')})`;
 }
 
+// The connections that already contain each dialect's macros. The macros are temporary, so
+// each belongs to one connection. Creating them took DuckDB 1.5 from 0.2 to 0.4 s on two busy
+// cores. NOTE: a rolled-back transaction in which a scan created them would leave this map
+// wrong, but no caller runs a scan inside a transaction of its own.
+const prepared = new WeakMap<DuckDBConnection, Set<SqlDialect>>();
+
+/** Creates the dialect's macros on the connection, unless a scan already did. */
+async function prepareConnection(connection: DuckDBConnection, dialect: SqlDialect): Promise<void> {
+  const dialects = prepared.get(connection) ?? new Set<SqlDialect>();
+  if (dialects.has(dialect)) return;
+
+  for (const statement of dialect.prelude()) await connection.run(statement);
+  dialects.add(dialect);
+  prepared.set(connection, dialects);
+}
+
 // Characters of field and condition SQL per scalar-shape scan, which keeps plans small.
 const MAX_SCALAR_SQL = 40_000;
 
@@ -393,7 +409,7 @@ export class SqlScan {
    */
   async each(connection: DuckDBConnection, readers: ScanReaders): Promise<void> {
     if (this.rules.length === 0) return;
-    for (const statement of this.#dialect.prelude()) await connection.run(statement);
+    await prepareConnection(connection, this.#dialect);
     const saved: [string, string][] = [];
     try {
       for (const [name, value] of this.#dialect.scanSettings) {
