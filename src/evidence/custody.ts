@@ -57,35 +57,56 @@ export interface AppendCustodyOptions {
  * resolves. Raises `custody_invalid` when the last line cannot be parsed, because a new entry
  * could not be chained to it, and `case_sealed` when the last entry seals the case.
  */
-export function appendCustody(
+export async function appendCustody(
   caseDir: string,
   request: CustodyRequest,
   options: AppendCustodyOptions = {},
 ): Promise<CustodyEntry> {
+  const [entry] = await appendCustodyEntries(caseDir, [request], options);
+  return entry!;
+}
+
+/**
+ * Appends entries to the case's `custody.jsonl` as `appendCustody` does one at a time, each
+ * chained to the one before and signed, with one write and one flush to disk for all of them,
+ * then rewrites the signed head once. A run that records one entry per evidence item of a
+ * folder of a thousand small files pays one flush instead of a thousand.
+ */
+export function appendCustodyEntries(
+  caseDir: string,
+  requests: readonly CustodyRequest[],
+  options: AppendCustodyOptions = {},
+): Promise<CustodyEntry[]> {
   const file = custodyPath(caseDir);
 
   return serialize(file, async () => {
+    if (requests.length === 0) return [];
     const signer = await caseSigner(caseDir, options.keyFile);
-    const previous = await readTail(file);
-    const sealed = previous?.sealed === true;
-    if (sealed && !AFTER_SEAL_ACTIONS.includes(request.action)) throw sealedError(caseDir);
+    const tail = await readTail(file);
+    let previous: { seq: number; hash: string } | null = tail;
+    const sealed = tail?.sealed === true;
+    const entries: CustodyEntry[] = [];
+    for (const request of requests) {
+      if (sealed && !AFTER_SEAL_ACTIONS.includes(request.action)) throw sealedError(caseDir);
+      const details = { ...(request.details ?? {}), ...(sealed ? { sealed: true } : {}) };
+      const body: Omit<CustodyEntry, 'hash' | 'sig'> = {
+        seq: previous === null ? 1 : previous.seq + 1,
+        time: new Date().toISOString(),
+        actor: request.actor,
+        action: request.action,
+        sha256: request.sha256 ?? null,
+        details,
+        prev_hash: previous === null ? GENESIS_HASH : previous.hash,
+      };
+      const hash = custodyHash(body);
+      const entry = { ...body, hash, sig: signText(signer, entrySignedText(hash)) };
+      entries.push(entry);
+      previous = entry;
+    }
+    await appendLine(file, entries.map((entry) => JSON.stringify(entry)).join('\n'));
+    await writeHead(caseDir, signer, entries.at(-1)!);
 
-    const details = { ...(request.details ?? {}), ...(sealed ? { sealed: true } : {}) };
-    const body: Omit<CustodyEntry, 'hash' | 'sig'> = {
-      seq: previous === null ? 1 : previous.seq + 1,
-      time: new Date().toISOString(),
-      actor: request.actor,
-      action: request.action,
-      sha256: request.sha256 ?? null,
-      details,
-      prev_hash: previous === null ? GENESIS_HASH : previous.hash,
-    };
-    const hash = custodyHash(body);
-    const entry: CustodyEntry = { ...body, hash, sig: signText(signer, entrySignedText(hash)) };
-    await appendLine(file, JSON.stringify(entry));
-    await writeHead(caseDir, signer, entry);
-
-    return entry;
+    return entries;
   });
 }
 

@@ -12,6 +12,7 @@ export {
 export {
   AFTER_SEAL_ACTIONS,
   appendCustody,
+  appendCustodyEntries,
   custodyHash,
   GENESIS_HASH,
   isSealed,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { acquire } from './acquire.ts';
-import { appendCustody, custodyHash, SEAL_ACTION } from './custody.ts';
+import { appendCustody, appendCustodyEntries, custodyHash, SEAL_ACTION } from './custody.ts';
 import { createKeyFile, SIGNING_KEY_ENV } from './signing-key.ts';
 import type { EvidenceItem } from './types.ts';
 import { verifyCase } from './verify-case.ts';
@@ -211,6 +211,22 @@ describe('custody signing key', () => {
     await expect(
       appendCustody(caseDir, { actor: 'ana', action: 'note' }, { keyFile: other }),
     ).rejects.toMatchObject({ code: 'signing_key_mismatch' });
+  });
+
+  it('chains entries appended together', async () => {
+    const notes = ['one', 'two', 'three'].map((text) => ({
+      actor: 'ana',
+      action: 'note',
+      details: { text },
+    }));
+    const entries = await appendCustodyEntries(caseDir, notes);
+    const lines = (await readLines('custody.jsonl')).map((line) => JSON.parse(line));
+
+    expect(entries.map((entry) => entry.seq)).toEqual([4, 5, 6]);
+    expect(lines.slice(3)).toEqual(entries);
+    expect(entries[1]?.prev_hash).toBe(entries[0]?.hash);
+    expect(JSON.parse(await fs.readFile(caseFile('custody.head.json'), 'utf8')).seq).toBe(6);
+    expect((await verifyCase(caseDir)).ok).toBe(true);
   });
 
   it('refuses entries after the seal', async () => {

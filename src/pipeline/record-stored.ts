@@ -1,4 +1,4 @@
-import { appendCustody, INGEST_ACTION, readStoredRecords } from '../evidence/index.ts';
+import { appendCustodyEntries, INGEST_ACTION, readStoredRecords } from '../evidence/index.ts';
 import type { CaseDb } from '../store/index.ts';
 import type { ItemDigest } from '../store/ingest-digests.ts';
 import {
@@ -7,6 +7,8 @@ import {
   type StoredCounts,
   storedDigests,
 } from '../store/stored-digests.ts';
+
+const ENTRIES_PER_FLUSH = 1_000;
 
 /**
  * Appends a signed `ingest` entry to the custody ledger for each evidence item whose streams
@@ -39,18 +41,18 @@ export async function recordStoredEvidence(
     const unknown = items.filter((sha256) => !computed.has(sha256));
     const stored = unknown.length > 0 ? await storedDigests(connection, unknown) : new Map();
     const rejected = await rejectedCounts(connection, items);
-    for (const sha256 of items) {
+    const entries = items.map((sha256) => {
       const counts: StoredCounts = stored.get(sha256) ?? {
         events: computed.get(sha256)?.events ?? 0,
         rejected: rejected.get(sha256) ?? 0,
         digest: computed.get(sha256)?.digest ?? EMPTY_DIGEST,
       };
-      await appendCustody(db.caseDir, {
-        actor: analyst,
-        action: INGEST_ACTION,
-        sha256,
-        details: { ...counts },
-      });
+      return { actor: analyst, action: INGEST_ACTION, sha256, details: { ...counts } };
+    });
+    // Entries go to disk in batches, so that a case of many small files pays few flushes and
+    // the text of one batch stays small.
+    for (let start = 0; start < entries.length; start += ENTRIES_PER_FLUSH) {
+      await appendCustodyEntries(db.caseDir, entries.slice(start, start + ENTRIES_PER_FLUSH));
     }
   } finally {
     connection.closeSync();
