@@ -256,6 +256,33 @@ describe('acquire', () => {
     expect(after.mode).toBe(before.mode);
   });
 
+  it('records a folder of many files in walk order', async () => {
+    // More files than one batch of records; every tenth repeats the content of the one before,
+    // and a link that leaves the folder sits in the middle.
+    const folder = path.join(work, 'many');
+    await fs.mkdir(folder);
+    const names = Array.from({ length: 150 }, (_, i) => `f${String(i).padStart(3, '0')}.log`);
+    for (const [i, name] of names.entries()) {
+      await fs.writeFile(path.join(folder, name), `line ${i % 10 === 9 ? i - 1 : i}\n`);
+    }
+    await fs.symlink(path.join(work, 'missing'), path.join(folder, 'f071a.log'));
+
+    const results = await run([folder]);
+
+    const errors = results.flatMap((result, index) => (result.kind === 'item' ? [] : [index]));
+    expect(errors).toEqual([72]);
+    const found = items(results);
+    expect(found.map((item) => path.basename(item.originalPath))).toEqual(names);
+    expect(found.filter((item) => !item.isNew)).toHaveLength(15);
+    const manifest = await lines('manifest.jsonl');
+    expect(manifest.map((entry) => entry.sha256)).toEqual(
+      found.filter((item) => item.isNew).map((item) => item.sha256),
+    );
+    const custody = (await lines('custody.jsonl')).filter((entry) => entry.action === 'acquire');
+    expect(custody.map((entry) => entry.sha256)).toEqual(manifest.map((entry) => entry.sha256));
+    expect(custody.map((entry) => entry.seq)).toEqual(custody.map((_, i) => i + 1));
+  });
+
   it('chains custody entries', async () => {
     await fs.writeFile(path.join(work, 'a.log'), 'a\n');
     await fs.writeFile(path.join(work, 'b.log'), 'b\n');

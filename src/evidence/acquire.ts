@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { custodyPath, evidenceDir, partialDir } from './case-layout.ts';
-import { appendCustody, isSealed, sealedError } from './custody.ts';
+import { appendCustodyEntries, isSealed, sealedError } from './custody.ts';
 import { walkInputs } from './input-walk.ts';
 import { readJsonLines } from './jsonl.ts';
-import { appendManifest, type ManifestEntry, readManifest } from './manifest.ts';
+import { appendManifestEntries, type ManifestEntry, readManifest } from './manifest.ts';
 import { type StoredFile, storeFile } from './store-file.ts';
-import type { AcquireOptions, AcquireResult, EvidenceItem } from './types.ts';
+import type { AcquireOptions, AcquireResult, CustodyRequest, EvidenceItem } from './types.ts';
 import { manifestEntryHash } from './verify-binding.ts';
 
 /** Digests the case already records, so re-adding the same bytes adds nothing. */
@@ -34,8 +34,19 @@ export async function* acquire(
   await removeInterruptedCopies(caseDir);
   const known = await loadKnownEvidence(caseDir);
 
+  let pending: { stored: StoredFile; source: Source }[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<AcquireResult[]> => {
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    const items = await recordBatch(batch, caseDir, known, opts);
+    return items.map((item) => ({ kind: 'item', item }));
+  };
+
   for await (const input of walkInputs(paths, caseDir)) {
     if (input.kind === 'error') {
+      yield* await flush();
       // Debug only: the caller reports error results, and would log them twice.
       opts.logger.debug('input not acquired', { path: input.path, code: input.code });
       yield input;
@@ -45,14 +56,27 @@ export async function* acquire(
     // The bytes come from the resolved target, the path the walk checked, not from the link.
     const stored = await storeFile(input.resolvedPath ?? input.path, caseDir);
     if (stored.kind === 'error') {
+      yield* await flush();
       opts.logger.debug('input not acquired', { path: stored.path, code: stored.code });
       yield stored;
       continue;
     }
-    const source: Source = { path: input.path, resolvedPath: input.resolvedPath };
-    yield { kind: 'item', item: await record(stored, source, caseDir, known, opts) };
+    pending.push({ stored, source: { path: input.path, resolvedPath: input.resolvedPath } });
+    pendingBytes += stored.size;
+    if (pending.length >= BATCH_FILES || pendingBytes >= BATCH_BYTES) yield* await flush();
   }
+  yield* await flush();
 }
+
+/**
+ * Files copied are recorded in batches: the manifest lines of a batch in one write, then its
+ * custody entries in another, each flushed to disk once. Each file cost three flushes before
+ * (its copy, its manifest line, its custody entry), which made a folder of small CloudTrail
+ * files wait on the disk. A batch ends at this many files or bytes, or before an input that
+ * cannot be read, so results keep the walk order.
+ */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Deletes copies that an interrupted run left half-written in `evidence/.partial/`. They are not
@@ -71,52 +95,62 @@ interface Source {
   resolvedPath: string | undefined;
 }
 
-async function record(
-  stored: StoredFile,
-  source: Source,
+/**
+ * Records a batch of copied files in the manifest and the ledger, and returns their items in
+ * order. A file whose content the case (or an earlier file of the batch) already holds is
+ * listed once. The manifest lines are flushed before the custody entries, and a run interrupted
+ * between the two appends the missing entries when it acquires the files again.
+ */
+async function recordBatch(
+  batch: readonly { stored: StoredFile; source: Source }[],
   caseDir: string,
   known: KnownEvidence,
   opts: AcquireOptions,
-): Promise<EvidenceItem> {
-  const existing = known.manifest.get(stored.sha256);
-  const entry = existing ?? manifestEntry(stored, source, opts.analyst);
-  if (existing === undefined) {
-    await appendManifest(caseDir, entry);
-    known.manifest.set(entry.sha256, entry);
-  }
-
-  // A run interrupted between the manifest and the custody append resumes here.
-  if (!known.custody.has(entry.sha256)) {
-    await appendCustody(caseDir, {
-      actor: opts.analyst,
-      action: 'acquire',
+): Promise<EvidenceItem[]> {
+  const lines: ManifestEntry[] = [];
+  const custody: CustodyRequest[] = [];
+  const items: EvidenceItem[] = [];
+  for (const { stored, source } of batch) {
+    const existing = known.manifest.get(stored.sha256);
+    const entry = existing ?? manifestEntry(stored, source, opts.analyst);
+    if (existing === undefined) {
+      lines.push(entry);
+      known.manifest.set(entry.sha256, entry);
+    }
+    if (!known.custody.has(entry.sha256)) {
+      custody.push({
+        actor: opts.analyst,
+        action: 'acquire',
+        sha256: entry.sha256,
+        details: {
+          original_path: entry.original_path,
+          size: entry.size,
+          kind: entry.kind,
+          host: entry.host,
+          ...(entry.resolved_path === undefined ? {} : { resolved_path: entry.resolved_path }),
+          manifest_sha256: manifestEntryHash(entry),
+        },
+      });
+      known.custody.add(entry.sha256);
+    }
+    opts.logger.debug('evidence acquired', {
+      path: source.path,
       sha256: entry.sha256,
-      details: {
-        original_path: entry.original_path,
-        size: entry.size,
-        kind: entry.kind,
-        host: entry.host,
-        ...(entry.resolved_path === undefined ? {} : { resolved_path: entry.resolved_path }),
-        manifest_sha256: manifestEntryHash(entry),
-      },
+      new: !existing,
     });
-    known.custody.add(entry.sha256);
+    items.push({
+      sha256: entry.sha256,
+      size: entry.size,
+      kind: entry.kind,
+      originalPath: source.path,
+      storedPath: entry.stored_path,
+      acquiredAt: entry.acquired_at,
+      isNew: existing === undefined,
+    });
   }
-  opts.logger.debug('evidence acquired', {
-    path: source.path,
-    sha256: entry.sha256,
-    new: !existing,
-  });
-
-  return {
-    sha256: entry.sha256,
-    size: entry.size,
-    kind: entry.kind,
-    originalPath: source.path,
-    storedPath: entry.stored_path,
-    acquiredAt: entry.acquired_at,
-    isNew: existing === undefined,
-  };
+  await appendManifestEntries(caseDir, lines);
+  await appendCustodyEntries(caseDir, custody);
+  return items;
 }
 
 function manifestEntry(stored: StoredFile, source: Source, analyst: string): ManifestEntry {

@@ -27,10 +27,18 @@ export type ManifestLine =
 
 const KINDS: readonly string[] = ['plain', 'gzip', 'zip'];
 
-/** Appends one item to the manifest, serialized with other appends to the same case. */
-export function appendManifest(caseDir: string, entry: ManifestEntry): Promise<void> {
+/**
+ * Appends items to the manifest with one write and one flush to disk, serialized with other
+ * appends to the same case.
+ */
+export function appendManifestEntries(
+  caseDir: string,
+  entries: readonly ManifestEntry[],
+): Promise<void> {
+  if (entries.length === 0) return Promise.resolve();
   const file = manifestPath(caseDir);
-  return serialize(file, () => appendLine(file, JSON.stringify(entry)));
+  const text = entries.map((entry) => JSON.stringify(entry)).join('\n');
+  return serialize(file, () => appendLine(file, text));
 }
 
 /** Streams the manifest's lines, each checked for the fields and forms an entry needs. */
