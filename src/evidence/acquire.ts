@@ -97,7 +97,7 @@ interface Source {
 
 /**
  * Records a batch of copied files in the manifest and the ledger, and returns their items in
- * order. A file whose content the case (or an earlier file of the batch) already holds is
+ * order. A file whose content the case (or an earlier file of the batch) already contains is
  * listed once. The manifest lines are flushed before the custody entries, and a run interrupted
  * between the two appends the missing entries when it acquires the files again.
  */

@@ -162,15 +162,15 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
     const events = counts.sources.reduce((sum, row) => sum + row.events, 0);
 
     // Entities depend on events only. They are extracted again when the case's events are not
-    // the ones they were extracted from (an ingest that stopped early, an older version) or
-    // when their tables differ from the ledger; otherwise their digests stay as computed above.
+    // the ones they were extracted from (an ingest that stopped early, an older version), or
+    // when their tables differ from the ledger. Otherwise the digests computed above are kept.
     phase('intel');
     const unchanged = await keptEntityDigests(db, ledgerCheck);
     if (unchanged.size === 0) {
       await extractCaseEntities(db);
       options.logger.debug('entity tables extracted');
     } else {
-      options.logger.debug('entity tables kept: extracted from the events the case holds');
+      options.logger.debug('entity tables kept: extracted from the current events');
     }
     phase('entities');
     const analyst = options.analyst ?? defaultAnalyst();

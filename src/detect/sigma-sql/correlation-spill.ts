@@ -135,8 +135,8 @@ export class CorrelationSpill implements OccurrenceSink {
 
   /**
    * Makes the occurrences added next, until the next call, those of the event at place `rank`
-   * (from 1) of an order, so that occurrences of one group at one time are evaluated in that
-   * order whatever order they are added in. Without it they are evaluated in the order added.
+   * (from 1) of an order. Occurrences of one group at one time are then evaluated in that order,
+   * whatever order they are added in. Without it they are evaluated in the order added.
    */
   rank(rank: number): void {
     this.#ranked = { first: rank * PER_RANK, added: 0 };

@@ -96,7 +96,7 @@ interface ScanRun {
   connection: DuckDBConnection;
   scan: SqlScan;
   engine: CorrelationEngine;
-  /** Where the engine writes the occurrences; null when the rules have no correlation. */
+  /** The spill the engine writes occurrences to, or null when the rules have no correlation. */
   spill: CorrelationSpill | null;
   /** The rule set that checked the rules, whose explainer gives the reasons of matches. */
   checked: RuleSet;
