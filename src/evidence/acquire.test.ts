@@ -257,7 +257,7 @@ describe('acquire', () => {
   });
 
   it('records a folder of many files in walk order', async () => {
-    // More files than one batch of records; every tenth repeats the content of the one before,
+    // More files than one batch of records. Every tenth repeats the content of the one before,
     // and a link that leaves the folder sits in the middle.
     const folder = path.join(work, 'many');
     await fs.mkdir(folder);

@@ -204,9 +204,9 @@ const EXTRACTION_VERSION = 1;
 const EVENTS_FOLD = 'count(*), bit_xor(hash(uid))';
 
 /**
- * Whether the entity tables were extracted, by this version, from the events the case holds
- * now. Events are only added or set aside by an ingest, which extracts them again when it ends,
- * so this is false after an ingest that stopped before that.
+ * Tells whether the entity tables were extracted, by this version, from the events the case
+ * contains now. Only an ingest adds events or sets them aside, and it extracts entities again
+ * when it ends, so this is false after an ingest that stopped before that.
  */
 export async function entitiesAreCurrent(connection: DuckDBConnection): Promise<boolean> {
   const reader = await connection.runAndReadAll(
