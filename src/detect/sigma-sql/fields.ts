@@ -178,9 +178,9 @@ function flattenSql(d: SqlDialect, list: string, depth: number): string {
 }
 
 /**
- * A field's value in the scalar shape, read through `member` (which returns a per-path value
- * such as its type or text); `present` tells whether a path has a value. Valid only where
- * `simpleSql` holds. The literal dotted key wins over the path.
+ * A field's value in the scalar shape, read through `member` (which returns a per-path SQL
+ * value, such as the JSON value there); `present` tells whether a path has a value. Valid only
+ * where `simpleSql` holds. The literal dotted key wins over the path.
  */
 export function scalarValueSql(
   field: string,
