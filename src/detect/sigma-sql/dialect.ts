@@ -53,12 +53,6 @@ export interface SqlDialect {
    * `i` (zero-based) holds the value at `paths[i]` or NULL; see `listElement`.
    */
   jsonPathMembers(json: string, paths: string[][]): string;
-  /** Like `jsonPathMembers`, with JSON strings as their string values (others as JSON text). */
-  stringPathMembers(json: string, paths: string[][]): string;
-  /** Like `jsonPathMembers`, with the JSON type name of each value (NULL when missing). */
-  jsonPathTypes(json: string, paths: string[][]): string;
-  /** Whether a type name from `jsonPathTypes` is that of an array. */
-  typeIsArray(type: string): string;
   /** Element `index` (zero-based) of a list. */
   listElement(list: string, index: number): string;
   /** Whether a JSON object has the member `key` (even when its value is null). */
@@ -72,6 +66,11 @@ export interface SqlDialect {
   /** The string value of a JSON string. */
   jsonString(json: string): string;
   /**
+   * The string value of a JSON value as the engine writes it, such as a `jsonPathMembers`
+   * element, where it is a JSON string; else NULL. Unlike `jsonString`, it parses no JSON.
+   */
+  stringValue(json: string): string;
+  /**
    * The text a string matcher compares, from a JSON value and, for a JSON string, its string
    * value: strings as they are, numbers and booleans as JavaScript's `String` writes them,
    * objects and arrays as `JSON.stringify` writes them, and NULL for JSON null.
@@ -81,14 +80,6 @@ export interface SqlDialect {
   numberOf(json: string, string: string): string;
   /** The value as a UTC instant: epoch milliseconds, or ISO 8601 UTC text; else NULL. */
   instantOf(json: string, string: string): string;
-  /** Whether a type name from `jsonPathTypes` is of the kind given. */
-  typeIs(type: string, kind: 'array' | 'object' | 'null' | 'string'): string;
-  /** `textOf` from a value's type name and its `stringPathMembers` text. */
-  typedText(type: string, text: string): string;
-  /** `numberOf` from a value's type name and its `stringPathMembers` text. */
-  typedNumber(type: string, text: string): string;
-  /** `instantOf` from a value's type name and its `stringPathMembers` text. */
-  typedInstant(type: string, text: string): string;
   /** A UTC date part of an instant. */
   datePart(instant: string, part: TimePart): string;
 

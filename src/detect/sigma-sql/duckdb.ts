@@ -37,7 +37,14 @@ const ISO_ZONED =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})';
 // The control characters whose \\u escape has a hex letter.
 const UPPER_ESCAPES = ['000B', '000E', '000F', '001A', '001B', '001C', '001D', '001E', '001F'];
-const JSON_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
+// The escape sequence DuckDB writes in a JSON string for each control character, with its code.
+const CONTROL_ESCAPES: readonly (readonly [string, number])[] = Array.from(
+  { length: 32 },
+  (_, code) => {
+    const short = { 8: 'b', 9: 't', 10: 'n', 12: 'f', 13: 'r' }[code];
+    return [short ?? `u${code.toString(16).toUpperCase().padStart(4, '0')}`, code] as const;
+  },
+);
 const NUMBER_STARTS = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
 
 /**
@@ -85,14 +92,24 @@ const MACROS: readonly string[] = [
          WHEN cc_lossy_number(p) THEN '"' || p || '"' ELSE cc_number_text(p) END), '') END`,
   // JSON values are told apart by their first character, because every call of a DuckDB JSON
   // function holds about a megabyte of working memory per thread, and rules make hundreds.
-  `cc_text_of(t, s) AS CASE left(t, 1)
-     WHEN '"' THEN s
-     WHEN 'n' THEN NULL
-     WHEN '{' THEN cc_stringify(t)
-     WHEN '[' THEN cc_stringify(t)
-     WHEN 't' THEN t
-     WHEN 'f' THEN t
+  `cc_text_of(t, s) AS CASE
+     WHEN starts_with(t, '"') THEN s
+     WHEN starts_with(t, 'n') THEN NULL
+     WHEN starts_with(t, '{') OR starts_with(t, '[') THEN cc_stringify(t)
+     WHEN starts_with(t, 't') OR starts_with(t, 'f') THEN t
      ELSE cc_number_text(t) END`,
+  // The string value of a JSON string written by DuckDB (`json_extract`), NULL for other values.
+  // DuckDB 1.5 writes UTF-8 as it is and escapes only the quote, the backslash and control
+  // characters, so a string without a backslash is the text between its quotes. A JSON function
+  // here would hold about a megabyte of working memory per call site and thread (measured).
+  `cc_json_string(t) AS CASE
+     WHEN NOT starts_with(t, '"') THEN NULL
+     WHEN NOT contains(t, '\\') THEN split_part(t, '"', 2)
+     ELSE array_to_string(list_transform(string_split(substr(t, 2, length(t) - 2), '\\\\'),
+       lambda p: ${CONTROL_ESCAPES.reduce(
+         (sql, [sequence, code]) => `replace(${sql}, '\\${sequence}', chr(${code}))`,
+         "replace(p, '\\\"', '\"')",
+       )}), '\\') END`,
   // JavaScript lower-cases U+0130 to "i" and a combining dot above; DuckDB drops the dot.
   // NOTE: JavaScript also writes a word-final capital sigma as ς where DuckDB writes σ, so
   // case-insensitive matches of Greek text ending in Σ can differ between the backends.
@@ -108,18 +125,6 @@ const MACROS: readonly string[] = [
   `cc_number_of(t, s) AS CASE
      WHEN left(t, 1) IN ${NUMBER_STARTS} THEN cc_finite(TRY_CAST(t AS DOUBLE))
      WHEN left(t, 1) = '"' THEN cc_trimmed_number(cc_js_trim(s))
-     ELSE NULL END`,
-  // The same three over a value's JSON type name and its text from json_extract_string.
-  `cc_typed_text(ty, t) AS CASE ty
-     WHEN 'VARCHAR' THEN t
-     WHEN 'NULL' THEN NULL
-     WHEN 'OBJECT' THEN cc_stringify(t)
-     WHEN 'ARRAY' THEN cc_stringify(t)
-     WHEN 'BOOLEAN' THEN t
-     ELSE cc_number_text(t) END`,
-  `cc_typed_number(ty, t) AS CASE
-     WHEN ty IN ${JSON_NUMBER_TYPES} THEN cc_finite(TRY_CAST(t AS DOUBLE))
-     WHEN ty = 'VARCHAR' THEN cc_trimmed_number(cc_js_trim(t))
      ELSE NULL END`,
   `cc_ipv4_digits(t) AS CASE WHEN regexp_full_match(t, '${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}')
      THEN list_reduce(list_transform(string_split(t, '.'), lambda x: CAST(x AS BIGINT)),
@@ -153,11 +158,6 @@ const MACROS: readonly string[] = [
      WHEN left(t, 1) IN ${NUMBER_STARTS} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
        THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
      WHEN left(t, 1) = '"' THEN cc_iso_instant(s)
-     ELSE NULL END`,
-  `cc_typed_instant(ty, t) AS CASE
-     WHEN ty IN ${JSON_NUMBER_TYPES} AND abs(TRY_CAST(t AS DOUBLE)) <= 8.64e15
-       THEN make_timestamp(CAST(trunc(TRY_CAST(t AS DOUBLE)) AS BIGINT) * 1000)
-     WHEN ty = 'VARCHAR' THEN cc_iso_instant(t)
      ELSE NULL END`,
 ];
 
@@ -226,20 +226,15 @@ export const duckdb: SqlDialect = {
   jsonMember: (json, key) => `json_extract(${json}, ${duckdb.stringLiteral(pointer(key))})`,
   jsonPathMembers: (json, paths) =>
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
-  stringPathMembers: (json, paths) =>
-    `json_extract_string(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
-  jsonPathTypes: (json, paths) =>
-    `json_type(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
-  typeIsArray: (type) => `(${type} = 'ARRAY')`,
   listElement: (list, index) => `${list}[${index + 1}]`,
   jsonHasMember: (json, key) =>
     `(${duckdb.jsonIs(json, 'object')} AND json_exists(${json}, ${duckdb.stringLiteral(pointer(key))}))`,
   jsonIs(json, kind) {
-    const first = `left(CAST(${json} AS VARCHAR), 1)`;
-    if (kind === 'number') return `(${first} IN ${NUMBER_STARTS})`;
-    if (kind === 'boolean') return `(${first} IN ('t', 'f'))`;
+    const text = `CAST(${json} AS VARCHAR)`;
+    if (kind === 'number') return `(left(${text}, 1) IN ${NUMBER_STARTS})`;
+    if (kind === 'boolean') return `(starts_with(${text}, 't') OR starts_with(${text}, 'f'))`;
     const char = { array: '[', object: '{', null: 'n', string: '"' }[kind];
-    return `(${first} = '${char}')`;
+    return `starts_with(${text}, '${char}')`;
   },
   jsonElements: (json) =>
     `(CASE WHEN ${duckdb.jsonIs(json, 'array')} THEN json_extract(${json}, '$[*]') ELSE CAST([] AS JSON[]) END)`,
@@ -250,16 +245,10 @@ export const duckdb: SqlDialect = {
       WHERE t.type NOT IN ('OBJECT', 'ARRAY', 'NULL')
         AND len(t.fullkey) - len(replace(replace(t.fullkey, '.', ''), '[', '')) <= ${MAX_KEYWORD_STEPS})`,
   jsonString: (json) => `json_extract_string(${json}, '$')`,
+  stringValue: (json) => `cc_json_string(CAST(${json} AS VARCHAR))`,
   textOf: (json, string) => `cc_text_of(CAST(${json} AS VARCHAR), ${string})`,
   numberOf: (json, string) => `cc_number_of(CAST(${json} AS VARCHAR), ${string})`,
   instantOf: (json, string) => `cc_instant_of(CAST(${json} AS VARCHAR), ${string})`,
-  typeIs(type, kind) {
-    const name = { array: 'ARRAY', object: 'OBJECT', null: 'NULL', string: 'VARCHAR' }[kind];
-    return `(${type} = '${name}')`;
-  },
-  typedText: (type, text) => `cc_typed_text(${type}, ${text})`,
-  typedNumber: (type, text) => `cc_typed_number(${type}, ${text})`,
-  typedInstant: (type, text) => `cc_typed_instant(${type}, ${text})`,
   datePart: (instant, part) => `${DATE_PART_SQL[part]}(${instant})`,
 
   list: (items) => `[${items.join(', ')}]`,

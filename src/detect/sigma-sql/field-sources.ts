@@ -10,9 +10,9 @@ import {
   type FieldSource,
   fieldKindSql,
   listOperations,
+  scalarKindSql,
   scalarValueSql,
   simpleSql,
-  typedKindSql,
   type ValueKind,
 } from './fields.ts';
 
@@ -173,20 +173,18 @@ export class ListScanFields extends TrackedFields {
 }
 
 /**
- * The scalar shape as scan columns: each field is one JSON type name (SQL NULL when missing)
- * and one text (a string's value, or the JSON text of other values), and `simple` says where
- * that shape is exact. Keyword searches have no scalar shape.
+ * The scalar shape as scan columns: each field is one JSON value (SQL NULL when missing), from
+ * which value tests read its text, number or instant, and `simple` says where that shape is
+ * exact. Keyword searches have no scalar shape.
  */
 export class ScalarScanFields extends TrackedFields {
   readonly #d: SqlDialect;
   readonly #record: string;
   readonly #columns: ScanColumns;
-  // Every member path is read from two lists extracted per row (types of every path, texts of
-  // the paths whose values are tested), so the record is parsed twice whatever the rules.
-  readonly #typePaths = new Map<string, number>();
-  readonly #textPaths = new Map<string, number>();
-  readonly #typesColumn: string;
-  readonly #textsColumn: string;
+  // Every member path is read from one list of JSON values extracted per row, so the record is
+  // parsed once whatever the rules; types and texts come from those values.
+  readonly #paths = new Map<string, number>();
+  readonly #valuesColumn: string;
 
   /** `record` is the column holding the JSON record; `prefix` keeps column names apart. */
   constructor(dialect: SqlDialect, record: string, prefix = 's') {
@@ -194,15 +192,11 @@ export class ScalarScanFields extends TrackedFields {
     this.#d = dialect;
     this.#record = record;
     this.#columns = new ScanColumns(prefix);
-    this.#typesColumn = `${prefix}_types`;
-    this.#textsColumn = `${prefix}_texts`;
+    this.#valuesColumn = `${prefix}_values`;
   }
 
-  #typeMember = (keys: string[]): string =>
-    this.#d.listElement(this.#typesColumn, indexOf(this.#typePaths, keys));
-
-  #textMember = (keys: string[]): string =>
-    this.#d.listElement(this.#textsColumn, indexOf(this.#textPaths, keys));
+  #member = (keys: string[]): string =>
+    this.#d.listElement(this.#valuesColumn, indexOf(this.#paths, keys));
 
   /** Characters of SQL in the columns registered so far. */
   get sqlSize(): number {
@@ -211,28 +205,15 @@ export class ScalarScanFields extends TrackedFields {
 
   /** Names of every column registered so far. */
   names(): string[] {
-    const lists = [
-      ...(this.#typePaths.size > 0 ? [this.#typesColumn] : []),
-      ...(this.#textPaths.size > 0 ? [this.#textsColumn] : []),
-    ];
-    return [...lists, ...this.#columns.names()];
+    return [...(this.#paths.size > 0 ? [this.#valuesColumn] : []), ...this.#columns.names()];
   }
 
   /** The `expression AS name` items of one projection layer (0 is the innermost). */
   layer(index: number): string[] {
     if (index > 0) return this.#columns.layer(index - 1);
-    const paths = (map: Map<string, number>) =>
-      [...map.keys()].map((key) => JSON.parse(key) as string[]);
-    const items: string[] = [];
-    if (this.#typePaths.size > 0) {
-      const types = this.#d.jsonPathTypes(this.#record, paths(this.#typePaths));
-      items.push(`${types} AS ${this.#typesColumn}`);
-    }
-    if (this.#textPaths.size > 0) {
-      const texts = this.#d.stringPathMembers(this.#record, paths(this.#textPaths));
-      items.push(`${texts} AS ${this.#textsColumn}`);
-    }
-    return items;
+    if (this.#paths.size === 0) return [];
+    const paths = [...this.#paths.keys()].map((key) => JSON.parse(key) as string[]);
+    return [`${this.#d.jsonPathMembers(this.#record, paths)} AS ${this.#valuesColumn}`];
   }
 
   /** The column saying whether the field has the scalar shape in the row. */
@@ -240,9 +221,13 @@ export class ScalarScanFields extends TrackedFields {
     const name = this.#columns.name(field, 'simple');
     if (!this.#columns.has(name)) {
       this.touched.add(field);
-      const isArray = (keys: string[]) => this.#d.typeIsArray(this.#typeMember(keys));
-      const present = (keys: string[]) => `${this.#typeMember(keys)} IS NOT NULL`;
-      this.#columns.define(name, 1, simpleSql(field, isArray, present));
+      const isArray = (keys: string[]) => this.#d.jsonIs(this.#member(keys), 'array');
+      const present = (keys: string[]) => `${this.#member(keys)} IS NOT NULL`;
+      // A path's first array element is extracted, not its value, because DuckDB would write
+      // out the whole object usually found there. An object with the key "0" also passes, so
+      // its records go to the list shape.
+      const hasElements = (keys: string[]) => present([...keys, '0']);
+      this.#columns.define(name, 0, simpleSql(field, isArray, present, hasElements));
     }
     return name;
   }
@@ -254,58 +239,51 @@ export class ScalarScanFields extends TrackedFields {
    */
   copiedTo(field: string, column: string): string {
     const d = this.#d;
-    const type = this.#type(field);
+    const value = this.#value(field);
     return (
-      `(${type} IS NULL OR ${d.typeIs(type, 'null')} ` +
-      `OR (${d.typeIs(type, 'string')} AND ${this.#text(field)} = ${column}))`
+      `(${value} IS NULL OR ${d.jsonIs(value, 'null')} ` +
+      `OR (${d.jsonIs(value, 'string')} AND ${d.stringValue(value)} = ${column}))`
     );
   }
 
-  /** The column with the JSON type name of the field's value, NULL when missing. */
-  #type(field: string | null): string {
+  /** The column with the field's JSON value, NULL when missing. */
+  #value(field: string | null): string {
     if (field === null) throw new Error('keyword searches have no scalar shape');
     this.touched.add(field);
-    const name = this.#columns.name(field, 'type');
+    const name = this.#columns.name(field, 'value');
     if (!this.#columns.has(name)) {
-      this.#columns.define(name, 0, scalarValueSql(field, this.#typeMember, this.#typeMember));
-    }
-    return name;
-  }
-
-  #text(field: string): string {
-    const name = this.#columns.name(field, 'text');
-    if (!this.#columns.has(name)) {
-      this.#columns.define(name, 0, scalarValueSql(field, this.#typeMember, this.#textMember));
+      this.#columns.define(name, 0, scalarValueSql(field, this.#member, this.#member));
     }
     return name;
   }
 
   #kind(field: string | null, kind: ValueKind): string {
-    const type = this.#type(field);
+    const value = this.#value(field);
     const name = this.#columns.name(field, kind);
     if (this.#columns.has(name)) return name;
+    if (kind === 'flat') throw new Error('the scalar shape has no JSON values');
     if (kind === 'lowers') {
       this.#columns.define(name, 2, this.#d.lowerText(this.#kind(field, 'texts')));
     } else {
-      const text = this.#text(field as string);
-      this.#columns.define(name, 1, typedKindSql(this.#d, kind, type, text));
+      const string = this.#d.stringValue(value);
+      this.#columns.define(name, 1, scalarKindSql(this.#d, kind, value, string));
     }
     return name;
   }
 
   present(field: string | null): string {
     if (field === null) return 'TRUE';
-    return `(${this.#type(field)} IS NOT NULL)`;
+    return `(${this.#value(field)} IS NOT NULL)`;
   }
 
   allNull(field: string | null): string {
-    const type = this.#type(field);
-    return `(${type} IS NULL OR ${this.#d.typeIs(type, 'null')})`;
+    const value = this.#value(field);
+    return `(${value} IS NULL OR ${this.#d.jsonIs(value, 'null')})`;
   }
 
   nonnull(field: string | null): string {
-    const type = this.#type(field);
-    return `(${type} IS NOT NULL AND NOT ${this.#d.typeIs(type, 'null')})`;
+    const value = this.#value(field);
+    return `(${value} IS NOT NULL AND NOT ${this.#d.jsonIs(value, 'null')})`;
   }
 
   any(field: string | null, kind: ValueKind, predicate: Lambda): string {

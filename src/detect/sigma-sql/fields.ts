@@ -178,9 +178,9 @@ function flattenSql(d: SqlDialect, list: string, depth: number): string {
 }
 
 /**
- * A field's value in the scalar shape, read through `member` (which returns a per-path value
- * such as its type or text); `present` tells whether a path has a value. Valid only where
- * `simpleSql` holds. The literal dotted key wins over the path.
+ * A field's value in the scalar shape, read through `member` (which returns a per-path SQL
+ * value, such as the JSON value there); `present` tells whether a path has a value. Valid only
+ * where `simpleSql` holds. The literal dotted key wins over the path.
  */
 export function scalarValueSql(
   field: string,
@@ -191,43 +191,26 @@ export function scalarValueSql(
   return `CASE WHEN ${present([field])} IS NOT NULL THEN ${member([field])} ELSE ${member(field.split('.'))} END`;
 }
 
-/** The SQL of one value kind from a value's JSON type name and its text. */
-export function typedKindSql(d: SqlDialect, kind: ValueKind, type: string, text: string): string {
-  switch (kind) {
-    case 'flat':
-      throw new Error('the scalar shape has no JSON values');
-    case 'texts':
-      return d.typedText(type, text);
-    case 'lowers':
-      return d.lowerText(d.typedText(type, text));
-    case 'literals':
-      return (
-        `CASE WHEN ${d.typeIs(type, 'object')} OR ${d.typeIs(type, 'array')} THEN NULL ` +
-        `ELSE ${d.lowerText(d.typedText(type, text))} END`
-      );
-    case 'strings':
-      return `CASE WHEN ${d.typeIs(type, 'string')} THEN ${text} ELSE NULL END`;
-    case 'numbers':
-      return d.typedNumber(type, text);
-    case 'instants':
-      return d.typedInstant(type, text);
-  }
-}
-
 /**
  * Whether a field has the scalar shape in a record: it is missing or has one value that is not
- * an array, and no array lies on its path. `isArray` and `present` tell, for a path of object
- * members, whether the value there is an array and whether there is one.
+ * an array, and no non-empty array lies on its path (an empty array gives no value, like a
+ * missing member). For a path of object members, `isArray` tells whether the value there is an
+ * array, `present` whether there is a value, and `hasElements` whether the value may be a
+ * non-empty array. `hasElements` may be true for other values too: such records then go to the
+ * exact list shape.
  */
 export function simpleSql(
   field: string,
   isArray: (keys: string[]) => string,
   present: (keys: string[]) => string,
+  hasElements: (keys: string[]) => string,
 ): string {
   const notArray = (keys: string[]) => `coalesce(NOT ${isArray(keys)}, TRUE)`;
   if (!field.includes('.')) return notArray([field]);
 
   const keys = field.split('.');
-  const steps = keys.map((_, index) => notArray(keys.slice(0, index + 1)));
+  const steps = keys.map((_, index) =>
+    index === keys.length - 1 ? notArray(keys) : `NOT ${hasElements(keys.slice(0, index + 1))}`,
+  );
   return `CASE WHEN ${present([field])} THEN ${notArray([field])} ELSE (${steps.join(' AND ')}) END`;
 }
