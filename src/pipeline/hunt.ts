@@ -348,17 +348,13 @@ function ruleProblems(
     .map(({ file, line, code, severity, message }) => ({ file, line, code, severity, message }));
 }
 
-/**
- * Returns whether `reports/timeline.csv` (or its encrypted copy) was written after every ingest
- * of the case started and ended. A hunt adds no events, so such a timeline is still current.
- * Writing it again took about 4 of a hunt's 18 CPU seconds at 200,000 events.
- */
 /** Tables that entity extraction writes. */
 const ENTITY_TABLES = ['entities', 'credentials', 'created_principals'];
 
 /**
- * The digests, computed before the run, of the entity tables when they can be kept as they
- * are: extracted from the case's current events and equal to the ledger. Empty otherwise.
+ * Returns the digests, computed before the run, of the entity tables when the tables can be
+ * kept as they are (extracted from the case's current events and equal to the ledger), and an
+ * empty map otherwise.
  */
 async function keptEntityDigests(
   db: CaseDb,
@@ -378,6 +374,11 @@ async function keptEntityDigests(
   return kept;
 }
 
+/**
+ * Returns whether `reports/timeline.csv` (or its encrypted copy) was written after every ingest
+ * of the case started and ended. A hunt adds no events, so such a timeline is still current.
+ * Writing it again took about 4 of a hunt's 18 CPU seconds at 200,000 events.
+ */
 async function timelineIsCurrent(caseDir: string, db: CaseDb): Promise<boolean> {
   const file = storedReportPath(path.join(caseDir, 'reports', 'timeline.csv'));
   const written = await stat(file).catch(() => null);

@@ -109,8 +109,8 @@ async function readPage(
 }
 
 /**
- * The row ids of `events` that split the numbered rows, in storage order, into pages of
- * `query.pageSize`: the first and last row id of each page.
+ * Splits the numbered rows, in storage order, into pages of `query.pageSize`, and returns the
+ * first and last row id of each page.
  */
 async function storagePages(
   connection: DuckDBConnection,
