@@ -115,7 +115,7 @@ async function investigated(
 }
 
 /**
- * Copies an investigated case to a new folder, as a responder hands a case over. A case holds
+ * Copies an investigated case to a new folder, as a responder hands a case over. A case stores
  * no absolute path, so the copy opens and verifies like the original.
  */
 async function copyCase(template: string, caseName: string): Promise<string> {

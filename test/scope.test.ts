@@ -168,7 +168,7 @@ describe('scope on the compromised root scenario', () => {
   let caseDir: string;
   let rootScope: Promise<ScopeJson> | undefined;
 
-  /** The root identity's scope, run once for the tests that only read it. */
+  /** Runs the root identity's scope once for the tests that only read it. */
   const scopeOfRoot = () => {
     rootScope ??= scope(caseDir, '--identity', ROOT);
     return rootScope;

@@ -360,18 +360,18 @@ async function keptEntityDigests(
   db: CaseDb,
   before: FindingsBefore,
 ): Promise<Map<string, TableDigest>> {
-  const kept = new Map<string, TableDigest>();
-  if (before.digests === null) return kept;
-  if (before.changed.some((table) => ENTITY_TABLES.includes(table.table))) return kept;
+  const digests = new Map<string, TableDigest>();
+  if (before.digests === null) return digests;
+  if (before.changed.some((table) => ENTITY_TABLES.includes(table.table))) return digests;
   const connection = await db.connect();
   const current = await entitiesAreCurrent(connection).finally(() => connection.closeSync());
-  if (!current) return kept;
+  if (!current) return digests;
   for (const table of ENTITY_TABLES) {
     const digest = before.digests.get(table);
     if (digest === undefined) return new Map();
-    kept.set(table, digest);
+    digests.set(table, digest);
   }
-  return kept;
+  return digests;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 import { findingsDigests, type TableDigest } from '../store/findings-digests.ts';
 import type { CaseDb } from '../store/index.ts';
 
-/** What `findingsBeforeRun` found. */
+/** The result of `findingsBeforeRun`. */
 export interface FindingsBefore {
   /** The tables that differ from the latest `findings` entry of the ledger. */
   changed: ChangedTable[];

@@ -174,7 +174,7 @@ export class ListScanFields extends TrackedFields {
 
 /**
  * The scalar shape as scan columns: each field is one JSON value (SQL NULL when missing), from
- * which value tests read its text, number or instant, and `simple` says where that shape is
+ * which value tests read its text, number or instant, and `simple` is true where that shape is
  * exact. Keyword searches have no scalar shape.
  */
 export class ScalarScanFields extends TrackedFields {
@@ -182,7 +182,7 @@ export class ScalarScanFields extends TrackedFields {
   readonly #record: string;
   readonly #columns: ScanColumns;
   // Every member path is read from one list of JSON values extracted per row, so the record is
-  // parsed once whatever the rules; types and texts come from those values.
+  // parsed once whatever the rules. Types and texts come from those values.
   readonly #paths = new Map<string, number>();
   readonly #valuesColumn: string;
 

@@ -179,8 +179,8 @@ function flattenSql(d: SqlDialect, list: string, depth: number): string {
 
 /**
  * A field's value in the scalar shape, read through `member` (which returns a per-path SQL
- * value, such as the JSON value there); `present` tells whether a path has a value. Valid only
- * where `simpleSql` holds. The literal dotted key wins over the path.
+ * value, such as the JSON value there), and `present` returns what is non-NULL where a path has
+ * a value. Valid only where `simpleSql` is true. The literal dotted key wins over the path.
  */
 export function scalarValueSql(
   field: string,
@@ -194,8 +194,8 @@ export function scalarValueSql(
 /**
  * Whether a field has the scalar shape in a record: it is missing or has one value that is not
  * an array, and no non-empty array lies on its path (an empty array gives no value, like a
- * missing member). For a path of object members, `isArray` tells whether the value there is an
- * array, `present` whether there is a value, and `hasElements` whether the value may be a
+ * missing member). For a path of object members, `isArray` returns SQL true where the value
+ * there is an array, `present` where there is a value, and `hasElements` whether the value may be a
  * non-empty array. `hasElements` may be true for other values too: such records then go to the
  * exact list shape.
  */

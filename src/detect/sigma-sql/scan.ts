@@ -308,10 +308,10 @@ export class SqlScan {
   /**
    * Groups the rules that test stored columns into scans by how many events each would read.
    * A scan costs about `COLUMN_SCAN_COST` whatever it reads, and each event it reads costs
-   * `PARSE_COST` plus `RULE_COST` per rule of the scan, so a rule whose literals name many
-   * events (S3 object reads in a case full of them) gets a scan of its own, or shares one with
-   * rules that name the same events, rather than making every other rule of its batch test
-   * those events too. The counts of each stored value come from one grouped read of the column.
+   * `PARSE_COST` plus `RULE_COST` per rule of the scan. A rule whose literals name many events
+   * (S3 object reads in a case full of them) therefore gets a scan of its own, or shares one
+   * with rules that name the same events, so the other rules do not test those events too.
+   * The counts of each stored value come from one grouped read of the column.
    */
   async #columnBatches(connection: DuckDBConnection): Promise<Batch<ScalarScanFields>[]> {
     const d = this.#dialect;

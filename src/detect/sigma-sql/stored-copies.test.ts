@@ -57,6 +57,17 @@ async function store(events: [string, Record<string, unknown>, string | null][])
   }
 }
 
+/** Collects the SQL of each scan the connection runs from now on. */
+function recordScans(): string[] {
+  const scans: string[] = [];
+  const run = connection.run.bind(connection);
+  connection.run = (sql, ...rest) => {
+    if (sql.includes('sigma_scan AS')) scans.push(sql);
+    return run(sql, ...rest);
+  };
+  return scans;
+}
+
 async function loginMatches(): Promise<string[]> {
   const matches = await new SqlScan(rules()).run(connection);
   return matches
@@ -118,12 +129,7 @@ level: low
     await store([
       ['login', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, 'ConsoleLogin'],
     ]);
-    const scans: string[] = [];
-    const run = connection.run.bind(connection);
-    connection.run = (sql, ...rest) => {
-      if (sql.includes('sigma_scan AS')) scans.push(sql);
-      return run(sql, ...rest);
-    };
+    const scans = recordScans();
 
     const all = [...rules(), ...(parseRuleText(read, 'read.yml').rules as DetectionRule[])];
     const matches = await new SqlScan(all).run(connection);
@@ -158,12 +164,7 @@ level: low
       ['plain', read(false), 'GetParameter'],
       ['decrypted', read(true), 'GetParameter'],
     ]);
-    const scans: string[] = [];
-    const run = connection.run.bind(connection);
-    connection.run = (sql, ...rest) => {
-      if (sql.includes('sigma_scan AS')) scans.push(sql);
-      return run(sql, ...rest);
-    };
+    const scans = recordScans();
 
     const all = [...rules(), ...(parseRuleText(decrypted, 'ssm.yml').rules as DetectionRule[])];
     const matches = await new SqlScan(all).run(connection);
@@ -184,12 +185,7 @@ level: low
       ['login', login, copy],
       ['other', { eventName: 'GetObject', eventSource: 'signin.amazonaws.com' }, 'GetObject'],
     ]);
-    const scans: string[] = [];
-    const run = connection.run.bind(connection);
-    connection.run = (sql, ...rest) => {
-      if (sql.includes('sigma_scan AS')) scans.push(sql);
-      return run(sql, ...rest);
-    };
+    const scans = recordScans();
 
     const only = rules().filter((rule) => rule.id === LOGIN);
     const matches = await new SqlScan(only).run(connection);
