@@ -40,14 +40,15 @@ const TABLE = 'occurrences';
 
 // One line per occurrence, fields separated by tabs. The text fields are JSON, which never
 // contains a raw tab or line break, so the lines need no quoting. `seq` keeps the arrival order
-// of occurrences at the same time, because the windows depend on it. `uids` is a base-rule
+// of occurrences at the same time, because the windows depend on it, and comes first so that
+// `addLine` can put it before the rest of a line built elsewhere. `uids` is a base-rule
 // match's event uid or the uid list of a chained hit. `value_texts` is empty without values.
 // NOTE: a group key longer than `MAX_LINE_BYTES` (one group-by value of over 8 MB) makes the
 // load fail, where the in-memory engine would count it.
 const COLUMNS = {
+  seq: 'BIGINT',
   correlation: 'INTEGER',
   time: 'DOUBLE',
-  seq: 'BIGINT',
   rule: 'INTEGER',
   group_key: 'VARCHAR',
   uids: 'VARCHAR',
@@ -64,7 +65,7 @@ const MAX_LINE_BYTES = 8 * 1024 * 1024;
  * Maximum length of a value text spilled as it is. A longer text is replaced by its SHA-256,
  * which counts as the same distinct value and, like the long text, is not a number.
  */
-const MAX_VALUE_CHARS = 65_536;
+export const MAX_VALUE_CHARS = 65_536;
 
 // Sequence numbers an event given a rank can take: one per occurrence it adds, one for each
 // correlation its rules feed. Ranks up to 2^33 keep them exact in a double.
@@ -118,8 +119,12 @@ export class CorrelationSpill implements OccurrenceSink {
     rule: number,
     values: readonly string[],
   ): void {
-    const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
-    const line = `${correlation}\t${time}\t${this.#nextSeq()}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
+    this.addLine(occurrenceFields(correlation, group, time, uids, rule, values));
+  }
+
+  /** Adds an occurrence given as the fields of its line after `seq` (see `occurrenceFields`). */
+  addLine(fields: string): void {
+    const line = `${this.#nextSeq()}\t${fields}`;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     const maxBytes = line.length * 3 + 1;
     if (this.#used + maxBytes > WRITE_BYTES) {
@@ -207,6 +212,24 @@ export class CorrelationSpill implements OccurrenceSink {
   }
 }
 
+/**
+ * Returns the fields of an occurrence's line after `seq`, in `COLUMNS` order: the correlation's
+ * position, the time in epoch milliseconds, the rule's index, the group key, the JSON of the
+ * uids, and the JSON array of the value texts (a text over `MAX_VALUE_CHARS` replaced by its
+ * SHA-256) or nothing.
+ */
+export function occurrenceFields(
+  correlation: number,
+  group: string,
+  time: number,
+  uids: string | readonly string[],
+  rule: number,
+  values: readonly string[],
+): string {
+  const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
+  return `${correlation}\t${time}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
+}
+
 function boundedTexts(values: readonly string[]): readonly string[] {
   if (values.every((value) => value.length <= MAX_VALUE_CHARS)) return values;
   return values.map((value) =>
@@ -235,9 +258,9 @@ class TableSink implements OccurrenceSink {
     values: readonly string[],
   ): void {
     const appender = this.#appender;
+    appender.appendBigInt(BigInt(this.#seq++));
     appender.appendInteger(correlation);
     appender.appendDouble(time);
-    appender.appendBigInt(BigInt(this.#seq++));
     appender.appendInteger(rule);
     appender.appendVarchar(group);
     appender.appendVarchar(JSON.stringify(uids));

@@ -13,6 +13,9 @@ import { RuleSet } from '../sigma/rule-set.ts';
 import { storedExplanation } from '../sigma/stored-explanation.ts';
 import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
 import { CorrelationSpill, newSpillFolder } from './correlation-spill.ts';
+import type { SqlDialect } from './dialect.ts';
+import { duckdb } from './duckdb.ts';
+import { occurrenceLinesSql } from './occurrence-lines.ts';
 import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './scan.ts';
 
 /** What a hunt found, with every rule that did not run and why. */
@@ -79,7 +82,18 @@ export async function huntRules(
   try {
     const engine = new CorrelationEngine(order, resolve, spill ?? undefined);
     const generated = generatedRules(correlations, resolve);
-    const run = { connection, scan, engine, spill, checked, detections, compiled, generated };
+    const dialect = options.dialect ?? duckdb;
+    const run = {
+      connection,
+      dialect,
+      scan,
+      engine,
+      spill,
+      checked,
+      detections,
+      compiled,
+      generated,
+    };
     const matches = await scanMatches(run, sink);
     const hits = spill === null ? engine.finish() : await spill.evaluate(engine.plan);
 
@@ -94,6 +108,7 @@ export async function huntRules(
 /** Inputs of `scanMatches`: the scan, the correlation engine it feeds and the rules. */
 interface ScanRun {
   connection: DuckDBConnection;
+  dialect: SqlDialect;
   scan: SqlScan;
   engine: CorrelationEngine;
   /** The spill the engine writes occurrences to, or null when the rules have no correlation. */
@@ -133,11 +148,21 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
     });
   } else {
     // The sink counts and stores the matches in SQL, and only each rule's earliest matches are
-    // explained. Only the correlations' base rules are read, with their records, for the
-    // correlation windows. They are read in storage order, which reads each stretch of events
-    // once, and each event's rank in timeline order orders its occurrences in the spill as
-    // reading them in timeline order would.
+    // explained. Only the correlations' base rules are read for the correlation windows. They
+    // are read in storage order, which reads each stretch of events once, and each event's rank
+    // in timeline order orders its occurrences in the spill as reading them in timeline order
+    // would. DuckDB writes the occurrence lines of most events; the others come with their
+    // records, which the engine reads.
     const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
+    const lines =
+      spill === null
+        ? null
+        : occurrenceLinesSql(
+            run.dialect,
+            detections
+              .filter((rule) => feeding.has(rule.id))
+              .map((rule) => ({ id: rule.id, feeds: engine.feedFields(rule.id) })),
+          );
     await scan.each(connection, {
       explain,
       unordered: reported,
@@ -146,8 +171,21 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
       ordered: feeding,
       withRaw: feeding,
       ranked: spill !== null,
+      ...(lines === null
+        ? {}
+        : {
+            orderedColumns: {
+              layers: lines.layers,
+              names: [lines.fast, lines.lines],
+              withoutRaw: lines.fast,
+            },
+          }),
       onOrdered: (match) => {
         if (match.rank !== null) spill?.rank(match.rank);
+        if (spill !== null && lines !== null && match.columns[lines.fast] === true) {
+          for (const line of match.columns[lines.lines] as string[]) spill.addLine(line);
+          return;
+        }
         feed(match, order, engine, feeding);
       },
     });

@@ -17,7 +17,7 @@ import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
 import { withMatchTable } from './match-table.ts';
-import { readInPages } from './paged-read.ts';
+import { type PagedQuery, readInPages } from './paged-read.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -449,6 +449,7 @@ export class SqlScan {
           readers.ordered,
           readers.ranked ? 'ranked' : 'sorted',
           readers.withRaw,
+          explain === undefined ? readers.orderedColumns : undefined,
         );
       }
     } finally {
@@ -524,7 +525,7 @@ export class SqlScan {
    * matched it. With `sorted`, they come in timeline order: time, then evidence hash, archive
    * member (none first) and record index; with `ranked`, in storage order, each with its
    * `rank` in timeline order. Records reach the explainer, and matches of `withRaw` rules keep
-   * theirs.
+   * theirs, except where the `extra` columns mark a match as needing none.
    */
   async #readMatches(
     connection: DuckDBConnection,
@@ -533,6 +534,7 @@ export class SqlScan {
     rules: ReadonlySet<string> | 'all',
     order: 'none' | 'sorted' | 'ranked',
     withRaw: ReadonlySet<string> = new Set(),
+    extra?: OrderedColumns,
   ): Promise<void> {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
@@ -555,10 +557,32 @@ export class SqlScan {
     const columns = (matches: string) =>
       `e.uid, e.source, epoch_ms(e.time) AS time_ms, ${matches}.rule_ids, ${raw(matches)} AS raw`;
     const read = async (row: Record<string, unknown>) => {
-      await onMatch(scanMatch(row, withRaw, explain));
+      await onMatch(scanMatch(row, withRaw, explain, extra));
     };
     if (order === 'none') await readStreamed(connection, columns('m'), matched, read);
-    else await readSorted(connection, columns('k'), matched, read, order === 'ranked');
+    else if (extra === undefined) {
+      await readSorted(connection, columns('k'), matched, read, order === 'ranked');
+    } else {
+      // The event's own columns pass through the layers. A match that needs no record carries
+      // only its rank and the columns.
+      const needed = `${d.listOverlaps('rule_ids', idList(withRaw))} AND NOT ${extra.withoutRaw}`;
+      const unlessDone = (column: string) =>
+        `CASE WHEN NOT ${extra.withoutRaw} THEN ${column} END AS ${column}`;
+      const own = ['uid', 'source', 'time_ms', 'rule_ids'].map(unlessDone).join(', ');
+      const layers = {
+        columns: [...extra.layers],
+        select: `${own}, CASE WHEN ${needed} THEN event_raw END AS raw, ${extra.names.join(', ')}`,
+      };
+      const event = 'e.uid, e.source, e.time, e.raw AS event_raw, epoch_ms(e.time) AS time_ms';
+      await readSorted(
+        connection,
+        `${event}, k.rule_ids`,
+        matched,
+        read,
+        order === 'ranked',
+        layers,
+      );
+    }
   }
 
   /**
@@ -745,6 +769,7 @@ async function readSorted(
   from: string,
   read: (row: Record<string, unknown>) => Promise<void>,
   ranked: boolean,
+  layers?: PagedQuery['layers'],
 ): Promise<void> {
   const query = {
     table: ORDERED_TABLE,
@@ -755,6 +780,7 @@ async function readSorted(
     columns,
     pageSize: ORDERED_PAGE,
     storageOrder: ranked,
+    ...(layers === undefined ? {} : { layers }),
   };
   await readInPages(connection, query, async (rows) => {
     for (const row of rows) await read(row);
@@ -827,7 +853,22 @@ function scanMatch(
   row: Record<string, unknown>,
   withRaw: ReadonlySet<string>,
   explain: MatchExplainer | undefined,
+  extra?: OrderedColumns,
 ): ScanMatch {
+  const columns = Object.fromEntries((extra?.names ?? []).map((name) => [name, row[name]]));
+  const rank = row.page_row === undefined ? null : Number(row.page_row);
+  if (extra !== undefined && row[extra.withoutRaw] === true) {
+    return {
+      uid: '',
+      time: '',
+      source: '',
+      ruleIds: [],
+      raw: null,
+      explanations: {},
+      rank,
+      columns,
+    };
+  }
   const uid = String(row.uid);
   const ruleIds = (row.rule_ids as unknown[]).map(String);
   const record = row.raw === null ? null : (JSON.parse(String(row.raw)) as Record<string, unknown>);
@@ -837,8 +878,7 @@ function scanMatch(
   }
   const raw = record !== null && ruleIds.some((id) => withRaw.has(id)) ? record : null;
   const time = new Date(Number(row.time_ms)).toISOString();
-  const rank = row.page_row === undefined ? null : Number(row.page_row);
-  return { uid, time, source: String(row.source), ruleIds, raw, explanations, rank };
+  return { uid, time, source: String(row.source), ruleIds, raw, explanations, rank, columns };
 }
 
 /** One event a scan matched. */
@@ -852,6 +892,8 @@ export interface ScanMatch {
   raw: Record<string, unknown> | null;
   /** The explanation of each matched rule, by rule id, when the scan ran with an explainer. */
   explanations: Record<string, DetectionExplanation | null>;
+  /** The values of `ScanReaders.orderedColumns`, by name; empty without them. */
+  columns: Record<string, unknown>;
   /** The event's place among the matches in timeline order, from 1, when read `ranked`. */
   rank: number | null;
 }
@@ -878,11 +920,34 @@ export interface ScanReaders {
   /** Rules whose matches carry the raw record to `onOrdered`. */
   withRaw?: ReadonlySet<string>;
   /**
+   * Values computed in SQL for `onOrdered`, in `ScanMatch.columns`, in place of raw records
+   * where they suffice. Ignored when `explain` reads the records of the ordered matches.
+   */
+  orderedColumns?: OrderedColumns;
+  /**
    * Passes the events to `onOrdered` in the order `events` stores them, each with its `rank` in
    * timeline order, instead of in timeline order. Reading them in that order makes each page
    * read one stretch of `events`.
    */
   ranked?: boolean;
+}
+
+/** Columns that `onOrdered` reads from each ordered match (see `ScanReaders`). */
+export interface OrderedColumns {
+  /**
+   * Select lists computed one after the other: the first over the match's `rule_ids` and its
+   * event's `uid`, `source`, `time` and raw record `event_raw`; each later one over the
+   * columns before it too.
+   */
+  layers: readonly string[];
+  /** The names of the columns that reach `ScanMatch.columns`; the others stay in DuckDB. */
+  names: readonly string[];
+  /**
+   * A boolean column of the layers, true where the match needs no raw record. Such a match
+   * reaches `onOrdered` with its `rank` and `columns` only: its uid, time, source and rule ids
+   * are empty.
+   */
+  withoutRaw: string;
 }
 
 /** Explains why a rule matched a raw record, for storage with the detection. */

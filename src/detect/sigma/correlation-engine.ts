@@ -71,6 +71,18 @@ interface Feed {
   valueField: FieldAccessor | null;
 }
 
+/** A correlation a base rule feeds, and the raw fields its occurrences are grouped and counted by. */
+export interface FeedFields {
+  /** Position of the correlation in the engine's plan. */
+  correlation: number;
+  /** Index of the rule in the correlation's `rules` list. */
+  rule: number;
+  /** The raw group-by field names, aliases resolved, in group-by order. */
+  groupNames: readonly string[];
+  /** The field whose values the correlation counts or sums, or null. */
+  valueName: string | null;
+}
+
 /**
  * A feed whose fields are read through the slots of one field table, so the group and value
  * fields come from the view's cache, which the rules matched on the event filled already.
@@ -130,6 +142,16 @@ export class CorrelationEngine {
   /** Whether matches of the rule feed any correlation. */
   feeds(ruleId: string): boolean {
     return this.#feeds.has(ruleId);
+  }
+
+  /** The correlations a base rule's matches feed, in the order `add` adds their occurrences. */
+  feedFields(ruleId: string): FeedFields[] {
+    return (this.#feeds.get(ruleId) ?? []).map((feed) => ({
+      correlation: feed.correlation,
+      rule: feed.rule,
+      groupNames: feed.groupNames,
+      valueName: feed.valueName,
+    }));
   }
 
   /** Records a match of a base rule. */
