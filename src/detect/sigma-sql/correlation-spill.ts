@@ -40,9 +40,10 @@ const TABLE = 'occurrences';
 
 // One line per occurrence, fields separated by tabs. The text fields are JSON, which never
 // contains a raw tab or line break, so the lines need no quoting. `seq` keeps the arrival order
-// of occurrences at the same time, because the windows depend on it, and comes first so that
-// `addLine` can put it before the rest of a line built elsewhere. `uids` is a base-rule
+// of occurrences at the same time, because the windows depend on it. `uids` is a base-rule
 // match's event uid or the uid list of a chained hit. `value_texts` is empty without values.
+// Parquet files that `tableFile` named hold more occurrences in these columns, with NULL
+// `value_texts` where there are no values.
 // NOTE: a group key longer than `MAX_LINE_BYTES` (one group-by value of over 8 MB) makes the
 // load fail, where the in-memory engine would count it.
 const COLUMNS = {
@@ -69,12 +70,18 @@ export const MAX_VALUE_CHARS = 65_536;
 
 // Sequence numbers an event given a rank can take: one per occurrence it adds, one for each
 // correlation its rules feed. Ranks up to 2^33 keep them exact in a double.
-const PER_RANK = 2 ** 20;
+export const PER_RANK = 2 ** 20;
 
-const LOAD_TABLE = (file: string) => `CREATE TABLE ${TABLE} AS SELECT * FROM read_csv(
-  '${file.replaceAll("'", "''")}', delim = '\t', quote = '', escape = '', header = false,
-  auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES},
-  columns = ${JSON.stringify(COLUMNS).replaceAll('"', "'")})`;
+const LOAD_TABLE = (file: string, tables: readonly string[]) => {
+  const quoted = (path: string) => `'${path.replaceAll("'", "''")}'`;
+  const lines = `SELECT * FROM read_csv(
+    ${quoted(file)}, delim = '\t', quote = '', escape = '', header = false,
+    auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES},
+    columns = ${JSON.stringify(COLUMNS).replaceAll('"', "'")})`;
+  if (tables.length === 0) return `CREATE TABLE ${TABLE} AS ${lines}`;
+  const parquet = `SELECT * FROM read_parquet([${tables.map(quoted).join(', ')}])`;
+  return `CREATE TABLE ${TABLE} AS ${lines} UNION ALL BY NAME ${parquet}`;
+};
 
 const READ_GROUPS = `SELECT group_key, time, rule, uids, value_texts FROM ${TABLE}
   WHERE correlation = $correlation ORDER BY group_key, time, seq`;
@@ -83,6 +90,8 @@ const READ_GROUPS = `SELECT group_key, time, rule, uids, value_texts FROM ${TABL
 export class CorrelationSpill implements OccurrenceSink {
   readonly #folder: string;
   readonly #file: string;
+  /** Parquet files of occurrences written by others, see `tableFile`. */
+  readonly #tables: string[] = [];
   #fd: number | null;
   readonly #buffer = Buffer.allocUnsafe(WRITE_BYTES);
   /** Bytes of `#buffer` that contain lines not yet written. */
@@ -119,12 +128,8 @@ export class CorrelationSpill implements OccurrenceSink {
     rule: number,
     values: readonly string[],
   ): void {
-    this.addLine(occurrenceFields(correlation, group, time, uids, rule, values));
-  }
-
-  /** Adds an occurrence given as the fields of its line after `seq` (see `occurrenceFields`). */
-  addLine(fields: string): void {
-    const line = `${this.#nextSeq()}\t${fields}`;
+    const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
+    const line = `${this.#nextSeq()}\t${correlation}\t${time}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     const maxBytes = line.length * 3 + 1;
     if (this.#used + maxBytes > WRITE_BYTES) {
@@ -136,6 +141,23 @@ export class CorrelationSpill implements OccurrenceSink {
     }
     this.#used += this.#buffer.write(line, this.#used);
     this.#buffer[this.#used++] = 0x0a;
+  }
+
+  /**
+   * Returns the path of a new Parquet file in the spill's folder for occurrences written
+   * elsewhere (by DuckDB on the case's connection), which `evaluate` loads with the lines. It
+   * has the columns of `COLUMNS`, with NULL `value_texts` where there are no values. The
+   * caller gives its highest `seq` to `reserve`.
+   */
+  tableFile(): string {
+    const file = join(this.#folder, `occurrences-${this.#tables.length}.parquet`);
+    this.#tables.push(file);
+    return file;
+  }
+
+  /** Makes every `seq` this spill gives from now on greater than `seq`. */
+  reserve(seq: number): void {
+    if (seq >= this.#seq) this.#seq = seq + 1;
   }
 
   /**
@@ -176,7 +198,7 @@ export class CorrelationSpill implements OccurrenceSink {
     const connection = await instance.connect();
     const writer = await instance.connect();
     try {
-      await connection.run(LOAD_TABLE(this.#file));
+      await connection.run(LOAD_TABLE(this.#file, this.#tables));
       const chained = new TableSink(await writer.createAppender(TABLE), this.#seq);
       const hits: CorrelationHit[] = [];
       for (const [position, rule] of plan.rules.entries()) {
@@ -210,24 +232,6 @@ export class CorrelationSpill implements OccurrenceSink {
     writeSync(this.#fd!, this.#buffer, 0, this.#used);
     this.#used = 0;
   }
-}
-
-/**
- * Returns the fields of an occurrence's line after `seq`, in `COLUMNS` order: the correlation's
- * position, the time in epoch milliseconds, the rule's index, the group key, the JSON of the
- * uids, and the JSON array of the value texts (a text over `MAX_VALUE_CHARS` replaced by its
- * SHA-256) or nothing.
- */
-export function occurrenceFields(
-  correlation: number,
-  group: string,
-  time: number,
-  uids: string | readonly string[],
-  rule: number,
-  values: readonly string[],
-): string {
-  const texts = values.length === 0 ? '' : JSON.stringify(boundedTexts(values));
-  return `${correlation}\t${time}\t${rule}\t${group}\t${JSON.stringify(uids)}\t${texts}`;
 }
 
 function boundedTexts(values: readonly string[]): readonly string[] {

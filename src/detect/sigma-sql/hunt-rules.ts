@@ -15,7 +15,7 @@ import type { CorrelationHit, EventMatch, RuleMeta } from '../types.ts';
 import { CorrelationSpill, newSpillFolder } from './correlation-spill.ts';
 import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
-import { occurrenceLinesSql } from './occurrence-lines.ts';
+import { writeOccurrences } from './occurrence-rows.ts';
 import { matchEvent, type ScanMatch, type SqlRulesOptions, SqlScan } from './scan.ts';
 
 /** What a hunt found, with every rule that did not run and why. */
@@ -151,18 +151,12 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
     // explained. Only the correlations' base rules are read for the correlation windows. They
     // are read in storage order, which reads each stretch of events once, and each event's rank
     // in timeline order orders its occurrences in the spill as reading them in timeline order
-    // would. DuckDB writes the occurrence lines of most events; the others come with their
-    // records, which the engine reads.
+    // would. DuckDB writes the occurrences of most events to the spill; the others come with
+    // their records, which the engine reads.
     const reported = new Set([...compiled].filter((id) => !feeding.has(id) || generated.has(id)));
-    const lines =
-      spill === null
-        ? null
-        : occurrenceLinesSql(
-            run.dialect,
-            detections
-              .filter((rule) => feeding.has(rule.id))
-              .map((rule) => ({ id: rule.id, feeds: engine.feedFields(rule.id) })),
-          );
+    const fed = detections
+      .filter((rule) => feeding.has(rule.id))
+      .map((rule) => ({ id: rule.id, feeds: engine.feedFields(rule.id) }));
     await scan.each(connection, {
       explain,
       unordered: reported,
@@ -171,21 +165,14 @@ async function scanMatches(run: ScanRun, sink: HuntSink | undefined): Promise<Ev
       ordered: feeding,
       withRaw: feeding,
       ranked: spill !== null,
-      ...(lines === null
+      ...(spill === null
         ? {}
         : {
-            orderedColumns: {
-              layers: lines.layers,
-              names: [lines.fast, lines.lines],
-              withoutRaw: lines.fast,
-            },
+            orderedInSql: (matches: string, handled: string) =>
+              writeOccurrences(connection, run.dialect, fed, spill, matches, handled),
           }),
       onOrdered: (match) => {
         if (match.rank !== null) spill?.rank(match.rank);
-        if (spill !== null && lines !== null && match.columns[lines.fast] === true) {
-          for (const line of match.columns[lines.lines] as string[]) spill.addLine(line);
-          return;
-        }
         feed(match, order, engine, feeding);
       },
     });

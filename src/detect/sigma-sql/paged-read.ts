@@ -16,14 +16,14 @@ export interface PagedQuery {
   orderBy: string;
   /** The select list of a page, over the stored row `k` and its event `e`. */
   columns: string;
-  /**
-   * Select lists computed after `columns`, each over the columns before it by name, and the
-   * select list a page returns in the end. Values they compute from one another are computed
-   * once per row, and intermediate values stay in DuckDB.
-   */
-  layers?: { columns: string[]; select: string };
   /** Rows read into JavaScript at once. */
   pageSize: number;
+  /**
+   * Runs once the rows are numbered, with the temporary table that holds their keys (`page_row`,
+   * the row id `event_row` of their event, and the columns of `keys`). The rows it deletes from
+   * the table are not read.
+   */
+  beforePages?: (table: string) => Promise<void>;
   /**
    * Reads the rows in the order their events are stored, each with its place in `orderBy`
    * (from 1) as `page_row`, instead of in that order. Each page then reads one stretch of
@@ -69,6 +69,7 @@ export async function readInPages(
         FROM ${query.from}
         ORDER BY page_row`),
     );
+    await query.beforePages?.(table);
     const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${table}`);
     const count = Number(total.getRowObjectsJS()[0]?.n ?? 0);
     await withFilterPushdown(connection, async () => {
@@ -103,15 +104,10 @@ async function readPage(
   const rows: Record<string, unknown>[] = [];
   for (const [low, high] of rowRuns(rowIds)) {
     const range = `BETWEEN ${low} AND ${high}`;
-    const part = await connection.runAndReadAll(
-      outerSelect(
-        query,
-        `SELECT k.page_row, ${query.columns}
+    const part = await connection.runAndReadAll(`SELECT k.page_row, ${query.columns}
       FROM (SELECT * FROM temp.${query.table} WHERE ${page} AND event_row ${range}) k
       JOIN (SELECT rowid AS event_row, * FROM events WHERE rowid ${range}) e
-        ON e.event_row = k.event_row`,
-      ),
-    );
+        ON e.event_row = k.event_row`);
     rows.push(...part.getRowObjectsJS());
   }
   rows.sort((a, b) => Number(a.page_row) - Number(b.page_row));
@@ -144,25 +140,12 @@ async function readStretch(
   high: number,
 ): Promise<Record<string, unknown>[]> {
   const range = `BETWEEN ${low} AND ${high}`;
-  const select = `SELECT k.page_row, k.event_row AS page_event_row, ${query.columns}
+  const reader = await connection.runAndReadAll(`SELECT k.page_row, ${query.columns}
     FROM (SELECT * FROM temp.${query.table} WHERE event_row ${range}) k
     JOIN (SELECT rowid AS event_row, * FROM events WHERE rowid ${range}) e
-      ON e.event_row = k.event_row`;
-  const reader = await connection.runAndReadAll(`SELECT * EXCLUDE (page_event_row)
-    FROM (${outerSelect(query, select, 'page_event_row')}) ORDER BY page_event_row`);
+      ON e.event_row = k.event_row
+    ORDER BY k.event_row`);
   return reader.getRowObjectsJS();
-}
-
-/**
- * Returns `select`, whose rows have `page_row` and the columns of `query.columns`, through the
- * layers of `query.layers` when it has them, keeping the `kept` columns of `select` too.
- */
-function outerSelect(query: PagedQuery, select: string, ...kept: string[]): string {
-  if (query.layers === undefined) return select;
-  let layered = select;
-  for (const columns of query.layers.columns) layered = `SELECT *, ${columns} FROM (${layered})`;
-  const keys = ['page_row', ...kept].join(', ');
-  return `SELECT ${keys}, ${query.layers.select} FROM (${layered})`;
 }
 
 /** Splits sorted row ids into runs, as first and last row id. */

@@ -17,7 +17,7 @@ import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
 import { withMatchTable } from './match-table.ts';
-import { type PagedQuery, readInPages } from './paged-read.ts';
+import { readInPages } from './paged-read.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -115,6 +115,8 @@ const MATCHED_TABLE = 'temp.sigma_matched';
 const SCAN_TABLE = 'temp.sigma_scan';
 // The keys of the matches read in timeline order, numbered in that order, while they are read.
 const ORDERED_TABLE = 'sigma_ordered_matches';
+// The ranks of the ordered matches that `ScanReaders.orderedInSql` handled.
+const HANDLED_TABLE = 'temp.sigma_handled_matches';
 
 // The source whose events keep copies of raw fields in stored columns, and those columns. The
 // CloudTrail normalizer stores `eventName`, `eventSource` and `userAgent` as they are when they
@@ -449,7 +451,7 @@ export class SqlScan {
           readers.ordered,
           readers.ranked ? 'ranked' : 'sorted',
           readers.withRaw,
-          explain === undefined ? readers.orderedColumns : undefined,
+          readers.orderedInSql,
         );
       }
     } finally {
@@ -525,7 +527,7 @@ export class SqlScan {
    * matched it. With `sorted`, they come in timeline order: time, then evidence hash, archive
    * member (none first) and record index; with `ranked`, in storage order, each with its
    * `rank` in timeline order. Records reach the explainer, and matches of `withRaw` rules keep
-   * theirs, except where the `extra` columns mark a match as needing none.
+   * theirs. Matches that `inSql` handles are not read.
    */
   async #readMatches(
     connection: DuckDBConnection,
@@ -534,7 +536,7 @@ export class SqlScan {
     rules: ReadonlySet<string> | 'all',
     order: 'none' | 'sorted' | 'ranked',
     withRaw: ReadonlySet<string> = new Set(),
-    extra?: OrderedColumns,
+    inSql?: (matches: string, handled: string) => Promise<void>,
   ): Promise<void> {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
@@ -557,32 +559,28 @@ export class SqlScan {
     const columns = (matches: string) =>
       `e.uid, e.source, epoch_ms(e.time) AS time_ms, ${matches}.rule_ids, ${raw(matches)} AS raw`;
     const read = async (row: Record<string, unknown>) => {
-      await onMatch(scanMatch(row, withRaw, explain, extra));
+      await onMatch(scanMatch(row, withRaw, explain));
     };
-    if (order === 'none') await readStreamed(connection, columns('m'), matched, read);
-    else if (extra === undefined) {
-      await readSorted(connection, columns('k'), matched, read, order === 'ranked');
-    } else {
-      // The event's own columns pass through the layers. A match that needs no record carries
-      // only its rank and the columns.
-      const needed = `${d.listOverlaps('rule_ids', idList(withRaw))} AND NOT ${extra.withoutRaw}`;
-      const unlessDone = (column: string) =>
-        `CASE WHEN NOT ${extra.withoutRaw} THEN ${column} END AS ${column}`;
-      const own = ['uid', 'source', 'time_ms', 'rule_ids'].map(unlessDone).join(', ');
-      const layers = {
-        columns: [...extra.layers],
-        select: `${own}, CASE WHEN ${needed} THEN event_raw END AS raw, ${extra.names.join(', ')}`,
-      };
-      const event = 'e.uid, e.source, e.time, e.raw AS event_raw, epoch_ms(e.time) AS time_ms';
-      await readSorted(
-        connection,
-        `${event}, k.rule_ids`,
-        matched,
-        read,
-        order === 'ranked',
-        layers,
-      );
+    if (order === 'none') {
+      await readStreamed(connection, columns('m'), matched, read);
+      return;
     }
+    const beforePages =
+      inSql === undefined
+        ? undefined
+        : async (table: string) => {
+            const matches = `(SELECT k.page_row, k.rule_ids, e.uid, e.time,
+                epoch_ms(e.time) AS time_ms, e.raw AS event_raw
+              FROM ${table} k JOIN events e ON e.rowid = k.event_row)`;
+            try {
+              await inSql(matches, HANDLED_TABLE.slice(5));
+              await connection.run(`DELETE FROM ${table}
+                WHERE page_row IN (SELECT page_row FROM ${HANDLED_TABLE})`);
+            } finally {
+              await connection.run(`DROP TABLE IF EXISTS ${HANDLED_TABLE}`);
+            }
+          };
+    await readSorted(connection, columns('k'), matched, read, order === 'ranked', beforePages);
   }
 
   /**
@@ -769,7 +767,7 @@ async function readSorted(
   from: string,
   read: (row: Record<string, unknown>) => Promise<void>,
   ranked: boolean,
-  layers?: PagedQuery['layers'],
+  beforePages?: (table: string) => Promise<void>,
 ): Promise<void> {
   const query = {
     table: ORDERED_TABLE,
@@ -780,7 +778,7 @@ async function readSorted(
     columns,
     pageSize: ORDERED_PAGE,
     storageOrder: ranked,
-    ...(layers === undefined ? {} : { layers }),
+    ...(beforePages === undefined ? {} : { beforePages }),
   };
   await readInPages(connection, query, async (rows) => {
     for (const row of rows) await read(row);
@@ -853,22 +851,7 @@ function scanMatch(
   row: Record<string, unknown>,
   withRaw: ReadonlySet<string>,
   explain: MatchExplainer | undefined,
-  extra?: OrderedColumns,
 ): ScanMatch {
-  const columns = Object.fromEntries((extra?.names ?? []).map((name) => [name, row[name]]));
-  const rank = row.page_row === undefined ? null : Number(row.page_row);
-  if (extra !== undefined && row[extra.withoutRaw] === true) {
-    return {
-      uid: '',
-      time: '',
-      source: '',
-      ruleIds: [],
-      raw: null,
-      explanations: {},
-      rank,
-      columns,
-    };
-  }
   const uid = String(row.uid);
   const ruleIds = (row.rule_ids as unknown[]).map(String);
   const record = row.raw === null ? null : (JSON.parse(String(row.raw)) as Record<string, unknown>);
@@ -878,7 +861,8 @@ function scanMatch(
   }
   const raw = record !== null && ruleIds.some((id) => withRaw.has(id)) ? record : null;
   const time = new Date(Number(row.time_ms)).toISOString();
-  return { uid, time, source: String(row.source), ruleIds, raw, explanations, rank, columns };
+  const rank = row.page_row === undefined ? null : Number(row.page_row);
+  return { uid, time, source: String(row.source), ruleIds, raw, explanations, rank };
 }
 
 /** One event a scan matched. */
@@ -892,8 +876,6 @@ export interface ScanMatch {
   raw: Record<string, unknown> | null;
   /** The explanation of each matched rule, by rule id, when the scan ran with an explainer. */
   explanations: Record<string, DetectionExplanation | null>;
-  /** The values of `ScanReaders.orderedColumns`, by name; empty without them. */
-  columns: Record<string, unknown>;
   /** The event's place among the matches in timeline order, from 1, when read `ranked`. */
   rank: number | null;
 }
@@ -920,34 +902,19 @@ export interface ScanReaders {
   /** Rules whose matches carry the raw record to `onOrdered`. */
   withRaw?: ReadonlySet<string>;
   /**
-   * Values computed in SQL for `onOrdered`, in `ScanMatch.columns`, in place of raw records
-   * where they suffice. Ignored when `explain` reads the records of the ordered matches.
+   * Handles ordered matches in SQL before the others go to `onOrdered`. It receives the SQL of a
+   * relation of the ordered matches, with their rank in timeline order (`page_row`), `rule_ids`
+   * and their event's `uid`, `time`, `time_ms` (epoch milliseconds) and raw record `event_raw`,
+   * and the name of a temporary table to create with the `page_row` of each match it handled.
+   * Those matches do not reach `onOrdered`.
    */
-  orderedColumns?: OrderedColumns;
+  orderedInSql?: (matches: string, handled: string) => Promise<void>;
   /**
    * Passes the events to `onOrdered` in the order `events` stores them, each with its `rank` in
    * timeline order, instead of in timeline order. Reading them in that order makes each page
    * read one stretch of `events`.
    */
   ranked?: boolean;
-}
-
-/** Columns that `onOrdered` reads from each ordered match (see `ScanReaders`). */
-export interface OrderedColumns {
-  /**
-   * Select lists computed one after the other: the first over the match's `rule_ids` and its
-   * event's `uid`, `source`, `time` and raw record `event_raw`; each later one over the
-   * columns before it too.
-   */
-  layers: readonly string[];
-  /** The names of the columns that reach `ScanMatch.columns`; the others stay in DuckDB. */
-  names: readonly string[];
-  /**
-   * A boolean column of the layers, true where the match needs no raw record. Such a match
-   * reaches `onOrdered` with its `rank` and `columns` only: its uid, time, source and rule ids
-   * are empty.
-   */
-  withoutRaw: string;
 }
 
 /** Explains why a rule matched a raw record, for storage with the detection. */

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CorrelationEngine } from '../sigma/correlation-engine.ts';
 import type { SigmaRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
-import { occurrenceFields } from './correlation-spill.ts';
 import { duckdb } from './duckdb.ts';
 import { type HuntSink, huntRules } from './hunt-rules.ts';
-import { occurrenceLinesSql } from './occurrence-lines.ts';
+import { occurrenceRowsSql } from './occurrence-rows.ts';
 import { matchEvent } from './scan.ts';
 
 const RULES = `title: Object read
@@ -103,15 +102,27 @@ afterAll(() => {
   instance.closeSync();
 });
 
-// The engine's occurrences of the base rule for one record, as spill line fields.
-function engineLines(record: unknown, uid: string, time: string): string[] {
-  const lines: string[] = [];
+interface OccurrenceRow {
+  correlation: number;
+  rule: number;
+  group_key: string;
+  value_texts: string | null;
+}
+
+// The engine's occurrences of the base rule for one record, in the shape of the SQL rows.
+function engineOccurrences(record: unknown, uid: string, time: string): OccurrenceRow[] {
+  const occurrences: OccurrenceRow[] = [];
   const resolve = (reference: string) =>
     rules.find((rule) => rule.id === reference || rule.name === reference);
   const correlations = rules.filter((rule) => rule.kind === 'correlation');
   const engine = new CorrelationEngine(correlations, resolve, {
-    add: (correlation, group, ms, uids, rule, values) =>
-      lines.push(occurrenceFields(correlation, group, ms, uids, rule, values)),
+    add: (correlation, group, _time, _uids, rule, values) =>
+      occurrences.push({
+        correlation,
+        rule,
+        group_key: group,
+        value_texts: values.length === 0 ? null : JSON.stringify(values),
+      }),
   });
   const match = {
     uid,
@@ -121,33 +132,33 @@ function engineLines(record: unknown, uid: string, time: string): string[] {
     raw: record as Record<string, unknown>,
     explanations: {},
     rank: null,
-    columns: {},
   };
   engine.add(BASE_ID, matchEvent(match));
-  return lines;
+  return occurrences;
 }
 
-describe('occurrenceLinesSql', () => {
-  test('writes the lines the engine writes', async () => {
+describe('occurrenceRowsSql', () => {
+  test('computes the occurrences the engine adds', async () => {
     const correlations = rules.filter((rule) => rule.kind === 'correlation');
     const engine = new CorrelationEngine(correlations, () => rules[0]);
-    const sql = occurrenceLinesSql(duckdb, [{ id: BASE_ID, feeds: engine.feedFields(BASE_ID) }]);
+    const sql = occurrenceRowsSql(duckdb, [{ id: BASE_ID, feeds: engine.feedFields(BASE_ID) }]);
     let select = `SELECT uid, time, raw AS event_raw, [${duckdb.stringLiteral(BASE_ID)}] AS rule_ids,
       evidence_record FROM events`;
     for (const layer of sql.layers) select = `SELECT *, ${layer} FROM (${select})`;
     const reader = await connection.runAndReadAll(
-      `SELECT uid, epoch_ms(time) AS ms, event_raw, ${sql.fast} AS fast, ${sql.lines} AS lines
+      `SELECT uid, epoch_ms(time) AS ms, event_raw, ${sql.exact} AS exact,
+         to_json(${sql.occurrences})::VARCHAR AS occurrences
        FROM (${select}) ORDER BY evidence_record`,
     );
     const rows = reader.getRowObjectsJS();
 
     expect(rows).toHaveLength(RECORDS.length);
     for (const [index, row] of rows.entries()) {
-      expect({ index, fast: row.fast }).toEqual({ index, fast: RECORDS[index]?.exact });
-      if (row.fast !== true) continue;
+      expect({ index, exact: row.exact }).toEqual({ index, exact: RECORDS[index]?.exact });
+      if (row.exact !== true) continue;
       const time = new Date(Number(row.ms)).toISOString();
-      const expected = engineLines(JSON.parse(String(row.event_raw)), String(row.uid), time);
-      expect(row.lines).toEqual(expected);
+      const expected = engineOccurrences(JSON.parse(String(row.event_raw)), String(row.uid), time);
+      expect(JSON.parse(String(row.occurrences))).toEqual(expected);
     }
   });
 
