@@ -445,6 +445,41 @@ describe('CaseDb findings and counts', () => {
     ]);
   });
 
+  it('lists the first detected events in time order', async () => {
+    const events = [testEvent(0), testEvent(1), testEvent(2)];
+    const detected = await withDb(async (db) => {
+      await store(db, events);
+      await db.upsertRules([rule('low', 'low', ['discovery']), rule('high', 'high', ['impact'])]);
+      const match = (ruleId: string, event: Event) => ({
+        rule_id: ruleId,
+        event_uid: event.uid,
+        time: event.time,
+      });
+      // A detection whose event is not stored, earlier than every stored one.
+      const gone = { ...testEvent(9), time: '2024-05-01T11:00:00.000Z' };
+      await db.insertMatches([
+        match('low', events[2]!),
+        match('low', events[1]!),
+        match('high', events[1]!),
+        match('high', gone),
+        match('low', events[0]!),
+      ]);
+      return {
+        first: await db.detectedEvents(3),
+        all: await db.detectedEvents(10),
+      };
+    });
+
+    const listed = (rows: typeof detected.first) => rows.map((row) => [row.rule_id, row.event.uid]);
+    expect(listed(detected.first)).toEqual([
+      ['low', events[0]?.uid],
+      ['high', events[1]?.uid],
+      ['low', events[1]?.uid],
+    ]);
+    expect(listed(detected.all)).toHaveLength(4);
+    expect(listed(detected.all)[3]).toEqual(['low', events[2]?.uid]);
+  });
+
   it('counts events per source and rejected records per code', async () => {
     const counts = await withDb(async (db) => {
       await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
