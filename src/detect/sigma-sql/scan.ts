@@ -629,6 +629,9 @@ export class SqlScan {
    * returns how many there are.
    */
   async #copyComplexEvents(connection: DuckDBConnection): Promise<number> {
+    // The copy reads every event to find the uids, even when there are none.
+    const listed = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${COMPLEX_UIDS}`);
+    if (Number(listed.getRowObjectsJS()[0]?.n ?? 0) === 0) return 0;
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
       SELECT * FROM events WHERE uid IN (SELECT uid FROM ${COMPLEX_UIDS})`);
     const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${COMPLEX_TABLE}`);
