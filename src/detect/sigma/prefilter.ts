@@ -5,7 +5,7 @@
  * have no such field. The literals are case-folded the way the matcher folds them, so the index
  * can only drop rules that could not match.
  */
-import type { ConditionNode, DetectionRule, SearchNode } from './model.ts';
+import type { ConditionNode, DetectionRule, SearchNode, ValueTest } from './model.ts';
 import { isLiteral, literalText } from './pattern.ts';
 import type { FieldTable, RecordView } from './record-view.ts';
 
@@ -13,6 +13,14 @@ import type { FieldTable, RecordView } from './record-view.ts';
 export interface Requirement {
   field: string;
   values: Set<string>;
+}
+
+/**
+ * A field whose case-folded value, in every match of a rule, is one of `values` or starts with
+ * one of `prefixes`.
+ */
+export interface PrefixRequirement extends Requirement {
+  prefixes: Set<string>;
 }
 
 /**
@@ -52,7 +60,27 @@ export function ruleRequirements(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,
 ): Requirement[] {
-  return conditionRequirements(rule.condition, rule.searches, mapField);
+  const all = conditionRequirements(rule.condition, rule.searches, { mapField, prefixes: false });
+  return all.map(({ field, values }) => ({ field, values }));
+}
+
+/**
+ * `ruleRequirements` with prefixes too: a case-insensitive pattern that starts with literal text
+ * (`startswith`, or `Access*Denied`) requires that text, case-folded, as a prefix. Case-sensitive
+ * patterns give none, because folding the case of a value and of its prefix separately need not
+ * keep the prefix (JavaScript folds a final sigma by its context).
+ */
+export function prefixRequirements(
+  rule: DetectionRule,
+  mapField: (field: string) => string = (field) => field,
+): PrefixRequirement[] {
+  return conditionRequirements(rule.condition, rule.searches, { mapField, prefixes: true });
+}
+
+/** How requirements are collected: the raw field names, and whether prefixes count. */
+interface Collect {
+  mapField: (field: string) => string;
+  prefixes: boolean;
 }
 
 // Fields whose values are shared by many events of a log (every EC2 call has the same
@@ -75,59 +103,73 @@ function weight(requirement: Requirement): number {
 function conditionRequirements(
   node: ConditionNode,
   searches: Record<string, SearchNode>,
-  mapField: (field: string) => string,
-): Requirement[] {
+  collect: Collect,
+): PrefixRequirement[] {
   switch (node.kind) {
     case 'search': {
       const search = searches[node.name];
-      return search === undefined ? [] : searchRequirements(search, mapField);
+      return search === undefined ? [] : searchRequirements(search, collect);
     }
     case 'and':
-      return node.children.flatMap((child) => conditionRequirements(child, searches, mapField));
+      return node.children.flatMap((child) => conditionRequirements(child, searches, collect));
     case 'or':
     case 'at-least':
       return unionOfAlternatives(
-        node.children.map((child) => conditionRequirements(child, searches, mapField)),
+        node.children.map((child) => conditionRequirements(child, searches, collect)),
       );
     case 'not':
       return [];
   }
 }
 
-function searchRequirements(node: SearchNode, mapField: (field: string) => string): Requirement[] {
+function searchRequirements(node: SearchNode, collect: Collect): PrefixRequirement[] {
   if (node.kind === 'and')
-    return node.children.flatMap((child) => searchRequirements(child, mapField));
+    return node.children.flatMap((child) => searchRequirements(child, collect));
   if (node.kind === 'or') {
-    return unionOfAlternatives(node.children.map((child) => searchRequirements(child, mapField)));
+    return unionOfAlternatives(node.children.map((child) => searchRequirements(child, collect)));
   }
   if (node.field === null || node.values.length === 0) return [];
 
   const values = new Set<string>();
+  const prefixes = new Set<string>();
   for (const matcher of node.values) {
     const test = matcher.test;
     if (matcher.negate) return [];
     if (test.kind === 'literal') values.add(String(test.value).toLowerCase());
     else if (test.kind === 'pattern' && isLiteral(test.pattern)) {
       values.add(literalText(test.pattern).toLowerCase());
-    } else return [];
+    } else {
+      const prefix = collect.prefixes ? patternPrefix(test) : '';
+      if (prefix === '') return [];
+      prefixes.add(prefix);
+    }
   }
-  return [{ field: mapField(node.field), values }];
+  return [{ field: collect.mapField(node.field), values, prefixes }];
+}
+
+/** The case-folded literal text before the first wildcard of a case-insensitive pattern. */
+function patternPrefix(test: ValueTest): string {
+  if (test.kind !== 'pattern' || test.cased) return '';
+  const first = test.pattern.parts[0];
+  return first?.kind === 'text' ? first.text.toLowerCase() : '';
 }
 
 /** When one of several alternatives must match, a field they all require keeps the union. */
-function unionOfAlternatives(alternatives: Requirement[][]): Requirement[] {
+function unionOfAlternatives(alternatives: PrefixRequirement[][]): PrefixRequirement[] {
   const [first, ...rest] = alternatives;
   if (first === undefined) return [];
 
-  const result: Requirement[] = [];
+  const result: PrefixRequirement[] = [];
   for (const candidate of first) {
     const values = new Set(candidate.values);
+    const prefixes = new Set(candidate.prefixes);
     const sharedByAll = rest.every((alternative) => {
       const same = alternative.find((other) => other.field === candidate.field);
       for (const value of same?.values ?? []) values.add(value);
+      for (const prefix of same?.prefixes ?? []) prefixes.add(prefix);
       return same !== undefined;
     });
-    if (sharedByAll) result.push({ field: candidate.field, values });
+    if (sharedByAll) result.push({ field: candidate.field, values, prefixes });
   }
   return result;
 }
