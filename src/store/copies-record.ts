@@ -37,11 +37,7 @@ export const UNVERIFIED_TABLE = 'copies_unverified';
  * record's tables, such as one made before they existed.
  */
 export async function copiesRecordIsCurrent(connection: DuckDBConnection): Promise<boolean> {
-  const tables = await connection.runAndReadAll(
-    `SELECT count(*) AS n FROM duckdb_tables()
-     WHERE schema_name = 'main' AND table_name IN ('copies_source', '${UNVERIFIED_TABLE}')`,
-  );
-  if (Number(tables.getRowObjectsJS()[0]?.n ?? 0) !== 2) return false;
+  if (!(await hasRecordTables(connection))) return false;
 
   const reader = await connection.runAndReadAll(
     `SELECT count(*) AS n FROM copies_source s, (SELECT ${COPIES_FOLD} FROM events) e(events, fold)
@@ -51,9 +47,17 @@ export async function copiesRecordIsCurrent(connection: DuckDBConnection): Promi
   return Number(reader.getRowObjectsJS()[0]?.n ?? 0) === 1;
 }
 
+async function hasRecordTables(connection: DuckDBConnection): Promise<boolean> {
+  const tables = await connection.runAndReadAll(
+    `SELECT count(*) AS n FROM duckdb_tables()
+     WHERE schema_name = 'main' AND table_name IN ('copies_source', '${UNVERIFIED_TABLE}')`,
+  );
+  return Number(tables.getRowObjectsJS()[0]?.n ?? 0) === 2;
+}
+
 /**
  * Tells whether the copies of every event the case contains now are vouched for: by a current
- * record, or because the case has no CloudTrail events. An ingest asks before it stores events.
+ * record, or because the case has no CloudTrail events. An ingest calls it before it stores events.
  */
 export async function copiesAreVouched(connection: DuckDBConnection): Promise<boolean> {
   if (await copiesRecordIsCurrent(connection)) return true;
@@ -71,10 +75,12 @@ export async function copiesAreVouched(connection: DuckDBConnection): Promise<bo
 export async function writeCopiesRecord(
   connection: DuckDBConnection,
   unverified: readonly string[],
+  { replace = false } = {},
 ): Promise<void> {
   await connection.run('BEGIN TRANSACTION');
   try {
     await connection.run('DELETE FROM copies_source');
+    if (replace) await connection.run(`DELETE FROM ${UNVERIFIED_TABLE}`);
     for (let start = 0; start < unverified.length; start += 1000) {
       const uids = unverified.slice(start, start + 1000);
       const params = Object.fromEntries(uids.map((uid, index) => [`u${index}`, uid]));
@@ -89,4 +95,13 @@ export async function writeCopiesRecord(
     await connection.run('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * Records that a scan of every CloudTrail record found each copy equal to its field, so that
+ * later hunts of the case trust the copies without that scan. Does nothing on a database
+ * without the record's tables.
+ */
+export async function recordCheckedCopies(connection: DuckDBConnection): Promise<void> {
+  if (await hasRecordTables(connection)) await writeCopiesRecord(connection, [], { replace: true });
 }

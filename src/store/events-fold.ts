@@ -1,5 +1,5 @@
 /**
- * A fold of the `events` table that tells whether something computed from the events still
+ * A fold of the `events` table that shows whether something computed from the events still
  * describes them: their count and the XOR of a hash of some columns of each row. Adding,
  * removing or replacing events changes it, and so does an edit of a folded column.
  */

@@ -11,7 +11,7 @@ export const COPIES_SOURCE = 'aws.cloudtrail';
 /**
  * The raw fields, as Sigma rules name them, and the columns that hold their copies. The
  * CloudTrail normalizer stores each field as it is when it is a string, and NULL otherwise.
- * `status_detail` also holds other text when `errorCode` is missing, and `actor_type` holds
+ * `status_detail` also contains other text when `errorCode` is missing, and `actor_type` is
  * `AWSService` when `userIdentity.type` is missing or null and only `invokedBy` names the
  * principal. Rules cannot match a literal in a missing or null field, so both still serve.
  */
@@ -55,7 +55,7 @@ const CLOSE_ARRAY = 0x5d;
 /**
  * Tells whether every stored copy of a CloudTrail row is missing, null or equal to its field in
  * the row's `raw` text as DuckDB reads it. DuckDB takes the first of two equal keys and
- * `JSON.parse` the last, so the parsed record cannot answer, and the text is read in one pass
+ * `JSON.parse` the last, so the parsed record cannot tell, and the text is read in one pass
  * instead. Any doubt returns false: a key that occurs twice, a key with escapes, an array on
  * the path, a top-level key `userIdentity.type`, or a value that is neither null nor a string.
  */
@@ -179,8 +179,8 @@ function skipSpace(text: string, from: number): number {
 }
 
 /**
- * Most CloudTrail events whose copies an ingest cannot vouch for that a record lists. Past it,
- * the ingest records nothing and a hunt checks every record, as for a case without a record.
+ * Maximum CloudTrail events of one ingest whose copies it cannot vouch for. Past it, the ingest
+ * writes no record and a hunt checks every record, as for a case without a record.
  */
 export const MAX_UNVERIFIED = 10_000;
 
@@ -190,7 +190,7 @@ export const MAX_UNVERIFIED = 10_000;
  */
 export class CopiesCheck {
   readonly unverified: string[] = [];
-  /** Whether more events than `MAX_UNVERIFIED` failed the check. */
+  /** Whether more than `MAX_UNVERIFIED` events failed the check. */
   overflow = false;
 
   /** Checks one row, given before the appender converts it. */

@@ -1,19 +1,19 @@
 /**
  * Planning of the scans that test stored copies of CloudTrail fields (see `STORED_COPIES`)
- * instead of parsing every record: which requirement of each rule a scan tests, which rules
- * share a scan, and the SQL that selects the events such a scan reads.
+ * instead of parsing every record. It picks the requirement of each rule that a scan tests and
+ * the rules that share a scan, and writes the SQL that selects the events such a scan reads.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UNVERIFIED_TABLE } from '../../store/copies-record.ts';
 import { COPIES_SOURCE, STORED_COPIES } from '../../store/stored-copies.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { literalPattern, widenPattern } from '../sigma/pattern.ts';
-import { type PrefixRequirement, prefixRequirements } from '../sigma/prefilter.ts';
+import { type TextRequirement, textRequirements } from '../sigma/prefilter.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /** A requirement on a field with a stored copy in `column`. */
 export interface ColumnRequirement {
-  requirement: PrefixRequirement;
+  requirement: TextRequirement;
   column: string;
 }
 
@@ -23,10 +23,19 @@ export interface ColumnRule {
   candidates: ColumnRequirement[];
 }
 
-/** Rules that share one scan over the events whose stored `column` meets their requirements. */
+/**
+ * Rules that share one scan over the events whose stored `column` meets their requirements,
+ * each with its requirements on other stored columns.
+ */
 export interface ColumnGroup {
   column: string;
-  rules: { rule: DetectionRule; requirement: PrefixRequirement }[];
+  rules: { rule: DetectionRule; requirement: TextRequirement; others: ColumnRequirement[] }[];
+}
+
+/** A rule of a column scan: the requirement on the scan's column, and those on others. */
+export interface ScanRequirements {
+  requirement: TextRequirement;
+  others: readonly ColumnRequirement[];
 }
 
 /**
@@ -39,7 +48,7 @@ export function columnRequirements(
   mapField?: (field: string) => string,
 ): ColumnRequirement[] {
   if (sources !== COPIES_SOURCE) return [];
-  return prefixRequirements(rule, mapField).flatMap((requirement) => {
+  return textRequirements(rule, mapField).flatMap((requirement) => {
     const column = STORED_COPIES[requirement.field];
     return column === undefined ? [] : [{ requirement, column }];
   });
@@ -54,10 +63,15 @@ const RULE_COST = 2.5;
 const PARSE_COST = 12;
 const COLUMN_SCAN_COST = 150_000;
 
+/** The case-folded texts of a requirement. */
+type Texts = Pick<TextRequirement, 'values' | 'prefixes' | 'substrings'>;
+
 /** The number of CloudTrail events with each case-folded value of a stored column. */
 export class ColumnCounts {
   readonly #counts = new Map<string, Map<string, number>>();
-  readonly #prefixRows = new Map<string, number>();
+  readonly #textRows = new Map<string, number>();
+  /** CloudTrail events in all. */
+  total = 0;
 
   /** Reads the counts of `columns` with one grouped read of each. */
   static async read(
@@ -66,6 +80,10 @@ export class ColumnCounts {
     columns: Iterable<string>,
   ): Promise<ColumnCounts> {
     const counts = new ColumnCounts();
+    const total = await connection.runAndReadAll(
+      `SELECT count(*) AS n FROM events WHERE source = ${dialect.stringLiteral(COPIES_SOURCE)}`,
+    );
+    counts.total = Number(total.getRowObjectsJS()[0]?.n ?? 0);
     for (const column of new Set(columns)) {
       const reader = await connection.runAndReadAll(
         `SELECT ${dialect.lowerText(column)} AS value, count(*) AS n FROM events
@@ -81,28 +99,44 @@ export class ColumnCounts {
   }
 
   /**
-   * Estimates the events a scan reads whose column holds one of `values` or starts with one of
-   * `prefixes`. An event that two prefixes name counts twice.
+   * Estimates the events a scan reads whose column is one of the requirement's values,
+   * starts with one of its prefixes or contains one of its substrings. An event that two texts
+   * name counts twice.
    */
-  rows(column: string, values: ReadonlySet<string>, prefixes: ReadonlySet<string>): number {
+  rows(column: string, requirement: Texts): number {
     const byValue = this.#counts.get(column);
     let rows = 0;
-    for (const value of values) rows += byValue?.get(value) ?? 0;
-    for (const prefix of prefixes) rows += this.#prefixCount(column, prefix);
+    for (const value of requirement.values) rows += byValue?.get(value) ?? 0;
+    for (const prefix of requirement.prefixes) rows += this.#textCount(column, prefix, 'prefix');
+    for (const text of requirement.substrings) rows += this.#textCount(column, text, 'substring');
     return rows;
   }
 
-  #prefixCount(column: string, prefix: string): number {
-    const key = JSON.stringify([column, prefix]);
-    const known = this.#prefixRows.get(key);
+  #textCount(column: string, text: string, kind: 'prefix' | 'substring'): number {
+    const key = JSON.stringify([column, text, kind]);
+    const known = this.#textRows.get(key);
     if (known !== undefined) return known;
     let rows = 0;
     for (const [value, count] of this.#counts.get(column) ?? []) {
-      if (value.startsWith(prefix)) rows += count;
+      if (kind === 'prefix' ? value.startsWith(text) : value.includes(text)) rows += count;
     }
-    this.#prefixRows.set(key, rows);
+    this.#textRows.set(key, rows);
     return rows;
   }
+}
+
+/**
+ * Returns the rules that cost less in a scan that reads every CloudTrail record anyway than in
+ * a column scan: each event a column scan reads costs `PARSE_COST` plus `RULE_COST`, and a rule
+ * of the full scan `RULE_COST` per CloudTrail event. Such a rule requires only common values,
+ * like `userIdentity.type: AssumedRole` in a case of assumed roles.
+ */
+export function rulesForFullScan(rules: readonly ColumnRule[], counts: ColumnCounts): ColumnRule[] {
+  return rules.filter((entry) => {
+    const best = cheapest(entry.candidates, (column, texts) => counts.rows(column, texts));
+    const rows = counts.rows(best.column, best.requirement);
+    return rows * (PARSE_COST + RULE_COST) > counts.total * RULE_COST;
+  });
 }
 
 /**
@@ -118,32 +152,28 @@ export function planColumnGroups(
   rules: readonly ColumnRule[],
   counts: ColumnCounts,
 ): ColumnGroup[] {
-  const rowsOf = (column: string, requirement: { values: Set<string>; prefixes: Set<string> }) =>
-    counts.rows(column, requirement.values, requirement.prefixes);
+  const rowsOf = (column: string, requirement: Texts) => counts.rows(column, requirement);
   const costOf = (rows: number, ruleCount: number) => rows * (PARSE_COST + RULE_COST * ruleCount);
 
-  interface Group {
+  interface Group extends Texts {
     column: string;
-    values: Set<string>;
-    prefixes: Set<string>;
     rows: number;
-    entries: { index: number; requirement: PrefixRequirement }[];
+    entries: { index: number; requirement: TextRequirement; others: ColumnRequirement[] }[];
   }
   const groups: Group[] = [];
   const ranked = rules
     .map((entry, index) => {
       const best = cheapest(entry.candidates, rowsOf);
-      return { index, ...best, rows: rowsOf(best.column, best.requirement) };
+      const others = entry.candidates.filter((candidate) => candidate.column !== best.column);
+      return { index, ...best, others, rows: rowsOf(best.column, best.requirement) };
     })
     .sort((a, b) => b.rows - a.rows);
-  for (const { index, column, requirement, rows } of ranked) {
+  for (const { index, column, requirement, others, rows } of ranked) {
     let best: Group | null = null;
     let bestCost = COLUMN_SCAN_COST + costOf(rows, 1);
     for (const group of groups) {
       if (group.column !== column) continue;
-      const values = new Set([...group.values, ...requirement.values]);
-      const prefixes = new Set([...group.prefixes, ...requirement.prefixes]);
-      const joined = rowsOf(column, { values, prefixes });
+      const joined = rowsOf(column, joinTexts(group, requirement));
       const added =
         costOf(joined, group.entries.length + 1) - costOf(group.rows, group.entries.length);
       if (added < bestCost) {
@@ -152,29 +182,36 @@ export function planColumnGroups(
       }
     }
     if (best === null) {
-      const values = new Set(requirement.values);
-      const prefixes = new Set(requirement.prefixes);
-      groups.push({ column, values, prefixes, rows, entries: [{ index, requirement }] });
+      const texts = joinTexts(requirement);
+      groups.push({ column, ...texts, rows, entries: [{ index, requirement, others }] });
       continue;
     }
-    for (const value of requirement.values) best.values.add(value);
-    for (const prefix of requirement.prefixes) best.prefixes.add(prefix);
+    Object.assign(best, joinTexts(best, requirement));
     best.rows = rowsOf(column, best);
-    best.entries.push({ index, requirement });
+    best.entries.push({ index, requirement, others });
   }
 
   return groups.map((group) => ({
     column: group.column,
     rules: group.entries
       .sort((a, b) => a.index - b.index)
-      .map(({ index, requirement }) => ({ rule: rules[index]!.rule, requirement })),
+      .map(({ index, requirement, others }) => ({ rule: rules[index]!.rule, requirement, others })),
   }));
 }
 
-/** The candidate that names the fewest events, the first of those that tie. */
+/** Returns new sets with the texts of all the requirements. */
+function joinTexts(...requirements: Texts[]): Texts {
+  return {
+    values: new Set(requirements.flatMap((r) => [...r.values])),
+    prefixes: new Set(requirements.flatMap((r) => [...r.prefixes])),
+    substrings: new Set(requirements.flatMap((r) => [...r.substrings])),
+  };
+}
+
+/** Returns the candidate that names the fewest events, the first of those that tie. */
 function cheapest(
   candidates: readonly ColumnRequirement[],
-  rowsOf: (column: string, requirement: PrefixRequirement) => number,
+  rowsOf: (column: string, requirement: TextRequirement) => number,
 ): ColumnRequirement {
   let best = candidates[0]!;
   let bestRows = rowsOf(best.column, best.requirement);
@@ -189,32 +226,48 @@ function cheapest(
 }
 
 /**
- * Selects the CloudTrail events whose stored `column`, case-folded, is a literal of one of
- * `requirements` or starts with one of their prefixes, and with `withUnverified` also the events
- * whose copies no ingest vouched for. Valid only while the copies are trusted, because then an
+ * Selects the CloudTrail events whose stored `column` meets the requirement of some rule of a
+ * scan (see `textsTest`), and with `withUnverified` also the events whose copies no ingest
+ * vouched for. When every rule also has requirements on other columns, an event must meet one
+ * rule's requirements on all of them. Valid only while the copies are trusted, because then an
  * event whose copy is other text or NULL matches no rule of the scan.
  */
 export function columnPrefilterSql(
   dialect: SqlDialect,
   table: string,
   column: string,
-  requirements: readonly PrefixRequirement[],
+  rules: readonly ScanRequirements[],
   withUnverified: boolean,
 ): string {
   const d = dialect;
-  const literals = new Set(requirements.flatMap((r) => [...r.values]));
-  const prefixes = new Set(requirements.flatMap((r) => [...r.prefixes]));
+  let test = textsTest(d, column, joinTexts(...rules.map((rule) => rule.requirement)));
+  if (rules.length > 0 && rules.every((rule) => rule.others.length > 0)) {
+    const byRule = rules.map((rule) =>
+      rule.others.map((other) => textsTest(d, other.column, other.requirement)).join(' AND '),
+    );
+    test = `${test} AND (${[...new Set(byRule)].join(' OR ')})`;
+  }
+  if (withUnverified) test = `${test} OR uid IN (SELECT uid FROM ${UNVERIFIED_TABLE})`;
+  return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND (${test}))`;
+}
+
+/**
+ * SQL true where a stored column, case-folded, is one of the texts' values, starts with one of
+ * their prefixes or contains one of their substrings, and false elsewhere, NULL included.
+ */
+function textsTest(d: SqlDialect, column: string, texts: Texts): string {
   const lowered = d.lowerText(column);
   const tests: string[] = [];
-  if (literals.size > 0) {
-    const list = d.list([...literals].map((literal) => d.stringLiteral(literal)));
+  if (texts.values.size > 0) {
+    const list = d.list([...texts.values].map((literal) => d.stringLiteral(literal)));
     // A list function, not IN: DuckDB turns a long IN list into a join, which reads every row.
     tests.push(d.listOverlaps(list, d.list([lowered])));
   }
-  for (const prefix of prefixes) {
+  for (const prefix of texts.prefixes) {
     tests.push(d.matchPattern(lowered, widenPattern(literalPattern(prefix), false, true)));
   }
-  if (withUnverified) tests.push(`uid IN (SELECT uid FROM ${UNVERIFIED_TABLE})`);
-  const test = tests.length === 0 ? 'FALSE' : `coalesce(${tests.join(' OR ')}, FALSE)`;
-  return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND ${test})`;
+  for (const text of texts.substrings) {
+    tests.push(d.matchPattern(lowered, widenPattern(literalPattern(text), true, true)));
+  }
+  return tests.length === 0 ? 'FALSE' : `coalesce(${tests.join(' OR ')}, FALSE)`;
 }

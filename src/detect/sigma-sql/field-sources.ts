@@ -241,9 +241,10 @@ export class ScalarScanFields extends TrackedFields {
   copiedTo(field: string, column: string): string {
     const d = this.#d;
     const value = this.#value(field);
+    // A NULL copy of a string makes the comparison NULL, which must count as a difference.
     const copied =
-      `(${value} IS NULL OR ${d.jsonIs(value, 'null')} ` +
-      `OR (${d.jsonIs(value, 'string')} AND ${d.stringValue(value)} = ${column}))`;
+      `coalesce(${value} IS NULL OR ${d.jsonIs(value, 'null')} ` +
+      `OR (${d.jsonIs(value, 'string')} AND ${d.stringValue(value)} = ${column}), FALSE)`;
     return field.includes('.') ? `(${this.simple(field)} AND ${copied})` : copied;
   }
 

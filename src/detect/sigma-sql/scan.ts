@@ -6,19 +6,25 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CloudcaseError } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
-import { copiesRecordIsCurrent, UNVERIFIED_TABLE } from '../../store/copies-record.ts';
+import {
+  copiesRecordIsCurrent,
+  recordCheckedCopies,
+  UNVERIFIED_TABLE,
+} from '../../store/copies-record.ts';
 import { COPIES_SOURCE, STORED_COPIES } from '../../store/stored-copies.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
-import { type PrefixRequirement, topLevelRequirement } from '../sigma/prefilter.ts';
+import { type TextRequirement, topLevelRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
 import {
   ColumnCounts,
+  type ColumnRequirement,
   type ColumnRule,
   columnPrefilterSql,
   columnRequirements,
   planColumnGroups,
+  rulesForFullScan,
 } from './column-scans.ts';
 import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -136,11 +142,13 @@ interface Batch<Fields> {
    * which every match has there; null when some rule of the batch has none. For the batches
    * of `#columnBatches`, the requirement on the stored column, which may have prefixes.
    */
-  requirements: PrefixRequirement[] | null;
+  requirements: TextRequirement[] | null;
   /**
    * For the batches of `#columnBatches`: the stored column their rules' requirements test.
    */
   column: string | null;
+  /** For the batches of `#columnBatches`: per rule, its requirements on other stored columns. */
+  others: ColumnRequirement[][];
   /**
    * For scalar-shape batches of CloudTrail rules that all have requirements on fields with
    * stored copies: true, because the batches of `#columnBatches` replace them when the copies
@@ -158,9 +166,10 @@ interface Batch<Fields> {
  * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
  * events whose fields it reads all have the scalar shape; rules that need one of a few literals
  * in a top-level field skip the events that contain none of them. CloudTrail events keep a
- * copy of some fields in stored columns. When a scan that read every event found each copy equal
- * to its field, a scan on such a field tests the column and leaves the other records unread.
- * The remaining events (an array
+ * copy of some fields in stored columns (`STORED_COPIES`). The copies are trusted when the
+ * case's copies record vouches for them, or else after a scan that read every CloudTrail record
+ * found each copy equal to its field. Rules that require literals, prefixes or substrings in
+ * such fields then test the columns and leave the other records unread. The remaining events (an array
  * on a path, a field holding an array) are copied to a temporary table and decided by
  * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
  * searches always use the list shape, over every event.
@@ -214,7 +223,11 @@ export class SqlScan {
     const usable = routed === null ? null : topLevelRequirement(routed, route?.mapField);
     const candidates = routed === null ? [] : columnRequirements(routed, sources, route?.mapField);
     const scalarBatch = this.#scalarBatch(usable !== null, sources, candidates.length > 0);
-    const fields = this.#addScalar(scalarBatch, rule, usable && { ...usable, prefixes: new Set() });
+    const fields = this.#addScalar(
+      scalarBatch,
+      rule,
+      usable && { ...usable, prefixes: new Set(), substrings: new Set() },
+    );
     if (candidates.length > 0) this.#columnRules.push({ rule, candidates });
 
     // The list scan reads the same rule's simple-shape test inline, as a guard.
@@ -240,6 +253,7 @@ export class SqlScan {
       complex: [],
       requirements: null,
       column: null,
+      others: [],
       replaced: false,
       rules: [],
       size: 0,
@@ -279,6 +293,7 @@ export class SqlScan {
       complex: [],
       requirements,
       column,
+      others: [],
       replaced: false,
       rules: [],
       size: 0,
@@ -290,7 +305,7 @@ export class SqlScan {
   #addScalar(
     batch: Batch<ScalarScanFields>,
     rule: DetectionRule,
-    requirement: PrefixRequirement | null,
+    requirement: TextRequirement | null,
   ): string[] {
     if (requirement !== null) batch.requirements?.push(requirement);
     batch.fields.startRule();
@@ -304,23 +319,42 @@ export class SqlScan {
 
   /**
    * Builds the scans of the rules that test stored columns (see `planColumnGroups`), each
-   * with SQL under `MAX_SCALAR_SQL`.
+   * with SQL under `MAX_SCALAR_SQL`. When `full`, a scan of CloudTrail rules that reads every
+   * record, runs anyway, the rules that cost less there (see `rulesForFullScan`) join a copy of
+   * it, returned as `full`.
    */
-  async #columnBatches(connection: DuckDBConnection): Promise<Batch<ScalarScanFields>[]> {
+  async #columnBatches(
+    connection: DuckDBConnection,
+    full: Batch<ScalarScanFields> | undefined,
+  ): Promise<{ columns: Batch<ScalarScanFields>[]; full: Batch<ScalarScanFields> | undefined }> {
     const columns = this.#columnRules.flatMap((entry) => entry.candidates.map((c) => c.column));
     const counts = await ColumnCounts.read(connection, this.#dialect, columns);
+    let rules = this.#columnRules;
+    let joined = full;
+    if (full !== undefined) {
+      joined = this.#newScalarBatch(false, full.sources, null);
+      for (const { compiled } of full.rules) this.#addScalar(joined, compiled.rule, null);
+      const moved = new Set<ColumnRule>();
+      for (const entry of rulesForFullScan(rules, counts)) {
+        if (joined.size + joined.fields.sqlSize >= MAX_SCALAR_SQL) break;
+        this.#addScalar(joined, entry.rule, null);
+        moved.add(entry);
+      }
+      rules = rules.filter((entry) => !moved.has(entry));
+    }
     const batches: Batch<ScalarScanFields>[] = [];
-    for (const group of planColumnGroups(this.#columnRules, counts)) {
+    for (const group of planColumnGroups(rules, counts)) {
       let batch: Batch<ScalarScanFields> | null = null;
-      for (const { rule, requirement } of group.rules) {
+      for (const { rule, requirement, others } of group.rules) {
         if (batch === null || batch.size + batch.fields.sqlSize >= MAX_SCALAR_SQL) {
           batch = this.#newScalarBatch(true, COPIES_SOURCE, group.column);
           batches.push(batch);
         }
         this.#addScalar(batch, rule, requirement);
+        batch.others.push(others);
       }
     }
-    return batches;
+    return { columns: batches, full: joined };
   }
 
   /**
@@ -438,13 +472,23 @@ export class SqlScan {
       );
       copiesHold = Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
     }
+    // The check read the records as rules do, so it vouches for the copies of later hunts too.
+    if (copiesHold && check !== 'recorded') await recordCheckedCopies(connection);
     this.#withUnverified = check === 'recorded' && (await hasUnverified(connection));
+    // A scan that reads every CloudTrail record and has not run yet can take column rules.
+    const full = scalars.find(
+      (b) => b.requirements === null && !b.replaced && b.sources === COPIES_SOURCE,
+    );
+    const planned = copiesHold
+      ? await this.#columnBatches(connection, full === check ? undefined : full)
+      : { columns: [], full: undefined };
     for (const batch of scalars) {
       if (batch === check || (batch.replaced && copiesHold)) continue;
-      await collect(this.#query(batch, 'events', 'plain'));
+      const joined = batch === full ? planned.full : undefined;
+      await collect(this.#query(joined ?? batch, 'events', 'plain'));
     }
     if (copiesHold) {
-      for (const batch of await this.#columnBatches(connection)) {
+      for (const batch of planned.columns) {
         for (const [name, value] of this.#dialect.columnScanSettings)
           await connection.run(`SET ${name} = ${value}`);
         try {
@@ -506,10 +550,10 @@ export class SqlScan {
 
   /**
    * Returns `recorded` when the case's record vouches for the stored copies. Otherwise returns
-   * the scan that checks them while it reads every event: one whose rules run on CloudTrail
-   * events and that column scans do not replace, or `alone` when no such scan exists and the
-   * copies need a scan of their own. Returns null when no scan reads the copies or `events`
-   * lacks them.
+   * the scan that checks them while it reads every event, which is one whose rules run on
+   * CloudTrail events and that column scans do not replace. Returns `alone` when no such scan
+   * exists and the copies need a scan of their own, and null when no scan reads the copies or
+   * `events` lacks them.
    */
   async #copiesCheck(
     connection: DuckDBConnection,
@@ -534,8 +578,8 @@ export class SqlScan {
 
   /**
    * Reads every CloudTrail event once to check its stored copies, for rule sets in which every
-   * CloudTrail rule requires literals. Without it, each of their scans would read every record
-   * to test its literals.
+   * CloudTrail rule has requirements on fields with copies. Without it, each of their scans
+   * would read every record to test its requirements.
    */
   async #copiesHoldAlone(connection: DuckDBConnection): Promise<boolean> {
     const d = this.#dialect;
@@ -570,7 +614,7 @@ export class SqlScan {
    * rules that require it. A test per rule repeats the field's text extraction and
    * lower-casing: with about 100 rules that took 24 CPU µs an event (DuckDB 1.5, 2-core EPYC).
    */
-  #prefilter(requirements: PrefixRequirement[], table: string): string {
+  #prefilter(requirements: TextRequirement[], table: string): string {
     const d = this.#dialect;
     const literalsByField = new Map<string, Set<string>>();
     for (const requirement of requirements) {
@@ -648,9 +692,12 @@ export class SqlScan {
 
   /** Selects the events a column scan reads (see `columnPrefilterSql`). */
   #columnPrefilter(batch: Batch<ScalarScanFields | ListScanFields>, table: string): string {
-    const requirements = batch.requirements ?? [];
     const column = batch.column ?? 'NULL';
-    return columnPrefilterSql(this.#dialect, table, column, requirements, this.#withUnverified);
+    const rules = (batch.requirements ?? []).map((requirement, index) => ({
+      requirement,
+      others: batch.others[index] ?? [],
+    }));
+    return columnPrefilterSql(this.#dialect, table, column, rules, this.#withUnverified);
   }
 
   /** Returns SQL true where an event is not CloudTrail or its stored copies equal its fields. */

@@ -7,8 +7,9 @@ import { SqlScan } from './scan.ts';
 let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
 
-// A rule with no required literal makes a scan read every event, and that scan checks the
-// stored copies. The second rule's scan then reads `api_operation` instead of the record.
+// These cases have no copies record, so a scan reads every CloudTrail record to check the
+// stored copies first. The rules' scans then read `status_detail` and `api_operation` instead
+// of the records.
 const RULES = `title: Access denied
 id: 6b1f2c3d-0000-4000-8000-000000000001
 logsource: { product: aws, service: cloudtrail }

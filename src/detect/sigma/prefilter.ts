@@ -5,7 +5,7 @@
  * have no such field. The literals are case-folded the way the matcher folds them, so the index
  * can only drop rules that could not match.
  */
-import type { ConditionNode, DetectionRule, SearchNode, ValueTest } from './model.ts';
+import type { ConditionNode, DetectionRule, Pattern, SearchNode } from './model.ts';
 import { isLiteral, literalText } from './pattern.ts';
 import type { FieldTable, RecordView } from './record-view.ts';
 
@@ -16,11 +16,12 @@ export interface Requirement {
 }
 
 /**
- * A field whose case-folded value, in every match of a rule, is one of `values` or starts with
- * one of `prefixes`.
+ * A field whose case-folded value, in every match of a rule, is one of `values`, starts with one
+ * of `prefixes` or contains one of `substrings`.
  */
-export interface PrefixRequirement extends Requirement {
+export interface TextRequirement extends Requirement {
   prefixes: Set<string>;
+  substrings: Set<string>;
 }
 
 /**
@@ -60,27 +61,29 @@ export function ruleRequirements(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,
 ): Requirement[] {
-  const all = conditionRequirements(rule.condition, rule.searches, { mapField, prefixes: false });
+  const all = conditionRequirements(rule.condition, rule.searches, { mapField, texts: false });
   return all.map(({ field, values }) => ({ field, values }));
 }
 
 /**
- * `ruleRequirements` with prefixes too: a case-insensitive pattern that starts with literal text
- * (`startswith`, or `Access*Denied`) requires that text, case-folded, as a prefix. Case-sensitive
- * patterns give none, because folding the case of a value and of its prefix separately need not
- * keep the prefix (JavaScript folds a final sigma by its context).
+ * `ruleRequirements` with texts that patterns require too. A case-insensitive pattern that
+ * starts with literal text (`startswith`, or `Access*Denied`) requires that text, case-folded,
+ * as a prefix, and one that starts with a wildcard (`contains`) requires its longest literal
+ * text as a substring. Case-sensitive patterns give none, because folding the case of a value
+ * and of a part of it separately need not keep the part (JavaScript folds a final sigma by its
+ * context).
  */
-export function prefixRequirements(
+export function textRequirements(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,
-): PrefixRequirement[] {
-  return conditionRequirements(rule.condition, rule.searches, { mapField, prefixes: true });
+): TextRequirement[] {
+  return conditionRequirements(rule.condition, rule.searches, { mapField, texts: true });
 }
 
-/** How requirements are collected: the raw field names, and whether prefixes count. */
+/** Options of collecting requirements: the raw field names, and whether pattern texts count. */
 interface Collect {
   mapField: (field: string) => string;
-  prefixes: boolean;
+  texts: boolean;
 }
 
 // Fields whose values are shared by many events of a log (every EC2 call has the same
@@ -104,7 +107,7 @@ function conditionRequirements(
   node: ConditionNode,
   searches: Record<string, SearchNode>,
   collect: Collect,
-): PrefixRequirement[] {
+): TextRequirement[] {
   switch (node.kind) {
     case 'search': {
       const search = searches[node.name];
@@ -122,7 +125,7 @@ function conditionRequirements(
   }
 }
 
-function searchRequirements(node: SearchNode, collect: Collect): PrefixRequirement[] {
+function searchRequirements(node: SearchNode, collect: Collect): TextRequirement[] {
   if (node.kind === 'and')
     return node.children.flatMap((child) => searchRequirements(child, collect));
   if (node.kind === 'or') {
@@ -132,44 +135,51 @@ function searchRequirements(node: SearchNode, collect: Collect): PrefixRequireme
 
   const values = new Set<string>();
   const prefixes = new Set<string>();
+  const substrings = new Set<string>();
   for (const matcher of node.values) {
     const test = matcher.test;
     if (matcher.negate) return [];
     if (test.kind === 'literal') values.add(String(test.value).toLowerCase());
     else if (test.kind === 'pattern' && isLiteral(test.pattern)) {
       values.add(literalText(test.pattern).toLowerCase());
+    } else if (!collect.texts || test.kind !== 'pattern' || test.cased) {
+      return [];
     } else {
-      const prefix = collect.prefixes ? patternPrefix(test) : '';
-      if (prefix === '') return [];
-      prefixes.add(prefix);
+      const [first] = test.pattern.parts;
+      const text = first?.kind === 'text' ? first.text : longestText(test.pattern);
+      if (text === '') return [];
+      (first?.kind === 'text' ? prefixes : substrings).add(text.toLowerCase());
     }
   }
-  return [{ field: collect.mapField(node.field), values, prefixes }];
+  return [{ field: collect.mapField(node.field), values, prefixes, substrings }];
 }
 
-/** The case-folded literal text before the first wildcard of a case-insensitive pattern. */
-function patternPrefix(test: ValueTest): string {
-  if (test.kind !== 'pattern' || test.cased) return '';
-  const first = test.pattern.parts[0];
-  return first?.kind === 'text' ? first.text.toLowerCase() : '';
+function longestText(pattern: Pattern): string {
+  let longest = '';
+  for (const part of pattern.parts) {
+    if (part.kind === 'text' && part.text.length > longest.length) longest = part.text;
+  }
+  return longest;
 }
 
 /** When one of several alternatives must match, a field they all require keeps the union. */
-function unionOfAlternatives(alternatives: PrefixRequirement[][]): PrefixRequirement[] {
+function unionOfAlternatives(alternatives: TextRequirement[][]): TextRequirement[] {
   const [first, ...rest] = alternatives;
   if (first === undefined) return [];
 
-  const result: PrefixRequirement[] = [];
+  const result: TextRequirement[] = [];
   for (const candidate of first) {
     const values = new Set(candidate.values);
     const prefixes = new Set(candidate.prefixes);
+    const substrings = new Set(candidate.substrings);
     const sharedByAll = rest.every((alternative) => {
       const same = alternative.find((other) => other.field === candidate.field);
       for (const value of same?.values ?? []) values.add(value);
       for (const prefix of same?.prefixes ?? []) prefixes.add(prefix);
+      for (const substring of same?.substrings ?? []) substrings.add(substring);
       return same !== undefined;
     });
-    if (sharedByAll) result.push({ field: candidate.field, values, prefixes });
+    if (sharedByAll) result.push({ field: candidate.field, values, prefixes, substrings });
   }
   return result;
 }
