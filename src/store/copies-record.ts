@@ -12,7 +12,7 @@ import { COPIES_SOURCE, STORED_COPIES } from './stored-copies.ts';
  * The version of what a record vouches for: the fields of `STORED_COPIES` and the row check. A
  * record of another version is ignored.
  */
-const COPIES_VERSION = 1;
+const COPIES_VERSION = 2;
 
 // The copy columns are folded too, so an edit of a copy makes the record stale. The raw records
 // are not: hashing them cost 1.4 CPU s for a million events, most of what parsing them costs.

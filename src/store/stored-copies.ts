@@ -11,9 +11,12 @@ export const COPIES_SOURCE = 'aws.cloudtrail';
 /**
  * The raw fields, as Sigma rules name them, and the columns that hold their copies. The
  * CloudTrail normalizer stores each field as it is when it is a string, and NULL otherwise.
- * `status_detail` also contains other text when `errorCode` is missing, and `actor_type` is
+ * `status_detail` also contains other text when `errorCode` is missing, `actor_type` is
  * `AWSService` when `userIdentity.type` is missing or null and only `invokedBy` names the
- * principal. Rules cannot match a literal in a missing or null field, so both still serve.
+ * principal, and `actor_uid` names the principal by other fields when `userIdentity.arn` is
+ * missing. Rules cannot match a literal in a missing or null field, so these still serve.
+ * `actor_uid` is no copy for an `AWSService` identity with an ARN, whose events the ingest
+ * check finds unequal.
  */
 export const STORED_COPIES: Readonly<Record<string, string>> = {
   eventName: 'api_operation',
@@ -21,6 +24,7 @@ export const STORED_COPIES: Readonly<Record<string, string>> = {
   userAgent: 'user_agent',
   errorCode: 'status_detail',
   'userIdentity.type': 'actor_type',
+  'userIdentity.arn': 'actor_uid',
 };
 
 const columnIndex = (name: string) => EVENT_COLUMNS.findIndex((column) => column.name === name);
@@ -29,20 +33,31 @@ const UID = columnIndex('uid');
 const SOURCE = columnIndex('source');
 const RAW = columnIndex('raw');
 // The quoted keys the check looks for: at the top level, the fields with copies (each with the
-// row index of its copy), `userIdentity`, and the dotted key that a rule would read first.
+// row index of its copy), `userIdentity`, and the dotted keys that a rule would read first.
+// Inside `userIdentity`, the members with copies.
+const IDENTITY = 'userIdentity.';
 const IDENTITY_KEY = '"userIdentity"';
-const DOTTED_KEY = '"userIdentity.type"';
-const TYPE_KEY = '"type"';
+const quotedCopies = (fields: [string, string][], prefix: string): [string, number][] =>
+  fields.map(([field, column]) => [
+    JSON.stringify(field.slice(prefix.length)),
+    columnIndex(column),
+  ]);
+const IDENTITY_COPIES = Object.entries(STORED_COPIES).filter(([field]) =>
+  field.startsWith(IDENTITY),
+);
+const IDENTITY_KEYS = quotedCopies(IDENTITY_COPIES, IDENTITY);
+const DOTTED_KEYS = new Set(IDENTITY_COPIES.map(([field]) => JSON.stringify(field)));
 const TOP_LEVEL_KEYS: [string, number][] = [
-  ...Object.entries(STORED_COPIES)
-    .filter(([field]) => !field.includes('.'))
-    .map(([field, column]): [string, number] => [JSON.stringify(field), columnIndex(column)]),
+  ...quotedCopies(
+    Object.entries(STORED_COPIES).filter(([field]) => !field.includes('.')),
+    '',
+  ),
   [IDENTITY_KEY, -1],
-  [DOTTED_KEY, -1],
+  ...[...DOTTED_KEYS].map((key): [string, number] => [key, -1]),
 ];
 const KEY_LENGTHS = new Set(TOP_LEVEL_KEYS.map(([name]) => name.length));
-const IDENTITY_TYPE = columnIndex(STORED_COPIES['userIdentity.type'] ?? '');
-const TYPE_BIT = 1 << TOP_LEVEL_KEYS.length;
+// Bits of `seen` past those of the top-level keys mark the members of `userIdentity`.
+const IDENTITY_BIT = 1 << TOP_LEVEL_KEYS.length;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -57,7 +72,8 @@ const CLOSE_ARRAY = 0x5d;
  * the row's `raw` text as DuckDB reads it. DuckDB takes the first of two equal keys and
  * `JSON.parse` the last, so the parsed record cannot tell, and the text is read in one pass
  * instead. Any doubt returns false: a key that occurs twice, a key with escapes, an array on
- * the path, a top-level key `userIdentity.type`, or a value that is neither null nor a string.
+ * the path, a top-level key named like a dotted field, or a value that is neither null nor a
+ * string.
  */
 export function copiesHoldInRow(values: EventRowValues): boolean {
   const text = values[RAW];
@@ -99,18 +115,20 @@ export function copiesHoldInRow(values: EventRowValues): boolean {
     // A key with escapes may spell one of the keys looked for.
     if (key === -2) return false;
 
-    const bit = depth === 1 ? 1 << key : TYPE_BIT;
+    const bit = depth === 1 ? 1 << key : IDENTITY_BIT << key;
     if ((seen & bit) !== 0) return false;
     seen |= bit;
     if (depth !== 1) {
-      if (!valueHolds(text, end, values[IDENTITY_TYPE] ?? null)) return false;
+      const copy = IDENTITY_KEYS[key]?.[1] ?? -1;
+      if (!valueHolds(text, end, values[copy] ?? null)) return false;
       continue;
     }
     const [name, copy] = TOP_LEVEL_KEYS[key] ?? ['', -1];
-    if (name === DOTTED_KEY) return false;
+    // A rule reads a top-level key named with a dot before the path it names.
+    if (DOTTED_KEYS.has(name)) return false;
     if (name === IDENTITY_KEY) {
       identityStart = valueStart(text, end);
-      // An array fans out to the types of its elements.
+      // An array fans out to the members of its elements.
       if (text.charCodeAt(identityStart) === OPEN_ARRAY) return false;
       continue;
     }
@@ -120,15 +138,15 @@ export function copiesHoldInRow(values: EventRowValues): boolean {
 }
 
 /**
- * Returns the position in `TOP_LEVEL_KEYS` of the string from `start` to `end` (`topLevel`), or
- * 0 when it is `"type"` (inside `userIdentity`); -1 for any other string.
+ * Returns the position of the string from `start` to `end` in `TOP_LEVEL_KEYS`, or with
+ * `topLevel` false in `IDENTITY_KEYS`, and -1 for any other string.
  */
 function keyAt(text: string, start: number, end: number, topLevel: boolean): number {
   const length = end - start;
-  if (!topLevel) return length === TYPE_KEY.length && text.startsWith(TYPE_KEY, start) ? 0 : -1;
-  if (!KEY_LENGTHS.has(length)) return -1;
-  for (let index = 0; index < TOP_LEVEL_KEYS.length; index++) {
-    const name = TOP_LEVEL_KEYS[index]![0];
+  if (topLevel && !KEY_LENGTHS.has(length)) return -1;
+  const keys = topLevel ? TOP_LEVEL_KEYS : IDENTITY_KEYS;
+  for (let index = 0; index < keys.length; index++) {
+    const name = keys[index]![0];
     if (name.length === length && text.startsWith(name, start)) return index;
   }
   return -1;

@@ -175,11 +175,11 @@ describe('SqlScan on a case with a copies record', () => {
 
   test('common requirement joins full scan', async () => {
     // The first rule reads every record, and the second requires values that most events have.
-    const text = `title: Session role
+    const text = `title: Documentation address
 id: 6b1f2c3d-0000-4000-8000-000000000011
 logsource: { product: aws, service: cloudtrail }
 detection:
-  selection: { userIdentity.arn|re: ':assumed-role/' }
+  selection: { sourceIPAddress|startswith: '203.0.113.' }
   condition: selection
 level: low
 ---

@@ -39,7 +39,7 @@ beforeEach(async () => {
     `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
       evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT,
       api_operation VARCHAR, api_service VARCHAR, user_agent VARCHAR, status_detail VARCHAR,
-      actor_type VARCHAR)`,
+      actor_type VARCHAR, actor_uid VARCHAR)`,
   );
 });
 
@@ -53,7 +53,7 @@ async function store(events: [string, Record<string, unknown>, string | null][])
   for (const [index, [uid, record, operation]] of events.entries()) {
     await connection.run(
       `INSERT INTO events VALUES ($uid, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw,
-        'hash', NULL, $index, $operation, $service, NULL, NULL, NULL)`,
+        'hash', NULL, $index, $operation, $service, NULL, NULL, NULL, NULL)`,
       { uid, raw: JSON.stringify(record), index, operation, service: String(record.eventSource) },
     );
   }
@@ -126,7 +126,7 @@ level: low
     await connection.run(
       `INSERT INTO events SELECT 'read-' || i, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail',
         '{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}', 'hash', NULL, i + 10,
-        'GetObject', 's3.amazonaws.com', NULL, NULL, NULL FROM range(100000) t(i)`,
+        'GetObject', 's3.amazonaws.com', NULL, NULL, NULL, NULL FROM range(100000) t(i)`,
     );
     await store([
       ['login', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, 'ConsoleLogin'],

@@ -8,6 +8,7 @@
 import type { ConditionNode, DetectionRule, Pattern, SearchNode } from './model.ts';
 import { isLiteral, literalText } from './pattern.ts';
 import type { FieldTable, RecordView } from './record-view.ts';
+import { requiredLiteral } from './regex-literal.ts';
 
 /** A field and the case-folded texts one of which every match of a rule has in that field. */
 export interface Requirement {
@@ -142,6 +143,11 @@ function searchRequirements(node: SearchNode, collect: Collect): TextRequirement
     if (test.kind === 'literal') values.add(String(test.value).toLowerCase());
     else if (test.kind === 'pattern' && isLiteral(test.pattern)) {
       values.add(literalText(test.pattern).toLowerCase());
+    } else if (collect.texts && test.kind === 'regex' && !test.flags.i) {
+      // Every match contains the literal, and lowering ASCII text needs no context.
+      const literal = requiredLiteral(test.source, false);
+      if (literal === null) return [];
+      substrings.add(literal.toLowerCase());
     } else if (!collect.texts || test.kind !== 'pattern' || test.cased) {
       return [];
     } else {
