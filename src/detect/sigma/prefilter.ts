@@ -72,7 +72,8 @@ export function ruleRequirements(
  * as a prefix, and one that starts with a wildcard (`contains`) requires its longest literal
  * text as a substring. Case-sensitive patterns give none, because folding the case of a value
  * and of a part of it separately need not keep the part (JavaScript folds a final sigma by its
- * context).
+ * context). A case-sensitive regex of literals, `.*` and `.+` requires its longest literal,
+ * which is ASCII, as a substring.
  */
 export function textRequirements(
   rule: DetectionRule,
