@@ -4,7 +4,7 @@ import { CopiesCheck, copiesHoldInRow } from './stored-copies.ts';
 
 const IDENTITY = '"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"}';
 
-/** A CloudTrail row with the copies a normalizer would store for the usual record. */
+/** Builds a CloudTrail row with the copies a normalizer would store for the usual record. */
 function row(raw: string, copies: Record<string, string | null> = {}): EventRowValues {
   const values: Record<string, unknown> = {
     uid: 'u1',
