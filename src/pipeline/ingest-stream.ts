@@ -6,6 +6,7 @@ import { streamErrorCode } from '../sources/json-records.ts';
 import type { RecordRejected, SourceFormat } from '../sources/types.ts';
 import type { EventWriter } from '../store/index.ts';
 import type { IngestDigests } from '../store/ingest-digests.ts';
+import type { CopiesCheck } from '../store/stored-copies.ts';
 import type { ParsedBatch } from './parse-messages.ts';
 import type { ParserThread } from './parser-thread.ts';
 import { peekStream } from './peek.ts';
@@ -24,6 +25,8 @@ export interface StreamSinks {
   onRecord(): void;
   /** Folds the stored digest of each item from the rows as they are stored. */
   digests?: IngestDigests;
+  /** Checks the stored copies of each CloudTrail row as it is stored. */
+  copies?: CopiesCheck;
 }
 
 /** One decompressed log stream of an evidence item, with where it came from. */
@@ -95,6 +98,7 @@ async function storeBatch(batch: ParsedBatch, sinks: StreamSinks): Promise<void>
   for (const row of batch.rows) {
     // Before the append, which converts the row in place.
     sinks.digests?.addRow(row);
+    sinks.copies?.addRow(row);
     if (!sinks.writer.appendRow(row)) await sinks.writer.drain();
   }
   if (batch.matches.length > 0) await sinks.onMatches(batch.matches);

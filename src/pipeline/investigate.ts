@@ -16,8 +16,10 @@ import { runGapAnalysis } from '../gaps/index.ts';
 import { runIntel } from '../intel/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
 import { isTimeZone, type RecordContext } from '../sources/local-time.ts';
+import { copiesAreVouched, writeCopiesRecord } from '../store/copies-record.ts';
 import { CaseDb, ingestKey } from '../store/index.ts';
 import { IngestDigests } from '../store/ingest-digests.ts';
+import { CopiesCheck } from '../store/stored-copies.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { ParserThread } from './parser-thread.ts';
@@ -104,8 +106,9 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     const timer = phaseTimer(logger);
     const running = parser;
     const digests = new IngestDigests();
+    const copies = await copiesBeforeIngest(db);
     await db.withIngestMemoryLimit(() =>
-      ingestAll(options, analyst, db, running, run, progress, digests),
+      ingestAll(options, analyst, db, running, run, progress, { digests, copies }),
     );
     timer('ingest');
     // The parser thread evaluates the correlations it spilled, then ends before the
@@ -117,6 +120,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     // The rows of the ingest are garbage now; collecting it returns the heap they grew.
     collectGarbage();
     run.duplicates = await db.setAsideDuplicates();
+    await recordCopies(db, copies);
     const ingested = new Set(run.streams.map((stream) => stream.sha256));
     await recordStoredEvidence(db, analyst, ingested, digests.digests());
 
@@ -152,6 +156,34 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     // The thread removes its spill when it finishes; this covers a run that failed before.
     if (spillFolder !== null) await rm(spillFolder, { recursive: true, force: true });
     await db.close();
+  }
+}
+
+/**
+ * Returns a check of the stored copies of the rows this ingest stores, or null when the copies
+ * of the case's events are not vouched for already, so that no record can vouch for them after.
+ */
+async function copiesBeforeIngest(db: CaseDb): Promise<CopiesCheck | null> {
+  const connection = await db.connect();
+  try {
+    return (await copiesAreVouched(connection)) ? new CopiesCheck() : null;
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/**
+ * Records that the copies of the case's events are vouched for, when they were before the
+ * ingest and the ingest could vouch for its own rows. A record left as it was no longer
+ * describes the events when the ingest changed them, so a hunt checks every record instead.
+ */
+async function recordCopies(db: CaseDb, copies: CopiesCheck | null): Promise<void> {
+  if (copies === null || copies.overflow) return;
+  const connection = await db.connect();
+  try {
+    await writeCopiesRecord(connection, copies.unverified);
+  } finally {
+    connection.closeSync();
   }
 }
 
@@ -205,8 +237,9 @@ async function ingestAll(
   parser: ParserThread,
   run: RunSummary,
   progress: Progress,
-  digests: IngestDigests,
+  checks: { digests: IngestDigests; copies: CopiesCheck | null },
 ): Promise<void> {
+  const { digests } = checks;
   const states = await db.ingestStates();
   const sink = new CaseSink(db, await db.eventWriter(), run);
   const sinks: StreamSinks = {
@@ -216,6 +249,7 @@ async function ingestAll(
     onRejected: (record) => sink.addRejected(record),
     onRecord: () => progress.tick(),
     digests,
+    ...(checks.copies === null ? {} : { copies: checks.copies }),
   };
   const context: ItemContext = { options, db, states, sink, sinks, run, progress, digests };
 

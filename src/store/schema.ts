@@ -5,6 +5,7 @@
 
 import { ENTITY_SCHEMA } from '../analyze/entities/schema.ts';
 import { BASELINE_SCHEMA } from '../baseline/schema.ts';
+import { COPIES_SCHEMA } from './copies-record.ts';
 import { EVENT_COLUMNS } from './event-row.ts';
 
 const eventColumns = EVENT_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  ');
@@ -124,4 +125,5 @@ export const SCHEMA: readonly string[] = [
   time TIMESTAMP NOT NULL
 )`,
   ...ENTITY_SCHEMA,
+  ...COPIES_SCHEMA,
 ];

@@ -3,6 +3,7 @@
  * `credentials` again from scratch, so running it after each ingest keeps them current.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { eventsFoldSql } from '../../store/events-fold.ts';
 import {
   CREATED_KEY_SQL,
   CREATED_PRINCIPAL_SQL,
@@ -201,7 +202,7 @@ const statements = (resources: string) => [
 const EXTRACTION_VERSION = 1;
 
 // The count of events and a fold of their uids' hashes: 0.1 CPU s for a million events.
-const EVENTS_FOLD = 'count(*), bit_xor(hash(uid))';
+const EVENTS_FOLD = eventsFoldSql();
 
 /**
  * Tells whether the entity tables were extracted, by this version, from the events the case

@@ -233,17 +233,19 @@ export class ScalarScanFields extends TrackedFields {
   }
 
   /**
-   * SQL true where a top-level field is missing, is JSON null, or is a string equal to the
-   * text in `column`: where a test of the column's case-folded text against literals keeps
-   * every event that the field's test would keep.
+   * SQL true where a field is missing, is JSON null, or is a string equal to the text in
+   * `column`: where a test of the column's case-folded text against literals keeps every event
+   * that the field's test would keep. A dotted field must also have the scalar shape, because
+   * its value is NULL where an array on its path fans out.
    */
   copiedTo(field: string, column: string): string {
     const d = this.#d;
     const value = this.#value(field);
-    return (
-      `(${value} IS NULL OR ${d.jsonIs(value, 'null')} ` +
-      `OR (${d.jsonIs(value, 'string')} AND ${d.stringValue(value)} = ${column}))`
-    );
+    // A NULL copy of a string makes the comparison NULL, which must count as a difference.
+    const copied =
+      `coalesce(${value} IS NULL OR ${d.jsonIs(value, 'null')} ` +
+      `OR (${d.jsonIs(value, 'string')} AND ${d.stringValue(value)} = ${column}), FALSE)`;
+    return field.includes('.') ? `(${this.simple(field)} AND ${copied})` : copied;
   }
 
   /** The column with the field's JSON value, NULL when missing. */

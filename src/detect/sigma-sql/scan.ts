@@ -6,11 +6,26 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CloudcaseError } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
+import {
+  copiesRecordIsCurrent,
+  recordCheckedCopies,
+  UNVERIFIED_TABLE,
+} from '../../store/copies-record.ts';
+import { COPIES_SOURCE, STORED_COPIES } from '../../store/stored-copies.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
-import { type Requirement, topLevelRequirement } from '../sigma/prefilter.ts';
+import { type TextRequirement, topLevelRequirement } from '../sigma/prefilter.ts';
 import type { DetectionExplanation } from '../types.ts';
+import {
+  ColumnCounts,
+  type ColumnRequirement,
+  type ColumnRule,
+  columnPrefilterSql,
+  columnRequirements,
+  planColumnGroups,
+  rulesForFullScan,
+} from './column-scans.ts';
 import { compileConditionSql, type SqlRefusal } from './compile-sql.ts';
 import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
@@ -118,32 +133,6 @@ const ORDERED_TABLE = 'sigma_ordered_matches';
 // The ranks of the ordered matches that `ScanReaders.orderedInSql` handled.
 const HANDLED_TABLE = 'temp.sigma_handled_matches';
 
-// The source whose events keep copies of raw fields in stored columns, and those columns. The
-// CloudTrail normalizer stores `eventName`, `eventSource` and `userAgent` as they are when they
-// are strings, and NULL otherwise.
-const COPIES_SOURCE = 'aws.cloudtrail';
-const STORED_COPIES: Readonly<Record<string, string>> = {
-  eventName: 'api_operation',
-  eventSource: 'api_service',
-  userAgent: 'user_agent',
-};
-
-// The cost model of `#columnBatches`, in units of about a microsecond of CPU (DuckDB 1.5,
-// 2-core EPYC, CloudTrail records of 1.6 KB), measured when scans parsed each record twice.
-// Reading and parsing a record cost about 12, and each rule of the scan about 2.5 more per
-// event read: a scan of 45 rules read 66,616 events in 8 CPU s after 1.8 s of planning. A scan
-// cost about 0.15 s whatever it read.
-const RULE_COST = 2.5;
-const PARSE_COST = 12;
-const COLUMN_SCAN_COST = 150_000;
-
-/** A rule whose requirement field has a stored copy in `column`. */
-interface ColumnRule {
-  rule: DetectionRule;
-  requirement: Requirement;
-  column: string;
-}
-
 interface Batch<Fields> {
   /** The sources of the batch's rules, one per line. Every rule of a batch has the same. */
   sources: string;
@@ -152,14 +141,22 @@ interface Batch<Fields> {
   complex: string[];
   /**
    * For scalar-shape batches: per rule, the top-level field and case-folded literals one of
-   * which every match has there; null when some rule of the batch has none.
+   * which every match has there; null when some rule of the batch has none. For the batches
+   * of `#columnBatches`, the requirement on the stored column, which may have prefixes.
    */
-  requirements: Requirement[] | null;
+  requirements: TextRequirement[] | null;
   /**
-   * For scalar-shape batches of CloudTrail rules that all require literals in one field that
-   * `events` stores a copy of: that stored column.
+   * For the batches of `#columnBatches`: the stored column their rules' requirements test.
    */
   column: string | null;
+  /** For the batches of `#columnBatches`: per rule, its requirements on other stored columns. */
+  others: ColumnRequirement[][];
+  /**
+   * For scalar-shape batches of CloudTrail rules that all have requirements on fields with
+   * stored copies: true, because the batches of `#columnBatches` replace them when the copies
+   * are trusted.
+   */
+  replaced: boolean;
   rules: { compiled: SqlRule; guard: string }[];
   /** Characters of condition SQL. */
   size: number;
@@ -171,9 +168,10 @@ interface Batch<Fields> {
  * Rules compiled into scans over `events`. Scalar-shape scans decide, for every rule, the
  * events whose fields it reads all have the scalar shape; rules that need one of a few literals
  * in a top-level field skip the events that contain none of them. CloudTrail events keep a
- * copy of some fields in stored columns. When a scan that read every event found each copy equal
- * to its field, a scan on such a field tests the column and leaves the other records unread.
- * The remaining events (an array
+ * copy of some fields in stored columns (`STORED_COPIES`). The copies are trusted when the
+ * case's copies record vouches for them, or else after a scan that read every CloudTrail record
+ * found each copy equal to its field. Rules that require literals, prefixes or substrings in
+ * such fields then test the columns and leave the other records unread. The remaining events (an array
  * on a path, a field holding an array) are copied to a temporary table and decided by
  * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
  * searches always use the list shape, over every event.
@@ -188,6 +186,8 @@ export class SqlScan {
   /** Rules that can test a stored column instead of their field, regrouped before a run. */
   readonly #columnRules: ColumnRule[] = [];
   readonly #options: SqlRulesOptions;
+  /** Whether the column prefilters also keep the events whose copies no ingest vouched for. */
+  #withUnverified = false;
 
   constructor(rules: readonly DetectionRule[], options: SqlRulesOptions = {}) {
     this.#dialect = options.dialect ?? duckdb;
@@ -221,14 +221,16 @@ export class SqlScan {
     }
 
     // The prefilters read one member of the record, so a dotted field cannot serve.
-    const usable =
-      route === null ? null : topLevelRequirement(routedRule(rule, route), route.mapField);
-    const copy = usable === null ? undefined : STORED_COPIES[usable.field];
-    const column = sources === COPIES_SOURCE ? (copy ?? null) : null;
-    const scalarBatch = this.#scalarBatch(usable !== null, sources, column);
-    const fields = this.#addScalar(scalarBatch, rule, usable);
-    if (column !== null && usable !== null)
-      this.#columnRules.push({ rule, requirement: usable, column });
+    const routed = route === null ? null : routedRule(rule, route);
+    const usable = routed === null ? null : topLevelRequirement(routed, route?.mapField);
+    const candidates = routed === null ? [] : columnRequirements(routed, sources, route?.mapField);
+    const scalarBatch = this.#scalarBatch(usable !== null, sources, candidates.length > 0);
+    const fields = this.#addScalar(
+      scalarBatch,
+      rule,
+      usable && { ...usable, prefixes: new Set(), substrings: new Set() },
+    );
+    if (candidates.length > 0) this.#columnRules.push({ rule, candidates });
 
     // The list scan reads the same rule's simple-shape test inline, as a guard.
     const guardFields = new ScalarScanFields(d, 'j', 'g');
@@ -253,6 +255,8 @@ export class SqlScan {
       complex: [],
       requirements: null,
       column: null,
+      others: [],
+      replaced: false,
       rules: [],
       size: 0,
       cost: 0,
@@ -261,22 +265,19 @@ export class SqlScan {
     return batch;
   }
 
-  // Rules with a requirement share batches that skip events meeting none of them, grouped by the
-  // stored column that can replace their field. The other rules share batches that read every
+  // Rules with a requirement share batches that skip events meeting none of them, apart from
+  // the rules that stored columns can replace. The other rules share batches that read every
   // event.
-  #scalarBatch(
-    prefiltered: boolean,
-    sources: string,
-    column: string | null,
-  ): Batch<ScalarScanFields> {
+  #scalarBatch(prefiltered: boolean, sources: string, replaced: boolean): Batch<ScalarScanFields> {
     const last = this.#scalar.findLast(
       (batch) =>
         (batch.requirements !== null) === prefiltered &&
         batch.sources === sources &&
-        batch.column === column,
+        batch.replaced === replaced,
     );
     if (last !== undefined && last.size + last.fields.sqlSize < MAX_SCALAR_SQL) return last;
-    const batch = this.#newScalarBatch(prefiltered, sources, column);
+    const batch = this.#newScalarBatch(prefiltered, sources, null);
+    batch.replaced = replaced;
     this.#scalar.push(batch);
     return batch;
   }
@@ -288,14 +289,25 @@ export class SqlScan {
   ): Batch<ScalarScanFields> {
     const fields = new ScalarScanFields(this.#dialect, 'j');
     const requirements = prefiltered ? [] : null;
-    return { sources, fields, complex: [], requirements, column, rules: [], size: 0, cost: 0 };
+    return {
+      sources,
+      fields,
+      complex: [],
+      requirements,
+      column,
+      others: [],
+      replaced: false,
+      rules: [],
+      size: 0,
+      cost: 0,
+    };
   }
 
   /** Compiles a rule into a scalar-shape batch and returns the fields it reads. */
   #addScalar(
     batch: Batch<ScalarScanFields>,
     rule: DetectionRule,
-    requirement: Requirement | null,
+    requirement: TextRequirement | null,
   ): string[] {
     if (requirement !== null) batch.requirements?.push(requirement);
     batch.fields.startRule();
@@ -308,78 +320,43 @@ export class SqlScan {
   }
 
   /**
-   * Groups the rules that test stored columns into scans by how many events each would read.
-   * A scan costs about `COLUMN_SCAN_COST` whatever it reads, and each event it reads costs
-   * `PARSE_COST` plus `RULE_COST` per rule of the scan. A rule whose literals name many events
-   * (S3 object reads in a case full of them) therefore gets a scan of its own, or shares one
-   * with rules that name the same events, so the other rules do not test those events too.
-   * The counts of each stored value come from one grouped read of the column.
+   * Builds the scans of the rules that test stored columns (see `planColumnGroups`), each
+   * with SQL under `MAX_SCALAR_SQL`. When `full`, a scan of CloudTrail rules that reads every
+   * record, runs anyway, the rules that cost less there (see `rulesForFullScan`) join a copy of
+   * it, returned as `full`.
    */
-  async #columnBatches(connection: DuckDBConnection): Promise<Batch<ScalarScanFields>[]> {
-    const d = this.#dialect;
-    const counts = new Map<string, Map<string, number>>();
-    for (const column of new Set(this.#columnRules.map((entry) => entry.column))) {
-      const reader = await connection.runAndReadAll(
-        `SELECT ${d.lowerText(column)} AS value, count(*) AS n FROM events
-         WHERE source = ${d.stringLiteral(COPIES_SOURCE)} GROUP BY ALL`,
-      );
-      const byValue = new Map<string, number>();
-      for (const row of reader.getRowObjectsJS()) {
-        if (row.value !== null) byValue.set(String(row.value), Number(row.n));
+  async #columnBatches(
+    connection: DuckDBConnection,
+    full: Batch<ScalarScanFields> | undefined,
+  ): Promise<{ columns: Batch<ScalarScanFields>[]; full: Batch<ScalarScanFields> | undefined }> {
+    const columns = this.#columnRules.flatMap((entry) => entry.candidates.map((c) => c.column));
+    const counts = await ColumnCounts.read(connection, this.#dialect, columns);
+    let rules = this.#columnRules;
+    let joined = full;
+    if (full !== undefined) {
+      joined = this.#newScalarBatch(false, full.sources, null);
+      for (const { compiled } of full.rules) this.#addScalar(joined, compiled.rule, null);
+      const moved = new Set<ColumnRule>();
+      for (const entry of rulesForFullScan(rules, counts)) {
+        if (joined.size + joined.fields.sqlSize >= MAX_SCALAR_SQL) break;
+        this.#addScalar(joined, entry.rule, null);
+        moved.add(entry);
       }
-      counts.set(column, byValue);
+      rules = rules.filter((entry) => !moved.has(entry));
     }
-    const rowsOf = (column: string, literals: ReadonlySet<string>) => {
-      const byValue = counts.get(column);
-      let rows = 0;
-      for (const literal of literals) rows += byValue?.get(literal) ?? 0;
-      return rows;
-    };
-    const costOf = (rows: number, rules: number) => rows * (PARSE_COST + RULE_COST * rules);
-
-    const groups: { column: string; literals: Set<string>; rows: number; rules: ColumnRule[] }[] =
-      [];
-    const ranked = this.#columnRules
-      .map((entry) => ({ entry, rows: rowsOf(entry.column, entry.requirement.values) }))
-      .sort((a, b) => b.rows - a.rows);
-    for (const { entry, rows } of ranked) {
-      let best: (typeof groups)[number] | null = null;
-      let bestCost = COLUMN_SCAN_COST + costOf(rows, 1);
-      for (const group of groups) {
-        if (group.column !== entry.column) continue;
-        const literals = new Set([...group.literals, ...entry.requirement.values]);
-        const joined = rowsOf(entry.column, literals);
-        const added =
-          costOf(joined, group.rules.length + 1) - costOf(group.rows, group.rules.length);
-        if (added < bestCost) {
-          best = group;
-          bestCost = added;
-        }
-      }
-      if (best === null) {
-        const literals = new Set(entry.requirement.values);
-        groups.push({ column: entry.column, literals, rows, rules: [entry] });
-        continue;
-      }
-      for (const literal of entry.requirement.values) best.literals.add(literal);
-      best.rows = rowsOf(entry.column, best.literals);
-      best.rules.push(entry);
-    }
-
-    // Rules keep their order within a scan, and a scan's SQL stays under MAX_SCALAR_SQL.
-    const order = new Map(this.#columnRules.map((entry, index) => [entry, index]));
     const batches: Batch<ScalarScanFields>[] = [];
-    for (const group of groups) {
+    for (const group of planColumnGroups(rules, counts)) {
       let batch: Batch<ScalarScanFields> | null = null;
-      for (const entry of group.rules.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
+      for (const { rule, requirement, others } of group.rules) {
         if (batch === null || batch.size + batch.fields.sqlSize >= MAX_SCALAR_SQL) {
           batch = this.#newScalarBatch(true, COPIES_SOURCE, group.column);
           batches.push(batch);
         }
-        this.#addScalar(batch, entry.rule, entry.requirement);
+        this.#addScalar(batch, rule, requirement);
+        batch.others.push(others);
       }
     }
-    return batches;
+    return { columns: batches, full: joined };
   }
 
   /**
@@ -485,26 +462,36 @@ export class SqlScan {
         b.rules.some(({ compiled }) => compiled.sources.some((source) => present.has(source))),
       );
     const scalars = runnable(this.#scalar);
-    // Scans that read every event run first, because one of them checks that each CloudTrail
-    // event's stored copies equal its fields. Scans of rules that require literals in those
-    // fields can then read the copies and leave the other records unread.
+    // The copies are trusted when the case's record vouches for them, or else after a scan that
+    // reads every CloudTrail record checked them, which runs first. Scans of rules with
+    // requirements on those fields can then read the copies and leave the other records unread.
     const check = await this.#copiesCheck(connection, scalars);
-    let copiesHold = false;
-    for (const batch of scalars.filter((b) => b.requirements === null)) {
-      await collect(this.#query(batch, 'events', batch === check ? 'check' : 'plain'));
-      if (batch !== check) continue;
+    let copiesHold = check === 'recorded';
+    if (check === 'alone') copiesHold = await this.#copiesHoldAlone(connection);
+    else if (check !== null && check !== 'recorded') {
+      await collect(this.#query(check, 'events', 'check'));
       const reader = await connection.runAndReadAll(
         `SELECT count(*) AS n FROM ${SCAN_TABLE} WHERE NOT copied`,
       );
       copiesHold = Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
     }
-    if (check === 'alone') copiesHold = await this.#copiesHoldAlone(connection);
-    for (const batch of scalars.filter((b) => b.requirements !== null)) {
-      if (batch.column === null || !copiesHold)
-        await collect(this.#query(batch, 'events', 'plain'));
+    // The check read the records as rules do, so it vouches for the copies of later hunts too.
+    if (copiesHold && check !== 'recorded') await recordCheckedCopies(connection);
+    this.#withUnverified = check === 'recorded' && (await hasUnverified(connection));
+    // A scan that reads every CloudTrail record and has not run yet can take column rules.
+    const full = scalars.find(
+      (b) => b.requirements === null && !b.replaced && b.sources === COPIES_SOURCE,
+    );
+    const planned = copiesHold
+      ? await this.#columnBatches(connection, full === check ? undefined : full)
+      : { columns: [], full: undefined };
+    for (const batch of scalars) {
+      if (batch === check || (batch.replaced && copiesHold)) continue;
+      const joined = batch === full ? planned.full : undefined;
+      await collect(this.#query(joined ?? batch, 'events', 'plain'));
     }
     if (copiesHold) {
-      for (const batch of await this.#columnBatches(connection)) {
+      for (const batch of planned.columns) {
         for (const [name, value] of this.#dialect.columnScanSettings)
           await connection.run(`SET ${name} = ${value}`);
         try {
@@ -584,31 +571,37 @@ export class SqlScan {
   }
 
   /**
-   * Returns the scan that checks the stored copies while it reads every event: one whose rules
-   * run on CloudTrail events, or `alone` when no such scan exists and the copies need a scan of
-   * their own. Returns null when no scan reads the copies or `events` lacks them.
+   * Returns `recorded` when the case's record vouches for the stored copies. Otherwise returns
+   * the scan that checks them while it reads every event, which is one whose rules run on
+   * CloudTrail events and that column scans do not replace. Returns `alone` when no such scan
+   * exists and the copies need a scan of their own, and null when no scan reads the copies or
+   * `events` lacks them.
    */
   async #copiesCheck(
     connection: DuckDBConnection,
     scalars: Batch<ScalarScanFields>[],
-  ): Promise<Batch<ScalarScanFields> | 'alone' | null> {
-    if (!scalars.some((batch) => batch.column !== null)) return null;
+  ): Promise<Batch<ScalarScanFields> | 'recorded' | 'alone' | null> {
+    if (!scalars.some((batch) => batch.replaced)) return null;
     const reader = await connection.runAndReadAll(
       `SELECT column_name AS name FROM duckdb_columns()
        WHERE table_name = 'events' AND schema_name = 'main'`,
     );
     const names = new Set(reader.getRowObjectsJS().map((row) => String(row.name)));
     if (!Object.values(STORED_COPIES).every((name) => names.has(name))) return null;
+    if (await copiesRecordIsCurrent(connection)) return 'recorded';
     const check = scalars.find(
-      (batch) => batch.requirements === null && batch.sources.split('\n').includes(COPIES_SOURCE),
+      (batch) =>
+        batch.requirements === null &&
+        !batch.replaced &&
+        batch.sources.split('\n').includes(COPIES_SOURCE),
     );
     return check ?? 'alone';
   }
 
   /**
    * Reads every CloudTrail event once to check its stored copies, for rule sets in which every
-   * CloudTrail rule requires literals. Without it, each of their scans would read every record
-   * to test its literals.
+   * CloudTrail rule has requirements on fields with copies. Without it, each of their scans
+   * would read every record to test its requirements.
    */
   async #copiesHoldAlone(connection: DuckDBConnection): Promise<boolean> {
     const d = this.#dialect;
@@ -646,7 +639,7 @@ export class SqlScan {
    * rules that require it. A test per rule repeats the field's text extraction and
    * lower-casing: with about 100 rules that took 24 CPU µs an event (DuckDB 1.5, 2-core EPYC).
    */
-  #prefilter(requirements: Requirement[], table: string): string {
+  #prefilter(requirements: TextRequirement[], table: string): string {
     const d = this.#dialect;
     const literalsByField = new Map<string, Set<string>>();
     for (const requirement of requirements) {
@@ -722,18 +715,14 @@ export class SqlScan {
       WHERE ${d.listLength('rule_ids')} > 0 OR complex OR NOT copied`;
   }
 
-  /**
-   * Selects the CloudTrail events whose stored copy of the batch's field, case-folded, is a
-   * literal of some rule of the batch. Valid only after `#copiedSql` was true for every
-   * CloudTrail event, because then an event whose copy is another text or NULL matches no rule.
-   */
+  /** Selects the events a column scan reads (see `columnPrefilterSql`). */
   #columnPrefilter(batch: Batch<ScalarScanFields | ListScanFields>, table: string): string {
-    const d = this.#dialect;
-    const literals = new Set((batch.requirements ?? []).flatMap((r) => [...r.values]));
-    const list = d.list([...literals].map((literal) => d.stringLiteral(literal)));
-    // A list function, not IN: DuckDB turns a long IN list into a join, which reads every row.
-    const test = d.listOverlaps(list, d.list([d.lowerText(batch.column ?? 'NULL')]));
-    return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND ${test})`;
+    const column = batch.column ?? 'NULL';
+    const rules = (batch.requirements ?? []).map((requirement, index) => ({
+      requirement,
+      others: batch.others[index] ?? [],
+    }));
+    return columnPrefilterSql(this.#dialect, table, column, rules, this.#withUnverified);
   }
 
   /** Returns SQL true where an event is not CloudTrail or its stored copies equal its fields. */
@@ -750,6 +739,14 @@ export class SqlScan {
  * event's stored copies (`#copiedSql`), `column` prefiltered on the batch's stored column.
  */
 type ScanMode = 'plain' | 'check' | 'column';
+
+/** Tells whether the case lists events whose copies no ingest vouched for. */
+async function hasUnverified(connection: DuckDBConnection): Promise<boolean> {
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM ${UNVERIFIED_TABLE} LIMIT 1)`,
+  );
+  return Number(reader.getRowObjectsJS()[0]?.n ?? 0) > 0;
+}
 
 async function presentSources(connection: DuckDBConnection): Promise<Set<string>> {
   const reader = await connection.runAndReadAll('SELECT DISTINCT source FROM events');

@@ -7,8 +7,9 @@ import { SqlScan } from './scan.ts';
 let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
 
-// A rule with no required literal makes a scan read every event, and that scan checks the
-// stored copies. The second rule's scan then reads `api_operation` instead of the record.
+// These cases have no copies record, so a scan reads every CloudTrail record to check the
+// stored copies first. The rules' scans then read `status_detail` and `api_operation` instead
+// of the records.
 const RULES = `title: Access denied
 id: 6b1f2c3d-0000-4000-8000-000000000001
 logsource: { product: aws, service: cloudtrail }
@@ -37,7 +38,8 @@ beforeEach(async () => {
   await connection.run(
     `CREATE TABLE events (uid VARCHAR, time TIMESTAMP, source VARCHAR, raw VARCHAR,
       evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT,
-      api_operation VARCHAR, api_service VARCHAR, user_agent VARCHAR)`,
+      api_operation VARCHAR, api_service VARCHAR, user_agent VARCHAR, status_detail VARCHAR,
+      actor_type VARCHAR, actor_uid VARCHAR)`,
   );
 });
 
@@ -51,7 +53,7 @@ async function store(events: [string, Record<string, unknown>, string | null][])
   for (const [index, [uid, record, operation]] of events.entries()) {
     await connection.run(
       `INSERT INTO events VALUES ($uid, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail', $raw,
-        'hash', NULL, $index, $operation, $service, NULL)`,
+        'hash', NULL, $index, $operation, $service, NULL, NULL, NULL, NULL)`,
       { uid, raw: JSON.stringify(record), index, operation, service: String(record.eventSource) },
     );
   }
@@ -124,7 +126,7 @@ level: low
     await connection.run(
       `INSERT INTO events SELECT 'read-' || i, TIMESTAMP '2024-05-01 10:00:00', 'aws.cloudtrail',
         '{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}', 'hash', NULL, i + 10,
-        'GetObject', 's3.amazonaws.com', NULL FROM range(100000) t(i)`,
+        'GetObject', 's3.amazonaws.com', NULL, NULL, NULL, NULL FROM range(100000) t(i)`,
     );
     await store([
       ['login', { eventName: 'ConsoleLogin', eventSource: 'signin.amazonaws.com' }, 'ConsoleLogin'],

@@ -5,14 +5,24 @@
  * have no such field. The literals are case-folded the way the matcher folds them, so the index
  * can only drop rules that could not match.
  */
-import type { ConditionNode, DetectionRule, SearchNode } from './model.ts';
+import type { ConditionNode, DetectionRule, Pattern, SearchNode } from './model.ts';
 import { isLiteral, literalText } from './pattern.ts';
 import type { FieldTable, RecordView } from './record-view.ts';
+import { requiredLiteral } from './regex-literal.ts';
 
 /** A field and the case-folded texts one of which every match of a rule has in that field. */
 export interface Requirement {
   field: string;
   values: Set<string>;
+}
+
+/**
+ * A field whose case-folded value, in every match of a rule, is one of `values`, starts with one
+ * of `prefixes` or contains one of `substrings`.
+ */
+export interface TextRequirement extends Requirement {
+  prefixes: Set<string>;
+  substrings: Set<string>;
 }
 
 /**
@@ -52,7 +62,30 @@ export function ruleRequirements(
   rule: DetectionRule,
   mapField: (field: string) => string = (field) => field,
 ): Requirement[] {
-  return conditionRequirements(rule.condition, rule.searches, mapField);
+  const all = conditionRequirements(rule.condition, rule.searches, { mapField, texts: false });
+  return all.map(({ field, values }) => ({ field, values }));
+}
+
+/**
+ * `ruleRequirements` with texts that patterns require too. A case-insensitive pattern that
+ * starts with literal text (`startswith`, or `Access*Denied`) requires that text, case-folded,
+ * as a prefix, and one that starts with a wildcard (`contains`) requires its longest literal
+ * text as a substring. Case-sensitive patterns give none, because folding the case of a value
+ * and of a part of it separately need not keep the part (JavaScript folds a final sigma by its
+ * context). A case-sensitive regex of literals, `.*` and `.+` requires its longest literal,
+ * which is ASCII, as a substring.
+ */
+export function textRequirements(
+  rule: DetectionRule,
+  mapField: (field: string) => string = (field) => field,
+): TextRequirement[] {
+  return conditionRequirements(rule.condition, rule.searches, { mapField, texts: true });
+}
+
+/** Options of collecting requirements: the raw field names, and whether pattern texts count. */
+interface Collect {
+  mapField: (field: string) => string;
+  texts: boolean;
 }
 
 // Fields whose values are shared by many events of a log (every EC2 call has the same
@@ -75,59 +108,85 @@ function weight(requirement: Requirement): number {
 function conditionRequirements(
   node: ConditionNode,
   searches: Record<string, SearchNode>,
-  mapField: (field: string) => string,
-): Requirement[] {
+  collect: Collect,
+): TextRequirement[] {
   switch (node.kind) {
     case 'search': {
       const search = searches[node.name];
-      return search === undefined ? [] : searchRequirements(search, mapField);
+      return search === undefined ? [] : searchRequirements(search, collect);
     }
     case 'and':
-      return node.children.flatMap((child) => conditionRequirements(child, searches, mapField));
+      return node.children.flatMap((child) => conditionRequirements(child, searches, collect));
     case 'or':
     case 'at-least':
       return unionOfAlternatives(
-        node.children.map((child) => conditionRequirements(child, searches, mapField)),
+        node.children.map((child) => conditionRequirements(child, searches, collect)),
       );
     case 'not':
       return [];
   }
 }
 
-function searchRequirements(node: SearchNode, mapField: (field: string) => string): Requirement[] {
+function searchRequirements(node: SearchNode, collect: Collect): TextRequirement[] {
   if (node.kind === 'and')
-    return node.children.flatMap((child) => searchRequirements(child, mapField));
+    return node.children.flatMap((child) => searchRequirements(child, collect));
   if (node.kind === 'or') {
-    return unionOfAlternatives(node.children.map((child) => searchRequirements(child, mapField)));
+    return unionOfAlternatives(node.children.map((child) => searchRequirements(child, collect)));
   }
   if (node.field === null || node.values.length === 0) return [];
 
   const values = new Set<string>();
+  const prefixes = new Set<string>();
+  const substrings = new Set<string>();
   for (const matcher of node.values) {
     const test = matcher.test;
     if (matcher.negate) return [];
     if (test.kind === 'literal') values.add(String(test.value).toLowerCase());
     else if (test.kind === 'pattern' && isLiteral(test.pattern)) {
       values.add(literalText(test.pattern).toLowerCase());
-    } else return [];
+    } else if (collect.texts && test.kind === 'regex' && !test.flags.i) {
+      // Every match contains the literal, and lowering ASCII text needs no context.
+      const literal = requiredLiteral(test.source, false);
+      if (literal === null) return [];
+      substrings.add(literal.toLowerCase());
+    } else if (!collect.texts || test.kind !== 'pattern' || test.cased) {
+      return [];
+    } else {
+      const [first] = test.pattern.parts;
+      const text = first?.kind === 'text' ? first.text : longestText(test.pattern);
+      if (text === '') return [];
+      (first?.kind === 'text' ? prefixes : substrings).add(text.toLowerCase());
+    }
   }
-  return [{ field: mapField(node.field), values }];
+  return [{ field: collect.mapField(node.field), values, prefixes, substrings }];
+}
+
+function longestText(pattern: Pattern): string {
+  let longest = '';
+  for (const part of pattern.parts) {
+    if (part.kind === 'text' && part.text.length > longest.length) longest = part.text;
+  }
+  return longest;
 }
 
 /** When one of several alternatives must match, a field they all require keeps the union. */
-function unionOfAlternatives(alternatives: Requirement[][]): Requirement[] {
+function unionOfAlternatives(alternatives: TextRequirement[][]): TextRequirement[] {
   const [first, ...rest] = alternatives;
   if (first === undefined) return [];
 
-  const result: Requirement[] = [];
+  const result: TextRequirement[] = [];
   for (const candidate of first) {
     const values = new Set(candidate.values);
+    const prefixes = new Set(candidate.prefixes);
+    const substrings = new Set(candidate.substrings);
     const sharedByAll = rest.every((alternative) => {
       const same = alternative.find((other) => other.field === candidate.field);
       for (const value of same?.values ?? []) values.add(value);
+      for (const prefix of same?.prefixes ?? []) prefixes.add(prefix);
+      for (const substring of same?.substrings ?? []) substrings.add(substring);
       return same !== undefined;
     });
-    if (sharedByAll) result.push({ field: candidate.field, values });
+    if (sharedByAll) result.push({ field: candidate.field, values, prefixes, substrings });
   }
   return result;
 }
