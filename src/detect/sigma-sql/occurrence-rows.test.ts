@@ -162,6 +162,30 @@ describe('occurrenceRowsSql', () => {
     }
   });
 
+  test('reads a repeated key as the engine does', async () => {
+    // DuckDB reads the first of two equal keys, and JSON.parse, whose record the engine reads,
+    // takes the last.
+    const raw =
+      '{"eventName":"GetObject","sourceIPAddress":"198.51.100.1",' +
+      '"userIdentity":{"arn":"arn:a"},"sourceIPAddress":"10.0.0.9"}';
+    const correlations = rules.filter((rule) => rule.kind === 'correlation');
+    const engine = new CorrelationEngine(correlations, () => rules[0]);
+    const sql = occurrenceRowsSql(duckdb, [{ id: BASE_ID, feeds: engine.feedFields(BASE_ID) }]);
+    let select = `SELECT 'd0' AS uid, TIMESTAMP '2024-05-01 10:00:00' AS time,
+      ${duckdb.stringLiteral(raw)} AS event_raw, [${duckdb.stringLiteral(BASE_ID)}] AS rule_ids`;
+    for (const layer of sql.layers) select = `SELECT *, ${layer} FROM (${select})`;
+    const reader = await connection.runAndReadAll(
+      `SELECT ${sql.exact} AS exact, to_json(${sql.occurrences})::VARCHAR AS occurrences
+       FROM (${select})`,
+    );
+    const row = reader.getRowObjectsJS()[0];
+    const expected = engineOccurrences(JSON.parse(raw), 'd0', TIME);
+
+    // An event the SQL calls exact must get the engine's occurrences. The others go to the engine.
+    const actual = row?.exact === true ? JSON.parse(String(row.occurrences)) : expected;
+    expect(actual).toEqual(expected);
+  });
+
   test('gives a sinked hunt the hits of an unsinked one', async () => {
     const sink: HuntSink = { explained: 0, onMatchTable: async () => {} };
     const sinked = await huntRules(connection, rules, {}, sink);
