@@ -160,6 +160,28 @@ describe('CaseDb events', () => {
     expect(stored?.raw).toEqual({ v: '\ufffd' });
   });
 
+  it('stores an upper-case surrogate escape as valid JSON', async () => {
+    // JSON allows escapes in either case, and DuckDB rejects a lone surrogate in its JSON functions.
+    const event = testEvent(0, { raw: { v: '\ud800' } });
+
+    const values = await withDb(async (db) => {
+      const writer = await db.eventWriter();
+      writer.append(event, '{"v":"\\uD800"}');
+      await writer.close();
+      const connection = await db.connect();
+      try {
+        const reader = await connection.runAndReadAll(
+          `SELECT json_extract_string(raw, '$.v') AS v FROM events`,
+        );
+        return reader.getRowObjectsJS();
+      } finally {
+        connection.closeSync();
+      }
+    });
+
+    expect(values).toEqual([{ v: '\ufffd' }]);
+  });
+
   it('stores events in row groups of CASE_ROW_GROUP_ROWS', async () => {
     const events = Array.from({ length: 2 * CASE_ROW_GROUP_ROWS + 100 }, (_, record) =>
       testEvent(record),
