@@ -162,12 +162,26 @@ describe('occurrenceRowsSql', () => {
     }
   });
 
-  test('reads a repeated key as the engine does', async () => {
-    // DuckDB reads the first of two equal keys, and JSON.parse, whose record the engine reads,
-    // takes the last.
-    const raw =
+  // DuckDB reads the first of two equal keys, and JSON.parse, whose record the engine reads,
+  // takes the last. An escaped key names the same member as its plain spelling.
+  test.each([
+    [
+      'top-level key',
       '{"eventName":"GetObject","sourceIPAddress":"198.51.100.1",' +
-      '"userIdentity":{"arn":"arn:a"},"sourceIPAddress":"10.0.0.9"}';
+        '"userIdentity":{"arn":"arn:a"},"sourceIPAddress":"10.0.0.9"}',
+    ],
+    [
+      'object on the path',
+      '{"eventName":"GetObject","userIdentity":{"arn":"arn:a"},' +
+        '"userIdentity":{"arn":"arn:b"}}',
+    ],
+    ['key in an object', '{"eventName":"GetObject","userIdentity":{"arn":"arn:a","arn":"arn:b"}}'],
+    [
+      'key in escaped spelling',
+      '{"eventName":"GetObject","sourceIPAddress":"198.51.100.1",' +
+        '"source\\u0049PAddress":"10.0.0.9"}',
+    ],
+  ])('reads a repeated %s as the engine does', async (_, raw) => {
     const correlations = rules.filter((rule) => rule.kind === 'correlation');
     const engine = new CorrelationEngine(correlations, () => rules[0]);
     const sql = occurrenceRowsSql(duckdb, [{ id: BASE_ID, feeds: engine.feedFields(BASE_ID) }]);
