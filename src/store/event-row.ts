@@ -103,6 +103,8 @@ export type EventRowValues = (string | number | boolean | string[] | null)[];
 const TIME = 1;
 const TAGS = EVENT_COLUMNS.findIndex((c) => c.name === 'tags');
 const RECORD = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_record');
+/** The JSON escape of a UTF-16 surrogate, `\uD800` to `\uDFFF` in either case. */
+const SURROGATE_ESCAPE = /\\u[dD]/;
 const OFFSET = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_offset');
 
 /**
@@ -115,9 +117,10 @@ const OFFSET = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_offset');
  */
 export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
   const { actor, src, dst, cloud, api, evidence } = event;
-  // JSON text with the `\udXXX` escape of a lone surrogate would fail DuckDB's JSON functions
-  // on the `raw` column, so such a record is serialized again by `rawText`, which replaces it.
-  const verbatim = rawJson !== undefined && !rawJson.includes('\\ud');
+  // JSON text with the `\udXXX` escape of a lone surrogate, in either case of hex digits,
+  // would fail DuckDB's JSON functions on the `raw` column, so such a record is serialized
+  // again by `rawText`, which replaces it.
+  const verbatim = rawJson !== undefined && !SURROGATE_ESCAPE.test(rawJson);
 
   return [
     event.uid,
