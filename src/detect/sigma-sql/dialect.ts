@@ -53,6 +53,13 @@ export interface SqlDialect {
    * `i` (zero-based) holds the value at `paths[i]` or NULL; see `listElement`.
    */
   jsonPathMembers(json: string, paths: string[][]): string;
+  /**
+   * The keys of the objects at many member paths of one JSON value, parsed once, as a list
+   * whose element `i` holds the keys at `paths[i]` in document order, repeated keys included
+   * and escapes decoded (an empty list where the value there is no object, NULL where it is
+   * missing).
+   */
+  jsonObjectKeys(json: string, paths: string[][]): string;
   /** Element `index` (zero-based) of a list. */
   listElement(list: string, index: number): string;
   /** Whether a JSON object has the member `key` (even when its value is null). */

@@ -226,6 +226,8 @@ export const duckdb: SqlDialect = {
   jsonMember: (json, key) => `json_extract(${json}, ${duckdb.stringLiteral(pointer(key))})`,
   jsonPathMembers: (json, paths) =>
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  jsonObjectKeys: (json, paths) =>
+    `json_keys(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
   listElement: (list, index) => `${list}[${index + 1}]`,
   jsonHasMember: (json, key) =>
     `(${duckdb.jsonIs(json, 'object')} AND json_exists(${json}, ${duckdb.stringLiteral(pointer(key))}))`,

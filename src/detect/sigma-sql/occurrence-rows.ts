@@ -115,22 +115,46 @@ export function occurrenceRowsSql(d: SqlDialect, rules: readonly FedRule[]): Occ
     return `CASE WHEN ${matched} THEN ${d.list(occurrences)} ELSE [] END`;
   });
 
+  // DuckDB reads the first of two equal keys where `JSON.parse` keeps the last, so an object on
+  // a field's way with a repeated key (an escaped spelling counts) leaves the event inexact.
+  // NOTE: listing the keys parses each record once more: the occurrence pass took 4.9 against
+  // 2.6 CPU s for the 372,967 GetObject events of the 1,000,000-event bench case.
+  const objects = objectPaths([...fields.keys()]);
+  const distinctKeys = objects.map((_, index) => {
+    const keys = d.listElement('ol_keys', index);
+    return `(${keys} IS NULL OR len(${keys}) = len(list_distinct(${keys})))`;
+  });
   const checks = [
     // Field paths read into every element of a record that is an array.
     `starts_with(event_raw, '{')`,
     // The uid is written as a JSON string without escaping.
     `NOT regexp_matches(uid, '["\\\\\\x00-\\x1f]')`,
+    ...distinctKeys,
     ...[...fields.values()].map((field) => field.exact),
   ];
   const values = [...fields.values()].map((field) => field.column);
   return {
     layers: [
-      `${d.jsonPathMembers('event_raw', paths.list)} AS ol_p`,
+      `${d.jsonPathMembers('event_raw', paths.list)} AS ol_p, ` +
+        `${d.jsonObjectKeys('event_raw', objects)} AS ol_keys`,
       values.length === 0 ? 'NULL AS ol_none' : values.join(', '),
     ],
     exact: checks.join(' AND '),
     occurrences: d.listConcat(d.list(lists)),
   };
+}
+
+/** The record itself and every object a dotted field name's path steps through. */
+function objectPaths(names: readonly string[]): string[][] {
+  const paths = new Map<string, string[]>([['[]', []]]);
+  for (const name of names) {
+    const steps = name.split('.');
+    for (let end = 1; end < steps.length; end++) {
+      const path = steps.slice(0, end);
+      paths.set(JSON.stringify(path), path);
+    }
+  }
+  return [...paths.values()];
 }
 
 /** JSON pointers read from each record, numbered in the order they were added. */
