@@ -2,10 +2,10 @@
  * Correlation occurrences of a hunt's base-rule matches, computed in DuckDB SQL from their raw
  * records and written to a Parquet file of the correlation spill, so that the records do not
  * pass through JavaScript. The SQL covers the common shape exactly: group and value fields
- * that are strings, null or missing, on paths through objects. An event with any other shape (a
- * number, an object or an array where a field is read, an array on a path, a string with
- * escapes) is left to `CorrelationEngine.add`, so both ways give the occurrences that
- * `CorrelationSpill.add` would write.
+ * that are strings, null or missing, on paths through objects without repeated keys. Other
+ * events (a number, an object or an array where a field is read, an array on a path, a string
+ * with escapes, a repeated key) are left to `CorrelationEngine.add`. Both ways give the
+ * occurrences that `CorrelationSpill.add` would write.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeedFields } from '../sigma/correlation-engine.ts';
