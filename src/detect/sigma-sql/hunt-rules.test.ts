@@ -1,7 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
 import { type HuntSink, huntRules } from './hunt-rules.ts';
+import { SqlScan } from './scan.ts';
 
 let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
@@ -131,6 +133,41 @@ describe('huntRules with a sink', () => {
 
     expect(outcome.hits).toHaveLength(1);
     expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);
+  });
+
+  test('feeds events that several scans matched', async () => {
+    // A rule without a literal requirement runs in the scan of every event, apart from the
+    // prefiltered scan of `bucket_listed`, so the listings are matched by two scans.
+    const everyEvent = `---
+title: Any call from the address
+id: 5a7e1c2d-0000-4000-8000-000000000004
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { sourceIPAddress|contains: '203.0.113' }
+  condition: selection
+level: low
+`;
+    const rules = parseRuleText(`${RULES}${everyEvent}`, 'rules.yml').rules;
+    const rows: SinkRow[] = [];
+    const outcome = await huntRules(connection, rules, {}, collectingSink(rows, 20));
+    const whole = await huntRules(connection, rules);
+
+    const listed = rows.filter((row) => row.rule_id.endsWith('04')).map((row) => row.event_uid);
+    expect(listed.sort()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+    expect(outcome.hits).toEqual(whole.hits);
+    expect(outcome.hits[0]?.event_uids).toEqual(['e3', 'e2', 'e0']);
+
+    // Each event comes once in timeline order, with the rules of both scans.
+    const detections = rules.filter((rule): rule is DetectionRule => rule.kind === 'detection');
+    const ordered: [string, string[]][] = [];
+    await new SqlScan(detections).each(connection, {
+      ordered: 'all',
+      ranked: true,
+      onOrdered: (match) => void ordered.push([match.uid, [...match.ruleIds].sort()]),
+    });
+    const both = ['5a7e1c2d-0000-4000-8000-000000000002', '5a7e1c2d-0000-4000-8000-000000000004'];
+    expect(ordered.filter(([uid]) => uid === 'e0')).toEqual([['e0', both]]);
+    expect(ordered.map(([uid]) => uid).sort()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
   });
 
   // DuckDB caches the blocks of `events` a scan reads up to its memory limit, so the limit
