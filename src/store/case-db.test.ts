@@ -478,12 +478,12 @@ describe('CaseDb findings and counts', () => {
         time: event.time,
       });
       // A detection whose event is not stored, earlier than every stored one.
-      const gone = { ...testEvent(9), time: '2024-05-01T11:00:00.000Z' };
+      const unstored = { ...testEvent(9), time: '2024-05-01T11:00:00.000Z' };
       await db.insertMatches([
         match('low', events[2]!),
         match('low', events[1]!),
         match('high', events[1]!),
-        match('high', gone),
+        match('high', unstored),
         match('low', events[0]!),
       ]);
       return {

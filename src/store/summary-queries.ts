@@ -131,7 +131,7 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
 // The first detections are picked on narrow columns, and only they are joined with the whole
 // event rows: sorting every detection with its raw record ran out of DuckDB's 256 MB. A
 // detection's time is its event's time whenever the event is stored, so the first ones are
-// picked from `detections` alone; joining every detection with `events` to read the time took
+// picked from `detections` alone. Joining every detection with `events` to read the time took
 // twice as long at 858,000 detections. `event_missing` marks a detection whose event is not.
 const detectedSql = (events: 'stored' | 'any') => `WITH top AS (
   SELECT d.rule_id, d.hit_id, d.event_uid, d.time, r.title, r.level, r.tactics,

@@ -127,8 +127,8 @@ export class ColumnCounts {
 
 /**
  * Returns the rules that cost less in a scan that reads every CloudTrail record anyway than in
- * a column scan: each event a column scan reads costs `PARSE_COST` plus `RULE_COST`, and a rule
- * of the full scan `RULE_COST` per CloudTrail event. Such a rule requires only common values,
+ * a column scan. Each event a column scan reads costs `PARSE_COST` plus `RULE_COST`, and a rule
+ * of the full scan costs `RULE_COST` per CloudTrail event. Such a rule requires only common values,
  * like `userIdentity.type: AssumedRole` in a case of assumed roles.
  */
 export function rulesForFullScan(rules: readonly ColumnRule[], counts: ColumnCounts): ColumnRule[] {
@@ -143,9 +143,9 @@ export function rulesForFullScan(rules: readonly ColumnRule[], counts: ColumnCou
  * Groups the rules that test stored columns into scans by how many events each would read.
  * Each rule tests the candidate requirement that names the fewest events. A scan costs about
  * `COLUMN_SCAN_COST` whatever it reads, and each event it reads costs `PARSE_COST` plus
- * `RULE_COST` per rule of the scan. A rule whose literals name many events (S3 object reads in
- * a case full of them) therefore gets a scan of its own, or shares one with rules that name the
- * same events, so the other rules do not test those events too. Rules keep their order within
+ * `RULE_COST` per rule of the scan. So a rule whose literals name many events (S3 object reads
+ * in a case full of them) gets a scan of its own, or shares one with rules that name the same
+ * events. The other rules then do not test those events too. Rules keep their order within
  * a group.
  */
 export function planColumnGroups(

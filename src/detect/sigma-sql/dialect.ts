@@ -55,7 +55,7 @@ export interface SqlDialect {
   jsonPathMembers(json: string, paths: string[][]): string;
   /**
    * The keys of the objects at many member paths of one JSON value, parsed once, as a list
-   * whose element `i` holds the keys at `paths[i]` in document order, repeated keys included
+   * whose element `i` contains the keys at `paths[i]` in document order, repeated keys included
    * and escapes decoded (an empty list where the value there is no object, NULL where it is
    * missing).
    */

@@ -144,7 +144,7 @@ export function occurrenceRowsSql(d: SqlDialect, rules: readonly FedRule[]): Occ
   };
 }
 
-/** The record itself and every object a dotted field name's path steps through. */
+/** Lists the paths of the record itself and of every object a dotted field name steps through. */
 function objectPaths(names: readonly string[]): string[][] {
   const paths = new Map<string, string[]>([['[]', []]]);
   for (const name of names) {
@@ -186,9 +186,9 @@ interface FieldSql {
 }
 
 /**
- * The value of a field: a literal top-level key first, then the path through nested objects.
- * An array on the path fans out in the accessor, so an element at index 0 of a step (or a key
- * `0` of an object, which takes the fallback too) makes the event inexact.
+ * Builds the SQL of a field's value: a literal top-level key first, then the path through
+ * nested objects. An array on the path fans out in the accessor, so an element at index 0 of a
+ * step (or a key `0` of an object, which takes the fallback too) makes the event inexact.
  */
 function fieldSql(name: string, paths: PathList, column: string): FieldSql {
   const steps = name.split('.');

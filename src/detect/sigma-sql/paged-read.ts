@@ -19,7 +19,7 @@ export interface PagedQuery {
   /** Rows read into JavaScript at once. */
   pageSize: number;
   /**
-   * Runs once the rows are numbered, with the temporary table that holds their keys (`page_row`,
+   * Runs once the rows are numbered, with the temporary table that contains their keys (`page_row`,
    * the row id `event_row` of their event, and the columns of `keys`). The rows it deletes from
    * the table are not read.
    */

@@ -556,20 +556,20 @@ export class SqlScan {
       await readStreamed(connection, columns('m'), matched, read);
       return;
     }
-    // The grouping is stored before the matches are joined with their events and numbered, and
-    // only the events that several scans matched are grouped with a list: grouping every match
-    // that way ran out of the case's 256 MB at 3,000,000 events and 1,100,000 matches
-    // (DuckDB 1.5), where counting them fits.
-    const kept = filter === '' ? 'WHERE TRUE' : filter;
+    // The grouping is stored before the matches are joined with their events and numbered.
+    // Only the events that several scans matched are grouped with a list, because grouping
+    // every match that way ran out of the case's 256 MB at 3,000,000 events and 1,100,000
+    // matches (DuckDB 1.5), where counting them fits.
+    const selected = filter === '' ? 'WHERE TRUE' : filter;
     try {
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${REPEATED_TABLE.slice(5)} AS
         SELECT uid FROM ${MATCHED_TABLE} GROUP BY uid HAVING count(*) > 1`);
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${GROUPED_TABLE.slice(5)} AS
         SELECT uid, rule_ids FROM ${MATCHED_TABLE}
-          ${kept} AND uid NOT IN (SELECT uid FROM ${REPEATED_TABLE})
+          ${selected} AND uid NOT IN (SELECT uid FROM ${REPEATED_TABLE})
         UNION ALL
         SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
-          ${kept} AND uid IN (SELECT uid FROM ${REPEATED_TABLE}) GROUP BY uid`);
+          ${selected} AND uid IN (SELECT uid FROM ${REPEATED_TABLE}) GROUP BY uid`);
     } finally {
       await connection.run(`DROP TABLE IF EXISTS ${REPEATED_TABLE}`);
     }
@@ -929,10 +929,10 @@ export interface ScanReaders {
   withRaw?: ReadonlySet<string>;
   /**
    * Handles ordered matches in SQL before the others go to `onOrdered`. It receives the SQL of a
-   * relation of the ordered matches, with their rank in timeline order (`page_row`), `rule_ids`
-   * and their event's `uid`, `time`, `time_ms` (epoch milliseconds) and raw record `event_raw`,
-   * and the name of a temporary table to create with the `page_row` of each match it handled.
-   * Those matches do not reach `onOrdered`.
+   * relation of the ordered matches: their rank in timeline order (`page_row`), `rule_ids`, and
+   * their event's `uid`, `time`, `time_ms` (epoch milliseconds) and raw record `event_raw`. It
+   * also receives the name of a temporary table to create with the `page_row` of each match it
+   * handled, and those matches do not reach `onOrdered`.
    */
   orderedInSql?: (matches: string, handled: string) => Promise<void>;
   /**

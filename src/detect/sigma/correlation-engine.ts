@@ -144,7 +144,7 @@ export class CorrelationEngine {
     return this.#feeds.has(ruleId);
   }
 
-  /** The correlations a base rule's matches feed, in the order `add` adds their occurrences. */
+  /** Lists the correlations a base rule's matches feed, in the order `add` adds them. */
   feedFields(ruleId: string): FeedFields[] {
     return (this.#feeds.get(ruleId) ?? []).map((feed) => ({
       correlation: feed.correlation,
