@@ -8,8 +8,12 @@ import { TEST_SHA, testEvent } from '../store/test-events.ts';
 import { buildReport } from './build-report.ts';
 import { writeReports } from './write-reports.ts';
 
-// More matched events than one DuckDB chunk (2,048 rows), so the uids arrive in several chunks.
-const BULK = 5000;
+// More matched events than one stretch of uids (65,536), so the uids arrive in two stretches.
+const BULK = 70_000;
+
+// An archive member's name can hold characters that JSON escapes; this uid sends the first
+// stretch through JSON.stringify, while DuckDB writes the second.
+const ODD_UID = `${'a'.repeat(16)}:odd "member"\\\t#3`;
 
 const KEYS = [
   ...['rule_id', 'title', 'severity', 'tactics', 'techniques', 'event_count', 'event_uids'],
@@ -31,7 +35,9 @@ afterEach(async () => {
 async function buildCase(db: CaseDb): Promise<string[]> {
   await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
   const writer = await db.eventWriter();
-  const events = Array.from({ length: BULK }, (_, index) => testEvent(index));
+  const events = Array.from({ length: BULK }, (_, index) =>
+    index === 3 ? testEvent(index, { uid: ODD_UID }) : testEvent(index),
+  );
   for (const event of events) writer.append(event);
   await writer.close();
   await db.upsertRules([
@@ -84,6 +90,7 @@ describe('findings.json', () => {
     expect(Object.keys(bulk ?? {})).toEqual(KEYS);
     expect(bulk?.event_count).toBe(BULK);
     expect(bulk?.event_uids).toEqual(uids);
+    expect(text).toContain(JSON.stringify(ODD_UID));
     expect(bulk?.first_seen).toBe(testEvent(0).time);
     expect(bulk?.last_seen).toBe(testEvent(BULK - 1).time);
     expect(bulk?.actors).toEqual([testEvent(0).actor.uid]);

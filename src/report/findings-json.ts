@@ -7,7 +7,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CloudcaseError } from '../core/errors.ts';
 import type { CaseDb, Finding } from '../store/index.ts';
-import { findingEventUids } from '../store/index.ts';
+import { findingEventUidsJson } from '../store/index.ts';
 
 /** A function that appends text to the file. */
 type Write = (text: string) => Promise<void>;
@@ -76,20 +76,17 @@ async function writeFinding(
   }
 }
 
-/** Writes the uids of a rule's events, one chunk at a time, and returns how many. */
+/** Writes the uids of a rule's events, one stretch at a time, and returns how many. */
 async function writeUids(
   write: Write,
   ruleId: string,
   connection: DuckDBConnection,
 ): Promise<number> {
+  const separator = ',\n      ';
   let written = 0;
-  for await (const uids of findingEventUids(connection, ruleId)) {
-    let text = '';
-    for (const uid of uids) {
-      text += `${written === 0 ? '' : ','}\n      ${JSON.stringify(uid)}`;
-      written += 1;
-    }
-    await write(text);
+  for await (const uids of findingEventUidsJson(connection, ruleId, separator)) {
+    await write(`${written === 0 ? '\n      ' : separator}${uids.json}`);
+    written += uids.count;
   }
   return written;
 }

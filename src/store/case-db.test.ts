@@ -7,7 +7,7 @@ import { CloudcaseError } from '../core/errors.ts';
 import type { Event } from '../core/event.ts';
 import type { RuleMeta } from '../detect/types.ts';
 import { CaseDb } from './case-db.ts';
-import { findingEventUids } from './finding-events.ts';
+import { findingEventUidsJson } from './finding-events.ts';
 import { ingestKey } from './ingest-state.ts';
 import {
   CASE_MEMORY_LIMIT,
@@ -53,7 +53,11 @@ async function ruleEventUids(db: CaseDb, ruleId: string): Promise<string[]> {
   const connection = await db.connect();
   const uids: string[] = [];
   try {
-    for await (const chunk of findingEventUids(connection, ruleId)) uids.push(...chunk);
+    for await (const chunk of findingEventUidsJson(connection, ruleId, ',')) {
+      const parsed: string[] = JSON.parse(`[${chunk.json}]`);
+      expect(parsed).toHaveLength(chunk.count);
+      uids.push(...parsed);
+    }
   } finally {
     connection.closeSync();
   }

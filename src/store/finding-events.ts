@@ -3,23 +3,80 @@
  * most events of a case, so no query here returns a list of uids that grows with the matches,
  * except as a stream.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, type DuckDBConnection, VARCHAR } from '@duckdb/node-api';
 import { LEVELS, type Level } from '../detect/types.ts';
 
+/** Uids per query of `findingEventUidsJson`: a few MiB of text. */
+const UID_RANGE_ROWS = 65_536;
+
+/** A stretch of the uids `findingEventUidsJson` streams. */
+export interface UidsJson {
+  /** The uids as JSON strings, joined by the separator. */
+  json: string;
+  count: number;
+}
+
 /**
- * Streams the uids of the distinct events that a rule detected, in time order and then by
- * uid, one DuckDB chunk (at most 2,048 uids) at a time.
+ * Streams the uids of the distinct events that a rule detected, in time order and then by uid,
+ * as JSON strings joined by `separator`, up to UID_RANGE_ROWS uids at a time. DuckDB writes the
+ * text: turning each uid into a JavaScript string cost more than the query. A uid that JSON
+ * would escape (a quote, a backslash or a control character, possible in an archive member's
+ * name) makes its stretch go through `JSON.stringify` instead.
  */
-export async function* findingEventUids(
+export async function* findingEventUidsJson(
   connection: DuckDBConnection,
   ruleId: string,
-): AsyncGenerator<string[]> {
-  const result = await connection.stream(
-    `SELECT event_uid FROM (SELECT DISTINCT event_uid, time FROM detections WHERE rule_id = $rule)
-     ORDER BY time, event_uid`,
+  separator: string,
+): AsyncGenerator<UidsJson> {
+  // Stored in timeline order, so consecutive row ids hold consecutive uids.
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE finding_event_uids AS
+       SELECT event_uid, time FROM (SELECT DISTINCT event_uid, time FROM detections
+         WHERE rule_id = $rule)
+       ORDER BY time, event_uid`,
     { rule: ruleId },
   );
-  for await (const rows of result.yieldRowsJs()) yield rows.map(([uid]) => String(uid));
+  try {
+    const counted = await connection.runAndReadAll('SELECT count(*) FROM finding_event_uids');
+    const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
+    // The last time (microseconds since the epoch) and uid of the previous stretch: DuckDB
+    // checks that each stretch starts after it, so the file lists the uids in order.
+    let last: { time: bigint; uid: string } = { time: -(2n ** 62n), uid: '' };
+    for (let first = 0; first < rows; first += UID_RANGE_ROWS) {
+      const range = { first, end: first + UID_RANGE_ROWS };
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*) AS count,
+           bool_or(regexp_matches(event_uid, '["\\\\\\x00-\\x1f]')) AS escaped,
+           string_agg('"' || event_uid || '"', $separator ORDER BY time, event_uid) AS json,
+           bool_and(epoch_us(time) > $time OR (epoch_us(time) = $time AND event_uid > $uid))
+             AS after_last,
+           max({'time': epoch_us(time), 'uid': event_uid}) AS high
+         FROM finding_event_uids WHERE rowid >= $first AND rowid < $end`,
+        { ...range, separator, time: last.time, uid: last.uid },
+        { time: BIGINT, uid: VARCHAR },
+      );
+      const row = reader.getRowObjectsJS()[0] ?? {};
+      if (row.after_last !== true) {
+        throw new Error(`event uids of rule ${ruleId} were not stored in timeline order`);
+      }
+      const high = row.high as { time: bigint; uid: string };
+      last = { time: high.time, uid: high.uid };
+      const count = Number(row.count);
+      if (row.escaped !== true) {
+        yield { json: String(row.json), count };
+        continue;
+      }
+      const uids = await connection.runAndReadAll(
+        `SELECT event_uid FROM finding_event_uids WHERE rowid >= $first AND rowid < $end
+         ORDER BY time, event_uid`,
+        range,
+      );
+      const json = uids.getRowsJS().map(([uid]) => JSON.stringify(String(uid)));
+      yield { json: json.join(separator), count };
+    }
+  } finally {
+    await connection.run('DROP TABLE IF EXISTS finding_event_uids');
+  }
 }
 
 // A level the rules table does not know counts as informational, as `Finding.severity` does.

@@ -105,6 +105,15 @@ export async function findingsDigests(
 }
 
 /**
+ * Sorted row digests read per query by `tableDigest`: about 4 MiB of text, so memory does not
+ * grow with the table.
+ */
+const DIGEST_RANGE_ROWS = 65_536;
+
+/** Length of a SHA-256 digest in hex, the width of every row digest. */
+const DIGEST_HEX_LENGTH = 64;
+
+/**
  * Computes the digest of one findings table; see `findingsDigests`. Raises DuckDB's error when
  * the table lacks one of the listed columns.
  */
@@ -114,23 +123,33 @@ async function tableDigest(
   columns: readonly string[],
 ): Promise<TableDigest> {
   const fields = columns.map(valueParts).join(', ');
-  // Staged unsorted first, as the event digests are, so the sort holds only the digests.
+  // The row digests are computed before the sort, so the sort holds only them, and stored in
+  // sorted order, so that consecutive row ids hold consecutive digests.
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE findings_row_digests AS
-       SELECT sha256(concat(${fields})) AS row_digest FROM "${table}"`,
+       SELECT sha256(concat(${fields})) AS row_digest FROM "${table}" ORDER BY row_digest`,
   );
   try {
-    const result = await connection.stream(
-      'SELECT row_digest FROM findings_row_digests ORDER BY row_digest',
-    );
+    const counted = await connection.runAndReadAll('SELECT count(*) FROM findings_row_digests');
+    const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
     const hash = createHash('sha256');
-    let rows = 0;
-    // One update per chunk of DuckDB's values: converting each row to a JavaScript array cost
-    // more than the sort.
-    for await (const chunk of result) {
-      const digests = chunk.getColumnValues(0);
-      if (digests.length > 0) hash.update(`${digests.join('\n')}\n`);
-      rows += digests.length;
+    // DuckDB joins a range of digests into one string: turning each digest into a JavaScript
+    // string cost more than computing and sorting them. Each range is ordered again, and the
+    // boundaries between ranges are checked, so the lines hashed are sorted whatever order
+    // DuckDB stored the table in.
+    let previous = '';
+    for (let first = 0; first < rows; first += DIGEST_RANGE_ROWS) {
+      const reader = await connection.runAndReadAll(
+        `SELECT string_agg(row_digest, chr(10) ORDER BY row_digest) FROM findings_row_digests
+         WHERE rowid >= $first AND rowid < $end`,
+        { first, end: first + DIGEST_RANGE_ROWS },
+      );
+      const lines = String(reader.getRowsJS()[0]?.[0] ?? '');
+      if (lines.slice(0, DIGEST_HEX_LENGTH) < previous) {
+        throw new Error(`row digests of ${table} were not stored in sorted order`);
+      }
+      previous = lines.slice(-DIGEST_HEX_LENGTH);
+      hash.update(`${lines}\n`);
     }
 
     return { rows, digest: hash.digest('hex') };

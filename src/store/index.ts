@@ -8,7 +8,7 @@ export {
 export { storedReportPath } from './encrypted-files.ts';
 export { type EventRowValues, eventRowValues } from './event-row.ts';
 export type { EventWriter } from './event-writer.ts';
-export { findingEventUids, type TechniqueCell } from './finding-events.ts';
+export { findingEventUidsJson, type TechniqueCell } from './finding-events.ts';
 export { type CompletedStream, ingestKey } from './ingest-state.ts';
 export { CASE_DB_FILE } from './open-database.ts';
 export { MAX_FINDING_EXPLANATIONS } from './summary-queries.ts';

@@ -15,7 +15,7 @@ const SEVERITY_RANK = `CASE r.level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WH
   WHEN 'low' THEN 1 ELSE 0 END`;
 
 // One row per rule, without the rule's event uids: a rule can match most events of a case, and
-// a list of them per rule ran out of DuckDB memory at 850,000 matches. `findingEventUids`
+// a list of them per rule ran out of DuckDB memory at 850,000 matches. `findingEventUidsJson`
 // streams them instead.
 const FINDINGS_SQL = `WITH d AS (SELECT DISTINCT rule_id, event_uid, time FROM detections),
 agg AS (

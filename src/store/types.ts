@@ -32,7 +32,7 @@ export interface Finding {
   techniques: string[];
   /**
    * Distinct events the rule matched. Their uids are not held here, because a rule can match
-   * most events of a case; `CaseDb.findingEventUids` streams them in time order.
+   * most events of a case; `findingEventUidsJson` streams them in time order.
    */
   event_count: number;
   first_seen: string;
