@@ -111,5 +111,16 @@ export interface DetectedEvent {
   tactics: string[];
   /** Set when the event is part of a correlation hit. */
   hit_id: string | null;
-  event: Event;
+  event: DetectedEventFields;
+}
+
+/** The fields of a detected event that the attack timeline shows. */
+export interface DetectedEventFields {
+  uid: string;
+  time: string;
+  source: string;
+  message: string;
+  actor: Pick<Event['actor'], 'uid' | 'name'>;
+  src: Pick<Event['src'], 'ip'>;
+  api: Pick<Event['api'], 'operation'>;
 }
