@@ -138,10 +138,10 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       .filter((meta) => loaded.rules.some((r) => r.id === meta.id && r.kind === 'correlation'))
       .map((meta) => meta.id);
     await db.replaceCorrelationHits(correlationIds, outcome.hits);
-    // The index of the new detections stays in DuckDB memory until a checkpoint writes it out:
-    // 33 MiB for 858,000 detections, which entity extraction then lacked under the case's
-    // 256 MB limit in some hunts of 1,000,000 events. A hunt whose rules matched no event
-    // stored no detection, and its checkpoint took 0.35 s of mostly waiting for the disk.
+    // New detections are checkpointed into the database file, so that the memory their log
+    // holds is free for the steps below under the case's 256 MB limit. A hunt whose rules
+    // matched no event stored no detection, and its checkpoint took 0.35 s of mostly waiting
+    // for the disk.
     const matched = [...found.counts.values()].reduce((sum, count) => sum + count, 0);
     if (matched > 0) await db.checkpoint();
 

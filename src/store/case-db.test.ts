@@ -384,6 +384,25 @@ const WHY = {
 };
 
 describe('CaseDb findings and counts', () => {
+  it('drops the event index that older cases kept on detections', async () => {
+    const indexes = async (db: CaseDb) => {
+      const connection = await db.connect();
+      const reader = await connection
+        .runAndReadAll(`SELECT index_name FROM duckdb_indexes() WHERE table_name = 'detections'`)
+        .finally(() => connection.closeSync());
+      return reader.getRowsJS().map(([name]) => String(name));
+    };
+    await withDb(async (db) => {
+      const connection = await db.connect();
+      await connection
+        .run('CREATE INDEX detections_event ON detections (event_uid)')
+        .finally(() => connection.closeSync());
+      expect(await indexes(db)).toEqual(['detections_event']);
+    });
+
+    expect(await withDb(indexes)).toEqual([]);
+  });
+
   it('aggregates matches and correlation hits per rule', async () => {
     const bob = testEvent(3, { actor: { ...testEvent(3).actor, uid: 'arn:aws:iam::1:user/bob' } });
     const events = [testEvent(0), testEvent(1), testEvent(2), bob];
@@ -490,10 +509,16 @@ describe('CaseDb findings and counts', () => {
         match('high', unstored),
         match('low', events[0]!),
       ]);
-      return {
-        first: await db.detectedEvents(3),
-        all: await db.detectedEvents(10),
-      };
+      const first = await db.detectedEvents(3);
+      const all = await db.detectedEvents(10);
+      // A detection stored twice is listed once, and the list still holds three detections.
+      const connection = await db.connect();
+      await connection
+        .run(`DELETE FROM detections WHERE event_uid = '${unstored.uid}';
+          INSERT INTO detections SELECT * FROM detections
+          WHERE rule_id = 'low' AND event_uid = '${events[0]?.uid}'`)
+        .finally(() => connection.closeSync());
+      return { first, all, repeated: await db.detectedEvents(3) };
     });
 
     const listed = (rows: typeof detected.first) => rows.map((row) => [row.rule_id, row.event.uid]);
@@ -504,6 +529,16 @@ describe('CaseDb findings and counts', () => {
     ]);
     expect(listed(detected.all)).toHaveLength(4);
     expect(listed(detected.all)[3]).toEqual(['low', events[2]?.uid]);
+    expect(detected.repeated).toEqual(detected.first);
+    expect(detected.first[0]?.event).toEqual({
+      uid: events[0]?.uid,
+      time: events[0]?.time,
+      source: 'aws.cloudtrail',
+      message: events[0]?.message,
+      actor: { uid: events[0]?.actor.uid, name: events[0]?.actor.name },
+      src: { ip: events[0]?.src.ip },
+      api: { operation: events[0]?.api.operation },
+    });
   });
 
   it('counts events per source and rejected records per code', async () => {

@@ -77,10 +77,12 @@ export async function insertMatchRelation(
   connection: DuckDBConnection,
   relation: string,
 ): Promise<void> {
+  // An explicit anti join: DuckDB ran the same condition written as NOT EXISTS about three
+  // times slower, even against an empty table.
   await connection.run(`INSERT INTO detections (rule_id, event_uid, time, hit_id, explanation)
     SELECT s.rule_id, s.event_uid, s.time, NULL, s.explanation FROM ${relation} s
-    WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE d.rule_id = s.rule_id
-      AND d.event_uid = s.event_uid AND d.hit_id IS NULL)`);
+    ANTI JOIN (SELECT rule_id, event_uid FROM detections WHERE hit_id IS NULL) d
+      ON d.rule_id = s.rule_id AND d.event_uid = s.event_uid`);
 }
 
 const HITS = stagedRows({

@@ -44,7 +44,10 @@ export const SCHEMA: readonly string[] = [
   time TIMESTAMP NOT NULL,
   hit_id VARCHAR
 )`,
-  'CREATE INDEX IF NOT EXISTS detections_event ON detections (event_uid)',
+  // Cases made before this version had an index on `event_uid`. DuckDB used it only to look up
+  // one event's detections, which a scan of the column does in milliseconds, while keeping it
+  // up to date took half a second and 33 MiB of memory per 858,000 detections stored by a hunt.
+  'DROP INDEX IF EXISTS detections_event',
   // Why a single-event rule matched: the fields and values (DetectionExplanation), bounded in
   // size. NULL for correlation members and for detections stored before it was kept.
   'ALTER TABLE detections ADD COLUMN IF NOT EXISTS explanation JSON',

@@ -31,8 +31,13 @@ export interface SqlDialect {
   memoryCost(sql: string): number;
   /** The memory budget of one scan, in `memoryCost` units. */
   readonly scanBudget: number;
-  /** Session settings (name and SQL value) that scans run with; the old values are restored. */
+  /**
+   * Session settings (name and SQL value) that scans and the reads of their matches run with;
+   * the old values are restored.
+   */
   readonly scanSettings: readonly (readonly [string, string])[];
+  /** Names among `scanSettings` whose old values are restored before the matches are read. */
+  readonly scanOnlySettings: readonly string[];
   /**
    * Settings, among those of `scanSettings`, for a scan whose only filter reads stored columns
    * of `events` and whose projections feed no filter, so the engine can skip the records of

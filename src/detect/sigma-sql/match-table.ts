@@ -81,13 +81,16 @@ async function explainEarliest(
   explain: MatchExplainer,
   first: number,
 ): Promise<void> {
+  // arg_min with a count keeps the earliest of each rule as it reads, on every thread. Numbering
+  // all matches of each rule with a window sorted them all: 0.7 s at 858,000 matches.
   const earliest = Number.isFinite(first)
-    ? `QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) <= ${first}`
-    : '';
+    ? `SELECT rule_id,
+        unnest(arg_min(event_uid, {'time': time, 'uid': event_uid}, ${first})) AS event_uid
+      FROM ${PAIRS_TABLE} GROUP BY rule_id`
+    : `SELECT rule_id, event_uid FROM ${PAIRS_TABLE}`;
   const query = {
     table: TO_EXPLAIN_TABLE,
-    from: `(SELECT event_uid, list(rule_id) AS rule_ids
-      FROM (SELECT rule_id, event_uid FROM ${PAIRS_TABLE} ${earliest}) GROUP BY event_uid) t
+    from: `(SELECT event_uid, list(rule_id) AS rule_ids FROM (${earliest}) GROUP BY event_uid) t
     JOIN events e ON e.uid = t.event_uid`,
     keys: 't.rule_ids',
     orderBy: 'e.uid',

@@ -395,6 +395,14 @@ export class SqlScan {
     if (this.rules.length === 0) return;
     await prepareConnection(connection, this.#dialect);
     const saved: [string, string][] = [];
+    // Restores the saved values of `names`, or of every saved setting.
+    const restore = async (names?: readonly string[]) => {
+      const back = saved.filter(([name]) => names === undefined || names.includes(name));
+      for (const entry of back) {
+        saved.splice(saved.indexOf(entry), 1);
+        await connection.run(`SET ${entry[0]} = ${this.#dialect.stringLiteral(entry[1])}`);
+      }
+    };
     try {
       for (const [name, value] of this.#dialect.scanSettings) {
         const literal = this.#dialect.stringLiteral(name);
@@ -409,6 +417,7 @@ export class SqlScan {
       for (const table of [SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
+      await restore(this.#dialect.scanOnlySettings);
       const only: ReadonlySet<string> | 'all' = readers.unordered ?? 'all';
       if (readers.onMatchTable !== undefined) {
         const input = {
@@ -439,9 +448,7 @@ export class SqlScan {
       for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
-      for (const [name, value] of saved) {
-        await connection.run(`SET ${name} = ${this.#dialect.stringLiteral(value)}`);
-      }
+      await restore();
     }
   }
 
