@@ -83,8 +83,12 @@ const LOAD_TABLE = (file: string, tables: readonly string[]) => {
   return `CREATE TABLE ${TABLE} AS ${lines} UNION ALL BY NAME ${parquet}`;
 };
 
-const READ_GROUPS = `SELECT group_key, time, rule, uids, value_texts FROM ${TABLE}
-  WHERE correlation = $correlation ORDER BY group_key, time, seq`;
+// Each occurrence is read back as one line of its fields, separated by tabs as in the file:
+// reading the five columns cost about three times as much, at 0.5 microseconds a string value.
+// DuckDB writes a DOUBLE as text that reads back as the same number.
+const READ_GROUPS = `SELECT concat(group_key, chr(9), CAST(time AS VARCHAR), chr(9),
+    CAST(rule AS VARCHAR), chr(9), uids, chr(9), value_texts) AS line
+  FROM ${TABLE} WHERE correlation = $correlation ORDER BY group_key, time, seq`;
 
 /** An occurrence store on disk, in a folder that `close` removes. */
 export class CorrelationSpill implements OccurrenceSink {
@@ -297,8 +301,9 @@ async function correlationHits(
   let key: string | null = null;
   let scan: GroupScan | null = null;
   for await (const rows of result.yieldRowsJs()) {
-    for (const row of rows) {
-      const group = row[0] as string;
+    for (const [line] of rows) {
+      const row = (line as string).split('\t');
+      const group = row[0]!;
       if (group !== key) {
         if (scan !== null && key !== null) hits.push(...groupHits(rule, key, scan.finish()));
         key = group;
@@ -311,14 +316,15 @@ async function correlationHits(
   return hits;
 }
 
-function occurrenceOf(row: unknown[]): Occurrence {
+/** The occurrence of a line of READ_GROUPS, split at its tabs. */
+function occurrenceOf(row: readonly string[]): Occurrence {
   const [, time, rule, uids, valueTexts] = row;
-  const parsed = JSON.parse(uids as string) as string | string[];
+  const parsed = JSON.parse(uids!) as string | string[];
   return {
-    time: time as number,
+    time: Number(time),
     uids: typeof parsed === 'string' ? [parsed] : parsed,
-    rule: rule as number,
-    values: typeof valueTexts === 'string' ? (JSON.parse(valueTexts) as string[]) : [],
+    rule: Number(rule),
+    values: valueTexts === '' ? [] : (JSON.parse(valueTexts!) as string[]),
   };
 }
 
