@@ -6,8 +6,15 @@
 import { BIGINT, type DuckDBConnection, VARCHAR } from '@duckdb/node-api';
 import { LEVELS, type Level } from '../detect/types.ts';
 
-/** Uids per query of `findingEventUidsJson`: a few MiB of text. */
+/** Maximum uids per query of `findingEventUidsJson`. */
 const UID_RANGE_ROWS = 65_536;
+
+/**
+ * Maximum bytes of uid text per query of `findingEventUidsJson`. A uid contains its zip member's
+ * name, which can be 65,535 bytes long: 65,536 uids of 1,500 bytes ran out of the case's
+ * 256 MB in DuckDB. Uids of up to about 240 bytes still go 65,536 at a time.
+ */
+const UID_RANGE_BYTES = 16 * 1024 * 1024;
 
 /** A stretch of the uids `findingEventUidsJson` streams. */
 export interface UidsJson {
@@ -18,10 +25,11 @@ export interface UidsJson {
 
 /**
  * Streams the uids of the distinct events that a rule detected, in time order and then by uid,
- * as JSON strings joined by `separator`, up to UID_RANGE_ROWS uids at a time. DuckDB writes the
- * text: turning each uid into a JavaScript string cost more than the query. A uid that JSON
- * would escape (a quote, a backslash or a control character, possible in an archive member's
- * name) makes its stretch go through `JSON.stringify` instead.
+ * as JSON strings joined by `separator`. Each stretch has at most UID_RANGE_ROWS uids and
+ * UID_RANGE_BYTES of text, or one uid when that uid is longer. DuckDB writes the text: turning
+ * each uid into a JavaScript string cost more than the query. A uid that JSON would escape (a
+ * quote, a backslash or a control character, possible in an archive member's name) makes its
+ * stretch go through `JSON.stringify` instead.
  */
 export async function* findingEventUidsJson(
   connection: DuckDBConnection,
@@ -37,13 +45,22 @@ export async function* findingEventUidsJson(
     { rule: ruleId },
   );
   try {
-    const counted = await connection.runAndReadAll('SELECT count(*) FROM finding_event_uids');
-    const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
+    const counted = await connection.runAndReadAll(
+      'SELECT count(*), max(strlen(event_uid)) FROM finding_event_uids',
+    );
+    const [count, longest] = counted.getRowsJS()[0] ?? [];
+    const rows = Number(count ?? 0);
+    // Each uid is written with two quotes and a separator.
+    const uidBytes = Number(longest ?? 0) + 2 + Buffer.byteLength(separator);
+    const stretchRows = Math.max(
+      1,
+      Math.min(UID_RANGE_ROWS, Math.floor(UID_RANGE_BYTES / uidBytes)),
+    );
     // The last time (microseconds since the epoch) and uid of the previous stretch: DuckDB
     // checks that each stretch starts after it, so the file lists the uids in order.
     let last: { time: bigint; uid: string } = { time: -(2n ** 62n), uid: '' };
-    for (let first = 0; first < rows; first += UID_RANGE_ROWS) {
-      const range = { first, end: first + UID_RANGE_ROWS };
+    for (let first = 0; first < rows; first += stretchRows) {
+      const range = { first, end: first + stretchRows };
       const reader = await connection.runAndReadAll(
         `SELECT count(*) AS count,
            bool_or(regexp_matches(event_uid, '["\\\\\\x00-\\x1f]')) AS escaped,
