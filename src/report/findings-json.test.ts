@@ -11,7 +11,7 @@ import { writeReports } from './write-reports.ts';
 // More matched events than one stretch of uids (65,536), so the uids arrive in two stretches.
 const BULK = 70_000;
 
-// An archive member's name can hold characters that JSON escapes; this uid sends the first
+// An archive member's name can contain characters that JSON escapes. This uid sends the first
 // stretch through JSON.stringify, while DuckDB writes the second.
 const ODD_UID = `${'a'.repeat(16)}:odd "member"\\\t#3`;
 

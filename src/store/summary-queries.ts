@@ -131,13 +131,13 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
 // The first detections are picked on narrow columns, and only they are joined with the event
 // columns the attack timeline shows: sorting every detection with its raw record ran out of
 // DuckDB's 256 MB. A detection's time is its event's time whenever the event is stored, so the
-// first ones are picked from `detections` alone; joining every detection with `events` to read
+// first ones are picked from `detections` alone. Joining every detection with `events` to read
 // the time took twice as long at 858,000 detections.
 //
-// The quick form picks the first rows of `detections` as stored, which holds each detection
-// once; making every detection distinct first took 0.1 s at 858,000 detections. The exact form
-// makes them distinct and keeps those whose event is stored. It runs when the quick form's
-// first rows held a repeated detection or one whose event is not stored (`event_missing`).
+// The quick form picks the first rows of `detections` as stored, where each detection is
+// normally stored once, because making every detection distinct took 0.1 s at 858,000 of
+// them. The exact form makes them distinct and keeps those whose event is stored. It runs when
+// the quick form's first rows held a repeated detection or one whose event is not stored.
 const detectedSql = (form: 'quick' | 'exact') => `WITH picked AS (
   SELECT d.rule_id, d.hit_id, d.event_uid, d.time, r.title, r.level, r.tactics,
     ${SEVERITY_RANK} AS rank

@@ -32,8 +32,8 @@ export interface SqlDialect {
   /** The memory budget of one scan, in `memoryCost` units. */
   readonly scanBudget: number;
   /**
-   * Session settings (name and SQL value) that scans and the reads of their matches run with;
-   * the old values are restored.
+   * Session settings (name and SQL value) that scans and the reads of their matches run with.
+   * The old values are restored afterwards.
    */
   readonly scanSettings: readonly (readonly [string, string])[];
   /** Names among `scanSettings` whose old values are restored before the matches are read. */
