@@ -131,3 +131,30 @@ describe('instance credentials verdict', () => {
     expect(vectors[0]?.first_suspicious.source).toBe('198.51.100.2');
   });
 });
+
+describe('first suspicious event', () => {
+  const KEY = 'AKIATIEDEMO000000001';
+  // Two calls of one key at the same instant, the one with the greater uid stored first.
+  const tied = [20, 19].map((record) =>
+    call(record, { hour: 5, actor: 'arn:aws:iam::111122223333:user/tie', key: KEY, ip: ATTACKER }),
+  );
+  let tiedCase: string;
+
+  beforeAll(async () => {
+    tiedCase = await caseWithEvents(tied);
+  });
+
+  afterAll(async () => {
+    await rm(tiedCase, { recursive: true, force: true });
+  });
+
+  it('breaks a tie in time by uid', async () => {
+    const vectors = await withConnection(tiedCase, async (connection) => {
+      return (await scopeOf(connection, { kind: 'key', value: KEY })).vector;
+    });
+
+    const [first, second] = tied.map((event) => event.uid).sort();
+    expect(first).not.toBe(second);
+    expect(vectors[0]?.first_suspicious.event_uid).toBe(first);
+  });
+});
