@@ -9,3 +9,9 @@ export function isoFromEpochMs(value: unknown): string {
 export function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.map((item) => String(item)) : [];
 }
+
+/**
+ * The key that `arg_min` and `arg_max` order events by: time, then uid, so that events at the
+ * same instant give the same first and last event in every run.
+ */
+export const TIME_THEN_UID = `{'time': time, 'uid': uid}`;

@@ -5,7 +5,7 @@
  * region, ARNs, and CloudTrail digest files that list log files.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isoFromEpochMs } from '../analyze/sql-values.ts';
+import { isoFromEpochMs, TIME_THEN_UID } from '../analyze/sql-values.ts';
 import { digestRegion } from './digest-format.ts';
 import type { GapFinding } from './types.ts';
 import type { EvidenceDigest } from './validate-digests.ts';
@@ -38,7 +38,7 @@ interface Expected {
 const FROM_EVENTS = `SELECT cloud_provider AS provider, cloud_account AS account,
   cloud_region AS region, 'events' AS reason, source AS via, count(*) AS n,
   epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l,
-  [arg_min(uid, time), arg_max(uid, time)] AS uids
+  [arg_min(uid, ${TIME_THEN_UID}), arg_max(uid, ${TIME_THEN_UID})] AS uids
 FROM events
 WHERE cloud_provider IN ('aws', 'gcp') AND cloud_account IS NOT NULL
   AND source NOT IN ('aws.cloudtrail', 'gcp.audit', 'aws.s3access')
@@ -57,7 +57,7 @@ const REGION_PATTERN = '^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$';
 
 const NAMED_REGIONS = `SELECT 'aws' AS provider, account, region, 'named_region' AS reason,
   op AS via, count(*) AS n, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l,
-  [arg_min(uid, time)] AS uids
+  [arg_min(uid, ${TIME_THEN_UID})] AS uids
 FROM (
   SELECT cloud_account AS account, api_operation AS op, uid, time,
     unnest([

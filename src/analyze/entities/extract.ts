@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventsFoldSql } from '../../store/events-fold.ts';
+import { TIME_THEN_UID } from '../sql-values.ts';
 import {
   CREATED_KEY_SQL,
   CREATED_PRINCIPAL_SQL,
@@ -118,7 +119,8 @@ FROM per_resource r LEFT JOIN many m ON m.uid = r.uid AND m.type IS NOT DISTINCT
 const KEY_USE = `CREATE OR REPLACE TEMP TABLE entity_key_use AS
 SELECT actor_access_key AS access_key, mode(actor_uid) AS principal,
   min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
-  arg_min(actor_uid, time) AS first_actor, arg_min(uid, time) AS first_uid
+  arg_min(actor_uid, ${TIME_THEN_UID}) AS first_actor,
+  arg_min(uid, ${TIME_THEN_UID}) AS first_uid
 FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
 
 // The one pass over the original records. Reading `raw` costs about as much as scanning all of

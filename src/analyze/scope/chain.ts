@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { INTEL_RULE_PREFIX } from '../../intel/intel-store.ts';
+import { TIME_THEN_UID } from '../sql-values.ts';
 import type { AttackChain, ChainStep, CreatedGrant } from './types.ts';
 import { iso, rows, text } from './values.ts';
 
@@ -53,7 +54,7 @@ const DETECTED = `WITH found AS (
 SELECT CASE WHEN indicator IS NULL THEN title ELSE title || ', indicator ' || indicator END
     AS title,
   tactic, epoch_ms(min(time)) AS f, epoch_ms(max(time)) AS l, count(DISTINCT uid) AS n, actor,
-  arg_min(src, time) AS src, arg_min(uid, time) AS uid
+  arg_min(src, ${TIME_THEN_UID}) AS src, arg_min(uid, ${TIME_THEN_UID}) AS uid
 FROM found
 GROUP BY id, title, tactic, indicator, actor
 ORDER BY f, title LIMIT ${MAX_STEPS}`;

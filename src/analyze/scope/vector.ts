@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
+import { TIME_THEN_UID } from '../sql-values.ts';
 import { detectedSql, hasAnomalies, signalSql } from './signals.ts';
 import type { AttackVector, VectorVerdict } from './types.ts';
 import { iso, type Row, rows, text } from './values.ts';
@@ -25,9 +26,9 @@ const FEDERATED_SIGN_IN = `source IN ('okta.system', 'azure.signin', 'gcp.audit'
 /** Federated sign-ins of one credential checked against its anomalies at most. */
 const MAX_SIGN_INS = 100;
 
-// The order of a credential's events: by time, then by uid, so that events at the same instant
-// give the same first event in every run, and each first_* column reads that one event.
-const FIRST = `{'time': time, 'uid': uid}`;
+// A column of a credential's first flagged event, or of its first event when none is flagged.
+const firstOf = (column: string) =>
+  `coalesce(arg_min(${column}, ${TIME_THEN_UID}) FILTER (flagged), arg_min(${column}, ${TIME_THEN_UID}))`;
 
 const CREDENTIALS = `WITH s AS (
   SELECT e.*, ${SOURCE_SQL} AS src, ${signalSql('e')} AS flagged, ${detectedSql('e')} AS detected
@@ -55,22 +56,21 @@ entry AS (
 SELECT actor_access_key AS k, mode(actor_uid) AS principal, any_value(actor_type) AS t,
   list(DISTINCT source) AS sources,
   epoch_ms(coalesce(min(time) FILTER (flagged), min(time))) AS t0,
-  coalesce(arg_min(uid, ${FIRST}) FILTER (flagged), arg_min(uid, ${FIRST})) AS first_uid,
-  coalesce(arg_min(api_operation, ${FIRST}) FILTER (flagged), arg_min(api_operation, ${FIRST}))
-    AS first_op,
-  coalesce(arg_min(src, ${FIRST}) FILTER (flagged), arg_min(src, ${FIRST})) AS first_src,
-  coalesce(arg_min(status, ${FIRST}) FILTER (flagged), arg_min(status, ${FIRST})) AS first_status,
+  ${firstOf('uid')} AS first_uid,
+  ${firstOf('api_operation')} AS first_op,
+  ${firstOf('src')} AS first_src,
+  ${firstOf('status')} AS first_status,
   list(uid ORDER BY time, uid) FILTER (flagged) AS flagged_uids,
   bool_or(detected) AS detected,
   bool_or(regexp_matches(lower(user_agent), ${WORKSTATION_AGENT})) AS workstation,
   bool_or(src_ip IS NOT NULL) AS from_address,
-  arg_min(uid, ${FIRST}) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
+  arg_min(uid, ${TIME_THEN_UID}) FILTER (api_operation = 'ConsoleLogin' AND status = 'success'
     AND actor_mfa = false AND signed_source) AS login_uid,
   count(*) FILTER (api_operation = 'ConsoleLogin' AND status = 'failure'
     AND signed_source) AS failed_logins,
   list_slice(list(uid ORDER BY time, uid) FILTER (${FEDERATED_SIGN_IN}), 1, ${MAX_SIGN_INS})
     AS federated_uids,
-  arg_min(uid, ${FIRST}) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
+  arg_min(uid, ${TIME_THEN_UID}) FILTER (actor_type IN ('AWSAccount', 'Anonymous', 'anonymous')
     OR lower(actor_uid) IN ('anonymous', '-', 'anonymous principal')) AS anonymous_uid
 FROM entry
 GROUP BY actor_access_key, g
