@@ -22,7 +22,7 @@ import { IngestDigests } from '../store/ingest-digests.ts';
 import { CopiesCheck } from '../store/stored-copies.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
-import { ParserThread } from './parser-thread.ts';
+import { causeLine, ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
 import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
@@ -150,6 +150,13 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     run.finished_at = new Date().toISOString();
     run.max_rss_bytes = process.resourceUsage().maxRSS * 1024;
     return { summary: run, report, reportFiles: files };
+  } catch (error) {
+    // The message shows only a cause that cannot quote evidence; the analyst's debug log
+    // shows every cause.
+    if (error instanceof CloudcaseError && error.code === 'parser_failed') {
+      logger.debug('parser thread failed', { cause: causeLine(error.cause) });
+    }
+    throw error;
   } finally {
     progress.stop();
     await parser?.close();

@@ -77,4 +77,10 @@ export type FromParser =
       error: { code: string; reason: string } | null;
     }
   | { type: 'hits'; hits: CorrelationHit[]; heapBytes: number }
-  | { type: 'crashed'; message: string };
+  | {
+      type: 'crashed';
+      /** The step that failed: parsing a stream or evaluating the correlation rules. */
+      during: 'parse' | 'correlations';
+      /** The error's message, such as DuckDB's `Out of Memory Error: could not allocate …`. */
+      message: string;
+    };

@@ -136,7 +136,7 @@ port.on('message', (message: ToParser) => {
   switch (message.type) {
     case 'start':
       job = new StreamJob(message);
-      void parseStream(job).catch(crash);
+      void parseStream(job).catch((error: unknown) => crash('parse', error));
       return;
     case 'bytes':
       job?.push(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.length));
@@ -148,7 +148,7 @@ port.on('message', (message: ToParser) => {
       job?.end();
       return;
     case 'finish':
-      void finishRun().catch(crash);
+      void finishRun().catch((error: unknown) => crash('correlations', error));
       return;
   }
 });
@@ -163,8 +163,9 @@ async function finishRun(): Promise<void> {
   send({ type: 'hits', hits, heapBytes });
 }
 
-function crash(error: unknown): void {
-  send({ type: 'crashed', message: error instanceof Error ? error.message : String(error) });
+function crash(during: 'parse' | 'correlations', error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  send({ type: 'crashed', during, message });
 }
 
 async function parseStream(current: StreamJob): Promise<void> {

@@ -50,7 +50,7 @@ export class ParserThread {
     this.#worker = worker;
     worker.on('message', (message: FromParser) => this.#receive(message));
     worker.on('error', (error) => this.#fail(error));
-    worker.on('exit', (code) => this.#fail(new Error(`the parser thread exited (${code})`)));
+    worker.on('exit', (code) => this.#fail(new Error(`it exited with code ${code}`), null, true));
   }
 
   /**
@@ -164,7 +164,8 @@ export class ParserThread {
     for (;;) {
       const message = this.#inbox.shift();
       if (message !== undefined) {
-        if (message.type === 'crashed') this.#fail(new Error(message.message));
+        if (message.type === 'crashed')
+          this.#fail(new Error(message.message), message.during, false);
         else if ((types as string[]).includes(message.type)) {
           return message as Extract<FromParser, { type: T }>;
         }
@@ -182,14 +183,10 @@ export class ParserThread {
     this.#notify();
   }
 
-  #fail(cause: unknown): void {
+  #fail(cause: unknown, during: FailedStep | null = null, shown = false): void {
     if (this.#failure !== null) return;
-    this.#failure = new CloudcaseError(
-      'parser_failed',
-      'the parser thread failed; the ingest stays partial and the next run resumes it',
-      EXIT.internal,
-      { cause },
-    );
+    const message = failureMessage(cause, during, shown);
+    this.#failure = new CloudcaseError('parser_failed', message, EXIT.internal, { cause });
     this.#notify();
   }
 
@@ -237,6 +234,42 @@ class Credit {
     this.#waiter = null;
     waiter?.(false);
   }
+}
+
+type FailedStep = 'parse' | 'correlations';
+
+const STEP_TEXT: Record<FailedStep, string> = {
+  parse: ' while parsing a stream',
+  correlations: ' while evaluating correlations',
+};
+
+/** Maximum characters of the cause's message that `causeLine` keeps. */
+const CAUSE_CHARS = 300;
+
+/** Returns the first line of an error's message, shortened to CAUSE_CHARS. */
+export function causeLine(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const line = text.split('\n', 1)[0]!.trim();
+
+  return line.length > CAUSE_CHARS ? `${line.slice(0, CAUSE_CHARS)}…` : line;
+}
+
+/**
+ * Builds the message of a parser thread failure from the step that failed and its cause. The
+ * cause is shown when `shown` is set or when it is an out-of-memory error, whose message names
+ * only sizes (DuckDB's `Out of Memory Error: could not allocate block …`). Other messages may
+ * quote a record, so the message refers to the `-v` log instead.
+ */
+export function failureMessage(cause: unknown, during: FailedStep | null, shown = false): string {
+  const line = causeLine(cause);
+  let reason = '';
+  if (shown || /out of memory/i.test(line)) reason = `: ${line}`;
+  else if (line !== '') reason = ' (run with -v to log the cause)';
+
+  return (
+    `the parser thread failed${during === null ? '' : STEP_TEXT[during]}${reason}; ` +
+    'the ingest stays partial and the next run resumes it'
+  );
 }
 
 // Only a CloudcaseError's message is kept: other errors may quote the input.
