@@ -22,12 +22,20 @@ import {
 import type { GroupScan, Occurrence } from '../sigma/correlation-window.ts';
 import type { CorrelationRule } from '../sigma/model.ts';
 import type { CorrelationHit } from '../types.ts';
+import { STRETCH_BYTES, sortedOccurrenceLines } from './occurrence-stretches.ts';
 
-/**
- * DuckDB's memory limit in the spill database. Sorting a correlation's occurrences past it
- * spills to the spill folder, so it bounds the sort's memory, not the number of occurrences.
- */
-const SPILL_MEMORY_LIMIT = '64MB';
+/** Settings of the spill database, which tests lower. */
+export interface SpillLimits {
+  /**
+   * DuckDB's memory limit in the spill database. Sorting a correlation's occurrences past it
+   * spills to the spill folder, so it bounds the sort's memory, not the number of occurrences.
+   */
+  memory: string;
+  /** Maximum bytes of occurrences sorted in one query (see `sortedOccurrenceLines`). */
+  stretchBytes: number;
+}
+
+const SPILL_LIMITS: SpillLimits = { memory: '64MB', stretchBytes: STRETCH_BYTES };
 
 /**
  * Bytes of lines encoded before they are written to the file. Each line is encoded as soon as
@@ -83,16 +91,10 @@ const LOAD_TABLE = (file: string, tables: readonly string[]) => {
   return `CREATE TABLE ${TABLE} AS ${lines} UNION ALL BY NAME ${parquet}`;
 };
 
-// Each occurrence is read back as one line of its fields, separated by tabs as in the file:
-// reading the five columns cost about three times as much, at 0.5 microseconds a string value.
-// DuckDB writes a DOUBLE as text that reads back as the same number.
-const READ_GROUPS = `SELECT concat(group_key, chr(9), CAST(time AS VARCHAR), chr(9),
-    CAST(rule AS VARCHAR), chr(9), uids, chr(9), value_texts) AS line
-  FROM ${TABLE} WHERE correlation = $correlation ORDER BY group_key, time, seq`;
-
 /** An occurrence store on disk, in a folder that `close` removes. */
 export class CorrelationSpill implements OccurrenceSink {
   readonly #folder: string;
+  readonly #limits: SpillLimits;
   readonly #file: string;
   /** Parquet files of occurrences written by others, see `tableFile`. */
   readonly #tables: string[] = [];
@@ -105,19 +107,23 @@ export class CorrelationSpill implements OccurrenceSink {
   #ranked: { first: number; added: number } | null = null;
   #instance: DuckDBInstance | null = null;
 
-  private constructor(folder: string) {
+  private constructor(folder: string, limits: SpillLimits) {
     this.#folder = folder;
+    this.#limits = limits;
     this.#file = join(folder, 'occurrences.tsv');
     this.#fd = openSync(this.#file, 'wx', 0o600);
   }
 
   /**
    * Creates a spill in `folder`, an empty folder made by `newSpillFolder`, which `close`
-   * removes.
+   * removes. `limits` replaces the default limits of the spill database.
    */
-  static async create(folder: string): Promise<CorrelationSpill> {
+  static async create(
+    folder: string,
+    limits: Partial<SpillLimits> = {},
+  ): Promise<CorrelationSpill> {
     try {
-      return new CorrelationSpill(folder);
+      return new CorrelationSpill(folder, { ...SPILL_LIMITS, ...limits });
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
       throw error;
@@ -194,7 +200,7 @@ export class CorrelationSpill implements OccurrenceSink {
     this.#fd = null;
 
     const instance = await DuckDBInstance.create(join(this.#folder, 'occurrences.duckdb'), {
-      memory_limit: SPILL_MEMORY_LIMIT,
+      memory_limit: this.#limits.memory,
       threads: '1',
       temp_directory: join(this.#folder, 'sort'),
     });
@@ -206,7 +212,8 @@ export class CorrelationSpill implements OccurrenceSink {
       const chained = new TableSink(await writer.createAppender(TABLE), this.#seq);
       const hits: CorrelationHit[] = [];
       for (const [position, rule] of plan.rules.entries()) {
-        const own = await correlationHits(connection, position, rule);
+        const lines = sortedOccurrenceLines(connection, TABLE, position, this.#limits.stretchBytes);
+        const own = await correlationHits(lines, rule);
         hits.push(...own);
         forwardHits(plan, position, own, chained);
         chained.commit();
@@ -287,36 +294,29 @@ class TableSink implements OccurrenceSink {
   }
 }
 
-/**
- * Reads the occurrences of the correlation at `position` in chunks, sorted by group then time,
- * and evaluates one group at a time.
- */
+/** Evaluates one correlation's occurrence lines, sorted by group then time, group by group. */
 async function correlationHits(
-  connection: DuckDBConnection,
-  position: number,
+  lines: AsyncIterable<string>,
   rule: CorrelationRule,
 ): Promise<CorrelationHit[]> {
   const hits: CorrelationHit[] = [];
-  const result = await connection.stream(READ_GROUPS, { correlation: position });
   let key: string | null = null;
   let scan: GroupScan | null = null;
-  for await (const rows of result.yieldRowsJs()) {
-    for (const [line] of rows) {
-      const row = (line as string).split('\t');
-      const group = row[0]!;
-      if (group !== key) {
-        if (scan !== null && key !== null) hits.push(...groupHits(rule, key, scan.finish()));
-        key = group;
-        scan = scanFor(rule);
-      }
-      scan!.push(occurrenceOf(row));
+  for await (const line of lines) {
+    const row = line.split('\t');
+    const group = row[0]!;
+    if (group !== key) {
+      if (scan !== null && key !== null) hits.push(...groupHits(rule, key, scan.finish()));
+      key = group;
+      scan = scanFor(rule);
     }
+    scan!.push(occurrenceOf(row));
   }
   if (scan !== null && key !== null) hits.push(...groupHits(rule, key, scan.finish()));
   return hits;
 }
 
-/** The occurrence of a line of READ_GROUPS, split at its tabs. */
+/** Builds the occurrence of a line of `sortedOccurrenceLines`, split at its tabs. */
 function occurrenceOf(row: readonly string[]): Occurrence {
   const [, time, rule, uids, valueTexts] = row;
   const parsed = JSON.parse(uids!) as string | string[];
