@@ -53,7 +53,8 @@ export const EMPTY_DIGEST = createHash('sha256').digest('hex');
  * member and record order, where the row SHA-256 covers every column of the event.
  * Timeline events and duplicates set aside count alike, because setting a copy aside moves it
  * between the two tables without changing what the item holds. DuckDB sorts only the narrow
- * key and row digest, so memory stays bounded; the digests are folded while streaming.
+ * key and row digest, and each member's name once, so memory stays bounded. The digests are
+ * folded while streaming.
  */
 export async function storedDigests(
   connection: DuckDBConnection,
@@ -79,42 +80,77 @@ async function foldEventDigests(
   params: Record<string, DuckDBValue>,
   counts: Map<string, StoredCounts>,
 ): Promise<void> {
-  // The row digests are staged narrow and unsorted first: DuckDB's sort of the wide rows it
-  // hashes ran out of its 256 MB limit on a million flow-log events, and the narrow sort spills.
-  const columns = `evidence_sha256, evidence_member, evidence_record, ${ROW_DIGEST} AS row_digest`;
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE stored_row_digests AS
-       SELECT ${columns} FROM events ${filter}
-       UNION ALL
-       SELECT ${columns} FROM duplicate_events ${filter}`,
-    params,
-  );
-  // DuckDB writes each line, and names the item only on its first line: converting four values
-  // of every row to JavaScript cost more than the sort.
-  const order = 'evidence_sha256, evidence_member NULLS FIRST, evidence_record';
+  await stageRowDigests(connection, filter, params);
+  // DuckDB writes the end of each line, names the item only on its first line, and the member
+  // only on the member's first line: converting four values of every row to JavaScript cost
+  // more than the sort.
+  const order = 'evidence_sha256, member_rank, evidence_record';
   const result = await connection.stream(
     `SELECT
        CASE WHEN evidence_sha256 IS DISTINCT FROM lag(evidence_sha256) OVER (ORDER BY ${order})
          THEN evidence_sha256 END,
-       concat(coalesce(evidence_member, ''), chr(9), evidence_record, chr(9), row_digest, chr(10))
+       member_text,
+       concat(chr(9), evidence_record, chr(9), row_digest, chr(10))
      FROM stored_row_digests ORDER BY ${order}`,
   );
 
   let item: { sha256: string; hash: Hash; events: number } | null = null;
+  let member = '';
   for await (const rows of result.yieldRowsJs()) {
-    for (const [sha256, line] of rows) {
+    for (const [sha256, memberText, line] of rows) {
       if (sha256 !== null) {
         // Rows come sorted by item, so the item before this one is complete.
         if (item !== null) finishItem(item, counts);
         item = { sha256: String(sha256), hash: createHash('sha256'), events: 0 };
       }
       if (item === null) continue;
+      if (memberText !== null) member = String(memberText);
+      item.hash.update(member);
       item.hash.update(String(line));
       item.events += 1;
     }
   }
   if (item !== null) finishItem(item, counts);
   await connection.run('DROP TABLE stored_row_digests');
+  await connection.run('DROP TABLE stored_members');
+}
+
+/**
+ * Stages the row digests of the events, each with its member's rank in the order of member
+ * names, and the member's name on the member's first record only. A member's name can be
+ * 65,535 bytes, and DuckDB ran out of the case's 256 MB when it sorted 70,000 rows that each
+ * carried a 1,500-byte name, so the sort must not carry the name on every row.
+ */
+async function stageRowDigests(
+  connection: DuckDBConnection,
+  filter: string,
+  params: Record<string, DuckDBValue>,
+): Promise<void> {
+  const events = (columns: string) =>
+    `SELECT ${columns} FROM events ${filter} UNION ALL SELECT ${columns} FROM duplicate_events ${filter}`;
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE stored_members AS
+       SELECT evidence_sha256, evidence_member, min(evidence_record) AS first_record,
+         row_number() OVER (
+           PARTITION BY evidence_sha256 ORDER BY evidence_member NULLS FIRST
+         ) AS member_rank
+       FROM (${events('evidence_sha256, evidence_member, evidence_record')})
+       GROUP BY evidence_sha256, evidence_member`,
+    params,
+  );
+  // The row digests are staged narrow and unsorted: DuckDB's sort of the wide rows it hashes
+  // ran out of its 256 MB limit on a million flow-log events, and the narrow sort spills.
+  const columns = `evidence_sha256, evidence_member, evidence_record, ${ROW_DIGEST} AS row_digest`;
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE stored_row_digests AS
+       SELECT e.evidence_sha256, m.member_rank, e.evidence_record, e.row_digest,
+         CASE WHEN e.evidence_record = m.first_record
+           THEN coalesce(e.evidence_member, '') END AS member_text
+       FROM (${events(columns)}) e
+       JOIN stored_members m ON e.evidence_sha256 = m.evidence_sha256
+         AND e.evidence_member IS NOT DISTINCT FROM m.evidence_member`,
+    params,
+  );
 }
 
 function finishItem(
