@@ -5,6 +5,7 @@
  * events and their distinct values, not with the product of events and indicators.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { checkedStream } from '../store/checked-stream.ts';
 import { IndicatorIndex } from './indicator-index.ts';
 import type { Indicator, IndicatorType } from './types.ts';
 
@@ -117,10 +118,14 @@ async function distinctMatches(
   index: IndicatorIndex,
 ): Promise<Map<string, Indicator[]>> {
   const matched = new Map<string, Indicator[]>();
-  const result = await connection.stream(
+  const values = checkedStream(
+    connection,
     `SELECT DISTINCT v FROM (${field.rows}) WHERE v IS NOT NULL AND v <> ''`,
+    undefined,
+    (result) => result.yieldRows(),
+    `distinct values of ${field.name}`,
   );
-  for await (const rows of result.yieldRows()) {
+  for await (const rows of values) {
     for (const [value] of rows) {
       const text = String(value);
       const found = lookup(field, text, index);
@@ -178,11 +183,15 @@ async function collectEvents(
       `INSERT INTO temp.intel_matched_events SELECT DISTINCT f.uid FROM (${field.rows}) f
        JOIN temp.intel_values m ON f.v = m.v`,
     );
-    const result = await connection.stream(
+    const events = checkedStream(
+      connection,
       `SELECT f.uid, epoch_ms(f.time) AS t, f.v FROM (${field.rows}) f
        JOIN temp.intel_values m ON f.v = m.v ORDER BY f.time, f.uid`,
+      undefined,
+      (result) => result.yieldRows(),
+      `events that matched indicators in ${field.name}`,
     );
-    for await (const rows of result.yieldRows()) {
+    for await (const rows of events) {
       for (const [uid, t, value] of rows) {
         const time = new Date(Number(t)).toISOString();
         for (const indicator of matched.get(String(value)) ?? []) {

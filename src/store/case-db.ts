@@ -3,6 +3,7 @@ import type { Event } from '../core/event.ts';
 import type { CorrelationHit, EventMatch, Level, RuleMeta } from '../detect/types.ts';
 import { isSealed, sealedError } from '../evidence/index.ts';
 import type { RecordCounts, RejectedRecord } from '../pipeline/types.ts';
+import { checkedStream } from './checked-stream.ts';
 import {
   insertCorrelationRows,
   insertMatchRows,
@@ -354,8 +355,14 @@ async function* streamEvents(
   connection: DuckDBConnection,
   query: BoundQuery,
 ): AsyncIterable<Event> {
-  const result = await connection.stream(query.sql, query.params);
-  for await (const rows of result.yieldRowObjectJs()) {
+  const events = checkedStream(
+    connection,
+    query.sql,
+    query.params,
+    (result) => result.yieldRowObjectJs(),
+    'timeline events',
+  );
+  for await (const rows of events) {
     for (const row of rows) yield rowToEvent(row as EventRow);
   }
 }

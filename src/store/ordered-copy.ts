@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { checkedStream } from './checked-stream.ts';
 import { sliceCondition, sliceRowsForMemory, type TimeSlice, timeSlices } from './time-slices.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
@@ -60,11 +61,15 @@ export async function writeLinesInTimeOrder(
   let written = 0;
   try {
     for await (const slice of slicesOrEmpty(connection)) {
-      const result = await connection.stream(
+      const lines = checkedStream(
+        connection,
         `SELECT line FROM (SELECT ${SORT_KEYS}, ${lineSql} AS line FROM events
            WHERE ${sliceCondition(slice)}) ORDER BY ${TIMELINE_ORDER}`,
+        undefined,
+        (result) => result.yieldRowsJs(),
+        'timeline lines',
       );
-      for await (const chunk of result.yieldRowsJs()) {
+      for await (const chunk of lines) {
         await write(output, chunk.map((row) => `${String(row[0])}\n`).join(''));
         written += chunk.length;
       }

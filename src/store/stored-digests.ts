@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
+import { checkedStream } from './checked-stream.ts';
 
 /** Counts and digest of the rows the case database stores of one evidence item. */
 export interface StoredCounts {
@@ -85,18 +86,22 @@ async function foldEventDigests(
   // only on the member's first line: converting four values of every row to JavaScript cost
   // more than the sort.
   const order = 'evidence_sha256, member_rank, evidence_record';
-  const result = await connection.stream(
+  const lines = checkedStream(
+    connection,
     `SELECT
        CASE WHEN evidence_sha256 IS DISTINCT FROM lag(evidence_sha256) OVER (ORDER BY ${order})
          THEN evidence_sha256 END,
        member_text,
        concat(chr(9), evidence_record, chr(9), row_digest, chr(10))
      FROM stored_row_digests ORDER BY ${order}`,
+    undefined,
+    (result) => result.yieldRowsJs(),
+    'row digests of stored events',
   );
 
   let item: { sha256: string; hash: Hash; events: number } | null = null;
   let member = '';
-  for await (const rows of result.yieldRowsJs()) {
+  for await (const rows of lines) {
     for (const [sha256, memberText, line] of rows) {
       if (sha256 !== null) {
         // Rows come sorted by item, so the item before this one is complete.

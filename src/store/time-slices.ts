@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { checkedStream } from './checked-stream.ts';
 
 /**
  * A range of event times, in microseconds since the epoch: `from` inclusive, `to` exclusive, or
@@ -111,16 +112,19 @@ async function sliceBounds(
   rows: number,
 ): Promise<bigint[]> {
   const where = condition.where === '' ? '' : `WHERE ${condition.where}`;
-  const result = await connection.stream(
+  const instants = checkedStream(
+    connection,
     `SELECT epoch_us(time), count(*) FROM events ${where} GROUP BY time ORDER BY time`,
     condition.params,
+    (result) => result.yieldRowsJs(),
+    'instants of the timeline',
   );
   const bounds: bigint[] = [];
   // Position of the first event of the current slice among the matching events in time order,
   // and of the first event of the instant being read.
   let sliceStart = 0;
   let position = 0;
-  for await (const chunk of result.yieldRowsJs()) {
+  for await (const chunk of instants) {
     for (const [micros, count] of chunk) {
       // An instant starts a new slice when it contains the event `rows` places after the slice's
       // first event, or when it follows an instant that already contains that event.

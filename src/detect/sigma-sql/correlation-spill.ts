@@ -12,6 +12,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { IncompleteStreamError } from '../../store/checked-stream.ts';
 import {
   type CorrelationPlan,
   forwardHits,
@@ -22,7 +23,11 @@ import {
 import type { GroupScan, Occurrence } from '../sigma/correlation-window.ts';
 import type { CorrelationRule } from '../sigma/model.ts';
 import type { CorrelationHit } from '../types.ts';
-import { STRETCH_BYTES, sortedOccurrenceLines } from './occurrence-stretches.ts';
+import {
+  occurrenceLinesAtOnce,
+  STRETCH_BYTES,
+  sortedOccurrenceLines,
+} from './occurrence-stretches.ts';
 
 /** Settings of the spill database, which tests lower. */
 export interface SpillLimits {
@@ -212,8 +217,7 @@ export class CorrelationSpill implements OccurrenceSink {
       const chained = new TableSink(await writer.createAppender(TABLE), this.#seq);
       const hits: CorrelationHit[] = [];
       for (const [position, rule] of plan.rules.entries()) {
-        const lines = sortedOccurrenceLines(connection, TABLE, position, this.#limits.stretchBytes);
-        const own = await correlationHits(lines, rule);
+        const own = await hitsOfCorrelation(connection, position, rule, this.#limits.stretchBytes);
         hits.push(...own);
         forwardHits(plan, position, own, chained);
         chained.commit();
@@ -326,6 +330,30 @@ function occurrenceOf(row: readonly string[]): Occurrence {
     rule: Number(rule),
     values: valueTexts === '' ? [] : (JSON.parse(valueTexts!) as string[]),
   };
+}
+
+/**
+ * Evaluates the correlation at `position` over its occurrences sorted in one query, or, when
+ * DuckDB runs out of the spill's memory for that sort (wide rows, such as uids that carry a
+ * long archive member name), over occurrences sorted in stretches of `stretchBytes`.
+ */
+async function hitsOfCorrelation(
+  connection: DuckDBConnection,
+  position: number,
+  rule: CorrelationRule,
+  stretchBytes: number,
+): Promise<CorrelationHit[]> {
+  try {
+    return await correlationHits(occurrenceLinesAtOnce(connection, TABLE, position), rule);
+  } catch (error) {
+    if (!(error instanceof IncompleteStreamError) && !isOutOfMemory(error)) throw error;
+  }
+  const lines = sortedOccurrenceLines(connection, TABLE, position, stretchBytes);
+  return correlationHits(lines, rule);
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Out of Memory Error');
 }
 
 /**
