@@ -40,37 +40,59 @@ export function silenceMethod(options: SilenceOptions = {}): string {
   );
 }
 
+// The windows sort by time alone and leave the uid out, because a uid contains the evidence
+// member name, which can be thousands of bytes long, and a sort with it on every row ran out of
+// memory. The interval to the previous event is the same as under a sort by (time, uid),
+// because the previous event has the same time or the latest earlier one.
 const SQL = `WITH ordered AS (
-  SELECT source, cloud_account AS account, cloud_region AS region, uid, epoch_ms(time) AS t,
-    lag(epoch_ms(time)) OVER w AS prev_t, lag(uid) OVER w AS prev_uid
+  SELECT source, cloud_account AS account, cloud_region AS region, time, epoch_ms(time) AS t,
+    lag(time) OVER w AS prev_time, lag(epoch_ms(time)) OVER w AS prev_t
   FROM events
-  WINDOW w AS (PARTITION BY source, cloud_account, cloud_region ORDER BY time, uid)
+  WINDOW w AS (PARTITION BY source, cloud_account, cloud_region ORDER BY time)
 ),
 stats AS (
-  SELECT source, account, region, count(*) AS events, min(t) AS first_t, max(t) AS last_t,
-    arg_max(uid, t) AS last_uid,
+  SELECT source, account, region, count(*) AS events, max(time) AS last_time, max(t) AS last_t,
     coalesce(quantile_cont(t - prev_t, $percentile), 0) AS usual_ms
   FROM ordered GROUP BY source, account, region
 ),
 limits AS (
   SELECT *, greatest($factor * usual_ms, $min_gap_ms) AS threshold_ms FROM stats
   WHERE events >= $min_events
+),
+silences AS (
+  SELECT 'interval' AS kind, o.source, o.account, o.region, o.prev_time AS start_time,
+    o.time AS end_time, o.prev_t AS start_t, o.t AS end_t, l.usual_ms, l.threshold_ms
+  FROM ordered o JOIN limits l
+    ON o.source = l.source AND o.account IS NOT DISTINCT FROM l.account
+    AND o.region IS NOT DISTINCT FROM l.region
+  WHERE o.t - o.prev_t > l.threshold_ms
+  UNION ALL
+  SELECT 'trailing', source, account, region, last_time, NULL, last_t, NULL, usual_ms, threshold_ms
+  FROM limits
+  WHERE (SELECT max(epoch_ms(time)) FROM events) - last_t > threshold_ms
 )
-SELECT 'interval' AS kind, o.source, o.account, o.region, o.prev_t AS start_t, o.t AS end_t,
-  o.prev_uid AS start_uid, o.uid AS end_uid, l.usual_ms, l.threshold_ms
-FROM ordered o JOIN limits l
-  ON o.source = l.source AND o.account IS NOT DISTINCT FROM l.account
-  AND o.region IS NOT DISTINCT FROM l.region
-WHERE o.t - o.prev_t > l.threshold_ms
-UNION ALL
-SELECT 'trailing', source, account, region, last_t, NULL, last_uid, NULL, usual_ms, threshold_ms
-FROM limits
-WHERE (SELECT max(epoch_ms(time)) FROM events) - last_t > threshold_ms
-ORDER BY start_t, source, account, region`;
+SELECT s.kind, s.source, s.account, s.region, s.start_t, s.end_t,
+  CASE s.kind
+    WHEN 'interval' THEN ${boundaryUid('max', 's.start_time')}
+    ELSE ${boundaryUid('min', 's.start_time')}
+  END AS start_uid,
+  ${boundaryUid('min', 's.end_time')} AS end_uid,
+  s.usual_ms, s.threshold_ms
+FROM silences s
+ORDER BY s.start_t, s.source, s.account, s.region`;
+
+// In (time, uid) order, an interval cites the last event before it and the first event after
+// it, and a silence until the end cites the first event at the last time of its stream. Only
+// the reported silences look these uids up.
+function boundaryUid(aggregate: 'max' | 'min', time: string): string {
+  return `(SELECT ${aggregate}(e.uid) FROM events e
+    WHERE e.source = s.source AND e.cloud_account IS NOT DISTINCT FROM s.account
+    AND e.cloud_region IS NOT DISTINCT FROM s.region AND e.time = ${time})`;
+}
 
 const STATS_SQL = `WITH ordered AS (
   SELECT source, cloud_account AS account, cloud_region AS region, epoch_ms(time) AS t,
-    lag(epoch_ms(time)) OVER (PARTITION BY source, cloud_account, cloud_region ORDER BY time, uid)
+    lag(epoch_ms(time)) OVER (PARTITION BY source, cloud_account, cloud_region ORDER BY time)
       AS prev_t
   FROM events
 )
