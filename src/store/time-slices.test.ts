@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventUid } from '../core/event.ts';
 import { CaseDb } from './case-db.ts';
-import { testEvent } from './test-events.ts';
+import { TEST_SHA, testEvent } from './test-events.ts';
 import { parseDuckDbSize, sliceCondition, type TimeSlice, timeSlices } from './time-slices.ts';
 
 let work: string;
@@ -97,5 +98,35 @@ describe('parseDuckDbSize', () => {
     expect(parseDuckDbSize('1.8 GiB')).toBeCloseTo(1.8 * 2 ** 30);
     expect(parseDuckDbSize('512 bytes')).toBe(512);
     expect(parseDuckDbSize('unlimited')).toBeNull();
+  });
+});
+
+describe('timeline export with long member names', () => {
+  it('stays within a small memory limit', async () => {
+    // Each uid and member name is 5,000 bytes long. Slices sized by the raw record alone held
+    // all 8,000 events, and sorting them ran out of 64 MB in DuckDB.
+    const member = 'M'.repeat(5_000);
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      for (let record = 0; record < 8_000; record++) {
+        const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
+        writer.append(testEvent(record, { uid: eventUid(evidence), evidence }));
+      }
+      await writer.close();
+      const connection = await caseDb.connect();
+      await connection.run("SET memory_limit = '64MB'");
+      connection.closeSync();
+
+      const file = path.join(folder, 'timeline.csv');
+      await caseDb.exportTimelineCsv(file);
+
+      const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
+      expect(lines).toHaveLength(8_001);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

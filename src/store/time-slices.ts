@@ -23,10 +23,10 @@ const SLICE_SHARE_OF_MEMORY = 8;
 const MIN_SLICE_ROWS = 1_000;
 const MAX_SLICE_ROWS = 200_000;
 
-/** Rows whose raw records give the average row width. */
+/** Rows whose raw records, uids and member names give the average row width. */
 const WIDTH_SAMPLE_ROWS = 20_000;
 
-/** Bytes per row added to the raw record's length for the other columns of an event. */
+/** Bytes per row added to the measured columns' lengths for the other columns of an event. */
 const ROW_OVERHEAD_BYTES = 600;
 
 const UNITS: Record<string, number> = {
@@ -62,6 +62,8 @@ async function firstValue(
 /**
  * Returns how many events one slice may hold so that sorting it, raw records included, takes
  * about an eighth of DuckDB's current memory limit, for rows as wide as the first ones stored.
+ * The width counts the uid and the evidence member name too, because an archive member's name
+ * can be thousands of bytes long and the exports sort and write it on every row.
  */
 export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<number> {
   const limit = parseDuckDbSize(
@@ -72,7 +74,8 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
   const width = Number(
     (await firstValue(
       connection,
-      `SELECT avg(strlen(raw)) FROM events WHERE rowid < ${WIDTH_SAMPLE_ROWS}`,
+      `SELECT avg(strlen(raw) + strlen(uid) + coalesce(strlen(evidence_member), 0))
+       FROM events WHERE rowid < ${WIDTH_SAMPLE_ROWS}`,
     )) ?? 0,
   );
   if (limit === null) return MIN_SLICE_ROWS;
