@@ -23,8 +23,9 @@ export class IncompleteStreamError extends CloudcaseError {
 /**
  * Streams the rows of `sql` in the chunks `read` makes of the result, for example
  * `(result) => result.yieldRowsJs()`, and then raises `IncompleteStreamError` when they were
- * fewer than `SELECT count(*)` of the same query gives. `what` names the rows in that message.
- * A caller that stops early skips the check.
+ * not as many as `SELECT count(*)` of `countSql` gives: by default the same query, or one with
+ * the same rows that costs less, such as the query without its sort. `what` names the rows in
+ * that message. A caller that stops early skips the check.
  */
 export async function* checkedStream<Row>(
   connection: DuckDBConnection,
@@ -32,6 +33,7 @@ export async function* checkedStream<Row>(
   params: Record<string, DuckDBValue> | undefined,
   read: (result: DuckDBResult) => AsyncIterable<Row[]>,
   what: string,
+  countSql = sql,
 ): AsyncGenerator<Row[]> {
   const result = await connection.stream(sql, params);
   let returned = 0;
@@ -39,7 +41,7 @@ export async function* checkedStream<Row>(
     returned += rows.length;
     yield rows;
   }
-  const counted = await connection.runAndReadAll(`SELECT count(*) FROM (${sql})`, params);
+  const counted = await connection.runAndReadAll(`SELECT count(*) FROM (${countSql})`, params);
   const expected = Number(counted.getRowsJS()[0]?.[0] ?? 0);
   if (returned !== expected) throw new IncompleteStreamError(what, returned, expected);
 }

@@ -68,6 +68,7 @@ export async function writeLinesInTimeOrder(
         undefined,
         (result) => result.yieldRowsJs(),
         'timeline lines',
+        `SELECT 1 FROM events WHERE ${sliceCondition(slice)}`,
       );
       for await (const chunk of lines) {
         await write(output, chunk.map((row) => `${String(row[0])}\n`).join(''));

@@ -97,6 +97,7 @@ async function foldEventDigests(
     undefined,
     (result) => result.yieldRowsJs(),
     'row digests of stored events',
+    'SELECT 1 FROM stored_row_digests',
   );
 
   let item: { sha256: string; hash: Hash; events: number } | null = null;

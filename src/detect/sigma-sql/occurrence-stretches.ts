@@ -55,8 +55,16 @@ export async function* occurrenceLinesAtOnce(
   correlation: number,
 ): AsyncGenerator<string> {
   const read = (result: DuckDBResult) => result.yieldRowsJs();
-  const sql = READ_SORTED(table);
-  for await (const rows of checkedStream(connection, sql, { correlation }, read, OCCURRENCES)) {
+  const count = `SELECT 1 FROM ${table} WHERE correlation = $correlation`;
+  const lines = checkedStream(
+    connection,
+    READ_SORTED(table),
+    { correlation },
+    read,
+    OCCURRENCES,
+    count,
+  );
+  for await (const rows of lines) {
     for (const [line] of rows) yield line as string;
   }
 }
@@ -80,7 +88,10 @@ export async function* sortedOccurrenceLines(
     for (let stretch = 0; stretch < stretches; stretch++) {
       const params = { correlation, stretch };
       const read = (result: DuckDBResult) => result.yieldRowsJs();
-      const lines = checkedStream(connection, READ_STRETCH(table), params, read, OCCURRENCES);
+      const count = `SELECT 1 FROM ${ORDER_TABLE} o JOIN ${table} t
+        ON t.seq = o.seq AND t.correlation = $correlation WHERE o.stretch = $stretch`;
+      const sql = READ_STRETCH(table);
+      const lines = checkedStream(connection, sql, params, read, OCCURRENCES, count);
       for await (const rows of lines) {
         for (const [line] of rows) yield line as string;
       }
