@@ -118,19 +118,27 @@ async function distinctMatches(
   index: IndicatorIndex,
 ): Promise<Map<string, Indicator[]>> {
   const matched = new Map<string, Indicator[]>();
-  const values = checkedStream(
-    connection,
-    `SELECT DISTINCT v FROM (${field.rows}) WHERE v IS NOT NULL AND v <> ''`,
-    undefined,
-    (result) => result.yieldRows(),
-    `distinct values of ${field.name}`,
-  );
-  for await (const rows of values) {
-    for (const [value] of rows) {
-      const text = String(value);
-      const found = lookup(field, text, index);
-      if (found.length > 0) matched.set(text, found);
+  // Stored first, so the values are computed once: counting the streamed rows (see
+  // `checkedStream`) would otherwise read every event's field again.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE intel_distinct AS
+    SELECT DISTINCT v FROM (${field.rows}) WHERE v IS NOT NULL AND v <> ''`);
+  try {
+    const values = checkedStream(
+      connection,
+      'SELECT v FROM temp.intel_distinct',
+      undefined,
+      (result) => result.yieldRows(),
+      `distinct values of ${field.name}`,
+    );
+    for await (const rows of values) {
+      for (const [value] of rows) {
+        const text = String(value);
+        const found = lookup(field, text, index);
+        if (found.length > 0) matched.set(text, found);
+      }
     }
+  } finally {
+    await connection.run('DROP TABLE IF EXISTS temp.intel_distinct');
   }
   return matched;
 }
@@ -179,17 +187,19 @@ async function collectEvents(
     }
     appender.closeSync();
 
+    // The matching events are stored once, then counted and read from the table.
+    await connection.run(`CREATE OR REPLACE TEMP TABLE intel_field_matches AS
+      SELECT f.uid, f.time, f.v FROM (${field.rows}) f JOIN temp.intel_values m ON f.v = m.v`);
     await connection.run(
-      `INSERT INTO temp.intel_matched_events SELECT DISTINCT f.uid FROM (${field.rows}) f
-       JOIN temp.intel_values m ON f.v = m.v`,
+      'INSERT INTO temp.intel_matched_events SELECT DISTINCT uid FROM temp.intel_field_matches',
     );
     const events = checkedStream(
       connection,
-      `SELECT f.uid, epoch_ms(f.time) AS t, f.v FROM (${field.rows}) f
-       JOIN temp.intel_values m ON f.v = m.v ORDER BY f.time, f.uid`,
+      'SELECT uid, epoch_ms(time) AS t, v FROM temp.intel_field_matches ORDER BY time, uid',
       undefined,
       (result) => result.yieldRows(),
       `events that matched indicators in ${field.name}`,
+      'SELECT 1 FROM temp.intel_field_matches',
     );
     for await (const rows of events) {
       for (const [uid, t, value] of rows) {
@@ -201,6 +211,7 @@ async function collectEvents(
     }
   } finally {
     await connection.run('DROP TABLE IF EXISTS temp.intel_values');
+    await connection.run('DROP TABLE IF EXISTS temp.intel_field_matches');
   }
 }
 
