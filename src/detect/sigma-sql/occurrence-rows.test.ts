@@ -5,7 +5,7 @@ import type { SigmaRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
 import { duckdb } from './duckdb.ts';
 import { type HuntSink, huntRules } from './hunt-rules.ts';
-import { occurrenceRowsSql } from './occurrence-rows.ts';
+import { occurrenceRowGroup, occurrenceRowsSql } from './occurrence-rows.ts';
 import { matchEvent } from './scan.ts';
 
 const RULES = `title: Object read
@@ -207,5 +207,17 @@ describe('occurrenceRowsSql', () => {
 
     expect(sinked.hits.length).toBeGreaterThan(0);
     expect(sinked.hits).toEqual(whole.hits);
+  });
+});
+
+describe('occurrenceRowGroup', () => {
+  // A Parquet row group of 122,880 occurrences whose uids carried a 1,500-byte zip member name
+  // needed one buffer of 117 MiB, which the case's 256 MB could not give.
+  test('keeps a row group of long uids to about 16 MiB', () => {
+    const budget = 16 * 1024 * 1024;
+
+    expect(occurrenceRowGroup(1_500) * (1_500 + 512)).toBeLessThanOrEqual(budget);
+    expect(occurrenceRowGroup(30)).toBeGreaterThan(30_000);
+    expect(occurrenceRowGroup(70_000)).toBe(1_024);
   });
 });
