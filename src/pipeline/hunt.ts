@@ -138,10 +138,9 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       .filter((meta) => loaded.rules.some((r) => r.id === meta.id && r.kind === 'correlation'))
       .map((meta) => meta.id);
     await db.replaceCorrelationHits(correlationIds, outcome.hits);
-    // New detections are checkpointed into the database file, so that the memory their log
-    // holds is free for the steps below under the case's 256 MB limit. A hunt whose rules
-    // matched no event stored no detection, and its checkpoint took 0.35 s of mostly waiting
-    // for the disk.
+    // New detections are checkpointed into the database file, which frees the memory their log
+    // uses for the steps below under the case's 256 MB limit. A hunt whose rules matched no
+    // event stored no detection, and its checkpoint took 0.35 s of mostly waiting for the disk.
     const matched = [...found.counts.values()].reduce((sum, count) => sum + count, 0);
     if (matched > 0) await db.checkpoint();
 

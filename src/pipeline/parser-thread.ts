@@ -183,9 +183,9 @@ export class ParserThread {
     this.#notify();
   }
 
-  #fail(cause: unknown, during: FailedStep | null = null, shown = false): void {
+  #fail(cause: unknown, during: FailedStep | null = null, showCause = false): void {
     if (this.#failure !== null) return;
-    const message = failureMessage(cause, during, shown);
+    const message = failureMessage(cause, during, showCause);
     this.#failure = new CloudcaseError('parser_failed', message, EXIT.internal, { cause });
     this.#notify();
   }
@@ -256,14 +256,18 @@ export function causeLine(cause: unknown): string {
 
 /**
  * Builds the message of a parser thread failure from the step that failed and its cause. The
- * cause is shown when `shown` is set or when it is an out-of-memory error, whose message names
- * only sizes (DuckDB's `Out of Memory Error: could not allocate block …`). Other messages may
- * quote a record, so the message refers to the `-v` log instead.
+ * cause is shown when `showCause` is set or when it is an out-of-memory error, whose message
+ * names only sizes (DuckDB's `Out of Memory Error: could not allocate block …`). Other messages
+ * may quote a record, so the message refers to the `-v` log instead.
  */
-export function failureMessage(cause: unknown, during: FailedStep | null, shown = false): string {
+export function failureMessage(
+  cause: unknown,
+  during: FailedStep | null,
+  showCause = false,
+): string {
   const line = causeLine(cause);
   let reason = '';
-  if (shown || /out of memory/i.test(line)) reason = `: ${line}`;
+  if (showCause || /out of memory/i.test(line)) reason = `: ${line}`;
   else if (line !== '') reason = ' (run with -v to log the cause)';
 
   return (

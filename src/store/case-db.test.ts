@@ -511,7 +511,7 @@ describe('CaseDb findings and counts', () => {
       ]);
       const first = await db.detectedEvents(3);
       const all = await db.detectedEvents(10);
-      // A detection stored twice is listed once, and the list still holds three detections.
+      // A detection stored twice is listed once, and the list still contains three detections.
       const connection = await db.connect();
       await connection
         .run(`DELETE FROM detections WHERE event_uid = '${unstored.uid}';

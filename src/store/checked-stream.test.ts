@@ -18,17 +18,17 @@ async function collect(sql: string, setup = ''): Promise<unknown[]> {
 }
 
 describe('checkedStream', () => {
-  it('yields every row of a result of several chunks', async () => {
+  it('yields every row of several chunks', async () => {
     const rows = await collect('SELECT i FROM range(5000) t(i) ORDER BY i DESC');
 
     expect(rows).toHaveLength(5000);
     expect(rows[0]).toBe(4999n);
   });
 
-  // A query whose count differs from the rows it streamed stands for a streamed read that
-  // DuckDB ended early: each run of this one takes the next values of a sequence, so the
-  // count run keeps none of the rows the first run kept.
-  it('raises when the rows streamed are not as many as the query has', async () => {
+  // A query whose count differs from the rows it streamed plays a read that DuckDB ended
+  // early. Each run of this one takes the next values of a sequence, so the count run keeps
+  // none of the rows that the first run kept.
+  it('raises when streamed rows fall short', async () => {
     const read = collect(
       "SELECT i FROM range(5) t(i) WHERE nextval('taken') <= 5",
       'CREATE SEQUENCE taken',

@@ -45,8 +45,8 @@ export const SCHEMA: readonly string[] = [
   hit_id VARCHAR
 )`,
   // Cases made before this version had an index on `event_uid`. DuckDB used it only to look up
-  // one event's detections, which a scan of the column does in milliseconds, while keeping it
-  // up to date took half a second and 33 MiB of memory per 858,000 detections stored by a hunt.
+  // one event's detections, which a scan of the column does in milliseconds. Keeping it up to
+  // date took half a second and 33 MiB of memory per 858,000 detections stored by a hunt.
   'DROP INDEX IF EXISTS detections_event',
   // Why a single-event rule matched: the fields and values (DetectionExplanation), bounded in
   // size. NULL for correlation members and for detections stored before it was kept.

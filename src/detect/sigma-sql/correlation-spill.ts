@@ -333,9 +333,9 @@ function occurrenceOf(row: readonly string[]): Occurrence {
 }
 
 /**
- * Evaluates the correlation at `position` over its occurrences sorted in one query, or, when
- * DuckDB runs out of the spill's memory for that sort (wide rows, such as uids that carry a
- * long archive member name), over occurrences sorted in stretches of `stretchBytes`.
+ * Evaluates the correlation at `position` over its occurrences sorted in one query. When DuckDB
+ * runs out of the spill's memory for that sort (wide rows, such as uids that carry a long
+ * archive member name), evaluates it over occurrences sorted in stretches of `stretchBytes`.
  */
 async function hitsOfCorrelation(
   connection: DuckDBConnection,

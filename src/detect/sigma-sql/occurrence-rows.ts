@@ -77,7 +77,7 @@ const OCCURRENCE_BYTES = 512;
 
 /**
  * Returns the rows per Parquet row group for occurrences whose longest uid has `uidBytes`.
- * DuckDB holds a row group's column in one buffer: 70,000 uids of 1,500 bytes (the name of a
+ * DuckDB keeps a row group's column in one buffer: 70,000 uids of 1,500 bytes (the name of a
  * zip member is part of each) needed 117 MiB of the case's 256 MB in one row group.
  */
 export function occurrenceRowGroup(uidBytes: number): number {

@@ -1,8 +1,8 @@
 /**
  * Reads one correlation's spilled occurrences sorted by group, time and arrival: in one query
  * (`occurrenceLinesAtOnce`), or in stretches of bounded text (`sortedOccurrenceLines`). DuckDB
- * 1.5 ran out of the spill's 64 MB when it sorted wide rows in one query: 70,000 occurrences
- * whose uids held a 1,500-byte archive member name failed, and 1,000,000 rows of 250 bytes
+ * 1.5 ran out of the spill's 64 MB when it sorted wide rows in one query. 70,000 occurrences
+ * whose uids contained a 1,500-byte archive member name failed. 1,000,000 rows of 250 bytes
  * ended after 59,392 rows without an error. The stretches sort only the narrow sort key and
  * each row's size whole, and then read the wide rows one stretch at a time, which took 0.4 s
  * more for the 372,967 occurrences of a hunt of 1,000,000 events.

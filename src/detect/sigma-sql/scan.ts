@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CloudcaseError } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
+import { checkedStream, IncompleteStreamError } from '../../store/checked-stream.ts';
 import {
   copiesRecordIsCurrent,
   recordCheckedCopies,
@@ -825,20 +826,23 @@ async function readStreamed(
   from: string,
   read: (row: Record<string, unknown>) => Promise<void>,
 ): Promise<void> {
-  const result = await connection.stream(`SELECT ${columns} FROM ${from}`);
-  let count = 0;
-  for await (const rows of result.yieldRowObjectJs()) {
-    for (const row of rows) await read(row);
-    count += rows.length;
-  }
-  // A streamed result that DuckDB fails to compute (out of memory, for one) can end early
-  // without an error, which would lose matches silently.
-  const expected = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${from}`);
-  const total = Number(expected.getRowObjectsJS()[0]?.n ?? 0);
-  if (count !== total) {
+  const rows = checkedStream(
+    connection,
+    `SELECT ${columns} FROM ${from}`,
+    undefined,
+    (result) => result.yieldRowObjectJs(),
+    'matched events',
+    `SELECT 1 FROM ${from}`,
+  );
+  try {
+    for await (const chunk of rows) {
+      for (const row of chunk) await read(row);
+    }
+  } catch (error) {
+    if (!(error instanceof IncompleteStreamError)) throw error;
     const message =
-      `DuckDB returned ${count} of ${total} matched events, so the hunt stopped. ` +
-      'Run it again with fewer rules, or on a machine with more free memory.';
+      `DuckDB returned ${error.returned} of ${error.expected} matched events, so the hunt ` +
+      'stopped. Run it again with fewer rules, or on a machine with more free memory.';
     throw new CloudcaseError('scan_incomplete', message);
   }
 }
