@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventUid } from '../core/event.ts';
 import { CaseDb } from './case-db.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
-import { parseDuckDbSize, sliceCondition, type TimeSlice, timeSlices } from './time-slices.ts';
+import {
+  parseDuckDbSize,
+  sliceCondition,
+  sliceRowsForMemory,
+  type TimeSlice,
+  timeSlices,
+} from './time-slices.ts';
 
 let work: string;
 let db: CaseDb;
@@ -124,6 +130,35 @@ describe('timeline export with long member names', () => {
 
       const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
       expect(lines).toHaveLength(8_001);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sliceRowsForMemory', () => {
+  it('counts long member names as key and value', async () => {
+    // A sort of these events carries the member name as a sort key and again in each row, with
+    // the uid that contains it. Those alone must fit an eighth of the memory limit.
+    const member = 'M'.repeat(5_000);
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      for (let record = 0; record < 100; record++) {
+        const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
+        writer.append(testEvent(record, { uid: eventUid(evidence), evidence }));
+      }
+      await writer.close();
+      const connection = await caseDb.connect();
+      await connection.run("SET memory_limit = '64MB'");
+      const rows = await sliceRowsForMemory(connection);
+      connection.closeSync();
+
+      const uid = eventUid({ sha256: TEST_SHA, member, record: 0, offset: 0 });
+      expect(rows).toBeGreaterThan(0);
+      expect(rows * (2 * member.length + uid.length)).toBeLessThanOrEqual(64e6 / 8);
     } finally {
       await caseDb.close();
       await rm(folder, { recursive: true, force: true });

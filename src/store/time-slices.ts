@@ -19,9 +19,15 @@ export interface EventCondition {
 /** Share of DuckDB's memory limit that the rows of one slice may take while they are sorted. */
 const SLICE_SHARE_OF_MEMORY = 8;
 
-/** Bounds on the rows of one slice: each slice costs one scan of the time column. */
-const MIN_SLICE_ROWS = 1_000;
+/**
+ * Bounds on the rows of one slice: each slice costs one scan of the time column. The lower bound
+ * applies only to rows wider than about 2 MB, so that the memory share holds for wide rows too.
+ */
+const MIN_SLICE_ROWS = 16;
 const MAX_SLICE_ROWS = 200_000;
+
+/** Rows of one slice when DuckDB's memory limit is not a size this module can read. */
+const UNKNOWN_LIMIT_SLICE_ROWS = 1_000;
 
 /** Rows whose raw records, uids and member names give the average row width. */
 const WIDTH_SAMPLE_ROWS = 20_000;
@@ -63,7 +69,8 @@ async function firstValue(
  * Returns how many events one slice may hold so that sorting it, raw records included, takes
  * about an eighth of DuckDB's current memory limit, for rows as wide as the first ones stored.
  * The width counts the uid and the evidence member name too, because an archive member's name
- * can be thousands of bytes long and the exports sort and write it on every row.
+ * can be thousands of bytes long and the uid contains it. The member name counts twice, because
+ * each sort carries it once as a sort key and once in the row it writes.
  */
 export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<number> {
   const limit = parseDuckDbSize(
@@ -74,11 +81,11 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
   const width = Number(
     (await firstValue(
       connection,
-      `SELECT avg(strlen(raw) + strlen(uid) + coalesce(strlen(evidence_member), 0))
+      `SELECT avg(strlen(raw) + strlen(uid) + 2 * coalesce(strlen(evidence_member), 0))
        FROM events WHERE rowid < ${WIDTH_SAMPLE_ROWS}`,
     )) ?? 0,
   );
-  if (limit === null) return MIN_SLICE_ROWS;
+  if (limit === null) return UNKNOWN_LIMIT_SLICE_ROWS;
 
   const rows = Math.floor(limit / SLICE_SHARE_OF_MEMORY / (width + ROW_OVERHEAD_BYTES));
   return Math.min(MAX_SLICE_ROWS, Math.max(MIN_SLICE_ROWS, rows));
