@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventUid } from '../core/event.ts';
 import { CaseDb } from '../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../store/test-events.ts';
 import { exportCase } from './index.ts';
@@ -87,5 +88,63 @@ describe('exports under a small memory limit', () => {
 
     expect(count).toBe(EVENTS);
     expect(ordered).toBe(true);
+  }, 60_000);
+});
+
+describe('export of events with long member names', () => {
+  // Each uid, member name and raw record is 5,000 bytes long. Slices of 1,000 such events took
+  // more than 64 MB to sort. With slices sized for 64 MB, DuckDB's to_json still took more than
+  // that to write one slice's lines.
+  const WIDE_EVENTS = 5_000;
+  let folder: string;
+  let wide: CaseDb;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-export-wide-'));
+    const writable = await CaseDb.open(folder);
+    const writer = await writable.eventWriter();
+    const member = 'M'.repeat(5_000);
+    const padding = 'p'.repeat(5_000);
+    for (let record = 0; record < WIDE_EVENTS; record++) {
+      // Stored newest first, with pairs of events at one instant.
+      const second = WIDE_EVENTS - 1 - record;
+      const time = new Date(START + Math.floor(second / 2) * 1000).toISOString();
+      const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
+      const raw = { padding };
+      const event = testEvent(record, { uid: eventUid(evidence), time, evidence, raw });
+      if (!writer.append(event)) await writer.drain();
+    }
+    await writer.close();
+    await writable.close();
+    wide = await CaseDb.openReadOnly(folder);
+    const connection = await wide.connect();
+    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
+    connection.closeSync();
+  }, 60_000);
+
+  afterAll(async () => {
+    await wide.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('writes every event in time order', async () => {
+    const out = path.join(folder, 'timeline.jsonl');
+    const result = await exportCase(wide, 'timesketch-jsonl', out, 'memory');
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    const rows = lines.map(
+      (line) => JSON.parse(line) as { timestamp: number; evidence_record: number },
+    );
+    // Events of one instant come in record order, and the later record was stored first.
+    const inOrder = rows.every((row, i) => {
+      const previous = rows[i - 1];
+      if (previous === undefined) return true;
+      if (previous.timestamp !== row.timestamp) return previous.timestamp < row.timestamp;
+      return previous.evidence_record < row.evidence_record;
+    });
+
+    expect(result.count).toBe(WIDE_EVENTS);
+    expect(lines).toHaveLength(WIDE_EVENTS);
+    expect(new Set(rows.map((row) => row.evidence_record)).size).toBe(WIDE_EVENTS);
+    expect(inOrder).toBe(true);
   }, 60_000);
 });

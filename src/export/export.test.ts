@@ -6,6 +6,8 @@ import { type Event, emptyEndpoint } from '../core/event.ts';
 import { CaseDb } from '../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../store/test-events.ts';
 import { exportCase, patternString, stixBundle, TIMESKETCH_CSV_HEADER } from './index.ts';
+import { jsonObjectSql } from './json-sql.ts';
+import { TIMESKETCH_JSON_FIELDS } from './timesketch.ts';
 import { uuidV5 } from './uuid.ts';
 
 const FORMULA = '=HYPERLINK("http://x")';
@@ -71,6 +73,24 @@ describe('timesketch export', () => {
     expect(rows[0]?.timestamp_desc).toBe('Event Time');
     expect(rows[0]?.message).toBe(events[0]?.message);
     expect(JSON.parse(String(rows[0]?.raw))).toEqual(events[0]?.raw);
+  });
+
+  it('writes wide JSON lines with the bytes of narrow ones', async () => {
+    // Rows above the text limit are written with string functions instead of to_json.
+    const connection = await db.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT ${jsonObjectSql(TIMESKETCH_JSON_FIELDS, -1)} AS wide,
+           ${jsonObjectSql(TIMESKETCH_JSON_FIELDS, Number.MAX_SAFE_INTEGER)} AS narrow
+         FROM events ORDER BY evidence_record`,
+      );
+      const rows = reader.getRowObjectsJS();
+
+      expect(rows).toHaveLength(events.length);
+      for (const row of rows) expect(row.wide).toBe(row.narrow);
+    } finally {
+      connection.closeSync();
+    }
   });
 
   it('escapes CSV cells against formula injection', async () => {

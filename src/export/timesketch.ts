@@ -2,6 +2,7 @@ import type { CaseDb } from '../store/case-db.ts';
 import { copyInTimeOrder, writeLinesInTimeOrder } from '../store/ordered-copy.ts';
 import { CONTROL_PATTERN, csvText } from '../store/timeline-csv.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
+import { type JsonField, jsonObjectSql } from './json-sql.ts';
 
 /** Timesketch's `timestamp_desc` for each source whose event time is not the API call time. */
 const TIME_DESCRIPTIONS: Record<string, string> = {
@@ -22,30 +23,41 @@ const descriptionSql = (): string =>
     .map(([source, text]) => `WHEN source = ${quote(source)} THEN ${quote(text)}`)
     .join(' ')} ELSE 'Event Time' END`;
 
-const logText = (name: string) => ({ name, sql: name, text: true });
-const ownValue = (name: string) => ({ name, sql: name, text: false });
+/**
+ * A column of a Timesketch row. `text` marks values that come from the log, which the CSV
+ * escapes. `literal` marks integers and booleans, whose SQL text is already their JSON.
+ */
+interface Column {
+  name: string;
+  sql: string;
+  text: boolean;
+  literal?: true;
+}
+
+const logText = (name: string): Column => ({ name, sql: name, text: true });
+const ownValue = (name: string): Column => ({ name, sql: name, text: false });
+const ownLiteral = (name: string): Column => ({ name, sql: name, text: false, literal: true });
 
 /**
  * Columns of a Timesketch row, each an SQL expression over the `events` table. The three that
  * Timesketch requires (`message`, `datetime`, `timestamp_desc`) come first, then `timestamp`
  * in microseconds since the epoch, then the normalized event fields under their column names.
- * `text` marks the columns whose values come from the log.
  */
-const COLUMNS: readonly { name: string; sql: string; text: boolean }[] = [
+const COLUMNS: readonly Column[] = [
   logText('message'),
   { name: 'datetime', sql: `strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ')`, text: false },
   { name: 'timestamp_desc', sql: descriptionSql(), text: false },
-  { name: 'timestamp', sql: 'epoch_us(time)', text: false },
+  { name: 'timestamp', sql: 'epoch_us(time)', text: false, literal: true },
   logText('uid'),
   // Format ids, OCSF names and numbers that the parsers set, never text from the log.
   ...['source', 'category', 'class_name', 'activity', 'status'].map(ownValue),
   ...['status_detail', 'actor_uid', 'actor_name', 'actor_type'].map(logText),
   ...['actor_session', 'actor_access_key'].map(logText),
-  ownValue('actor_mfa'),
+  ownLiteral('actor_mfa'),
   ...['actor_account', 'src_ip'].map(logText),
-  ownValue('src_port'),
+  ownLiteral('src_port'),
   ...['src_domain', 'dst_ip'].map(logText),
-  ownValue('dst_port'),
+  ownLiteral('dst_port'),
   ...['dst_domain', 'user_agent'].map(logText),
   ownValue('cloud_provider'),
   ...['cloud_account', 'cloud_region', 'api_service', 'api_operation'].map(logText),
@@ -58,7 +70,7 @@ const COLUMNS: readonly { name: string; sql: string; text: boolean }[] = [
   { name: 'event_tags', sql: `array_to_string(tags, ', ')`, text: true },
   ownValue('evidence_sha256'),
   logText('evidence_member'),
-  ownValue('evidence_record'),
+  ownLiteral('evidence_record'),
 ];
 
 /** Column names of the Timesketch CSV, in order; the JSON Lines add `raw`. */
@@ -67,9 +79,19 @@ export const TIMESKETCH_CSV_HEADER: readonly string[] = COLUMNS.map((c) => c.nam
 /** Export formats of the timeline for Timesketch. */
 export type TimesketchFormat = 'jsonl' | 'csv';
 
-// The original record goes along as JSON text: as an object, records of different sources
-// would give one field name different types in Timesketch's index.
-const JSON_LINE = `to_json(struct_pack(${[...COLUMNS.map((c) => `"${c.name}" := ${c.sql}`), 'raw := raw'].join(', ')}))::VARCHAR`;
+/**
+ * Fields of a Timesketch JSON line: the CSV's columns and `raw`. The original record goes along
+ * as JSON text: as an object, records of different sources would give one field name different
+ * types in Timesketch's index.
+ */
+export const TIMESKETCH_JSON_FIELDS: readonly JsonField[] = [
+  ...COLUMNS.map(
+    (c): JsonField => ({ name: c.name, sql: c.sql, kind: c.literal ? 'literal' : 'text' }),
+  ),
+  { name: 'raw', sql: 'raw', kind: 'text' },
+];
+
+const JSON_LINE = jsonObjectSql(TIMESKETCH_JSON_FIELDS);
 
 // Text cells get the escaping of the timeline CSV (`csvText`): control characters become
 // `\xNN`, and a cell a spreadsheet would run as a formula gets a leading apostrophe.

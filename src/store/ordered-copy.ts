@@ -47,10 +47,10 @@ async function* slicesOrEmpty(connection: DuckDBConnection): AsyncIterable<TimeS
 /**
  * Writes one line per event, in time order, to `file`, which must not exist yet (`EEXIST`
  * otherwise). `lineSql` is an SQL expression over `events` that gives the line's text, such as
- * a `to_json(...)`. DuckDB computes the line before it sorts, so the sort of each time slice
- * carries the sort keys and one text column instead of every column of the event. DuckDB's sort
- * and COPY keep blocks per column and thread, and for the wide event row those blocks took more
- * memory than the rows themselves. Returns the number of lines written.
+ * a JSON object from `jsonObjectSql`. DuckDB computes the line before it sorts, so the sort of
+ * each time slice carries the sort keys and one text column instead of every column of the
+ * event. DuckDB's sort and COPY keep blocks per column and thread, and for the wide event row
+ * those blocks took more memory than the rows themselves. Returns the number of lines written.
  */
 export async function writeLinesInTimeOrder(
   connection: DuckDBConnection,
