@@ -230,11 +230,13 @@ function cheapest(
  * scan (see `textsTest`), and with `withUnverified` also the events whose copies no ingest
  * vouched for. When every rule also has requirements on other columns, an event must meet one
  * rule's requirements on all of them. Valid only while the copies are trusted, because then an
- * event whose copy is other text or NULL matches no rule of the scan.
+ * event whose copy is other text or NULL matches no rule of the scan. `selectList` gives the
+ * columns it returns from `table`.
  */
 export function columnPrefilterSql(
   dialect: SqlDialect,
   table: string,
+  selectList: string,
   column: string,
   rules: readonly ScanRequirements[],
   withUnverified: boolean,
@@ -248,7 +250,8 @@ export function columnPrefilterSql(
     test = `${test} AND (${[...new Set(byRule)].join(' OR ')})`;
   }
   if (withUnverified) test = `${test} OR uid IN (SELECT uid FROM ${UNVERIFIED_TABLE})`;
-  return `(SELECT * FROM ${table} WHERE source = ${d.stringLiteral(COPIES_SOURCE)} AND (${test}))`;
+  const source = d.stringLiteral(COPIES_SOURCE);
+  return `(SELECT ${selectList} FROM ${table} WHERE source = ${source} AND (${test}))`;
 }
 
 /**

@@ -6,12 +6,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
 import type { SqlDialect } from './dialect.ts';
+import { withWrittenJoinOrder } from './join-order.ts';
 import { readInPages } from './paged-read.ts';
 import type { MatchExplainer } from './scan.ts';
 
-// Every (rule, event) pair of the matches handed to the caller, with the event's time.
+// Every (rule, event) pair of the matches handed to the caller, with the event's row id in
+// `events`, uid and time.
 const PAIRS_TABLE = 'temp.sigma_match_pairs';
-// The explanations of each rule's earliest matches, as JSON text.
+// The explanations of each rule's earliest matches, as JSON text, by event row id.
 const EXPLAINED_TABLE = 'temp.sigma_match_explained';
 // The events whose matches are explained, numbered, with their row ids in `events`.
 const TO_EXPLAIN_TABLE = 'sigma_match_to_explain';
@@ -20,7 +22,10 @@ const EXPLAIN_PAGE = 2_000;
 
 /** The matches `withMatchTable` reads and the explainer it runs on the earliest. */
 export interface MatchTableInput {
-  /** Temporary table of the scan: `uid` and `rule_ids`, possibly several rows per uid. */
+  /**
+   * Temporary table of the scan: `event_row` (the row id in `events`) and `rule_ids`, possibly
+   * several rows per event.
+   */
   matched: string;
   /** Rules whose matches the relation lists; every rule when `all`. */
   rules: ReadonlySet<string> | 'all';
@@ -49,21 +54,25 @@ export async function withMatchTable(
   const ids = input.rules === 'all' ? [] : [...input.rules].map((id) => dialect.stringLiteral(id));
   const filter = input.rules === 'all' ? '' : `WHERE list_contains(${dialect.list(ids)}, rule_id)`;
   try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS_TABLE.slice(5)} AS
-      SELECT p.rule_id, p.uid AS event_uid, e.time
-      FROM (SELECT DISTINCT uid, rule_id
-        FROM (SELECT uid, unnest(rule_ids) AS rule_id FROM ${input.matched}) ${filter}) p
-      JOIN events e ON e.uid = p.uid`);
+    // `events` is the probe side, so no hash table contains the uids, which may have thousands of
+    // characters (see `withWrittenJoinOrder`).
+    await withWrittenJoinOrder(connection, () =>
+      connection.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS_TABLE.slice(5)} AS
+        SELECT p.rule_id, p.event_row, e.uid AS event_uid, e.time
+        FROM events e JOIN (SELECT DISTINCT event_row, rule_id
+          FROM (SELECT event_row, unnest(rule_ids) AS rule_id FROM ${input.matched}) ${filter}) p
+        ON e.rowid = p.event_row`),
+    );
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${EXPLAINED_TABLE.slice(5)} (
-        rule_id VARCHAR, event_uid VARCHAR, explanation VARCHAR)`,
+        rule_id VARCHAR, event_row BIGINT, explanation VARCHAR)`,
     );
     if (input.explain !== undefined && input.explainFirst > 0) {
       await explainEarliest(connection, input.explain, input.explainFirst);
     }
     await use(`(SELECT p.rule_id, p.event_uid, p.time, CAST(x.explanation AS JSON) AS explanation
       FROM ${PAIRS_TABLE} p LEFT JOIN ${EXPLAINED_TABLE} x
-        ON x.rule_id = p.rule_id AND x.event_uid = p.event_uid)`);
+        ON x.rule_id = p.rule_id AND x.event_row = p.event_row)`);
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${PAIRS_TABLE}`);
     await connection.run(`DROP TABLE IF EXISTS ${EXPLAINED_TABLE}`);
@@ -85,16 +94,16 @@ async function explainEarliest(
   // all matches of each rule with a window sorted them all: 0.7 s at 858,000 matches.
   const earliest = Number.isFinite(first)
     ? `SELECT rule_id,
-        unnest(arg_min(event_uid, {'time': time, 'uid': event_uid}, ${first})) AS event_uid
+        unnest(arg_min(event_row, {'time': time, 'uid': event_uid}, ${first})) AS event_row
       FROM ${PAIRS_TABLE} GROUP BY rule_id`
-    : `SELECT rule_id, event_uid FROM ${PAIRS_TABLE}`;
+    : `SELECT rule_id, event_row FROM ${PAIRS_TABLE}`;
   const query = {
     table: TO_EXPLAIN_TABLE,
-    from: `(SELECT event_uid, list(rule_id) AS rule_ids FROM (${earliest}) GROUP BY event_uid) t
-    JOIN events e ON e.uid = t.event_uid`,
+    from: `(SELECT event_row, list(rule_id) AS rule_ids FROM (${earliest}) GROUP BY event_row) t
+    JOIN events e ON e.rowid = t.event_row`,
     keys: 't.rule_ids',
-    orderBy: 'e.uid',
-    columns: 'e.uid AS event_uid, k.rule_ids, e.raw',
+    orderBy: 'e.rowid',
+    columns: 'k.event_row, k.rule_ids, e.raw',
     pageSize: EXPLAIN_PAGE,
   };
   await readInPages(connection, query, (rows) => appendExplanations(connection, explain, rows));
@@ -115,7 +124,7 @@ async function appendExplanations(
         const explanation = explain(ruleId, record);
         if (explanation === null) continue;
         appender.appendVarchar(ruleId);
-        appender.appendVarchar(String(row.event_uid));
+        appender.appendBigInt(BigInt(String(row.event_row)));
         appender.appendVarchar(JSON.stringify(explanation));
         appender.endRow();
       }

@@ -8,8 +8,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 export interface PagedQuery {
   /** Temporary table the numbered keys of the rows are stored in while they are read. */
   table: string;
-  /** The FROM clause, without `FROM`. It joins the `events` table as `e`. */
+  /**
+   * The FROM clause, without `FROM`. It joins the `events` table as `e`, unless `rowId` gives
+   * the row ids of the rows' events.
+   */
   from: string;
+  /** The row id in `events` of a row's event, over `from`; `e.rowid` when absent. */
+  rowId?: string;
   /** Columns over `from`, without the raw record, stored with each row as `k`. */
   keys: string;
   /** The ORDER BY list over `from`, without `ORDER BY`, that numbers the rows. */
@@ -65,7 +70,7 @@ export async function readInPages(
     await withOneThread(connection, () =>
       connection.run(`CREATE OR REPLACE TEMP TABLE ${query.table} AS
         SELECT row_number() OVER (ORDER BY ${query.orderBy}) AS page_row,
-          e.rowid AS event_row, ${query.keys}
+          ${query.rowId ?? 'e.rowid'} AS event_row, ${query.keys}
         FROM ${query.from}
         ORDER BY page_row`),
     );

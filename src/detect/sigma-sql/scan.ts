@@ -32,8 +32,10 @@ import type { SqlDialect } from './dialect.ts';
 import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
+import { withWrittenJoinOrder } from './join-order.ts';
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
+import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
 export interface SqlRulesOptions {
@@ -121,11 +123,16 @@ async function prepareConnection(connection: DuckDBConnection, dialect: SqlDiale
 // Characters of field and condition SQL per scalar-shape scan, which keeps plans small.
 const MAX_SCALAR_SQL = 40_000;
 
-// Events for which a field some rule reads is not in the scalar shape.
+// Scans and their tables identify events by row id in `events`, as `event_row`, instead of
+// by uid. A uid contains the name of the event's archive member, which may have thousands of
+// characters, and grouping 70,000 such uids of 4,830 characters ran out of the case's 256 MB
+// (DuckDB 1.5). Row ids hold while no statement changes `events`.
+
+// Events for which a field some rule reads is not in the scalar shape, with their `event_row`.
 const COMPLEX_TABLE = 'temp.sigma_complex_events';
-// The uids of those events, written by the scalar-shape scans.
-const COMPLEX_UIDS = 'temp.sigma_complex_uids';
-// The uid and matched rule ids of every event some scan matched, one row per scan.
+// The row ids of those events, written by the scalar-shape scans.
+const COMPLEX_ROWS = 'temp.sigma_complex_rows';
+// The row id and matched rule ids of every event some scan matched, one row per scan.
 const MATCHED_TABLE = 'temp.sigma_matched';
 // The rows of the scan that ran last.
 const SCAN_TABLE = 'temp.sigma_scan';
@@ -133,7 +140,7 @@ const SCAN_TABLE = 'temp.sigma_scan';
 const ORDERED_TABLE = 'sigma_ordered_matches';
 // The matched events that are read in order, each with the ids of every rule that matched it.
 const GROUPED_TABLE = 'temp.sigma_grouped_matches';
-// The uids of the events that several scans matched, while the matches are grouped.
+// The row ids of the events that several scans matched, while the matches are grouped.
 const REPEATED_TABLE = 'temp.sigma_repeated_matches';
 // The ranks of the ordered matches that `ScanReaders.orderedInSql` handled.
 const HANDLED_TABLE = 'temp.sigma_handled_matches';
@@ -415,7 +422,7 @@ export class SqlScan {
       }
       await this.#runScans(connection);
       // The copies of events are no longer needed and would take memory from the reads.
-      for (const table of [SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
+      for (const table of [SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore(this.#dialect.scanOnlySettings);
@@ -446,7 +453,7 @@ export class SqlScan {
         );
       }
     } finally {
-      for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_UIDS, COMPLEX_TABLE]) {
+      for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore();
@@ -455,16 +462,18 @@ export class SqlScan {
 
   async #runScans(connection: DuckDBConnection): Promise<void> {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${MATCHED_TABLE.slice(5)} (
-      uid VARCHAR, rule_ids VARCHAR[])`);
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_UIDS.slice(5)} (uid VARCHAR)`);
+      event_row BIGINT, rule_ids VARCHAR[])`);
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${COMPLEX_ROWS.slice(5)} (event_row BIGINT)`,
+    );
     // Each scan's rows go to a table of its own first: the matched events are kept, and the
     // events some field of a scalar scan is not scalar in are copied for the list-shape scans.
     const collect = async (sql: string) => {
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${SCAN_TABLE.slice(5)} AS ${sql}`);
       await connection.run(`INSERT INTO ${MATCHED_TABLE}
-        SELECT uid, rule_ids FROM ${SCAN_TABLE} WHERE len(rule_ids) > 0`);
-      await connection.run(`INSERT INTO ${COMPLEX_UIDS}
-        SELECT uid FROM ${SCAN_TABLE} WHERE complex`);
+        SELECT event_row, rule_ids FROM ${SCAN_TABLE} WHERE len(rule_ids) > 0`);
+      await connection.run(`INSERT INTO ${COMPLEX_ROWS}
+        SELECT event_row FROM ${SCAN_TABLE} WHERE complex`);
     };
     // Planning a scan's SQL costs about a second of CPU whatever the rows, so scans whose rules
     // are all routed to sources the case lacks are skipped.
@@ -551,17 +560,21 @@ export class SqlScan {
     const filter =
       rules === 'all'
         ? ''
-        : `WHERE uid IN (SELECT uid FROM ${MATCHED_TABLE}
+        : `WHERE event_row IN (SELECT event_row FROM ${MATCHED_TABLE}
             WHERE ${d.listOverlaps('rule_ids', idList(rules))})`;
-    const matched = `(SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
-      ${filter} GROUP BY uid) m JOIN events e ON e.uid = m.uid`;
+    const matched = `events e JOIN (SELECT event_row, flatten(list(rule_ids)) AS rule_ids
+      FROM ${MATCHED_TABLE} ${filter} GROUP BY event_row) m ON e.rowid = m.event_row`;
     const columns = (matches: string) =>
       `e.uid, e.source, epoch_ms(e.time) AS time_ms, ${matches}.rule_ids, ${raw(matches)} AS raw`;
     const read = async (row: Record<string, unknown>) => {
       await onMatch(scanMatch(row, withRaw, explain));
     };
     if (order === 'none') {
-      await readStreamed(connection, columns('m'), matched, read);
+      // `events` is the probe side, so no hash table contains the records and uids (see
+      // `withWrittenJoinOrder`).
+      await withWrittenJoinOrder(connection, () =>
+        readStreamed(connection, columns('m'), matched, read),
+      );
       return;
     }
     // The grouping is stored before the matches are joined with their events and numbered.
@@ -571,26 +584,26 @@ export class SqlScan {
     const selected = filter === '' ? 'WHERE TRUE' : filter;
     try {
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${REPEATED_TABLE.slice(5)} AS
-        SELECT uid FROM ${MATCHED_TABLE} GROUP BY uid HAVING count(*) > 1`);
+        SELECT event_row FROM ${MATCHED_TABLE} GROUP BY event_row HAVING count(*) > 1`);
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${GROUPED_TABLE.slice(5)} AS
-        SELECT uid, rule_ids FROM ${MATCHED_TABLE}
-          ${selected} AND uid NOT IN (SELECT uid FROM ${REPEATED_TABLE})
+        SELECT event_row, rule_ids FROM ${MATCHED_TABLE}
+          ${selected} AND event_row NOT IN (SELECT event_row FROM ${REPEATED_TABLE})
         UNION ALL
-        SELECT uid, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
-          ${selected} AND uid IN (SELECT uid FROM ${REPEATED_TABLE}) GROUP BY uid`);
+        SELECT event_row, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
+          ${selected} AND event_row IN (SELECT event_row FROM ${REPEATED_TABLE})
+          GROUP BY event_row`);
     } finally {
       await connection.run(`DROP TABLE IF EXISTS ${REPEATED_TABLE}`);
     }
-    const grouped = `${GROUPED_TABLE} m JOIN events e ON e.uid = m.uid`;
     const beforePages =
       inSql === undefined
         ? undefined
         : async (table: string) => {
             const matches = `(SELECT k.page_row, k.rule_ids, e.uid, e.time,
                 epoch_ms(e.time) AS time_ms, e.raw AS event_raw
-              FROM ${table} k JOIN events e ON e.rowid = k.event_row)`;
+              FROM events e JOIN ${table} k ON e.rowid = k.event_row)`;
             try {
-              await inSql(matches, HANDLED_TABLE.slice(5));
+              await withWrittenJoinOrder(connection, () => inSql(matches, HANDLED_TABLE.slice(5)));
               await connection.run(`DELETE FROM ${table}
                 WHERE page_row IN (SELECT page_row FROM ${HANDLED_TABLE})`);
             } finally {
@@ -598,7 +611,8 @@ export class SqlScan {
             }
           };
     try {
-      await readSorted(connection, columns('k'), grouped, read, order === 'ranked', beforePages);
+      const ranked = order === 'ranked';
+      await readSorted(connection, columns('k'), GROUPED_TABLE, read, ranked, beforePages);
     } finally {
       await connection.run(`DROP TABLE IF EXISTS ${GROUPED_TABLE}`);
     }
@@ -652,15 +666,18 @@ export class SqlScan {
   }
 
   /**
-   * Copies the events whose uids the scalar scans listed as complex to a temporary table, and
-   * returns how many there are.
+   * Copies the events whose row ids the scalar scans listed as complex to a temporary table,
+   * and returns how many there are.
    */
   async #copyComplexEvents(connection: DuckDBConnection): Promise<number> {
-    // The copy reads every event to find the uids, even when there are none.
-    const listed = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${COMPLEX_UIDS}`);
+    // The copy reads every event to find the row ids, even when there are none.
+    const listed = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${COMPLEX_ROWS}`);
     if (Number(listed.getRowObjectsJS()[0]?.n ?? 0) === 0) return 0;
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
-      SELECT * FROM events WHERE uid IN (SELECT uid FROM ${COMPLEX_UIDS})`);
+    await withWrittenJoinOrder(connection, () =>
+      connection.run(`CREATE OR REPLACE TEMP TABLE ${COMPLEX_TABLE.slice(5)} AS
+        SELECT ${withEventRow('events')} FROM events
+        WHERE rowid IN (SELECT event_row FROM ${COMPLEX_ROWS})`),
+    );
     const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${COMPLEX_TABLE}`);
     return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
   }
@@ -697,7 +714,8 @@ export class SqlScan {
         `ELSE ${value} IS NOT NULL AND NOT ${d.jsonIs(value, 'null')} END`
       );
     });
-    return `(SELECT * FROM (SELECT *, ${values} AS p_values FROM ${table}) WHERE ${alternatives.join(' OR ')})`;
+    const withValues = `SELECT ${withEventRow(table)}, ${values} AS p_values FROM ${table}`;
+    return `(SELECT * FROM (${withValues}) WHERE ${alternatives.join(' OR ')})`;
   }
 
   #sources(rules: readonly SqlRule[]): string {
@@ -707,9 +725,10 @@ export class SqlScan {
   }
 
   /**
-   * The SELECT of one scan, returning `uid`, `rule_ids` (the ids of the rules it matched) and
-   * `complex` (true where some field of the batch is not in the scalar shape) for each event
-   * that matched a rule or is complex.
+   * The SELECT of one scan over `table`, which has the columns of `events` and `event_row`.
+   * It returns `event_row`, `rule_ids` (the ids of the rules it matched) and `complex` (true
+   * where some field of the batch is not in the scalar shape) for each event that matched a
+   * rule or is complex.
    */
   #query(
     batch: Batch<ScalarScanFields | ListScanFields>,
@@ -721,15 +740,18 @@ export class SqlScan {
     const sources = this.#sources(batch.rules.map((rule) => rule.compiled));
     // JSON functions read VARCHAR as JSON; the list shape needs JSON-typed list elements.
     const record = batch.fields instanceof ListScanFields ? d.parseJson('raw') : 'raw';
+    // The prefilters add `event_row` where they read the table.
     let input = table;
+    let columns = withEventRow(table);
     if (mode === 'column') input = this.#columnPrefilter(batch, table);
     else if (batch.requirements !== null) input = this.#prefilter(batch.requirements, table);
+    if (input !== table) columns = '*';
     const copied =
       mode === 'check' && batch.fields instanceof ScalarScanFields
         ? this.#copiedSql(batch.fields)
         : 'TRUE';
     const from = stackLayers(
-      `(SELECT *, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
+      `(SELECT ${columns}, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
       batch.fields,
     );
 
@@ -740,12 +762,12 @@ export class SqlScan {
     );
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);
     const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
-    const rows = `SELECT uid, ${ids} AS rule_ids, ${complex} AS complex, ${copied} AS copied
-      FROM ${from}`;
+    const rows = `SELECT event_row, ${ids} AS rule_ids, ${complex} AS complex,
+      ${copied} AS copied FROM ${from}`;
     // With filter pushdown, a filter above the projections would copy their expressions into
     // it. So this scan keeps every row of its input, which the column prefilter made small.
     if (mode === 'column') return rows;
-    return `SELECT uid, rule_ids, complex, copied FROM (${rows})
+    return `SELECT event_row, rule_ids, complex, copied FROM (${rows})
       WHERE ${d.listLength('rule_ids')} > 0 OR complex OR NOT copied`;
   }
 
@@ -756,7 +778,8 @@ export class SqlScan {
       requirement,
       others: batch.others[index] ?? [],
     }));
-    return columnPrefilterSql(this.#dialect, table, column, rules, this.#withUnverified);
+    const d = this.#dialect;
+    return columnPrefilterSql(d, table, withEventRow(table), column, rules, this.#withUnverified);
   }
 
   /** Returns SQL true where an event is not CloudTrail or its stored copies equal its fields. */
@@ -773,6 +796,14 @@ export class SqlScan {
  * event's stored copies (`#copiedSql`), `column` prefiltered on the batch's stored column.
  */
 type ScanMode = 'plain' | 'check' | 'column';
+
+/**
+ * Returns the select list of every column of `table` and `event_row`, the row id in `events`:
+ * `events` gives its `rowid`, and the copy of complex events stores it as a column.
+ */
+function withEventRow(table: string): string {
+  return table === 'events' ? '*, rowid AS event_row' : '*';
+}
 
 /** Tells whether the case lists events whose copies no ingest vouched for. */
 async function hasUnverified(connection: DuckDBConnection): Promise<boolean> {
@@ -791,31 +822,34 @@ async function presentSources(connection: DuckDBConnection): Promise<Set<string>
 const ORDERED_PAGE = 5_000;
 
 /**
- * Reads the matches of `from` in timeline order, a page at a time, with the columns of a
- * page over the stored match `k` and its event `e`. Only the sort keys are sorted, so the
- * read's memory does not grow with the number of matches.
+ * Reads the matches in `matches`, a table of `event_row` and `rule_ids`, in timeline order
+ * (see `withTimelineOrder`), a page at a time, with the columns of a page over the stored match
+ * `k` and its event `e`. Only the sort keys are sorted, so the read's memory does not grow with
+ * the number of matches.
  */
 async function readSorted(
   connection: DuckDBConnection,
   columns: string,
-  from: string,
+  matches: string,
   read: (row: Record<string, unknown>) => Promise<void>,
   ranked: boolean,
   beforePages?: (table: string) => Promise<void>,
 ): Promise<void> {
-  const query = {
-    table: ORDERED_TABLE,
-    from,
-    keys: 'm.rule_ids',
-    orderBy: `e.time NULLS FIRST, e.evidence_sha256 NULLS FIRST, e.evidence_member NULLS FIRST,
-      e.evidence_record NULLS FIRST, e.uid`,
-    columns,
-    pageSize: ORDERED_PAGE,
-    storageOrder: ranked,
-    ...(beforePages === undefined ? {} : { beforePages }),
-  };
-  await readInPages(connection, query, async (rows) => {
-    for (const row of rows) await read(row);
+  await withTimelineOrder(connection, matches, async ({ from, orderBy }) => {
+    const query = {
+      table: ORDERED_TABLE,
+      from,
+      rowId: 'm.event_row',
+      keys: 'm.rule_ids',
+      orderBy,
+      columns,
+      pageSize: ORDERED_PAGE,
+      storageOrder: ranked,
+      ...(beforePages === undefined ? {} : { beforePages }),
+    };
+    await readInPages(connection, query, async (rows) => {
+      for (const row of rows) await read(row);
+    });
   });
 }
 
@@ -919,7 +953,10 @@ export interface ScanMatch {
 
 /** What `SqlScan.each` passes the matched events to. */
 export interface ScanReaders {
-  /** Receives every matched event once, in no set order. */
+  /**
+   * Receives every matched event once, in no set order. Meanwhile DuckDB joins tables in the
+   * written order on the connection (see `withWrittenJoinOrder`).
+   */
   onMatch?: (match: ScanMatch) => void | Promise<void>;
   /** Rules whose matched events go to `onMatch`; every rule when absent. */
   unordered?: ReadonlySet<string>;
@@ -943,7 +980,8 @@ export interface ScanReaders {
    * relation of the ordered matches: their rank in timeline order (`page_row`), `rule_ids`, and
    * their event's `uid`, `time`, `time_ms` (epoch milliseconds) and raw record `event_raw`. It
    * also receives the name of a temporary table to create with the `page_row` of each match it
-   * handled, and those matches do not reach `onOrdered`.
+   * handled, and those matches do not reach `onOrdered`. Meanwhile DuckDB joins tables in the
+   * written order on the connection (see `withWrittenJoinOrder`).
    */
   orderedInSql?: (matches: string, handled: string) => Promise<void>;
   /**
