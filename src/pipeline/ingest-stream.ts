@@ -38,37 +38,11 @@ export interface StreamInput {
 }
 
 /**
- * A stream whose first bytes were read and whose format was recognised, so that this work can
- * overlap with parsing the stream before it.
- */
-export interface PreparedStream {
-  head: Buffer;
-  /** The stream, replaying `head` first. */
-  stream: Readable;
-  /** The input's error when it failed before its head was read, else null. */
-  error: unknown;
-  format: SourceFormat | null;
-}
-
-/** Reads the head of a stream and recognises its format; nothing of the stream is lost. */
-export async function prepareStream(input: StreamInput): Promise<PreparedStream> {
-  const { head, stream, error } = await peekStream(input.stream, SNIFF_BYTES);
-  const format = head.length === 0 ? null : detectFormat(head, input.member ?? input.path);
-
-  return { head, stream, error, format };
-}
-
-/**
  * Recognises the format of one log stream, parses it record by record, normalizes, matches and
  * stores each event. A stream whose format is not recognised counts as one rejected record, so
  * that records read always equal stored plus rejected and nothing is dropped without a trace.
- * `prepared`, when given, is `prepareStream` of `input`, done ahead.
  */
-export async function ingestStream(
-  input: StreamInput,
-  sinks: StreamSinks,
-  prepared?: PreparedStream,
-): Promise<StreamSummary> {
+export async function ingestStream(input: StreamInput, sinks: StreamSinks): Promise<StreamSummary> {
   const summary: StreamSummary = {
     path: input.path,
     sha256: input.sha256,
@@ -80,13 +54,14 @@ export async function ingestStream(
     error: null,
   };
   sinks.digests?.beginStream(input.sha256, input.member);
-  const { head, stream, error, format } = prepared ?? (await prepareStream(input));
+  const { head, stream, error } = await peekStream(input.stream, SNIFF_BYTES);
   if (head.length === 0) {
     stream.destroy();
     if (error !== null) await rejectWholeStream(input, summary, sinks, streamFailure(error));
     return summary;
   }
 
+  const format = detectFormat(head, input.member ?? input.path);
   if (!format) {
     stream.destroy();
     const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;

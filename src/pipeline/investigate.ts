@@ -11,15 +11,7 @@ import { sanitizeTerminal } from '../core/escape.ts';
 import { collectGarbage } from '../core/heap.ts';
 import type { Logger } from '../core/logger.ts';
 import { newSpillFolder } from '../detect/sigma-sql/correlation-spill.ts';
-import {
-  type AcquireError,
-  type AcquireResult,
-  acquire,
-  type EvidenceItem,
-  type LogStream,
-  type MemberError,
-  openEvidence,
-} from '../evidence/index.ts';
+import { acquire, type EvidenceItem, openEvidence } from '../evidence/index.ts';
 import { runGapAnalysis } from '../gaps/index.ts';
 import { runIntel } from '../intel/index.ts';
 import { buildReport, type ReportData, writeReports } from '../report/index.ts';
@@ -29,12 +21,7 @@ import { CaseDb, ingestKey } from '../store/index.ts';
 import { IngestDigests } from '../store/ingest-digests.ts';
 import { CopiesCheck } from '../store/stored-copies.ts';
 import { CaseSink } from './case-sink.ts';
-import {
-  ingestStream,
-  type PreparedStream,
-  prepareStream,
-  type StreamSinks,
-} from './ingest-stream.ts';
+import { ingestStream, type StreamSinks } from './ingest-stream.ts';
 import { causeLine, ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
@@ -275,67 +262,19 @@ async function ingestAll(
 
   try {
     const acquired = acquire(options.paths, options.caseDir, { logger: options.logger, analyst });
-    const steps = ingestSteps(readAhead(acquired, ACQUIRE_AHEAD), options.caseDir);
-    // One step ahead: the next stream is opened, its head read and its format recognised while
-    // the parser thread parses the current one, which would otherwise wait for that work at
-    // every file of a folder of small delivery files.
-    for await (const step of readAhead(steps, 1)) {
-      switch (step.kind) {
-        case 'failed':
-          options.logger.warn('input not acquired', { path: step.path, code: step.code });
-          run.evidence.failed.push({ path: step.path, code: step.code, reason: step.reason });
-          break;
-        case 'item':
-          if (step.item.isNew) run.evidence.new++;
-          else run.evidence.already_present++;
-          break;
-        case 'member-error':
-          await recordStreamFailure(context, step.item, step.error);
-          break;
-        case 'stream':
-          await ingestPrepared(step, context);
-          break;
+    for await (const result of readAhead(acquired, ACQUIRE_AHEAD)) {
+      if (result.kind === 'error') {
+        options.logger.warn('input not acquired', { path: result.path, code: result.code });
+        run.evidence.failed.push({ path: result.path, code: result.code, reason: result.reason });
+        continue;
       }
+      if (result.item.isNew) run.evidence.new++;
+      else run.evidence.already_present++;
+      await ingestItem(result.item, context);
     }
     await sink.durable();
   } finally {
     await sink.writer.close();
-  }
-}
-
-/** One step of the ingest loop, in input order. */
-type IngestStep =
-  | (Omit<AcquireError, 'kind'> & { kind: 'failed' })
-  | { kind: 'item'; item: EvidenceItem }
-  | { kind: 'member-error'; item: EvidenceItem; error: MemberError }
-  | { kind: 'stream'; item: EvidenceItem; log: LogStream; prepared: PreparedStream };
-
-/** Opens each acquired item's streams and prepares each one for its parse. */
-async function* ingestSteps(
-  acquired: AsyncIterable<AcquireResult>,
-  caseDir: string,
-): AsyncGenerator<IngestStep> {
-  for await (const result of acquired) {
-    if (result.kind === 'error') {
-      yield { ...result, kind: 'failed' as const };
-      continue;
-    }
-    const { item } = result;
-    yield { kind: 'item', item };
-    for await (const member of openEvidence(caseDir, item)) {
-      if (member.kind === 'error') {
-        yield { kind: 'member-error', item, error: member };
-        continue;
-      }
-      const { log } = member;
-      // Evidence streams start decompressing at once, so an error raised before the parser
-      // reads would otherwise be unhandled. The parser still receives it, because iterating an
-      // errored stream throws its error.
-      log.stream.on('error', () => {});
-      const input = { path: log.displayName, sha256: item.sha256, member: log.member };
-      const prepared = await prepareStream({ ...input, stream: log.stream });
-      yield { kind: 'stream', item, log, prepared };
-    }
   }
 }
 
@@ -351,35 +290,40 @@ interface ItemContext {
   digests: IngestDigests;
 }
 
-async function ingestPrepared(
-  step: Extract<IngestStep, { kind: 'stream' }>,
-  context: ItemContext,
-): Promise<void> {
-  const { item, log, prepared } = step;
-  // Checked when the stream's turn comes: the same content given twice in one run is complete
-  // once its first copy is stored.
-  const state = context.states.get(ingestKey(item.sha256, log.member));
-  if (state === 'complete') {
-    // The item has rows stored by an earlier run, which this run does not read.
-    context.digests.readStored(item.sha256);
-    prepared.stream.destroy();
-    return;
-  }
-  // Streams left partial by an older run lose what that run stored before they are re-read.
-  if (state === 'partial')
-    await context.db.beginIngest(item.sha256, log.member, log.displayName, null);
+async function ingestItem(item: EvidenceItem, context: ItemContext): Promise<void> {
+  for await (const member of openEvidence(context.options.caseDir, item)) {
+    if (member.kind === 'error') {
+      await recordStreamFailure(context, item, member.member, member.displayName, member);
+      continue;
+    }
 
-  context.progress.phase(path.basename(log.displayName));
-  const summary = await ingestStream(
-    { path: log.displayName, sha256: item.sha256, member: log.member, stream: prepared.stream },
-    context.sinks,
-    prepared,
-  );
-  if (summary.error?.code === 'evidence_modified') {
-    await discardModifiedStream(context, summary);
-    return;
+    const { log } = member;
+    // Evidence streams start decompressing at once, so an error raised before the parser reads
+    // would otherwise be unhandled. The parser still receives it, because iterating an errored
+    // stream throws its error.
+    log.stream.on('error', () => {});
+    const state = context.states.get(ingestKey(item.sha256, log.member));
+    if (state === 'complete') {
+      // The item has rows stored by an earlier run, which this run does not read.
+      context.digests.readStored(item.sha256);
+      log.stream.destroy();
+      continue;
+    }
+    // Streams left partial by an older run lose what that run stored before they are re-read.
+    if (state === 'partial')
+      await context.db.beginIngest(item.sha256, log.member, log.displayName, null);
+
+    context.progress.phase(path.basename(log.displayName));
+    const summary = await ingestStream(
+      { path: log.displayName, sha256: item.sha256, member: log.member, stream: log.stream },
+      context.sinks,
+    );
+    if (summary.error?.code === 'evidence_modified') {
+      await discardModifiedStream(context, summary);
+      continue;
+    }
+    await finishStream(context, summary);
   }
-  await finishStream(context, summary);
 }
 
 /**
@@ -424,9 +368,10 @@ async function finishStream(context: ItemContext, summary: StreamSummary): Promi
 async function recordStreamFailure(
   context: ItemContext,
   item: EvidenceItem,
-  failure: MemberError,
+  member: string | null,
+  displayName: string,
+  failure: { code: string; reason: string },
 ): Promise<void> {
-  const { member, displayName } = failure;
   const summary: StreamSummary = {
     path: displayName,
     sha256: item.sha256,
