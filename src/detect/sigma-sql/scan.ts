@@ -527,7 +527,15 @@ export class SqlScan {
     if (lists.length > 0 && (await this.#copyComplexEvents(connection)) > 0) {
       for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE));
     }
-    for (const batch of runnable(this.#keyword)) await collect(this.#query(batch, 'events'));
+    const keywords = runnable(this.#keyword);
+    if (keywords.length === 0) return;
+    // A keyword scan lists each record's values with a subquery over json_tree, and DuckDB
+    // keeps every distinct record of the scan's input to join the lists back. 163,000
+    // CloudTrail records ran out of the case's 256 MB, so the scan reads a range of rows at a
+    // time.
+    for (const range of await rowRanges(connection, KEYWORD_SCAN_BYTES)) {
+      for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
+    }
   }
 
   /**
@@ -734,6 +742,7 @@ export class SqlScan {
     batch: Batch<ScalarScanFields | ListScanFields>,
     table: string,
     mode: ScanMode = 'plain',
+    range: RowRange | null = null,
   ): string {
     const d = this.#dialect;
     const literal = (text: string) => d.stringLiteral(text);
@@ -750,8 +759,11 @@ export class SqlScan {
       mode === 'check' && batch.fields instanceof ScalarScanFields
         ? this.#copiedSql(batch.fields)
         : 'TRUE';
+    // A range limits the rows of `events`, or of a prefilter by the `event_row` it adds.
+    const rowId = input === table ? 'rowid' : 'event_row';
+    const inRange = range === null ? '' : ` AND ${rowId} BETWEEN ${range.low} AND ${range.high}`;
     const from = stackLayers(
-      `(SELECT ${columns}, ${record} AS j FROM ${input} WHERE source IN (${sources}))`,
+      `(SELECT ${columns}, ${record} AS j FROM ${input} WHERE source IN (${sources})${inRange})`,
       batch.fields,
     );
 
@@ -789,6 +801,34 @@ export class SqlScan {
     );
     return `(source <> ${this.#dialect.stringLiteral(COPIES_SOURCE)} OR ${joinAnd(copies)})`;
   }
+}
+
+/** Raw record text that one keyword scan reads at a time (see `rowRanges`). */
+const KEYWORD_SCAN_BYTES = 32 * 1024 * 1024;
+
+/** A range of row ids of `events`, both ends included. */
+interface RowRange {
+  low: bigint;
+  high: bigint;
+}
+
+/**
+ * Splits the row ids of `events` into ranges in order, each with about `bytes` of raw record
+ * text or less, unless one record alone is larger. Every row counts one byte more, so rows
+ * without a record still end a range.
+ */
+async function rowRanges(connection: DuckDBConnection, bytes: number): Promise<RowRange[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT min(row_id) AS low, max(row_id) AS high FROM (
+       SELECT rowid AS row_id,
+         (sum(coalesce(strlen(raw), 0) + 1) OVER (ORDER BY rowid) - 1) // ${bytes} AS part
+       FROM events)
+     GROUP BY part ORDER BY low`,
+  );
+  return reader.getRowObjectsJS().map((row) => ({
+    low: BigInt(row.low as bigint),
+    high: BigInt(row.high as bigint),
+  }));
 }
 
 /**

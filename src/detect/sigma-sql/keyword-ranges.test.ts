@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CaseDb } from '../../store/case-db.ts';
+import { testEvent } from '../../store/test-events.ts';
+import type { DetectionRule } from '../sigma/model.ts';
+import { parseRuleText } from '../sigma/parse.ts';
+import { SqlScan } from './scan.ts';
+
+const RULES = `title: Keyword in any value
+id: 5b0e7a31-0000-4000-8000-000000000001
+logsource: { product: aws, service: cloudtrail }
+detection:
+  keywords:
+    - needle
+  condition: keywords
+level: low
+`;
+
+// Each record has about 1,500 bytes of text. Scanned at once, the 60,000 records ran out of the
+// case's 256 MB. Every third record has the keyword.
+const EVENTS = 60_000;
+const PADDING = 'x'.repeat(1_500);
+
+let folder: string;
+let caseDb: CaseDb;
+
+beforeAll(async () => {
+  folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-keyword-ranges-'));
+  caseDb = await CaseDb.open(folder);
+  const writer = await caseDb.eventWriter();
+  for (let record = 0; record < EVENTS; record++) {
+    const note = record % 3 === 0 ? `a needle ${record}` : `hay ${record}`;
+    writer.append(testEvent(record, { raw: { eventName: 'GetObject', note, padding: PADDING } }));
+  }
+  await writer.close();
+  await caseDb.checkpoint();
+}, 60_000);
+
+afterAll(async () => {
+  await caseDb.close();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('SqlScan keyword rules', () => {
+  const detections = parseRuleText(RULES, 'rules.yml').rules.filter(
+    (rule): rule is DetectionRule => rule.kind === 'detection',
+  );
+
+  test('scans more records than fit in memory', async () => {
+    const connection = await caseDb.connect();
+    let matched = 0;
+    let withoutKeyword = 0;
+    try {
+      await new SqlScan(detections).each(connection, {
+        onMatch: (match) => {
+          matched++;
+          const record = Number(match.uid.slice(match.uid.lastIndexOf(':') + 1));
+          if (record % 3 !== 0) withoutKeyword++;
+        },
+      });
+    } finally {
+      connection.closeSync();
+    }
+
+    expect(matched).toBe(EVENTS / 3);
+    expect(withoutKeyword).toBe(0);
+  }, 60_000);
+});
