@@ -23,6 +23,12 @@ level: low
 const EVENTS = 60_000;
 const PADDING = 'x'.repeat(1_500);
 
+function keywordRules(): DetectionRule[] {
+  return parseRuleText(RULES, 'rules.yml').rules.filter(
+    (rule): rule is DetectionRule => rule.kind === 'detection',
+  );
+}
+
 let folder: string;
 let caseDb: CaseDb;
 
@@ -43,10 +49,37 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
+describe('SqlScan keyword rules on large records', () => {
+  test('scans 100 MB of 256 KB records', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cloudcase-keyword-large-'));
+    const large = await CaseDb.open(dir);
+    try {
+      const writer = await large.eventWriter();
+      const padding = 'y'.repeat(256 * 1024);
+      for (let record = 0; record < 400; record++) {
+        const raw = { eventName: 'GetObject', note: `needle ${record}`, padding };
+        writer.append(testEvent(record, { raw }));
+      }
+      await writer.close();
+      await large.checkpoint();
+
+      const connection = await large.connect();
+      let matched = 0;
+      try {
+        await new SqlScan(keywordRules()).each(connection, { onMatch: () => void matched++ });
+      } finally {
+        connection.closeSync();
+      }
+      expect(matched).toBe(400);
+    } finally {
+      await large.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('SqlScan keyword rules', () => {
-  const detections = parseRuleText(RULES, 'rules.yml').rules.filter(
-    (rule): rule is DetectionRule => rule.kind === 'detection',
-  );
+  const detections = keywordRules();
 
   test('scans more records than fit in memory', async () => {
     const connection = await caseDb.connect();
