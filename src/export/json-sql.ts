@@ -77,7 +77,7 @@ function toJsonSql(fields: readonly JsonField[]): string {
 
 /**
  * Returns an SQL expression for the JSON object of `fields`, in order, as one VARCHAR. A row
- * whose text fields hold more than `toJsonMaxBytes` bytes in all is written with string
+ * whose text fields contain more than `toJsonMaxBytes` bytes in all is written with string
  * functions, any other row by `to_json`.
  */
 export function jsonObjectSql(

@@ -21,7 +21,7 @@ const SLICE_SHARE_OF_MEMORY = 8;
 
 /**
  * Bounds on the rows of one slice: each slice costs one scan of the time column. The lower bound
- * applies only to rows wider than about 2 MB, so that the memory share holds for wide rows too.
+ * takes effect only for rows wider than about 2 MB, so the memory share also limits wide rows.
  */
 const MIN_SLICE_ROWS = 16;
 const MAX_SLICE_ROWS = 200_000;

@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caseWithEvents, onEvents } from '../../analyze/test-case.ts';
 import { CaseDb } from '../../store/case-db.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
@@ -33,15 +32,12 @@ let folder: string;
 let caseDb: CaseDb;
 
 beforeAll(async () => {
-  folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-keyword-ranges-'));
-  caseDb = await CaseDb.open(folder);
-  const writer = await caseDb.eventWriter();
-  for (let record = 0; record < EVENTS; record++) {
+  const events = Array.from({ length: EVENTS }, (_, record) => {
     const note = record % 3 === 0 ? `a needle ${record}` : `hay ${record}`;
-    writer.append(testEvent(record, { raw: { eventName: 'GetObject', note, padding: PADDING } }));
-  }
-  await writer.close();
-  await caseDb.checkpoint();
+    return testEvent(record, { raw: { eventName: 'GetObject', note, padding: PADDING } });
+  });
+  folder = await caseWithEvents(events);
+  caseDb = await CaseDb.open(folder);
 }, 60_000);
 
 afterAll(async () => {
@@ -51,30 +47,16 @@ afterAll(async () => {
 
 describe('SqlScan keyword rules on large records', () => {
   test('scans 100 MB of 256 KB records', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cloudcase-keyword-large-'));
-    const large = await CaseDb.open(dir);
-    try {
-      const writer = await large.eventWriter();
-      const padding = 'y'.repeat(256 * 1024);
-      for (let record = 0; record < 400; record++) {
-        const raw = { eventName: 'GetObject', note: `needle ${record}`, padding };
-        writer.append(testEvent(record, { raw }));
-      }
-      await writer.close();
-      await large.checkpoint();
+    const padding = 'y'.repeat(256 * 1024);
+    const events = Array.from({ length: 400 }, (_, record) =>
+      testEvent(record, { raw: { eventName: 'GetObject', note: `needle ${record}`, padding } }),
+    );
+    let matched = 0;
+    await onEvents(events, (connection) =>
+      new SqlScan(keywordRules()).each(connection, { onMatch: () => void matched++ }),
+    );
 
-      const connection = await large.connect();
-      let matched = 0;
-      try {
-        await new SqlScan(keywordRules()).each(connection, { onMatch: () => void matched++ });
-      } finally {
-        connection.closeSync();
-      }
-      expect(matched).toBe(400);
-    } finally {
-      await large.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    expect(matched).toBe(400);
   }, 60_000);
 });
 

@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caseWithEvents } from '../../analyze/test-case.ts';
 import { eventUid } from '../../core/event.ts';
 import { CaseDb } from '../../store/case-db.ts';
 import { TEST_SHA, testEvent } from '../../store/test-events.ts';
@@ -37,16 +36,13 @@ let folder: string;
 let caseDb: CaseDb;
 
 beforeAll(async () => {
-  folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-long-uids-'));
-  caseDb = await CaseDb.open(folder);
-  const writer = await caseDb.eventWriter();
-  for (let record = 0; record < EVENTS; record++) {
+  const events = Array.from({ length: EVENTS }, (_, record) => {
     const evidence = { sha256: TEST_SHA, member: MEMBER, record, offset: 0 };
     const raw = { eventName: 'GetObject', sourceIPAddress: '203.0.113.7' };
-    writer.append(testEvent(record, { uid: eventUid(evidence), evidence, raw }));
-  }
-  await writer.close();
-  await caseDb.checkpoint();
+    return testEvent(record, { uid: eventUid(evidence), evidence, raw });
+  });
+  folder = await caseWithEvents(events);
+  caseDb = await CaseDb.open(folder);
 }, 60_000);
 
 afterAll(async () => {

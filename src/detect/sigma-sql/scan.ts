@@ -530,9 +530,9 @@ export class SqlScan {
     const keywords = runnable(this.#keyword);
     if (keywords.length === 0) return;
     // A keyword scan lists each record's values with a subquery over json_tree, and DuckDB
-    // keeps every distinct record of the scan's input to join the lists back. 163,000
-    // CloudTrail records, and 400 records of 256 KB read 32 MB at a time, ran out of the
-    // case's 256 MB, so the scan reads 8 MB of records at a time.
+    // keeps every distinct record of the scan's input to join the lists back. One scan of
+    // 163,000 CloudTrail records ran out of the case's 256 MB, and so did 32 MB ranges of
+    // 256 KB records. So the scan reads 8 MB of records at a time.
     for (const range of await rowRanges(connection, KEYWORD_SCAN_BYTES)) {
       for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
     }
