@@ -40,7 +40,7 @@ import {
   queryFindings,
   queryRejected,
 } from './summary-queries.ts';
-import { sliceCondition, sliceRowsForMemory, timeSlices } from './time-slices.ts';
+import { sliceBudget, sliceCondition, timeSlices } from './time-slices.ts';
 import { exportTimelineCsv } from './timeline-csv.ts';
 import { type BoundQuery, timelineCondition, timelineQuery } from './timeline-query.ts';
 import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter } from './types.ts';
@@ -255,8 +255,8 @@ export class CaseDb {
         yield* streamEvents(connection, timelineQuery(filter));
         return;
       }
-      const rows = await sliceRowsForMemory(connection);
-      for await (const slice of timeSlices(connection, timelineCondition(filter), rows)) {
+      const budget = await sliceBudget(connection, filter.withoutRaw !== true);
+      for await (const slice of timeSlices(connection, timelineCondition(filter), budget)) {
         yield* streamEvents(connection, timelineQuery(filter, sliceCondition(slice)));
       }
     } finally {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
-import { sliceCondition, sliceRowsForMemory, type TimeSlice, timeSlices } from './time-slices.ts';
+import { sliceBudget, sliceCondition, type TimeSlice, timeSlices } from './time-slices.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
 // The columns of TIMELINE_ORDER.
@@ -33,11 +33,15 @@ async function write(output: WriteStream, chunk: string | Buffer): Promise<void>
   if (!output.write(chunk)) await once(output, 'drain');
 }
 
-// A case without events gets one empty slice, so a CSV still gets its header.
-async function* slicesOrEmpty(connection: DuckDBConnection): AsyncIterable<TimeSlice> {
+// A case without events gets one empty slice, so a CSV still gets its header. `raw` is true
+// when the sorted rows carry the raw record.
+async function* slicesOrEmpty(
+  connection: DuckDBConnection,
+  raw: boolean,
+): AsyncIterable<TimeSlice> {
   let any = false;
-  const rows = await sliceRowsForMemory(connection);
-  for await (const slice of timeSlices(connection, { where: '', params: {} }, rows)) {
+  const budget = await sliceBudget(connection, raw);
+  for await (const slice of timeSlices(connection, { where: '', params: {} }, budget)) {
     any = true;
     yield slice;
   }
@@ -50,7 +54,8 @@ async function* slicesOrEmpty(connection: DuckDBConnection): AsyncIterable<TimeS
  * a JSON object from `jsonObjectSql`. DuckDB computes the line before it sorts, so the sort of
  * each time slice carries the sort keys and one text column instead of every column of the
  * event. DuckDB's sort and COPY keep blocks per column and thread, and for the wide event row
- * those blocks took more memory than the rows themselves. Returns the number of lines written.
+ * those blocks took more memory than the rows themselves. The slices are sized for lines that
+ * contain the raw record. Returns the number of lines written.
  */
 export async function writeLinesInTimeOrder(
   connection: DuckDBConnection,
@@ -60,7 +65,7 @@ export async function writeLinesInTimeOrder(
   const output = await createOutput(file);
   let written = 0;
   try {
-    for await (const slice of slicesOrEmpty(connection)) {
+    for await (const slice of slicesOrEmpty(connection, true)) {
       const lines = checkedStream(
         connection,
         `SELECT line FROM (SELECT ${SORT_KEYS}, ${lineSql} AS line FROM events
@@ -89,8 +94,8 @@ export async function writeLinesInTimeOrder(
  * Writes every event in time order to `file` with DuckDB's COPY, one time slice at a time (see
  * `timeSlices`), so DuckDB sorts at most one slice of wide rows at once and memory stays
  * bounded at any case size. Each slice goes to a part file in a temporary folder beside
- * `file` and is appended to `file`, which must not exist yet (`EEXIST` otherwise). Returns the
- * number of rows written.
+ * `file` and is appended to `file`, which must not exist yet (`EEXIST` otherwise). The slices
+ * are sized for rows without the raw record. Returns the number of rows written.
  */
 export async function copyInTimeOrder(
   connection: DuckDBConnection,
@@ -104,7 +109,7 @@ export async function copyInTimeOrder(
   let header = true;
 
   try {
-    for await (const slice of slicesOrEmpty(connection)) {
+    for await (const slice of slicesOrEmpty(connection, false)) {
       const reader = await connection.runAndReadAll(copy(sliceCondition(slice), header, target));
       header = false;
       written += Number(reader.getRowsJS()[0]?.[0] ?? 0);

@@ -43,7 +43,11 @@ async function slicesOf(rows: number, where = ''): Promise<TimeSlice[]> {
   const connection = await db.connect();
   try {
     const slices: TimeSlice[] = [];
-    for await (const slice of timeSlices(connection, { where, params: {} }, rows)) {
+    for await (const slice of timeSlices(
+      connection,
+      { where, params: {} },
+      { rows, bytes: null, raw: true },
+    )) {
       slices.push(slice);
     }
     return slices;
@@ -70,19 +74,23 @@ describe('timeSlices', () => {
     const counts = await Promise.all(slices.map((slice) => countIn(slice)));
 
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(TIMES.length);
-    expect(counts.slice(0, 3)).toEqual([10, 10, 10]);
+    expect(counts).toEqual([10, 10, 10, 10, 10, 5, 5]);
     for (const [i, slice] of slices.entries()) {
       expect(slice.to === null || slice.from < slice.to).toBe(true);
-      if (i > 0) expect(slice.from).toBe(slices[i - 1]?.to);
+      // Slices of one instant share its range; others start where the one before ended.
+      const previous = slices[i - 1];
+      const start =
+        previous?.part !== undefined && slice.part !== undefined ? previous.from : previous?.to;
+      if (start !== undefined) expect(start !== null && slice.from >= start).toBe(true);
     }
     expect(slices.at(-1)?.to).toBeNull();
   });
 
-  it('keeps events of one instant in one slice', async () => {
-    const slices = await slicesOf(10);
+  it('keeps an instant within the budget in one slice', async () => {
+    const slices = await slicesOf(25);
     const counts = await Promise.all(slices.map((slice) => countIn(slice)));
 
-    expect(counts).toContain(25);
+    expect(counts).toEqual([25, 5, 25, 5]);
   });
 
   it('counts only the events of a condition', async () => {
@@ -95,6 +103,102 @@ describe('timeSlices', () => {
 
   it('yields nothing when no event matches', async () => {
     expect(await slicesOf(10, 'false')).toEqual([]);
+  });
+});
+
+describe('timeSlices inside one instant', () => {
+  // 40 events at one instant from two evidence files, with and without archive members. Some
+  // share every key, and the storage order is unrelated to the timeline's.
+  const SHAS = ['b'.repeat(64), 'a'.repeat(64)];
+  const MEMBERS = ["z'\u0000", null, 'm/é', 'm/a'];
+
+  async function instantCase(use: (folder: string, caseDb: CaseDb) => Promise<void>) {
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      let n = 0;
+      for (const sha256 of SHAS) {
+        for (const member of MEMBERS) {
+          for (const record of [3, 1, 2, 2, 0]) {
+            const evidence = { sha256, member, record, offset: n };
+            const uid = `${eventUid(evidence)}#${n++}`;
+            writer.append(testEvent(record, { uid, evidence, time: '2024-05-01T01:00:00.000Z' }));
+          }
+        }
+      }
+      await writer.close();
+      await use(folder, caseDb);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  it('splits an oversized instant by evidence', async () => {
+    await instantCase(async (_folder, caseDb) => {
+      const connection = await caseDb.connect();
+      try {
+        const order = 'evidence_sha256, evidence_member NULLS FIRST, evidence_record, uid';
+        const all = await connection.runAndReadAll(`SELECT uid FROM events ORDER BY ${order}`);
+        const slices: TimeSlice[] = [];
+        for await (const slice of timeSlices(
+          connection,
+          { where: '', params: {} },
+          { rows: 7, bytes: null, raw: true },
+        )) {
+          slices.push(slice);
+        }
+        const read: unknown[] = [];
+        const sizes: number[] = [];
+        for (const slice of slices) {
+          const rows = await connection.runAndReadAll(
+            `SELECT uid FROM events WHERE ${sliceCondition(slice)} ORDER BY ${order}`,
+          );
+          sizes.push(rows.getRowsJS().length);
+          read.push(...rows.getRowsJS().map((row) => row[0]));
+        }
+
+        expect(read).toEqual(all.getRowsJS().map((row) => row[0]));
+        expect(slices.length).toBeGreaterThan(5);
+        // Events that share every key (the two with record 2) stay together.
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
+      } finally {
+        connection.closeSync();
+      }
+    });
+  });
+
+  it('splits by the byte budget', async () => {
+    await instantCase(async (_folder, caseDb) => {
+      const connection = await caseDb.connect();
+      try {
+        const width = await connection.runAndReadAll(
+          'SELECT max(strlen(raw) + strlen(uid) + 2 * coalesce(strlen(evidence_member), 0))::INTEGER FROM events',
+        );
+        const bytes = (Number(width.getRowsJS()[0]?.[0]) + 600) * 4;
+        let total = 0;
+        let slices = 0;
+        for await (const slice of timeSlices(
+          connection,
+          { where: '', params: {} },
+          { rows: 1_000, bytes, raw: true },
+        )) {
+          const count = await connection.runAndReadAll(
+            `SELECT count(*)::INTEGER FROM events WHERE ${sliceCondition(slice)}`,
+          );
+          const n = Number(count.getRowsJS()[0]?.[0]);
+          expect(n).toBeLessThanOrEqual(4);
+          total += n;
+          slices++;
+        }
+
+        expect(total).toBe(40);
+        expect(slices).toBeGreaterThanOrEqual(10);
+      } finally {
+        connection.closeSync();
+      }
+    });
   });
 });
 
@@ -130,6 +234,42 @@ describe('timeline export with long member names', () => {
 
       const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
       expect(lines).toHaveLength(8_001);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('timeline export of one instant with long member names', () => {
+  it('stays within a small memory limit', async () => {
+    // 8,000 events at one instant, each with a uid and member name of 5,000 bytes. One slice
+    // held the whole instant, and sorting it ran out of 64 MB in DuckDB.
+    const member = 'M'.repeat(5_000);
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      for (let record = 0; record < 8_000; record++) {
+        const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
+        const time = '2024-05-01T01:00:00.000Z';
+        writer.append(testEvent(record, { uid: eventUid(evidence), evidence, time }));
+      }
+      await writer.close();
+      const connection = await caseDb.connect();
+      await connection.run("SET memory_limit = '64MB'");
+      connection.closeSync();
+
+      const file = path.join(folder, 'timeline.csv');
+      await caseDb.exportTimelineCsv(file);
+
+      const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
+      expect(lines).toHaveLength(8_001);
+      let read = 0;
+      for await (const event of caseDb.timeline()) {
+        expect(event.evidence.record).toBe(read++);
+      }
+      expect(read).toBe(8_000);
     } finally {
       await caseDb.close();
       await rm(folder, { recursive: true, force: true });

@@ -2,12 +2,36 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
 
 /**
- * A range of event times, in microseconds since the epoch: `from` inclusive, `to` exclusive, or
- * open-ended when `to` is null.
+ * Events of one instant from one evidence file and archive member (null for none). Their record
+ * indexes run from `fromRecord` inclusive to `toRecord` exclusive, and null leaves an end open.
+ */
+export interface EvidencePart {
+  sha256: string;
+  member: string | null;
+  fromRecord: number | null;
+  toRecord: number | null;
+}
+
+/**
+ * A range of events in timeline order, by time in microseconds since the epoch: from `from`
+ * inclusive to `to` exclusive, or open-ended when `to` is null. A slice of an instant too large
+ * for one slice spans that instant alone, and `part` selects the events of the slice.
  */
 export interface TimeSlice {
   from: bigint;
   to: bigint | null;
+  part?: EvidencePart;
+}
+
+/**
+ * Limits of one slice: at most `rows` events, whose sort takes at most about `bytes` of
+ * DuckDB's memory, or no byte limit when `bytes` is null. `raw` is true when the sorted rows
+ * carry the raw record, whose length then counts.
+ */
+export interface SliceBudget {
+  rows: number;
+  bytes: number | null;
+  raw: boolean;
 }
 
 /** A WHERE condition over `events` with its bound parameters; `''` for every event. */
@@ -20,8 +44,9 @@ export interface EventCondition {
 const SLICE_SHARE_OF_MEMORY = 8;
 
 /**
- * Bounds on the rows of one slice: each slice costs one scan of the time column. The lower bound
- * takes effect only for rows wider than about 2 MB, so the memory share also limits wide rows.
+ * Bounds on the rows of one slice (the upper one) and of a buffer sized by `sliceRowsForMemory`
+ * (both): each slice costs one scan of the time column. The lower bound takes effect only for
+ * rows wider than about 2 MB.
  */
 const MIN_SLICE_ROWS = 16;
 const MAX_SLICE_ROWS = 200_000;
@@ -34,6 +59,9 @@ const WIDTH_SAMPLE_ROWS = 20_000;
 
 /** Bytes per row added to the measured columns' lengths for the other columns of an event. */
 const ROW_OVERHEAD_BYTES = 600;
+
+/** Bytes of an event's uid besides its archive member name: a hash prefix and record index. */
+const UID_BYTES = 40;
 
 const UNITS: Record<string, number> = {
   bytes: 1,
@@ -66,8 +94,9 @@ async function firstValue(
 }
 
 /**
- * Returns how many events one slice may hold so that sorting it, raw records included, takes
- * about an eighth of DuckDB's current memory limit, for rows as wide as the first ones stored.
+ * Returns how many events a buffer of whole rows may hold, such as a Parquet row group, so that
+ * it takes about an eighth of DuckDB's current memory limit, for rows as wide as the first ones
+ * stored.
  * The width counts the uid and the evidence member name too, because an archive member's name
  * can be thousands of bytes long and the uid contains it. The member name counts twice, because
  * each sort carries it once as a sort key and once in the row it writes.
@@ -92,13 +121,39 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
 }
 
 /**
- * Splits the events that match `condition` into consecutive time ranges of about `rows` events
- * each, so that a caller can sort and write one range at a time and DuckDB never sorts more
- * than one range's wide rows at once. A slice starts at the first event of its instant and ends
- * at the instant of the event `rows` places later, or at the next instant when more than `rows`
- * events share its first one. One query counts the events of each instant in time order, which
- * DuckDB can spill, and the ranges are found while its rows stream. Yields nothing when no
- * event matches.
+ * The bytes an event is taken to occupy in a sort of the timeline, besides its raw record: its
+ * member name twice (as a sort key and in the row it writes), its uid, which contains the member
+ * name and about 40 more characters, and the other columns. Reading the member instead of the
+ * uid keeps the measuring scan narrow: a scan holds whole vectors of what it reads, and DuckDB
+ * stores a run of equal member names once.
+ */
+const WIDTH_BESIDES_RAW = `(3 * coalesce(strlen(evidence_member), 0) + ${UID_BYTES + ROW_OVERHEAD_BYTES})`;
+
+/**
+ * Returns the budget of one slice: about an eighth of DuckDB's current memory limit for the
+ * sort of its events, and at most `MAX_SLICE_ROWS` events. `raw` is true when the sorted rows
+ * carry the raw record.
+ */
+export async function sliceBudget(
+  connection: DuckDBConnection,
+  raw: boolean,
+): Promise<SliceBudget> {
+  const limit = parseDuckDbSize(
+    String(await firstValue(connection, "SELECT current_setting('memory_limit')")),
+  );
+  if (limit === null) return { rows: UNKNOWN_LIMIT_SLICE_ROWS, bytes: null, raw };
+
+  return { rows: MAX_SLICE_ROWS, bytes: Math.floor(limit / SLICE_SHARE_OF_MEMORY), raw };
+}
+
+/**
+ * Splits the events that match `condition` into consecutive ranges in timeline order within
+ * `budget`, so that a caller can sort and write one range at a time and DuckDB never sorts more
+ * than one range's wide rows at once. A slice ends before the instant that would take it over
+ * the budget. An instant over the budget by itself is split by evidence file, archive member
+ * and record index (`splitInstant`). One query counts and measures the events of each instant
+ * in time order, which DuckDB can spill, and the ranges are found while its rows stream. Yields
+ * nothing when no event matches.
  *
  * NOTE: each slice reads the row groups whose time range overlaps it, so a case whose files
  * were stored with interleaved times reads its table once per slice; with a small memory limit
@@ -107,46 +162,189 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
 export async function* timeSlices(
   connection: DuckDBConnection,
   condition: EventCondition,
-  rows: number,
+  budget: SliceBudget,
 ): AsyncIterable<TimeSlice> {
   // The bounds are all read before the first slice is yielded, because the caller queries the
   // same connection for each slice, which would end this query's stream.
-  const bounds = await sliceBounds(connection, condition, Math.max(1, Math.floor(rows)));
-  for (const [i, from] of bounds.entries()) yield { from, to: bounds[i + 1] ?? null };
+  const limits = { ...budget, rows: Math.max(1, Math.floor(budget.rows)) };
+  const { bounds, oversized } = await sliceBounds(connection, condition, limits);
+  for (const [i, from] of bounds.entries()) {
+    if (oversized.has(from)) {
+      yield* await splitInstant(connection, condition, from, limits);
+    } else {
+      yield { from, to: bounds[i + 1] ?? null };
+    }
+  }
 }
 
-// The start of every slice of `timeSlices`, in microseconds since the epoch.
+// Events and bytes added to a slice so far, and whether more would take it over the budget.
+class SliceFill {
+  rows = 0;
+  bytes = 0;
+  readonly #budget: SliceBudget;
+
+  constructor(budget: SliceBudget) {
+    this.#budget = budget;
+  }
+
+  overflows(rows: number, bytes: number): boolean {
+    return (
+      this.rows + rows > this.#budget.rows ||
+      (this.#budget.bytes !== null && this.bytes + bytes > this.#budget.bytes)
+    );
+  }
+
+  add(rows: number, bytes: number): void {
+    this.rows += rows;
+    this.bytes += bytes;
+  }
+
+  restart(): void {
+    this.rows = 0;
+    this.bytes = 0;
+  }
+}
+
+// The first instant of every slice of `timeSlices`, and the instants over the budget by
+// themselves, each of which is the only instant of its slice.
 async function sliceBounds(
   connection: DuckDBConnection,
   condition: EventCondition,
-  rows: number,
-): Promise<bigint[]> {
+  budget: SliceBudget,
+): Promise<{ bounds: bigint[]; oversized: Set<bigint> }> {
   const where = condition.where === '' ? '' : `WHERE ${condition.where}`;
-  const instants = checkedStream(
-    connection,
-    `SELECT epoch_us(time), count(*) FROM events ${where} GROUP BY time ORDER BY time`,
-    condition.params,
-    (result) => result.yieldRowsJs(),
-    'instants of the timeline',
-  );
+  const instantsSql = `SELECT time, count(*) AS n, sum(${WIDTH_BESIDES_RAW}) AS bytes
+    FROM events ${where} GROUP BY time`;
+  if (!budget.raw) {
+    return await readBounds(
+      checkedStream(
+        connection,
+        `SELECT epoch_us(time), n, bytes FROM (${instantsSql}) ORDER BY time`,
+        condition.params,
+        (result) => result.yieldRowsJs(),
+        'instants of the timeline',
+      ),
+      budget,
+    );
+  }
+  // The raw records' lengths are summed in a scan of their own: one scan that read them with
+  // the member names held vectors of both, which took more memory than a slice of them.
+  const rawWidths = `slice_raw_widths_${++widthTables}`;
+  try {
+    await connection.run(
+      `CREATE TEMP TABLE ${rawWidths} AS
+       SELECT time, sum(strlen(raw)) AS bytes FROM events ${where} GROUP BY time`,
+      condition.params,
+    );
+    return await readBounds(
+      checkedStream(
+        connection,
+        `SELECT epoch_us(i.time), i.n, i.bytes + r.bytes
+         FROM (${instantsSql}) i JOIN temp.${rawWidths} r ON r.time = i.time ORDER BY i.time`,
+        condition.params,
+        (result) => result.yieldRowsJs(),
+        'instants of the timeline',
+      ),
+      budget,
+    );
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS temp.${rawWidths}`);
+  }
+}
+
+// Numbers the temporary tables of raw record lengths, so that each has a name of its own.
+let widthTables = 0;
+
+// The bounds of `sliceBounds` from the instants in time order, each with its number of events
+// and their bytes.
+async function readBounds(
+  instants: AsyncIterable<unknown[][]>,
+  budget: SliceBudget,
+): Promise<{ bounds: bigint[]; oversized: Set<bigint> }> {
   const bounds: bigint[] = [];
-  // Position of the first event of the current slice among the matching events in time order,
-  // and of the first event of the instant being read.
-  let sliceStart = 0;
-  let position = 0;
+  const oversized = new Set<bigint>();
+  const fill = new SliceFill(budget);
   for await (const chunk of instants) {
-    for (const [micros, count] of chunk) {
-      // An instant starts a new slice when it contains the event `rows` places after the slice's
-      // first event, or when it follows an instant that already contains that event.
-      if (bounds.length === 0 || position + Number(count) > sliceStart + rows) {
-        bounds.push(BigInt(micros as bigint));
-        sliceStart = position;
+    for (const [micros, count, bytes] of chunk) {
+      const time = BigInt(micros as bigint);
+      const rows = Number(count);
+      const width = Number(bytes ?? 0);
+      if (bounds.length === 0 || fill.overflows(rows, width)) {
+        bounds.push(time);
+        fill.restart();
       }
-      position += Number(count);
+      // The fill stays over the budget, so the next instant starts a slice of its own.
+      if (fill.rows === 0 && fill.overflows(rows, width)) oversized.add(time);
+      fill.add(rows, width);
     }
   }
+  return { bounds, oversized };
+}
 
-  return bounds;
+/**
+ * Returns the slices of instant `time`, which is over the budget by itself. Its events sort by
+ * evidence hash, member and record index. Each hash and member gets slices of its own, split
+ * by record index where the budget requires. So every slice's condition is a conjunction of
+ * comparisons, which DuckDB applies while it scans. With a condition it could not push into
+ * the scan, DuckDB read whole vectors of wide rows and ran out of memory. The groups are listed
+ * first, so that no sort carries a member name per event. Events that share all three keys stay
+ * in one slice.
+ *
+ * NOTE: an instant in which most events come from a distinct archive member gets as many slices
+ * as events, each a scan of the instant.
+ */
+async function splitInstant(
+  connection: DuckDBConnection,
+  condition: EventCondition,
+  time: bigint,
+  budget: SliceBudget,
+): Promise<TimeSlice[]> {
+  const instant = { from: time, to: time + 1n };
+  const inInstant = `${condition.where === '' ? '' : `(${condition.where}) AND `}${sliceCondition(instant)}`;
+  const groups = await connection.runAndReadAll(
+    `SELECT evidence_sha256, evidence_member, count(*) FROM events WHERE ${inInstant}
+     GROUP BY evidence_sha256, evidence_member
+     ORDER BY evidence_sha256, evidence_member NULLS FIRST`,
+    condition.params,
+  );
+  const slices: TimeSlice[] = [];
+  const fill = new SliceFill(budget);
+  for (const [sha256, member, count] of groups.getRowsJS()) {
+    const group = { sha256: String(sha256), member: member === null ? null : String(member) };
+    // WIDTH_BESIDES_RAW of the group's events, which share their member name.
+    const besidesRaw =
+      3 * (group.member === null ? 0 : Buffer.byteLength(group.member)) +
+      UID_BYTES +
+      ROW_OVERHEAD_BYTES;
+    const whole = { ...instant, part: { ...group, fromRecord: null, toRecord: null } };
+    fill.restart();
+    if (!budget.raw && !fill.overflows(Number(count), Number(count) * besidesRaw)) {
+      slices.push(whole);
+      continue;
+    }
+
+    // Cut the group where the record index changes.
+    const records = await connection.runAndReadAll(
+      `SELECT evidence_record, count(*), ${budget.raw ? 'sum(strlen(raw))' : '0'} FROM events
+       WHERE ${sliceCondition(whole)} AND (${condition.where || 'true'})
+       GROUP BY evidence_record ORDER BY evidence_record`,
+      condition.params,
+    );
+    let fromRecord: number | null = null;
+    for (const [record, recordCount, rawBytes] of records.getRowsJS()) {
+      const rows = Number(recordCount);
+      const width = Number(rawBytes ?? 0) + rows * besidesRaw;
+      if (fill.rows > 0 && fill.overflows(rows, width)) {
+        const toRecord = Number(record);
+        slices.push({ ...instant, part: { ...group, fromRecord, toRecord } });
+        fromRecord = toRecord;
+        fill.restart();
+      }
+      fill.add(rows, width);
+    }
+    slices.push({ ...instant, part: { ...group, fromRecord, toRecord: null } });
+  }
+  return slices;
 }
 
 // A TIMESTAMP constant of a microsecond count: a constant lets DuckDB skip the row groups
@@ -155,8 +353,26 @@ function timeLiteral(micros: bigint): string {
   return `make_timestamp(${BigInt(micros).toString()})`;
 }
 
-/** Returns the SQL condition over the `time` column that selects the events of a slice. */
+// A VARCHAR constant of any text, written in hexadecimal so that no character of a member name
+// (quotes, NUL) can change the statement.
+function textLiteral(text: string): string {
+  return `decode(from_hex('${Buffer.from(text, 'utf8').toString('hex')}'))`;
+}
+
+/** Returns the SQL condition that selects the events of a slice. */
 export function sliceCondition(slice: TimeSlice): string {
-  const from = `time >= ${timeLiteral(slice.from)}`;
-  return slice.to === null ? from : `${from} AND time < ${timeLiteral(slice.to)}`;
+  const parts = [`time >= ${timeLiteral(slice.from)}`];
+  if (slice.to !== null) parts.push(`time < ${timeLiteral(slice.to)}`);
+  const part = slice.part;
+  if (part !== undefined) {
+    parts.push(`evidence_sha256 = ${textLiteral(part.sha256)}`);
+    parts.push(
+      part.member === null
+        ? 'evidence_member IS NULL'
+        : `evidence_member = ${textLiteral(part.member)}`,
+    );
+    if (part.fromRecord !== null) parts.push(`evidence_record >= ${part.fromRecord}`);
+    if (part.toRecord !== null) parts.push(`evidence_record < ${part.toRecord}`);
+  }
+  return parts.join(' AND ');
 }
