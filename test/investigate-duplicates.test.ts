@@ -33,6 +33,7 @@ describe('one CloudTrail event read from two files', () => {
     const summary = JSON.parse(run.stdout);
     expect(summary.records).toEqual({ read: 3, stored: 3, rejected: 0 });
     expect(summary.duplicates).toBe(1);
+    expect(summary.detections.events_matched).toBeGreaterThan(0);
 
     const timeline = await runCli(['timeline', '--case', caseDir, '-f', 'jsonl']);
     const ids = timeline.stdout
@@ -49,6 +50,11 @@ describe('one CloudTrail event read from two files', () => {
         'SELECT count(*) FROM duplicate_events d JOIN events e ON d.duplicate_of = e.uid',
       );
       expect(Number(reader.getRowsJS()[0]?.[0])).toBe(1);
+      // The summary counts the matches stored, without those of the copy set aside.
+      const matches = await connection.runAndReadAll(
+        'SELECT count(*) FROM detections WHERE hit_id IS NULL',
+      );
+      expect(Number(matches.getRowsJS()[0]?.[0])).toBe(summary.detections.events_matched);
       connection.closeSync();
     } finally {
       await db.close();

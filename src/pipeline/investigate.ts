@@ -119,7 +119,10 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     parser = null;
     // The rows of the ingest are garbage now; collecting it returns the heap they grew.
     collectGarbage();
-    run.duplicates = await db.setAsideDuplicates();
+    const duplicates = await db.setAsideDuplicates();
+    run.duplicates = duplicates.events;
+    // Matches of the copies set aside are no longer stored, so they no longer count.
+    run.detections.events_matched -= duplicates.matches;
     await recordCopies(db, copies);
     const ingested = new Set(run.streams.map((stream) => stream.sha256));
     await recordStoredEvidence(db, analyst, ingested, digests.digests());

@@ -176,11 +176,19 @@ export class CaseDb {
   }
 
   /**
-   * Sets aside later copies of events that two evidence files both hold (same source and
-   * provider record id, time and operation) and returns how many; see `setAsideDuplicates`.
+   * Sets aside later copies of events that two evidence files both contain (same source and
+   * provider record id, time and operation), with their detections (see `setAsideDuplicates`).
+   * Returns how many events moved and how many single-event rule matches went with them.
    */
-  setAsideDuplicates(): Promise<number> {
-    return this.#transaction(() => setAsideDuplicates(this.#connection));
+  setAsideDuplicates(): Promise<{ events: number; matches: number }> {
+    return this.#transaction(async () => {
+      const matches = 'SELECT count(*) FROM detections WHERE hit_id IS NULL';
+      const before = await this.#connection.runAndReadAll(matches);
+      const events = await setAsideDuplicates(this.#connection);
+      const after = await this.#connection.runAndReadAll(matches);
+      const removed = Number(before.getRowsJS()[0]?.[0]) - Number(after.getRowsJS()[0]?.[0]);
+      return { events, matches: removed };
+    });
   }
 
   /** Lists every ingested stream with its evidence hash and original path. */
