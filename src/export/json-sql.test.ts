@@ -1,6 +1,11 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonField, jsonObjectSql } from './json-sql.ts';
+import {
+  type JsonField,
+  jsonObjectSql,
+  TO_JSON_MAX_TEXT_BYTES,
+  toJsonMaxBytes,
+} from './json-sql.ts';
 
 let connection: DuckDBConnection;
 
@@ -72,5 +77,24 @@ describe('jsonObjectSql', () => {
     const [first] = await lines(-1);
 
     expect(first).toBe('{"text":"plain","count":-9007199254740993,"flag":null,"port":null}');
+  });
+});
+
+describe('toJsonMaxBytes', () => {
+  it('keeps the full width for two threads', () => {
+    expect(toJsonMaxBytes(256e6, 2)).toBe(TO_JSON_MAX_TEXT_BYTES);
+    expect(toJsonMaxBytes(null, 64)).toBe(TO_JSON_MAX_TEXT_BYTES);
+  });
+
+  it('narrows with more threads', () => {
+    // On every thread together, to_json takes about 2,048 × 10 times the text of a row.
+    for (const threads of [4, 8]) {
+      const bytes = toJsonMaxBytes(256e6, threads);
+      expect(bytes).toBeLessThan(TO_JSON_MAX_TEXT_BYTES);
+      expect(threads * 2_048 * 10 * (bytes + 700)).toBeLessThanOrEqual(256e6 * 0.6);
+    }
+    // Past that, every row is written with string functions.
+    expect(toJsonMaxBytes(256e6, 64)).toBe(0);
+    expect(toJsonMaxBytes(64e6, 8)).toBe(0);
   });
 });

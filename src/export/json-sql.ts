@@ -17,12 +17,37 @@ export interface JsonField {
 }
 
 /**
- * Bytes of text per row up to which `to_json` writes the row. DuckDB writes 2,048 rows at a
- * time on each thread, so `to_json` takes an estimated 2,048 × 10 × 3,700 bytes, 75 MB, per
+ * Bytes of text per row up to which `to_json` writes the row, at most. DuckDB writes 2,048 rows
+ * at a time on each thread, so `to_json` takes an estimated 2,048 × 10 × 3,700 bytes, 75 MB, per
  * thread at most, counting the field names. In a case of 1,000,000 CloudTrail events, the
  * text of an event was 2,416 bytes on average, and 0.4% of the events had more than 3,000.
  */
 export const TO_JSON_MAX_TEXT_BYTES = 3_000;
+
+/** Share of DuckDB's memory limit that `to_json` may take on all threads together. */
+const TO_JSON_SHARE_OF_MEMORY = 0.6;
+
+/**
+ * Bytes that `to_json` takes on one thread per byte of a row's text: ten times each of a
+ * vector's 2,048 rows, an estimate from DuckDB 1.5.6.
+ */
+const TO_JSON_BYTES_PER_TEXT_BYTE = 2_048 * 10;
+
+/** Bytes of a Timesketch line's field names and punctuation, an estimate. */
+const FIELD_NAME_BYTES = 700;
+
+/**
+ * Returns the bytes of text per row up to which `to_json` may write rows, for DuckDB's
+ * `memoryLimit` (bytes, or null when unknown) and thread count. That is `TO_JSON_MAX_TEXT_BYTES`
+ * for two threads at a 256 MB limit, and less with more threads or less memory.
+ */
+export function toJsonMaxBytes(memoryLimit: number | null, threads: number): number {
+  if (memoryLimit === null) return TO_JSON_MAX_TEXT_BYTES;
+
+  const perThread = (memoryLimit * TO_JSON_SHARE_OF_MEMORY) / Math.max(1, threads);
+  const bytes = Math.floor(perThread / TO_JSON_BYTES_PER_TEXT_BYTE) - FIELD_NAME_BYTES;
+  return Math.max(0, Math.min(TO_JSON_MAX_TEXT_BYTES, bytes));
+}
 
 // The characters that `to_json` escapes, in RE2 syntax: the quotation mark, the backslash and
 // the C0 controls. DuckDB passes the pattern to RE2 as written, so `\x00` is RE2's escape.

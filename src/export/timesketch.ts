@@ -1,8 +1,10 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaseDb } from '../store/case-db.ts';
 import { copyInTimeOrder, writeLinesInTimeOrder } from '../store/ordered-copy.ts';
+import { parseDuckDbSize } from '../store/time-slices.ts';
 import { CONTROL_PATTERN, csvText } from '../store/timeline-csv.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
-import { type JsonField, jsonObjectSql } from './json-sql.ts';
+import { type JsonField, jsonObjectSql, toJsonMaxBytes } from './json-sql.ts';
 
 /** Timesketch's `timestamp_desc` for each source whose event time is not the API call time. */
 const TIME_DESCRIPTIONS: Record<string, string> = {
@@ -91,7 +93,16 @@ export const TIMESKETCH_JSON_FIELDS: readonly JsonField[] = [
   { name: 'raw', sql: 'raw', kind: 'text' },
 ];
 
-const JSON_LINE = jsonObjectSql(TIMESKETCH_JSON_FIELDS);
+// The SQL of a Timesketch JSON line, with `to_json` kept to rows that DuckDB's memory limit and
+// thread count on `connection` allow (`toJsonMaxBytes`).
+async function jsonLineSql(connection: DuckDBConnection): Promise<string> {
+  const reader = await connection.runAndReadAll(
+    "SELECT current_setting('memory_limit'), current_setting('threads')",
+  );
+  const [limit, threads] = reader.getRowsJS()[0] ?? [];
+  const maxBytes = toJsonMaxBytes(parseDuckDbSize(String(limit)), Number(threads));
+  return jsonObjectSql(TIMESKETCH_JSON_FIELDS, maxBytes);
+}
 
 // Text cells get the escaping of the timeline CSV (`csvText`): control characters become
 // `\xNN`, and a cell a spreadsheet would run as a formula gets a leading apostrophe.
@@ -119,7 +130,7 @@ export async function exportTimesketch(
   const connection = await db.connect();
   try {
     return format === 'jsonl'
-      ? await writeLinesInTimeOrder(connection, file, JSON_LINE)
+      ? await writeLinesInTimeOrder(connection, file, await jsonLineSql(connection))
       : await copyInTimeOrder(connection, file, csvCopy);
   } finally {
     connection.closeSync();
