@@ -35,6 +35,7 @@ import type { FieldSource } from './fields.ts';
 import { withWrittenJoinOrder } from './join-order.ts';
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
+import { type RowRange, rowRanges } from './row-ranges.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -525,7 +526,12 @@ export class SqlScan {
     }
     const lists = runnable(this.#list);
     if (lists.length > 0 && (await this.#copyComplexEvents(connection)) > 0) {
-      for (const batch of lists) await collect(this.#query(batch, COMPLEX_TABLE));
+      for (const batch of lists) {
+        const bytes = listScanBytes(batch.cost);
+        for (const range of await rowRanges(connection, COMPLEX_TABLE, bytes, 'vector')) {
+          await collect(this.#query(batch, COMPLEX_TABLE, 'plain', range));
+        }
+      }
     }
     const keywords = runnable(this.#keyword);
     if (keywords.length === 0) return;
@@ -533,7 +539,7 @@ export class SqlScan {
     // keeps every distinct record of the scan's input to join the lists back. One scan of
     // 163,000 CloudTrail records ran out of the case's 256 MB, and so did 32 MB ranges of
     // 256 KB records. So the scan reads 8 MB of records at a time.
-    for (const range of await rowRanges(connection, KEYWORD_SCAN_BYTES)) {
+    for (const range of await rowRanges(connection, 'events', KEYWORD_SCAN_BYTES)) {
       for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
     }
   }
@@ -759,7 +765,7 @@ export class SqlScan {
       mode === 'check' && batch.fields instanceof ScalarScanFields
         ? this.#copiedSql(batch.fields)
         : 'TRUE';
-    // A range limits the rows of `events`, or of a prefilter by the `event_row` it adds.
+    // A range limits the row ids of the table, or of a prefilter by the `event_row` it adds.
     const rowId = input === table ? 'rowid' : 'event_row';
     const inRange = range === null ? '' : ` AND ${rowId} BETWEEN ${range.low} AND ${range.high}`;
     const from = stackLayers(
@@ -803,42 +809,21 @@ export class SqlScan {
   }
 }
 
-/** The size of each row's raw record, while `rowRanges` splits the rows. */
-const ROW_SIZES = 'sigma_row_sizes';
-
 /** Raw record text that one keyword scan reads at a time (see `rowRanges`). */
 const KEYWORD_SCAN_BYTES = 8 * 1024 * 1024;
 
-/** A range of row ids of `events`, both ends included. */
-interface RowRange {
-  low: bigint;
-  high: bigint;
-}
+/** Bytes of memory that the records a list-shape scan parses may take (see `listScanBytes`). */
+const LIST_RECORD_MEMORY = 64 * 1024 * 1024;
 
 /**
- * Splits the row ids of `events` into ranges in order, each with about `bytes` of raw record
- * text or less, unless one record alone is larger. Every row counts one byte more, so rows
- * without a record still end a range.
+ * Returns the raw record text that a list-shape scan of memory cost `cost` may read at once,
+ * in one vector of rows. Each JSON call site of such a scan keeps the records it parsed from
+ * the last vector, so its memory grows with the cost times the text of a vector. On 5 KB
+ * CloudTrail records (DuckDB 1.5), a scan of cost 23 ran out of the case's 256 MB with 8 MB
+ * ranges and passed with 4 MB. One of cost 146 failed at 4 MB and passed at 1 MB.
  */
-async function rowRanges(connection: DuckDBConnection, bytes: number): Promise<RowRange[]> {
-  // The sizes are stored first: a window over `events` itself kept the records it measured,
-  // and 400 records of 256 KB ran out of the case's 256 MB.
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${ROW_SIZES} AS
-    SELECT rowid AS row_id, coalesce(strlen(raw), 0) + 1 AS size FROM events`);
-  try {
-    const reader = await connection.runAndReadAll(
-      `SELECT min(row_id) AS low, max(row_id) AS high FROM (
-         SELECT row_id, (sum(size) OVER (ORDER BY row_id) - 1) // ${bytes} AS part
-         FROM ${ROW_SIZES})
-       GROUP BY part ORDER BY low`,
-    );
-    return reader.getRowObjectsJS().map((row) => ({
-      low: BigInt(row.low as bigint),
-      high: BigInt(row.high as bigint),
-    }));
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${ROW_SIZES}`);
-  }
+function listScanBytes(cost: number): number {
+  return Math.min(KEYWORD_SCAN_BYTES, Math.floor(LIST_RECORD_MEMORY / Math.max(cost, 1)));
 }
 
 /**
