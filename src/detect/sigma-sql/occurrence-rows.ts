@@ -4,13 +4,15 @@
  * pass through JavaScript. The SQL covers the common shape exactly: group and value fields
  * that are strings, null or missing, on paths through objects without repeated keys. Other
  * events (a number, an object or an array where a field is read, an array on a path, a string
- * with escapes, a repeated key) are left to `CorrelationEngine.add`. Both ways give the
- * occurrences that `CorrelationSpill.add` would write.
+ * with escapes, a repeated key, a record of more than `LARGE_RECORD_BYTES`) are left to
+ * `CorrelationEngine.add`. Both ways give the occurrences that `CorrelationSpill.add` would
+ * write.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeedFields } from '../sigma/correlation-engine.ts';
 import { type CorrelationSpill, MAX_VALUE_CHARS, PER_RANK } from './correlation-spill.ts';
 import type { SqlDialect } from './dialect.ts';
+import { fitsSql, LARGE_RECORD_BYTES } from './large-records.ts';
 
 /** A base rule and the correlations its matches feed. */
 export interface FedRule {
@@ -144,7 +146,10 @@ export function occurrenceRowsSql(d: SqlDialect, rules: readonly FedRule[]): Occ
     const keys = d.listElement('ol_keys', index);
     return `(${keys} IS NULL OR len(${keys}) = len(list_distinct(${keys})))`;
   });
+  // A record too large to parse is left to the engine (see `LARGE_RECORD_BYTES`).
+  const fits = fitsSql('event_raw', LARGE_RECORD_BYTES);
   const checks = [
+    fits,
     // Field paths read into every element of a record that is an array.
     `starts_with(event_raw, '{')`,
     // The uid is written as a JSON string without escaping.
@@ -155,8 +160,8 @@ export function occurrenceRowsSql(d: SqlDialect, rules: readonly FedRule[]): Occ
   const values = [...fields.values()].map((field) => field.column);
   return {
     layers: [
-      `${d.jsonPathMembers('event_raw', paths.list)} AS ol_p, ` +
-        `${d.jsonObjectKeys('event_raw', objects)} AS ol_keys`,
+      `CASE WHEN ${fits} THEN ${d.jsonPathMembers('event_raw', paths.list)} END AS ol_p, ` +
+        `CASE WHEN ${fits} THEN ${d.jsonObjectKeys('event_raw', objects)} END AS ol_keys`,
       values.length === 0 ? 'NULL AS ol_none' : values.join(', '),
     ],
     exact: checks.join(' AND '),

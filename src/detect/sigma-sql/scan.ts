@@ -17,6 +17,7 @@ import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
 import type { DetectionRule, SearchNode } from '../sigma/model.ts';
 import { type TextRequirement, topLevelRequirement } from '../sigma/prefilter.ts';
+import { RuleSet } from '../sigma/rule-set.ts';
 import type { DetectionExplanation } from '../types.ts';
 import {
   ColumnCounts,
@@ -33,6 +34,7 @@ import { duckdb } from './duckdb.ts';
 import { InlineFields, ListScanFields, SCAN_LAYERS, ScalarScanFields } from './field-sources.ts';
 import type { FieldSource } from './fields.ts';
 import { withWrittenJoinOrder } from './join-order.ts';
+import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.ts';
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
 import { type RowRange, rowRanges } from './row-ranges.ts';
@@ -133,6 +135,8 @@ const MAX_SCALAR_SQL = 40_000;
 const COMPLEX_TABLE = 'temp.sigma_complex_events';
 // The row ids of those events, written by the scalar-shape scans.
 const COMPLEX_ROWS = 'temp.sigma_complex_rows';
+// The row ids of the events whose records some scan left to the in-memory engine as too large.
+const LARGE_ROWS = 'temp.sigma_large_rows';
 // The row id and matched rule ids of every event some scan matched, one row per scan.
 const MATCHED_TABLE = 'temp.sigma_matched';
 // The rows of the scan that ran last.
@@ -187,7 +191,8 @@ interface Batch<Fields> {
  * such fields then test the columns and leave the other records unread. The remaining events (an array
  * on a path, a field holding an array) are copied to a temporary table and decided by
  * list-shape scans, which are exact everywhere but cost far more in DuckDB. Rules with keyword
- * searches always use the list shape, over every event.
+ * searches always use the list shape, over every event. Records too large for a scan are left
+ * to the in-memory engine (see `matchLargeRecords`).
  */
 export class SqlScan {
   readonly rules: SqlRule[] = [];
@@ -423,7 +428,7 @@ export class SqlScan {
       }
       await this.#runScans(connection);
       // The copies of events are no longer needed and would take memory from the reads.
-      for (const table of [SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE]) {
+      for (const table of [SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore(this.#dialect.scanOnlySettings);
@@ -454,7 +459,7 @@ export class SqlScan {
         );
       }
     } finally {
-      for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE]) {
+      for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore();
@@ -464,17 +469,20 @@ export class SqlScan {
   async #runScans(connection: DuckDBConnection): Promise<void> {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${MATCHED_TABLE.slice(5)} (
       event_row BIGINT, rule_ids VARCHAR[])`);
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${COMPLEX_ROWS.slice(5)} (event_row BIGINT)`,
-    );
-    // Each scan's rows go to a table of its own first: the matched events are kept, and the
+    for (const table of [COMPLEX_ROWS, LARGE_ROWS]) {
+      await connection.run(`CREATE OR REPLACE TEMP TABLE ${table.slice(5)} (event_row BIGINT)`);
+    }
+    // Each scan's rows go to a table of its own first. The matched events are kept, and the
     // events some field of a scalar scan is not scalar in are copied for the list-shape scans.
+    // The events whose records are too large for a scan are listed for the in-memory engine.
     const collect = async (sql: string) => {
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${SCAN_TABLE.slice(5)} AS ${sql}`);
       await connection.run(`INSERT INTO ${MATCHED_TABLE}
         SELECT event_row, rule_ids FROM ${SCAN_TABLE} WHERE len(rule_ids) > 0`);
       await connection.run(`INSERT INTO ${COMPLEX_ROWS}
         SELECT event_row FROM ${SCAN_TABLE} WHERE complex`);
+      await connection.run(`INSERT INTO ${LARGE_ROWS}
+        SELECT event_row FROM ${SCAN_TABLE} WHERE large`);
     };
     // Planning a scan's SQL costs about a second of CPU whatever the rows, so scans whose rules
     // are all routed to sources the case lacks are skipped.
@@ -528,19 +536,63 @@ export class SqlScan {
     if (lists.length > 0 && (await this.#copyComplexEvents(connection)) > 0) {
       for (const batch of lists) {
         const bytes = listScanBytes(batch.cost);
+        // A record larger than the bound of a vector would exceed it alone, so it is left to
+        // the in-memory engine.
+        const largest = Math.min(bytes, LARGE_RECORD_BYTES);
         for (const range of await rowRanges(connection, COMPLEX_TABLE, bytes, 'vector')) {
-          await collect(this.#query(batch, COMPLEX_TABLE, 'plain', range));
+          await collect(this.#query(batch, COMPLEX_TABLE, 'plain', range, largest));
         }
       }
     }
     const keywords = runnable(this.#keyword);
-    if (keywords.length === 0) return;
     // A keyword scan lists each record's values with a subquery over json_tree, and DuckDB
     // keeps every distinct record of the scan's input to join the lists back. One scan of
     // 163,000 CloudTrail records ran out of the case's 256 MB, and so did 32 MB ranges of
     // 256 KB records. So the scan reads 8 MB of records at a time.
-    for (const range of await rowRanges(connection, 'events', KEYWORD_SCAN_BYTES)) {
+    const ranges =
+      keywords.length === 0 ? [] : await rowRanges(connection, 'events', KEYWORD_SCAN_BYTES);
+    for (const range of ranges) {
       for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
+    }
+    await this.#matchLargeRecords(connection);
+  }
+
+  /**
+   * Matches the records the scans left as too large with the in-memory engine, reading each
+   * by its row id with filter pushdown on, so that DuckDB reads only that row's record.
+   */
+  async #matchLargeRecords(connection: DuckDBConnection): Promise<void> {
+    let ruleSet: RuleSet | null = null;
+    const { routes, placeholders } = this.#options;
+    const match = (uid: string, source: string, record: Record<string, unknown>) => {
+      ruleSet ??= new RuleSet(
+        this.rules.map((compiled) => compiled.rule),
+        {
+          ...(routes ? { routes } : {}),
+          ...(placeholders ? { placeholders: mutableLists(placeholders) } : {}),
+        },
+      );
+      const event = {
+        uid,
+        source,
+        time: '',
+        ruleIds: [],
+        raw: record,
+        explanations: {},
+        rank: null,
+      };
+      return ruleSet.match(matchEvent(event)).map((found) => found.rule_id);
+    };
+    for (const [name, value] of this.#dialect.columnScanSettings) {
+      await connection.run(`SET ${name} = ${value}`);
+    }
+    try {
+      const tables = { rows: LARGE_ROWS, matched: MATCHED_TABLE };
+      await matchLargeRecords(connection, this.#dialect, tables, match);
+    } finally {
+      for (const [name, value] of this.#dialect.scanSettings) {
+        await connection.run(`SET ${name} = ${value}`);
+      }
     }
   }
 
@@ -669,12 +721,16 @@ export class SqlScan {
     const d = this.#dialect;
     const fields = new ScalarScanFields(d, 'j');
     const copied = this.#copiedSql(fields);
+    // A record too large to parse here is not checked, so the copies are not vouched for.
+    const fits = fitsSql('raw', LARGE_RECORD_BYTES);
     const from = stackLayers(
-      `(SELECT *, raw AS j FROM events WHERE source = ${d.stringLiteral(COPIES_SOURCE)})`,
+      `(SELECT *, ${fits} AS fits, CASE WHEN ${fits} THEN raw END AS j FROM events
+        WHERE source = ${d.stringLiteral(COPIES_SOURCE)})`,
       fields,
     );
     const reader = await connection.runAndReadAll(
-      `SELECT count(*) AS n FROM (SELECT ${copied} AS copied FROM ${from}) WHERE NOT copied`,
+      `SELECT count(*) AS n FROM (SELECT fits AND ${copied} AS copied FROM ${from})
+       WHERE NOT copied`,
     );
     return Number(reader.getRowObjectsJS()[0]?.n ?? 1) === 0;
   }
@@ -713,10 +769,6 @@ export class SqlScan {
       literalsByField.set(requirement.field, literals);
     }
     const fields = [...literalsByField.keys()];
-    const values = d.jsonPathMembers(
-      'raw',
-      fields.map((field) => [field]),
-    );
     const alternatives = fields.map((field, index) => {
       const value = d.listElement('p_values', index);
       const literals = [...(literalsByField.get(field) ?? [])].map((literal) =>
@@ -728,8 +780,15 @@ export class SqlScan {
         `ELSE ${value} IS NOT NULL AND NOT ${d.jsonIs(value, 'null')} END`
       );
     });
+    // Records too large to parse pass, and the scan lists them for the in-memory engine.
+    const fits = fitsSql('raw', LARGE_RECORD_BYTES);
+    const members = d.jsonPathMembers(
+      'raw',
+      fields.map((field) => [field]),
+    );
+    const values = `CASE WHEN ${fits} THEN ${members} END`;
     const withValues = `SELECT ${withEventRow(table)}, ${values} AS p_values FROM ${table}`;
-    return `(SELECT * FROM (${withValues}) WHERE ${alternatives.join(' OR ')})`;
+    return `(SELECT * FROM (${withValues}) WHERE p_values IS NULL OR ${alternatives.join(' OR ')})`;
   }
 
   #sources(rules: readonly SqlRule[]): string {
@@ -740,15 +799,17 @@ export class SqlScan {
 
   /**
    * The SELECT of one scan over `table`, which has the columns of `events` and `event_row`.
-   * It returns `event_row`, `rule_ids` (the ids of the rules it matched) and `complex` (true
-   * where some field of the batch is not in the scalar shape) for each event that matched a
-   * rule or is complex.
+   * It returns `event_row`, `rule_ids` (the ids of the rules it matched), `complex` (true
+   * where some field of the batch is not in the scalar shape) and `large` for each event that
+   * matched a rule or is complex or large. `large` is true where the record has more than
+   * `largeBytes` of text, which the scan does not parse.
    */
   #query(
     batch: Batch<ScalarScanFields | ListScanFields>,
     table: string,
     mode: ScanMode = 'plain',
     range: RowRange | null = null,
+    largeBytes = LARGE_RECORD_BYTES,
   ): string {
     const d = this.#dialect;
     const literal = (text: string) => d.stringLiteral(text);
@@ -761,15 +822,22 @@ export class SqlScan {
     if (mode === 'column') input = this.#columnPrefilter(batch, table);
     else if (batch.requirements !== null) input = this.#prefilter(batch.requirements, table);
     if (input !== table) columns = '*';
+    // A record left to the in-memory engine is not checked, so its copies are not vouched for.
+    // NOTE: so while the copies record is not current, a case with one such CloudTrail record
+    // gets no column scans, and every hunt reads every record.
     const copied =
       mode === 'check' && batch.fields instanceof ScalarScanFields
-        ? this.#copiedSql(batch.fields)
+        ? `(NOT large AND ${this.#copiedSql(batch.fields)})`
         : 'TRUE';
     // A range limits the row ids of the table, or of a prefilter by the `event_row` it adds.
     const rowId = input === table ? 'rowid' : 'event_row';
     const inRange = range === null ? '' : ` AND ${rowId} BETWEEN ${range.low} AND ${range.high}`;
+    // A record larger than `largeBytes` is not parsed, so the scan only lists it as `large`.
+    const fits = fitsSql('raw', largeBytes);
     const from = stackLayers(
-      `(SELECT ${columns}, ${record} AS j FROM ${input} WHERE source IN (${sources})${inRange})`,
+      `(SELECT ${columns}, NOT ${fits} AS large,
+        CASE WHEN ${fits} THEN ${record} END AS j FROM ${input}
+        WHERE source IN (${sources})${inRange})`,
       batch.fields,
     );
 
@@ -781,12 +849,12 @@ export class SqlScan {
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);
     const complex = batch.complex.length === 0 ? 'FALSE' : `NOT ${joinAnd(batch.complex)}`;
     const rows = `SELECT event_row, ${ids} AS rule_ids, ${complex} AS complex,
-      ${copied} AS copied FROM ${from}`;
+      ${copied} AS copied, large FROM ${from}`;
     // With filter pushdown, a filter above the projections would copy their expressions into
     // it. So this scan keeps every row of its input, which the column prefilter made small.
     if (mode === 'column') return rows;
-    return `SELECT event_row, rule_ids, complex, copied FROM (${rows})
-      WHERE ${d.listLength('rule_ids')} > 0 OR complex OR NOT copied`;
+    return `SELECT event_row, rule_ids, complex, copied, large FROM (${rows})
+      WHERE ${d.listLength('rule_ids')} > 0 OR complex OR NOT copied OR large`;
   }
 
   /** Selects the events a column scan reads (see `columnPrefilterSql`). */
@@ -941,6 +1009,12 @@ function inlineSimple(fields: ScalarScanFields, guard: string): string {
     }
   }
   return sql;
+}
+
+function mutableLists(
+  values: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(values).map(([name, list]) => [name, [...list]]));
 }
 
 function joinAnd(parts: string[]): string {

@@ -1,0 +1,75 @@
+/**
+ * Records too large for the SQL scans, which the in-memory engine matches one at a time
+ * instead. DuckDB's JSON functions keep each record they parse, at every call site, until
+ * they read the next vector of rows, so a scan's memory grows with its largest records. A
+ * keyword scan of one 8 MB record ran out of the case's 256 MB in `json_tree`, and the
+ * correlation occurrences of one 30 MB record did too. The in-memory engine reads the record
+ * once, as `investigate` did when it stored the event, and gives the same matches (the two
+ * backends pass one conformance suite). Ingest rejects records over 64 MiB, which bounds
+ * the memory a record takes here.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { parseJsonLossless } from '../../sources/json-numbers.ts';
+import type { SqlDialect } from './dialect.ts';
+
+/**
+ * Bytes of raw record text above which the SQL scans and the correlation occurrences leave a
+ * record to the in-memory engine.
+ */
+export const LARGE_RECORD_BYTES = 1024 * 1024;
+
+/** SQL true where the raw record in `column` is at most `bytes` long, or missing. */
+export function fitsSql(column: string, bytes: number): string {
+  return `(coalesce(strlen(${column}), 0) <= ${bytes})`;
+}
+
+/** Names of the tables on the scan's connection that `matchLargeRecords` reads and writes. */
+export interface LargeRecordTables {
+  /** Table with the `event_row` of each event set aside, possibly listed more than once. */
+  rows: string;
+  /** Table of `event_row` and `rule_ids` that the matches are appended to. */
+  matched: string;
+}
+
+/** Returns the ids of the rules that match an event's parsed record. */
+export type RecordMatcher = (
+  uid: string,
+  source: string,
+  record: Record<string, unknown>,
+) => string[];
+
+/**
+ * Matches the records of the events listed in `tables.rows` with `match` and appends each
+ * event that some rule matched to `tables.matched`. Reads one record at a time, parsed as the
+ * in-memory engine reads records, and returns how many events it read.
+ */
+export async function matchLargeRecords(
+  connection: DuckDBConnection,
+  dialect: SqlDialect,
+  tables: LargeRecordTables,
+  match: RecordMatcher,
+): Promise<number> {
+  const listed = await connection.runAndReadAll(
+    `SELECT DISTINCT event_row FROM ${tables.rows} ORDER BY event_row`,
+  );
+  const rows = listed.getRowObjectsJS().map((row) => BigInt(row.event_row as bigint));
+  if (rows.length === 0) return 0;
+
+  const read = await connection.prepare('SELECT uid, source, raw FROM events WHERE rowid = $1');
+  try {
+    for (const row of rows) {
+      read.bindBigInt(1, row);
+      const [event] = (await read.runAndReadAll()).getRowObjectsJS();
+      if (event === undefined || event.raw === null) continue;
+      // Read as the in-memory matcher reads records, so a long integer keeps its digits.
+      const record = parseJsonLossless(String(event.raw)) as Record<string, unknown>;
+      const ids = match(String(event.uid), String(event.source), record);
+      if (ids.length === 0) continue;
+      const list = dialect.list(ids.map((id) => dialect.stringLiteral(id)));
+      await connection.run(`INSERT INTO ${tables.matched} VALUES (${row}, ${list})`);
+    }
+  } finally {
+    read.destroySync();
+  }
+  return rows.length;
+}
