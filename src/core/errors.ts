@@ -36,3 +36,14 @@ export class CloudcaseError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** Maximum characters of the cause's message that `causeLine` keeps. */
+const CAUSE_CHARS = 300;
+
+/** Returns the first line of an error's message, shortened to CAUSE_CHARS. */
+export function causeLine(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const line = text.split('\n', 1)[0]!.trim();
+
+  return line.length > CAUSE_CHARS ? `${line.slice(0, CAUSE_CHARS)}…` : line;
+}

@@ -6,7 +6,7 @@ import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { runCaseBaselines } from '../baseline/index.ts';
 import { type CaseInfo, readCaseInfo } from '../case/case-dir.ts';
 import { initCase } from '../case/case-lifecycle.ts';
-import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { CloudcaseError, causeLine, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { collectGarbage } from '../core/heap.ts';
 import type { Logger } from '../core/logger.ts';
@@ -22,7 +22,7 @@ import { IngestDigests } from '../store/ingest-digests.ts';
 import { CopiesCheck } from '../store/stored-copies.ts';
 import { CaseSink } from './case-sink.ts';
 import { ingestStream, type StreamSinks } from './ingest-stream.ts';
-import { causeLine, ParserThread } from './parser-thread.ts';
+import { ParserThread } from './parser-thread.ts';
 import { noProgress, type Progress } from './progress.ts';
 import { readAhead } from './read-ahead.ts';
 import { findingsChangedBeforeRun, recordFindings } from './record-findings.ts';
@@ -158,6 +158,9 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     // shows every cause.
     if (error instanceof CloudcaseError && error.code === 'parser_failed') {
       logger.debug('parser thread failed', { cause: causeLine(error.cause) });
+    }
+    if (error instanceof CloudcaseError && error.code === 'store_write_failed') {
+      logger.debug('storing events failed', { cause: causeLine(error.cause) });
     }
     throw error;
   } finally {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { causeLine, failureMessage, ParserThread } from './parser-thread.ts';
+import { failureMessage, ParserThread } from './parser-thread.ts';
 
 describe('ParserThread', () => {
   test('failure names the step', async () => {
@@ -49,19 +49,5 @@ describe('failureMessage', () => {
     const message = failureMessage(new Error('it exited with code 1'), null, true);
 
     expect(message).toContain('the parser thread failed: it exited with code 1;');
-  });
-});
-
-describe('causeLine', () => {
-  test('keeps the first line', () => {
-    const cause = new Error('Out of Memory Error: failed\n\nPossible solutions:');
-
-    expect(causeLine(cause)).toBe('Out of Memory Error: failed');
-  });
-
-  test('shortens a long cause', () => {
-    const line = causeLine(new Error('x'.repeat(1_000)));
-
-    expect(line).toBe(`${'x'.repeat(300)}…`);
   });
 });

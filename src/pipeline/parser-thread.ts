@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { CloudcaseError, causeLine, EXIT } from '../core/errors.ts';
 import type { CorrelationHit } from '../detect/types.ts';
 import type { RecordContext } from '../sources/local-time.ts';
 import type {
@@ -242,17 +242,6 @@ const STEP_TEXT: Record<FailedStep, string> = {
   parse: ' while parsing a stream',
   correlations: ' while evaluating correlations',
 };
-
-/** Maximum characters of the cause's message that `causeLine` keeps. */
-const CAUSE_CHARS = 300;
-
-/** Returns the first line of an error's message, shortened to CAUSE_CHARS. */
-export function causeLine(cause: unknown): string {
-  const text = cause instanceof Error ? cause.message : String(cause);
-  const line = text.split('\n', 1)[0]!.trim();
-
-  return line.length > CAUSE_CHARS ? `${line.slice(0, CAUSE_CHARS)}…` : line;
-}
 
 /**
  * Builds the message of a parser thread failure from the step that failed and its cause. The
