@@ -33,6 +33,7 @@ import {
   type OpenDatabase,
   openDatabase,
 } from './open-database.ts';
+import { readRawTexts } from './raw-parts.ts';
 import { SCHEMA } from './schema.ts';
 import {
   queryCounts,
@@ -254,20 +255,22 @@ export class CaseDb {
    * Streams events in time order, chunk by chunk from DuckDB, so memory does not grow with the
    * number of events: without a limit, DuckDB sorts one time slice at a time (`timeSlices`), and
    * with one it keeps at most `limit` events. Each call uses its own connection, closed when
-   * iteration ends.
+   * iteration ends, and a second one that reads raw records stored in parts.
    */
   async *timeline(filter: TimelineFilter = {}): AsyncIterable<Event> {
     const connection = await this.#database.instance.connect();
+    const parts = await this.#database.instance.connect();
     try {
       if (filter.limit !== undefined) {
-        yield* streamEvents(connection, timelineQuery(filter));
+        yield* streamEvents(connection, parts, timelineQuery(filter));
         return;
       }
       const budget = await sliceBudget(connection, filter.withoutRaw !== true);
       for await (const slice of timeSlices(connection, timelineCondition(filter), budget)) {
-        yield* streamEvents(connection, timelineQuery(filter, sliceCondition(slice)));
+        yield* streamEvents(connection, parts, timelineQuery(filter, sliceCondition(slice)));
       }
     } finally {
+      parts.closeSync();
       connection.closeSync();
     }
   }
@@ -361,6 +364,7 @@ export class CaseDb {
 
 async function* streamEvents(
   connection: DuckDBConnection,
+  partsConnection: DuckDBConnection,
   query: BoundQuery,
 ): AsyncIterable<Event> {
   const events = checkedStream(
@@ -371,6 +375,11 @@ async function* streamEvents(
     'timeline events',
   );
   for await (const rows of events) {
-    for (const row of rows) yield rowToEvent(row as EventRow);
+    const split = rows.filter((row) => row.raw === null).map((row) => String(row.uid));
+    const rawTexts = await readRawTexts(partsConnection, split);
+    for (const row of rows) {
+      const raw = rawTexts.get(String(row.uid));
+      yield rowToEvent((raw === undefined ? row : { ...row, raw }) as EventRow);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CaseDb } from './case-db.ts';
-import { DuckDbEventWriter } from './event-writer.ts';
+import { DuckDbEventWriter, storeFailed } from './event-writer.ts';
 import { testEvent } from './test-events.ts';
 
 let caseDir: string;
@@ -56,5 +56,56 @@ describe('event writer commits', () => {
 
     expect(writer.appendedRows).toBe(3000);
     expect(await countEvents()).toBe(3000);
+  });
+});
+
+describe('event writer long raw records', () => {
+  it('stores 64 KiB records under the ingest memory limit', async () => {
+    // DuckDB held 1,600 strings over 64 KiB at once in a commit, past its 128 MB limit.
+    const blob = 'x'.repeat(70_000);
+    await db.withIngestMemoryLimit(async () => {
+      const writer = await db.eventWriter();
+      for (let record = 0; record < 1_600; record++) {
+        const event = testEvent(record, { raw: { blob, record } });
+        if (!writer.append(event)) await writer.drain();
+      }
+      await writer.close();
+    });
+
+    expect(await countEvents()).toBe(1_600);
+    let read = 0;
+    for await (const event of db.timeline()) {
+      expect(event.raw).toEqual({ blob, record: event.evidence.record });
+      read++;
+    }
+    expect(read).toBe(1_600);
+  });
+});
+
+describe('storeFailed', () => {
+  it('shows a memory cause', () => {
+    const cause = new Error(
+      'TransactionContext Error: Failed to commit: failed to pin block of size 256.0 KiB ' +
+        '(122.0 MiB/122.0 MiB used)\n\nPossible solutions:',
+    );
+
+    expect(storeFailed(cause).message).toBe(
+      'storing a batch of events in case.duckdb failed: TransactionContext Error: Failed to ' +
+        'commit: failed to pin block of size 256.0 KiB (122.0 MiB/122.0 MiB used); the ingest ' +
+        'stays partial and the next run resumes it',
+    );
+  });
+
+  it('hides other causes', () => {
+    const message = storeFailed(new Error('Conversion Error: "secret value"')).message;
+
+    expect(message).not.toContain('secret');
+    expect(message).toContain('(run with -v to log the cause)');
+  });
+
+  it('keeps an error it made', () => {
+    const error = storeFailed(new Error('Out of Memory Error: x'));
+
+    expect(storeFailed(error)).toBe(error);
   });
 });

@@ -5,7 +5,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { CloudcaseError, causeLine, EXIT } from '../core/errors.ts';
 import type { Event } from '../core/event.ts';
 import {
   EVENT_COLUMNS,
@@ -14,6 +14,7 @@ import {
   toAppenderValues,
 } from './event-row.ts';
 import { CASE_ROW_GROUP_ROWS } from './open-database.ts';
+import { type RawPart, splitRawText } from './raw-parts.ts';
 
 /** Streams events into the `events` table in batches. */
 export interface EventWriter {
@@ -58,6 +59,19 @@ const CHUNK_ROWS = 2_048;
 const MAX_WAITING_CHUNKS = 4;
 
 /**
+ * Raw text, in UTF-16 code units, that may wait in memory while a commit runs before `append`
+ * returns `false`, and that the appenders take before they are flushed. Row counts alone let
+ * records of 64 KiB hold 128 MB per chunk of 2048 rows.
+ */
+const MAX_BUFFERED_UNITS = 16 * 1024 * 1024;
+
+const RAW = EVENT_COLUMNS.findIndex((column) => column.name === 'raw');
+const UID = EVENT_COLUMNS.findIndex((column) => column.name === 'uid');
+const SHA256 = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_sha256');
+const MEMBER = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_member');
+const RECORD = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_record');
+
+/**
  * The DuckDB-backed writer. Events are converted to column values, appended to `events` in
  * data chunks of up to 2048 rows through DuckDB's appender, and committed at `flush`.
  *
@@ -69,6 +83,9 @@ const MAX_WAITING_CHUNKS = 4;
  * partial row group leaves the table's last row group partial, and DuckDB then wrote the next
  * commit's row groups a second time: a million events took 1.8 GB on disk instead of 0.9 GB.
  * `flush` commits whatever is appended, so only its commits end in a partial row group.
+ *
+ * A raw record longer than `RAW_PART_UNITS` goes to `event_raw_parts` in parts (see
+ * `raw-parts.ts`), appended in the transaction of its event or an earlier one, never a later one.
  */
 export class DuckDbEventWriter implements EventWriter {
   readonly #connection: DuckDBConnection;
@@ -77,10 +94,19 @@ export class DuckDbEventWriter implements EventWriter {
   readonly #types: DuckDBType[];
   readonly #rowGroupRows: number;
   #appender: DuckDBAppender | null;
+  #partsAppender: DuckDBAppender | null;
   #columns: DuckDBValue[][];
   #rows = 0;
   // Chunks queued while a commit runs, appended once the next transaction is open.
-  #waiting: DuckDBValue[][][] = [];
+  #waiting: QueuedChunk[] = [];
+  // Raw record parts queued while a commit runs, appended first once the next transaction opens.
+  #waitingParts: RawPart[] = [];
+  // Raw text units of the waiting chunks and parts.
+  #waitingUnits = 0;
+  // Raw text units of the queued rows that are not in a chunk yet.
+  #columnUnits = 0;
+  // Raw text units appended since the appenders were last flushed.
+  #unflushedUnits = 0;
   #commits: Promise<void> = Promise.resolve();
   // Set from the append that fills a row group until its commit: later chunks wait.
   #sealed = false;
@@ -97,13 +123,15 @@ export class DuckDbEventWriter implements EventWriter {
 
   private constructor(
     connection: DuckDBConnection,
-    appender: DuckDBAppender,
+    appenders: Appenders,
     batchSize: number,
     rowGroupRows: number,
   ) {
+    const { appender } = appenders;
     this.#connection = connection;
     this.#rowGroupRows = rowGroupRows;
     this.#appender = appender;
+    this.#partsAppender = appenders.parts;
     this.#batchSize = batchSize;
     this.#chunkRows = Math.min(batchSize, CHUNK_ROWS);
     this.#types = EVENT_COLUMNS.map((_, index) => appender.columnType(index));
@@ -119,9 +147,9 @@ export class DuckDbEventWriter implements EventWriter {
     batchSize = DEFAULT_BATCH_SIZE,
     rowGroupRows = CASE_ROW_GROUP_ROWS,
   ) {
-    const appender = await openTransaction(connection);
+    const appenders = await openTransaction(connection);
 
-    return new DuckDbEventWriter(connection, appender, Math.max(1, batchSize), rowGroupRows);
+    return new DuckDbEventWriter(connection, appenders, Math.max(1, batchSize), rowGroupRows);
   }
 
   append(event: Event, rawJson?: string): boolean {
@@ -132,14 +160,54 @@ export class DuckDbEventWriter implements EventWriter {
     this.#throwIfUnusable();
 
     const values = toAppenderValues(row);
+    const raw = values[RAW];
+    const parts = typeof raw === 'string' ? splitRawText(raw) : null;
+    if (parts !== null) {
+      values[RAW] = null;
+      this.#guard(() => this.#queueParts(values, parts));
+    } else if (typeof raw === 'string') {
+      this.#columnUnits += raw.length;
+    }
     const columns = this.#columns;
     for (let index = 0; index < values.length; index++) columns[index]!.push(values[index]!);
     this.#rows++;
     this.#appendedRows++;
 
     if (this.#rows >= this.#chunkRows) this.#guard(() => this.#appendChunk());
-    if (this.#unflushed >= this.#batchSize) this.#guard(() => this.#appenderFlush());
-    return this.#waiting.length < MAX_WAITING_CHUNKS;
+    if (this.#unflushed >= this.#batchSize || this.#unflushedUnits >= MAX_BUFFERED_UNITS) {
+      this.#guard(() => this.#appenderFlush());
+    }
+    return this.#waiting.length < MAX_WAITING_CHUNKS && this.#waitingUnits < MAX_BUFFERED_UNITS;
+  }
+
+  // Appends the parts of one raw record now, or queues them while a commit runs or is due.
+  #queueParts(values: DuckDBValue[], texts: string[]): void {
+    const common = {
+      uid: String(values[UID]),
+      sha256: String(values[SHA256]),
+      member: values[MEMBER] === null ? null : String(values[MEMBER]),
+      record: Number(values[RECORD]),
+    };
+    const parts = texts.map((text, part) => ({ ...common, part, text }));
+    if (this.#partsAppender === null || this.#sealed) {
+      for (const part of parts) this.#waitingParts.push(part);
+      for (const part of parts) this.#waitingUnits += part.text.length;
+    } else {
+      for (const part of parts) this.#appendPart(part);
+    }
+  }
+
+  #appendPart(part: RawPart): void {
+    const appender = this.#partsAppender!;
+    appender.appendVarchar(part.uid);
+    appender.appendVarchar(part.sha256);
+    if (part.member === null) appender.appendNull();
+    else appender.appendVarchar(part.member);
+    appender.appendBigInt(BigInt(part.record));
+    appender.appendInteger(part.part);
+    appender.appendVarchar(part.text);
+    appender.endRow();
+    this.#unflushedUnits += part.text.length;
   }
 
   #throwIfUnusable(): void {
@@ -186,23 +254,28 @@ export class DuckDbEventWriter implements EventWriter {
     try {
       if (all) {
         this.#moveToWaiting();
-        const waiting = this.#waiting;
-        this.#waiting = [];
-        for (const columns of waiting) this.#appendColumns(columns, false);
+        this.#appendWaitingParts();
+        const waiting = this.#takeWaiting();
+        for (const chunk of waiting) this.#appendColumns(chunk, false);
       }
       this.#appender?.closeSync();
+      this.#partsAppender?.closeSync();
       this.#appender = null;
+      this.#partsAppender = null;
       this.#unflushed = 0;
+      this.#unflushedUnits = 0;
       await this.#connection.run('COMMIT');
       this.#committedRows += this.#transactionRows;
       this.#transactionRows = 0;
       this.#sealed = false;
       for (const listener of this.#listeners) listener(this.#committedRows);
       if (!reopen) return;
-      this.#appender = await openTransaction(this.#connection);
-      const waiting = this.#waiting;
-      this.#waiting = [];
-      for (const columns of waiting) this.#appendChunkOrWait(columns);
+      const appenders = await openTransaction(this.#connection);
+      this.#appender = appenders.appender;
+      this.#partsAppender = appenders.parts;
+      this.#appendWaitingParts();
+      const waiting = this.#takeWaiting();
+      for (const chunk of waiting) this.#appendChunkOrWait(chunk);
     } catch (error) {
       await this.#abort();
       throw storeFailed(error);
@@ -210,36 +283,60 @@ export class DuckDbEventWriter implements EventWriter {
   }
 
   #moveToWaiting(): void {
-    if (this.#rows === 0) return;
-    this.#waiting.push(this.#columns);
+    const chunk = this.#takeColumns();
+    if (chunk === null) return;
+    this.#waiting.push(chunk);
+    this.#waitingUnits += chunk.units;
+  }
+
+  #takeColumns(): QueuedChunk | null {
+    if (this.#rows === 0) return null;
+
+    const chunk = { columns: this.#columns, units: this.#columnUnits };
     this.#columns = emptyColumns();
+    this.#columnUnits = 0;
     this.#rows = 0;
+    return chunk;
+  }
+
+  #takeWaiting(): QueuedChunk[] {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    this.#waitingUnits = 0;
+    return waiting;
+  }
+
+  #appendWaitingParts(): void {
+    const parts = this.#waitingParts;
+    this.#waitingParts = [];
+    for (const part of parts) this.#appendPart(part);
   }
 
   // Appends the queued rows as one data chunk.
   #appendChunk(): void {
-    if (this.#rows === 0) return;
-
-    const columns = this.#columns;
-    this.#columns = emptyColumns();
-    this.#rows = 0;
-    this.#appendChunkOrWait(columns);
+    const chunk = this.#takeColumns();
+    if (chunk !== null) this.#appendChunkOrWait(chunk);
   }
 
   // Sets a chunk aside while a commit runs or is due, else appends it.
-  #appendChunkOrWait(columns: DuckDBValue[][]): void {
-    if (this.#appender === null || this.#sealed) this.#waiting.push(columns);
-    else this.#appendColumns(columns, true);
+  #appendChunkOrWait(chunk: QueuedChunk): void {
+    if (this.#appender === null || this.#sealed) {
+      this.#waiting.push(chunk);
+      this.#waitingUnits += chunk.units;
+    } else {
+      this.#appendColumns(chunk, true);
+    }
   }
 
   // With `mayCommit`, a chunk that fills the row group starts its commit in the background.
-  #appendColumns(columns: DuckDBValue[][], mayCommit: boolean): void {
+  #appendColumns({ columns, units }: QueuedChunk, mayCommit: boolean): void {
     const rows = columns[0]!.length;
     const chunk = DuckDBDataChunk.create(this.#types, rows);
     for (let index = 0; index < columns.length; index++) {
       chunk.setColumnValues(index, columns[index]!);
     }
     this.#unflushed += rows;
+    this.#unflushedUnits += units;
     this.#transactionRows += rows;
     this.#appender!.appendDataChunk(chunk);
     if (!mayCommit || this.#transactionRows < this.#rowGroupRows) return;
@@ -259,7 +356,9 @@ export class DuckDbEventWriter implements EventWriter {
 
   #appenderFlush(): void {
     this.#appender?.flushSync();
+    this.#partsAppender?.flushSync();
     this.#unflushed = 0;
+    this.#unflushedUnits = 0;
   }
 
   // A failed append leaves the transaction unusable: it is rolled back, and the next call raises.
@@ -276,10 +375,14 @@ export class DuckDbEventWriter implements EventWriter {
   async #abort(): Promise<void> {
     this.#broken = true;
     this.#appender = null;
+    this.#partsAppender = null;
     this.#rows = 0;
     this.#unflushed = 0;
+    this.#unflushedUnits = 0;
     this.#columns = emptyColumns();
-    this.#waiting = [];
+    this.#columnUnits = 0;
+    this.#takeWaiting();
+    this.#waitingParts = [];
     this.#sealed = false;
     await this.#connection.run('ROLLBACK').catch(() => undefined);
   }
@@ -293,19 +396,49 @@ export class DuckDbEventWriter implements EventWriter {
   }
 }
 
-// DuckDB's message may quote the rejected value, which is log content, so only the cause keeps it.
-function storeFailed(cause: unknown): CloudcaseError {
+/** DuckDB's messages about memory, which name sizes only. */
+const MEMORY_CAUSE = /out of memory|failed to pin block|could not allocate/i;
+
+/**
+ * Builds the error of a failed append or commit. DuckDB's message may quote the rejected value,
+ * which is log content, so the message shows only a cause about memory and refers to the `-v`
+ * log for others. A cause that is already this error is returned as it is.
+ */
+export function storeFailed(cause: unknown): CloudcaseError {
+  if (cause instanceof CloudcaseError && cause.code === 'store_write_failed') return cause;
+
+  const line = cause === undefined ? '' : causeLine(cause);
+  let reason = '';
+  if (MEMORY_CAUSE.test(line)) reason = `: ${line}`;
+  else if (line !== '') reason = ' (run with -v to log the cause)';
+
   return new CloudcaseError(
     'store_write_failed',
-    'storing a batch of events in case.duckdb failed; the ingest stays partial and the next run resumes it',
+    `storing a batch of events in case.duckdb failed${reason}; the ingest stays partial and ` +
+      'the next run resumes it',
     EXIT.internal,
     { cause },
   );
 }
 
-async function openTransaction(connection: DuckDBConnection): Promise<DuckDBAppender> {
+/** The appenders of one transaction: of `events`, and of `event_raw_parts`. */
+interface Appenders {
+  appender: DuckDBAppender;
+  parts: DuckDBAppender;
+}
+
+/** Rows for one data chunk, with the units of raw text that they hold. */
+interface QueuedChunk {
+  columns: DuckDBValue[][];
+  units: number;
+}
+
+async function openTransaction(connection: DuckDBConnection): Promise<Appenders> {
   await connection.run('BEGIN TRANSACTION');
-  return connection.createAppender('events');
+  const appender = await connection.createAppender('events');
+  const parts = await connection.createAppender('event_raw_parts');
+
+  return { appender, parts };
 }
 
 function emptyColumns(): DuckDBValue[][] {

@@ -71,6 +71,7 @@ export async function deleteStreamRows(
   );
   await connection.run(`DELETE FROM events WHERE ${EVENT_STREAM}`, key);
   await connection.run(`DELETE FROM duplicate_events WHERE ${EVENT_STREAM}`, key);
+  await connection.run(`DELETE FROM event_raw_parts WHERE ${EVENT_STREAM}`, key);
   await connection.run(`DELETE FROM rejected WHERE ${STREAM}`, key);
 }
 

@@ -7,6 +7,7 @@ import { ENTITY_SCHEMA } from '../analyze/entities/schema.ts';
 import { BASELINE_SCHEMA } from '../baseline/schema.ts';
 import { COPIES_SCHEMA } from './copies-record.ts';
 import { EVENT_COLUMNS } from './event-row.ts';
+import { RAW_PARTS_SCHEMA } from './raw-parts.ts';
 
 const eventColumns = EVENT_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(',\n  ');
 
@@ -21,6 +22,8 @@ export const SCHEMA: readonly string[] = [
   // Cases created before the provider's record id was stored gain it as the last column, where
   // EVENT_COLUMNS puts it for new cases, so the appender's column order holds for both.
   'ALTER TABLE events ADD COLUMN IF NOT EXISTS metadata_uid VARCHAR',
+  // Raw records too long for one value of `raw`, whose events rows have `raw` NULL.
+  RAW_PARTS_SCHEMA,
   // Later copies of events read from two files (see duplicates.ts).
   `CREATE TABLE IF NOT EXISTS duplicate_events (
   duplicate_of VARCHAR NOT NULL,

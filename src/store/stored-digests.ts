@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
+import { hasRawParts } from './raw-parts.ts';
 
 /** Counts and digest of the rows the case database stores of one evidence item. */
 export interface StoredCounts {
@@ -45,6 +46,13 @@ const valueParts = (name: string) =>
   `CASE WHEN ${name} IS NOT NULL THEN ':' END, ${valueText(name)}`;
 const ROW_DIGEST = `sha256(concat(${DIGEST_COLUMNS.map(valueParts).join(', ')}))`;
 
+// The row text around `raw`, for rows whose raw record is stored in parts (see `raw-parts.ts`).
+const RAW_AT = DIGEST_COLUMNS.indexOf('raw');
+const ROW_HEAD = `concat(${DIGEST_COLUMNS.slice(0, RAW_AT).map(valueParts).join(', ')})`;
+const ROW_TAIL = `concat(${DIGEST_COLUMNS.slice(RAW_AT + 1)
+  .map(valueParts)
+  .join(', ')})`;
+
 /** SHA-256 of no events, the digest of an item whose records were all rejected. */
 export const EMPTY_DIGEST = createHash('sha256').digest('hex');
 
@@ -82,6 +90,7 @@ async function foldEventDigests(
   counts: Map<string, StoredCounts>,
 ): Promise<void> {
   await stageRowDigests(connection, filter, params);
+  await digestSplitRows(connection, filter, params);
   // DuckDB writes the end of each line, names the item only on its first line, and the member
   // only on the member's first line: converting four values of every row to JavaScript cost
   // more than the sort.
@@ -157,6 +166,47 @@ async function stageRowDigests(
          AND e.evidence_member IS NOT DISTINCT FROM m.evidence_member`,
     params,
   );
+}
+
+/**
+ * Replaces the staged digest of each event whose raw record is stored in parts with the digest
+ * of its row with the whole raw text, the digest the ingest computed. DuckDB would need the
+ * whole text in one value, so the parts are hashed here, one record at a time.
+ */
+async function digestSplitRows(
+  connection: DuckDBConnection,
+  filter: string,
+  params: Record<string, DuckDBValue>,
+): Promise<void> {
+  if (!(await hasRawParts(connection))) return;
+
+  const columns = `uid, raw, evidence_sha256, evidence_member, evidence_record,
+    ${ROW_HEAD} AS head, ${ROW_TAIL} AS tail`;
+  const split = await connection.runAndReadAll(
+    `SELECT uid, evidence_sha256, evidence_member, evidence_record, head, tail
+     FROM (SELECT ${columns} FROM events ${filter}
+           UNION ALL SELECT ${columns} FROM duplicate_events ${filter})
+     WHERE raw IS NULL AND uid IN (SELECT uid FROM event_raw_parts)`,
+    params,
+  );
+  for (const [uid, sha256, member, record, head, tail] of split.getRowsJS()) {
+    const parts = await connection.runAndReadAll(
+      'SELECT text, length(text) FROM event_raw_parts WHERE uid = $uid ORDER BY part',
+      { uid: String(uid) },
+    );
+    const rows = parts.getRowsJS();
+    const length = rows.reduce((sum, [, units]) => sum + Number(units), 0);
+    const hash = createHash('sha256').update(String(head)).update(`S${length}:`);
+    for (const [text] of rows) hash.update(String(text));
+    const digest = hash.update(String(tail)).digest('hex');
+    await connection.run(
+      `UPDATE stored_row_digests SET row_digest = $digest
+       WHERE evidence_sha256 = $sha256 AND evidence_record = $record AND member_rank = (
+         SELECT member_rank FROM stored_members
+         WHERE evidence_sha256 = $sha256 AND evidence_member IS NOT DISTINCT FROM $member)`,
+      { digest, sha256: String(sha256), record: record as bigint, member: member as string | null },
+    );
+  }
 }
 
 function finishItem(

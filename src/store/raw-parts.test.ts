@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Event } from '../core/event.ts';
+import { CaseDb } from './case-db.ts';
+import { eventRowValues } from './event-row.ts';
+import { IngestDigests } from './ingest-digests.ts';
+import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { storedDigests } from './stored-digests.ts';
+import { TEST_SHA, testEvent } from './test-events.ts';
+
+let caseDir: string;
+let db: CaseDb;
+
+beforeEach(async () => {
+  caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-raw-parts-'));
+  db = await CaseDb.open(caseDir);
+});
+
+afterEach(async () => {
+  await db.close();
+  await rm(caseDir, { recursive: true, force: true });
+});
+
+// An event whose raw record is three parts long, with a surrogate pair in its text.
+function longEvent(record: number): Event {
+  return testEvent(record, { raw: { text: `😀${'y'.repeat(2 * RAW_PART_UNITS)}`, record } });
+}
+
+async function store(events: Event[]): Promise<void> {
+  const writer = await db.eventWriter();
+  for (const event of events) writer.append(event);
+  await writer.close();
+}
+
+async function partRows(): Promise<{ parts: number; longest: number }> {
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      'SELECT count(*)::INTEGER, coalesce(max(length(text)), 0)::INTEGER FROM event_raw_parts',
+    );
+    const [parts, longest] = reader.getRowsJS()[0]!;
+    return { parts: Number(parts), longest: Number(longest) };
+  } finally {
+    connection.closeSync();
+  }
+}
+
+describe('splitRawText', () => {
+  it('leaves text that fits one value whole', () => {
+    expect(splitRawText('abc', 3)).toBeNull();
+  });
+
+  it('keeps surrogate pairs whole', () => {
+    const parts = splitRawText('ab😀cd', 3);
+
+    expect(parts).toEqual(['ab', '😀c', 'd']);
+  });
+});
+
+describe('raw records stored in parts', () => {
+  it('stores a long raw record in parts and reads it back whole', async () => {
+    await store([testEvent(0), longEvent(1)]);
+
+    const { parts, longest } = await partRows();
+    expect(parts).toBe(3);
+    expect(longest).toBeLessThanOrEqual(RAW_PART_UNITS);
+    const events: Event[] = [];
+    for await (const event of db.timeline()) events.push(event);
+    expect(events.map((event) => event.raw)).toEqual([testEvent(0).raw, longEvent(1).raw]);
+  });
+
+  it('stored digest matches the ingest digest', async () => {
+    const events = [testEvent(0), longEvent(1), testEvent(2)];
+    const digests = new IngestDigests();
+    digests.beginStream(TEST_SHA, null);
+    for (const event of events) digests.addRow(eventRowValues(event));
+    await store(events);
+
+    const connection = await db.connect();
+    try {
+      const stored = await storedDigests(connection);
+      expect(stored.get(TEST_SHA)?.digest).toBe(digests.digests().get(TEST_SHA)?.digest);
+    } finally {
+      connection.closeSync();
+    }
+  });
+
+  it('restarting a partial stream deletes its parts', async () => {
+    await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+    await store([longEvent(0)]);
+    await db.beginIngest(TEST_SHA, null, 'trail.json', 'aws.cloudtrail');
+
+    expect((await partRows()).parts).toBe(0);
+  });
+});
