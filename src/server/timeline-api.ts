@@ -234,6 +234,7 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
     { uid },
   );
   if (event === undefined) throw new HttpError(404, 'event_not_found', 'no event has this uid');
+  if (event.raw === null) event.raw = await rawFromParts(reader, uid);
 
   const marks = await reader.all(
     'SELECT kind, value, actor, time FROM event_marks WHERE event_uid = $uid ORDER BY time',
@@ -261,6 +262,21 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
     marks: marks.map((mark) => ({ ...mark, time: isoTime(mark.time) })),
     detections: explained,
   };
+}
+
+// A raw record too long for the `raw` column is stored in parts (see `raw-parts.ts`), in a table
+// that cases made before it lack.
+async function rawFromParts(reader: CaseReader, uid: string): Promise<string | null> {
+  const [table] = await reader.all(
+    "SELECT 1 FROM duckdb_tables() WHERE table_name = 'event_raw_parts' AND database_name = current_database()",
+  );
+  if (table === undefined) return null;
+
+  const [row] = await reader.all(
+    "SELECT string_agg(text, '' ORDER BY part) AS raw FROM event_raw_parts WHERE uid = $uid",
+    { uid },
+  );
+  return typeof row?.raw === 'string' ? row.raw : null;
 }
 
 // The stored explanation, or for a single-event match stored without one (a hunt explains only

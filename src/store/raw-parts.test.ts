@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Event } from '../core/event.ts';
+import { CaseReader } from '../server/case-reader.ts';
+import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
-import { eventRowValues } from './event-row.ts';
+import { EVENT_COLUMNS, eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { cutText, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -59,6 +61,38 @@ describe('splitRawText', () => {
   });
 });
 
+describe('cutText', () => {
+  it('keeps surrogate pairs whole', () => {
+    expect(cutText('ab😀cd', 4)).toBe('ab…');
+  });
+
+  it('leaves short text alone', () => {
+    expect(cutText('abcd', 4)).toBe('abcd');
+  });
+});
+
+describe('eventRowValues long fields', () => {
+  const column = (name: string) => EVENT_COLUMNS.findIndex((c) => c.name === name);
+  const long = 'u'.repeat(3 * RAW_PART_UNITS);
+  const resources = Array.from({ length: 4 }, (_, index) => ({
+    uid: `${index}${'r'.repeat(RAW_PART_UNITS / 3)}`,
+    type: 'AWS::S3::Object',
+  }));
+  const values = eventRowValues(testEvent(0, { user_agent: long, resources, raw: { long } }));
+
+  it('cuts a long field copy', () => {
+    expect(values[column('user_agent')]).toBe(cutText(long));
+  });
+
+  it('keeps the resources that fit', () => {
+    expect(JSON.parse(String(values[column('resources')]))).toEqual(resources.slice(0, 2));
+  });
+
+  it('keeps the raw record whole', () => {
+    expect(values[column('raw')]).toBe(JSON.stringify({ long }));
+  });
+});
+
 describe('raw records stored in parts', () => {
   it('stores a long raw record in parts and reads it back whole', async () => {
     await store([testEvent(0), longEvent(1)]);
@@ -69,6 +103,18 @@ describe('raw records stored in parts', () => {
     const events: Event[] = [];
     for await (const event of db.timeline()) events.push(event);
     expect(events.map((event) => event.raw)).toEqual([testEvent(0).raw, longEvent(1).raw]);
+  });
+
+  it('event detail reads a long raw record whole', async () => {
+    await store([longEvent(1)]);
+
+    const reader = new CaseReader(await db.connect());
+    try {
+      const detail = await eventDetail(reader, longEvent(1).uid);
+      expect(JSON.parse(String(detail.raw))).toEqual(longEvent(1).raw);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('stored digest matches the ingest digest', async () => {
