@@ -8,7 +8,6 @@ import { CloudcaseError } from '../core/errors.ts';
 import type { Category, Event, Resource, Status } from '../core/event.ts';
 import { parseJsonLossless } from '../sources/json-numbers.ts';
 import { jsonLine } from './json-line.ts';
-import { cutText, RAW_PART_UNITS } from './raw-parts.ts';
 
 /** One column of the `events` table: its name and SQL type. */
 interface EventColumn {
@@ -123,7 +122,7 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
   // again by `rawText`, which replaces it.
   const verbatim = rawJson !== undefined && !SURROGATE_ESCAPE.test(rawJson);
 
-  const values: EventRowValues = [
+  return [
     event.uid,
     epochMillis(event),
     event.source,
@@ -159,7 +158,7 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
     api.operation,
     api.request_id,
     api.read_only,
-    resourcesText(event.resources),
+    jsonLine(event.resources),
     event.message,
     event.tags,
     evidence.sha256,
@@ -169,44 +168,6 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
     verbatim ? rawJson : rawText(event),
     event.metadata_uid ?? null,
   ];
-  for (const index of CUT_COLUMNS) {
-    const value = values[index];
-    if (typeof value === 'string' && value.length > RAW_PART_UNITS) values[index] = cutText(value);
-  }
-
-  return values;
-}
-
-/**
- * Indexes of the text columns whose values are cut to `RAW_PART_UNITS` code units, because
- * DuckDB holds longer strings in memory all at once (see `raw-parts.ts`): the copies of record
- * fields and the summary, which the raw record keeps whole. The keys of an event and of its
- * stream are not cut, and neither is `raw`, which the event writer stores in parts.
- */
-const CUT_COLUMNS = EVENT_COLUMNS.flatMap((column, index) =>
-  column.sql.startsWith('VARCHAR') &&
-  !column.sql.startsWith('VARCHAR[]') &&
-  !['uid', 'evidence_sha256', 'evidence_member', 'raw'].includes(column.name)
-    ? [index]
-    : [],
-);
-
-/**
- * Serializes the resources for the `resources` column, keeping the first ones whose JSON fits
- * `RAW_PART_UNITS` code units, so the column stays valid JSON (see `CUT_COLUMNS`).
- */
-function resourcesText(resources: readonly Resource[]): string {
-  const line = jsonLine(resources);
-  if (line.length <= RAW_PART_UNITS) return line;
-
-  const kept: Resource[] = [];
-  let length = 2;
-  for (const resource of resources) {
-    length += jsonLine(resource).length + 1;
-    if (length > RAW_PART_UNITS) break;
-    kept.push(resource);
-  }
-  return jsonLine(kept);
 }
 
 // Shared by every row without tags, which is every row at ingest, to spare an object per row.

@@ -38,6 +38,12 @@ import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
 import { type RowRange, rowRanges } from './row-ranges.ts';
+import {
+  copySplitEvents,
+  mergeSplitMatches,
+  SPLIT_TABLE,
+  splitEventGroups,
+} from './split-records.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -554,6 +560,7 @@ export class SqlScan {
     for (const range of ranges) {
       for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
     }
+    await this.#scanSplitEvents(connection, collect, [scalars, lists, keywords]);
     await this.#matchLargeRecords(connection);
   }
 
@@ -594,6 +601,34 @@ export class SqlScan {
         await connection.run(`SET ${name} = ${value}`);
       }
     }
+  }
+
+  /**
+   * Runs the scans that read records over the events whose raw record is stored in parts (see
+   * `split-records.ts`), KEYWORD_SCAN_BYTES of records at a time. List-shape scans read the
+   * events that the scalar-shape scans found complex, as they do for the other events.
+   */
+  async #scanSplitEvents(
+    connection: DuckDBConnection,
+    collect: (sql: string) => Promise<void>,
+    [scalars, lists, keywords]: Batch<ScalarScanFields | ListScanFields>[][],
+  ): Promise<void> {
+    const groups = await splitEventGroups(connection, KEYWORD_SCAN_BYTES);
+    if (groups.length === 0) return;
+
+    const complex = `(SELECT * FROM ${SPLIT_TABLE}
+      WHERE event_row IN (SELECT event_row FROM ${COMPLEX_ROWS}))`;
+    try {
+      for (const group of groups) {
+        await copySplitEvents(connection, group);
+        for (const batch of scalars ?? []) await collect(this.#query(batch, SPLIT_TABLE));
+        for (const batch of lists ?? []) await collect(this.#query(batch, complex));
+        for (const batch of keywords ?? []) await collect(this.#query(batch, SPLIT_TABLE));
+      }
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${SPLIT_TABLE}`);
+    }
+    await mergeSplitMatches(connection, MATCHED_TABLE, groups);
   }
 
   /**

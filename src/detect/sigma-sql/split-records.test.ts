@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { onEvents } from '../../analyze/test-case.ts';
+import { RAW_PART_UNITS } from '../../store/raw-parts.ts';
+import { testEvent } from '../../store/test-events.ts';
+import type { DetectionRule } from '../sigma/model.ts';
+import { parseRuleText } from '../sigma/parse.ts';
+import { SqlScan } from './scan.ts';
+
+const RULES = `title: Bucket policy on the evidence bucket
+id: 5b0e7a31-0000-4000-8000-000000000002
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    requestParameters.bucketName: evidence
+    requestParameters.policy|contains: '*'
+  condition: selection
+level: low
+`;
+
+function rules(): DetectionRule[] {
+  return parseRuleText(RULES, 'rules.yml').rules.filter(
+    (rule): rule is DetectionRule => rule.kind === 'detection',
+  );
+}
+
+// A bucket policy longer than one value of `raw`, so the event's record is stored in parts.
+const POLICY = `{"Statement":[{"Principal":"*","Padding":"${'p'.repeat(2 * RAW_PART_UNITS)}"}]}`;
+
+describe('SqlScan events stored in parts', () => {
+  test('matches fields of a split record', async () => {
+    const events = [0, 1, 2].map((record) =>
+      testEvent(record, {
+        raw: {
+          eventName: 'PutBucketPolicy',
+          requestParameters: { bucketName: record === 1 ? 'other' : 'evidence', policy: POLICY },
+        },
+      }),
+    );
+
+    const matches = await onEvents(events, (connection) => new SqlScan(rules()).run(connection));
+
+    expect(matches.map((match) => match.uid)).toEqual([events[0]!.uid, events[2]!.uid]);
+    expect(matches.map((match) => match.ruleIds)).toEqual([
+      ['5b0e7a31-0000-4000-8000-000000000002'],
+      ['5b0e7a31-0000-4000-8000-000000000002'],
+    ]);
+  });
+});
