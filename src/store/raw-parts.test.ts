@@ -6,9 +6,9 @@ import type { Event } from '../core/event.ts';
 import { CaseReader } from '../server/case-reader.ts';
 import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
-import { EVENT_COLUMNS, eventRowValues } from './event-row.ts';
+import { eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { cutText, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -58,38 +58,6 @@ describe('splitRawText', () => {
     const parts = splitRawText('ab😀cd', 3);
 
     expect(parts).toEqual(['ab', '😀c', 'd']);
-  });
-});
-
-describe('cutText', () => {
-  it('keeps surrogate pairs whole', () => {
-    expect(cutText('ab😀cd', 4)).toBe('ab…');
-  });
-
-  it('leaves short text alone', () => {
-    expect(cutText('abcd', 4)).toBe('abcd');
-  });
-});
-
-describe('eventRowValues long fields', () => {
-  const column = (name: string) => EVENT_COLUMNS.findIndex((c) => c.name === name);
-  const long = 'u'.repeat(3 * RAW_PART_UNITS);
-  const resources = Array.from({ length: 4 }, (_, index) => ({
-    uid: `${index}${'r'.repeat(RAW_PART_UNITS / 3)}`,
-    type: 'AWS::S3::Object',
-  }));
-  const values = eventRowValues(testEvent(0, { user_agent: long, resources, raw: { long } }));
-
-  it('cuts a long field copy', () => {
-    expect(values[column('user_agent')]).toBe(cutText(long));
-  });
-
-  it('keeps the resources that fit', () => {
-    expect(JSON.parse(String(values[column('resources')]))).toEqual(resources.slice(0, 2));
-  });
-
-  it('keeps the raw record whole', () => {
-    expect(values[column('raw')]).toBe(JSON.stringify({ long }));
   });
 });
 

@@ -17,19 +17,6 @@ import { checkedStream } from './checked-stream.ts';
  */
 export const RAW_PART_UNITS = 16_384;
 
-/**
- * Cuts text longer than `maxUnits` code units to fewer, never between the two halves of a
- * surrogate pair, and ends it with `…` to show the cut.
- */
-export function cutText(text: string, maxUnits = RAW_PART_UNITS): string {
-  if (text.length <= maxUnits) return text;
-
-  let end = maxUnits - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
 /** One part of a raw record, a row of `event_raw_parts`. */
 export interface RawPart {
   uid: string;
