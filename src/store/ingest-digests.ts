@@ -98,6 +98,8 @@ const DIGEST_FIELDS = DIGEST_COLUMNS.map((name) => {
  */
 export function rowDigest(values: EventRowValues): string | null {
   let row = '';
+  // A long value goes to the hash by itself instead of into a copy of the row.
+  let digest: Hash | null = null;
   for (const { index, toText } of DIGEST_FIELDS) {
     const value = values[index];
     if (value === null || value === undefined) {
@@ -105,13 +107,24 @@ export function rowDigest(values: EventRowValues): string | null {
       continue;
     }
     const valueText = toText(value);
-    const length = valueText === null ? null : codePoints(valueText);
+    if (valueText === null) return null;
+    const length = codePoints(valueText);
     if (length === null) return null;
-    row += `S${length}:${valueText}`;
+    row += `S${length}:`;
+    if (valueText.length < LONG_VALUE_UNITS) {
+      row += valueText;
+      continue;
+    }
+    digest ??= createHash('sha256');
+    digest.update(row).update(valueText);
+    row = '';
   }
 
-  return hash('sha256', row, 'hex');
+  return digest === null ? hash('sha256', row, 'hex') : digest.update(row).digest('hex');
 }
+
+/** Code units from which `rowDigest` hashes a value apart from the rest of its row. */
+const LONG_VALUE_UNITS = 1024 * 1024;
 
 const SHA256 = columnIndex('evidence_sha256');
 const MEMBER = columnIndex('evidence_member');

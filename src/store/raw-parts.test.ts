@@ -86,7 +86,8 @@ describe('raw records stored in parts', () => {
   });
 
   it('stored digest matches the ingest digest', async () => {
-    const events = [testEvent(0), longEvent(1), testEvent(2)];
+    const huge = testEvent(3, { raw: { text: 'z'.repeat(1_200_000) } });
+    const events = [testEvent(0), longEvent(1), testEvent(2), huge];
     const digests = new IngestDigests();
     digests.beginStream(TEST_SHA, null);
     for (const event of events) digests.addRow(eventRowValues(event));
