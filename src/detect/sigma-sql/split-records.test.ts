@@ -5,6 +5,7 @@ import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
 import { SqlScan } from './scan.ts';
+import { splitTableRanges } from './split-records.ts';
 
 const RULES = `title: Bucket policy on the evidence bucket
 id: 5b0e7a31-0000-4000-8000-000000000002
@@ -44,5 +45,22 @@ describe('SqlScan events stored in parts', () => {
       ['5b0e7a31-0000-4000-8000-000000000002'],
       ['5b0e7a31-0000-4000-8000-000000000002'],
     ]);
+  });
+});
+
+describe('splitTableRanges', () => {
+  test('cuts ranges at the byte budget', () => {
+    const group = [3n, 5n, 9n, 12n].map((row) => ({ row, uid: `u${row}`, size: 40 }));
+
+    expect(splitTableRanges(group, 100)).toEqual([
+      { low: 3n, high: 5n },
+      { low: 9n, high: 12n },
+    ]);
+  });
+
+  test('keeps a record over the budget in a range of its own', () => {
+    const group = [{ row: 7n, uid: 'u7', size: 500 }];
+
+    expect(splitTableRanges(group, 100)).toEqual([{ low: 7n, high: 7n }]);
   });
 });

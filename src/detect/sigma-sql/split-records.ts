@@ -10,21 +10,27 @@ import { hasRawParts, readRawTexts } from '../../store/raw-parts.ts';
 /** The temporary table of one group of split events with their whole records. */
 export const SPLIT_TABLE = 'temp.sigma_split_events';
 
+/**
+ * Memory that one group of split events may take in `SPLIT_TABLE`. DuckDB 1.5 keeps each string
+ * over about 64 KiB in a buffer of at least one 256 KiB block, so such a record counts as at
+ * least that much.
+ */
+export const SPLIT_GROUP_BYTES = 32 * 1024 * 1024;
+const INLINE_BYTES = 64 * 1024;
+const BLOCK_BYTES = 256 * 1024;
+
 /** One event whose raw record is stored in parts. */
-interface SplitEvent {
+export interface SplitEvent {
   row: bigint;
   uid: string;
   size: number;
 }
 
 /**
- * Lists the events whose raw record is stored in parts, in row order, in groups of about
- * `bytes` of records each (at least one event a group).
+ * Lists the events whose raw record is stored in parts, in row order, in groups that take about
+ * `SPLIT_GROUP_BYTES` each (at least one event a group).
  */
-export async function splitEventGroups(
-  connection: DuckDBConnection,
-  bytes: number,
-): Promise<SplitEvent[][]> {
+export async function splitEventGroups(connection: DuckDBConnection): Promise<SplitEvent[][]> {
   if (!(await hasRawParts(connection))) return [];
 
   const reader = await connection.runAndReadAll(
@@ -38,13 +44,14 @@ export async function splitEventGroups(
   let size = 0;
   for (const [row, uid, partSize] of reader.getRowsJS()) {
     const event = { row: BigInt(row as bigint), uid: String(uid), size: Number(partSize) };
-    if (group.length > 0 && size + event.size > bytes) {
+    const cost = event.size > INLINE_BYTES ? Math.max(event.size, BLOCK_BYTES) : event.size;
+    if (group.length > 0 && size + cost > SPLIT_GROUP_BYTES) {
       groups.push(group);
       group = [];
       size = 0;
     }
     group.push(event);
-    size += event.size;
+    size += cost;
   }
   if (group.length > 0) groups.push(group);
 
@@ -70,6 +77,33 @@ export async function copySplitEvents(
       { raw, row: event.row },
     );
   }
+}
+
+/**
+ * Splits `group`, in row order, into ranges of event row ids with about `bytes` of records
+ * each (at least one event a range).
+ */
+export function splitTableRanges(
+  group: readonly SplitEvent[],
+  bytes: number,
+): { low: bigint; high: bigint }[] {
+  const ranges: { low: bigint; high: bigint }[] = [];
+  let first: SplitEvent | null = null;
+  let last: SplitEvent | null = null;
+  let size = 0;
+  for (const event of group) {
+    if (first !== null && last !== null && size + event.size > bytes) {
+      ranges.push({ low: first.row, high: last.row });
+      first = null;
+      size = 0;
+    }
+    first ??= event;
+    last = event;
+    size += event.size;
+  }
+  if (first !== null && last !== null) ranges.push({ low: first.row, high: last.row });
+
+  return ranges;
 }
 
 /**
