@@ -8,7 +8,7 @@ import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
 import { eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { RAW_INLINE_BYTES, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 // An event whose raw record is three parts long, with a surrogate pair in its text.
 function longEvent(record: number): Event {
-  return testEvent(record, { raw: { text: `😀${'y'.repeat(2 * RAW_PART_UNITS)}`, record } });
+  return testEvent(record, { raw: { text: `😀${'y'.repeat(4 * RAW_PART_UNITS)}`, record } });
 }
 
 async function store(events: Event[]): Promise<void> {
@@ -51,11 +51,19 @@ async function partRows(): Promise<{ parts: number; longest: number }> {
 
 describe('splitRawText', () => {
   it('leaves text that fits one value whole', () => {
-    expect(splitRawText('abc', 3)).toBeNull();
+    expect(splitRawText('abc', 3, 0)).toBeNull();
+    expect(splitRawText('x'.repeat(RAW_INLINE_BYTES))).toBeNull();
+    expect(splitRawText('x'.repeat(RAW_INLINE_BYTES + 1))).toHaveLength(4);
+  });
+
+  it('measures the inline limit in UTF-8 bytes', () => {
+    // 20,001 three-byte characters are 60,003 bytes.
+    expect(splitRawText('€'.repeat(20_001))).toHaveLength(2);
+    expect(splitRawText('€'.repeat(20_000))).toBeNull();
   });
 
   it('keeps surrogate pairs whole', () => {
-    const parts = splitRawText('ab😀cd', 3);
+    const parts = splitRawText('ab😀cd', 3, 0);
 
     expect(parts).toEqual(['ab', '😀c', 'd']);
   });
@@ -66,7 +74,7 @@ describe('raw records stored in parts', () => {
     await store([testEvent(0), longEvent(1)]);
 
     const { parts, longest } = await partRows();
-    expect(parts).toBe(3);
+    expect(parts).toBe(5);
     expect(longest).toBeLessThanOrEqual(RAW_PART_UNITS);
     const events: Event[] = [];
     for await (const event of db.timeline()) events.push(event);

@@ -25,7 +25,7 @@ function rules(): DetectionRule[] {
 }
 
 // A bucket policy longer than one value of `raw`, so the event's record is stored in parts.
-const POLICY = `{"Statement":[{"Principal":"*","Padding":"${'p'.repeat(2 * RAW_PART_UNITS)}"}]}`;
+const POLICY = `{"Statement":[{"Principal":"*","Padding":"${'p'.repeat(4 * RAW_PART_UNITS)}"}]}`;
 
 describe('SqlScan events stored in parts', () => {
   test('matches fields of a split record', async () => {
