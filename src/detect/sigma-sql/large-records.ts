@@ -10,6 +10,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
+import { readRawTexts } from '../../store/raw-parts.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /**
@@ -60,10 +61,14 @@ export async function matchLargeRecords(
     for (const row of rows) {
       read.bindBigInt(1, row);
       const [event] = (await read.runAndReadAll()).getRowObjectsJS();
-      if (event === undefined || event.raw === null) continue;
+      if (event === undefined) continue;
+      // A record stored in parts has `raw` NULL (see `raw-parts.ts`).
+      const uid = String(event.uid);
+      const text = event.raw ?? (await readRawTexts(connection, [uid])).get(uid) ?? null;
+      if (text === null) continue;
       // Read as the in-memory matcher reads records, so a long integer keeps its digits.
-      const record = parseJsonLossless(String(event.raw)) as Record<string, unknown>;
-      const ids = match(String(event.uid), String(event.source), record);
+      const record = parseJsonLossless(String(text)) as Record<string, unknown>;
+      const ids = match(uid, String(event.source), record);
       if (ids.length === 0) continue;
       const list = dialect.list(ids.map((id) => dialect.stringLiteral(id)));
       await connection.run(`INSERT INTO ${tables.matched} VALUES (${row}, ${list})`);

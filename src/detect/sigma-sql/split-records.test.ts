@@ -46,6 +46,18 @@ describe('SqlScan events stored in parts', () => {
       ['5b0e7a31-0000-4000-8000-000000000002'],
     ]);
   });
+
+  test('matches a split record too large for the scans', async () => {
+    // Over 1 MiB, so the scans list it for the in-memory engine, which reads its parts.
+    const policy = `{"Statement":[{"Principal":"*","Padding":"${'p'.repeat(1_100_000)}"}]}`;
+    const event = testEvent(0, {
+      raw: { eventName: 'PutBucketPolicy', requestParameters: { bucketName: 'evidence', policy } },
+    });
+
+    const matches = await onEvents([event], (connection) => new SqlScan(rules()).run(connection));
+
+    expect(matches.map((match) => match.uid)).toEqual([event.uid]);
+  });
 });
 
 describe('splitTableRanges', () => {
