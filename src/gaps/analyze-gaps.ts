@@ -46,7 +46,7 @@ export async function analyzeGaps(db: CaseDb, options: GapOptions = {}): Promise
   try {
     const evidenceEnd = await latestEvent(connection);
     const silences = await findSilences(connection, options.silence);
-    const calls = await readLoggingCalls(connection);
+    const calls = await readLoggingCalls(connection, trailBuckets);
     const windows = loggingWindows(calls, { evidenceEnd, trailBuckets });
     const coverage = await coverageWarnings(connection, info?.discovered_at ?? null);
     const missing = await findMissingCoverage(connection, evidence.digests);

@@ -4,8 +4,9 @@
  * Resolver query log deletions, GCP log sinks, exclusions and buckets, Azure diagnostic settings,
  * the Microsoft 365 audit log switch, Okta log streams and GitHub audit log streams.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
+import { checkedStream } from '../store/checked-stream.ts';
 
 /** One successful call that may change what is logged, with the fields the windows need. */
 export interface LoggingCall {
@@ -65,34 +66,82 @@ export const LOGGING_OPERATIONS: readonly string[] = [
   'audit_log_streaming.destroy',
 ];
 
+// Operations that delete S3 objects. Only deletions from a bucket that CloudTrail delivers to
+// matter, and a case may hold millions of other ones (a ransomware wipe of data buckets).
+const OBJECT_DELETIONS = new Set(['deleteobject', 'deleteobjects']);
+
+// Trail calls that name the bucket CloudTrail delivers to.
+const TRAIL_SETUPS = ['createtrail', 'updatetrail'];
+
 // Failed calls changed nothing, so only calls that did not fail are read. `raw` is parsed in
-// Node.js because each carrier nests the request differently; these calls are few. The
-// operation names are constants of this module, so they are written into the SQL as literals.
-const SQL = `SELECT uid, epoch_ms(time) AS t, source, cloud_account AS account,
+// Node.js because each carrier nests the request differently. The operation names are constants
+// of this module, so they are written into the SQL as literals.
+function callsSql(operations: readonly string[]): string {
+  return `SELECT uid, epoch_ms(time) AS t, source, cloud_account AS account,
   cloud_region AS region, api_operation AS operation, coalesce(actor_uid, actor_name) AS actor, raw
 FROM events
-WHERE lower(api_operation) IN (${LOGGING_OPERATIONS.map((op) => `'${op}'`).join(', ')})
-  AND coalesce(status, 'unknown') <> 'failure'
-ORDER BY time, uid`;
+WHERE lower(api_operation) IN (${operations.map((op) => `'${op}'`).join(', ')})
+  AND coalesce(status, 'unknown') <> 'failure'`;
+}
 
-/** Lists the successful logging calls of the case in time order. */
-export async function readLoggingCalls(connection: DuckDBConnection): Promise<LoggingCall[]> {
-  const reader = await connection.runAndReadAll(SQL);
+/**
+ * Lists the successful logging calls of the case in time order. Object deletions are kept only
+ * from `trailBuckets` and the buckets that trail calls name, with only the bucket and key of
+ * their request. The rows stream, so memory grows with the calls kept, not with their records.
+ */
+export async function readLoggingCalls(
+  connection: DuckDBConnection,
+  trailBuckets: ReadonlySet<string> = new Set(),
+): Promise<LoggingCall[]> {
+  const buckets = new Set(trailBuckets);
+  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS));
+  for (const row of setups.getRowObjectsJS()) {
+    const bucket = requestOf(String(row.source), row.raw).s3BucketName;
+    if (typeof bucket === 'string' && bucket !== '') buckets.add(bucket);
+  }
 
-  return reader.getRowObjectsJS().map((row) => {
-    const operation = String(row.operation);
-    return {
-      uid: String(row.uid),
-      time: new Date(Number(row.t)).toISOString(),
-      source: String(row.source),
-      account: row.account === null ? null : String(row.account),
-      region: row.region === null ? null : String(row.region),
-      operation,
-      op: operation.toLowerCase(),
-      actor: row.actor === null ? null : String(row.actor),
-      request: requestOf(String(row.source), row.raw),
-    };
-  });
+  // Deletions whose record does not contain a trail bucket's name are left in DuckDB, so that
+  // their records are not read at all.
+  const deletions = [...OBJECT_DELETIONS].map((op) => `'${op}'`).join(', ');
+  let relevant = `lower(api_operation) NOT IN (${deletions})`;
+  const params: Record<string, DuckDBValue> = {};
+  if (buckets.size > 0) {
+    relevant += ' OR len(list_filter($buckets, b -> contains(raw, b))) > 0';
+    params.buckets = new DuckDBListValue([...buckets]);
+  }
+  const sql = `${callsSql(LOGGING_OPERATIONS)} AND (${relevant}) ORDER BY time, uid`;
+  const rows = checkedStream(
+    connection,
+    sql,
+    params,
+    (result) => result.yieldRowObjectJs(),
+    'logging calls',
+  );
+  const calls: LoggingCall[] = [];
+  for await (const chunk of rows) {
+    for (const row of chunk) {
+      const operation = String(row.operation);
+      const op = operation.toLowerCase();
+      let request = requestOf(String(row.source), row.raw);
+      if (OBJECT_DELETIONS.has(op)) {
+        const { bucketName, key } = request;
+        if (typeof bucketName !== 'string' || !buckets.has(bucketName)) continue;
+        request = key === undefined ? { bucketName } : { bucketName, key };
+      }
+      calls.push({
+        uid: String(row.uid),
+        time: new Date(Number(row.t)).toISOString(),
+        source: String(row.source),
+        account: row.account === null ? null : String(row.account),
+        region: row.region === null ? null : String(row.region),
+        operation,
+        op,
+        actor: row.actor === null ? null : String(row.actor),
+        request,
+      });
+    }
+  }
+  return calls;
 }
 
 function requestOf(source: string, rawText: unknown): JsonObject {

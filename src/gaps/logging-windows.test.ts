@@ -143,4 +143,30 @@ describe('logging windows', () => {
 
     expect(calls.map((c) => [c.operation, c.request.name])).toEqual([['StopLogging', TRAIL]]);
   });
+
+  it('reads object deletions only from trail buckets', async () => {
+    const apiCall = (record: number, operation: string, request: Record<string, unknown>) =>
+      testEvent(record, {
+        api: { service: 's3.amazonaws.com', operation, request_id: null, read_only: false },
+        raw: { eventName: operation, requestParameters: request },
+      });
+    const events = [
+      apiCall(0, 'CreateTrail', { name: 'main', s3BucketName: 'trail-logs' }),
+      ...Array.from({ length: 50 }, (_, i) =>
+        apiCall(i + 1, 'DeleteObjects', { bucketName: 'data', delete: { objects: [i] } }),
+      ),
+      apiCall(60, 'DeleteObject', { bucketName: 'trail-logs', key: 'AWSLogs/x.json.gz', extra: 1 }),
+      apiCall(61, 'DeleteObject', { bucketName: 'digests', key: 'AWSLogs/y.json.gz' }),
+    ];
+
+    const calls = await onEvents(events, (connection) =>
+      readLoggingCalls(connection, new Set(['digests'])),
+    );
+
+    expect(calls.map((c) => [c.operation, c.request])).toEqual([
+      ['CreateTrail', { name: 'main', s3BucketName: 'trail-logs' }],
+      ['DeleteObject', { bucketName: 'trail-logs', key: 'AWSLogs/x.json.gz' }],
+      ['DeleteObject', { bucketName: 'digests', key: 'AWSLogs/y.json.gz' }],
+    ]);
+  });
 });

@@ -33,8 +33,8 @@ export function loggingWindows(
   calls.forEach((call, index) => {
     if (isRepeat(call, lastSeen)) return;
     const rule = WINDOW_RULES.find((r) => r.opens === call.op);
-    if (rule) findings.push(openWindow(rule, call, calls.slice(index + 1)));
-    findings.push(...narrowing(call, calls.slice(index + 1)));
+    if (rule) findings.push(openWindow(rule, call, laterCalls(calls, index)));
+    findings.push(...narrowing(call, laterCalls(calls, index)));
     const shortened = retentionChange(call, buckets);
     if (shortened) {
       findings.push(shortened.finding);
@@ -60,9 +60,25 @@ function isRepeat(call: LoggingCall, lastSeen: Map<string, number>): boolean {
   return previous !== undefined && time - previous <= REPEAT_MS;
 }
 
-function openWindow(rule: WindowRule, call: LoggingCall, later: LoggingCall[]): GapFinding {
+// The calls after `calls[index]`, read lazily: copying them for every call took time and memory
+// that grew with the square of the calls.
+function* laterCalls(calls: readonly LoggingCall[], index: number): Iterable<LoggingCall> {
+  for (let i = index + 1; i < calls.length; i++) yield calls[i] as LoggingCall;
+}
+
+// The first of `calls` that satisfies `test`, or undefined.
+function findCall(
+  calls: Iterable<LoggingCall>,
+  test: (call: LoggingCall) => boolean,
+): LoggingCall | undefined {
+  for (const call of calls) if (test(call)) return call;
+  return undefined;
+}
+
+function openWindow(rule: WindowRule, call: LoggingCall, later: Iterable<LoggingCall>): GapFinding {
   const resource = resourceOf(call);
-  const close = later.find(
+  const close = findCall(
+    later,
     (next) => rule.closes.includes(next.op) && sameTarget(next, call, resource),
   );
   const end = close?.time ?? null;
@@ -87,12 +103,12 @@ function openWindow(rule: WindowRule, call: LoggingCall, later: LoggingCall[]): 
 }
 
 // Trail settings that make a trail log less: each returns what is no longer logged.
-function narrowing(call: LoggingCall, later: LoggingCall[]): GapFinding[] {
+function narrowing(call: LoggingCall, later: Iterable<LoggingCall>): GapFinding[] {
   const losses = trailLosses(call);
   if (losses.length === 0) return [];
 
   const resource = resourceOf(call);
-  const close = later.find((next) => next.op === call.op && sameTarget(next, call, resource));
+  const close = findCall(later, (next) => next.op === call.op && sameTarget(next, call, resource));
   const end = close?.time ?? null;
 
   return [
