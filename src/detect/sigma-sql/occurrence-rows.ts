@@ -146,8 +146,9 @@ export function occurrenceRowsSql(d: SqlDialect, rules: readonly FedRule[]): Occ
     const keys = d.listElement('ol_keys', index);
     return `(${keys} IS NULL OR len(${keys}) = len(list_distinct(${keys})))`;
   });
-  // A record too large to parse is left to the engine (see `LARGE_RECORD_BYTES`).
-  const fits = fitsSql('event_raw', LARGE_RECORD_BYTES);
+  // A record too large to parse is left to the engine (see `LARGE_RECORD_BYTES`), and so is a
+  // record stored in parts, whose `raw` is NULL.
+  const fits = `(event_raw IS NOT NULL AND ${fitsSql('event_raw', LARGE_RECORD_BYTES)})`;
   const checks = [
     fits,
     // Field paths read into every element of a record that is an array.

@@ -12,6 +12,7 @@ import {
   recordCheckedCopies,
   UNVERIFIED_TABLE,
 } from '../../store/copies-record.ts';
+import { hasRawParts } from '../../store/raw-parts.ts';
 import { COPIES_SOURCE, STORED_COPIES } from '../../store/stored-copies.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
@@ -657,11 +658,16 @@ export class SqlScan {
   ): Promise<void> {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
+    // The raw record of an event, put together from its parts where it is stored in parts.
+    const record = (await hasSplitRecords(connection))
+      ? `coalesce(e.raw, (SELECT string_agg(p.text, '' ORDER BY p.part)
+          FROM event_raw_parts p WHERE p.uid = e.uid))`
+      : 'e.raw';
     // The raw record of an event, or NULL where no rule that needs it matched the event.
     const raw = (matches: string) => {
-      if (explain !== undefined) return 'e.raw';
+      if (explain !== undefined) return record;
       if (withRaw.size === 0) return 'NULL';
-      return `CASE WHEN ${d.listOverlaps(`${matches}.rule_ids`, idList(withRaw))} THEN e.raw END`;
+      return `CASE WHEN ${d.listOverlaps(`${matches}.rule_ids`, idList(withRaw))} THEN ${record} END`;
     };
     // Only the events some rule of `rules` matched are grouped, each with the rule ids of all
     // its rows. Grouping every matched event first ran out of the case's 256 MB at 1,000,000
@@ -1178,4 +1184,13 @@ export function matchEvent(match: ScanMatch): Event {
     evidence: { sha256: '', member: null, record: 0, offset: 0 },
     raw: match.raw ?? {},
   } as unknown as Event;
+}
+
+// Tells whether some event of the case has its raw record stored in parts (see `raw-parts.ts`).
+async function hasSplitRecords(connection: DuckDBConnection): Promise<boolean> {
+  if (!(await hasRawParts(connection))) return false;
+  const reader = await connection.runAndReadAll(
+    'SELECT count(*) FROM (SELECT 1 FROM event_raw_parts LIMIT 1)',
+  );
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0) > 0;
 }
