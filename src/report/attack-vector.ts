@@ -16,7 +16,9 @@ import {
   type SourceUse,
   scopeOf,
 } from '../analyze/scope/index.ts';
+import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 import type { CaseDb } from '../store/case-db.ts';
+import { DETECTION_KEYS, withDetectionKeys } from '../store/detection-keys.ts';
 import { bytesText } from './scope-amounts.ts';
 
 /** Compromised credentials scoped at most for a report. */
@@ -61,12 +63,20 @@ export interface AttackSection {
 }
 
 // Credentials with a high or critical detection, earliest first: an access key, or for an
-// identity that signed no call with one (a console sign-in), the identity.
+// identity that signed no call with one (a console sign-in), the identity. The detections are
+// joined with their events by row id (see detection-keys.ts), with `events` as the probe side.
 const SEEDS = `SELECT coalesce(e.actor_access_key, e.actor_uid) AS value,
   e.actor_access_key IS NOT NULL AS is_key, min(e.time) AS first
-FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
-WHERE r.level IN ('high', 'critical') AND coalesce(e.actor_access_key, e.actor_uid) IS NOT NULL
+FROM events e
+JOIN (SELECT DISTINCT event_row FROM ${DETECTION_KEYS} WHERE event_row IS NOT NULL) k
+  ON e.rowid = k.event_row
+WHERE coalesce(e.actor_access_key, e.actor_uid) IS NOT NULL
 GROUP BY ALL ORDER BY first, value LIMIT 50`;
+
+const SEVERE = {
+  where: "d.rule_id IN (SELECT id FROM rules WHERE level IN ('high', 'critical'))",
+  events: true,
+};
 
 /** Builds the section from the case's detections; empty when nothing severe was detected. */
 export async function attackSection(db: CaseDb): Promise<AttackSection> {
@@ -79,7 +89,10 @@ export async function attackSection(db: CaseDb): Promise<AttackSection> {
 }
 
 async function buildSection(connection: DuckDBConnection): Promise<AttackSection> {
-  const seeds = (await connection.runAndReadAll(SEEDS)).getRowObjectsJS();
+  const seeds = await withDetectionKeys(connection, SEVERE, async () => {
+    const reader = await withWrittenJoinOrder(connection, () => connection.runAndReadAll(SEEDS));
+    return reader.getRowObjectsJS();
+  });
   const covered = new Set<string>();
   const scopes: ScopeResult[] = [];
   for (const seed of seeds) {

@@ -14,7 +14,8 @@ describe('findingEventUidsJson', () => {
     try {
       await connection.run(`CREATE TABLE detections AS
         SELECT 'bulk' AS rule_id, 'f00dfeedcafe0123:${member}.json#' || lpad(i::VARCHAR, 5, '0')
-          AS event_uid, TIMESTAMP '2024-05-16 00:00:00' + to_seconds(i) AS time
+          AS event_uid, TIMESTAMP '2024-05-16 00:00:00' + to_seconds(i) AS time,
+          NULL::VARCHAR AS hit_id
         FROM range(70000) t(i)`);
 
       let largest = 0;

@@ -3,8 +3,16 @@
  * most events of a case, so no query here returns a list of uids that grows with the matches,
  * except as a stream.
  */
-import { BIGINT, type DuckDBConnection, VARCHAR } from '@duckdb/node-api';
+import {
+  BIGINT,
+  type DuckDBConnection,
+  type DuckDBResultReader,
+  type DuckDBType,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 import { LEVELS, type Level } from '../detect/types.ts';
+import { DETECTION_KEYS, UID_HEADS, withDetectionKeys } from './detection-keys.ts';
 
 /** Maximum uids per query of `findingEventUidsJson`. */
 const UID_RANGE_ROWS = 65_536;
@@ -23,6 +31,10 @@ export interface UidsJson {
   count: number;
 }
 
+// The distinct events of one rule's detections in time order, then by uid: `n` numbers them
+// from 0 and `detection_row` names a detection of each.
+const ORDER_TABLE = 'temp.finding_event_order';
+
 /**
  * Streams the uids of the distinct events that a rule detected, in time order and then by uid,
  * as JSON strings joined by `separator`. Each stretch has at most UID_RANGE_ROWS uids and
@@ -36,22 +48,12 @@ export async function* findingEventUidsJson(
   ruleId: string,
   separator: string,
 ): AsyncGenerator<UidsJson> {
-  // Stored in timeline order, so consecutive row ids hold consecutive uids.
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE finding_event_uids AS
-       SELECT event_uid, time FROM (SELECT DISTINCT event_uid, time FROM detections
-         WHERE rule_id = $rule)
-       ORDER BY time, event_uid`,
-    { rule: ruleId },
+  const keys = { where: 'd.rule_id = $rule', params: { rule: ruleId }, ordered: true };
+  const ordered = await withDetectionKeys(connection, keys, (uidColumns) =>
+    orderFindingEvents(connection, uidColumns.join(', ')),
   );
   try {
-    const counted = await connection.runAndReadAll(
-      'SELECT count(*), max(strlen(event_uid)) FROM finding_event_uids',
-    );
-    const [count, longest] = counted.getRowsJS()[0] ?? [];
-    const rows = Number(count ?? 0);
-    // Each uid is written with two quotes and a separator.
-    const uidBytes = Number(longest ?? 0) + 2 + Buffer.byteLength(separator);
+    const uidBytes = ordered.longest + 2 + Buffer.byteLength(separator);
     const stretchRows = Math.max(
       1,
       Math.min(UID_RANGE_ROWS, Math.floor(UID_RANGE_BYTES / uidBytes)),
@@ -59,16 +61,16 @@ export async function* findingEventUidsJson(
     // The last time (microseconds since the epoch) and uid of the previous stretch: DuckDB
     // checks that each stretch starts after it, so the file lists the uids in order.
     let last: { time: bigint; uid: string } = { time: -(2n ** 62n), uid: '' };
-    for (let first = 0; first < rows; first += stretchRows) {
+    for (let first = 0; first < ordered.count; first += stretchRows) {
       const range = { first, end: first + stretchRows };
-      const reader = await connection.runAndReadAll(
-        `SELECT count(*) AS count,
-           bool_or(regexp_matches(event_uid, '["\\\\\\x00-\\x1f]')) AS escaped,
-           string_agg('"' || event_uid || '"', $separator ORDER BY time, event_uid) AS json,
-           bool_and(epoch_us(time) > $time OR (epoch_us(time) = $time AND event_uid > $uid))
-             AS after_last,
-           max({'time': epoch_us(time), 'uid': event_uid}) AS high
-         FROM finding_event_uids WHERE rowid >= $first AND rowid < $end`,
+      const reader = await readStretch(
+        connection,
+        `count(*) AS count,
+         bool_or(regexp_matches(d.event_uid, '["\\\\\\x00-\\x1f]')) AS escaped,
+         string_agg('"' || d.event_uid || '"', $separator ORDER BY o.time, d.event_uid) AS json,
+         bool_and(epoch_us(o.time) > $time OR (epoch_us(o.time) = $time AND d.event_uid > $uid))
+           AS after_last,
+         max({'time': epoch_us(o.time), 'uid': d.event_uid}) AS high`,
         { ...range, separator, time: last.time, uid: last.uid },
         { time: BIGINT, uid: VARCHAR },
       );
@@ -83,17 +85,63 @@ export async function* findingEventUidsJson(
         yield { json: String(row.json), count };
         continue;
       }
-      const uids = await connection.runAndReadAll(
-        `SELECT event_uid FROM finding_event_uids WHERE rowid >= $first AND rowid < $end
-         ORDER BY time, event_uid`,
+      const uids = await readStretch(
+        connection,
+        'list(d.event_uid ORDER BY o.time, d.event_uid) AS uids',
         range,
       );
-      const json = uids.getRowsJS().map(([uid]) => JSON.stringify(String(uid)));
-      yield { json: json.join(separator), count };
+      const list = (uids.getRowObjectsJS()[0]?.uids ?? []) as unknown[];
+      yield { json: list.map((uid) => JSON.stringify(String(uid))).join(separator), count };
     }
   } finally {
-    await connection.run('DROP TABLE IF EXISTS finding_event_uids');
+    await connection.run(`DROP TABLE IF EXISTS ${ORDER_TABLE}`);
   }
+}
+
+/**
+ * Creates ORDER_TABLE from the detection keys of one rule, whose `uidColumns` sort as the uids
+ * do, and returns the number of its events and the length in bytes of the longest uid.
+ */
+async function orderFindingEvents(
+  connection: DuckDBConnection,
+  uidColumns: string,
+): Promise<{ count: number; longest: number }> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${ORDER_TABLE.slice(5)} AS
+    SELECT row_number() OVER (ORDER BY time, ${uidColumns}) - 1 AS n, detection_row, time
+    FROM (SELECT time, ${uidColumns}, min(detection_row) AS detection_row
+      FROM ${DETECTION_KEYS} GROUP BY time, ${uidColumns})`);
+  const counted = await connection.runAndReadAll(
+    `SELECT max(strlen(h.head) + strlen(k.uid_tail)) AS longest
+     FROM ${DETECTION_KEYS} k JOIN ${UID_HEADS} h ON h.place = k.uid_place`,
+  );
+  const events = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${ORDER_TABLE}`);
+
+  return {
+    count: Number(events.getRowObjectsJS()[0]?.n ?? 0),
+    longest: Number(counted.getRowObjectsJS()[0]?.longest ?? 0),
+  };
+}
+
+/**
+ * Reads `columns`, aggregates over the uids of ORDER_TABLE's events numbered from `first` to
+ * before `end` as `d.event_uid`, their numbers as `o.n` and times as `o.time`.
+ */
+function readStretch(
+  connection: DuckDBConnection,
+  columns: string,
+  params: Record<string, string | number | bigint>,
+  types: Record<string, DuckDBType> = {},
+): Promise<DuckDBResultReader> {
+  // `detections` is the probe side, so no hash table contains uids.
+  return withWrittenJoinOrder(connection, () =>
+    connection.runAndReadAll(
+      `SELECT ${columns}
+       FROM detections d JOIN (SELECT * FROM ${ORDER_TABLE} WHERE n >= $first AND n < $end) o
+         ON d.rowid = o.detection_row`,
+      params,
+      types,
+    ),
+  );
 }
 
 // A level the rules table does not know counts as informational, as `Finding.severity` does.
@@ -107,9 +155,11 @@ const LEVEL_SQL = `CASE WHEN r.level IN (${LEVELS.map((level) => `'${level}'`).j
 export async function querySeverityEvents(
   connection: DuckDBConnection,
 ): Promise<Record<Level, number>> {
-  const reader = await connection.runAndReadAll(
-    `SELECT ${LEVEL_SQL} AS level, count(DISTINCT d.event_uid) AS events
-     FROM detections d LEFT JOIN rules r ON r.id = d.rule_id GROUP BY 1`,
+  const reader = await withDetectionKeys(connection, {}, () =>
+    connection.runAndReadAll(
+      `SELECT ${LEVEL_SQL} AS level, count(DISTINCT (d.uid_place, d.uid_tail)) AS events
+       FROM ${DETECTION_KEYS} d LEFT JOIN rules r ON r.id = d.rule_id GROUP BY 1`,
+    ),
   );
   const counts = Object.fromEntries(LEVELS.map((level) => [level, 0])) as Record<Level, number>;
   for (const row of reader.getRowObjectsJS()) counts[row.level as Level] = Number(row.events);
@@ -134,19 +184,21 @@ export interface TechniqueCell {
  * rule with two tactics counts its events under each of its techniques for both.
  */
 export async function queryTechniqueCells(connection: DuckDBConnection): Promise<TechniqueCell[]> {
-  const reader = await connection.runAndReadAll(
-    `SELECT tactic, technique, count(DISTINCT rule_id) AS rules,
-       count(DISTINCT event_uid) AS events
-     FROM (SELECT rule_id, event_uid, tactic, unnest(techniques) AS technique
-       FROM (SELECT rule_id, event_uid, unnest(tactics) AS tactic, techniques
-         FROM (SELECT d.rule_id, d.event_uid,
-             CASE WHEN len(coalesce(r.tactics, [])) > 0 THEN r.tactics
-               ELSE ['(no tactic)'] END AS tactics,
-             CASE WHEN len(coalesce(r.techniques, [])) > 0 THEN r.techniques
-               ELSE ['(no technique)'] END AS techniques
-           FROM (SELECT DISTINCT rule_id, event_uid FROM detections) d
-           LEFT JOIN rules r ON r.id = d.rule_id)))
-     GROUP BY tactic, technique ORDER BY tactic, technique`,
+  const reader = await withDetectionKeys(connection, {}, () =>
+    connection.runAndReadAll(
+      `SELECT tactic, technique, count(DISTINCT rule_id) AS rules,
+         count(DISTINCT (uid_place, uid_tail)) AS events
+       FROM (SELECT rule_id, uid_place, uid_tail, tactic, unnest(techniques) AS technique
+         FROM (SELECT rule_id, uid_place, uid_tail, unnest(tactics) AS tactic, techniques
+           FROM (SELECT d.rule_id, d.uid_place, d.uid_tail,
+               CASE WHEN len(coalesce(r.tactics, [])) > 0 THEN r.tactics
+                 ELSE ['(no tactic)'] END AS tactics,
+               CASE WHEN len(coalesce(r.techniques, [])) > 0 THEN r.techniques
+                 ELSE ['(no technique)'] END AS techniques
+             FROM (SELECT DISTINCT rule_id, uid_place, uid_tail FROM ${DETECTION_KEYS}) d
+             LEFT JOIN rules r ON r.id = d.rule_id)))
+       GROUP BY tactic, technique ORDER BY tactic, technique`,
+    ),
   );
 
   return reader.getRowObjectsJS().map((row) => ({

@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 import { type DetectionExplanation, LEVELS, type Level } from '../detect/types.ts';
 import type { RejectedRecord } from '../pipeline/types.ts';
+import { DETECTION_KEYS, withDetectionKeys } from './detection-keys.ts';
 import { isoTime } from './event-row.ts';
 import type { CaseCounts, DetectedEvent, EventExplanation, Finding } from './types.ts';
 
@@ -16,15 +18,18 @@ const SEVERITY_RANK = `CASE r.level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WH
 
 // One row per rule, without the rule's event uids: a rule can match most events of a case, and
 // a list of them per rule ran out of DuckDB memory at 850,000 matches. `findingEventUidsJson`
-// streams them instead.
-const FINDINGS_SQL = `WITH d AS (SELECT DISTINCT rule_id, event_uid, time FROM detections),
+// streams them instead. Detections are told apart and joined with their events by narrow keys
+// (see detection-keys.ts), with `events` as the probe side, so no hash table contains uids.
+const FINDINGS_SQL = `WITH d AS (
+  SELECT DISTINCT rule_id, uid_place, uid_tail, time, event_row FROM ${DETECTION_KEYS}
+),
 agg AS (
   SELECT rule_id, count(*) AS event_count, min(time) AS first_seen, max(time) AS last_seen
   FROM d GROUP BY rule_id
 ),
 actors AS (
   SELECT rule_id, list(actor_uid ORDER BY actor_uid) AS actors
-  FROM (SELECT DISTINCT d.rule_id, e.actor_uid FROM d JOIN events e ON e.uid = d.event_uid
+  FROM (SELECT DISTINCT d.rule_id, e.actor_uid FROM events e JOIN d ON e.rowid = d.event_row
     WHERE e.actor_uid IS NOT NULL)
   GROUP BY rule_id
 )
@@ -36,17 +41,25 @@ ORDER BY ${SEVERITY_RANK} DESC, agg.first_seen, agg.rule_id`;
 /** Maximum explained events per finding in `findings.json`, the earliest first. */
 export const MAX_FINDING_EXPLANATIONS = 20;
 
-const EXPLANATIONS_SQL = `SELECT rule_id, event_uid, CAST(explanation AS VARCHAR) AS explanation
-FROM (SELECT rule_id, event_uid, explanation,
-    row_number() OVER (PARTITION BY rule_id ORDER BY time, event_uid) AS n
-  FROM detections WHERE hit_id IS NULL AND explanation IS NOT NULL)
-WHERE n <= ${MAX_FINDING_EXPLANATIONS}
-ORDER BY rule_id, n`;
+// arg_min with a count keeps each rule's earliest explained detections as it reads, so only
+// those are sorted: numbering every explained detection by time and uid sorted them all, and an
+// ingest explains every match it stores.
+const EXPLANATIONS_SQL = `SELECT d.rule_id, d.event_uid, CAST(d.explanation AS VARCHAR) AS explanation
+FROM detections d JOIN (
+  SELECT unnest(arg_min(rowid, {'time': time, 'uid': event_uid}, ${MAX_FINDING_EXPLANATIONS}))
+    AS detection_row
+  FROM detections WHERE hit_id IS NULL AND explanation IS NOT NULL GROUP BY rule_id
+) t ON d.rowid = t.detection_row
+ORDER BY d.rule_id, d.time, d.event_uid`;
 
 /** Aggregates detections per rule, most severe first, then by first detection time. */
 export async function queryFindings(connection: DuckDBConnection): Promise<Finding[]> {
-  const reader = await connection.runAndReadAll(FINDINGS_SQL);
-  const explained = await connection.runAndReadAll(EXPLANATIONS_SQL);
+  const reader = await withDetectionKeys(connection, { events: true }, () =>
+    withWrittenJoinOrder(connection, () => connection.runAndReadAll(FINDINGS_SQL)),
+  );
+  const explained = await withWrittenJoinOrder(connection, () =>
+    connection.runAndReadAll(EXPLANATIONS_SQL),
+  );
   const explanations = new Map<string, EventExplanation[]>();
   for (const row of explained.getRowObjectsJS()) {
     const id = String(row.rule_id);
@@ -128,47 +141,45 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
   };
 }
 
-// The first detections are picked on narrow columns, and only they are joined with the event
-// columns the attack timeline shows: sorting every detection with its raw record ran out of
-// DuckDB's 256 MB. A detection's time is its event's time whenever the event is stored, so the
-// first ones are picked from `detections` alone. Joining every detection with `events` to read
-// the time took twice as long at 858,000 detections.
-//
-// The quick form picks the first rows of `detections` as stored, where each detection is
-// normally stored once, because making every detection distinct took 0.1 s at 858,000 of
-// them. The exact form makes them distinct and keeps those whose event is stored. It runs when
-// the quick form's first rows held a repeated detection or one whose event is not stored.
-const detectedSql = (form: 'quick' | 'exact') => `WITH picked AS (
-  SELECT d.rule_id, d.hit_id, d.event_uid, d.time, r.title, r.level, r.tactics,
-    ${SEVERITY_RANK} AS rank
-  FROM ${form === 'quick' ? 'detections' : '(SELECT DISTINCT rule_id, event_uid, hit_id, time FROM detections)'} d
-  LEFT JOIN rules r ON r.id = d.rule_id
-  ${form === 'exact' ? 'WHERE d.event_uid IN (SELECT uid FROM events)' : ''}
-  ORDER BY d.time, rank DESC, d.event_uid, d.rule_id
+// The first detections are picked on narrow keys (see detection-keys.ts), and only they are
+// joined with the event columns the attack timeline shows: sorting every detection with its
+// raw record ran out of DuckDB's 256 MB, and so did picking the first 10,000 by uid when uids
+// had 4,900 characters. A detection's time is its event's time whenever the event is stored, so
+// the first ones are picked from the keys alone. `events` is the probe side of the join, and
+// `position` gives the order, so that no hash table or sort contains uids.
+const detectedSql = (uidColumns: readonly string[]) => `WITH picked AS (
+  SELECT k.*, r.title, r.level, r.tactics, ${SEVERITY_RANK} AS rank
+  FROM (SELECT DISTINCT rule_id, hit_id, time, event_row, ${uidColumns.join(', ')}
+    FROM ${DETECTION_KEYS} WHERE event_row IS NOT NULL) k
+  LEFT JOIN rules r ON r.id = k.rule_id
+  ORDER BY k.time, rank DESC, ${uidColumns.map((column) => `k.${column}`).join(', ')}, k.rule_id
   LIMIT $limit
 ),
-top AS (SELECT DISTINCT * FROM picked)
-SELECT top.rule_id, top.hit_id, top.title, top.level, top.tactics,
-  e.uid IS NULL AS event_missing, (SELECT count(*) FROM picked) AS picked,
-  top.event_uid, e.time, e.source, e.message, e.actor_uid, e.actor_name, e.src_ip,
-  e.api_operation
-FROM top LEFT JOIN events e ON e.uid = top.event_uid
-ORDER BY top.time, top.rank DESC, top.event_uid, top.rule_id`;
+numbered AS (
+  SELECT *,
+    row_number() OVER (ORDER BY time, rank DESC, ${uidColumns.join(', ')}, rule_id) AS position
+  FROM picked
+)
+SELECT p.position, p.rule_id, p.hit_id, p.title, p.level, p.tactics, e.uid AS event_uid, e.time,
+  e.source, e.message, e.actor_uid, e.actor_name, e.src_ip, e.api_operation
+FROM events e JOIN numbered p ON e.rowid = p.event_row`;
 
 /**
  * Lists detected events in time order, the most severe rule first among events at the same
- * instant; an event matched by several rules appears once per rule. Detections whose event is
- * not stored are left out.
+ * instant, then by uid; an event matched by several rules appears once per rule. Detections
+ * whose event is not stored are left out.
  */
 export async function queryDetectedEvents(
   connection: DuckDBConnection,
   limit: number,
 ): Promise<DetectedEvent[]> {
-  let rows = (await connection.runAndReadAll(detectedSql('quick'), { limit })).getRowObjectsJS();
-  const repeated = rows.length > 0 && rows.length < Number(rows[0]?.picked);
-  if (repeated || rows.some((row) => row.event_missing === true)) {
-    rows = (await connection.runAndReadAll(detectedSql('exact'), { limit })).getRowObjectsJS();
-  }
+  const keys = { ordered: true, events: true };
+  const reader = await withDetectionKeys(connection, keys, (uidColumns) =>
+    withWrittenJoinOrder(connection, () =>
+      connection.runAndReadAll(detectedSql(uidColumns), { limit }),
+    ),
+  );
+  const rows = reader.getRowObjectsJS().sort((a, b) => Number(a.position) - Number(b.position));
 
   return rows.map((row) => ({
     rule_id: String(row.rule_id),

@@ -36,9 +36,9 @@ export interface HuntOutcome {
 export interface HuntSink {
   /**
    * Receives the SQL of a relation on the hunt's connection with one row per match of a rule
-   * that is reported on its own: `rule_id`, `event_uid`, `time` (TIMESTAMP) and `explanation`
-   * (JSON, NULL past the rule's `explained` earliest matches). It is valid until the call
-   * returns.
+   * that is reported on its own: `rule_id`, `event_uid`, `event_row` (the event's row id in
+   * `events`), `time` (TIMESTAMP) and `explanation` (JSON, NULL past the rule's `explained`
+   * earliest matches). It is valid until the call returns.
    */
   onMatchTable: (relation: string) => Promise<void>;
   /** Number of each rule's earliest matches (by time, then event uid) that are explained. */

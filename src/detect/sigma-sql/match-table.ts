@@ -39,9 +39,10 @@ export interface MatchTableInput {
 
 /**
  * Builds the relation of a scan's matches on `connection` and passes its SQL to `use`. The
- * relation has the columns `rule_id`, `event_uid`, `time` (the event's TIMESTAMP) and
- * `explanation` (JSON, NULL past each rule's `explainFirst` earliest matches). It is valid
- * until `use` returns; the temporary tables behind it are dropped then.
+ * relation has the columns `rule_id`, `event_uid`, `event_row` (the event's row id in
+ * `events`), `time` (the event's TIMESTAMP) and `explanation` (JSON, NULL past each rule's
+ * `explainFirst` earliest matches). It is valid until `use` returns; the temporary tables
+ * behind it are dropped then.
  */
 export async function withMatchTable(
   connection: DuckDBConnection,
@@ -70,7 +71,8 @@ export async function withMatchTable(
     if (input.explain !== undefined && input.explainFirst > 0) {
       await explainEarliest(connection, input.explain, input.explainFirst);
     }
-    await use(`(SELECT p.rule_id, p.event_uid, p.time, CAST(x.explanation AS JSON) AS explanation
+    await use(`(SELECT p.rule_id, p.event_uid, p.event_row, p.time,
+        CAST(x.explanation AS JSON) AS explanation
       FROM ${PAIRS_TABLE} p LEFT JOIN ${EXPLAINED_TABLE} x
         ON x.rule_id = p.rule_id AND x.event_row = p.event_row)`);
   } finally {
