@@ -3,6 +3,7 @@
  * order on the ATT&CK cloud tactics, and a short narrative written from them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withWrittenJoinOrder } from '../../detect/sigma-sql/join-order.ts';
 import { INTEL_RULE_PREFIX } from '../../intel/intel-store.ts';
 import { TIME_THEN_UID } from '../sql-values.ts';
 import type { AttackChain, ChainStep, CreatedGrant } from './types.ts';
@@ -47,9 +48,12 @@ const DETECTED = `WITH found AS (
       ELSE '${UNTAGGED}' END AS tactic,
     CASE WHEN starts_with(r.id, '${INTEL_RULE_PREFIX}')
       THEN json_extract_string(h.group_by, '$.indicator') END AS indicator
-  FROM detections d JOIN rules r ON r.id = d.rule_id JOIN events e ON e.uid = d.event_uid
+  FROM (SELECT d.* FROM detections d SEMI JOIN scope_events s ON s.uid = d.event_uid) d
+    JOIN rules r ON r.id = d.rule_id
+    JOIN (SELECT e.uid, e.time, e.actor_uid, e.src_ip, e.src_domain
+      FROM events e SEMI JOIN scope_events s ON s.uid = e.uid) e
+      ON e.uid = d.event_uid
     LEFT JOIN correlation_hits h ON h.hit_id = d.hit_id
-  WHERE e.uid IN (SELECT uid FROM scope_events)
 )
 SELECT CASE WHEN indicator IS NULL THEN title ELSE title || ', indicator ' || indicator END
     AS title,
@@ -64,7 +68,10 @@ export async function attackChain(
   connection: DuckDBConnection,
   created: readonly CreatedGrant[],
 ): Promise<AttackChain> {
-  const steps: ChainStep[] = (await rows(connection, DETECTED)).map((row) => ({
+  // `detections` and `events` are probe sides, so no hash table contains more uids than the
+  // scope's events.
+  const detected = await withWrittenJoinOrder(connection, () => rows(connection, DETECTED));
+  const steps: ChainStep[] = detected.map((row) => ({
     time: iso(row.f),
     last_time: iso(row.l),
     tactic: String(row.tactic),

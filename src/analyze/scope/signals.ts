@@ -6,6 +6,7 @@
  * are left out as "blanket" rules.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withWrittenJoinOrder } from '../../detect/sigma-sql/join-order.ts';
 import { INTEL_RULE_PREFIX } from '../../intel/intel-store.ts';
 import { rows } from './values.ts';
 
@@ -37,19 +38,33 @@ export async function hasAnomalies(connection: DuckDBConnection): Promise<boolea
 }
 
 /**
+ * Creates `scope_detected` (uid): the events of `scope_events` with a detection of medium
+ * severity or above by a rule not in `scope_blanket`. Needs both tables.
+ */
+export async function createDetected(connection: DuckDBConnection): Promise<void> {
+  // `detections` is the probe side, so no hash table contains every detection's uid.
+  await withWrittenJoinOrder(connection, () =>
+    connection.run(`CREATE OR REPLACE TEMP TABLE scope_detected AS
+      SELECT DISTINCT d.event_uid AS uid
+      FROM detections d JOIN scope_events s ON s.uid = d.event_uid JOIN rules r ON r.id = d.rule_id
+      WHERE r.level IN ${SUSPICIOUS_LEVELS}
+        AND d.rule_id NOT IN (SELECT rule FROM scope_blanket)`),
+  );
+}
+
+/**
  * Returns a SQL condition, true when the event aliased `alias` has a detection of medium
- * severity or above by a rule not in `scope_blanket`. Needs `scope_blanket`.
+ * severity or above by a rule not in `scope_blanket`. Needs `scope_detected`, which lists only
+ * the events of `scope_events`.
  */
 export function detectedSql(alias: string): string {
-  return `EXISTS (SELECT 1 FROM detections d JOIN rules r ON r.id = d.rule_id
-      WHERE d.event_uid = ${alias}.uid AND r.level IN ${SUSPICIOUS_LEVELS}
-        AND d.rule_id NOT IN (SELECT rule FROM scope_blanket))`;
+  return `${alias}.uid IN (SELECT uid FROM scope_detected)`;
 }
 
 /**
  * Returns a SQL condition, true when the event aliased `alias` carries a sign of the intruder:
  * a detection that `detectedSql` accepts, or a new-source anomaly. Needs `scope_anomalous` and
- * `scope_blanket`.
+ * `scope_detected`.
  */
 export function signalSql(alias: string): string {
   return `(${detectedSql(alias)} OR ${alias}.uid IN (SELECT uid FROM scope_anomalous))`;
@@ -75,13 +90,16 @@ const STANDING = 'INTERVAL 24 HOUR';
  * used after the first such sign. Needs `scope_anomalous`.
  */
 export async function classifySources(connection: DuckDBConnection): Promise<void> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE scope_signals AS
-    SELECT s.uid, s.src, s.time, d.rule_id AS rule,
-      starts_with(d.rule_id, '${INTEL_RULE_PREFIX}') AS intel
-    FROM scope_seed s JOIN detections d ON d.event_uid = s.uid JOIN rules r ON r.id = d.rule_id
-    WHERE r.level IN ${SUSPICIOUS_LEVELS}
-    UNION ALL
-    SELECT s.uid, s.src, s.time, NULL, false FROM scope_seed s JOIN scope_anomalous a USING (uid)`);
+  // `detections` is the probe side, so no hash table contains every detection's uid.
+  await withWrittenJoinOrder(connection, () =>
+    connection.run(`CREATE OR REPLACE TEMP TABLE scope_signals AS
+      SELECT s.uid, s.src, s.time, d.rule_id AS rule,
+        starts_with(d.rule_id, '${INTEL_RULE_PREFIX}') AS intel
+      FROM detections d JOIN scope_seed s ON s.uid = d.event_uid JOIN rules r ON r.id = d.rule_id
+      WHERE r.level IN ${SUSPICIOUS_LEVELS}
+      UNION ALL
+      SELECT s.uid, s.src, s.time, NULL, false FROM scope_seed s JOIN scope_anomalous a USING (uid)`),
+  );
   // A source on a threat-intel list is never usual, however long it was used. One that a
   // new-source anomaly lists is usual only when it was in use a day before its own first sign.
   // The first sign on any other source is the earliest sign overall, or the second earliest

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_SQL } from '../entities/sql.ts';
 import { TIME_THEN_UID } from '../sql-values.ts';
-import { detectedSql, hasAnomalies, signalSql } from './signals.ts';
+import { createDetected, detectedSql, hasAnomalies, signalSql } from './signals.ts';
 import type { AttackVector, VectorVerdict } from './types.ts';
 import { iso, type Row, rows, text } from './values.ts';
 
@@ -84,6 +84,7 @@ ORDER BY t0, k, principal LIMIT ${MAX_CREDENTIALS}`;
 export async function attackVectors(connection: DuckDBConnection): Promise<AttackVector[]> {
   const vectors: AttackVector[] = [];
   const baselined = await hasAnomalies(connection);
+  await createDetected(connection);
   for (const row of await rows(connection, CREDENTIALS)) {
     const key = text(row.k);
     const origin = key === null ? null : await originOf(connection, key);
