@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 import type { CaseDb } from '../store/case-db.ts';
+import { DETECTION_KEYS, withDetectionKeys } from '../store/detection-keys.ts';
 import { uuidV5 } from './uuid.ts';
 
 /** The namespace STIX 2.1 (section 2.9) fixes for the deterministic ids of cyber observables. */
@@ -39,19 +41,30 @@ const COLUMNS: readonly (readonly [IndicatorKind, string])[] = [
 
 /** Lists the values of detected events that become indicators, most frequent first. */
 export async function indicatorValues(connection: DuckDBConnection): Promise<IndicatorValue[]> {
+  // Detections are joined with their events by row id (see detection-keys.ts), with `events`
+  // as the probe side, so that no hash table contains uids.
   const unions = COLUMNS.map(
     ([kind, column]) =>
-      `SELECT '${kind}' AS kind, e.${column} AS value, e.uid, e.time, d.rule_id FROM events e
-       JOIN detections d ON d.event_uid = e.uid WHERE e.${column} IS NOT NULL AND e.${column} <> ''`,
+      `SELECT '${kind}' AS kind, e.${column} AS value, e.rowid AS event_row, e.time, d.rule_id
+       FROM events e JOIN detected d ON e.rowid = d.event_row
+       WHERE e.${column} IS NOT NULL AND e.${column} <> ''`,
   ).join('\nUNION ALL\n');
-  const reader = await connection.runAndReadAll(
-    `WITH v AS (${unions})
-     SELECT kind, value, count(DISTINCT uid) AS events, min(time) AS first_seen, max(time) AS last_seen,
-       list_sort(list_distinct(list(r.title))) AS titles,
-       list_sort(list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[]))))) AS tactics,
-       list_sort(list_distinct(flatten(list(coalesce(r.techniques, []::VARCHAR[]))))) AS techniques
-     FROM v LEFT JOIN rules r ON r.id = v.rule_id
-     GROUP BY kind, value ORDER BY events DESC, kind, value LIMIT ${INDICATOR_LIMIT}`,
+  const reader = await withDetectionKeys(connection, { events: true }, () =>
+    withWrittenJoinOrder(connection, () =>
+      connection.runAndReadAll(
+        `WITH detected AS (
+           SELECT rule_id, event_row FROM ${DETECTION_KEYS} WHERE event_row IS NOT NULL
+         ),
+         v AS (${unions})
+         SELECT kind, value, count(DISTINCT event_row) AS events, min(time) AS first_seen,
+           max(time) AS last_seen, list_sort(list_distinct(list(r.title))) AS titles,
+           list_sort(list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[]))))) AS tactics,
+           list_sort(list_distinct(flatten(list(coalesce(r.techniques, []::VARCHAR[])))))
+             AS techniques
+         FROM v LEFT JOIN rules r ON r.id = v.rule_id
+         GROUP BY kind, value ORDER BY events DESC, kind, value LIMIT ${INDICATOR_LIMIT}`,
+      ),
+    ),
   );
   const list = (value: unknown): string[] =>
     Array.isArray(value) ? value.filter((item) => item !== null).map(String) : [];

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AUDIT_FILE, readAudit } from '../../case/audit-trail.ts';
+import { withWrittenJoinOrder } from '../../detect/sigma-sql/join-order.ts';
 import { custodyPath, manifestPath } from '../../evidence/case-layout.ts';
 import { readJsonLines } from '../../evidence/jsonl.ts';
 import type { CaseDb } from '../../store/case-db.ts';
+import { DETECTION_KEYS, withDetectionKeys } from '../../store/detection-keys.ts';
 import { logCoverage } from '../coverage.ts';
 import type {
   AffectedResource,
@@ -22,16 +24,39 @@ export const AUDIT_LIMIT = 5000;
 /** ATT&CK tactics whose detected events read, move or destroy data. */
 const DATA_TACTICS = ['collection', 'exfiltration', 'credential-access', 'impact'];
 
-// Each detected event once, with the union of the tactics of the rules that matched it. The
-// tactics are gathered per uid first, so the raw records are never grouped.
+// Each detected event once, by its row id in `events`, with the union of the tactics of the
+// rules that matched it. The tactics are gathered per event first, so the raw records are never
+// grouped, and the detections are told apart by narrow keys (see detection-keys.ts).
+const DETECTED_TABLE = 'temp.cisa_detected';
+
+// The detected events with their columns, for queries run through `detectedRows`.
 const DETECTED = `detected AS (
-  SELECT e.*, t.tactics FROM (
-    SELECT d.event_uid, list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[])))) AS tactics
-    FROM (SELECT DISTINCT rule_id, event_uid FROM detections) d
-    LEFT JOIN rules r ON r.id = d.rule_id
-    GROUP BY d.event_uid
-  ) t JOIN events e ON e.uid = t.event_uid
+  SELECT e.*, t.tactics FROM events e JOIN ${DETECTED_TABLE} t ON e.rowid = t.event_row
 )`;
+
+/** Creates DETECTED_TABLE from the detections of the case. */
+async function createDetected(connection: DuckDBConnection): Promise<void> {
+  await withDetectionKeys(connection, { events: true }, () =>
+    connection.run(`CREATE OR REPLACE TEMP TABLE ${DETECTED_TABLE.slice(5)} AS
+      SELECT k.event_row,
+        list_distinct(flatten(list(coalesce(r.tactics, []::VARCHAR[])))) AS tactics
+      FROM (SELECT DISTINCT rule_id, event_row FROM ${DETECTION_KEYS}
+        WHERE event_row IS NOT NULL) k
+      LEFT JOIN rules r ON r.id = k.rule_id
+      GROUP BY k.event_row`),
+  );
+}
+
+/**
+ * Runs `sql`, which reads DETECTED, with `events` as the probe side of its join, so that no
+ * hash table contains the columns of every detected event.
+ */
+function detectedRows(
+  connection: DuckDBConnection,
+  sql: string,
+): Promise<Record<string, unknown>[]> {
+  return withWrittenJoinOrder(connection, () => rows(connection, sql));
+}
 
 const time = (value: unknown): string | null =>
   value === null || value === undefined ? null : new Date(String(value)).toISOString();
@@ -42,7 +67,7 @@ async function rows(connection: DuckDBConnection, sql: string): Promise<Record<s
 }
 
 async function valueCounts(connection: DuckDBConnection, column: string): Promise<ValueCount[]> {
-  const found = await rows(
+  const found = await detectedRows(
     connection,
     `WITH ${DETECTED} SELECT ${column} AS value, count(*) AS events FROM detected
      WHERE ${column} IS NOT NULL AND ${column} <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${VALUE_LIMIT}`,
@@ -52,7 +77,7 @@ async function valueCounts(connection: DuckDBConnection, column: string): Promis
 
 async function affectedResources(connection: DuckDBConnection): Promise<AffectedResource[]> {
   const tactics = DATA_TACTICS.map((t) => `'${t}'`).join(', ');
-  const found = await rows(
+  const found = await detectedRows(
     connection,
     `WITH ${DETECTED}, touched AS (
        SELECT unnest(from_json(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]')) AS r,
@@ -150,6 +175,7 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
   const findings = await db.findings();
   const connection = await db.connect();
   try {
+    await createDetected(connection);
     const [range] = await rows(
       connection,
       'SELECT min(time) AS first, max(time) AS last FROM detections',
@@ -183,6 +209,7 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
       rejected_total: counts.rejected_total,
     };
   } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${DETECTED_TABLE}`);
     connection.closeSync();
   }
 }
