@@ -9,7 +9,8 @@
  * digits (the record index in uids that `eventUid` builds). The heads are few, one per evidence
  * stream, and each gets a number: its place among them in string order. The place and tail
  * identify a uid exactly, because the uid is the head followed by the tail, and they take a
- * few bytes however long the member name is.
+ * few bytes however long the member name is. When the uids of the detections read take at most
+ * WHOLE_UID_BYTES, splitting them costs more than it saves, and the tail is the whole uid.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
@@ -33,16 +34,28 @@ const EVENT_KEYS = 'temp.detection_event_keys';
 // The stored events of the detections read, by uid place and tail.
 const EVENT_ROWS = 'temp.detection_event_rows';
 
-/** SQL of the tail of the uid in column `uid`: its trailing digits, possibly none. */
-function uidTail(uid: string): string {
-  return `regexp_extract(${uid}, '[0-9]*$')`;
+/** SQL that splits the uid in a column into the head and the tail of its key. */
+interface UidSplit {
+  head: (uid: string) => string;
+  tail: (uid: string) => string;
 }
 
-/** SQL of the head of the uid in column `uid`: the uid without its trailing digits. */
-function uidHead(uid: string): string {
+/** Splits a uid into the uid without its trailing digits and those digits, possibly none. */
+const AT_RECORD_INDEX: UidSplit = {
   // rtrim with the ten digits took four times as long on uids of 5,000 characters.
-  return `left(${uid}, length(${uid}) - length(${uidTail(uid)}))`;
-}
+  head: (uid) => `left(${uid}, length(${uid}) - length(regexp_extract(${uid}, '[0-9]*$')))`,
+  tail: (uid) => `regexp_extract(${uid}, '[0-9]*$')`,
+};
+
+/** Keeps the whole uid as the tail, with one empty head. */
+const WHOLE: UidSplit = { head: () => "''", tail: (uid) => uid };
+
+/**
+ * Maximum bytes of the uids of the detections read that are kept whole. With 171,643
+ * detections of 21-byte uids among 200,000 events, splitting made the findings query take
+ * about 0.65 s instead of 0.25 s (2 cores, under load).
+ */
+const WHOLE_UID_BYTES = 32 * 1024 * 1024;
 
 /** Options of `withDetectionKeys`: the detections it reads and what it adds to their keys. */
 export interface DetectionKeysOptions {
@@ -54,6 +67,8 @@ export interface DetectionKeysOptions {
   ordered?: boolean;
   /** Find each detection's event in `events` (the `event_row` column). */
   events?: boolean;
+  /** Maximum bytes of the uids read that are kept whole. WHOLE_UID_BYTES when left out. */
+  wholeUidBytes?: number;
 }
 
 /**
@@ -69,10 +84,17 @@ export async function withDetectionKeys<T>(
   const where = options.where === undefined ? '' : `WHERE ${options.where}`;
   const params = options.params ?? {};
   try {
+    const bytes = await connection.runAndReadAll(
+      `SELECT coalesce(sum(strlen(d.event_uid)), 0) AS bytes FROM detections d ${where}`,
+      params,
+    );
+    const limit = options.wholeUidBytes ?? WHOLE_UID_BYTES;
+    const whole = Number(bytes.getRowObjectsJS()[0]?.bytes ?? 0) <= limit;
+    const split = whole ? WHOLE : AT_RECORD_INDEX;
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${UID_HEADS.slice(5)} AS
         SELECT head, row_number() OVER (ORDER BY head) AS place
-        FROM (SELECT DISTINCT ${uidHead('d.event_uid')} AS head FROM detections d ${where})`,
+        FROM (SELECT DISTINCT ${split.head('d.event_uid')} AS head FROM detections d ${where})`,
       params,
     );
     // `detections` is the probe side, so no hash table contains its uids.
@@ -80,8 +102,8 @@ export async function withDetectionKeys<T>(
       connection.run(
         `CREATE OR REPLACE TEMP TABLE ${UID_KEYS.slice(5)} AS
           SELECT d.rowid AS detection_row, d.rule_id, d.hit_id, d.time, h.place AS uid_place,
-            ${uidTail('d.event_uid')} AS uid_tail
-          FROM detections d JOIN ${UID_HEADS} h ON h.head = ${uidHead('d.event_uid')} ${where}`,
+            ${split.tail('d.event_uid')} AS uid_tail
+          FROM detections d JOIN ${UID_HEADS} h ON h.head = ${split.head('d.event_uid')} ${where}`,
         params,
       ),
     );
@@ -93,7 +115,7 @@ export async function withDetectionKeys<T>(
       uidColumns = ['uid_order'];
     }
     if (options.events === true) {
-      await findEventRows(connection, keys);
+      await findEventRows(connection, keys, split);
       keys = EVENT_KEYS;
     }
     await connection.run(`ALTER TABLE ${keys} RENAME TO ${DETECTION_KEYS.slice(5)}`);
@@ -137,14 +159,18 @@ async function numberUids(connection: DuckDBConnection, keys: string): Promise<v
 }
 
 /** Creates EVENT_KEYS from `keys` with `event_row`, the row id of each event in `events`. */
-async function findEventRows(connection: DuckDBConnection, keys: string): Promise<void> {
+async function findEventRows(
+  connection: DuckDBConnection,
+  keys: string,
+  split: UidSplit,
+): Promise<void> {
   // `events` is the probe side of both joins, so no hash table contains its uids.
   await withWrittenJoinOrder(connection, () =>
     connection.run(`CREATE OR REPLACE TEMP TABLE ${EVENT_ROWS.slice(5)} AS
-      SELECT h.place AS uid_place, ${uidTail('e.uid')} AS uid_tail, e.rowid AS event_row
-      FROM events e JOIN ${UID_HEADS} h ON h.head = ${uidHead('e.uid')}
+      SELECT h.place AS uid_place, ${split.tail('e.uid')} AS uid_tail, e.rowid AS event_row
+      FROM events e JOIN ${UID_HEADS} h ON h.head = ${split.head('e.uid')}
       JOIN (SELECT DISTINCT uid_place, uid_tail FROM ${keys}) k
-        ON k.uid_place = h.place AND k.uid_tail = ${uidTail('e.uid')}`),
+        ON k.uid_place = h.place AND k.uid_tail = ${split.tail('e.uid')}`),
   );
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${EVENT_KEYS.slice(5)} AS
     SELECT k.*, r.event_row FROM ${keys} k
