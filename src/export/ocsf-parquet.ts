@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaseDb } from '../store/case-db.ts';
+import { hasSplitRecords, wholeRawSql } from '../store/raw-parts.ts';
 import { sliceRowsForMemory } from '../store/time-slices.ts';
 
 /** OCSF version whose attribute names the Parquet export follows. */
@@ -54,9 +55,10 @@ function categoryNameSql(): string {
  * since the epoch, `actor`, `src_endpoint`, `dst_endpoint`, `cloud`, `api`, `http_request`,
  * `resources`, `metadata` and `raw_data`. The cloudcase fields that OCSF has no attribute for
  * (category, evidence reference) go under `unmapped`. `source` and `day` are the partition keys.
- * `where`, an SQL condition over `events`, selects the rows.
+ * `where`, an SQL condition over `events`, selects the rows. `raw` is the SQL of the raw record,
+ * such as `wholeRawSql('events')` for a case with records stored in parts.
  */
-export function ocsfSelect(where = 'true'): string {
+export function ocsfSelect(where = 'true', raw = 'raw'): string {
   return `SELECT
   epoch_ms(time) AS time,
   strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ') AS time_dt,
@@ -89,7 +91,7 @@ export function ocsfSelect(where = 'true'): string {
   from_json(resources, '[{"uid":"VARCHAR","type":"VARCHAR"}]') AS resources,
   struct_pack(uid := uid, version := '${OCSF_VERSION}', log_name := source,
     product := struct_pack(name := 'cloudcase'), labels := tags) AS metadata,
-  raw AS raw_data,
+  ${raw} AS raw_data,
   struct_pack(category := category, evidence_sha256 := evidence_sha256,
     evidence_member := evidence_member, evidence_record := evidence_record,
     evidence_offset := evidence_offset) AS unmapped,
@@ -130,13 +132,14 @@ export async function exportOcsfParquet(db: CaseDb, folder: string): Promise<num
     // batches until the earlier ones are written, which took more memory than the row groups.
     await connection.run('SET SESSION preserve_insertion_order = false');
     const rowGroupRows = await sliceRowsForMemory(connection);
+    const raw = (await hasSplitRecords(connection)) ? wholeRawSql('events') : 'raw';
     let written = 0;
     for (const { source, day } of await listPartitions(connection)) {
       const partition = path.join(folder, `source=${hiveValue(source)}`, `day=${hiveValue(day)}`);
       await mkdir(partition, { recursive: true });
       const where = `source = ${quote(source)} AND strftime(time, '%Y-%m-%d') = ${quote(day)}`;
       const reader = await connection.runAndReadAll(
-        `COPY (SELECT * EXCLUDE (source, day) FROM (${ocsfSelect(where)}))
+        `COPY (SELECT * EXCLUDE (source, day) FROM (${ocsfSelect(where, raw)}))
          TO ${quote(path.join(partition, 'data_0.parquet'))}
          (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`,
       );

@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Event } from '../core/event.ts';
+import { exportOcsfParquet } from '../export/ocsf-parquet.ts';
+import { exportTimesketch } from '../export/timesketch.ts';
 import { CaseReader } from '../server/case-reader.ts';
 import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
@@ -25,7 +27,7 @@ afterEach(async () => {
   await rm(caseDir, { recursive: true, force: true });
 });
 
-// An event whose raw record is three parts long, with a surrogate pair in its text.
+// An event whose raw record is five parts long, with a surrogate pair in its text.
 function longEvent(record: number): Event {
   return testEvent(record, { raw: { text: `😀${'y'.repeat(4 * RAW_PART_UNITS)}`, record } });
 }
@@ -79,6 +81,35 @@ describe('raw records stored in parts', () => {
     const events: Event[] = [];
     for await (const event of db.timeline()) events.push(event);
     expect(events.map((event) => event.raw)).toEqual([testEvent(0).raw, longEvent(1).raw]);
+  });
+
+  it('Timesketch export writes a long raw record whole', async () => {
+    await store([longEvent(1), testEvent(0)]);
+    const file = join(caseDir, 'timeline.jsonl');
+
+    await exportTimesketch(db, 'jsonl', file);
+
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const raws = lines.map((line) => JSON.parse(JSON.parse(line).raw));
+    expect(raws).toEqual([testEvent(0).raw, longEvent(1).raw]);
+  });
+
+  it('OCSF Parquet export writes a long raw record whole', async () => {
+    await store([longEvent(1), testEvent(0)]);
+    const folder = join(caseDir, 'ocsf');
+
+    await exportOcsfParquet(db, folder);
+
+    const connection = await db.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT raw_data FROM read_parquet('${folder}/**/*.parquet') ORDER BY time`,
+      );
+      const raws = reader.getRowsJS().map((row) => JSON.parse(String(row[0])));
+      expect(raws).toEqual([testEvent(0).raw, longEvent(1).raw]);
+    } finally {
+      connection.closeSync();
+    }
   });
 
   it('event detail reads a long raw record whole', async () => {

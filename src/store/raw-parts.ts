@@ -113,3 +113,27 @@ export async function readRawTexts(
 
   return new Map([...parts].map(([uid, list]) => [uid, list.join('')]));
 }
+
+/** Tells whether some event of the case has its raw record stored in parts. */
+export async function hasSplitRecords(connection: DuckDBConnection): Promise<boolean> {
+  if (!(await hasRawParts(connection))) return false;
+  const reader = await connection.runAndReadAll(
+    'SELECT count(*) FROM (SELECT 1 FROM event_raw_parts LIMIT 1)',
+  );
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0) > 0;
+}
+
+/**
+ * Returns SQL for the whole raw record of the `events` row named `row` (an alias, or `events`):
+ * its `raw`, or its parts put together. Only for a case whose `hasSplitRecords` is true.
+ */
+export function wholeRawSql(row: string): string {
+  return `coalesce(${row}.raw, (SELECT string_agg(p.text, '' ORDER BY p.part)
+    FROM event_raw_parts p WHERE p.uid = ${row}.uid))`;
+}
+
+/** Returns SQL for the bytes of the whole raw record of the `events` row named `row`. */
+export function wholeRawBytesSql(row: string): string {
+  return `coalesce(strlen(${row}.raw), (SELECT sum(strlen(p.text))
+    FROM event_raw_parts p WHERE p.uid = ${row}.uid))`;
+}

@@ -1,5 +1,6 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
+import { hasSplitRecords, wholeRawBytesSql } from './raw-parts.ts';
 
 /**
  * Events of one instant from one evidence file and archive member (null for none). Their record
@@ -230,10 +231,11 @@ async function sliceBounds(
   // The raw records' lengths are summed in a scan of their own: one scan that read them with
   // the member names held vectors of both, which took more memory than a slice of them.
   const rawWidths = `slice_raw_widths_${++widthTables}`;
+  const rawBytes = await rawBytesSql(connection);
   try {
     await connection.run(
       `CREATE TEMP TABLE ${rawWidths} AS
-       SELECT time, sum(strlen(raw)) AS bytes FROM events ${where} GROUP BY time`,
+       SELECT time, sum(${rawBytes}) AS bytes FROM events ${where} GROUP BY time`,
       condition.params,
     );
     return await readBounds(
@@ -250,6 +252,11 @@ async function sliceBounds(
   } finally {
     await connection.run(`DROP TABLE IF EXISTS temp.${rawWidths}`);
   }
+}
+
+// SQL for the bytes of an event's raw record, counting a record stored in parts whole.
+async function rawBytesSql(connection: DuckDBConnection): Promise<string> {
+  return (await hasSplitRecords(connection)) ? wholeRawBytesSql('events') : 'strlen(raw)';
 }
 
 // Numbers the temporary tables of raw record lengths, so that each has a name of its own.
@@ -325,7 +332,7 @@ async function splitInstant(
 
     // Cut the group where the record index changes.
     const records = await connection.runAndReadAll(
-      `SELECT evidence_record, count(*), ${budget.raw ? 'sum(strlen(raw))' : '0'} FROM events
+      `SELECT evidence_record, count(*), ${budget.raw ? `sum(${await rawBytesSql(connection)})` : '0'} FROM events
        WHERE ${sliceCondition(whole)} AND (${condition.where || 'true'})
        GROUP BY evidence_record ORDER BY evidence_record`,
       condition.params,

@@ -12,7 +12,7 @@ import {
   recordCheckedCopies,
   UNVERIFIED_TABLE,
 } from '../../store/copies-record.ts';
-import { hasRawParts } from '../../store/raw-parts.ts';
+import { hasSplitRecords, wholeRawSql } from '../../store/raw-parts.ts';
 import { COPIES_SOURCE, STORED_COPIES } from '../../store/stored-copies.ts';
 import type { LogSourceRoute } from '../sigma/logsource.ts';
 import { LOGSOURCE_ROUTES, routedRule, routeLogSource, routeSources } from '../sigma/logsource.ts';
@@ -659,10 +659,7 @@ export class SqlScan {
     const d = this.#dialect;
     const idList = (ids: ReadonlySet<string>) => d.list([...ids].map((id) => d.stringLiteral(id)));
     // The raw record of an event, put together from its parts where it is stored in parts.
-    const record = (await hasSplitRecords(connection))
-      ? `coalesce(e.raw, (SELECT string_agg(p.text, '' ORDER BY p.part)
-          FROM event_raw_parts p WHERE p.uid = e.uid))`
-      : 'e.raw';
+    const record = (await hasSplitRecords(connection)) ? wholeRawSql('e') : 'e.raw';
     // The raw record of an event, or NULL where no rule that needs it matched the event.
     const raw = (matches: string) => {
       if (explain !== undefined) return record;
@@ -1184,13 +1181,4 @@ export function matchEvent(match: ScanMatch): Event {
     evidence: { sha256: '', member: null, record: 0, offset: 0 },
     raw: match.raw ?? {},
   } as unknown as Event;
-}
-
-// Tells whether some event of the case has its raw record stored in parts (see `raw-parts.ts`).
-async function hasSplitRecords(connection: DuckDBConnection): Promise<boolean> {
-  if (!(await hasRawParts(connection))) return false;
-  const reader = await connection.runAndReadAll(
-    'SELECT count(*) FROM (SELECT 1 FROM event_raw_parts LIMIT 1)',
-  );
-  return Number(reader.getRowsJS()[0]?.[0] ?? 0) > 0;
 }
