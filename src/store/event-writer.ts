@@ -84,7 +84,7 @@ const RECORD = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_rec
  * commit's row groups a second time: a million events took 1.8 GB on disk instead of 0.9 GB.
  * `flush` commits whatever is appended, so only its commits end in a partial row group.
  *
- * A raw record longer than `RAW_INLINE_BYTES` goes to `event_raw_parts` in parts (see
+ * A raw record longer than `RAW_PART_UNITS` goes to `event_raw_parts` in parts (see
  * `raw-parts.ts`), appended in the transaction of its event or an earlier one, never a later one.
  */
 export class DuckDbEventWriter implements EventWriter {

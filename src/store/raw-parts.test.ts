@@ -10,7 +10,7 @@ import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
 import { eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { RAW_INLINE_BYTES, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -53,19 +53,13 @@ async function partRows(): Promise<{ parts: number; longest: number }> {
 
 describe('splitRawText', () => {
   it('leaves text that fits one value whole', () => {
-    expect(splitRawText('abc', 3, 0)).toBeNull();
-    expect(splitRawText('x'.repeat(RAW_INLINE_BYTES))).toBeNull();
-    expect(splitRawText('x'.repeat(RAW_INLINE_BYTES + 1))).toHaveLength(4);
-  });
-
-  it('measures the inline limit in UTF-8 bytes', () => {
-    // 20,001 three-byte characters are 60,003 bytes.
-    expect(splitRawText('€'.repeat(20_001))).toHaveLength(2);
-    expect(splitRawText('€'.repeat(20_000))).toBeNull();
+    expect(splitRawText('abc', 3)).toBeNull();
+    expect(splitRawText('x'.repeat(RAW_PART_UNITS))).toBeNull();
+    expect(splitRawText('x'.repeat(RAW_PART_UNITS + 1))).toHaveLength(2);
   });
 
   it('keeps surrogate pairs whole', () => {
-    const parts = splitRawText('ab😀cd', 3, 0);
+    const parts = splitRawText('ab😀cd', 3);
 
     expect(parts).toEqual(['ab', '😀c', 'd']);
   });

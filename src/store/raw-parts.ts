@@ -38,29 +38,14 @@ export const RAW_PARTS_SCHEMA = `CREATE TABLE IF NOT EXISTS event_raw_parts (
 )`;
 
 /**
- * UTF-8 bytes of raw text up to which a record stays whole in `raw`, below the 65,000 bytes
- * that DuckDB committed 1,600 times over within the ingest's limit. Records of 16 to 60 KB
- * (large IAM policies, instance user data) then stay visible to every SQL reader of `raw`.
+ * Splits raw text longer than `maxUnits` code units into parts of at most that many, never
+ * between the two halves of a surrogate pair, so DuckDB stores each part as valid UTF-8.
+ * Returns null when the text fits one value. Records of 16 KB stay whole: 4,000 records of
+ * 59 KB kept whole failed the ingest's commit, and 1,600 of 30 KB failed the JSON reads of the
+ * entity extraction, while records of 16 KB passed both.
  */
-export const RAW_INLINE_BYTES = 60_000;
-
-// Code units up to which text is at most RAW_INLINE_BYTES of UTF-8 whatever its characters,
-// because one code unit takes at most 3 bytes.
-const INLINE_UNITS = Math.floor(RAW_INLINE_BYTES / 3);
-
-/**
- * Splits raw text of more than `inlineBytes` of UTF-8 into parts of at most `maxUnits` code
- * units, never between the two halves of a surrogate pair, so DuckDB stores each part as valid
- * UTF-8. Returns null when the text stays whole.
- */
-export function splitRawText(
-  text: string,
-  maxUnits = RAW_PART_UNITS,
-  inlineBytes = RAW_INLINE_BYTES,
-): string[] | null {
+export function splitRawText(text: string, maxUnits = RAW_PART_UNITS): string[] | null {
   if (text.length <= maxUnits) return null;
-  if (inlineBytes === RAW_INLINE_BYTES && text.length <= INLINE_UNITS) return null;
-  if (Buffer.byteLength(text, 'utf8') <= inlineBytes) return null;
 
   const parts: string[] = [];
   let start = 0;
