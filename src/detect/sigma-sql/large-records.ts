@@ -19,9 +19,12 @@ import type { SqlDialect } from './dialect.ts';
  */
 export const LARGE_RECORD_BYTES = 1024 * 1024;
 
-/** SQL true where the raw record in `column` is at most `bytes` long, or missing. */
+/**
+ * SQL true where the raw record in `column` is at most `bytes` long. A record stored in parts
+ * (`raw` NULL, see `raw-parts.ts`) does not fit, so the in-memory engine reads it whole.
+ */
 export function fitsSql(column: string, bytes: number): string {
-  return `(coalesce(strlen(${column}), 0) <= ${bytes})`;
+  return `(${column} IS NOT NULL AND strlen(${column}) <= ${bytes})`;
 }
 
 /** Names of the tables on the scan's connection that `matchLargeRecords` reads and writes. */
@@ -76,5 +79,13 @@ export async function matchLargeRecords(
   } finally {
     read.destroySync();
   }
+  // A column scan may have matched such an event too, so its rule ids are merged into one row.
+  const largeRows = `SELECT event_row FROM ${tables.rows}`;
+  await connection.run(`CREATE OR REPLACE TEMP TABLE sigma_large_matches AS
+    SELECT event_row, list_distinct(flatten(list(rule_ids))) AS rule_ids FROM ${tables.matched}
+    WHERE event_row IN (${largeRows}) GROUP BY event_row`);
+  await connection.run(`DELETE FROM ${tables.matched} WHERE event_row IN (${largeRows})`);
+  await connection.run(`INSERT INTO ${tables.matched} SELECT * FROM temp.sigma_large_matches`);
+  await connection.run('DROP TABLE temp.sigma_large_matches');
   return rows.length;
 }

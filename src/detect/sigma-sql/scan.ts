@@ -39,13 +39,6 @@ import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
 import { type RowRange, rowRanges } from './row-ranges.ts';
-import {
-  copySplitEvents,
-  mergeSplitMatches,
-  SPLIT_TABLE,
-  splitEventGroups,
-  splitTableRanges,
-} from './split-records.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -562,7 +555,6 @@ export class SqlScan {
     for (const range of ranges) {
       for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
     }
-    await this.#scanSplitEvents(connection, collect, [scalars, lists, keywords]);
     await this.#matchLargeRecords(connection);
   }
 
@@ -603,41 +595,6 @@ export class SqlScan {
         await connection.run(`SET ${name} = ${value}`);
       }
     }
-  }
-
-  /**
-   * Runs the scans that read records over the events whose raw record is stored in parts (see
-   * `split-records.ts`), a group of them at a time. List-shape scans read the events that the
-   * scalar-shape scans found complex, as they do for the other events, and keyword scans read
-   * KEYWORD_SCAN_BYTES of records at a time.
-   * NOTE: planning each scan's SQL costs CPU whatever the rows, and it is paid once per group,
-   * so a case with gigabytes of such records takes minutes more to hunt.
-   */
-  async #scanSplitEvents(
-    connection: DuckDBConnection,
-    collect: (sql: string) => Promise<void>,
-    [scalars, lists, keywords]: Batch<ScalarScanFields | ListScanFields>[][],
-  ): Promise<void> {
-    const groups = await splitEventGroups(connection);
-    if (groups.length === 0) return;
-
-    const complex = `(SELECT * FROM ${SPLIT_TABLE}
-      WHERE event_row IN (SELECT event_row FROM ${COMPLEX_ROWS}))`;
-    try {
-      for (const group of groups) {
-        await copySplitEvents(connection, group);
-        for (const batch of scalars ?? []) await collect(this.#query(batch, SPLIT_TABLE));
-        for (const batch of lists ?? []) await collect(this.#query(batch, complex));
-        for (const range of splitTableRanges(group, KEYWORD_SCAN_BYTES)) {
-          for (const batch of keywords ?? []) {
-            await collect(this.#query(batch, SPLIT_TABLE, 'plain', range));
-          }
-        }
-      }
-    } finally {
-      await connection.run(`DROP TABLE IF EXISTS ${SPLIT_TABLE}`);
-    }
-    await mergeSplitMatches(connection, MATCHED_TABLE, groups);
   }
 
   /**
@@ -875,9 +832,8 @@ export class SqlScan {
       mode === 'check' && batch.fields instanceof ScalarScanFields
         ? `(NOT large AND ${this.#copiedSql(batch.fields)})`
         : 'TRUE';
-    // A range limits the row ids of the table, or the `event_row` of a prefilter or of the
-    // split events' table, whose ranges are by event.
-    const rowId = input === table && table !== SPLIT_TABLE ? 'rowid' : 'event_row';
+    // A range limits the row ids of the table, or of a prefilter by the `event_row` it adds.
+    const rowId = input === table ? 'rowid' : 'event_row';
     const inRange = range === null ? '' : ` AND ${rowId} BETWEEN ${range.low} AND ${range.high}`;
     // A record larger than `largeBytes` is not parsed, so the scan only lists it as `large`.
     const fits = fitsSql('raw', largeBytes);
