@@ -211,69 +211,58 @@ describe('parseDuckDbSize', () => {
   });
 });
 
+// Runs `check` on a case of 8,000 events whose uids and member names are 5,000 bytes long, at
+// `time` or a second apart, with DuckDB's memory limit at 64 MB.
+async function onWideCase(
+  time: string | null,
+  check: (caseDb: CaseDb, folder: string) => Promise<void>,
+) {
+  const member = 'M'.repeat(5_000);
+  const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+  const caseDb = await CaseDb.open(folder);
+  try {
+    const writer = await caseDb.eventWriter();
+    for (let record = 0; record < 8_000; record++) {
+      const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
+      const event = testEvent(record, { uid: eventUid(evidence), evidence });
+      writer.append(time === null ? event : { ...event, time });
+    }
+    await writer.close();
+    const connection = await caseDb.connect();
+    await connection.run("SET memory_limit = '64MB'");
+    connection.closeSync();
+    await check(caseDb, folder);
+  } finally {
+    await caseDb.close();
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+async function csvLines(caseDb: CaseDb, folder: string): Promise<string[]> {
+  const file = path.join(folder, 'timeline.csv');
+  await caseDb.exportTimelineCsv(file);
+  return (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
+}
+
 describe('timeline export with long member names', () => {
   it('stays within a small memory limit', async () => {
-    // Each uid and member name is 5,000 bytes long. Slices sized by the raw record alone held
-    // all 8,000 events, and sorting them ran out of 64 MB in DuckDB.
-    const member = 'M'.repeat(5_000);
-    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
-    const caseDb = await CaseDb.open(folder);
-    try {
-      const writer = await caseDb.eventWriter();
-      for (let record = 0; record < 8_000; record++) {
-        const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
-        writer.append(testEvent(record, { uid: eventUid(evidence), evidence }));
-      }
-      await writer.close();
-      const connection = await caseDb.connect();
-      await connection.run("SET memory_limit = '64MB'");
-      connection.closeSync();
-
-      const file = path.join(folder, 'timeline.csv');
-      await caseDb.exportTimelineCsv(file);
-
-      const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
-      expect(lines).toHaveLength(8_001);
-    } finally {
-      await caseDb.close();
-      await rm(folder, { recursive: true, force: true });
-    }
+    // Slices sized by the raw record alone held all 8,000 events, and sorting them ran out of
+    // 64 MB in DuckDB.
+    await onWideCase(null, async (caseDb, folder) => {
+      expect(await csvLines(caseDb, folder)).toHaveLength(8_001);
+    });
   });
-});
 
-describe('timeline export of one instant with long member names', () => {
-  it('stays within a small memory limit', async () => {
-    // 8,000 events at one instant, each with a uid and member name of 5,000 bytes. One slice
-    // held the whole instant, and sorting it ran out of 64 MB in DuckDB.
-    const member = 'M'.repeat(5_000);
-    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
-    const caseDb = await CaseDb.open(folder);
-    try {
-      const writer = await caseDb.eventWriter();
-      for (let record = 0; record < 8_000; record++) {
-        const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
-        const time = '2024-05-01T01:00:00.000Z';
-        writer.append(testEvent(record, { uid: eventUid(evidence), evidence, time }));
-      }
-      await writer.close();
-      const connection = await caseDb.connect();
-      await connection.run("SET memory_limit = '64MB'");
-      connection.closeSync();
-
-      const file = path.join(folder, 'timeline.csv');
-      await caseDb.exportTimelineCsv(file);
-
-      const lines = (await readFile(file, 'utf8')).split('\r\n').filter((line) => line !== '');
-      expect(lines).toHaveLength(8_001);
+  it('splits one instant within a small memory limit', async () => {
+    // One slice held the whole instant, and sorting it ran out of 64 MB in DuckDB.
+    await onWideCase('2024-05-01T01:00:00.000Z', async (caseDb, folder) => {
+      expect(await csvLines(caseDb, folder)).toHaveLength(8_001);
       let read = 0;
       for await (const event of caseDb.timeline()) {
         expect(event.evidence.record).toBe(read++);
       }
       expect(read).toBe(8_000);
-    } finally {
-      await caseDb.close();
-      await rm(folder, { recursive: true, force: true });
-    }
+    });
   });
 });
 
