@@ -77,6 +77,19 @@ describe('raw records stored in parts', () => {
     expect(events.map((event) => event.raw)).toEqual([testEvent(0).raw, longEvent(1).raw]);
   });
 
+  it('timeline reads many long raw records in batches', async () => {
+    // 200 records of 64 KB are more than one batch of parts the timeline reads at once.
+    const events = Array.from({ length: 200 }, (_, record) => longEvent(record));
+    await store(events);
+
+    let read = 0;
+    for await (const event of db.timeline()) {
+      expect(event.raw).toEqual(longEvent(read).raw);
+      read++;
+    }
+    expect(read).toBe(200);
+  });
+
   it('Timesketch export writes a long raw record whole', async () => {
     await store([longEvent(1), testEvent(0)]);
     const file = join(caseDir, 'timeline.jsonl');
