@@ -169,4 +169,19 @@ describe('logging windows', () => {
       ['DeleteObject', { bucketName: 'digests', key: 'AWSLogs/y.json.gz' }],
     ]);
   });
+
+  it('counts a run of log deletions in one finding', () => {
+    const deletions = [0, 1, 2].map((minute) =>
+      call(`2024-05-13T10:0${minute}:00.000Z`, 'DeleteObject', {
+        bucketName: 'trail-bucket',
+        key: `AWSLogs/${minute}.json.gz`,
+      }),
+    );
+
+    const { findings } = loggingWindows(deletions, context);
+
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.summary).toMatch(/, and 2 more until 2024-05-13T10:02:00\.000Z\.$/);
+    expect(findings[0]?.event_uids).toEqual(deletions.map((d) => d.uid));
+  });
 });

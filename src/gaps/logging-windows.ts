@@ -30,8 +30,20 @@ export function loggingWindows(
   const findings: GapFinding[] = [];
   const retention: RetentionWarning[] = [];
   const lastSeen = new Map<string, number>();
+  // The deletion finding of each repeat key, with the deletions that repeated it.
+  const deletions = new Map<string, { finding: GapFinding; more: number; last: string }>();
   calls.forEach((call, index) => {
-    if (isRepeat(call, lastSeen)) return;
+    const key = repeatKey(call);
+    if (isRepeat(call, key, lastSeen)) {
+      const open = deletions.get(key);
+      if (open !== undefined && logDeletion(call, buckets) !== null) {
+        open.more++;
+        open.last = call.time;
+        if (open.finding.event_uids.length < MAX_REPEAT_UIDS)
+          open.finding.event_uids.push(call.uid);
+      }
+      return;
+    }
     const rule = WINDOW_RULES.find((r) => r.opens === call.op);
     if (rule) findings.push(openWindow(rule, call, laterCalls(calls, index)));
     findings.push(...narrowing(call, laterCalls(calls, index)));
@@ -41,19 +53,34 @@ export function loggingWindows(
       retention.push(shortened.warning);
     }
     const deleted = logDeletion(call, buckets);
-    if (deleted) findings.push(deleted);
+    if (deleted) {
+      findings.push(deleted);
+      deletions.set(key, { finding: deleted, more: 0, last: call.time });
+    }
   });
+  // A wipe of many log objects is one finding that counts them.
+  for (const { finding, more, last } of deletions.values()) {
+    if (more > 0)
+      finding.summary = `${finding.summary.slice(0, -1)}, and ${more} more until ${last}.`;
+  }
 
   return { findings, retention };
 }
 
+/** Uids of repeated deletions that a deletion finding lists besides its first, at most. */
+const MAX_REPEAT_UIDS = 50;
+
 /** Calls of one operation on one target this close together are one change, in ms. */
 const REPEAT_MS = 5 * 60_000;
 
+// The calls of one operation on one target, of which `isRepeat` keeps the first of each run.
+function repeatKey(call: LoggingCall): string {
+  return [call.source, call.op, call.account, resourceOf(call) ?? call.region].join('|');
+}
+
 // Azure writes a Started and a Succeeded entry for one operation, and clients retry, so a
 // call repeated on the same target within minutes is not a second change.
-function isRepeat(call: LoggingCall, lastSeen: Map<string, number>): boolean {
-  const key = [call.source, call.op, call.account, resourceOf(call) ?? call.region].join('|');
+function isRepeat(call: LoggingCall, key: string, lastSeen: Map<string, number>): boolean {
   const time = Date.parse(call.time);
   const previous = lastSeen.get(key);
   lastSeen.set(key, time);
