@@ -30,8 +30,10 @@ const MARKERS: [RegExp, number][] = [
   [/"eventName"\s*:[\s\S]*"eventSource"|"eventSource"\s*:[\s\S]*"eventName"/, 0.8],
   [/\\"eventSource\\"\s*:\s*\\"[\w.-]+\.amazonaws\.com\\"/, 0.7],
   [/"QueryResultRows"[\s\S]*"event(name|source|time)"/i, 0.7],
-  // An S3 delivery file whose first record lies beyond the head, for example after padding.
+  // An S3 delivery file whose first record lies beyond the head, for example after padding, or
+  // whose first record's fields lie beyond it, after a large first field.
   [/^\s*\{\s*"Records"\s*:\s*\[\s*$/, 0.6],
+  [/^\s*\{\s*"Records"\s*:\s*\[\s*\{\s*"\w+"\s*:/, 0.6],
 ];
 
 /**
