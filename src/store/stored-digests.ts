@@ -189,24 +189,43 @@ async function digestSplitRows(
      WHERE raw IS NULL AND uid IN (SELECT uid FROM event_raw_parts)`,
     params,
   );
-  for (const [uid, sha256, member, record, head, tail] of split.getRowsJS()) {
-    const parts = await connection.runAndReadAll(
-      'SELECT text, length(text) FROM event_raw_parts WHERE uid = $uid ORDER BY part',
-      { uid: String(uid) },
-    );
-    const rows = parts.getRowsJS();
-    const length = rows.reduce((sum, [, units]) => sum + Number(units), 0);
-    const hash = createHash('sha256').update(String(head)).update(`S${length}:`);
-    for (const [text] of rows) hash.update(String(text));
-    const digest = hash.update(String(tail)).digest('hex');
-    await connection.run(
-      `UPDATE stored_row_digests SET row_digest = $digest
-       WHERE evidence_sha256 = $sha256 AND evidence_record = $record AND member_rank = (
-         SELECT member_rank FROM stored_members
-         WHERE evidence_sha256 = $sha256 AND evidence_member IS NOT DISTINCT FROM $member)`,
-      { digest, sha256: String(sha256), record: record as bigint, member: member as string | null },
-    );
+  const rows = split.getRowsJS();
+  if (rows.length === 0) return;
+
+  // The digests are staged and replaced in one UPDATE: one UPDATE per record scanned the staged
+  // digests each time, and 10,000 such records took 43 s to verify.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE split_row_digests (
+    evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT, row_digest VARCHAR)`);
+  const appender = await connection.createAppender('split_row_digests', 'main', 'temp');
+  try {
+    for (const [uid, sha256, member, record, head, tail] of rows) {
+      const parts = await connection.runAndReadAll(
+        'SELECT text, length(text) FROM event_raw_parts WHERE uid = $uid ORDER BY part',
+        { uid: String(uid) },
+      );
+      const texts = parts.getRowsJS();
+      const length = texts.reduce((sum, [, units]) => sum + Number(units), 0);
+      const hash = createHash('sha256').update(String(head)).update(`S${length}:`);
+      for (const [text] of texts) hash.update(String(text));
+      appender.appendVarchar(String(sha256));
+      if (member === null) appender.appendNull();
+      else appender.appendVarchar(String(member));
+      appender.appendBigInt(BigInt(record as bigint));
+      appender.appendVarchar(hash.update(String(tail)).digest('hex'));
+      appender.endRow();
+    }
+  } finally {
+    appender.closeSync();
   }
+  await connection.run(
+    `UPDATE stored_row_digests s SET row_digest = d.row_digest
+     FROM temp.split_row_digests d JOIN stored_members m
+       ON m.evidence_sha256 = d.evidence_sha256
+       AND m.evidence_member IS NOT DISTINCT FROM d.evidence_member
+     WHERE s.evidence_sha256 = d.evidence_sha256 AND s.evidence_record = d.evidence_record
+       AND s.member_rank = m.member_rank`,
+  );
+  await connection.run('DROP TABLE temp.split_row_digests');
 }
 
 function finishItem(
