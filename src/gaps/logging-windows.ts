@@ -67,7 +67,7 @@ export function loggingWindows(
   return { findings, retention };
 }
 
-/** Uids of repeated deletions that a deletion finding lists besides its first, at most. */
+/** Maximum number of repeated deletions whose uids a deletion finding lists besides its first. */
 const MAX_REPEAT_UIDS = 50;
 
 /** Calls of one operation on one target this close together are one change, in ms. */

@@ -45,8 +45,8 @@ const DETECTIONS = stagedRows({
 });
 
 // Times are staged as epoch milliseconds, which converts without depending on the session
-// time zone. The time of a correlation member is the event's own time; the hit's first_seen
-// stands in only when the event is not stored. It runs with the joins in written order
+// time zone. The time of a correlation member is the event's own time, and the hit's first_seen
+// replaces it only when the event is not stored. It runs with the joins in written order
 // (`withWrittenJoinOrder`), so every hash table is built from the staged rows, never from
 // `detections` or `events`: their uids may have thousands of characters each.
 const INSERT_DETECTIONS = `INSERT INTO detections (rule_id, event_uid, time, hit_id, explanation)

@@ -1,7 +1,7 @@
 /**
  * Raw records too long for one value of the `raw` column. DuckDB 1.5 (256 KiB blocks) stores a
- * string of more than about 64 KiB in a buffer of its own, at least one block large, and a
- * commit or checkpoint holds all such buffers of what it writes in memory at once. Measured
+ * string of more than about 64 KiB in a buffer of its own, at least one block large. A commit or
+ * checkpoint keeps all such buffers of what it writes in memory at once. Measured
  * under the ingest's 128 MB limit: 1,600 records of 65,600 bytes failed the commit, while
  * records of 65,000 bytes passed. Committing and checkpointing every 100 rows, or row groups of
  * 2,048 rows, still failed in the checkpoint, which rewrites the whole last row group. Such a

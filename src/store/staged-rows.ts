@@ -16,7 +16,7 @@ export function stagedRows(structure: Record<string, string>): string {
  * reads them through `stagedRows`) and empties the stage. Values reach DuckDB as appended data,
  * never as SQL text, so rows of any size and content are bound safely in one statement. With
  * `chunkChars`, the rows are staged and inserted in runs of at most that many characters of JSON, or
- * one row when its line is longer, so that `insertSql` holds a bounded amount of text at once.
+ * one row when its line is longer, so that `insertSql` reads a bounded amount of text at once.
  */
 export async function insertStaged(
   connection: DuckDBConnection,

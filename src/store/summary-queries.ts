@@ -18,8 +18,8 @@ const SEVERITY_RANK = `CASE r.level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WH
 
 // One row per rule, without the rule's event uids: a rule can match most events of a case, and
 // a list of them per rule ran out of DuckDB memory at 850,000 matches. `findingEventUidsJson`
-// streams them instead. Detections are told apart and joined with their events by narrow keys
-// (see detection-keys.ts), with `events` as the probe side, so no hash table contains uids.
+// streams them instead. Detections are distinguished and joined with their events by narrow
+// keys (see detection-keys.ts), with `events` as the probe side, so no hash table contains uids.
 const FINDINGS_SQL = `WITH d AS (
   SELECT DISTINCT rule_id, uid_place, uid_tail, time, event_row FROM ${DETECTION_KEYS}
 ),
@@ -142,7 +142,7 @@ export async function queryCounts(connection: DuckDBConnection): Promise<CaseCou
 }
 
 // The first detections are picked on narrow keys (see detection-keys.ts), and only they are
-// joined with the event columns the attack timeline shows: sorting every detection with its
+// joined with the event columns the attack timeline shows. Sorting every detection with its
 // raw record ran out of DuckDB's 256 MB, and so did picking the first 10,000 by uid when uids
 // had 4,900 characters. A detection's time is its event's time whenever the event is stored, so
 // the first ones are picked from the keys alone. `events` is the probe side of the join, and

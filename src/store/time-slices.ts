@@ -122,11 +122,11 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
 }
 
 /**
- * The bytes an event is taken to occupy in a sort of the timeline, besides its raw record: its
- * member name twice (as a sort key and in the row it writes), its uid, which contains the member
- * name and about 40 more characters, and the other columns. Reading the member instead of the
- * uid keeps the measuring scan narrow: a scan holds whole vectors of what it reads, and DuckDB
- * stores a run of equal member names once.
+ * The estimated bytes of an event in a sort of the timeline, besides its raw record. The member
+ * name counts twice, as a sort key and in the row written, and the uid contains it plus about 40
+ * characters. The other columns add `ROW_OVERHEAD_BYTES`. The member is read instead of the uid
+ * because a scan keeps whole vectors of what it reads, and DuckDB stores a run of equal member
+ * names once.
  */
 const WIDTH_BESIDES_RAW = `(3 * coalesce(strlen(evidence_member), 0) + ${UID_BYTES + ROW_OVERHEAD_BYTES})`;
 

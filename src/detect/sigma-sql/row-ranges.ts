@@ -10,7 +10,7 @@ const ROW_SIZES = 'sigma_row_sizes';
 /**
  * Rows of a DuckDB vector (`STANDARD_VECTOR_SIZE`, DuckDB 1.5). A table scan returns the rows
  * of one vector at a time, and row groups start at multiples of it, so vector `k` of a table
- * holds the row ids from `k * VECTOR_ROWS` on.
+ * contains the row ids from `k * VECTOR_ROWS` on.
  */
 const VECTOR_ROWS = 2048;
 
@@ -21,9 +21,9 @@ export interface RowRange {
 }
 
 /**
- * What `rowRanges` bounds: the text of each range (`total`), or the text of each vector of
- * rows that a scan of the range reads at once (`vector`), so that the consecutive vectors within
- * the bound make one range.
+ * The text that `rowRanges` bounds: that of each range (`total`), or that of each vector of rows
+ * that a scan of the range reads at once (`vector`), so that the consecutive vectors within the
+ * bound make one range.
  */
 export type RangeBound = 'total' | 'vector';
 

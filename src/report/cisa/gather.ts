@@ -26,7 +26,7 @@ const DATA_TACTICS = ['collection', 'exfiltration', 'credential-access', 'impact
 
 // Each detected event once, by its row id in `events`, with the union of the tactics of the
 // rules that matched it. The tactics are gathered per event first, so the raw records are never
-// grouped, and the detections are told apart by narrow keys (see detection-keys.ts).
+// grouped, and the detections are distinguished by narrow keys (see detection-keys.ts).
 const DETECTED_TABLE = 'temp.cisa_detected';
 
 // The detected events with their columns, for queries run through `detectedRows`.
