@@ -3,6 +3,7 @@
  * its original bytes. Unknown values are `null`, never missing, so every event has the same shape
  * and maps one-to-one onto the `events` table.
  */
+import { createHash } from 'node:crypto';
 
 /** The log categories an intrusion leaves traces in. */
 export const CATEGORIES = [
@@ -84,7 +85,7 @@ export interface EvidenceRef {
 }
 
 export interface Event {
-  /** Evidence hash prefix, member and record index: stable across re-ingests. */
+  /** Evidence hash prefix, member (a digest of a long name) and record index: stable across re-ingests. */
   uid: string;
   /** UTC instant of the activity, ISO 8601 with milliseconds and a `Z` suffix. */
   time: string;
@@ -125,9 +126,35 @@ export function metadataUid(id: string | null): Pick<Event, 'metadata_uid'> {
   return id === null || id === '' ? {} : { metadata_uid: id };
 }
 
+/**
+ * Longest member name, in UTF-16 code units, that an event uid repeats whole. Real archive paths,
+ * such as CloudTrail's `AWSLogs/<account>/CloudTrail/<region>/<date>/<file>`, are shorter. A
+ * crafted archive may name a member with tens of thousands of characters, and every uid of its
+ * records would repeat the name: 20,000 records under a 16,000-character name ran the parser
+ * thread's correlations out of memory.
+ */
+export const MAX_UID_MEMBER_LENGTH = 256;
+
+// The digest that stands for the last long member name seen: the records of one member come
+// one after another, so a single entry spares hashing the name once per record.
+let lastLongMember: { name: string; digest: string } | undefined;
+
+/**
+ * The member part of a uid: the name itself, or for a name over MAX_UID_MEMBER_LENGTH, `~` and
+ * the first 32 hex digits of the SHA-256 of its UTF-8 bytes. `evidence_member` keeps the name.
+ */
+function uidMember(member: string): string {
+  if (member.length <= MAX_UID_MEMBER_LENGTH) return member;
+  if (lastLongMember?.name !== member) {
+    const digest = createHash('sha256').update(member, 'utf8').digest('hex').slice(0, 32);
+    lastLongMember = { name: member, digest: `~${digest}` };
+  }
+  return lastLongMember.digest;
+}
+
 /** Builds the stable event uid from its evidence reference. */
 export function eventUid(ref: EvidenceRef): string {
-  const member = ref.member === null ? '' : `${ref.member}#`;
+  const member = ref.member === null ? '' : `${uidMember(ref.member)}#`;
   return `${ref.sha256.slice(0, 16)}:${member}${ref.record}`;
 }
 

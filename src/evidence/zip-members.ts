@@ -12,7 +12,7 @@ import { GUNZIP_CHUNK_BYTES } from './read-sizes.ts';
 import { readStored } from './read-stored.ts';
 import { chainStreams, readFailure } from './stream-chain.ts';
 import type { EvidenceItem, MemberError, MemberResult, ReadLimits } from './types.ts';
-import { zipNameProblem } from './zip-names.ts';
+import { recordedMemberName, zipNameProblem } from './zip-names.ts';
 
 /** State shared by every member of one archive. */
 interface ArchiveContext {
@@ -92,15 +92,16 @@ async function* iterateEntries(context: ArchiveContext): AsyncIterable<MemberRes
 async function openEntry(context: ArchiveContext, entry: Entry): Promise<MemberResult | null> {
   const { zip, item } = context;
   const raw = entry.fileName as unknown as Buffer;
-  const name = yauzl.getFileNameLowLevel(
+  const fullName = yauzl.getFileNameLowLevel(
     entry.generalPurposeBitFlag,
     raw,
     entry.extraFields,
     false,
   );
-  if (name.endsWith('/')) return null;
+  if (fullName.endsWith('/')) return null;
 
-  const problem = zipNameProblem(name);
+  const problem = zipNameProblem(fullName);
+  const name = recordedMemberName(fullName);
   if (problem !== null) {
     return memberError(
       item,

@@ -2,9 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventUid } from '../core/event.ts';
 import { CaseDb } from '../store/case-db.ts';
-import { TEST_SHA, testEvent } from '../store/test-events.ts';
+import { TEST_SHA, testEvent, wholeMemberUid } from '../store/test-events.ts';
 import { exportCase } from './index.ts';
 
 // 30,000 events with 1.5 KB raw records are about 60 MB of rows: sorting them whole, or buffering
@@ -111,7 +110,7 @@ describe('export of events with long member names', () => {
       const time = new Date(START + Math.floor(second / 2) * 1000).toISOString();
       const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
       const raw = { padding };
-      const event = testEvent(record, { uid: eventUid(evidence), time, evidence, raw });
+      const event = testEvent(record, { uid: wholeMemberUid(evidence), time, evidence, raw });
       if (!writer.append(event)) await writer.drain();
     }
     await writer.close();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onEvents } from '../analyze/test-case.ts';
-import { eventUid } from '../core/event.ts';
-import { TEST_SHA, testEvent } from '../store/test-events.ts';
+import { TEST_SHA, testEvent, wholeMemberUid } from '../store/test-events.ts';
 import { findSilences } from './silence.ts';
 
 const START = Date.UTC(2024, 4, 13);
@@ -61,7 +60,7 @@ describe('silence search with long event uids', () => {
     const member = 'M'.repeat(5_000);
     const longEvent = (record: number, minutes: number) => {
       const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
-      return { ...at(record, minutes, 'us-east-1'), uid: eventUid(evidence), evidence };
+      return { ...at(record, minutes, 'us-east-1'), uid: wholeMemberUid(evidence), evidence };
     };
     const minutes = [
       ...Array.from({ length: 2_000 }, (_, i) => i),
@@ -76,7 +75,7 @@ describe('silence search with long event uids', () => {
       return findSilences(connection);
     });
 
-    const uid = (record: number) => eventUid({ sha256: TEST_SHA, member, record, offset: 0 });
+    const uid = (record: number) => wholeMemberUid({ sha256: TEST_SHA, member, record, offset: 0 });
     expect(findings).toHaveLength(1);
     expect(findings[0]?.start).toBe(new Date(START + 1_999 * MINUTE).toISOString());
     expect(findings[0]?.end).toBe(new Date(START + 2_240 * MINUTE).toISOString());

@@ -4,11 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caseWithEvents } from '../analyze/test-case.ts';
 import { ensureCase } from '../case/case-dir.ts';
-import { eventUid } from '../core/event.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { EventMatch } from '../detect/types.ts';
 import { CaseDb } from '../store/case-db.ts';
-import { TEST_SHA, testEvent } from '../store/test-events.ts';
+import { TEST_SHA, testEvent, wholeMemberUid } from '../store/test-events.ts';
 import { runHunt } from './hunt.ts';
 
 const RULE_ID = '7c41d2e8-0000-4000-8000-000000000003';
@@ -27,7 +26,8 @@ level: low
 const EVENTS = 20_000;
 const MEMBER = 'M'.repeat(5_000);
 
-const uidOf = (record: number) => eventUid({ sha256: TEST_SHA, member: MEMBER, record, offset: 0 });
+const uidOf = (record: number) =>
+  wholeMemberUid({ sha256: TEST_SHA, member: MEMBER, record, offset: 0 });
 
 let folder: string;
 let rules: string;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const events = Array.from({ length: EVENTS }, (_, record) => {
     const evidence = { sha256: TEST_SHA, member: MEMBER, record, offset: 0 };
     const raw = { eventName: 'GetObject', sourceIPAddress: '203.0.113.7' };
-    return testEvent(record, { uid: eventUid(evidence), evidence, raw });
+    return testEvent(record, { uid: wholeMemberUid(evidence), evidence, raw });
   });
   folder = await caseWithEvents(events);
   await ensureCase(folder);

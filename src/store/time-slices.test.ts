@@ -2,9 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventUid } from '../core/event.ts';
 import { CaseDb } from './case-db.ts';
-import { TEST_SHA, testEvent } from './test-events.ts';
+import { TEST_SHA, testEvent, wholeMemberUid } from './test-events.ts';
 import {
   parseDuckDbSize,
   sliceCondition,
@@ -122,7 +121,7 @@ describe('timeSlices inside one instant', () => {
         for (const member of MEMBERS) {
           for (const record of [3, 1, 2, 2, 0]) {
             const evidence = { sha256, member, record, offset: n };
-            const uid = `${eventUid(evidence)}#${n++}`;
+            const uid = `${wholeMemberUid(evidence)}#${n++}`;
             writer.append(testEvent(record, { uid, evidence, time: '2024-05-01T01:00:00.000Z' }));
           }
         }
@@ -224,7 +223,7 @@ async function onWideCase(
     const writer = await caseDb.eventWriter();
     for (let record = 0; record < 8_000; record++) {
       const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
-      const event = testEvent(record, { uid: eventUid(evidence), evidence });
+      const event = testEvent(record, { uid: wholeMemberUid(evidence), evidence });
       writer.append(time === null ? event : { ...event, time });
     }
     await writer.close();
@@ -277,7 +276,7 @@ describe('sliceRowsForMemory', () => {
       const writer = await caseDb.eventWriter();
       for (let record = 0; record < 100; record++) {
         const evidence = { sha256: TEST_SHA, member, record, offset: 0 };
-        writer.append(testEvent(record, { uid: eventUid(evidence), evidence }));
+        writer.append(testEvent(record, { uid: wholeMemberUid(evidence), evidence }));
       }
       await writer.close();
       const connection = await caseDb.connect();
@@ -285,7 +284,7 @@ describe('sliceRowsForMemory', () => {
       const rows = await sliceRowsForMemory(connection);
       connection.closeSync();
 
-      const uid = eventUid({ sha256: TEST_SHA, member, record: 0, offset: 0 });
+      const uid = wholeMemberUid({ sha256: TEST_SHA, member, record: 0, offset: 0 });
       expect(rows).toBeGreaterThan(0);
       expect(rows * (2 * member.length + uid.length)).toBeLessThanOrEqual(64e6 / 8);
     } finally {

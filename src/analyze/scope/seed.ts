@@ -56,9 +56,9 @@ export async function seedScope(
   all: boolean,
 ): Promise<ScopeSplit> {
   const predicate = indicatorPredicate(indicator);
-  // NOTE: the scope's tables name events by uid, and its joins hash them. A scope of 30,000
-  // events whose uids contain an archive member name of 5,000 characters ran out of the
-  // case's 256 MB.
+  // NOTE: the scope's tables name events by uid, and its joins hash them. `eventUid` keeps
+  // uids short now, but in a case written before it did, a scope of 30,000 events whose uids
+  // contained an archive member name of 5,000 characters ran out of the case's 256 MB.
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE scope_seed AS
      SELECT uid, time, status, ${SOURCE_SQL} AS src FROM events WHERE ${predicate.sql}`,

@@ -1,9 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caseWithEvents } from '../../analyze/test-case.ts';
-import { eventUid } from '../../core/event.ts';
 import { CaseDb } from '../../store/case-db.ts';
-import { TEST_SHA, testEvent } from '../../store/test-events.ts';
+import { TEST_SHA, testEvent, wholeMemberUid } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
 import { SqlScan } from './scan.ts';
@@ -39,7 +38,7 @@ beforeAll(async () => {
   const events = Array.from({ length: EVENTS }, (_, record) => {
     const evidence = { sha256: TEST_SHA, member: MEMBER, record, offset: 0 };
     const raw = { eventName: 'GetObject', sourceIPAddress: '203.0.113.7' };
-    return testEvent(record, { uid: eventUid(evidence), evidence, raw });
+    return testEvent(record, { uid: wholeMemberUid(evidence), evidence, raw });
   });
   folder = await caseWithEvents(events);
   caseDb = await CaseDb.open(folder);
