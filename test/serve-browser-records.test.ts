@@ -7,9 +7,11 @@ import { ensureCase } from '../src/case/case-dir.ts';
 import { type HeadlessBrowser, launchChromium } from '../src/core/chromium.ts';
 import type { Event } from '../src/core/event.ts';
 import { silentLogger } from '../src/core/logger.ts';
+import { shortenedText } from '../src/core/shortened-text.ts';
 import { CASE_KEY_ENV, enableEncryption } from '../src/evidence/case-cipher.ts';
 import { startWorkbench, type Workbench } from '../src/server/workbench.ts';
 import { encryptReports } from '../src/store/encrypt-reports.ts';
+import { MAX_COLUMN_LENGTH } from '../src/store/event-row.ts';
 import { CaseDb } from '../src/store/index.ts';
 import { testEvent } from '../src/store/test-events.ts';
 import { tempDir } from './support/cli.ts';
@@ -131,8 +133,11 @@ describe('event panel', () => {
       };
     });
 
+    // The message column keeps the start of so long a message, with its length and digest.
+    const stored = shortenedText(LONG_MESSAGE, MAX_COLUMN_LENGTH, 16_256);
+    const rest = (stored.length - 4000).toLocaleString('en-US');
     expect(await page.getByTestId('detail-message').textContent()).toBe(
-      `${'A'.repeat(4000)} … (96,000 more characters not shown)`,
+      `${'A'.repeat(4000)} … (${rest} more characters not shown)`,
     );
     expect(box.message.right).toBeLessThanOrEqual(box.panel.right);
     expect(box.panelOverflow).toBeLessThanOrEqual(0);

@@ -14,7 +14,7 @@ describe('recordedMemberName', () => {
     const digest = createHash('sha256').update(name).digest('hex');
 
     expect(recordedMemberName(name)).toBe(
-      `${name.slice(0, 512)}…(name of ${name.length} characters, SHA-256 ${digest})`,
+      `${name.slice(0, 512)}…(${name.length} characters, SHA-256 ${digest})`,
     );
   });
 

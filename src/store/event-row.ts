@@ -6,6 +6,7 @@
 import { DuckDBListValue, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError } from '../core/errors.ts';
 import type { Category, Event, Resource, Status } from '../core/event.ts';
+import { shortenedText } from '../core/shortened-text.ts';
 import { parseJsonLossless } from '../sources/json-numbers.ts';
 import { jsonLine } from './json-line.ts';
 
@@ -108,6 +109,54 @@ const SURROGATE_ESCAPE = /\\u[dD]/;
 const OFFSET = EVENT_COLUMNS.findIndex((c) => c.name === 'evidence_offset');
 
 /**
+ * Maximum length, in UTF-16 code units, of a text column other than `raw`: at most 48 KiB of
+ * UTF-8. DuckDB 1.5 keeps each string over about 64 KiB in a buffer of its own until the commit,
+ * so 1,600 events with a 64 KiB user agent failed to commit within a 128 MB limit. A longer
+ * value is stored shortened (see `shortenedText`). The raw record keeps it whole, and it is
+ * long enough to be stored in parts, which hunts match with the in-memory engine.
+ */
+export const MAX_COLUMN_LENGTH = 16_384;
+
+/** Code units of a long value that its shortened form keeps, leaving room for the digest. */
+const COLUMN_HEAD_LENGTH = 16_256;
+
+/** Maximum length of a resource's uid or type within the `resources` column. */
+const MAX_RESOURCE_LENGTH = 1_024;
+
+/** Returns a column value within MAX_COLUMN_LENGTH. */
+function columnText(value: string | null): string | null {
+  if (value === null || value.length <= MAX_COLUMN_LENGTH) return value;
+  return shortenedText(value, MAX_COLUMN_LENGTH, COLUMN_HEAD_LENGTH);
+}
+
+/**
+ * Returns the JSON text of the `resources` column within MAX_COLUMN_LENGTH: when the whole
+ * list is longer, each uid and type is shortened to MAX_RESOURCE_LENGTH and the list ends with
+ * the last resource that fits.
+ */
+function resourcesText(resources: readonly Resource[]): string {
+  const whole = jsonLine(resources);
+  if (whole.length <= MAX_COLUMN_LENGTH) return whole;
+
+  const fitting: Resource[] = [];
+  let length = 2;
+  for (const resource of resources) {
+    const short = {
+      uid: shortenedText(resource.uid, MAX_RESOURCE_LENGTH, MAX_RESOURCE_LENGTH - 128),
+      type:
+        resource.type === null
+          ? null
+          : shortenedText(resource.type, MAX_RESOURCE_LENGTH, MAX_RESOURCE_LENGTH - 128),
+    };
+    length += jsonLine(short).length + 1;
+    if (length > MAX_COLUMN_LENGTH) break;
+    fitting.push(short);
+  }
+
+  return jsonLine(fitting);
+}
+
+/**
  * Converts one event to the values of its `events` row. `rawJson`, when given, is the original
  * JSON text of `event.raw`, stored verbatim instead of serializing `raw` again. Raises
  * `invalid_event` when the event's time is no valid instant.
@@ -128,45 +177,45 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
     event.source,
     event.category,
     event.class_uid,
-    event.class_name,
-    event.activity,
+    columnText(event.class_name),
+    columnText(event.activity),
     event.status,
-    event.status_detail,
-    actor.uid,
-    actor.name,
-    actor.type,
-    actor.session,
-    actor.access_key,
+    columnText(event.status_detail),
+    columnText(actor.uid),
+    columnText(actor.name),
+    columnText(actor.type),
+    columnText(actor.session),
+    columnText(actor.access_key),
     actor.mfa,
-    actor.account,
-    actor.invoked_by,
-    src.ip,
+    columnText(actor.account),
+    columnText(actor.invoked_by),
+    columnText(src.ip),
     src.port,
-    src.domain,
+    columnText(src.domain),
     src.bytes,
     src.packets,
-    dst.ip,
+    columnText(dst.ip),
     dst.port,
-    dst.domain,
+    columnText(dst.domain),
     dst.bytes,
     dst.packets,
-    event.user_agent,
-    cloud.provider,
-    cloud.account,
-    cloud.region,
-    api.service,
-    api.operation,
-    api.request_id,
+    columnText(event.user_agent),
+    columnText(cloud.provider),
+    columnText(cloud.account),
+    columnText(cloud.region),
+    columnText(api.service),
+    columnText(api.operation),
+    columnText(api.request_id),
     api.read_only,
-    jsonLine(event.resources),
-    event.message,
+    resourcesText(event.resources),
+    columnText(event.message),
     event.tags,
     evidence.sha256,
     evidence.member,
     evidence.record,
     evidence.offset,
     verbatim ? rawJson : rawText(event),
-    event.metadata_uid ?? null,
+    columnText(event.metadata_uid ?? null),
   ];
 }
 

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Resource } from '../core/event.ts';
 import { CaseDb } from './case-db.ts';
 import { DuckDbEventWriter, storeFailed } from './event-writer.ts';
 import { testEvent } from './test-events.ts';
@@ -79,6 +81,48 @@ describe('event writer long raw records', () => {
       read++;
     }
     expect(read).toBe(1_600);
+  });
+});
+
+describe('event writer long column values', () => {
+  it('stores 64 KiB user agents under the ingest memory limit', async () => {
+    // Like long raw records, 1,600 user agents over 64 KiB failed the commit in 128 MB.
+    const agent = (record: number) => `agent ${record} ${'y'.repeat(65_536)}`;
+    await db.withIngestMemoryLimit(async () => {
+      const writer = await db.eventWriter();
+      for (let record = 0; record < 1_600; record++) {
+        const event = testEvent(record, { user_agent: agent(record) });
+        if (!writer.append(event)) await writer.drain();
+      }
+      await writer.close();
+    });
+
+    expect(await countEvents()).toBe(1_600);
+    const digest = createHash('sha256').update(agent(7)).digest('hex');
+    for await (const event of db.timeline()) {
+      if (event.evidence.record !== 7) continue;
+      expect(event.user_agent).toBe(
+        `${agent(7).slice(0, 16_256)}…(${agent(7).length} characters, SHA-256 ${digest})`,
+      );
+    }
+  });
+
+  it('keeps the resources that fit', async () => {
+    const resources = Array.from({ length: 100 }, (_, index) => ({
+      uid: `arn:aws:s3:::data/${index}/${'k'.repeat(2_000)}`,
+      type: 'AWS::S3::Object',
+    }));
+    const writer = await db.eventWriter();
+    writer.append(testEvent(0, { resources }));
+    await writer.close();
+
+    let stored: Resource[] = [];
+    for await (const event of db.timeline()) stored = event.resources;
+    expect(stored.length).toBeGreaterThan(10);
+    expect(stored.length).toBeLessThan(100);
+    expect(JSON.stringify(stored).length).toBeLessThanOrEqual(16_384);
+    expect(stored[3]?.uid.startsWith('arn:aws:s3:::data/3/kkk')).toBe(true);
+    expect(stored[3]?.uid).toContain(`…(${resources[3]?.uid.length} characters, SHA-256 `);
   });
 });
 
