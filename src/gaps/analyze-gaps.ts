@@ -8,6 +8,7 @@ import { readCaseInfo } from '../case/case-dir.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import { findMissingCoverage } from './coverage.ts';
 import { readDigestEvidence } from './digest-evidence.ts';
+import { LogWipes } from './log-wipes.ts';
 import { readLoggingCalls } from './logging-calls.ts';
 import { loggingWindows } from './logging-windows.ts';
 import type { PublicKeySet } from './public-keys.ts';
@@ -46,8 +47,11 @@ export async function analyzeGaps(db: CaseDb, options: GapOptions = {}): Promise
   try {
     const evidenceEnd = await latestEvent(connection);
     const silences = await findSilences(connection, options.silence);
-    const calls = await readLoggingCalls(connection, trailBuckets);
-    const windows = loggingWindows(calls, { evidenceEnd, trailBuckets });
+    // Object deletions are grouped into wipes as they stream, so that millions of them in a
+    // trail bucket take no more memory than one wipe.
+    const wipes = new LogWipes();
+    const calls = await readLoggingCalls(connection, trailBuckets, (call) => wipes.add(call));
+    const windows = loggingWindows(calls, { evidenceEnd, trailBuckets, wipes });
     const coverage = await coverageWarnings(connection, info?.discovered_at ?? null);
     const missing = await findMissingCoverage(connection, evidence.digests);
     const findings = [

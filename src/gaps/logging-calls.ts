@@ -7,6 +7,7 @@
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
 import { checkedStream } from '../store/checked-stream.ts';
+import { OBJECT_DELETIONS } from './log-wipes.ts';
 
 /** One successful call that may change what is logged, with the fields the windows need. */
 export interface LoggingCall {
@@ -66,10 +67,6 @@ export const LOGGING_OPERATIONS: readonly string[] = [
   'audit_log_streaming.destroy',
 ];
 
-// Operations that delete S3 objects. Only deletions from a bucket that CloudTrail delivers to
-// matter, and a case may hold millions of other ones (a ransomware wipe of data buckets).
-const OBJECT_DELETIONS = new Set(['deleteobject', 'deleteobjects']);
-
 // Trail calls that name the bucket CloudTrail delivers to.
 const TRAIL_SETUPS = ['createtrail', 'updatetrail'];
 
@@ -87,16 +84,21 @@ WHERE lower(api_operation) IN (${operations.map((op) => `'${op}'`).join(', ')})
 /**
  * Lists the successful logging calls of the case in time order. Object deletions are kept only
  * from `trailBuckets` and the buckets that trail calls name, with only the bucket and key of
- * their request. The rows stream, so memory grows with the calls kept, not with their records.
+ * their request. They go to `onObjectDeletion` when it is given, and into the list otherwise. The
+ * rows stream, so memory grows with the calls listed, not with their records.
+ *
+ * A case may hold millions of object deletions in a trail bucket: `onObjectDeletion` lets the
+ * caller group them while they stream instead of keeping each one.
  */
 export async function readLoggingCalls(
   connection: DuckDBConnection,
   trailBuckets: ReadonlySet<string> = new Set(),
+  onObjectDeletion?: (call: LoggingCall) => void,
 ): Promise<LoggingCall[]> {
   const buckets = new Set(trailBuckets);
   const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS));
   for (const row of setups.getRowObjectsJS()) {
-    const bucket = requestOf(String(row.source), row.raw).s3BucketName;
+    const bucket = recordOf(String(row.source), row.raw).request.s3BucketName;
     if (typeof bucket === 'string' && bucket !== '') buckets.add(bucket);
   }
 
@@ -122,13 +124,15 @@ export async function readLoggingCalls(
     for (const row of chunk) {
       const operation = String(row.operation);
       const op = operation.toLowerCase();
-      let request = requestOf(String(row.source), row.raw);
+      const record = recordOf(String(row.source), row.raw);
+      let request = record.request;
       if (OBJECT_DELETIONS.has(op)) {
-        const { bucketName, key } = request;
-        if (typeof bucketName !== 'string' || !buckets.has(bucketName)) continue;
+        const bucketName = deletedBucket(record);
+        if (bucketName === null || !buckets.has(bucketName)) continue;
+        const { key } = request;
         request = key === undefined ? { bucketName } : { bucketName, key };
       }
-      calls.push({
+      const call: LoggingCall = {
         uid: String(row.uid),
         time: new Date(Number(row.t)).toISOString(),
         source: String(row.source),
@@ -138,25 +142,41 @@ export async function readLoggingCalls(
         op,
         actor: row.actor === null ? null : String(row.actor),
         request,
-      });
+      };
+      if (onObjectDeletion !== undefined && OBJECT_DELETIONS.has(op)) onObjectDeletion(call);
+      else calls.push(call);
     }
   }
   return calls;
 }
 
-function requestOf(source: string, rawText: unknown): JsonObject {
+/** The request of a call and, for CloudTrail, the resources its record lists. */
+interface CallRecord {
+  request: JsonObject;
+  /** CloudTrail `resources` (`{ARN, type}`), then the carrier's resources (`{uid, type}`). */
+  resources: unknown[];
+}
+
+function recordOf(source: string, rawText: unknown): CallRecord {
   let raw: unknown;
   try {
     raw = typeof rawText === 'string' ? JSON.parse(rawText) : rawText;
   } catch {
-    return {};
+    return { request: {}, resources: [] };
   }
   if (source === 'aws.cloudtrail') {
     const unwrapped = unwrapCloudTrail(raw);
-    if ('code' in unwrapped) return {};
-    const request = unwrapped.record.requestParameters;
-    return isObject(request) ? request : {};
+    if ('code' in unwrapped) return { request: {}, resources: [] };
+    const { requestParameters, resources } = unwrapped.record;
+    return {
+      request: isObject(requestParameters) ? requestParameters : {},
+      resources: [...(Array.isArray(resources) ? resources : []), ...unwrapped.resources],
+    };
   }
+  return { request: requestOf(raw), resources: [] };
+}
+
+function requestOf(raw: unknown): JsonObject {
   if (!isObject(raw)) return {};
   const payload = raw.protoPayload;
   if (isObject(payload) && isObject(payload.request)) return payload.request;
@@ -164,6 +184,32 @@ function requestOf(source: string, rawText: unknown): JsonObject {
   if (Array.isArray(raw.Parameters)) return m365Parameters(raw.Parameters);
 
   return raw;
+}
+
+// S3 data events name the bucket in `requestParameters.bucketName` and list it in `resources`
+// as an `AWS::S3::Bucket` ARN, with the objects as an `AWS::S3::Object` ARN or, for
+// DeleteObjects, an `ARNPrefix` of `arn:aws:s3:::bucket/`. Some exports drop or flatten
+// `requestParameters`, so the resources name the bucket when the request does not.
+function deletedBucket(record: CallRecord): string | null {
+  const named = record.request.bucketName;
+  if (typeof named === 'string' && named !== '') return named;
+  for (const resource of record.resources) {
+    if (!isObject(resource)) continue;
+    const bucket =
+      s3BucketOf(resource.ARN) ?? s3BucketOf(resource.ARNPrefix) ?? s3BucketOf(resource.uid);
+    if (bucket !== null) return bucket;
+    // A carrier's resource names a bucket without an ARN.
+    if (resource.type === 'AWS::S3::Bucket' && typeof resource.uid === 'string' && resource.uid)
+      return resource.uid;
+  }
+  return null;
+}
+
+// The bucket of an S3 bucket or object ARN, in any partition (aws, aws-cn, aws-us-gov).
+function s3BucketOf(arn: unknown): string | null {
+  if (typeof arn !== 'string') return null;
+  const match = /^arn:[a-z-]+:s3:::([^/]+)/.exec(arn);
+  return match?.[1] ?? null;
 }
 
 // Microsoft 365 lists cmdlet parameters as `[{Name, Value}]`.

@@ -94,7 +94,10 @@ function shortestExpiration(request: JsonObject): number | null {
   return shortest;
 }
 
-/** Returns the finding of a call that deleted logs, or `null`. */
+/**
+ * Returns the finding of a call that deleted a trail bucket, a log group, a log stream or a GCP
+ * log bucket, or `null`. Object deletions are grouped into wipes by `LogWipes`.
+ */
 export function logDeletion(
   call: LoggingCall,
   trailBuckets: ReadonlySet<string>,
@@ -102,12 +105,11 @@ export function logDeletion(
   const request = call.request;
   let resource: string | null = null;
   let what = '';
-  if (call.op === 'deletebucket' || call.op === 'deleteobject' || call.op === 'deleteobjects') {
+  if (call.op === 'deletebucket') {
     const bucket = text(request.bucketName);
     if (bucket === null || !trailBuckets.has(bucket)) return null;
-    const key = text(request.key);
-    resource = key ? `${bucket}/${key}` : bucket;
-    what = call.op === 'deletebucket' ? 'the trail bucket was deleted' : 'log objects were deleted';
+    resource = bucket;
+    what = 'the trail bucket was deleted';
   } else if (call.op === 'deleteloggroup' || call.op === 'deletelogstream') {
     resource = text(request.logGroupName);
     what = call.op === 'deleteloggroup' ? 'a log group was deleted' : 'a log stream was deleted';
@@ -126,7 +128,9 @@ export function logDeletion(
     region: call.region,
     resource,
     start: call.time,
-    end: null,
+    // The deletion is over once made: its window ends at the last deletion, not at the end of
+    // the evidence.
+    end: call.time,
     event_uids: [call.uid],
     summary: `${call.operation} at ${call.time}${call.actor ? ` by ${call.actor}` : ''}: ${what}${resource ? ` (${resource})` : ''}.`,
     cannot_see: 'The deleted logs, whatever period they held, unless a copy exists elsewhere.',

@@ -170,6 +170,59 @@ describe('logging windows', () => {
     ]);
   });
 
+  it('reads the bucket of DeleteObjects from its resources', async () => {
+    // A DeleteObjects data event as CloudTrail writes it, with the bucket only in `resources`.
+    const raw = (bucket: string) => ({
+      eventName: 'DeleteObjects',
+      eventCategory: 'Data',
+      requestParameters: { Host: `${bucket}.s3.us-east-1.amazonaws.com`, delete: '' },
+      resources: [
+        { type: 'AWS::S3::Object', ARNPrefix: `arn:aws:s3:::${bucket}/` },
+        { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` },
+      ],
+    });
+    const deleteObjects = (record: number, bucket: string) =>
+      testEvent(record, {
+        api: {
+          service: 's3.amazonaws.com',
+          operation: 'DeleteObjects',
+          request_id: null,
+          read_only: false,
+        },
+        raw: raw(bucket),
+      });
+    const events = [deleteObjects(0, 'trail-logs'), deleteObjects(1, 'trail-logs-copy')];
+
+    const calls = await onEvents(events, (connection) =>
+      readLoggingCalls(connection, new Set(['trail-logs'])),
+    );
+
+    expect(calls.map((c) => [c.operation, c.request])).toEqual([
+      ['DeleteObjects', { bucketName: 'trail-logs' }],
+    ]);
+  });
+
+  it('passes object deletions to a callback', async () => {
+    const apiCall = (record: number, operation: string, request: Record<string, unknown>) =>
+      testEvent(record, {
+        api: { service: 's3.amazonaws.com', operation, request_id: null, read_only: false },
+        raw: { eventName: operation, requestParameters: request },
+      });
+    const events = [
+      apiCall(0, 'StopLogging', { name: 'main' }),
+      apiCall(1, 'DeleteObject', { bucketName: 'trail-logs', key: 'AWSLogs/a.json.gz' }),
+      apiCall(2, 'DeleteObjects', { bucketName: 'trail-logs', delete: '' }),
+    ];
+    const deleted: string[] = [];
+
+    const calls = await onEvents(events, (connection) =>
+      readLoggingCalls(connection, new Set(['trail-logs']), (c) => deleted.push(c.operation)),
+    );
+
+    expect(calls.map((c) => c.operation)).toEqual(['StopLogging']);
+    expect(deleted).toEqual(['DeleteObject', 'DeleteObjects']);
+  });
+
   it('counts a run of log deletions in one finding', () => {
     const deletions = [0, 1, 2].map((minute) =>
       call(`2024-05-13T10:0${minute}:00.000Z`, 'DeleteObject', {
@@ -181,7 +234,11 @@ describe('logging windows', () => {
     const { findings } = loggingWindows(deletions, context);
 
     expect(findings).toHaveLength(1);
-    expect(findings[0]?.summary).toMatch(/, and 2 more until 2024-05-13T10:02:00\.000Z\.$/);
+    expect(findings[0]?.summary).toBe(
+      '3 calls deleted log objects in trail bucket trail-bucket from 2024-05-13T10:00:00.000Z ' +
+        'to 2024-05-13T10:02:00.000Z (3 DeleteObject) by arn:aws:iam::111122223333:user/mallory.',
+    );
+    expect(findings[0]?.end).toBe('2024-05-13T10:02:00.000Z');
     expect(findings[0]?.event_uids).toEqual(deletions.map((d) => d.uid));
   });
 });

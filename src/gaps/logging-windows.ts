@@ -3,6 +3,7 @@
  * or created again, or until the end of the evidence), narrowed, or its retention shortened.
  */
 import { capital, resourceOf, sameTarget, text } from './call-fields.ts';
+import { LogWipes, OBJECT_DELETIONS } from './log-wipes.ts';
 import type { LoggingCall } from './logging-calls.ts';
 import { trailLosses } from './logging-losses.ts';
 import { logDeletion, retentionChange } from './logging-retention.ts';
@@ -14,6 +15,11 @@ export interface WindowContext {
   evidenceEnd: string | null;
   /** Buckets that CloudTrail delivers to, from trail calls and digest files. */
   trailBuckets: ReadonlySet<string>;
+  /**
+   * Object deletions that `readLoggingCalls` already grouped while the rows streamed. The
+   * object deletions among the calls are added to it.
+   */
+  wipes?: LogWipes;
 }
 
 /** Builds the findings and the retention warnings that the logging calls show. */
@@ -29,17 +35,25 @@ export function loggingWindows(
 
   const findings: GapFinding[] = [];
   const retention: RetentionWarning[] = [];
+  const wipes = context.wipes ?? new LogWipes();
   const lastSeen = new Map<string, number>();
   // The deletion finding of each repeat key, with the deletions that repeated it.
-  const deletions = new Map<string, { finding: GapFinding; more: number; last: string }>();
+  const deletions = new Map<string, { finding: GapFinding; more: number }>();
   calls.forEach((call, index) => {
+    // Each object deletion removes other objects, so none is a repeat of another. They are
+    // grouped into wipes of a bucket instead.
+    if (OBJECT_DELETIONS.has(call.op)) {
+      const bucket = text(call.request.bucketName);
+      if (bucket !== null && buckets.has(bucket)) wipes.add(call);
+      return;
+    }
     const key = repeatKey(call);
     if (isRepeat(call, key, lastSeen)) {
       const open = deletions.get(key);
       if (open !== undefined && logDeletion(call, buckets) !== null) {
         open.more++;
-        open.last = call.time;
-        if (open.finding.event_uids.length < MAX_REPEAT_UIDS)
+        open.finding.end = call.time;
+        if (open.finding.event_uids.length <= MAX_REPEAT_UIDS)
           open.finding.event_uids.push(call.uid);
       }
       return;
@@ -55,14 +69,15 @@ export function loggingWindows(
     const deleted = logDeletion(call, buckets);
     if (deleted) {
       findings.push(deleted);
-      deletions.set(key, { finding: deleted, more: 0, last: call.time });
+      deletions.set(key, { finding: deleted, more: 0 });
     }
   });
-  // A wipe of many log objects is one finding that counts them.
-  for (const { finding, more, last } of deletions.values()) {
+  // Repeated deletions of a log group or bucket are one finding that counts them.
+  for (const { finding, more } of deletions.values()) {
     if (more > 0)
-      finding.summary = `${finding.summary.slice(0, -1)}, and ${more} more until ${last}.`;
+      finding.summary = `${finding.summary.slice(0, -1)}, and ${more} more until ${finding.end}.`;
   }
+  findings.push(...wipes.findings());
 
   return { findings, retention };
 }
@@ -70,7 +85,12 @@ export function loggingWindows(
 /** Maximum number of repeated deletions whose uids a deletion finding lists besides its first. */
 const MAX_REPEAT_UIDS = 50;
 
-/** Calls of one operation on one target this close together are one change, in ms. */
+/**
+ * Calls of one operation on one target this close together are one change, in ms. Each of
+ * these calls opens or closes a window, or sets a setting, so a call hours later is a second
+ * change that must stay a finding of its own (a second StopLogging after a StartLogging opens a
+ * new window). Object deletions are grouped by `LogWipes` instead.
+ */
 const REPEAT_MS = 5 * 60_000;
 
 // The calls of one operation on one target, of which `isRepeat` keeps the first of each run.
