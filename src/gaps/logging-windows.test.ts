@@ -60,6 +60,68 @@ describe('logging windows', () => {
     expect(findings).toHaveLength(1);
   });
 
+  it('keeps calls on other buckets and log groups', () => {
+    const { findings } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'DeleteBucket', { bucketName: 'data' }),
+        call('2024-05-13T01:01:00.000Z', 'DeleteBucket', { bucketName: 'trail-bucket' }),
+        call('2024-05-13T01:02:00.000Z', 'DeleteLogGroup', { logGroupName: '/aws/eks/audit' }),
+        call('2024-05-13T01:03:00.000Z', 'DeleteLogGroup', { logGroupName: '/aws/lambda/x' }),
+      ],
+      context,
+    );
+
+    expect(findings.map((f) => [f.kind, f.resource])).toEqual([
+      ['logs_deleted', 'trail-bucket'],
+      ['logs_deleted', '/aws/eks/audit'],
+      ['logs_deleted', '/aws/lambda/x'],
+    ]);
+  });
+
+  it('counts repeated deletions of one log group', () => {
+    const streams = Array.from({ length: 60 }, (_, i) =>
+      call(`2024-05-13T01:${String(i).padStart(2, '0')}:00.000Z`, 'DeleteLogStream', {
+        logGroupName: '/aws/eks/audit',
+        logStreamName: `stream-${i}`,
+      }),
+    );
+
+    const { findings } = loggingWindows(streams, context);
+
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.summary).toMatch(/, and 59 more until 2024-05-13T01:59:00\.000Z\.$/);
+    expect(findings[0]?.event_uids).toEqual(streams.slice(0, 51).map((s) => s.uid));
+  });
+
+  it('reports a narrowing right after a harmless change', () => {
+    const all = [{ readWriteType: 'All', includeManagementEvents: true }];
+    const none = [{ readWriteType: 'All', includeManagementEvents: false }];
+    const lifecycle = (days: number) => ({
+      bucketName: 'trail-bucket',
+      LifecycleConfiguration: { Rule: { Status: 'Enabled', Expiration: { Days: days } } },
+    });
+    const { findings } = loggingWindows(
+      [
+        call('2024-05-13T01:00:00.000Z', 'PutEventSelectors', {
+          trailName: 'main',
+          eventSelectors: all,
+        }),
+        call('2024-05-13T01:01:00.000Z', 'PutEventSelectors', {
+          trailName: 'main',
+          eventSelectors: none,
+        }),
+        call('2024-05-13T01:02:00.000Z', 'PutBucketLifecycle', lifecycle(365)),
+        call('2024-05-13T01:03:00.000Z', 'PutBucketLifecycle', lifecycle(1)),
+      ],
+      context,
+    );
+
+    expect(findings.map((f) => [f.kind, f.start])).toEqual([
+      ['logging_narrowed', '2024-05-13T01:01:00.000Z'],
+      ['retention_shortened', '2024-05-13T01:03:00.000Z'],
+    ]);
+  });
+
   it('leaves a deleted trail open at the end of the evidence', () => {
     const { findings } = loggingWindows(
       [call('2024-05-13T01:00:00.000Z', 'DeleteTrail', { name: 'main' })],

@@ -93,9 +93,37 @@ const MAX_REPEAT_UIDS = 50;
  */
 const REPEAT_MS = 5 * 60_000;
 
-// The calls of one operation on one target, of which `isRepeat` keeps the first of each run.
+// Operations whose request sets how much is logged or kept. Such a call repeats another only
+// with the same request, because a harmless call would otherwise hide a narrowing one that
+// follows it within minutes.
+const SETTING_OPERATIONS: ReadonlySet<string> = new Set([
+  'puteventselectors',
+  'putinsightselectors',
+  'updatetrail',
+  'putbucketlifecycle',
+  'putbucketlifecycleconfiguration',
+  'putretentionpolicy',
+  'updatedetector',
+  'set-adminauditlogconfig',
+  'google.logging.v2.configservicev2.updatesink',
+  'google.logging.v2.configservicev2.createexclusion',
+  'google.logging.v2.configservicev2.updateexclusion',
+  'google.logging.v2.configservicev2.updatebucket',
+]);
+
+// The calls of one operation on one target, of which `isRepeat` keeps the first of each run. A
+// bucket or log group is the target when the call names no trail, detector, recorder or sink,
+// so that a call on one bucket does not hide a call on another.
 function repeatKey(call: LoggingCall): string {
-  return [call.source, call.op, call.account, resourceOf(call) ?? call.region].join('|');
+  const target =
+    resourceOf(call) ??
+    text(call.request.bucketName) ??
+    text(call.request.logGroupName) ??
+    call.region;
+  const key = [call.source, call.op, call.account, target];
+  if (SETTING_OPERATIONS.has(call.op)) key.push(JSON.stringify(call.request));
+
+  return JSON.stringify(key);
 }
 
 // Azure writes a Started and a Succeeded entry for one operation, and clients retry, so a
