@@ -12,7 +12,7 @@ const ROW_SIZES = 'sigma_row_sizes';
  * of one vector at a time, and row groups start at multiples of it, so vector `k` of a table
  * contains the row ids from `k * VECTOR_ROWS` on.
  */
-const VECTOR_ROWS = 2048;
+export const VECTOR_ROWS = 2048;
 
 /** A range of row ids, both ends included. */
 export interface RowRange {

@@ -38,7 +38,7 @@ import { withWrittenJoinOrder } from './join-order.ts';
 import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.ts';
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
-import { type RowRange, rowRanges } from './row-ranges.ts';
+import { type RowRange, rowRanges, VECTOR_ROWS } from './row-ranges.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -911,8 +911,31 @@ const SCALAR_VECTOR_BYTES = 16 * 1024 * 1024;
  * bound together.
  */
 async function scalarScanRanges(connection: DuckDBConnection): Promise<(RowRange | null)[]> {
+  const longest = await longestRecordBytes(connection);
+  if (longest !== null && longest * VECTOR_ROWS <= SCALAR_VECTOR_BYTES) return [null];
+
   const ranges = await rowRanges(connection, 'events', SCALAR_VECTOR_BYTES, 'vector');
   return ranges.length <= 1 ? [null] : ranges;
+}
+
+/**
+ * Returns the bytes of the longest raw record of `events` as DuckDB's segment statistics give
+ * it, or null when they do not give it for every row. Reading them took 76 ms on a million
+ * events, where measuring every record took 0.5 s.
+ */
+async function longestRecordBytes(connection: DuckDBConnection): Promise<number | null> {
+  const reader = await connection.runAndReadAll(
+    `SELECT (SELECT count(*) FROM events) AS events, sum(count) AS rows,
+       bool_and(stats LIKE '%Max String Length: %') AS known,
+       max(TRY_CAST(regexp_extract(stats, 'Max String Length: ([0-9]+)', 1) AS BIGINT)) AS longest
+     FROM pragma_storage_info('events')
+     WHERE column_name = 'raw' AND segment_type = 'VARCHAR'`,
+  );
+  const row = reader.getRowObjectsJS()[0];
+  if (row === undefined || row.known !== true || row.longest === null) return null;
+  if (Number(row.rows) !== Number(row.events)) return null;
+
+  return Number(row.longest);
 }
 
 /** Raw record text that one keyword scan reads at a time (see `rowRanges`). */
