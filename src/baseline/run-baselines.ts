@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import { type GeoIpData, shippedGeoIp } from '../geoip/index.ts';
 import { ACCESS_DENIED_DETECTOR } from './access-denied.ts';
 import type { AnomalyRow, Detector } from './detector.ts';
@@ -78,7 +79,7 @@ async function computeBaselines(
   const anomalies: Anomaly[] = [];
   const seen = new Set<string>();
   const truncated: BaselineSummary['truncated'] = [];
-  try {
+  const detect = async () => {
     for (const detector of options.detectors ?? DETECTORS) {
       const rows = await runDetector(connection, detector, thresholds);
       if (rows.length > thresholds.maxAnomaliesPerKind) {
@@ -94,9 +95,8 @@ async function computeBaselines(
       }
       time(detector.kind);
     }
-  } finally {
-    await connection.run('DROP TABLE IF EXISTS baseline_events');
-  }
+  };
+  await withCleanup(detect, () => connection.run('DROP TABLE IF EXISTS baseline_events'));
   await replaceAnomalies(connection, anomalies);
   time('store');
 

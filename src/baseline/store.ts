@@ -1,6 +1,7 @@
 /** Storage of anomalies in the case's `anomalies` table. */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Level } from '../detect/types.ts';
+import { inTransaction } from '../store/transaction.ts';
 import type { Anomaly, AnomalyKind } from './types.ts';
 
 const ROW_SHAPE = JSON.stringify([
@@ -48,8 +49,7 @@ export async function replaceAnomalies(
     event_uids: a.event_uids,
     event_count: a.event_count,
   }));
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(connection, async () => {
     await connection.run('DELETE FROM anomalies');
     if (rows.length > 0) {
       await connection.run(
@@ -57,11 +57,7 @@ export async function replaceAnomalies(
         { rows: JSON.stringify(rows) },
       );
     }
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK');
-    throw error;
-  }
+  });
 }
 
 /** Reads stored anomalies, most severe first, then by time; at most `limit`. */

@@ -1,3 +1,5 @@
+import type { Logger } from './logger.ts';
+
 /** Process exit codes, documented in the README. */
 export const EXIT = {
   /** The command completed and every input record was stored. */
@@ -46,4 +48,76 @@ export function causeLine(cause: unknown): string {
   const line = text.split('\n', 1)[0]!.trim();
 
   return line.length > CAUSE_CHARS ? `${line.slice(0, CAUSE_CHARS)}…` : line;
+}
+
+/** Errors of cleanups that failed after another error, by that error (see `withCleanup`). */
+const cleanupFailures = new WeakMap<object, unknown[]>();
+
+/**
+ * Runs `work`, then `cleanup` whether or not `work` failed, as `try`/`finally` does, except
+ * that an error of `cleanup` never replaces one of `work`. A DuckDB statement that fails in a
+ * transaction (out of memory, a constraint) aborts it. Every later statement, such as a DROP
+ * TABLE that cleans up, then fails with "Current transaction is aborted", which `finally` would
+ * raise in place of the cause. The cleanup's error is kept with the original for the debug log
+ * (see `cleanupErrors`), and raised only when `work` succeeded.
+ */
+export async function withCleanup<T>(work: () => Promise<T>, cleanup: () => unknown): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await cleanUpAfter(error, cleanup);
+    throw error;
+  }
+  await cleanup();
+
+  return result;
+}
+
+/**
+ * Yields the items of `items`, then runs `cleanup` when they end or fail or the reader stops
+ * early. As in `withCleanup`, a failed cleanup never replaces an error of `items`.
+ */
+export async function* yieldWithCleanup<T>(
+  items: AsyncIterable<T>,
+  cleanup: () => unknown,
+): AsyncGenerator<T> {
+  let failed = false;
+  try {
+    yield* items;
+  } catch (error) {
+    failed = true;
+    await cleanUpAfter(error, cleanup);
+    throw error;
+  } finally {
+    if (!failed) await cleanup();
+  }
+}
+
+/**
+ * Runs `cleanup` after `error` was raised, and keeps an error of `cleanup` with `error` rather
+ * than raising it (see `withCleanup`). The caller raises `error` itself.
+ */
+export async function cleanUpAfter(error: unknown, cleanup: () => unknown): Promise<void> {
+  try {
+    await cleanup();
+  } catch (cleanupError) {
+    if (typeof error !== 'object' || error === null) return;
+    const failures = cleanupFailures.get(error) ?? [];
+    failures.push(cleanupError);
+    cleanupFailures.set(error, failures);
+  }
+}
+
+/** Returns the errors of the cleanups that failed after `error`, in the order they failed. */
+export function cleanupErrors(error: unknown): readonly unknown[] {
+  if (typeof error !== 'object' || error === null) return [];
+  return cleanupFailures.get(error) ?? [];
+}
+
+/** Logs at debug level the errors of cleanups that failed after `error` (see `withCleanup`). */
+export function logCleanupErrors(logger: Logger, error: unknown): void {
+  for (const failure of cleanupErrors(error)) {
+    logger.debug('cleanup after the error failed too', { cause: causeLine(failure) });
+  }
 }

@@ -1,21 +1,19 @@
 /** Keeps the latest gap analysis of a case in `case.duckdb`, for the reports. */
 import type { CaseDb } from '../store/case-db.ts';
+import { inTransaction } from '../store/transaction.ts';
 import type { GapReport } from './types.ts';
 
 /** Replaces the stored gap analysis with `report`. */
 export async function saveGapReport(db: CaseDb, report: GapReport): Promise<void> {
   const connection = await db.connect();
   try {
-    await connection.run('BEGIN TRANSACTION');
-    await connection.run('DELETE FROM gap_reports');
-    await connection.run('INSERT INTO gap_reports VALUES ($time, $report)', {
-      time: report.generated_at.replace('T', ' ').replace('Z', ''),
-      report: JSON.stringify(report),
+    await inTransaction(connection, async () => {
+      await connection.run('DELETE FROM gap_reports');
+      await connection.run('INSERT INTO gap_reports VALUES ($time, $report)', {
+        time: report.generated_at.replace('T', ' ').replace('Z', ''),
+        report: JSON.stringify(report),
+      });
     });
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
   } finally {
     connection.closeSync();
   }

@@ -5,6 +5,7 @@
  * events and their distinct values, not with the product of events and indicators.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import { checkedStream } from '../store/checked-stream.ts';
 import { IndicatorIndex } from './indicator-index.ts';
 import type { Indicator, IndicatorType } from './types.ts';
@@ -87,7 +88,7 @@ export async function matchIndicatorEvents(
   const index = new IndicatorIndex(indicators);
   const hits = new Map<Indicator, MutableHit>();
   await connection.run('CREATE OR REPLACE TEMP TABLE intel_matched_events (uid VARCHAR)');
-  try {
+  const match = async (): Promise<IntelMatch> => {
     for (const field of FIELDS) {
       if (!index.has(...field.types)) continue;
       const matched = await distinctMatches(connection, field, index);
@@ -103,9 +104,8 @@ export async function matchIndicatorEvents(
       .sort((a, b) => a.first.localeCompare(b.first) || a.indicator.line - b.indicator.line);
 
     return { hits: sorted, events };
-  } finally {
-    await connection.run('DROP TABLE IF EXISTS temp.intel_matched_events');
-  }
+  };
+  return withCleanup(match, () => connection.run('DROP TABLE IF EXISTS temp.intel_matched_events'));
 }
 
 interface MutableHit extends Omit<IndicatorHit, 'fields'> {
@@ -122,7 +122,7 @@ async function distinctMatches(
   // `checkedStream`) would otherwise read every event's field again.
   await connection.run(`CREATE OR REPLACE TEMP TABLE intel_distinct AS
     SELECT DISTINCT v FROM (${field.rows}) WHERE v IS NOT NULL AND v <> ''`);
-  try {
+  const read = async () => {
     const values = checkedStream(
       connection,
       'SELECT v FROM temp.intel_distinct',
@@ -137,9 +137,8 @@ async function distinctMatches(
         if (found.length > 0) matched.set(text, found);
       }
     }
-  } finally {
-    await connection.run('DROP TABLE IF EXISTS temp.intel_distinct');
-  }
+  };
+  await withCleanup(read, () => connection.run('DROP TABLE IF EXISTS temp.intel_distinct'));
   return matched;
 }
 
@@ -179,7 +178,7 @@ async function collectEvents(
   hits: Map<Indicator, MutableHit>,
 ): Promise<void> {
   await connection.run('CREATE OR REPLACE TEMP TABLE intel_values (v VARCHAR)');
-  try {
+  const collect = async () => {
     const appender = await connection.createAppender('intel_values', 'main', 'temp');
     for (const value of matched.keys()) {
       appender.appendVarchar(value);
@@ -209,10 +208,11 @@ async function collectEvents(
         }
       }
     }
-  } finally {
+  };
+  await withCleanup(collect, async () => {
     await connection.run('DROP TABLE IF EXISTS temp.intel_values');
     await connection.run('DROP TABLE IF EXISTS temp.intel_field_matches');
-  }
+  });
 }
 
 function addHit(

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { entitiesAreCurrent, extractCaseEntities } from '../analyze/entities/index.ts';
 import { readCaseInfo } from '../case/case-dir.ts';
-import { CloudcaseError, EXIT } from '../core/errors.ts';
+import { CloudcaseError, EXIT, logCleanupErrors } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, type RuleIssue, type SigmaRule } from '../detect/sigma/index.ts';
 import { type HuntSink, huntRules } from '../detect/sigma-sql/hunt-rules.ts';
@@ -204,6 +204,9 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       reports: files,
       ...(intel ? { intel } : {}),
     };
+  } catch (error) {
+    logCleanupErrors(options.logger, error);
+    throw error;
   } finally {
     await db.close();
   }

@@ -6,7 +6,7 @@ import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { runCaseBaselines } from '../baseline/index.ts';
 import { type CaseInfo, readCaseInfo } from '../case/case-dir.ts';
 import { initCase } from '../case/case-lifecycle.ts';
-import { CloudcaseError, causeLine, EXIT } from '../core/errors.ts';
+import { CloudcaseError, causeLine, EXIT, logCleanupErrors } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { collectGarbage } from '../core/heap.ts';
 import type { Logger } from '../core/logger.ts';
@@ -162,6 +162,7 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     if (error instanceof CloudcaseError && error.code === 'store_write_failed') {
       logger.debug('storing events failed', { cause: causeLine(error.cause) });
     }
+    logCleanupErrors(logger, error);
     throw error;
   } finally {
     progress.stop();

@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { inTransaction } from '../store/transaction.ts';
 
 /** A row as DuckDB's `getRowObjectsJS` returns it. */
 export type Row = Record<string, unknown>;
@@ -25,16 +26,11 @@ export class CaseReader {
 
   /** Runs several statements in one transaction. */
   transaction(statements: { sql: string; params: Record<string, DuckDBValue> }[]): Promise<void> {
-    return this.#serial(async () => {
-      await this.#connection.run('BEGIN TRANSACTION');
-      try {
+    return this.#serial(() =>
+      inTransaction(this.#connection, async () => {
         for (const { sql, params } of statements) await this.#connection.run(sql, params);
-        await this.#connection.run('COMMIT');
-      } catch (error) {
-        await this.#connection.run('ROLLBACK');
-        throw error;
-      }
-    });
+      }),
+    );
   }
 
   /** Closes the connection once the statements already queued are done. */

@@ -704,3 +704,50 @@ describe('translateOpenError', () => {
     expect((await translated(DENIED, true)).message).toMatch(/is not readable .*read access/);
   });
 });
+
+describe('CaseDb failed transactions', () => {
+  // A match of an event the case does not hold keeps its own time, and one that is no time
+  // leaves `detections.time` NULL, which the table refuses. The INSERT fails inside the
+  // transaction, so the statements that clean up after it fail too.
+  const untimed = { rule_id: 'r', event_uid: 'not-stored', time: 'not a time' };
+
+  it('raises the cause of a failed match insert', async () => {
+    await withDb(async (db) => {
+      const failure = await db.insertMatches([untimed]).catch((error: unknown) => error);
+
+      expect(String(failure)).toMatch(/NOT NULL constraint failed: detections\.time/);
+      expect(String(failure)).not.toMatch(/transaction is aborted/);
+      // The transaction was rolled back, so the case takes the next write.
+      const event = testEvent(0);
+      await store(db, [event]);
+      await db.insertMatches([{ rule_id: 'r', event_uid: event.uid, time: event.time }]);
+      expect((await db.findings()).map((finding) => finding.rule_id)).toEqual(['r']);
+    });
+  });
+
+  it('raises the cause of a failed correlation insert', async () => {
+    await withDb(async (db) => {
+      const hit = { rule_id: 'c', event_uids: ['e'], first_seen: 'x', last_seen: 'x', group: {} };
+      const failure = await db.replaceCorrelationHits(['c'], [hit]).catch((error) => error);
+
+      expect(String(failure)).toMatch(/NOT NULL constraint failed/);
+      expect(String(failure)).not.toMatch(/transaction is aborted/);
+    });
+  });
+
+  it('raises out of memory while storing matches', async () => {
+    await withDb(async (db) => {
+      const connection = await db.connect();
+      // The limit is the instance's, so the case's main connection runs under it too.
+      await connection.run("SET memory_limit = '2MB'").finally(() => connection.closeSync());
+      const matches = Array.from({ length: 2_000 }, (_, index) => ({
+        rule_id: `r${index}`,
+        event_uid: `${'u'.repeat(2_000)}${index}`,
+        time: '2024-01-01T00:00:00Z',
+      }));
+      const failure = await db.insertMatches(matches).catch((error: unknown) => error);
+
+      expect(String(failure)).toMatch(/Out of Memory Error/);
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import type { Event } from '../core/event.ts';
 import type { CorrelationHit, EventMatch, Level, RuleMeta } from '../detect/types.ts';
 import { isSealed, sealedError } from '../evidence/index.ts';
@@ -44,6 +45,7 @@ import {
 import { sliceBudget, sliceCondition, timeSlices } from './time-slices.ts';
 import { exportTimelineCsv } from './timeline-csv.ts';
 import { type BoundQuery, timelineCondition, timelineQuery } from './timeline-query.ts';
+import { inTransaction } from './transaction.ts';
 import type { CaseCounts, DetectedEvent, Finding, IngestRecord, TimelineFilter } from './types.ts';
 
 /**
@@ -104,11 +106,7 @@ export class CaseDb {
    */
   async withIngestMemoryLimit<T>(work: () => Promise<T>): Promise<T> {
     await this.#setMemoryLimit(INGEST_MEMORY_LIMIT);
-    try {
-      return await work();
-    } finally {
-      await this.#setMemoryLimit(CASE_MEMORY_LIMIT);
-    }
+    return withCleanup(work, () => this.#setMemoryLimit(CASE_MEMORY_LIMIT));
   }
 
   #setMemoryLimit(limit: string): Promise<void> {
@@ -348,17 +346,7 @@ export class CaseDb {
   }
 
   #transaction<T>(work: () => Promise<T>): Promise<T> {
-    return this.#serial(async () => {
-      await this.#connection.run('BEGIN TRANSACTION');
-      try {
-        const result = await work();
-        await this.#connection.run('COMMIT');
-        return result;
-      } catch (error) {
-        await this.#connection.run('ROLLBACK');
-        throw error;
-      }
-    });
+    return this.#serial(() => inTransaction(this.#connection, work));
   }
 }
 

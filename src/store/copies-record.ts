@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventsFoldSql } from './events-fold.ts';
 import { COPIES_SOURCE, STORED_COPIES } from './stored-copies.ts';
+import { inTransaction } from './transaction.ts';
 
 /**
  * The version of what a record vouches for: the fields of `STORED_COPIES` and the row check. A
@@ -77,8 +78,7 @@ export async function writeCopiesRecord(
   unverified: readonly string[],
   { replace = false } = {},
 ): Promise<void> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(connection, async () => {
     await connection.run('DELETE FROM copies_source');
     if (replace) await connection.run(`DELETE FROM ${UNVERIFIED_TABLE}`);
     for (let start = 0; start < unverified.length; start += 1000) {
@@ -90,11 +90,7 @@ export async function writeCopiesRecord(
     await connection.run(
       `INSERT INTO copies_source SELECT ${COPIES_VERSION}, ${COPIES_FOLD} FROM events`,
     );
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK');
-    throw error;
-  }
+  });
 }
 
 /**

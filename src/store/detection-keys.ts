@@ -13,6 +13,7 @@
  * WHOLE_UID_BYTES, splitting them costs more than it saves, and the tail is the whole uid.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 
 /**
@@ -83,7 +84,7 @@ export async function withDetectionKeys<T>(
 ): Promise<T> {
   const where = options.where === undefined ? '' : `WHERE ${options.where}`;
   const params = options.params ?? {};
-  try {
+  const work = async (): Promise<T> => {
     const bytes = await connection.runAndReadAll(
       `SELECT coalesce(sum(strlen(d.event_uid)), 0) AS bytes FROM detections d ${where}`,
       params,
@@ -120,7 +121,8 @@ export async function withDetectionKeys<T>(
     }
     await connection.run(`ALTER TABLE ${keys} RENAME TO ${DETECTION_KEYS.slice(5)}`);
     return await use(uidColumns);
-  } finally {
+  };
+  return withCleanup(work, async () => {
     for (const table of [
       DETECTION_KEYS,
       UID_KEYS,
@@ -131,7 +133,7 @@ export async function withDetectionKeys<T>(
     ]) {
       await connection.run(`DROP TABLE IF EXISTS ${table}`);
     }
-  }
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type DuckDBType,
   VARCHAR,
 } from '@duckdb/node-api';
+import { yieldWithCleanup } from '../core/errors.ts';
 import { withWrittenJoinOrder } from '../detect/sigma-sql/join-order.ts';
 import { LEVELS, type Level } from '../detect/types.ts';
 import { DETECTION_KEYS, UID_HEADS, withDetectionKeys } from './detection-keys.ts';
@@ -52,7 +53,7 @@ export async function* findingEventUidsJson(
   const ordered = await withDetectionKeys(connection, keys, (uidColumns) =>
     orderFindingEvents(connection, uidColumns.join(', ')),
   );
-  try {
+  async function* read(): AsyncGenerator<UidsJson> {
     const uidBytes = ordered.longest + 2 + Buffer.byteLength(separator);
     const stretchRows = Math.max(
       1,
@@ -93,9 +94,8 @@ export async function* findingEventUidsJson(
       const list = (uids.getRowObjectsJS()[0]?.uids ?? []) as unknown[];
       yield { json: list.map((uid) => JSON.stringify(String(uid))).join(separator), count };
     }
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${ORDER_TABLE}`);
   }
+  yield* yieldWithCleanup(read(), () => connection.run(`DROP TABLE IF EXISTS ${ORDER_TABLE}`));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 
 /** Row count and digest of one findings table. */
 export interface TableDigest {
@@ -129,7 +130,7 @@ async function tableDigest(
     `CREATE OR REPLACE TEMP TABLE findings_row_digests AS
        SELECT sha256(concat(${fields})) AS row_digest FROM "${table}" ORDER BY row_digest`,
   );
-  try {
+  const digest = async (): Promise<TableDigest> => {
     const counted = await connection.runAndReadAll('SELECT count(*) FROM findings_row_digests');
     const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
     const hash = createHash('sha256');
@@ -153,9 +154,8 @@ async function tableDigest(
     }
 
     return { rows, digest: hash.digest('hex') };
-  } finally {
-    await connection.run('DROP TABLE IF EXISTS findings_row_digests');
-  }
+  };
+  return withCleanup(digest, () => connection.run('DROP TABLE IF EXISTS findings_row_digests'));
 }
 
 async function presentTables(connection: DuckDBConnection): Promise<Set<string>> {

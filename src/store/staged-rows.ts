@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import { jsonLine } from './json-line.ts';
 
 const STAGE = 'line_stage';
@@ -40,10 +41,9 @@ export async function insertStaged(
     }
     appender.closeSync();
 
-    try {
-      await connection.run(insertSql);
-    } finally {
-      await connection.run(`DELETE FROM temp.${STAGE}`);
-    }
+    await withCleanup(
+      () => connection.run(insertSql),
+      () => connection.run(`DELETE FROM temp.${STAGE}`),
+    );
   }
 }

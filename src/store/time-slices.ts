@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { withCleanup } from '../core/errors.ts';
 import { checkedStream } from './checked-stream.ts';
 import { hasSplitRecords, wholeRawBytesSql } from './raw-parts.ts';
 
@@ -232,7 +233,7 @@ async function sliceBounds(
   // the member names held vectors of both, which took more memory than a slice of them.
   const rawWidths = `slice_raw_widths_${++widthTables}`;
   const rawBytes = await rawBytesSql(connection);
-  try {
+  const read = async () => {
     await connection.run(
       `CREATE TEMP TABLE ${rawWidths} AS
        SELECT time, sum(${rawBytes}) AS bytes FROM events ${where} GROUP BY time`,
@@ -249,9 +250,8 @@ async function sliceBounds(
       ),
       budget,
     );
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS temp.${rawWidths}`);
-  }
+  };
+  return withCleanup(read, () => connection.run(`DROP TABLE IF EXISTS temp.${rawWidths}`));
 }
 
 // SQL for the bytes of an event's raw record, counting a record stored in parts whole.

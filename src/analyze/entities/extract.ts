@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventsFoldSql } from '../../store/events-fold.ts';
+import { inTransaction } from '../../store/transaction.ts';
 import { TIME_THEN_UID } from '../sql-values.ts';
 import {
   CREATED_KEY_SQL,
@@ -231,19 +232,14 @@ export interface EntityCounts {
  * writable connection that no other statement uses meanwhile.
  */
 export async function extractEntities(connection: DuckDBConnection): Promise<EntityCounts> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(connection, async () => {
     const counted = await connection.runAndReadAll(
       'SELECT count(DISTINCT source)::INTEGER AS n FROM events',
     );
     const sources = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
     const resources = sources <= RESOURCE_MASK_SOURCES ? RESOURCES : RESOURCES_MANY_SOURCES;
     for (const statement of statements(resources)) await connection.run(statement);
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK');
-    throw error;
-  }
+  });
   const reader = await connection.runAndReadAll(
     'SELECT (SELECT count(*) FROM entities) AS e, (SELECT count(*) FROM credentials) AS c',
   );

@@ -6,6 +6,7 @@
  * hits for the same events.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 import { CorrelationEngine } from '../sigma/correlation-engine.ts';
 import type { RuleIssue } from '../sigma/issues.ts';
 import type { CorrelationRule, DetectionRule, SigmaRule } from '../sigma/model.ts';
@@ -79,7 +80,7 @@ export async function huntRules(
   // Occurrences go to disk, so the correlation state of a case of any size stays out of memory.
   const spill =
     order.length === 0 ? null : await CorrelationSpill.create(await newSpillFolder(connection));
-  try {
+  const work = async () => {
     const engine = new CorrelationEngine(order, resolve, spill ?? undefined);
     const generated = generatedRules(correlations, resolve);
     const dialect = options.dialect ?? duckdb;
@@ -100,9 +101,8 @@ export async function huntRules(
     const ran = new Set([...compiled, ...correlations.map((rule) => rule.id)]);
     const meta = checked.meta().filter((rule) => ran.has(rule.id));
     return { matches, hits, rules: meta, problems };
-  } finally {
-    await spill?.close();
-  }
+  };
+  return withCleanup(work, () => spill?.close());
 }
 
 /** Inputs of `scanMatches`: the scan, the correlation engine it feeds and the rules. */

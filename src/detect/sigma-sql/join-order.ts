@@ -7,6 +7,7 @@
  * characters, that ran out of the case's 256 MB.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 
 /** The DuckDB optimizers that reorder joins and swap their build and probe sides. */
 const REORDERING = ['join_order', 'build_side_probe_side'];
@@ -32,9 +33,7 @@ export async function withWrittenJoinOrder<T>(
   if (added.length === 0) return work();
 
   await connection.run(`SET disabled_optimizers = '${[...disabled, ...added].join(',')}'`);
-  try {
-    return await work();
-  } finally {
-    await connection.run(`SET disabled_optimizers = '${saved.replaceAll("'", "''")}'`);
-  }
+  return withCleanup(work, () =>
+    connection.run(`SET disabled_optimizers = '${saved.replaceAll("'", "''")}'`),
+  );
 }

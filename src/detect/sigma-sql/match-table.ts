@@ -4,6 +4,7 @@
  * earliest matches are explained, because explaining needs the raw record of the event.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
 import type { SqlDialect } from './dialect.ts';
 import { withWrittenJoinOrder } from './join-order.ts';
@@ -54,7 +55,7 @@ export async function withMatchTable(
   // `rule_id IN (...)` with a few hundred ids over 170,000 rows, and list_contains took 0.1 s.
   const ids = input.rules === 'all' ? [] : [...input.rules].map((id) => dialect.stringLiteral(id));
   const filter = input.rules === 'all' ? '' : `WHERE list_contains(${dialect.list(ids)}, rule_id)`;
-  try {
+  const work = async () => {
     // `events` is the probe side, so no hash table contains the uids, which may have thousands of
     // characters (see `withWrittenJoinOrder`).
     await withWrittenJoinOrder(connection, () =>
@@ -75,10 +76,11 @@ export async function withMatchTable(
         CAST(x.explanation AS JSON) AS explanation
       FROM ${PAIRS_TABLE} p LEFT JOIN ${EXPLAINED_TABLE} x
         ON x.rule_id = p.rule_id AND x.event_row = p.event_row)`);
-  } finally {
+  };
+  await withCleanup(work, async () => {
     await connection.run(`DROP TABLE IF EXISTS ${PAIRS_TABLE}`);
     await connection.run(`DROP TABLE IF EXISTS ${EXPLAINED_TABLE}`);
-  }
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
  * write.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 import type { FeedFields } from '../sigma/correlation-engine.ts';
 import { type CorrelationSpill, MAX_VALUE_CHARS, PER_RANK } from './correlation-spill.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -45,7 +46,7 @@ export async function writeOccurrences(
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${EVENTS_TABLE} AS
     SELECT page_row, uid, time_ms, ${sql.exact} AS exact, ${sql.occurrences} AS occurrences
     FROM (${layered})`);
-  try {
+  const work = async () => {
     const file = spill.tableFile();
     const widest = await connection.runAndReadAll(
       `SELECT max(strlen(uid)) FROM temp.${EVENTS_TABLE} WHERE exact`,
@@ -66,9 +67,8 @@ export async function writeOccurrences(
     if (last !== null && last !== undefined) spill.reserve((Number(last) + 1) * PER_RANK);
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${handled} AS
       SELECT page_row FROM temp.${EVENTS_TABLE} WHERE exact`);
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS temp.${EVENTS_TABLE}`);
-  }
+  };
+  await withCleanup(work, () => connection.run(`DROP TABLE IF EXISTS temp.${EVENTS_TABLE}`));
 }
 
 /** Bytes of a Parquet row group of occurrences, see `occurrenceRowGroup`. */

@@ -8,6 +8,7 @@
  * more for the 372,967 occurrences of a hunt of 1,000,000 events.
  */
 import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
+import { yieldWithCleanup } from '../../core/errors.ts';
 import { checkedStream } from '../../store/checked-stream.ts';
 
 const OCCURRENCES = 'correlation occurrences';
@@ -81,7 +82,7 @@ export async function* sortedOccurrenceLines(
   stretchBytes = STRETCH_BYTES,
 ): AsyncGenerator<string> {
   await connection.run(ORDER_OCCURRENCES(table), { correlation, stretchBytes });
-  try {
+  async function* read(): AsyncGenerator<string> {
     const reader = await connection.runAndReadAll(`SELECT max(stretch) FROM ${ORDER_TABLE}`);
     const last = reader.getRowsJS()[0]?.[0];
     const stretches = last === null || last === undefined ? 0 : Number(last) + 1;
@@ -96,7 +97,6 @@ export async function* sortedOccurrenceLines(
         for (const [line] of rows) yield line as string;
       }
     }
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${ORDER_TABLE}`);
   }
+  yield* yieldWithCleanup(read(), () => connection.run(`DROP TABLE IF EXISTS ${ORDER_TABLE}`));
 }

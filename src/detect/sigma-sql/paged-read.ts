@@ -3,6 +3,7 @@
  * nor JavaScript keeps more than a page of raw records in memory, however many rows there are.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 
 /** A query whose rows `readInPages` reads in order. */
 export interface PagedQuery {
@@ -66,7 +67,7 @@ export async function readInPages(
   onPage: (rows: Record<string, unknown>[]) => Promise<void>,
 ): Promise<number> {
   const table = `temp.${query.table}`;
-  try {
+  const work = async () => {
     await withOneThread(connection, () =>
       connection.run(`CREATE OR REPLACE TEMP TABLE ${query.table} AS
         SELECT row_number() OVER (ORDER BY ${query.orderBy}) AS page_row,
@@ -89,9 +90,8 @@ export async function readInPages(
       }
     });
     return count;
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${table}`);
-  }
+  };
+  return withCleanup(work, () => connection.run(`DROP TABLE IF EXISTS ${table}`));
 }
 
 /** Reads the rows numbered from `from` up to `to` (excluded), in order. */
@@ -179,11 +179,7 @@ async function withOneThread(
 ): Promise<void> {
   const saved = await currentSetting(connection, 'threads');
   await connection.run('SET threads = 1');
-  try {
-    await work();
-  } finally {
-    await connection.run(`SET threads = ${Number(saved)}`);
-  }
+  await withCleanup(work, () => connection.run(`SET threads = ${Number(saved)}`));
 }
 
 /**
@@ -206,11 +202,9 @@ async function withFilterPushdown(
   }
   const others = disabled.filter((name) => name !== 'filter_pushdown');
   await connection.run(`SET disabled_optimizers = '${others.join(',')}'`);
-  try {
-    await work();
-  } finally {
-    await connection.run(`SET disabled_optimizers = '${saved.replaceAll("'", "''")}'`);
-  }
+  await withCleanup(work, () =>
+    connection.run(`SET disabled_optimizers = '${saved.replaceAll("'", "''")}'`),
+  );
 }
 
 async function currentSetting(connection: DuckDBConnection, name: string): Promise<string> {

@@ -3,6 +3,7 @@
  * for scans whose memory in DuckDB grows with the records they read.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 
 /** The size of each row's raw record, while `rowRanges` splits the rows. */
 const ROW_SIZES = 'sigma_row_sizes';
@@ -42,7 +43,7 @@ export async function rowRanges(
   // and 400 records of 256 KB ran out of the case's 256 MB.
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${ROW_SIZES} AS
     SELECT rowid AS row_id, coalesce(strlen(raw), 0) + 1 AS size FROM ${table}`);
-  try {
+  const work = async () => {
     const sql = bound === 'total' ? totalRangesSql(bytes) : vectorRangesSql(bytes);
     const reader = await connection.runAndReadAll(sql);
     const pieces = reader.getRowObjectsJS().map((row) => ({
@@ -51,9 +52,8 @@ export async function rowRanges(
       whole: row.whole === true,
     }));
     return joinWholeVectors(pieces);
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${ROW_SIZES}`);
-  }
+  };
+  return withCleanup(work, () => connection.run(`DROP TABLE IF EXISTS ${ROW_SIZES}`));
 }
 
 function totalRangesSql(bytes: number): string {

@@ -4,7 +4,7 @@
  * event comes back with the ids of the rules it matched.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CloudcaseError } from '../../core/errors.ts';
+import { CloudcaseError, withCleanup } from '../../core/errors.ts';
 import { type Event, emptyActor, emptyEndpoint } from '../../core/event.ts';
 import { checkedStream, IncompleteStreamError } from '../../store/checked-stream.ts';
 import {
@@ -418,7 +418,7 @@ export class SqlScan {
         await connection.run(`SET ${entry[0]} = ${this.#dialect.stringLiteral(entry[1])}`);
       }
     };
-    try {
+    const work = async () => {
       for (const [name, value] of this.#dialect.scanSettings) {
         const literal = this.#dialect.stringLiteral(name);
         const reader = await connection.runAndReadAll(
@@ -459,12 +459,13 @@ export class SqlScan {
           readers.orderedInSql,
         );
       }
-    } finally {
+    };
+    await withCleanup(work, async () => {
       for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore();
-    }
+    });
   }
 
   async #runScans(connection: DuckDBConnection): Promise<void> {
@@ -534,14 +535,14 @@ export class SqlScan {
       for (const batch of planned.columns) {
         for (const [name, value] of this.#dialect.columnScanSettings)
           await connection.run(`SET ${name} = ${value}`);
-        try {
-          for (const range of await scalarRanges()) {
-            await collect(this.#query(batch, 'events', 'column', range));
-          }
-        } finally {
-          for (const [name, value] of this.#dialect.scanSettings)
-            await connection.run(`SET ${name} = ${value}`);
-        }
+        await withCleanup(
+          async () => {
+            for (const range of await scalarRanges()) {
+              await collect(this.#query(batch, 'events', 'column', range));
+            }
+          },
+          () => this.#applyScanSettings(connection),
+        );
       }
     }
     const lists = runnable(this.#list);
@@ -598,13 +599,17 @@ export class SqlScan {
     for (const [name, value] of this.#dialect.columnScanSettings) {
       await connection.run(`SET ${name} = ${value}`);
     }
-    try {
-      const tables = { rows: LARGE_ROWS, matched: MATCHED_TABLE };
-      await matchLargeRecords(connection, this.#dialect, tables, match);
-    } finally {
-      for (const [name, value] of this.#dialect.scanSettings) {
-        await connection.run(`SET ${name} = ${value}`);
-      }
+    const tables = { rows: LARGE_ROWS, matched: MATCHED_TABLE };
+    await withCleanup(
+      () => matchLargeRecords(connection, this.#dialect, tables, match),
+      () => this.#applyScanSettings(connection),
+    );
+  }
+
+  /** Sets the scan settings of the dialect again, after a scan that changed them. */
+  async #applyScanSettings(connection: DuckDBConnection): Promise<void> {
+    for (const [name, value] of this.#dialect.scanSettings) {
+      await connection.run(`SET ${name} = ${value}`);
     }
   }
 
@@ -662,7 +667,7 @@ export class SqlScan {
     // every match that way ran out of the case's 256 MB at 3,000,000 events and 1,100,000
     // matches (DuckDB 1.5), where counting them fits.
     const selected = filter === '' ? 'WHERE TRUE' : filter;
-    try {
+    const group = async () => {
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${REPEATED_TABLE.slice(5)} AS
         SELECT event_row FROM ${MATCHED_TABLE} GROUP BY event_row HAVING count(*) > 1`);
       await connection.run(`CREATE OR REPLACE TEMP TABLE ${GROUPED_TABLE.slice(5)} AS
@@ -672,9 +677,8 @@ export class SqlScan {
         SELECT event_row, flatten(list(rule_ids)) AS rule_ids FROM ${MATCHED_TABLE}
           ${selected} AND event_row IN (SELECT event_row FROM ${REPEATED_TABLE})
           GROUP BY event_row`);
-    } finally {
-      await connection.run(`DROP TABLE IF EXISTS ${REPEATED_TABLE}`);
-    }
+    };
+    await withCleanup(group, () => connection.run(`DROP TABLE IF EXISTS ${REPEATED_TABLE}`));
     const beforePages =
       inSql === undefined
         ? undefined
@@ -682,20 +686,20 @@ export class SqlScan {
             const matches = `(SELECT k.page_row, k.rule_ids, e.uid, e.time,
                 epoch_ms(e.time) AS time_ms, e.raw AS event_raw
               FROM events e JOIN ${table} k ON e.rowid = k.event_row)`;
-            try {
+            const handle = async () => {
               await withWrittenJoinOrder(connection, () => inSql(matches, HANDLED_TABLE.slice(5)));
               await connection.run(`DELETE FROM ${table}
                 WHERE page_row IN (SELECT page_row FROM ${HANDLED_TABLE})`);
-            } finally {
-              await connection.run(`DROP TABLE IF EXISTS ${HANDLED_TABLE}`);
-            }
+            };
+            await withCleanup(handle, () =>
+              connection.run(`DROP TABLE IF EXISTS ${HANDLED_TABLE}`),
+            );
           };
-    try {
-      const ranked = order === 'ranked';
-      await readSorted(connection, columns('k'), GROUPED_TABLE, read, ranked, beforePages);
-    } finally {
-      await connection.run(`DROP TABLE IF EXISTS ${GROUPED_TABLE}`);
-    }
+    const ranked = order === 'ranked';
+    await withCleanup(
+      () => readSorted(connection, columns('k'), GROUPED_TABLE, read, ranked, beforePages),
+      () => connection.run(`DROP TABLE IF EXISTS ${GROUPED_TABLE}`),
+    );
   }
 
   /**

@@ -7,6 +7,7 @@
  * uid is sorted only among events that share every other key.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withCleanup } from '../../core/errors.ts';
 import { withWrittenJoinOrder } from './join-order.ts';
 
 // Each distinct evidence hash and archive member of `events`, with its place in their order.
@@ -40,7 +41,7 @@ export async function withTimelineOrder(
   matches: string,
   use: (order: TimelineOrder) => Promise<void>,
 ): Promise<void> {
-  try {
+  const work = async () => {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${EVIDENCE_PLACES} AS
       SELECT sha256, member, row_number() OVER (ORDER BY sha256, member NULLS FIRST) AS place
       FROM (SELECT DISTINCT evidence_sha256 AS sha256, evidence_member AS member FROM events)`);
@@ -58,11 +59,12 @@ export async function withTimelineOrder(
       from: `temp.${KEYS_TABLE} m LEFT JOIN temp.${TIE_PLACES} t ON t.event_row = m.event_row`,
       orderBy: 'm.event_time, m.evidence_place, m.evidence_record, t.place',
     });
-  } finally {
+  };
+  await withCleanup(work, async () => {
     for (const table of [EVIDENCE_PLACES, KEYS_TABLE, TIED_KEYS, TIE_PLACES]) {
       await connection.run(`DROP TABLE IF EXISTS temp.${table}`);
     }
-  }
+  });
 }
 
 /**

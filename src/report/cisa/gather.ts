@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AUDIT_FILE, readAudit } from '../../case/audit-trail.ts';
+import { withCleanup } from '../../core/errors.ts';
 import { withWrittenJoinOrder } from '../../detect/sigma-sql/join-order.ts';
 import { custodyPath, manifestPath } from '../../evidence/case-layout.ts';
 import { readJsonLines } from '../../evidence/jsonl.ts';
@@ -174,7 +175,7 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
   const counts = await db.counts();
   const findings = await db.findings();
   const connection = await db.connect();
-  try {
+  const gather = async (): Promise<CisaInputs> => {
     await createDetected(connection);
     const [range] = await rows(
       connection,
@@ -208,8 +209,8 @@ export async function gatherCisaInputs(db: CaseDb): Promise<CisaInputs> {
       missing_categories: coverage.filter((row) => !row.present).map((row) => row.category),
       rejected_total: counts.rejected_total,
     };
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${DETECTED_TABLE}`);
-    connection.closeSync();
-  }
+  };
+  const close = () =>
+    connection.run(`DROP TABLE IF EXISTS ${DETECTED_TABLE}`).finally(() => connection.closeSync());
+  return withCleanup(gather, close);
 }
