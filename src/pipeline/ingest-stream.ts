@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { CloudcaseError } from '../core/errors.ts';
 import type { EventMatch } from '../detect/types.ts';
-import { detectFormat, FORMATS } from '../sources/index.ts';
+import { FORMATS } from '../sources/index.ts';
 import { streamErrorCode } from '../sources/json-records.ts';
 import type { RecordRejected, SourceFormat } from '../sources/types.ts';
 import type { EventWriter } from '../store/index.ts';
@@ -10,10 +10,8 @@ import type { CopiesCheck } from '../store/stored-copies.ts';
 import type { ParsedBatch } from './parse-messages.ts';
 import type { ParserThread } from './parser-thread.ts';
 import { peekStream } from './peek.ts';
+import { detectStreamFormat, SNIFF_BYTES } from './sniff-stream.ts';
 import type { RejectedRecord, StreamSummary } from './types.ts';
-
-/** Bytes given to each format's sniff to recognise a stream. */
-const SNIFF_BYTES = 64 * 1024;
 
 /** Destinations of a stream's events, matches and rejections. */
 export interface StreamSinks {
@@ -54,14 +52,15 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
     error: null,
   };
   sinks.digests?.beginStream(input.sha256, input.member);
-  const { head, stream, error } = await peekStream(input.stream, SNIFF_BYTES);
+  const peeked = await peekStream(input.stream, SNIFF_BYTES);
+  const { head, error } = peeked;
   if (head.length === 0) {
-    stream.destroy();
+    peeked.stream.destroy();
     if (error !== null) await rejectWholeStream(input, summary, sinks, streamFailure(error));
     return summary;
   }
 
-  const format = detectFormat(head, input.member ?? input.path);
+  const { format, stream } = await detectStreamFormat(peeked, input.member ?? input.path);
   if (!format) {
     stream.destroy();
     const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;

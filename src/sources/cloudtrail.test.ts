@@ -389,6 +389,12 @@ describe('cloudtrail synthetic input', () => {
     expect(detectFormat(head.subarray(0, 64 * 1024), 'x.json')?.id).toBe('aws.cloudtrail');
   });
 
+  it('sniffs sorted lines whose first field fills the head', () => {
+    const head = Buffer.from(`{"additionalEventData":"${'d'.repeat(70_000)}`);
+
+    expect(detectFormat(head.subarray(0, 64 * 1024), 'x.jsonl')?.id).toBe('aws.cloudtrail');
+  });
+
   it.each([64, 1_000, 60_000])('sniffs after %i whitespace characters', (count) => {
     const record = '{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}]}';
     const padding = ' \n'.repeat(count / 2);

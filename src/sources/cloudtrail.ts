@@ -34,6 +34,9 @@ const MARKERS: [RegExp, number][] = [
   // whose first record's fields lie beyond it, after a large first field.
   [/^\s*\{\s*"Records"\s*:\s*\[\s*$/, 0.6],
   [/^\s*\{\s*"Records"\s*:\s*\[\s*\{\s*"\w+"\s*:/, 0.6],
+  // A record whose keys are sorted starts with this CloudTrail field when it has one. A value
+  // longer than the bytes the ingest skims hides every other key (see ingest-stream.ts).
+  [/^\s*\[?\s*\{\s*"additionalEventData"\s*:/, 0.6],
 ];
 
 /**
