@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { entitiesAreCurrent, extractCaseEntities } from '../analyze/entities/index.ts';
 import { readCaseInfo } from '../case/case-dir.ts';
-import { CloudcaseError, EXIT, logCleanupErrors } from '../core/errors.ts';
+import { CloudcaseError, cleanUpAfter, EXIT, logCleanupErrors } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadRules, type RuleIssue, type SigmaRule } from '../detect/sigma/index.ts';
 import { type HuntSink, huntRules } from '../detect/sigma-sql/hunt-rules.ts';
@@ -108,6 +108,7 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
 
   const db = await CaseDb.open(options.caseDir);
   const phase = phaseLogger(options.logger);
+  let failed = false;
   try {
     const ledgerCheck = await findingsBeforeRun(db, options.logger);
     const changedBeforeRun = ledgerCheck.changed;
@@ -205,10 +206,13 @@ export async function runHunt(options: HuntOptions): Promise<HuntResult> {
       ...(intel ? { intel } : {}),
     };
   } catch (error) {
+    failed = true;
+    // A failed close after the error must not replace it.
+    await cleanUpAfter(error, () => db.close());
     logCleanupErrors(options.logger, error);
     throw error;
   } finally {
-    await db.close();
+    if (!failed) await db.close();
   }
 }
 

@@ -6,7 +6,7 @@ import { runAnalytics, storeAnalyticsResult } from '../analyze/index.ts';
 import { runCaseBaselines } from '../baseline/index.ts';
 import { type CaseInfo, readCaseInfo } from '../case/case-dir.ts';
 import { initCase } from '../case/case-lifecycle.ts';
-import { CloudcaseError, causeLine, EXIT, logCleanupErrors } from '../core/errors.ts';
+import { CloudcaseError, causeLine, cleanUpAfter, EXIT, logCleanupErrors } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { collectGarbage } from '../core/heap.ts';
 import type { Logger } from '../core/logger.ts';
@@ -84,6 +84,14 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
   const db = await CaseDb.open(options.caseDir);
   let parser: ParserThread | null = null;
   let spillFolder: string | null = null;
+  const cleanUp = async () => {
+    progress.stop();
+    await parser?.close();
+    // The thread removes its spill when it finishes; this covers a run that failed before.
+    if (spillFolder !== null) await rm(spillFolder, { recursive: true, force: true });
+    await db.close();
+  };
+  let failed = false;
   try {
     spillFolder = await caseSpillFolder(db);
     parser = await ParserThread.start(
@@ -162,14 +170,13 @@ export async function runInvestigate(options: InvestigateOptions): Promise<Inves
     if (error instanceof CloudcaseError && error.code === 'store_write_failed') {
       logger.debug('storing events failed', { cause: causeLine(error.cause) });
     }
+    failed = true;
+    // A failed close or removal after the error must not replace it.
+    await cleanUpAfter(error, cleanUp);
     logCleanupErrors(logger, error);
     throw error;
   } finally {
-    progress.stop();
-    await parser?.close();
-    // The thread removes its spill when it finishes; this covers a run that failed before.
-    if (spillFolder !== null) await rm(spillFolder, { recursive: true, force: true });
-    await db.close();
+    if (!failed) await cleanUp();
   }
 }
 
