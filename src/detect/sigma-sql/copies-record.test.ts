@@ -14,7 +14,7 @@ import { Logger } from '../../core/logger.ts';
 import { BUILTIN_RULES, runInvestigate } from '../../pipeline/investigate.ts';
 import { loadRules } from '../sigma/load.ts';
 import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 const RECORDS = path.join(
@@ -191,7 +191,7 @@ detection:
   condition: selection
 level: low
 `;
-    const ruleSet = parseRuleText(text, 'rules.yml').rules as DetectionRule[];
+    const ruleSet = detectionRules(text);
     const expected = await fallbackMatches(ruleSet);
     const connection = await openCopy();
 

@@ -4,7 +4,7 @@ import { caseWithEvents, onEvents } from '../../analyze/test-case.ts';
 import { CaseDb } from '../../store/case-db.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 const RULES = `title: Keyword in any value
@@ -23,9 +23,7 @@ const EVENTS = 60_000;
 const PADDING = 'x'.repeat(1_500);
 
 function keywordRules(): DetectionRule[] {
-  return parseRuleText(RULES, 'rules.yml').rules.filter(
-    (rule): rule is DetectionRule => rule.kind === 'detection',
-  );
+  return detectionRules(RULES);
 }
 
 let folder: string;

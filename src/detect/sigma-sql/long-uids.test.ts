@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caseWithEvents } from '../../analyze/test-case.ts';
 import { CaseDb } from '../../store/case-db.ts';
 import { TEST_SHA, testEvent, wholeMemberUid } from '../../store/test-events.ts';
-import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 // Every event matches both rules. The first requires a literal and the second does not, so
@@ -57,9 +56,7 @@ function recordOf(uid: string): number {
 describe('SqlScan on events with long uids', () => {
   const objectRead = '7c41d2e8-0000-4000-8000-000000000001';
   const anyAddress = '7c41d2e8-0000-4000-8000-000000000002';
-  const detections = parseRuleText(RULES, 'rules.yml').rules.filter(
-    (rule): rule is DetectionRule => rule.kind === 'detection',
-  );
+  const detections = detectionRules(RULES);
 
   test('stores and ranks every match', async () => {
     const connection = await caseDb.connect();

@@ -1,7 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { readInPages } from './paged-read.ts';
 import { type ScanMatch, SqlScan } from './scan.ts';
 
@@ -116,7 +115,7 @@ detection:
   condition: selection
 level: low
 `;
-  const rules = () => parseRuleText(RULE, 'rules.yml').rules as DetectionRule[];
+  const rules = () => detectionRules(RULE);
 
   beforeAll(async () => {
     await connection.run(

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { onEvents } from '../../analyze/test-case.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 const RULES = `title: Instance launched
@@ -26,9 +26,7 @@ const TAGS = Array.from({ length: 90 }, (_, index) => ({
 }));
 
 function rules(): DetectionRule[] {
-  return parseRuleText(RULES, 'rules.yml').rules.filter(
-    (rule): rule is DetectionRule => rule.kind === 'detection',
-  );
+  return detectionRules(RULES);
 }
 
 describe('SqlScan scalar-shape rules', () => {

@@ -3,7 +3,7 @@ import { onEvents } from '../../analyze/test-case.ts';
 import { RAW_PART_UNITS } from '../../store/raw-parts.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
-import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 const RULES = `title: Bucket policy on the evidence bucket
@@ -30,9 +30,7 @@ level: low
 `;
 
 function rules(text = RULES): DetectionRule[] {
-  return parseRuleText(text, 'rules.yml').rules.filter(
-    (rule): rule is DetectionRule => rule.kind === 'detection',
-  );
+  return detectionRules(text);
 }
 
 // A bucket policy longer than one value of `raw`, so the event's record is stored in parts.

@@ -2,6 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { DetectionRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { SqlScan } from './scan.ts';
 
 let instance: DuckDBInstance;
@@ -29,7 +30,7 @@ level: low
 const LOGIN = '6b1f2c3d-0000-4000-8000-000000000002';
 
 function rules(): DetectionRule[] {
-  return parseRuleText(RULES, 'rules.yml').rules as DetectionRule[];
+  return detectionRules(RULES);
 }
 
 beforeEach(async () => {
