@@ -90,6 +90,16 @@ describe('raw records stored in parts', () => {
     expect(read).toBe(200);
   });
 
+  it('timeline without raw records leaves them unread and keeps the later columns', async () => {
+    await store([testEvent(0, { metadata_uid: 'id-0' }), longEvent(1)]);
+
+    const events: Event[] = [];
+    for await (const event of db.timeline({ withoutRaw: true })) events.push(event);
+
+    expect(events.map((event) => event.raw)).toEqual([{}, {}]);
+    expect(events[0]?.metadata_uid).toBe('id-0');
+  });
+
   it('Timesketch export writes a long raw record whole', async () => {
     await store([longEvent(1), testEvent(0)]);
     const file = join(caseDir, 'timeline.jsonl');

@@ -10,6 +10,13 @@ export interface BoundQuery {
   params: Record<string, DuckDBValue>;
 }
 
+// The columns of EVENT_SELECT with an empty record for `raw`, for formats that do not print it.
+// Built from the column list: a pattern that expected `raw` last kept reading it once
+// `metadata_uid` followed it, and then every record stored in parts was read whole.
+const SELECT_WITHOUT_RAW = EVENT_SELECT.split(', ')
+  .map((name) => (name === 'raw' ? `'{}' AS raw` : name))
+  .join(', ');
+
 /** Time order, with the evidence location breaking ties so the order is stable across runs. */
 export const TIMELINE_ORDER = 'time, evidence_sha256, evidence_member NULLS FIRST, evidence_record';
 
@@ -30,7 +37,7 @@ export function timelineQuery(filter: TimelineFilter, slice?: string): BoundQuer
   const where = [condition.where, slice].filter((part) => part !== undefined && part !== '');
   const params = { ...condition.params };
 
-  const columns = filter.withoutRaw ? EVENT_SELECT.replace(/\braw$/, `'{}' AS raw`) : EVENT_SELECT;
+  const columns = filter.withoutRaw ? SELECT_WITHOUT_RAW : EVENT_SELECT;
   let sql = `SELECT ${columns} FROM events`;
   if (where.length > 0) sql += ` WHERE ${where.map((part) => `(${part})`).join(' AND ')}`;
   sql += ` ORDER BY ${TIMELINE_ORDER}`;
