@@ -234,7 +234,8 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
     { uid },
   );
   if (event === undefined) throw new HttpError(404, 'event_not_found', 'no event has this uid');
-  if (event.raw === null) event.raw = await rawFromParts(reader, uid);
+  if (event.raw === null) event.raw = await rawFromParts(reader, uid, event.raw_key);
+  delete event.raw_key;
 
   const marks = await reader.all(
     'SELECT kind, value, actor, time FROM event_marks WHERE event_uid = $uid ORDER BY time',
@@ -265,16 +266,19 @@ export async function eventDetail(reader: CaseReader, uid: string): Promise<Row>
 }
 
 // A raw record too long for the `raw` column is stored in parts (see `raw-parts.ts`), in a table
-// that cases made before it lack.
-async function rawFromParts(reader: CaseReader, uid: string): Promise<string | null> {
+// that cases made before it lack. The parts are found by the event's `raw_key`, or by its uid
+// when it was stored before keys.
+async function rawFromParts(reader: CaseReader, uid: string, key: unknown): Promise<string | null> {
   const [table] = await reader.all(
     "SELECT 1 FROM duckdb_tables() WHERE table_name = 'event_raw_parts' AND database_name = current_database()",
   );
   if (table === undefined) return null;
 
+  const keyed = key !== null && key !== undefined;
   const [row] = await reader.all(
-    "SELECT string_agg(text, '' ORDER BY part) AS raw FROM event_raw_parts WHERE uid = $uid",
-    { uid },
+    `SELECT string_agg(text, '' ORDER BY part) AS raw FROM event_raw_parts
+     WHERE ${keyed ? `raw_key = ${BigInt(key as bigint)}` : 'uid = $uid'}`,
+    keyed ? {} : { uid },
   );
   return typeof row?.raw === 'string' ? row.raw : null;
 }

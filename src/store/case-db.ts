@@ -34,7 +34,13 @@ import {
   type OpenDatabase,
   openDatabase,
 } from './open-database.ts';
-import { readRawTexts } from './raw-parts.ts';
+import {
+  hasRawKeys,
+  hasRawParts,
+  RAW_READ_RECORDS,
+  type RawRef,
+  readRawTexts,
+} from './raw-parts.ts';
 import { SCHEMA } from './schema.ts';
 import {
   queryCounts,
@@ -259,13 +265,15 @@ export class CaseDb {
     const connection = await this.#database.instance.connect();
     const parts = await this.#database.instance.connect();
     try {
+      const rawKey = await hasRawKeys(connection);
       if (filter.limit !== undefined) {
-        yield* streamEvents(connection, parts, timelineQuery(filter));
+        yield* streamEvents(connection, parts, timelineQuery(filter, undefined, rawKey));
         return;
       }
       const budget = await sliceBudget(connection, filter.withoutRaw !== true);
       for await (const slice of timeSlices(connection, timelineCondition(filter), budget)) {
-        yield* streamEvents(connection, parts, timelineQuery(filter, sliceCondition(slice)));
+        const query = timelineQuery(filter, sliceCondition(slice), rawKey);
+        yield* streamEvents(connection, parts, query);
       }
     } finally {
       parts.closeSync();
@@ -362,12 +370,29 @@ async function* streamEvents(
     (result) => result.yieldRowObjectJs(),
     'timeline events',
   );
+  const partsTable = await hasRawParts(partsConnection);
   for await (const rows of events) {
-    const split = rows.filter((row) => row.raw === null).map((row) => String(row.uid));
-    const rawTexts = await readRawTexts(partsConnection, split);
-    for (const row of rows) {
-      const raw = rawTexts.get(String(row.uid));
-      yield rowToEvent((raw === undefined ? row : { ...row, raw }) as EventRow);
+    // The parts of a few records at a time: reading them by key costs what they hold, so a
+    // chunk of 2,048 records of 64 KB is not held in memory at once. Records stored before
+    // keys are read by uid with the rest of the chunk, since each such read scans every part.
+    for (let start = 0; start < rows.length; ) {
+      let end = start;
+      let keyed = 0;
+      const split: RawRef[] = [];
+      while (end < rows.length && keyed < RAW_READ_RECORDS) {
+        const row = rows[end++]!;
+        if (row.raw !== null) continue;
+        const key =
+          row.raw_key === null || row.raw_key === undefined ? null : BigInt(row.raw_key as bigint);
+        if (key !== null) keyed++;
+        split.push({ uid: String(row.uid), key });
+      }
+      const rawTexts = await readRawTexts(partsConnection, split, partsTable);
+      for (const row of rows.slice(start, end)) {
+        const raw = rawTexts.get(String(row.uid));
+        yield rowToEvent((raw === undefined ? row : { ...row, raw }) as EventRow);
+      }
+      start = end;
     }
   }
 }

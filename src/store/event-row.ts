@@ -71,10 +71,18 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   column('raw', 'VARCHAR'),
   // Last, because cases made before it gained the column by ALTER TABLE, which appends it.
   column('metadata_uid', 'VARCHAR'),
+  // The key of the raw record's parts in `event_raw_parts` when `raw` is stored in parts, else
+  // NULL (see `raw-parts.ts`). After `metadata_uid`, because older cases gain it by ALTER TABLE.
+  column('raw_key', 'BIGINT'),
 ];
 
-/** The column list for SELECTs that `rowToEvent` reads, in table order. */
-export const EVENT_SELECT = EVENT_COLUMNS.map((c) => c.name).join(', ');
+/**
+ * The column list for SELECTs that `rowToEvent` reads, in table order. It leaves out `raw_key`,
+ * which is no part of an event, so that a case made before the column reads as before.
+ */
+export const EVENT_SELECT = EVENT_COLUMNS.filter((c) => c.name !== 'raw_key')
+  .map((c) => c.name)
+  .join(', ');
 
 /** Converts an ISO 8601 instant to a DuckDB TIMESTAMP (microseconds since the epoch, UTC). */
 export function timestampValue(iso: string): DuckDBTimestampValue {
@@ -216,6 +224,8 @@ export function eventRowValues(event: Event, rawJson?: string): EventRowValues {
     evidence.offset,
     verbatim ? rawJson : rawText(event),
     columnText(event.metadata_uid ?? null),
+    // raw_key: set by the writer when it stores `raw` in parts.
+    null,
   ];
 }
 

@@ -70,6 +70,7 @@ const UID = EVENT_COLUMNS.findIndex((column) => column.name === 'uid');
 const SHA256 = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_sha256');
 const MEMBER = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_member');
 const RECORD = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_record');
+const RAW_KEY = EVENT_COLUMNS.findIndex((column) => column.name === 'raw_key');
 
 /**
  * The DuckDB-backed writer. Events are converted to column values, appended to `events` in
@@ -86,6 +87,9 @@ const RECORD = EVENT_COLUMNS.findIndex((column) => column.name === 'evidence_rec
  *
  * A raw record longer than `RAW_PART_UNITS` goes to `event_raw_parts` in parts (see
  * `raw-parts.ts`), appended in the transaction of its event or an earlier one, never a later one.
+ * Its event row and its parts get the same `raw_key`, one more than the largest key stored when
+ * the writer was created, so keys rise in the order the parts are written.
+ * NOTE: keys are unique only while one writer at a time stores events, as the ingest does.
  */
 export class DuckDbEventWriter implements EventWriter {
   readonly #connection: DuckDBConnection;
@@ -120,14 +124,18 @@ export class DuckDbEventWriter implements EventWriter {
   #broken = false;
   #rollback: Promise<void> = Promise.resolve();
   #closed = false;
+  // The raw_key given last to a record stored in parts.
+  #lastRawKey: bigint;
 
   private constructor(
     connection: DuckDBConnection,
     appenders: Appenders,
     batchSize: number,
     rowGroupRows: number,
+    lastRawKey: bigint,
   ) {
     const { appender } = appenders;
+    this.#lastRawKey = lastRawKey;
     this.#connection = connection;
     this.#rowGroupRows = rowGroupRows;
     this.#appender = appender;
@@ -147,9 +155,19 @@ export class DuckDbEventWriter implements EventWriter {
     batchSize = DEFAULT_BATCH_SIZE,
     rowGroupRows = CASE_ROW_GROUP_ROWS,
   ) {
+    const lastKey = await connection.runAndReadAll(
+      'SELECT coalesce(max(raw_key), 0)::BIGINT FROM event_raw_parts',
+    );
+    const lastRawKey = BigInt(lastKey.getRowsJS()[0]?.[0] as bigint);
     const appenders = await openTransaction(connection);
 
-    return new DuckDbEventWriter(connection, appenders, Math.max(1, batchSize), rowGroupRows);
+    return new DuckDbEventWriter(
+      connection,
+      appenders,
+      Math.max(1, batchSize),
+      rowGroupRows,
+      lastRawKey,
+    );
   }
 
   append(event: Event, rawJson?: string): boolean {
@@ -164,6 +182,8 @@ export class DuckDbEventWriter implements EventWriter {
     const parts = typeof raw === 'string' ? splitRawText(raw) : null;
     if (parts !== null) {
       values[RAW] = null;
+      this.#lastRawKey += 1n;
+      values[RAW_KEY] = this.#lastRawKey;
       this.#guard(() => this.#queueParts(values, parts));
     } else if (typeof raw === 'string') {
       this.#columnUnits += raw.length;
@@ -187,6 +207,7 @@ export class DuckDbEventWriter implements EventWriter {
       sha256: String(values[SHA256]),
       member: values[MEMBER] === null ? null : String(values[MEMBER]),
       record: Number(values[RECORD]),
+      key: values[RAW_KEY] as bigint,
     };
     const parts = texts.map((text, part) => ({ ...common, part, text }));
     if (this.#partsAppender === null || this.#sealed) {
@@ -206,6 +227,7 @@ export class DuckDbEventWriter implements EventWriter {
     appender.appendBigInt(BigInt(part.record));
     appender.appendInteger(part.part);
     appender.appendVarchar(part.text);
+    appender.appendBigInt(part.key);
     appender.endRow();
     this.#unflushedUnits += part.text.length;
   }

@@ -10,7 +10,7 @@ import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
 import { eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { keyRanges, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -65,6 +65,123 @@ describe('splitRawText', () => {
   });
 });
 
+describe('keyRanges', () => {
+  it('selects runs of consecutive keys as ranges', () => {
+    expect(keyRanges([9n, 3n, 5n, 4n])).toBe(
+      '((raw_key >= 3 AND raw_key <= 5) OR (raw_key >= 9 AND raw_key <= 9))',
+    );
+    expect(keyRanges([])).toBe('false');
+  });
+});
+
+// Runs statements on a connection of the open case.
+async function runAll(statements: string[]): Promise<unknown[][]> {
+  const connection = await db.connect();
+  try {
+    let rows: unknown[][] = [];
+    for (const sql of statements) rows = (await connection.runAndReadAll(sql)).getRowsJS();
+    return rows;
+  } finally {
+    connection.closeSync();
+  }
+}
+
+// The timeline's raw records, each event's detail's raw record, and whether the stored digest
+// is the one an ingest of `events` computes.
+async function readBack(events: Event[]) {
+  const timeline: unknown[] = [];
+  for await (const event of db.timeline()) timeline.push(event.raw);
+  const reader = new CaseReader(await db.connect());
+  const details: unknown[] = [];
+  try {
+    for (const event of events) {
+      details.push(JSON.parse(String((await eventDetail(reader, event.uid)).raw)));
+    }
+  } finally {
+    await reader.close();
+  }
+  const digests = new IngestDigests();
+  digests.beginStream(TEST_SHA, null);
+  const inRecordOrder = [...events].sort((a, b) => a.evidence.record - b.evidence.record);
+  for (const event of inRecordOrder) digests.addRow(eventRowValues(event));
+  const connection = await db.connect();
+  try {
+    const stored = await storedDigests(connection);
+    const digest = stored.get(TEST_SHA)?.digest === digests.digests().get(TEST_SHA)?.digest;
+    return { timeline, details, digest };
+  } finally {
+    connection.closeSync();
+  }
+}
+
+describe('keys of raw records stored in parts', () => {
+  it('keys rows and parts in write order', async () => {
+    await store([testEvent(0), longEvent(1), longEvent(2)]);
+    await store([longEvent(3)]);
+
+    const rows = await runAll([
+      `SELECT e.evidence_record::INTEGER, e.raw_key::INTEGER,
+         (SELECT list(DISTINCT p.raw_key::INTEGER) FROM event_raw_parts p WHERE p.uid = e.uid)
+       FROM events e ORDER BY e.evidence_record`,
+    ]);
+    expect(rows).toEqual([
+      [0, null, null],
+      [1, 1, [1]],
+      [2, 2, [2]],
+      [3, 3, [3]],
+    ]);
+  });
+
+  it('reads unkeyed parts beside keyed ones', async () => {
+    const events = [longEvent(1), testEvent(0), longEvent(2)];
+    await store(events);
+    const uid = longEvent(1).uid;
+    await runAll([
+      `UPDATE events SET raw_key = NULL WHERE uid = '${uid}'`,
+      `UPDATE event_raw_parts SET raw_key = NULL WHERE uid = '${uid}'`,
+    ]);
+
+    const { timeline, details, digest } = await readBack(events);
+    expect(timeline).toEqual([testEvent(0).raw, longEvent(1).raw, longEvent(2).raw]);
+    expect(details).toEqual(events.map((event) => event.raw));
+    expect(digest).toBe(true);
+  });
+
+  it('reads a keyless case read-only', async () => {
+    const events = [longEvent(1), testEvent(0), longEvent(2)];
+    await store(events);
+    await runAll([
+      'ALTER TABLE events DROP COLUMN raw_key',
+      'ALTER TABLE duplicate_events DROP COLUMN raw_key',
+      'ALTER TABLE event_raw_parts DROP COLUMN raw_key',
+    ]);
+    await db.close();
+    db = await CaseDb.openReadOnly(caseDir);
+
+    const { timeline, details, digest } = await readBack(events);
+    expect(timeline).toEqual([testEvent(0).raw, longEvent(1).raw, longEvent(2).raw]);
+    expect(details).toEqual(events.map((event) => event.raw));
+    expect(digest).toBe(true);
+  });
+
+  it('adds keys on a write open', async () => {
+    await store([longEvent(1)]);
+    await runAll([
+      'ALTER TABLE events DROP COLUMN raw_key',
+      'ALTER TABLE duplicate_events DROP COLUMN raw_key',
+      'ALTER TABLE event_raw_parts DROP COLUMN raw_key',
+    ]);
+    await db.close();
+    db = await CaseDb.open(caseDir);
+    await store([longEvent(2)]);
+
+    const { timeline } = await readBack([longEvent(1), longEvent(2)]);
+    expect(timeline).toEqual([longEvent(1).raw, longEvent(2).raw]);
+    const keys = await runAll(['SELECT raw_key::INTEGER FROM events ORDER BY evidence_record']);
+    expect(keys).toEqual([[null], [1]]);
+  });
+});
+
 describe('raw records stored in parts', () => {
   it('stores a long raw record in parts and reads it back whole', async () => {
     await store([testEvent(0), longEvent(1)]);
@@ -90,7 +207,7 @@ describe('raw records stored in parts', () => {
     expect(read).toBe(200);
   });
 
-  it('timeline without raw records leaves them unread and keeps the later columns', async () => {
+  it('timeline without raw skips parts', async () => {
     await store([testEvent(0, { metadata_uid: 'id-0' }), longEvent(1)]);
 
     const events: Event[] = [];

@@ -7,8 +7,14 @@
  * 2,048 rows, still failed in the checkpoint, which rewrites the whole last row group. Such a
  * record is therefore stored in parts of at most `RAW_PART_UNITS` in `event_raw_parts`, with
  * `raw` NULL in its `events` row.
+ *
+ * The parts of a record and its `events` row share a `raw_key`, an integer that rises in the
+ * order the parts were written. Readers find parts by it: DuckDB then prunes the row groups and
+ * vectors of `event_raw_parts` by the key's min/max statistics and reads the text of the matching
+ * rows only. Parts found by uid, a string, took a scan of the whole table for each chunk of
+ * events. Records stored before the key have it NULL and are still found by uid.
  */
-import { type DuckDBConnection, DuckDBListValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
 
 /**
@@ -25,6 +31,7 @@ export interface RawPart {
   record: number;
   part: number;
   text: string;
+  key: bigint;
 }
 
 /** The DDL of the table of raw record parts. */
@@ -34,7 +41,8 @@ export const RAW_PARTS_SCHEMA = `CREATE TABLE IF NOT EXISTS event_raw_parts (
   evidence_member VARCHAR,
   evidence_record BIGINT NOT NULL,
   part INTEGER NOT NULL,
-  text VARCHAR NOT NULL
+  text VARCHAR NOT NULL,
+  raw_key BIGINT
 )`;
 
 /**
@@ -70,33 +78,127 @@ export async function hasRawParts(connection: DuckDBConnection): Promise<boolean
 }
 
 /**
- * Reads the raw text of the events in `uids` that are stored in parts, keyed by uid. Events
- * whose `raw` is stored whole, or that have no raw record, are not in the map.
+ * Records stored in parts whose text a timeline reads at once: 64 records of 64 KB take 4 MB.
+ */
+export const RAW_READ_RECORDS = 64;
+
+/** An event whose raw record may be stored in parts: its uid and its `raw_key`, if any. */
+export interface RawRef {
+  uid: string;
+  key: bigint | null;
+}
+
+/**
+ * Tells whether the case keys raw record parts (`raw_key` in `events` and `event_raw_parts`).
+ * A case made before has parts keyed by uid only, until a write open adds the columns.
+ */
+export async function hasRawKeys(connection: DuckDBConnection): Promise<boolean> {
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) FROM duckdb_columns() WHERE column_name = 'raw_key'
+       AND table_name IN ('events', 'event_raw_parts') AND database_name = current_database()`,
+  );
+
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0) === 2;
+}
+
+/**
+ * Reads the raw text of the events in `refs` that are stored in parts, keyed by uid. Events
+ * whose `raw` is stored whole, or that have no raw record, are not in the map. An event with a
+ * key is found by it; one without, stored before keys, by its uid. `partsTable` tells whether
+ * the case has `event_raw_parts`, for a caller that has asked `hasRawParts` already.
  */
 export async function readRawTexts(
   connection: DuckDBConnection,
-  uids: readonly string[],
+  refs: readonly RawRef[],
+  partsTable?: boolean,
 ): Promise<Map<string, string>> {
-  const parts = new Map<string, string[]>();
-  if (uids.length === 0 || !(await hasRawParts(connection))) return new Map();
+  const texts = new Map<string, string>();
+  if (refs.length === 0 || !(partsTable ?? (await hasRawParts(connection)))) return texts;
 
+  const byKey = new Map<bigint, string>();
+  const uids: string[] = [];
+  for (const ref of refs) {
+    if (ref.key === null) uids.push(ref.uid);
+    else byKey.set(ref.key, ref.uid);
+  }
+  if (byKey.size > 0) {
+    // Read whole rather than streamed: the batch is the caller's, and a streamed read would
+    // run the query a second time to count its rows.
+    const reader = await connection.runAndReadAll(
+      `SELECT raw_key, text FROM event_raw_parts WHERE ${keyRanges([...byKey.keys()])}
+       ORDER BY raw_key, part`,
+    );
+    addParts(reader.getRowsJS(), (key) => byKey.get(BigInt(key as bigint)), texts);
+  }
+  if (uids.length > 0) {
+    await collectParts(
+      connection,
+      'SELECT uid, text FROM event_raw_parts WHERE uid IN (SELECT unnest($uids)) ORDER BY uid, part',
+      { uids: new DuckDBListValue(uids) },
+      (uid) => String(uid),
+      texts,
+    );
+  }
+
+  return texts;
+}
+
+/**
+ * Returns an SQL condition that selects the parts of `keys`: an OR of key ranges, each a run of
+ * consecutive keys, written as literals. DuckDB filters the scan by this condition and reads the
+ * text of matching rows only. It checked `raw_key IN (...)`, or keys joined from a list
+ * parameter, only against row group statistics and read the text of every row it kept: for 64
+ * keys spread over 40,000 parts of 16 KB, 0.4 to 0.7 s against 0.09 to 0.26 s for the ranges.
+ */
+export function keyRanges(keys: readonly bigint[]): string {
+  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const first = sorted[i]!;
+    let last = first;
+    while (i + 1 < sorted.length && sorted[i + 1]! <= last + 1n) last = sorted[++i]!;
+    i++;
+    ranges.push(`(raw_key >= ${first} AND raw_key <= ${last})`);
+  }
+  return ranges.length === 0 ? 'false' : `(${ranges.join(' OR ')})`;
+}
+
+// Puts together the parts that `sql` returns as (key, text) rows in part order, under the uid
+// that `uidOf` gives the key.
+async function collectParts(
+  connection: DuckDBConnection,
+  sql: string,
+  params: Record<string, DuckDBValue>,
+  uidOf: (key: unknown) => string | undefined,
+  texts: Map<string, string>,
+): Promise<void> {
   const rows = checkedStream(
     connection,
-    'SELECT uid, text FROM event_raw_parts WHERE uid IN (SELECT unnest($uids)) ORDER BY uid, part',
-    { uids: new DuckDBListValue([...uids]) },
+    sql,
+    params,
     (result) => result.yieldRowsJs(),
     'raw record parts',
   );
-  for await (const chunk of rows) {
-    for (const [uid, text] of chunk) {
-      const key = String(uid);
-      const list = parts.get(key) ?? [];
-      list.push(String(text));
-      parts.set(key, list);
-    }
-  }
+  const all: unknown[][] = [];
+  for await (const chunk of rows) for (const row of chunk) all.push(row);
+  addParts(all, uidOf, texts);
+}
 
-  return new Map([...parts].map(([uid, list]) => [uid, list.join('')]));
+// Joins (key, text) rows in part order into the text of each uid that `uidOf` gives a key.
+function addParts(
+  rows: readonly unknown[][],
+  uidOf: (key: unknown) => string | undefined,
+  texts: Map<string, string>,
+): void {
+  const parts = new Map<string, string[]>();
+  for (const [key, text] of rows) {
+    const uid = uidOf(key);
+    if (uid === undefined) continue;
+    const list = parts.get(uid) ?? [];
+    list.push(String(text));
+    parts.set(uid, list);
+  }
+  for (const [uid, list] of parts) texts.set(uid, list.join(''));
 }
 
 /** Tells whether some event of the case has its raw record stored in parts. */

@@ -22,13 +22,19 @@ export const SCHEMA: readonly string[] = [
   // Cases created before the provider's record id was stored gain it as the last column, where
   // EVENT_COLUMNS puts it for new cases, so the appender's column order holds for both.
   'ALTER TABLE events ADD COLUMN IF NOT EXISTS metadata_uid VARCHAR',
+  // The key of a raw record stored in parts, added after `metadata_uid` as EVENT_COLUMNS puts
+  // it. Rows stored before it have NULL, and their parts are found by uid (see raw-parts.ts).
+  'ALTER TABLE events ADD COLUMN IF NOT EXISTS raw_key BIGINT',
   // Raw records too long for one value of `raw`, whose events rows have `raw` NULL.
   RAW_PARTS_SCHEMA,
+  'ALTER TABLE event_raw_parts ADD COLUMN IF NOT EXISTS raw_key BIGINT',
   // Later copies of events read from two files (see duplicates.ts).
   `CREATE TABLE IF NOT EXISTS duplicate_events (
   duplicate_of VARCHAR NOT NULL,
   ${eventColumns}
 )`,
+  // duplicates.ts names the columns it moves, so the added column's place does not matter.
+  'ALTER TABLE duplicate_events ADD COLUMN IF NOT EXISTS raw_key BIGINT',
   `CREATE TABLE IF NOT EXISTS rejected (
   path VARCHAR NOT NULL,
   sha256 VARCHAR NOT NULL,

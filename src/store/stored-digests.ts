@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
-import { hasRawParts } from './raw-parts.ts';
+import { hasRawKeys, hasRawParts, keyRanges, RAW_READ_RECORDS } from './raw-parts.ts';
 
 /** Counts and digest of the rows the case database stores of one evidence item. */
 export interface StoredCounts {
@@ -171,7 +171,8 @@ async function stageRowDigests(
 /**
  * Replaces the staged digest of each event whose raw record is stored in parts with the digest
  * of its row with the whole raw text, the digest the ingest computed. DuckDB would need the
- * whole text in one value, so the parts are hashed here, one record at a time.
+ * whole text in one value, so the parts are hashed here. Parts with a key are read for
+ * `RAW_READ_RECORDS` records at a time; those stored before keys, one record at a time by uid.
  */
 async function digestSplitRows(
   connection: DuckDBConnection,
@@ -180,13 +181,14 @@ async function digestSplitRows(
 ): Promise<void> {
   if (!(await hasRawParts(connection))) return;
 
-  const columns = `uid, raw, evidence_sha256, evidence_member, evidence_record,
+  const key = (await hasRawKeys(connection)) ? 'raw_key' : 'NULL::BIGINT AS raw_key';
+  const columns = `uid, raw, ${key}, evidence_sha256, evidence_member, evidence_record,
     ${ROW_HEAD} AS head, ${ROW_TAIL} AS tail`;
   const split = await connection.runAndReadAll(
-    `SELECT uid, evidence_sha256, evidence_member, evidence_record, head, tail
+    `SELECT uid, raw_key, evidence_sha256, evidence_member, evidence_record, head, tail
      FROM (SELECT ${columns} FROM events ${filter}
            UNION ALL SELECT ${columns} FROM duplicate_events ${filter})
-     WHERE raw IS NULL AND uid IN (SELECT uid FROM event_raw_parts)`,
+     WHERE raw IS NULL AND (raw_key IS NOT NULL OR uid IN (SELECT uid FROM event_raw_parts))`,
     params,
   );
   const rows = split.getRowsJS();
@@ -197,22 +199,42 @@ async function digestSplitRows(
   await connection.run(`CREATE OR REPLACE TEMP TABLE split_row_digests (
     evidence_sha256 VARCHAR, evidence_member VARCHAR, evidence_record BIGINT, row_digest VARCHAR)`);
   const appender = await connection.createAppender('split_row_digests', 'main', 'temp');
+  const stage = (row: unknown[], texts: unknown[][]) => {
+    const [, , sha256, member, record, head, tail] = row;
+    const length = texts.reduce((sum, [, units]) => sum + Number(units), 0);
+    const hash = createHash('sha256').update(String(head)).update(`S${length}:`);
+    for (const [, , text] of texts) hash.update(String(text));
+    appender.appendVarchar(String(sha256));
+    if (member === null) appender.appendNull();
+    else appender.appendVarchar(String(member));
+    appender.appendBigInt(BigInt(record as bigint));
+    appender.appendVarchar(hash.update(String(tail)).digest('hex'));
+    appender.endRow();
+  };
   try {
-    for (const [uid, sha256, member, record, head, tail] of rows) {
+    const keyed = rows.filter((row) => row[1] !== null);
+    for (let start = 0; start < keyed.length; start += RAW_READ_RECORDS) {
+      const batch = keyed.slice(start, start + RAW_READ_RECORDS);
       const parts = await connection.runAndReadAll(
-        'SELECT text, length(text) FROM event_raw_parts WHERE uid = $uid ORDER BY part',
-        { uid: String(uid) },
+        `SELECT raw_key, length(text), text FROM event_raw_parts
+         WHERE ${keyRanges(batch.map((row) => BigInt(row[1] as bigint)))}
+         ORDER BY raw_key, part`,
       );
-      const texts = parts.getRowsJS();
-      const length = texts.reduce((sum, [, units]) => sum + Number(units), 0);
-      const hash = createHash('sha256').update(String(head)).update(`S${length}:`);
-      for (const [text] of texts) hash.update(String(text));
-      appender.appendVarchar(String(sha256));
-      if (member === null) appender.appendNull();
-      else appender.appendVarchar(String(member));
-      appender.appendBigInt(BigInt(record as bigint));
-      appender.appendVarchar(hash.update(String(tail)).digest('hex'));
-      appender.endRow();
+      const byKey = new Map<bigint, unknown[][]>();
+      for (const part of parts.getRowsJS()) {
+        const partKey = BigInt(part[0] as bigint);
+        const list = byKey.get(partKey) ?? [];
+        list.push(part);
+        byKey.set(partKey, list);
+      }
+      for (const row of batch) stage(row, byKey.get(BigInt(row[1] as bigint)) ?? []);
+    }
+    for (const row of rows.filter((row) => row[1] === null)) {
+      const parts = await connection.runAndReadAll(
+        'SELECT uid, length(text), text FROM event_raw_parts WHERE uid = $uid ORDER BY part',
+        { uid: String(row[0]) },
+      );
+      stage(row, parts.getRowsJS());
     }
   } finally {
     appender.closeSync();

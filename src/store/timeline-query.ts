@@ -30,14 +30,16 @@ const IPV4_NUMBER = `CASE WHEN regexp_full_match(src_ip, '\\d{1,3}\\.\\d{1,3}\\.
 
 /**
  * Builds the timeline SELECT for a filter; every filter value is a bound parameter. `slice`, an
- * SQL condition from `sliceCondition`, narrows it to one time slice.
+ * SQL condition from `sliceCondition`, narrows it to one time slice. With `rawKey`, the rows
+ * carry `raw_key` too, which finds the parts of a raw record stored in parts.
  */
-export function timelineQuery(filter: TimelineFilter, slice?: string): BoundQuery {
+export function timelineQuery(filter: TimelineFilter, slice?: string, rawKey = false): BoundQuery {
   const condition = timelineCondition(filter);
   const where = [condition.where, slice].filter((part) => part !== undefined && part !== '');
   const params = { ...condition.params };
 
-  const columns = filter.withoutRaw ? SELECT_WITHOUT_RAW : EVENT_SELECT;
+  let columns = filter.withoutRaw ? SELECT_WITHOUT_RAW : EVENT_SELECT;
+  if (rawKey && filter.withoutRaw !== true) columns += ', raw_key';
   let sql = `SELECT ${columns} FROM events`;
   if (where.length > 0) sql += ` WHERE ${where.map((part) => `(${part})`).join(' AND ')}`;
   sql += ` ORDER BY ${TIMELINE_ORDER}`;

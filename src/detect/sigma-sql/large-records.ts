@@ -10,7 +10,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
-import { readRawTexts } from '../../store/raw-parts.ts';
+import { hasRawKeys, readRawTexts } from '../../store/raw-parts.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /**
@@ -59,7 +59,11 @@ export async function matchLargeRecords(
   const rows = listed.getRowObjectsJS().map((row) => BigInt(row.event_row as bigint));
   if (rows.length === 0) return 0;
 
-  const read = await connection.prepare('SELECT uid, source, raw FROM events WHERE rowid = $1');
+  // A record stored in parts is found by its `raw_key`, or by uid in a case made before keys.
+  const key = (await hasRawKeys(connection)) ? 'raw_key' : 'NULL AS raw_key';
+  const read = await connection.prepare(
+    `SELECT uid, source, raw, ${key} FROM events WHERE rowid = $1`,
+  );
   try {
     for (const row of rows) {
       read.bindBigInt(1, row);
@@ -67,7 +71,8 @@ export async function matchLargeRecords(
       if (event === undefined) continue;
       // A record stored in parts has `raw` NULL (see `raw-parts.ts`).
       const uid = String(event.uid);
-      const text = event.raw ?? (await readRawTexts(connection, [uid])).get(uid) ?? null;
+      const ref = { uid, key: event.raw_key === null ? null : BigInt(event.raw_key as bigint) };
+      const text = event.raw ?? (await readRawTexts(connection, [ref])).get(uid) ?? null;
       if (text === null) continue;
       // Read as the in-memory matcher reads records, so a long integer keeps its digits.
       const record = parseJsonLossless(String(text)) as Record<string, unknown>;
