@@ -10,7 +10,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
-import { hasRawKeys, readRawTexts } from '../../store/raw-parts.ts';
+import { hasRawKeys, hasRawParts, readRawTexts } from '../../store/raw-parts.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /**
@@ -61,6 +61,7 @@ export async function matchLargeRecords(
 
   // A record stored in parts is found by its `raw_key`, or by uid in a case made before keys.
   const key = (await hasRawKeys(connection)) ? 'raw_key' : 'NULL AS raw_key';
+  const partsTable = await hasRawParts(connection);
   const read = await connection.prepare(
     `SELECT uid, source, raw, ${key} FROM events WHERE rowid = $1`,
   );
@@ -72,7 +73,8 @@ export async function matchLargeRecords(
       // A record stored in parts has `raw` NULL (see `raw-parts.ts`).
       const uid = String(event.uid);
       const ref = { uid, key: event.raw_key === null ? null : BigInt(event.raw_key as bigint) };
-      const text = event.raw ?? (await readRawTexts(connection, [ref])).get(uid) ?? null;
+      const text =
+        event.raw ?? (await readRawTexts(connection, [ref], partsTable)).get(uid) ?? null;
       if (text === null) continue;
       // Read as the in-memory matcher reads records, so a long integer keeps its digits.
       const record = parseJsonLossless(String(text)) as Record<string, unknown>;
