@@ -37,6 +37,7 @@ import {
 import {
   hasRawKeys,
   hasRawParts,
+  keyRecordsStoredInParts,
   RAW_READ_RECORDS,
   type RawRef,
   readRawTexts,
@@ -93,6 +94,7 @@ export class CaseDb {
     const db = new CaseDb(caseDir, false, database, connection);
     await db.#transaction(async () => {
       for (const statement of SCHEMA) await connection.run(statement);
+      await keyRecordsStoredInParts(connection);
     });
 
     return db;

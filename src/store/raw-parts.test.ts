@@ -177,8 +177,15 @@ describe('keys of raw records stored in parts', () => {
 
     const { timeline } = await readBack([longEvent(1), longEvent(2)]);
     expect(timeline).toEqual([longEvent(1).raw, longEvent(2).raw]);
-    const keys = await runAll(['SELECT raw_key::INTEGER FROM events ORDER BY evidence_record']);
-    expect(keys).toEqual([[null], [1]]);
+    const keys = await runAll([
+      `SELECT e.raw_key::INTEGER, (SELECT list(DISTINCT p.raw_key::INTEGER)
+         FROM event_raw_parts p WHERE p.uid = e.uid)
+       FROM events e ORDER BY e.evidence_record`,
+    ]);
+    expect(keys).toEqual([
+      [1, [1]],
+      [2, [2]],
+    ]);
   });
 });
 

@@ -12,7 +12,8 @@
  * order the parts were written. Readers find parts by it: DuckDB then prunes the row groups and
  * vectors of `event_raw_parts` by the key's min/max statistics and reads the text of the matching
  * rows only. Parts found by uid, a string, took a scan of the whole table for each chunk of
- * events. Records stored before the key have it NULL and are still found by uid.
+ * events. A write open gives keys to the records of an older case; a read-only open of one that
+ * has none still finds its parts by uid.
  */
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
@@ -199,6 +200,33 @@ function addParts(
     parts.set(uid, list);
   }
   for (const [uid, list] of parts) texts.set(uid, list.join(''));
+}
+
+/**
+ * Gives a `raw_key` to each record stored in parts before keys existed, in the order its parts
+ * were written, after the largest key stored. Its parts and its row in `events` or
+ * `duplicate_events` get the key. Does nothing when every part has a key. Runs in the caller's
+ * transaction, after the schema has added the columns.
+ */
+export async function keyRecordsStoredInParts(connection: DuckDBConnection): Promise<void> {
+  const unkeyed = await connection.runAndReadAll(
+    'SELECT count(*) FROM (SELECT 1 FROM event_raw_parts WHERE raw_key IS NULL LIMIT 1)',
+  );
+  if (Number(unkeyed.getRowsJS()[0]?.[0] ?? 0) === 0) return;
+
+  await connection.run(`CREATE OR REPLACE TEMP TABLE raw_key_backfill AS
+    SELECT uid, (SELECT coalesce(max(raw_key), 0) FROM event_raw_parts)
+      + row_number() OVER (ORDER BY min(rowid)) AS raw_key
+    FROM event_raw_parts WHERE raw_key IS NULL GROUP BY uid`);
+  await connection.run(`UPDATE event_raw_parts SET raw_key = b.raw_key
+    FROM temp.raw_key_backfill b
+    WHERE event_raw_parts.uid = b.uid AND event_raw_parts.raw_key IS NULL`);
+  for (const table of ['events', 'duplicate_events']) {
+    await connection.run(`UPDATE ${table} SET raw_key = b.raw_key
+      FROM temp.raw_key_backfill b
+      WHERE ${table}.uid = b.uid AND ${table}.raw IS NULL AND ${table}.raw_key IS NULL`);
+  }
+  await connection.run('DROP TABLE temp.raw_key_backfill');
 }
 
 /** Tells whether some event of the case has its raw record stored in parts. */

@@ -23,7 +23,7 @@ export const SCHEMA: readonly string[] = [
   // EVENT_COLUMNS puts it for new cases, so the appender's column order holds for both.
   'ALTER TABLE events ADD COLUMN IF NOT EXISTS metadata_uid VARCHAR',
   // The key of a raw record stored in parts, added after `metadata_uid` as EVENT_COLUMNS puts
-  // it. Rows stored before it have NULL, and their parts are found by uid (see raw-parts.ts).
+  // it. Records stored in parts before it get keys when the schema has run (see raw-parts.ts).
   'ALTER TABLE events ADD COLUMN IF NOT EXISTS raw_key BIGINT',
   // Raw records too long for one value of `raw`, whose events rows have `raw` NULL.
   RAW_PARTS_SCHEMA,
