@@ -146,12 +146,13 @@ export async function readRawTexts(
 
 /**
  * Returns an SQL condition that selects the parts of `keys`: an OR of key ranges, each a run of
- * consecutive keys, written as literals. DuckDB filters the scan by this condition and reads the
+ * consecutive keys, written as literals. `column` names another integer column, such as
+ * `rowid`, to select rows by its values the same way. DuckDB filters the scan by this condition and reads the
  * text of matching rows only. It checked `raw_key IN (...)`, or keys joined from a list
  * parameter, only against row group statistics and read the text of every row it kept: for 64
  * keys spread over 40,000 parts of 16 KB, 0.4 to 0.7 s against 0.09 to 0.26 s for the ranges.
  */
-export function keyRanges(keys: readonly bigint[]): string {
+export function keyRanges(keys: readonly bigint[], column = 'raw_key'): string {
   const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const ranges: string[] = [];
   for (let i = 0; i < sorted.length; ) {
@@ -159,7 +160,7 @@ export function keyRanges(keys: readonly bigint[]): string {
     let last = first;
     while (i + 1 < sorted.length && sorted[i + 1]! <= last + 1n) last = sorted[++i]!;
     i++;
-    ranges.push(`(raw_key >= ${first} AND raw_key <= ${last})`);
+    ranges.push(`(${column} >= ${first} AND ${column} <= ${last})`);
   }
   return ranges.length === 0 ? 'false' : `(${ranges.join(' OR ')})`;
 }

@@ -10,7 +10,14 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseJsonLossless } from '../../sources/json-numbers.ts';
-import { hasRawKeys, hasRawParts, readRawTexts } from '../../store/raw-parts.ts';
+import {
+  hasRawKeys,
+  hasRawParts,
+  keyRanges,
+  RAW_READ_RECORDS,
+  type RawRef,
+  readRawTexts,
+} from '../../store/raw-parts.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /**
@@ -43,9 +50,16 @@ export type RecordMatcher = (
 ) => string[];
 
 /**
+ * Parts of raw records (up to 16,384 code units each) that `matchLargeRecords` reads at once,
+ * besides a record with more parts, which it reads alone: about 8 MB of ASCII text.
+ */
+const BATCH_PARTS = 256;
+
+/**
  * Matches the records of the events listed in `tables.rows` with `match` and appends each
- * event that some rule matched to `tables.matched`. Reads one record at a time, parsed as the
- * in-memory engine reads records, and returns how many events it read.
+ * event that some rule matched to `tables.matched`. Reads the events `RAW_READ_RECORDS` at a
+ * time, and their records up to `BATCH_PARTS` parts at a time, then parses and matches one
+ * record at a time as the in-memory engine reads records. Returns how many events it read.
  */
 export async function matchLargeRecords(
   connection: DuckDBConnection,
@@ -60,28 +74,43 @@ export async function matchLargeRecords(
   if (rows.length === 0) return 0;
 
   // A record stored in parts is found by its `raw_key`, or by uid in a case made before keys.
-  const key = (await hasRawKeys(connection)) ? 'raw_key' : 'NULL AS raw_key';
+  const keyed = await hasRawKeys(connection);
   const partsTable = await hasRawParts(connection);
-  const read = await connection.prepare(
-    `SELECT uid, source, raw, ${key} FROM events WHERE rowid = $1`,
-  );
+  const read = await connection.prepare('SELECT raw FROM events WHERE rowid = $1');
+  const wholeRaw = async (event: EventRow): Promise<string | null> => {
+    read.bindBigInt(1, BigInt(event.event_row as bigint));
+    const [row] = (await read.runAndReadAll()).getRowsJS();
+    return row?.[0] === null || row?.[0] === undefined ? null : String(row[0]);
+  };
   try {
-    for (const row of rows) {
-      read.bindBigInt(1, row);
-      const [event] = (await read.runAndReadAll()).getRowObjectsJS();
-      if (event === undefined) continue;
-      // A record stored in parts has `raw` NULL (see `raw-parts.ts`).
-      const uid = String(event.uid);
-      const ref = { uid, key: event.raw_key === null ? null : BigInt(event.raw_key as bigint) };
-      const text =
-        event.raw ?? (await readRawTexts(connection, [ref], partsTable)).get(uid) ?? null;
-      if (text === null) continue;
-      // Read as the in-memory matcher reads records, so a long integer keeps its digits.
-      const record = parseJsonLossless(String(text)) as Record<string, unknown>;
-      const ids = match(uid, String(event.source), record);
-      if (ids.length === 0) continue;
-      const list = dialect.list(ids.map((id) => dialect.stringLiteral(id)));
-      await connection.run(`INSERT INTO ${tables.matched} VALUES (${row}, ${list})`);
+    for (let start = 0; start < rows.length; start += RAW_READ_RECORDS) {
+      const batch = rows.slice(start, start + RAW_READ_RECORDS);
+      // A record stored in parts has `raw` NULL (see `raw-parts.ts`). One stored whole is read
+      // alone, because a case made before parts existed has whole records of up to 64 MiB.
+      const events = await connection.runAndReadAll(
+        `SELECT rowid AS event_row, uid, source, raw IS NULL AS split,
+         ${keyed ? 'raw_key' : 'NULL AS raw_key'}
+       FROM events WHERE ${keyRanges(batch, 'rowid')} ORDER BY rowid`,
+      );
+      const matched: string[] = [];
+      for (const group of await partGroups(connection, events.getRowObjectsJS())) {
+        const split = group.filter((event) => event.split === true).map(rawRef);
+        const texts = await readRawTexts(connection, split, partsTable);
+        for (const event of group) {
+          const uid = String(event.uid);
+          const text = event.split === true ? (texts.get(uid) ?? null) : await wholeRaw(event);
+          if (text === null) continue;
+          // Read as the in-memory matcher reads records, so a long integer keeps its digits.
+          const record = parseJsonLossless(String(text)) as Record<string, unknown>;
+          const ids = match(uid, String(event.source), record);
+          if (ids.length === 0) continue;
+          const list = dialect.list(ids.map((id) => dialect.stringLiteral(id)));
+          matched.push(`(${BigInt(event.event_row as bigint)}, ${list})`);
+        }
+      }
+      if (matched.length > 0) {
+        await connection.run(`INSERT INTO ${tables.matched} VALUES ${matched.join(', ')}`);
+      }
     }
   } finally {
     read.destroySync();
@@ -95,4 +124,45 @@ export async function matchLargeRecords(
   await connection.run(`INSERT INTO ${tables.matched} SELECT * FROM temp.sigma_large_matches`);
   await connection.run('DROP TABLE temp.sigma_large_matches');
   return rows.length;
+}
+
+type EventRow = Record<string, unknown>;
+
+function rawRef(event: EventRow): RawRef {
+  const key = event.raw_key;
+  return { uid: String(event.uid), key: key === null ? null : BigInt(key as bigint) };
+}
+
+// Splits `events` into groups whose records stored in parts have at most `BATCH_PARTS` parts
+// together, counted by key. A record without a key, stored before keys, is a group by itself,
+// because its parts are not counted.
+async function partGroups(connection: DuckDBConnection, events: EventRow[]): Promise<EventRow[][]> {
+  const keys = events.filter((event) => event.split === true && event.raw_key !== null);
+  const counts = new Map<bigint, number>();
+  if (keys.length > 0) {
+    const reader = await connection.runAndReadAll(
+      `SELECT raw_key, count(*)::INTEGER FROM event_raw_parts
+       WHERE ${keyRanges(keys.map((event) => BigInt(event.raw_key as bigint)))} GROUP BY raw_key`,
+    );
+    for (const [key, parts] of reader.getRowsJS()) counts.set(BigInt(key as bigint), Number(parts));
+  }
+  const groups: EventRow[][] = [];
+  let group: EventRow[] = [];
+  let parts = 0;
+  for (const event of events) {
+    let size = 0;
+    if (event.split === true) {
+      size =
+        event.raw_key === null ? BATCH_PARTS : (counts.get(BigInt(event.raw_key as bigint)) ?? 0);
+    }
+    if (group.length > 0 && parts + size > BATCH_PARTS) {
+      groups.push(group);
+      group = [];
+      parts = 0;
+    }
+    group.push(event);
+    parts += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

@@ -1,5 +1,7 @@
+import { rm } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { onEvents } from '../../analyze/test-case.ts';
+import { caseWithEvents, onEvents, withConnection } from '../../analyze/test-case.ts';
+import { CaseDb } from '../../store/case-db.ts';
 import { RAW_PART_UNITS } from '../../store/raw-parts.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
@@ -92,4 +94,59 @@ describe('SqlScan events stored in parts', () => {
       new Set(['5b0e7a31-0000-4000-8000-000000000002,5b0e7a31-0000-4000-8000-000000000003']),
     );
   }, 60_000);
+
+  test('matches only the matching split records of many batches', async () => {
+    // 150 records of 5 parts: more records than one read, and more parts than one group.
+    const events = Array.from({ length: 150 }, (_, record) =>
+      testEvent(record, {
+        raw: {
+          eventName: 'PutBucketPolicy',
+          requestParameters: {
+            bucketName: record % 3 === 0 ? 'other' : 'evidence',
+            policy: POLICY,
+          },
+        },
+      }),
+    );
+
+    const matches = await onEvents(events, (connection) => new SqlScan(rules()).run(connection));
+
+    const expected = events.filter((_, record) => record % 3 !== 0).map((event) => event.uid);
+    expect(matches.map((match) => match.uid).toSorted()).toEqual(expected.toSorted());
+  }, 60_000);
+
+  test('matches a large record stored whole by an older case', async () => {
+    const policy = `{"Statement":[{"Principal":"*","Padding":"${'p'.repeat(1_100_000)}"}]}`;
+    const events = [0, 1].map((record) =>
+      testEvent(record, {
+        raw: {
+          eventName: 'PutBucketPolicy',
+          requestParameters: { bucketName: 'evidence', policy },
+        },
+      }),
+    );
+
+    const caseDir = await caseWithEvents(events);
+    try {
+      // Record 0 stored whole in `raw`, as cases did before records were stored in parts.
+      const db = await CaseDb.open(caseDir);
+      const connection = await db.connect();
+      try {
+        await connection.run(`UPDATE events SET raw = (SELECT string_agg(p.text, '' ORDER BY p.part)
+          FROM event_raw_parts p WHERE p.uid = events.uid), raw_key = NULL
+          WHERE evidence_record = 0`);
+        await connection.run('DELETE FROM event_raw_parts WHERE evidence_record = 0');
+      } finally {
+        connection.closeSync();
+        await db.close();
+      }
+      const matches = await withConnection(caseDir, (read) => new SqlScan(rules()).run(read));
+
+      expect(matches.map((match) => match.uid).toSorted()).toEqual(
+        events.map((event) => event.uid).toSorted(),
+      );
+    } finally {
+      await rm(caseDir, { recursive: true, force: true });
+    }
+  });
 });
