@@ -9,10 +9,10 @@
  * `raw` NULL in its `events` row.
  *
  * The parts of a record and its `events` row share a `raw_key`, an integer that rises in the
- * order the parts were written. Readers find parts by it: DuckDB then prunes the row groups and
- * vectors of `event_raw_parts` by the key's min/max statistics and reads the text of the matching
- * rows only. Parts found by uid, a string, took a scan of the whole table for each chunk of
- * events. A write open gives keys to the records of an older case; a read-only open of one that
+ * order the parts were written. Readers select key ranges, which DuckDB applies in the scan: it
+ * skips the row groups outside them and reads the text of the matching rows only. A list of
+ * uids, strings, was joined after the scan, which read the text of every part in the uids'
+ * range (often the whole table) for each chunk of events. A write open gives keys to the records of an older case; a read-only open of one that
  * has none still finds its parts by uid.
  */
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
@@ -79,7 +79,8 @@ export async function hasRawParts(connection: DuckDBConnection): Promise<boolean
 }
 
 /**
- * Records stored in parts whose text a timeline reads at once: 64 records of 64 KB take 4 MB.
+ * Records stored in parts whose text a timeline reads at once: 64 records of 64 KB of ASCII
+ * take about 4 MB.
  */
 export const RAW_READ_RECORDS = 64;
 
