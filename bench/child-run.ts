@@ -23,7 +23,8 @@ export interface ChildRun {
 export function runCliChild(args: string[]): Promise<ChildRun> {
   const started = performance.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The bin itself, as a shell runs it, so that its shebang's Node flags apply.
+  const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const sampler = new PeakRssSampler(child.pid ?? 0);
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
