@@ -7,6 +7,7 @@
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
 import { checkedStream } from '../store/checked-stream.ts';
+import { hasSplitRecords, wholeRawSql } from '../store/raw-parts.ts';
 import { OBJECT_DELETIONS } from './log-wipes.ts';
 
 /** One successful call that may change what is logged, with the fields the windows need. */
@@ -73,9 +74,11 @@ const TRAIL_SETUPS = ['createtrail', 'updatetrail'];
 // Failed calls changed nothing, so only calls that did not fail are read. `raw` is parsed in
 // Node.js because each carrier nests the request differently. The operation names are constants
 // of this module, so they are written into the SQL as literals.
-function callsSql(operations: readonly string[]): string {
+// `raw` is the SQL of the record, which `wholeRawSql` puts together where it is stored in parts.
+function callsSql(operations: readonly string[], raw = 'raw'): string {
   return `SELECT uid, epoch_ms(time) AS t, source, cloud_account AS account,
-  cloud_region AS region, api_operation AS operation, coalesce(actor_uid, actor_name) AS actor, raw
+  cloud_region AS region, api_operation AS operation, coalesce(actor_uid, actor_name) AS actor,
+  ${raw} AS raw
 FROM events
 WHERE lower(api_operation) IN (${operations.map((op) => `'${op}'`).join(', ')})
   AND coalesce(status, 'unknown') <> 'failure'`;
@@ -96,22 +99,26 @@ export async function readLoggingCalls(
   onObjectDeletion?: (call: LoggingCall) => void,
 ): Promise<LoggingCall[]> {
   const buckets = new Set(trailBuckets);
-  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS));
+  // A record stored in parts has `raw` NULL in its row: a deletion whose user agent alone fills
+  // 16 KB would otherwise pass unseen.
+  const split = await hasSplitRecords(connection);
+  const raw = split ? wholeRawSql('events') : 'raw';
+  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS, raw));
   for (const row of setups.getRowObjectsJS()) {
     const bucket = recordOf(String(row.source), row.raw).request.s3BucketName;
     if (typeof bucket === 'string' && bucket !== '') buckets.add(bucket);
   }
 
   // Deletions whose record does not contain a trail bucket's name are left in DuckDB, so that
-  // their records are not read at all.
+  // their records are not read at all. Those stored in parts are read and checked here.
   const deletions = [...OBJECT_DELETIONS].map((op) => `'${op}'`).join(', ');
-  let relevant = `lower(api_operation) NOT IN (${deletions})`;
+  let relevant = `lower(api_operation) NOT IN (${deletions}) OR raw IS NULL`;
   const params: Record<string, DuckDBValue> = {};
   if (buckets.size > 0) {
     relevant += ' OR len(list_filter($buckets, b -> contains(raw, b))) > 0';
     params.buckets = new DuckDBListValue([...buckets]);
   }
-  const sql = `${callsSql(LOGGING_OPERATIONS)} AND (${relevant}) ORDER BY time, uid`;
+  const sql = `${callsSql(LOGGING_OPERATIONS, raw)} AND (${relevant}) ORDER BY time, uid`;
   const rows = checkedStream(
     connection,
     sql,

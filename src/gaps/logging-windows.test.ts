@@ -232,6 +232,31 @@ describe('logging windows', () => {
     ]);
   });
 
+  it('reads deletions whose records are stored in parts', async () => {
+    // A record over 16,384 code units is stored in parts, with `raw` NULL in its row.
+    const deletion = testEvent(0, {
+      api: {
+        service: 's3.amazonaws.com',
+        operation: 'DeleteObject',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'DeleteObject',
+        userAgent: 'u'.repeat(20_000),
+        requestParameters: { bucketName: 'trail-logs', key: 'AWSLogs/x.json.gz' },
+      },
+    });
+
+    const calls = await onEvents([deletion], (connection) =>
+      readLoggingCalls(connection, new Set(['trail-logs'])),
+    );
+
+    expect(calls.map((c) => [c.operation, c.request])).toEqual([
+      ['DeleteObject', { bucketName: 'trail-logs', key: 'AWSLogs/x.json.gz' }],
+    ]);
+  });
+
   it('reads the bucket of DeleteObjects from its resources', async () => {
     // A DeleteObjects data event as CloudTrail writes it, with the bucket only in `resources`.
     const raw = (bucket: string) => ({
