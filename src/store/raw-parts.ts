@@ -249,6 +249,14 @@ export function wholeRawSql(row: string): string {
     FROM event_raw_parts p WHERE p.uid = ${row}.uid))`;
 }
 
+/**
+ * Returns SQL of the `events` rows that `where` selects, each with its whole raw record in
+ * `raw`, put together from its parts where it is stored in parts.
+ */
+export function eventsWithWholeRaw(where: string): string {
+  return `(SELECT * REPLACE (${wholeRawSql('events')} AS raw) FROM events WHERE ${where})`;
+}
+
 /** Returns SQL for the bytes of the whole raw record of the `events` row named `row`. */
 export function wholeRawBytesSql(row: string): string {
   return `coalesce(strlen(${row}.raw), (SELECT sum(strlen(p.text))

@@ -247,3 +247,36 @@ describe('entity extraction', () => {
     expect(entity('user_agent', 'aws-cli/2.15.0')?.events).toBe(EVENTS.length);
   });
 });
+
+describe('entity extraction of records stored in parts', () => {
+  it('traces a key to a creating call with a long record', async () => {
+    // A record over 16,384 code units is stored in parts, with `raw` NULL in its row.
+    const created = 'AKIANEWKEY0000000001';
+    const events = [
+      call(0, {
+        hour: 1,
+        actor: user('alice'),
+        operation: 'CreateAccessKey',
+        raw: {
+          eventName: 'CreateAccessKey',
+          userAgent: 'u'.repeat(20_000),
+          responseElements: { accessKey: { accessKeyId: created, userName: 'bob' } },
+        },
+      }),
+      call(1, { hour: 2, actor: user('bob'), key: created }),
+    ];
+    const dir = await caseWithEvents(events);
+    const db = await CaseDb.open(dir);
+    try {
+      await extractCaseEntities(db);
+      const connection = await db.connect();
+      const rows = await listEntities(connection).finally(() => connection.closeSync());
+      const key = rows.find((row) => row.type === 'access_key' && row.value === created);
+
+      expect(key?.origin).toMatchObject({ operation: 'CreateAccessKey', actor: user('alice') });
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventsFoldSql } from '../../store/events-fold.ts';
+import { eventsWithWholeRaw, hasSplitRecords } from '../../store/raw-parts.ts';
 import { inTransaction } from '../../store/transaction.ts';
 import { TIME_THEN_UID } from '../sql-values.ts';
 import {
@@ -126,18 +127,22 @@ FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
 
 // The one pass over the original records. Reading `raw` costs about as much as scanning all of
 // it, so every field taken from it is taken here: what each creating call returned, and the
-// session creation time on the first event of each temporary key.
-const ISSUED = `CREATE OR REPLACE TEMP TABLE entity_issued AS
+// session creation time on the first event of each temporary key. With `split`, the records
+// stored in parts are put together, since their `raw` is NULL.
+const issued = (split: boolean) => {
+  const where = `(status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
+    OR api_operation IN ${PRINCIPAL_CREATING_IN}))
+  OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
+  const rows = split ? eventsWithWholeRaw(where) : `(SELECT * FROM events WHERE ${where})`;
+  return `CREATE OR REPLACE TEMP TABLE entity_issued AS
 SELECT uid, time, api_operation, actor_uid, actor_access_key, ${SOURCE_SQL} AS src,
   CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END AS created_key,
   CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END
     AS created_principal,
   try_cast(json_extract_string(raw, '$.userIdentity.sessionContext.attributes.creationDate')
     AS TIMESTAMP) AS session_created
-FROM events
-WHERE (status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
-    OR api_operation IN ${PRINCIPAL_CREATING_IN}))
-  OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
+FROM ${rows}`;
+};
 
 // A console session's key has no creating call in the log. Its events carry the session's
 // creation time instead, which is within seconds of the sign-in that began it.
@@ -178,8 +183,11 @@ SELECT created_principal, uid, api_operation, time FROM entity_issued
 WHERE created_principal IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY created_principal ORDER BY time, uid) = 1`;
 
-/** Statements of one extraction, in order; `resources` is the statement for resources. */
-const statements = (resources: string) => [
+/**
+ * Statements of one extraction, in order; `resources` is the statement for resources, and
+ * `split` says whether the case has records stored in parts.
+ */
+const statements = (resources: string, split: boolean) => [
   'DELETE FROM entities',
   'DELETE FROM credentials',
   'DELETE FROM created_principals',
@@ -189,7 +197,7 @@ const statements = (resources: string) => [
   AGENTS,
   resources,
   KEY_USE,
-  ISSUED,
+  issued(split),
   CREDENTIALS,
   PRINCIPALS,
   'DROP TABLE entity_key_use',
@@ -238,7 +246,8 @@ export async function extractEntities(connection: DuckDBConnection): Promise<Ent
     );
     const sources = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
     const resources = sources <= RESOURCE_MASK_SOURCES ? RESOURCES : RESOURCES_MANY_SOURCES;
-    for (const statement of statements(resources)) await connection.run(statement);
+    const split = await hasSplitRecords(connection);
+    for (const statement of statements(resources, split)) await connection.run(statement);
   });
   const reader = await connection.runAndReadAll(
     'SELECT (SELECT count(*) FROM entities) AS e, (SELECT count(*) FROM credentials) AS c',
