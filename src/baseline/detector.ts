@@ -26,7 +26,11 @@ export interface Detector {
   severity: Level;
   /** Title shown in reports. */
   title: string;
-  sql: string;
+  /**
+   * The query, or a function that writes it given whether the case has raw records stored in
+   * parts, for a query that reads `raw` (see `eventsWithWholeRaw`).
+   */
+  sql: string | ((split: boolean) => string);
   /** The query's named parameters, from the thresholds. */
   params(options: BaselineOptions): Record<string, number | string>;
   /** Writes the sentence that explains a row: baseline window, usual values, new value. */

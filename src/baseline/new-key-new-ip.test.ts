@@ -32,6 +32,16 @@ describe('new key used from a new address', () => {
     expect(anomalies[0]?.event_uids).toHaveLength(2);
   });
 
+  it('reads a creating call stored in parts', async () => {
+    // A record over 16,384 code units is stored in parts, with `raw` NULL in its row.
+    const long = { ...create, raw: { ...create.raw, userAgent: 'u'.repeat(20_000) } };
+    const use = { time: at(40.25), user: 'backdoor', key: NEW_KEY, ip: FAR };
+
+    const anomalies = await anomaliesOf([...officeDays(2), long, use]);
+
+    expect(anomalies.map((anomaly) => anomaly.value)).toEqual([FAR]);
+  });
+
   it('ignores a key used from the creator address', async () => {
     const use = { time: at(40.25), user: 'backdoor', key: NEW_KEY, ip: OFFICE };
 

@@ -4,15 +4,19 @@
  * identity had not used up to the creation. An attacker who creates a key for persistence
  * usually tries it at once from their own machine.
  */
+
+import { eventsWithWholeRaw } from '../store/raw-parts.ts';
 import { count, type Detector, duration, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
 
 // The created key's id is only in the raw record (`responseElements.accessKey.accessKeyId`),
-// so it is read from the few CreateAccessKey events alone.
-const SQL = `WITH created AS (
+// so it is read from the few CreateAccessKey events alone, put together from their parts with
+// `split`.
+const CREATED_WHERE =
+  "api_operation = 'CreateAccessKey' AND status = 'success' AND actor_uid IS NOT NULL";
+const sql = (split: boolean) => `WITH created AS (
   SELECT e.uid, e.time, e.actor_uid AS creator, e.src_ip AS creator_ip,
     json_extract_string(e.raw, '$.responseElements.accessKey.accessKeyId') AS access_key
-  FROM events e
-  WHERE e.api_operation = 'CreateAccessKey' AND e.status = 'success' AND e.actor_uid IS NOT NULL
+  FROM ${split ? eventsWithWholeRaw(CREATED_WHERE) : `(SELECT * FROM events WHERE ${CREATED_WHERE})`} e
 ),
 creator_ips AS (
   SELECT c.uid AS create_uid, b.ip, count(*) AS n, min(b.time) AS from_time
@@ -62,7 +66,7 @@ export const NEW_KEY_DETECTOR: Detector = {
   kind: 'new_key_new_ip',
   severity: 'high',
   title: 'New access key used from a new address',
-  sql: SQL,
+  sql,
   params: (options) => ({
     window_ms: options.newKeyWindowMs,
     max_events: options.maxEventsPerAnomaly - 1,
