@@ -79,6 +79,27 @@ describe('entity extraction memory', () => {
     });
   }, 120_000);
 
+  it('reads large creating calls in one parse each', async () => {
+    // 5,000 CreateAccessKey records of 15 KB: three JSON calls over each, one per field read,
+    // ran out of the case's 256 MB.
+    await withCase(async (connection) => {
+      await connection.run(`INSERT INTO events
+        SELECT events.* REPLACE ('k' || i AS uid, 'CreateAccessKey' AS api_operation,
+          'success' AS status,
+          '{"eventName":"CreateAccessKey","requestParameters":{"blob":"' || repeat('x', 15000)
+            || '"},"responseElements":{"accessKey":{"accessKeyId":"AKIA' || lpad(i::VARCHAR, 16, '0')
+            || '"}}}' AS raw)
+        FROM events, range(5000) copies(i)`);
+
+      await extractEntities(connection);
+
+      const counted = await connection.runAndReadAll(
+        "SELECT count(*)::INTEGER AS n FROM credentials WHERE origin_operation = 'CreateAccessKey'",
+      );
+      expect(counted.getRowObjectsJS()).toEqual([{ n: 5_000 }]);
+    });
+  }, 60_000);
+
   it('lists sources beyond the mask size', async () => {
     await withCase(async (connection) => {
       await connection.run(MANY_SOURCES);

@@ -12,10 +12,12 @@ import {
   CREATED_PRINCIPAL_SQL,
   IDENTITY_KIND_SQL,
   IP_KIND_SQL,
+  ISSUED_FIELDS_SQL,
   KEY_CREATING_IN,
   PERSON_SQL,
   PRINCIPAL_CREATING_IN,
   ROLE_OF_SESSION_SQL,
+  SESSION_CREATED_SQL,
   SOURCE_SQL,
 } from './sql.ts';
 
@@ -135,13 +137,14 @@ const issued = (split: boolean) => {
   OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
   const rows = split ? eventsWithWholeRaw(where) : `(SELECT * FROM events WHERE ${where})`;
   return `CREATE OR REPLACE TEMP TABLE entity_issued AS
-SELECT uid, time, api_operation, actor_uid, actor_access_key, ${SOURCE_SQL} AS src,
+SELECT uid, time, api_operation, actor_uid, actor_access_key, src,
   CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END AS created_key,
   CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END
     AS created_principal,
-  try_cast(json_extract_string(raw, '$.userIdentity.sessionContext.attributes.creationDate')
-    AS TIMESTAMP) AS session_created
-FROM ${rows}`;
+  ${SESSION_CREATED_SQL} AS session_created
+FROM (SELECT uid, time, api_operation, actor_uid, actor_access_key, cloud_account,
+    ${SOURCE_SQL} AS src, ${ISSUED_FIELDS_SQL} AS fields
+  FROM ${rows})`;
 };
 
 // A console session's key has no creating call in the log. Its events carry the session's
