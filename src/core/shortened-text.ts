@@ -18,5 +18,8 @@ export function shortenedText(text: string, maxLength: number, headLength: numbe
   const cut = last >= 0xd800 && last <= 0xdbff ? headLength - 1 : headLength;
   const digest = createHash('sha256').update(text, 'utf8').digest('hex');
 
-  return `${text.slice(0, cut)}…(${text.length} characters, SHA-256 ${digest})`;
+  const short = `${text.slice(0, cut)}…(${text.length} characters, SHA-256 ${digest})`;
+  // V8 keeps a slice of a string as a view of the whole, so the short form would keep the long
+  // text in memory for as long as it lives. A JSON round trip copies it exactly.
+  return JSON.parse(JSON.stringify(short)) as string;
 }

@@ -5,6 +5,7 @@
  * the Microsoft 365 audit log switch, Okta log streams and GitHub audit log streams.
  */
 import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
+import { shortenedText } from '../core/shortened-text.ts';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
 import { checkedStream } from '../store/checked-stream.ts';
 import { hasSplitRecords, wholeRawSql } from '../store/raw-parts.ts';
@@ -138,7 +139,7 @@ export async function readLoggingCalls(
         if (bucketName === null || !buckets.has(bucketName)) continue;
         const { key } = request;
         request = key === undefined ? { bucketName } : { bucketName, key };
-      }
+      } else request = compactRequest(request);
       const call: LoggingCall = {
         uid: String(row.uid),
         time: new Date(Number(row.t)).toISOString(),
@@ -155,6 +156,31 @@ export async function readLoggingCalls(
     }
   }
   return calls;
+}
+
+/** Maximum length of a string of a listed call's request; a longer one is shortened. */
+const MAX_REQUEST_TEXT = 1024;
+
+/**
+ * Returns a copy of `request` with each string over MAX_REQUEST_TEXT shortened to its start,
+ * length and digest (see `shortenedText`), so that equal strings stay equal and distinct ones
+ * distinct. The calls stay listed to the end of the checks: 10,000 StopLogging calls of 15 KB
+ * each held 237 MB of heap.
+ */
+function compactRequest(request: JsonObject): JsonObject {
+  return compactValue(request) as JsonObject;
+}
+
+function compactValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return shortenedText(value, MAX_REQUEST_TEXT, MAX_REQUEST_TEXT - 128);
+  }
+  if (Array.isArray(value)) return value.map(compactValue);
+  // fromEntries defines each key as an own property, a `__proto__` key of the log included.
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, compactValue(v)]));
+  }
+  return value;
 }
 
 /** The request of a call and, for CloudTrail, the resources its record lists. */

@@ -232,6 +232,26 @@ describe('logging windows', () => {
     ]);
   });
 
+  it('shortens long request values of listed calls', async () => {
+    const policy = 'p'.repeat(15_000);
+    const stop = testEvent(0, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'StopLogging',
+        request_id: null,
+        read_only: false,
+      },
+      raw: { eventName: 'StopLogging', requestParameters: { name: TRAIL, policy } },
+    });
+
+    const [call] = await onEvents([stop], readLoggingCalls);
+
+    expect(call?.request.name).toBe(TRAIL);
+    expect(String(call?.request.policy)).toMatch(
+      /^p{896}…\(15000 characters, SHA-256 [0-9a-f]{64}\)$/,
+    );
+  });
+
   it('reads deletions whose records are stored in parts', async () => {
     // A record over 16,384 code units is stored in parts, with `raw` NULL in its row.
     const deletion = testEvent(0, {
