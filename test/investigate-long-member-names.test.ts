@@ -113,3 +113,34 @@ describe('investigate on zip members with very long names', () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 });
+
+describe('investigate on zip members named after the recorded names of others', () => {
+  it('stores the records of every member under uids of their own', async () => {
+    const dir = await tempDir();
+    const input = path.join(dir, 'lookalikes.zip');
+    const caseDir = path.join(dir, 'case');
+    const recorded = `${LONG_A.slice(0, 512)}…(${LONG_A.length} characters, SHA-256 ${createHash('sha256').update(LONG_A).digest('hex')})`;
+    const uidDigest = createHash('sha256').update(recorded).digest('hex').slice(0, 32);
+    await writeFile(
+      input,
+      await zipOf([
+        [LONG_A, lines('a')],
+        [recorded, lines('b')],
+        [`~${uidDigest}`, lines('c')],
+      ]),
+    );
+
+    const investigate = await runCli(['investigate', input, '--case', caseDir, '--json']);
+    const timeline = await runCli(['timeline', '--case', caseDir, '-f', 'jsonl']);
+    const events = timeline.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TimelineEvent);
+
+    expect(investigate.code, investigate.stderr).toBe(0);
+    const summary = JSON.parse(investigate.stdout) as { records: Record<string, number> };
+    expect(summary.records).toMatchObject({ read: 900, stored: 900, rejected: 0 });
+    expect(new Set(events.map((event) => event.evidence.member)).size).toBe(3);
+    expect(new Set(events.map((event) => event.uid)).size).toBe(900);
+  }, 120_000);
+});

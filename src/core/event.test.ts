@@ -35,4 +35,16 @@ describe('eventUid', () => {
     expect(uids[1]).not.toContain(digest);
     expect(uids[2]).toBe(`0123456789abcdef:~${digest}#2`);
   });
+
+  it('never gives a member named like a digest the uids of a long member', () => {
+    const long = `${'m'.repeat(MAX_UID_MEMBER_LENGTH)}/long.json`;
+    const digest = createHash('sha256').update(long).digest('hex').slice(0, 32);
+    const lookalike = `~${digest}`;
+
+    const longUid = eventUid({ sha256: SHA, member: long, record: 0, offset: 0 });
+    const lookalikeUid = eventUid({ sha256: SHA, member: lookalike, record: 0, offset: 0 });
+
+    expect(lookalikeUid).not.toBe(longUid);
+    expect(lookalikeUid).toMatch(/^0123456789abcdef:~[0-9a-f]{32}#0$/);
+  });
 });

@@ -142,9 +142,11 @@ let lastLongMember: { name: string; digest: string } | undefined;
 /**
  * The member part of a uid: the name itself, or for a name over MAX_UID_MEMBER_LENGTH, `~` and
  * the first 32 hex digits of the SHA-256 of its UTF-8 bytes. `evidence_member` keeps the name.
+ * A name that starts with `~` gets the digest too, whatever its length: an archive may name a
+ * member after the digest of another member's name, and their events would share uids.
  */
 function uidMember(member: string): string {
-  if (member.length <= MAX_UID_MEMBER_LENGTH) return member;
+  if (member.length <= MAX_UID_MEMBER_LENGTH && !member.startsWith('~')) return member;
   if (lastLongMember?.name !== member) {
     const digest = createHash('sha256').update(member, 'utf8').digest('hex').slice(0, 32);
     lastLongMember = { name: member, digest: `~${digest}` };

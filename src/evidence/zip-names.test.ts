@@ -18,6 +18,20 @@ describe('recordedMemberName', () => {
     );
   });
 
+  it('never records a name as the recorded name of another', () => {
+    const long = `${'a/'.repeat(MAX_RECORDED_MEMBER_LENGTH)}log.json`;
+    const lookalike = recordedMemberName(long);
+    const digest = createHash('sha256').update(lookalike).digest('hex');
+
+    const recorded = recordedMemberName(lookalike);
+
+    expect(lookalike.length).toBeLessThanOrEqual(MAX_RECORDED_MEMBER_LENGTH);
+    expect(recorded).not.toBe(lookalike);
+    expect(recorded).toBe(
+      `${lookalike.slice(0, 512)}…(${lookalike.length} characters, SHA-256 ${digest})`,
+    );
+  });
+
   it('never cuts a surrogate pair in two', () => {
     const name = `${'a'.repeat(511)}${'\u{1f600}'.repeat(MAX_RECORDED_MEMBER_LENGTH)}`;
 

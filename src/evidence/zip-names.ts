@@ -22,11 +22,20 @@ export function zipNameProblem(name: string): string | null {
  */
 export const MAX_RECORDED_MEMBER_LENGTH = 1024;
 
+/** The end of a name that `shortenedText` shortened. */
+const SHORTENED_END = /…\(\d+ characters, SHA-256 [0-9a-f]{64}\)$/;
+
 /**
  * Returns the name a case records for a zip entry: the name itself, or for a name over
  * MAX_RECORDED_MEMBER_LENGTH, its first 512 code units, its length and its SHA-256, by which an
  * analyst finds the entry in the archive.
+ *
+ * A name that already ends like a shortened one is shortened whatever its length. Otherwise an
+ * entry named after the recorded name of another would be recorded under the same name, and the
+ * case, which tells the streams of an archive apart by their recorded names, would take it as
+ * already stored and skip its records.
  */
 export function recordedMemberName(name: string): string {
-  return shortenedText(name, MAX_RECORDED_MEMBER_LENGTH, 512);
+  const limit = SHORTENED_END.test(name) ? 0 : MAX_RECORDED_MEMBER_LENGTH;
+  return shortenedText(name, limit, 512);
 }
