@@ -346,6 +346,26 @@ describe('openEvidence', () => {
     ]);
   });
 
+  it('reports an entry that repeats the name of an earlier one', async () => {
+    const item = await writeInput(
+      'repeated.zip',
+      await buildZip([
+        { name: 'trail.json', data: Buffer.from('{"a":1}\n') },
+        { name: 'trail.json', data: Buffer.from('{"a":2}\n') },
+      ]),
+    );
+
+    const results = await members(item);
+
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({ kind: 'stream', log: { member: 'trail.json' } });
+    expect(results[1]).toMatchObject({
+      kind: 'error',
+      member: 'trail.json',
+      code: 'zip_duplicate_name',
+    });
+  });
+
   it('stops a high-ratio zip entry', async () => {
     const item = await writeInput(
       'bomb.zip',

@@ -20,6 +20,8 @@ interface ArchiveContext {
   item: EvidenceItem;
   limits: ReadLimits;
   budget: ExpansionBudget;
+  /** SHA-256 (base64) of each recorded name of the archive's file entries so far. */
+  names: Set<string>;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function* openZipMembers(
     return;
   }
 
-  yield* iterateEntries({ zip, item, limits, budget: { expanded: 0 } });
+  yield* iterateEntries({ zip, item, limits, budget: { expanded: 0 }, names: new Set() });
 }
 
 async function* iterateEntries(context: ArchiveContext): AsyncIterable<MemberResult> {
@@ -110,6 +112,20 @@ async function openEntry(context: ArchiveContext, entry: Entry): Promise<MemberR
       `Entry ${entryLabel(item, name)} ${problem}.`,
     );
   }
+  // A zip may hold two entries of one name, and `unzip` keeps the last. The case tells the
+  // streams of an archive apart by name, so it would take the later entry as already stored
+  // and skip its records without a word.
+  const nameDigest = createHash('sha256').update(name).digest('base64');
+  if (context.names.has(nameDigest)) {
+    return memberError(
+      item,
+      name,
+      'zip_duplicate_name',
+      `Entry ${entryLabel(item, name)} has the name of an earlier entry, so its records were ` +
+        'not read; extract the entry by its position in the archive and acquire it as a file.',
+    );
+  }
+  context.names.add(nameDigest);
   if (entry.isEncrypted()) {
     return memberError(
       item,
