@@ -154,6 +154,12 @@ function uidMember(member: string): string {
   return lastLongMember.digest;
 }
 
+/**
+ * Maximum length of a uid that `eventUid` builds: the hash prefix, a member part of at most
+ * MAX_UID_MEMBER_LENGTH, and a record index of up to 20 digits with their separators.
+ */
+export const MAX_UID_LENGTH = 16 + 1 + MAX_UID_MEMBER_LENGTH + 1 + 20;
+
 /** Builds the stable event uid from its evidence reference. */
 export function eventUid(ref: EvidenceRef): string {
   const member = ref.member === null ? '' : `${uidMember(ref.member)}#`;

@@ -4,6 +4,7 @@
  * (`audit.jsonl`) with who, when and how many marks or searches it added or removed.
  */
 
+import { MAX_UID_LENGTH } from '../core/event.ts';
 import type { CaseDb } from '../store/index.ts';
 import { nowTimestamp } from '../store/ingest-state.ts';
 import { recordAction } from './audit-actions.ts';
@@ -38,7 +39,7 @@ interface MarkRequest {
 }
 
 function markRequest(body: Record<string, unknown>): MarkRequest {
-  const uid = stringField(body, 'uid', 200);
+  const uid = stringField(body, 'uid', MAX_UID_LENGTH);
   const kind = body.kind;
   if (!MARK_KINDS.includes(kind as MarkKind)) {
     throw new HttpError(

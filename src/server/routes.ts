@@ -1,5 +1,6 @@
 /** The workbench's HTTP API: one handler per method and path, each calling a read or a mark. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_UID_LENGTH } from '../core/event.ts';
 import type { CaseDb } from '../store/index.ts';
 import { type ActionAuthor, audited } from './audit-actions.ts';
 import type { CaseReader } from './case-reader.ts';
@@ -156,7 +157,7 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   [
     'GET /api/timeline/position',
     json((context, url) => {
-      const uid = queryParam(url, 'uid', 200);
+      const uid = queryParam(url, 'uid', MAX_UID_LENGTH);
       return uid === ''
         ? timelinePosition(context.reader, selection(url), queryParam(url, 'time', 40))
         : eventPosition(context.reader, selection(url), uid);
@@ -166,7 +167,7 @@ export const ROUTES: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   [
     'GET /api/event',
     json((context, url) => {
-      const uid = queryParam(url, 'uid', 200);
+      const uid = queryParam(url, 'uid', MAX_UID_LENGTH);
       const action = { command: 'serve event', options: { uid } };
       return audited(
         author(context),
