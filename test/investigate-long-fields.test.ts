@@ -5,6 +5,8 @@ import { type CliRun, runCli, tempDir } from './support/cli.ts';
 
 const COUNT = 40;
 const agent = (index: number) => `agent-${index} ${'y'.repeat(20_000)} tail-${index}`;
+// The actor of record 3, longer than a column keeps.
+const LONG_ARN = `arn:aws:iam::111122223333:user/${'z'.repeat(20_000)}`;
 
 const RULE = `title: User agent with a tail
 id: 5d0f3f7a-2b7e-4b61-9d1e-3c0f6a1f0001
@@ -36,7 +38,10 @@ describe('investigate on fields longer than a column keeps', () => {
     const lines = Array.from({ length: COUNT }, (_, index) =>
       JSON.stringify({
         eventVersion: '1.08',
-        userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' },
+        userIdentity: {
+          type: 'IAMUser',
+          arn: index === 3 ? LONG_ARN : 'arn:aws:iam::111122223333:user/alice',
+        },
         eventTime: `2024-03-01T10:00:${String(index).padStart(2, '0')}Z`,
         eventSource: 'sts.amazonaws.com',
         eventName: 'GetCallerIdentity',
@@ -83,5 +88,33 @@ describe('investigate on fields longer than a column keeps', () => {
 
     expect(hunt.code, hunt.stderr).toBe(0);
     expect(JSON.parse(hunt.stdout).rules[0]).toMatchObject({ matches: 1 });
+  });
+
+  it('finds a whole actor longer than a column keeps', async () => {
+    const timeline = await runCli([
+      'timeline',
+      '--case',
+      caseDir,
+      '--actor',
+      LONG_ARN,
+      '-f',
+      'jsonl',
+    ]);
+    const scope = await runCli([
+      'scope',
+      '--case',
+      caseDir,
+      '--identity',
+      LONG_ARN,
+      '--all',
+      '--json',
+    ]);
+
+    expect(timeline.code, timeline.stderr).toBe(0);
+    const events = timeline.stdout.trim().split('\n');
+    expect(events).toHaveLength(1);
+    expect((JSON.parse(events[0] ?? '{}') as TimelineEvent).evidence.record).toBe(3);
+    expect(scope.code, scope.stderr).toBe(0);
+    expect(JSON.parse(scope.stdout)).toMatchObject({ events: 1 });
   });
 });

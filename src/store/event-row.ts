@@ -133,7 +133,15 @@ const MAX_RESOURCE_LENGTH = 1_024;
 
 /** Returns a column value within MAX_COLUMN_LENGTH. */
 function columnText(value: string | null): string | null {
-  if (value === null || value.length <= MAX_COLUMN_LENGTH) return value;
+  return value === null ? null : storedText(value);
+}
+
+/**
+ * Returns the value a text column holds for `value`: the value itself or its shortened form. A
+ * filter that compares a whole value with a column compares this instead.
+ */
+export function storedText(value: string): string {
+  if (value.length <= MAX_COLUMN_LENGTH) return value;
   return shortenedText(value, MAX_COLUMN_LENGTH, COLUMN_HEAD_LENGTH);
 }
 

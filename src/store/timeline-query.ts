@@ -1,6 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
-import { EVENT_SELECT, timestampValue } from './event-row.ts';
+import { EVENT_SELECT, storedText, timestampValue } from './event-row.ts';
 import type { EventCondition } from './time-slices.ts';
 import type { TimelineFilter } from './types.ts';
 
@@ -65,15 +65,18 @@ export function timelineCondition(filter: TimelineFilter): EventCondition {
     params.until = filterTime(filter.until, 'until');
   }
   if (filter.actor !== undefined) {
+    // A whole actor longer than a column keeps is found by the form the column holds.
     where.push(
-      '(contains(lower(actor_uid), lower($actor)) OR contains(lower(actor_name), lower($actor)))',
+      `(contains(lower(actor_uid), lower($actor)) OR contains(lower(actor_name), lower($actor))
+        OR lower(actor_uid) = lower($stored_actor) OR lower(actor_name) = lower($stored_actor))`,
     );
     params.actor = filter.actor;
+    params.stored_actor = storedText(filter.actor);
   }
   if (filter.ip !== undefined) addIpFilter(filter.ip, where, params);
   if (filter.operation !== undefined) {
     where.push('lower(api_operation) = lower($operation)');
-    params.operation = filter.operation;
+    params.operation = storedText(filter.operation);
   }
   if (filter.source !== undefined) {
     where.push('source = $source');
@@ -110,7 +113,7 @@ function filterLimit(value: number): number {
 function addIpFilter(ip: string, where: string[], params: Record<string, DuckDBValue>): void {
   if (!ip.includes('/')) {
     where.push('src_ip = $ip');
-    params.ip = ip;
+    params.ip = storedText(ip);
     return;
   }
 

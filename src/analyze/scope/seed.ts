@@ -3,6 +3,7 @@
  * was misused from and the sources of its usual activity.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { storedText } from '../../store/event-row.ts';
 import { SOURCE_SQL } from '../entities/sql.ts';
 import { classifySources, createAnomalous, noBlanketRules } from './signals.ts';
 import type { Indicator, ScopeSplit, SourceUse } from './types.ts';
@@ -14,9 +15,12 @@ export function indicatorPredicate(indicator: Indicator): {
   params: Record<string, string>;
 } {
   const v = indicator.value;
+  // Columns hold a value longer than they keep in a shortened form, which a whole value is
+  // compared as.
+  const stored = storedText(v);
   switch (indicator.kind) {
     case 'key':
-      return { sql: 'actor_access_key = $v', params: { v } };
+      return { sql: 'actor_access_key = $v', params: { v: stored } };
     case 'ip':
       return { sql: '(src_ip = $v OR dst_ip = $v)', params: { v } };
     case 'resource':
@@ -26,7 +30,10 @@ export function indicatorPredicate(indicator: Indicator): {
         params: { v },
       };
     case 'identity':
-      return { sql: identitySql(), params: { v: v.toLowerCase(), session: sessionPattern(v) } };
+      return {
+        sql: identitySql(),
+        params: { v: stored.toLowerCase(), session: sessionPattern(v) },
+      };
   }
 }
 
