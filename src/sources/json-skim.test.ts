@@ -31,6 +31,17 @@ describe('skimJsonStrings', () => {
     expect(skim(text)).toBe(`{"a":"${'x'.repeat(KEPT_STRING_BYTES - 1)}","b":1}`);
   });
 
+  test('keeps a \\u escape whole or leaves it out', () => {
+    for (let before = KEPT_STRING_BYTES - 8; before < KEPT_STRING_BYTES; before++) {
+      const text = `{"a":"${'x'.repeat(before)}\\u00e9${'y'.repeat(100)}","b":1}`;
+
+      const skimmed = skim(text);
+
+      expect(() => JSON.parse(skimmed), skimmed.slice(before)).not.toThrow();
+      expect(JSON.parse(skimmed)).toMatchObject({ b: 1 });
+    }
+  });
+
   test('stops at the maximum output', () => {
     expect(skim(`{"a":"${'x'.repeat(10_000)}"}`, 10)).toBe('{"a":"xxxx');
   });

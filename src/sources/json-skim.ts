@@ -2,6 +2,7 @@
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const LETTER_U = 0x75;
 
 /**
  * Bytes kept of each JSON string: enough for keys and for short values that markers test, such
@@ -20,7 +21,8 @@ export function skimJsonStrings(bytes: Buffer, maxBytes: number): Buffer {
   const out = Buffer.allocUnsafe(Math.min(bytes.length, maxBytes));
   let length = 0;
   let inString = false;
-  let escaped = false;
+  // Bytes of the current escape sequence still to come after its backslash: 1 of `\n`, 5 of `\u00e9`.
+  let escapeLeft = 0;
   let keepEscape = false;
   // Bytes of the current string read so far, kept or not.
   let stringBytes = 0;
@@ -35,12 +37,13 @@ export function skimJsonStrings(bytes: Buffer, maxBytes: number): Buffer {
       out[length++] = byte;
       continue;
     }
-    if (escaped) {
-      escaped = false;
+    if (escapeLeft > 0) {
+      escapeLeft -= 1;
       if (keepEscape) out[length++] = byte;
     } else if (byte === BACKSLASH) {
-      escaped = true;
-      keepEscape = stringBytes + 2 <= KEPT_STRING_BYTES;
+      const width = bytes[index + 1] === LETTER_U ? 6 : 2;
+      escapeLeft = width - 1;
+      keepEscape = stringBytes + width <= KEPT_STRING_BYTES;
       if (keepEscape) out[length++] = byte;
       else stringBytes = KEPT_STRING_BYTES;
     } else if (byte === QUOTE) {
