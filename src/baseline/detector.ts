@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Level } from '../detect/types.ts';
 import type { BaselineOptions } from './options.ts';
 import type { AnomalyKind, UsualValue } from './types.ts';
@@ -26,11 +27,9 @@ export interface Detector {
   severity: Level;
   /** Title shown in reports. */
   title: string;
-  /**
-   * The query, or a function that writes it given whether the case has raw records stored in
-   * parts, for a query that reads `raw` (see `eventsWithWholeRaw`).
-   */
-  sql: string | ((split: boolean) => string);
+  sql: string;
+  /** Builds the temporary tables that `sql` reads besides `baseline_events`, if any. */
+  prepare?(connection: DuckDBConnection): Promise<void>;
   /** The query's named parameters, from the thresholds. */
   params(options: BaselineOptions): Record<string, number | string>;
   /** Writes the sentence that explains a row: baseline window, usual values, new value. */

@@ -5,19 +5,30 @@
  * usually tries it at once from their own machine.
  */
 
-import { eventsWithWholeRaw } from '../store/raw-parts.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { inRecordRanges } from '../store/record-ranges.ts';
 import { count, type Detector, duration, MEMBER_COLUMNS, minute, usualList } from './detector.ts';
 
 // The created key's id is only in the raw record (`responseElements.accessKey.accessKeyId`),
-// so it is read from the few CreateAccessKey events alone, put together from their parts with
-// `split`.
+// so it is read from the few CreateAccessKey events alone, a bounded amount of their records
+// at a time (see `inRecordRanges`).
 const CREATED_WHERE =
   "api_operation = 'CreateAccessKey' AND status = 'success' AND actor_uid IS NOT NULL";
-const sql = (split: boolean) => `WITH created AS (
-  SELECT e.uid, e.time, e.actor_uid AS creator, e.src_ip AS creator_ip,
-    json_extract_string(e.raw, '$.responseElements.accessKey.accessKeyId') AS access_key
-  FROM ${split ? eventsWithWholeRaw(CREATED_WHERE) : `(SELECT * FROM events WHERE ${CREATED_WHERE})`} e
-),
+
+async function prepareCreatedKeys(connection: DuckDBConnection): Promise<void> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE baseline_created_keys (uid VARCHAR,
+    time TIMESTAMP, creator VARCHAR, creator_ip VARCHAR, access_key VARCHAR)`);
+  await inRecordRanges(
+    connection,
+    CREATED_WHERE,
+    (events) => `INSERT INTO baseline_created_keys
+      SELECT uid, time, actor_uid, src_ip,
+        json_extract_string(raw, '$.responseElements.accessKey.accessKeyId')
+      FROM ${events}`,
+  );
+}
+
+const SQL = `WITH created AS (SELECT * FROM baseline_created_keys),
 creator_ips AS (
   SELECT c.uid AS create_uid, b.ip, count(*) AS n, min(b.time) AS from_time
   FROM created c JOIN baseline_events b ON b.identity = c.creator AND b.time <= c.time
@@ -66,7 +77,8 @@ export const NEW_KEY_DETECTOR: Detector = {
   kind: 'new_key_new_ip',
   severity: 'high',
   title: 'New access key used from a new address',
-  sql,
+  sql: SQL,
+  prepare: prepareCreatedKeys,
   params: (options) => ({
     window_ms: options.newKeyWindowMs,
     max_events: options.maxEventsPerAnomaly - 1,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { withCleanup } from '../core/errors.ts';
 import { type GeoIpData, shippedGeoIp } from '../geoip/index.ts';
-import { hasSplitRecords } from '../store/raw-parts.ts';
 import { ACCESS_DENIED_DETECTOR } from './access-denied.ts';
 import type { AnomalyRow, Detector } from './detector.ts';
 import { FIRST_SEEN_DETECTORS } from './first-seen.ts';
@@ -120,11 +119,8 @@ async function runDetector(
   detector: Detector,
   thresholds: BaselineOptions,
 ): Promise<AnomalyRow[]> {
-  const sql =
-    typeof detector.sql === 'string'
-      ? detector.sql
-      : detector.sql(await hasSplitRecords(connection));
-  const reader = await connection.runAndReadAll(sql, detector.params(thresholds));
+  await detector.prepare?.(connection);
+  const reader = await connection.runAndReadAll(detector.sql, detector.params(thresholds));
 
   return reader.getRowObjectsJS().map((row) => ({
     identity: String(row.identity),

@@ -8,7 +8,6 @@ import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckd
 import { shortenedText } from '../core/shortened-text.ts';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
 import { checkedStream } from '../store/checked-stream.ts';
-import { hasSplitRecords, wholeRawSql } from '../store/raw-parts.ts';
 import { OBJECT_DELETIONS } from './log-wipes.ts';
 
 /** One successful call that may change what is logged, with the fields the windows need. */
@@ -75,11 +74,10 @@ const TRAIL_SETUPS = ['createtrail', 'updatetrail'];
 // Failed calls changed nothing, so only calls that did not fail are read. `raw` is parsed in
 // Node.js because each carrier nests the request differently. The operation names are constants
 // of this module, so they are written into the SQL as literals.
-// `raw` is the SQL of the record, which `wholeRawSql` puts together where it is stored in parts.
-function callsSql(operations: readonly string[], raw = 'raw'): string {
+function callsSql(operations: readonly string[]): string {
   return `SELECT uid, epoch_ms(time) AS t, source, cloud_account AS account,
   cloud_region AS region, api_operation AS operation, coalesce(actor_uid, actor_name) AS actor,
-  ${raw} AS raw
+  raw, resources
 FROM events
 WHERE lower(api_operation) IN (${operations.map((op) => `'${op}'`).join(', ')})
   AND coalesce(status, 'unknown') <> 'failure'`;
@@ -100,13 +98,9 @@ export async function readLoggingCalls(
   onObjectDeletion?: (call: LoggingCall) => void,
 ): Promise<LoggingCall[]> {
   const buckets = new Set(trailBuckets);
-  // A record stored in parts has `raw` NULL in its row: a deletion whose user agent alone fills
-  // 16 KB would otherwise pass unseen.
-  const split = await hasSplitRecords(connection);
-  const raw = split ? wholeRawSql('events') : 'raw';
-  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS, raw));
+  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS));
   for (const row of setups.getRowObjectsJS()) {
-    const bucket = recordOf(String(row.source), row.raw).request.s3BucketName;
+    const bucket = callRecord(row).request.s3BucketName;
     if (typeof bucket === 'string' && bucket !== '') buckets.add(bucket);
   }
 
@@ -119,7 +113,7 @@ export async function readLoggingCalls(
     relevant += ' OR len(list_filter($buckets, b -> contains(raw, b))) > 0';
     params.buckets = new DuckDBListValue([...buckets]);
   }
-  const sql = `${callsSql(LOGGING_OPERATIONS, raw)} AND (${relevant}) ORDER BY time, uid`;
+  const sql = `${callsSql(LOGGING_OPERATIONS)} AND (${relevant}) ORDER BY time, uid`;
   const rows = checkedStream(
     connection,
     sql,
@@ -132,7 +126,7 @@ export async function readLoggingCalls(
     for (const row of chunk) {
       const operation = String(row.operation);
       const op = operation.toLowerCase();
-      const record = recordOf(String(row.source), row.raw);
+      const record = callRecord(row);
       let request = record.request;
       if (OBJECT_DELETIONS.has(op)) {
         const bucketName = deletedBucket(record);
@@ -156,6 +150,23 @@ export async function readLoggingCalls(
     }
   }
   return calls;
+}
+
+/**
+ * The request and resources of a listed call. A record stored in parts has `raw` NULL in its row,
+ * and putting such records together for every logging call ran out of the case's 256 MB with
+ * 10,000 of them. So the call keeps its stored resources, which name the bucket of a deletion,
+ * and an empty request: a deletion whose user agent alone fills 16 KB is still seen.
+ */
+function callRecord(row: Record<string, unknown>): CallRecord {
+  if (row.raw !== null) return recordOf(String(row.source), row.raw);
+  let resources: unknown = [];
+  try {
+    resources = JSON.parse(String(row.resources));
+  } catch {
+    // The column holds JSON that the ingest wrote; an unreadable one names no bucket.
+  }
+  return { request: {}, resources: Array.isArray(resources) ? resources : [] };
 }
 
 /** Maximum length of a string of a listed call's request; a longer one is shortened. */

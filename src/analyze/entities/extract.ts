@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventsFoldSql } from '../../store/events-fold.ts';
-import { eventsWithWholeRaw, hasSplitRecords } from '../../store/raw-parts.ts';
+import { inRecordRanges } from '../../store/record-ranges.ts';
 import { inTransaction } from '../../store/transaction.ts';
 import { TIME_THEN_UID } from '../sql-values.ts';
 import {
@@ -129,23 +129,32 @@ FROM events WHERE actor_access_key IS NOT NULL GROUP BY actor_access_key`;
 
 // The one pass over the original records. Reading `raw` costs about as much as scanning all of
 // it, so every field taken from it is taken here: what each creating call returned, and the
-// session creation time on the first event of each temporary key. With `split`, the records
-// stored in parts are put together, since their `raw` is NULL.
-const issued = (split: boolean) => {
-  const where = `(status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
+// session creation time on the first event of each temporary key.
+const ISSUED_WHERE = `(status = 'success' AND (api_operation IN ${KEY_CREATING_IN}
     OR api_operation IN ${PRINCIPAL_CREATING_IN}))
   OR uid IN (SELECT first_uid FROM entity_key_use WHERE starts_with(access_key, 'ASIA'))`;
-  const rows = split ? eventsWithWholeRaw(where) : `(SELECT * FROM events WHERE ${where})`;
-  return `CREATE OR REPLACE TEMP TABLE entity_issued AS
+
+/**
+ * Fills `entity_issued` from the events of ISSUED_WHERE, a bounded amount of their records at a
+ * time (see `inRecordRanges`).
+ */
+async function fillIssued(connection: DuckDBConnection): Promise<void> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE entity_issued (uid VARCHAR, time TIMESTAMP,
+    api_operation VARCHAR, actor_uid VARCHAR, actor_access_key VARCHAR, src VARCHAR,
+    created_key VARCHAR, created_principal VARCHAR, session_created TIMESTAMP)`);
+  await inRecordRanges(
+    connection,
+    ISSUED_WHERE,
+    (events) => `INSERT INTO entity_issued
 SELECT uid, time, api_operation, actor_uid, actor_access_key, src,
-  CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END AS created_key,
-  CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END
-    AS created_principal,
-  ${SESSION_CREATED_SQL} AS session_created
+  CASE WHEN api_operation IN ${KEY_CREATING_IN} THEN ${CREATED_KEY_SQL} END,
+  CASE WHEN api_operation IN ${PRINCIPAL_CREATING_IN} THEN ${CREATED_PRINCIPAL_SQL} END,
+  ${SESSION_CREATED_SQL}
 FROM (SELECT uid, time, api_operation, actor_uid, actor_access_key, cloud_account,
     ${SOURCE_SQL} AS src, ${ISSUED_FIELDS_SQL} AS fields
-  FROM ${rows})`;
-};
+  FROM ${events})`,
+  );
+}
 
 // A console session's key has no creating call in the log. Its events carry the session's
 // creation time instead, which is within seconds of the sign-in that began it.
@@ -186,11 +195,8 @@ SELECT created_principal, uid, api_operation, time FROM entity_issued
 WHERE created_principal IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY created_principal ORDER BY time, uid) = 1`;
 
-/**
- * Statements of one extraction, in order; `resources` is the statement for resources, and
- * `split` says whether the case has records stored in parts.
- */
-const statements = (resources: string, split: boolean) => [
+/** Statements of one extraction before `fillIssued`; `resources` is the statement for resources. */
+const statementsBefore = (resources: string) => [
   'DELETE FROM entities',
   'DELETE FROM credentials',
   'DELETE FROM created_principals',
@@ -200,7 +206,10 @@ const statements = (resources: string, split: boolean) => [
   AGENTS,
   resources,
   KEY_USE,
-  issued(split),
+];
+
+/** Statements of one extraction after `fillIssued`. */
+const statementsAfter = () => [
   CREDENTIALS,
   PRINCIPALS,
   'DROP TABLE entity_key_use',
@@ -249,8 +258,9 @@ export async function extractEntities(connection: DuckDBConnection): Promise<Ent
     );
     const sources = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
     const resources = sources <= RESOURCE_MASK_SOURCES ? RESOURCES : RESOURCES_MANY_SOURCES;
-    const split = await hasSplitRecords(connection);
-    for (const statement of statements(resources, split)) await connection.run(statement);
+    for (const statement of statementsBefore(resources)) await connection.run(statement);
+    await fillIssued(connection);
+    for (const statement of statementsAfter()) await connection.run(statement);
   });
   const reader = await connection.runAndReadAll(
     'SELECT (SELECT count(*) FROM entities) AS e, (SELECT count(*) FROM credentials) AS c',
