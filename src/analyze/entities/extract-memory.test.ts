@@ -5,6 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseDb } from '../../store/index.ts';
 import { testEvent } from '../../store/test-events.ts';
+import { caseWithEvents } from '../test-case.ts';
 import { extractEntities, RESOURCE_MASK_SOURCES } from './extract.ts';
 
 // 500,000 events name 250,000 resources. With one list aggregate per resource, extraction ran out
@@ -118,4 +119,46 @@ describe('entity extraction memory', () => {
       ]);
     });
   });
+});
+
+describe('entity extraction of large creating calls', () => {
+  it('reads their records in ranges', async () => {
+    // 5,000 CreateAccessKey records of 15 to 17 KB, half of them stored in parts: read in one
+    // statement, they ran out of the case's 256 MB.
+    const events = Array.from({ length: 5_000 }, (_, record) =>
+      testEvent(record, {
+        api: {
+          service: 'iam.amazonaws.com',
+          operation: 'CreateAccessKey',
+          request_id: null,
+          read_only: false,
+        },
+        raw: {
+          eventName: 'CreateAccessKey',
+          requestParameters: { blob: 'x'.repeat(record % 2 === 0 ? 15_000 : 17_000) },
+          additionalEventData: { list: Array.from({ length: 50 }, (_, k) => `v${k}`) },
+          responseElements: {
+            accessKey: { accessKeyId: `AKIA${String(record).padStart(16, '0')}` },
+          },
+        },
+      }),
+    );
+    const caseDir = await caseWithEvents(events);
+    const db = await CaseDb.open(caseDir);
+    try {
+      const connection = await db.connect();
+      try {
+        await extractEntities(connection);
+        const counted = await connection.runAndReadAll(
+          "SELECT count(*)::INTEGER AS n FROM credentials WHERE origin_operation = 'CreateAccessKey'",
+        );
+        expect(counted.getRowObjectsJS()).toEqual([{ n: 5_000 }]);
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      await db.close();
+      await rm(caseDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
