@@ -77,6 +77,20 @@ describe('scanJsonRecords', () => {
     expect(results[1]).toMatchObject({ line: 2, sample: '{"b":' });
   });
 
+  it('resyncs after a malformed first line', async () => {
+    const results = await scan('{"a":1,,, garbage\n{"b":2}\n{"c":3}\n');
+
+    expect(codes(results)).toEqual(['invalid_json', 'record', 'record']);
+    expect(results[0]).toMatchObject({ line: 1 });
+    expect(results[2]).toMatchObject({ line: 3, value: { c: 3 } });
+  });
+
+  it('reads an object whose member value starts on the next line', async () => {
+    const results = await scan('{"a":\n{"b":1},\n"c":2}\n');
+
+    expect(results).toMatchObject([{ kind: 'record', value: { a: { b: 1 }, c: 2 } }]);
+  });
+
   it('skips a malformed array element', async () => {
     const results = await scan('{"Records":[{"a":1},{"b":},{"c":3}]}');
 

@@ -275,7 +275,10 @@ export class JsonScanner {
       case LF:
         this.#line++;
         if (this.#inRecord) this.#recordHasNewline = true;
-        if (depth > 0 && this.#newlineBreaksRecord(false)) this.#breakLine(chunk, i);
+        if (depth === 1 && this.#lineMode === null && this.#nextLineStartsRecord(chunk, i)) {
+          this.#lineMode = true;
+          this.#breakLine(chunk, i);
+        } else if (depth > 0 && this.#newlineBreaksRecord(false)) this.#breakLine(chunk, i);
         return;
       case SPACE:
       case TAB:
@@ -413,6 +416,20 @@ export class JsonScanner {
     if (!this.#inRecord) this.#startRecord(i);
     this.#rejectOpenRecord('json_structure_broken', reason, chunk, i + 1);
     this.#broken = true;
+  }
+
+  // Whether the newline at `i`, inside the first top-level object, ends a broken first line of
+  // JSON lines: the next line starts with `{`, which in an object can only be a member's value,
+  // and the line does not end with the colon before one. Otherwise one malformed first line
+  // made the scanner read every later line into it, and the whole file was one rejected record.
+  // The next line's first byte is looked for in this chunk only.
+  #nextLineStartsRecord(chunk: Buffer, i: number): boolean {
+    if (this.#top !== 'record' || this.#closers[0] !== CLOSE_BRACE) return false;
+    if (chunk[i + 1] !== OPEN_BRACE) return false;
+    let last = i - 1;
+    while (last >= 0 && isSpace(chunk[last] as number)) last--;
+
+    return last >= 0 && chunk[last] !== COLON;
   }
 
   // In JSON lines, a newline inside a record means the record was cut short.
@@ -663,4 +680,8 @@ function headOf(parts: Buffer[]): Buffer {
 function sampleOf(bytes: Buffer | undefined): string {
   if (bytes === undefined) return '';
   return bytes.subarray(0, SAMPLE_BYTES).toString('utf8');
+}
+
+function isSpace(byte: number): boolean {
+  return byte === SPACE || byte === TAB || byte === CR;
 }
