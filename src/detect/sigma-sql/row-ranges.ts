@@ -31,18 +31,20 @@ export type RangeBound = 'total' | 'vector';
 /**
  * Splits the row ids of `table` into ranges in order, each with about `bytes` of raw record text
  * or less in all or per vector (see `RangeBound`), unless one record alone is larger. Every row
- * counts one byte more, so rows without a record still end a range.
+ * counts one byte more, so rows without a record still end a range. With `where`, only the rows
+ * it selects are measured and counted.
  */
 export async function rowRanges(
   connection: DuckDBConnection,
   table: string,
   bytes: number,
   bound: RangeBound = 'total',
+  where = 'TRUE',
 ): Promise<RowRange[]> {
   // The sizes are stored first: a window over `events` itself kept the records it measured,
   // and 400 records of 256 KB ran out of the case's 256 MB.
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${ROW_SIZES} AS
-    SELECT rowid AS row_id, coalesce(strlen(raw), 0) + 1 AS size FROM ${table}`);
+    SELECT rowid AS row_id, coalesce(strlen(raw), 0) + 1 AS size FROM ${table} WHERE ${where}`);
   const work = async () => {
     const sql = bound === 'total' ? totalRangesSql(bytes) : vectorRangesSql(bytes);
     const reader = await connection.runAndReadAll(sql);
