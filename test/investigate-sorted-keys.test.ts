@@ -33,8 +33,8 @@ interface Summary {
   streams: { path: string; format: string | null }[];
 }
 
-// Sorted keys put `additionalEventData` first, so a large one hides every key that tells
-// CloudTrail apart in the first 64 KiB of the file.
+// Sorted keys put `additionalEventData` first, so a large one hides every key that identifies
+// CloudTrail in the first 64 KiB of the file.
 describe('investigate on sorted-key CloudTrail lines', () => {
   const files = {
     'string.jsonl': { additionalEventData: 'd'.repeat(70_000) },

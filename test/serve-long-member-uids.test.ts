@@ -7,7 +7,7 @@ import { startWorkbench } from '../src/server/workbench.ts';
 import { runCli, tempDir } from './support/cli.ts';
 import { send } from './support/workbench.ts';
 
-// A member name of 251 characters, which an event uid still holds whole: the uid has 270.
+// A member name of 251 characters, which an event uid still contains whole: the uid has 270.
 const MEMBER = `export/${'AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/'.repeat(5)}`.slice(
   0,
   240,
@@ -24,7 +24,7 @@ async function zipOf(name: string, text: string): Promise<Buffer> {
 }
 
 describe('workbench on events of a zip member with a long name', () => {
-  it('shows and marks an event whose uid holds the whole name', async () => {
+  it('shows and marks a long-uid event', async () => {
     const dir = await tempDir();
     const input = path.join(dir, 'long-member.zip');
     const caseDir = path.join(dir, 'case');

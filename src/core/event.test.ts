@@ -36,7 +36,7 @@ describe('eventUid', () => {
     expect(uids[2]).toBe(`0123456789abcdef:~${digest}#2`);
   });
 
-  it('never gives a member named like a digest the uids of a long member', () => {
+  it('keeps digest-like member names apart', () => {
     const long = `${'m'.repeat(MAX_UID_MEMBER_LENGTH)}/long.json`;
     const digest = createHash('sha256').update(long).digest('hex').slice(0, 32);
     const lookalike = `~${digest}`;

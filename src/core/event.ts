@@ -127,7 +127,7 @@ export function metadataUid(id: string | null): Pick<Event, 'metadata_uid'> {
 }
 
 /**
- * Longest member name, in UTF-16 code units, that an event uid repeats whole. Real archive paths,
+ * Maximum length, in UTF-16 code units, of a member name that an event uid repeats whole. Real archive paths,
  * such as CloudTrail's `AWSLogs/<account>/CloudTrail/<region>/<date>/<file>`, are shorter. A
  * crafted archive may name a member with tens of thousands of characters, and every uid of its
  * records would repeat the name: 20,000 records under a 16,000-character name ran the parser
@@ -140,7 +140,7 @@ export const MAX_UID_MEMBER_LENGTH = 256;
 let lastLongMember: { name: string; digest: string } | undefined;
 
 /**
- * The member part of a uid: the name itself, or for a name over MAX_UID_MEMBER_LENGTH, `~` and
+ * Returns the member part of a uid: the name itself, or for a name over MAX_UID_MEMBER_LENGTH, `~` and
  * the first 32 hex digits of the SHA-256 of its UTF-8 bytes. `evidence_member` keeps the name.
  * A name that starts with `~` gets the digest too, whatever its length: an archive may name a
  * member after the digest of another member's name, and their events would share uids.

@@ -112,8 +112,8 @@ async function openEntry(context: ArchiveContext, entry: Entry): Promise<MemberR
       `Entry ${entryLabel(item, name)} ${problem}.`,
     );
   }
-  // A zip may hold two entries of one name, and `unzip` keeps the last. The case tells the
-  // streams of an archive apart by name, so it would take the later entry as already stored
+  // A zip may contain two entries of one name, and `unzip` keeps the last. The case identifies
+  // the streams of an archive by name, so it would take the later entry as already stored
   // and skip its records without a word.
   const nameDigest = createHash('sha256').update(name).digest('base64');
   if (context.names.has(nameDigest)) {

@@ -17,7 +17,7 @@ export function zipNameProblem(name: string): string | null {
 /**
  * Maximum length, in UTF-16 code units, of a zip entry name that a case records unchanged.
  * Every event of a member carries the member's name, so a crafted name of tens of thousands of
- * characters multiplied the size of every stored row: 20,000 records under a 58,886-character
+ * characters multiplied the size of every stored row. 20,000 records under a 58,886-character
  * name failed the commit of the events at 1.6 GB. Real archive paths are far shorter.
  */
 export const MAX_RECORDED_MEMBER_LENGTH = 1024;
@@ -32,7 +32,7 @@ const SHORTENED_END = /…\(\d+ characters, SHA-256 [0-9a-f]{64}\)$/;
  *
  * A name that already ends like a shortened one is shortened whatever its length. Otherwise an
  * entry named after the recorded name of another would be recorded under the same name, and the
- * case, which tells the streams of an archive apart by their recorded names, would take it as
+ * case, which identifies the streams of an archive by their recorded names, would take it as
  * already stored and skip its records.
  */
 export function recordedMemberName(name: string): string {

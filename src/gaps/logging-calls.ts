@@ -153,10 +153,10 @@ export async function readLoggingCalls(
 }
 
 /**
- * The request and resources of a listed call. A record stored in parts has `raw` NULL in its row,
- * and putting such records together for every logging call ran out of the case's 256 MB with
- * 10,000 of them. So the call keeps its stored resources, which name the bucket of a deletion,
- * and an empty request: a deletion whose user agent alone fills 16 KB is still seen.
+ * Returns the request and resources of a listed call. A record stored in parts has `raw` NULL
+ * in its row, and putting such records together for every logging call ran out of the case's
+ * 256 MB with 10,000 of them. So such a call gets its stored resources, which name the bucket
+ * of a deletion, and an empty request. A deletion whose user agent alone fills 16 KB is seen.
  */
 function callRecord(row: Record<string, unknown>): CallRecord {
   if (row.raw !== null) return recordOf(String(row.source), row.raw);
@@ -164,7 +164,7 @@ function callRecord(row: Record<string, unknown>): CallRecord {
   try {
     resources = JSON.parse(String(row.resources));
   } catch {
-    // The column holds JSON that the ingest wrote; an unreadable one names no bucket.
+    // The ingest wrote the column as JSON, so this is not expected. Such a row names no bucket.
   }
   return { request: {}, resources: Array.isArray(resources) ? resources : [] };
 }

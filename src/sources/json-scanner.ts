@@ -419,10 +419,10 @@ export class JsonScanner {
   }
 
   // Whether the newline at `i`, inside the first top-level object, ends a broken first line of
-  // JSON lines: the next line starts with `{`, which in an object can only be a member's value,
-  // and the line does not end with the colon before one. Otherwise one malformed first line
-  // made the scanner read every later line into it, and the whole file was one rejected record.
-  // The next line's first byte is looked for in this chunk only.
+  // JSON lines. It does when the next line starts with `{`, which in an object can only be a
+  // member's value, and the line does not end with the colon before one. Without this, one
+  // malformed first line took in every later line, and the file was one rejected record.
+  // NOTE: the next line's first byte is looked for in this chunk only.
   #nextLineStartsRecord(chunk: Buffer, i: number): boolean {
     if (this.#top !== 'record' || this.#closers[0] !== CLOSE_BRACE) return false;
     if (chunk[i + 1] !== OPEN_BRACE) return false;

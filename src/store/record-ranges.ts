@@ -8,7 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { rowRanges } from '../detect/sigma-sql/row-ranges.ts';
 import { eventsWithWholeRaw, hasSplitRecords } from './raw-parts.ts';
 
-/** Maximum raw record text of the events that one statement of `inRecordRanges` reads. */
+/** Maximum bytes of raw records that one statement of `inRecordRanges` reads. */
 export const RECORD_RANGE_BYTES = 8 * 1024 * 1024;
 
 /**

@@ -11,7 +11,7 @@ import {
 export const TEST_SHA = 'a'.repeat(64);
 
 /**
- * An event uid with the member name whole, however long. Cases written before `eventUid` put a
+ * Builds an event uid with the member name whole, however long. Cases written before `eventUid` put a
  * digest in place of a long name hold such uids, and the stores and reports must still handle
  * them within their memory limits.
  */

@@ -33,9 +33,9 @@ export const PRINCIPAL_CREATING_IN = `(${quoted(PRINCIPAL_CREATING_OPERATIONS)})
 
 /**
  * The fields that entity extraction reads from an original CloudTrail record, in the order of
- * the list `ISSUED_FIELDS_SQL` returns, all parsed at once: DuckDB keeps each record it parses
- * for the rest of the vector, per call, so three calls over 5,000 records of 15 KB ran out of
- * the case's 256 MB.
+ * the list `ISSUED_FIELDS_SQL` returns. They are parsed at once, because DuckDB keeps each
+ * record a call parses for the rest of the vector: three calls over 5,000 records of 15 KB ran
+ * out of the case's 256 MB.
  */
 const ISSUED_FIELDS = [
   '$.responseElements.credentials.accessKeyId',

@@ -2,8 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caseWithEvents, withConnection } from '../../analyze/test-case.ts';
 import { testEvent } from '../../store/test-events.ts';
-import type { DetectionRule, SigmaRule } from '../sigma/model.ts';
+import type { SigmaRule } from '../sigma/model.ts';
 import { parseRuleText } from '../sigma/parse.ts';
+import { detectionRules } from '../sigma/test-rules.ts';
 import { huntRules } from './hunt-rules.ts';
 import { SqlScan } from './scan.ts';
 
@@ -86,9 +87,7 @@ afterAll(async () => {
 
 describe('SqlScan on large records', () => {
   test('matches them with the in-memory engine', async () => {
-    const detections = rulesOf(RULES).filter(
-      (rule): rule is DetectionRule => rule.kind === 'detection',
-    );
+    const detections = detectionRules(RULES);
     const matches = await withConnection(folder, (connection) =>
       new SqlScan(detections).run(connection),
     );

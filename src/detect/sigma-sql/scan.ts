@@ -903,16 +903,19 @@ export class SqlScan {
  * Raw record text that a scalar-shape scan may read in one vector of rows. Such a scan parses
  * each record once, but DuckDB keeps what it parsed from a whole vector, on each of its
  * threads. 20,000 CloudTrail records of 15 KB, 30 MB a vector, ran the built-in pack's hunt out
- * of the case's 256 MB (DuckDB 1.5). With 16 MB it took 17 s and 8 MB 31 s, because each range
- * is a scan of its own, planned anew.
+ * of the case's 256 MB (DuckDB 1.5). With 16 MB it took 18 s and with 8 MB 25 s, because each
+ * range is a scan of its own, which costs about 0.5 s whatever its rows.
+ *
+ * NOTE: a scan copies long extracted values several times per row, so 16 MB is not enough for
+ * every batch: seven rules, one reading a 15 KB field, ran out of memory over records of 16 KB.
  */
 const SCALAR_VECTOR_BYTES = 16 * 1024 * 1024;
 
 /**
- * Returns the row ranges that scalar-shape scans of `events` read one at a time: one range
- * with no bounds (`null`) unless some vector of rows has more than SCALAR_VECTOR_BYTES of raw
- * record text, and then the ranges of `rowRanges`, which keep consecutive vectors within the
- * bound together.
+ * Returns the row ranges that scalar-shape scans of `events` read one at a time. That is one
+ * range with no bounds (`null`) unless some vector of rows has more than SCALAR_VECTOR_BYTES of
+ * raw record text. Otherwise it is the ranges of `rowRanges`, which keep consecutive vectors
+ * within the bound together.
  */
 async function scalarScanRanges(connection: DuckDBConnection): Promise<(RowRange | null)[]> {
   const longest = await longestRecordBytes(connection);
