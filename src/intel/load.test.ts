@@ -1,12 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type IndicatorKind, type IndicatorValue, stixBundle } from '../export/stix.ts';
 import { loadIntelFile } from './load.ts';
 
+const dirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 async function intelFile(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cloudcase-intel-'));
+  dirs.push(dir);
   const file = path.join(dir, name);
   await writeFile(file, text);
   return file;
