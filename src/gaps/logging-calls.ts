@@ -8,6 +8,13 @@ import { type DuckDBConnection, DuckDBListValue, type DuckDBValue } from '@duckd
 import { shortenedText } from '../core/shortened-text.ts';
 import { isObject, type JsonObject, unwrapCloudTrail } from '../sources/cloudtrail-unwrap.ts';
 import { checkedStream } from '../store/checked-stream.ts';
+import {
+  hasRawKeys,
+  hasRawParts,
+  RAW_READ_RECORDS,
+  type RawRef,
+  readRawTexts,
+} from '../store/raw-parts.ts';
 import { OBJECT_DELETIONS } from './log-wipes.ts';
 
 /** One successful call that may change what is logged, with the fields the windows need. */
@@ -74,10 +81,10 @@ const TRAIL_SETUPS = ['createtrail', 'updatetrail'];
 // Failed calls changed nothing, so only calls that did not fail are read. `raw` is parsed in
 // Node.js because each carrier nests the request differently. The operation names are constants
 // of this module, so they are written into the SQL as literals.
-function callsSql(operations: readonly string[]): string {
+function callsSql(operations: readonly string[], rawKey: boolean): string {
   return `SELECT uid, epoch_ms(time) AS t, source, cloud_account AS account,
   cloud_region AS region, api_operation AS operation, coalesce(actor_uid, actor_name) AS actor,
-  raw, resources
+  raw, resources, ${rawKey ? 'raw_key' : 'NULL AS raw_key'}
 FROM events
 WHERE lower(api_operation) IN (${operations.map((op) => `'${op}'`).join(', ')})
   AND coalesce(status, 'unknown') <> 'failure'`;
@@ -97,10 +104,16 @@ export async function readLoggingCalls(
   trailBuckets: ReadonlySet<string> = new Set(),
   onObjectDeletion?: (call: LoggingCall) => void,
 ): Promise<LoggingCall[]> {
+  const rawKey = await hasRawKeys(connection);
   const buckets = new Set(trailBuckets);
-  const setups = await connection.runAndReadAll(callsSql(TRAIL_SETUPS));
-  for (const row of setups.getRowObjectsJS()) {
-    const bucket = callRecord(row).request.s3BucketName;
+  const setups = (await connection.runAndReadAll(callsSql(TRAIL_SETUPS, rawKey))).getRowObjectsJS();
+  const setupRequests = await splitRequests(
+    connection,
+    setups.filter((row) => row.raw === null),
+  );
+  for (const row of setups) {
+    const request = setupRequests.get(String(row.uid)) ?? callRecord(row).request;
+    const bucket = request.s3BucketName;
     if (typeof bucket === 'string' && bucket !== '') buckets.add(bucket);
   }
 
@@ -113,7 +126,7 @@ export async function readLoggingCalls(
     relevant += ' OR len(list_filter($buckets, b -> contains(raw, b))) > 0';
     params.buckets = new DuckDBListValue([...buckets]);
   }
-  const sql = `${callsSql(LOGGING_OPERATIONS)} AND (${relevant}) ORDER BY time, uid`;
+  const sql = `${callsSql(LOGGING_OPERATIONS, rawKey)} AND (${relevant}) ORDER BY time, uid`;
   const rows = checkedStream(
     connection,
     sql,
@@ -122,6 +135,10 @@ export async function readLoggingCalls(
     'logging calls',
   );
   const calls: LoggingCall[] = [];
+  // Calls other than object deletions whose records are stored in parts, with their row. Their
+  // requests are read once the stream has ended, because the connection runs one query at a
+  // time.
+  const split: { call: LoggingCall; row: Record<string, unknown> }[] = [];
   for await (const chunk of rows) {
     for (const row of chunk) {
       const operation = String(row.operation);
@@ -147,16 +164,53 @@ export async function readLoggingCalls(
       };
       if (onObjectDeletion !== undefined && OBJECT_DELETIONS.has(op)) onObjectDeletion(call);
       else calls.push(call);
+      if (row.raw === null && !OBJECT_DELETIONS.has(op)) split.push({ call, row });
     }
   }
+  const requests = await splitRequests(
+    connection,
+    split.map(({ row }) => row),
+  );
+  for (const { call } of split) call.request = requests.get(call.uid) ?? call.request;
+
   return calls;
 }
 
 /**
+ * Reads the requests of the calls in `rows` whose records are stored in parts, keyed by uid,
+ * each compacted by `compactRequest`. The records are read `RAW_READ_RECORDS` at a time, so
+ * memory holds a few records and the compacted requests, not every record at once.
+ */
+async function splitRequests(
+  connection: DuckDBConnection,
+  rows: readonly Record<string, unknown>[],
+): Promise<Map<string, JsonObject>> {
+  const requests = new Map<string, JsonObject>();
+  if (rows.length === 0 || !(await hasRawParts(connection))) return requests;
+
+  for (let start = 0; start < rows.length; start += RAW_READ_RECORDS) {
+    const batch = rows.slice(start, start + RAW_READ_RECORDS);
+    const refs: RawRef[] = batch.map((row) => ({
+      uid: String(row.uid),
+      key: row.raw_key === null || row.raw_key === undefined ? null : BigInt(row.raw_key as bigint),
+    }));
+    const texts = await readRawTexts(connection, refs, true);
+    for (const row of batch) {
+      const uid = String(row.uid);
+      const text = texts.get(uid);
+      if (text === undefined) continue;
+      requests.set(uid, compactRequest(recordOf(String(row.source), text).request));
+    }
+  }
+  return requests;
+}
+
+/**
  * Returns the request and resources of a listed call. A record stored in parts has `raw` NULL
- * in its row, and putting such records together for every logging call ran out of the case's
- * 256 MB with 10,000 of them. So such a call gets its stored resources, which name the bucket
- * of a deletion, and an empty request. A deletion whose user agent alone fills 16 KB is seen.
+ * in its row, so such a call gets its stored resources, which name the bucket of a deletion,
+ * and an empty request, which `splitRequests` fills in for calls other than object deletions.
+ * Deletions are not read whole, because a case may hold millions of them: a deletion whose
+ * user agent alone fills 16 KB is seen by its stored resources.
  */
 function callRecord(row: Record<string, unknown>): CallRecord {
   if (row.raw !== null) return recordOf(String(row.source), row.raw);
@@ -173,25 +227,55 @@ function callRecord(row: Record<string, unknown>): CallRecord {
 const MAX_REQUEST_TEXT = 1024;
 
 /**
+ * Maximum size of a listed call's compacted request, counted as the code units of its strings
+ * and keys plus one for each value. A request of a record stored whole, at most 16,384 code
+ * units of JSON, always fits, while a record stored in parts may hold far more.
+ */
+const MAX_REQUEST_UNITS = 16_384;
+
+/**
  * Returns a copy of `request` with each string over MAX_REQUEST_TEXT shortened to its start,
  * length and digest (see `shortenedText`), so that equal strings stay equal and distinct ones
- * distinct. The calls stay listed to the end of the checks: 10,000 StopLogging calls of 15 KB
- * each held 237 MB of heap.
+ * distinct. Past MAX_REQUEST_UNITS, an array ends with a string that counts the items left out,
+ * and an object with a `…` key that counts the keys left out. The calls stay listed to the end
+ * of the checks: 10,000 StopLogging calls of 15 KB each held 237 MB of heap.
  */
 function compactRequest(request: JsonObject): JsonObject {
-  return compactValue(request) as JsonObject;
+  return compactValue(request, { left: MAX_REQUEST_UNITS }) as JsonObject;
 }
 
-function compactValue(value: unknown): unknown {
+function compactValue(value: unknown, budget: { left: number }): unknown {
   if (typeof value === 'string') {
-    return shortenedText(value, MAX_REQUEST_TEXT, MAX_REQUEST_TEXT - 128);
+    const short = shortenedText(value, MAX_REQUEST_TEXT, MAX_REQUEST_TEXT - 128);
+    budget.left -= short.length;
+    return short;
   }
-  if (Array.isArray(value)) return value.map(compactValue);
+  budget.left -= 1;
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      if (budget.left <= 0) {
+        items.push(`…(${value.length - items.length} more items)`);
+        break;
+      }
+      items.push(compactValue(item, budget));
+    }
+    return items;
+  }
+  if (!isObject(value)) return value;
+
   // fromEntries defines each key as an own property, a `__proto__` key of the log included.
-  if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, compactValue(v)]));
+  const entries = Object.entries(value);
+  const kept: [string, unknown][] = [];
+  for (const [key, item] of entries) {
+    if (budget.left <= 0) {
+      kept.push(['…', `(${entries.length - kept.length} more keys)`]);
+      break;
+    }
+    budget.left -= key.length;
+    kept.push([key, compactValue(item, budget)]);
   }
-  return value;
+  return Object.fromEntries(kept);
 }
 
 /** The request of a call and, for CloudTrail, the resources its record lists. */

@@ -282,6 +282,89 @@ describe('logging windows', () => {
     ]);
   });
 
+  it('reads the requests of calls stored in parts', async () => {
+    // The user agent makes the record longer than 16,384 code units, so it is stored in parts.
+    const stop = testEvent(0, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'StopLogging',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'StopLogging',
+        userAgent: 'u'.repeat(20_000),
+        requestParameters: { name: TRAIL },
+      },
+    });
+    const setup = testEvent(1, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'UpdateTrail',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'UpdateTrail',
+        userAgent: 'u'.repeat(20_000),
+        requestParameters: { name: TRAIL, s3BucketName: 'new-trail-logs' },
+      },
+    });
+    const deletion = testEvent(2, {
+      api: {
+        service: 's3.amazonaws.com',
+        operation: 'DeleteObject',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'DeleteObject',
+        requestParameters: { bucketName: 'new-trail-logs', key: 'AWSLogs/x.json.gz' },
+      },
+    });
+
+    const calls = await onEvents([stop, setup, deletion], readLoggingCalls);
+    const { findings } = loggingWindows(calls, context);
+
+    expect(calls.map((c) => [c.operation, c.request])).toEqual([
+      ['StopLogging', { name: TRAIL }],
+      ['UpdateTrail', { name: TRAIL, s3BucketName: 'new-trail-logs' }],
+      ['DeleteObject', { bucketName: 'new-trail-logs', key: 'AWSLogs/x.json.gz' }],
+    ]);
+    expect(findings.find((f) => f.kind === 'logging_stopped')?.resource).toBe('main');
+  });
+
+  it('bounds the requests of calls stored in parts', async () => {
+    const values = Array.from({ length: 5_000 }, (_, i) => `arn:aws:s3:::bucket-${i}/`);
+    const selectors = testEvent(0, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'PutEventSelectors',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'PutEventSelectors',
+        requestParameters: {
+          trailName: TRAIL,
+          eventSelectors: [
+            { readWriteType: 'WriteOnly', dataResources: [{ type: 'AWS::S3::Object', values }] },
+          ],
+        },
+      },
+    });
+
+    const [call] = await onEvents([selectors], readLoggingCalls);
+    type Selector = { dataResources: { values: string[] }[] };
+    const [selector] = (call?.request.eventSelectors ?? []) as Selector[];
+    const kept = selector?.dataResources[0]?.values;
+
+    expect(call?.request.trailName).toBe(TRAIL);
+    expect(kept?.length).toBeLessThan(1_000);
+    expect(kept?.at(-1)).toMatch(/^…\(\d+ more items\)$/);
+    expect(JSON.stringify(call?.request).length).toBeLessThan(40_000);
+  });
+
   it('reads the bucket of DeleteObjects from its resources', async () => {
     // A DeleteObjects data event as CloudTrail writes it, with the bucket only in `resources`.
     const raw = (bucket: string) => ({
