@@ -119,6 +119,22 @@ describe('timeline command line', () => {
     }
   });
 
+  it('shortens a long invalid value in usage errors', async () => {
+    const long = '1'.repeat(20_000);
+    const runs = [
+      await runCli(['timeline', '--case', readCase, '--ip', long]),
+      await runCli(['timeline', '--case', readCase, `--since=2024-${long}`]),
+      await runCli(['timeline', '--case', readCase, '--format', long]),
+    ];
+
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`${'1'.repeat(50)}`);
+      expect(run.stderr).toMatch(/…\(20,?00\d characters\)/);
+      expect(run.stderr.length).toBeLessThan(5_000);
+    }
+  });
+
   it('matches a format id in any case', async () => {
     const caseDir = readCase;
     const run = await runCli([

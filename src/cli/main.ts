@@ -3,6 +3,7 @@ import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { sanitizeTerminal } from '../core/escape.ts';
 import { Logger } from '../core/logger.ts';
 import { setWorkingCopyWarnings } from '../store/working-copy.ts';
+import { shortenArgumentValues } from './argument-values.ts';
 import { auditCommands, recordInvocation } from './audit-hook.ts';
 import { type CliIo, processIo } from './io.ts';
 
@@ -50,6 +51,9 @@ export async function buildProgram(context: CommandContext, argv?: string[]): Pr
     .configureOutput({
       writeOut: (text) => context.io.stdout.write(text),
       writeErr: (text) => context.io.stderr.write(text),
+      // Parse errors repeat the argument, which the user may have pasted from a log.
+      outputError: (text, write) =>
+        write(sanitizeTerminal(shortenArgumentValues(text, argv ?? []))),
     });
 
   const named = COMMANDS.filter(([name]) => name === argv?.[0]);
@@ -80,20 +84,21 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     // so the command's own exit code stands.
     const cut = (error as NodeJS.ErrnoException).code === 'EPIPE';
     failure = cut ? null : error;
-    exitCode = cut ? context.exitCode : reportError(error, io);
+    exitCode = cut ? context.exitCode : reportError(error, io, argv);
   }
   await recordInvocation(context, exitCode, failure);
 
   return exitCode;
 }
 
-function reportError(error: unknown, io: CliIo): number {
+function reportError(error: unknown, io: CliIo, argv: readonly string[]): number {
   if (error instanceof CommanderError) {
     // Help and version output end with a CommanderError whose exit code is 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof CloudcaseError) {
-    io.stderr.write(`error: ${sanitizeTerminal(error.message)} [${error.code}]\n`);
+    const message = shortenArgumentValues(error.message, argv);
+    io.stderr.write(`error: ${sanitizeTerminal(message)} [${error.code}]\n`);
     return error.exitCode;
   }
 
