@@ -5,6 +5,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { storedText } from '../../store/event-row.ts';
 import { SOURCE_SQL } from '../entities/sql.ts';
+import { seedCutResources } from './cut-resources.ts';
 import { classifySources, createAnomalous, noBlanketRules } from './signals.ts';
 import type { Indicator, ScopeSplit, SourceUse } from './types.ts';
 import { iso, rows } from './values.ts';
@@ -71,6 +72,9 @@ export async function seedScope(
      SELECT uid, time, status, ${SOURCE_SQL} AS src FROM events WHERE ${predicate.sql}`,
     predicate.params,
   );
+  if (indicator.kind === 'resource') {
+    await seedCutResources(connection, indicator.value, predicate);
+  }
   await createAnomalous(connection);
   const splits = indicator.kind === 'key' || indicator.kind === 'identity';
   // Usual sources and blanket rules are found with --all too: the verdict follows the signs.
