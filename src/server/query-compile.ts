@@ -58,6 +58,8 @@ function compileTerm(term: Term, bind: Bind): string {
       return textCondition(target.sql, term, bind, term.field === null);
     case 'contains':
       return textCondition(target.sql, term, bind, true);
+    case 'raw':
+      return rawCondition(term, bind);
     case 'ip':
       return ipCondition(target, term, bind);
     case 'number':
@@ -93,6 +95,31 @@ export function likePattern(term: Term, contains: boolean): string {
 // A bare word, `resource` and `raw` search as a substring; other field values match whole.
 function textCondition(column: string, term: Term, bind: Bind, contains: boolean): string {
   return `${column} ILIKE ${bind(likePattern(term, contains))} ESCAPE '\\'`;
+}
+
+/**
+ * Searches the raw record, and the parts of a record stored in parts (see `raw-parts.ts`),
+ * where `raw` is NULL. A match may cross the boundary between two parts, so the end of each part
+ * joined to the start of the next is searched too, as much of each as a match of the value's
+ * characters needs. DuckDB scans the parts once with the pattern, holding only the keys that
+ * match, plus the boundary strings for the join.
+ *
+ * NOTE: a `*` of the value matches at most that many characters across a boundary, so a longer
+ * match that spans two parts is missed.
+ */
+function rawCondition(term: Term, bind: Bind): string {
+  const pattern = bind(likePattern(term, true));
+  const inParts = `raw_key IN (SELECT raw_key FROM event_raw_parts
+      WHERE text ILIKE ${pattern} ESCAPE '\\')`;
+  const overlap = [...term.value].length - 1;
+  const acrossParts =
+    overlap < 1
+      ? ''
+      : ` OR raw_key IN (SELECT a.raw_key FROM event_raw_parts a
+      JOIN (SELECT raw_key, part, left(text, ${overlap}) AS head FROM event_raw_parts) b
+        ON b.raw_key = a.raw_key AND b.part = a.part + 1
+      WHERE (right(a.text, ${overlap}) || b.head) ILIKE ${pattern} ESCAPE '\\')`;
+  return `(raw ILIKE ${pattern} ESCAPE '\\' OR (raw IS NULL AND (${inParts}${acrossParts})))`;
 }
 
 // An address without wildcards or letters is compared exactly, which is several times cheaper

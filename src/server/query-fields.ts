@@ -7,6 +7,7 @@
 export type FieldKind =
   | 'text'
   | 'contains'
+  | 'raw'
   | 'number'
   | 'ip'
   | 'time'
@@ -63,7 +64,7 @@ export const QUERY_FIELDS: readonly QueryField[] = [
   field('api.read_only', 'bool', 'api_read_only', 'true for read-only calls'),
   field('message', 'text', 'message', 'one-line summary (what a bare word searches)'),
   field('resource', 'contains', 'resources', 'text within the resources touched'),
-  field('raw', 'contains', 'raw', 'text within the original record'),
+  field('raw', 'raw', 'raw', 'text within the original record'),
   field('uid', 'text', 'uid', 'event id'),
   field('evidence.sha256', 'text', 'evidence_sha256', 'hash of the evidence file'),
   field('evidence.record', 'number', 'evidence_record', 'record index in the evidence'),

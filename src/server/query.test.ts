@@ -134,3 +134,59 @@ describe('workbench query language', () => {
     );
   });
 });
+
+describe('workbench query of records stored in parts', () => {
+  // Records over 16,384 code units are stored in parts with `raw` NULL in their row. The first
+  // part of record 1 ends within "boundary-needle": its JSON text starts with `{"a":"` and the
+  // padding, then `","b":"`, so the value starts at code unit 16,380.
+  const SPLIT = [
+    testEvent(0, { raw: { a: 'x'.repeat(20_000), b: 'deep-needle' } }),
+    testEvent(1, { raw: { a: 'x'.repeat(16_367), b: 'boundary-needle', c: 'y'.repeat(20_000) } }),
+    testEvent(2, { raw: { a: 'x'.repeat(20_000) } }),
+    testEvent(3, { raw: { b: 'deep-needle' } }),
+  ];
+  let splitDir: string;
+  let splitDb: CaseDb;
+  let splitReader: CaseReader;
+
+  beforeAll(async () => {
+    splitDir = await mkdtemp(join(tmpdir(), 'cloudcase-query-'));
+    splitDb = await CaseDb.open(splitDir);
+    const writer = await splitDb.eventWriter();
+    for (const event of SPLIT) writer.append(event);
+    await writer.close();
+    splitReader = new CaseReader(await splitDb.connect());
+  });
+
+  afterAll(async () => {
+    await splitReader.close();
+    await splitDb.close();
+    await rm(splitDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['raw:deep-needle', [0, 3]],
+    ['raw:boundary-needle', [1]],
+    ['raw:"boundary-needle"', [1]],
+    ['raw:boundary*needle', [1]],
+    ['raw:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', [0, 1, 2]],
+    ['NOT raw:needle', [2]],
+  ])('%s selects %j', async (query, expected) => {
+    const condition = compileQuery(query);
+    const rows = await splitReader.all(
+      `SELECT evidence_record FROM events WHERE ${condition.sql} ORDER BY evidence_record`,
+      condition.params,
+    );
+
+    expect(rows.map((row) => Number(row.evidence_record))).toEqual(expected);
+  });
+
+  it('splits the boundary record within its needle', async () => {
+    const [part] = await splitReader.all(
+      `SELECT p.text FROM event_raw_parts p JOIN events e ON e.raw_key = p.raw_key
+       WHERE e.evidence_record = 1 AND p.part = 0`,
+    );
+
+    expect(String(part?.text).endsWith('"boun')).toBe(true);
+  });
+});
