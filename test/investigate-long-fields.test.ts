@@ -5,8 +5,8 @@ import { type CliRun, runCli, tempDir } from './support/cli.ts';
 
 const COUNT = 40;
 const agent = (index: number) => `agent-${index} ${'y'.repeat(20_000)} tail-${index}`;
-// The actor of record 3, longer than a column keeps.
-const LONG_ARN = `arn:aws:iam::111122223333:user/${'z'.repeat(20_000)}`;
+// The actor of record 3, longer than a column keeps, which keeps its first 16,256 characters.
+const LONG_ARN = `arn:aws:iam::111122223333:user/${'z'.repeat(20_000)}-past-cut`;
 
 const RULE = `title: User agent with a tail
 id: 5d0f3f7a-2b7e-4b61-9d1e-3c0f6a1f0001
@@ -116,5 +116,13 @@ describe('investigate on fields longer than a column keeps', () => {
     expect((JSON.parse(events[0] ?? '{}') as TimelineEvent).evidence.record).toBe(3);
     expect(scope.code, scope.stderr).toBe(0);
     expect(JSON.parse(scope.stdout)).toMatchObject({ events: 1 });
+  });
+
+  it('finds actor text past the start a column keeps', async () => {
+    const timeline = await runCli(['timeline', '--case', caseDir, '--actor', 'Z-PAST-CUT']);
+
+    expect(timeline.code, timeline.stderr).toBe(0);
+    expect(timeline.stdout.trim().split('\n')).toHaveLength(2);
+    expect(timeline.stdout).toContain('zzzz');
   });
 });

@@ -1,4 +1,4 @@
-import type { DuckDBValue } from '@duckdb/node-api';
+import { DuckDBListValue, type DuckDBValue } from '@duckdb/node-api';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { EVENT_SELECT, storedText, timestampValue } from './event-row.ts';
 import type { EventCondition } from './time-slices.ts';
@@ -66,12 +66,14 @@ export function timelineCondition(filter: TimelineFilter): EventCondition {
   }
   if (filter.actor !== undefined) {
     // A whole actor longer than a column keeps is found by the form the column holds.
+    const pastCut = filter.actorUids?.length ? ' OR list_contains($actor_uids, uid)' : '';
     where.push(
       `(contains(lower(actor_uid), lower($actor)) OR contains(lower(actor_name), lower($actor))
-        OR lower(actor_uid) = lower($stored_actor) OR lower(actor_name) = lower($stored_actor))`,
+        OR lower(actor_uid) = lower($stored_actor) OR lower(actor_name) = lower($stored_actor)${pastCut})`,
     );
     params.actor = filter.actor;
     params.stored_actor = storedText(filter.actor);
+    if (pastCut !== '') params.actor_uids = new DuckDBListValue([...(filter.actorUids ?? [])]);
   }
   if (filter.ip !== undefined) addIpFilter(filter.ip, where, params);
   if (filter.operation !== undefined) {

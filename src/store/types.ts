@@ -9,6 +9,11 @@ export interface TimelineFilter {
   until?: string;
   /** Case-insensitive substring of `actor.uid` or `actor.name`. */
   actor?: string;
+  /**
+   * Events that `actor` selects although their actor columns do not contain it, because it
+   * occurs past the start that a column keeps of a long actor (see `actorsPastCut`).
+   */
+  actorUids?: readonly string[];
   /** `src.ip` exactly, or an IPv4 CIDR block such as `203.0.113.0/24`. */
   ip?: string;
   /** `api.operation`, compared case-insensitively. */

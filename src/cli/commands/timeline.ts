@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { actorsPastCut } from '../../analyze/long-actors.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminal } from '../../core/escape.ts';
 
@@ -71,12 +72,24 @@ export function registerTimeline(program: Command, context: CommandContext): voi
       try {
         await warnOfPartialIngest(db, context);
         if (flags.source !== undefined) await warnOfAbsentSource(db, flags.source, context);
-        const events = countResults(context, db.timeline(filterOf(flags)));
+        const filter = filterOf(flags);
+        if (filter.actor !== undefined) filter.actorUids = await longActors(db, filter.actor);
+        const events = countResults(context, db.timeline(filter));
         await formatTimeline(events, flags.format, context.io.stdout);
       } finally {
         await db.close();
       }
     });
+}
+
+// The events whose actor contains the text only past the start that its column keeps.
+async function longActors(db: CaseDb, actor: string): Promise<string[]> {
+  const connection = await db.connect();
+  try {
+    return await actorsPastCut(connection, actor);
+  } finally {
+    connection.closeSync();
+  }
 }
 
 /** Tells the reader on stderr when the case has no events of the `--source` asked for. */
