@@ -24,8 +24,8 @@ const BATCH_RAW_UNITS = 65_536;
 /**
  * Normalizes again, with the format of its `source`, the raw record of each event whose rowid
  * is in the `event_row` column of the temporary table `rowsTable`, and passes the event to
- * `visit` in rowid order. Reads `RAW_READ_RECORDS` records at a time, so memory holds a batch
- * of records and not the whole selection. Skips a record that no longer parses or normalizes.
+ * `visit` in rowid order. Reads `RAW_READ_RECORDS` records at a time, so only one batch of
+ * records is in memory, not the whole selection. Skips a record that no longer parses or normalizes.
  *
  * NOTE: an event whose format stored a record other than the one it read (an envelope's inner
  * record, for one) may normalize differently or not at all.

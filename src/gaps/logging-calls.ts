@@ -179,7 +179,7 @@ export async function readLoggingCalls(
 /**
  * Reads the requests of the calls in `rows` whose records are stored in parts, keyed by uid,
  * each compacted by `compactRequest`. The records are read `RAW_READ_RECORDS` at a time, so
- * memory holds a few records and the compacted requests, not every record at once.
+ * only one batch of records is in memory, besides the compacted requests.
  */
 async function splitRequests(
   connection: DuckDBConnection,
