@@ -59,6 +59,15 @@ export interface SqlDialect {
    */
   jsonPathMembers(json: string, paths: string[][]): string;
   /**
+   * The kinds of the values at many member paths of one JSON value, parsed once, as a list
+   * whose element `i` holds the kind of the value at `paths[i]` (see `kindIsArray`) or NULL
+   * where there is none. Unlike `jsonPathMembers`, it writes out no value, so a long string
+   * there is not copied.
+   */
+  jsonPathKinds(json: string, paths: string[][]): string;
+  /** Whether an element of a `jsonPathKinds` list is the kind of an array. */
+  kindIsArray(kind: string): string;
+  /**
    * The keys of the objects at many member paths of one JSON value, parsed once, as a list
    * whose element `i` contains the keys at `paths[i]` in document order, repeated keys included
    * and escapes decoded (an empty list where the value there is no object, NULL where it is

@@ -229,6 +229,9 @@ export const duckdb: SqlDialect = {
   jsonMember: (json, key) => `json_extract(${json}, ${duckdb.stringLiteral(pointer(key))})`,
   jsonPathMembers: (json, paths) =>
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  jsonPathKinds: (json, paths) =>
+    `json_type(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  kindIsArray: (kind) => `(${kind} = 'ARRAY')`,
   jsonObjectKeys: (json, paths) =>
     `json_keys(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
   listElement: (list, index) => `${list}[${index + 1}]`,

@@ -83,7 +83,7 @@ export class InlineFields implements FieldSource {
 class ScanColumns {
   readonly #prefix: string;
   readonly #ids = new Map<string, number>();
-  readonly #columns = new Map<string, { layer: number; sql: string }>();
+  readonly #columns = new Map<string, { layer: number; sql: string; field: string | null }>();
 
   constructor(prefix: string) {
     this.#prefix = prefix;
@@ -103,8 +103,8 @@ class ScanColumns {
     return this.#columns.has(name);
   }
 
-  define(name: string, layer: number, sql: string): void {
-    this.#columns.set(name, { layer, sql });
+  define(name: string, layer: number, sql: string, field: string | null = null): void {
+    this.#columns.set(name, { layer, sql, field });
   }
 
   get sqlSize(): number {
@@ -117,10 +117,18 @@ class ScanColumns {
     return [...this.#columns.keys()];
   }
 
-  layer(index: number): string[] {
+  /**
+   * The `expression AS name` items of one layer. With `needed`, each column is computed only
+   * where the SQL it returns for the column's field is true, and is NULL elsewhere.
+   */
+  layer(index: number, needed?: (field: string | null) => string): string[] {
     return [...this.#columns]
       .filter(([, column]) => column.layer === index)
-      .map(([name, column]) => `${column.sql} AS ${name}`);
+      .map(([name, column]) => {
+        const where = needed?.(column.field) ?? 'TRUE';
+        const sql = where === 'TRUE' ? column.sql : `CASE WHEN ${where} THEN ${column.sql} END`;
+        return `${sql} AS ${name}`;
+      });
   }
 }
 
@@ -137,7 +145,7 @@ export class ListScanFields extends TrackedFields {
       const name = this.#columns.name(field, kind);
       if (this.#columns.has(name)) return name;
       const sql = fieldKindSql(dialect, record, field, kind, (other) => column(field, other));
-      this.#columns.define(name, LIST_LAYER[kind], sql);
+      this.#columns.define(name, LIST_LAYER[kind], sql, field);
       return name;
     };
     this.#operations = listOperations(dialect, column);
@@ -158,9 +166,13 @@ export class ListScanFields extends TrackedFields {
     return this.#columns.names();
   }
 
-  /** The `expression AS name` items of one projection layer (0 is the innermost). */
-  layer(index: number): string[] {
-    return this.#columns.layer(index);
+  /**
+   * The `expression AS name` items of one projection layer (0 is the innermost). With
+   * `needed`, the columns of each field are computed only where the SQL it returns for the
+   * field is true.
+   */
+  layer(index: number, needed?: (field: string | null) => string): string[] {
+    return this.#columns.layer(index, needed);
   }
 
   present = (field: string | null) => this.#operations.present(field);
@@ -175,7 +187,8 @@ export class ListScanFields extends TrackedFields {
 /**
  * The scalar shape as scan columns: each field is one JSON value (SQL NULL when missing), from
  * which value tests read its text, number or instant, and `simple` is true where that shape is
- * exact. Keyword searches have no scalar shape.
+ * exact. Keyword searches have no scalar shape. Fields made with `kindsOnly` read the kind of
+ * each value and no value, and give `simple` only.
  */
 export class ScalarScanFields extends TrackedFields {
   readonly #d: SqlDialect;
@@ -185,14 +198,16 @@ export class ScalarScanFields extends TrackedFields {
   // parsed once whatever the rules. Types and texts come from those values.
   readonly #paths = new Map<string, number>();
   readonly #valuesColumn: string;
+  readonly #kindsOnly: boolean;
 
   /** `record` is the column holding the JSON record; `prefix` keeps column names apart. */
-  constructor(dialect: SqlDialect, record: string, prefix = 's') {
+  constructor(dialect: SqlDialect, record: string, prefix = 's', kindsOnly = false) {
     super();
     this.#d = dialect;
     this.#record = record;
     this.#columns = new ScanColumns(prefix);
     this.#valuesColumn = `${prefix}_values`;
+    this.#kindsOnly = kindsOnly;
   }
 
   #member = (keys: string[]): string =>
@@ -213,7 +228,10 @@ export class ScalarScanFields extends TrackedFields {
     if (index > 0) return this.#columns.layer(index - 1);
     if (this.#paths.size === 0) return [];
     const paths = [...this.#paths.keys()].map((key) => JSON.parse(key) as string[]);
-    return [`${this.#d.jsonPathMembers(this.#record, paths)} AS ${this.#valuesColumn}`];
+    const list = this.#kindsOnly
+      ? this.#d.jsonPathKinds(this.#record, paths)
+      : this.#d.jsonPathMembers(this.#record, paths);
+    return [`${list} AS ${this.#valuesColumn}`];
   }
 
   /** The column saying whether the field has the scalar shape in the row. */
@@ -221,7 +239,10 @@ export class ScalarScanFields extends TrackedFields {
     const name = this.#columns.name(field, 'simple');
     if (!this.#columns.has(name)) {
       this.touched.add(field);
-      const isArray = (keys: string[]) => this.#d.jsonIs(this.#member(keys), 'array');
+      const isArray = (keys: string[]) =>
+        this.#kindsOnly
+          ? this.#d.kindIsArray(this.#member(keys))
+          : this.#d.jsonIs(this.#member(keys), 'array');
       const present = (keys: string[]) => `${this.#member(keys)} IS NOT NULL`;
       // A path's first array element is extracted, not its value, because DuckDB would write
       // out the whole object usually found there. An object with the key "0" also passes, so
@@ -251,6 +272,7 @@ export class ScalarScanFields extends TrackedFields {
   /** The column with the field's JSON value, NULL when missing. */
   #value(field: string | null): string {
     if (field === null) throw new Error('keyword searches have no scalar shape');
+    if (this.#kindsOnly) throw new Error('fields made with kindsOnly read no values');
     this.touched.add(field);
     const name = this.#columns.name(field, 'value');
     if (!this.#columns.has(name)) {

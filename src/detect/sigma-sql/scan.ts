@@ -142,6 +142,8 @@ const LARGE_ROWS = 'temp.sigma_large_rows';
 const MATCHED_TABLE = 'temp.sigma_matched';
 // The rows of the scan that ran last.
 const SCAN_TABLE = 'temp.sigma_scan';
+// The rows of the range of row ids that the scans read next, with their `event_row`.
+const RANGE_TABLE = 'temp.sigma_range_events';
 // The keys of the matches read in timeline order, numbered in that order, while they are read.
 const ORDERED_TABLE = 'sigma_ordered_matches';
 // The matched events that are read in order, each with the ids of every rule that matched it.
@@ -175,7 +177,16 @@ interface Batch<Fields> {
    * are trusted.
    */
   replaced: boolean;
-  rules: { compiled: SqlRule; guard: string }[];
+  /**
+   * For list-shape batches: the shape tests of the guards, from the kinds of the values of the
+   * fields that the scalar-shape batches read.
+   */
+  guards: ScalarScanFields | null;
+  /**
+   * Each rule with its guard, SQL true for the events the batch decides the rule on, and, in
+   * list-shape batches, the fields it reads.
+   */
+  rules: { compiled: SqlRule; guard: string; fields: (string | null)[] }[];
   /** Characters of condition SQL. */
   size: number;
   /** Memory cost of the list-shape fields and conditions, in the dialect's units. */
@@ -228,6 +239,7 @@ export class SqlScan {
     });
     listBatch.fields.startRule();
     const listed = compileOne(rule, d, listBatch.fields, options);
+    const listFields = [...listBatch.fields.touched];
     if ('code' in listed) {
       this.problems.push({ rule, ...listed });
       return;
@@ -235,7 +247,7 @@ export class SqlScan {
     this.rules.push(listed);
     listBatch.cost += cost;
     if (keywords) {
-      addToBatch(listBatch, listed, 'TRUE');
+      addToBatch(listBatch, listed, 'TRUE', listFields);
       return;
     }
 
@@ -251,10 +263,13 @@ export class SqlScan {
     );
     if (candidates.length > 0) this.#columnRules.push({ rule, candidates });
 
-    // The list scan reads the same rule's simple-shape test inline, as a guard.
-    const guardFields = new ScalarScanFields(d, 'j', 'g');
-    const guard = joinAnd(fields.map((field) => guardFields.simple(field)));
-    addToBatch(listBatch, listed, `NOT ${inlineSimple(guardFields, guard)}`);
+    // The list scan decides the rule only on the events in which some of its fields do not
+    // have the scalar shape, and computes the rule's fields only on those. The shape tests
+    // read the kinds of the values, so a long string in a field is not written out for them.
+    const guards = listBatch.guards ?? new ScalarScanFields(d, 'j', 'g', true);
+    listBatch.guards = guards;
+    const guard = joinAnd(fields.map((field) => guards.simple(field)));
+    addToBatch(listBatch, listed, `NOT ${guard}`, listFields);
   }
 
   // A scan extracts the fields of all its rules from every event it reads, whatever the
@@ -276,6 +291,7 @@ export class SqlScan {
       column: null,
       others: [],
       replaced: false,
+      guards: null,
       rules: [],
       size: 0,
       cost: 0,
@@ -316,6 +332,7 @@ export class SqlScan {
       column,
       others: [],
       replaced: false,
+      guards: null,
       rules: [],
       size: 0,
       cost: 0,
@@ -334,7 +351,7 @@ export class SqlScan {
     const fields = [...batch.fields.touched].filter((field) => field !== null);
     const simples = fields.map((field) => batch.fields.simple(field));
     for (const simple of simples) if (!batch.complex.includes(simple)) batch.complex.push(simple);
-    addToBatch(batch, scalar, joinAnd(simples));
+    addToBatch(batch, scalar, joinAnd(simples), fields);
     return fields;
   }
 
@@ -429,7 +446,7 @@ export class SqlScan {
       }
       await this.#runScans(connection);
       // The copies of events are no longer needed and would take memory from the reads.
-      for (const table of [SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
+      for (const table of [SCAN_TABLE, RANGE_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore(this.#dialect.scanOnlySettings);
@@ -461,7 +478,15 @@ export class SqlScan {
       }
     };
     await withCleanup(work, async () => {
-      for (const table of [MATCHED_TABLE, SCAN_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
+      const tables = [
+        MATCHED_TABLE,
+        SCAN_TABLE,
+        RANGE_TABLE,
+        COMPLEX_ROWS,
+        COMPLEX_TABLE,
+        LARGE_ROWS,
+      ];
+      for (const table of tables) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore();
@@ -507,7 +532,9 @@ export class SqlScan {
     if (check === 'alone') copiesHold = await this.#copiesHoldAlone(connection);
     else if (check !== null && check !== 'recorded') {
       for (const range of await scalarRanges()) {
-        await collect(this.#query(check, 'events', 'check', range));
+        await collect(
+          this.#query(check, await this.#rangeInput(connection, 'events', range), 'check'),
+        );
       }
       const reader = await connection.runAndReadAll(
         `SELECT count(*) AS n FROM ${SCAN_TABLE} WHERE NOT copied`,
@@ -528,7 +555,8 @@ export class SqlScan {
       if (batch === check || (batch.replaced && copiesHold)) continue;
       const joined = batch === full ? planned.full : undefined;
       for (const range of await scalarRanges()) {
-        await collect(this.#query(joined ?? batch, 'events', 'plain', range));
+        const input = await this.#rangeInput(connection, 'events', range);
+        await collect(this.#query(joined ?? batch, input, 'plain'));
       }
     }
     if (copiesHold) {
@@ -553,7 +581,8 @@ export class SqlScan {
         // the in-memory engine.
         const largest = Math.min(bytes, LARGE_RECORD_BYTES);
         for (const range of await rowRanges(connection, COMPLEX_TABLE, bytes, 'vector')) {
-          await collect(this.#query(batch, COMPLEX_TABLE, 'plain', range, largest));
+          const input = await this.#rangeInput(connection, COMPLEX_TABLE, range);
+          await collect(this.#query(batch, input, 'plain', null, largest));
         }
       }
     }
@@ -565,7 +594,8 @@ export class SqlScan {
     const ranges =
       keywords.length === 0 ? [] : await rowRanges(connection, 'events', KEYWORD_SCAN_BYTES);
     for (const range of ranges) {
-      for (const batch of keywords) await collect(this.#query(batch, 'events', 'plain', range));
+      const input = await this.#rangeInput(connection, 'events', range);
+      for (const batch of keywords) await collect(this.#query(batch, input, 'plain'));
     }
     await this.#matchLargeRecords(connection);
   }
@@ -604,6 +634,39 @@ export class SqlScan {
       () => matchLargeRecords(connection, this.#dialect, tables, match),
       () => this.#applyScanSettings(connection),
     );
+  }
+
+  /**
+   * Returns the table that a scan of the rows of `table` in `range` reads: `table` itself for
+   * no range, or else a copy of those rows with their `event_row`. Scans run without filter
+   * pushdown, under which a filter on row ids reads every row of `table`: 20 ranges of 16 MB
+   * read 20 times the records of the case, and each held about 100 MB more of DuckDB memory
+   * than its copy (DuckDB 1.5). The copy is made with filter pushdown, which reads the range
+   * only.
+   */
+  async #rangeInput(
+    connection: DuckDBConnection,
+    table: string,
+    range: RowRange | null,
+  ): Promise<string> {
+    if (range === null) return table;
+
+    for (const [name, value] of this.#dialect.columnScanSettings) {
+      await connection.run(`SET ${name} = ${value}`);
+    }
+    const copy = () =>
+      connection.run(`CREATE OR REPLACE TEMP TABLE ${RANGE_TABLE.slice(5)} AS
+        SELECT ${withEventRow(table)} FROM ${table}
+        WHERE rowid BETWEEN ${range.low} AND ${range.high}`);
+    // Only the settings changed here are set back: setting the memory limit took 12 ms.
+    const changed = new Set(this.#dialect.columnScanSettings.map(([name]) => name));
+    const restore = async () => {
+      for (const [name, value] of this.#dialect.scanSettings) {
+        if (changed.has(name)) await connection.run(`SET ${name} = ${value}`);
+      }
+    };
+    await withCleanup(copy, restore);
+    return RANGE_TABLE;
   }
 
   /** Sets the scan settings of the dialect again, after a scan that changed them. */
@@ -836,6 +899,8 @@ export class SqlScan {
     const record = batch.fields instanceof ListScanFields ? d.parseJson('raw') : 'raw';
     // A range of the table's row ids limits the rows read from the table itself, below the
     // prefilters, whose JSON calls would otherwise parse every record of each vector read.
+    // Only column scans, which run with filter pushdown, get a range here: the others read a
+    // copy of the range's rows (see `#rangeInput`).
     const ranged =
       range === null
         ? table
@@ -856,12 +921,13 @@ export class SqlScan {
         : 'TRUE';
     // A record larger than `largeBytes` is not parsed, so the scan only lists it as `large`.
     const fits = fitsSql('raw', largeBytes);
-    const from = stackLayers(
-      `(SELECT ${columns}, NOT ${fits} AS large,
+    const base = `(SELECT ${columns}, NOT ${fits} AS large,
         CASE WHEN ${fits} THEN ${record} END AS j FROM ${input}
-        WHERE source IN (${sources}))`,
-      batch.fields,
-    );
+        WHERE source IN (${sources}))`;
+    const from =
+      batch.fields instanceof ListScanFields
+        ? stackNeededLayers(base, batch as Batch<ListScanFields>)
+        : stackLayers(base, batch.fields);
 
     const cases = batch.rules.map(
       ({ compiled, guard }) =>
@@ -903,11 +969,14 @@ export class SqlScan {
  * Raw record text that a scalar-shape scan may read in one vector of rows. Such a scan parses
  * each record once, but DuckDB keeps what it parsed from a whole vector, on each of its
  * threads. 20,000 CloudTrail records of 15 KB, 30 MB a vector, ran the built-in pack's hunt out
- * of the case's 256 MB (DuckDB 1.5). With 16 MB it took 18 s and with 8 MB 25 s, because each
- * range is a scan of its own, which costs about 0.5 s whatever its rows.
+ * of the case's 256 MB (DuckDB 1.5). With 16 MB it took 18 s and with 8 MB 25 s, while each
+ * range was a scan that read every row of `events` (see `#rangeInput`).
  *
- * NOTE: a scan copies long extracted values several times per row, so 16 MB is not enough for
- * every batch: seven rules, one reading a 15 KB field, ran out of memory over records of 16 KB.
+ * NOTE: `json_extract` writes out each value it returns in memory that DuckDB keeps for the
+ * vector, so a rule that reads a long string costs more than its text. Reading a 15 KB string
+ * from 16 MB of records took about 96 MB more than reading a short one (DuckDB 1.5), and a
+ * scan of seven rules over records of 16 KB, one of them reading such a string, needed between
+ * 224 and 256 MB.
  */
 const SCALAR_VECTOR_BYTES = 16 * 1024 * 1024;
 
@@ -1052,12 +1121,18 @@ async function readStreamed(
   }
 }
 
-function addToBatch<Fields>(batch: Batch<Fields>, compiled: SqlRule, guard: string): void {
-  batch.rules.push({ compiled, guard });
+function addToBatch<Fields>(
+  batch: Batch<Fields>,
+  compiled: SqlRule,
+  guard: string,
+  fields: (string | null)[],
+): void {
+  batch.rules.push({ compiled, guard, fields });
   batch.size += compiled.condition.length + guard.length;
 }
 
-function stackLayers(from: string, fields: { layer(index: number): string[] }): string {
+function stackLayers(from: string, fields: { layer(index: number): string[] } | null): string {
+  if (fields === null) return from;
   let result = from;
   for (let layer = 0; layer < SCAN_LAYERS; layer++) {
     const columns = fields.layer(layer);
@@ -1066,17 +1141,29 @@ function stackLayers(from: string, fields: { layer(index: number): string[] }): 
   return result;
 }
 
-/** Replaces the column names of a scalar guard by their expressions, innermost last. */
-function inlineSimple(fields: ScalarScanFields, guard: string): string {
-  let sql = guard;
-  for (let layer = SCAN_LAYERS - 1; layer >= 0; layer--) {
-    for (const item of fields.layer(layer)) {
-      const split = item.lastIndexOf(' AS ');
-      const name = item.slice(split + 4);
-      sql = sql.replace(new RegExp(`\\b${name}\\b`, 'g'), () => `(${item.slice(0, split)})`);
-    }
+/**
+ * Stacks the layers of a list-shape batch's fields on `from`, each field computed only on the
+ * events on which some rule that reads it is decided there (see the guards of `Batch.rules`).
+ * A case with one array among the fields of a scalar-shape scan copies its events to the
+ * list-shape scans, which would otherwise extract every field of every rule from them.
+ */
+function stackNeededLayers(from: string, batch: Batch<ListScanFields>): string {
+  const names = new Map<string, string>();
+  const needs: string[] = [];
+  for (const field of new Set(batch.rules.flatMap((rule) => rule.fields))) {
+    const guards = batch.rules
+      .filter((rule) => rule.fields.includes(field))
+      .map((rule) => rule.guard);
+    if (guards.includes('TRUE')) continue;
+    const name = `n${names.size}_needed`;
+    names.set(JSON.stringify(field), name);
+    needs.push(`(${guards.join(' OR ')}) AS ${name}`);
   }
-  return sql;
+  const guarded = stackLayers(from, batch.guards);
+  const needed = needs.length === 0 ? guarded : `(SELECT *, ${needs.join(', ')} FROM ${guarded})`;
+  const layers = (index: number) =>
+    batch.fields.layer(index, (field) => names.get(JSON.stringify(field)) ?? 'TRUE');
+  return stackLayers(needed, { layer: layers });
 }
 
 function mutableLists(
