@@ -52,15 +52,22 @@ export const FORMATS: SourceFormat[] = [
 /** Lowest sniff score that counts as recognised. */
 export const SNIFF_THRESHOLD = 0.5;
 
+/** The UTF-8 byte order mark that Windows tools such as PowerShell 5 write before text. */
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /**
  * Picks the format whose sniff scores the first bytes of a decompressed stream highest, or
- * `null` when no format reaches `SNIFF_THRESHOLD`.
+ * `null` when no format reaches `SNIFF_THRESHOLD`. A UTF-8 byte order mark is removed before
+ * the sniffs see the bytes, and the parsers remove it from the stream themselves.
  */
 export function detectFormat(head: Buffer, name: string): SourceFormat | null {
+  const bytes = head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)
+    ? head.subarray(UTF8_BOM.length)
+    : head;
   let best: SourceFormat | null = null;
   let bestScore = SNIFF_THRESHOLD;
   for (const format of FORMATS) {
-    const score = format.sniff(head, name);
+    const score = format.sniff(bytes, name);
     if (score >= bestScore && (best === null || score > bestScore)) {
       best = format;
       bestScore = score;

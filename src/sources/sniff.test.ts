@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { detectFormat, FORMATS, SNIFF_THRESHOLD } from './index.ts';
-import { LOGS } from './test-ingest.ts';
+import { ingestWith, LOGS } from './test-ingest.ts';
 
 const AWS = 'elastic-integrations-pipeline-samples/packages/aws/data_stream';
 
@@ -74,6 +75,22 @@ describe('format sniffing', () => {
         recognised.map((format) => format.id),
         file,
       ).toEqual([]);
+    }
+  });
+
+  it('reads each real file the same after a UTF-8 byte order mark', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    for (const [file, id] of FILES) {
+      const bytes = readFileSync(path.join(LOGS, file));
+      const marked = Buffer.concat([bom, bytes]);
+      const format = detectFormat(marked.subarray(0, 64 * 1024), path.basename(file));
+      expect(format?.id, file).toBe(id);
+      if (format === null) continue;
+
+      const plain = await ingestWith(format, Readable.from([bytes]));
+      const read = await ingestWith(format, Readable.from([marked]));
+      expect(read.events.length, file).toBe(plain.events.length);
+      expect(read.rejected.length, file).toBe(plain.rejected.length);
     }
   });
 });
