@@ -183,8 +183,8 @@ function lambdaVariable(): string {
   return `v${lambdaCount}`;
 }
 
-function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+function regexEscape(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, (char) => `\\${char}`);
 }
 
 /** The DuckDB dialect. */
@@ -291,12 +291,15 @@ export const duckdb: SqlDialect = {
       return `ends_with(${text}, ${literal(second.text)})`;
     }
 
-    const like = parts
+    // DuckDB 1.5 matches LIKE with ESCAPE by backtracking at each `%`: `*a*a*b` over 2,000
+    // characters `a` took about 5 s, and time grows with a power of the text length per `*`.
+    // RE2 matches in time linear in the text; `(?s)` lets `.` match a line break as `%` does.
+    const regex = parts
       .map((part) =>
-        part.kind === 'any' ? '%' : part.kind === 'one' ? '_' : likeEscape(part.text),
+        part.kind === 'any' ? '.*' : part.kind === 'one' ? '.' : regexEscape(part.text),
       )
       .join('');
-    return `(${text} LIKE ${literal(like)} ESCAPE '\\')`;
+    return `regexp_full_match(${text}, ${literal(`(?s)${regex}`)})`;
   },
 
   regexSearch(text, source, flags) {

@@ -103,6 +103,31 @@ export const MATCH_CASES: MatchCase[] = [
     expected: false,
   },
   {
+    // A backtracking matcher tries every split of the text between the stars here.
+    name: 'many stars over a long text',
+    detection: sel("  a: '*a*a*a*b'"),
+    record: { a: `b${'a'.repeat(2000)}` },
+    expected: false,
+  },
+  {
+    name: 'star spans a line break',
+    detection: sel("  a: 'x*y'"),
+    record: { a: 'x\nmid\ny' },
+    expected: true,
+  },
+  {
+    name: 'regex characters around a star are literal',
+    detection: sel("  a: '*(1+1).[x]{2}|^$*'"),
+    record: { a: 'cost (1+1).[x]{2}|^$ now' },
+    expected: true,
+  },
+  {
+    name: 'dot beside a star is no wildcard',
+    detection: sel("  a: 'c.st*'"),
+    record: { a: 'cost now' },
+    expected: false,
+  },
+  {
     name: 'escaped star is literal',
     detection: sel("  a: 'a\\*c'"),
     record: { a: 'a*c' },
