@@ -40,6 +40,11 @@ describe('csvCell', () => {
     expect(csvCell('a\tb')).toBe('a\\x09b');
   });
 
+  it('shows reordering characters as escapes', () => {
+    expect(csvCell('admin\u202etxt.exe')).toBe('admin\\u{202e}txt.exe');
+    expect(csvCell('\u2066a\u2069\u200e\u2028')).toBe('\\u{2066}a\\u{2069}\\u{200e}\\u{2028}');
+  });
+
   it('quotes delimiters, quotes and newlines', () => {
     expect(csvCell('a,"b"\nc')).toBe('"a,""b""\nc"');
   });

@@ -56,9 +56,27 @@ export function controlEscape(code: number): string {
   return `\\x${hex2(code)}`;
 }
 
-// Characters that reorder or break the displayed text without being controls: bidirectional
-// overrides, embeddings and isolates, directional marks, and the Unicode line separators.
-const LAYOUT_CHARACTERS = /[\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Inclusive code point ranges of the characters that reorder or break the displayed text
+ * without being controls: directional marks, the Unicode line and paragraph separators,
+ * bidirectional embeddings and overrides, and isolates. The SQL writer of the timeline CSV
+ * builds its escaping from the same list.
+ */
+export const LAYOUT_CHARACTER_RANGES: readonly (readonly [number, number])[] = [
+  [0x200e, 0x200f],
+  [0x2028, 0x202e],
+  [0x2066, 0x2069],
+];
+
+const LAYOUT_CHARACTERS = new RegExp(
+  `[${LAYOUT_CHARACTER_RANGES.map(([first, last]) => `\\u${first.toString(16)}-\\u${last.toString(16)}`).join('')}]`,
+  'g',
+);
+
+/** Returns the visible `\u{NNNN}` escape that replaces the layout character `code`. */
+export function layoutEscape(code: number): string {
+  return `\\u{${code.toString(16)}}`;
+}
 
 /** Replaces the C0 and C1 control characters with visible `\xNN` escapes. */
 function escapeControls(text: string): string {
@@ -72,9 +90,8 @@ function escapeControls(text: string): string {
  * newline are kept.
  */
 export function sanitizeTerminal(text: string): string {
-  return escapeControls(text).replace(
-    LAYOUT_CHARACTERS,
-    (char) => `\\u{${char.charCodeAt(0).toString(16)}}`,
+  return escapeControls(text).replace(LAYOUT_CHARACTERS, (char) =>
+    layoutEscape(char.charCodeAt(0)),
   );
 }
 
@@ -106,14 +123,18 @@ export const FORMULA_START = /^[=+\-@\t\r]/;
 
 /**
  * Formats one CSV cell (RFC 4180 quoting). Control characters, tab included, become `\xNN`
- * escapes (`CSV_CONTROL_RANGES`), so printing the file cannot drive the terminal. A text cell
+ * escapes (`CSV_CONTROL_RANGES`), so printing the file cannot drive the terminal. Characters that
+ * reorder the text (`LAYOUT_CHARACTER_RANGES`) become `\u{NNNN}`, so a spreadsheet shows a
+ * value such as `admin\u{202e}txt.exe` in its stored order. A text cell
  * that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return)
  * gets a leading apostrophe. An empty string and `null` both give an empty cell.
  */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
 
-  let text = String(value).replace(CSV_CONTROLS, (char) => controlEscape(char.charCodeAt(0)));
+  let text = String(value)
+    .replace(CSV_CONTROLS, (char) => controlEscape(char.charCodeAt(0)))
+    .replace(LAYOUT_CHARACTERS, (char) => layoutEscape(char.charCodeAt(0)));
   if (typeof value === 'string' && FORMULA_START.test(value)) text = `'${text}`;
   if (/[",\r\n]/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
 

@@ -589,7 +589,10 @@ describe('timeline CSV writers', () => {
         user_agent: 'plain\ttab',
         status_detail: '\t=1+1',
       }),
-      testEvent(2, { user_agent: 'caf\u00e9\u0085\u{1f600}\u0001' }),
+      testEvent(2, {
+        user_agent: 'caf\u00e9\u0085\u{1f600}\u0001',
+        message: 'admin\u202etxt.exe \u2066x\u2069 \u200fy \u2028z',
+      }),
     ];
   }
 
@@ -621,6 +624,8 @@ describe('timeline CSV writers', () => {
         expect(text).toContain(",'\\x09=1+1,");
         expect(text).toContain(',plain\\x09tab,');
         expect(text).toContain(',caf\u00e9\\x85\u{1f600}\\x01,');
+        expect(text).toContain(',admin\\u{202e}txt.exe \\u{2066}x\\u{2069} \\u{200f}y \\u{2028}z,');
+        expect(text).not.toMatch(/[\u200e\u200f\u2028-\u202e\u2066-\u2069]/);
         expect(text).not.toContain('\t');
       }
     } finally {

@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CSV_CONTROL_RANGES, controlEscape, FORMULA_START } from '../core/escape.ts';
+import { CSV_CONTROL_RANGES, FORMULA_START, LAYOUT_CHARACTER_RANGES } from '../core/escape.ts';
 import { copyInTimeOrder } from './ordered-copy.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
@@ -29,20 +29,24 @@ const CSV_COLUMNS: readonly (readonly [string, string])[] = [
 // The time and record columns are not text from the log.
 const NOT_TEXT = new Set(['time', 'record']);
 
+const re2Range = ([first, last]: readonly [number, number]): string =>
+  `\\x{${first.toString(16)}}-\\x{${last.toString(16)}}`;
+
 // The character class of the characters `csvCell` escapes, in RE2 syntax.
-export const CONTROL_PATTERN = `[${CSV_CONTROL_RANGES.map(([first, last]) => `${controlEscape(first)}-${controlEscape(last)}`).join('')}]`;
+export const CONTROL_PATTERN = `[${[...CSV_CONTROL_RANGES, ...LAYOUT_CHARACTER_RANGES].map(re2Range).join('')}]`;
 
-// Whether the one-character string `ch` is a character that `csvCell` escapes.
-const IS_CONTROL = CSV_CONTROL_RANGES.map(
-  ([first, last]) => `ord(ch) BETWEEN ${first} AND ${last}`,
-).join(' OR ');
+// Whether the one-character string `ch` is in one of `ranges`.
+const inRanges = (ranges: readonly (readonly [number, number])[]): string =>
+  ranges.map(([first, last]) => `ord(ch) BETWEEN ${first} AND ${last}`).join(' OR ');
 
-// `expression` with each control character replaced by its `\xNN` escape (`controlEscape`).
-// DuckDB's string_split with an empty separator splits a string into its code points. One
-// nested replace() per control character made the statement so large that DuckDB spent about
-// 0.3 s of CPU planning it, once for every time slice of an export.
+// `expression` with each control character replaced by its `\xNN` escape (`controlEscape`)
+// and each layout character by its `\u{NNNN}` escape (`layoutEscape`). DuckDB's string_split
+// with an empty separator splits a string into its code points. One nested replace() per
+// control character made the statement so large that DuckDB spent about 0.3 s of CPU planning
+// it, once for every time slice of an export.
 function escapeControls(expression: string): string {
-  const mapped = `CASE WHEN ${IS_CONTROL} THEN printf('\\x%02x', ord(ch)) ELSE ch END`;
+  const mapped = `CASE WHEN ${inRanges(CSV_CONTROL_RANGES)} THEN printf('\\x%02x', ord(ch))
+    WHEN ${inRanges(LAYOUT_CHARACTER_RANGES)} THEN printf('\\u{%x}', ord(ch)) ELSE ch END`;
   return `array_to_string(list_transform(string_split(${expression}, ''), lambda ch: ${mapped}), '')`;
 }
 
