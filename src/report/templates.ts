@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CloudcaseError, EXIT } from '../core/errors.ts';
 import { caseCipher } from '../evidence/case-cipher.ts';
 import type { CaseDb } from '../store/case-db.ts';
 import { buildReport } from './build-report.ts';
@@ -123,13 +124,46 @@ async function writeFixed(
 /**
  * Builds one report of a case and writes it under `reports/`: the summary report as
  * `report.<format>`, the custody report as `custody.<format>`, and each CISA report as a new
- * numbered version in `reports/cisa/`, so earlier versions stay as they were filed.
+ * numbered version in `reports/cisa/`, so earlier versions stay as they were filed. Raises
+ * `case_not_writable` when the file system does not let the user write there, such as in a
+ * case folder that another user owns or that sits on read-only media.
  */
 export async function writeTemplateReport(
   db: CaseDb,
   template: Template,
   format: ReportFormat,
   now: Date = new Date(),
+): Promise<WrittenReport> {
+  try {
+    return await writeReport(db, template, format, now);
+  } catch (error) {
+    throw reportsNotWritable(db.caseDir, error) ?? error;
+  }
+}
+
+const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+// The coded error for a write under `reports/` that file permissions rejected, else null.
+function reportsNotWritable(caseDir: string, error: unknown): CloudcaseError | null {
+  const { code, path: target } = error as NodeJS.ErrnoException;
+  const reports = path.join(caseDir, 'reports');
+  const inReports = target === reports || target?.startsWith(`${reports}${path.sep}`) === true;
+  if (code === undefined || !PERMISSION_CODES.has(code) || !inReports) return null;
+
+  return new CloudcaseError(
+    'case_not_writable',
+    `the reports folder of case ${caseDir} is not writable (${code}); give your user write ` +
+      'access to it, or copy the case to a writable disk and run the command on the copy',
+    EXIT.case,
+    { cause: error },
+  );
+}
+
+async function writeReport(
+  db: CaseDb,
+  template: Template,
+  format: ReportFormat,
+  now: Date,
 ): Promise<WrittenReport> {
   if (template === 'cisa') return writeCisa(db, format, now);
 
