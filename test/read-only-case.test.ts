@@ -71,4 +71,21 @@ describe('read-only case', () => {
     expect(run.stderr).toContain('reports folder');
     expect(run.stderr).not.toContain('internal error');
   });
+
+  it('export to a locked folder raises output_not_writable', async () => {
+    const out = path.join(lockedFolder, 'indicators.json');
+    const run = await runWithoutWriteAccess([
+      'export',
+      '--case',
+      caseDir,
+      '--format',
+      'stix',
+      '--out',
+      out,
+    ]);
+
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('[output_not_writable]');
+    expect(run.stderr).not.toContain('internal error');
+  });
 });

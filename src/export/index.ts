@@ -1,5 +1,6 @@
 /** Exports of a case for other tools: Timesketch timelines, STIX 2.1 indicators, OCSF Parquet. */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CloudcaseError, EXIT } from '../core/errors.ts';
 import type { CaseDb } from '../store/case-db.ts';
@@ -39,14 +40,31 @@ async function requireFreeOutput(out: string, format: ExportFormat): Promise<voi
     );
   }
   const found = await stat(out).catch(() => null);
-  if (found === null) return;
+  if (found === null) return requireWritable(path.dirname(out), out);
 
   const emptyFolder =
     format === 'ocsf-parquet' && found.isDirectory() && (await readdir(out)).length === 0;
-  if (emptyFolder) return;
+  if (emptyFolder) return requireWritable(out, out);
   throw new CloudcaseError(
     'output_exists',
     `${out} already exists; choose a new --out path or remove it first`,
+    EXIT.usage,
+  );
+}
+
+// Checked before the export starts, so that a folder the user cannot write to gets a usage
+// error instead of failing after the case was read.
+async function requireWritable(folder: string, out: string): Promise<void> {
+  const writable = await access(folder, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (writable) return;
+
+  throw new CloudcaseError(
+    'output_not_writable',
+    `${folder} is not writable, so ${out} cannot be written there; give your user write ` +
+      'access to it or choose another --out path',
     EXIT.usage,
   );
 }
