@@ -1,5 +1,6 @@
 import { escapeHtml as escapeMarkup, sanitizeTerminal } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { actorListText } from './actor-list.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { attackHtml } from './attack-vector-render.ts';
 import { baselineHtml } from './baselines.ts';
@@ -110,7 +111,7 @@ function findingsTable(data: ReportData): string {
       f.event_count,
       f.first_seen,
       f.last_seen,
-      f.actors.join(', '),
+      actorListText(f.actors),
     ];
 
     return `<tr>${severity}${rest.map(cell).join('')}</tr>`;

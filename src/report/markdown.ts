@@ -1,5 +1,6 @@
 import { escapeMarkdown, sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { actorListText } from './actor-list.ts';
 import { ATTACK_TIMELINE_COLUMNS, attackTimelineCells } from './attack-timeline.ts';
 import { attackMarkdown } from './attack-vector-render.ts';
 import { baselineMarkdown } from './baselines.ts';
@@ -115,7 +116,7 @@ function findingSections(data: ReportData): string[] {
     `- Rule: ${md(f.rule_id)}`,
     `- Tactics: ${md(f.tactics.join(', ') || null)}; techniques: ${md(f.techniques.join(', ') || null)}`,
     `- Events: ${f.event_count}, from ${f.first_seen} to ${f.last_seen}`,
-    `- Actors: ${md(f.actors.join(', ') || null)}`,
+    `- Actors: ${md(actorListText(f.actors))}`,
     ...(f.correlation_hits > 0 ? [`- Correlation hits: ${f.correlation_hits}`] : []),
     '',
   ]);

@@ -633,3 +633,30 @@ describe('timeline CSV writers', () => {
     }
   });
 });
+
+describe('finding actors', () => {
+  // A password spray gives a failed sign-in rule one actor per name the attacker tried.
+  const ACTORS = Array.from({ length: 25 }, (_, i) => `sprayed-user-${String(i).padStart(2, '0')}`);
+
+  async function sprayData(): Promise<ReportData> {
+    const data = await withCase(async (_db, report) => report, 1);
+    const finding = data.findings[0];
+    if (finding === undefined) throw new Error('the test case has no finding');
+
+    return { ...data, findings: [{ ...finding, actors: ACTORS }] };
+  }
+
+  it('name the first ten and count the rest', async () => {
+    const data = await sprayData();
+    const outputs = {
+      markdown: renderMarkdown(data),
+      html: renderHtml(data),
+      summary: renderSummary(data, { color: false }),
+    };
+
+    for (const [name, text] of Object.entries(outputs)) {
+      expect(text, name).toContain('sprayed-user-09 and 15 more (see findings.json)');
+      expect(text, name).not.toContain('sprayed-user-10');
+    }
+  });
+});

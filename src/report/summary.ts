@@ -1,5 +1,6 @@
 import { sanitizeTerminalLine } from '../core/escape.ts';
 import type { Level } from '../detect/types.ts';
+import { actorListText } from './actor-list.ts';
 import { baselineSummaryLine } from './baselines.ts';
 import { deadlineLines } from './deadlines.ts';
 import { fitLine, type LinePart } from './fit-line.ts';
@@ -152,7 +153,7 @@ function findingLines(data: ReportData): Line[] {
 
   const lines: Line[] = [`Detections (${plural(data.findings.length, 'rule')})`];
   for (const finding of data.findings) {
-    const actors = finding.actors.length === 0 ? null : finding.actors.join(', ');
+    const actors = actorListText(finding.actors);
     const events = plural(finding.event_count, 'event');
     lines.push(
       [
