@@ -1,4 +1,5 @@
 import type { DetectedEvent } from '../store/types.ts';
+import { shownValue } from './shown-value.ts';
 import type { TimelineHighlight } from './types.ts';
 
 /** Detections of one rule by one actor closer together than this become one entry. */
@@ -88,9 +89,9 @@ export function attackTimelineCells(entry: TimelineHighlight): (string | number 
     entry.tactic,
     entry.severity,
     entry.title,
-    entry.actor,
-    entry.src_ip,
-    entry.operation,
+    shownValue(entry.actor),
+    shownValue(entry.src_ip),
+    shownValue(entry.operation),
     entry.event_uid,
   ];
 }

@@ -660,3 +660,37 @@ describe('finding actors', () => {
     }
   });
 });
+
+describe('long log values', () => {
+  // The case stores a value up to 16 KiB; a table of the reports shows its start.
+  const LONG = `arn:aws:iam::111122223333:user/${'B'.repeat(16_000)}`;
+
+  async function longValueData(): Promise<ReportData> {
+    const data = await withCase(async (_db, report) => report, 1);
+    const finding = data.findings[0];
+    const entry = data.attack_timeline[0];
+    if (finding === undefined || entry === undefined) {
+      throw new Error('the test case has no finding or timeline entry');
+    }
+
+    return {
+      ...data,
+      findings: [{ ...finding, actors: [LONG] }],
+      attack_timeline: [{ ...entry, actor: LONG, operation: LONG }],
+    };
+  }
+
+  it('show their start, length and digest', async () => {
+    const data = await longValueData();
+    const outputs = {
+      markdown: renderMarkdown(data),
+      html: renderHtml(data),
+      summary: renderSummary(data, { color: false }),
+    };
+
+    for (const [name, text] of Object.entries(outputs)) {
+      expect(text, name).toContain(`${'B'.repeat(100)}…(${LONG.length} characters, SHA-256 `);
+      expect(text, name).not.toContain('B'.repeat(1000));
+    }
+  });
+});

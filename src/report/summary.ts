@@ -7,6 +7,7 @@ import { fitLine, type LinePart } from './fit-line.ts';
 import { gapSummaryLines } from './gaps-section.ts';
 import { runFigures } from './run-figures.ts';
 import { sectionsSummary } from './sections.ts';
+import { shownValue } from './shown-value.ts';
 import { streamLabel } from './stream-label.ts';
 import type { ReportData } from './types.ts';
 
@@ -184,10 +185,10 @@ function timelineLines(data: ReportData): Line[] {
     lines.push([
       { text: `  ${entry.time}  ${tactic} ` },
       { text: entry.severity.padEnd(13), level: entry.severity },
-      { text: ` ip=${safe(entry.src_ip)} op=${safe(entry.operation)}  ` },
+      { text: ` ip=${safe(shownValue(entry.src_ip))} op=${safe(shownValue(entry.operation))}  ` },
       flexible(entry.title),
       { text: `${count}  actor=` },
-      flexible(entry.actor),
+      flexible(shownValue(entry.actor)),
     ]);
   }
   const more = data.attack_timeline.length - shown.length;
