@@ -136,6 +136,22 @@ describe('Azure flow logs', () => {
     expect(events.map((event) => event.evidence.record)).toEqual([1, 2]);
   });
 
+  it('counts and rejects tuples that are no strings', async () => {
+    const tuples = [42, null, { a: 1 }, '1712052000,198.51.100.7,10.1.0.4,50432,22,T,I,D,B,,,,'];
+    const record = {
+      ...NSG_RECORD,
+      properties: { Version: 2, flows: [{ rule: 'R', flows: [{ mac: 'M', flowTuples: tuples }] }] },
+    };
+    const { events, rejected } = await ingestText(azureFlow, JSON.stringify({ records: [record] }));
+
+    expect(rejected.map((problem) => problem.code)).toEqual([
+      'invalid_flow_tuple',
+      'invalid_flow_tuple',
+      'invalid_flow_tuple',
+    ]);
+    expect(events.map((event) => event.evidence.record)).toEqual([3]);
+  });
+
   it('is told apart from Azure Monitor records by its first bytes', () => {
     const head = Buffer.from(JSON.stringify({ records: [NSG_RECORD] }));
     expect(detectFormat(head, 'PT1H.json')?.id).toBe('azure.flow');

@@ -92,11 +92,17 @@ function list(value: unknown): JsonObject[] {
   return Array.isArray(value) ? value.filter(isObject) : [];
 }
 
-/** Flattens a record's flow groups into tuples that carry their context. */
-function tuplesOf(record: JsonObject): AzureFlowTuple[] {
+// A tuple as read, before `normalizeAzureFlow` checks that it is text.
+type TupleRecord = Omit<AzureFlowTuple, 'flowTuple'> & { flowTuple: unknown };
+
+/**
+ * Flattens a record's flow groups into tuples that carry their context. A tuple that is no
+ * string is kept too, so that it is counted and rejected instead of dropped.
+ */
+function tuplesOf(record: JsonObject): TupleRecord[] {
   const category = text(record.category);
   const time = text(record.time);
-  const out: AzureFlowTuple[] = [];
+  const out: TupleRecord[] = [];
 
   if (isObject(record.flowRecords) || category === 'FlowLogFlowEvent') {
     const flowRecords = isObject(record.flowRecords) ? record.flowRecords : {};
@@ -104,7 +110,6 @@ function tuplesOf(record: JsonObject): AzureFlowTuple[] {
     for (const flow of list(flowRecords.flows)) {
       for (const group of list(flow.flowGroups)) {
         for (const tuple of Array.isArray(group.flowTuples) ? group.flowTuples : []) {
-          if (typeof tuple !== 'string') continue;
           out.push({
             layout: 'vnet',
             time,
@@ -128,7 +133,6 @@ function tuplesOf(record: JsonObject): AzureFlowTuple[] {
   for (const ruleFlows of list(properties.flows)) {
     for (const macFlows of list(ruleFlows.flows)) {
       for (const tuple of Array.isArray(macFlows.flowTuples) ? macFlows.flowTuples : []) {
-        if (typeof tuple !== 'string') continue;
         out.push({
           layout: 'nsg',
           time,
@@ -237,8 +241,11 @@ function lastSegment(resourceId: string | null): string | null {
 
 /** Maps one flow tuple, read with its context by `flowTupleRecords`, to a network event. */
 export function normalizeAzureFlow(value: unknown, ref: EvidenceRef): Event | NormalizeError {
-  if (!isObject(value) || typeof value.flowTuple !== 'string') {
+  if (!isObject(value) || !('flowTuple' in value)) {
     return { code: 'not_azure_flow', reason: 'the record is no Azure flow tuple' };
+  }
+  if (typeof value.flowTuple !== 'string') {
+    return { code: 'invalid_flow_tuple', reason: 'the flow tuple is not a string' };
   }
   const tuple = value as unknown as AzureFlowTuple;
   const fields = parseTuple(tuple);
