@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { initCase } from '../case/index.ts';
 import { CaseDb } from '../store/index.ts';
 import type { Finding } from '../store/types.ts';
-import { overview, severityTotals } from './overview-api.ts';
+import { overview, ruleRows, SHOWN_RULE_ACTORS, severityTotals } from './overview-api.ts';
 
 let caseDir = '';
 let db: CaseDb | null = null;
@@ -63,5 +63,17 @@ describe('severity totals', () => {
     expect(totals.high).toEqual({ rules: 2, events: 3 });
     expect(totals.low).toEqual({ rules: 1, events: 1 });
     expect(totals.critical).toEqual({ rules: 0, events: 0 });
+  });
+});
+
+describe('detections ruleRows', () => {
+  it('sends the first actors and counts all', () => {
+    const actors = Array.from({ length: 1000 }, (_, i) => `sprayed-${i}`);
+    const finding = { rule_id: 'r', event_count: 1000, actors } as unknown as Finding;
+    const [row] = ruleRows([finding]);
+
+    expect(row?.actors).toEqual(actors.slice(0, SHOWN_RULE_ACTORS));
+    expect(row?.actor_count).toBe(1000);
+    expect(row?.events).toBe(1000);
   });
 });

@@ -66,8 +66,22 @@ export function severityTotals(
  */
 export async function detections(db: CaseDb) {
   const findings = await db.findings();
-  return {
-    rules: findings.map(({ event_count, ...rest }) => ({ ...rest, events: event_count })),
-    matrix: await db.techniqueCells(),
-  };
+  return { rules: ruleRows(findings), matrix: await db.techniqueCells() };
+}
+
+/** Actors of a rule that the detections view names; `actor_count` counts them all. */
+export const SHOWN_RULE_ACTORS = 5;
+
+/**
+ * Turns findings into the rows of the detections view. A rule that matched a password spray
+ * has one actor per name tried, up to 16 KiB each, so only the first few are sent: 1,000 such
+ * actors made an answer of 16 MB.
+ */
+export function ruleRows(findings: readonly Finding[]) {
+  return findings.map(({ event_count, actors, ...rest }) => ({
+    ...rest,
+    events: event_count,
+    actors: actors.slice(0, SHOWN_RULE_ACTORS),
+    actor_count: actors.length,
+  }));
 }

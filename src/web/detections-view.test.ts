@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellQuery } from './detections-view.ts';
+import { actorsCell, cellQuery } from './detections-view.ts';
 import type { RuleFinding } from './types.ts';
 
 const rule = (rule_id: string, tactics: string[], techniques: string[]): RuleFinding => ({
@@ -12,6 +12,7 @@ const rule = (rule_id: string, tactics: string[], techniques: string[]): RuleFin
   first_seen: '2024-05-16T00:00:00.000Z',
   last_seen: '2024-05-16T00:00:00.000Z',
   actors: [],
+  actor_count: 0,
   correlation_hits: 0,
 });
 
@@ -34,5 +35,12 @@ describe('heat-map cellQuery', () => {
 
   it('escapes quotes in rule ids', () => {
     expect(cellQuery(rules, 'impact', 'T1496')).toBe('rule:"say \\"hi\\""');
+  });
+});
+
+describe('detections actorsCell', () => {
+  it('counts the actors not sent', () => {
+    expect(actorsCell({ actors: ['a', 'b'], actor_count: 2 })).toBe('a, b');
+    expect(actorsCell({ actors: ['a', 'b'], actor_count: 9 })).toBe('a, b and 7 more');
   });
 });

@@ -27,7 +27,7 @@ function ruleRow(rule: RuleFinding): HTMLElement {
       h('td', {}, formatTime(rule.first_seen)),
       h('td', {}, formatTime(rule.last_seen)),
       h('td', {}, rule.tactics.join(', ')),
-      h('td', {}, rule.actors.slice(0, 5).join(', ')),
+      h('td', {}, actorsCell(rule)),
     ),
     'click',
     () => go('timeline', { q: ruleQuery(rule.rule_id) }),
@@ -150,4 +150,11 @@ export async function showDetections(root: HTMLElement, _place: Place) {
     ...sections,
   );
   return undefined;
+}
+
+/** Names the actors the server sent and counts the others. */
+export function actorsCell(rule: Pick<RuleFinding, 'actors' | 'actor_count'>): string {
+  const others = rule.actor_count - rule.actors.length;
+  const shown = rule.actors.join(', ');
+  return others > 0 ? `${shown} and ${others} more` : shown;
 }

@@ -120,7 +120,9 @@ export interface RuleFinding {
   events: number;
   first_seen: string;
   last_seen: string;
+  /** The first actors of the rule's events; `actor_count` counts them all. */
   actors: string[];
+  actor_count: number;
   correlation_hits: number;
 }
 
