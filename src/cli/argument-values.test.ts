@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ECHOED_VALUE, shortenArgumentValues } from './argument-values.ts';
 
@@ -19,6 +20,25 @@ describe('shortenArgumentValues', () => {
     const short = shortenArgumentValues(`argument '${value}'`, [`--since=${value}`]);
 
     expect(short).toBe(`argument '${'y'.repeat(64)}…(1000 characters)'`);
+  });
+
+  it('cuts the value joined to a short option', () => {
+    const value = 'f'.repeat(500);
+
+    const short = shortenArgumentValues(`argument '${value}'`, [`-f${value}`]);
+
+    expect(short).toBe(`argument '${'f'.repeat(64)}…(500 characters)'`);
+  });
+
+  it('cuts the absolute path of a relative value', () => {
+    const value = `./${'c'.repeat(400)}/`;
+    const path = resolve(value);
+
+    const short = shortenArgumentValues(`case folder ${path} does not exist`, ['--case', value]);
+
+    expect(short).toBe(
+      `case folder ${path.slice(0, 64)}…(${path.length} characters) does not exist`,
+    );
   });
 
   it('keeps short values whole', () => {

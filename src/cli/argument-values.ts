@@ -2,6 +2,7 @@
  * Shortens the command-line values that an error message repeats. A usage error names the
  * invalid value, and a value of 20,000 characters would otherwise fill the terminal.
  */
+import { resolve } from 'node:path';
 
 /** Maximum UTF-16 code units of a command-line value that an error message repeats whole. */
 export const MAX_ECHOED_VALUE = 256;
@@ -12,7 +13,9 @@ const HEAD_LENGTH = 64;
 /**
  * Returns `message` with each value of `argv` longer than `MAX_ECHOED_VALUE` that it contains
  * replaced by the value's first code units and its length, such as `abc…(20000 characters)`.
- * The value of an `--option=value` argument is replaced as well as the whole argument.
+ * Besides the whole argument, the value of `--option=value`, the value joined to a short option
+ * (`-fvalue`) and the absolute path that a value resolves to are replaced, because messages
+ * repeat those forms.
  */
 export function shortenArgumentValues(message: string, argv: readonly string[]): string {
   const values = new Set<string>();
@@ -20,6 +23,8 @@ export function shortenArgumentValues(message: string, argv: readonly string[]):
     values.add(arg);
     const equals = arg.startsWith('-') ? arg.indexOf('=') : -1;
     if (equals > 0) values.add(arg.slice(equals + 1));
+    if (/^-[^-]/.test(arg)) values.add(arg.slice(2));
+    if (arg.length > MAX_ECHOED_VALUE) values.add(resolve(arg));
   }
   // The longest first, so that the value of `--option=value` does not cut the whole argument.
   const long = [...values]
