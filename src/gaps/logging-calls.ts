@@ -228,54 +228,96 @@ const MAX_REQUEST_TEXT = 1024;
 
 /**
  * Maximum size of a listed call's compacted request, counted as the code units of its strings
- * and keys plus one for each value. A request of a record stored whole, at most 16,384 code
+ * and keys, each at most MAX_REQUEST_TEXT, plus one for each other value. A request of a record stored whole, at most 16,384 code
  * units of JSON, always fits, while a record stored in parts may hold far more.
  */
 const MAX_REQUEST_UNITS = 16_384;
 
 /**
- * Returns a copy of `request` with each string over MAX_REQUEST_TEXT shortened to its start,
- * length and digest (see `shortenedText`), so that equal strings stay equal and distinct ones
- * distinct. Past MAX_REQUEST_UNITS, an array ends with a string that counts the items left out,
- * and an object with a `…` key that counts the keys left out. The calls stay listed to the end
- * of the checks: 10,000 StopLogging calls of 15 KB each held 237 MB of heap.
+ * Returns a copy of `request` with each string and key over MAX_REQUEST_TEXT shortened to its
+ * start, length and digest (see `shortenedText`), so that equal strings stay equal and distinct
+ * ones distinct. Past MAX_REQUEST_UNITS, an array ends with a string that counts the items left
+ * out, and an object with a `…` key that counts the keys left out. The calls stay listed to the
+ * end of the checks: 10,000 StopLogging calls of 15 KB each held 237 MB of heap.
+ *
+ * Values are kept level by level, and within a level the first item of every array and object
+ * before the second of any. So a long list is cut before any field nearer the top of the
+ * request, such as the `includeManagementEvents` of a later event selector.
  */
 function compactRequest(request: JsonObject): JsonObject {
-  return compactValue(request, { left: MAX_REQUEST_UNITS }) as JsonObject;
+  const kept = keptCounts(request);
+  return compactValue(request, kept) as JsonObject;
 }
 
-function compactValue(value: unknown, budget: { left: number }): unknown {
-  if (typeof value === 'string') {
-    const short = shortenedText(value, MAX_REQUEST_TEXT, MAX_REQUEST_TEXT - 128);
-    budget.left -= short.length;
-    return short;
-  }
-  budget.left -= 1;
-  if (Array.isArray(value)) {
-    const items: unknown[] = [];
-    for (const item of value) {
-      if (budget.left <= 0) {
-        items.push(`…(${value.length - items.length} more items)`);
-        break;
+type Container = JsonObject | unknown[];
+
+function childrenOf(container: Container): [string | null, unknown][] {
+  if (Array.isArray(container)) return container.map((item) => [null, item]);
+  return Object.entries(container);
+}
+
+function isContainer(value: unknown): value is Container {
+  return Array.isArray(value) || isObject(value);
+}
+
+// Code units that a kept key and value add: the shortened strings, or one for another value.
+function unitsOf(key: string | null, value: unknown): number {
+  const keyUnits = key === null ? 0 : Math.min(key.length, MAX_REQUEST_TEXT);
+  if (typeof value === 'string') return keyUnits + Math.min(value.length, MAX_REQUEST_TEXT);
+  return keyUnits + 1;
+}
+
+/**
+ * Counts, for each array and object of `request` that is kept, how many of its first items or
+ * keys are kept within MAX_REQUEST_UNITS, going breadth first and taking the n-th children of a
+ * level together. The kept children of a container are always its first ones.
+ */
+function keptCounts(request: JsonObject): Map<Container, number> {
+  const kept = new Map<Container, number>([[request, 0]]);
+  let left = MAX_REQUEST_UNITS - 1;
+  let level: Container[] = [request];
+  while (level.length > 0 && left > 0) {
+    const next: Container[] = [];
+    let active = level.map((container) => ({ container, children: childrenOf(container) }));
+    for (let index = 0; active.length > 0 && left > 0; index += 1) {
+      active = active.filter(({ children }) => index < children.length);
+      for (const { container, children } of active) {
+        if (left <= 0) break;
+        const [key, value] = children[index] as [string | null, unknown];
+        left -= unitsOf(key, value);
+        kept.set(container, index + 1);
+        if (isContainer(value)) {
+          kept.set(value, 0);
+          next.push(value);
+        }
       }
-      items.push(compactValue(item, budget));
     }
+    level = next;
+  }
+  return kept;
+}
+
+function compactValue(value: unknown, kept: ReadonlyMap<Container, number>): unknown {
+  if (typeof value === 'string') return shortText(value);
+  if (!isContainer(value)) return value;
+
+  const count = kept.get(value) ?? 0;
+  if (Array.isArray(value)) {
+    const items = value.slice(0, count).map((item) => compactValue(item, kept));
+    if (count < value.length) items.push(`…(${value.length - count} more items)`);
     return items;
   }
-  if (!isObject(value)) return value;
-
   // fromEntries defines each key as an own property, a `__proto__` key of the log included.
   const entries = Object.entries(value);
-  const kept: [string, unknown][] = [];
-  for (const [key, item] of entries) {
-    if (budget.left <= 0) {
-      kept.push(['…', `(${entries.length - kept.length} more keys)`]);
-      break;
-    }
-    budget.left -= key.length;
-    kept.push([key, compactValue(item, budget)]);
-  }
-  return Object.fromEntries(kept);
+  const pairs: [string, unknown][] = entries
+    .slice(0, count)
+    .map(([key, item]) => [shortText(key), compactValue(item, kept)]);
+  if (count < entries.length) pairs.push(['…', `(${entries.length - count} more keys)`]);
+  return Object.fromEntries(pairs);
+}
+
+function shortText(text: string): string {
+  return shortenedText(text, MAX_REQUEST_TEXT, MAX_REQUEST_TEXT - 128);
 }
 
 /** The request of a call and, for CloudTrail, the resources its record lists. */

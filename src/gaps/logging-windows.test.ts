@@ -365,6 +365,64 @@ describe('logging windows', () => {
     expect(JSON.stringify(call?.request).length).toBeLessThan(40_000);
   });
 
+  it('keeps later selectors of a long request', async () => {
+    // The first selector's list alone is over the request's bound, so a bound that keeps fields
+    // in order would drop the second selector.
+    const values = Array.from(
+      { length: 300 },
+      (_, i) => `arn:aws:s3:::bucket-${i}/${'p'.repeat(60)}/`,
+    );
+    const selector = (list: string[]) => ({
+      readWriteType: 'All',
+      includeManagementEvents: false,
+      dataResources: [{ type: 'AWS::S3::Object', values: list }],
+    });
+    const selectors = testEvent(0, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'PutEventSelectors',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'PutEventSelectors',
+        requestParameters: {
+          trailName: TRAIL,
+          eventSelectors: [selector(values), selector(['arn:aws:s3:::other/'])],
+        },
+      },
+    });
+
+    const calls = await onEvents([selectors], readLoggingCalls);
+    const { findings } = loggingWindows(calls, context);
+    type Selector = { includeManagementEvents?: boolean };
+    const kept = (calls[0]?.request.eventSelectors ?? []) as Selector[];
+
+    expect(kept).toHaveLength(2);
+    expect(kept[1]?.includeManagementEvents).toBe(false);
+    expect(findings.map((f) => f.kind)).toContain('logging_narrowed');
+  });
+
+  it('shortens long keys of a request', async () => {
+    const stop = testEvent(0, {
+      api: {
+        service: 'cloudtrail.amazonaws.com',
+        operation: 'StopLogging',
+        request_id: null,
+        read_only: false,
+      },
+      raw: {
+        eventName: 'StopLogging',
+        requestParameters: { name: TRAIL, ['k'.repeat(50_000)]: 1 },
+      },
+    });
+
+    const [call] = await onEvents([stop], readLoggingCalls);
+
+    expect(call?.request.name).toBe(TRAIL);
+    expect(JSON.stringify(call?.request).length).toBeLessThan(2_000);
+  });
+
   it('reads the bucket of DeleteObjects from its resources', async () => {
     // A DeleteObjects data event as CloudTrail writes it, with the bucket only in `resources`.
     const raw = (bucket: string) => ({
