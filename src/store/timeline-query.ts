@@ -65,8 +65,10 @@ export function timelineCondition(filter: TimelineFilter): EventCondition {
     params.until = filterTime(filter.until, 'until');
   }
   if (filter.actor !== undefined) {
-    // A whole actor longer than a column keeps is found by the form the column holds.
-    const pastCut = filter.actorUids?.length ? ' OR list_contains($actor_uids, uid)' : '';
+    // A whole actor longer than a column keeps is found by the form the column holds. The uids
+    // are joined as a set: list_contains compares each row with every uid of the list, which
+    // took 8 s over a million rows with 10,000 uids.
+    const pastCut = filter.actorUids?.length ? ' OR uid IN (SELECT unnest($actor_uids))' : '';
     where.push(
       `(contains(lower(actor_uid), lower($actor)) OR contains(lower(actor_name), lower($actor))
         OR lower(actor_uid) = lower($stored_actor) OR lower(actor_name) = lower($stored_actor)${pastCut})`,
