@@ -929,9 +929,11 @@ export class SqlScan {
         ? stackNeededLayers(base, batch as Batch<ListScanFields>)
         : stackLayers(base, batch.fields);
 
+    // A large record reads as no record here, on which a condition such as `|exists: false`
+    // holds, so only the in-memory engine decides the rules on it.
     const cases = batch.rules.map(
       ({ compiled, guard }) =>
-        `CASE WHEN ${sourceTest(compiled, d)} AND ${guard} ` +
+        `CASE WHEN NOT large AND ${sourceTest(compiled, d)} AND ${guard} ` +
         `AND coalesce(${compiled.condition}, FALSE) THEN ${literal(compiled.rule.id)} END`,
     );
     const ids = d.listFilter(d.list(cases), (id) => `${id} IS NOT NULL`);

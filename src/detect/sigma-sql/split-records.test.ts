@@ -149,4 +149,31 @@ describe('SqlScan events stored in parts', () => {
       await rm(caseDir, { recursive: true, force: true });
     }
   });
+  test('matches no absent-field rule on a split record that has the field', async () => {
+    // The scans read a split record as no record, on which `|exists: false` holds.
+    const absent = `title: Bucket policy without a name
+id: 5b0e7a31-0000-4000-8000-000000000004
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    requestParameters.bucketName|exists: false
+  condition: selection
+level: low
+`;
+    const events = [0, 1].map((record) =>
+      testEvent(record, {
+        raw: {
+          eventName: 'PutBucketPolicy',
+          requestParameters:
+            record === 0 ? { bucketName: 'evidence', policy: POLICY } : { policy: POLICY },
+        },
+      }),
+    );
+
+    const matches = await onEvents(events, (connection) =>
+      new SqlScan(rules(absent)).run(connection),
+    );
+
+    expect(matches.map((match) => match.uid)).toEqual([events[1]!.uid]);
+  });
 });
