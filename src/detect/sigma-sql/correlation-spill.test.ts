@@ -111,6 +111,23 @@ describe('CorrelationSpill', () => {
     expect(byHit(spilled)).toEqual(byHit(memory));
   });
 
+  test('sorts long group keys within its memory limit', async () => {
+    // 12,000 occurrences in three groups whose user names are 3,000 bytes long: 36 MB of group
+    // keys, more than the spill's 24 MB, which a sort that carries each key cannot hold.
+    const start = Date.parse('2024-05-01T00:00:00Z');
+    const events = Array.from({ length: 12_000 }, (_, i) => {
+      const eventName = i % 3 === 0 ? 'CreateAccessKey' : 'ConsoleLogin';
+      const userName = `${['alice', 'bob', 'carol'][i % 7 === 0 ? 2 : i % 2]}${'n'.repeat(3_000)}`;
+      const time = new Date(start + Math.floor(i / 5) * 20_000).toISOString();
+      return cloudtrailEvent({ eventName, userIdentity: { userName } }, `e${i}`, time);
+    });
+    const limits = { memory: '24MB', stretchBytes: 256 * 1024 };
+    const { memory, spilled } = await bothWays(ORDERED_PAIRS, events, limits);
+
+    expect(memory.length).toBeGreaterThan(1);
+    expect(byHit(spilled)).toEqual(byHit(memory));
+  });
+
   test('orders occurrences by rank, not arrival', async () => {
     const start = Date.parse('2024-05-01T00:00:00Z');
     const events = Array.from({ length: 600 }, (_, i) => {
