@@ -128,6 +128,22 @@ describe('CorrelationSpill', () => {
     expect(byHit(spilled)).toEqual(byHit(memory));
   });
 
+  test('evaluates occurrences larger than its memory limit', async () => {
+    // 4,000 occurrences with 16 KB user names: 64 MB of occurrences loaded into 48 MB.
+    const start = Date.parse('2024-05-01T00:00:00Z');
+    const events = Array.from({ length: 4_000 }, (_, i) => {
+      const eventName = i % 3 === 0 ? 'CreateAccessKey' : 'ConsoleLogin';
+      const userName = `${['alice', 'bob'][i % 2]}${'n'.repeat(16_000)}`;
+      const time = new Date(start + Math.floor(i / 5) * 20_000).toISOString();
+      return cloudtrailEvent({ eventName, userIdentity: { userName } }, `e${i}`, time);
+    });
+    const limits = { memory: '48MB', stretchBytes: 256 * 1024 };
+    const { memory, spilled } = await bothWays(ORDERED_PAIRS, events, limits);
+
+    expect(memory.length).toBeGreaterThan(1);
+    expect(byHit(spilled)).toEqual(byHit(memory));
+  });
+
   test('orders occurrences by rank, not arrival', async () => {
     const start = Date.parse('2024-05-01T00:00:00Z');
     const events = Array.from({ length: 600 }, (_, i) => {

@@ -214,6 +214,10 @@ export class CorrelationSpill implements OccurrenceSink {
     const writer = await instance.connect();
     try {
       await connection.run(LOAD_TABLE(this.#file, this.#tables));
+      // Without a checkpoint, the first query over 6,000 loaded occurrences with 16 KB group
+      // keys (100 MB) ran out of the 64 MB limit (DuckDB 1.5). After one, it read them from the
+      // file within the limit.
+      await connection.run('CHECKPOINT');
       const chained = new TableSink(await writer.createAppender(TABLE), this.#seq);
       const hits: CorrelationHit[] = [];
       for (const [position, rule] of plan.rules.entries()) {
