@@ -137,7 +137,12 @@ export async function exportTimesketch(
   try {
     return format === 'jsonl'
       ? await writeLinesInTimeOrder(connection, file, await jsonLineSql(connection))
-      : await copyInTimeOrder(connection, file, csvCopy);
+      : await copyInTimeOrder(
+          connection,
+          file,
+          csvCopy,
+          COLUMNS.map((c) => c.sql),
+        );
   } finally {
     connection.closeSync();
   }

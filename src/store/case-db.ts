@@ -14,7 +14,7 @@ import {
   upsertRuleRows,
 } from './detection-rows.ts';
 import { setAsideDuplicates } from './duplicates.ts';
-import { type EventRow, rowToEvent } from './event-row.ts';
+import { EVENT_SELECT, type EventRow, rowToEvent } from './event-row.ts';
 import { DuckDbEventWriter, type EventWriter } from './event-writer.ts';
 import { querySeverityEvents, queryTechniqueCells, type TechniqueCell } from './finding-events.ts';
 import {
@@ -49,7 +49,7 @@ import {
   queryFindings,
   queryRejected,
 } from './summary-queries.ts';
-import { sliceBudget, sliceCondition, timeSlices } from './time-slices.ts';
+import { columnsRead, sliceBudget, sliceCondition, timeSlices } from './time-slices.ts';
 import { exportTimelineCsv } from './timeline-csv.ts';
 import { type BoundQuery, timelineCondition, timelineQuery } from './timeline-query.ts';
 import { inTransaction } from './transaction.ts';
@@ -272,7 +272,8 @@ export class CaseDb {
         yield* streamEvents(connection, parts, timelineQuery(filter, undefined, rawKey));
         return;
       }
-      const budget = await sliceBudget(connection, filter.withoutRaw !== true);
+      const raw = filter.withoutRaw !== true;
+      const budget = await sliceBudget(connection, raw, columnsRead([EVENT_SELECT]));
       for await (const slice of timeSlices(connection, timelineCondition(filter), budget)) {
         const query = timelineQuery(filter, sliceCondition(slice), rawKey);
         yield* streamEvents(connection, parts, query);

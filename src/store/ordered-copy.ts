@@ -5,7 +5,13 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
-import { sliceBudget, sliceCondition, type TimeSlice, timeSlices } from './time-slices.ts';
+import {
+  columnsRead,
+  sliceBudget,
+  sliceCondition,
+  type TimeSlice,
+  timeSlices,
+} from './time-slices.ts';
 import { TIMELINE_ORDER } from './timeline-query.ts';
 
 // The columns of TIMELINE_ORDER.
@@ -34,13 +40,14 @@ async function write(output: WriteStream, chunk: string | Buffer): Promise<void>
 }
 
 // A case without events gets one empty slice, so a CSV still gets its header. `raw` is true
-// when the sorted rows carry the raw record.
+// when the sorted rows carry the raw record, and `sql` names the other columns they carry.
 async function* slicesOrEmpty(
   connection: DuckDBConnection,
   raw: boolean,
+  sql: readonly string[],
 ): AsyncIterable<TimeSlice> {
   let any = false;
-  const budget = await sliceBudget(connection, raw);
+  const budget = await sliceBudget(connection, raw, columnsRead(sql));
   for await (const slice of timeSlices(connection, { where: '', params: {} }, budget)) {
     any = true;
     yield slice;
@@ -55,7 +62,8 @@ async function* slicesOrEmpty(
  * each time slice carries the sort keys and one text column instead of every column of the
  * event. DuckDB's sort and COPY keep blocks per column and thread, and for the wide event row
  * those blocks took more memory than the rows themselves. The slices are sized for lines that
- * contain the raw record. Returns the number of lines written.
+ * contain the raw record and the columns that `lineSql` names. Returns the number of lines
+ * written.
  */
 export async function writeLinesInTimeOrder(
   connection: DuckDBConnection,
@@ -65,7 +73,7 @@ export async function writeLinesInTimeOrder(
   const output = await createOutput(file);
   let written = 0;
   try {
-    for await (const slice of slicesOrEmpty(connection, true)) {
+    for await (const slice of slicesOrEmpty(connection, true, [lineSql])) {
       const lines = checkedStream(
         connection,
         `SELECT line FROM (SELECT ${SORT_KEYS}, ${lineSql} AS line FROM events
@@ -95,12 +103,14 @@ export async function writeLinesInTimeOrder(
  * `timeSlices`), so DuckDB sorts at most one slice of wide rows at once and memory stays
  * bounded at any case size. Each slice goes to a part file in a temporary folder beside
  * `file` and is appended to `file`, which must not exist yet (`EEXIST` otherwise). The slices
- * are sized for rows without the raw record. Returns the number of rows written.
+ * are sized for rows without the raw record, with the columns that the SQL expressions
+ * `columns` name. Returns the number of rows written.
  */
 export async function copyInTimeOrder(
   connection: DuckDBConnection,
   file: string,
   copy: SliceCopy,
+  columns: readonly string[],
 ): Promise<number> {
   const output = await createOutput(file);
   const parts = await mkdtemp(path.join(path.dirname(file), '.cloudcase-copy-'));
@@ -109,7 +119,7 @@ export async function copyInTimeOrder(
   let header = true;
 
   try {
-    for await (const slice of slicesOrEmpty(connection, false)) {
+    for await (const slice of slicesOrEmpty(connection, false, columns)) {
       const reader = await connection.runAndReadAll(copy(sliceCondition(slice), header, target));
       header = false;
       written += Number(reader.getRowsJS()[0]?.[0] ?? 0);

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseDb } from './case-db.ts';
+import { EVENT_SELECT } from './event-row.ts';
 import { TEST_SHA, testEvent, wholeMemberUid } from './test-events.ts';
 import {
+  columnsRead,
   parseDuckDbSize,
   sliceCondition,
   sliceRowsForMemory,
@@ -45,7 +47,7 @@ async function slicesOf(rows: number, where = ''): Promise<TimeSlice[]> {
     for await (const slice of timeSlices(
       connection,
       { where, params: {} },
-      { rows, bytes: null, raw: true },
+      { rows, bytes: null, raw: true, columns: [] },
     )) {
       slices.push(slice);
     }
@@ -144,7 +146,7 @@ describe('timeSlices inside one instant', () => {
         for await (const slice of timeSlices(
           connection,
           { where: '', params: {} },
-          { rows: 7, bytes: null, raw: true },
+          { rows: 7, bytes: null, raw: true, columns: [] },
         )) {
           slices.push(slice);
         }
@@ -181,7 +183,7 @@ describe('timeSlices inside one instant', () => {
         for await (const slice of timeSlices(
           connection,
           { where: '', params: {} },
-          { rows: 1_000, bytes, raw: true },
+          { rows: 1_000, bytes, raw: true, columns: [] },
         )) {
           const count = await connection.runAndReadAll(
             `SELECT count(*)::INTEGER FROM events WHERE ${sliceCondition(slice)}`,
@@ -198,6 +200,62 @@ describe('timeSlices inside one instant', () => {
         connection.closeSync();
       }
     });
+  });
+});
+
+describe('timeSlices with long text columns', () => {
+  it('counts the columns of the budget', async () => {
+    // 20 events a second apart whose actor uid is 10,000 bytes long. Sized by the row overhead
+    // alone, all of them fit one slice of 32,000 bytes.
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      for (let record = 0; record < 20; record++) {
+        const event = testEvent(record);
+        writer.append({ ...event, actor: { ...event.actor, uid: 'a'.repeat(10_000) } });
+      }
+      await writer.close();
+      const connection = await caseDb.connect();
+      const counts: number[] = [];
+      try {
+        const budget = { rows: 1_000, bytes: 32_000, raw: false, columns: ['actor_uid'] };
+        for await (const slice of timeSlices(connection, { where: '', params: {} }, budget)) {
+          const count = await connection.runAndReadAll(
+            `SELECT count(*)::INTEGER FROM events WHERE ${sliceCondition(slice)}`,
+          );
+          counts.push(Number(count.getRowsJS()[0]?.[0]));
+        }
+      } finally {
+        connection.closeSync();
+      }
+
+      expect(counts.reduce((sum, n) => sum + n, 0)).toBe(20);
+      expect(Math.max(...counts)).toBe(3);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('columnsRead', () => {
+  it('finds the text columns that SQL names', () => {
+    expect(columnsRead(["strftime(time, '%Y') AS time", 'status_detail', 'actor_uid'])).toEqual([
+      'status_detail',
+      'actor_uid',
+    ]);
+    expect(columnsRead(["array_to_string(tags, ', ')", 'src_port'])).toEqual(['tags']);
+  });
+
+  it('leaves out the columns measured apart', () => {
+    const columns = columnsRead([EVENT_SELECT]);
+
+    expect(columns).toContain('actor_session');
+    expect(columns).toContain('message');
+    expect(columns).not.toContain('raw');
+    expect(columns).not.toContain('uid');
+    expect(columns).not.toContain('evidence_member');
   });
 });
 
@@ -262,6 +320,38 @@ describe('timeline export with long member names', () => {
       }
       expect(read).toBe(8_000);
     });
+  });
+});
+
+describe('timeline export with long actor columns', () => {
+  it('stays within a small memory limit', async () => {
+    // The actor columns of these 8,000 events take 64 MB. Slices sized by the raw record and a
+    // fixed width per row held all of them, and sorting them ran out of 64 MB in DuckDB.
+    const folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-slices-'));
+    const caseDb = await CaseDb.open(folder);
+    try {
+      const writer = await caseDb.eventWriter();
+      for (let record = 0; record < 8_000; record++) {
+        const event = testEvent(record);
+        const long = (letter: string) => letter.repeat(4_000);
+        const actor = { ...event.actor, uid: long('u'), session: long('s') };
+        writer.append({ ...event, actor });
+      }
+      await writer.close();
+      const connection = await caseDb.connect();
+      await connection.run("SET memory_limit = '64MB'");
+      connection.closeSync();
+
+      expect(await csvLines(caseDb, folder)).toHaveLength(8_001);
+      let read = 0;
+      for await (const event of caseDb.timeline({ withoutRaw: true })) {
+        expect(event.evidence.record).toBe(read++);
+      }
+      expect(read).toBe(8_000);
+    } finally {
+      await caseDb.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { withCleanup } from '../core/errors.ts';
 import { checkedStream } from './checked-stream.ts';
+import { EVENT_COLUMNS } from './event-row.ts';
 import { hasSplitRecords, wholeRawBytesSql } from './raw-parts.ts';
 
 /**
@@ -28,12 +29,14 @@ export interface TimeSlice {
 /**
  * Limits of one slice: at most `rows` events, whose sort takes at most about `bytes` of
  * DuckDB's memory, or no byte limit when `bytes` is null. `raw` is true when the sorted rows
- * carry the raw record, whose length then counts.
+ * carry the raw record, whose length then counts. `columns` are the other text columns of
+ * `events` that the sorted rows carry, whose lengths count too (see `columnsRead`).
  */
 export interface SliceBudget {
   rows: number;
   bytes: number | null;
   raw: boolean;
+  columns: readonly string[];
 }
 
 /** A WHERE condition over `events` with its bound parameters; `''` for every event. */
@@ -59,7 +62,10 @@ const UNKNOWN_LIMIT_SLICE_ROWS = 1_000;
 /** Rows whose raw records, uids and member names give the average row width. */
 const WIDTH_SAMPLE_ROWS = 20_000;
 
-/** Bytes per row added to the measured columns' lengths for the other columns of an event. */
+/**
+ * Bytes per row added to the measured columns' lengths: the fixed-width part of a sorted row,
+ * which DuckDB gives each text column too, and the columns that are not measured.
+ */
 const ROW_OVERHEAD_BYTES = 600;
 
 /** Bytes of an event's uid besides its archive member name: a hash prefix and record index. */
@@ -123,29 +129,69 @@ export async function sliceRowsForMemory(connection: DuckDBConnection): Promise<
 }
 
 /**
- * The estimated bytes of an event in a sort of the timeline, besides its raw record. The member
- * name counts twice, as a sort key and in the row written, and the uid contains it plus about 40
- * characters. The other columns add `ROW_OVERHEAD_BYTES`. The member is read instead of the uid
- * because a scan keeps whole vectors of what it reads, and DuckDB stores a run of equal member
- * names once.
+ * The estimated bytes of an event's uid, member name and fixed-width columns in a sort of the
+ * timeline. The member name counts twice, as a sort key and in the row written, and the uid
+ * contains it plus about 40 characters. The fixed widths add `ROW_OVERHEAD_BYTES`, and the
+ * text columns of `SliceBudget.columns` are measured on their own. The member is read instead
+ * of the uid because a scan keeps whole vectors of what it reads, and DuckDB stores a run of
+ * equal member names once.
  */
-const WIDTH_BESIDES_RAW = `(3 * coalesce(strlen(evidence_member), 0) + ${UID_BYTES + ROW_OVERHEAD_BYTES})`;
+const WIDTH_OF_MEMBER = `(3 * coalesce(strlen(evidence_member), 0) + ${UID_BYTES + ROW_OVERHEAD_BYTES})`;
+
+// Columns whose bytes `WIDTH_OF_MEMBER` or the raw record's length count.
+const MEASURED_APART = new Set(['raw', 'uid', 'evidence_member']);
+
+/**
+ * Returns the text columns of `events` that the SQL expressions `sql` name, such as the columns
+ * of a COPY or the line of `writeLinesInTimeOrder`, for `SliceBudget.columns`. A name inside a
+ * string constant counts too, which can only make the slices smaller. `raw`, `uid` and
+ * `evidence_member` are measured apart and left out.
+ */
+export function columnsRead(sql: readonly string[]): string[] {
+  const text = sql.join('\n');
+  return EVENT_COLUMNS.filter(
+    (c) =>
+      /^(VARCHAR|JSON)/.test(c.sql) &&
+      !MEASURED_APART.has(c.name) &&
+      new RegExp(`\\b${c.name}\\b`).test(text),
+  ).map((c) => c.name);
+}
+
+// SQL for the bytes of an event's text in `columns`. An aggregate of strlen keeps no value, so
+// the query that measures long columns stays small. Before these lengths counted, 6,000 events
+// with 33 KB of actor text each went into one sort of about 200 MB, over DuckDB's memory limit.
+function columnsBytesSql(columns: readonly string[]): string {
+  const lengths = columns.map((name) => {
+    const type = EVENT_COLUMNS.find((c) => c.name === name)?.sql ?? '';
+    return type.endsWith('[]')
+      ? `coalesce(strlen(array_to_string(${name}, ',')), 0)`
+      : `coalesce(strlen(${name}), 0)`;
+  });
+  return lengths.length === 0 ? '0' : `(${lengths.join(' + ')})`;
+}
+
+// SQL for the bytes of an event in a sort of the timeline besides its raw record.
+function widthBesidesRawSql(budget: SliceBudget): string {
+  return `${WIDTH_OF_MEMBER} + ${columnsBytesSql(budget.columns)}`;
+}
 
 /**
  * Returns the budget of one slice: about an eighth of DuckDB's current memory limit for the
  * sort of its events, and at most `MAX_SLICE_ROWS` events. `raw` is true when the sorted rows
- * carry the raw record.
+ * carry the raw record, and `columns` lists the other text columns they carry (`columnsRead`).
  */
 export async function sliceBudget(
   connection: DuckDBConnection,
   raw: boolean,
+  columns: readonly string[],
 ): Promise<SliceBudget> {
   const limit = parseDuckDbSize(
     String(await firstValue(connection, "SELECT current_setting('memory_limit')")),
   );
-  if (limit === null) return { rows: UNKNOWN_LIMIT_SLICE_ROWS, bytes: null, raw };
+  if (limit === null) return { rows: UNKNOWN_LIMIT_SLICE_ROWS, bytes: null, raw, columns };
 
-  return { rows: MAX_SLICE_ROWS, bytes: Math.floor(limit / SLICE_SHARE_OF_MEMORY), raw };
+  const bytes = Math.floor(limit / SLICE_SHARE_OF_MEMORY);
+  return { rows: MAX_SLICE_ROWS, bytes, raw, columns };
 }
 
 /**
@@ -215,7 +261,7 @@ async function sliceBounds(
   budget: SliceBudget,
 ): Promise<{ bounds: bigint[]; oversized: Set<bigint> }> {
   const where = condition.where === '' ? '' : `WHERE ${condition.where}`;
-  const instantsSql = `SELECT time, count(*) AS n, sum(${WIDTH_BESIDES_RAW}) AS bytes
+  const instantsSql = `SELECT time, count(*) AS n, sum(${widthBesidesRawSql(budget)}) AS bytes
     FROM events ${where} GROUP BY time`;
   if (!budget.raw) {
     return await readBounds(
@@ -308,39 +354,44 @@ async function splitInstant(
 ): Promise<TimeSlice[]> {
   const instant = { from: time, to: time + 1n };
   const inInstant = `${condition.where === '' ? '' : `(${condition.where}) AND `}${sliceCondition(instant)}`;
+  const columnsBytes = columnsBytesSql(budget.columns);
   const groups = await connection.runAndReadAll(
-    `SELECT evidence_sha256, evidence_member, count(*) FROM events WHERE ${inInstant}
-     GROUP BY evidence_sha256, evidence_member
+    `SELECT evidence_sha256, evidence_member, count(*), sum(${columnsBytes}) FROM events
+     WHERE ${inInstant} GROUP BY evidence_sha256, evidence_member
      ORDER BY evidence_sha256, evidence_member NULLS FIRST`,
     condition.params,
   );
+  const recordBytes = budget.raw
+    ? `${await rawBytesSql(connection)} + ${columnsBytes}`
+    : columnsBytes;
   const slices: TimeSlice[] = [];
   const fill = new SliceFill(budget);
-  for (const [sha256, member, count] of groups.getRowsJS()) {
+  for (const [sha256, member, count, bytes] of groups.getRowsJS()) {
     const group = { sha256: String(sha256), member: member === null ? null : String(member) };
-    // WIDTH_BESIDES_RAW of the group's events, which share their member name.
-    const besidesRaw =
+    // WIDTH_OF_MEMBER of the group's events, which share their member name.
+    const ofMember =
       3 * (group.member === null ? 0 : Buffer.byteLength(group.member)) +
       UID_BYTES +
       ROW_OVERHEAD_BYTES;
     const whole = { ...instant, part: { ...group, fromRecord: null, toRecord: null } };
+    const groupBytes = Number(count) * ofMember + Number(bytes ?? 0);
     fill.restart();
-    if (!budget.raw && !fill.overflows(Number(count), Number(count) * besidesRaw)) {
+    if (!budget.raw && !fill.overflows(Number(count), groupBytes)) {
       slices.push(whole);
       continue;
     }
 
     // Cut the group where the record index changes.
     const records = await connection.runAndReadAll(
-      `SELECT evidence_record, count(*), ${budget.raw ? `sum(${await rawBytesSql(connection)})` : '0'} FROM events
+      `SELECT evidence_record, count(*), sum(${recordBytes}) FROM events
        WHERE ${sliceCondition(whole)} AND (${condition.where || 'true'})
        GROUP BY evidence_record ORDER BY evidence_record`,
       condition.params,
     );
     let fromRecord: number | null = null;
-    for (const [record, recordCount, rawBytes] of records.getRowsJS()) {
+    for (const [record, recordCount, recordWidth] of records.getRowsJS()) {
       const rows = Number(recordCount);
-      const width = Number(rawBytes ?? 0) + rows * besidesRaw;
+      const width = Number(recordWidth ?? 0) + rows * ofMember;
       if (fill.rows > 0 && fill.overflows(rows, width)) {
         const toRecord = Number(record);
         slices.push({ ...instant, part: { ...group, fromRecord, toRecord } });

@@ -84,6 +84,11 @@ export async function exportTimelineCsv(connection: DuckDBConnection, file: stri
 
   const partial = `${file}.partial`;
   await rm(partial, { force: true });
-  await copyInTimeOrder(connection, partial, copy);
+  await copyInTimeOrder(
+    connection,
+    partial,
+    copy,
+    CSV_COLUMNS.map(([, sql]) => sql),
+  );
   await rename(partial, file);
 }
