@@ -231,6 +231,11 @@ export const duckdb: SqlDialect = {
     `json_extract(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
   jsonPathKinds: (json, paths) =>
     `json_type(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,
+  jsonPathBytes(json, paths) {
+    const pointers = paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ');
+    const texts = `json_extract_string(${json}, [${pointers}])`;
+    return `coalesce(list_sum(${duckdb.listMap(texts, (text) => `strlen(${text})`)}), 0)`;
+  },
   kindIsArray: (kind) => `(${kind} = 'ARRAY')`,
   jsonObjectKeys: (json, paths) =>
     `json_keys(${json}, [${paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ')}])`,

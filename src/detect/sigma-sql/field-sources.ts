@@ -223,11 +223,16 @@ export class ScalarScanFields extends TrackedFields {
     return [...(this.#paths.size > 0 ? [this.#valuesColumn] : []), ...this.#columns.names()];
   }
 
+  /** The member paths read so far, each as its keys. */
+  paths(): string[][] {
+    return [...this.#paths.keys()].map((key) => JSON.parse(key) as string[]);
+  }
+
   /** The `expression AS name` items of one projection layer (0 is the innermost). */
   layer(index: number): string[] {
     if (index > 0) return this.#columns.layer(index - 1);
     if (this.#paths.size === 0) return [];
-    const paths = [...this.#paths.keys()].map((key) => JSON.parse(key) as string[]);
+    const paths = this.paths();
     const list = this.#kindsOnly
       ? this.#d.jsonPathKinds(this.#record, paths)
       : this.#d.jsonPathMembers(this.#record, paths);

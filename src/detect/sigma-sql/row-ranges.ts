@@ -33,7 +33,8 @@ export type RangeBound = 'total' | 'vector';
  * Splits the row ids of `table` into ranges in order, each with about `bytes` of raw record text
  * or less in all or per vector (see `RangeBound`), unless one record alone is larger. Every row
  * counts one byte more, so rows without a record still end a range. With `where`, only the rows
- * it selects are measured and counted.
+ * it selects are measured and counted. With `extra`, a table of `row_id` and `bytes`, each row
+ * listed there counts those bytes more.
  */
 export async function rowRanges(
   connection: DuckDBConnection,
@@ -41,12 +42,20 @@ export async function rowRanges(
   bytes: number,
   bound: RangeBound = 'total',
   where = 'TRUE',
+  extra: string | null = null,
 ): Promise<RowRange[]> {
+  const sizes = `SELECT rowid AS row_id, ${await rawSizeSql(connection, table)} + 1 AS size
+    FROM ${table} WHERE ${where}`;
   // The sizes are stored first: a window over `events` itself kept the records it measured,
   // and 400 records of 256 KB ran out of the case's 256 MB.
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${ROW_SIZES} AS
-    SELECT rowid AS row_id, ${await rawSizeSql(connection, table)} + 1 AS size
-    FROM ${table} WHERE ${where}`);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${ROW_SIZES} AS ${
+      extra === null
+        ? sizes
+        : `SELECT row_id, size + coalesce(e.bytes, 0) AS size
+          FROM (${sizes}) s LEFT JOIN ${extra} e USING (row_id)`
+    }`,
+  );
   const work = async () => {
     const sql = bound === 'total' ? totalRangesSql(bytes) : vectorRangesSql(bytes);
     const reader = await connection.runAndReadAll(sql);

@@ -3,6 +3,7 @@ import { onEvents } from '../../analyze/test-case.ts';
 import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { detectionRules } from '../sigma/test-rules.ts';
+import { duckdb } from './duckdb.ts';
 import { SqlScan } from './scan.ts';
 
 const RULES = `title: Instance launched
@@ -51,4 +52,46 @@ describe('SqlScan scalar-shape rules', () => {
 
     expect(matches).toBe(EVENTS / 10);
   }, 120_000);
+
+  test('sizes ranges by the values rules read', async () => {
+    // Records of 15 KB, nearly all of it one string that a rule reads: 16 MB of them took
+    // about 190 MB to scan while `json_extract` wrote the string out for each record.
+    const scan = new SqlScan(detectionRules(LONG_VALUE_RULE), { dialect: LIMITED });
+    const events = Array.from({ length: LONG_EVENTS }, (_, record) => {
+      const blob = `${'x'.repeat(15 * 1024)}${record % 4 === 0 ? 'yz' : ''}`;
+      const raw = { eventName: 'StopLogging', requestParameters: { blob } };
+      return testEvent(record, { raw });
+    });
+    let matches = 0;
+    await onEvents(events, (connection) =>
+      scan.each(connection, {
+        onMatch: () => {
+          matches++;
+        },
+      }),
+    );
+
+    expect(scan.problems).toEqual([]);
+    expect(matches).toBe(LONG_EVENTS / 4);
+  }, 120_000);
 });
+
+const LONG_VALUE_RULE = `title: Logging stopped with a long parameter
+id: 3e5a7c90-0000-4000-8000-000000000002
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    requestParameters.blob|endswith: yz
+  condition: selection
+level: low
+`;
+
+const LONG_EVENTS = 1_200;
+
+/** The DuckDB dialect with scans limited to 128 MB of memory. */
+const LIMITED = {
+  ...duckdb,
+  scanSettings: duckdb.scanSettings.map(([name, value]) =>
+    name === 'memory_limit' ? ([name, "'128MB'"] as const) : ([name, value] as const),
+  ),
+};

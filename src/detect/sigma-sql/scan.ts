@@ -38,7 +38,8 @@ import { withWrittenJoinOrder } from './join-order.ts';
 import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.ts';
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
-import { type RowRange, rowRanges, VECTOR_ROWS } from './row-ranges.ts';
+import { type RowRange, rowRanges } from './row-ranges.ts';
+import { scalarScanRanges } from './scalar-ranges.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -525,7 +526,11 @@ export class SqlScan {
     const check = await this.#copiesCheck(connection, scalars);
     let scalarRangesRead: (RowRange | null)[] | undefined;
     const scalarRanges = async () => {
-      scalarRangesRead ??= await scalarScanRanges(connection);
+      if (scalarRangesRead !== undefined) return scalarRangesRead;
+      const withPushdown = (work: () => Promise<void>) =>
+        this.#withColumnScanSettings(connection, work);
+      const paths = readPaths(scalars);
+      scalarRangesRead = await scalarScanRanges(connection, this.#dialect, paths, withPushdown);
       return scalarRangesRead;
     };
     let copiesHold = check === 'recorded';
@@ -651,13 +656,22 @@ export class SqlScan {
   ): Promise<string> {
     if (range === null) return table;
 
+    await this.#withColumnScanSettings(connection, async () => {
+      await connection.run(`CREATE OR REPLACE TEMP TABLE ${RANGE_TABLE.slice(5)} AS
+        SELECT ${withEventRow(table)} FROM ${table}
+        WHERE rowid BETWEEN ${range.low} AND ${range.high}`);
+    });
+    return RANGE_TABLE;
+  }
+
+  /** Runs `work` with the dialect's column scan settings, then sets the scan settings again. */
+  async #withColumnScanSettings(
+    connection: DuckDBConnection,
+    work: () => Promise<void>,
+  ): Promise<void> {
     for (const [name, value] of this.#dialect.columnScanSettings) {
       await connection.run(`SET ${name} = ${value}`);
     }
-    const copy = () =>
-      connection.run(`CREATE OR REPLACE TEMP TABLE ${RANGE_TABLE.slice(5)} AS
-        SELECT ${withEventRow(table)} FROM ${table}
-        WHERE rowid BETWEEN ${range.low} AND ${range.high}`);
     // Only the settings changed here are set back: setting the memory limit took 12 ms.
     const changed = new Set(this.#dialect.columnScanSettings.map(([name]) => name));
     const restore = async () => {
@@ -665,8 +679,7 @@ export class SqlScan {
         if (changed.has(name)) await connection.run(`SET ${name} = ${value}`);
       }
     };
-    await withCleanup(copy, restore);
-    return RANGE_TABLE;
+    await withCleanup(work, restore);
   }
 
   /** Sets the scan settings of the dialect again, after a scan that changed them. */
@@ -967,53 +980,13 @@ export class SqlScan {
   }
 }
 
-/**
- * Raw record text that a scalar-shape scan may read in one vector of rows. Such a scan parses
- * each record once, but DuckDB keeps what it parsed from a whole vector, on each of its
- * threads. 20,000 CloudTrail records of 15 KB, 30 MB a vector, ran the built-in pack's hunt out
- * of the case's 256 MB (DuckDB 1.5). With 16 MB it took 18 s and with 8 MB 25 s, while each
- * range was a scan that read every row of `events` (see `#rangeInput`).
- *
- * NOTE: `json_extract` writes out each value it returns in memory that DuckDB keeps for the
- * vector, so a rule that reads a long string costs more than its text. Reading a 15 KB string
- * from 16 MB of records took about 96 MB more than reading a short one (DuckDB 1.5), and a
- * scan of seven rules over records of 16 KB, one of them reading such a string, needed between
- * 224 and 256 MB.
- */
-const SCALAR_VECTOR_BYTES = 16 * 1024 * 1024;
-
-/**
- * Returns the row ranges that scalar-shape scans of `events` read one at a time. That is one
- * range with no bounds (`null`) unless some vector of rows has more than SCALAR_VECTOR_BYTES of
- * raw record text. Otherwise it is the ranges of `rowRanges`, which keep consecutive vectors
- * within the bound together.
- */
-async function scalarScanRanges(connection: DuckDBConnection): Promise<(RowRange | null)[]> {
-  const longest = await longestRecordBytes(connection);
-  if (longest !== null && longest * VECTOR_ROWS <= SCALAR_VECTOR_BYTES) return [null];
-
-  const ranges = await rowRanges(connection, 'events', SCALAR_VECTOR_BYTES, 'vector');
-  return ranges.length <= 1 ? [null] : ranges;
-}
-
-/**
- * Returns the bytes of the longest raw record of `events` as DuckDB's segment statistics give
- * it, or null when they do not give it for every row. Reading them took 76 ms on a million
- * events, where measuring every record took 0.5 s.
- */
-async function longestRecordBytes(connection: DuckDBConnection): Promise<number | null> {
-  const reader = await connection.runAndReadAll(
-    `SELECT (SELECT count(*) FROM events) AS events, sum(count) AS rows,
-       bool_and(stats LIKE '%Max String Length: %') AS known,
-       max(TRY_CAST(regexp_extract(stats, 'Max String Length: ([0-9]+)', 1) AS BIGINT)) AS longest
-     FROM pragma_storage_info('events')
-     WHERE column_name = 'raw' AND segment_type = 'VARCHAR'`,
-  );
-  const row = reader.getRowObjectsJS()[0];
-  if (row === undefined || row.known !== true || row.longest === null) return null;
-  if (Number(row.rows) !== Number(row.events)) return null;
-
-  return Number(row.longest);
+/** Returns the member paths that the scalar-shape scans of `batches` read, each once. */
+function readPaths(batches: Batch<ScalarScanFields>[]): string[][] {
+  const paths = new Map<string, string[]>();
+  for (const batch of batches) {
+    for (const keys of batch.fields.paths()) paths.set(JSON.stringify(keys), keys);
+  }
+  return [...paths.values()];
 }
 
 /** Raw record text that one keyword scan reads at a time (see `rowRanges`). */
