@@ -66,9 +66,10 @@ export interface SqlDialect {
    */
   jsonPathKinds(json: string, paths: string[][]): string;
   /**
-   * The bytes of the values at many member paths of one JSON value, parsed once: strings
-   * decoded, other values as JSON text, none for a missing value or JSON null. Unlike
-   * `jsonPathMembers`, it writes out no string as JSON.
+   * The bytes of the values at many member paths of one JSON value, parsed once, as a list
+   * whose element `i` holds those of the value at `paths[i]`: strings decoded, other values as
+   * JSON text, NULL for a missing value or JSON null. Unlike `jsonPathMembers`, it writes out
+   * no string as JSON.
    */
   jsonPathBytes(json: string, paths: string[][]): string;
   /** Whether an element of a `jsonPathKinds` list is the kind of an array. */

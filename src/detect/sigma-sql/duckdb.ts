@@ -234,7 +234,7 @@ export const duckdb: SqlDialect = {
   jsonPathBytes(json, paths) {
     const pointers = paths.map((keys) => duckdb.stringLiteral(pointer(...keys))).join(', ');
     const texts = `json_extract_string(${json}, [${pointers}])`;
-    return `coalesce(list_sum(${duckdb.listMap(texts, (text) => `strlen(${text})`)}), 0)`;
+    return duckdb.listMap(texts, (text) => `strlen(${text})`);
   },
   kindIsArray: (kind) => `(${kind} = 'ARRAY')`,
   jsonObjectKeys: (json, paths) =>

@@ -4,6 +4,7 @@ import { testEvent } from '../../store/test-events.ts';
 import type { DetectionRule } from '../sigma/model.ts';
 import { detectionRules } from '../sigma/test-rules.ts';
 import { duckdb } from './duckdb.ts';
+import { ScalarRanges } from './scalar-ranges.ts';
 import { SqlScan } from './scan.ts';
 
 const RULES = `title: Instance launched
@@ -74,6 +75,26 @@ describe('SqlScan scalar-shape rules', () => {
     expect(scan.problems).toEqual([]);
     expect(matches).toBe(LONG_EVENTS / 4);
   }, 120_000);
+});
+
+describe('ScalarRanges', () => {
+  test('counts only the values a scan reads', async () => {
+    const events = Array.from({ length: LONG_EVENTS }, (_, record) => {
+      const raw = { eventName: 'StopLogging', requestParameters: { blob: 'x'.repeat(15 * 1024) } };
+      return testEvent(record, { raw });
+    });
+    const blob = ['requestParameters', 'blob'];
+    const name = ['eventName'];
+    const found = await onEvents(events, async (connection) => {
+      const ranges = new ScalarRanges(connection, duckdb, [name, blob], (work) => work());
+      return { name: await ranges.of([name]), blob: await ranges.of([name, blob]) };
+    });
+
+    // 18 MB of records make two ranges, and 46 MB with each string counted 1.5 times more.
+    expect(found.name).toHaveLength(2);
+    expect(found.blob).toHaveLength(3);
+    expect(found.blob.at(-1)?.high).toBe(found.name.at(-1)?.high);
+  }, 60_000);
 });
 
 const LONG_VALUE_RULE = `title: Logging stopped with a long parameter

@@ -3,7 +3,6 @@
  * that DuckDB keeps for each vector of rows such a scan reads.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { withCleanup } from '../../core/errors.ts';
 import type { SqlDialect } from './dialect.ts';
 import { fitsSql, LARGE_RECORD_BYTES } from './large-records.ts';
 import { type RowRange, rowRanges, VECTOR_ROWS } from './row-ranges.ts';
@@ -27,55 +26,109 @@ export const SCALAR_VECTOR_BYTES = 16 * 1024 * 1024;
  */
 const VALUE_WEIGHT = 1.5;
 
-/** The bytes that the values of each row count for, while `scalarScanRanges` sizes ranges. */
-const VALUE_BYTES = 'sigma_value_bytes';
+/**
+ * Raw record text that one statement measuring the values of `ScalarRanges` reads. Such a
+ * statement keeps about 4 bytes per byte of the records it parsed (see VALUE_WEIGHT), on each
+ * of the threads that read it, so the bound is on all its records.
+ */
+const MEASURED_BYTES = 8 * 1024 * 1024;
+
+/** The bytes of the value at each measured path, per row, while `ScalarRanges` is in use. */
+export const VALUE_BYTES_TABLE = 'sigma_value_bytes';
 
 /** Runs `work` with filter pushdown on, and sets the scan settings again afterwards. */
 export type WithPushdown = (work: () => Promise<void>) => Promise<void>;
 
 /**
- * Returns the row ranges that scalar-shape scans of `events` read one at a time, for scans
- * that read the values at the member `paths`. That is one range with no bounds (`null`) unless
- * some vector of rows has more than SCALAR_VECTOR_BYTES of raw record text. Otherwise the
- * ranges keep each vector's raw record text, plus VALUE_WEIGHT times the bytes of the values at
- * `paths`, within SCALAR_VECTOR_BYTES, and consecutive vectors within it make one range.
+ * The row ranges that scalar-shape scans of `events` read one at a time. For every scan, that
+ * is one range with no bounds (`null`) unless some vector of rows has more than
+ * SCALAR_VECTOR_BYTES of raw record text. Otherwise the ranges of a scan keep each vector's raw
+ * record text, plus VALUE_WEIGHT times the bytes of the values at the member paths the scan
+ * reads, within SCALAR_VECTOR_BYTES, and consecutive vectors within it make one range.
  *
  * NOTE: a value inside another value that a scan also reads is written out twice, but is
  * counted once.
  */
-export async function scalarScanRanges(
-  connection: DuckDBConnection,
-  dialect: SqlDialect,
-  paths: string[][],
-  withPushdown: WithPushdown,
-): Promise<(RowRange | null)[]> {
-  const longest = await longestRecordBytes(connection);
-  if (longest !== null && longest * VECTOR_ROWS <= SCALAR_VECTOR_BYTES) return [null];
+export class ScalarRanges {
+  readonly #connection: DuckDBConnection;
+  readonly #dialect: SqlDialect;
+  readonly #withPushdown: WithPushdown;
+  /** Keys of the measured paths, by their index in each row's list of bytes. */
+  readonly #measured = new Map<string, number>();
+  readonly #found = new Map<string, (RowRange | null)[]>();
+  #raw: (RowRange | null)[] | null = null;
 
-  const ranges = await rowRanges(connection, 'events', SCALAR_VECTOR_BYTES, 'vector');
-  if (paths.length === 0) return ranges.length <= 1 ? [null] : ranges;
+  /** `paths` are the member paths that the scans read, as lists of keys. */
+  constructor(
+    connection: DuckDBConnection,
+    dialect: SqlDialect,
+    paths: string[][],
+    withPushdown: WithPushdown,
+  ) {
+    this.#connection = connection;
+    this.#dialect = dialect;
+    this.#withPushdown = withPushdown;
+    for (const keys of paths) this.#measured.set(JSON.stringify(keys), this.#measured.size);
+  }
 
-  const work = async () => {
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${VALUE_BYTES} (row_id BIGINT, bytes BIGINT)`,
+  /** Returns the ranges of a scan that reads the values at the member `paths`. */
+  async of(paths: string[][]): Promise<(RowRange | null)[]> {
+    const raw = await this.#rawRanges();
+    if (raw.length === 1 && raw[0] === null) return raw;
+
+    const all = [...this.#measured.values()];
+    const known = paths.map((keys) => this.#measured.get(JSON.stringify(keys)));
+    // A path that was not measured counts as every measured one.
+    const indexes = known.includes(undefined) ? all : (known as number[]);
+    const key = [...new Set(indexes)].sort((a, b) => a - b).join(',');
+    const found = this.#found.get(key);
+    if (found !== undefined) return found;
+
+    const terms = key === '' ? ['0'] : key.split(',').map((i) => `coalesce(bytes[${+i + 1}], 0)`);
+    const extra = `(SELECT row_id, CAST(ceil((${terms.join(' + ')}) * ${VALUE_WEIGHT}) AS BIGINT)
+        AS bytes FROM ${VALUE_BYTES_TABLE})`;
+    const c = this.#connection;
+    const ranges = await rowRanges(c, 'events', SCALAR_VECTOR_BYTES, 'vector', 'TRUE', extra);
+    const sized = ranges.length <= 1 ? [null] : ranges;
+    this.#found.set(key, sized);
+    return sized;
+  }
+
+  /**
+   * Returns the ranges by raw record text alone, and measures the values at every path once.
+   * Each statement measures MEASURED_BYTES of records at most, in all its threads, and
+   * `json_extract_string` writes out no string as JSON. Records that no scan parses count
+   * their text only.
+   */
+  async #rawRanges(): Promise<(RowRange | null)[]> {
+    if (this.#raw !== null) return this.#raw;
+    const c = this.#connection;
+    const longest = await longestRecordBytes(c);
+    if (longest !== null && longest * VECTOR_ROWS <= SCALAR_VECTOR_BYTES) {
+      this.#raw = [null];
+      return this.#raw;
+    }
+
+    const ranges = await rowRanges(c, 'events', SCALAR_VECTOR_BYTES, 'vector');
+    const measured = await rowRanges(c, 'events', MEASURED_BYTES);
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE ${VALUE_BYTES_TABLE} (row_id BIGINT, bytes BIGINT[])`,
     );
-    const bytes = dialect.jsonPathBytes('raw', paths);
-    // Each range is measured alone, so that DuckDB keeps no more parsed records than a scan
-    // of it does. Records that no scan parses count their text only.
-    await withPushdown(async () => {
-      for (const range of ranges) {
-        await connection.run(`INSERT INTO ${VALUE_BYTES}
-          SELECT rowid, CAST(ceil(${bytes} * ${VALUE_WEIGHT}) AS BIGINT) FROM events
-          WHERE rowid BETWEEN ${range.low} AND ${range.high}
-            AND ${fitsSql('raw', LARGE_RECORD_BYTES)}`);
-      }
-    });
-    return rowRanges(connection, 'events', SCALAR_VECTOR_BYTES, 'vector', 'TRUE', VALUE_BYTES);
-  };
-  const sized = await withCleanup(work, () =>
-    connection.run(`DROP TABLE IF EXISTS ${VALUE_BYTES}`),
-  );
-  return sized.length <= 1 ? [null] : sized;
+    const paths = [...this.#measured.keys()].map((key) => JSON.parse(key) as string[]);
+    if (paths.length > 0) {
+      const bytes = this.#dialect.jsonPathBytes('raw', paths);
+      await this.#withPushdown(async () => {
+        for (const range of measured) {
+          await c.run(`INSERT INTO ${VALUE_BYTES_TABLE}
+            SELECT rowid, ${bytes} FROM events
+            WHERE rowid BETWEEN ${range.low} AND ${range.high}
+              AND ${fitsSql('raw', LARGE_RECORD_BYTES)}`);
+        }
+      });
+    }
+    this.#raw = ranges;
+    return ranges;
+  }
 }
 
 /**

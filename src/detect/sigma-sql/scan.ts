@@ -39,7 +39,7 @@ import { fitsSql, LARGE_RECORD_BYTES, matchLargeRecords } from './large-records.
 import { withMatchTable } from './match-table.ts';
 import { readInPages } from './paged-read.ts';
 import { type RowRange, rowRanges } from './row-ranges.ts';
-import { scalarScanRanges } from './scalar-ranges.ts';
+import { ScalarRanges, VALUE_BYTES_TABLE } from './scalar-ranges.ts';
 import { withTimelineOrder } from './timeline-order.ts';
 
 /** Options for compiling rules to SQL. */
@@ -447,7 +447,8 @@ export class SqlScan {
       }
       await this.#runScans(connection);
       // The copies of events are no longer needed and would take memory from the reads.
-      for (const table of [SCAN_TABLE, RANGE_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS]) {
+      const copies = [SCAN_TABLE, RANGE_TABLE, COMPLEX_ROWS, COMPLEX_TABLE, LARGE_ROWS];
+      for (const table of [...copies, VALUE_BYTES_TABLE]) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
       }
       await restore(this.#dialect.scanOnlySettings);
@@ -486,6 +487,7 @@ export class SqlScan {
         COMPLEX_ROWS,
         COMPLEX_TABLE,
         LARGE_ROWS,
+        VALUE_BYTES_TABLE,
       ];
       for (const table of tables) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -524,19 +526,14 @@ export class SqlScan {
     // reads every CloudTrail record checked them, which runs first. Scans of rules with
     // requirements on those fields can then read the copies and leave the other records unread.
     const check = await this.#copiesCheck(connection, scalars);
-    let scalarRangesRead: (RowRange | null)[] | undefined;
-    const scalarRanges = async () => {
-      if (scalarRangesRead !== undefined) return scalarRangesRead;
-      const withPushdown = (work: () => Promise<void>) =>
-        this.#withColumnScanSettings(connection, work);
-      const paths = readPaths(scalars);
-      scalarRangesRead = await scalarScanRanges(connection, this.#dialect, paths, withPushdown);
-      return scalarRangesRead;
-    };
+    const withPushdown = (work: () => Promise<void>) =>
+      this.#withColumnScanSettings(connection, work);
+    const sized = new ScalarRanges(connection, this.#dialect, readPaths(scalars), withPushdown);
+    const scalarRanges = (batch: Batch<ScalarScanFields>) => sized.of(batch.fields.paths());
     let copiesHold = check === 'recorded';
     if (check === 'alone') copiesHold = await this.#copiesHoldAlone(connection);
     else if (check !== null && check !== 'recorded') {
-      for (const range of await scalarRanges()) {
+      for (const range of await scalarRanges(check)) {
         await collect(
           this.#query(check, await this.#rangeInput(connection, 'events', range), 'check'),
         );
@@ -558,19 +555,21 @@ export class SqlScan {
       : { columns: [], full: undefined };
     for (const batch of scalars) {
       if (batch === check || (batch.replaced && copiesHold)) continue;
-      const joined = batch === full ? planned.full : undefined;
-      for (const range of await scalarRanges()) {
+      const scan = (batch === full ? planned.full : undefined) ?? batch;
+      for (const range of await scalarRanges(scan)) {
         const input = await this.#rangeInput(connection, 'events', range);
-        await collect(this.#query(joined ?? batch, input, 'plain'));
+        await collect(this.#query(scan, input, 'plain'));
       }
     }
     if (copiesHold) {
       for (const batch of planned.columns) {
+        // Sizing the ranges may set the scan settings again, so it comes first.
+        const batchRanges = await scalarRanges(batch);
         for (const [name, value] of this.#dialect.columnScanSettings)
           await connection.run(`SET ${name} = ${value}`);
         await withCleanup(
           async () => {
-            for (const range of await scalarRanges()) {
+            for (const range of batchRanges) {
               await collect(this.#query(batch, 'events', 'column', range));
             }
           },
