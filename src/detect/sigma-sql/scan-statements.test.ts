@@ -129,4 +129,12 @@ describe('SqlScan statements', () => {
       expect(needed).toHaveLength(columns.length);
     }
   }, 60_000);
+
+  test('list scan reads ranges of its budget', async () => {
+    const { statements } = await scan();
+    const list = scans(statements).filter((sql) => sql.includes('_needed'));
+
+    // The 19 MB of records, in ranges of 128 MB divided by the list scan's memory cost.
+    expect(list).toHaveLength(7);
+  }, 60_000);
 });

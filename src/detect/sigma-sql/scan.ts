@@ -992,14 +992,15 @@ function readPaths(batches: Batch<ScalarScanFields>[]): string[][] {
 const KEYWORD_SCAN_BYTES = 8 * 1024 * 1024;
 
 /** Bytes of memory that the records a list-shape scan parses may take (see `listScanBytes`). */
-const LIST_RECORD_MEMORY = 64 * 1024 * 1024;
+const LIST_RECORD_MEMORY = 128 * 1024 * 1024;
 
 /**
  * Returns the raw record text that a list-shape scan of memory cost `cost` may read at once,
  * in one vector of rows. Each JSON call site of such a scan keeps the records it parsed from
- * the last vector, so its memory grows with the cost times the text of a vector. On 5 KB
- * CloudTrail records (DuckDB 1.5), a scan of cost 23 ran out of the case's 256 MB with 8 MB
- * ranges and passed with 4 MB. One of cost 146 failed at 4 MB and passed at 1 MB.
+ * the last vector, so its memory grows with the cost times the text of a vector. On 16 KB
+ * CloudTrail records (DuckDB 1.5), a scan of cost about 100, whose shape guards read one
+ * `json_type` column, needed 35 MB for 640 KB of records, 65 MB for 1.3 MB and 125 MB for
+ * 2.6 MB. Each range also costs the scan's planning again, about 60 ms for that one.
  */
 function listScanBytes(cost: number): number {
   return Math.min(KEYWORD_SCAN_BYTES, Math.floor(LIST_RECORD_MEMORY / Math.max(cost, 1)));
