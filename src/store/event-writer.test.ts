@@ -49,6 +49,27 @@ describe('event writer commits', () => {
     await writer.close();
   });
 
+  it('commits rows of long values before a row group', async () => {
+    // Each row has an actor uid shortened to about 16,350 code units, so a data chunk takes
+    // about 1,000 rows (16 M units), and the first chunk passes the transaction's 1 M units.
+    const writer = await DuckDbEventWriter.create(await db.connect(), 8192, 4096, 1_000_000);
+    const commits: number[] = [];
+    writer.onCommit((rows) => commits.push(rows));
+    const uid = `arn:aws:iam::111122223333:user/${'u'.repeat(20_000)}`;
+    for (let record = 0; record < 2_500; record++) {
+      const event = testEvent(record);
+      if (!writer.append({ ...event, actor: { ...event.actor, uid } })) await writer.drain();
+    }
+    await writer.drain();
+
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits[0]).toBeLessThan(2_048);
+    expect(await countEvents()).toBe(commits.at(-1));
+
+    await writer.close();
+    expect(await countEvents()).toBe(2_500);
+  });
+
   it('keeps appends made during a commit for the next one', async () => {
     const writer = await DuckDbEventWriter.create(await db.connect(), 8192, 2048);
     const flushing = writer.flush();

@@ -59,11 +59,24 @@ const CHUNK_ROWS = 2_048;
 const MAX_WAITING_CHUNKS = 4;
 
 /**
- * Raw text, in UTF-16 code units, that may wait in memory while a commit runs before `append`
- * returns `false`, and that the appenders take before they are flushed. Row counts alone let
- * records of 64 KiB hold 128 MB per chunk of 2048 rows.
+ * Text, in UTF-16 code units, that may wait in memory while a commit runs before `append`
+ * returns `false`, that the appenders take before they are flushed, and that one data chunk
+ * holds. Row counts alone let records of 64 KiB hold 128 MB per chunk of 2048 rows. The text of
+ * a row is its raw record and its other text columns.
  */
 const MAX_BUFFERED_UNITS = 16 * 1024 * 1024;
+
+/**
+ * Text, in UTF-16 code units, of the `events` rows that one transaction takes before the writer
+ * commits it, even short of a row group. The ingest's RSS rose with the rows of the open
+ * transaction (DuckDB 1.5), so row counts alone let rows with long values grow it with the
+ * input. In `investigate` of 6,000 CloudTrail records with an ARN of 16.5 KB, the ingest peaked
+ * at 0.95 GB RSS, and at 0.65 GB with this bound (2 cores). A row group of ordinary CloudTrail
+ * events, 16,384 rows of about 2.7 KB of text, stays under it and commits whole. Raw record parts
+ * do not count, because DuckDB spills them past its memory limit. Committing them sooner raised
+ * the peak of 4,000 records of 80 KB from 0.51 GB to 0.61 GB.
+ */
+export const MAX_TRANSACTION_UNITS = 64 * 1024 * 1024;
 
 const RAW = EVENT_COLUMNS.findIndex((column) => column.name === 'raw');
 const UID = EVENT_COLUMNS.findIndex((column) => column.name === 'uid');
@@ -105,12 +118,15 @@ export class DuckDbEventWriter implements EventWriter {
   #waiting: QueuedChunk[] = [];
   // Raw record parts queued while a commit runs, appended first once the next transaction opens.
   #waitingParts: RawPart[] = [];
-  // Raw text units of the waiting chunks and parts.
+  // Text units of the waiting chunks and parts.
   #waitingUnits = 0;
-  // Raw text units of the queued rows that are not in a chunk yet.
+  // Text units of the queued rows that are not in a chunk yet.
   #columnUnits = 0;
-  // Raw text units appended since the appenders were last flushed.
+  // Text units appended since the appenders were last flushed.
   #unflushedUnits = 0;
+  // Text units of the rows appended to `events` in the open transaction.
+  #transactionUnits = 0;
+  readonly #maxTransactionUnits: number;
   #commits: Promise<void> = Promise.resolve();
   // Set from the append that fills a row group until its commit: later chunks wait.
   #sealed = false;
@@ -133,8 +149,10 @@ export class DuckDbEventWriter implements EventWriter {
     batchSize: number,
     rowGroupRows: number,
     lastRawKey: bigint,
+    maxTransactionUnits: number,
   ) {
     const { appender } = appenders;
+    this.#maxTransactionUnits = maxTransactionUnits;
     this.#lastRawKey = lastRawKey;
     this.#connection = connection;
     this.#rowGroupRows = rowGroupRows;
@@ -148,12 +166,14 @@ export class DuckDbEventWriter implements EventWriter {
 
   /**
    * Creates a writer on its own connection, with its first transaction open. `rowGroupRows`
-   * sets when the writer commits by itself; tests pass a smaller value than DuckDB's.
+   * and `maxTransactionUnits` (text in UTF-16 code units) set when the writer commits by itself;
+   * tests pass smaller values than the defaults.
    */
   static async create(
     connection: DuckDBConnection,
     batchSize = DEFAULT_BATCH_SIZE,
     rowGroupRows = CASE_ROW_GROUP_ROWS,
+    maxTransactionUnits = MAX_TRANSACTION_UNITS,
   ) {
     const lastKey = await connection.runAndReadAll(
       'SELECT coalesce(max(raw_key), 0)::BIGINT FROM event_raw_parts',
@@ -167,6 +187,7 @@ export class DuckDbEventWriter implements EventWriter {
       Math.max(1, batchSize),
       rowGroupRows,
       lastRawKey,
+      Math.max(1, maxTransactionUnits),
     );
   }
 
@@ -177,23 +198,25 @@ export class DuckDbEventWriter implements EventWriter {
   appendRow(row: EventRowValues): boolean {
     this.#throwIfUnusable();
 
-    const values = toAppenderValues(row);
-    const raw = values[RAW];
+    const raw = row[RAW];
     const parts = typeof raw === 'string' ? splitRawText(raw) : null;
+    if (parts !== null) row[RAW] = null;
+    const units = textUnits(row);
+    const values = toAppenderValues(row);
     if (parts !== null) {
-      values[RAW] = null;
       this.#lastRawKey += 1n;
       values[RAW_KEY] = this.#lastRawKey;
       this.#guard(() => this.#queueParts(values, parts));
-    } else if (typeof raw === 'string') {
-      this.#columnUnits += raw.length;
     }
     const columns = this.#columns;
     for (let index = 0; index < values.length; index++) columns[index]!.push(values[index]!);
+    this.#columnUnits += units;
     this.#rows++;
     this.#appendedRows++;
 
-    if (this.#rows >= this.#chunkRows) this.#guard(() => this.#appendChunk());
+    if (this.#rows >= this.#chunkRows || this.#columnUnits >= MAX_BUFFERED_UNITS) {
+      this.#guard(() => this.#appendChunk());
+    }
     if (this.#unflushed >= this.#batchSize || this.#unflushedUnits >= MAX_BUFFERED_UNITS) {
       this.#guard(() => this.#appenderFlush());
     }
@@ -289,6 +312,7 @@ export class DuckDbEventWriter implements EventWriter {
       await this.#connection.run('COMMIT');
       this.#committedRows += this.#transactionRows;
       this.#transactionRows = 0;
+      this.#transactionUnits = 0;
       this.#sealed = false;
       for (const listener of this.#listeners) listener(this.#committedRows);
       if (!reopen) return;
@@ -359,9 +383,18 @@ export class DuckDbEventWriter implements EventWriter {
     }
     this.#unflushed += rows;
     this.#unflushedUnits += units;
+    this.#transactionUnits += units;
     this.#transactionRows += rows;
     this.#appender!.appendDataChunk(chunk);
-    if (!mayCommit || this.#transactionRows < this.#rowGroupRows) return;
+    if (mayCommit) this.#commitIfFull();
+  }
+
+  // Starts a commit in the background once the transaction contains a row group, or rows with
+  // `maxTransactionUnits` of text.
+  #commitIfFull(): void {
+    if (this.#sealed) return;
+    const rowsFull = this.#transactionRows >= this.#rowGroupRows;
+    if (!rowsFull && this.#transactionUnits < this.#maxTransactionUnits) return;
 
     this.#sealed = true;
     this.#serial(() => this.#commit(false, true)).catch((error: unknown) => {
@@ -405,6 +438,7 @@ export class DuckDbEventWriter implements EventWriter {
     this.#columnUnits = 0;
     this.#takeWaiting();
     this.#waitingParts = [];
+    this.#transactionUnits = 0;
     this.#sealed = false;
     await this.#connection.run('ROLLBACK').catch(() => undefined);
   }
@@ -461,6 +495,18 @@ async function openTransaction(connection: DuckDBConnection): Promise<Appenders>
   const parts = await connection.createAppender('event_raw_parts');
 
   return { appender, parts };
+}
+
+// UTF-16 code units of the text values of a row, and of the strings of its lists.
+function textUnits(row: EventRowValues): number {
+  let units = 0;
+  for (const value of row) {
+    if (typeof value === 'string') units += value.length;
+    else if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'string') units += item.length;
+    }
+  }
+  return units;
 }
 
 function emptyColumns(): DuckDBValue[][] {
