@@ -16,10 +16,22 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `cloudcase` bin as a child process, the way a user does. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+/**
+ * Runs the real `cloudcase` bin as a child process, the way a user does. With `launcher`, that
+ * command runs node and the bin, such as `setpriv` with the options of another user.
+ */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[] } = {},
+) {
+  const command = [
+    ...(options.launcher ?? []),
+    process.execPath,
+    path.join(ROOT, 'bin/cloudcase.mjs'),
+    ...args,
+  ];
   return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/cloudcase.mjs'), ...args], {
+    const child = spawn(command[0] as string, command.slice(1), {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
