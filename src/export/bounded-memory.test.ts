@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseDb } from '../store/case-db.ts';
+import { RAW_PART_UNITS } from '../store/raw-parts.ts';
 import { TEST_SHA, testEvent, wholeMemberUid } from '../store/test-events.ts';
 import { exportCase } from './index.ts';
 
@@ -145,5 +146,53 @@ describe('export of events with long member names', () => {
     expect(lines).toHaveLength(WIDE_EVENTS);
     expect(new Set(rows.map((row) => row.evidence_record)).size).toBe(WIDE_EVENTS);
     expect(inOrder).toBe(true);
+  }, 60_000);
+});
+
+describe('export of events with raw records stored in parts', () => {
+  // Each raw record is over RAW_PART_UNITS long, so it is stored in two parts. Putting the
+  // records of a slice together with a subquery per event ran out of 64 MB in DuckDB.
+  const SPLIT_EVENTS = 1_500;
+  let folder: string;
+  let split: CaseDb;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-export-split-'));
+    const writable = await CaseDb.open(folder);
+    const writer = await writable.eventWriter();
+    const padding = 'q'.repeat(RAW_PART_UNITS + 500);
+    for (let record = 0; record < SPLIT_EVENTS; record++) {
+      // Stored newest first, so the export has to sort them.
+      const time = new Date(START + (SPLIT_EVENTS - record) * 1000).toISOString();
+      const event = testEvent(record, { time, raw: { padding, record } });
+      if (!writer.append(event)) await writer.drain();
+    }
+    await writer.close();
+    await writable.close();
+    split = await CaseDb.openReadOnly(folder);
+    const connection = await split.connect();
+    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
+    connection.closeSync();
+  }, 60_000);
+
+  afterAll(async () => {
+    await split.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('writes every record whole in time order', async () => {
+    const out = path.join(folder, 'timeline.jsonl');
+    const result = await exportCase(split, 'timesketch-jsonl', out, 'memory');
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    const records = lines.map((line) => {
+      const raw = JSON.parse((JSON.parse(line) as { raw: string }).raw) as {
+        padding: string;
+        record: number;
+      };
+      return raw.padding.length === RAW_PART_UNITS + 500 ? raw.record : -1;
+    });
+
+    expect(result.count).toBe(SPLIT_EVENTS);
+    expect(records).toEqual(records.map((_, i) => SPLIT_EVENTS - 1 - i));
   }, 60_000);
 });

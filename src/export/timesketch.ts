@@ -1,7 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaseDb } from '../store/case-db.ts';
 import { copyInTimeOrder, writeLinesInTimeOrder } from '../store/ordered-copy.ts';
-import { hasSplitRecords, wholeRawSql } from '../store/raw-parts.ts';
 import { parseDuckDbSize } from '../store/time-slices.ts';
 import { CONTROL_PATTERN, csvText } from '../store/timeline-csv.ts';
 import { TIMELINE_ORDER } from '../store/timeline-query.ts';
@@ -102,12 +101,7 @@ async function jsonLineSql(connection: DuckDBConnection): Promise<string> {
   );
   const [limit, threads] = reader.getRowsJS()[0] ?? [];
   const maxBytes = toJsonMaxBytes(parseDuckDbSize(String(limit)), Number(threads));
-  // A record stored in parts is put together, so the line carries it whole.
-  const split = await hasSplitRecords(connection);
-  const fields = TIMESKETCH_JSON_FIELDS.map((field) =>
-    split && field.name === 'raw' ? { ...field, sql: wholeRawSql('events') } : field,
-  );
-  return jsonObjectSql(fields, maxBytes);
+  return jsonObjectSql(TIMESKETCH_JSON_FIELDS, maxBytes);
 }
 
 // Text cells get the escaping of the timeline CSV (`csvText`): control characters become

@@ -114,6 +114,14 @@ async function readBack(events: Event[]) {
   }
 }
 
+// The raw records of the case's Timesketch JSON Lines, in the order written.
+async function timesketchRaws(): Promise<unknown[]> {
+  const file = join(caseDir, `timeline-${Date.now()}.jsonl`);
+  await exportTimesketch(db, 'jsonl', file);
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  return lines.map((line) => JSON.parse(JSON.parse(line).raw));
+}
+
 describe('keys of raw records stored in parts', () => {
   it('keys rows and parts in write order', async () => {
     await store([testEvent(0), longEvent(1), longEvent(2)]);
@@ -145,6 +153,7 @@ describe('keys of raw records stored in parts', () => {
     expect(timeline).toEqual([testEvent(0).raw, longEvent(1).raw, longEvent(2).raw]);
     expect(details).toEqual(events.map((event) => event.raw));
     expect(digest).toBe(true);
+    expect(await timesketchRaws()).toEqual(timeline);
   });
 
   it('reads a keyless case read-only', async () => {
@@ -162,6 +171,7 @@ describe('keys of raw records stored in parts', () => {
     expect(timeline).toEqual([testEvent(0).raw, longEvent(1).raw, longEvent(2).raw]);
     expect(details).toEqual(events.map((event) => event.raw));
     expect(digest).toBe(true);
+    expect(await timesketchRaws()).toEqual(timeline);
   });
 
   it('adds keys on a write open', async () => {
