@@ -70,12 +70,19 @@ export async function enrichAddresses(
 export async function createBaselineEvents(connection: DuckDBConnection): Promise<void> {
   // The window runs over the row ids alone and its result is joined back: DuckDB's window sorts
   // every column it carries, and with the wide columns a million events took three times as long.
+  // It partitions by a number for each identity, its first row id, because an identity's uid is
+  // log content of any length. Partitioned by uids of 16.5 KB, 12,000 events ran out of the
+  // case's 256 MB.
   await connection.run(`CREATE OR REPLACE TEMP TABLE baseline_events AS
-WITH ranked AS (
-  SELECT rowid AS row_id, rank() OVER by_time - 1 AS seq,
-    first_value(time) OVER by_time AS identity_first
-  FROM events WHERE ${identityEvents('')}
-  WINDOW by_time AS (PARTITION BY actor_uid ORDER BY time)
+WITH identity_ids AS (
+  SELECT actor_uid, min(rowid) AS identity_id FROM events WHERE ${identityEvents('')}
+  GROUP BY actor_uid
+),
+ranked AS (
+  SELECT e.rowid AS row_id, rank() OVER by_time - 1 AS seq,
+    first_value(e.time) OVER by_time AS identity_first
+  FROM events e JOIN identity_ids d ON d.actor_uid = e.actor_uid WHERE ${identityEvents('e.')}
+  WINDOW by_time AS (PARTITION BY d.identity_id ORDER BY e.time)
 )
 SELECT e.uid, e.time, e.actor_uid AS identity, e.actor_access_key AS access_key,
   e.src_ip AS ip, i.scope, i.asn, i.as_org, i.country, i.city, i.latitude, i.longitude, i.cloud,
