@@ -249,7 +249,7 @@ describe('CaseDb timeline filters', () => {
       api: { ...testEvent(1).api, operation: 'ListBuckets' },
     }),
     testEvent(2, { source: 'gcp.audit', src: { ...testEvent(2).src, ip: '2001:db8::1' } }),
-    testEvent(3, { src: { ...testEvent(3).src, ip: null } }),
+    testEvent(3, { src: { ...testEvent(3).src, ip: null, domain: 'ec2.amazonaws.com' } }),
   ];
 
   const cases: [string, TimelineFilter, number[]][] = [
@@ -261,6 +261,7 @@ describe('CaseDb timeline filters', () => {
     ['ip exact', { ip: '2001:db8::1' }, [2]],
     ['ip CIDR', { ip: '198.51.100.0/24' }, [1]],
     ['ip CIDR /0 skips IPv6 and null', { ip: '0.0.0.0/0' }, [0, 1]],
+    ['ip names a calling service, any case', { ip: 'EC2.amazonaws.com' }, [3]],
     ['operation, any case', { operation: 'listbuckets' }, [1]],
     ['source', { source: 'gcp.audit' }, [2]],
     ['limit', { limit: 2 }, [0, 1]],

@@ -116,7 +116,9 @@ function filterLimit(value: number): number {
 
 function addIpFilter(ip: string, where: string[], params: Record<string, DuckDBValue>): void {
   if (!ip.includes('/')) {
-    where.push('src_ip = $ip');
+    // CloudTrail's sourceIPAddress names the calling service when an AWS service made the call
+    // (`ec2.amazonaws.com`); such a source is stored as src.domain, and is found by it here.
+    where.push('(src_ip = $ip OR lower(src_domain) = lower($ip))');
     params.ip = storedText(ip);
     return;
   }

@@ -41,7 +41,7 @@ export function registerTimeline(program: Command, context: CommandContext): voi
     .option('--actor <text>', 'only events whose actor ARN or name contains this text (any case)')
     .option(
       '--ip <address>',
-      'only events from this source IP address or IPv4 CIDR block',
+      'only events from this source IP address, IPv4 CIDR block or calling service',
       parseAddress,
     )
     .option(
@@ -153,15 +153,20 @@ function isCalendarDate([, year, month, day]: RegExpExecArray): boolean {
   return date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
 }
 
-/** Accepts an IPv4 or IPv6 address, or an IPv4 CIDR block. */
+/**
+ * Accepts an IPv4 or IPv6 address, an IPv4 CIDR block, or the name of a service that made the
+ * call (`ec2.amazonaws.com`, `AWS Internal`): a value with a letter and no `:` or `/`. A value of
+ * digits and dots must be a valid address, so a mistyped one is an error, not an empty timeline.
+ */
 export function parseAddress(value: string): string {
+  if (/[A-Za-z]/.test(value) && !/[:/]/.test(value)) return value;
   const [address = '', prefix, extra] = value.split('/');
   const family = isIP(address);
   const prefixOk =
     prefix === undefined || (family === 4 && /^\d{1,2}$/.test(prefix) && Number(prefix) <= 32);
   if (family === 0 || !prefixOk || extra !== undefined) {
     throw new InvalidArgumentError(
-      'expected an IP address such as 203.0.113.7, or a block such as 203.0.113.0/24',
+      'expected an IP address such as 203.0.113.7, a block such as 203.0.113.0/24, or a service name such as ec2.amazonaws.com',
     );
   }
   return value;
