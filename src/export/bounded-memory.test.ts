@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,5 +194,77 @@ describe('export of events with raw records stored in parts', () => {
 
     expect(result.count).toBe(SPLIT_EVENTS);
     expect(records).toEqual(records.map((_, i) => SPLIT_EVENTS - 1 - i));
+  }, 60_000);
+});
+
+describe('OCSF Parquet export of raw records stored in parts', () => {
+  // 8,000 events over two UTC days, nine in ten with a raw record over RAW_PART_UNITS, stored in
+  // two parts: 122 MB of parts. Putting them together with a subquery per event over all parts
+  // ran out of DuckDB's 128 MB. This test does not use the other tests' 64 MB, because DuckDB
+  // reads a vector of 2,048 parts at once, here 17 MB of text. Under 64 MB the export of a slice
+  // of 16 records still failed in about 1 run of 10.
+  const PARQUET_EVENTS = 8_000;
+  const PARQUET_MEMORY_LIMIT = '128MB';
+  const LONG = RAW_PART_UNITS + 500;
+  const MIDNIGHT = Date.UTC(2024, 4, 2);
+  let folder: string;
+  let split: CaseDb;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'cloudcase-export-split-parquet-'));
+    const writable = await CaseDb.open(folder);
+    const writer = await writable.eventWriter();
+    const padding = 'r'.repeat(LONG);
+    for (let record = 0; record < PARQUET_EVENTS; record++) {
+      // Stored newest first, half of them after midnight and half before.
+      const millis = MIDNIGHT + (PARQUET_EVENTS / 2 - record) * 1000 - 500;
+      const raw = record % 10 === 0 ? { record } : { padding, record };
+      const event = testEvent(record, { time: new Date(millis).toISOString(), raw });
+      if (!writer.append(event)) await writer.drain();
+    }
+    await writer.close();
+    await writable.close();
+    split = await CaseDb.openReadOnly(folder);
+    const connection = await split.connect();
+    await connection.run(`SET memory_limit = '${PARQUET_MEMORY_LIMIT}'`);
+    connection.closeSync();
+  }, 60_000);
+
+  afterAll(async () => {
+    await split.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('writes whole records, one file per slice', async () => {
+    // The raw records are checked as text: parsing 2,048 of them as JSON at once took more
+    // than DuckDB's memory limit.
+    const whole = `{"padding":"${'r'.repeat(LONG)}","record":`;
+    const out = path.join(folder, 'ocsf');
+    const result = await exportCase(split, 'ocsf-parquet', out, 'memory');
+    const connection = await split.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT source, day::VARCHAR AS day, count(*)::INTEGER AS n,
+           count(DISTINCT metadata.uid)::INTEGER AS uids,
+           count(DISTINCT regexp_extract(raw_data, '"record":(\\d+)}$', 1))::INTEGER AS records,
+           count(*) FILTER (WHERE strlen(raw_data) > ${LONG})::INTEGER AS long,
+           count(*) FILTER (WHERE starts_with(raw_data, '${whole}'))::INTEGER AS whole
+         FROM read_parquet('${out}/**/*.parquet', hive_partitioning = true,
+           hive_types = {'source': VARCHAR, 'day': VARCHAR})
+         GROUP BY ALL ORDER BY ALL`,
+      );
+      const partition = { source: 'aws.cloudtrail', n: 4_000, uids: 4_000, records: 4_000 };
+      const files = await readdir(path.join(out, 'source=aws.cloudtrail', 'day=2024-05-02'));
+
+      expect(result.count).toBe(PARQUET_EVENTS);
+      expect(reader.getRowObjectsJS()).toEqual([
+        { ...partition, day: '2024-05-01', long: 3_600, whole: 3_600 },
+        { ...partition, day: '2024-05-02', long: 3_600, whole: 3_600 },
+      ]);
+      expect(files.length).toBeGreaterThan(1);
+      expect(files.sort()).toEqual(files.map((_, i) => `data_${i}.parquet`).sort());
+    } finally {
+      connection.closeSync();
+    }
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { eventDetail } from '../server/timeline-api.ts';
 import { CaseDb } from './case-db.ts';
 import { eventRowValues } from './event-row.ts';
 import { IngestDigests } from './ingest-digests.ts';
-import { keyRanges, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
+import { createRawBytesTable, keyRanges, RAW_PART_UNITS, splitRawText } from './raw-parts.ts';
 import { storedDigests } from './stored-digests.ts';
 import { TEST_SHA, testEvent } from './test-events.ts';
 
@@ -122,6 +122,33 @@ async function timesketchRaws(): Promise<unknown[]> {
   return lines.map((line) => JSON.parse(JSON.parse(line).raw));
 }
 
+// The raw records of the case's OCSF Parquet export, in time order.
+async function ocsfRaws(): Promise<unknown[]> {
+  const folder = join(caseDir, `ocsf-${Date.now()}`);
+  await exportOcsfParquet(db, folder);
+  const rows = await runAll([
+    `SELECT raw_data FROM read_parquet('${folder}/**/*.parquet') ORDER BY time`,
+  ]);
+  return rows.map((row) => JSON.parse(String(row[0])));
+}
+
+// Each event's raw record bytes by `createRawBytesTable`, reading two parts at a time, in
+// record order.
+async function measuredRawBytes(): Promise<number[]> {
+  const connection = await db.connect();
+  try {
+    const bytes = await createRawBytesTable(connection, 'measured', 6 * RAW_PART_UNITS);
+    const reader = await connection.runAndReadAll(
+      `SELECT ${bytes} FROM events ORDER BY evidence_record`,
+    );
+    return reader.getRowsJS().map((row) => Number(row[0]));
+  } finally {
+    connection.closeSync();
+  }
+}
+
+const rawBytes = (event: Event): number => Buffer.byteLength(JSON.stringify(event.raw));
+
 describe('keys of raw records stored in parts', () => {
   it('keys rows and parts in write order', async () => {
     await store([testEvent(0), longEvent(1), longEvent(2)]);
@@ -138,6 +165,9 @@ describe('keys of raw records stored in parts', () => {
       [2, 2, [2]],
       [3, 3, [3]],
     ]);
+    expect(await measuredRawBytes()).toEqual(
+      [testEvent(0), longEvent(1), longEvent(2), longEvent(3)].map(rawBytes),
+    );
   });
 
   it('reads unkeyed parts beside keyed ones', async () => {
@@ -154,6 +184,10 @@ describe('keys of raw records stored in parts', () => {
     expect(details).toEqual(events.map((event) => event.raw));
     expect(digest).toBe(true);
     expect(await timesketchRaws()).toEqual(timeline);
+    expect(await ocsfRaws()).toEqual(timeline);
+    expect(await measuredRawBytes()).toEqual(
+      [testEvent(0), longEvent(1), longEvent(2)].map(rawBytes),
+    );
   });
 
   it('reads a keyless case read-only', async () => {
@@ -172,6 +206,10 @@ describe('keys of raw records stored in parts', () => {
     expect(details).toEqual(events.map((event) => event.raw));
     expect(digest).toBe(true);
     expect(await timesketchRaws()).toEqual(timeline);
+    expect(await ocsfRaws()).toEqual(timeline);
+    expect(await measuredRawBytes()).toEqual(
+      [testEvent(0), longEvent(1), longEvent(2)].map(rawBytes),
+    );
   });
 
   it('adds keys on a write open', async () => {

@@ -30,13 +30,16 @@ export interface TimeSlice {
  * Limits of one slice: at most `rows` events, whose sort takes at most about `bytes` of
  * DuckDB's memory, or no byte limit when `bytes` is null. `raw` is true when the sorted rows
  * carry the raw record, whose length then counts. `columns` are the other text columns of
- * `events` that the sorted rows carry, whose lengths count too (see `columnsRead`).
+ * `events` that the sorted rows carry, whose lengths count too (see `columnsRead`). `rawBytes`
+ * is optional SQL for the bytes of the raw record of an `events` row, such as
+ * `createRawBytesTable` returns. Without it, the slicing measures the raw records itself.
  */
 export interface SliceBudget {
   rows: number;
   bytes: number | null;
   raw: boolean;
   columns: readonly string[];
+  rawBytes?: string;
 }
 
 /** A WHERE condition over `events` with its bound parameters; `''` for every event. */
@@ -278,7 +281,7 @@ async function sliceBounds(
   // The raw records' lengths are summed in a scan of their own: one scan that read them with
   // the member names held vectors of both, which took more memory than a slice of them.
   const rawWidths = `slice_raw_widths_${++widthTables}`;
-  const rawBytes = await rawBytesSql(connection);
+  const rawBytes = await rawBytesSql(connection, budget);
   const read = async () => {
     await connection.run(
       `CREATE TEMP TABLE ${rawWidths} AS
@@ -301,7 +304,8 @@ async function sliceBounds(
 }
 
 // SQL for the bytes of an event's raw record, counting a record stored in parts whole.
-async function rawBytesSql(connection: DuckDBConnection): Promise<string> {
+async function rawBytesSql(connection: DuckDBConnection, budget: SliceBudget): Promise<string> {
+  if (budget.rawBytes !== undefined) return budget.rawBytes;
   return (await hasSplitRecords(connection)) ? wholeRawBytesSql('events') : 'strlen(raw)';
 }
 
@@ -362,7 +366,7 @@ async function splitInstant(
     condition.params,
   );
   const recordBytes = budget.raw
-    ? `${await rawBytesSql(connection)} + ${columnsBytes}`
+    ? `${await rawBytesSql(connection, budget)} + ${columnsBytes}`
     : columnsBytes;
   const slices: TimeSlice[] = [];
   const fill = new SliceFill(budget);
