@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseDb } from '../src/store/index.ts';
@@ -92,5 +92,70 @@ describe('Azure and Microsoft 365 exports read twice', () => {
       'azure.audit',
       'm365.audit',
     ]);
+  });
+});
+
+describe('records that reuse an id', () => {
+  it('keeps both when the actor and address differ', async () => {
+    const dir = await tempDir();
+    const caseDir = path.join(dir, 'case');
+    const call = { ...event(3), eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' };
+    const first = path.join(dir, 'first.jsonl');
+    await writeFile(first, `${JSON.stringify(call)}\n`);
+    const second = path.join(dir, 'second.jsonl');
+    const attacker = {
+      ...call,
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mallory' },
+      sourceIPAddress: '198.51.100.66',
+    };
+    await writeFile(second, `${JSON.stringify(attacker)}\n`);
+
+    const run = await runCli(['investigate', first, second, '--case', caseDir, '--json']);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.duplicates).toBe(0);
+
+    const timeline = await runCli(['timeline', '--case', caseDir, '-f', 'jsonl']);
+    const addresses = timeline.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).src.ip);
+    expect(addresses.sort()).toEqual(['198.51.100.66', '203.0.113.10']);
+  });
+
+  it('keeps the root logins of the Panther test events', async () => {
+    const dir = await tempDir();
+    const caseDir = path.join(dir, 'case');
+    // Each line of the Panther file is one rule test; its `log` is the CloudTrail record. Many
+    // tests reuse an eventID and a time for different calls.
+    const tests = await readFile(
+      path.join(
+        SHARED_DATA,
+        'logs/panther-analysis-rule-tests/tests_by_logtype/AWS.CloudTrail.jsonl',
+      ),
+      'utf8',
+    );
+    const records = tests
+      .trim()
+      .split('\n')
+      .map((line) => JSON.stringify((JSON.parse(line) as { log: unknown }).log));
+    const file = path.join(dir, 'cloudtrail.jsonl');
+    await writeFile(file, `${records.join('\n')}\n`);
+
+    await runCli(['investigate', file, '--case', caseDir, '--json']);
+    const timeline = await runCli([
+      'timeline',
+      '--case',
+      caseDir,
+      '--operation',
+      'ConsoleLogin',
+      '-f',
+      'jsonl',
+    ]);
+    const rootLogins = timeline.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { actor: { type: string } })
+      .filter((login) => login.actor.type === 'Root');
+    expect(rootLogins.length).toBeGreaterThan(0);
   });
 });

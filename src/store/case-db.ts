@@ -183,8 +183,9 @@ export class CaseDb {
   }
 
   /**
-   * Sets aside later copies of events that two evidence files both contain (same source and
-   * provider record id, time and operation), with their detections (see `setAsideDuplicates`).
+   * Sets aside later copies of events that two evidence files both contain (same source,
+   * provider record id, time, operation, actor and address), with their detections (see
+   * `setAsideDuplicates`).
    * Returns how many events moved and how many single-event rule matches went with them.
    */
   setAsideDuplicates(): Promise<{ events: number; matches: number }> {
