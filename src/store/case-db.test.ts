@@ -250,22 +250,25 @@ describe('CaseDb timeline filters', () => {
     }),
     testEvent(2, { source: 'gcp.audit', src: { ...testEvent(2).src, ip: '2001:db8::1' } }),
     testEvent(3, { src: { ...testEvent(3).src, ip: null, domain: 'ec2.amazonaws.com' } }),
+    testEvent(4, { src: { ...testEvent(4).src, ip: '::FFFF:203.0.113.9' } }),
   ];
 
   const cases: [string, TimelineFilter, number[]][] = [
-    ['no filter', {}, [0, 1, 2, 3]],
-    ['since', { since: '2024-05-01T12:00:01Z' }, [1, 2, 3]],
+    ['no filter', {}, [0, 1, 2, 3, 4]],
+    ['since', { since: '2024-05-01T12:00:01Z' }, [1, 2, 3, 4]],
     ['until', { until: '2024-05-01T12:00:01.000Z' }, [0, 1]],
     ['actor substring, any case', { actor: 'mALLory' }, [1]],
-    ['actor name', { actor: 'ALICE' }, [0, 2, 3]],
+    ['actor name', { actor: 'ALICE' }, [0, 2, 3, 4]],
     ['ip exact', { ip: '2001:db8::1' }, [2]],
     ['ip CIDR', { ip: '198.51.100.0/24' }, [1]],
-    ['ip CIDR /0 skips IPv6 and null', { ip: '0.0.0.0/0' }, [0, 1]],
+    ['ip CIDR /0 skips IPv6 and null', { ip: '0.0.0.0/0' }, [0, 1, 4]],
+    ['ip matches an IPv4-mapped address', { ip: '203.0.113.9' }, [4]],
+    ['ip CIDR holds an IPv4-mapped address', { ip: '203.0.113.9/32' }, [4]],
     ['ip names a calling service, any case', { ip: 'EC2.amazonaws.com' }, [3]],
     ['operation, any case', { operation: 'listbuckets' }, [1]],
     ['source', { source: 'gcp.audit' }, [2]],
     ['limit', { limit: 2 }, [0, 1]],
-    ['combined', { source: 'aws.cloudtrail', operation: 'createaccesskey' }, [0, 3]],
+    ['combined', { source: 'aws.cloudtrail', operation: 'createaccesskey' }, [0, 3, 4]],
   ];
 
   it.each(cases)('timeline filter %s', async (_name, filter, expected) => {

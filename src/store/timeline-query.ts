@@ -20,13 +20,17 @@ const SELECT_WITHOUT_RAW = EVENT_SELECT.split(', ')
 /** Time order, with the evidence location breaking ties so the order is stable across runs. */
 export const TIMELINE_ORDER = 'time, evidence_sha256, evidence_member NULLS FIRST, evidence_record';
 
+// src_ip with the `::ffff:` prefix of an IPv4-mapped IPv6 address removed, as dual-stack
+// servers log IPv4 clients that way.
+const IPV4_TEXT = `CASE WHEN lower(src_ip) LIKE '::ffff:%.%' THEN src_ip[8:] ELSE src_ip END`;
+
 // The dotted-quad value of src_ip, NULL when it is not IPv4; TRY_CAST keeps a non-numeric
 // part from raising.
-const IPV4_NUMBER = `CASE WHEN regexp_full_match(src_ip, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}')
-  THEN TRY_CAST(split_part(src_ip, '.', 1) AS BIGINT) * 16777216
-     + TRY_CAST(split_part(src_ip, '.', 2) AS BIGINT) * 65536
-     + TRY_CAST(split_part(src_ip, '.', 3) AS BIGINT) * 256
-     + TRY_CAST(split_part(src_ip, '.', 4) AS BIGINT) END`;
+const IPV4_NUMBER = `CASE WHEN regexp_full_match(${IPV4_TEXT}, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}')
+  THEN TRY_CAST(split_part(${IPV4_TEXT}, '.', 1) AS BIGINT) * 16777216
+     + TRY_CAST(split_part(${IPV4_TEXT}, '.', 2) AS BIGINT) * 65536
+     + TRY_CAST(split_part(${IPV4_TEXT}, '.', 3) AS BIGINT) * 256
+     + TRY_CAST(split_part(${IPV4_TEXT}, '.', 4) AS BIGINT) END`;
 
 /**
  * Builds the timeline SELECT for a filter; every filter value is a bound parameter. `slice`, an
@@ -118,7 +122,7 @@ function addIpFilter(ip: string, where: string[], params: Record<string, DuckDBV
   if (!ip.includes('/')) {
     // CloudTrail's sourceIPAddress names the calling service when an AWS service made the call
     // (`ec2.amazonaws.com`); such a source is stored as src.domain, and is found by it here.
-    where.push('(src_ip = $ip OR lower(src_domain) = lower($ip))');
+    where.push(`(src_ip = $ip OR ${IPV4_TEXT} = $ip OR lower(src_domain) = lower($ip))`);
     params.ip = storedText(ip);
     return;
   }
