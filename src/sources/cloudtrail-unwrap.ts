@@ -99,18 +99,71 @@ function unwrapLakeEvent(value: JsonObject): UnwrappedRecord | NormalizeError {
   return checked(record, value, value.eventTime ?? data.eventTime);
 }
 
-// NOTE: Lake query results return every column as text, so nested fields such as userIdentity
-// arrive as strings and actor details beyond what the query selected stay unknown.
+// Lake query results return every column as text, so userIdentity arrives as a string. The raw
+// record keeps the row as read, and the actor is taken from the string (`lakeIdentity`).
+// NOTE: other nested columns, such as requestParameters and resources, stay text.
 function unwrapLakeRow(row: unknown[]): UnwrappedRecord | NormalizeError {
-  const record: JsonObject = {};
+  const raw: JsonObject = {};
   for (const column of row) {
     if (!isObject(column)) return notCloudTrail('the record is not a JSON object');
     for (const [name, cell] of Object.entries(column)) {
-      record[LAKE_COLUMN_NAMES.get(name.toLowerCase()) ?? name] = cell;
+      raw[LAKE_COLUMN_NAMES.get(name.toLowerCase()) ?? name] = cell;
     }
   }
+  const identity = typeof raw.userIdentity === 'string' ? lakeIdentity(raw.userIdentity) : null;
+  const record = identity === null ? raw : { ...raw, userIdentity: identity };
 
-  return checked(record, record, record.eventTime);
+  return checked(record, raw, record.eventTime);
+}
+
+// CloudTrail's names of the userIdentity fields that name the actor, by their lower-case form.
+const IDENTITY_FIELDS = new Map(
+  ['type', 'principalId', 'arn', 'accountId', 'accessKeyId', 'userName', 'invokedBy'].map(
+    (name) => [name.toLowerCase(), name],
+  ),
+);
+
+/**
+ * Reads the userIdentity of a Lake result row: JSON text, or the `{type=IAMUser, arn=…,
+ * accountid=…}` form in which Lake writes a struct column. Only the top-level fields that name
+ * the actor are taken from the second form; nested ones such as sessioncontext are skipped.
+ */
+export function lakeIdentity(text: string): JsonObject | null {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return null;
+  const json = parseObject(trimmed);
+  if (json !== null) return json;
+
+  const identity: JsonObject = {};
+  for (const field of topLevelFields(trimmed.slice(1, -1))) {
+    const equals = field.indexOf('=');
+    if (equals < 0) continue;
+    const name = IDENTITY_FIELDS.get(field.slice(0, equals).trim().toLowerCase());
+    const value = field.slice(equals + 1).trim();
+    if (name !== undefined && value !== '' && value !== 'null' && !value.startsWith('{')) {
+      identity[name] = value;
+    }
+  }
+  return Object.keys(identity).length > 0 ? identity : null;
+}
+
+// The comma-separated fields of a struct's text, with commas inside nested braces or brackets
+// left in their field.
+function topLevelFields(text: string): string[] {
+  const fields: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '{' || char === '[') depth++;
+    else if (char === '}' || char === ']') depth = Math.max(0, depth - 1);
+    else if (char === ',' && depth === 0) {
+      fields.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  fields.push(text.slice(start));
+  return fields;
 }
 
 function checked(

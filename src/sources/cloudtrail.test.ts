@@ -406,3 +406,42 @@ describe('cloudtrail synthetic input', () => {
     expect(detectFormat(Buffer.from(padding + record), 'a')?.id).toBe('aws.cloudtrail');
   });
 });
+
+describe('cloudtrail Lake query results', () => {
+  const row = (identity: string) => [
+    { eventTime: '2024-03-01 10:00:00.000' },
+    { eventsource: 'iam.amazonaws.com' },
+    { eventname: 'CreateAccessKey' },
+    { sourceipaddress: '198.51.100.7' },
+    { useridentity: identity },
+  ];
+  const arn = 'arn:aws:iam::111122223333:user/alice';
+
+  it('takes the actor from a struct column', async () => {
+    const identity = `{type=IAMUser, principalid=AIDAEXAMPLE, arn=${arn}, accountid=111122223333, accesskeyid=AKIAEXAMPLE, username=alice, sessioncontext={attributes={creationdate=null, mfaauthenticated=false}, sourceidentity=null}, invokedby=null}`;
+    const { events } = await ingestText(JSON.stringify({ QueryResultRows: [row(identity)] }));
+
+    expect(events[0]?.actor).toMatchObject({
+      uid: arn,
+      type: 'IAMUser',
+      access_key: 'AKIAEXAMPLE',
+      account: '111122223333',
+    });
+    expect(events[0]?.raw).toMatchObject({ userIdentity: identity });
+  });
+
+  it('takes the actor from JSON text', async () => {
+    const identity = JSON.stringify({ type: 'Root', arn: 'arn:aws:iam::111122223333:root' });
+    const { events } = await ingestText(JSON.stringify({ QueryResultRows: [row(identity)] }));
+
+    expect(events[0]?.actor.type).toBe('Root');
+    expect(events[0]?.actor.uid).toBe('arn:aws:iam::111122223333:root');
+  });
+
+  it('leaves the actor empty for other text', async () => {
+    const { events } = await ingestText(JSON.stringify({ QueryResultRows: [row('alice')] }));
+
+    expect(events).toHaveLength(1);
+    expect(events[0]?.actor.uid).toBeNull();
+  });
+});
