@@ -153,3 +153,53 @@ describe('investigate on bad input', () => {
     expect(text.stderr).not.toContain('\u001b');
   });
 });
+
+describe('investigate on gzip with trailing bytes', () => {
+  let run: CliRun;
+  let summary: Summary;
+  const delivery = (id: string) =>
+    gzipSync(
+      JSON.stringify({ Records: [1, 2, 3, 4, 5].map((n) => record({ eventID: `${id}${n}` })) }),
+    );
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    const input = path.join(dir, 'input');
+    await mkdir(input);
+    await writeFile(
+      path.join(input, 'padded.json.gz'),
+      Buffer.concat([delivery('p'), Buffer.alloc(512)]),
+    );
+    await writeFile(
+      path.join(input, 'garbage-tail.json.gz'),
+      Buffer.concat([delivery('g'), Buffer.alloc(512, 1)]),
+    );
+    await writeFile(
+      path.join(input, 'two-members.json.gz'),
+      Buffer.concat([delivery('m'), delivery('n')]),
+    );
+
+    // The time limit turns a hang into a failed run, with exit code 124.
+    run = await runCli(['investigate', input, '--case', path.join(dir, 'case'), '--json'], {
+      launcher: ['timeout', '60'],
+    });
+    summary = JSON.parse(run.stdout) as Summary;
+  }, 120_000);
+
+  it('exits with the partial code', () => {
+    expect(run.code).toBe(3);
+  });
+
+  it('stores the records of every member', () => {
+    const { read, stored, rejected } = summary.records;
+    expect(stored).toBe(20);
+    expect(rejected).toBe(1);
+    expect(read).toBe(stored + rejected);
+  });
+
+  it('rejects only the trailing garbage', () => {
+    expect(summary.rejected.map((row) => [path.basename(row.path), row.code])).toEqual([
+      ['garbage-tail.json.gz', 'gzip_invalid'],
+    ]);
+  });
+});

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout } from 'node:timers/promises';
-import { constants, gunzipSync, gzipSync } from 'node:zlib';
+import { constants, crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { CloudcaseError } from '../core/errors.ts';
@@ -178,6 +178,110 @@ describe('openEvidence', () => {
     expect(data.toString()).toBe('first\nsecond\n');
   });
 
+  // The stage must end after the padding instead of waiting for output that never comes.
+  it.each([1, 512])(
+    'reads gzip with %i bytes of zero padding',
+    { timeout: 10_000 },
+    async (pad) => {
+      const bytes = Buffer.concat([gzipSync('first\n'), gzipSync('second\n'), Buffer.alloc(pad)]);
+      const item = await writeInput(`padded-${pad}.gz`, bytes);
+
+      const { data, error } = await drain(await onlyStream(item));
+
+      expect(error).toBeNull();
+      expect(data.toString()).toBe('first\nsecond\n');
+    },
+  );
+
+  it('delivers the data before trailing garbage', { timeout: 10_000 }, async () => {
+    const member = gzipSync('first\nsecond\n');
+    const item = await writeInput('garbage-tail.gz', Buffer.concat([member, Buffer.alloc(512, 1)]));
+
+    const { data, error } = await drain(await onlyStream(item));
+
+    expect(data.toString()).toBe('first\nsecond\n');
+    expect(error?.code).toBe('gzip_invalid');
+    expect(error?.message).toContain(`at byte ${member.length} of the gzip data`);
+  });
+
+  it('rejects garbage after zero padding', { timeout: 10_000 }, async () => {
+    const member = gzipSync('first\n');
+    const bytes = Buffer.concat([member, Buffer.alloc(4), Buffer.from('junk')]);
+    const item = await writeInput('padded-garbage.gz', bytes);
+
+    const { data, error } = await drain(await onlyStream(item));
+
+    expect(data.toString()).toBe('first\n');
+    expect(error?.code).toBe('gzip_invalid');
+    expect(error?.message).toContain(`at byte ${member.length + 4} of the gzip data`);
+  });
+
+  it('stores the records before trailing garbage', { timeout: 10_000 }, async () => {
+    const records = Array.from({ length: 5 }, (_, i) => ({ eventID: `event-${i}` }));
+    const member = gzipSync(JSON.stringify({ Records: records }));
+    const item = await writeInput(
+      'records-tail.json.gz',
+      Buffer.concat([member, Buffer.from([1])]),
+    );
+
+    const results: RecordResult[] = [];
+    for await (const result of scanJsonRecords(await onlyStream(item), {
+      recordKeys: ['Records'],
+    })) {
+      results.push(result);
+    }
+
+    expect(results.filter((result) => result.kind === 'record').length).toBe(5);
+    expect(results.at(-1)).toMatchObject({ kind: 'rejected', code: 'gzip_invalid' });
+    expect(results.length).toBe(6);
+  });
+
+  it('reads gzip header optional fields', async () => {
+    const member = gzipSync('named\n');
+    const extra = Buffer.from([0x41, 0x42, 0x02, 0x00, 0x07, 0x08]);
+    const head = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 0x08, 0x1e]),
+      member.subarray(4, 10),
+      Buffer.from([extra.length, 0]),
+      extra,
+      Buffer.from('name.log\0comment\0', 'latin1'),
+    ]);
+    const headerCrc = Buffer.alloc(2);
+    headerCrc.writeUInt16LE(crc32(head) & 0xffff);
+    const bytes = Buffer.concat([head, headerCrc, member.subarray(10)]);
+    const item = await writeInput('fields.gz', bytes);
+
+    const { data, error } = await drain(await onlyStream(item));
+
+    expect(gunzipSync(bytes).toString()).toBe('named\n');
+    expect(error).toBeNull();
+    expect(data.toString()).toBe('named\n');
+  });
+
+  it('rejects a gzip trailer CRC mismatch', async () => {
+    const member = gzipSync('checked\n');
+    const crcAt = member.length - 8;
+    member.writeUInt8(member.readUInt8(crcAt) ^ 0xff, crcAt);
+    const item = await writeInput('bad-crc.gz', member);
+
+    const { error } = await drain(await onlyStream(item));
+
+    expect(error?.code).toBe('gzip_invalid');
+  });
+
+  it('rejects data that is not gzip', async () => {
+    const item = await writeInput(
+      'not-really.gz',
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x07]), Buffer.alloc(40, 1)]),
+    );
+
+    const { data, error } = await drain(await onlyStream(item));
+
+    expect(item.kind).toBe('gzip');
+    expect(data.length).toBe(0);
+    expect(error?.code).toBe('gzip_invalid');
+  });
+
   it('errors on truncated gzip after partial data', async () => {
     const text = Array.from({ length: 20000 }, (_, i) => `line ${i * 7919}\n`).join('');
     const full = gzipSync(text);
@@ -326,6 +430,19 @@ describe('openEvidence', () => {
     const stream = await onlyStream(item);
 
     expect((await drain(stream)).data.toString()).toBe('{"a":1}\n');
+  });
+
+  it('gunzips zero-padded gzip zip entries', { timeout: 10_000 }, async () => {
+    const padded = Buffer.concat([gzipSync('{"a":1}\n'), Buffer.alloc(512)]);
+    const item = await writeInput(
+      'padded-gz.zip',
+      await buildZip([{ name: 'trail.json.gz', data: padded, compress: false }]),
+    );
+
+    const { data, error } = await drain(await onlyStream(item));
+
+    expect(error).toBeNull();
+    expect(data.toString()).toBe('{"a":1}\n');
   });
 
   it('reports nested zip entries', async () => {

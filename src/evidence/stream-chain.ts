@@ -66,9 +66,12 @@ export function readFailure(label: string, failure: unknown): CloudcaseError {
     );
   }
   if (code?.startsWith('Z_')) {
+    // The offset counts compressed bytes; it is set where the gzip stage knows where the bad bytes start.
+    const offset = (failure as { offset?: unknown }).offset;
+    const where = typeof offset === 'number' ? ` at byte ${offset} of the gzip data` : '';
     return new CloudcaseError(
       'gzip_invalid',
-      `${label} contains invalid gzip data; the data before it was delivered. Inspect the file.`,
+      `${label} contains invalid gzip data${where}; the data before it was delivered. Inspect the file.`,
       EXIT.partial,
     );
   }
