@@ -174,4 +174,33 @@ describe('timeline command line', () => {
     expect(partial.code).toBe(0);
     expect(partial.stderr).toMatch(/did not finish.*may be missing/s);
   });
+
+  it('warns of stored events without an ingest row', async () => {
+    const dir = await tempDir();
+    const caseDir = path.join(dir, 'case');
+    // A file name with an escape character, which the warning must not pass to the terminal.
+    const file = path.join(dir, 'trail\u001b[31m.jsonl');
+    await writeFile(file, await readFile(await logFile(dir), 'utf8'));
+    await runCli(['investigate', file, '--case', caseDir]);
+
+    // An interrupted run can stop after a stream's events are stored but before the batched
+    // update that records the stream as complete, which leaves no ingest row for it.
+    const db = await CaseDb.open(caseDir);
+    try {
+      const connection = await db.connect();
+      try {
+        await connection.run('DELETE FROM ingests');
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      await db.close();
+    }
+    const run = await runCli(['timeline', '--case', caseDir, '--limit', '1']);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/did not finish.*may be missing/s);
+    expect(run.stderr).toContain(path.join(dir, 'trail\\x1b[31m.jsonl'));
+    expect(run.stderr).not.toContain('\u001b');
+  });
 });

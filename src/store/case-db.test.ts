@@ -117,6 +117,15 @@ describe('CaseDb events', () => {
     expect(states.get(ingestKey(TEST_SHA, null))).toBe('partial');
   });
 
+  it('lists events without an ingest row as a partial stream', async () => {
+    const partial = await withDb(async (db) => {
+      await store(db, [testEvent(0), testEvent(1)]);
+      return db.partialStreams();
+    });
+
+    expect(partial).toEqual([{ sha256: TEST_SHA, member: null, path: null }]);
+  });
+
   it('reads a partial stream again without duplicates', async () => {
     const events = [testEvent(0), testEvent(1)];
 

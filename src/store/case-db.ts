@@ -21,10 +21,12 @@ import {
   type CompletedStream,
   deleteStreamRows,
   listIngests,
+  listPartialStreams,
   markIngestComplete,
   markIngestStarted,
   markIngestsComplete,
   nowTimestamp,
+  type PartialStream,
   readIngestState,
   readIngestStates,
 } from './ingest-state.ts';
@@ -152,6 +154,11 @@ export class CaseDb {
   /** Records that a stream's ingest finished, with its record counts. */
   completeIngest(sha256: string, member: string | null, counts: RecordCounts): Promise<void> {
     return this.#serial(() => markIngestComplete(this.#connection, sha256, member, counts));
+  }
+
+  /** Lists the streams an interrupted ingest left partly stored, even those with no ingest row. */
+  partialStreams(): Promise<PartialStream[]> {
+    return this.#serial(() => listPartialStreams(this.#connection));
   }
 
   /** Returns the state of every stream ever ingested, keyed by `ingestKey(sha256, member)`. */

@@ -119,11 +119,40 @@ export interface CompletedStream {
 
 // Streams marked complete are batched, so an interrupted run can leave events of streams that
 // have no ingest row at all; those count as partial, like streams marked partial.
-const INGEST_STATES = `SELECT sha256, member, state FROM ingests
-UNION ALL
-SELECT DISTINCT evidence_sha256, evidence_member, 'partial' FROM events e
+const UNRECORDED_STREAMS = `SELECT DISTINCT evidence_sha256, evidence_member FROM events e
 WHERE NOT EXISTS (SELECT 1 FROM ingests i WHERE i.sha256 = e.evidence_sha256
   AND i.member IS NOT DISTINCT FROM e.evidence_member)`;
+
+const INGEST_STATES = `SELECT sha256, member, state FROM ingests
+UNION ALL
+SELECT *, 'partial' FROM (${UNRECORDED_STREAMS})`;
+
+const PARTIAL_STREAMS = `SELECT sha256, member, path FROM ingests WHERE state <> 'complete'
+UNION ALL
+SELECT *, NULL FROM (${UNRECORDED_STREAMS})
+ORDER BY path NULLS LAST, sha256, member NULLS FIRST`;
+
+/** A stream that an interrupted ingest left partly stored. */
+export interface PartialStream {
+  sha256: string;
+  member: string | null;
+  /** The path its ingest row records, or `null` when only its events are stored. */
+  path: string | null;
+}
+
+/**
+ * Lists the streams that `readIngestStates` counts as partial: those whose ingest row is
+ * `partial` first, by path, then those with events but no ingest row, by hash.
+ */
+export async function listPartialStreams(connection: DuckDBConnection): Promise<PartialStream[]> {
+  const reader = await connection.runAndReadAll(PARTIAL_STREAMS);
+
+  return reader.getRowsJS().map(([sha256, member, path]) => ({
+    sha256: String(sha256),
+    member: member === null ? null : String(member),
+    path: path === null ? null : String(path),
+  }));
+}
 
 /** Returns the state of every stream ever ingested, even in part, keyed by `ingestKey`. */
 export async function readIngestStates(

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { actorsPastCut } from '../../analyze/long-actors.ts';
 import { CloudcaseError, EXIT } from '../../core/errors.ts';
 import { sanitizeTerminal } from '../../core/escape.ts';
+import { readManifest } from '../../evidence/index.ts';
 
 import { formatTimeline } from '../../report/timeline-format.ts';
 import { CaseDb, type TimelineFilter } from '../../store/index.ts';
@@ -105,19 +106,31 @@ async function warnOfAbsentSource(db: CaseDb, source: string, context: CommandCo
 
 /**
  * Tells the reader on stderr when an interrupted `investigate` left streams partly stored, so a
- * timeline with missing events is not taken for the whole evidence.
+ * timeline with missing events is not taken for the whole evidence. Such a stream has an ingest
+ * row in state `partial`, or it has events and no ingest row at all, because finished streams
+ * are recorded in batches. A stream without a row is named by the path the manifest lists.
  */
 async function warnOfPartialIngest(db: CaseDb, context: CommandContext): Promise<void> {
-  const partial = (await db.ingests()).filter((ingest) => ingest.state === 'partial');
+  const partial = await db.partialStreams();
   const first = partial[0];
   if (first === undefined) return;
-  const name = first.member === null ? first.path : `${first.path} (${first.member})`;
+  const filePath = first.path ?? (await originalPath(db.caseDir, first.sha256));
+  const name = first.member === null ? filePath : `${filePath} (${first.member})`;
   const others = partial.length > 1 ? ` and ${partial.length - 1} more` : '';
   context.io.stderr.write(
     `warning: an investigate run on this case did not finish, so events of ` +
       `${sanitizeTerminal(name)}${others} may be missing; run cloudcase investigate again ` +
       'with the same inputs to complete them.\n',
   );
+}
+
+// The path an evidence item was first read from, or its short hash when the manifest has no
+// valid line for it.
+async function originalPath(caseDir: string, sha256: string): Promise<string> {
+  for await (const line of readManifest(caseDir)) {
+    if (line.ok && line.entry.sha256 === sha256) return line.entry.original_path;
+  }
+  return `evidence ${sha256.slice(0, 12)}`;
 }
 
 function filterOf(flags: TimelineFlags): TimelineFilter {
