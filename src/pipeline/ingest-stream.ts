@@ -9,9 +9,10 @@ import type { IngestDigests } from '../store/ingest-digests.ts';
 import type { CopiesCheck } from '../store/stored-copies.ts';
 import type { ParsedBatch } from './parse-messages.ts';
 import type { ParserThread } from './parser-thread.ts';
-import { peekStream } from './peek.ts';
+import { type Peeked, peekStream } from './peek.ts';
 import { detectStreamFormat, SNIFF_BYTES } from './sniff-stream.ts';
 import type { RejectedRecord, StreamSummary } from './types.ts';
+import { decodeUtf16, looksLikeUtf16, utf16ByteOrder } from './utf16-stream.ts';
 
 /** Destinations of a stream's events, matches and rejections. */
 export interface StreamSinks {
@@ -52,7 +53,7 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
     error: null,
   };
   sinks.digests?.beginStream(input.sha256, input.member);
-  const peeked = await peekStream(input.stream, SNIFF_BYTES);
+  const peeked = await peekUtf8(input.stream);
   const { head, error } = peeked;
   if (head.length === 0) {
     peeked.stream.destroy();
@@ -63,8 +64,7 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
   const { format, stream } = await detectStreamFormat(peeked, input.member ?? input.path);
   if (!format) {
     stream.destroy();
-    const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;
-    await rejectWholeStream(input, summary, sinks, { code: 'unknown_format', reason }, head);
+    await rejectWholeStream(input, summary, sinks, unknownFormat(head), head);
     return summary;
   }
 
@@ -72,6 +72,31 @@ export async function ingestStream(input: StreamInput, sinks: StreamSinks): Prom
   await parseRecords(format, stream, input, summary, sinks);
 
   return summary;
+}
+
+/**
+ * Peeks at the first bytes of a stream. A stream with a UTF-16 byte order mark is decoded to
+ * UTF-8 first, so every parser reads it as UTF-8 text and its offsets count bytes of that text.
+ */
+async function peekUtf8(stream: Readable): Promise<Peeked> {
+  const peeked = await peekStream(stream, SNIFF_BYTES);
+  const encoding = utf16ByteOrder(peeked.head);
+  if (encoding === null) return peeked;
+
+  return peekStream(decodeUtf16(peeked.stream, encoding), SNIFF_BYTES);
+}
+
+function unknownFormat(head: Buffer): { code: string; reason: string } {
+  if (looksLikeUtf16(head)) {
+    return {
+      code: 'utf16_unsupported',
+      reason:
+        'the file looks like UTF-16 text without a byte order mark, which is not decoded; ' +
+        'convert it to UTF-8, such as with `iconv -f UTF-16LE -t UTF-8` (or UTF-16BE)',
+    };
+  }
+  const reason = `format not recognised; supported formats: ${FORMATS.map((f) => f.id).join(', ')}`;
+  return { code: 'unknown_format', reason };
 }
 
 async function parseRecords(
