@@ -5,9 +5,11 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { DuckDBBlobVector, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
 import { checkedStream } from './checked-stream.ts';
-import { hasSplitRecords, selectedEventsWithWholeRaw } from './raw-parts.ts';
+import { createRawBytesTable, hasSplitRecords, selectedEventsWithWholeRaw } from './raw-parts.ts';
+import { escapeJsonText, largeRecordKeys, RawPlaceholder, rawPartTexts } from './streamed-raw.ts';
 import {
   columnsRead,
+  type SliceBudget,
   sliceBudget,
   sliceCondition,
   type TimeSlice,
@@ -49,9 +51,25 @@ async function* slicesOrEmpty(
   sql: readonly string[],
   byteShare = 1,
 ): AsyncIterable<TimeSlice> {
-  let any = false;
+  yield* slicesWithin(connection, await budgetOf(connection, raw, sql, byteShare));
+}
+
+async function budgetOf(
+  connection: DuckDBConnection,
+  raw: boolean,
+  sql: readonly string[],
+  byteShare: number,
+): Promise<SliceBudget> {
   const budget = await sliceBudget(connection, raw, columnsRead(sql));
   if (budget.bytes !== null) budget.bytes = Math.floor(budget.bytes * byteShare);
+  return budget;
+}
+
+async function* slicesWithin(
+  connection: DuckDBConnection,
+  budget: SliceBudget,
+): AsyncIterable<TimeSlice> {
+  let any = false;
   for await (const slice of timeSlices(connection, { where: '', params: {} }, budget)) {
     any = true;
     yield slice;
@@ -87,13 +105,15 @@ async function* lineBytes(result: DuckDBResult): AsyncIterable<Uint8Array[]> {
 /**
  * Writes one line per event, in time order, to `file`, which must not exist yet (`EEXIST`
  * otherwise). `lineSql` is an SQL expression over `events` that gives the line's text, such as
- * a JSON object from `jsonObjectSql`. DuckDB computes the line before it sorts, so the sort of
- * each time slice carries the sort keys and one text column instead of every column of the
- * event. DuckDB's sort and COPY keep blocks per column and thread, and for the wide event row
- * those blocks took more memory than the rows themselves. The slices are sized for lines that
- * contain the raw record and the columns that `lineSql` names. `raw` is each event's whole raw
- * record: the parts of the records stored in parts are put together for one slice at a time
- * (`selectedEventsWithWholeRaw`). Returns the number of lines written.
+ * a JSON object from `jsonObjectSql`, and must write `raw` only as a JSON string value. DuckDB
+ * computes the line before it sorts, so the sort of each time slice carries the sort keys and
+ * one text column instead of every column of the event. DuckDB's sort and COPY keep blocks per
+ * column and thread, and for the wide event row those blocks took more memory than the rows
+ * themselves. The slices are sized for lines that contain the raw record and the columns that
+ * `lineSql` names. `raw` is each event's whole raw record: the parts of the records stored in
+ * parts are put together for one slice at a time (`selectedEventsWithWholeRaw`), except those
+ * larger than a slice's byte budget, which are written from their parts (`writeLargeRecords`).
+ * Returns the number of lines written.
  */
 export async function writeLinesInTimeOrder(
   connection: DuckDBConnection,
@@ -102,12 +122,27 @@ export async function writeLinesInTimeOrder(
 ): Promise<number> {
   const output = await createOutput(file);
   const split = await hasSplitRecords(connection);
+  const budget = await budgetOf(connection, true, [lineSql], LINE_BYTE_SHARE);
+  const placeholder = new RawPlaceholder();
   let written = 0;
   try {
-    for await (const slice of slicesOrEmpty(connection, true, [lineSql], LINE_BYTE_SHARE)) {
+    // The slicing reads the lengths of the records stored in parts from a table built in ranges
+    // of parts. A subquery that summed each event's parts ran out of a 24 MB limit over records
+    // of 8 MB.
+    if (split)
+      budget.rawBytes = await createRawBytesTable(connection, RAW_BYTES_TABLE, budget.bytes);
+    for await (const slice of slicesWithin(connection, budget)) {
+      const where = sliceCondition(slice);
+      const large =
+        split && budget.bytes !== null
+          ? await largeRecordKeys(connection, where, budget.bytes)
+          : [];
       const events = split
-        ? await selectedEventsWithWholeRaw(connection, sliceCondition(slice))
-        : `(SELECT * FROM events WHERE ${sliceCondition(slice)})`;
+        ? await selectedEventsWithWholeRaw(connection, where, {
+            keys: large,
+            placeholder: (row) => placeholder.sql(row),
+          })
+        : `(SELECT * FROM events WHERE ${where})`;
       const lines = checkedStream(
         connection,
         `SELECT encode(line) FROM (SELECT ${SORT_KEYS}, ${lineSql} AS line FROM ${events} events)
@@ -115,8 +150,12 @@ export async function writeLinesInTimeOrder(
         undefined,
         lineBytes,
         'timeline lines',
-        `SELECT 1 FROM events WHERE ${sliceCondition(slice)}`,
+        `SELECT 1 FROM events WHERE ${where}`,
       );
+      if (large.length > 0) {
+        written += await writeLargeRecords(connection, output, lines, placeholder);
+        continue;
+      }
       for await (const chunk of lines) {
         await write(output, Buffer.concat(chunk.flatMap((line) => [line, NEWLINE])));
         written += chunk.length;
@@ -127,9 +166,43 @@ export async function writeLinesInTimeOrder(
   } catch (error) {
     output.destroy();
     throw error;
+  } finally {
+    if (split) await connection.run(`DROP TABLE IF EXISTS temp.${RAW_BYTES_TABLE}`);
   }
 
   return written;
+}
+
+// The temporary table of the bytes of the records stored in parts (`createRawBytesTable`).
+const RAW_BYTES_TABLE = 'line_raw_bytes';
+
+/**
+ * Writes the `lines` of a slice in which some raw records are placeholders, each replaced by
+ * its record's parts, JSON-escaped one part at a time. The slice's lines are read first, because
+ * reading the parts on the same connection would end their stream. They are small, since the
+ * slice's budget counts each large record whole. Returns the number of lines written.
+ */
+async function writeLargeRecords(
+  connection: DuckDBConnection,
+  output: WriteStream,
+  lines: AsyncIterable<Uint8Array[]>,
+  placeholder: RawPlaceholder,
+): Promise<number> {
+  const all: Uint8Array[] = [];
+  for await (const chunk of lines) all.push(...chunk);
+  for (const line of all) {
+    const found = placeholder.find(line);
+    if (found === null) {
+      await write(output, Buffer.concat([line, NEWLINE]));
+      continue;
+    }
+    await write(output, found.before);
+    for await (const text of rawPartTexts(connection, found.key)) {
+      await write(output, escapeJsonText(text));
+    }
+    await write(output, Buffer.concat([found.after, NEWLINE]));
+  }
+  return all.length;
 }
 
 /**

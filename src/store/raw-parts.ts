@@ -265,12 +265,14 @@ export function eventsWithWholeRaw(where: string): string {
  * keys first and selects their parts by key ranges (`keyRanges`), which DuckDB applies in the
  * scan. Records stored before keys are found by uid. The subquery of `wholeRawSql` over a slice
  * of 628 events whose records were stored in parts of 16 KB ran out of DuckDB's 244 MiB, while
- * the same slice read this way stays within its share. Only for a case whose `hasSplitRecords`
- * is true.
+ * the same slice read this way stays within its share. The records of `left.keys` are not put
+ * together: their `raw` is the SQL of `left.placeholder` instead, for a caller that writes them
+ * from their parts. Only for a case whose `hasSplitRecords` is true.
  */
 export async function selectedEventsWithWholeRaw(
   connection: DuckDBConnection,
   where: string,
+  left?: { keys: readonly bigint[]; placeholder: (row: string) => string },
 ): Promise<string> {
   const selected = `(SELECT * FROM events WHERE ${where})`;
   const keyed = await hasRawKeys(connection);
@@ -280,7 +282,11 @@ export async function selectedEventsWithWholeRaw(
     const reader = await connection.runAndReadAll(
       `SELECT raw_key FROM events WHERE (${where}) AND raw_key IS NOT NULL`,
     );
-    const keys = reader.getRowsJS().map(([key]) => BigInt(key as bigint));
+    const leftKeys = new Set(left?.keys ?? []);
+    const keys = reader
+      .getRowsJS()
+      .map(([key]) => BigInt(key as bigint))
+      .filter((key) => !leftKeys.has(key));
     if (keys.length > 0) {
       joins.push(`LEFT JOIN (SELECT raw_key, string_agg(text, '' ORDER BY part) AS whole
         FROM event_raw_parts WHERE ${keyRanges(keys)} GROUP BY raw_key) k
@@ -296,7 +302,10 @@ export async function selectedEventsWithWholeRaw(
       ON e.raw IS NULL AND u.uid = e.uid`);
     wholes.push('u.whole');
   }
-  if (joins.length === 0) return selected;
+  if (left !== undefined && left.keys.length > 0) {
+    wholes.push(`CASE WHEN ${keyRanges(left.keys, 'e.raw_key')} THEN ${left.placeholder('e')} END`);
+  }
+  if (wholes.length === 0) return selected;
 
   return `(SELECT e.* REPLACE (coalesce(e.raw, ${wholes.join(', ')}) AS raw)
     FROM ${selected} e ${joins.join(' ')})`;
