@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { csvCell, sanitizeTerminalLine } from '../core/escape.ts';
 import type { Event } from '../core/event.ts';
+import { collectGarbage } from '../core/heap.ts';
 
 /** Output formats of `formatTimeline`. */
 export type TimelineFormat = 'table' | 'csv' | 'jsonl';
@@ -56,6 +57,9 @@ export function timelineCsvRow(event: Event): string {
 
 // JSON.stringify escapes C0 controls but writes DEL and C1 controls (0x7f-0x9f) as they are,
 // and some terminals act on the single-byte CSI 0x9b.
+/** Length of a line, in UTF-16 code units, past which its garbage is collected once written. */
+const LARGE_LINE_UNITS = 8 * 1024 * 1024;
+
 const C1_CONTROLS = /[\u007f-\u009f]/g;
 
 /** Formats one event as a JSON line with the nested field names of `Event`, safe for a terminal. */
@@ -127,8 +131,13 @@ export async function formatTimeline(
 
   let count = 0;
   for await (const event of events) {
-    await write(out, `${line(event)}${newline}`);
+    const text = `${line(event)}${newline}`;
+    await write(out, text);
     count += 1;
+    // The copies of a record of many megabytes (its parts, the record, the line) are garbage
+    // once the line is written. Collected only when the heap nears its limit, those of a few
+    // such records took a JSON Lines timeline of 8 records of 60 MiB to 1.9 GB RSS.
+    if (text.length > LARGE_LINE_UNITS) collectGarbage();
   }
 
   return count;
