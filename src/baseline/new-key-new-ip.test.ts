@@ -4,6 +4,7 @@ import { at, baselinesOf, type Call, calls, FAR, OFFICE, officeDays } from './te
 import type { Anomaly } from './types.ts';
 
 const NEW_KEY = 'AKIAQ3EGV7KANEWKEY01';
+const LIMIT = '32MB';
 
 const create: Call = {
   time: at(40),
@@ -47,6 +48,25 @@ describe('new key used from a new address', () => {
 
     expect(await anomaliesOf([...officeDays(2), create, use])).toEqual([]);
   });
+
+  it('stays within memory over many creations and addresses', async () => {
+    // 1,000 creations among 10,000 calls, each call from an address of its own: counting the
+    // earlier addresses of every creation grouped about 2,500,000 rows and ran out of LIMIT.
+    const busy: Call[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const ip = `10.${Math.floor(i / 256)}.${i % 256}.1`;
+      const time = at(i / 500);
+      busy.push(i % 5 === 0 && i < 5_000 ? { ...create, time, ip } : { time, ip });
+    }
+    const last = { ...create, time: at(20) };
+    const use = { time: at(20.1), user: 'backdoor', key: NEW_KEY, ip: FAR };
+
+    const anomalies = (
+      await baselinesOf(calls([...busy, last, use]), { detectors: [NEW_KEY_DETECTOR] }, LIMIT)
+    ).anomalies;
+
+    expect(anomalies.map((anomaly) => anomaly.value)).toEqual([FAR]);
+  }, 60_000);
 
   it('ignores a first use after the window', async () => {
     const use = { time: at(42), user: 'backdoor', key: NEW_KEY, ip: FAR };

@@ -106,6 +106,7 @@ export function officeDays(days: number, call: Omit<Call, 'time'> = {}): Call[] 
 export async function baselinesOf(
   events: readonly Event[],
   options: RunBaselinesOptions = {},
+  memoryLimit?: string,
 ): Promise<BaselineResult> {
   const caseDir = await mkdtemp(join(tmpdir(), 'cloudcase-baseline-'));
   const db = await CaseDb.open(caseDir);
@@ -115,6 +116,7 @@ export async function baselinesOf(
     await writer.close();
     const connection = await db.connect();
     try {
+      if (memoryLimit !== undefined) await connection.run(`SET memory_limit = '${memoryLimit}'`);
       return await runBaselines(connection, { geoip: () => TEST_GEOIP, ...options });
     } finally {
       connection.closeSync();
