@@ -147,8 +147,9 @@ export function lakeIdentity(text: string): JsonObject | null {
   return Object.keys(identity).length > 0 ? identity : null;
 }
 
-// The comma-separated fields of a struct's text, with commas inside nested braces or brackets
-// left in their field.
+// The fields of a struct's text, separated by a comma and a space, with separators inside
+// nested braces or brackets left in their field. A comma alone stays in its value, as IAM names
+// may contain one (`user/a,b`) but no space.
 function topLevelFields(text: string): string[] {
   const fields: string[] = [];
   let depth = 0;
@@ -157,7 +158,7 @@ function topLevelFields(text: string): string[] {
     const char = text[i];
     if (char === '{' || char === '[') depth++;
     else if (char === '}' || char === ']') depth = Math.max(0, depth - 1);
-    else if (char === ',' && depth === 0) {
+    else if (char === ',' && text[i + 1] === ' ' && depth === 0) {
       fields.push(text.slice(start, i));
       start = i + 1;
     }

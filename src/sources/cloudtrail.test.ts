@@ -430,6 +430,14 @@ describe('cloudtrail Lake query results', () => {
     expect(events[0]?.raw).toMatchObject({ userIdentity: identity });
   });
 
+  it('keeps a comma inside an IAM user name', async () => {
+    const identity = '{type=IAMUser, arn=arn:aws:iam::1:user/a,b, accesskeyid=AKIACOMMA}';
+    const { events } = await ingestText(JSON.stringify({ QueryResultRows: [row(identity)] }));
+
+    expect(events[0]?.actor.uid).toBe('arn:aws:iam::1:user/a,b');
+    expect(events[0]?.actor.access_key).toBe('AKIACOMMA');
+  });
+
   it('takes the actor from JSON text', async () => {
     const identity = JSON.stringify({ type: 'Root', arn: 'arn:aws:iam::111122223333:root' });
     const { events } = await ingestText(JSON.stringify({ QueryResultRows: [row(identity)] }));
