@@ -5,10 +5,11 @@ export const GZIP_TRAILER_BYTES = 8;
 
 /**
  * Maximum length of a gzip member header. The file name and comment fields have no length in
- * the format, so a cap keeps a header without its zero terminator from filling memory.
+ * the format, so a cap keeps a header without its zero terminator from filling memory. It is
+ * applied to whole headers too, so a header is accepted or rejected wherever the reads split it.
  */
-// NOTE: 64 KiB is a chosen cap, not a gzip limit; a longer header is rejected as invalid.
-export const MAX_GZIP_HEADER_BYTES = 64 * 1024;
+// NOTE: 1 MiB is a chosen cap, not a gzip limit; a longer header is rejected as invalid.
+export const MAX_GZIP_HEADER_BYTES = 1024 * 1024;
 
 const FLAG_HEADER_CRC = 0x02;
 const FLAG_EXTRA = 0x04;
@@ -39,6 +40,7 @@ export function parseGzipHeader(bytes: Buffer): number | null | Error {
   if (end !== null && (flags & FLAG_COMMENT) !== 0) end = afterZero(bytes, end);
   if (end !== null && (flags & FLAG_HEADER_CRC) !== 0) end += 2;
 
+  if (end !== null && end > MAX_GZIP_HEADER_BYTES) return gzipDataError('header too long');
   if (end === null || end > bytes.length) {
     return bytes.length > MAX_GZIP_HEADER_BYTES ? gzipDataError('header too long') : null;
   }
