@@ -272,6 +272,7 @@ describe('CaseDb timeline filters', () => {
     ['ip CIDR', { ip: '198.51.100.0/24' }, [1]],
     ['ip CIDR /0 skips IPv6 and null', { ip: '0.0.0.0/0' }, [0, 1, 4]],
     ['ip matches an IPv4-mapped address', { ip: '203.0.113.9' }, [4]],
+    ['ip given IPv4-mapped matches the address', { ip: '::ffff:198.51.100.20' }, [1]],
     ['ip CIDR holds an IPv4-mapped address', { ip: '203.0.113.9/32' }, [4]],
     ['ip names a calling service, any case', { ip: 'EC2.amazonaws.com' }, [3]],
     ['operation, any case', { operation: 'listbuckets' }, [1]],

@@ -122,8 +122,9 @@ function addIpFilter(ip: string, where: string[], params: Record<string, DuckDBV
   if (!ip.includes('/')) {
     // CloudTrail's sourceIPAddress names the calling service when an AWS service made the call
     // (`ec2.amazonaws.com`); such a source is stored as src.domain, and is found by it here.
-    where.push(`(src_ip = $ip OR ${IPV4_TEXT} = $ip OR lower(src_domain) = lower($ip))`);
+    where.push(`(src_ip = $ip OR ${IPV4_TEXT} = $ipv4 OR lower(src_domain) = lower($ip))`);
     params.ip = storedText(ip);
+    params.ipv4 = /^::ffff:\d/i.test(ip) ? ip.slice(7) : ip;
     return;
   }
 
