@@ -85,7 +85,7 @@ describe('OTRF EC2 proxy S3 exfiltration', () => {
     const lines = run.stdout.split('\n').filter((line) => line.length > 0);
     const sources = lines.map((line) => (JSON.parse(line) as { src: unknown }).src);
 
-    // Each file holds the same 5 such calls; the second file's copies are set aside as
+    // Each file contains the same 5 such calls. The second file's copies are set aside as
     // duplicates, so the timeline shows each call once.
     expect(run.code).toBe(0);
     expect(sources.length).toBe(5);

@@ -20,11 +20,11 @@ type Phase = 'header' | 'body' | 'trailer' | 'padding';
  * small file. Here the inflater's output is pushed on as it arrives, and a failure ends this
  * stream cleanly and is kept in `failure`, which `chainStreams` raises after the output.
  *
- * The member headers and trailers are parsed here and only the deflate data goes through zlib,
- * because Node's gunzip handles the bytes after a member in ways that lose data: it drops the
- * output of the write in which non-zero trailing bytes fail, and after trailing zero bytes it
- * ends its output without finishing its input. As `gzip` does, zero bytes after the last member
- * are accepted as padding, and any other bytes there are a failure after all the output.
+ * The member headers and trailers are parsed here, and only the deflate data goes through zlib.
+ * Node's gunzip loses data on bytes after a member. It drops the output of the write in which
+ * non-zero trailing bytes fail, and after trailing zero bytes it ends its output without
+ * finishing its input. As `gzip` does, zero bytes after the last member are accepted as padding,
+ * and any other bytes there are a failure after all the output.
  */
 export class GunzipStage extends Transform implements DeferredFailure {
   readonly #chunkSize: number;
@@ -155,7 +155,7 @@ export class GunzipStage extends Transform implements DeferredFailure {
 
   /**
    * Writes deflate data to the member's inflater. zlib stops taking input at the end of the
-   * deflate stream, so fewer bytes taken than written means the member's data ended there.
+   * deflate stream, so fewer bytes consumed than written means the member's data ended there.
    */
   async #inflate(bytes: Buffer): Promise<Buffer> {
     const inflater = this.#inflater as InflateRaw;
@@ -172,15 +172,15 @@ export class GunzipStage extends Transform implements DeferredFailure {
       });
     });
 
-    const taken = inflater.bytesWritten - before;
-    if (taken === bytes.length) return Buffer.alloc(0);
+    const consumed = inflater.bytesWritten - before;
+    if (consumed === bytes.length) return Buffer.alloc(0);
 
     // Ending the inflater and waiting for it delivers its last output before the trailer check.
     inflater.end();
     await finished(inflater);
     this.#inflater = null;
     this.#phase = 'trailer';
-    return bytes.subarray(taken);
+    return bytes.subarray(consumed);
   }
 
   #readTrailer(bytes: Buffer): Buffer {

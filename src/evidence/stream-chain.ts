@@ -66,7 +66,7 @@ export function readFailure(label: string, failure: unknown): CloudcaseError {
     );
   }
   if (code?.startsWith('Z_')) {
-    // The offset counts compressed bytes; it is set where the gzip stage knows where the bad bytes start.
+    // The offset counts compressed bytes. The gzip stage sets it where it found the bad bytes.
     const offset = (failure as { offset?: unknown }).offset;
     const where = typeof offset === 'number' ? ` at byte ${offset} of the gzip data` : '';
     return new CloudcaseError(

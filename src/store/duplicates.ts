@@ -1,12 +1,12 @@
 /**
  * Events read twice: the same provider record delivered in two evidence files, such as a
  * CloudTrail S3 delivery file and a `lookup-events` export covering the same hour. Two events are
- * copies when they have the same source, `metadata_uid` and time and the same `COPY_FIELDS`. The
- * id alone is not enough: test data and hand-made logs reuse ids such as "1" for different
- * activity, and a record that reuses another's id with a different actor or address would
- * otherwise be hidden from the timeline and the detections. The first copy, in evidence order,
- * stays on the timeline; later copies move to `duplicate_events` with the uid of the copy they
- * repeat, so nothing read is lost and every count of activity counts the activity once.
+ * copies when they have the same source, `metadata_uid` and time and the same `COPY_FIELDS`.
+ * The id alone is not enough, because test data and hand-made logs reuse ids such as "1" for
+ * different activity. A record that reused another's id with another actor or address would
+ * then be hidden from the timeline and the detections. The first copy, in evidence order, stays
+ * on the timeline. Later copies move to `duplicate_events` with the uid of the copy they repeat,
+ * so nothing read is lost and every count of activity counts the activity once.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS } from './event-row.ts';

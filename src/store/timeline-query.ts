@@ -120,8 +120,8 @@ function filterLimit(value: number): number {
 
 function addIpFilter(ip: string, where: string[], params: Record<string, DuckDBValue>): void {
   if (!ip.includes('/')) {
-    // CloudTrail's sourceIPAddress names the calling service when an AWS service made the call
-    // (`ec2.amazonaws.com`); such a source is stored as src.domain, and is found by it here.
+    // When an AWS service made the call, CloudTrail's sourceIPAddress names that service
+    // (`ec2.amazonaws.com`). Such a source is stored as src.domain, so it is matched there too.
     where.push(`(src_ip = $ip OR ${IPV4_TEXT} = $ipv4 OR lower(src_domain) = lower($ip))`);
     params.ip = storedText(ip);
     params.ipv4 = /^::ffff:\d/i.test(ip) ? ip.slice(7) : ip;
